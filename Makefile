@@ -1,0 +1,59 @@
+# trygghet-analys — the two commands an analyst needs: `make report` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+YEAR ?=
+DATA ?= data
+OUT ?= reports
+
+.DEFAULT_GOAL := help
+.PHONY: help venv report build test lint bench lock sample-data clean
+
+help: ## Visa kommandona
+	@echo "Användning: make <mål>"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+# The venv is rebuilt only when pyproject.toml or the lock changed.
+$(STAMP): pyproject.toml requirements.lock
+	@echo "Installerar miljön i $(VENV) (första gången tar det några minuter) ..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.lock
+	@$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Skapa eller uppdatera .venv
+
+report: $(STAMP) ## Ta fram årets rapport från data/ till reports/
+	@$(BIN)/trygghet-analys report --data $(DATA) --out $(OUT) $(if $(YEAR),--year $(YEAR),)
+
+build: $(STAMP) ## Bygg data/processed från data/raw
+	@$(BIN)/trygghet-analys build --data $(DATA)
+
+lint: $(STAMP) ## Kontrollera kodstil och att notebooks saknar utdata
+	@$(BIN)/ruff check src tests benchmarks
+	@$(BIN)/ruff format --check src tests benchmarks
+	@$(BIN)/nbstripout --verify notebooks/*.ipynb
+
+test: $(STAMP) lint ## Kör lint och alla tester
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "Inga tester hittades: det räknas som fel."; exit 1; fi; exit $$rc
+
+bench: $(STAMP) ## Mät prestanda i regionskala (se docs/prestanda.md)
+	@$(BIN)/python benchmarks/run.py
+
+sample-data: $(STAMP) ## Skapa om exempeldata i data/raw (medvetet!)
+	@$(BIN)/trygghet-analys sample-data --out $(DATA)
+
+lock: ## Lås om beroendena (för utvecklare)
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install -q -U pip setuptools wheel
+	.lockvenv/bin/pip install -q -e '.[dev]'
+	{ echo "# Exact versions installed by 'make' (generated with: make lock). Python 3.11."; \
+	  .lockvenv/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.lock
+	rm -rf .lockvenv
+
+clean: ## Ta bort .venv och genererade filer
+	rm -rf $(VENV) reports/* data/processed/*.parquet data/processed/*.csv

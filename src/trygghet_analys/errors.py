@@ -1,0 +1,86 @@
+"""One small exception hierarchy for everything a run can refuse.
+
+Every data error renders as one Swedish line naming file, sheet, row (as Excel shows it:
+1-based, header counted), column, the bad value and what was expected. The CLI prints
+that line, exits with code 2 and shows a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DataError", "ConfigError", "TrygghetError"]
+
+
+class TrygghetError(Exception):
+    """Base class for errors the CLI reports as one Swedish line (exit code 2)."""
+
+    def swedish(self) -> str:
+        return str(self)
+
+
+def _fmt_value(value: object) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\n", " ").replace("\r", " ")
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"'{text}'"
+
+
+@dataclass
+class DataError(TrygghetError):
+    """A bad input file, row or cell.
+
+    Parameters
+    ----------
+    expected
+        What was expected, in Swedish ("ett heltal", "ett av: Ja, Nej").
+    file, sheet, row, column, value
+        Where and what. ``row`` is the row as the analyst sees it in Excel or a text
+        editor: 1-based, header counted. Leave out what does not apply.
+    """
+
+    expected: str
+    file: str | Path | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: object = None
+    has_value: bool = False
+
+    def __post_init__(self) -> None:
+        if self.value is not None:
+            self.has_value = True
+        super().__init__(self.swedish())
+
+    def swedish(self) -> str:
+        parts = []
+        if self.file is not None:
+            parts.append(f"fil '{_display_path(self.file)}'")
+        if self.sheet is not None:
+            parts.append(f"blad '{self.sheet}'")
+        if self.row is not None:
+            parts.append(f"rad {self.row}")
+        if self.column is not None:
+            parts.append(f"kolumn '{self.column}'")
+        where = ", ".join(parts)
+        what = f"värdet {_fmt_value(self.value)}: " if self.has_value else ""
+        head = f"Fel i data ({where}): " if where else "Fel i data: "
+        return f"{head}{what}förväntade {self.expected}"
+
+    def __str__(self) -> str:  # dataclass would otherwise replace it
+        return self.swedish()
+
+
+class ConfigError(TrygghetError):
+    """Bad settings or arguments (a missing data folder, an unknown kommun)."""
+
+
+def _display_path(path: str | Path) -> str:
+    """Show paths relative to the working directory when they are below it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(p)
