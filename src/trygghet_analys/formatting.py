@@ -1,0 +1,48 @@
+"""Swedish number formatting shared by charts, tables, sentences and the report.
+
+Swedish style: decimal comma, a narrow no-break space as thousands separator, a space
+before the percent sign ("24 %", "18,5 %").
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["fmt_number", "fmt_percent", "fmt_signed_points"]
+
+THOUSANDS = "\u202f"  # narrow no-break space, as Språkrådet recommends for digit groups
+
+
+def fmt_number(value: float, decimals: int = 1) -> str:
+    """``1234.5`` → ``"1 234,5"``; NaN → ``"–"``.
+
+    Examples
+    --------
+    >>> fmt_number(1.2345, 2)
+    '1,23'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", THOUSANDS).replace(".", ",").replace("-", "−")
+
+
+def fmt_percent(fraction: float, decimals: int = 0) -> str:
+    """A fraction as Swedish percent: ``0.243`` → ``"24 %"``.
+
+    Examples
+    --------
+    >>> fmt_percent(0.185, 1)
+    '18,5 %'
+    """
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+        return "–"
+    return f"{fmt_number(100 * fraction, decimals)}\u00a0%"
+
+
+def fmt_signed_points(diff: float, decimals: int = 0) -> str:
+    """A difference of fractions as signed percentage points: ``0.06`` → ``"+6 procentenheter"``."""
+    if diff is None or (isinstance(diff, float) and math.isnan(diff)):
+        return "–"
+    sign = "+" if diff > 0 else ""
+    return f"{sign}{fmt_number(100 * diff, decimals)} procentenheter"
