@@ -1,0 +1,62 @@
+"""The three dependency lists (pyproject, lock, environment.yml) must not drift apart."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
+
+
+def _pyproject() -> set[str]:
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    reqs = meta["dependencies"] + meta["optional-dependencies"]["dev"]
+    return {_name(r) for r in reqs}
+
+
+def _lock() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            assert "==" in line, f"requirements.lock: '{line}' is not pinned exactly"
+            name, version = line.split("==")
+            pins[_name(name)] = version
+    return pins
+
+
+def _environment() -> dict[str, str]:
+    doc = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    pins = {}
+    for dep in doc["dependencies"]:
+        if isinstance(dep, str) and dep not in ("pip",) and not dep.startswith("python="):
+            name, _, version = dep.partition("=")
+            pins[_name(name)] = version
+    return pins
+
+
+def test_every_dependency_is_pinned_in_the_lock():
+    missing = _pyproject() - set(_lock())
+    assert not missing, f"in pyproject.toml but not in requirements.lock: {sorted(missing)}"
+
+
+def test_environment_lists_exactly_the_pyproject_packages():
+    assert set(_environment()) == _pyproject()
+
+
+def test_environment_versions_equal_the_lock():
+    lock = _lock()
+    drift = {n: (v, lock.get(n)) for n, v in _environment().items() if lock.get(n) != v}
+    assert not drift, f"environment.yml vs requirements.lock: {drift}"
+
+
+def test_lock_pins_python_311_compatible_setuptools_for_editable_install():
+    # the Makefile installs with --no-build-isolation, so the build backend must be locked
+    assert "setuptools" in _lock()
