@@ -1,0 +1,1823 @@
+"""Medborgarlöften: registers, activities, follow-up and the underlag for next year.
+
+A *register* is one YAML file per year (``raw/medborgarloften/<year>.yml``) holding the
+citizen promise signed by kommun and police: focus areas, and under ``commitments`` the
+concrete commitments, each linked to the indicators that show whether it works (survey
+indicator ids, wastewater substance ids, activity measure ids) with the desired direction.
+The key names are documented for analysts in ``docs/medborgarloften.md``.
+
+Only :func:`load_register`, :func:`load_registers`, :func:`load_activities` and
+:func:`load_ntu` read files; everything else is DataFrame in, new DataFrame out.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from ._io import read_text_any
+from .errors import DataError
+from .formatting import fmt_number, fmt_percent
+
+__all__ = [
+    "ActivityTarget",
+    "Commitment",
+    "IndicatorLink",
+    "Register",
+    "Signatory",
+    "SUBSTANCE_IDS",
+    "STATUSES",
+    "activity_follow_up",
+    "draft_register",
+    "dump_register",
+    "follow_up",
+    "known_indicator_ids",
+    "load_activities",
+    "load_activity_measures",
+    "load_ntu",
+    "load_register",
+    "load_registers",
+    "registers_frame",
+    "render_underlag_html",
+    "summarise_follow_up",
+    "underlag",
+]
+
+#: Substance ids fixed in CONTRIBUTING.md.
+SUBSTANCE_IDS: tuple[str, ...] = (
+    "amfetamin",
+    "metamfetamin",
+    "kokain",
+    "mdma",
+    "cannabis",
+    "ketamin",
+    "tramadol",
+)
+#: Survey indicator ids fixed in CONTRIBUTING.md (used when indikatorer.csv is absent).
+_SURVEY_IDS_FALLBACK: tuple[str, ...] = (
+    "otrygghet_ute_sent",
+    "avstatt_aktivitet",
+    "oro_bostadsinbrott",
+    "oro_vald",
+    "utsatt_brott",
+    "problem_nedskrapning",
+    "problem_skadegorelse",
+    "problem_klotter",
+    "problem_vardslos_biltrafik",
+    "problem_buskorning",
+    "problem_ungdomsgang",
+    "problem_berusade",
+    "problem_narkotikapaverkade",
+    "problem_narkotikahandel",
+    "problem_bostadsinbrott",
+    "problem_cykelstolder",
+    "problemindex",
+    "fortroende_polisen",
+    "ser_polis_fots",
+    "grannsamverkan",
+)
+#: Follow-up statuses, best first.
+STATUSES: tuple[str, ...] = ("förbättrad", "oförändrad", "försämrad", "otillräckligt underlag")
+_RESPONSIBLE = ("kommun", "polis", "båda")
+_DIRECTIONS = ("minska", "öka")
+_GROUP_VARS = ("total", "stratum", "sex", "age_group")
+_TOTAL = "Hela kommunen"
+_ALPHA = 0.05
+_REGISTER_KEYS = {
+    "kommun",
+    "year",
+    "signed",
+    "signatories",
+    "focus_areas",
+    "commitments",
+    "exempel",
+    "utkast",
+}
+_COMMITMENT_KEYS = {
+    "id",
+    "focus_area",
+    "text",
+    "responsible",
+    "activities",
+    "indicators",
+    "forslag",
+}
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:Q[1-4]|H[12]|0[1-9]|1[0-2]))?$")
+
+
+# --------------------------------------------------------------------------- registers
+@dataclass(frozen=True)
+class Signatory:
+    """One person who signed the promise."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ActivityTarget:
+    """An activity a commitment promises: measure id, unit and yearly target (or None)."""
+
+    measure: str
+    unit: str
+    target: float | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorLink:
+    """An indicator that shows whether a commitment works.
+
+    ``kind`` is ``"enkät"`` (survey indicator), ``"avloppsvatten"`` (substance) or
+    ``"aktivitet"`` (activity measure); ``direction`` is ``"minska"`` or ``"öka"``.
+    ``group_var``/``group`` restrict a survey indicator to a domain (e.g. one stratum).
+    """
+
+    id: str
+    kind: str
+    direction: str
+    group_var: str = "total"
+    group: str = _TOTAL
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """One commitment (löfte) of a register."""
+
+    id: str
+    focus_area: str
+    text: str
+    responsible: str
+    activities: tuple[ActivityTarget, ...] = ()
+    indicators: tuple[IndicatorLink, ...] = ()
+    proposal: bool = False
+
+
+@dataclass(frozen=True)
+class Register:
+    """A medborgarlöfte register of one kommun and year.
+
+    Attributes
+    ----------
+    kommun, year : whose promise and for which year.
+    signed : the signing date (None in a draft).
+    signatories : who signed.
+    focus_areas : the focus areas in display order.
+    commitments : the commitments.
+    example : True for example registers in the synthetic sample data.
+    draft : True for a draft (utkast) not yet signed.
+    source : the file it was read from.
+    """
+
+    kommun: str
+    year: int
+    signed: dt.date | None
+    signatories: tuple[Signatory, ...]
+    focus_areas: tuple[str, ...]
+    commitments: tuple[Commitment, ...]
+    example: bool = False
+    draft: bool = False
+    source: Path | None = field(default=None, compare=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per commitment × linked indicator (``commitment_indicators``).
+
+        Returns
+        -------
+        DataFrame with columns ``kommun, year, commitment_id, focus_area, text,
+        responsible, indicator, indicator_kind, desired_direction, group_var, group,
+        proposal, example``. A commitment without indicators gets one row with
+        missing indicator columns.
+        """
+        rows = []
+        for c in self.commitments:
+            base = {
+                "kommun": self.kommun,
+                "year": self.year,
+                "commitment_id": c.id,
+                "focus_area": c.focus_area,
+                "text": c.text,
+                "responsible": c.responsible,
+            }
+            links = c.indicators or (None,)
+            for link in links:
+                rows.append(
+                    {
+                        **base,
+                        "indicator": None if link is None else link.id,
+                        "indicator_kind": None if link is None else link.kind,
+                        "desired_direction": None if link is None else link.direction,
+                        "group_var": None if link is None else link.group_var,
+                        "group": None if link is None else link.group,
+                        "proposal": c.proposal,
+                        "example": self.example,
+                    }
+                )
+        return _frame(rows, _REGISTER_COLUMNS)
+
+    def to_dict(self) -> dict:
+        """The register as the plain dict that :func:`dump_register` writes."""
+        doc: dict = {"kommun": self.kommun, "year": self.year}
+        if self.example:
+            doc["exempel"] = True
+        if self.draft:
+            doc["utkast"] = True
+        doc["signed"] = self.signed
+        doc["signatories"] = [{"name": s.name, "role": s.role} for s in self.signatories]
+        doc["focus_areas"] = list(self.focus_areas)
+        doc["commitments"] = [_commitment_dict(c) for c in self.commitments]
+        return doc
+
+
+_REGISTER_COLUMNS = [
+    "kommun",
+    "year",
+    "commitment_id",
+    "focus_area",
+    "text",
+    "responsible",
+    "indicator",
+    "indicator_kind",
+    "desired_direction",
+    "group_var",
+    "group",
+    "proposal",
+    "example",
+]
+
+
+def _commitment_dict(c: Commitment) -> dict:
+    out: dict = {"id": c.id}
+    if c.proposal:
+        out["forslag"] = True
+    out.update({"focus_area": c.focus_area, "text": c.text, "responsible": c.responsible})
+    out["activities"] = [
+        {
+            "measure": a.measure,
+            "unit": a.unit,
+            "target": None if a.target is None else _plain_number(a.target),
+        }
+        for a in c.activities
+    ]
+    links = []
+    for link in c.indicators:
+        item = {"id": link.id, "direction": link.direction}
+        if link.group_var != "total":
+            item["group_var"] = link.group_var
+            item["group"] = link.group
+        links.append(item)
+    out["indicators"] = links
+    return out
+
+
+def _plain_number(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else float(x)
+
+
+class _LineDict(dict):
+    """A mapping that remembers the 1-based line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
+    loader.flatten_mapping(node)
+    out = _LineDict(loader.construct_pairs(node, deep=True))
+    out.line = node.start_mark.line + 1
+    out.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
+    return out
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line(obj: object, key: str | None = None) -> int | None:
+    if isinstance(obj, _LineDict):
+        if key is not None and key in obj.key_lines:
+            return obj.key_lines[key]
+        return obj.line
+    return None
+
+
+def _resource(name: str) -> Path:
+    return Path(str(resources.files("trygghet_analys") / "resources" / name))
+
+
+def known_indicator_ids() -> dict[str, str]:
+    """Every id a register may link to, mapped to its kind.
+
+    Survey indicator ids come from ``resources/indikatorer.csv`` (column ``id``) when
+    it exists, else from the fixed list in CONTRIBUTING.md; substances from
+    :data:`SUBSTANCE_IDS`; activity measures from ``resources/aktivitetsmatt.csv``.
+
+    Returns
+    -------
+    dict mapping id → ``"enkät"``, ``"avloppsvatten"`` or ``"aktivitet"``.
+    """
+    path = _resource("indikatorer.csv")
+    survey: Iterable[str] = _SURVEY_IDS_FALLBACK
+    if path.exists():
+        text, _ = read_text_any(path)
+        survey = [r["id"].strip() for r in csv.DictReader(io.StringIO(text)) if r.get("id")]
+    out = dict.fromkeys(survey, "enkät")
+    out.update(dict.fromkeys(SUBSTANCE_IDS, "avloppsvatten"))
+    out.update(dict.fromkeys(load_activity_measures()["id"], "aktivitet"))
+    return out
+
+
+def load_activity_measures() -> pd.DataFrame:
+    """The activity measures (``resources/aktivitetsmatt.csv``).
+
+    Returns
+    -------
+    DataFrame with columns ``id, label, unit, aggregation`` (``summa``: the year's
+    value is the sum of its periods; ``senaste``: the last period's value, for stocks
+    such as households in Grannsamverkan).
+    """
+    return pd.read_csv(_resource("aktivitetsmatt.csv"), dtype=str)
+
+
+def load_ntu() -> pd.DataFrame:
+    """National NTU levels published by Brå (``resources/ntu_riket.csv``).
+
+    Returns
+    -------
+    DataFrame with columns ``indicator`` (the NTU id, matched by an indicator's
+    ``ntu_id``), ``year``, ``percent`` (whole percent as Brå published it) and
+    ``source``.
+    """
+    out = pd.read_csv(_resource("ntu_riket.csv"), dtype={"indicator": str, "source": str})
+    return out.astype({"year": int, "percent": float})
+
+
+def load_register(
+    path: str | Path, *, known_indicators: Mapping[str, str] | None = None
+) -> Register:
+    """Read and validate one register YAML file.
+
+    Parameters
+    ----------
+    path
+        ``raw/medborgarloften/<year>.yml``.
+    known_indicators
+        id → kind (``enkät``/``avloppsvatten``/``aktivitet``); default
+        :func:`known_indicator_ids`.
+
+    Returns
+    -------
+    Register
+
+    Raises
+    ------
+    DataError
+        Invalid YAML, a missing or unknown key, an unknown focus area, indicator id,
+        activity measure, responsible party or direction — naming file and line.
+    """
+    path = Path(path)
+    known = dict(known_indicators) if known_indicators is not None else known_indicator_ids()
+    measures = load_activity_measures().set_index("id")["unit"].to_dict()
+    text, _ = read_text_any(path)
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DataError(
+            "giltig YAML", file=path, row=None if mark is None else mark.line + 1
+        ) from exc
+    if not isinstance(doc, dict):
+        raise DataError("ett YAML-dokument med nycklarna kommun, year och commitments", file=path)
+
+    def err(expected: str, obj: object, key: str | None, value: object = None) -> DataError:
+        return DataError(expected, file=path, row=_line(obj, key), column=key, value=value)
+
+    for key in doc:
+        if key not in _REGISTER_KEYS:
+            raise err("en av nycklarna " + ", ".join(sorted(_REGISTER_KEYS)), doc, key, key)
+    for key in ("kommun", "year", "commitments"):
+        if key not in doc:
+            raise DataError(f"nyckeln '{key}'", file=path, row=1)
+    year = doc["year"]
+    if not isinstance(year, int) or isinstance(year, bool):
+        raise err("ett årtal (heltal)", doc, "year", year)
+    signed = doc.get("signed")
+    if isinstance(signed, str):
+        try:
+            signed = dt.date.fromisoformat(signed)
+        except ValueError:
+            raise err("ett datum ÅÅÅÅ-MM-DD", doc, "signed", signed) from None
+    elif signed is not None and not isinstance(signed, dt.date):
+        raise err("ett datum ÅÅÅÅ-MM-DD", doc, "signed", signed)
+    signatories = []
+    for item in doc.get("signatories") or []:
+        if not isinstance(item, dict) or not item.get("name") or "role" not in item:
+            raise err(
+                "en undertecknare med name och role",
+                item if isinstance(item, dict) else doc,
+                None if isinstance(item, dict) else "signatories",
+                item,
+            )
+        signatories.append(Signatory(str(item["name"]), str(item["role"] or "")))
+    focus_areas = doc.get("focus_areas") or []
+    if not isinstance(focus_areas, list) or not all(isinstance(f, str) for f in focus_areas):
+        raise err("en lista med fokusområden", doc, "focus_areas", focus_areas)
+    raw_commitments = doc["commitments"]
+    if not isinstance(raw_commitments, list):
+        raise err("en lista med löften", doc, "commitments", raw_commitments)
+    commitments = []
+    seen: set[str] = set()
+    for item in raw_commitments:
+        if not isinstance(item, dict):
+            raise err("ett löfte med id, focus_area och text", doc, "commitments", item)
+        for key in item:
+            if key not in _COMMITMENT_KEYS:
+                raise err("en av nycklarna " + ", ".join(sorted(_COMMITMENT_KEYS)), item, key, key)
+        for key in ("id", "focus_area", "text", "responsible"):
+            if item.get(key) in (None, ""):
+                raise err(f"nyckeln '{key}' i löftet", item, None)
+        cid = str(item["id"])
+        if cid in seen:
+            raise err("ett unikt id", item, "id", cid)
+        seen.add(cid)
+        if item["focus_area"] not in focus_areas:
+            raise err(
+                "ett av fokusområdena " + ", ".join(focus_areas),
+                item,
+                "focus_area",
+                item["focus_area"],
+            )
+        if item["responsible"] not in _RESPONSIBLE:
+            raise err("en av " + ", ".join(_RESPONSIBLE), item, "responsible", item["responsible"])
+        activities = []
+        for act in item.get("activities") or []:
+            if not isinstance(act, dict) or "measure" not in act:
+                raise err("en aktivitet med measure, unit och target", item, "activities", act)
+            if act["measure"] not in measures:
+                raise err(
+                    "ett aktivitetsmått från aktivitetsmatt.csv", act, "measure", act["measure"]
+                )
+            unit = act.get("unit") or measures[act["measure"]]
+            if unit != measures[act["measure"]]:
+                raise err(f"enheten '{measures[act['measure']]}'", act, "unit", unit)
+            target = act.get("target")
+            if target is not None and (
+                isinstance(target, bool) or not isinstance(target, int | float)
+            ):
+                raise err("ett tal eller tomt", act, "target", target)
+            activities.append(
+                ActivityTarget(act["measure"], unit, None if target is None else float(target))
+            )
+        links = []
+        for link in item.get("indicators") or []:
+            if not isinstance(link, dict) or "id" not in link:
+                raise err("en indikator med id och direction", item, "indicators", link)
+            if link["id"] not in known:
+                raise err(
+                    "ett indikator-id (enkätindikator, substans eller aktivitetsmått)",
+                    link,
+                    "id",
+                    link["id"],
+                )
+            if link.get("direction") not in _DIRECTIONS:
+                raise err("riktningen minska eller öka", link, "direction", link.get("direction"))
+            kind = known[link["id"]]
+            group = link.get("group")
+            group_var = link.get("group_var", "stratum" if group else "total")
+            if group_var not in _GROUP_VARS:
+                raise err("en av " + ", ".join(_GROUP_VARS), link, "group_var", group_var)
+            if group_var != "total" and kind != "enkät":
+                raise err("group endast för enkätindikatorer", link, "group", group)
+            links.append(
+                IndicatorLink(
+                    link["id"],
+                    kind,
+                    link["direction"],
+                    group_var,
+                    _TOTAL if group_var == "total" else str(group),
+                )
+            )
+        commitments.append(
+            Commitment(
+                id=cid,
+                focus_area=str(item["focus_area"]),
+                text=str(item["text"]).strip(),
+                responsible=str(item["responsible"]),
+                activities=tuple(activities),
+                indicators=tuple(links),
+                proposal=bool(item.get("forslag", False)),
+            )
+        )
+    return Register(
+        kommun=str(doc["kommun"]),
+        year=year,
+        signed=signed,
+        signatories=tuple(signatories),
+        focus_areas=tuple(focus_areas),
+        commitments=tuple(commitments),
+        example=bool(doc.get("exempel", False)),
+        draft=bool(doc.get("utkast", False)),
+        source=path,
+    )
+
+
+def load_registers(
+    directory: str | Path, *, known_indicators: Mapping[str, str] | None = None
+) -> list[Register]:
+    """Every ``<year>.yml`` register in a folder, sorted by year.
+
+    Parameters
+    ----------
+    directory
+        ``raw/medborgarloften/`` of one kommun (other files there are ignored).
+    known_indicators
+        Passed to :func:`load_register`.
+
+    Returns
+    -------
+    list of Register (empty when the folder does not exist).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    known = dict(known_indicators) if known_indicators is not None else known_indicator_ids()
+    files = sorted(p for p in directory.glob("*.yml") if re.fullmatch(r"\d{4}", p.stem))
+    out = [load_register(p, known_indicators=known) for p in files]
+    for reg, p in zip(out, files, strict=True):
+        if reg.year != int(p.stem):
+            raise DataError(f"året {p.stem} som i filnamnet", file=p, column="year", value=reg.year)
+    return out
+
+
+def registers_frame(registers: Sequence[Register]) -> pd.DataFrame:
+    """All registers as one ``commitment_indicators`` table (see :meth:`Register.to_frame`)."""
+    frames = [r.to_frame() for r in registers]
+    if not frames:
+        return _frame([], _REGISTER_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- activities
+def load_activities(path: str | Path) -> pd.DataFrame:
+    """Read and validate ``aktiviteter.csv`` (``period, measure, value, unit``).
+
+    Comma or semicolon separated; UTF-8 (with or without BOM) or CP1252; values may use
+    a decimal comma. ``period`` is a year (``2023``), a quarter (``2023-Q2``), a half year
+    (``2023-H1``) or a month (``2023-05``).
+
+    Returns
+    -------
+    DataFrame with columns ``period`` (str), ``year`` (int), ``measure``, ``value``
+    (float), ``unit``.
+
+    Raises
+    ------
+    DataError
+        A missing column, unknown measure, wrong unit, non-numeric value or bad
+        period, naming file, row (header = row 1), column and value.
+    """
+    path = Path(path)
+    text, _ = read_text_any(path)
+    first = text.splitlines()[0] if text.strip() else ""
+    sep = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    header = [h.strip() for h in next(reader, [])]
+    for col in ("period", "measure", "value", "unit"):
+        if col not in header:
+            raise DataError("kolumnerna period, measure, value, unit", file=path, row=1, column=col)
+    idx = {c: header.index(c) for c in ("period", "measure", "value", "unit")}
+    units = load_activity_measures().set_index("id")["unit"].to_dict()
+    rows = []
+    for n, rec in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in rec):
+            continue
+        cell = {c: (rec[i].strip() if i < len(rec) else "") for c, i in idx.items()}
+        m = _PERIOD.match(cell["period"])
+        if not m:
+            raise DataError(
+                "en period ÅÅÅÅ, ÅÅÅÅ-Q1..Q4, ÅÅÅÅ-H1/H2 eller ÅÅÅÅ-MM",
+                file=path,
+                row=n,
+                column="period",
+                value=cell["period"],
+            )
+        if cell["measure"] not in units:
+            raise DataError(
+                "ett aktivitetsmått: " + ", ".join(units),
+                file=path,
+                row=n,
+                column="measure",
+                value=cell["measure"],
+            )
+        try:
+            value = float(cell["value"].replace("\u202f", "").replace(" ", "").replace(",", "."))
+        except ValueError:
+            raise DataError(
+                "ett tal", file=path, row=n, column="value", value=cell["value"]
+            ) from None
+        if not math.isfinite(value):
+            raise DataError("ett tal", file=path, row=n, column="value", value=cell["value"])
+        unit = cell["unit"] or units[cell["measure"]]
+        if unit != units[cell["measure"]]:
+            raise DataError(
+                f"enheten '{units[cell['measure']]}'", file=path, row=n, column="unit", value=unit
+            )
+        rows.append(
+            {
+                "period": cell["period"],
+                "year": int(m.group(1)),
+                "measure": cell["measure"],
+                "value": value,
+                "unit": unit,
+            }
+        )
+    return _frame(rows, ["period", "year", "measure", "value", "unit"]).astype(
+        {"year": "int64", "value": "float64"}
+    )
+
+
+def _yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
+    """Activities summed per year (``summa``) or the last period's value (``senaste``)."""
+    if activities is None or activities.empty:
+        return pd.DataFrame(columns=["year", "measure", "value"])
+    agg = load_activity_measures().set_index("id")["aggregation"].to_dict()
+    rows = []
+    for (year, measure), g in activities.groupby(["year", "measure"], sort=True):
+        if agg.get(measure) == "senaste":
+            value = g.sort_values("period")["value"].iloc[-1]
+        else:
+            value = g["value"].sum()
+        rows.append({"year": int(year), "measure": measure, "value": float(value)})
+    return pd.DataFrame(rows)
+
+
+def activity_follow_up(
+    registers: Sequence[Register], activities: pd.DataFrame, *, year: int
+) -> pd.DataFrame:
+    """Delivered activity against target, per commitment × activity, for one year.
+
+    Parameters
+    ----------
+    registers
+        Registers; the one for ``year`` (else the latest before it) is followed up.
+    activities
+        From :func:`load_activities`.
+    year
+        The year followed up.
+
+    Returns
+    -------
+    DataFrame with columns ``kommun, year, commitment_id, measure, label, unit,
+    target, delivered, share`` (delivered / target) and ``met`` (delivered ≥ target;
+    missing when there is no target).
+    """
+    labels = load_activity_measures().set_index("id")["label"].to_dict()
+    yearly = _yearly_activities(activities)
+    rows = []
+    for reg in _current_registers(registers, year):
+        for c in reg.commitments:
+            for a in c.activities:
+                hit = yearly[(yearly["year"] == year) & (yearly["measure"] == a.measure)]
+                delivered = float(hit["value"].iloc[0]) if len(hit) else np.nan
+                share = delivered / a.target if a.target else np.nan
+                met = (
+                    pd.NA
+                    if a.target is None or np.isnan(delivered)
+                    else bool(delivered >= a.target)
+                )
+                rows.append(
+                    {
+                        "kommun": reg.kommun,
+                        "year": year,
+                        "commitment_id": c.id,
+                        "measure": a.measure,
+                        "label": labels.get(a.measure, a.measure),
+                        "unit": a.unit,
+                        "target": np.nan if a.target is None else a.target,
+                        "delivered": delivered,
+                        "share": share,
+                        "met": met,
+                    }
+                )
+    out = _frame(
+        rows,
+        [
+            "kommun",
+            "year",
+            "commitment_id",
+            "measure",
+            "label",
+            "unit",
+            "target",
+            "delivered",
+            "share",
+            "met",
+        ],
+    )
+    return out.astype(
+        {"target": "float64", "delivered": "float64", "share": "float64", "met": "boolean"}
+    )
+
+
+# --------------------------------------------------------------------------- follow-up
+def _current_registers(registers: Sequence[Register], year: int) -> list[Register]:
+    """Per kommun, the register for ``year`` or else the latest one before it."""
+    best: dict[str, Register] = {}
+    for r in registers:
+        if r.year <= year and (r.kommun not in best or r.year > best[r.kommun].year):
+            best[r.kommun] = r
+    return [best[k] for k in sorted(best)]
+
+
+def _first_years(registers: Sequence[Register]) -> dict[tuple[str, str], int]:
+    first: dict[tuple[str, str], int] = {}
+    for r in registers:
+        for c in r.commitments:
+            key = (r.kommun, c.id)
+            first[key] = min(first.get(key, r.year), r.year)
+    return first
+
+
+def _change_test(p1: float, se1: float, p2: float, se2: float) -> tuple[float, float, float, float]:
+    """Difference of two independent estimates: change, se, z and two-sided p.
+
+    z = (p2 − p1) / √(se1² + se2²), p = 2·(1 − Φ(|z|)) (ARCHITECTURE.md, Statistics).
+    """
+    change = p2 - p1
+    se = math.sqrt(se1**2 + se2**2)
+    if not se > 0:
+        return change, se, np.nan, np.nan
+    z = change / se
+    return change, se, z, float(2 * stats.norm.sf(abs(z)))
+
+
+def _verdict(change: float, significant: object, direction: str) -> str:
+    if change is None or pd.isna(change) or significant is None or pd.isna(significant):
+        return "otillräckligt underlag"
+    if not bool(significant) or change == 0:
+        return "oförändrad"
+    improved = change < 0 if direction == "minska" else change > 0
+    return "förbättrad" if improved else "försämrad"
+
+
+def _summary_status(statuses: Iterable[str]) -> str:
+    s = list(statuses)
+    better, worse = s.count("förbättrad"), s.count("försämrad")
+    if better > worse:
+        return "förbättrad"
+    if worse > better:
+        return "försämrad"
+    if better or s.count("oförändrad"):
+        return "oförändrad"
+    return "otillräckligt underlag"
+
+
+_FOLLOWUP_COLUMNS = [
+    "kommun",
+    "year",
+    "commitment_id",
+    "focus_area",
+    "text",
+    "responsible",
+    "indicator",
+    "indicator_kind",
+    "label",
+    "group_var",
+    "group",
+    "desired_direction",
+    "unit",
+    "latest_year",
+    "latest_value",
+    "previous_year",
+    "previous_value",
+    "change_previous",
+    "significant_previous",
+    "base_year",
+    "base_value",
+    "change_base",
+    "p_value_base",
+    "significant_base",
+    "trend",
+    "status",
+    "activities_delivered",
+    "activities_met",
+    "commitment_status",
+]
+
+
+def follow_up(
+    registers: Sequence[Register],
+    *,
+    estimates: pd.DataFrame,
+    changes: pd.DataFrame,
+    trends: pd.DataFrame,
+    activities: pd.DataFrame,
+    wastewater_campaigns: pd.DataFrame | None = None,
+    wastewater_loads: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    breaks: pd.DataFrame | None = None,
+    year: int,
+) -> pd.DataFrame:
+    """Follow up each commitment of ``year``'s register, per linked indicator.
+
+    Parameters
+    ----------
+    registers
+        All registers (of one or several kommuner); the register for ``year`` (else the
+        latest before it) is followed up, and each commitment's first year is the
+        earliest register that holds its id.
+    estimates, changes, trends
+        The survey tables as in CONTRIBUTING.md.
+    activities
+        From :func:`load_activities`.
+    wastewater_campaigns, wastewater_loads
+        Optional wastewater tables (CONTRIBUTING.md). The campaign daily means give the
+        value; the daily loads, when given, allow a Welch t-test between years.
+    indicators
+        ``indikatorer.csv`` (labels, kind, variables); optional.
+    breaks
+        ``survey_breaks`` (``kommun, variable, year, reason``): a computed change never
+        spans a break.
+    year
+        The year followed up.
+
+    Returns
+    -------
+    DataFrame, one row per commitment × linked indicator, with columns
+    ``kommun, year, commitment_id, focus_area, text, responsible, indicator,
+    indicator_kind, label, group_var, group, desired_direction, unit, latest_year,
+    latest_value, previous_year, previous_value, change_previous,
+    significant_previous, base_year, base_value, change_base, p_value_base,
+    significant_base, trend, status, activities_delivered, activities_met,
+    commitment_status``. Survey values are fractions (proportions) or 0–6 (index).
+
+    Notes
+    -----
+    ``base_year`` is the year before the commitment began. The status compares the
+    latest value with the base year (else with the previous year) and moves only on a
+    statistically supported change at the 5 % level, z = (p2 − p1)/√(se1² + se2²), in
+    the desired direction (``förbättrad``) or against it (``försämrad``); without a
+    supported change it is ``oförändrad``; without comparable estimates it is
+    ``otillräckligt underlag``. Activity measures are complete counts without sampling
+    error, so any change of them counts. Wastewater changes need daily loads (Welch's
+    t-test over the campaign days). The commitment's status is the more frequent of
+    förbättrad/försämrad among its indicators (oförändrad on a tie).
+    """
+    ind = _indicator_table(indicators)
+    measure_labels = load_activity_measures().set_index("id")
+    yearly = _yearly_activities(activities)
+    act = activity_follow_up(registers, activities, year=year)
+    first = _first_years(registers)
+    rows = []
+    for reg in _current_registers(registers, year):
+        k = reg.kommun
+        est = _kommun(estimates, k)
+        chg = _kommun(changes, k)
+        trd = _kommun(trends, k)
+        brk = _kommun(breaks, k) if breaks is not None else None
+        for c in reg.commitments:
+            base_year = first[(k, c.id)] - 1
+            a = act[act["commitment_id"] == c.id]
+            delivered, met = _activity_text(a)
+            base = {
+                "kommun": k,
+                "year": year,
+                "commitment_id": c.id,
+                "focus_area": c.focus_area,
+                "text": c.text,
+                "responsible": c.responsible,
+                "activities_delivered": delivered,
+                "activities_met": met,
+            }
+            links = c.indicators or (None,)
+            for link in links:
+                row = dict(base)
+                if link is not None:
+                    row.update(
+                        indicator=link.id,
+                        indicator_kind=link.kind,
+                        group_var=link.group_var,
+                        group=link.group,
+                        desired_direction=link.direction,
+                    )
+                    if link.kind == "enkät":
+                        row.update(_survey_link(link, est, chg, trd, brk, ind, year, base_year))
+                    elif link.kind == "aktivitet":
+                        row.update(_activity_link(link, yearly, measure_labels, year, base_year))
+                    else:
+                        row.update(
+                            _wastewater_link(
+                                link, wastewater_campaigns, wastewater_loads, k, year, base_year
+                            )
+                        )
+                else:
+                    row["status"] = "otillräckligt underlag"
+                rows.append(row)
+    out = _frame(rows, _FOLLOWUP_COLUMNS)
+    if len(out):
+        summary = out.groupby(["kommun", "commitment_id"], sort=False)["status"].agg(
+            _summary_status
+        )
+        out["commitment_status"] = [
+            summary[(k, c)] for k, c in zip(out["kommun"], out["commitment_id"], strict=True)
+        ]
+    return out.astype(
+        {
+            "latest_value": "float64",
+            "previous_value": "float64",
+            "change_previous": "float64",
+            "base_value": "float64",
+            "change_base": "float64",
+            "p_value_base": "float64",
+            "significant_previous": "boolean",
+            "significant_base": "boolean",
+            "activities_met": "boolean",
+            "latest_year": "Int64",
+            "previous_year": "Int64",
+            "base_year": "Int64",
+        }
+    )
+
+
+def _activity_text(a: pd.DataFrame) -> tuple[str, object]:
+    if a.empty:
+        return "", pd.NA
+    parts = []
+    for r in a.itertuples():
+        got = "ingen uppgift" if np.isnan(r.delivered) else fmt_number(r.delivered, 0)
+        goal = "" if np.isnan(r.target) else f" av målet {fmt_number(r.target, 0)}"
+        parts.append(f"{r.label}: {got}{goal} {r.unit}".replace(" antal", ""))
+    mets = [m for m in a["met"] if not pd.isna(m)]
+    return "; ".join(parts), (all(mets) if mets else pd.NA)
+
+
+def _kommun(frame: pd.DataFrame | None, kommun: str) -> pd.DataFrame:
+    if frame is None or frame.empty or "kommun" not in frame:
+        return pd.DataFrame() if frame is None else frame.iloc[0:0]
+    return frame[frame["kommun"] == kommun]
+
+
+def _indicator_table(indicators: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["id", "label", "kind", "variables", "direction", "focus_area", "unit", "ntu_id"]
+    if indicators is None:
+        return pd.DataFrame(columns=cols).set_index("id")
+    out = indicators.copy()
+    for c in cols:
+        if c not in out:
+            out[c] = pd.NA
+    return out.set_index("id")
+
+
+def _domain(frame: pd.DataFrame, indicator: str, group_var: str, group: str) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame[
+        (frame["indicator"] == indicator)
+        & (frame["group_var"] == group_var)
+        & (frame["group"] == group)
+    ]
+
+
+def _break_between(
+    brk: pd.DataFrame | None, ind: pd.DataFrame, indicator: str, y1: int, y2: int
+) -> bool:
+    if brk is None or brk.empty:
+        return False
+    variables = {indicator}
+    if indicator in ind.index and isinstance(ind.at[indicator, "variables"], str):
+        variables |= {v.strip() for v in re.split(r"[;,|]", ind.at[indicator, "variables"])}
+    hit = brk[brk["variable"].isin(variables) & (brk["year"] > y1) & (brk["year"] <= y2)]
+    return not hit.empty
+
+
+def _survey_link(link, est, chg, trd, brk, ind, year, base_year) -> dict:
+    label = ind.at[link.id, "label"] if link.id in ind.index else link.id
+    kind = ind.at[link.id, "kind"] if link.id in ind.index else "proportion"
+    out: dict = {"label": label, "unit": "index 0–6" if kind == "mean" else "andel"}
+    d = _domain(est, link.id, link.group_var, link.group)
+    d = (
+        d[(d["year"] <= year) & ~d["suppressed"].astype(bool) & d["estimate"].notna()]
+        if len(d)
+        else d
+    )
+    if d.empty:
+        out["status"] = "otillräckligt underlag"
+        return out
+    d = d.sort_values("year")
+    last = d.iloc[-1]
+    ly = int(last["year"])
+    out.update(latest_year=ly, latest_value=float(last["estimate"]))
+    c = _domain(chg, link.id, link.group_var, link.group)
+    if len(c):
+        prev = c[(c["comparison"] == "föregående år") & (c["year_to"] == ly)]
+        if len(prev):
+            p = prev.iloc[0]
+            out.update(
+                previous_year=int(p["year_from"]),
+                previous_value=float(p["estimate_from"]),
+                change_previous=float(p["change"]),
+                significant_previous=bool(p["significant"]),
+            )
+    t = _domain(trd, link.id, link.group_var, link.group)
+    if len(t):
+        t = t[t["year_to"] <= ly].sort_values("year_to")
+        if len(t):
+            out["trend"] = str(t.iloc[-1]["direction"])
+    status_change, status_sig = out.get("change_previous"), out.get("significant_previous")
+    if ly > base_year:
+        out["base_year"] = base_year
+        b = d[d["year"] == base_year]
+        given = c[(c["year_from"] == base_year) & (c["year_to"] == ly)] if len(c) else c
+        if len(given):
+            g = given.iloc[0]
+            out.update(
+                base_value=float(g["estimate_from"]),
+                change_base=float(g["change"]),
+                p_value_base=float(g["p_value"]),
+                significant_base=bool(g["significant"]),
+            )
+        elif len(b) and not _break_between(brk, ind, link.id, base_year, ly):
+            bb = b.iloc[0]
+            change, _, _, p = _change_test(bb["estimate"], bb["se"], last["estimate"], last["se"])
+            out.update(
+                base_value=float(bb["estimate"]),
+                change_base=change,
+                p_value_base=p,
+                significant_base=pd.NA if np.isnan(p) else bool(p < _ALPHA),
+            )
+        if "change_base" in out:
+            status_change, status_sig = out["change_base"], out.get("significant_base")
+    out["status"] = _verdict(status_change, status_sig, link.direction)
+    return out
+
+
+def _activity_link(link, yearly, measures, year, base_year) -> dict:
+    label = measures.at[link.id, "label"] if link.id in measures.index else link.id
+    out: dict = {
+        "label": label,
+        "unit": measures.at[link.id, "unit"] if link.id in measures.index else "",
+    }
+    v = (
+        yearly[yearly["measure"] == link.id].set_index("year")["value"]
+        if len(yearly)
+        else pd.Series(dtype=float)
+    )
+    v = v[v.index <= year]
+    if v.empty:
+        out["status"] = "otillräckligt underlag"
+        return out
+    ly = int(v.index.max())
+    out.update(latest_year=ly, latest_value=float(v[ly]))
+    if ly - 1 in v.index:
+        out.update(
+            previous_year=ly - 1,
+            previous_value=float(v[ly - 1]),
+            change_previous=float(v[ly] - v[ly - 1]),
+            significant_previous=pd.NA,
+        )
+    compare = out.get("change_previous")
+    if ly > base_year:
+        out["base_year"] = base_year
+        if base_year in v.index:
+            out.update(base_value=float(v[base_year]), change_base=float(v[ly] - v[base_year]))
+            compare = out["change_base"]
+    # complete counts: no sampling error, every change is real
+    out["status"] = _verdict(compare, None if compare is None else True, link.direction)
+    return out
+
+
+def _wastewater_link(link, campaigns, loads, kommun, year, base_year) -> dict:
+    out: dict = {
+        "label": link.id.capitalize() if link.id != "mdma" else "MDMA",
+        "unit": "mg/dag/1000 inv",
+    }
+    camp = _kommun(campaigns, kommun)
+    if camp.empty:
+        out["status"] = "otillräckligt underlag"
+        return out
+    camp = camp[(camp["substance"] == link.id) & (camp["year"] <= year)]
+    means = camp.groupby("year")["daily_mean"].mean().dropna()
+    if means.empty:
+        out["status"] = "otillräckligt underlag"
+        return out
+    ly = int(means.index.max())
+    out.update(latest_year=ly, latest_value=float(means[ly]))
+    daily = None
+    ld = _kommun(loads, kommun)
+    if not ld.empty:
+        ld = ld[ld["substance"] == link.id]
+        daily = ld.assign(_year=pd.to_datetime(ld["date"]).dt.year)
+
+    def test(y0: int) -> object:
+        if daily is None:
+            return pd.NA
+        a = daily.loc[daily["_year"] == y0, "load_mg_day_1000"].dropna()
+        b = daily.loc[daily["_year"] == ly, "load_mg_day_1000"].dropna()
+        if len(a) < 2 or len(b) < 2:
+            return pd.NA
+        p = stats.ttest_ind(b, a, equal_var=False).pvalue
+        return pd.NA if np.isnan(p) else bool(p < _ALPHA)
+
+    earlier = means[means.index < ly]
+    if len(earlier):
+        py = int(earlier.index.max())
+        out.update(
+            previous_year=py,
+            previous_value=float(means[py]),
+            change_previous=float(means[ly] - means[py]),
+            significant_previous=test(py),
+        )
+    compare, sig = out.get("change_previous"), out.get("significant_previous")
+    if ly > base_year:
+        out["base_year"] = base_year
+        if base_year in means.index:
+            out.update(
+                base_value=float(means[base_year]),
+                change_base=float(means[ly] - means[base_year]),
+                significant_base=test(base_year),
+            )
+            compare, sig = out["change_base"], out["significant_base"]
+    out["status"] = _verdict(compare, sig, link.direction)
+    return out
+
+
+def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
+    """One row per commitment from :func:`follow_up`.
+
+    Returns
+    -------
+    DataFrame with columns ``kommun, year, commitment_id, focus_area, text,
+    responsible, activities_delivered, activities_met, n_improved, n_unchanged,
+    n_worsened, n_insufficient, commitment_status``.
+    """
+    keys = [
+        "kommun",
+        "year",
+        "commitment_id",
+        "focus_area",
+        "text",
+        "responsible",
+        "activities_delivered",
+        "activities_met",
+        "commitment_status",
+    ]
+    rows = []
+    for _, g in followup.groupby(["kommun", "commitment_id"], sort=False):
+        first = g.iloc[0]
+        s = g["status"].tolist()
+        rows.append(
+            {
+                **{k: first[k] for k in keys},
+                "n_improved": s.count("förbättrad"),
+                "n_unchanged": s.count("oförändrad"),
+                "n_worsened": s.count("försämrad"),
+                "n_insufficient": s.count("otillräckligt underlag"),
+            }
+        )
+    cols = keys[:-1] + [
+        "n_improved",
+        "n_unchanged",
+        "n_worsened",
+        "n_insufficient",
+        "commitment_status",
+    ]
+    return _frame(rows, cols)
+
+
+# --------------------------------------------------------------------------- underlag
+#: Sentence subjects per survey indicator ("Andelen som ..."), for plain Swedish.
+_SUBJECTS = {
+    "otrygghet_ute_sent": "Andelen som känner sig otrygga ute sent en kväll",
+    "avstatt_aktivitet": "Andelen som avstått från en aktivitet av oro för brott",
+    "oro_bostadsinbrott": "Andelen som oroar sig för bostadsinbrott",
+    "oro_vald": "Andelen som oroar sig för att utsättas för våld",
+    "utsatt_brott": "Andelen som utsatts för brott de senaste tolv månaderna",
+    "problem_nedskrapning": "Andelen som ser nedskräpning som ett stort problem",
+    "problem_skadegorelse": "Andelen som ser skadegörelse som ett stort problem",
+    "problem_klotter": "Andelen som ser klotter som ett stort problem",
+    "problem_vardslos_biltrafik": "Andelen som ser vårdslös biltrafik som ett stort problem",
+    "problem_buskorning": "Andelen som ser buskörning med moped eller MC som ett stort problem",
+    "problem_ungdomsgang": "Andelen som ser störande ungdomsgäng som ett stort problem",
+    "problem_berusade": "Andelen som ser berusade personer som ett stort problem",
+    "problem_narkotikapaverkade": "Andelen som ser narkotikapåverkade personer som ett stort problem",
+    "problem_narkotikahandel": "Andelen som ser öppen narkotikahandel som ett stort problem",
+    "problem_bostadsinbrott": "Andelen som ser bostadsinbrott som ett stort problem",
+    "problem_cykelstolder": "Andelen som ser cykelstölder som ett stort problem",
+    "problemindex": "Problemindex",
+    "fortroende_polisen": "Andelen med stort förtroende för polisen i området",
+    "ser_polis_fots": "Andelen som ser polis till fots i området varje månad eller oftare",
+    "grannsamverkan": "Andelen som bor i ett område med Grannsamverkan",
+}
+_AGE_WORD = "åringar"
+_UNDERLAG_COLUMNS = [
+    "kommun",
+    "year",
+    "focus_area",
+    "rank",
+    "indicator",
+    "label",
+    "group_var",
+    "group",
+    "kind",
+    "desired_direction",
+    "reason",
+    "reasons",
+    "latest_year",
+    "latest_value",
+    "compare_year",
+    "compare_value",
+    "change",
+    "significant",
+    "ntu_year",
+    "ntu_percent",
+    "ntu_source",
+    "score",
+    "sentence",
+]
+
+
+def _where(group_var: str, group: str) -> str:
+    if group_var == "total":
+        return "i hela kommunen"
+    if group_var == "sex":
+        return {"Kvinna": "bland kvinnor", "Man": "bland män"}.get(group, f"bland {group}")
+    if group_var == "age_group":
+        return f"bland {group}-{_AGE_WORD}"
+    return f"i {group}"
+
+
+def _fmt_value(value: float, kind: str, decimals: int | None = None) -> str:
+    if kind == "mean":
+        return fmt_number(value, 1 if decimals is None else decimals)
+    return fmt_percent(value, 0 if decimals is None else decimals)
+
+
+def _pair(v1: float, v2: float, kind: str) -> tuple[str, str]:
+    """Two values formatted so that different values never print alike."""
+    for extra in (0, 1, 2):
+        base = 1 if kind == "mean" else 0
+        a, b = _fmt_value(v1, kind, base + extra), _fmt_value(v2, kind, base + extra)
+        if a != b:
+            return a, b
+    return a, b
+
+
+def underlag(
+    estimates: pd.DataFrame,
+    changes: pd.DataFrame,
+    trends: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    ntu: pd.DataFrame,
+    kommun: str,
+    year: int,
+    group_vars: Sequence[str] = ("total", "stratum"),
+    min_history: int = 5,
+) -> pd.DataFrame:
+    """Indicators that worsened or stand high: the underlag for next year's promise.
+
+    Parameters
+    ----------
+    estimates, changes, trends
+        The survey tables (CONTRIBUTING.md).
+    indicators
+        ``indikatorer.csv``: ``id, label, kind, direction, focus_area, ntu_id`` used.
+    ntu
+        From :func:`load_ntu`.
+    kommun, year
+        Whose underlag and for which survey year.
+    group_vars
+        Domains considered (default the whole kommun and each area).
+    min_history
+        Years of estimates needed before "highest level in the series" is said.
+
+    Returns
+    -------
+    DataFrame, one row per indicator × domain that qualifies, grouped by focus area
+    (in the indicators table's order) and ranked within it (``rank`` 1 = most urgent),
+    with columns ``kommun, year, focus_area, rank, indicator, label, group_var, group,
+    kind, desired_direction (minska|öka), reason, reasons, latest_year, latest_value, compare_year, compare_value, change,
+    significant, ntu_year, ntu_percent, ntu_source, score, sentence``.
+
+    Notes
+    -----
+    Reasons, most urgent first: a statistically supported worsening against the
+    previous year, or against the base year (the ``changes`` table); a statistically
+    supported worsening trend (Mann–Kendall); a level worse than the national NTU level
+    where the kommun's 95 % confidence interval excludes it (NTU's own sampling error,
+    from ~200 000 respondents, is neglected); the worst level of the kommun's own
+    series. Every number in ``sentence`` is taken from ``estimates`` (years too); NTU
+    figures stay in their own columns with their source. Suppressed estimates are
+    never used. ``sentence`` says "statistiskt säkerställd" exactly when
+    ``significant`` is true.
+    """
+    ind = _indicator_table(indicators)
+    est = _kommun(estimates, kommun)
+    est = est[est["group_var"].isin(group_vars) & (est["year"] <= year)]
+    est = est[~est["suppressed"].astype(bool) & est["estimate"].notna()]
+    chg = _kommun(changes, kommun)
+    trd = _kommun(trends, kommun)
+    lookup = {(r.indicator, r.group_var, r.group, int(r.year)): r for r in est.itertuples()}
+    rows = []
+    for (indicator, group_var, group), d in est.groupby(
+        ["indicator", "group_var", "group"], sort=False
+    ):
+        if indicator not in ind.index:
+            continue
+        info = ind.loc[indicator]
+        d = d.sort_values("year")
+        last = d.iloc[-1]
+        if int(last["year"]) != year:
+            continue
+        kind = "mean" if info["kind"] == "mean" else "proportion"
+        worse_up = info["direction"] != "higher_is_better"
+        subject = _SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”")
+        where = _where(group_var, group)
+        value = float(last["estimate"])
+        candidates = []
+        c = _domain(chg, indicator, group_var, group)
+        for comparison, prio in (("föregående år", 0), ("basår", 1)):
+            cc = c[(c["comparison"] == comparison) & (c["year_to"] == year)] if len(c) else c
+            for r in cc.itertuples():
+                if not bool(r.significant) or (r.change > 0) != worse_up or r.change == 0:
+                    continue
+                before = lookup.get((indicator, group_var, group, int(r.year_from)))
+                if before is None:
+                    continue  # never mention a suppressed estimate
+                v1, v2 = _pair(before.estimate, value, kind)
+                verb, noun = ("ökade", "ökning") if r.change > 0 else ("minskade", "minskning")
+                sentence = (
+                    f"{subject} {where} {verb} från {v1} år {int(r.year_from)} till "
+                    f"{v2} år {year} (statistiskt säkerställd {noun})."
+                )
+                candidates.append(
+                    dict(
+                        reason=f"säkerställd försämring mot {'föregående år' if prio == 0 else 'basåret'}",
+                        prio=prio,
+                        compare_year=int(r.year_from),
+                        compare_value=float(before.estimate),
+                        change=value - float(before.estimate),
+                        significant=True,
+                        score=abs(float(r.z)) if pd.notna(r.z) else 0.0,
+                        sentence=sentence,
+                    )
+                )
+        t = _domain(trd, indicator, group_var, group)
+        t = t[(t["year_to"] == year)] if len(t) else t
+        for r in t.itertuples():
+            worse_dir = "ökande" if worse_up else "minskande"
+            if not bool(r.significant) or r.direction != worse_dir:
+                continue
+            start = lookup.get((indicator, group_var, group, int(r.year_from)))
+            if start is None:
+                continue
+            v1, v2 = _pair(start.estimate, value, kind)
+            verb = "ökat" if worse_up else "minskat"
+            sentence = (
+                f"{subject} {where} har {verb} från {v1} år {int(r.year_from)} till "
+                f"{v2} år {year} (statistiskt säkerställd {worse_dir} trend)."
+            )
+            candidates.append(
+                dict(
+                    reason="säkerställd försämrande trend",
+                    prio=2,
+                    compare_year=int(r.year_from),
+                    compare_value=float(start.estimate),
+                    change=value - float(start.estimate),
+                    significant=True,
+                    score=abs(float(r.tau)) if pd.notna(r.tau) else 0.0,
+                    sentence=sentence,
+                )
+            )
+        ntu_row = None
+        ntu_id = info.get("ntu_id")
+        if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
+            n = ntu[(ntu["indicator"] == ntu_id) & (ntu["year"] <= year)].sort_values("year")
+            if len(n):
+                ntu_row = n.iloc[-1]
+                level = float(ntu_row["percent"]) / 100
+                ci_low, ci_high = float(last["ci_low"]), float(last["ci_high"])
+                beyond = ci_low > level if worse_up else ci_high < level
+                if beyond:
+                    cmp = "högre" if worse_up else "lägre"
+                    sentence = (
+                        f"{subject} {where} är {_fmt_value(value, kind)} år {year}, "
+                        f"{cmp} än i riket enligt Brå:s nationella trygghetsundersökning "
+                        f"(skillnaden är statistiskt säkerställd)."
+                    )
+                    candidates.append(
+                        dict(
+                            reason=f"{cmp} än riket (NTU)",
+                            prio=3,
+                            compare_year=np.nan,
+                            compare_value=np.nan,
+                            change=np.nan,
+                            significant=True,
+                            score=abs(value - level) / max(float(last["se"]), 1e-9),
+                            sentence=sentence,
+                        )
+                    )
+        history = d[d["year"] < year]
+        if len(d) >= min_history:
+            worst = history["estimate"].max() if worse_up else history["estimate"].min()
+            if (value > worst) if worse_up else (value < worst):
+                first_year = int(d.iloc[0]["year"])
+                word = "högsta" if worse_up else "lägsta"
+                sentence = (
+                    f"{subject} {where} är {_fmt_value(value, kind)} år {year}, "
+                    f"den {word} nivån sedan mätningarna började år {first_year}."
+                )
+                candidates.append(
+                    dict(
+                        reason=f"{word} nivån i den egna serien",
+                        prio=4,
+                        compare_year=first_year,
+                        compare_value=np.nan,
+                        change=np.nan,
+                        significant=False,
+                        score=abs(value - float(worst)),
+                        sentence=sentence,
+                    )
+                )
+        if not candidates:
+            continue
+        candidates.sort(key=lambda x: (x["prio"], -x["score"]))
+        best = candidates[0]
+        rows.append(
+            {
+                "kommun": kommun,
+                "year": year,
+                "focus_area": info["focus_area"],
+                "indicator": indicator,
+                "label": info["label"],
+                "group_var": group_var,
+                "group": group,
+                "kind": kind,
+                "desired_direction": "minska" if worse_up else "öka",
+                "reason": best["reason"],
+                "reasons": "; ".join(dict.fromkeys(x["reason"] for x in candidates)),
+                "latest_year": year,
+                "latest_value": value,
+                "compare_year": best["compare_year"],
+                "compare_value": best["compare_value"],
+                "change": best["change"],
+                "significant": best["significant"],
+                "ntu_year": np.nan if ntu_row is None else int(ntu_row["year"]),
+                "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
+                "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
+                "score": float(best["prio"] * -1000 + best["score"]),
+                "sentence": best["sentence"],
+                "_prio": best["prio"],
+                "_score": best["score"],
+            }
+        )
+    if not rows:
+        return _frame([], _UNDERLAG_COLUMNS)
+    out = pd.DataFrame(rows)
+    order = {f: i for i, f in enumerate(dict.fromkeys(ind["focus_area"].dropna()))}
+    gv_order = {g: i for i, g in enumerate(_GROUP_VARS)}
+    out = out.assign(
+        _fa=out["focus_area"].map(order).fillna(len(order)),
+        _gv=out["group_var"].map(gv_order),
+    ).sort_values(
+        ["_fa", "_prio", "_score", "_gv", "indicator", "group"],
+        ascending=[True, True, False, True, True, True],
+        kind="stable",
+    )
+    out["rank"] = out.groupby("focus_area", sort=False).cumcount() + 1
+    out = out.drop(columns=["score"]).rename(columns={"_score": "score"})
+    return (
+        out[_UNDERLAG_COLUMNS]
+        .reset_index(drop=True)
+        .astype(
+            {
+                "significant": "bool",
+                "compare_year": "Int64",
+                "ntu_year": "Int64",
+                "latest_year": "int64",
+                "rank": "int64",
+            }
+        )
+    )
+
+
+# --------------------------------------------------------------------------- draft register
+def draft_register(
+    registers: Sequence[Register],
+    underlag: pd.DataFrame,
+    *,
+    year: int,
+    max_proposals: int = 2,
+) -> dict:
+    """A draft register for ``year + 1``, for the council to edit.
+
+    The latest register up to ``year`` is carried over (its commitments as continued
+    ones); for each focus area of the underlag, up to ``max_proposals`` of the highest
+    ranked indicators that no continued commitment already follows become proposed
+    commitments (``forslag: true``) whose text the council writes.
+
+    Parameters
+    ----------
+    registers
+        Registers of the kommun of ``underlag`` (others are ignored).
+    underlag
+        From :func:`underlag`.
+    year
+        The year the underlag is for; the draft is for ``year + 1``.
+    max_proposals
+        Proposed commitments per focus area.
+
+    Returns
+    -------
+    dict with the register keys (``utkast: true``, ``signed: None``), ready for
+    :func:`dump_register`; it loads with :func:`load_register`.
+    """
+    kommun = str(underlag["kommun"].iloc[0]) if len(underlag) else None
+    pool = [r for r in registers if kommun is None or r.kommun == kommun]
+    current = _current_registers(pool, year)
+    if not current:
+        raise DataError(f"ett medborgarlöfte för år {year} eller tidigare", value=kommun)
+    reg = current[0] if kommun is None else next(r for r in current if r.kommun == kommun)
+    doc = reg.to_dict()
+    doc.pop("exempel", None)
+    doc["year"] = year + 1
+    doc["utkast"] = True
+    doc["signed"] = None
+    doc = {
+        k: doc[k]
+        for k in ("kommun", "year", "utkast", "signed", "signatories", "focus_areas", "commitments")
+    }
+    followed = {(i.id, i.group_var, i.group) for c in reg.commitments for i in c.indicators}
+    areas = list(doc["focus_areas"])
+    proposals = []
+    n = 0
+    for area, g in underlag.groupby("focus_area", sort=False):
+        picked = 0
+        for r in g.sort_values("rank").itertuples():
+            if picked >= max_proposals or (r.indicator, r.group_var, r.group) in followed:
+                continue
+            n += 1
+            picked += 1
+            if area not in areas:
+                areas.append(area)
+            link = {"id": r.indicator, "direction": r.desired_direction}
+            if r.group_var != "total":
+                link.update(group_var=r.group_var, group=r.group)
+            proposals.append(
+                {
+                    "id": f"F{n}",
+                    "forslag": True,
+                    "focus_area": area,
+                    "text": f"FÖRSLAG (rådet formulerar löftet): {r.sentence}",
+                    "responsible": "båda",
+                    "activities": [],
+                    "indicators": [link],
+                }
+            )
+    doc["focus_areas"] = areas
+    doc["commitments"] = doc["commitments"] + proposals
+    return doc
+
+
+def dump_register(doc: Mapping, *, header: str | None = None) -> str:
+    """A register dict as YAML text with a Swedish comment header.
+
+    Parameters
+    ----------
+    doc
+        A register as from :meth:`Register.to_dict` or :func:`draft_register`.
+    header
+        Comment text (without ``#``); default explains a draft or a register.
+
+    Returns
+    -------
+    str: YAML that :func:`load_register` reads back to the same register.
+    """
+    if header is None:
+        if doc.get("utkast"):
+            header = (
+                f"Utkast till medborgarlöfte {doc.get('kommun')} {doc.get('year')}.\n"
+                "Fortsatta löften är kopierade från förra årets medborgarlöfte; löften med\n"
+                "forslag: true är förslag ur underlaget som rådet formulerar om eller stryker.\n"
+                "Fyll i signed (ÅÅÅÅ-MM-DD) och ta bort utkast och forslag när löftet är undertecknat.\n"
+                "Nycklarna beskrivs i docs/medborgarloften.md."
+            )
+        else:
+            header = (
+                f"Medborgarlöfte {doc.get('kommun')} {doc.get('year')}.\n"
+                "Nycklarna beskrivs i docs/medborgarloften.md."
+            )
+    comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    body = yaml.safe_dump(
+        dict(doc), allow_unicode=True, sort_keys=False, width=100, default_flow_style=False
+    )
+    return comment + body
+
+
+# --------------------------------------------------------------------------- HTML
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;
+background:#fff;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+h1,h2,h3{color:#0b3a5b}
+.banner{background:#fff3cd;color:#3d2c00;border:2px solid #8a6d00;padding:.6rem 1rem;
+font-weight:bold}
+table{border-collapse:collapse;margin:1rem 0;width:100%}
+caption{text-align:left;font-weight:bold;padding:.3rem 0}
+th,td{border:1px solid #6b6b6b;padding:.3rem .5rem;vertical-align:top;text-align:left}
+th{background:#e8eef3}
+td.num{text-align:right;white-space:nowrap}
+.status-försämrad{color:#8b0000;font-weight:bold}
+.status-förbättrad{color:#0a5c2b;font-weight:bold}
+footer{margin-top:2rem;font-size:.9rem;color:#333}
+"""
+
+
+def render_underlag_html(
+    underlag: pd.DataFrame,
+    followup: pd.DataFrame,
+    *,
+    kommun: str,
+    year: int,
+    synthetic: bool,
+) -> str:
+    """A self-contained Swedish HTML page: follow-up and underlag for next year.
+
+    Parameters
+    ----------
+    underlag
+        From :func:`underlag`.
+    followup
+        From :func:`follow_up`.
+    kommun, year
+        Shown in the title.
+    synthetic
+        True for the bundled example data: a banner says "Exempeldata – inte verkliga
+        resultat".
+
+    Returns
+    -------
+    str: the HTML document (no external resources).
+    """
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="sv">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+    ]
+    if synthetic:
+        out.append('<p class="banner" role="note">Exempeldata – inte verkliga resultat</p>')
+    out += [
+        "<main>",
+        f"<h1>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</h1>",
+        f"<p>Uppföljning av medborgarlöftet och resultat från trygghetsmätningen {year}. "
+        "En förändring kallas statistiskt säkerställd när den är signifikant på 5 "
+        "procents nivå; status för ett löfte ändras bara av sådana förändringar.</p>",
+        "<h2>Indikatorer som försämrats eller ligger högt</h2>",
+    ]
+    if underlag.empty:
+        out.append(
+            "<p>Inga indikatorer har försämrats statistiskt säkerställt eller ligger "
+            "på en hög nivå.</p>"
+        )
+    for area, g in underlag.groupby("focus_area", sort=False):
+        out.append(f"<h3>{e(str(area))}</h3>")
+        out.append("<ol>")
+        out += [f"<li>{e(s)}</li>" for s in g.sort_values("rank")["sentence"]]
+        out.append("</ol>")
+        out.append(f"<table><caption>{e(str(area))}: indikatorer i underlaget</caption>")
+        out.append(
+            "<thead><tr>"
+            + "".join(
+                f'<th scope="col">{h}</th>'
+                for h in ("Rang", "Indikator", "Område", "Värde", "Skäl", "Riket (NTU)", "Källa")
+            )
+            + "</tr></thead><tbody>"
+        )
+        for r in g.sort_values("rank").itertuples():
+            value = _fmt_value(r.latest_value, r.kind)
+            ntu_txt = (
+                ""
+                if pd.isna(r.ntu_percent)
+                else f"{fmt_number(r.ntu_percent, 0)}\u00a0% ({int(r.ntu_year)})"
+            )
+            out.append(
+                f'<tr><td class="num">{r.rank}</td><th scope="row">{e(str(r.label))}</th>'
+                f'<td>{e(str(r.group))}</td><td class="num">{value}</td><td>{e(str(r.reasons))}</td>'
+                f'<td class="num">{ntu_txt}</td><td>{e(str(r.ntu_source or ""))}</td></tr>'
+            )
+        out.append("</tbody></table>")
+    out.append("<h2>Uppföljning av löftena</h2>")
+    if followup.empty:
+        out.append("<p>Inget medborgarlöfte att följa upp.</p>")
+    for cid, g in followup.groupby("commitment_id", sort=False):
+        first = g.iloc[0]
+        out.append(f"<h3>{e(str(first['focus_area']))}: {e(str(cid))}</h3>")
+        out.append(f"<p>{e(str(first['text']))}</p>")
+        out.append(
+            f"<p>Status för löftet: <strong>{e(str(first['commitment_status']))}</strong>. "
+            f"Ansvar: {e(str(first['responsible']))}.</p>"
+        )
+        if first["activities_delivered"]:
+            out.append(f"<p>Genomfört {year}: {e(str(first['activities_delivered']))}.</p>")
+        if g["indicator"].isna().all():
+            continue
+        out.append(f"<table><caption>Indikatorer för löfte {e(str(cid))}</caption><thead><tr>")
+        out.append(
+            "".join(
+                f'<th scope="col">{h}</th>'
+                for h in (
+                    "Indikator",
+                    "Område",
+                    "Önskad riktning",
+                    "Senaste värde",
+                    "Förändring mot året före löftet",
+                    "Trend",
+                    "Status",
+                )
+            )
+            + "</tr></thead><tbody>"
+        )
+        for r in g.itertuples():
+            if pd.isna(r.indicator):
+                continue
+            out.append(
+                f'<tr><th scope="row">{e(str(r.label))}</th><td>{e(str(r.group or ""))}</td>'
+                f"<td>{e(str(r.desired_direction))}</td>"
+                f'<td class="num">{e(_followup_value(r.latest_value, r.unit, r.latest_year))}</td>'
+                f'<td class="num">{e(_followup_change(r))}</td>'
+                f"<td>{e('' if pd.isna(r.trend) else str(r.trend))}</td>"
+                f'<td class="status-{e(str(r.status))}">{e(str(r.status))}</td></tr>'
+            )
+        out.append("</tbody></table>")
+    sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
+    out.append("</main><footer>")
+    if sources:
+        out.append("<p>Riksnivåer: " + "; ".join(e(s) for s in sources) + ".</p>")
+    out.append(
+        f"<p>Källa: trygghetsmätningen i {e(kommun)}, kommunens aktivitetsuppföljning"
+        " och avloppsvattenanalys. Sammanställt med trygghet-analys.</p>"
+    )
+    out.append("</footer></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _followup_value(value: float, unit: str, year: object) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == "andel":
+        text = fmt_percent(value)
+    elif unit == "index 0–6":
+        text = fmt_number(value, 1)
+    elif unit == "mg/dag/1000 inv":
+        text = f"{fmt_number(value, 1)} mg/dag/1000 inv"
+    else:
+        text = f"{fmt_number(value, 0)} {unit}"
+    return f"{text} ({int(year)})" if year is not None and not pd.isna(year) else text
+
+
+def _followup_change(r) -> str:
+    if pd.isna(r.change_base):
+        return "–"
+    if r.unit == "andel":
+        text = (
+            f"{'+' if r.change_base > 0 else ''}{fmt_number(100 * r.change_base, 0)} procentenheter"
+        )
+    else:
+        text = f"{'+' if r.change_base > 0 else ''}{fmt_number(r.change_base, 1)}"
+    if r.unit == "andel" or r.unit == "index 0–6" or r.unit == "mg/dag/1000 inv":
+        sig = r.significant_base
+        if pd.isna(sig):
+            return text
+        return text + (" (statistiskt säkerställd)" if sig else " (inte säkerställd)")
+    return text
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    out = pd.DataFrame(rows)
+    for c in columns:
+        if c not in out:
+            out[c] = pd.NA
+    return out[columns]
