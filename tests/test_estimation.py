@@ -1,0 +1,161 @@
+"""design_estimate against R's survey package (fixtures from tests/fixtures/r_survey/).
+
+Reference calls (see make_reference.R beside the CSV files, survey 4.1.1):
+    des <- svydesign(ids=~1, strata=~stratum, weights=~weight, fpc=~population, data=d)
+    svymean(~y, des, na.rm=TRUE); svyby(~y, ~g, des, svymean, na.rm=TRUE)
+    attr(svyciprop(~y, subset(des, g == gg), method="logit", df=degf(des)), "ci")
+    confint(svymean(~score, des, na.rm=TRUE), df=degf(des))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trygghet_analys.errors import DataError
+from trygghet_analys.estimation import design_estimate
+
+FIX = Path(__file__).parent / "fixtures" / "r_survey"
+
+
+@pytest.fixture(scope="module")
+def designs() -> pd.DataFrame:
+    return pd.read_csv(FIX / "designs.csv")
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    ref = pd.read_csv(FIX / "reference.csv", keep_default_na=False, na_values=[""])
+    ref["by"] = ref["by"].fillna("")
+    ref["group"] = ref["group"].fillna("")
+    return ref
+
+
+CASES = [
+    (design, lonely, value, kind, by)
+    for design, lonely in [("A", "fail"), ("B", "remove"), ("B", "certainty"), ("C", "fail")]
+    for value, kind in [("y", "proportion"), ("score", "mean")]
+    for by in ["", "g"]
+]
+
+
+@pytest.mark.parametrize(("design", "lonely", "value", "kind", "by"), CASES)
+def test_matches_r_survey(designs, reference, design, lonely, value, kind, by):
+    data = designs[designs["design"] == design]
+    ref = reference[
+        (reference["design"] == design)
+        & (reference["lonely_psu"] == lonely)
+        & (reference["value"] == value)
+        & (reference["by"] == by)
+    ].set_index("group")
+    out = design_estimate(
+        data,
+        value=value,
+        stratum="stratum",
+        weight="weight",
+        population=None if design == "C" else "population",  # design C: no fpc
+        by=by or None,
+        kind=kind,
+        lonely_psu=lonely,
+    )
+    out = out.set_index(by) if by else out.set_axis([""])
+    out = out.reindex(ref.index)
+    assert (out["n"].to_numpy() == ref["n"].to_numpy()).all()
+    for col in ["estimate", "se", "ci_low", "ci_high"]:
+        got, want = out[col].to_numpy(float), ref[col].to_numpy(float)
+        # Degenerate domains (p = 0 or 1): R's glm stops at ~1e-11 and its SE at ~1e-17;
+        # we return the exact limits, hence the small absolute tolerance.
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-9, equal_nan=True)
+
+
+def test_all_missing_domain_is_nan_with_n_zero(designs):
+    # R: svyby(~y, ~g, des, svymean, na.rm=TRUE) returns 0 (se 0) for the all-missing
+    # domain "tom", an artefact of 0/0 on an empty design; we return NaN and n = 0.
+    data = designs[designs["design"] == "A"]
+    out = design_estimate(
+        data, value="y", stratum="stratum", weight="weight", population="population", by="g"
+    ).set_index("g")
+    assert out.loc["tom", "n"] == 0
+    assert out.loc["tom", ["estimate", "se", "ci_low", "ci_high"]].isna().all()
+
+
+def test_lonely_stratum_fails_like_r(designs):
+    # R, options(survey.lonely.psu="fail") (the default): svymean(~y, des, na.rm=TRUE)
+    # stops with "Stratum (Ensam) has only one PSU at stage 1".
+    assert "Ensam" in (FIX / "lonely_fail_message.txt").read_text(encoding="utf-8")
+    data = designs[designs["design"] == "B"]
+    with pytest.raises(DataError, match="Ensam"):
+        design_estimate(
+            data, value="y", stratum="stratum", weight="weight", population="population"
+        )
+
+
+def test_census_stratum_alone_is_no_error():
+    # one respondent in a stratum of one person: n_h = N_h, zero variance, no error
+    d = pd.DataFrame(
+        {
+            "h": ["a", "a", "a", "b"],
+            "w": [5.0, 5.0, 5.0, 1.0],
+            "N": [15, 15, 15, 1],
+            "y": [1, 0, 1, 1],
+        }
+    )
+    out = design_estimate(d, value="y", stratum="h", weight="w", population="N")
+    assert out["n"].iloc[0] == 4
+    assert np.isfinite(out["se"].iloc[0])
+
+
+def test_by_list_and_categorical_keeps_dtype(designs):
+    data = designs[designs["design"] == "A"].copy()
+    data["k"] = pd.Categorical(data["stratum"], categories=["Tatort", "Ovrigt", "Landsbygd"])
+    out = design_estimate(
+        data,
+        value="y",
+        stratum="stratum",
+        weight="weight",
+        population="population",
+        by=["k", "g"],
+    )
+    assert isinstance(out["k"].dtype, pd.CategoricalDtype)
+    assert list(out.columns[:2]) == ["k", "g"]
+    # each (k, g) domain of a two-way by equals the one-way by on the crossed column
+    data["kg"] = data["stratum"] + "/" + data["g"]
+    one = design_estimate(
+        data, value="y", stratum="stratum", weight="weight", population="population", by="kg"
+    ).set_index("kg")
+    key = out["k"].astype(str) + "/" + out["g"]
+    np.testing.assert_allclose(out["se"], one.loc[key, "se"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"weight": 0.0}, "positiv vikt"),
+        ({"y": 2}, "0 eller 1"),
+        ({"population": -1.0}, "minst lika stor"),
+    ],
+)
+def test_bad_data_raise_data_error(designs, change, match):
+    data = designs[designs["design"] == "A"].copy()
+    col, val = next(iter(change.items()))
+    if col == "population":  # the whole stratum must agree on N_h
+        data.loc[data["stratum"] == "Landsbygd", col] = 3.0
+    else:
+        data.loc[data.index[0], col] = val
+    with pytest.raises(DataError, match=match):
+        design_estimate(
+            data, value="y", stratum="stratum", weight="weight", population="population"
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"value": "nope"}, {"kind": "median"}, {"lonely_psu": "adjust"}, {"by": ["g", "zz"]}],
+)
+def test_programming_errors_raise_value_error(designs, kwargs):
+    args = {"value": "y", "stratum": "stratum", "weight": "weight"} | kwargs
+    with pytest.raises(ValueError):
+        design_estimate(designs[designs["design"] == "A"], **args)
