@@ -1819,5 +1819,5 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     for c in columns:
         if c not in out:
-            out[c] = pd.NA
+            out[c] = None
     return out[columns]
