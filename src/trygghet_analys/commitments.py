@@ -1219,8 +1219,8 @@ _SUBJECTS = {
     "problem_bostadsinbrott": "Andelen som ser bostadsinbrott som ett stort problem",
     "problem_cykelstolder": "Andelen som ser cykelstölder som ett stort problem",
     "problemindex": "Problemindex",
-    "fortroende_polisen": "Andelen med stort förtroende för polisen i området",
-    "ser_polis_fots": "Andelen som ser polis till fots i området varje månad eller oftare",
+    "fortroende_polisen": "Andelen med stort förtroende för polisen i sitt område",
+    "ser_polis_fots": "Andelen som ser polis till fots i sitt område varje månad eller oftare",
     "grannsamverkan": "Andelen som bor i ett område med Grannsamverkan",
 }
 _AGE_WORD = "åringar"
@@ -1554,14 +1554,11 @@ def draft_register(
         raise DataError(f"ett medborgarlöfte för år {year} eller tidigare", value=kommun)
     reg = current[0] if kommun is None else next(r for r in current if r.kommun == kommun)
     doc = reg.to_dict()
-    doc.pop("exempel", None)
     doc["year"] = year + 1
     doc["utkast"] = True
     doc["signed"] = None
-    doc = {
-        k: doc[k]
-        for k in ("kommun", "year", "utkast", "signed", "signatories", "focus_areas", "commitments")
-    }
+    keys = ("kommun", "year", "exempel", "utkast", "signed", "signatories", "focus_areas")
+    doc = {k: doc[k] for k in (*keys, "commitments") if k in doc}
     followed = {(i.id, i.group_var, i.group) for c in reg.commitments for i in c.indicators}
     areas = list(doc["focus_areas"])
     proposals = []
