@@ -562,7 +562,7 @@ def test_render_underlag_html(register_file, world, activities, found, synthetic
     ths = [a for t, a in tags if t == "th"]
     assert ths and all(a.get("scope") in ("col", "row") for a in ths)
     assert "Brå, NTU 2023 (bra.se)" in text
-    assert "<script" not in page and "http" not in page
+    assert "<script" not in page and "http" not in page and ">nan<" not in page
     for sentence in found["sentence"]:
         assert sentence in text
 

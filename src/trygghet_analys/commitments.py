@@ -1721,7 +1721,7 @@ def render_underlag_html(
             out.append(
                 f'<tr><td class="num">{r.rank}</td><th scope="row">{e(str(r.label))}</th>'
                 f'<td>{e(str(r.group))}</td><td class="num">{value}</td><td>{e(str(r.reasons))}</td>'
-                f'<td class="num">{ntu_txt}</td><td>{e(str(r.ntu_source or ""))}</td></tr>'
+                f'<td class="num">{ntu_txt}</td><td>{e("" if pd.isna(r.ntu_source) else str(r.ntu_source))}</td></tr>'
             )
         out.append("</tbody></table>")
     out.append("<h2>Uppföljning av löftena</h2>")
@@ -1759,12 +1759,12 @@ def render_underlag_html(
             if pd.isna(r.indicator):
                 continue
             out.append(
-                f'<tr><th scope="row">{e(str(r.label))}</th><td>{e(str(r.group or ""))}</td>'
+                f'<tr><th scope="row">{e(str(r.label))}</th><td>{e(str(r.group) if r.indicator_kind == "enkät" else "")}</td>'
                 f"<td>{e(str(r.desired_direction))}</td>"
                 f'<td class="num">{e(_followup_value(r.latest_value, r.unit, r.latest_year))}</td>'
                 f'<td class="num">{e(_followup_change(r))}</td>'
                 f"<td>{e('' if pd.isna(r.trend) else str(r.trend))}</td>"
-                f'<td class="status-{e(str(r.status))}">{e(str(r.status))}</td></tr>'
+                f'<td class="status-{e(str(r.status).replace(" ", "-"))}">{e(str(r.status))}</td></tr>'
             )
         out.append("</tbody></table>")
     sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
@@ -1796,18 +1796,17 @@ def _followup_value(value: float, unit: str, year: object) -> str:
 def _followup_change(r) -> str:
     if pd.isna(r.change_base):
         return "–"
+    sign = "+" if r.change_base > 0 else ""
     if r.unit == "andel":
-        text = (
-            f"{'+' if r.change_base > 0 else ''}{fmt_number(100 * r.change_base, 0)} procentenheter"
-        )
-    else:
-        text = f"{'+' if r.change_base > 0 else ''}{fmt_number(r.change_base, 1)}"
-    if r.unit == "andel" or r.unit == "index 0–6" or r.unit == "mg/dag/1000 inv":
-        sig = r.significant_base
-        if pd.isna(sig):
-            return text
-        return text + (" (statistiskt säkerställd)" if sig else " (inte säkerställd)")
-    return text
+        text = f"{sign}{fmt_number(100 * r.change_base, 0)} procentenheter"
+    elif r.unit in ("index 0–6", "mg/dag/1000 inv"):
+        text = f"{sign}{fmt_number(r.change_base, 1)}"
+    else:  # activity counts: complete, no sampling error
+        return f"{sign}{fmt_number(r.change_base, 0)} {r.unit}"
+    sig = r.significant_base
+    if pd.isna(sig):
+        return text
+    return text + (" (statistiskt säkerställd)" if sig else " (inte säkerställd)")
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
