@@ -1,0 +1,1331 @@
+"""Charts for the yearly report: trends, groups, problem items, wastewater, commitments.
+
+Every chart function draws on ``ax`` (a new figure is created when ``ax`` is None) and
+returns the Axes; saving is the report's job. All text a reader sees is Swedish, numbers
+use a decimal comma (through :mod:`trygghet_analys.formatting`, never the locale) and
+colours come from the Okabe–Ito palette in the package style sheet
+``resources/trygghet.mplstyle`` (see :func:`use_style`).
+
+Artists the report and the tests look for carry a ``gid``:
+
+========================  ===========================================================
+gid                       artist
+========================  ===========================================================
+``skattning``             the estimate line or points
+``konfidensintervall``    the 95 % confidence band (trend) or whiskers (groups)
+``sakerstalld``           markers for statistically significant changes
+``seriebrott``            vertical dashed line at ``year - 0.5`` for a series break
+``medborgarlofte``        shaded medborgarlöfte period
+``riket``                 national NTU level
+``under_loq``             daily wastewater values below the LOQ (hollow markers)
+``kalla``, ``exempeldata``  source line and synthetic-data label (:func:`finish_figure`)
+========================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from .formatting import THOUSANDS, fmt_number, fmt_percent
+
+__all__ = [
+    "PALETTE",
+    "WASTEWATER_UNIT",
+    "commitment_panel",
+    "finish_figure",
+    "format_number_axis",
+    "format_percent_axis",
+    "group_chart",
+    "problem_ranking",
+    "response_rate_chart",
+    "small_multiples",
+    "trend_chart",
+    "use_style",
+    "wastewater_chart",
+]
+
+#: Okabe–Ito palette in the order the style sheet cycles through it.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+)
+_TEXT = "#222222"
+_MUTED = "#595959"  # 7:1 on white, WCAG AA for small text
+_BREAK = "#595959"
+_PERIOD = "#E69F00"
+_HIGHLIGHT = "#D55E00"
+
+#: Unit of normalised wastewater loads, as printed on charts.
+WASTEWATER_UNIT = f"mg/dygn per 1{THOUSANDS}000 invånare"
+
+_STYLE_FILE = "trygghet.mplstyle"
+_INDICATOR_FILE = "indikatorer.csv"
+
+_SIGNIFICANT_LABEL = "Statistiskt säkerställd förändring"
+_BREAK_LABEL = "Seriebrott"
+_BAND_LABEL = "95 % konfidensintervall"
+_NATIONAL_LABEL = "Riket (NTU)"
+_LOQ_LABEL = "Under kvantifieringsgränsen (LOQ)"
+_SYNTHETIC_TEXT = "Exempeldata – inte verkliga resultat"
+
+# Indicators whose survey variable has another name (CONTRIBUTING.md); the rest share it.
+_INDICATOR_VARIABLES: dict[str, tuple[str, ...]] = {
+    "otrygghet_ute_sent": ("otrygg_ute_sent",),
+    "oro_bostadsinbrott": ("oro_inbrott",),
+}
+_MEAN_INDICATORS = frozenset({"problemindex"})
+_NTU_IDS = {"otrygghet_ute_sent": "otrygg_ute_sent", "fortroende_polisen": "fortroende_polisen"}
+
+_GROUP_VAR_LABELS = {
+    "total": "Totalt",
+    "stratum": "Område",
+    "sex": "Kön",
+    "age_group": "Ålder",
+}
+
+_SUBSTANCE_LABELS = {
+    "amfetamin": "Amfetamin",
+    "metamfetamin": "Metamfetamin",
+    "kokain": "Kokain (mätt som bensoylekgonin)",
+    "mdma": "MDMA",
+    "cannabis": "Cannabis (mätt som THC-COOH)",
+    "ketamin": "Ketamin",
+    "tramadol": "Tramadol",
+}
+
+_MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+# Status → (symbol, colour). The symbol's shape and the status text carry the meaning;
+# colour only repeats it (WCAG 1.4.1). Colours reach 3:1 against white (graphics).
+_STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "förbättrad": ("✔", "#007A5A"),
+    "oförändrad": ("●", "#595959"),
+    "försämrad": ("✖", "#C24E00"),
+    "otillräckligt underlag": ("?", "#595959"),
+}
+
+
+# --------------------------------------------------------------------------- style
+
+
+@contextlib.contextmanager
+def use_style() -> Iterator[None]:
+    """Apply the package style sheet ``resources/trygghet.mplstyle`` inside a ``with``.
+
+    The sheet sets the Okabe–Ito colour cycle, font sizes, WCAG AA text colours and
+    reproducible SVG/PDF output. Decimal commas are not a style setting: every chart
+    function sets :class:`~matplotlib.ticker.FuncFormatter` tick formatters itself.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> with use_style():
+    ...     fig, ax = plt.subplots()
+    >>> plt.close(fig)
+    """
+    style = resources.files("trygghet_analys") / "resources" / _STYLE_FILE
+    with resources.as_file(style) as path, plt.style.context(str(path)):
+        yield
+
+
+def _pct_tick(value: float, _pos: object = None) -> str:
+    decimals = 0 if abs(100 * value - round(100 * value)) < 1e-6 else 1
+    return fmt_percent(float(value), decimals)
+
+
+def _num_tick(value: float, _pos: object = None) -> str:
+    decimals = 0 if abs(value - round(value)) < 1e-9 else 1
+    if decimals and abs(10 * value - round(10 * value)) > 1e-6:
+        decimals = 2
+    return fmt_number(float(value), decimals)
+
+
+def _year_tick(value: float, _pos: object = None) -> str:
+    # Years are labels, not quantities: no digit grouping ("2022", not "2 022").
+    return str(round(value))
+
+
+def format_percent_axis(ax: Axes, axis: str = "y") -> Axes:
+    """Show fractions on ``axis`` as Swedish percent ("25 %", "2,5 %").
+
+    Parameters
+    ----------
+    ax
+        The Axes.
+    axis
+        ``"x"`` or ``"y"``.
+
+    Returns
+    -------
+    Axes
+        ``ax``.
+    """
+    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(_pct_tick))
+    return ax
+
+
+def format_number_axis(ax: Axes, axis: str = "y") -> Axes:
+    """Show numbers on ``axis`` with a decimal comma ("1,5") and grouped thousands.
+
+    Parameters
+    ----------
+    ax
+        The Axes.
+    axis
+        ``"x"`` or ``"y"``.
+
+    Returns
+    -------
+    Axes
+        ``ax``.
+    """
+    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(_num_tick))
+    return ax
+
+
+def _year_axis(ax: Axes) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+    ax.xaxis.set_major_formatter(FuncFormatter(_year_tick))
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
+    if ax is not None:
+        return ax
+    with use_style():
+        _fig, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _legend(ax: Axes, **kwargs: object) -> None:
+    """A legend with one entry per label, in drawing order."""
+    handles, names = ax.get_legend_handles_labels()
+    seen: dict[str, object] = {}
+    for handle, name in zip(handles, names, strict=True):
+        if name and not name.startswith("_") and name not in seen:
+            seen[name] = handle
+    if seen:
+        ax.legend(list(seen.values()), list(seen.keys()), **kwargs)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+@functools.lru_cache(maxsize=4)
+def _read_indicator_file(path: str, mtime: float) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _indicator_table() -> pd.DataFrame | None:
+    path = Path(str(resources.files("trygghet_analys") / "resources" / _INDICATOR_FILE))
+    if not path.is_file():
+        return None
+    return _read_indicator_file(str(path), path.stat().st_mtime)
+
+
+def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    if labels is not None:
+        return dict(labels)
+    table = _indicator_table()
+    if table is None or not {"id", "label"} <= set(table.columns):
+        return {}
+    return dict(zip(table["id"], table["label"], strict=True))
+
+
+def _label(indicator: str, labels: Mapping[str, str]) -> str:
+    return labels.get(indicator, indicator)
+
+
+def _indicator_attr(indicator: str, column: str) -> str:
+    table = _indicator_table()
+    if table is None or column not in table.columns or "id" not in table.columns:
+        return ""
+    hit = table.loc[table["id"] == indicator, column]
+    return str(hit.iloc[0]) if len(hit) else ""
+
+
+def _is_mean(indicator: str) -> bool:
+    kind = _indicator_attr(indicator, "kind")
+    return kind == "mean" if kind else indicator in _MEAN_INDICATORS
+
+
+def _break_variables(indicator: str) -> set[str]:
+    names = {indicator, *_INDICATOR_VARIABLES.get(indicator, ())}
+    listed = _indicator_attr(indicator, "variables")
+    names.update(v for v in re.split(r"[,;|\s]+", listed) if v)
+    return names
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} saknar kolumnerna {missing}; finns: {list(frame.columns)}")
+
+
+def _single_kommun(frame: pd.DataFrame, name: str) -> str | None:
+    if "kommun" not in frame.columns:
+        return None
+    kommuner = pd.unique(frame["kommun"].dropna())
+    if len(kommuner) > 1:
+        raise ValueError(
+            f"{name} innehåller flera kommuner ({', '.join(map(str, kommuner))}); "
+            "välj en kommun innan diagrammet ritas"
+        )
+    return str(kommuner[0]) if len(kommuner) else None
+
+
+def _same_kommun(frame: pd.DataFrame, kommun: str | None) -> pd.DataFrame:
+    if kommun is None or "kommun" not in frame.columns:
+        return frame
+    return frame[frame["kommun"] == kommun]
+
+
+_EST_COLUMNS = ("year", "indicator", "group_var", "group", "estimate", "ci_low", "ci_high")
+
+
+def _series(estimates: pd.DataFrame, indicator: str, group_var: str, group: str) -> pd.DataFrame:
+    """One group's rows, one per year from first to last, missing years as NaN."""
+    rows = estimates[
+        (estimates["indicator"] == indicator)
+        & (estimates["group_var"] == group_var)
+        & (estimates["group"].astype("string") == str(group))
+    ]
+    if rows.empty:
+        raise ValueError(
+            f"inga skattningar för indikator {indicator!r}, {group_var}={group!r}; "
+            f"indikatorer som finns: {sorted(pd.unique(estimates['indicator']))}"
+        )
+    cols = ["estimate", "ci_low", "ci_high"]
+    rows = rows.assign(year=rows["year"].astype(int)).sort_values("year")
+    out = rows.set_index("year")[cols].astype(float)
+    if "suppressed" in rows.columns:
+        out["suppressed"] = rows.set_index("year")["suppressed"].astype("boolean").fillna(False)
+    else:
+        out["suppressed"] = False
+    years = np.arange(out.index.min(), out.index.max() + 1)
+    out = out.reindex(years)
+    out["suppressed"] = out["suppressed"].astype("boolean").fillna(False).astype(bool)
+    out.index.name = "year"
+    return out
+
+
+def _groups_in_order(rows: pd.DataFrame) -> list[str]:
+    col = rows["group"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        present = set(col.dropna())
+        return [str(c) for c in col.cat.categories if c in present]
+    return [str(g) for g in pd.unique(col.dropna())]
+
+
+# --------------------------------------------------------------------------- trend
+
+
+def _draw_trend(
+    ax: Axes,
+    estimates: pd.DataFrame,
+    *,
+    indicator: str,
+    group_var: str,
+    group: str,
+    changes: pd.DataFrame | None,
+    breaks: pd.DataFrame | None,
+    break_years: Sequence[int] | None,
+    periods: Sequence[tuple[int, int, str]] | None,
+    national: pd.DataFrame | None,
+    color: str,
+    line_label: str,
+) -> pd.DataFrame:
+    kommun = _single_kommun(estimates, "estimates")
+    data = _series(estimates, indicator, group_var, group)
+    years = data.index.to_numpy(dtype=float)
+    first, last = years.min(), years.max()
+    is_mean = _is_mean(indicator)
+
+    for start, end, text in periods or ():
+        lo, hi = max(start - 0.5, first - 0.5), min(end + 0.5, last + 0.5)
+        if hi > lo:
+            ax.axvspan(
+                lo, hi, color=_PERIOD, alpha=0.18, lw=0, zorder=0, label=text, gid="medborgarlofte"
+            )
+
+    ax.fill_between(
+        years,
+        data["ci_low"].to_numpy(),
+        data["ci_high"].to_numpy(),
+        color=color,
+        alpha=0.2,
+        lw=0,
+        label=_BAND_LABEL,
+        gid="konfidensintervall",
+    )
+    ax.plot(
+        years,
+        data["estimate"].to_numpy(),
+        color=color,
+        marker="o",
+        label=line_label,
+        gid="skattning",
+        zorder=3,
+    )
+
+    if changes is not None and not changes.empty:
+        sig = _same_kommun(changes, kommun)
+        sig = sig[
+            (sig["indicator"] == indicator)
+            & (sig["group_var"] == group_var)
+            & (sig["group"].astype("string") == str(group))
+            & (sig["comparison"] == "föregående år")
+            & sig["significant"].astype("boolean").fillna(False)
+        ]
+        if not sig.empty:
+            ax.plot(
+                sig["year_to"].astype(float).to_numpy(),
+                sig["estimate_to"].astype(float).to_numpy(),
+                linestyle="none",
+                marker="D",
+                markersize=10,
+                markerfacecolor="none",
+                markeredgecolor=_TEXT,
+                markeredgewidth=1.8,
+                zorder=4,
+                label=_SIGNIFICANT_LABEL,
+                gid="sakerstalld",
+            )
+
+    if break_years is None and breaks is not None and not breaks.empty:
+        own = _same_kommun(breaks, kommun)
+        wanted = _break_variables(indicator)
+        hit = own["variable"].isin(wanted)
+        if indicator == "problemindex":
+            hit |= own["variable"].astype("string").str.startswith("problem_").fillna(False)
+        break_years = sorted({int(y) for y in own.loc[hit, "year"]})
+    for year in break_years or ():
+        if first < year <= last:
+            ax.axvline(
+                year - 0.5,
+                color=_BREAK,
+                linestyle="--",
+                lw=1.3,
+                zorder=2,
+                label=_BREAK_LABEL,
+                gid="seriebrott",
+            )
+
+    if national is not None and not is_mean and not national.empty:
+        nat = national
+        if "indicator" in nat.columns:
+            ntu = _indicator_attr(indicator, "ntu_id") or _NTU_IDS.get(indicator, indicator)
+            nat = nat[nat["indicator"].isin({ntu, indicator})]
+        nat = nat[(nat["year"] >= first) & (nat["year"] <= last)]
+        if not nat.empty:
+            # ntu_riket.csv holds percent (0–100); the axis holds fractions.
+            ax.plot(
+                nat["year"].astype(float).to_numpy(),
+                nat["percent"].astype(float).to_numpy() / 100,
+                linestyle="none",
+                marker="s",
+                markersize=7,
+                color=_TEXT,
+                zorder=3,
+                label=_NATIONAL_LABEL,
+                gid="riket",
+            )
+
+    for year in data.index[data["suppressed"]]:
+        ax.annotate(
+            "för få svar",
+            (year, 0),
+            xytext=(0, 4),
+            textcoords="offset points",
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            color=_MUTED,
+            gid="undertryckt",
+        )
+
+    _year_axis(ax)
+    ax.set_xlim(first - 0.6, last + 0.6)
+    if is_mean:
+        ax.set_ylim(0, 6)
+        format_number_axis(ax)
+    else:
+        top = (
+            np.nanmax(data[["estimate", "ci_high"]].to_numpy())
+            if data["estimate"].notna().any()
+            else 1
+        )
+        ax.set_ylim(0, min(1.0, max(0.05, float(top) * 1.15)))
+        format_percent_axis(ax)
+    return data
+
+
+def trend_chart(
+    estimates: pd.DataFrame,
+    *,
+    indicator: str,
+    group_var: str = "total",
+    group: str = "Hela kommunen",
+    changes: pd.DataFrame | None = None,
+    breaks: pd.DataFrame | None = None,
+    periods: Sequence[tuple[int, int, str]] | None = None,
+    national: pd.DataFrame | None = None,
+    title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+    break_years: Sequence[int] | None = None,
+) -> Axes:
+    """One indicator over the years with its 95 % confidence band.
+
+    Parameters
+    ----------
+    estimates
+        Estimates table (CONTRIBUTING.md). Uses ``year, indicator, group_var, group,
+        estimate, ci_low, ci_high`` and, when present, ``suppressed`` and ``kommun``
+        (one kommun only). Suppressed and missing years are gaps in line and band.
+    indicator, group_var, group
+        Which series.
+    changes
+        Changes table; rows with ``comparison == "föregående år"`` and ``significant``
+        are marked at ``(year_to, estimate_to)`` as "Statistiskt säkerställd förändring".
+        Uses ``indicator, group_var, group, comparison, year_to, estimate_to,
+        significant`` (and ``kommun``).
+    breaks
+        Series breaks table (``kommun, variable, year, reason``); a dashed line
+        "Seriebrott" is drawn at ``year - 0.5``. The survey variable is mapped to the
+        indicator (``otrygg_ute_sent`` → ``otrygghet_ute_sent``, ``oro_inbrott`` →
+        ``oro_bostadsinbrott``, any ``problem_*`` → ``problemindex``, otherwise equal).
+    periods
+        Medborgarlöfte periods ``(start_year, end_year, label)``, shaded from
+        ``start_year - 0.5`` to ``end_year + 0.5``.
+    national
+        National NTU level: ``year, percent`` (percent 0–100, as ``resources/ntu_riket.csv``),
+        optionally ``indicator`` (the NTU id). Drawn as squares "Riket (NTU)".
+    title
+        Axes title; the indicator label by default.
+    labels
+        Indicator id → Swedish label; by default ``resources/indikatorer.csv``.
+    ax
+        Axes to draw on; a new figure when None.
+    break_years
+        Break years to draw instead of those from ``breaks``.
+
+    Returns
+    -------
+    Axes
+        Proportions on a percent axis from 0; the problemindex on a 0–6 axis.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"kommun": "X", "year": [2021, 2022], "indicator": "oro_vald",
+    ...     "group_var": "total", "group": "Hela kommunen", "estimate": [0.2, 0.25],
+    ...     "se": 0.02, "ci_low": [0.16, 0.21], "ci_high": [0.24, 0.29], "n": 400,
+    ...     "suppressed": False})
+    >>> ax = trend_chart(est, indicator="oro_vald", labels={"oro_vald": "Oro för våld"})
+    >>> ax.get_title()
+    'Oro för våld'
+    >>> plt.close("all")
+    """
+    _require(estimates, _EST_COLUMNS, "estimates")
+    names = _labels(labels)
+    ax = _new_axes(ax)
+    with use_style():
+        _draw_trend(
+            ax,
+            estimates,
+            indicator=indicator,
+            group_var=group_var,
+            group=group,
+            changes=changes,
+            breaks=breaks,
+            break_years=break_years,
+            periods=periods,
+            national=national,
+            color=PALETTE[0],
+            line_label=str(group),
+        )
+        ax.set_title(title if title is not None else _label(indicator, names))
+        ax.set_xlabel("År")
+        ax.set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
+        _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def small_multiples(
+    estimates: pd.DataFrame,
+    *,
+    indicator: str,
+    group_var: str,
+    periods: Sequence[tuple[int, int, str]] | None = None,
+    breaks: pd.DataFrame | None = None,
+    labels: Mapping[str, str] | None = None,
+    axes: Sequence[Axes] | np.ndarray | None = None,
+) -> np.ndarray:
+    """One small trend panel per group (area, sex or age group) on a shared y axis.
+
+    Parameters
+    ----------
+    estimates
+        Estimates table; uses the same columns as :func:`trend_chart`.
+    indicator
+        Indicator id.
+    group_var
+        ``"stratum"``, ``"sex"`` or ``"age_group"``. Panels follow the categorical
+        order when ``group`` is categorical, otherwise the order of appearance.
+    periods, breaks, labels
+        As in :func:`trend_chart`.
+    axes
+        At least as many Axes as groups; a new figure (up to three panels a row)
+        when None.
+
+    Returns
+    -------
+    numpy.ndarray
+        1-D array of the Axes drawn on, one per group.
+    """
+    _require(estimates, _EST_COLUMNS, "estimates")
+    names = _labels(labels)
+    rows = estimates[(estimates["indicator"] == indicator) & (estimates["group_var"] == group_var)]
+    groups = _groups_in_order(rows)
+    if not groups:
+        raise ValueError(f"inga skattningar för indikator {indicator!r} per {group_var!r}")
+    if axes is None:
+        ncols = min(3, len(groups))
+        nrows = -(-len(groups) // ncols)
+        with use_style():
+            fig, grid = plt.subplots(
+                nrows,
+                ncols,
+                sharex=True,
+                sharey=True,
+                squeeze=False,
+                figsize=(3.4 * ncols + 1.6, 2.9 * nrows + 0.8),
+            )
+            fig.suptitle(
+                f"{_label(indicator, names)} – per "
+                f"{_GROUP_VAR_LABELS.get(group_var, group_var).lower()}",
+                x=0.01,
+                ha="left",
+            )
+        flat = grid.ravel()
+        for extra in flat[len(groups) :]:
+            extra.set_visible(False)
+    else:
+        flat = np.asarray(axes, dtype=object).ravel()
+        if len(flat) < len(groups):
+            raise ValueError(f"axes har {len(flat)} diagram men det finns {len(groups)} grupper")
+    used = flat[: len(groups)]
+    with use_style():
+        for panel, group in zip(used, groups, strict=True):
+            _draw_trend(
+                panel,
+                estimates,
+                indicator=indicator,
+                group_var=group_var,
+                group=group,
+                changes=None,
+                breaks=breaks,
+                break_years=None,
+                periods=periods,
+                national=None,
+                color=PALETTE[0],
+                line_label="Skattning",
+            )
+            panel.set_title(group, fontsize=11)
+        tops = [p.get_ylim()[1] for p in used]
+        for panel in used:
+            panel.set_ylim(0, max(tops))
+        used[0].set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
+        _legend(used[-1], loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8.5)
+    return np.asarray(used, dtype=object)
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def group_chart(
+    estimates: pd.DataFrame,
+    *,
+    indicator: str,
+    year: int,
+    group_vars: Sequence[str] = ("stratum", "sex", "age_group"),
+    labels: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Dot-and-whisker chart of one year's estimates by group, with 95 % intervals.
+
+    Parameters
+    ----------
+    estimates
+        Estimates table; uses ``year, indicator, group_var, group, estimate, ci_low,
+        ci_high`` and ``suppressed`` when present. The ``total`` row, when present,
+        is a dashed reference line "Hela kommunen".
+    indicator, year
+        Which indicator and survey year.
+    group_vars
+        Group variables in display order, each under a bold heading.
+    labels, ax
+        As in :func:`trend_chart`.
+
+    Returns
+    -------
+    Axes
+        Groups on the y axis (top to bottom); points ``gid="skattning"``, whiskers
+        ``gid="konfidensintervall"``. Suppressed groups read "för få svar".
+    """
+    _require(estimates, _EST_COLUMNS, "estimates")
+    _single_kommun(estimates, "estimates")
+    names = _labels(labels)
+    rows = estimates[(estimates["indicator"] == indicator) & (estimates["year"] == year)]
+    if rows.empty:
+        raise ValueError(f"inga skattningar för indikator {indicator!r} år {year}")
+    ticks: list[str] = []
+    headings: list[int] = []
+    est, lo, hi, pos, suppressed = [], [], [], [], []
+    for gv in group_vars:
+        part = rows[rows["group_var"] == gv]
+        if part.empty:
+            continue
+        headings.append(len(ticks))
+        ticks.append(_GROUP_VAR_LABELS.get(gv, gv))
+        for group in _groups_in_order(part):
+            row = part[part["group"].astype("string") == group].iloc[0]
+            y = len(ticks)
+            ticks.append(group)
+            if pd.isna(row["estimate"]):
+                suppressed.append(y)
+                continue
+            pos.append(y)
+            est.append(float(row["estimate"]))
+            lo.append(float(row["ci_low"]))
+            hi.append(float(row["ci_high"]))
+    if not ticks:
+        raise ValueError(
+            f"inga grupper av {list(group_vars)} för indikator {indicator!r} år {year}"
+        )
+    ax = _new_axes(ax, figsize=(8, 0.38 * len(ticks) + 1.4))
+    is_mean = _is_mean(indicator)
+    with use_style():
+        total = rows[rows["group_var"] == "total"]["estimate"].dropna()
+        if len(total):
+            ax.axvline(
+                float(total.iloc[0]),
+                color=_MUTED,
+                linestyle="--",
+                lw=1.2,
+                label="Hela kommunen",
+                gid="hela_kommunen",
+            )
+        ax.hlines(
+            pos,
+            lo,
+            hi,
+            color=PALETTE[0],
+            lw=2.5,
+            alpha=0.6,
+            label=_BAND_LABEL,
+            gid="konfidensintervall",
+        )
+        ax.plot(
+            est,
+            pos,
+            linestyle="none",
+            marker="o",
+            markersize=8,
+            color=PALETTE[0],
+            label="Skattning",
+            gid="skattning",
+            zorder=3,
+        )
+        for y in suppressed:
+            ax.text(
+                0.01,
+                y,
+                "för få svar",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                fontsize=9,
+                color=_MUTED,
+                gid="undertryckt",
+            )
+        ax.set_yticks(range(len(ticks)), ticks)
+        for i in headings:
+            ax.get_yticklabels()[i].set_fontweight("bold")
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(len(ticks) - 0.4, -0.6)
+        ax.grid(axis="x", visible=True)
+        ax.grid(axis="y", visible=False)
+        if is_mean:
+            ax.set_xlim(0, 6)
+            format_number_axis(ax, "x")
+        else:
+            top = max([*hi, *total.astype(float)], default=1.0)
+            ax.set_xlim(0, min(1.0, max(0.05, top * 1.1)))
+            format_percent_axis(ax, "x")
+        ax.set_title(f"{_label(indicator, names)} {year}")
+        _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def problem_ranking(
+    estimates: pd.DataFrame,
+    *,
+    year: int,
+    base_year: int,
+    labels: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Problem items ranked by their share in ``year``, with ``base_year`` beside.
+
+    Parameters
+    ----------
+    estimates
+        Estimates table; uses the ``total`` rows of indicators starting ``problem_``
+        (``year, indicator, group_var, estimate``).
+    year, base_year
+        Latest year and comparison year (e.g. three years before).
+    labels, ax
+        As in :func:`trend_chart`.
+
+    Returns
+    -------
+    Axes
+        Horizontal bars, largest share on top: ``ax.containers[0]`` for ``year``,
+        ``ax.containers[1]`` for ``base_year``; items not asked or suppressed in a
+        year have no bar (width NaN) and read "–".
+    """
+    _require(estimates, ("year", "indicator", "group_var", "estimate"), "estimates")
+    _single_kommun(estimates, "estimates")
+    names = _labels(labels)
+    items = estimates[
+        estimates["indicator"].astype("string").str.startswith("problem_").fillna(False)
+        & (estimates["group_var"] == "total")
+    ]
+    wide = items.pivot_table(
+        index="indicator", columns="year", values="estimate", aggfunc="first", dropna=False
+    )
+    if year not in wide.columns:
+        raise ValueError(f"inga skattningar av problemfrågor år {year}")
+    latest = wide[year].astype(float)
+    base = wide[base_year].astype(float) if base_year in wide.columns else latest * np.nan
+    order = latest.sort_values(ascending=False, na_position="last").index
+    latest, base = latest.reindex(order), base.reindex(order)
+    ax = _new_axes(ax, figsize=(8, 0.45 * len(order) + 1.4))
+    y = np.arange(len(order), dtype=float)
+    with use_style():
+        bars = ax.barh(
+            y - 0.2,
+            latest.to_numpy(),
+            height=0.38,
+            color=PALETTE[0],
+            label=str(year),
+            gid=f"ar_{year}",
+        )
+        ax.barh(
+            y + 0.2,
+            base.to_numpy(),
+            height=0.38,
+            color=PALETTE[5],
+            label=str(base_year),
+            gid=f"ar_{base_year}",
+        )
+        for yy, value in zip(y, latest.to_numpy(), strict=True):
+            ax.text(
+                0 if np.isnan(value) else value,
+                yy - 0.2,
+                " " + fmt_percent(value),
+                va="center",
+                fontsize=9,
+                color=_TEXT,
+            )
+        ax.set_yticks(y, [_label(i, names) for i in order])
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(len(order) - 0.4, -0.6)
+        ax.grid(axis="x", visible=True)
+        ax.grid(axis="y", visible=False)
+        top = np.nanmax(np.r_[latest.to_numpy(), base.to_numpy(), 0.05])
+        ax.set_xlim(0, min(1.0, float(top) * 1.2))
+        format_percent_axis(ax, "x")
+        ax.set_xlabel("Andel som svarar ganska eller mycket stort problem")
+        ax.set_title(f"Problem i bostadsområdet {year} jämfört med {base_year}")
+        _legend(ax, loc="lower right")
+    _ = bars
+    return ax
+
+
+# --------------------------------------------------------------------------- wastewater
+
+
+def _swedish_date_axis(ax: Axes, span_days: float) -> None:
+    """Year ticks for long spans, Swedish month names (not the locale's) for short ones."""
+    if span_days > 1500:
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: str(mdates.num2date(v).year)))
+        return
+    if span_days > 400:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    else:
+        ax.xaxis.set_major_locator(mdates.MonthLocator())
+
+    def month(value: float, _pos: object = None) -> str:
+        day = mdates.num2date(value)
+        name = _MONTHS[day.month - 1]
+        return f"{name} {day.year}" if day.month in (1, 7) or span_days <= 400 else name
+
+    ax.xaxis.set_major_formatter(FuncFormatter(month))
+
+
+def wastewater_chart(
+    campaigns: pd.DataFrame,
+    *,
+    substance: str,
+    loads: pd.DataFrame | None = None,
+    euda: pd.DataFrame | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Campaign daily means of one substance over time, daily values and EUDA cities.
+
+    Parameters
+    ----------
+    campaigns
+        Campaign table; uses ``year, campaign, substance, metabolite, daily_mean``
+        (mg/dygn per 1 000 invånare) and ``plant``, ``kommun`` when present.
+    substance
+        Substance id (``amfetamin``, ``kokain`` …).
+    loads
+        Daily loads; uses ``campaign, date, substance, below_loq, load_mg_day_1000``
+        (and ``plant``). Daily values are small dots; values below the LOQ are hollow
+        circles "Under kvantifieringsgränsen (LOQ)". A campaign's mean is placed at the
+        middle of its days and drawn as a bar across them; without loads, at 1 July.
+    euda
+        EUDA comparison: ``year, metabolite, city, country, daily_mean, kind``
+        (kind "kommun", "Sverige", "Europa (median)"). Swedish cities are grey
+        diamonds at 1 July of each year, Växjö highlighted; the European median is a
+        dashed line. ``kind == "kommun"`` rows repeat the campaigns and are skipped.
+    ax
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    Axes
+        Dates on x, normalised load (:data:`WASTEWATER_UNIT`) on y from 0.
+    """
+    _require(campaigns, ("year", "campaign", "substance", "daily_mean"), "campaigns")
+    kommun = _single_kommun(campaigns, "campaigns")
+    camp = campaigns[campaigns["substance"] == substance]
+    if camp.empty:
+        raise ValueError(
+            f"inga kampanjer för substans {substance!r}; finns: "
+            f"{sorted(pd.unique(campaigns['substance'].dropna()))}"
+        )
+    ax = _new_axes(ax)
+    day = None
+    if loads is not None and not loads.empty:
+        _require(loads, ("campaign", "date", "substance", "below_loq", "load_mg_day_1000"), "loads")
+        day = _same_kommun(loads, kommun)
+        day = day[day["substance"] == substance].assign(date=lambda d: pd.to_datetime(d["date"]))
+        if "plant" in day.columns and "plant" in camp.columns:
+            day = day[day["plant"].isin(set(camp["plant"]))]
+    when, start, end = [], [], []
+    for _, row in camp.iterrows():
+        days = day[day["campaign"] == row["campaign"]] if day is not None else None
+        if days is not None and "plant" in camp.columns and "plant" in days.columns:
+            days = days[days["plant"] == row["plant"]]
+        if days is not None and len(days):
+            first, last = days["date"].min(), days["date"].max()
+            when.append(first + (last - first) / 2)
+            start.append(first - pd.Timedelta(hours=12))
+            end.append(last + pd.Timedelta(hours=12))
+        else:
+            when.append(pd.Timestamp(int(row["year"]), 7, 1))
+            start.append(pd.NaT)
+            end.append(pd.NaT)
+    means = camp["daily_mean"].astype(float).to_numpy()
+    x = pd.DatetimeIndex(when)
+    xs = list(x)
+    with use_style():
+        if day is not None and len(day):
+            below = day["below_loq"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+            values = day["load_mg_day_1000"].astype(float).to_numpy()
+            dates = day["date"].to_numpy()
+            ax.plot(
+                dates[~below],
+                values[~below],
+                linestyle="none",
+                marker="o",
+                markersize=4,
+                color=PALETTE[5],
+                label="Dygnsvärde",
+                gid="dygn",
+            )
+            if below.any():
+                ax.plot(
+                    dates[below],
+                    values[below],
+                    linestyle="none",
+                    marker="o",
+                    markersize=7,
+                    markerfacecolor="none",
+                    markeredgecolor=PALETTE[1],
+                    markeredgewidth=1.5,
+                    label=_LOQ_LABEL,
+                    gid="under_loq",
+                )
+        for s, e, m in zip(start, end, means, strict=True):
+            if not pd.isna(s):
+                ax.hlines(m, s, e, color=PALETTE[0], lw=2.5)
+        ax.plot(
+            x,
+            means,
+            linestyle="-" if len(means) > 1 else "none",
+            marker="o",
+            markersize=8,
+            color=PALETTE[0],
+            label="Kampanjens dygnsmedelvärde",
+            gid="skattning",
+            zorder=4,
+        )
+        if euda is not None and not euda.empty:
+            _require(euda, ("year", "metabolite", "city", "daily_mean", "kind"), "euda")
+            metabolites = (
+                set(camp["metabolite"].dropna()) if "metabolite" in camp.columns else set()
+            )
+            ref = euda[euda["metabolite"].isin(metabolites)] if metabolites else euda.iloc[0:0]
+            ref = ref.assign(when=pd.to_datetime(ref["year"].astype(int).astype(str) + "-07-01"))
+            swe = ref[ref["kind"] == "Sverige"]
+            vaxjo = swe["city"].astype("string").str.casefold() == "växjö"
+            other = swe[~vaxjo.fillna(False).to_numpy(dtype=bool)]
+            ax.plot(
+                other["when"].to_numpy(),
+                other["daily_mean"].astype(float).to_numpy(),
+                linestyle="none",
+                marker="D",
+                markersize=5,
+                color="#8C8C8C",
+                label="Andra svenska städer (EUDA)",
+                gid="euda_sverige",
+            )
+            vx = swe[vaxjo.fillna(False).to_numpy(dtype=bool)].sort_values("when")
+            ax.plot(
+                vx["when"].to_numpy(),
+                vx["daily_mean"].astype(float).to_numpy(),
+                linestyle=":",
+                marker="D",
+                markersize=7,
+                color=PALETTE[4],
+                label="Växjö (EUDA)",
+                gid="euda_vaxjo",
+            )
+            eu = ref[ref["kind"] == "Europa (median)"].sort_values("when")
+            ax.plot(
+                eu["when"].to_numpy(),
+                eu["daily_mean"].astype(float).to_numpy(),
+                linestyle="--",
+                marker="_",
+                markersize=12,
+                color=_TEXT,
+                lw=1.2,
+                label="Europa, median (EUDA)",
+                gid="euda_europa",
+            )
+            xs.extend(ref["when"])
+        lo, hi = min(xs), max(xs)
+        if day is not None and len(day):
+            lo, hi = min(lo, day["date"].min()), max(hi, day["date"].max())
+        pad = max(pd.Timedelta(days=20), (hi - lo) * 0.05)
+        ax.set_xlim(lo - pad, hi + pad)
+        _swedish_date_axis(ax, ((hi - lo) + 2 * pad).days)
+        ax.set_ylim(bottom=0)
+        ax.margins(y=0.1)
+        ax.set_ylim(bottom=0)
+        format_number_axis(ax)
+        ax.set_ylabel(WASTEWATER_UNIT)
+        ax.set_title(_SUBSTANCE_LABELS.get(substance, substance.capitalize()))
+        _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+def _value_text(indicator: str, value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, str):
+        return value
+    number = float(value)  # type: ignore[arg-type]
+    table_kind = _indicator_attr(indicator, "kind")
+    proportion = table_kind == "proportion" or (not table_kind and indicator in _KNOWN_PROPORTIONS)
+    if proportion:
+        return fmt_percent(number)
+    return fmt_number(number, 0 if number == round(number) else 1)
+
+
+_KNOWN_PROPORTIONS = frozenset(
+    {
+        "otrygghet_ute_sent",
+        "avstatt_aktivitet",
+        "oro_bostadsinbrott",
+        "oro_vald",
+        "utsatt_brott",
+        "fortroende_polisen",
+        "ser_polis_fots",
+        "grannsamverkan",
+        "problem_nedskrapning",
+        "problem_skadegorelse",
+        "problem_klotter",
+        "problem_vardslos_biltrafik",
+        "problem_buskorning",
+        "problem_ungdomsgang",
+        "problem_berusade",
+        "problem_narkotikapaverkade",
+        "problem_narkotikahandel",
+        "problem_bostadsinbrott",
+        "problem_cykelstolder",
+    }
+)
+
+
+def commitment_panel(followup: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Follow-up of the medborgarlöfte: one row per commitment indicator.
+
+    Each row shows a status symbol and the status in words (never colour alone,
+    WCAG 1.4.1), the indicator's label and its latest value, grouped under the focus
+    area and the commitment text.
+
+    Parameters
+    ----------
+    followup
+        Follow-up table: ``commitment_id, focus_area, text, indicator, label,
+        latest_value, status``; status one of "förbättrad", "oförändrad",
+        "försämrad", "otillräckligt underlag". ``latest_value`` numbers are formatted
+        as percent for proportion indicators, otherwise with a decimal comma.
+    ax
+        Axes to draw on; a new figure sized to the rows when None.
+
+    Returns
+    -------
+    Axes
+        Axis-less panel; status texts carry ``gid="status"``.
+    """
+    _require(
+        followup,
+        ("commitment_id", "focus_area", "text", "indicator", "label", "latest_value", "status"),
+        "followup",
+    )
+    unknown = set(followup["status"].dropna()) - set(_STATUS_STYLE)
+    if unknown:
+        raise ValueError(f"okänd status {sorted(unknown)}; tillåtna: {list(_STATUS_STYLE)}")
+    lines: list[tuple[str, pd.Series | str]] = []
+    last_area, last_commitment = None, None
+    for _, row in followup.iterrows():
+        if row["focus_area"] != last_area:
+            lines.append(("area", str(row["focus_area"])))
+            last_area, last_commitment = row["focus_area"], None
+        if row["commitment_id"] != last_commitment:
+            lines.append(("text", textwrap.shorten(str(row["text"]), 95, placeholder=" …")))
+            last_commitment = row["commitment_id"]
+        lines.append(("row", row))
+    ax = _new_axes(ax, figsize=(9.5, 0.32 * len(lines) + 0.9))
+    with use_style():
+        ax.set_axis_off()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(len(lines) - 0.5, -1.3)
+        head = {"fontsize": 9, "color": _MUTED, "va": "center"}
+        ax.text(0.0, -0.9, "Status", **head)
+        ax.text(0.30, -0.9, "Indikator", **head)
+        ax.text(1.0, -0.9, "Senaste värde", ha="right", fontsize=9, color=_MUTED, va="center")
+        for y, (kind, item) in enumerate(lines):
+            if kind == "area":
+                ax.text(0.0, y, item, fontsize=11.5, fontweight="bold", va="center", color=_TEXT)
+            elif kind == "text":
+                ax.text(0.02, y, item, fontsize=9, fontstyle="italic", va="center", color=_MUTED)
+            else:
+                status = (
+                    str(item["status"]) if pd.notna(item["status"]) else "otillräckligt underlag"
+                )
+                symbol, colour = _STATUS_STYLE[status]
+                ax.text(
+                    0.03,
+                    y,
+                    symbol,
+                    fontsize=12,
+                    color=colour,
+                    va="center",
+                    ha="center",
+                    gid="status_symbol",
+                )
+                ax.text(
+                    0.06,
+                    y,
+                    status.capitalize(),
+                    fontsize=10,
+                    color=_TEXT,
+                    va="center",
+                    gid="status",
+                )
+                label = item["label"] if pd.notna(item["label"]) else item["indicator"]
+                ax.text(
+                    0.30,
+                    y,
+                    textwrap.shorten(str(label), 60, placeholder=" …"),
+                    fontsize=10,
+                    color=_TEXT,
+                    va="center",
+                )
+                ax.text(
+                    1.0,
+                    y,
+                    _value_text(str(item["indicator"]), item["latest_value"]),
+                    fontsize=10,
+                    color=_TEXT,
+                    va="center",
+                    ha="right",
+                )
+        ax.set_title("Uppföljning av medborgarlöftet")
+    return ax
+
+
+def response_rate_chart(rates: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Response rate per year and area, with the whole kommun in black.
+
+    Parameters
+    ----------
+    rates
+        Response rates: ``kommun, year, stratum, sampled, respondents, response_rate``.
+        Each area's line is ``response_rate``; "Hela kommunen" is
+        ``sum(respondents) / sum(sampled)`` per year (one kommun only).
+    ax
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    Axes
+        Percent axis from 0 to 100 %; one line per area (``label`` = area name).
+    """
+    _require(rates, ("year", "stratum", "sampled", "respondents", "response_rate"), "rates")
+    _single_kommun(rates, "rates")
+    ax = _new_axes(ax)
+    data = rates.assign(year=rates["year"].astype(int)).sort_values("year")
+    with use_style():
+        strata = data["stratum"]
+        names = (
+            [str(c) for c in strata.cat.categories if c in set(strata)]
+            if isinstance(strata.dtype, pd.CategoricalDtype)
+            else [str(s) for s in pd.unique(strata.dropna())]
+        )
+        years = np.arange(data["year"].min(), data["year"].max() + 1)
+        for i, name in enumerate(names):
+            part = data[data["stratum"].astype("string") == name].set_index("year")
+            values = part["response_rate"].astype(float).reindex(years)
+            ax.plot(
+                years,
+                values.to_numpy(),
+                marker="o",
+                markersize=4,
+                color=PALETTE[(i + 1) % len(PALETTE)],
+                label=name,
+                gid="omrade",
+            )
+        total = data.groupby("year")[["respondents", "sampled"]].sum().reindex(years)
+        ax.plot(
+            years,
+            (total["respondents"] / total["sampled"]).to_numpy(dtype=float),
+            color=_TEXT,
+            lw=2.6,
+            marker="o",
+            label="Hela kommunen",
+            gid="skattning",
+        )
+        _year_axis(ax)
+        ax.set_ylim(0, 1)
+        format_percent_axis(ax)
+        ax.set_xlabel("År")
+        ax.set_ylabel("Svarsfrekvens")
+        ax.set_title("Svarsfrekvens per område")
+        _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+# --------------------------------------------------------------------------- figure
+
+
+def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
+    """Add the source line and, for synthetic data, the "Exempeldata" label.
+
+    Parameters
+    ----------
+    fig
+        The figure, after all charts are drawn.
+    source
+        Source text, e.g. ``"Polisens trygghetsmätning, Älmhults kommun"``; printed
+        as "Källa: …" (a leading "Källa:" in ``source`` is not repeated).
+    synthetic
+        Whether the chart is made from the bundled synthetic data; then
+        "Exempeldata – inte verkliga resultat" is printed in bold at the top right.
+
+    Returns
+    -------
+    Figure
+        ``fig``, laid out with room for the texts (``gid`` "kalla", "exempeldata").
+    """
+    text = source.strip()
+    if not text.casefold().startswith("källa"):
+        text = f"Källa: {text}"
+    height = fig.get_figheight()
+    bottom = min(0.25, 0.42 / height)
+    top = 1 - (min(0.2, 0.34 / height) if synthetic else 0.0)
+    if fig.get_layout_engine() is None:
+        fig.tight_layout(rect=(0, bottom, 1, top))
+    fig.text(
+        0.01,
+        0.012,
+        textwrap.fill(text, 130),
+        ha="left",
+        va="bottom",
+        fontsize=8.5,
+        color=_MUTED,
+        gid="kalla",
+    )
+    if synthetic:
+        fig.text(
+            0.99,
+            0.99,
+            _SYNTHETIC_TEXT,
+            ha="right",
+            va="top",
+            fontsize=10,
+            fontweight="bold",
+            color="#A33F00",
+            gid="exempeldata",
+            bbox={
+                "boxstyle": "round,pad=0.3",
+                "facecolor": "#FFF4E5",
+                "edgecolor": "#A33F00",
+                "linewidth": 1,
+            },
+        )
+    return fig
