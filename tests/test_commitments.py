@@ -612,3 +612,36 @@ def test_sample_is_deterministic_and_loads(tmp_path, kommun):
     act = cm.load_activities(tmp_path / "a" / "medborgarloften" / "aktiviteter.csv")
     assert sorted(act["year"].unique()) == [2021, 2022, 2023, 2024, 2025]
     assert set(act["measure"]) == set(cm.load_activity_measures()["id"])
+
+
+def test_sample_registers_follow_up_end_to_end(tmp_path):
+    write_sample_commitments(tmp_path, kommun="Älmhult", rng=np.random.default_rng(11))
+    folder = tmp_path / "medborgarloften"
+    regs = cm.load_registers(folder)
+    act = cm.load_activities(folder / "aktiviteter.csv")
+    est = _est(
+        "ser_polis_fots", {2021: 0.20, 2025: 0.30}, group_var="stratum", group="Älmhults tätort"
+    )
+    est["kommun"] = "Älmhult"
+    out = cm.follow_up(
+        regs, estimates=est, changes=EMPTY_CHG, trends=EMPTY_TRD, activities=act, year=2025
+    )
+    assert out["commitment_id"].unique().tolist() == [
+        "SA1",
+        "SA2",
+        "SA3",
+        "SY1",
+        "SY2",
+        "SY3",
+        "TR1",
+        "TR2",
+    ]
+    assert set(out["base_year"].dropna()) == {2021}  # the commitments began in 2022
+    fots = out[(out["commitment_id"] == "SY3") & (out["indicator"] == "ser_polis_fots")].iloc[0]
+    assert fots["status"] == "förbättrad"  # 20 % -> 30 %, z = 0.10 / (0.015 * sqrt(2)) = 4.7
+    delivered = act[(act["year"] == 2025) & (act["measure"] == "fotpatrull_timmar")]["value"].iloc[
+        0
+    ]
+    assert fots["activities_delivered"].startswith(
+        f"Timmar uniformerad fotpatrullering: {delivered:.0f} av målet 300 timmar"
+    )
