@@ -17,16 +17,24 @@ serves one kommun (:func:`design_estimate`) and a whole police region stacked in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .config import DEFAULT_MIN_N
 from .errors import DataError
 
-__all__ = ["design_estimate", "LONELY_PSU_OPTIONS"]
+__all__ = [
+    "ESTIMATE_COLUMNS",
+    "LONELY_PSU_OPTIONS",
+    "TOTAL_GROUP",
+    "design_estimate",
+    "estimate_indicators",
+    "response_rates",
+]
 
 LONELY_PSU_OPTIONS = ("fail", "remove", "certainty")
 #: R skips a stratum whose sampling fraction is (numerically) one: a census stratum.
@@ -332,3 +340,301 @@ def _group_codes(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
         else:
             groups[col] = groups[col].astype(dtype)
     return codes, groups
+
+
+TOTAL_GROUP = "Hela kommunen"
+GROUP_VARS = ("stratum", "sex", "age_group")
+ESTIMATE_COLUMNS = [
+    "kommun",
+    "year",
+    "indicator",
+    "group_var",
+    "group",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n",
+    "suppressed",
+]
+
+
+def _column_codes(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes (−1 = missing) and labels; categorical order kept, else sorted."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy().astype(np.int64), [str(c) for c in col.cat.categories]
+    codes, uniques = pd.factorize(col, sort=True)
+    return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
+
+
+def _design_frame(
+    responses: pd.DataFrame, strata: pd.DataFrame
+) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Design (kommun × year) and stratum codes of a stacked respondent table.
+
+    Returns design codes per row, the design keys (kommun, year), stratum codes per row,
+    n_h and N_h per stratum code, degrees of freedom per design, stratum labels.
+    """
+    for col in ("kommun", "year", "stratum", "weight"):
+        if col not in responses.columns:
+            raise DataError(f"kolumnen '{col}' i svarstabellen", column=col)
+    for col in ("kommun", "year", "stratum", "population"):
+        if col not in strata.columns:
+            raise DataError(f"kolumnen '{col}' i strata-tabellen", column=col)
+    d_code, d_keys = pd.factorize(
+        pd.MultiIndex.from_arrays([responses["kommun"], responses["year"]]), sort=True
+    )
+    d_keys = d_keys.to_frame(index=False, name=["kommun", "year"])
+    s_code, s_keys = pd.factorize(
+        pd.MultiIndex.from_arrays([d_code, responses["stratum"]]), sort=True
+    )
+    s_keys = s_keys.to_frame(index=False, name=["design", "stratum"])
+    if s_keys["stratum"].isna().any():
+        row = int(np.flatnonzero(responses["stratum"].isna().to_numpy())[0])
+        raise DataError("ett område (stratum) på varje rad", row=row + 2, column="stratum")
+    s_keys["kommun"] = d_keys["kommun"].to_numpy()[s_keys["design"].to_numpy()]
+    s_keys["year"] = d_keys["year"].to_numpy()[s_keys["design"].to_numpy()]
+    pop = strata[["kommun", "year", "stratum", "population"]].drop_duplicates(
+        ["kommun", "year", "stratum"]
+    )
+    s_keys = s_keys.merge(pop, on=["kommun", "year", "stratum"], how="left", validate="m:1")
+    n_h = np.bincount(s_code, minlength=len(s_keys))
+    pop_h = pd.to_numeric(s_keys["population"], errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(pop_h) | (pop_h < n_h)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"en population N_h (minst {n_h[j]}) för område '{s_keys['stratum'][j]}' "
+            f"år {s_keys['year'][j]} i {s_keys['kommun'][j]} i strata-tabellen",
+            column="population",
+            value=s_keys["population"][j],
+        )
+    rows_d = np.bincount(d_code, minlength=len(d_keys))
+    strata_d = np.bincount(s_keys["design"].to_numpy(), minlength=len(d_keys))
+    df_d = rows_d - strata_d
+    labels = [f"{k} {y} {s}" for k, y, s in s_keys[["kommun", "year", "stratum"]].itertuples(False)]
+    return (
+        np.asarray(d_code, dtype=np.int64),
+        d_keys,
+        np.asarray(s_code, dtype=np.int64),
+        n_h,
+        pop_h,
+        df_d,
+        labels,
+    )
+
+
+def estimate_indicators(
+    responses: pd.DataFrame,
+    strata: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame | Sequence[str] | None = None,
+    min_n: int | Mapping[str, int] = DEFAULT_MIN_N,
+    group_vars: Sequence[str] = GROUP_VARS,
+    lonely_psu: Literal["fail", "remove", "certainty"] = "fail",
+) -> pd.DataFrame:
+    """Every indicator × kommun × year, for the whole kommun and by each group variable.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Canonical respondent table (``kommun, year, stratum, weight, sex, age_group``
+        and the question columns); may stack many kommuner and years.
+    strata : DataFrame
+        Strata table with ``kommun, year, stratum, population`` (N_h for the fpc).
+    indicators : DataFrame or list of str, optional
+        Definitions (rows of :func:`~trygghet_analys.indicators.load_indicators`) or ids;
+        default all.
+    min_n : int or mapping kommun → int
+        Disclosure threshold: rows with ``n < min_n`` are suppressed. Kommuner missing
+        from a mapping get the default (30).
+    group_vars : sequence of str
+        Domain columns besides the whole kommun.
+    lonely_psu : {"fail", "remove", "certainty"}
+        See :func:`design_estimate`.
+
+    Returns
+    -------
+    DataFrame
+        ``kommun, year, indicator, group_var, group, estimate, se, ci_low, ci_high, n,
+        suppressed``. ``group_var`` is ``total`` (group ``Hela kommunen``) or one of
+        ``group_vars``. Rows with ``n = 0`` (a question not asked that year, an empty
+        domain) are left out. Suppressed rows keep ``n`` and have NaN estimate, se, CI.
+        Sorted by kommun, year, indicator (definition order), group_var, group
+        (category order).
+
+    Notes
+    -----
+    Each kommun × year is its own design (stratified SRS, weights ``weight``, fpc from
+    ``population``); the estimator, SE and CI are those of :func:`design_estimate`, with
+    df = respondents − strata of that kommun and year. All kommuner, years and groups
+    are computed at once with integer codes; the only loops are over indicators and
+    group variables.
+    """
+    from .indicators import indicator_values, load_indicators
+
+    if isinstance(indicators, pd.DataFrame):
+        defs = indicators
+    else:
+        defs = load_indicators()
+        if indicators is not None:
+            wanted = list(indicators)
+            unknown = [i for i in wanted if i not in set(defs["id"])]
+            if unknown:
+                raise ValueError(f"indicators: unknown ids {unknown}; known: {list(defs['id'])}")
+            defs = defs.set_index("id").loc[wanted].reset_index()
+    for gv in group_vars:
+        if gv not in responses.columns:
+            raise ValueError(f"group_vars: {gv!r} is not a column of responses")
+    if lonely_psu not in LONELY_PSU_OPTIONS:
+        raise ValueError(f"lonely_psu must be one of {LONELY_PSU_OPTIONS}, got {lonely_psu!r}")
+
+    d_code, d_keys, s_code, n_h, pop_h, df_d, labels = _design_frame(responses, strata)
+    w = pd.to_numeric(responses["weight"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            "en positiv vikt", row=i + 2, column="weight", value=responses["weight"].iloc[i]
+        )
+    n_designs = len(d_keys)
+
+    # group codes per group variable: computed once, reused for every indicator
+    groupings = []
+    for gi, gv in enumerate(("total", *group_vars)):
+        if gv == "total":
+            codes = d_code
+            g_design = np.arange(n_designs)
+            g_label = np.full(n_designs, TOTAL_GROUP, dtype=object)
+            g_order = np.zeros(n_designs, dtype=np.int64)
+        else:
+            c, cats = _column_codes(responses[gv])
+            ok = c >= 0
+            sub_codes, uniq = pd.factorize(d_code[ok] * (len(cats) + 1) + c[ok], sort=True)
+            codes = np.full(len(c), -1, dtype=np.int64)
+            codes[ok] = sub_codes
+            uniq = np.asarray(uniq, dtype=np.int64)
+            g_design = uniq // (len(cats) + 1)
+            g_order = uniq % (len(cats) + 1)
+            g_label = np.asarray(cats, dtype=object)[g_order] if len(cats) else np.array([])
+        groupings.append((gi, gv, codes, g_design, g_label, g_order))
+
+    frames = []
+    for ii, ind in enumerate(defs.itertuples(index=False)):
+        row = pd.Series(ind._asdict())
+        y = indicator_values(responses, row).to_numpy(dtype=float)
+        for gi, gv, codes, g_design, g_label, g_order in groupings:
+            res = _estimate_core(
+                y,
+                w,
+                s_code,
+                n_h,
+                pop_h,
+                codes,
+                len(g_design),
+                df_d[g_design],
+                kind=row["kind"],
+                lonely_psu=lonely_psu,
+                stratum_labels=labels,
+            )
+            frame = pd.DataFrame(
+                {
+                    "_design": g_design,
+                    "indicator": row["id"],
+                    "group_var": gv,
+                    "group": g_label,
+                    "estimate": res["estimate"],
+                    "se": res["se"],
+                    "ci_low": res["ci_low"],
+                    "ci_high": res["ci_high"],
+                    "n": res["n"].astype(np.int64),
+                    "_i": ii,
+                    "_gv": gi,
+                    "_g": g_order,
+                }
+            )
+            frames.append(frame[frame["n"] > 0])
+    if frames:
+        out = pd.concat(frames, ignore_index=True)
+    else:
+        out = pd.DataFrame(
+            columns=[
+                "_design",
+                "indicator",
+                "group_var",
+                "group",
+                "estimate",
+                "se",
+                "ci_low",
+                "ci_high",
+                "n",
+                "_i",
+                "_gv",
+                "_g",
+            ]
+        )
+    out = out.sort_values(["_design", "_i", "_gv", "_g"], kind="stable", ignore_index=True)
+    design = out["_design"].to_numpy(dtype=np.int64)
+    out.insert(0, "kommun", d_keys["kommun"].to_numpy()[design])
+    out.insert(1, "year", d_keys["year"].to_numpy()[design].astype(np.int64))
+    if isinstance(min_n, Mapping):
+        thresholds = out["kommun"].map(lambda k: min_n.get(k, DEFAULT_MIN_N)).to_numpy()
+    else:
+        if not isinstance(min_n, (int, np.integer)) or min_n < 0:
+            raise ValueError(f"min_n must be a non-negative int or a mapping, got {min_n!r}")
+        thresholds = np.full(len(out), int(min_n))
+    out["suppressed"] = out["n"].to_numpy() < thresholds
+    out.loc[out["suppressed"], ["estimate", "se", "ci_low", "ci_high"]] = np.nan
+    out = out[ESTIMATE_COLUMNS]
+    out = out.astype(
+        {"kommun": "str", "indicator": "str", "group_var": "str", "group": "str", "n": "int64"}
+    )
+    return out
+
+
+def response_rates(strata: pd.DataFrame) -> pd.DataFrame:
+    """Response rate per kommun, year and stratum.
+
+    Parameters
+    ----------
+    strata : DataFrame
+        Strata table with ``kommun, year, stratum, sampled, respondents``.
+
+    Returns
+    -------
+    DataFrame
+        ``kommun, year, stratum, sampled, respondents, response_rate`` sorted by kommun,
+        year and stratum; ``response_rate = respondents / sampled`` (0–1, NaN when
+        nothing was sampled).
+
+    Raises
+    ------
+    DataError
+        A column is missing, or respondents exceed the sampled count.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"kommun": ["A"], "year": [2024], "stratum": ["x"],
+    ...                   "population": [900], "sampled": [300], "respondents": [192]})
+    >>> float(response_rates(s)["response_rate"].iloc[0])
+    0.64
+    """
+    cols = ["kommun", "year", "stratum", "sampled", "respondents"]
+    for col in cols:
+        if col not in strata.columns:
+            raise DataError(f"kolumnen '{col}' i strata-tabellen", column=col)
+    out = strata[cols].copy()
+    sampled = pd.to_numeric(out["sampled"], errors="coerce").to_numpy(dtype=float)
+    resp = pd.to_numeric(out["respondents"], errors="coerce").to_numpy(dtype=float)
+    over = resp > sampled
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        raise DataError(
+            f"högst {out['sampled'].iloc[i]} svarande (antalet i urvalet) i område "
+            f"'{out['stratum'].iloc[i]}' år {out['year'].iloc[i]}",
+            column="respondents",
+            value=out["respondents"].iloc[i],
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["response_rate"] = np.where(sampled > 0, resp / sampled, np.nan)
+    return out.sort_values(["kommun", "year", "stratum"], ignore_index=True)
