@@ -645,3 +645,11 @@ def test_sample_registers_follow_up_end_to_end(tmp_path):
     assert fots["activities_delivered"].startswith(
         f"Timmar uniformerad fotpatrullering: {delivered:.0f} av målet 300 timmar"
     )
+
+
+def test_known_indicators_as_survey_ids(register_file):
+    with pytest.raises(DataError) as info:
+        cm.load_register(register_file, known_indicators=["otrygghet_ute_sent"])
+    assert (info.value.value, info.value.row) == ("ser_polis_fots", 21)
+    reg = cm.load_register(register_file, known_indicators=["otrygghet_ute_sent", "ser_polis_fots"])
+    assert reg.commitments[1].indicators[0].kind == "avloppsvatten"

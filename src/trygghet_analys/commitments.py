@@ -320,26 +320,39 @@ def _resource(name: str) -> Path:
     return Path(str(resources.files("trygghet_analys") / "resources" / name))
 
 
-def known_indicator_ids() -> dict[str, str]:
+def known_indicator_ids(survey_ids: Iterable[str] | None = None) -> dict[str, str]:
     """Every id a register may link to, mapped to its kind.
 
-    Survey indicator ids come from ``resources/indikatorer.csv`` (column ``id``) when
-    it exists, else from the fixed list in CONTRIBUTING.md; substances from
-    :data:`SUBSTANCE_IDS`; activity measures from ``resources/aktivitetsmatt.csv``.
+    Parameters
+    ----------
+    survey_ids
+        Survey indicator ids; default the column ``id`` of ``resources/indikatorer.csv``
+        when it exists, else the fixed list in CONTRIBUTING.md.
 
     Returns
     -------
-    dict mapping id → ``"enkät"``, ``"avloppsvatten"`` or ``"aktivitet"``.
+    dict mapping id → ``"enkät"``, ``"avloppsvatten"`` (:data:`SUBSTANCE_IDS`) or
+    ``"aktivitet"`` (``resources/aktivitetsmatt.csv``).
     """
-    path = _resource("indikatorer.csv")
-    survey: Iterable[str] = _SURVEY_IDS_FALLBACK
-    if path.exists():
-        text, _ = read_text_any(path)
-        survey = [r["id"].strip() for r in csv.DictReader(io.StringIO(text)) if r.get("id")]
-    out = dict.fromkeys(survey, "enkät")
+    if survey_ids is None:
+        path = _resource("indikatorer.csv")
+        survey_ids = _SURVEY_IDS_FALLBACK
+        if path.exists():
+            text, _ = read_text_any(path)
+            rows = csv.DictReader(io.StringIO(text))
+            survey_ids = [r["id"].strip() for r in rows if r.get("id")]
+    out = dict.fromkeys(survey_ids, "enkät")
     out.update(dict.fromkeys(SUBSTANCE_IDS, "avloppsvatten"))
     out.update(dict.fromkeys(load_activity_measures()["id"], "aktivitet"))
     return out
+
+
+def _known(known_indicators: Mapping[str, str] | Iterable[str] | None) -> dict[str, str]:
+    if known_indicators is None:
+        return known_indicator_ids()
+    if isinstance(known_indicators, Mapping):
+        return dict(known_indicators)
+    return known_indicator_ids(known_indicators)
 
 
 def load_activity_measures() -> pd.DataFrame:
@@ -368,7 +381,7 @@ def load_ntu() -> pd.DataFrame:
 
 
 def load_register(
-    path: str | Path, *, known_indicators: Mapping[str, str] | None = None
+    path: str | Path, *, known_indicators: Mapping[str, str] | Iterable[str] | None = None
 ) -> Register:
     """Read and validate one register YAML file.
 
@@ -377,7 +390,8 @@ def load_register(
     path
         ``raw/medborgarloften/<year>.yml``.
     known_indicators
-        id → kind (``enkät``/``avloppsvatten``/``aktivitet``); default
+        Either id → kind (``enkät``/``avloppsvatten``/``aktivitet``), or just the
+        survey indicator ids (substances and activity measures are added); default
         :func:`known_indicator_ids`.
 
     Returns
@@ -391,7 +405,7 @@ def load_register(
         activity measure, responsible party or direction — naming file and line.
     """
     path = Path(path)
-    known = dict(known_indicators) if known_indicators is not None else known_indicator_ids()
+    known = _known(known_indicators)
     measures = load_activity_measures().set_index("id")["unit"].to_dict()
     text, _ = read_text_any(path)
     try:
@@ -537,7 +551,7 @@ def load_register(
 
 
 def load_registers(
-    directory: str | Path, *, known_indicators: Mapping[str, str] | None = None
+    directory: str | Path, *, known_indicators: Mapping[str, str] | Iterable[str] | None = None
 ) -> list[Register]:
     """Every ``<year>.yml`` register in a folder, sorted by year.
 
@@ -555,7 +569,7 @@ def load_registers(
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    known = dict(known_indicators) if known_indicators is not None else known_indicator_ids()
+    known = _known(known_indicators)
     files = sorted(p for p in directory.glob("*.yml") if re.fullmatch(r"\d{4}", p.stem))
     out = [load_register(p, known_indicators=known) for p in files]
     for reg, p in zip(out, files, strict=True):
