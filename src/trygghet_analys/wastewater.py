@@ -979,7 +979,7 @@ def compute_loads(
             "plant": work["plant"].astype(str),
             "campaign": work["campaign"].astype(str),
             "date": work["date"].astype("datetime64[us]"),
-            "weekday": work["date"].dt.dayofweek.map(dict(enumerate(_WEEKDAYS_SV))),
+            "weekday": work["date"].dt.day_of_week.map(dict(enumerate(_WEEKDAYS_SV))),
             "substance": work["substance"].astype(str),
             "metabolite": work["metabolite"],
             "concentration_ng_l": conc.astype("float64"),
@@ -1081,7 +1081,7 @@ def substance_trends(
             if len(grp) < min_campaigns:
                 continue
             mid = grp["date_from"] + (grp["date_to"] - grp["date_from"]) / 2
-            t = (mid.dt.year + (mid.dt.dayofyear - 1) / 365.25).to_numpy(float)
+            t = (mid.dt.year + (mid.dt.day_of_year - 1) / 365.25).to_numpy(float)
             y = grp[value].to_numpy(float)
             slope = float(stats.theilslopes(y, t).slope)
             res = stats.kendalltau(t, y)
@@ -1271,6 +1271,6 @@ def _check_duplicates_across_files(lab: pd.DataFrame, plants: pd.DataFrame, komm
             r,
             "ett prov per reningsverk, dag och substans (samma prov finns i "
             f"{Path(first['source_file']).name} rad {first['source_row']})",
-            "substans",
+            "Substans",
             r["substance"],
         )
