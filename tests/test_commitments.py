@@ -653,3 +653,23 @@ def test_known_indicators_as_survey_ids(register_file):
     assert (info.value.value, info.value.row) == ("ser_polis_fots", 21)
     reg = cm.load_register(register_file, known_indicators=["otrygghet_ute_sent", "ser_polis_fots"])
     assert reg.commitments[1].indicators[0].kind == "avloppsvatten"
+
+
+@pytest.mark.parametrize(
+    ("link", "column"),
+    [
+        ("  - id: cannabis\n    direction: minska\n    group: Centrum\n", "group"),
+        ("  - id: ser_polis_fots\n    direction: öka\n    group_var: sex\n", "group_var"),
+        (
+            "  - id: ser_polis_fots\n    direction: öka\n    group_var: kommun\n    group: X\n",
+            "group_var",
+        ),
+    ],
+)
+def test_register_group_errors(tmp_path, link, column):
+    text = REGISTER_YAML.replace("  - id: cannabis\n    direction: minska\n", link)
+    path = tmp_path / "2022.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        cm.load_register(path)
+    assert (info.value.row, info.value.column) == (33, column)  # the offending key's line

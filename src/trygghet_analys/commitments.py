@@ -18,7 +18,7 @@ import html
 import io
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -457,86 +457,11 @@ def load_register(
     commitments = []
     seen: set[str] = set()
     for item in raw_commitments:
-        if not isinstance(item, dict):
-            raise err("ett löfte med id, focus_area och text", doc, "commitments", item)
-        for key in item:
-            if key not in _COMMITMENT_KEYS:
-                raise err("en av nycklarna " + ", ".join(sorted(_COMMITMENT_KEYS)), item, key, key)
-        for key in ("id", "focus_area", "text", "responsible"):
-            if item.get(key) in (None, ""):
-                raise err(f"nyckeln '{key}' i löftet", item, None)
-        cid = str(item["id"])
-        if cid in seen:
-            raise err("ett unikt id", item, "id", cid)
-        seen.add(cid)
-        if item["focus_area"] not in focus_areas:
-            raise err(
-                "ett av fokusområdena " + ", ".join(focus_areas),
-                item,
-                "focus_area",
-                item["focus_area"],
-            )
-        if item["responsible"] not in _RESPONSIBLE:
-            raise err("en av " + ", ".join(_RESPONSIBLE), item, "responsible", item["responsible"])
-        activities = []
-        for act in item.get("activities") or []:
-            if not isinstance(act, dict) or "measure" not in act:
-                raise err("en aktivitet med measure, unit och target", item, "activities", act)
-            if act["measure"] not in measures:
-                raise err(
-                    "ett aktivitetsmått från aktivitetsmatt.csv", act, "measure", act["measure"]
-                )
-            unit = act.get("unit") or measures[act["measure"]]
-            if unit != measures[act["measure"]]:
-                raise err(f"enheten '{measures[act['measure']]}'", act, "unit", unit)
-            target = act.get("target")
-            if target is not None and (
-                isinstance(target, bool) or not isinstance(target, int | float)
-            ):
-                raise err("ett tal eller tomt", act, "target", target)
-            activities.append(
-                ActivityTarget(act["measure"], unit, None if target is None else float(target))
-            )
-        links = []
-        for link in item.get("indicators") or []:
-            if not isinstance(link, dict) or "id" not in link:
-                raise err("en indikator med id och direction", item, "indicators", link)
-            if link["id"] not in known:
-                raise err(
-                    "ett indikator-id (enkätindikator, substans eller aktivitetsmått)",
-                    link,
-                    "id",
-                    link["id"],
-                )
-            if link.get("direction") not in _DIRECTIONS:
-                raise err("riktningen minska eller öka", link, "direction", link.get("direction"))
-            kind = known[link["id"]]
-            group = link.get("group")
-            group_var = link.get("group_var", "stratum" if group else "total")
-            if group_var not in _GROUP_VARS:
-                raise err("en av " + ", ".join(_GROUP_VARS), link, "group_var", group_var)
-            if group_var != "total" and kind != "enkät":
-                raise err("group endast för enkätindikatorer", link, "group", group)
-            links.append(
-                IndicatorLink(
-                    link["id"],
-                    kind,
-                    link["direction"],
-                    group_var,
-                    _TOTAL if group_var == "total" else str(group),
-                )
-            )
-        commitments.append(
-            Commitment(
-                id=cid,
-                focus_area=str(item["focus_area"]),
-                text=str(item["text"]).strip(),
-                responsible=str(item["responsible"]),
-                activities=tuple(activities),
-                indicators=tuple(links),
-                proposal=bool(item.get("forslag", False)),
-            )
-        )
+        c = _parse_commitment(item, doc, focus_areas, known, measures, err)
+        if c.id in seen:
+            raise err("ett unikt id", item, "id", c.id)
+        seen.add(c.id)
+        commitments.append(c)
     return Register(
         kommun=str(doc["kommun"]),
         year=year,
@@ -547,6 +472,84 @@ def load_register(
         example=bool(doc.get("exempel", False)),
         draft=bool(doc.get("utkast", False)),
         source=path,
+    )
+
+
+def _parse_commitment(
+    item: object,
+    doc: dict,
+    focus_areas: list[str],
+    known: Mapping[str, str],
+    measures: Mapping[str, str],
+    err: Callable[..., DataError],
+) -> Commitment:
+    """One item under ``commitments``; ``err`` builds a DataError at a node's line."""
+    if not isinstance(item, dict):
+        raise err("ett löfte med id, focus_area och text", doc, "commitments", item)
+    for key in item:
+        if key not in _COMMITMENT_KEYS:
+            raise err("en av nycklarna " + ", ".join(sorted(_COMMITMENT_KEYS)), item, key, key)
+    for key in ("id", "focus_area", "text", "responsible"):
+        if item.get(key) in (None, ""):
+            raise err(f"nyckeln '{key}' i löftet", item, None)
+    if item["focus_area"] not in focus_areas:
+        expected = "ett av fokusområdena " + ", ".join(focus_areas)
+        raise err(expected, item, "focus_area", item["focus_area"])
+    if item["responsible"] not in _RESPONSIBLE:
+        raise err("en av " + ", ".join(_RESPONSIBLE), item, "responsible", item["responsible"])
+    activities = []
+    for act in item.get("activities") or []:
+        if not isinstance(act, dict) or "measure" not in act:
+            raise err("en aktivitet med measure, unit och target", item, "activities", act)
+        if act["measure"] not in measures:
+            raise err("ett aktivitetsmått från aktivitetsmatt.csv", act, "measure", act["measure"])
+        unit = act.get("unit") or measures[act["measure"]]
+        if unit != measures[act["measure"]]:
+            raise err(f"enheten '{measures[act['measure']]}'", act, "unit", unit)
+        target = act.get("target")
+        if target is not None and (isinstance(target, bool) or not isinstance(target, int | float)):
+            raise err("ett tal eller tomt", act, "target", target)
+        activities.append(
+            ActivityTarget(act["measure"], unit, None if target is None else float(target))
+        )
+    links = [_parse_link(link, item, known, err) for link in item.get("indicators") or []]
+    return Commitment(
+        id=str(item["id"]),
+        focus_area=str(item["focus_area"]),
+        text=str(item["text"]).strip(),
+        responsible=str(item["responsible"]),
+        activities=tuple(activities),
+        indicators=tuple(links),
+        proposal=bool(item.get("forslag", False)),
+    )
+
+
+def _parse_link(
+    link: object, item: dict, known: Mapping[str, str], err: Callable[..., DataError]
+) -> IndicatorLink:
+    """One item under a commitment's ``indicators``."""
+    if not isinstance(link, dict) or "id" not in link:
+        raise err("en indikator med id och direction", item, "indicators", link)
+    if link["id"] not in known:
+        expected = "ett indikator-id (enkätindikator, substans eller aktivitetsmått)"
+        raise err(expected, link, "id", link["id"])
+    if link.get("direction") not in _DIRECTIONS:
+        raise err("riktningen minska eller öka", link, "direction", link.get("direction"))
+    kind = known[link["id"]]
+    group = link.get("group")
+    group_var = link.get("group_var", "stratum" if group else "total")
+    if group_var not in _GROUP_VARS:
+        raise err("en av " + ", ".join(_GROUP_VARS), link, "group_var", group_var)
+    if group_var != "total" and kind != "enkät":
+        raise err("group endast för enkätindikatorer", link, "group", group)
+    if group_var != "total" and group in (None, ""):
+        raise err(f"en grupp (group) för group_var '{group_var}'", link, "group_var", group_var)
+    return IndicatorLink(
+        link["id"],
+        kind,
+        link["direction"],
+        group_var,
+        _TOTAL if group_var == "total" else str(group),
     )
 
 
