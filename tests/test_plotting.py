@@ -1,0 +1,686 @@
+"""Charts checked through their matplotlib objects (lines, bands, texts), not pixels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from trygghet_analys import plotting
+from trygghet_analys.plotting import (
+    WASTEWATER_UNIT,
+    commitment_panel,
+    finish_figure,
+    format_number_axis,
+    format_percent_axis,
+    group_chart,
+    problem_ranking,
+    response_rate_chart,
+    small_multiples,
+    trend_chart,
+    use_style,
+    wastewater_chart,
+)
+
+NBSP = "\u00a0"
+LABELS = {
+    "otrygghet_ute_sent": "Otrygg ute sent",
+    "problemindex": "Problemindex",
+    "problem_klotter": "Klotter",
+    "problem_nedskrapning": "Nedskräpning",
+    "problem_narkotikahandel": "Öppen narkotikahandel",
+}
+YEARS = [2019, 2020, 2021, 2022, 2023]
+EST_COLUMNS = [
+    "kommun", "year", "indicator", "group_var", "group",
+    "estimate", "se", "ci_low", "ci_high", "n", "suppressed",
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- tiny frames
+
+
+def _est_rows(indicator, group_var, group, values, kommun="Älmhult", half=0.04):
+    rows = []
+    for year, value in zip(YEARS, values, strict=True):
+        missing = value is None or np.isnan(value)
+        rows.append(
+            {
+                "kommun": kommun,
+                "year": year,
+                "indicator": indicator,
+                "group_var": group_var,
+                "group": group,
+                "estimate": np.nan if missing else value,
+                "se": np.nan if missing else half / 1.96,
+                "ci_low": np.nan if missing else value - half,
+                "ci_high": np.nan if missing else value + half,
+                "n": 12 if missing else 300,
+                "suppressed": missing,
+            }
+        )
+    return rows
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def estimates() -> pd.DataFrame:
+    rows = []
+    rows += _est_rows(
+        "otrygghet_ute_sent", "total", "Hela kommunen", [0.20, 0.22, np.nan, 0.30, 0.26]
+    )
+    rows += _est_rows("otrygghet_ute_sent", "stratum", "Tätorten", [0.25, 0.27, 0.28, 0.33, 0.30])
+    rows += _est_rows(
+        "otrygghet_ute_sent", "stratum", "Landsbygd", [0.10, np.nan, 0.12, 0.15, 0.14]
+    )
+    rows += _est_rows("otrygghet_ute_sent", "sex", "Kvinna", [0.28, 0.30, 0.31, 0.38, 0.35])
+    rows += _est_rows("otrygghet_ute_sent", "sex", "Man", [0.12, 0.14, 0.15, 0.20, 0.17])
+    rows += _est_rows("problemindex", "total", "Hela kommunen", [1.2, 1.4, 1.3, 1.5, 1.6], half=0.1)
+    rows += _est_rows("problem_klotter", "total", "Hela kommunen", [0.10, 0.11, 0.12, 0.13, 0.15])
+    rows += _est_rows(
+        "problem_nedskrapning", "total", "Hela kommunen", [0.30, 0.28, 0.27, 0.25, 0.20]
+    )
+    rows += _est_rows(
+        "problem_narkotikahandel", "total", "Hela kommunen", [np.nan, np.nan, 0.05, 0.07, 0.09]
+    )
+    return pd.DataFrame(rows, columns=EST_COLUMNS)
+
+
+@pytest.fixture
+def changes() -> pd.DataFrame:
+    base = {
+        "kommun": "Älmhult",
+        "indicator": "otrygghet_ute_sent",
+        "group_var": "total",
+        "group": "Hela kommunen",
+    }
+    rows = [
+        # significant year-to-year change: marked
+        {**base, "comparison": "föregående år", "year_from": 2019, "year_to": 2020,
+         "estimate_from": 0.20, "estimate_to": 0.22, "significant": True},
+        # not significant: not marked
+        {**base, "comparison": "föregående år", "year_from": 2022, "year_to": 2023,
+         "estimate_from": 0.30, "estimate_to": 0.26, "significant": False},
+        # significant, but against the base year: not marked
+        {**base, "comparison": "basår", "year_from": 2019, "year_to": 2022,
+         "estimate_from": 0.20, "estimate_to": 0.30, "significant": True},
+        # another group: not marked on the total
+        {**base, "group_var": "sex", "group": "Kvinna", "comparison": "föregående år",
+         "year_from": 2021, "year_to": 2022, "estimate_from": 0.31, "estimate_to": 0.38,
+         "significant": True},
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    frame["change"] = frame["estimate_to"] - frame["estimate_from"]
+    frame["se_change"] = 0.02
+    frame["z"] = frame["change"] / 0.02
+    frame["p_value"] = 0.01
+    return frame[
+        ["kommun", "indicator", "group_var", "group", "comparison", "year_from", "year_to",
+         "estimate_from", "estimate_to", "change", "se_change", "z", "p_value", "significant"]
+    ]  # fmt: skip
+
+
+def _breaks(variable: str, year: int = 2021, kommun: str = "Älmhult") -> pd.DataFrame:
+    return pd.DataFrame(
+        {"kommun": [kommun], "variable": [variable], "year": [year], "reason": ["ny enkät"]}
+    )
+
+
+@pytest.fixture
+def loads() -> pd.DataFrame:
+    dates = pd.date_range("2022-05-03", periods=7)
+    values = [10.0, 12.0, 0.0, 11.0, 13.0, 0.0, 14.0]
+    below = [False, False, True, False, False, True, False]
+    return pd.DataFrame(
+        {
+            "kommun": "Älmhult",
+            "plant": "Älmhult ARV",
+            "campaign": "2022-1",
+            "date": dates,
+            "weekday": dates.day_name(),
+            "substance": "amfetamin",
+            "metabolite": "amphetamine",
+            "concentration_ng_l": 100.0,
+            "loq_ng_l": 5.0,
+            "below_loq": below,
+            "flow_m3_day": 4000.0,
+            "population": 12000,
+            "load_mg_day": np.array(values) * 12,
+            "load_mg_day_1000": values,
+        }
+    )
+
+
+@pytest.fixture
+def campaigns() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kommun": "Älmhult",
+            "plant": "Älmhult ARV",
+            "year": [2022, 2023, 2022],
+            "campaign": ["2022-1", "2023-1", "2022-1"],
+            "substance": ["amfetamin", "amfetamin", "kokain"],
+            "metabolite": ["amphetamine", "amphetamine", "cocaine"],
+            "daily_mean": [60 / 7, 9.5, 30.0],
+            "weekday_mean": 9.0,
+            "weekend_mean": 8.0,
+            "n_days": 7,
+            "n_below_loq": [2, 0, 0],
+        }
+    )
+
+
+@pytest.fixture
+def euda() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "year": [2022, 2022, 2022, 2023, 2022, 2022],
+            "metabolite": ["amphetamine"] * 5 + ["cocaine"],
+            "city": ["Växjö", "Göteborg", "Stockholm", "Växjö", "Europa", "Växjö"],
+            "country": ["SE", "SE", "SE", "SE", "EU", "SE"],
+            "daily_mean": [12.0, 30.0, 25.0, 14.0, 20.0, 99.0],
+            "kind": ["Sverige", "Sverige", "Sverige", "Sverige", "Europa (median)", "Sverige"],
+        }
+    )
+
+
+@pytest.fixture
+def followup() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "commitment_id": ["2022-synlighet-3", "2022-synlighet-3", "2022-trygghet-1", "2022-trygghet-2"],
+            "focus_area": ["Synlighet", "Synlighet", "Trygghet", "Trygghet"],
+            "text": [
+                "Polisen ska öka insatsen med uniformerad fotpatrullering i centrala delar.",
+                "Polisen ska öka insatsen med uniformerad fotpatrullering i centrala delar.",
+                "Öka antalet aktiva hushåll inom Grannsamverkan.",
+                "Genomföra digitala medborgardialoger.",
+            ],
+            "indicator": ["ser_polis_fots", "fotpatrull_timmar", "grannsamverkan", "otrygghet_ute_sent"],
+            "label": ["Ser polis till fots", "Timmar fotpatrullering", "Grannsamverkan", "Otrygg ute sent"],
+            "latest_value": [0.234, 412.0, 0.31, np.nan],
+            "status": ["förbättrad", "oförändrad", "försämrad", "otillräckligt underlag"],
+        }
+    )  # fmt: skip
+
+
+@pytest.fixture
+def rates() -> pd.DataFrame:
+    rows = []
+    for year in (2021, 2022):
+        for stratum, sampled, resp in (("Tätorten", 300, 200), ("Landsbygd", 300, 150)):
+            rows.append(
+                {
+                    "kommun": "Älmhult",
+                    "year": year,
+                    "stratum": stratum,
+                    "sampled": sampled,
+                    "respondents": resp + (year - 2021) * 30,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    frame["response_rate"] = frame["respondents"] / frame["sampled"]
+    return frame
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _gid(ax, gid):
+    return [a for a in ax.get_children() if a.get_gid() == gid]
+
+
+def _line(ax, gid):
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == gid]
+    return line
+
+
+def _legend_texts(ax):
+    legend = ax.get_legend()
+    return [] if legend is None else [t.get_text() for t in legend.get_texts()]
+
+
+def _contrast(colour_a: str, colour_b: str = "#FFFFFF") -> float:
+    """WCAG 2.1 contrast ratio (relative luminance, sRGB)."""
+
+    def lum(colour):
+        rgb = np.array(mcolors.to_rgb(colour))
+        lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return float(lin @ [0.2126, 0.7152, 0.0722])
+
+    hi, lo = sorted((lum(colour_a), lum(colour_b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# --------------------------------------------------------------------------- style
+
+
+def test_use_style_applies_palette_and_restores():
+    before = plt.rcParams["axes.prop_cycle"]
+    with use_style():
+        colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        assert colours[0].lstrip("#").upper() == "0072B2"
+        assert plt.rcParams["svg.hashsalt"] == "trygghet-analys"
+    assert plt.rcParams["axes.prop_cycle"] == before
+
+
+@pytest.mark.parametrize("key", ["text.color", "axes.labelcolor", "xtick.labelcolor"])
+def test_text_colours_meet_wcag_aa(key):
+    with use_style():
+        colour = plt.rcParams[key]
+    colour = (
+        colour if str(colour).startswith("#") or colour in mcolors.CSS4_COLORS else f"#{colour}"
+    )
+    assert _contrast(colour) >= 4.5
+
+
+@pytest.mark.parametrize("colour", plotting.PALETTE[:2] + ("#007A5A", "#C24E00"))
+def test_graphic_colours_reach_three_to_one(colour):
+    # WCAG 1.4.11: graphical objects need 3:1 against the background
+    assert _contrast(colour) >= 3.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.25, f"25{NBSP}%"), (0.025, f"2,5{NBSP}%"), (0.0, f"0{NBSP}%"), (1.0, f"100{NBSP}%")],
+)
+def test_percent_axis_ticks(value, expected):
+    _fig, ax = plt.subplots()
+    format_percent_axis(ax)
+    assert ax.yaxis.get_major_formatter()(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1.5, "1,5"), (2.0, "2"), (0.25, "0,25")])
+def test_number_axis_ticks_use_decimal_comma(value, expected):
+    _fig, ax = plt.subplots()
+    format_number_axis(ax, "x")
+    assert ax.xaxis.get_major_formatter()(value) == expected
+
+
+# --------------------------------------------------------------------------- trend
+
+
+def test_trend_line_has_gap_for_suppressed_year(estimates):
+    ax = trend_chart(estimates, indicator="otrygghet_ute_sent", labels=LABELS)
+    line = _line(ax, "skattning")
+    np.testing.assert_array_equal(line.get_xdata(), YEARS)
+    np.testing.assert_allclose(line.get_ydata(), [0.20, 0.22, np.nan, 0.30, 0.26])
+    assert [t.get_text() for t in _gid(ax, "undertryckt")] == ["för få svar"]
+    assert ax.get_title() == "Otrygg ute sent"
+
+
+def test_trend_missing_year_is_a_gap(estimates):
+    thinned = estimates[~((estimates["year"] == 2021) & (estimates["group_var"] == "total"))]
+    line = _line(trend_chart(thinned, indicator="problemindex", labels=LABELS), "skattning")
+    np.testing.assert_array_equal(line.get_xdata(), YEARS)
+    assert np.isnan(line.get_ydata()[2])
+
+
+def test_trend_band_vertices_equal_ci(estimates):
+    ax = trend_chart(estimates, indicator="otrygghet_ute_sent", labels=LABELS)
+    (band,) = _gid(ax, "konfidensintervall")
+    vertices = np.vstack([p.vertices for p in band.get_paths()])
+    rows = estimates.query("indicator == 'otrygghet_ute_sent' and group_var == 'total'")
+    for row in rows.itertuples():
+        ys = vertices[np.isclose(vertices[:, 0], row.year), 1]
+        if row.suppressed:
+            assert ys.size == 0  # the band is cut at the gap
+            continue
+        assert np.isclose(ys.min(), row.ci_low)
+        assert np.isclose(ys.max(), row.ci_high)
+
+
+def test_trend_marks_only_significant_year_to_year_changes(estimates, changes):
+    ax = trend_chart(estimates, indicator="otrygghet_ute_sent", changes=changes, labels=LABELS)
+    marker = _line(ax, "sakerstalld")
+    np.testing.assert_array_equal(marker.get_xdata(), [2020])
+    np.testing.assert_allclose(marker.get_ydata(), [0.22])
+    assert marker.get_marker() != _line(ax, "skattning").get_marker()
+    assert "Statistiskt säkerställd förändring" in _legend_texts(ax)
+
+
+def test_trend_without_significant_changes_has_no_marker(estimates, changes):
+    ax = trend_chart(
+        estimates, indicator="otrygghet_ute_sent", changes=changes.iloc[[1, 2]], labels=LABELS
+    )
+    assert _gid(ax, "sakerstalld") == []
+    assert "Statistiskt säkerställd förändring" not in _legend_texts(ax)
+
+
+@pytest.mark.parametrize(
+    ("indicator", "variable", "drawn"),
+    [
+        ("otrygghet_ute_sent", "otrygg_ute_sent", True),
+        ("otrygghet_ute_sent", "otrygghet_ute_sent", True),
+        ("otrygghet_ute_sent", "oro_inbrott", False),
+        ("problemindex", "problem_klotter", True),
+        ("problem_klotter", "problem_klotter", True),
+        ("problem_klotter", "problem_nedskrapning", False),
+    ],
+)
+def test_trend_series_break_position(estimates, indicator, variable, drawn):
+    ax = trend_chart(estimates, indicator=indicator, breaks=_breaks(variable), labels=LABELS)
+    lines = _gid(ax, "seriebrott")
+    if drawn:
+        (line,) = lines
+        np.testing.assert_allclose(line.get_xdata(), [2020.5, 2020.5])
+        assert "Seriebrott" in _legend_texts(ax)
+    else:
+        assert lines == []
+
+
+def test_oro_inbrott_break_maps_to_oro_bostadsinbrott(estimates):
+    est = estimates.query("indicator == 'problem_klotter'").assign(indicator="oro_bostadsinbrott")
+    ax = trend_chart(est, indicator="oro_bostadsinbrott", breaks=_breaks("oro_inbrott", 2022))
+    np.testing.assert_allclose(_gid(ax, "seriebrott")[0].get_xdata(), [2021.5, 2021.5])
+
+
+@pytest.mark.parametrize(
+    ("breaks", "break_years", "expected"),
+    [
+        (_breaks("otrygg_ute_sent", 2021, kommun="Ljungby"), None, []),  # other kommun
+        (_breaks("otrygg_ute_sent", 2019), None, []),  # first year: nothing to separate
+        (None, [2020, 2022], [2019.5, 2021.5]),  # explicit override
+        (_breaks("otrygg_ute_sent", 2021), [2023], [2022.5]),  # override wins
+    ],
+)
+def test_trend_break_years_filters_and_override(estimates, breaks, break_years, expected):
+    ax = trend_chart(
+        estimates,
+        indicator="otrygghet_ute_sent",
+        breaks=breaks,
+        break_years=break_years,
+        labels=LABELS,
+    )
+    assert [line.get_xdata()[0] for line in _gid(ax, "seriebrott")] == expected
+
+
+def test_trend_shades_commitment_period(estimates):
+    ax = trend_chart(
+        estimates,
+        indicator="otrygghet_ute_sent",
+        periods=[(2022, 2023, "Medborgarlöfte 2022–2023")],
+        labels=LABELS,
+    )
+    (span,) = _gid(ax, "medborgarlofte")
+    assert span.get_x() == pytest.approx(2021.5)
+    assert span.get_x() + span.get_width() == pytest.approx(2023.5)
+    assert "Medborgarlöfte 2022–2023" in _legend_texts(ax)
+
+
+def test_trend_national_points_in_fractions(estimates):
+    national = pd.DataFrame(
+        {"indicator": ["otrygg_ute_sent", "otrygg_ute_sent", "annat"], "year": [2021, 2022, 2022],
+         "percent": [28, 27, 50], "source": "Brå"}
+    )  # fmt: skip
+    ax = trend_chart(estimates, indicator="otrygghet_ute_sent", national=national, labels=LABELS)
+    points = _line(ax, "riket")
+    np.testing.assert_array_equal(points.get_xdata(), [2021, 2022])
+    np.testing.assert_allclose(points.get_ydata(), [0.28, 0.27])
+    assert "Riket (NTU)" in _legend_texts(ax)
+
+
+def test_trend_percent_axis_starts_at_zero(estimates):
+    ax = trend_chart(estimates, indicator="otrygghet_ute_sent", labels=LABELS)
+    ax.figure.canvas.draw()
+    assert ax.get_ylim()[0] == 0
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert ticks and all(t.endswith(f"{NBSP}%") for t in ticks)
+    years = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "2020" in years  # years without digit grouping
+
+
+def test_trend_problemindex_axis_zero_to_six(estimates):
+    ax = trend_chart(estimates, indicator="problemindex", labels=LABELS)
+    ax.figure.canvas.draw()
+    assert ax.get_ylim() == (0, 6)
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "%" not in "".join(ticks)
+    assert ax.yaxis.get_major_formatter()(1.5) == "1,5"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"indicator": "finns_inte"}, "inga skattningar"), ({"indicator": "otrygghet_ute_sent",
+      "group_var": "sex", "group": "Annat"}, "inga skattningar")],
+)  # fmt: skip
+def test_trend_unknown_series_raises(estimates, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        trend_chart(estimates, **kwargs)
+
+
+def test_trend_several_kommuner_raise(estimates):
+    other = estimates.assign(kommun="Ljungby")
+    with pytest.raises(ValueError, match="flera kommuner"):
+        trend_chart(pd.concat([estimates, other]), indicator="otrygghet_ute_sent")
+
+
+def test_labels_fall_back_to_id(estimates, monkeypatch):
+    monkeypatch.setattr(plotting, "_indicator_table", lambda: None)
+    ax = trend_chart(estimates, indicator="otrygghet_ute_sent")
+    assert ax.get_title() == "otrygghet_ute_sent"
+
+
+def test_trend_draws_on_given_axes(estimates):
+    fig, (left, right) = plt.subplots(1, 2)
+    out = trend_chart(estimates, indicator="problemindex", labels=LABELS, ax=right)
+    assert out is right
+    assert left.get_lines() == []
+
+
+# --------------------------------------------------------------------------- small multiples
+
+
+@pytest.mark.parametrize(
+    ("group_var", "groups"),
+    [("stratum", ["Tätorten", "Landsbygd"]), ("sex", ["Kvinna", "Man"])],
+)
+def test_small_multiples_one_panel_per_group(estimates, group_var, groups):
+    axes = small_multiples(
+        estimates, indicator="otrygghet_ute_sent", group_var=group_var, labels=LABELS
+    )
+    assert [ax.get_title() for ax in axes] == groups
+    assert len({ax.get_ylim() for ax in axes}) == 1  # shared y
+    for ax, group in zip(axes, groups, strict=True):
+        rows = estimates[
+            (estimates["indicator"] == "otrygghet_ute_sent")
+            & (estimates["group_var"] == group_var)
+            & (estimates["group"] == group)
+        ]
+        expected = rows["estimate"]
+        np.testing.assert_allclose(_line(ax, "skattning").get_ydata(), expected.to_numpy())
+
+
+def test_small_multiples_follow_categorical_order(estimates):
+    est = estimates.copy()
+    est["group"] = pd.Categorical(est["group"], categories=["Man", "Kvinna", "Tätorten",
+                                                          "Landsbygd", "Hela kommunen"])  # fmt: skip
+    axes = small_multiples(est, indicator="otrygghet_ute_sent", group_var="sex", labels=LABELS)
+    assert [ax.get_title() for ax in axes] == ["Man", "Kvinna"]
+
+
+def test_small_multiples_on_given_axes_with_periods_and_breaks(estimates):
+    _fig, given = plt.subplots(1, 3)
+    axes = small_multiples(
+        estimates,
+        indicator="otrygghet_ute_sent",
+        group_var="stratum",
+        periods=[(2022, 2022, "Medborgarlöfte")],
+        breaks=_breaks("otrygg_ute_sent"),
+        labels=LABELS,
+        axes=given,
+    )
+    assert list(axes) == list(given[:2])
+    for ax in axes:
+        assert len(_gid(ax, "medborgarlofte")) == 1
+        assert _gid(ax, "seriebrott")[0].get_xdata()[0] == 2020.5
+
+
+def test_small_multiples_too_few_axes_raise(estimates):
+    _fig, one = plt.subplots()
+    with pytest.raises(ValueError, match="grupper"):
+        small_multiples(estimates, indicator="otrygghet_ute_sent", group_var="sex", axes=[one])
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def test_group_chart_points_and_whiskers(estimates):
+    ax = group_chart(estimates, indicator="otrygghet_ute_sent", year=2020, labels=LABELS)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == ["Område", "Tätorten", "Landsbygd", "Kön", "Kvinna", "Man"]
+    points = _line(ax, "skattning")
+    np.testing.assert_allclose(points.get_xdata(), [0.27, 0.30, 0.14])
+    np.testing.assert_array_equal(points.get_ydata(), [1, 4, 5])
+    (whiskers,) = _gid(ax, "konfidensintervall")
+    segments = np.array(whiskers.get_segments())
+    np.testing.assert_allclose(segments[:, :, 0], [[0.23, 0.31], [0.26, 0.34], [0.10, 0.18]])
+    # the suppressed area is named, not silently dropped
+    assert [t.get_text() for t in _gid(ax, "undertryckt")] == ["för få svar"]
+    (total,) = _gid(ax, "hela_kommunen")
+    assert total.get_xdata()[0] == pytest.approx(0.22)
+    assert ax.xaxis.get_major_formatter()(0.3) == f"30{NBSP}%"
+
+
+@pytest.mark.parametrize("group_vars", [("sex",), ("age_group", "sex")])
+def test_group_chart_selected_group_vars(estimates, group_vars):
+    ax = group_chart(estimates, indicator="otrygghet_ute_sent", year=2022, group_vars=group_vars)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Kön", "Kvinna", "Man"]
+
+
+def test_group_chart_missing_year_raises(estimates):
+    with pytest.raises(ValueError, match="år 1999"):
+        group_chart(estimates, indicator="otrygghet_ute_sent", year=1999)
+
+
+# --------------------------------------------------------------------------- problems
+
+
+def test_problem_ranking_order_and_base_year(estimates):
+    ax = problem_ranking(estimates, year=2023, base_year=2020, labels=LABELS)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == ["Nedskräpning", "Klotter", "Öppen narkotikahandel"]  # 20 %, 15 %, 9 %
+    latest, base = ax.containers
+    np.testing.assert_allclose([b.get_width() for b in latest], [0.20, 0.15, 0.09])
+    widths = [b.get_width() for b in base]
+    np.testing.assert_allclose(widths[:2], [0.28, 0.11])
+    assert np.isnan(widths[2])  # narkotikahandel not asked in 2020
+    assert "Problemindex" not in ticks
+    assert _legend_texts(ax) == ["2023", "2020"]
+    assert f"20{NBSP}%" in " ".join(t.get_text() for t in ax.texts)
+
+
+def test_problem_ranking_unknown_year_raises(estimates):
+    with pytest.raises(ValueError, match="2030"):
+        problem_ranking(estimates, year=2030, base_year=2027)
+
+
+# --------------------------------------------------------------------------- wastewater
+
+
+def test_wastewater_marks_below_loq(campaigns, loads, euda):
+    ax = wastewater_chart(campaigns, substance="amfetamin", loads=loads, euda=euda)
+    hollow = _line(ax, "under_loq")
+    assert len(hollow.get_xdata()) == 2
+    assert hollow.get_markerfacecolor() == "none"
+    np.testing.assert_allclose(hollow.get_ydata(), [0.0, 0.0])
+    assert len(_line(ax, "dygn").get_xdata()) == 5
+    assert "Under kvantifieringsgränsen (LOQ)" in _legend_texts(ax)
+    assert ax.get_ylabel() == WASTEWATER_UNIT
+    assert "1\u202f000 invånare" in WASTEWATER_UNIT
+
+
+def test_wastewater_campaign_means_and_positions(campaigns, loads):
+    ax = wastewater_chart(campaigns, substance="amfetamin", loads=loads)
+    means = _line(ax, "skattning")
+    np.testing.assert_allclose(means.get_ydata(), [60 / 7, 9.5])
+    x = pd.to_datetime(means.get_xdata())
+    # middle of the campaign's days; without daily data, 1 July of the campaign year
+    assert list(x) == [pd.Timestamp("2022-05-06"), pd.Timestamp("2023-07-01")]
+    assert ax.get_ylim()[0] == 0
+
+
+def test_wastewater_euda_swedish_cities_and_vaxjo(campaigns, euda):
+    ax = wastewater_chart(campaigns, substance="amfetamin", euda=euda)
+    np.testing.assert_allclose(_line(ax, "euda_vaxjo").get_ydata(), [12.0, 14.0])
+    np.testing.assert_allclose(_line(ax, "euda_sverige").get_ydata(), [30.0, 25.0])
+    np.testing.assert_allclose(_line(ax, "euda_europa").get_ydata(), [20.0])
+    assert {"Växjö (EUDA)", "Andra svenska städer (EUDA)"} <= set(_legend_texts(ax))
+
+
+def test_wastewater_date_ticks_are_swedish(campaigns, loads):
+    ax = wastewater_chart(campaigns.query("year == 2022"), substance="amfetamin", loads=loads)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert any(t.startswith("maj") for t in ticks)
+    assert not any(t.startswith(("May", "Jun")) for t in ticks)
+
+
+def test_wastewater_unknown_substance_raises(campaigns):
+    with pytest.raises(ValueError, match="heroin"):
+        wastewater_chart(campaigns, substance="heroin")
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+def test_commitment_panel_status_symbol_and_text(followup):
+    ax = commitment_panel(followup)
+    statuses = [t.get_text() for t in _gid(ax, "status")]
+    assert statuses == ["Förbättrad", "Oförändrad", "Försämrad", "Otillräckligt underlag"]
+    symbols = [t.get_text() for t in _gid(ax, "status_symbol")]
+    assert len(set(symbols)) == 4  # shape differs, not only colour
+    texts = [t.get_text() for t in ax.texts]
+    assert f"23{NBSP}%" in texts  # proportion as percent
+    assert "412" in texts  # activity count as a number
+    assert {"Synlighet", "Trygghet"} <= set(texts)
+
+
+def test_commitment_panel_unknown_status_raises(followup):
+    bad = followup.assign(status=["förbättrad", "bra", "försämrad", "oförändrad"])
+    with pytest.raises(ValueError, match="bra"):
+        commitment_panel(bad)
+
+
+# --------------------------------------------------------------------------- response rates
+
+
+def test_response_rate_lines(rates):
+    ax = response_rate_chart(rates)
+    by_label = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(by_label["Tätorten"].get_ydata(), [200 / 300, 230 / 300])
+    np.testing.assert_allclose(by_label["Hela kommunen"].get_ydata(), [350 / 600, 410 / 600])
+    assert ax.get_ylim() == (0, 1)
+
+
+# --------------------------------------------------------------------------- figure
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_finish_figure_source_and_example_label(estimates, synthetic):
+    ax = trend_chart(estimates, indicator="otrygghet_ute_sent", labels=LABELS)
+    fig = finish_figure(ax.figure, source="Polisens trygghetsmätning", synthetic=synthetic)
+    texts = {t.get_gid(): t.get_text() for t in fig.texts}
+    assert texts["kalla"] == "Källa: Polisens trygghetsmätning"
+    if synthetic:
+        assert texts["exempeldata"] == "Exempeldata – inte verkliga resultat"
+        assert fig.texts[-1].get_visible()
+    else:
+        assert "exempeldata" not in texts
+
+
+def test_finish_figure_does_not_repeat_kalla():
+    fig, _ax = plt.subplots()
+    finish_figure(fig, source="Källa: EUDA", synthetic=False)
+    assert [t.get_text() for t in fig.texts] == ["Källa: EUDA"]
