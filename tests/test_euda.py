@@ -1,0 +1,347 @@
+"""Tests for euda.py.
+
+The independent reference is EUDA's own published means ("Weekday mean", "Weekend mean",
+"Daily mean") in ww2025-all-data.csv; the fixture rows are copied from that file
+(see tests/fixtures/README.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import math
+import statistics
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trygghet_analys import euda
+from trygghet_analys.errors import ConfigError, DataError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "euda_small.csv"
+REPO = Path(__file__).resolve().parents[1]
+FULL_CANDIDATES = [
+    REPO.parent / "shared" / "reference" / "euda" / "ww2025-all-data.csv",
+    REPO / "data" / "external" / "ww2025-all-data.csv",
+]
+FULL = next((p for p in FULL_CANDIDATES if p.is_file()), None)
+KEYS = ["year", "metabolite", "site_id", "country", "city"]
+# Values are rounded to 2 decimals both as daily values and as published means, so a
+# mean recomputed from rounded days may differ from the published one by up to 0.005 +
+# 0.005.
+TOL = 0.0101
+
+
+@pytest.fixture(scope="module")
+def small() -> pd.DataFrame:
+    return euda.read_euda(FIXTURE)
+
+
+# --------------------------------------------------------------------------- read_euda
+def test_read_euda_shape_and_columns(small: pd.DataFrame) -> None:
+    assert list(small.columns) == [
+        "year",
+        "metabolite",
+        "site_id",
+        "country",
+        "city",
+        "weekday",
+        "value",
+    ]
+    assert len(small) == 17 * 7
+    assert small["year"].dtype == "int64" and small["value"].dtype == "float64"
+    assert small["weekday"].iloc[:7].tolist() == [
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Monday",
+        "Tuesday",
+    ]
+    assert {"Växjö", "Stockholm (2)", "Huittinen"} <= set(small["city"])
+    assert {"cocaine", "MDMA"} == set(small["metabolite"])
+
+
+@pytest.mark.parametrize(
+    ("year", "metabolite", "city", "day", "expected"),
+    [
+        (2024, "cocaine", "Växjö", "Wednesday", 60.85),  # file line 540
+        (2023, "cocaine", "Växjö", "Sunday", 241.84),  # file line 1172
+        (2024, "MDMA", "Växjö", "Monday", 0.0),  # 0 = below LOQ, stays 0
+        (2022, "MDMA", "Sandviken", "Wednesday", math.nan),  # blank = no sample
+        (2024, "MDMA", "Huittinen", "Friday", math.nan),
+    ],
+)
+def test_read_euda_values(
+    small: pd.DataFrame, year: int, metabolite: str, city: str, day: str, expected: float
+) -> None:
+    hit = small[
+        (small["year"] == year)
+        & (small["metabolite"] == metabolite)
+        & (small["city"] == city)
+        & (small["weekday"] == day)
+    ]
+    assert len(hit) == 1
+    np.testing.assert_equal(hit["value"].iloc[0], expected)
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig"])
+def test_encodings_give_identical_frames(small: pd.DataFrame, tmp_path: Path, encoding) -> None:
+    # the 2026 release is CP1252 (shared/reference/euda/README.md)
+    path = tmp_path / "ww2026-all-data_en.csv"
+    path.write_bytes(FIXTURE.read_text(encoding="utf-8").encode(encoding))
+    pd.testing.assert_frame_equal(euda.read_euda(path), small)
+
+
+@pytest.mark.parametrize(
+    ("content", "column"),
+    [
+        ('"Year","Metabolite","City"\n2024,"MDMA","Graz"\n', "Site ID"),
+        (None, "Friday"),
+    ],
+)
+def test_read_euda_refuses_bad_files(tmp_path: Path, content: str | None, column: str) -> None:
+    path = tmp_path / "ww.csv"
+    if content is None:
+        text = FIXTURE.read_text(encoding="utf-8").replace("12.45", "tolv", 1)
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        euda.read_euda(path)
+    assert info.value.column == column
+    if content is None:
+        assert info.value.row == 2 and "'tolv'" in str(info.value)
+
+
+# --------------------------------------------------------------------------- campaign_means
+# (year, metabolite, city, published daily, weekday, weekend) from ww2025-all-data.csv
+PUBLISHED = [
+    (2024, "MDMA", "Graz", 15.53, 10.27, 19.47),
+    (2024, "MDMA", "Växjö", 0.0, 0.0, 0.0),
+    (2024, "cocaine", "Växjö", 82.45, 68.09, 93.21),
+    (2023, "cocaine", "Växjö", 140.57, 96.55, 173.59),
+    (2022, "cocaine", "Växjö", 59.92, 32.79, 80.27),
+    (2022, "MDMA", "Sandviken", 1.92, 0.87, 2.45),  # Wednesday missing: days present
+    (2024, "cocaine", "Stockholm (2)", 374.23, 307.1, 424.58),
+]
+
+
+@pytest.mark.parametrize(("year", "metabolite", "city", "daily", "wd", "we"), PUBLISHED)
+def test_campaign_means_reproduce_published(
+    small: pd.DataFrame, year, metabolite, city, daily, wd, we
+) -> None:
+    means = euda.campaign_means(small, by=KEYS)
+    row = means[
+        (means["year"] == year) & (means["metabolite"] == metabolite) & (means["city"] == city)
+    ].iloc[0]
+    assert row["daily_mean"] == pytest.approx(daily, abs=TOL)
+    assert row["weekday_mean"] == pytest.approx(wd, abs=TOL)
+    assert row["weekend_mean"] == pytest.approx(we, abs=TOL)
+
+
+def test_2021_used_tuesday_to_friday(small: pd.DataFrame) -> None:
+    sthlm = small[(small["year"] == 2021) & (small["city"] == "Stockholm (2)")]
+    standard = euda.campaign_means(sthlm, by="city").iloc[0]
+    # EUDA 2021 Stockholm (2) cocaine: Weekday mean 121.44, Weekend mean 209.53
+    assert standard["weekday_mean"] != pytest.approx(121.44, abs=TOL)
+    shifted = sthlm.assign(weekday=sthlm["weekday"].replace({"Friday": "Tuesday"}))
+    rule_2021 = euda.campaign_means(shifted, by="city").iloc[0]
+    assert rule_2021["weekday_mean"] == pytest.approx(121.44, abs=TOL)
+    assert rule_2021["weekend_mean"] == pytest.approx(209.53, abs=TOL)
+    assert rule_2021["daily_mean"] == pytest.approx(159.19, abs=TOL)
+
+
+def test_missing_day_is_not_imputed(small: pd.DataFrame) -> None:
+    h = small[(small["city"] == "Huittinen")]
+    got = euda.campaign_means(h, by="city").iloc[0]
+    # our rule: mean of the 6 days present; EUDA published 2.75 (docs/euda.md)
+    assert got["daily_mean"] == pytest.approx(statistics.mean([5.08, 0.7, 0.44, 5.45, 5.77, 1.14]))
+    assert got["n_days"] == 6
+
+
+@pytest.mark.parametrize(
+    ("days", "values", "daily", "weekday", "weekend", "n"),
+    [
+        (["tisdag", "onsdag", "lördag"], [1.0, 3.0, 8.0], 4.0, 2.0, 8.0, 3),
+        ([1, 2, 4], [1.0, 3.0, 8.0], 4.0, 2.0, 8.0, 3),  # Python weekday numbers
+        (["MONDAY", "Friday"], [2.0, 4.0], 3.0, math.nan, 3.0, 2),
+        (["Tuesday", "Saturday"], [0.0, math.nan], 0.0, 0.0, math.nan, 1),
+    ],
+)
+def test_campaign_means_day_names(days, values, daily, weekday, weekend, n) -> None:
+    d = pd.DataFrame({"c": "x", "weekday": days, "value": values})
+    got = euda.campaign_means(d, by=["c"]).iloc[0]
+    np.testing.assert_allclose(
+        [got["daily_mean"], got["weekday_mean"], got["weekend_mean"]],
+        [daily, weekday, weekend],
+    )
+    assert got["n_days"] == n
+
+
+def test_campaign_means_unknown_day() -> None:
+    d = pd.DataFrame({"c": "x", "weekday": ["Funday"], "value": [1.0]})
+    with pytest.raises(DataError, match="Funday"):
+        euda.campaign_means(d, by="c")
+
+
+@pytest.mark.needs_euda
+@pytest.mark.skipif(FULL is None, reason="EUDA-filen ww2025-all-data.csv finns inte")
+def test_reproduces_published_means_over_whole_file() -> None:
+    data = euda.read_euda(FULL)
+    published = euda.read_euda_means(FULL)
+    ours = euda.campaign_means(data, by=KEYS)
+    j = ours.merge(published, on=KEYS, suffixes=("", "_pub"), validate="one_to_one")
+    assert len(j) == len(published) == 4376
+
+    def close(a: pd.Series, b: pd.Series) -> pd.Series:
+        return pd.Series(np.isclose(a, b, atol=TOL, rtol=0) | (a.isna() & b.isna()))
+
+    ok = (
+        close(j["daily_mean"], j["daily_mean_pub"])
+        & close(j["weekday_mean"], j["weekday_mean_pub"])
+        & close(j["weekend_mean"], j["weekend_mean_pub"])
+    )
+    not_2021 = j["year"] != 2021
+    # measured 2025-11: 3907 of 4036 rows outside 2021 match (96.8 %); 16 of 340 in 2021
+    assert ok[not_2021].sum() >= 3900
+    assert ok[not_2021].mean() > 0.96
+    assert ok[~not_2021].mean() < 0.1  # 2021 used another rule
+    # every complete single-plant campaign from 2017 on matches exactly
+    simple = not_2021 & (j["year"] >= 2017) & (j["n_days"] == 7) & ~j["city"].str.contains(r"\(")
+    assert ok[simple].all()
+
+
+# --------------------------------------------------------------------------- comparison
+def test_compare_with_euda(small: pd.DataFrame) -> None:
+    campaigns = pd.DataFrame(
+        {
+            "kommun": "Älmhult",
+            "year": [2024, 2024, 2024],
+            "campaign": ["2024 vår", "2024 höst", "2024 vår"],
+            "substance": ["kokain", "kokain", "tramadol"],
+            "metabolite": ["cocaine", "cocaine", None],
+            "daily_mean": [70.0, 80.0, 150.0],
+        }
+    )
+    out = euda.compare_with_euda(campaigns, small)
+    assert list(out.columns)[:6] == ["year", "metabolite", "city", "country", "daily_mean", "kind"]
+    assert set(out["metabolite"]) == {"cocaine"} and set(out["year"]) == {2024}
+    assert out["kind"].tolist() == ["kommun", "kommun", "Sverige", "Sverige", "Europa (median)"]
+    se = out[out["kind"] == "Sverige"].set_index("city")["daily_mean"]
+    assert se["Växjö"] == pytest.approx(82.45, abs=TOL)  # EUDA 2024 Växjö cocaine
+    eu = out[out["kind"] == "Europa (median)"].iloc[0]
+    # statistics.median([374.23, 82.45, 332.85, 224.53]) = 278.69 (published daily means of
+    # the four 2024 cocaine sites in the fixture)
+    assert eu["daily_mean"] == pytest.approx(278.69, abs=TOL)
+    assert eu["n_sites"] == 4 and pd.isna(eu["country"])
+
+
+def test_compare_without_euda_metabolites(small: pd.DataFrame) -> None:
+    campaigns = pd.DataFrame(
+        {
+            "kommun": "K",
+            "year": [2024],
+            "campaign": ["2024 vår"],
+            "metabolite": [None],
+            "daily_mean": [1.0],
+        }
+    )
+    assert euda.compare_with_euda(campaigns, small).empty
+
+
+# --------------------------------------------------------------------------- files
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A local HTTP server on 127.0.0.1 (random port) serving tmp_path/www."""
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "ww2026-all-data_en.csv").write_bytes(
+        FIXTURE.read_text(encoding="utf-8").encode("cp1252")
+    )
+    (www / "page.html").write_text(
+        '<html><body><a href="files/ww2026-all-data_en.csv">CSV</a></body></html>',
+        encoding="utf-8",
+    )
+    (www / "files").mkdir()
+    (www / "files" / "ww2026-all-data_en.csv").write_bytes(FIXTURE.read_bytes())
+    (www / "wrong.csv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def test_fetch_euda(server: str, tmp_path: Path, small: pd.DataFrame) -> None:
+    data = tmp_path / "data"
+    path = euda.fetch_euda(data, url=f"{server}/ww2026-all-data_en.csv")
+    assert path == data / "external" / "ww2026-all-data_en.csv"
+    pd.testing.assert_frame_equal(euda.read_euda(path), small)
+    assert euda.find_euda_file(data) == path
+    assert [p.name for p in (data / "external").iterdir()] == [path.name]  # no temp files
+
+
+def test_fetch_euda_follows_link_on_data_page(server: str, tmp_path: Path) -> None:
+    path = euda.fetch_euda(tmp_path, url=f"{server}/page.html")
+    assert path.name == "ww2026-all-data_en.csv"
+    assert len(euda.read_euda(path)) == 17 * 7
+
+
+def test_fetch_euda_404(server: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="HTTP 404"):
+        euda.fetch_euda(tmp_path, url=f"{server}/saknas.csv")
+    assert not (tmp_path / "external").exists() or not any((tmp_path / "external").iterdir())
+
+
+def test_fetch_euda_wrong_header_keeps_existing_file(server: str, tmp_path: Path) -> None:
+    existing = tmp_path / "external" / "ww2026-all-data_en.csv"
+    existing.parent.mkdir(parents=True)
+    existing.write_text("gammal fil", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        euda.fetch_euda(tmp_path, url=f"{server}/wrong.csv")
+    assert "'a,b,c'" in str(info.value)
+    assert existing.read_text(encoding="utf-8") == "gammal fil"
+    assert [p.name for p in existing.parent.iterdir()] == [existing.name]
+
+
+def test_fetch_euda_no_server(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Kunde inte hämta"):
+        euda.fetch_euda(tmp_path, url="http://127.0.0.1:9/ww2026-all-data_en.csv", timeout=2)
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["ww2025-all-data.csv", "ww2026-all-data_en.csv", "annat.csv"], "ww2026-all-data_en.csv"),
+        (["ww2025-all-data.csv"], "ww2025-all-data.csv"),
+        (["annat.csv"], None),
+        ([], None),
+    ],
+)
+def test_find_euda_file(tmp_path: Path, names: list[str], expected: str | None) -> None:
+    (tmp_path / "external").mkdir()
+    for n in names:
+        (tmp_path / "external" / n).write_text("x", encoding="utf-8")
+    found = euda.find_euda_file(tmp_path)
+    assert (found.name if found else None) == expected
+
+
+def test_default_url_is_documented() -> None:
+    assert euda.EUDA_URL.startswith("https://")
+    assert "wastewater" in euda.EUDA_PAGE_URL and euda.EUDA_FILE_NAME == "ww2026-all-data_en.csv"
