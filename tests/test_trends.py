@@ -1,0 +1,180 @@
+"""Change tests against BJS's published flags; Mann–Kendall/Theil–Sen against R and scipy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from trygghet_analys.trends import (
+    CHANGE_COLUMNS,
+    TREND_COLUMNS,
+    change_test,
+    compare_estimates,
+    mann_kendall,
+    trend_tests,
+)
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+# ---- change_test against a published table -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bjs() -> pd.DataFrame:
+    # Source: BJS, Criminal Victimization in the 22 Largest U.S. States, 2017–2019
+    # (NCJ 305402), appendix table 1; see tests/fixtures/bjs/README.md
+    return pd.read_csv(FIX / "bjs" / "states_violent.csv", keep_default_na=False)
+
+
+@pytest.mark.parametrize(("alpha", "flags"), [(0.05, {"†"}), (0.10, {"†", "‡"})])
+def test_change_test_reproduces_all_22_bjs_flags(bjs, alpha, flags):
+    us = bjs.iloc[0]
+    states = bjs.iloc[1:]
+    assert len(states) == 22
+    _, _, sig = change_test(us["estimate"], us["se"], states["estimate"], states["se"], alpha=alpha)
+    expected = states["flag"].isin(flags).to_numpy()  # BJS: † 95% level, ‡ 90% level
+    assert (sig == expected).all()
+    assert expected.sum() == (9 if alpha == 0.05 else 10)  # 9 daggers, 1 double dagger
+
+
+@pytest.mark.parametrize(
+    ("args", "z_expected", "p_expected"),
+    [
+        # (0.36-0.30)/sqrt(0.02^2+0.02^2); R: 2*pnorm(-0.06/sqrt(0.0008)) = 0.033894853524689
+        ((0.30, 0.02, 0.36, 0.02), 2.1213203435596424, 0.033894853524689),
+        # R: 2*pnorm(-abs((2.5-3)/sqrt(0.1^2+0.2^2))) = 0.0253473186774682
+        ((3.0, 0.1, 2.5, 0.2), -2.23606797749979, 0.0253473186774682),
+    ],
+)
+def test_change_test_values(args, z_expected, p_expected):
+    z, p, _ = change_test(*args)
+    assert z == pytest.approx(z_expected, rel=1e-12)
+    assert p == pytest.approx(p_expected, rel=1e-12)
+
+
+def test_change_test_zero_se_is_not_significant():
+    z, p, sig = change_test([0.0, 0.2], [0.0, np.nan], [0.0, 0.3], [0.0, 0.01])
+    assert np.isnan(z).all() and np.isnan(p).all() and not sig.any()
+
+
+# ---- Mann–Kendall / Theil–Sen ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def r_trends() -> tuple[pd.DataFrame, pd.DataFrame]:
+    fix = FIX / "r_survey"
+    return pd.read_csv(fix / "trend_series.csv"), pd.read_csv(fix / "trend_reference.csv")
+
+
+def test_mann_kendall_matches_r_cor_test(r_trends):
+    # R: cor.test(year, x, method="kendall", exact=FALSE, continuity=TRUE);
+    # slope = median of outer() pairwise slopes (make_trend_reference.R)
+    data, ref = r_trends
+    got = mann_kendall(data, by=["series"]).set_index("series").loc[ref["series"]]
+    for col in ["tau", "z", "p_value", "slope"]:
+        np.testing.assert_allclose(got[col], ref[col], rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e"])
+def test_mann_kendall_matches_scipy(r_trends, name):
+    data, _ = r_trends
+    s = data[data["series"] == name]
+    got = mann_kendall(s, by=["series"]).iloc[0]
+    # scipy.stats.kendalltau(year, x, method="asymptotic"): z = S / sqrt(Var S), no
+    # continuity correction, tau-b
+    ref = stats.kendalltau(s["year"], s["estimate"], method="asymptotic")
+    assert got["tau"] == pytest.approx(ref.statistic, rel=1e-12)
+    z_nocc = got["s"] / np.sqrt(got["var_s"])
+    assert 2 * stats.norm.sf(abs(z_nocc)) == pytest.approx(ref.pvalue, rel=1e-10)
+    # scipy.stats.theilslopes(x, year).slope
+    assert got["slope"] == pytest.approx(stats.theilslopes(s["estimate"], s["year"]).slope)
+
+
+# ---- tables -------------------------------------------------------------------------
+
+
+def _estimates(years, values, *, kommun="K", indicator="problemindex", se=0.02, n=100):
+    return pd.DataFrame(
+        {
+            "kommun": kommun,
+            "year": list(years),
+            "indicator": indicator,
+            "group_var": "total",
+            "group": "Hela kommunen",
+            "estimate": list(values),
+            "se": se,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "n": n,
+            "suppressed": False,
+        }
+    )
+
+
+@pytest.fixture
+def series() -> pd.DataFrame:
+    years = range(2012, 2022)
+    values = [2.0, 2.1, 2.2, 2.15, 2.3, 2.4, 2.5, 2.45, 2.6, 2.7]
+    est = _estimates(years, values)
+    est.loc[est["year"] == 2015, ["suppressed", "estimate", "se"]] = [True, np.nan, np.nan]
+    return est
+
+
+def test_consecutive_changes_skip_suppressed(series):
+    out = compare_estimates(series)
+    assert list(out.columns) == CHANGE_COLUMNS
+    pairs = list(zip(out["year_from"], out["year_to"], strict=True))
+    assert (2014, 2016) in pairs and (2014, 2015) not in pairs
+    row = out[(out["year_from"] == 2012) & (out["year_to"] == 2013)].iloc[0]
+    assert row["change"] == pytest.approx(0.1)
+    assert row["se_change"] == pytest.approx(np.sqrt(2) * 0.02)
+    # 2*pnorm(-0.1/sqrt(0.0008)) in R = 0.000406952017444959
+    assert row["p_value"] == pytest.approx(0.000406952017444959, rel=1e-9)
+    assert bool(row["significant"])
+
+
+@pytest.mark.parametrize(
+    ("break_var", "spans"),
+    [("problem_klotter", False), ("otrygg_ute_sent", True)],
+)
+def test_no_change_spans_a_break(series, break_var, spans):
+    # problem_klotter is one of problemindex's items: its break splits the index series
+    breaks = pd.DataFrame({"kommun": ["K"], "variable": [break_var], "year": [2018]})
+    out = compare_estimates(series, breaks=breaks, base_year=2013)
+    crosses = (out["year_from"] < 2018) & (out["year_to"] >= 2018)
+    assert crosses.any() == spans
+    assert set(out["comparison"]) == {"föregående år", "basår"}
+
+
+def test_base_year_comparisons(series):
+    out = compare_estimates(series, base_year=2012)
+    base = out[out["comparison"] == "basår"]
+    assert (base["year_from"] == 2012).all()
+    assert sorted(base["year_to"]) == [2013, 2014, 2016, 2017, 2018, 2019, 2020, 2021]
+
+
+def test_trend_tests_latest_segment(series):
+    breaks = pd.DataFrame({"kommun": ["K"], "variable": ["problem_klotter"], "year": [2016]})
+    out = trend_tests(series, breaks=breaks, min_years=5)
+    assert list(out.columns) == TREND_COLUMNS
+    row = out.iloc[0]
+    assert (row["year_from"], row["year_to"], row["n_years"]) == (2016, 2021, 6)
+    seg = series[series["year"] >= 2016]
+    # scipy.stats.theilslopes(estimate, year).slope over 2016-2021
+    assert row["slope"] == pytest.approx(stats.theilslopes(seg["estimate"], seg["year"]).slope)
+    assert row["direction"] == "ökande" and bool(row["significant"])
+
+
+@pytest.mark.parametrize(("min_years", "rows"), [(5, 1), (10, 0)])
+def test_trend_tests_min_years(series, min_years, rows):
+    assert len(trend_tests(series, min_years=min_years)) == rows
+
+
+def test_flat_series_has_no_trend():
+    out = trend_tests(_estimates(range(2015, 2021), [0.3, 0.31, 0.29, 0.3, 0.31, 0.29]))
+    assert out["direction"].iloc[0] == "ingen säkerställd trend"
