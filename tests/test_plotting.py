@@ -684,3 +684,28 @@ def test_finish_figure_does_not_repeat_kalla():
     fig, _ax = plt.subplots()
     finish_figure(fig, source="Källa: EUDA", synthetic=False)
     assert [t.get_text() for t in fig.texts] == ["Källa: EUDA"]
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "expected"),
+    [
+        ("andel", 0.234, f"23{NBSP}%"),
+        ("index 0–6", 1.26, "1,3"),
+        ("timmar", 412.0, "412 timmar"),
+        ("mg/dag/1000 inv", 12.5, "12,5 mg/dag/1000 inv"),
+    ],
+)
+def test_commitment_panel_formats_by_unit(followup, unit, value, expected):
+    frame = followup.iloc[[0]].assign(unit=unit, latest_value=value)
+    texts = [t.get_text() for t in commitment_panel(frame).texts]
+    assert expected in texts
+
+
+def test_commitment_panel_groups_areas_and_names_groups(followup):
+    frame = followup.iloc[[0, 2, 1, 3]].assign(group_var="total", group="Hela kommunen")
+    frame.loc[frame.index[0], ["group_var", "group"]] = ["stratum", "Tätorten"]
+    texts = [t.get_text() for t in commitment_panel(frame).texts]
+    assert texts.count("Synlighet") == 1 and texts.count("Trygghet") == 1
+    assert "Ser polis till fots – Tätorten" in texts
+    statuses = [t for t in texts if t in {"Förbättrad", "Oförändrad", "Försämrad"}]
+    assert statuses == ["Förbättrad", "Oförändrad", "Försämrad"]  # register order kept

@@ -836,7 +836,7 @@ def problem_ranking(
     ax = _new_axes(ax, figsize=(8, 0.45 * len(order) + 1.4))
     y = np.arange(len(order), dtype=float)
     with use_style():
-        bars = ax.barh(
+        ax.barh(
             y - 0.2,
             latest.to_numpy(),
             height=0.38,
@@ -872,7 +872,6 @@ def problem_ranking(
         ax.set_xlabel("Andel som svarar ganska eller mycket stort problem")
         ax.set_title(f"Problem i bostadsområdet {year} jämfört med {base_year}")
         _legend(ax, loc="lower right")
-    _ = bars
     return ax
 
 
@@ -1071,12 +1070,20 @@ def wastewater_chart(
 # --------------------------------------------------------------------------- commitments
 
 
-def _value_text(indicator: str, value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+def _value_text(indicator: str, value: object, unit: object = None) -> str:
+    """The latest value as Swedish text, by ``unit`` when given, else by indicator kind."""
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
         return "–"
     if isinstance(value, str):
         return value
     number = float(value)  # type: ignore[arg-type]
+    unit = "" if unit is None or pd.isna(unit) else str(unit)  # type: ignore[arg-type]
+    if unit == "andel":
+        return fmt_percent(number)
+    if unit.startswith("index"):
+        return fmt_number(number, 1)
+    if unit:
+        return f"{fmt_number(number, 0 if number == round(number) else 1)} {unit}"
     table_kind = _indicator_attr(indicator, "kind")
     proportion = table_kind == "proportion" or (not table_kind and indicator in _KNOWN_PROPORTIONS)
     if proportion:
@@ -1121,8 +1128,10 @@ def commitment_panel(followup: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     followup
         Follow-up table: ``commitment_id, focus_area, text, indicator, label,
         latest_value, status``; status one of "förbättrad", "oförändrad",
-        "försämrad", "otillräckligt underlag". ``latest_value`` numbers are formatted
-        as percent for proportion indicators, otherwise with a decimal comma.
+        "försämrad", "otillräckligt underlag". Optional: ``unit`` ("andel" → percent,
+        "index 0–6", otherwise the number and the unit), ``group_var``/``group`` (a
+        group other than ``total`` is added to the label) and ``kommun`` (one only).
+        Without ``unit``, proportion indicators are shown as percent.
     ax
         Axes to draw on; a new figure sized to the rows when None.
 
@@ -1139,9 +1148,17 @@ def commitment_panel(followup: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     unknown = set(followup["status"].dropna()) - set(_STATUS_STYLE)
     if unknown:
         raise ValueError(f"okänd status {sorted(unknown)}; tillåtna: {list(_STATUS_STYLE)}")
+    _single_kommun(followup, "followup")
+    # Keep the register's order but gather each focus area and commitment in one block.
+    area_rank = {a: i for i, a in enumerate(pd.unique(followup["focus_area"]))}
+    commitment_rank = {c: i for i, c in enumerate(pd.unique(followup["commitment_id"]))}
+    ordered = followup.assign(
+        _area=followup["focus_area"].map(area_rank),
+        _commitment=followup["commitment_id"].map(commitment_rank),
+    ).sort_values(["_area", "_commitment"], kind="stable")
     lines: list[tuple[str, pd.Series | str]] = []
     last_area, last_commitment = None, None
-    for _, row in followup.iterrows():
+    for _, row in ordered.iterrows():
         if row["focus_area"] != last_area:
             lines.append(("area", str(row["focus_area"])))
             last_area, last_commitment = row["focus_area"], None
@@ -1187,7 +1204,10 @@ def commitment_panel(followup: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                     va="center",
                     gid="status",
                 )
-                label = item["label"] if pd.notna(item["label"]) else item["indicator"]
+                label = str(item["label"] if pd.notna(item["label"]) else item["indicator"])
+                group = item.get("group")
+                if item.get("group_var") not in (None, "total") and pd.notna(group):
+                    label = f"{label} – {group}"
                 ax.text(
                     0.30,
                     y,
@@ -1199,7 +1219,7 @@ def commitment_panel(followup: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                 ax.text(
                     1.0,
                     y,
-                    _value_text(str(item["indicator"]), item["latest_value"]),
+                    _value_text(str(item["indicator"]), item["latest_value"], item.get("unit")),
                     fontsize=10,
                     color=_TEXT,
                     va="center",
