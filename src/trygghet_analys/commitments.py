@@ -1294,6 +1294,150 @@ def _pair(v1: float, v2: float, kind: str) -> tuple[str, str]:
     return a, b
 
 
+@dataclass(frozen=True)
+class _Domain:
+    """One indicator × domain of the underlag, with its non-suppressed yearly series."""
+
+    indicator: str
+    group_var: str
+    group: str
+    kind: str
+    worse_up: bool
+    subject: str
+    where: str
+    year: int
+    series: dict[int, float]
+
+    @property
+    def value(self) -> float:
+        return self.series[self.year]
+
+
+def _finding(
+    reason,
+    prio,
+    score,
+    sentence,
+    *,
+    compare_year=np.nan,
+    compare_value=np.nan,
+    change=np.nan,
+    significant=True,
+) -> dict:
+    return dict(
+        reason=reason,
+        prio=prio,
+        score=score,
+        sentence=sentence,
+        compare_year=compare_year,
+        compare_value=compare_value,
+        change=change,
+        significant=significant,
+    )
+
+
+def _change_findings(dom: _Domain, changes: list) -> list[dict]:
+    """Statistically supported worsening against the previous year or the base year."""
+    out = []
+    for r in changes:
+        prio = {"föregående år": 0, "basår": 1}.get(r.comparison)
+        before = dom.series.get(int(r.year_from))  # None when suppressed: never mentioned
+        if prio is None or before is None or not bool(r.significant):
+            continue
+        if r.change == 0 or (r.change > 0) != dom.worse_up:
+            continue
+        v1, v2 = _pair(before, dom.value, dom.kind)
+        verb, noun = ("ökade", "ökning") if r.change > 0 else ("minskade", "minskning")
+        sentence = (
+            f"{dom.subject} {dom.where} {verb} från {v1} år {int(r.year_from)} till "
+            f"{v2} år {dom.year} (statistiskt säkerställd {noun})."
+        )
+        against = "föregående år" if prio == 0 else "basåret"
+        score = abs(float(r.z)) if pd.notna(r.z) else 0.0
+        out.append(
+            _finding(
+                f"säkerställd försämring mot {against}",
+                prio,
+                score,
+                sentence,
+                compare_year=int(r.year_from),
+                compare_value=before,
+                change=dom.value - before,
+            )
+        )
+    return out
+
+
+def _trend_findings(dom: _Domain, trends: list) -> list[dict]:
+    """A statistically supported trend in the worse direction (Mann–Kendall)."""
+    out = []
+    worse_dir = "ökande" if dom.worse_up else "minskande"
+    for r in trends:
+        start = dom.series.get(int(r.year_from))
+        if start is None or not bool(r.significant) or r.direction != worse_dir:
+            continue
+        v1, v2 = _pair(start, dom.value, dom.kind)
+        verb = "ökat" if dom.worse_up else "minskat"
+        sentence = (
+            f"{dom.subject} {dom.where} har {verb} från {v1} år {int(r.year_from)} till "
+            f"{v2} år {dom.year} (statistiskt säkerställd {worse_dir} trend)."
+        )
+        score = abs(float(r.tau)) if pd.notna(r.tau) else 0.0
+        out.append(
+            _finding(
+                "säkerställd försämrande trend",
+                2,
+                score,
+                sentence,
+                compare_year=int(r.year_from),
+                compare_value=start,
+                change=dom.value - start,
+            )
+        )
+    return out
+
+
+def _ntu_finding(dom: _Domain, last: pd.Series, level: float) -> list[dict]:
+    """Worse than the national NTU level, when the 95 % interval excludes it."""
+    beyond = last["ci_low"] > level if dom.worse_up else last["ci_high"] < level
+    if not beyond:
+        return []
+    cmp = "högre" if dom.worse_up else "lägre"
+    sentence = (
+        f"{dom.subject} {dom.where} är {_fmt_value(dom.value, dom.kind)} år {dom.year}, "
+        f"{cmp} än i riket enligt Brå:s nationella trygghetsundersökning "
+        "(skillnaden är statistiskt säkerställd)."
+    )
+    score = abs(dom.value - level) / max(float(last["se"]), 1e-9)
+    return [_finding(f"{cmp} än riket (NTU)", 3, score, sentence)]
+
+
+def _history_finding(dom: _Domain, min_history: int) -> list[dict]:
+    """The worst level of the kommun's own series (at least ``min_history`` years)."""
+    earlier = [v for y, v in dom.series.items() if y < dom.year]
+    if len(dom.series) < min_history or not earlier:
+        return []
+    worst = max(earlier) if dom.worse_up else min(earlier)
+    if not (dom.value > worst if dom.worse_up else dom.value < worst):
+        return []
+    first_year = min(dom.series)
+    word = "högsta" if dom.worse_up else "lägsta"
+    sentence = (
+        f"{dom.subject} {dom.where} är {_fmt_value(dom.value, dom.kind)} år {dom.year}, "
+        f"den {word} nivån sedan mätningarna började år {first_year}."
+    )
+    return [
+        _finding(
+            f"{word} nivån i den egna serien",
+            4,
+            abs(dom.value - worst),
+            sentence,
+            compare_year=first_year,
+            significant=False,
+        )
+    ]
+
+
 def underlag(
     estimates: pd.DataFrame,
     changes: pd.DataFrame,
@@ -1343,138 +1487,57 @@ def underlag(
     never used. ``sentence`` says "statistiskt säkerställd" exactly when
     ``significant`` is true.
     """
-    ind = _indicator_table(indicators)
+    table = _indicator_table(indicators)
+    ind = table.to_dict("index")
     est = _kommun(estimates, kommun)
     est = est[est["group_var"].isin(group_vars) & (est["year"] <= year)]
     est = est[~est["suppressed"].astype(bool) & est["estimate"].notna()]
+    # only this year's changes and trends matter; index them by domain once
     chg = _kommun(changes, kommun)
+    chg = chg[chg["year_to"] == year] if len(chg) else chg
     trd = _kommun(trends, kommun)
-    lookup = {(r.indicator, r.group_var, r.group, int(r.year)): r for r in est.itertuples()}
+    trd = trd[trd["year_to"] == year] if len(trd) else trd
+    by_domain: dict[tuple, list] = {}
+    for frame, tag in ((chg, "change"), (trd, "trend")):
+        for r in frame.itertuples(index=False):
+            by_domain.setdefault((r.indicator, r.group_var, r.group, tag), []).append(r)
     rows = []
     for (indicator, group_var, group), d in est.groupby(
         ["indicator", "group_var", "group"], sort=False
     ):
-        if indicator not in ind.index:
+        info = ind.get(indicator)
+        if info is None:
             continue
-        info = ind.loc[indicator]
         d = d.sort_values("year")
-        last = d.iloc[-1]
-        if int(last["year"]) != year:
+        series = dict(zip(d["year"].astype(int), d["estimate"].astype(float), strict=True))
+        if year not in series:
             continue
-        kind = "mean" if info["kind"] == "mean" else "proportion"
-        worse_up = info["direction"] != "higher_is_better"
-        subject = _SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”")
-        where = _where(group_var, group)
-        value = float(last["estimate"])
-        candidates = []
-        c = _domain(chg, indicator, group_var, group)
-        for comparison, prio in (("föregående år", 0), ("basår", 1)):
-            cc = c[(c["comparison"] == comparison) & (c["year_to"] == year)] if len(c) else c
-            for r in cc.itertuples():
-                if not bool(r.significant) or (r.change > 0) != worse_up or r.change == 0:
-                    continue
-                before = lookup.get((indicator, group_var, group, int(r.year_from)))
-                if before is None:
-                    continue  # never mention a suppressed estimate
-                v1, v2 = _pair(before.estimate, value, kind)
-                verb, noun = ("ökade", "ökning") if r.change > 0 else ("minskade", "minskning")
-                sentence = (
-                    f"{subject} {where} {verb} från {v1} år {int(r.year_from)} till "
-                    f"{v2} år {year} (statistiskt säkerställd {noun})."
-                )
-                candidates.append(
-                    dict(
-                        reason=f"säkerställd försämring mot {'föregående år' if prio == 0 else 'basåret'}",
-                        prio=prio,
-                        compare_year=int(r.year_from),
-                        compare_value=float(before.estimate),
-                        change=value - float(before.estimate),
-                        significant=True,
-                        score=abs(float(r.z)) if pd.notna(r.z) else 0.0,
-                        sentence=sentence,
-                    )
-                )
-        t = _domain(trd, indicator, group_var, group)
-        t = t[(t["year_to"] == year)] if len(t) else t
-        for r in t.itertuples():
-            worse_dir = "ökande" if worse_up else "minskande"
-            if not bool(r.significant) or r.direction != worse_dir:
-                continue
-            start = lookup.get((indicator, group_var, group, int(r.year_from)))
-            if start is None:
-                continue
-            v1, v2 = _pair(start.estimate, value, kind)
-            verb = "ökat" if worse_up else "minskat"
-            sentence = (
-                f"{subject} {where} har {verb} från {v1} år {int(r.year_from)} till "
-                f"{v2} år {year} (statistiskt säkerställd {worse_dir} trend)."
-            )
-            candidates.append(
-                dict(
-                    reason="säkerställd försämrande trend",
-                    prio=2,
-                    compare_year=int(r.year_from),
-                    compare_value=float(start.estimate),
-                    change=value - float(start.estimate),
-                    significant=True,
-                    score=abs(float(r.tau)) if pd.notna(r.tau) else 0.0,
-                    sentence=sentence,
-                )
-            )
+        last = d.iloc[-1]
+        domain = _Domain(
+            indicator=indicator,
+            group_var=group_var,
+            group=group,
+            kind="mean" if info["kind"] == "mean" else "proportion",
+            worse_up=info["direction"] != "higher_is_better",
+            subject=_SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”"),
+            where=_where(group_var, group),
+            year=year,
+            series=series,
+        )
+        found = _change_findings(domain, by_domain.get((indicator, group_var, group, "change"), []))
+        found += _trend_findings(domain, by_domain.get((indicator, group_var, group, "trend"), []))
         ntu_row = None
         ntu_id = info.get("ntu_id")
         if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
             n = ntu[(ntu["indicator"] == ntu_id) & (ntu["year"] <= year)].sort_values("year")
             if len(n):
                 ntu_row = n.iloc[-1]
-                level = float(ntu_row["percent"]) / 100
-                ci_low, ci_high = float(last["ci_low"]), float(last["ci_high"])
-                beyond = ci_low > level if worse_up else ci_high < level
-                if beyond:
-                    cmp = "högre" if worse_up else "lägre"
-                    sentence = (
-                        f"{subject} {where} är {_fmt_value(value, kind)} år {year}, "
-                        f"{cmp} än i riket enligt Brå:s nationella trygghetsundersökning "
-                        f"(skillnaden är statistiskt säkerställd)."
-                    )
-                    candidates.append(
-                        dict(
-                            reason=f"{cmp} än riket (NTU)",
-                            prio=3,
-                            compare_year=np.nan,
-                            compare_value=np.nan,
-                            change=np.nan,
-                            significant=True,
-                            score=abs(value - level) / max(float(last["se"]), 1e-9),
-                            sentence=sentence,
-                        )
-                    )
-        history = d[d["year"] < year]
-        if len(d) >= min_history:
-            worst = history["estimate"].max() if worse_up else history["estimate"].min()
-            if (value > worst) if worse_up else (value < worst):
-                first_year = int(d.iloc[0]["year"])
-                word = "högsta" if worse_up else "lägsta"
-                sentence = (
-                    f"{subject} {where} är {_fmt_value(value, kind)} år {year}, "
-                    f"den {word} nivån sedan mätningarna började år {first_year}."
-                )
-                candidates.append(
-                    dict(
-                        reason=f"{word} nivån i den egna serien",
-                        prio=4,
-                        compare_year=first_year,
-                        compare_value=np.nan,
-                        change=np.nan,
-                        significant=False,
-                        score=abs(value - float(worst)),
-                        sentence=sentence,
-                    )
-                )
-        if not candidates:
+                found += _ntu_finding(domain, last, float(ntu_row["percent"]) / 100)
+        found += _history_finding(domain, min_history)
+        if not found:
             continue
-        candidates.sort(key=lambda x: (x["prio"], -x["score"]))
-        best = candidates[0]
+        found.sort(key=lambda x: (x["prio"], -x["score"]))
+        best = found[0]
         rows.append(
             {
                 "kommun": kommun,
@@ -1484,12 +1547,12 @@ def underlag(
                 "label": info["label"],
                 "group_var": group_var,
                 "group": group,
-                "kind": kind,
-                "desired_direction": "minska" if worse_up else "öka",
+                "kind": domain.kind,
+                "desired_direction": "minska" if domain.worse_up else "öka",
                 "reason": best["reason"],
-                "reasons": "; ".join(dict.fromkeys(x["reason"] for x in candidates)),
+                "reasons": "; ".join(dict.fromkeys(x["reason"] for x in found)),
                 "latest_year": year,
-                "latest_value": value,
+                "latest_value": series[year],
                 "compare_year": best["compare_year"],
                 "compare_value": best["compare_value"],
                 "change": best["change"],
@@ -1497,27 +1560,25 @@ def underlag(
                 "ntu_year": np.nan if ntu_row is None else int(ntu_row["year"]),
                 "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
                 "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
-                "score": float(best["prio"] * -1000 + best["score"]),
+                "score": best["score"],
                 "sentence": best["sentence"],
                 "_prio": best["prio"],
-                "_score": best["score"],
             }
         )
     if not rows:
         return _frame([], _UNDERLAG_COLUMNS)
     out = pd.DataFrame(rows)
-    order = {f: i for i, f in enumerate(dict.fromkeys(ind["focus_area"].dropna()))}
+    order = {f: i for i, f in enumerate(dict.fromkeys(table["focus_area"].dropna()))}
     gv_order = {g: i for i, g in enumerate(_GROUP_VARS)}
     out = out.assign(
         _fa=out["focus_area"].map(order).fillna(len(order)),
         _gv=out["group_var"].map(gv_order),
     ).sort_values(
-        ["_fa", "_prio", "_score", "_gv", "indicator", "group"],
+        ["_fa", "_prio", "score", "_gv", "indicator", "group"],
         ascending=[True, True, False, True, True, True],
         kind="stable",
     )
     out["rank"] = out.groupby("focus_area", sort=False).cumcount() + 1
-    out = out.drop(columns=["score"]).rename(columns={"_score": "score"})
     return (
         out[_UNDERLAG_COLUMNS]
         .reset_index(drop=True)
