@@ -252,9 +252,9 @@ LAB = "labb/prov.csv"
         # duplicate sample (the cannabis row reported as amphetamine on the same day)
         (LAB, "2023-04-04;THC-COOH", "2023-04-04;Amfetamin", 5, "Substans", "Amfetamin"),
         # a date outside every campaign
-        (LAB, "2024-04-02;Amfetamin", "2024-05-02;Amfetamin", 9, "datum", "2024-05-02"),
+        (LAB, "2024-04-02;Amfetamin", "2024-05-02;Amfetamin", 9, "Provtagningsdatum", "2024-05-02"),
         # missing flow for a sample day
-        ("flode.csv", "Testverket;2023-04-05;5000\n", "", 6, "datum", "2023-04-05"),
+        ("flode.csv", "Testverket;2023-04-05;5000\n", "", 6, "Provtagningsdatum", "2023-04-05"),
         # negative flow
         ("flode.csv", "2023-04-05;5000", "2023-04-05;-5000", 3, "Flöde (m³/dygn)", "-5000"),
         # text in the flow column
@@ -264,7 +264,14 @@ LAB = "labb/prov.csv"
         # unknown plant
         (LAB, "Testverket;2024-04-02", "Annatverk;2024-04-02", 9, "Reningsverk", "Annatverk"),
         # no population for the sample's year
-        ("reningsverk.csv", "Testverket;Testby;2024", "Testverket;Testby;2022", 9, "datum", None),
+        (
+            "reningsverk.csv",
+            "Testverket;Testby;2024",
+            "Testverket;Testby;2022",
+            9,
+            "Provtagningsdatum",
+            None,
+        ),
     ],
 )
 def test_bad_files_name_file_row_column_value(

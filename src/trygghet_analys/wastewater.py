@@ -443,7 +443,8 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
         ``plant`` (str, NaN when the file has no plant column), ``date`` (datetime64),
         ``substance`` (substance id), ``metabolite`` (EUDA name or NaN),
         ``value_ng_l`` (float, NaN below LOQ), ``below_loq`` (bool), ``loq_ng_l`` (float,
-        NaN when unknown), ``source_file``, ``source_sheet``, ``source_row`` (Excel row).
+        NaN when unknown), ``source_file``, ``source_sheet``, ``source_row`` (Excel row),
+        ``source_date_column`` (the date column's header, for error messages).
 
     Raises
     ------
@@ -539,6 +540,7 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
                 "source_file": str(path),
                 "source_sheet": sh.sheet,
                 "source_row": excel_row,
+                "source_date_column": sh.header[col["date"]],
             }
         )
     return _lab_frame(records)
@@ -556,6 +558,7 @@ def _lab_frame(records: list[dict]) -> pd.DataFrame:
         "source_file": "str",
         "source_sheet": "str",
         "source_row": "int64",
+        "source_date_column": "str",
     }
     frame = pd.DataFrame.from_records(records, columns=list(cols))
     return frame.astype(cols)
@@ -832,6 +835,11 @@ def _lab_error(lab_row: pd.Series, expected: str, column: str, value: object) ->
     )
 
 
+def _date_column(lab_row: pd.Series) -> str:
+    name = lab_row.get("source_date_column")
+    return name if isinstance(name, str) and name else "Provtagningsdatum"
+
+
 def compute_loads(
     lab: pd.DataFrame,
     flows: pd.DataFrame,
@@ -927,7 +935,7 @@ def compute_loads(
         raise _lab_error(
             r,
             f"ett provdatum inom en kampanj för {r['plant']} i kampanjer.csv",
-            "datum",
+            _date_column(r),
             r["date"].date().isoformat(),
         )
 
@@ -939,7 +947,7 @@ def compute_loads(
         raise _lab_error(
             r,
             f"ett flöde i flode.csv för {r['plant']} detta provdygn",
-            "datum",
+            _date_column(r),
             r["date"].date().isoformat(),
         )
 
@@ -953,7 +961,7 @@ def compute_loads(
         raise _lab_error(
             r,
             f"befolkning för {r['plant']} år {r['_year']} i reningsverk.csv",
-            "datum",
+            _date_column(r),
             r["date"].date().isoformat(),
         )
 
