@@ -673,3 +673,25 @@ def test_register_group_errors(tmp_path, link, column):
     with pytest.raises(DataError) as info:
         cm.load_register(path)
     assert (info.value.row, info.value.column) == (33, column)  # the offending key's line
+
+
+def test_draft_register_without_findings_or_register(register_file, found):
+    reg = cm.load_register(register_file)
+    empty = found.iloc[0:0]
+    doc = cm.draft_register([reg], empty, year=2024, kommun=KOMMUN)
+    assert [c["id"] for c in doc["commitments"]] == ["SY1", "TR1"]  # continued only
+    with pytest.raises(DataError, match="medborgarlöfte för år 2021"):
+        cm.draft_register([reg], empty, year=2021, kommun=KOMMUN)
+
+
+def test_swedish_headers_cover_every_output_column(register_file, world, activities, found):
+    est, chg, trd = world
+    reg = cm.load_register(register_file)
+    fu = cm.follow_up(
+        [reg], estimates=est, changes=chg, trends=trd, activities=activities, year=2024
+    )
+    tables = [fu, found, cm.activity_follow_up([reg], activities, year=2024)]
+    tables.append(cm.summarise_follow_up(fu))
+    for table in tables:
+        missing = set(table.columns) - set(cm.SWEDISH_HEADERS)
+        assert not missing

@@ -39,6 +39,7 @@ __all__ = [
     "Register",
     "Signatory",
     "SUBSTANCE_IDS",
+    "SWEDISH_HEADERS",
     "STATUSES",
     "activity_follow_up",
     "draft_register",
@@ -91,6 +92,60 @@ _SURVEY_IDS_FALLBACK: tuple[str, ...] = (
 )
 #: Follow-up statuses, best first.
 STATUSES: tuple[str, ...] = ("förbättrad", "oförändrad", "försämrad", "otillräckligt underlag")
+#: Swedish column headers for the follow-up, activity and underlag tables (xlsx, HTML).
+SWEDISH_HEADERS: dict[str, str] = {
+    "kommun": "Kommun",
+    "year": "År",
+    "commitment_id": "Löfte",
+    "focus_area": "Fokusområde",
+    "text": "Löftestext",
+    "responsible": "Ansvar",
+    "indicator": "Indikator-id",
+    "indicator_kind": "Slag",
+    "label": "Indikator",
+    "group_var": "Indelning",
+    "group": "Grupp",
+    "desired_direction": "Önskad riktning",
+    "unit": "Enhet",
+    "latest_year": "Senaste år",
+    "latest_value": "Senaste värde",
+    "previous_year": "Föregående år",
+    "previous_value": "Värde föregående år",
+    "change_previous": "Förändring mot föregående år",
+    "significant_previous": "Säkerställd mot föregående år",
+    "base_year": "Året före löftet",
+    "base_value": "Värde året före löftet",
+    "change_base": "Förändring mot året före löftet",
+    "p_value_base": "p-värde mot året före löftet",
+    "significant_base": "Säkerställd mot året före löftet",
+    "trend": "Trend",
+    "status": "Status",
+    "activities_delivered": "Genomförda aktiviteter",
+    "activities_met": "Aktivitetsmål nådda",
+    "commitment_status": "Löftets status",
+    "measure": "Aktivitetsmått",
+    "target": "Mål",
+    "delivered": "Genomfört",
+    "share": "Andel av målet",
+    "met": "Mål nått",
+    "rank": "Rang",
+    "kind": "Typ av mått",
+    "reason": "Skäl",
+    "reasons": "Alla skäl",
+    "compare_year": "Jämförelseår",
+    "compare_value": "Jämförelsevärde",
+    "change": "Förändring",
+    "significant": "Statistiskt säkerställd",
+    "ntu_year": "NTU-år",
+    "ntu_percent": "Riket enligt NTU (%)",
+    "ntu_source": "Källa för riket",
+    "score": "Tyngd",
+    "sentence": "Mening",
+    "n_improved": "Antal förbättrade",
+    "n_unchanged": "Antal oförändrade",
+    "n_worsened": "Antal försämrade",
+    "n_insufficient": "Antal med otillräckligt underlag",
+}
 _RESPONSIBLE = ("kommun", "polis", "båda")
 _DIRECTIONS = ("minska", "öka")
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
@@ -1600,6 +1655,7 @@ def draft_register(
     underlag: pd.DataFrame,
     *,
     year: int,
+    kommun: str | None = None,
     max_proposals: int = 2,
 ) -> dict:
     """A draft register for ``year + 1``, for the council to edit.
@@ -1612,11 +1668,13 @@ def draft_register(
     Parameters
     ----------
     registers
-        Registers of the kommun of ``underlag`` (others are ignored).
+        Registers; only those of ``kommun`` are used.
     underlag
         From :func:`underlag`.
     year
         The year the underlag is for; the draft is for ``year + 1``.
+    kommun
+        Whose draft; default the kommun of ``underlag``.
     max_proposals
         Proposed commitments per focus area.
 
@@ -1625,12 +1683,17 @@ def draft_register(
     dict with the register keys (``utkast: true``, ``signed: None``), ready for
     :func:`dump_register`; it loads with :func:`load_register`.
     """
-    kommun = str(underlag["kommun"].iloc[0]) if len(underlag) else None
+    if kommun is None and len(underlag):
+        kommun = str(underlag["kommun"].iloc[0])
     pool = [r for r in registers if kommun is None or r.kommun == kommun]
     current = _current_registers(pool, year)
-    if not current:
-        raise DataError(f"ett medborgarlöfte för år {year} eller tidigare", value=kommun)
-    reg = current[0] if kommun is None else next(r for r in current if r.kommun == kommun)
+    if len(current) != 1:
+        found = ", ".join(r.kommun for r in current) or "inget"
+        raise DataError(
+            f"ett medborgarlöfte för år {year} eller tidigare för en kommun (fanns: {found})",
+            value=kommun,
+        )
+    reg = current[0]
     doc = reg.to_dict()
     doc["year"] = year + 1
     doc["utkast"] = True
