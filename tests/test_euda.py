@@ -345,3 +345,18 @@ def test_find_euda_file(tmp_path: Path, names: list[str], expected: str | None) 
 def test_default_url_is_documented() -> None:
     assert euda.EUDA_URL.startswith("https://")
     assert "wastewater" in euda.EUDA_PAGE_URL and euda.EUDA_FILE_NAME == "ww2026-all-data_en.csv"
+
+
+def test_compare_names_plants_when_kommun_has_several(small: pd.DataFrame) -> None:
+    campaigns = pd.DataFrame(
+        {
+            "kommun": "K",
+            "plant": ["Norra", "Södra"],
+            "year": 2024,
+            "campaign": "2024 vår",
+            "metabolite": "cocaine",
+            "daily_mean": [1.0, 2.0],
+        }
+    )
+    out = euda.compare_with_euda(campaigns, small)
+    assert out.loc[out["kind"] == "kommun", "city"].tolist() == ["K (Norra)", "K (Södra)"]

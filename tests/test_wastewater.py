@@ -475,3 +475,29 @@ def test_sample_other_kommun(tmp_path: Path) -> None:
     out = ww.build_wastewater(tmp_path, "Småby")
     assert set(out["wastewater_loads"]["plant"]) == {"Småby avloppsreningsverk"}
     assert out["wastewater_campaigns"]["campaign"].nunique() == 2
+
+
+@given(st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False))
+def test_parse_concentration_below_loq_round_trips(loq) -> None:
+    text = "<" + f"{loq:,.3f}".replace(",", " ").replace(".", ",")
+    value, below, parsed = ww.parse_concentration(text)
+    assert below and math.isnan(value)
+    assert parsed == pytest.approx(float(loq), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("header", "unit", "factor"),
+    [
+        ("Halt (µg/L)", None, 1000.0),
+        ("Halt ng/L", None, 1.0),
+        ("Resultat, µg/m³", None, 1.0),
+        ("Halt", "mg/L", 1e6),
+    ],
+)
+def test_unit_from_header_or_column(tmp_path: Path, header: str, unit: str | None, factor) -> None:
+    cols = ["Datum", "Substans", header] + (["Enhet"] if unit else [])
+    row = ["2023-04-04", "MDMA", "2,5"] + ([unit] if unit else [])
+    path = tmp_path / "lab.csv"
+    path.write_text(";".join(cols) + "\n" + ";".join(row) + "\n", encoding="utf-8")
+    lab = ww.read_lab_file(path)
+    assert lab["value_ng_l"].iloc[0] == pytest.approx(2.5 * factor)

@@ -341,8 +341,9 @@ def compare_with_euda(
     DataFrame
         ``year, metabolite, city, country, daily_mean, kind, campaign, n_sites``:
 
-        - ``kind`` "kommun": one row per campaign; ``city`` is the kommun, ``country``
-          is ``country``;
+        - ``kind`` "kommun": one row per campaign; ``city`` is the kommun ("Älmhult", or
+          "Älmhult (plant)" when the kommun has several plants), ``country`` is
+          ``country``;
         - ``kind`` "Sverige": one row per EUDA site in ``country`` (city as EUDA spells
           it, e.g. "Växjö");
         - ``kind`` "Europa (median)": the median of every EUDA site's daily mean that
@@ -366,7 +367,7 @@ def compare_with_euda(
         {
             "year": own["year"].astype("int64").to_numpy(),
             "metabolite": own["metabolite"].astype(str).to_numpy(),
-            "city": own["kommun"].astype(str).to_numpy(),
+            "city": _own_names(own),
             "country": country,
             "daily_mean": own["daily_mean"].astype("float64").to_numpy(),
             "kind": "kommun",
@@ -418,6 +419,16 @@ def compare_with_euda(
     for c in ("metabolite", "city", "country", "kind", "campaign"):
         out[c] = out[c].astype("str").where(out[c].notna())
     return out[cols]
+
+
+def _own_names(own: pd.DataFrame) -> np.ndarray:
+    """The kommun's name, or "kommun (plant)" when the kommun has several plants."""
+    names = own["kommun"].astype(str)
+    if "plant" in own.columns:
+        plants = own.groupby("kommun")["plant"].transform("nunique")
+        several = plants > 1
+        names = names.where(~several, names + " (" + own["plant"].astype(str) + ")")
+    return names.to_numpy()
 
 
 def _empty(cols: list[str]) -> pd.DataFrame:

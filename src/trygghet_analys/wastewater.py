@@ -367,7 +367,9 @@ def _cell_text(v: object) -> str:
 
 
 def _header_key(text: str) -> str:
-    return _norm_key(re.sub(r"\(.*?\)|\[.*?\]", "", text)).strip(" :")
+    key = _norm_key(re.sub(r"\(.*?\)|\[.*?\]", "", text)).strip(" :")
+    # "Halt ng/L", "Halt, µg/m³": drop a trailing unit written without parentheses
+    return re.sub(r"\s*\S+/\S+$", "", key).strip(" :") or key
 
 
 def _read_grid(path: Path) -> tuple[str | None, list[list[object]]]:
@@ -420,7 +422,7 @@ def _unit_in_header(text: str) -> str | None:
     m = re.search(r"[(\[]\s*([^)\]]+?)\s*[)\]]", text)
     if m:
         return m.group(1)
-    m = re.search(r"[,:]\s*(\S+/\S+)\s*$", text)
+    m = re.search(r"[\s,:]\s*(\S+/\S+)\s*$", text)
     return m.group(1) if m else None
 
 
