@@ -709,3 +709,23 @@ def test_commitment_panel_groups_areas_and_names_groups(followup):
     assert "Ser polis till fots – Tätorten" in texts
     statuses = [t for t in texts if t in {"Förbättrad", "Oförändrad", "Försämrad"}]
     assert statuses == ["Förbättrad", "Oförändrad", "Försämrad"]  # register order kept
+
+
+def test_wastewater_campaign_dates_without_loads(campaigns):
+    dated = campaigns.assign(
+        date_from=pd.to_datetime(["2022-04-06", "2023-10-04", "2022-04-06"]),
+        date_to=pd.to_datetime(["2022-04-12", "2023-10-10", "2022-04-12"]),
+    )
+    ax = wastewater_chart(dated, substance="amfetamin")
+    x = pd.to_datetime(_line(ax, "skattning").get_xdata())
+    assert list(x) == [pd.Timestamp("2022-04-09"), pd.Timestamp("2023-10-07")]
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks == ["2022", "2023"]  # long spans: years, ticked mid-year
+
+
+@pytest.mark.parametrize("spelling", ["Växjö", "VÄXJÖ", "Vaxjo"])
+def test_wastewater_vaxjo_any_spelling(campaigns, euda, spelling):
+    renamed = euda.assign(city=euda["city"].replace({"Växjö": spelling}))
+    ax = wastewater_chart(campaigns, substance="kokain", euda=renamed)
+    np.testing.assert_allclose(_line(ax, "euda_vaxjo").get_ydata(), [99.0])

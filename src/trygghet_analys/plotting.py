@@ -28,6 +28,7 @@ import contextlib
 import functools
 import re
 import textwrap
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -879,22 +880,28 @@ def problem_ranking(
 
 
 def _swedish_date_axis(ax: Axes, span_days: float) -> None:
-    """Year ticks for long spans, Swedish month names (not the locale's) for short ones."""
-    if span_days > 1500:
-        ax.xaxis.set_major_locator(mdates.YearLocator())
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: str(mdates.num2date(v).year)))
-        return
+    """Years (ticked at 1 July, mid-year) for long spans; Swedish month names for short ones.
+
+    Month names come from a fixed list, never from the locale.
+    """
     if span_days > 400:
-        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
-    else:
-        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        ax.xaxis.set_major_locator(mdates.YearLocator(month=7, day=1))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: str(mdates.num2date(v).year)))
+        ax.xaxis.set_minor_locator(mdates.YearLocator())
+        return
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
 
     def month(value: float, _pos: object = None) -> str:
         day = mdates.num2date(value)
-        name = _MONTHS[day.month - 1]
-        return f"{name} {day.year}" if day.month in (1, 7) or span_days <= 400 else name
+        return f"{_MONTHS[day.month - 1]} {day.year}"
 
     ax.xaxis.set_major_formatter(FuncFormatter(month))
+
+
+def _fold(text: object) -> str:
+    """Case- and accent-insensitive key: "Växjö", "VAXJO" → "vaxjo"."""
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return plain.casefold().strip()
 
 
 def wastewater_chart(
@@ -918,12 +925,14 @@ def wastewater_chart(
         Daily loads; uses ``campaign, date, substance, below_loq, load_mg_day_1000``
         (and ``plant``). Daily values are small dots; values below the LOQ are hollow
         circles "Under kvantifieringsgränsen (LOQ)". A campaign's mean is placed at the
-        middle of its days and drawn as a bar across them; without loads, at 1 July.
+        middle of its days and drawn as a bar across them; without loads, at the middle
+        of the campaigns' optional ``date_from``/``date_to``, else at 1 July.
     euda
         EUDA comparison: ``year, metabolite, city, country, daily_mean, kind``
         (kind "kommun", "Sverige", "Europa (median)"). Swedish cities are grey
         diamonds at 1 July of each year, Växjö highlighted; the European median is a
         dashed line. ``kind == "kommun"`` rows repeat the campaigns and are skipped.
+        Cities match Växjö case- and accent-insensitively ("Vaxjo" too).
     ax
         Axes to draw on; a new figure when None.
 
@@ -955,6 +964,11 @@ def wastewater_chart(
             days = days[days["plant"] == row["plant"]]
         if days is not None and len(days):
             first, last = days["date"].min(), days["date"].max()
+            when.append(first + (last - first) / 2)
+            start.append(first - pd.Timedelta(hours=12))
+            end.append(last + pd.Timedelta(hours=12))
+        elif pd.notna(row.get("date_from")) and pd.notna(row.get("date_to")):
+            first, last = pd.Timestamp(row["date_from"]), pd.Timestamp(row["date_to"])
             when.append(first + (last - first) / 2)
             start.append(first - pd.Timedelta(hours=12))
             end.append(last + pd.Timedelta(hours=12))
@@ -1015,7 +1029,7 @@ def wastewater_chart(
             ref = euda[euda["metabolite"].isin(metabolites)] if metabolites else euda.iloc[0:0]
             ref = ref.assign(when=pd.to_datetime(ref["year"].astype(int).astype(str) + "-07-01"))
             swe = ref[ref["kind"] == "Sverige"]
-            vaxjo = swe["city"].astype("string").str.casefold() == "växjö"
+            vaxjo = swe["city"].map(_fold) == "vaxjo"
             other = swe[~vaxjo.fillna(False).to_numpy(dtype=bool)]
             ax.plot(
                 other["when"].to_numpy(),
