@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ._io import read_text_any
 from .errors import DataError
@@ -1076,48 +1075,38 @@ def substance_trends(
 
     Notes
     -----
-    Time is each campaign's mid-point in decimal years, so campaigns at uneven intervals
-    count correctly. Slope: ``scipy.stats.theilslopes(y, t)`` (median of pairwise
-    slopes). Test: ``scipy.stats.kendalltau(t, y)``, Kendall's tau-b between time and
-    value, which is the Mann–Kendall trend test (Mann 1945; Kendall 1975); scipy uses the
-    exact null distribution for small samples without ties, else the normal
-    approximation with tie correction.
+    Time is each campaign's mid-point in decimal years, so two campaigns a year and
+    uneven intervals count correctly. The test and slope are
+    :func:`trygghet_analys.trends.mann_kendall`, the same as for the survey trends:
+    Mann–Kendall S with tie-corrected variance and continuity correction, two-sided
+    normal p (R ``cor.test(t, x, method="kendall", exact=FALSE, continuity=TRUE)``),
+    and the Theil–Sen slope (median of pairwise slopes, Sen 1968).
     """
-    rows = []
-    if not campaigns.empty:
-        data = campaigns.dropna(subset=[value])
-        keys = ["kommun", "plant", "substance", "metabolite"]
-        for key, grp in data.groupby(keys, sort=True, dropna=False):
-            if len(grp) < min_campaigns:
-                continue
-            mid = grp["date_from"] + (grp["date_to"] - grp["date_from"]) / 2
-            t = (mid.dt.year + (mid.dt.day_of_year - 1) / 365.25).to_numpy(float)
-            y = grp[value].to_numpy(float)
-            slope = float(stats.theilslopes(y, t).slope)
-            res = stats.kendalltau(t, y)
-            tau, p = float(res.statistic), float(res.pvalue)
-            sig = bool(np.isfinite(p) and p < alpha)
-            direction = "ingen säkerställd trend"
-            if sig and slope > 0:
-                direction = "ökande"
-            elif sig and slope < 0:
-                direction = "minskande"
-            rows.append(
-                dict(
-                    zip(keys, key, strict=True),
-                    year_from=int(grp["year"].min()),
-                    year_to=int(grp["year"].max()),
-                    n_campaigns=len(grp),
-                    slope=slope,
-                    tau=tau,
-                    p_value=p,
-                    significant=sig,
-                    direction=direction,
-                )
-            )
-    if not rows:
+    from .trends import mann_kendall  # trends is a sibling module; imported lazily
+
+    keys = ["kommun", "plant", "substance", "metabolite"]
+    if campaigns.empty:
         return _empty_frame(TREND_COLUMNS)
-    out = pd.DataFrame(rows)
+    data = campaigns.dropna(subset=[value]).copy()
+    mid = data["date_from"] + (data["date_to"] - data["date_from"]) / 2
+    data["_t"] = mid.dt.year + (mid.dt.day_of_year - 1) / 365.25
+    data["metabolite"] = data["metabolite"].fillna("")  # tramadol has no EUDA name
+    size = data.groupby(keys, sort=True)["_t"].transform("size")
+    data = data[size >= min_campaigns]
+    if data.empty:
+        return _empty_frame(TREND_COLUMNS)
+    mk = mann_kendall(data, by=keys, time="_t", value=value)
+    years = data.groupby(keys, sort=True)["year"].agg(["min", "max", "size"]).reset_index()
+    out = mk.drop(columns=["year_from", "year_to"]).merge(years, on=keys, how="left")
+    out = out.rename(columns={"min": "year_from", "max": "year_to", "size": "n_campaigns"})
+    out["significant"] = (out["p_value"] < alpha).fillna(False).astype(bool)
+    out["direction"] = np.select(
+        [out["significant"] & (out["slope"] > 0), out["significant"] & (out["slope"] < 0)],
+        ["ökande", "minskande"],
+        default="ingen säkerställd trend",
+    )
+    out["metabolite"] = out["metabolite"].where(out["metabolite"] != "")
+    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     return out.astype(_dtypes_for(TREND_COLUMNS))[TREND_COLUMNS]
 
 
