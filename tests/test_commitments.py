@@ -279,13 +279,22 @@ def test_activity_follow_up_against_target(register_file, activities):
 
 
 # ----------------------------------------------------------------------------- statistics
-def test_change_test_matches_normal_reference():
+def test_base_year_change_matches_normal_reference(tmp_path):
     # R: z <- (0.24 - 0.18) / sqrt(0.02^2 + 0.025^2); 2 * pnorm(-abs(z))  -> 0.06091869
-    change, se, z, p = cm._change_test(0.18, 0.02, 0.24, 0.025)
-    assert change == pytest.approx(0.06)
-    assert se == pytest.approx(0.0320156, rel=1e-6)
-    assert z == pytest.approx(1.874085, rel=1e-6)
-    assert p == pytest.approx(0.06091869, rel=1e-6)
+    reg = _register(tmp_path, "minska")
+    est = pd.concat(
+        [
+            _est("ser_polis_fots", {2021: 0.18}, se=0.02),
+            _est("ser_polis_fots", {2024: 0.24}, se=0.025),
+        ]
+    )
+    out = cm.follow_up(
+        [reg], estimates=est, changes=EMPTY_CHG, trends=EMPTY_TRD, activities=EMPTY_ACT, year=2024
+    )
+    row = out.iloc[0]
+    assert row["change_base"] == pytest.approx(0.06)
+    assert row["p_value_base"] == pytest.approx(0.06091869, rel=1e-6)
+    assert not row["significant_base"] and row["status"] == "oförändrad"
 
 
 # ----------------------------------------------------------------------------- follow-up

@@ -31,6 +31,8 @@ from scipy import stats
 from ._io import read_text_any
 from .errors import DataError
 from .formatting import fmt_number, fmt_percent
+from .indicators import load_indicators
+from .trends import change_test
 
 __all__ = [
     "ActivityTarget",
@@ -66,29 +68,6 @@ SUBSTANCE_IDS: tuple[str, ...] = (
     "cannabis",
     "ketamin",
     "tramadol",
-)
-#: Survey indicator ids fixed in CONTRIBUTING.md (used when indikatorer.csv is absent).
-_SURVEY_IDS_FALLBACK: tuple[str, ...] = (
-    "otrygghet_ute_sent",
-    "avstatt_aktivitet",
-    "oro_bostadsinbrott",
-    "oro_vald",
-    "utsatt_brott",
-    "problem_nedskrapning",
-    "problem_skadegorelse",
-    "problem_klotter",
-    "problem_vardslos_biltrafik",
-    "problem_buskorning",
-    "problem_ungdomsgang",
-    "problem_berusade",
-    "problem_narkotikapaverkade",
-    "problem_narkotikahandel",
-    "problem_bostadsinbrott",
-    "problem_cykelstolder",
-    "problemindex",
-    "fortroende_polisen",
-    "ser_polis_fots",
-    "grannsamverkan",
 )
 #: Follow-up statuses, best first.
 STATUSES: tuple[str, ...] = ("förbättrad", "oförändrad", "försämrad", "otillräckligt underlag")
@@ -381,21 +360,21 @@ def known_indicator_ids(survey_ids: Iterable[str] | None = None) -> dict[str, st
     Parameters
     ----------
     survey_ids
-        Survey indicator ids; default the column ``id`` of ``resources/indikatorer.csv``
-        when it exists, else the fixed list in CONTRIBUTING.md.
+        Survey indicator ids; default the ids of :func:`indicators.load_indicators`
+        (``resources/indikatorer.csv``).
 
     Returns
     -------
     dict mapping id → ``"enkät"``, ``"avloppsvatten"`` (:data:`SUBSTANCE_IDS`) or
     ``"aktivitet"`` (``resources/aktivitetsmatt.csv``).
+
+    Examples
+    --------
+    >>> known_indicator_ids()["fotpatrull_timmar"]
+    'aktivitet'
     """
     if survey_ids is None:
-        path = _resource("indikatorer.csv")
-        survey_ids = _SURVEY_IDS_FALLBACK
-        if path.exists():
-            text, _ = read_text_any(path)
-            rows = csv.DictReader(io.StringIO(text))
-            survey_ids = [r["id"].strip() for r in rows if r.get("id")]
+        survey_ids = load_indicators()["id"]
     out = dict.fromkeys(survey_ids, "enkät")
     out.update(dict.fromkeys(SUBSTANCE_IDS, "avloppsvatten"))
     out.update(dict.fromkeys(load_activity_measures()["id"], "aktivitet"))
@@ -825,19 +804,6 @@ def _first_years(registers: Sequence[Register]) -> dict[tuple[str, str], int]:
     return first
 
 
-def _change_test(p1: float, se1: float, p2: float, se2: float) -> tuple[float, float, float, float]:
-    """Difference of two independent estimates: change, se, z and two-sided p.
-
-    z = (p2 − p1) / √(se1² + se2²), p = 2·(1 − Φ(|z|)) (ARCHITECTURE.md, Statistics).
-    """
-    change = p2 - p1
-    se = math.sqrt(se1**2 + se2**2)
-    if not se > 0:
-        return change, se, np.nan, np.nan
-    z = change / se
-    return change, se, z, float(2 * stats.norm.sf(abs(z)))
-
-
 def _verdict(change: float, significant: object, direction: str) -> str:
     if change is None or pd.isna(change) or significant is None or pd.isna(significant):
         return "otillräckligt underlag"
@@ -921,7 +887,8 @@ def follow_up(
         Optional wastewater tables (CONTRIBUTING.md). The campaign daily means give the
         value; the daily loads, when given, allow a Welch t-test between years.
     indicators
-        ``indikatorer.csv`` (labels, kind, variables); optional.
+        Indicator definitions (labels, kind, variables); default
+        :func:`indicators.load_indicators`.
     breaks
         ``survey_breaks`` (``kommun, variable, year, reason``): a computed change never
         spans a break.
@@ -950,7 +917,7 @@ def follow_up(
     t-test over the campaign days). The commitment's status is the more frequent of
     förbättrad/försämrad among its indicators (oförändrad on a tie).
     """
-    ind = _indicator_table(indicators)
+    ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
     yearly = _yearly_activities(activities)
     act = activity_follow_up(registers, activities, year=year)
@@ -1125,12 +1092,13 @@ def _survey_link(link, est, chg, trd, brk, ind, year, base_year) -> dict:
             )
         elif len(b) and not _break_between(brk, ind, link.id, base_year, ly):
             bb = b.iloc[0]
-            change, _, _, p = _change_test(bb["estimate"], bb["se"], last["estimate"], last["se"])
+            _, p, sig = change_test(bb["estimate"], bb["se"], last["estimate"], last["se"])
+            p = float(p)
             out.update(
                 base_value=float(bb["estimate"]),
-                change_base=change,
+                change_base=float(last["estimate"] - bb["estimate"]),
                 p_value_base=p,
-                significant_base=pd.NA if np.isnan(p) else bool(p < _ALPHA),
+                significant_base=pd.NA if np.isnan(p) else bool(sig),
             )
         if "change_base" in out:
             status_change, status_sig = out["change_base"], out.get("significant_base")
