@@ -221,6 +221,20 @@ def test_invalid_policy(small_raw: Path) -> None:
         ww.build_wastewater(small_raw, "Testby", loq_policy="median")
 
 
+def test_schemas_accept_built_tables_and_refuse_negative_loads(sample_tables: dict) -> None:
+    import pandera.errors
+
+    schemas = ww.wastewater_schemas()
+    for name, table in sample_tables.items():
+        schemas[name].validate(table)
+    bad = sample_tables["wastewater_loads"].copy()
+    bad.loc[0, "load_mg_day"] = -1.0
+    with pytest.raises(pandera.errors.SchemaError):
+        schemas["wastewater_loads"].validate(bad)
+    with pytest.raises(pandera.errors.SchemaError):
+        schemas["wastewater_loads"].validate(bad.drop(columns="weekday"))
+
+
 def test_no_wastewater_folder_gives_empty_tables(tmp_path: Path) -> None:
     out = ww.build_wastewater(tmp_path, "Ingenstans")
     expected = {
@@ -232,6 +246,9 @@ def test_no_wastewater_folder_gives_empty_tables(tmp_path: Path) -> None:
     assert {k: list(v.columns) for k, v in out.items()} == expected
     assert all(v.empty for v in out.values())
     assert out["wastewater_loads"]["load_mg_day"].dtype == "float64"
+    schemas = ww.wastewater_schemas()
+    for name, table in out.items():
+        schemas[name].validate(table)
 
 
 # --------------------------------------------------------------------------- bad files

@@ -37,6 +37,7 @@ __all__ = [
     "LOQ_POLICIES",
     "TREND_COLUMNS",
     "back_calculate",
+    "wastewater_schemas",
     "build_wastewater",
     "campaign_statistics",
     "compute_loads",
@@ -1154,6 +1155,67 @@ def back_calculate(campaigns: pd.DataFrame, factors: pd.DataFrame | None = None)
     return out[CONSUMPTION_COLUMNS].reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------- schemas
+def wastewater_schemas() -> dict[str, object]:
+    """pandera schemas of the four ``wastewater_*`` tables (the boundary to processed/).
+
+    Returns
+    -------
+    dict of pandera.DataFrameSchema
+        Keyed by table name; strict and ordered (contract columns in contract order),
+        with non-negative loads, flows and means, a positive population, ``n_days`` 1–31,
+        ``n_below_loq`` ≤ ``n_days``, p-values in [0, 1] and the Swedish trend directions.
+    """
+    import pandera.pandas as pa
+
+    def col(dtype: str, *checks: object, nullable: bool = False) -> pa.Column:
+        return pa.Column(dtype, list(checks), nullable=nullable)
+
+    nonneg = pa.Check.ge(0)
+    types = {**_dtypes_for(LOAD_COLUMNS), **_dtypes_for(CAMPAIGN_COLUMNS)}
+    types |= {**_dtypes_for(TREND_COLUMNS), **_dtypes_for(CONSUMPTION_COLUMNS)}
+    nullable = {"metabolite", "loq_ng_l", "weekday_mean", "weekend_mean", "tau", "p_value"}
+    nullable |= {"slope"}
+    special = {
+        "population": (pa.Check.gt(0),),
+        "n_days": (pa.Check.in_range(1, 31),),
+        "p_value": (pa.Check.in_range(0, 1),),
+        "tau": (pa.Check.in_range(-1, 1),),
+        "direction": (pa.Check.isin(["ökande", "minskande", "ingen säkerställd trend"]),),
+    }
+    nonneg_cols = {
+        "concentration_ng_l",
+        "loq_ng_l",
+        "flow_m3_day",
+        "load_mg_day",
+        "load_mg_day_1000",
+        "daily_mean",
+        "weekday_mean",
+        "weekend_mean",
+        "n_below_loq",
+        "correction_factor",
+        "consumption_mg_day_1000",
+        "dose_mg",
+        "doses_day_1000",
+    }
+
+    def schema(cols: list[str], *checks: object) -> pa.DataFrameSchema:
+        columns = {}
+        for c in cols:
+            cks = special.get(c, (nonneg,) if c in nonneg_cols else ())
+            columns[c] = col(types[c], *cks, nullable=c in nullable)
+        return pa.DataFrameSchema(columns, checks=list(checks), strict=True, ordered=True)
+
+    return {
+        "wastewater_loads": schema(LOAD_COLUMNS),
+        "wastewater_campaigns": schema(
+            CAMPAIGN_COLUMNS, pa.Check(lambda d: d["n_below_loq"] <= d["n_days"])
+        ),
+        "wastewater_trends": schema(TREND_COLUMNS),
+        "wastewater_consumption": schema(CONSUMPTION_COLUMNS),
+    }
+
+
 # --------------------------------------------------------------------------- top level
 def _dtypes_for(cols: list[str]) -> dict[str, str]:
     types = {
@@ -1250,12 +1312,14 @@ def build_wastewater(
     _check_duplicates_across_files(lab, plants, kommun)
     loads = compute_loads(lab, flows, plants, campaigns, kommun=kommun, loq_policy=loq_policy)
     stats_ = campaign_statistics(loads)
-    return {
+    tables = {
         "wastewater_loads": loads,
         "wastewater_campaigns": stats_,
         "wastewater_trends": substance_trends(stats_),
         "wastewater_consumption": back_calculate(stats_),
     }
+    schemas = wastewater_schemas()
+    return {name: schemas[name].validate(table) for name, table in tables.items()}
 
 
 def _check_duplicates_across_files(lab: pd.DataFrame, plants: pd.DataFrame, kommun: str) -> None:
