@@ -314,6 +314,14 @@ def test_bad_files_name_file_row_column_value(
     assert "\n" not in message and "förväntade" in message
 
 
+@pytest.mark.parametrize("name", ["flode.csv", "reningsverk.csv", "kampanjer.csv"])
+def test_missing_support_file(small_raw: Path, name: str) -> None:
+    (small_raw / "avloppsvatten" / name).unlink()
+    with pytest.raises(DataError) as info:
+        ww.build_wastewater(small_raw, "Testby")
+    assert Path(str(info.value.file)).name == name
+
+
 def test_unit_missing_is_refused(small_raw: Path) -> None:
     path = small_raw / "avloppsvatten" / LAB
     text = path.read_text(encoding="cp1252").replace(";Enhet", "").replace(";ng/L", "")

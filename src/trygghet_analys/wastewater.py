@@ -566,11 +566,19 @@ def _lab_frame(records: list[dict]) -> pd.DataFrame:
     return frame.astype(cols)
 
 
+_WHAT = {
+    "flow": "en fil med dygnsflöden (Reningsverk;Datum;Flöde (m³/dygn))",
+    "population": "ett register över reningsverken (Reningsverk;Kommun;År;Anslutna personer)",
+    "campaign": "en lista över kampanjerna (Reningsverk;Kampanj;Första dag;Sista dag)",
+}
+
+
 def _read_simple(
     path: Path, aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]
 ) -> tuple[_Sheet, dict[str, int]]:
     if not path.is_file():
-        raise DataError("filen finns", file=path)
+        what = next((v for k, v in _WHAT.items() if k in required), "filen")
+        raise DataError(what, file=path)
     return _find_header(path, aliases, required)
 
 
