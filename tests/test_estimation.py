@@ -135,14 +135,14 @@ def test_by_list_and_categorical_keeps_dtype(designs):
     [
         ({"weight": 0.0}, "positiv vikt"),
         ({"y": 2}, "0 eller 1"),
-        ({"population": -1.0}, "minst lika stor"),
+        ({"population": 3.0}, "minst lika stor"),
     ],
 )
 def test_bad_data_raise_data_error(designs, change, match):
     data = designs[designs["design"] == "A"].copy()
     col, val = next(iter(change.items()))
     if col == "population":  # the whole stratum must agree on N_h
-        data.loc[data["stratum"] == "Landsbygd", col] = 3.0
+        data.loc[data["stratum"] == "Landsbygd", col] = val
     else:
         data.loc[data.index[0], col] = val
     with pytest.raises(DataError, match=match):

@@ -57,6 +57,19 @@ def _logit_ci(est: np.ndarray, se: np.ndarray, tq: np.ndarray) -> tuple[np.ndarr
     return lo, hi
 
 
+def _cells(
+    group_code: np.ndarray, stratum_code: np.ndarray, n_strata: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group × stratum cell per row (−1 outside every group), and each cell's group, stratum."""
+    ok = group_code >= 0
+    key = group_code[ok].astype(np.int64) * n_strata + stratum_code[ok]
+    code, uniq = pd.factorize(key, sort=False)
+    uniq = np.asarray(uniq, dtype=np.int64)
+    cell_code = np.full(len(group_code), -1, dtype=np.int64)
+    cell_code[ok] = code
+    return cell_code, uniq // n_strata, uniq % n_strata
+
+
 def _estimate_core(
     y: np.ndarray,
     w: np.ndarray,
@@ -70,18 +83,19 @@ def _estimate_core(
     kind: str,
     lonely_psu: str = "fail",
     stratum_labels: Sequence[object] | None = None,
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Estimate, SE, 95% CI and n for every group; arrays indexed by group code.
 
     ``stratum_code`` indexes ``stratum_n`` (rows of the design in the stratum, whatever
     their value) and ``stratum_pop`` (N_h, ``inf`` for no fpc). ``group_code`` is −1 for
     rows in no group. ``group_df`` is the full design's degrees of freedom per group.
+    ``cells`` (from :func:`_cells`) may be passed when many values share the groups.
     """
     valid = ~np.isnan(y) & (group_code >= 0)
     g = group_code[valid]
     yv = y[valid]
     wv = w[valid]
-    s = stratum_code[valid]
 
     n = np.bincount(g, minlength=n_groups)
     sw = np.bincount(g, weights=wv, minlength=n_groups)
@@ -91,13 +105,11 @@ def _estimate_core(
         # influence values of the ratio estimator (Woodruff linearisation)
         u = wv * (yv - est[g]) / sw[g]
 
-    n_strata = len(stratum_n)
-    cell_key = g.astype(np.int64) * n_strata + s
-    cell, cell_key_u = pd.factorize(cell_key, sort=False)
-    cell_key_u = np.asarray(cell_key_u, dtype=np.int64)
-    cell_g = cell_key_u // n_strata
-    cell_s = cell_key_u % n_strata
-    n_cells = len(cell_key_u)
+    if cells is None:
+        cells = _cells(group_code, stratum_code, len(stratum_n))
+    cell_code, cell_g, cell_s = cells
+    cell = cell_code[valid]
+    n_cells = len(cell_g)
     m = np.bincount(cell, minlength=n_cells)
     su = np.bincount(cell, weights=u, minlength=n_cells)
     nh = stratum_n[cell_s].astype(float)
@@ -381,17 +393,29 @@ def _design_frame(
     for col in ("kommun", "year", "stratum", "population"):
         if col not in strata.columns:
             raise DataError(f"kolumnen '{col}' i strata-tabellen", column=col)
-    d_code, d_keys = pd.factorize(
-        pd.MultiIndex.from_arrays([responses["kommun"], responses["year"]]), sort=True
-    )
-    d_keys = d_keys.to_frame(index=False, name=["kommun", "year"])
-    s_code, s_keys = pd.factorize(
-        pd.MultiIndex.from_arrays([d_code, responses["stratum"]]), sort=True
-    )
-    s_keys = s_keys.to_frame(index=False, name=["design", "stratum"])
-    if s_keys["stratum"].isna().any():
+    if responses["stratum"].isna().any():
         row = int(np.flatnonzero(responses["stratum"].isna().to_numpy())[0])
         raise DataError("ett område (stratum) på varje rad", row=row + 2, column="stratum")
+    # combine per-column integer codes: far faster than factorizing a MultiIndex
+    k_code, k_uniq = pd.factorize(responses["kommun"], sort=True)
+    y_code, y_uniq = pd.factorize(responses["year"], sort=True)
+    h_code, h_uniq = pd.factorize(responses["stratum"], sort=True)
+    d_code, d_uniq = pd.factorize(k_code.astype(np.int64) * len(y_uniq) + y_code, sort=True)
+    d_uniq = np.asarray(d_uniq, dtype=np.int64)
+    d_keys = pd.DataFrame(
+        {
+            "kommun": np.asarray(k_uniq, dtype=object)[d_uniq // len(y_uniq)],
+            "year": np.asarray(y_uniq)[d_uniq % len(y_uniq)],
+        }
+    )
+    s_code, s_uniq = pd.factorize(d_code.astype(np.int64) * len(h_uniq) + h_code, sort=True)
+    s_uniq = np.asarray(s_uniq, dtype=np.int64)
+    s_keys = pd.DataFrame(
+        {
+            "design": s_uniq // len(h_uniq),
+            "stratum": np.asarray(h_uniq, dtype=object)[s_uniq % len(h_uniq)],
+        }
+    )
     s_keys["kommun"] = d_keys["kommun"].to_numpy()[s_keys["design"].to_numpy()]
     s_keys["year"] = d_keys["year"].to_numpy()[s_keys["design"].to_numpy()]
     pop = strata[["kommun", "year", "stratum", "population"]].drop_duplicates(
@@ -517,13 +541,14 @@ def estimate_indicators(
             g_design = uniq // (len(cats) + 1)
             g_order = uniq % (len(cats) + 1)
             g_label = np.asarray(cats, dtype=object)[g_order] if len(cats) else np.array([])
-        groupings.append((gi, gv, codes, g_design, g_label, g_order))
+        cells = _cells(codes, s_code, len(n_h))
+        groupings.append((gi, gv, codes, g_design, g_label, g_order, cells))
 
     frames = []
     for ii, ind in enumerate(defs.itertuples(index=False)):
         row = pd.Series(ind._asdict())
         y = indicator_values(responses, row).to_numpy(dtype=float)
-        for gi, gv, codes, g_design, g_label, g_order in groupings:
+        for gi, gv, codes, g_design, g_label, g_order, cells in groupings:
             res = _estimate_core(
                 y,
                 w,
@@ -536,6 +561,7 @@ def estimate_indicators(
                 kind=row["kind"],
                 lonely_psu=lonely_psu,
                 stratum_labels=labels,
+                cells=cells,
             )
             frame = pd.DataFrame(
                 {
