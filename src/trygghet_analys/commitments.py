@@ -813,8 +813,14 @@ def _verdict(change: float, significant: object, direction: str) -> str:
     return "förbättrad" if improved else "försämrad"
 
 
-def _summary_status(statuses: Iterable[str]) -> str:
-    s = list(statuses)
+def _summary_status(links: pd.DataFrame) -> str:
+    """A commitment's status from its links' statuses.
+
+    Outcome indicators (survey, wastewater) decide; activity counts only when a
+    commitment has no outcome indicator, since doing more is not yet an effect.
+    """
+    outcome = links[links["indicator_kind"].isin(["enkät", "avloppsvatten"])]
+    s = (outcome if len(outcome) else links)["status"].tolist()
     better, worse = s.count("förbättrad"), s.count("försämrad")
     if better > worse:
         return "förbättrad"
@@ -915,7 +921,8 @@ def follow_up(
     ``otillräckligt underlag``. Activity measures are complete counts without sampling
     error, so any change of them counts. Wastewater changes need daily loads (Welch's
     t-test over the campaign days). The commitment's status is the more frequent of
-    förbättrad/försämrad among its indicators (oförändrad on a tie).
+    förbättrad/försämrad among its outcome indicators (survey, wastewater; oförändrad on
+    a tie); activity measures decide only for a commitment without outcome indicators.
     """
     ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
@@ -969,9 +976,10 @@ def follow_up(
                 rows.append(row)
     out = _frame(rows, _FOLLOWUP_COLUMNS)
     if len(out):
-        summary = out.groupby(["kommun", "commitment_id"], sort=False)["status"].agg(
-            _summary_status
-        )
+        summary = {
+            key: _summary_status(links)
+            for key, links in out.groupby(["kommun", "commitment_id"], sort=False)
+        }
         out["commitment_status"] = [
             summary[(k, c)] for k, c in zip(out["kommun"], out["commitment_id"], strict=True)
         ]
