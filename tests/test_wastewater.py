@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trygghet_analys import wastewater as ww
-from trygghet_analys._sample_wastewater import write_sample_wastewater
+from trygghet_analys._sample_wastewater import default_plant_name, write_sample_wastewater
 from trygghet_analys.errors import DataError
 
 SMALL = Path(__file__).parent / "data" / "wastewater" / "liten"
@@ -527,3 +527,15 @@ def test_unit_from_header_or_column(tmp_path: Path, header: str, unit: str | Non
     path.write_text(";".join(cols) + "\n" + ";".join(row) + "\n", encoding="utf-8")
     lab = ww.read_lab_file(path)
     assert lab["value_ng_l"].iloc[0] == pytest.approx(2.5 * factor)
+
+
+@pytest.mark.parametrize(
+    ("kommun", "plant"),
+    [
+        ("Älmhult", "Älmhults reningsverk"),
+        ("Vännäs", "Vännäs reningsverk"),
+        ("Ljungby", "Ljungbys reningsverk"),
+    ],
+)
+def test_default_plant_name(kommun: str, plant: str) -> None:
+    assert default_plant_name(kommun) == plant

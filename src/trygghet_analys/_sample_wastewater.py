@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_sample_wastewater"]
+__all__ = ["default_plant_name", "write_sample_wastewater"]
 
 # substance: (lab A name, lab B name, level mg/day/1000 inh. in the first year,
 #             yearly change factor, weekend factor, LOQ ng/L)
@@ -34,6 +34,19 @@ _PROFILE = {
 }
 _FIXED_TIME = (2022, 1, 1, 0, 0, 0)
 _FIXED_STAMP = "2022-01-01T00:00:00Z"
+
+
+def default_plant_name(kommun: str) -> str:
+    """A plant name in Swedish genitive: "Älmhult" → "Älmhults reningsverk".
+
+    Examples
+    --------
+    >>> default_plant_name("Älmhult"), default_plant_name("Vännäs")
+    ('Älmhults reningsverk', 'Vännäs reningsverk')
+    """
+    name = kommun.strip()
+    genitive = name if name[-1:].lower() in ("s", "x", "z") else name + "s"
+    return f"{genitive} reningsverk"
 
 
 def _first_wednesday(year: int, month: int, day: int) -> dt.date:
