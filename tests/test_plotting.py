@@ -729,3 +729,59 @@ def test_wastewater_vaxjo_any_spelling(campaigns, euda, spelling):
     renamed = euda.assign(city=euda["city"].replace({"Växjö": spelling}))
     ax = wastewater_chart(campaigns, substance="kokain", euda=renamed)
     np.testing.assert_allclose(_line(ax, "euda_vaxjo").get_ydata(), [99.0])
+
+
+# --------------------------------------------------------------------------- alt text
+
+
+def test_alt_text_trend_states_key_numbers(estimates, changes):
+    ax = trend_chart(
+        estimates,
+        indicator="otrygghet_ute_sent",
+        changes=changes,
+        breaks=_breaks("otrygg_ute_sent"),
+        periods=[(2022, 2022, "Medborgarlöfte")],
+        labels=LABELS,
+    )
+    text = plotting.alt_text(ax)
+    assert text.startswith("Linjediagram: Otrygg ute sent, Hela kommunen, 2019–2023.")
+    assert f"2023: 26{NBSP}% (95 % konfidensintervall 22{NBSP}%–30{NBSP}%)" in text
+    assert "förändring från föregående år: 2020." in text
+    assert "Seriebrott före 2021." in text
+    assert "För få svar för att redovisa: 2021." in text
+    assert "Medborgarlöfte (2022)" in text
+
+
+@pytest.mark.parametrize(
+    ("draw", "expected"),
+    [
+        (
+            lambda d: group_chart(d["est"], indicator="otrygghet_ute_sent", year=2020),
+            ["Hela kommunen 22", "Tätorten 27", "För få svar: Landsbygd."],
+        ),
+        (
+            lambda d: problem_ranking(d["est"], year=2023, base_year=2020, labels=LABELS),
+            [f"Nedskräpning 20{NBSP}% (2020: 28{NBSP}%)", "Öppen narkotikahandel"],
+        ),
+        (
+            lambda d: wastewater_chart(d["camp"], substance="amfetamin", loads=d["loads"]),
+            ["2022-1: 8,6", "2 dygn under kvantifieringsgränsen"],
+        ),
+        (lambda d: commitment_panel(d["fu"]), ["4 indikatorer", "Grannsamverkan: försämrad"]),
+        (lambda d: response_rate_chart(d["rates"]), [f"Hela kommunen 2022: 68{NBSP}%"]),
+    ],
+)
+def test_alt_text_other_charts(estimates, campaigns, loads, followup, rates, draw, expected):
+    ax = draw({"est": estimates, "camp": campaigns, "loads": loads, "fu": followup, "rates": rates})
+    text = plotting.alt_text(ax.figure)
+    for part in expected:
+        assert part in text
+
+
+def test_alt_text_small_multiples_and_foreign_axes(estimates):
+    axes = small_multiples(estimates, indicator="otrygghet_ute_sent", group_var="sex")
+    text = plotting.alt_text(axes)
+    assert "Kvinna, 2019–2023" in text and "Man, 2019–2023" in text
+    _fig, other = plt.subplots()
+    other.set_title("Eget diagram")
+    assert plotting.alt_text(other) == "Eget diagram"

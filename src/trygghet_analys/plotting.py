@@ -29,6 +29,7 @@ import functools
 import re
 import textwrap
 import unicodedata
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -46,6 +47,7 @@ from .formatting import THOUSANDS, fmt_number, fmt_percent
 __all__ = [
     "PALETTE",
     "WASTEWATER_UNIT",
+    "alt_text",
     "commitment_panel",
     "finish_figure",
     "format_number_axis",
@@ -79,6 +81,10 @@ _HIGHLIGHT = "#D55E00"
 WASTEWATER_UNIT = f"mg/dygn per 1{THOUSANDS}000 invånare"
 
 _STYLE_FILE = "trygghet.mplstyle"
+
+# Swedish alt text per drawn Axes (WCAG 1.1.1), read with alt_text(); weak, so closed
+# figures are not kept alive.
+_DESCRIPTIONS: weakref.WeakKeyDictionary[Axes, str] = weakref.WeakKeyDictionary()
 _INDICATOR_FILE = "indikatorer.csv"
 
 _SIGNIFICANT_LABEL = "Statistiskt säkerställd förändring"
@@ -356,8 +362,12 @@ def _draw_trend(
     national: pd.DataFrame | None,
     color: str,
     line_label: str,
+    name: str,
 ) -> pd.DataFrame:
     kommun = _single_kommun(estimates, "estimates")
+    sig_years: list[int] = []
+    drawn_breaks: list[int] = []
+    national_text = ""
     data = _series(estimates, indicator, group_var, group)
     years = data.index.to_numpy(dtype=float)
     first, last = years.min(), years.max()
@@ -400,6 +410,7 @@ def _draw_trend(
             & sig["significant"].astype("boolean").fillna(False)
         ]
         if not sig.empty:
+            sig_years = sorted(int(y) for y in sig["year_to"])
             ax.plot(
                 sig["year_to"].astype(float).to_numpy(),
                 sig["estimate_to"].astype(float).to_numpy(),
@@ -423,6 +434,7 @@ def _draw_trend(
         break_years = sorted({int(y) for y in own.loc[hit, "year"]})
     for year in break_years or ():
         if first < year <= last:
+            drawn_breaks.append(int(year))
             ax.axvline(
                 year - 0.5,
                 color=_BREAK,
@@ -440,6 +452,11 @@ def _draw_trend(
             nat = nat[nat["indicator"].isin({ntu, indicator})]
         nat = nat[(nat["year"] >= first) & (nat["year"] <= last)]
         if not nat.empty:
+            latest_nat = nat.sort_values("year").iloc[-1]
+            national_text = (
+                f" Riket (NTU) {int(latest_nat['year'])}: "
+                f"{fmt_percent(float(latest_nat['percent']) / 100)}."
+            )
             # ntu_riket.csv holds percent (0–100); the axis holds fractions.
             ax.plot(
                 nat["year"].astype(float).to_numpy(),
@@ -481,7 +498,70 @@ def _draw_trend(
         )
         ax.set_ylim(0, min(1.0, max(0.05, float(top) * 1.15)))
         format_percent_axis(ax)
+    _DESCRIPTIONS[ax] = (
+        _describe_series(
+            data,
+            name=name,
+            group=group,
+            is_mean=is_mean,
+            sig_years=sig_years,
+            breaks=drawn_breaks,
+            periods=periods or (),
+        )
+        + national_text
+    )
     return data
+
+
+def _value(value: float, is_mean: bool) -> str:
+    return fmt_number(value, 1) if is_mean else fmt_percent(value)
+
+
+def _years_text(years: Sequence[int]) -> str:
+    return ", ".join(str(y) for y in years)
+
+
+def _describe_series(
+    data: pd.DataFrame,
+    *,
+    name: str,
+    group: str,
+    is_mean: bool,
+    sig_years: Sequence[int],
+    breaks: Sequence[int],
+    periods: Sequence[tuple[int, int, str]],
+) -> str:
+    """Swedish alt text for one trend series: what it shows and its key numbers."""
+    shown = data[data["estimate"].notna()]
+    first, last = int(data.index.min()), int(data.index.max())
+    text = f"Linjediagram: {name}, {group}, {first}–{last}."
+    if shown.empty:
+        return text + " Inga redovisade värden (för få svar)."
+    y0, y1 = int(shown.index[0]), int(shown.index[-1])
+    row = shown.iloc[-1]
+    text += f" {y1}: {_value(row['estimate'], is_mean)}"
+    if pd.notna(row["ci_low"]) and pd.notna(row["ci_high"]):
+        text += (
+            f" (95 % konfidensintervall {_value(row['ci_low'], is_mean)}"
+            f"–{_value(row['ci_high'], is_mean)})"
+        )
+    text += "."
+    if y0 != y1:
+        text += f" {y0}: {_value(shown.iloc[0]['estimate'], is_mean)}."
+    text += (
+        f" Statistiskt säkerställd förändring från föregående år: {_years_text(sig_years)}."
+        if sig_years
+        else " Ingen statistiskt säkerställd förändring från föregående år markerad."
+    )
+    if breaks:
+        text += f" Seriebrott före {_years_text(breaks)}."
+    suppressed = [int(y) for y in data.index[data["suppressed"]]]
+    if suppressed:
+        text += f" För få svar för att redovisa: {_years_text(suppressed)}."
+    if periods:
+        spans = ", ".join(f"{lbl} ({a})" if a == b else f"{lbl} ({a}–{b})" for a, b, lbl in periods)
+        text += f" Markerad period: {spans}."
+    return text
 
 
 def trend_chart(
@@ -567,6 +647,7 @@ def trend_chart(
             national=national,
             color=PALETTE[0],
             line_label=str(group),
+            name=title if title is not None else _label(indicator, names),
         )
         ax.set_title(title if title is not None else _label(indicator, names))
         ax.set_xlabel("År")
@@ -654,6 +735,7 @@ def small_multiples(
                 national=None,
                 color=PALETTE[0],
                 line_label="Skattning",
+                name=_label(indicator, names),
             )
             panel.set_title(group, fontsize=11)
         tops = [p.get_ylim()[1] for p in used]
@@ -706,6 +788,7 @@ def group_chart(
     ticks: list[str] = []
     headings: list[int] = []
     est, lo, hi, pos, suppressed = [], [], [], [], []
+    described: list[tuple[str, float, float, float]] = []
     for gv in group_vars:
         part = rows[rows["group_var"] == gv]
         if part.empty:
@@ -720,6 +803,7 @@ def group_chart(
                 suppressed.append(y)
                 continue
             pos.append(y)
+            described.append((group, float(row["estimate"]), row["ci_low"], row["ci_high"]))
             est.append(float(row["estimate"]))
             lo.append(float(row["ci_low"]))
             hi.append(float(row["ci_high"]))
@@ -788,6 +872,18 @@ def group_chart(
             format_percent_axis(ax, "x")
         ax.set_title(f"{_label(indicator, names)} {year}")
         _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    parts = [
+        f"{g} {_value(e, is_mean)} ({_value(lo_, is_mean)}–{_value(hi_, is_mean)})"
+        for g, e, lo_, hi_ in described
+    ]
+    text = f"Punktdiagram med 95 % konfidensintervall: {_label(indicator, names)} {year} per grupp."
+    if len(total):
+        text += f" Hela kommunen {_value(float(total.iloc[0]), is_mean)}."
+    if parts:
+        text += " " + "; ".join(parts) + "."
+    if suppressed:
+        text += " För få svar: " + ", ".join(ticks[y] for y in suppressed) + "."
+    _DESCRIPTIONS[ax] = text
     return ax
 
 
@@ -873,6 +969,14 @@ def problem_ranking(
         ax.set_xlabel("Andel som svarar ganska eller mycket stort problem")
         ax.set_title(f"Problem i bostadsområdet {year} jämfört med {base_year}")
         _legend(ax, loc="lower right")
+    parts = [
+        f"{_label(i, names)} {fmt_percent(latest[i])} ({base_year}: {fmt_percent(base[i])})"
+        for i in order
+    ]
+    _DESCRIPTIONS[ax] = (
+        f"Stapeldiagram: andel som anser att problemet är ganska eller mycket stort i "
+        f"bostadsområdet, {year} jämfört med {base_year}, störst först. " + "; ".join(parts) + "."
+    )
     return ax
 
 
@@ -977,11 +1081,14 @@ def wastewater_chart(
             start.append(pd.NaT)
             end.append(pd.NaT)
     means = camp["daily_mean"].astype(float).to_numpy()
+    n_below = 0
+    vaxjo_text = ""
     x = pd.DatetimeIndex(when)
     xs = list(x)
     with use_style():
         if day is not None and len(day):
             below = day["below_loq"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+            n_below = int(below.sum())
             values = day["load_mg_day_1000"].astype(float).to_numpy()
             dates = day["date"].to_numpy()
             ax.plot(
@@ -1042,6 +1149,10 @@ def wastewater_chart(
                 gid="euda_sverige",
             )
             vx = swe[vaxjo.fillna(False).to_numpy(dtype=bool)].sort_values("when")
+            if len(vx):
+                vaxjo_text = (
+                    f"{int(vx['year'].iloc[-1])}: {fmt_number(vx['daily_mean'].iloc[-1], 1)}"
+                )
             ax.plot(
                 vx["when"].to_numpy(),
                 vx["daily_mean"].astype(float).to_numpy(),
@@ -1078,6 +1189,20 @@ def wastewater_chart(
         ax.set_ylabel(WASTEWATER_UNIT)
         ax.set_title(_SUBSTANCE_LABELS.get(substance, substance.capitalize()))
         _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    names = camp["campaign"].astype("string").fillna("").to_numpy()
+    parts = [
+        f"{name or int(yr)}: {fmt_number(m, 1)}"
+        for name, yr, m in zip(names, camp["year"], means, strict=True)
+    ]
+    text = (
+        f"Diagram: {_SUBSTANCE_LABELS.get(substance, substance)} i avloppsvatten, "
+        f"dygnsmedelvärde per mätkampanj i {WASTEWATER_UNIT}. " + "; ".join(parts) + "."
+    )
+    if n_below:
+        text += f" {n_below} dygn under kvantifieringsgränsen (LOQ) markerade."
+    if vaxjo_text:
+        text += f" Växjö (EUDA) {vaxjo_text}."
+    _DESCRIPTIONS[ax] = text
     return ax
 
 
@@ -1240,6 +1365,16 @@ def commitment_panel(followup: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                     ha="right",
                 )
         ax.set_title("Uppföljning av medborgarlöftet")
+    counts = ordered["status"].fillna("otillräckligt underlag").value_counts()
+    summary = ", ".join(f"{counts[k]} {k}" for k in _STATUS_STYLE if k in counts.index)
+    rows_text = "; ".join(
+        f"{r['label'] if pd.notna(r['label']) else r['indicator']}: {r['status']}"
+        for _, r in ordered.iterrows()
+    )
+    _DESCRIPTIONS[ax] = (
+        f"Tabell: uppföljning av medborgarlöftet, {len(ordered)} indikatorer ({summary}). "
+        f"{rows_text}."
+    )
     return ax
 
 
@@ -1301,7 +1436,52 @@ def response_rate_chart(rates: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.set_ylabel("Svarsfrekvens")
         ax.set_title("Svarsfrekvens per område")
         _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    rate = (total["respondents"] / total["sampled"]).dropna()
+    text = f"Linjediagram: svarsfrekvens per område och år, {years[0]}–{years[-1]}."
+    if len(rate):
+        text += f" Hela kommunen {int(rate.index[-1])}: {fmt_percent(rate.iloc[-1])}"
+        text += f", {int(rate.index[0])}: {fmt_percent(rate.iloc[0])}." if len(rate) > 1 else "."
+    _DESCRIPTIONS[ax] = text
     return ax
+
+
+def alt_text(target: Axes | Figure | Sequence[Axes] | np.ndarray) -> str:
+    """Swedish alternative text for a chart: what it shows and its key numbers.
+
+    Every chart function stores a description of the data it drew; this returns it,
+    for the HTML report's ``alt`` attribute (WCAG 2.1, 1.1.1).
+
+    Parameters
+    ----------
+    target
+        An Axes returned by a chart function, the array from :func:`small_multiples`,
+        or a Figure (the descriptions of all its Axes, joined).
+
+    Returns
+    -------
+    str
+        The description; for an Axes not drawn by this module, its title (or
+        "Diagram").
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"kommun": "X", "year": [2021, 2022], "indicator": "oro_vald",
+    ...     "group_var": "total", "group": "Hela kommunen", "estimate": [0.2, 0.25],
+    ...     "se": 0.02, "ci_low": [0.16, 0.21], "ci_high": [0.24, 0.29], "n": 400,
+    ...     "suppressed": False})
+    >>> ax = trend_chart(est, indicator="oro_vald", labels={"oro_vald": "Oro för våld"})
+    >>> alt_text(ax).split(".")[0]
+    'Linjediagram: Oro för våld, Hela kommunen, 2021–2022'
+    >>> plt.close("all")
+    """
+    if isinstance(target, Figure):
+        axes = [a for a in target.get_axes() if a.get_visible()]
+    elif isinstance(target, Axes):
+        axes = [target]
+    else:
+        axes = list(np.asarray(target, dtype=object).ravel())
+    texts = [_DESCRIPTIONS.get(a) or a.get_title() or "Diagram" for a in axes]
+    return " ".join(texts) if texts else "Diagram"
 
 
 # --------------------------------------------------------------------------- figure
