@@ -454,10 +454,9 @@ def _shown(est_value: float, token: str, percent: bool) -> str:
     return f"{value:.{decimals}f}".replace(".", ",")
 
 
-def test_every_number_in_every_sentence_is_in_the_estimates_table(world, found):
-    est = world[0]
-    shown = est[~est["suppressed"]]
-    assert len(found) >= 4
+def _assert_numbers_from_estimates(est: pd.DataFrame, found: pd.DataFrame) -> None:
+    """Every number in every sentence is an estimate (rounded as shown) or its year."""
+    shown = est[~est["suppressed"].astype(bool)]
     for row in found.itertuples():
         d = shown[(shown["indicator"] == row.indicator) & (shown["group"] == row.group)]
         years = {str(y) for y in d["year"]}
@@ -467,6 +466,11 @@ def test_every_number_in_every_sentence_is_in_the_estimates_table(world, found):
                 continue
             ok = any(_shown(v, token, percent) == token for v in d["estimate"])
             assert ok, f"{token!r} in {row.sentence!r} is not in the estimates table"
+
+
+def test_every_number_in_every_sentence_is_in_the_estimates_table(world, found):
+    assert len(found) >= 4
+    _assert_numbers_from_estimates(world[0], found)
 
 
 def test_statistiskt_sakerstalld_exactly_where_supported(found):
@@ -705,3 +709,57 @@ def test_swedish_headers_cover_every_output_column(register_file, world, activit
     for table in tables:
         missing = set(table.columns) - set(cm.SWEDISH_HEADERS)
         assert not missing
+
+
+def test_with_the_package_statistics(tmp_path):
+    """Estimates, changes and trends from the package's own modules feed the underlag."""
+    from trygghet_analys.estimation import estimate_indicators
+    from trygghet_analys.indicators import load_indicators
+    from trygghet_analys.trends import compare_estimates, trend_tests
+
+    rng = np.random.default_rng(5)
+    otr = ["Mycket trygg", "Ganska trygg", "Ganska otrygg", "Mycket otrygg", "Går inte ut av oro",
+           "Går inte ut av andra skäl", "Vet ej"]  # fmt: skip
+    rows, strata = [], []
+    for year in range(2018, 2025):
+        for stratum, n, big in (("Älmhults tätort", 150, 9000), ("Landsbygd", 100, 6000)):
+            p = 0.30 if (year == 2024 and stratum == "Älmhults tätort") else 0.15
+            answers = rng.choice(
+                otr, size=n, p=[0.5 - p / 2, 0.48 - p / 2, 0.6 * p, 0.4 * p, 0, 0.01, 0.01]
+            )
+            rows += [
+                {"kommun": "Älmhult", "year": year, "respondent_id": f"{year}-{stratum}-{i}",
+                 "stratum": stratum, "weight": big / n, "sex": "Kvinna", "age_group": "25–44",
+                 "otrygg_ute_sent": a}
+                for i, a in enumerate(answers)
+            ]  # fmt: skip
+            strata.append({"kommun": "Älmhult", "year": year, "stratum": stratum,
+                           "population": big, "sampled": 2 * n, "respondents": n,
+                           "response_rate": 0.5})  # fmt: skip
+    resp = pd.DataFrame(rows)
+    resp["otrygg_ute_sent"] = pd.Categorical(resp["otrygg_ute_sent"], categories=otr, ordered=True)
+    resp["sex"] = pd.Categorical(resp["sex"], categories=["Kvinna", "Man"], ordered=True)
+    resp["age_group"] = pd.Categorical(
+        resp["age_group"], categories=["16–24", "25–44", "45–64", "65–85"], ordered=True
+    )
+    ind = load_indicators()
+    est = estimate_indicators(
+        resp, pd.DataFrame(strata), indicators=["otrygghet_ute_sent"], group_vars=["stratum"]
+    )
+    chg = compare_estimates(est, base_year=2018, indicators=ind)
+    trd = trend_tests(est, indicators=ind)
+    found = cm.underlag(
+        est, chg, trd, indicators=ind, ntu=cm.load_ntu(), kommun="Älmhult", year=2024
+    )
+    assert "Älmhults tätort" in set(found["group"])
+    _assert_numbers_from_estimates(est, found)
+    for row in found.itertuples():
+        assert ("statistiskt säkerställd" in row.sentence) == row.significant
+
+    write_sample_commitments(tmp_path, kommun="Älmhult", rng=np.random.default_rng(1))
+    regs = cm.load_registers(tmp_path / "medborgarloften")
+    act = cm.load_activities(tmp_path / "medborgarloften" / "aktiviteter.csv")
+    fu = cm.follow_up(regs, estimates=est, changes=chg, trends=trd, activities=act, year=2024)
+    sy3 = fu[(fu["commitment_id"] == "SY3") & (fu["indicator"] == "otrygghet_ute_sent")].iloc[0]
+    assert sy3["group"] == "Älmhults tätort" and sy3["base_year"] == 2021
+    assert sy3["status"] == "försämrad" and sy3["commitment_status"] == "försämrad"
