@@ -360,3 +360,25 @@ def test_compare_names_plants_when_kommun_has_several(small: pd.DataFrame) -> No
     )
     out = euda.compare_with_euda(campaigns, small)
     assert out.loc[out["kind"] == "kommun", "city"].tolist() == ["K (Norra)", "K (Södra)"]
+
+
+def test_euda_comparison_table(tmp_path: Path) -> None:
+    campaigns = pd.DataFrame(
+        {
+            "kommun": "K",
+            "year": [2022],
+            "campaign": ["2022 vår"],
+            "metabolite": ["cocaine"],
+            "daily_mean": [50.0],
+        }
+    )
+    empty, used = euda.euda_comparison_table(tmp_path, campaigns)
+    assert used is None and empty.empty and list(empty.columns) == euda.COMPARISON_COLUMNS
+    (tmp_path / "external").mkdir()
+    target = tmp_path / "external" / "ww2025-all-data.csv"
+    target.write_bytes(FIXTURE.read_bytes())
+    table, used = euda.euda_comparison_table(tmp_path, campaigns)
+    assert used == target
+    assert table["city"].tolist() == ["K", "Växjö", "Europa (median)"]
+    # 2022 cocaine: Växjö 59.92, Graz 180.62, Helsinki 118.93 → median 118.93 (EUDA Daily mean)
+    assert table["daily_mean"].iloc[2] == pytest.approx(118.93, abs=TOL)

@@ -39,7 +39,9 @@ __all__ = [
     "WEEKDAY_DAYS",
     "WEEKEND_DAYS",
     "campaign_means",
+    "COMPARISON_COLUMNS",
     "compare_with_euda",
+    "euda_comparison_table",
     "fetch_euda",
     "find_euda_file",
     "read_euda",
@@ -317,6 +319,46 @@ def campaign_means(
 
 
 # --------------------------------------------------------------------------- comparison
+#: Columns of ``compare_with_euda``'s table (the chart's input).
+COMPARISON_COLUMNS = [
+    "year",
+    "metabolite",
+    "city",
+    "country",
+    "daily_mean",
+    "kind",
+    "campaign",
+    "n_sites",
+]
+
+
+def euda_comparison_table(
+    data_dir: str | Path | None, campaigns: pd.DataFrame, *, country: str = "SE"
+) -> tuple[pd.DataFrame, Path | None]:
+    """The comparison table from the newest EUDA file in ``<data_dir>/external``, if any.
+
+    Parameters
+    ----------
+    data_dir
+        The data folder (None: the default ``data/``).
+    campaigns
+        ``wastewater_campaigns`` (computed with the ``zero`` LOQ policy).
+    country
+        As in :func:`compare_with_euda`.
+
+    Returns
+    -------
+    (DataFrame, Path or None)
+        :func:`compare_with_euda`'s table and the file used; an empty table with
+        :data:`COMPARISON_COLUMNS` and None when no EUDA file is present (the report then
+        says so plainly).
+    """
+    path = find_euda_file(data_dir)
+    if path is None:
+        return _empty(COMPARISON_COLUMNS), None
+    return compare_with_euda(campaigns, read_euda(path), country=country), path
+
+
 def compare_with_euda(
     campaigns: pd.DataFrame,
     euda: pd.DataFrame,
@@ -359,10 +401,10 @@ def compare_with_euda(
     EUDA renumbers site ids between releases. "cocaine" is benzoylecgonine and
     "cannabis" THC-COOH on both sides.
     """
-    cols = ["year", "metabolite", "city", "country", "daily_mean", "kind", "campaign", "n_sites"]
+    cols = COMPARISON_COLUMNS
     own = campaigns[campaigns["metabolite"].notna()]
     if own.empty:
-        return _empty(cols)
+        return _empty(list(cols))
     own_rows = pd.DataFrame(
         {
             "year": own["year"].astype("int64").to_numpy(),
