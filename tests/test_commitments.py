@@ -763,3 +763,17 @@ def test_with_the_package_statistics(tmp_path):
     sy3 = fu[(fu["commitment_id"] == "SY3") & (fu["indicator"] == "otrygghet_ute_sent")].iloc[0]
     assert sy3["group"] == "Älmhults tätort" and sy3["base_year"] == 2021
     assert sy3["status"] == "försämrad" and sy3["commitment_status"] == "försämrad"
+
+
+def test_processed_tables_pass_their_schemas(register_file, world, activities):
+    est, chg, trd = world
+    reg = cm.load_register(register_file)
+    schemas = cm.commitment_schemas()
+    fu = cm.follow_up(
+        [reg], estimates=est, changes=chg, trends=trd, activities=activities, year=2024
+    )
+    schemas["commitment_followup"].validate(fu)
+    schemas["commitment_indicators"].validate(cm.registers_frame([reg]))
+    bad = fu.assign(status="bättre")
+    with pytest.raises(Exception, match="isin"):
+        schemas["commitment_followup"].validate(bad)

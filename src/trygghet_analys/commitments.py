@@ -44,6 +44,7 @@ __all__ = [
     "SWEDISH_HEADERS",
     "STATUSES",
     "activity_follow_up",
+    "commitment_schemas",
     "draft_register",
     "dump_register",
     "follow_up",
@@ -1741,6 +1742,59 @@ def dump_register(doc: Mapping, *, header: str | None = None) -> str:
         dict(doc), allow_unicode=True, sort_keys=False, width=100, default_flow_style=False
     )
     return comment + body
+
+
+# --------------------------------------------------------------------------- schemas
+def commitment_schemas() -> dict[str, object]:
+    """pandera schemas of ``commitment_followup`` and ``commitment_indicators``.
+
+    The boundary to ``data/processed``: the pipeline validates each table before
+    writing it.
+
+    Returns
+    -------
+    dict of pandera.DataFrameSchema keyed by table name; strict and ordered, with the
+    statuses, directions, responsible parties and indicator kinds of this module.
+    """
+    import pandera.pandas as pa
+
+    text = pa.Column("str")
+    maybe_text = pa.Column("str", nullable=True)
+    kinds = pa.Column("str", pa.Check.isin(["enkät", "avloppsvatten", "aktivitet"]), nullable=True)
+    direction = pa.Column("str", pa.Check.isin(list(_DIRECTIONS)), nullable=True)
+    status = pa.Column("str", pa.Check.isin(list(STATUSES)))
+    year = pa.Column("int64")
+    maybe_year = pa.Column("Int64", nullable=True)
+    number = pa.Column("float64", nullable=True)
+    flag = pa.Column("boolean", nullable=True)
+    followup = {
+        "kommun": text, "year": year, "commitment_id": text, "focus_area": text, "text": text,
+        "responsible": pa.Column("str", pa.Check.isin(list(_RESPONSIBLE))),
+        "indicator": maybe_text, "indicator_kind": kinds, "label": maybe_text,
+        "group_var": maybe_text, "group": maybe_text, "desired_direction": direction,
+        "unit": maybe_text, "latest_year": maybe_year, "latest_value": number,
+        "previous_year": maybe_year, "previous_value": number, "change_previous": number,
+        "significant_previous": flag, "base_year": maybe_year, "base_value": number,
+        "change_base": number,
+        "p_value_base": pa.Column("float64", pa.Check.in_range(0, 1), nullable=True),
+        "significant_base": flag,
+        "trend": pa.Column(object, nullable=True),
+        "status": status, "activities_delivered": maybe_text, "activities_met": flag,
+        "commitment_status": status,
+    }  # fmt: skip
+    indicators = {
+        "kommun": text, "year": year, "commitment_id": text, "focus_area": text, "text": text,
+        "responsible": pa.Column("str", pa.Check.isin(list(_RESPONSIBLE))),
+        "indicator": maybe_text, "indicator_kind": kinds, "desired_direction": direction,
+        "group_var": maybe_text, "group": maybe_text,
+        "proposal": pa.Column("bool"), "example": pa.Column("bool"),
+    }  # fmt: skip
+    return {
+        "commitment_followup": pa.DataFrameSchema(followup, strict=True, ordered=True, coerce=True),
+        "commitment_indicators": pa.DataFrameSchema(
+            indicators, strict=True, ordered=True, coerce=True
+        ),
+    }
 
 
 # --------------------------------------------------------------------------- HTML
