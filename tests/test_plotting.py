@@ -785,3 +785,22 @@ def test_alt_text_small_multiples_and_foreign_axes(estimates):
     _fig, other = plt.subplots()
     other.set_title("Eget diagram")
     assert plotting.alt_text(other) == "Eget diagram"
+
+
+@pytest.mark.parametrize(
+    ("period", "span"),
+    [
+        ((2021, 2021, "Löfte"), (2020.5, 2021.5)),
+        ((2017, 2019, "Löfte"), (2018.5, 2019.5)),  # clipped to the data's first year
+        ((2023, 2026, "Löfte"), (2022.5, 2023.5)),  # clipped to the data's last year
+        ((2010, 2012, "Löfte"), None),  # outside the data: not drawn
+    ],
+)
+def test_trend_period_clipped_to_data(estimates, period, span):
+    ax = trend_chart(estimates, indicator="problemindex", periods=[period], labels=LABELS)
+    rects = _gid(ax, "medborgarlofte")
+    if span is None:
+        assert rects == []
+    else:
+        (rect,) = rects
+        assert (rect.get_x(), rect.get_x() + rect.get_width()) == pytest.approx(span)
