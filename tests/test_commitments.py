@@ -777,3 +777,23 @@ def test_processed_tables_pass_their_schemas(register_file, world, activities):
     bad = fu.assign(status="bättre")
     with pytest.raises(Exception, match="isin"):
         schemas["commitment_followup"].validate(bad)
+
+
+@pytest.mark.parametrize(
+    ("rows", "text"),
+    [
+        ([("2024", 250.0)], "Timmar uniformerad fotpatrullering: 250 av målet 300 timmar"),
+        ([("2023", 200.0)], "Timmar uniformerad fotpatrullering: ingen uppgift (målet 300 timmar)"),
+    ],
+)
+def test_activities_delivered_text(register_file, rows, text):
+    act = pd.DataFrame(
+        {"period": [p for p, _ in rows], "year": [int(p[:4]) for p, _ in rows],
+         "measure": "fotpatrull_timmar", "value": [v for _, v in rows], "unit": "timmar"}
+    )  # fmt: skip
+    reg = cm.load_register(register_file)
+    out = cm.follow_up(
+        [reg], estimates=_est("x", {}), changes=EMPTY_CHG, trends=EMPTY_TRD, activities=act,
+        year=2024,
+    )  # fmt: skip
+    assert out["activities_delivered"].iloc[0] == text

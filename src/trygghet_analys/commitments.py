@@ -1007,9 +1007,14 @@ def _activity_text(a: pd.DataFrame) -> tuple[str, object]:
         return "", pd.NA
     parts = []
     for r in a.itertuples():
-        got = "ingen uppgift" if np.isnan(r.delivered) else fmt_number(r.delivered, 0)
-        goal = "" if np.isnan(r.target) else f" av målet {fmt_number(r.target, 0)}"
-        parts.append(f"{r.label}: {got}{goal} {r.unit}".replace(" antal", ""))
+        unit = "" if r.unit == "antal" else f" {r.unit}"
+        target = None if np.isnan(r.target) else fmt_number(r.target, 0)
+        if np.isnan(r.delivered):
+            goal = "" if target is None else f" (målet {target}{unit})"
+            parts.append(f"{r.label}: ingen uppgift{goal}")
+        else:
+            goal = "" if target is None else f" av målet {target}"
+            parts.append(f"{r.label}: {fmt_number(r.delivered, 0)}{goal}{unit}")
     mets = [m for m in a["met"] if not pd.isna(m)]
     return "; ".join(parts), (all(mets) if mets else pd.NA)
 
