@@ -17,7 +17,11 @@ gid                       artist
 ``seriebrott``            vertical dashed line at ``year - 0.5`` for a series break
 ``medborgarlofte``        shaded medborgarlöfte period
 ``riket``                 national NTU level
-``under_loq``             daily wastewater values below the LOQ (hollow markers)
+``undertryckt``           "för få svar" text at a suppressed year or group
+``hela_kommunen``         the whole kommun's reference line in :func:`group_chart`
+``dygn``, ``under_loq``   daily wastewater values; below the LOQ as hollow markers
+``euda_sverige``          EUDA Swedish cities (``euda_vaxjo`` Växjö, ``euda_europa``)
+``status``                status words in :func:`commitment_panel`
 ``kalla``, ``exempeldata``  source line and synthetic-data label (:func:`finish_figure`)
 ========================  ===========================================================
 """
