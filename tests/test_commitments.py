@@ -797,3 +797,19 @@ def test_activities_delivered_text(register_file, rows, text):
         year=2024,
     )  # fmt: skip
     assert out["activities_delivered"].iloc[0] == text
+
+
+def test_follow_up_region_keeps_kommuner_apart(tmp_path):
+    regs, acts = [], []
+    for kommun in ("Älmhult", "Ljungby"):
+        write_sample_commitments(tmp_path / kommun, kommun=kommun, rng=np.random.default_rng(2))
+        folder = tmp_path / kommun / "medborgarloften"
+        regs += cm.load_registers(folder)
+        act = cm.load_activities(folder / "aktiviteter.csv").assign(kommun=kommun)
+        acts.append(act.assign(value=act["value"] * (1 if kommun == "Älmhult" else 10)))
+    out = cm.follow_up(
+        regs, estimates=_est("x", {}), changes=EMPTY_CHG, trends=EMPTY_TRD,
+        activities=pd.concat(acts, ignore_index=True), year=2024,
+    )  # fmt: skip
+    hours = out[out["indicator"] == "fotpatrull_timmar"].set_index("kommun")["latest_value"]
+    assert hours["Ljungby"] == 10 * hours["Älmhult"]

@@ -728,7 +728,8 @@ def activity_follow_up(
     registers
         Registers; the one for ``year`` (else the latest before it) is followed up.
     activities
-        From :func:`load_activities`.
+        From :func:`load_activities`; with a ``kommun`` column when it stacks several
+        kommuner (else it belongs to every register's kommun).
     year
         The year followed up.
 
@@ -739,9 +740,10 @@ def activity_follow_up(
     missing when there is no target).
     """
     labels = load_activity_measures().set_index("id")["label"].to_dict()
-    yearly = _yearly_activities(activities)
     rows = []
     for reg in _current_registers(registers, year):
+        acts = _kommun(activities, reg.kommun) if _has_kommun(activities) else activities
+        yearly = _yearly_activities(acts)
         for c in reg.commitments:
             for a in c.activities:
                 hit = yearly[(yearly["year"] == year) & (yearly["measure"] == a.measure)]
@@ -927,12 +929,14 @@ def follow_up(
     """
     ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
-    yearly = _yearly_activities(activities)
-    act = activity_follow_up(registers, activities, year=year)
     first = _first_years(registers)
     rows = []
     for reg in _current_registers(registers, year):
         k = reg.kommun
+        # activities are per kommun folder; a stacked table carries a kommun column
+        acts = _kommun(activities, k) if _has_kommun(activities) else activities
+        yearly = _yearly_activities(acts)
+        act = activity_follow_up([reg], acts, year=year)
         est = _kommun(estimates, k)
         chg = _kommun(changes, k)
         trd = _kommun(trends, k)
@@ -1017,6 +1021,10 @@ def _activity_text(a: pd.DataFrame) -> tuple[str, object]:
             parts.append(f"{r.label}: {fmt_number(r.delivered, 0)}{goal}{unit}")
     mets = [m for m in a["met"] if not pd.isna(m)]
     return "; ".join(parts), (all(mets) if mets else pd.NA)
+
+
+def _has_kommun(frame: pd.DataFrame | None) -> bool:
+    return frame is not None and "kommun" in frame.columns
 
 
 def _kommun(frame: pd.DataFrame | None, kommun: str) -> pd.DataFrame:
