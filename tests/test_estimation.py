@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from trygghet_analys.errors import DataError
-from trygghet_analys.estimation import design_estimate
+from trygghet_analys.estimation import design_estimate, post_stratify
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 
@@ -159,3 +159,59 @@ def test_programming_errors_raise_value_error(designs, kwargs):
     args = {"value": "y", "stratum": "stratum", "weight": "weight"} | kwargs
     with pytest.raises(ValueError):
         design_estimate(designs[designs["design"] == "A"], **args)
+
+
+# ---- post-stratification (make_poststrat_reference.R) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def poststrat(designs) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    data = designs[designs["design"] == "A"].reset_index(drop=True)
+    data["ps"] = pd.read_csv(FIX / "poststrat_cells.csv")["ps"]
+    totals = pd.read_csv(FIX / "poststrat_totals.csv").set_index("ps")["Freq"]
+    ref = pd.read_csv(FIX / "poststrat_reference.csv", keep_default_na=False, na_values=[""])
+    ref["group"] = ref["group"].fillna("")
+    return data, totals, ref
+
+
+def test_post_stratify_weights_match_r(poststrat):
+    # R: weights(postStratify(des, ~ps, data.frame(ps=c("Kvinna","Man"), Freq=c(3300,3200))))
+    data, totals, _ = poststrat
+    got = post_stratify(data, weight="weight", post_stratum="ps", post_totals=totals)
+    want = pd.read_csv(FIX / "poststrat_weights.csv")["w"]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got.groupby(data["ps"]).sum().to_dict() == pytest.approx({"Kvinna": 3300, "Man": 3200})
+
+
+@pytest.mark.parametrize(("value", "kind"), [("y", "proportion"), ("score", "mean")])
+@pytest.mark.parametrize("by", [None, "g"])
+def test_post_stratified_estimates_match_r(poststrat, value, kind, by):
+    # R: svymean(~y, ps, na.rm=TRUE); svyby(~y, ~g, ps, svymean, na.rm=TRUE);
+    # svyciprop(~y, subset(ps, g == gg), method="logit", df=degf(des))
+    data, totals, ref = poststrat
+    ref = ref[(ref["value"] == value) & ((ref["group"] != "") == (by is not None))]
+    ref = ref.set_index("group")
+    out = design_estimate(
+        data,
+        value=value,
+        stratum="stratum",
+        weight="weight",
+        population="population",
+        by=by,
+        kind=kind,
+        post_stratum="ps",
+        post_totals=totals,
+    )
+    out = (out.set_index(by) if by else out.set_axis([""])).reindex(ref.index)
+    for col in ["estimate", "se"]:
+        np.testing.assert_allclose(out[col], ref[col], rtol=1e-10)
+    for col in ["ci_low", "ci_high"]:
+        np.testing.assert_allclose(out[col], ref[f"{col}_exact"], rtol=1e-10)
+        # svyciprop itself (IRLS tolerance of svyglm)
+        np.testing.assert_allclose(out[col], ref[col], rtol=5e-8)
+
+
+def test_post_stratum_missing_from_totals_is_a_data_error(poststrat):
+    data, totals, _ = poststrat
+    with pytest.raises(DataError, match="Kvinna"):
+        post_stratify(data, weight="weight", post_stratum="ps", post_totals=totals.drop("Kvinna"))

@@ -32,6 +32,7 @@ __all__ = [
     "LONELY_PSU_OPTIONS",
     "TOTAL_GROUP",
     "design_estimate",
+    "post_stratify",
     "estimate_indicators",
     "response_rates",
 ]
@@ -210,6 +211,8 @@ def design_estimate(
     by: str | Sequence[str] | None = None,
     kind: Literal["proportion", "mean"] = "proportion",
     lonely_psu: Literal["fail", "remove", "certainty"] = "fail",
+    post_stratum: str | None = None,
+    post_totals: Mapping[object, float] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Design-based estimate of a proportion or mean, overall or by domain.
 
@@ -238,6 +241,12 @@ def design_estimate(
         :class:`DataError`; ``"remove"`` and ``"certainty"`` give that stratum zero
         variance contribution, as R does for a one-stage design. A census stratum
         (``n_h = N_h``) always contributes zero and is never an error.
+    post_stratum : str, optional
+        Column with a post-stratum cell (e.g. sex × age group combined in one column).
+        With ``post_totals`` (cell → population count), the weights are post-stratified
+        as R's ``postStratify`` and the SE accounts for it (see Notes).
+    post_totals : mapping or Series, optional
+        Population count per post-stratum cell; required with ``post_stratum``.
 
     Returns
     -------
@@ -275,6 +284,13 @@ def design_estimate(
     ``confint(svymean(...), df=degf(des))``. Reference: Lumley (2010), *Complex Surveys*,
     ch. 2; R package survey 4.1.
 
+    Post-stratification (``postStratify(des, ~ps, totals)`` in R): weights become
+    :math:`w_i^* = w_i N_c / \\sum_{j \\in c} w_j` for post-stratum *c*; the estimate uses
+    :math:`w^*`, and before the stratified variance formula the influence values are
+    residualised within post-strata over all rows,
+    :math:`x_i = u_i - w_i \\sum_{j \\in c} u_j / \\sum_{j \\in c} w_j` (the rows outside
+    the domain have :math:`u_j = 0` but are still residualised).
+
     Examples
     --------
     >>> d = pd.DataFrame({"h": ["a"] * 3 + ["b"] * 3, "w": [10.0] * 3 + [20.0] * 3,
@@ -311,24 +327,173 @@ def design_estimate(
         gcode = np.zeros(len(data), dtype=np.int64)
         groups = pd.DataFrame(index=range(1))
     n_groups = len(groups)
-    res = _estimate_core(
-        y,
-        w,
-        codes,
-        n_h,
-        pop,
-        gcode,
-        n_groups,
-        np.full(n_groups, df),
-        kind=kind,
-        lonely_psu=lonely_psu,
-        stratum_labels=labels,
-    )
+    if post_stratum is not None:
+        _check_columns(data, {"post_stratum": post_stratum})
+        if post_totals is None:
+            raise ValueError("post_totals is required with post_stratum")
+        ps_code, w_new = _post_stratify_codes(data, w, post_stratum, post_totals)
+        res = _poststrat_core(
+            y,
+            w,
+            w_new,
+            ps_code,
+            codes,
+            n_h,
+            pop,
+            gcode,
+            n_groups,
+            df,
+            kind=kind,
+            lonely_psu=lonely_psu,
+            stratum_labels=labels,
+        )
+    else:
+        res = _estimate_core(
+            y,
+            w,
+            codes,
+            n_h,
+            pop,
+            gcode,
+            n_groups,
+            np.full(n_groups, df),
+            kind=kind,
+            lonely_psu=lonely_psu,
+            stratum_labels=labels,
+        )
     out = groups.reset_index(drop=True).copy()
     for col in ("estimate", "se", "ci_low", "ci_high"):
         out[col] = res[col]
     out["n"] = res["n"].astype("int64")
     return out
+
+
+def _post_stratify_codes(
+    data: pd.DataFrame,
+    w: np.ndarray,
+    post_stratum: str,
+    post_totals: Mapping[object, float] | pd.Series,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Post-stratum codes and post-stratified weights ``w N_c / sum_c w`` (R's postStratify)."""
+    totals = pd.Series(post_totals, dtype=float)
+    cell = data[post_stratum]
+    if cell.isna().any():
+        i = int(np.flatnonzero(cell.isna().to_numpy())[0])
+        raise DataError("en poststratumcell på varje rad", row=i + 2, column=post_stratum)
+    code, uniq = pd.factorize(cell, sort=True)
+    unknown = [u for u in uniq if u not in totals.index]
+    if unknown:
+        raise DataError(
+            "en cell som finns i populationstalen (" + ", ".join(map(str, totals.index)) + ")",
+            column=post_stratum,
+            value=unknown[0],
+        )
+    absent = [c for c in totals.index if c not in set(uniq) and totals[c] > 0]
+    if absent:
+        raise DataError(
+            "minst en svarande i varje poststratumcell med befolkning",
+            column=post_stratum,
+            value=absent[0],
+        )
+    sums = np.bincount(code, weights=w, minlength=len(uniq))
+    n_c = totals.reindex(list(uniq)).to_numpy(dtype=float)
+    return np.asarray(code, dtype=np.int64), w * (n_c / sums)[code]
+
+
+def post_stratify(
+    data: pd.DataFrame,
+    *,
+    weight: str,
+    post_stratum: str,
+    post_totals: Mapping[object, float] | pd.Series,
+) -> pd.Series:
+    r"""Post-stratified weights, as R's ``weights(postStratify(des, ~ps, totals))``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One design's respondents.
+    weight : str
+        Design weight column.
+    post_stratum : str
+        Column with the post-stratum cell.
+    post_totals : mapping or Series
+        Population count per cell.
+
+    Returns
+    -------
+    Series
+        New weights, indexed like ``data``.
+
+    Notes
+    -----
+    :math:`w_i^* = w_i N_c / \sum_{j \in c} w_j`: within each cell the weights now add up
+    to the cell's population count.
+    """
+    _check_columns(data, {"weight": weight, "post_stratum": post_stratum})
+    w = pd.to_numeric(data[weight], errors="coerce").to_numpy(dtype=float)
+    _, w_new = _post_stratify_codes(data, w, post_stratum, post_totals)
+    return pd.Series(w_new, index=data.index, name=weight)
+
+
+def _poststrat_core(
+    y: np.ndarray,
+    w_old: np.ndarray,
+    w_new: np.ndarray,
+    ps_code: np.ndarray,
+    stratum_code: np.ndarray,
+    stratum_n: np.ndarray,
+    stratum_pop: np.ndarray,
+    group_code: np.ndarray,
+    n_groups: int,
+    df: int,
+    *,
+    kind: str,
+    lonely_psu: str,
+    stratum_labels: Sequence[object],
+) -> dict[str, np.ndarray]:
+    """Like :func:`_estimate_core` for a post-stratified design (dense over groups × rows)."""
+    n_rows = len(y)
+    valid = ~np.isnan(y) & (group_code >= 0)
+    g = group_code[valid]
+    yv, wv = y[valid], w_new[valid]
+    n = np.bincount(g, minlength=n_groups)
+    sw = np.bincount(g, weights=wv, minlength=n_groups)
+    swy = np.bincount(g, weights=wv * yv, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = np.where(n > 0, swy / sw, np.nan)
+        u = np.zeros((n_groups, n_rows))
+        u[g, np.flatnonzero(valid)] = wv * (yv - est[g]) / sw[g]
+    n_ps = int(ps_code.max()) + 1
+    # residualise within post-strata over all rows (R's svyrecvar with postStrata)
+    a = np.stack([np.bincount(ps_code, weights=row, minlength=n_ps) for row in u])
+    b = np.bincount(ps_code, weights=w_old, minlength=n_ps)
+    x = u - w_old[None, :] * (a / b)[:, ps_code]
+    n_strata = len(stratum_n)
+    sx = np.stack([np.bincount(stratum_code, weights=row, minlength=n_strata) for row in x])
+    xbar = sx / stratum_n[None, :]
+    dev = x - xbar[:, stratum_code]
+    ss = np.stack([np.bincount(stratum_code, weights=row**2, minlength=n_strata) for row in dev])
+    nh = stratum_n.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(np.isinf(stratum_pop), 1.0, 1.0 - nh / stratum_pop)
+        scale = np.where(nh > 1, f * nh / (nh - 1), f)
+    lonely = (nh == 1) & (f >= _CENSUS_TOL)
+    if lonely.any() and lonely_psu == "fail":
+        raise DataError(
+            "minst två svarande i varje stratum (ett stratum med en enda svarande "
+            "ger ingen variansskattning; välj lonely_psu='remove' eller 'certainty')",
+            column="stratum",
+            value=stratum_labels[int(np.flatnonzero(lonely)[0])],
+        )
+    scale = np.where((f < _CENSUS_TOL) | lonely, 0.0, scale)
+    se = np.where(n > 0, np.sqrt(ss @ scale), np.nan)
+    tq = stats.t.ppf(0.975, df) if df > 0 else np.nan
+    if kind == "proportion":
+        lo, hi = _logit_ci(est, se, np.full(n_groups, tq))
+    else:
+        lo, hi = est - tq * se, est + tq * se
+    return {"estimate": est, "se": se, "ci_low": lo, "ci_high": hi, "n": n}
 
 
 def _group_codes(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
