@@ -410,6 +410,12 @@ def load_ntu() -> pd.DataFrame:
     DataFrame with columns ``indicator`` (the NTU id, matched by an indicator's
     ``ntu_id``), ``year``, ``percent`` (whole percent as Brå published it) and
     ``source``.
+
+    Examples
+    --------
+    >>> ntu = load_ntu().set_index(["indicator", "year"])
+    >>> float(ntu.loc[("otrygg_ute_sent", 2022), "percent"])
+    27.0
     """
     out = pd.read_csv(_resource("ntu_riket.csv"), dtype={"indicator": str, "source": str})
     return out.astype({"year": int, "percent": float})
@@ -1735,6 +1741,15 @@ def dump_register(doc: Mapping, *, header: str | None = None) -> str:
     Returns
     -------
     str: YAML that :func:`load_register` reads back to the same register.
+
+    Examples
+    --------
+    >>> print(dump_register({"kommun": "Exempelby", "year": 2026, "commitments": []},
+    ...                     header="Exempel"), end="")
+    # Exempel
+    kommun: Exempelby
+    year: 2026
+    commitments: []
     """
     if header is None:
         if doc.get("utkast"):
