@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from trygghet_analys.errors import DataError
-from trygghet_analys.estimation import design_estimate, post_stratify
+from trygghet_analys.estimation import design_estimate, post_stratify, rake
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 
@@ -215,3 +215,64 @@ def test_post_stratum_missing_from_totals_is_a_data_error(poststrat):
     data, totals, _ = poststrat
     with pytest.raises(DataError, match="Kvinna"):
         post_stratify(data, weight="weight", post_stratum="ps", post_totals=totals.drop("Kvinna"))
+
+
+# ---- raking (make_rake_reference.R) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def raking(designs) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    data = designs[designs["design"] == "A"].reset_index(drop=True)
+    data[["ps", "ag"]] = pd.read_csv(FIX / "rake_cells.csv")
+    totals = pd.read_csv(FIX / "rake_totals.csv")
+    margins = {
+        m: dict(zip(g["cell"], g["Freq"], strict=True))
+        for m, g in totals.groupby("margin", sort=False)
+    }
+    ref = pd.read_csv(FIX / "rake_reference.csv", keep_default_na=False, na_values=[""])
+    ref["group"] = ref["group"].fillna("")
+    return data, margins, ref
+
+
+def test_rake_weights_match_r(raking):
+    # R: weights(rake(des, list(~ps, ~ag), list(ps_tot, ag_tot)))
+    data, margins, _ = raking
+    got = rake(data, weight="weight", margins=margins)
+    np.testing.assert_allclose(got, pd.read_csv(FIX / "rake_weights.csv")["w"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("value", "kind"), [("y", "proportion"), ("score", "mean")])
+@pytest.mark.parametrize("by", [None, "g"])
+def test_raked_estimates_match_r(raking, value, kind, by):
+    # R: svymean(~y, rk, na.rm=TRUE); svyby(~y, ~g, rk, svymean, na.rm=TRUE);
+    # CI: logit/t interval on degf(des) from those estimates and SEs
+    data, margins, ref = raking
+    ref = ref[(ref["value"] == value) & ((ref["group"] != "") == (by is not None))]
+    ref = ref.set_index("group")
+    out = design_estimate(
+        data,
+        value=value,
+        stratum="stratum",
+        weight="weight",
+        population="population",
+        by=by,
+        kind=kind,
+        rake_margins=margins,
+    )
+    out = (out.set_index(by) if by else out.set_axis([""])).reindex(ref.index)
+    for col in ["estimate", "se", "ci_low", "ci_high"]:
+        np.testing.assert_allclose(out[col], ref[col], rtol=1e-10)
+
+
+def test_post_stratum_and_rake_are_exclusive(raking):
+    data, margins, _ = raking
+    with pytest.raises(ValueError, match="not both"):
+        design_estimate(
+            data,
+            value="y",
+            stratum="stratum",
+            weight="weight",
+            post_stratum="ps",
+            post_totals=margins["ps"],
+            rake_margins=margins,
+        )

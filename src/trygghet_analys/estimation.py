@@ -17,7 +17,8 @@ serves one kommun (:func:`design_estimate`) and a whole police region stacked in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "TOTAL_GROUP",
     "design_estimate",
     "post_stratify",
+    "rake",
     "estimate_indicators",
     "response_rates",
 ]
@@ -213,6 +215,7 @@ def design_estimate(
     lonely_psu: Literal["fail", "remove", "certainty"] = "fail",
     post_stratum: str | None = None,
     post_totals: Mapping[object, float] | pd.Series | None = None,
+    rake_margins: Mapping[str, Mapping[object, float]] | None = None,
 ) -> pd.DataFrame:
     """Design-based estimate of a proportion or mean, overall or by domain.
 
@@ -247,6 +250,11 @@ def design_estimate(
         as R's ``postStratify`` and the SE accounts for it (see Notes).
     post_totals : mapping or Series, optional
         Population count per post-stratum cell; required with ``post_stratum``.
+    rake_margins : mapping, optional
+        Column → (cell → population count) for raking to several margins (e.g. sex and
+        age group), as R's ``rake(des, list(~sex, ~age_group), list(...))`` with its
+        defaults (at most 10 rounds, stop when no cell total moves by 1 or more). Not
+        together with ``post_stratum``.
 
     Returns
     -------
@@ -289,7 +297,10 @@ def design_estimate(
     :math:`w^*`, and before the stratified variance formula the influence values are
     residualised within post-strata over all rows,
     :math:`x_i = u_i - w_i \\sum_{j \\in c} u_j / \\sum_{j \\in c} w_j` (the rows outside
-    the domain have :math:`u_j = 0` but are still residualised).
+    the domain have :math:`u_j = 0` but are still residualised). Raking repeats
+    post-stratification over the margins; the variance residualises ten rounds over the
+    margins of the last raking round, :math:`x_i \\leftarrow x_i - w^{(m)}_i\\,
+    \\overline{x/w^{(m)}}_{c(i)}` (unweighted cell mean), as R's ``svyrecvar``.
 
     Examples
     --------
@@ -327,16 +338,54 @@ def design_estimate(
         gcode = np.zeros(len(data), dtype=np.int64)
         groups = pd.DataFrame(index=range(1))
     n_groups = len(groups)
-    if post_stratum is not None:
+    if post_stratum is not None and rake_margins is not None:
+        raise ValueError("give post_stratum or rake_margins, not both")
+    if rake_margins is not None:
+        w_new, steps = _rake_steps(data, w, rake_margins)
+
+        def residualise_rake(u: np.ndarray) -> np.ndarray:
+            x = u.copy()
+            for _ in range(10):  # R: for (iterations in 1:10) over the margins
+                for code, psw in steps:
+                    k = int(code.max()) + 1
+                    count = np.bincount(code, minlength=k)
+                    cell_sum = np.stack(
+                        [np.bincount(code, weights=row / psw, minlength=k) for row in x]
+                    )
+                    x = x - psw[None, :] * (cell_sum / count)[:, code]
+            return x
+
+        res = _poststrat_core(
+            y,
+            w_new,
+            residualise_rake,
+            codes,
+            n_h,
+            pop,
+            gcode,
+            n_groups,
+            df,
+            kind=kind,
+            lonely_psu=lonely_psu,
+            stratum_labels=labels,
+        )
+    elif post_stratum is not None:
         _check_columns(data, {"post_stratum": post_stratum})
         if post_totals is None:
             raise ValueError("post_totals is required with post_stratum")
         ps_code, w_new = _post_stratify_codes(data, w, post_stratum, post_totals)
+
+        def residualise(u: np.ndarray) -> np.ndarray:
+            # R: x - rowsum(x * oldw/psw, ps)/sum(oldw) * psw, over all rows of the cell
+            n_ps = int(ps_code.max()) + 1
+            a = np.stack([np.bincount(ps_code, weights=row, minlength=n_ps) for row in u])
+            b = np.bincount(ps_code, weights=w, minlength=n_ps)
+            return u - w[None, :] * (a / b)[:, ps_code]
+
         res = _poststrat_core(
             y,
-            w,
             w_new,
-            ps_code,
+            residualise,
             codes,
             n_h,
             pop,
@@ -436,11 +485,90 @@ def post_stratify(
     return pd.Series(w_new, index=data.index, name=weight)
 
 
+def _rake_steps(
+    data: pd.DataFrame,
+    w: np.ndarray,
+    margins: Mapping[str, Mapping[object, float]],
+    *,
+    maxit: int = 10,
+    epsilon: float = 1.0,
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """R's ``rake``: final weights and, per margin of the last round, (codes, weights)."""
+    if not margins:
+        raise ValueError("rake_margins must name at least one margin")
+    _check_columns(data, {f"rake_margins[{c!r}]": c for c in margins})
+    coded = []
+    for col, totals in margins.items():
+        code, _ = _post_stratify_codes(data, w, col, totals)
+        n_c = pd.Series(totals, dtype=float).reindex(list(pd.factorize(data[col], sort=True)[1]))
+        coded.append((code, n_c.to_numpy(dtype=float)))
+    combo = np.zeros(len(w), dtype=np.int64)
+    for code, n_c in coded:
+        combo = combo * len(n_c) + code
+    combo = pd.factorize(combo)[0]
+    tol = epsilon * w.sum() if epsilon < 1 else epsilon
+    old = np.bincount(combo, weights=w)
+    cur = w
+    steps: list[tuple[np.ndarray, np.ndarray]] = []
+    for _ in range(maxit):
+        steps = []
+        for code, n_c in coded:
+            cur = cur * (n_c / np.bincount(code, weights=cur, minlength=len(n_c)))[code]
+            steps.append((code, cur))
+        new = np.bincount(combo, weights=cur)
+        if np.max(np.abs(old - new)) < tol:
+            break
+        old = new
+    else:
+        warnings.warn(
+            f"Rakningen konvergerade inte efter {maxit} varv", RuntimeWarning, stacklevel=3
+        )
+    return cur, steps
+
+
+def rake(
+    data: pd.DataFrame,
+    *,
+    weight: str,
+    margins: Mapping[str, Mapping[object, float]],
+    maxit: int = 10,
+    epsilon: float = 1.0,
+) -> pd.Series:
+    r"""Raked weights, as R's ``weights(rake(des, sample.margins, population.margins))``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One design's respondents.
+    weight : str
+        Design weight column.
+    margins : mapping
+        Column → (cell → population count), e.g. ``{"sex": {...}, "age_group": {...}}``.
+    maxit, epsilon : int, float
+        R's ``control``: at most ``maxit`` rounds; stop when no cell of the full cross
+        table of the margins changes by ``epsilon`` or more (a fraction of the total
+        weight when ``epsilon < 1``).
+
+    Returns
+    -------
+    Series
+        New weights, indexed like ``data``.
+
+    Notes
+    -----
+    Iterative proportional fitting: each round post-stratifies to every margin in turn,
+    :math:`w_i \leftarrow w_i N_c / \sum_{j \in c} w_j`.
+    """
+    _check_columns(data, {"weight": weight})
+    w = pd.to_numeric(data[weight], errors="coerce").to_numpy(dtype=float)
+    w_new, _ = _rake_steps(data, w, margins, maxit=maxit, epsilon=epsilon)
+    return pd.Series(w_new, index=data.index, name=weight)
+
+
 def _poststrat_core(
     y: np.ndarray,
-    w_old: np.ndarray,
     w_new: np.ndarray,
-    ps_code: np.ndarray,
+    residualise: Callable[[np.ndarray], np.ndarray],
     stratum_code: np.ndarray,
     stratum_n: np.ndarray,
     stratum_pop: np.ndarray,
@@ -452,7 +580,11 @@ def _poststrat_core(
     lonely_psu: str,
     stratum_labels: Sequence[object],
 ) -> dict[str, np.ndarray]:
-    """Like :func:`_estimate_core` for a post-stratified design (dense over groups × rows)."""
+    """Like :func:`_estimate_core` for a calibrated design (dense over groups × rows).
+
+    ``residualise`` maps the influence values (groups × rows) to their residuals from
+    the calibration (post-stratification or raking), as R's ``svyrecvar`` does.
+    """
     n_rows = len(y)
     valid = ~np.isnan(y) & (group_code >= 0)
     g = group_code[valid]
@@ -464,11 +596,7 @@ def _poststrat_core(
         est = np.where(n > 0, swy / sw, np.nan)
         u = np.zeros((n_groups, n_rows))
         u[g, np.flatnonzero(valid)] = wv * (yv - est[g]) / sw[g]
-    n_ps = int(ps_code.max()) + 1
-    # residualise within post-strata over all rows (R's svyrecvar with postStrata)
-    a = np.stack([np.bincount(ps_code, weights=row, minlength=n_ps) for row in u])
-    b = np.bincount(ps_code, weights=w_old, minlength=n_ps)
-    x = u - w_old[None, :] * (a / b)[:, ps_code]
+    x = residualise(u)
     n_strata = len(stratum_n)
     sx = np.stack([np.bincount(stratum_code, weights=row, minlength=n_strata) for row in x])
     xbar = sx / stratum_n[None, :]
