@@ -191,6 +191,15 @@ def compare_estimates(
     -----
     ``change = estimate_to − estimate_from``, ``se_change = √(se_from² + se_to²)``; z and
     p as :func:`change_test`.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"kommun": "K", "year": [2023, 2024], "indicator": "oro_vald",
+    ...                     "group_var": "total", "group": "Hela kommunen",
+    ...                     "estimate": [0.30, 0.36], "se": [0.02, 0.02], "suppressed": False})
+    >>> out = compare_estimates(est)
+    >>> out[["year_from", "year_to", "significant"]].values.tolist()
+    [[2023, 2024, True]]
     """
     est = _usable(estimates)
     est["_seg"] = _segments(est, breaks, indicators)
@@ -280,6 +289,13 @@ def mann_kendall(
     continuity=TRUE)`` (Mann 1945; Kendall 1975). Theil–Sen slope: the median of
     :math:`(x_j - x_i)/(t_j - t_i)` over all pairs *i < j* (Sen 1968), as
     ``scipy.stats.theilslopes``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"s": "a", "year": [1, 2, 3, 4, 5], "estimate": [1, 3, 2, 5, 4]})
+    >>> r = mann_kendall(d, by=["s"]).iloc[0]
+    >>> float(r["s"]), round(float(r["tau"]), 2), float(r["slope"])
+    (6.0, 0.6, 0.875)
     """
     by = list(by)
     d = series[[*by, time, value]].dropna(subset=[value]).reset_index(drop=True)
@@ -361,6 +377,15 @@ def trend_tests(
     See :func:`mann_kendall` for the formulas. The test treats the yearly estimates as
     the data; it ignores their sampling error, so it answers whether the published
     series moves monotonically, not whether each step is significant.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"kommun": "K", "year": range(2018, 2025), "indicator": "oro_vald",
+    ...                     "group_var": "total", "group": "Hela kommunen",
+    ...                     "estimate": [.20, .22, .21, .25, .27, .26, .30], "se": .02,
+    ...                     "suppressed": False})
+    >>> trend_tests(est)[["n_years", "direction"]].values.tolist()
+    [[7, 'ökande']]
     """
     if not isinstance(min_years, (int, np.integer)) or min_years < 3:
         raise ValueError(f"min_years must be an int >= 3, got {min_years!r}")
