@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trygghet_analys.errors import DataError
 from trygghet_analys.estimation import design_estimate, post_stratify, rake
@@ -276,3 +278,35 @@ def test_post_stratum_and_rake_are_exclusive(raking):
             post_totals=margins["ps"],
             rake_margins=margins,
         )
+
+
+# ---- properties ---------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.floats(0.01, 100.0),
+)
+def test_invariant_to_row_order_and_weight_scale_of_estimate(seed, scale):
+    rng = np.random.default_rng(seed)
+    n = 60
+    d = pd.DataFrame(
+        {
+            "h": rng.choice(["a", "b", "c"], n),
+            "y": rng.integers(0, 2, n).astype(float),
+            "g": rng.choice(["x", "y"], n),
+        }
+    )
+    d["w"] = d["h"].map({"a": 10.0, "b": 20.0, "c": 5.0})
+    d.loc[rng.random(n) < 0.1, "y"] = np.nan
+    if (d.groupby("h").size() < 2).any():
+        return
+    base = design_estimate(d, value="y", stratum="h", weight="w", by="g")
+    shuffled = d.sample(frac=1.0, random_state=int(seed % 2**31))
+    again = design_estimate(shuffled, value="y", stratum="h", weight="w", by="g")
+    pd.testing.assert_frame_equal(base, again, rtol=1e-10)
+    # the ratio estimator and its linearised SE do not depend on the weights' scale
+    scaled = design_estimate(d.assign(w=d["w"] * scale), value="y", stratum="h", weight="w", by="g")
+    np.testing.assert_allclose(scaled["estimate"], base["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(scaled["se"], base["se"], rtol=1e-8)
