@@ -178,3 +178,11 @@ def test_trend_tests_min_years(series, min_years, rows):
 def test_flat_series_has_no_trend():
     out = trend_tests(_estimates(range(2015, 2021), [0.3, 0.31, 0.29, 0.3, 0.31, 0.29]))
     assert out["direction"].iloc[0] == "ingen säkerställd trend"
+
+
+@pytest.mark.parametrize(
+    ("func", "columns"), [(compare_estimates, CHANGE_COLUMNS), (trend_tests, TREND_COLUMNS)]
+)
+def test_empty_estimates_give_empty_tables(series, func, columns):
+    out = func(series.iloc[:0])
+    assert out.empty and list(out.columns) == columns
