@@ -16,7 +16,13 @@ from .commitments import (
 )
 from .config import DataFolder, KommunConfig
 from .errors import ConfigError, DataError, TrygghetError
-from .estimation import design_estimate, estimate_indicators, response_rates
+from .estimation import (
+    design_estimate,
+    estimate_indicators,
+    post_stratify,
+    rake,
+    response_rates,
+)
 from .euda import campaign_means, compare_with_euda, fetch_euda, find_euda_file, read_euda
 from .indicators import indicator_values, load_indicators
 from .plotting import (
@@ -31,7 +37,7 @@ from .plotting import (
     use_style,
     wastewater_chart,
 )
-from .trends import compare_estimates, trend_tests
+from .trends import change_test, compare_estimates, trend_tests
 from .wastewater import build_wastewater, parse_concentration, parse_number
 
 __version__ = "0.1.0"
@@ -46,6 +52,7 @@ __all__ = [
     "alt_text",
     "build_wastewater",
     "campaign_means",
+    "change_test",
     "commitment_panel",
     "compare_estimates",
     "compare_with_euda",
@@ -66,6 +73,8 @@ __all__ = [
     "load_registers",
     "parse_concentration",
     "parse_number",
+    "post_stratify",
+    "rake",
     "problem_ranking",
     "read_euda",
     "render_underlag_html",
