@@ -1,0 +1,248 @@
+"""Deterministic writers for the report: figures, the chart book PDF and the xlsx workbook.
+
+Same inputs give the same bytes, whichever folder the files are written to: no time
+stamp, absolute path or random id ends up in a file.
+
+- PNG: the ``Software`` chunk is dropped.
+- SVG: no ``<dc:date>``; element ids come from ``svg.hashsalt`` (fixed here).
+- PDF: no ``CreationDate``/``ModDate``; ``SOURCE_DATE_EPOCH`` is set for anything that
+  still asks for a date.
+- xlsx: fixed document properties, every zip entry rewritten with one fixed date and
+  the order openpyxl writes them in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import os
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+__all__ = [
+    "FIXED_DATE",
+    "FORMATS",
+    "deterministic",
+    "figure_png_bytes",
+    "neutralise",
+    "save_figure",
+    "write_pdf_book",
+    "write_xlsx",
+]
+
+#: The date written where a file format insists on one (zip entries, xlsx properties).
+FIXED_DATE = dt.datetime(2000, 1, 1, 0, 0, 0)
+#: Formats every chart is saved in.
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+
+_HASHSALT = "trygghet-analys"
+_METADATA: dict[str, dict[str, object]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MAX_WIDTH = 60
+
+
+@contextlib.contextmanager
+def deterministic() -> Iterator[None]:
+    """Settings for reproducible files, restored on exit.
+
+    Fixes ``svg.hashsalt`` and sets ``SOURCE_DATE_EPOCH`` (when unset) so that no
+    writer falls back to the clock.
+    """
+    old_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = old_epoch or str(
+        int(FIXED_DATE.replace(tzinfo=dt.UTC).timestamp())
+    )
+    try:
+        with mpl.rc_context({"svg.hashsalt": _HASHSALT}):
+            yield
+    finally:
+        if old_epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+def save_figure(fig: Figure, stem: str | Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Save ``fig`` as ``<stem>.png``, ``.svg`` and ``.pdf`` without time stamps.
+
+    Parameters
+    ----------
+    fig
+        A finished figure.
+    stem
+        Path without suffix, e.g. ``figurer/otrygghet_trend``.
+    formats
+        Any of ``png``, ``svg``, ``pdf``.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``formats``.
+    """
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    with deterministic():
+        for fmt in formats:
+            if fmt not in _METADATA:
+                raise ValueError(f"okänt format {fmt!r}; tillåtna: {list(_METADATA)}")
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            fig.savefig(path, format=fmt, metadata=_METADATA[fmt])
+            written.append(path)
+    return written
+
+
+def figure_png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG bytes (for embedding in HTML), without time stamps."""
+    buf = io.BytesIO()
+    with deterministic():
+        fig.savefig(buf, format="png", metadata=_METADATA["png"])
+    return buf.getvalue()
+
+
+def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = "") -> Path:
+    """Write figures as the pages of one PDF, without dates.
+
+    Parameters
+    ----------
+    path
+        The PDF file.
+    pages
+        Figures, one a page, in order. Each is saved at its own size.
+    title
+        The PDF's document title (shown by PDF readers; helps screen readers).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    meta: dict[str, object] = dict(_METADATA["pdf"])
+    if title:
+        meta["Title"] = title
+    with deterministic(), PdfPages(path, metadata=meta) as book:
+        for fig in pages:
+            book.savefig(fig)
+    return path
+
+
+def neutralise(value: object) -> object:
+    """Make text that a spreadsheet would read as a formula harmless.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe (OWASP, "CSV injection"); everything else is returned as is.
+
+    Examples
+    --------
+    >>> neutralise("=SUMMA(A1:A3)")
+    "'=SUMMA(A1:A3)"
+    >>> neutralise("Älmhult")
+    'Älmhult'
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell_value(value: object) -> object:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime().replace(tzinfo=None)
+    if isinstance(value, (bool, int, float, dt.date, dt.datetime)):
+        return value
+    return neutralise(str(value))
+
+
+def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, title: str = "") -> Path:
+    """Write tables as sheets of one xlsx workbook, byte-reproducibly.
+
+    Parameters
+    ----------
+    path
+        The workbook file.
+    sheets
+        Sheet name (at most 31 characters) → table. Column names are written as they
+        are (give them Swedish headers first); text cells that start with ``=``, ``+``,
+        ``-`` or ``@`` are neutralised (see :func:`neutralise`). Missing values are
+        empty cells.
+    title
+        The document title property.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        if len(name) > 31 or any(c in name for c in "[]:*?/\\"):
+            raise ValueError(f"ogiltigt bladnamn {name!r} (högst 31 tecken, inga []:*?/\\)")
+        ws = wb.create_sheet(title=name)
+        header = [neutralise(str(c)) for c in frame.columns]
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in frame.itertuples(index=False, name=None):
+            ws.append([_cell_value(v) for v in row])
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(frame.columns, start=1):
+            texts = [str(col)] + [str(v) for v in frame.iloc[:200, i - 1].tolist()]
+            width = min(_MAX_WIDTH, max(len(t) for t in texts) + 2)
+            ws.column_dimensions[get_column_letter(i)].width = width
+    props = wb.properties
+    props.creator = "trygghet-analys"
+    props.lastModifiedBy = "trygghet-analys"
+    props.title = title or None
+    props.created = FIXED_DATE
+    props.modified = FIXED_DATE
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(_normalise_zip(buf.getvalue()))
+    return path
+
+
+_W3CDTF = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """Rewrite a zip with a fixed date on every entry and fixed document dates."""
+    stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _W3CDTF.sub(lambda m: m.group(1) + stamp + m.group(3), content)
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, content)
+    return out.getvalue()

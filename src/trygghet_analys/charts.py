@@ -1,0 +1,779 @@
+"""The report's charts: one registry the report, the chart book and the notebooks share.
+
+Each :class:`Chart` has an ASCII ``name`` (its file name under ``figurer/``), a Swedish
+title, a short Swedish explanation for a council member, a ``draw`` function (tables →
+finished Figure, drawn with :mod:`trygghet_analys.plotting`), an alt text and the table
+behind it (Swedish headers, for ``tabeller.xlsx``).
+
+Notebooks call :func:`load_tables` once and :func:`show` per chart, so the notebooks
+hold no logic::
+
+    from trygghet_analys import charts
+    tables = charts.load_tables(data_dir, kommun)
+    charts.show("otrygghet_trend", tables, year)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import plotting
+from .config import DataFolder, KommunConfig
+from .errors import TrygghetError
+
+__all__ = [
+    "COLUMN_HEADERS",
+    "Chart",
+    "Tables",
+    "available_charts",
+    "chart_names",
+    "commitment_periods",
+    "get_chart",
+    "load_tables",
+    "show",
+    "swedish_headers",
+]
+
+#: Swedish column headers of every table the report exports.
+COLUMN_HEADERS: dict[str, str] = {
+    "kommun": "Kommun",
+    "year": "År",
+    "indicator": "Indikator-id",
+    "label": "Indikator",
+    "group_var": "Indelning",
+    "group": "Grupp",
+    "estimate": "Skattning",
+    "se": "Standardfel",
+    "ci_low": "Konfidensintervall, nedre",
+    "ci_high": "Konfidensintervall, övre",
+    "n": "Antal svar",
+    "suppressed": "Undertryckt (för få svar)",
+    "comparison": "Jämförelse",
+    "year_from": "Från år",
+    "year_to": "Till år",
+    "estimate_from": "Skattning från",
+    "estimate_to": "Skattning till",
+    "change": "Förändring",
+    "se_change": "Standardfel för förändringen",
+    "z": "z-värde",
+    "p_value": "p-värde",
+    "significant": "Statistiskt säkerställd",
+    "n_years": "Antal år",
+    "slope": "Lutning per år (Theil–Sen)",
+    "tau": "Kendalls tau",
+    "direction": "Riktning",
+    "stratum": "Område",
+    "sampled": "Urval",
+    "respondents": "Svarande",
+    "response_rate": "Svarsfrekvens",
+    "plant": "Reningsverk",
+    "campaign": "Kampanj",
+    "date": "Datum",
+    "weekday": "Veckodag",
+    "substance": "Ämne",
+    "metabolite": "Metabolit (EUDA)",
+    "concentration_ng_l": "Halt (ng/l)",
+    "loq_ng_l": "Kvantifieringsgräns (ng/l)",
+    "below_loq": "Under kvantifieringsgränsen",
+    "flow_m3_day": "Flöde (m³/dygn)",
+    "population": "Anslutna invånare",
+    "load_mg_day": "Belastning (mg/dygn)",
+    "load_mg_day_1000": "Belastning (mg/dygn per 1 000 invånare)",
+    "daily_mean": "Dygnsmedelvärde (mg/dygn per 1 000 invånare)",
+    "weekday_mean": "Medelvärde vardagar",
+    "weekend_mean": "Medelvärde helg",
+    "n_days": "Antal dygn",
+    "n_below_loq": "Dygn under kvantifieringsgränsen",
+    "city": "Stad",
+    "country": "Land",
+    "kind": "Slag",
+    "n_sites": "Antal mätplatser",
+    "percent": "Procent",
+    "source": "Källa",
+    "variable": "Variabel",
+    "reason": "Orsak",
+}
+
+_GROUP_VAR_TEXT = {"total": "Totalt", "stratum": "Område", "sex": "Kön", "age_group": "Ålder"}
+
+_TABLE_FILES = {
+    "estimates": "survey_estimates",
+    "changes": "survey_changes",
+    "trends": "survey_trends",
+    "response_rates": "survey_response_rates",
+    "breaks": "survey_breaks",
+    "strata": "survey_strata",
+    "wastewater_loads": "wastewater_loads",
+    "wastewater_campaigns": "wastewater_campaigns",
+    "wastewater_trends": "wastewater_trends",
+    "followup": "commitment_followup",
+}
+
+
+def swedish_headers(frame: pd.DataFrame, extra: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with Swedish column headers (unknown columns keep their name).
+
+    Values in ``group_var`` are translated too ("stratum" → "Område").
+    """
+    names = {**COLUMN_HEADERS, **(extra or {})}
+    out = frame.copy()
+    if "group_var" in out.columns:
+        out["group_var"] = out["group_var"].astype(object).map(lambda v: _GROUP_VAR_TEXT.get(v, v))
+    return out.rename(columns={c: names.get(c, c) for c in out.columns})
+
+
+@dataclass
+class Tables:
+    """Everything the report's charts and summary read, for one kommun.
+
+    Every table holds only this kommun's rows; a table that does not exist is an empty
+    DataFrame. ``notes`` collects Swedish sentences on what is missing ("EUDA-data
+    saknas: …"), which the report prints.
+    """
+
+    kommun: KommunConfig
+    estimates: pd.DataFrame
+    changes: pd.DataFrame
+    trends: pd.DataFrame
+    response_rates: pd.DataFrame
+    breaks: pd.DataFrame
+    wastewater_loads: pd.DataFrame
+    wastewater_campaigns: pd.DataFrame
+    wastewater_trends: pd.DataFrame
+    euda: pd.DataFrame
+    followup: pd.DataFrame
+    ntu: pd.DataFrame
+    labels: dict[str, str]
+    periods: list[tuple[int, int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def years(self) -> list[int]:
+        """Survey years with estimates, ascending."""
+        if self.estimates.empty:
+            return []
+        return sorted({int(y) for y in self.estimates["year"].dropna()})
+
+    @property
+    def latest_year(self) -> int | None:
+        """The latest year with survey estimates, else with a wastewater campaign."""
+        if self.years:
+            return self.years[-1]
+        if not self.wastewater_campaigns.empty:
+            return int(self.wastewater_campaigns["year"].max())
+        return None
+
+
+def _read(processed: Path, stem: str, kommun: str) -> pd.DataFrame:
+    path = processed / f"{stem}.parquet"
+    if not path.is_file():
+        return pd.DataFrame()
+    frame = pd.read_parquet(path)
+    if "kommun" in frame.columns:
+        frame = frame[frame["kommun"].astype("string") == kommun].reset_index(drop=True)
+    return frame
+
+
+def commitment_periods(registers: list) -> list[tuple[int, int, str]]:
+    """Medborgarlöfte periods from the registers: runs of consecutive register years.
+
+    Parameters
+    ----------
+    registers
+        :class:`~trygghet_analys.commitments.Register` objects (``year``, ``draft``).
+
+    Returns
+    -------
+    list of (start_year, end_year, label)
+        e.g. ``[(2022, 2024, "Medborgarlöfte 2022–2024")]``; drafts are left out.
+    """
+    years = sorted({int(r.year) for r in registers if not getattr(r, "draft", False)})
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    out = []
+    for run in runs:
+        a, b = run[0], run[-1]
+        out.append((a, b, f"Medborgarlöfte {a}" if a == b else f"Medborgarlöfte {a}–{b}"))
+    return out
+
+
+def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Tables:
+    """Read the processed tables of one kommun, plus EUDA, NTU and the registers.
+
+    Parameters
+    ----------
+    data_dir
+        The data folder (with ``raw/`` and ``processed/``); None for the default.
+    kommun
+        The kommun's name or slug; None when the folder holds one kommun.
+
+    Returns
+    -------
+    Tables
+        Missing optional parts (wastewater, EUDA, registers) give empty tables and a
+        Swedish note in ``Tables.notes``.
+    """
+    folder = DataFolder.at(data_dir)
+    cfg = folder.kommun(kommun)
+    read = functools.partial(_read, folder.processed, kommun=cfg.name)
+    frames = {key: read(stem) for key, stem in _TABLE_FILES.items()}
+    notes: list[str] = []
+    if frames["estimates"].empty:
+        notes.append(
+            "Skattningar saknas: data/processed/survey_estimates.parquet finns inte "
+            "eller saknar kommunen – trygghetsmätningens diagram utelämnas."
+        )
+    if frames["response_rates"].empty and not frames["strata"].empty:
+        strata = frames["strata"]
+        cols = ["kommun", "year", "stratum", "sampled", "respondents", "response_rate"]
+        if set(cols) <= set(strata.columns):
+            frames["response_rates"] = strata[cols].copy()
+
+    euda = pd.DataFrame()
+    campaigns = frames["wastewater_campaigns"]
+    if campaigns.empty:
+        notes.append("Avloppsvattendata saknas: inga mätkampanjer för kommunen.")
+    else:
+        from . import euda as euda_mod
+
+        path = euda_mod.find_euda_file(folder.root)
+        if path is None:
+            notes.append(
+                "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
+                "jämförs inte med andra städer (hämta den med trygghet-analys fetch-euda)."
+            )
+        else:
+            try:
+                euda = euda_mod.compare_with_euda(campaigns, euda_mod.read_euda(path))
+            except TrygghetError as exc:
+                notes.append(f"EUDA-data saknas: filen {path.name} kunde inte läsas ({exc}).")
+
+    periods: list[tuple[int, int, str]] = []
+    followup = frames["followup"]
+    try:
+        from . import commitments
+
+        registers = commitments.load_registers(cfg.commitments_dir)
+        ntu = commitments.load_ntu()
+    except (TrygghetError, ImportError) as exc:
+        registers, ntu = [], pd.DataFrame(columns=["indicator", "year", "percent", "source"])
+        notes.append(f"Medborgarlöften kunde inte läsas: {exc}")
+    periods = commitment_periods(registers)
+    if followup.empty and registers and not frames["estimates"].empty:
+        followup = _follow_up(cfg, registers, frames, notes)
+
+    return Tables(
+        kommun=cfg,
+        estimates=frames["estimates"],
+        changes=frames["changes"],
+        trends=frames["trends"],
+        response_rates=frames["response_rates"],
+        breaks=frames["breaks"],
+        wastewater_loads=frames["wastewater_loads"],
+        wastewater_campaigns=campaigns,
+        wastewater_trends=frames["wastewater_trends"],
+        euda=euda,
+        followup=followup,
+        ntu=ntu,
+        labels=_indicator_labels(),
+        periods=periods,
+        notes=notes,
+    )
+
+
+def _indicator_labels() -> dict[str, str]:
+    from .indicators import load_indicators
+
+    table = load_indicators()
+    return dict(zip(table["id"].astype(str), table["label"].astype(str), strict=True))
+
+
+def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
+    """Follow-up computed here when the pipeline has not written it."""
+    from . import commitments
+
+    est = frames["estimates"]
+    year = int(est["year"].max())
+    activities_file = cfg.commitments_dir / "aktiviteter.csv"
+    try:
+        activities = (
+            commitments.load_activities(activities_file)
+            if activities_file.is_file()
+            else pd.DataFrame(columns=["period", "measure", "value", "unit"])
+        )
+        return commitments.follow_up(
+            registers,
+            estimates=est,
+            changes=frames["changes"],
+            trends=frames["trends"],
+            activities=activities,
+            wastewater_campaigns=frames["wastewater_campaigns"]
+            if len(frames["wastewater_campaigns"])
+            else None,
+            wastewater_loads=frames["wastewater_loads"]
+            if len(frames["wastewater_loads"])
+            else None,
+            breaks=frames["breaks"] if len(frames["breaks"]) else None,
+            year=year,
+        )
+    except (TrygghetError, ValueError, KeyError) as exc:
+        notes.append(f"Uppföljningen av medborgarlöftet kunde inte tas fram: {exc}")
+        return pd.DataFrame()
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the report.
+
+    Attributes
+    ----------
+    name : ASCII file name without suffix ("otrygghet_trend").
+    title : Swedish title (chart book page, HTML heading).
+    explanation : a few Swedish sentences for a council member.
+    draw : ``(tables, year) -> Figure``, finished with source line and synthetic label.
+    data : ``(tables, year) -> DataFrame``, the numbers behind the chart, Swedish headers.
+    available : ``(tables, year) -> bool``; False when the chart's data is missing.
+    """
+
+    name: str
+    title: str
+    explanation: str
+    draw: Callable[[Tables, int], Figure]
+    data: Callable[[Tables, int], pd.DataFrame]
+    available: Callable[[Tables, int], bool]
+
+    def alt(self, fig: Figure) -> str:
+        """Swedish alt text of the drawn figure: what it shows and its key numbers."""
+        text = plotting.alt_text(fig)
+        return text if text and text != "Diagram" else self.title
+
+
+def _source(tables: Tables, year: int, what: str = "survey") -> str:
+    name = tables.kommun.name
+    if what == "wastewater":
+        text = f"avloppsvattenanalys, {name} kommun"
+        if not tables.euda.empty:
+            text += "; EUDA (European Union Drugs Agency)"
+        return f"Källa: {text}, egna beräkningar"
+    if what == "commitments":
+        return f"Källa: medborgarlöftet {name}, trygghetsmätningen {year}, egna beräkningar"
+    first = min(tables.years) if tables.years else year
+    text = f"Källa: trygghetsmätningen {name} {first}–{year}, egna beräkningar"
+    if what == "ntu":
+        text += "; riket: Brå, NTU"
+    return text
+
+
+def _finish(ax_or_axes: object, tables: Tables, year: int, what: str = "survey") -> Figure:
+    first = np.asarray(ax_or_axes, dtype=object).ravel()[0]
+    fig = first.figure
+    plotting.finish_figure(
+        fig, source=_source(tables, year, what), synthetic=tables.kommun.synthetic
+    )
+    return fig
+
+
+def _upto(frame: pd.DataFrame, year: int, column: str = "year") -> pd.DataFrame:
+    if frame.empty or column not in frame.columns:
+        return frame
+    return frame[frame[column].astype(int) <= year]
+
+
+def _has_indicator(tables: Tables, indicator: str, group_var: str = "total") -> bool:
+    est = tables.estimates
+    if est.empty:
+        return False
+    return bool(((est["indicator"] == indicator) & (est["group_var"] == group_var)).any())
+
+
+def _ntu(tables: Tables, ntu_id: str) -> pd.DataFrame | None:
+    if tables.ntu.empty:
+        return None
+    rows = tables.ntu[tables.ntu["indicator"] == ntu_id]
+    return rows if len(rows) else None
+
+
+def _series_data(
+    tables: Tables, year: int, indicator: str, group_var: str = "total"
+) -> pd.DataFrame:
+    est = _upto(tables.estimates, year)
+    rows = est[(est["indicator"] == indicator) & (est["group_var"] == group_var)]
+    cols = ["year", "group", "estimate", "ci_low", "ci_high", "n", "suppressed"]
+    rows = rows[[c for c in cols if c in rows.columns]].sort_values(["group", "year"])
+    return swedish_headers(rows.reset_index(drop=True))
+
+
+def _trend(indicator: str, ntu_id: str | None = None) -> tuple[Callable, Callable, Callable]:
+    def draw(tables: Tables, year: int) -> Figure:
+        with plotting.use_style():
+            fig, ax = plt.subplots(figsize=(9, 4.8))
+        plotting.trend_chart(
+            _upto(tables.estimates, year),
+            indicator=indicator,
+            changes=_upto(tables.changes, year, "year_to"),
+            breaks=tables.breaks,
+            periods=tables.periods,
+            national=_ntu(tables, ntu_id) if ntu_id else None,
+            labels=tables.labels,
+            ax=ax,
+        )
+        return _finish(ax, tables, year, "ntu" if ntu_id else "survey")
+
+    def data(tables: Tables, year: int) -> pd.DataFrame:
+        out = _series_data(tables, year, indicator)
+        national = _ntu(tables, ntu_id) if ntu_id else None
+        if national is not None:
+            riket = national[["year", "percent"]].rename(
+                columns={"year": "År", "percent": "Riket enligt NTU (%)"}
+            )
+            out = out.merge(riket, on="År", how="left")
+        return out
+
+    def available(tables: Tables, year: int) -> bool:
+        return _has_indicator(tables, indicator)
+
+    return draw, data, available
+
+
+def _small_multiples(indicator: str, group_var: str) -> tuple[Callable, Callable, Callable]:
+    def draw(tables: Tables, year: int) -> Figure:
+        axes = plotting.small_multiples(
+            _upto(tables.estimates, year),
+            indicator=indicator,
+            group_var=group_var,
+            periods=tables.periods,
+            breaks=tables.breaks,
+            labels=tables.labels,
+        )
+        return _finish(axes, tables, year)
+
+    def data(tables: Tables, year: int) -> pd.DataFrame:
+        return _series_data(tables, year, indicator, group_var)
+
+    def available(tables: Tables, year: int) -> bool:
+        return _has_indicator(tables, indicator, group_var)
+
+    return draw, data, available
+
+
+def _group(indicator: str) -> tuple[Callable, Callable, Callable]:
+    def draw(tables: Tables, year: int) -> Figure:
+        ax = plotting.group_chart(
+            tables.estimates, indicator=indicator, year=year, labels=tables.labels
+        )
+        return _finish(ax, tables, year)
+
+    def data(tables: Tables, year: int) -> pd.DataFrame:
+        est = tables.estimates
+        rows = est[(est["indicator"] == indicator) & (est["year"].astype(int) == year)]
+        cols = ["group_var", "group", "estimate", "ci_low", "ci_high", "n", "suppressed"]
+        return swedish_headers(rows[[c for c in cols if c in rows.columns]].reset_index(drop=True))
+
+    def available(tables: Tables, year: int) -> bool:
+        est = tables.estimates
+        return bool(
+            not est.empty
+            and ((est["indicator"] == indicator) & (est["year"].astype(int) == year)).any()
+        )
+
+    return draw, data, available
+
+
+def _base_year(tables: Tables, year: int) -> int:
+    earlier = [y for y in tables.years if y <= year - 3]
+    return earlier[-1] if earlier else (tables.years[0] if tables.years else year)
+
+
+def _problem_items(tables: Tables) -> pd.DataFrame:
+    est = tables.estimates
+    if est.empty:
+        return est
+    return est[
+        est["indicator"].astype("string").str.startswith("problem_").fillna(False)
+        & (est["indicator"] != "problemindex")
+        & (est["group_var"] == "total")
+    ]
+
+
+def _ranking() -> tuple[Callable, Callable, Callable]:
+    def draw(tables: Tables, year: int) -> Figure:
+        ax = plotting.problem_ranking(
+            _problem_items(tables),
+            year=year,
+            base_year=_base_year(tables, year),
+            labels=tables.labels,
+        )
+        return _finish(ax, tables, year)
+
+    def data(tables: Tables, year: int) -> pd.DataFrame:
+        base = _base_year(tables, year)
+        items = _problem_items(tables)
+        wide = items[items["year"].astype(int).isin([year, base])].pivot_table(
+            index="indicator", columns="year", values="estimate", aggfunc="first"
+        )
+        out = pd.DataFrame(
+            {
+                "Indikator": [tables.labels.get(i, i) for i in wide.index],
+                f"Andel {year}": wide[year].to_numpy() if year in wide.columns else np.nan,
+                f"Andel {base}": wide[base].to_numpy() if base in wide.columns else np.nan,
+            }
+        )
+        return out.sort_values(f"Andel {year}", ascending=False).reset_index(drop=True)
+
+    def available(tables: Tables, year: int) -> bool:
+        items = _problem_items(tables)
+        return bool(len(items) and (items["year"].astype(int) == year).any())
+
+    return draw, data, available
+
+
+def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
+    def draw(tables: Tables, year: int) -> Figure:
+        with plotting.use_style():
+            fig, ax = plt.subplots(figsize=(9, 4.8))
+        plotting.wastewater_chart(
+            _upto(tables.wastewater_campaigns, year),
+            substance=substance,
+            loads=tables.wastewater_loads if len(tables.wastewater_loads) else None,
+            euda=tables.euda if len(tables.euda) else None,
+            ax=ax,
+        )
+        return _finish(ax, tables, year, "wastewater")
+
+    def data(tables: Tables, year: int) -> pd.DataFrame:
+        camp = _upto(tables.wastewater_campaigns, year)
+        camp = camp[camp["substance"] == substance]
+        cols = [
+            "plant",
+            "year",
+            "campaign",
+            "substance",
+            "daily_mean",
+            "weekday_mean",
+            "weekend_mean",
+            "n_days",
+            "n_below_loq",
+        ]
+        out = camp[[c for c in cols if c in camp.columns]].assign(city=tables.kommun.name)
+        if len(tables.euda) and "metabolite" in camp.columns:
+            ref = tables.euda[
+                tables.euda["metabolite"].isin(set(camp["metabolite"].dropna()))
+                & (tables.euda["kind"] != "kommun")
+            ]
+            ref = ref[["year", "city", "kind", "daily_mean"]].assign(substance=substance)
+            out = pd.concat([out, ref], ignore_index=True)
+        return swedish_headers(out.reset_index(drop=True))
+
+    def available(tables: Tables, year: int) -> bool:
+        camp = tables.wastewater_campaigns
+        return bool(len(camp) and ((camp["substance"] == substance) & (camp["year"] <= year)).any())
+
+    return draw, data, available
+
+
+def _commitment_panel() -> tuple[Callable, Callable, Callable]:
+    def draw(tables: Tables, year: int) -> Figure:
+        ax = plotting.commitment_panel(tables.followup)
+        return _finish(ax, tables, year, "commitments")
+
+    def data(tables: Tables, year: int) -> pd.DataFrame:
+        from .commitments import SWEDISH_HEADERS
+
+        cols = [
+            "commitment_id",
+            "focus_area",
+            "text",
+            "label",
+            "latest_year",
+            "latest_value",
+            "change_base",
+            "significant_base",
+            "status",
+        ]
+        fu = tables.followup
+        return swedish_headers(fu[[c for c in cols if c in fu.columns]], SWEDISH_HEADERS)
+
+    def available(tables: Tables, year: int) -> bool:
+        return not tables.followup.empty
+
+    return draw, data, available
+
+
+def _response_rates() -> tuple[Callable, Callable, Callable]:
+    def draw(tables: Tables, year: int) -> Figure:
+        ax = plotting.response_rate_chart(_upto(tables.response_rates, year))
+        return _finish(ax, tables, year)
+
+    def data(tables: Tables, year: int) -> pd.DataFrame:
+        rr = _upto(tables.response_rates, year)
+        cols = ["year", "stratum", "sampled", "respondents", "response_rate"]
+        return swedish_headers(rr[cols].sort_values(["year", "stratum"]).reset_index(drop=True))
+
+    def available(tables: Tables, year: int) -> bool:
+        return not tables.response_rates.empty
+
+    return draw, data, available
+
+
+def _chart(name: str, title: str, explanation: str, parts: tuple) -> Chart:
+    draw, data, available = parts
+    return Chart(name, title, explanation, draw, data, available)
+
+
+_SUBSTANCES = ("amfetamin", "metamfetamin", "kokain", "mdma", "cannabis", "ketamin", "tramadol")
+_SUBSTANCE_TITLES = {
+    "amfetamin": "Amfetamin",
+    "metamfetamin": "Metamfetamin",
+    "kokain": "Kokain",
+    "mdma": "MDMA",
+    "cannabis": "Cannabis",
+    "ketamin": "Ketamin",
+    "tramadol": "Tramadol",
+}
+
+_CHARTS: tuple[Chart, ...] = (
+    _chart(
+        "otrygghet_trend",
+        "Otrygghet ute sent en kväll",
+        "Andelen invånare som känner sig otrygga ute ensamma sent en kväll i sitt "
+        "bostadsområde, eller som inte går ut av oro, år för år. Bandet visar osäkerheten; "
+        "en romb betyder en statistiskt säkerställd förändring mot året före. De svarta "
+        "fyrkanterna är nivån i hela Sverige enligt Brås NTU.",
+        _trend("otrygghet_ute_sent", "otrygg_ute_sent"),
+    ),
+    _chart(
+        "otrygghet_omraden",
+        "Otrygghet per område",
+        "Samma mått som ovan, ett litet diagram per område med samma skala. Områdena har "
+        "färre svarande än hela kommunen, så banden är bredare.",
+        _small_multiples("otrygghet_ute_sent", "stratum"),
+    ),
+    _chart(
+        "problem_rangordning",
+        "Problem i bostadsområdet",
+        "Hur stor andel som tycker att varje problem är ganska eller mycket stort, det "
+        "senaste året jämfört med tre år tidigare. Det största problemet står överst.",
+        _ranking(),
+    ),
+    _chart(
+        "problemindex_trend",
+        "Problemindex",
+        "Ett samlat mått på hur stora problemen i bostadsområdet upplevs, från 0 (inga "
+        "problem) till 6 (mycket stora problem). Indexet är kommunens egen beräkning och "
+        "är inte detsamma som polisens publicerade index.",
+        _trend("problemindex"),
+    ),
+    _chart(
+        "fortroende_polisen_trend",
+        "Förtroende för polisen i området",
+        "Andelen som har ganska eller mycket stort förtroende för polisens arbete i "
+        "bostadsområdet. Högre är bättre.",
+        _trend("fortroende_polisen", "fortroende_polisen"),
+    ),
+    _chart(
+        "ser_polis_trend",
+        "Ser polis till fots i området",
+        "Andelen som ser polis till fots i sitt bostadsområde varje månad eller oftare – "
+        "ett mått på polisens synlighet.",
+        _trend("ser_polis_fots"),
+    ),
+    _chart(
+        "otrygghet_grupper",
+        "Otrygghet per grupp det senaste året",
+        "Otryggheten det senaste året per område, kön och ålder. Strecken visar "
+        "osäkerheten; grupper vars streck inte överlappar skiljer sig tydligt åt.",
+        _group("otrygghet_ute_sent"),
+    ),
+    *(
+        _chart(
+            f"avloppsvatten_{s}",
+            f"{_SUBSTANCE_TITLES[s]} i avloppsvatten",
+            "Mängden narkotikarester som når reningsverket per dygn och 1 000 anslutna "
+            "invånare, per mätkampanj. Ofyllda ringar är dygn under kvantifieringsgränsen. "
+            "Grå romber är andra svenska städer i EUDA:s mätningar samma år. En kampanj är "
+            "en ögonblicksbild av en vecka.",
+            _wastewater(s),
+        )
+        for s in _SUBSTANCES
+    ),
+    _chart(
+        "medborgarlofte_uppfoljning",
+        "Uppföljning av medborgarlöftet",
+        "Varje indikator som följer upp ett löfte, med status i ord och symbol: "
+        "förbättrad, oförändrad, försämrad eller otillräckligt underlag, och det senaste "
+        "värdet.",
+        _commitment_panel(),
+    ),
+    _chart(
+        "svarsfrekvens",
+        "Svarsfrekvens",
+        "Andelen av de tillfrågade som svarade, per område och för hela kommunen. Låg "
+        "svarsfrekvens gör resultaten osäkrare.",
+        _response_rates(),
+    ),
+)
+
+
+def chart_names() -> list[str]:
+    """Names of every chart in the registry, in report order."""
+    return [c.name for c in _CHARTS]
+
+
+def get_chart(name: str) -> Chart:
+    """The chart called ``name``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the names that exist).
+    """
+    for chart in _CHARTS:
+        if chart.name == name:
+            return chart
+    raise ValueError(f"okänt diagram {name!r}; finns: {', '.join(chart_names())}")
+
+
+def available_charts(tables: Tables, year: int) -> list[Chart]:
+    """The charts whose data exists for ``year``, in report order."""
+    return [c for c in _CHARTS if c.available(tables, year)]
+
+
+def show(name: str, tables: Tables, year: int | None = None) -> Figure | None:
+    """Draw one chart for a notebook (its explanation is printed under it).
+
+    Parameters
+    ----------
+    name
+        A name from :func:`chart_names`.
+    tables
+        From :func:`load_tables`.
+    year
+        The report year; default the latest in the data.
+
+    Returns
+    -------
+    Figure or None
+        The figure (Jupyter displays it), or None when its data is missing (a Swedish
+        sentence says so).
+    """
+    chart = get_chart(name)
+    year = tables.latest_year if year is None else int(year)
+    if year is None or not chart.available(tables, year):
+        print(f"{chart.title}: underlag saknas för {year}.")
+        return None
+    return chart.draw(tables, year)

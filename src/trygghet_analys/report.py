@@ -1,0 +1,724 @@
+"""``trygghet-analys report``: the yearly report from data/processed to ``OUT/YEAR/``.
+
+Writes, for one kommun and year:
+
+- ``figurer/<name>.png``, ``.svg``, ``.pdf`` for every chart of :mod:`.charts`;
+- ``diagram.pdf``: a one-page summary in plain Swedish, then one chart a page;
+- ``rapport.html``: the same summary and every chart, images embedded, opens offline;
+- ``tabeller.xlsx``: estimates, changes, trends, response rates, wastewater and the data
+  behind every chart, with Swedish headers;
+- ``notebooks/``: the executed notebooks (papermill).
+
+Everything but the executed notebooks is byte-reproducible. The folder is written beside
+``OUT/YEAR`` and swapped in only when everything succeeded, so a failed run leaves an
+existing report as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import _export, charts, plotting
+from .config import DataFolder, repo_root
+from .errors import ConfigError
+from .formatting import fmt_number, fmt_percent, fmt_signed_points
+
+__all__ = [
+    "EXTRA_WRITERS",
+    "NOTEBOOKS",
+    "RenderedChart",
+    "is_stale",
+    "render_html",
+    "run",
+    "summary_findings",
+    "table_sheets",
+]
+
+#: Notebooks executed into ``OUT/YEAR/notebooks/``, from the repository's ``notebooks/``.
+NOTEBOOKS: tuple[str, ...] = (
+    "1.0-trygghetsmatning.ipynb",
+    "2.0-avloppsvatten.ipynb",
+    "3.0-medborgarlofte.ipynb",
+)
+#: Seconds a notebook cell may run before papermill stops it.
+CELL_TIMEOUT = 300
+
+#: Hook for further outputs: each function gets ``(tables, year, folder)`` and writes
+#: its files into ``folder`` (the temporary ``OUT/YEAR``); e.g. the medborgarlöfte
+#: underlag and next year's draft register.
+EXTRA_WRITERS: list[Callable[[charts.Tables, int, Path], None]] = []
+
+_PAGE = (8.27, 11.69)  # A4 portrait, inches
+_BANNER = "Exempeldata – inte verkliga resultat"
+
+
+def _say(text: str) -> None:
+    """A progress line in Swedish on stderr."""
+    print(text, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- staleness
+
+
+def _newest(folder: Path) -> float:
+    times = [p.stat().st_mtime for p in folder.rglob("*") if p.is_file()]
+    return max(times, default=0.0)
+
+
+def is_stale(folder: DataFolder) -> bool:
+    """True when ``processed/`` is missing or older than any file in ``raw/``.
+
+    Parameters
+    ----------
+    folder
+        The data folder.
+
+    Returns
+    -------
+    bool
+        Whether :func:`trygghet_analys.pipeline.build` must run first.
+    """
+    processed = sorted(folder.processed.glob("*.parquet")) if folder.processed.is_dir() else []
+    if not any(p.name == "survey_responses.parquet" for p in processed):
+        return True
+    oldest = min(p.stat().st_mtime for p in processed)
+    return _newest(folder.raw) > oldest
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _total(tables: charts.Tables, indicator: str, year: int) -> pd.Series | None:
+    est = tables.estimates
+    if est.empty:
+        return None
+    rows = est[
+        (est["indicator"] == indicator)
+        & (est["group_var"] == "total")
+        & (est["year"].astype(int) == year)
+    ]
+    if rows.empty or pd.isna(rows["estimate"].iloc[0]):
+        return None
+    return rows.iloc[0]
+
+
+def _change(tables: charts.Tables, indicator: str, year: int) -> pd.Series | None:
+    chg = tables.changes
+    if chg.empty:
+        return None
+    rows = chg[
+        (chg["indicator"] == indicator)
+        & (chg["group_var"] == "total")
+        & (chg["comparison"] == "föregående år")
+        & (chg["year_to"].astype(int) == year)
+    ]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _label(tables: charts.Tables, indicator: str) -> str:
+    return tables.labels.get(indicator, indicator)
+
+
+def _change_words(row: pd.Series | None, *, mean: bool = False) -> str:
+    if row is None or pd.isna(row["change"]):
+        return ""
+    diff = float(row["change"])
+    amount = (
+        f"{fmt_number(abs(diff), 2)} enheter" if mean else fmt_signed_points(abs(diff)).lstrip("+")
+    )
+    since = f"jämfört med {int(row['year_from'])}"
+    if bool(row["significant"]):
+        way = "ökat" if diff > 0 else "minskat"
+        return f"Den har {way} med {amount} {since}, en statistiskt säkerställd förändring."
+    return f"Förändringen {since} ({fmt_signed_points(diff) if not mean else fmt_number(diff, 2)}) är inte statistiskt säkerställd."
+
+
+def summary_findings(tables: charts.Tables, year: int) -> list[str]:
+    """The few findings that matter, as plain Swedish sentences with their numbers.
+
+    Parameters
+    ----------
+    tables
+        From :func:`charts.load_tables`.
+    year
+        The report year.
+
+    Returns
+    -------
+    list of str
+        One paragraph per finding: otrygghet (with the national level), significant
+        changes, the largest problem, problemindex, trust in the police, wastewater,
+        the medborgarlöfte follow-up, response rate; parts without data are left out.
+    """
+    out: list[str] = []
+    k = tables.kommun.name
+    row = _total(tables, "otrygghet_ute_sent", year)
+    if row is not None:
+        text = (
+            f"{fmt_percent(row['estimate'])} av invånarna i {k} känner sig otrygga ute sent "
+            f"en kväll i sitt bostadsområde {year} (95 % konfidensintervall "
+            f"{fmt_percent(row['ci_low'])}–{fmt_percent(row['ci_high'])}). "
+        )
+        text += _change_words(_change(tables, "otrygghet_ute_sent", year))
+        if not tables.ntu.empty:
+            ntu = tables.ntu[tables.ntu["indicator"] == "otrygg_ute_sent"].sort_values("year")
+            ntu = ntu[ntu["year"] <= year]
+            if len(ntu):
+                last = ntu.iloc[-1]
+                text += (
+                    f" I hela Sverige var andelen {fmt_number(float(last['percent']), 0)}\u00a0% "
+                    f"({int(last['year'])}, Brå NTU; annan metod, jämför försiktigt)."
+                )
+        out.append(text.strip())
+
+    chg = tables.changes
+    if not chg.empty:
+        sig = chg[
+            (chg["group_var"] == "total")
+            & (chg["comparison"] == "föregående år")
+            & (chg["year_to"].astype(int) == year)
+            & chg["significant"].astype("boolean").fillna(False)
+            & (chg["indicator"] != "otrygghet_ute_sent")
+        ]
+        if len(sig):
+            sig = sig.reindex(sig["change"].abs().sort_values(ascending=False).index).head(3)
+            parts = [
+                f"{_label(tables, r.indicator).lower()} "
+                f"({fmt_number(r.change, 2) if r.indicator == 'problemindex' else fmt_signed_points(r.change)})"
+                for r in sig.itertuples()
+            ]
+            out.append(
+                f"Statistiskt säkerställda förändringar sedan {int(sig['year_from'].iloc[0])}: "
+                + ", ".join(parts)
+                + "."
+            )
+        else:
+            out.append(
+                f"Utöver det ovan finns inga statistiskt säkerställda förändringar för hela "
+                f"kommunen mellan föregående mätning och {year}."
+            )
+
+    est = tables.estimates
+    if not est.empty:
+        items = est[
+            est["indicator"].astype("string").str.startswith("problem_").fillna(False)
+            & (est["group_var"] == "total")
+            & (est["year"].astype(int) == year)
+        ].dropna(subset=["estimate"])
+        if len(items):
+            top = items.sort_values("estimate", ascending=False).iloc[0]
+            out.append(
+                f"Det problem flest ser i sitt bostadsområde är "
+                f"{_label(tables, top['indicator']).lower()}: {fmt_percent(top['estimate'])} "
+                f"tycker att det är ett ganska eller mycket stort problem."
+            )
+    row = _total(tables, "problemindex", year)
+    if row is not None:
+        out.append(
+            f"Problemindex (0–6, kommunens egen beräkning) är {fmt_number(row['estimate'], 2)}. "
+            + _change_words(_change(tables, "problemindex", year), mean=True)
+        )
+    row = _total(tables, "fortroende_polisen", year)
+    if row is not None:
+        out.append(
+            f"{fmt_percent(row['estimate'])} har ganska eller mycket stort förtroende för "
+            f"polisen i sitt område. " + _change_words(_change(tables, "fortroende_polisen", year))
+        )
+
+    camp = tables.wastewater_campaigns
+    if not camp.empty:
+        latest = camp[camp["year"].astype(int) <= year]
+        if len(latest):
+            last_year = int(latest["year"].max())
+            now = latest[latest["year"].astype(int) == last_year]
+            means = now.groupby("substance", sort=True)["daily_mean"].mean()
+            parts = [f"{s} {fmt_number(v, 1)}" for s, v in means.items() if pd.notna(v)]
+            out.append(
+                f"Avloppsvattnet {last_year} (mg/dygn per 1\u202f000 invånare, medel över "
+                f"kampanjerna): " + ", ".join(parts) + "."
+            )
+    for note in tables.notes:
+        if note.startswith("EUDA-data saknas"):
+            out.append(note)
+
+    fu = tables.followup
+    if not fu.empty and "status" in fu.columns:
+        counts = fu["status"].fillna("otillräckligt underlag").value_counts()
+        parts = [f"{n} {s}" for s, n in counts.items()]
+        out.append(
+            f"Medborgarlöftet följs upp med {len(fu)} indikatorer: " + ", ".join(parts) + "."
+        )
+
+    rr = tables.response_rates
+    if not rr.empty:
+        now = rr[rr["year"].astype(int) == year]
+        if len(now) and now["sampled"].sum() > 0:
+            rate = now["respondents"].sum() / now["sampled"].sum()
+            out.append(
+                f"{fmt_percent(rate)} av de {int(now['sampled'].sum())} tillfrågade svarade {year}."
+            )
+    return out
+
+
+def _summary_figure(tables: charts.Tables, year: int, findings: list[str]) -> Figure:
+    with plotting.use_style():
+        fig = plt.figure(figsize=_PAGE)
+    k = tables.kommun.name
+    fig.text(0.08, 0.94, f"Trygghet i {k} {year}", fontsize=20, fontweight="bold", va="top")
+    fig.text(0.08, 0.905, "Sammanfattning för förtroendevalda", fontsize=13, va="top")
+    y = 0.86
+    for finding in findings:
+        wrapped = textwrap.fill(finding, 88)
+        fig.text(0.08, y, "•", fontsize=11, va="top")
+        fig.text(0.11, y, wrapped, fontsize=10.5, va="top", linespacing=1.4)
+        y -= 0.024 * (wrapped.count("\n") + 1) + 0.018
+    if tables.kommun.synthetic:
+        fig.text(
+            0.92,
+            0.975,
+            _BANNER,
+            ha="right",
+            va="top",
+            fontsize=11,
+            fontweight="bold",
+            color="#A33F00",
+        )
+    fig.text(
+        0.08,
+        0.04,
+        "Diagrammen på följande sidor visar underlaget. Källa: "
+        f"trygghetsmätningen {k}, egna beräkningar.",
+        fontsize=8.5,
+        color="#595959",
+    )
+    return fig
+
+
+def _chart_page(rendered: RenderedChart) -> Figure:
+    """A chart-book page: title, explanation, then the chart image."""
+    import io
+
+    import matplotlib.image as mpimg
+
+    with plotting.use_style():
+        fig = plt.figure(figsize=_PAGE)
+    fig.text(0.08, 0.95, rendered.title, fontsize=16, fontweight="bold", va="top")
+    wrapped = textwrap.fill(rendered.explanation, 95)
+    fig.text(0.08, 0.915, wrapped, fontsize=10, va="top", linespacing=1.4)
+    img = mpimg.imread(io.BytesIO(rendered.png), format="png")
+    h, w = img.shape[:2]
+    top = 0.915 - 0.02 * (wrapped.count("\n") + 1) - 0.03
+    width = 0.84
+    height = min(top - 0.05, width * h / w * _PAGE[0] / _PAGE[1])
+    ax = fig.add_axes((0.08, top - height, width, height))
+    ax.imshow(img, interpolation="antialiased")
+    ax.set_axis_off()
+    return fig
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@dataclass(frozen=True)
+class RenderedChart:
+    """A chart drawn for the report: its texts, PNG bytes and data table."""
+
+    name: str
+    title: str
+    explanation: str
+    alt: str
+    png: bytes
+    data: pd.DataFrame
+
+
+def _render_charts(tables: charts.Tables, year: int, figdir: Path) -> list[RenderedChart]:
+    out = []
+    for chart in charts.available_charts(tables, year):
+        fig = chart.draw(tables, year)
+        try:
+            _export.save_figure(fig, figdir / chart.name)
+            out.append(
+                RenderedChart(
+                    chart.name,
+                    chart.title,
+                    chart.explanation,
+                    chart.alt(fig),
+                    _export.figure_png_bytes(fig),
+                    chart.data(tables, year),
+                )
+            )
+        finally:
+            plt.close(fig)
+    return out
+
+
+def table_sheets(
+    tables: charts.Tables, year: int, rendered: Iterable[RenderedChart]
+) -> dict[str, pd.DataFrame]:
+    """The sheets of ``tabeller.xlsx``: Swedish headers, this kommun, up to ``year``.
+
+    Returns
+    -------
+    dict of DataFrame
+        Sheet name → table: "Skattningar", "Förändringar", "Trender", "Svarsfrekvens",
+        "Seriebrott", "Avloppsvatten kampanjer", "Avloppsvatten dygn", "EUDA jämförelse",
+        "Uppföljning", then one sheet per chart ("D1 otrygghet_trend" …); empty tables
+        are left out.
+    """
+
+    def upto(frame: pd.DataFrame, column: str = "year") -> pd.DataFrame:
+        if frame.empty or column not in frame.columns:
+            return frame
+        return frame[frame[column].astype(int) <= year]
+
+    est = upto(tables.estimates)
+    if not est.empty:
+        est = est.assign(label=est["indicator"].map(lambda i: tables.labels.get(i, i)))
+        cols = ["kommun", "year", "indicator", "label"]
+        est = est[cols + [c for c in est.columns if c not in cols]]
+    sheets = {
+        "Skattningar": est,
+        "Förändringar": upto(tables.changes, "year_to"),
+        "Trender": upto(tables.trends, "year_to"),
+        "Svarsfrekvens": upto(tables.response_rates),
+        "Seriebrott": tables.breaks,
+        "Avloppsvatten kampanjer": upto(tables.wastewater_campaigns),
+        "Avloppsvatten dygn": tables.wastewater_loads,
+        "EUDA jämförelse": upto(tables.euda),
+    }
+    out = {name: charts.swedish_headers(frame) for name, frame in sheets.items() if not frame.empty}
+    if not tables.followup.empty:
+        from .commitments import SWEDISH_HEADERS
+
+        out["Uppföljning"] = charts.swedish_headers(tables.followup, SWEDISH_HEADERS)
+    for i, r in enumerate(rendered, start=1):
+        out[f"D{i} {r.name}"[:31]] = r.data
+    return out
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:60rem;
+margin:0 auto;padding:1rem 1.5rem;color:#222;line-height:1.5;background:#fff}
+h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:1px solid #ccc}
+.banner{background:#FFF4E5;border:2px solid #A33F00;color:#7A2E00;font-weight:bold;
+padding:.6rem 1rem;margin:1rem 0}
+.summary li{margin:.4rem 0}figure{margin:1rem 0}img{max-width:100%;height:auto}
+figcaption{font-size:.95rem;color:#444}table{border-collapse:collapse;font-size:.9rem;
+margin:.5rem 0}th,td{border:1px solid #bbb;padding:.2rem .5rem;text-align:left}
+th{background:#f2f2f2}td.num{text-align:right}details{margin:.5rem 0}
+.note{color:#595959}nav ul{columns:2}a{color:#0057A0}
+"""
+
+
+def _cell(value: object) -> tuple[str, bool]:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return "–", True
+    if isinstance(value, bool):
+        return ("ja" if value else "nej"), False
+    if isinstance(value, float):
+        return fmt_number(value, 3 if abs(value) < 10 else 1), True
+    if isinstance(value, int):
+        return str(value), True
+    return str(value), False
+
+
+def _html_table(frame: pd.DataFrame, caption: str, max_rows: int = 60) -> str:
+    e = html.escape
+    rows = frame.head(max_rows)
+    head = "".join(f'<th scope="col">{e(str(c))}</th>' for c in rows.columns)
+    body = []
+    for values in rows.itertuples(index=False, name=None):
+        cells = []
+        for v in values:
+            text, num = _cell(v.item() if hasattr(v, "item") else v)
+            cls = ' class="num"' if num else ""
+            cells.append(f"<td{cls}>{e(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = ""
+    if len(frame) > max_rows:
+        more = f'<p class="note">Visar {max_rows} av {len(frame)} rader; alla finns i tabeller.xlsx.</p>'
+    return (
+        f"<table><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>{more}"
+    )
+
+
+def render_html(
+    tables: charts.Tables, year: int, findings: list[str], rendered: list[RenderedChart]
+) -> str:
+    """The HTML report: summary, then every chart (embedded PNG, alt text, data table).
+
+    Parameters
+    ----------
+    tables, year
+        As in :func:`summary_findings`.
+    findings
+        From :func:`summary_findings`.
+    rendered
+        The charts drawn for the report.
+
+    Returns
+    -------
+    str
+        A self-contained ``lang="sv"`` HTML document: no scripts, no external files.
+    """
+    e = html.escape
+    k = tables.kommun.name
+    title = f"Trygghet i {k} {year} – trygghetsmätning, avloppsvatten och medborgarlöfte"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="sv">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+    ]
+    if tables.kommun.synthetic:
+        parts.append(f'<p class="banner" role="note">{_BANNER}</p>')
+    parts += [
+        f"<h1>Trygghet i {e(k)} {year}</h1>",
+        "<p>Resultat från trygghetsmätningen, avloppsvattenanalysen och uppföljningen av "
+        "medborgarlöftet, för det brottsförebyggande rådet.</p>",
+        "</header>",
+        "<main>",
+        '<section aria-labelledby="sammanfattning">',
+        '<h2 id="sammanfattning">Sammanfattning</h2>',
+        '<ul class="summary">',
+        *(f"<li>{e(f)}</li>" for f in findings),
+        "</ul>",
+    ]
+    other = [n for n in tables.notes if not n.startswith("EUDA-data saknas")]
+    if other:
+        parts.append('<p class="note">' + "<br>".join(e(n) for n in other) + "</p>")
+    parts += ["</section>", '<nav aria-label="Diagram"><h2>Diagram</h2><ul>']
+    parts += [f'<li><a href="#{r.name}">{e(r.title)}</a></li>' for r in rendered]
+    parts.append("</ul></nav>")
+    for r in rendered:
+        data = base64.b64encode(r.png).decode("ascii")
+        parts += [
+            f'<section aria-labelledby="{r.name}">',
+            f'<h2 id="{r.name}">{e(r.title)}</h2>',
+            f"<p>{e(r.explanation)}</p>",
+            "<figure>",
+            f'<img src="data:image/png;base64,{data}" alt="{e(r.alt, quote=True)}">',
+            f"<figcaption>{e(r.title)}. Siffrorna finns i tabellen nedan och i "
+            f"tabeller.xlsx.</figcaption>",
+            "</figure>",
+            "<details><summary>Visa siffrorna bakom diagrammet</summary>",
+            _html_table(r.data, f"Siffrorna bakom diagrammet: {r.title}"),
+            "</details>",
+            "</section>",
+        ]
+    parts += [
+        "</main>",
+        '<footer><p class="note">Framtaget med trygghet-analys. Andelar avser invånare '
+        "16–85 år; skattningar från färre än "
+        f"{tables.kommun.min_n} svar visas inte.</p></footer>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def _execute_notebooks(
+    dest: Path, *, year: int, data_dir: Path, out_dir: Path, kommun: str
+) -> list[Path]:
+    source = repo_root() / "notebooks"
+    books = [source / n for n in NOTEBOOKS if (source / n).is_file()]
+    if not books:
+        _say(f"Hoppar över notebooks: hittar inga i {source}.")
+        return []
+    import papermill as pm
+
+    dest.mkdir(parents=True, exist_ok=True)
+    params = {
+        "year": year,
+        "data_dir": str(data_dir),
+        "out_dir": str(out_dir),
+        "kommun": kommun,
+    }
+
+    def one(book: Path) -> Path:
+        target = dest / book.name
+        pm.execute_notebook(
+            str(book),
+            str(target),
+            parameters=params,
+            kernel_name="python3",
+            execution_timeout=CELL_TIMEOUT,
+            progress_bar=False,
+            cwd=str(source),
+        )
+        _say(f"  notebook klar: {book.name}")
+        return target
+
+    workers = min(len(books), os.cpu_count() or 1, 3)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, books))
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _swap_in(tmp: Path, final: Path) -> None:
+    """Replace ``final`` with ``tmp`` (both in the same folder)."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.gammal-{os.getpid()}")
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run(
+    *,
+    year: int | None = None,
+    data: str | Path | None = None,
+    out: str | Path = Path("reports"),
+    kommun: str | None = None,
+    notebooks: bool = True,
+    build: bool = True,
+) -> Path:
+    """Make the yearly report into ``out/<year>/``.
+
+    Parameters
+    ----------
+    year
+        Report year; default the latest year with survey estimates.
+    data
+        Data folder with ``raw/`` and ``processed/``; None for the default ``data/``.
+    out
+        Output folder; the report goes to ``out/<year>/``.
+    kommun
+        Name or slug; needed only when the data folder holds several kommuner.
+    notebooks
+        Execute the notebooks into ``out/<year>/notebooks/`` (off in quick tests).
+    build
+        Rebuild ``processed/`` first when it is missing or older than ``raw/``.
+
+    Returns
+    -------
+    Path
+        ``out/<year>``.
+
+    Raises
+    ------
+    ConfigError
+        When the data folder or kommun is unknown, or there is no year to report.
+    """
+    started = time.perf_counter()
+    folder = DataFolder.at(data)
+    if build and is_stale(folder):
+        _say("Bygger data/processed från rådata (rådata är nyare eller processed saknas) ...")
+        from . import pipeline
+
+        pipeline.build(folder.root)
+    cfg = folder.kommun(kommun)
+    _say(f"Läser tabeller för {cfg.name} ...")
+    tables = charts.load_tables(folder.root, cfg.name)
+    if year is None:
+        year = tables.latest_year
+        if year is None:
+            raise ConfigError(
+                f"Det finns inga skattningar eller mätkampanjer för {cfg.name} i "
+                f"'{folder.processed}'; kör trygghet-analys build först"
+            )
+    year = int(year)
+    if tables.years and year not in tables.years:
+        raise ConfigError(
+            f"År {year} finns inte i trygghetsmätningen för {cfg.name} "
+            f"(finns: {tables.years[0]}–{tables.years[-1]})"
+        )
+    for note in tables.notes:
+        _say(note)
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / str(year)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{year}.tmp-", dir=out))
+    try:
+        with _export.deterministic():
+            _say(f"Ritar diagram för {year} ...")
+            rendered = _render_charts(tables, year, tmp / "figurer")
+            _say(f"  {len(rendered)} diagram i figurer/ (png, svg, pdf)")
+            findings = summary_findings(tables, year)
+            _say("Skriver diagram.pdf ...")
+            _write_book(tmp / "diagram.pdf", tables, year, findings, rendered)
+            _say("Skriver rapport.html ...")
+            (tmp / "rapport.html").write_text(
+                render_html(tables, year, findings, rendered), encoding="utf-8", newline="\n"
+            )
+            _say("Skriver tabeller.xlsx ...")
+            _export.write_xlsx(
+                tmp / "tabeller.xlsx",
+                table_sheets(tables, year, rendered),
+                title=f"Trygghet i {cfg.name} {year} – tabeller",
+            )
+            for writer in EXTRA_WRITERS:
+                writer(tables, year, tmp)
+        if notebooks:
+            _say("Kör notebooks ...")
+            _execute_notebooks(
+                tmp / "notebooks",
+                year=year,
+                data_dir=folder.root.resolve(),
+                out_dir=final.resolve(),
+                kommun=cfg.name,
+            )
+        _swap_in(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _say(f"Klart: {final} ({fmt_number(time.perf_counter() - started, 1)} s)")
+    return final
+
+
+def _write_book(
+    path: Path,
+    tables: charts.Tables,
+    year: int,
+    findings: list[str],
+    rendered: list[RenderedChart],
+) -> None:
+    def pages() -> Iterable[Figure]:
+        fig = _summary_figure(tables, year, findings)
+        try:
+            yield fig
+        finally:
+            plt.close(fig)
+        for r in rendered:
+            fig = _chart_page(r)
+            try:
+                yield fig
+            finally:
+                plt.close(fig)
+
+    _export.write_pdf_book(path, pages(), title=f"Trygghet i {tables.kommun.name} {year}")

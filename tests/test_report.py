@@ -1,0 +1,376 @@
+"""The yearly report: outputs, summary, HTML, xlsx, byte-reproducibility, failed runs."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trygghet_analys import charts, report
+
+YEARS = list(range(2015, 2026))
+STRATA = ["Älmhults tätort", "Övriga tätorter", "Landsbygd"]
+INDICATORS = [
+    "otrygghet_ute_sent",
+    "fortroende_polisen",
+    "ser_polis_fots",
+    "problemindex",
+    "problem_nedskrapning",
+    "problem_klotter",
+    "problem_narkotikahandel",
+]
+
+
+def _estimates(rng: np.random.Generator, kommun: str) -> pd.DataFrame:
+    rows = []
+    groups = [("total", "Hela kommunen")] + [("stratum", s) for s in STRATA]
+    groups += [("sex", "Kvinna"), ("sex", "Man"), ("age_group", "16–24"), ("age_group", "65–85")]
+    for ind in INDICATORS:
+        level = 2.0 if ind == "problemindex" else rng.uniform(0.1, 0.5)
+        for gv, g in groups:
+            for y in YEARS:
+                if ind == "problem_narkotikahandel" and y < 2017:
+                    continue
+                est = level + rng.normal(0, 0.02) + 0.005 * (y - 2015)
+                se = 0.05 if ind == "problemindex" else 0.02
+                n = 25 if (gv == "age_group" and y == 2016) else 300
+                sup = n < 30
+                rows.append(
+                    {
+                        "kommun": kommun,
+                        "year": y,
+                        "indicator": ind,
+                        "group_var": gv,
+                        "group": g,
+                        "estimate": np.nan if sup else est,
+                        "se": np.nan if sup else se,
+                        "ci_low": np.nan if sup else est - 2 * se,
+                        "ci_high": np.nan if sup else est + 2 * se,
+                        "n": n,
+                        "suppressed": sup,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _changes(est: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (ind, gv, g), part in est.groupby(["indicator", "group_var", "group"], sort=True):
+        part = part.sort_values("year")
+        for a, b in zip(part.iloc[:-1].itertuples(), part.iloc[1:].itertuples(), strict=True):
+            change = b.estimate - a.estimate
+            se = float(np.hypot(a.se, b.se))
+            z = change / se if se else np.nan
+            rows.append(
+                {
+                    "kommun": b.kommun,
+                    "indicator": ind,
+                    "group_var": gv,
+                    "group": g,
+                    "comparison": "föregående år",
+                    "year_from": a.year,
+                    "year_to": b.year,
+                    "estimate_from": a.estimate,
+                    "estimate_to": b.estimate,
+                    "change": change,
+                    "se_change": se,
+                    "z": z,
+                    "p_value": 0.01 if abs(z) > 1.96 else 0.5,
+                    "significant": bool(abs(z) > 1.96),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = True) -> Path:
+    """A data folder with small tables in exactly the contract columns (CONTRIBUTING.md)."""
+    rng = np.random.default_rng(20220223)
+    raw = root / "raw"
+    (raw / "medborgarloften").mkdir(parents=True, exist_ok=True)
+    (raw / "kommun.yml").write_text(
+        f"kommun: {kommun}\nomraden: [{', '.join(STRATA)}]\nexempeldata: {str(synthetic).lower()}\n",
+        encoding="utf-8",
+    )
+    proc = root / "processed"
+    proc.mkdir(parents=True, exist_ok=True)
+    est = _estimates(rng, kommun)
+    chg = _changes(est.dropna(subset=["estimate"]))
+    trends = pd.DataFrame(
+        {
+            "kommun": kommun,
+            "indicator": INDICATORS,
+            "group_var": "total",
+            "group": "Hela kommunen",
+            "year_from": 2015,
+            "year_to": 2025,
+            "n_years": 11,
+            "slope": 0.005,
+            "tau": 0.4,
+            "p_value": 0.04,
+            "significant": True,
+            "direction": "ökande",
+        }
+    )
+    rates = pd.DataFrame(
+        [
+            {
+                "kommun": kommun,
+                "year": y,
+                "stratum": s,
+                "sampled": 300,
+                "respondents": 190 - (y - 2015),
+                "response_rate": (190 - (y - 2015)) / 300,
+            }
+            for y in YEARS
+            for s in STRATA
+        ]
+    )
+    strata = rates.assign(population=4000)[
+        ["kommun", "year", "stratum", "population", "sampled", "respondents", "response_rate"]
+    ]
+    breaks = pd.DataFrame(
+        {
+            "kommun": [kommun],
+            "variable": ["otrygg_ute_sent"],
+            "year": [2019],
+            "reason": ["webbenkät"],
+        }
+    )
+    days = pd.date_range("2024-03-05", periods=7, freq="D")
+    loads = []
+    for camp, start in (("2024-1", "2024-03-05"), ("2025-1", "2025-03-04")):
+        for i, d in enumerate(pd.date_range(start, periods=7, freq="D")):
+            for sub, met in (("amfetamin", "amphetamine"), ("kokain", "cocaine")):
+                val = 30 + 5 * i if sub == "amfetamin" else (0.0 if i == 2 else 12.0 + i)
+                loads.append(
+                    {
+                        "kommun": kommun,
+                        "plant": "Älmhults ARV",
+                        "campaign": camp,
+                        "date": d,
+                        "weekday": d.day_name(),
+                        "substance": sub,
+                        "metabolite": met,
+                        "concentration_ng_l": val * 2,
+                        "loq_ng_l": 1.0,
+                        "below_loq": bool(val == 0.0),
+                        "flow_m3_day": 4000.0,
+                        "population": 10000,
+                        "load_mg_day": val * 10,
+                        "load_mg_day_1000": val,
+                    }
+                )
+    del days
+    loads = pd.DataFrame(loads)
+    camps = (
+        loads.assign(year=loads["date"].dt.year)
+        .groupby(["kommun", "plant", "year", "campaign", "substance", "metabolite"], as_index=False)
+        .agg(
+            daily_mean=("load_mg_day_1000", "mean"),
+            n_days=("date", "size"),
+            n_below_loq=("below_loq", "sum"),
+        )
+    )
+    camps["weekday_mean"] = camps["daily_mean"]
+    camps["weekend_mean"] = camps["daily_mean"]
+    camps = camps[
+        [
+            "kommun",
+            "plant",
+            "year",
+            "campaign",
+            "substance",
+            "metabolite",
+            "daily_mean",
+            "weekday_mean",
+            "weekend_mean",
+            "n_days",
+            "n_below_loq",
+        ]
+    ]
+    followup = pd.DataFrame(
+        {
+            "kommun": kommun,
+            "commitment_id": ["S1", "S1", "T1"],
+            "focus_area": ["Synlighet", "Synlighet", "Trygghet"],
+            "text": ["Polisen ska synas mer", "Polisen ska synas mer", "=Tryggare centrum"],
+            "indicator": ["ser_polis_fots", "fortroende_polisen", "otrygghet_ute_sent"],
+            "label": ["Ser polis till fots", "Förtroende för polisen", "Otrygg ute sent"],
+            "latest_value": [0.2, 0.5, 0.3],
+            "status": ["förbättrad", "oförändrad", "försämrad"],
+        }
+    )
+    responses = pd.DataFrame({"kommun": [kommun], "year": [2025], "respondent_id": ["1"]})
+    for name, frame in {
+        "survey_responses": responses,
+        "survey_estimates": est,
+        "survey_changes": chg,
+        "survey_trends": trends,
+        "survey_response_rates": rates,
+        "survey_strata": strata,
+        "survey_breaks": breaks,
+        "wastewater_loads": loads,
+        "wastewater_campaigns": camps,
+        "commitment_followup": followup,
+    }.items():
+        frame.to_parquet(proc / f"{name}.parquet", index=False)
+    return root
+
+
+@pytest.fixture
+def fake_data(tmp_path: Path) -> Path:
+    return make_fake_data(tmp_path / "data")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "notebooks" not in p.parts
+    }
+
+
+def test_report_writes_every_output(fake_data: Path, tmp_path: Path) -> None:
+    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+    assert out == tmp_path / "ut" / "2025"
+    for name in ("diagram.pdf", "rapport.html", "tabeller.xlsx"):
+        assert (out / name).stat().st_size > 1000
+    tables = charts.load_tables(fake_data)
+    names = [c.name for c in charts.available_charts(tables, 2025)]
+    assert len(names) >= 8
+    for name in names:
+        for suffix in ("png", "svg", "pdf"):
+            assert (out / "figurer" / f"{name}.{suffix}").is_file(), (name, suffix)
+    # no temporary folders left beside the report
+    assert sorted(p.name for p in (tmp_path / "ut").iterdir()) == ["2025"]
+
+
+def test_report_is_byte_reproducible_across_folders(fake_data: Path, tmp_path: Path) -> None:
+    a = report.run(data=fake_data, out=tmp_path / "a", notebooks=False)
+    b = report.run(data=fake_data, out=tmp_path / "b" / "djupare", notebooks=False)
+    fa, fb = _files(a), _files(b)
+    assert fa.keys() == fb.keys()
+    differing = [name for name in fa if fa[name] != fb[name]]
+    assert differing == []
+    for name, content in fa.items():
+        if name.endswith((".svg", ".html")):
+            text = content.decode("utf-8")
+            assert str(tmp_path) not in text, name
+
+
+def test_html_report(fake_data: Path, tmp_path: Path) -> None:
+    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+    text = (out / "rapport.html").read_text(encoding="utf-8")
+    assert '<html lang="sv">' in text
+    assert "Exempeldata – inte verkliga resultat" in text
+    n_img = text.count("<img ")
+    assert n_img == len(list((out / "figurer").glob("*.png")))
+    assert text.count('src="data:image/png;base64,') == n_img
+    assert 'alt=""' not in text
+    assert "<script" not in text and "http" not in text.split("<body>")[1]
+    assert "EUDA-data saknas" in text  # no EUDA file in the fake data folder
+    assert '<th scope="col">' in text
+
+
+def test_xlsx_sheets_and_neutralised_text(fake_data: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+    wb = load_workbook(out / "tabeller.xlsx")
+    for sheet in (
+        "Skattningar",
+        "Förändringar",
+        "Trender",
+        "Svarsfrekvens",
+        "Avloppsvatten kampanjer",
+        "Uppföljning",
+    ):
+        assert sheet in wb.sheetnames
+    header = [c.value for c in wb["Skattningar"][1]]
+    assert header[:4] == ["Kommun", "År", "Indikator-id", "Indikator"]
+    texts = [c.value for row in wb["Uppföljning"].iter_rows() for c in row]
+    assert "'=Tryggare centrum" in texts
+    assert "=Tryggare centrum" not in texts
+    with zipfile.ZipFile(out / "tabeller.xlsx") as z:
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+
+
+def test_summary_findings_have_numbers(fake_data: Path) -> None:
+    tables = charts.load_tables(fake_data)
+    findings = report.summary_findings(tables, 2025)
+    assert findings[0].startswith(
+        report.fmt_percent(
+            float(
+                tables.estimates.query(
+                    "indicator == 'otrygghet_ute_sent' and group_var == 'total' and year == 2025"
+                )["estimate"].iloc[0]
+            )
+        )
+    )
+    assert any("Avloppsvattnet 2025" in f for f in findings)
+    assert any(f.startswith("Medborgarlöftet följs upp med 3 indikatorer") for f in findings)
+    assert any("svarade 2025" in f for f in findings)
+
+
+def test_failed_run_leaves_previous_report(fake_data: Path, tmp_path: Path, monkeypatch) -> None:
+    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+    before = _files(out)
+
+    def broken(tables, year, folder):
+        raise RuntimeError("avsiktligt fel")
+
+    monkeypatch.setattr(report, "EXTRA_WRITERS", [broken])
+    with pytest.raises(RuntimeError):
+        report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+    assert _files(out) == before
+    assert sorted(p.name for p in (tmp_path / "ut").iterdir()) == ["2025"]
+
+
+def test_extra_writers_hook(fake_data: Path, tmp_path: Path, monkeypatch) -> None:
+    def underlag(tables, year, folder):
+        (folder / "underlag.txt").write_text(f"{tables.kommun.name} {year}", encoding="utf-8")
+
+    monkeypatch.setattr(report, "EXTRA_WRITERS", [underlag])
+    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+    assert (out / "underlag.txt").read_text(encoding="utf-8") == "Älmhult 2025"
+
+
+def test_unknown_year_is_a_swedish_error(fake_data: Path, tmp_path: Path) -> None:
+    from trygghet_analys.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="År 1999 finns inte"):
+        report.run(year=1999, data=fake_data, out=tmp_path / "ut", notebooks=False)
+
+
+def test_without_wastewater_and_followup(fake_data: Path, tmp_path: Path) -> None:
+    for name in ("wastewater_loads", "wastewater_campaigns", "commitment_followup"):
+        (fake_data / "processed" / f"{name}.parquet").unlink()
+    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+    names = {p.stem for p in (out / "figurer").glob("*.png")}
+    assert not any(n.startswith("avloppsvatten_") for n in names)
+    assert "medborgarlofte_uppfoljning" not in names
+    assert "otrygghet_trend" in names
+    text = (out / "rapport.html").read_text(encoding="utf-8")
+    assert "Avloppsvattendata saknas" in text
+
+
+def test_stale_processed_is_detected(fake_data: Path) -> None:
+    from trygghet_analys.config import DataFolder
+
+    folder = DataFolder.at(fake_data)
+    import os
+    import time
+
+    old = time.time() - 100
+    for p in folder.processed.iterdir():
+        os.utime(p, (old, old))
+    assert report.is_stale(folder)  # kommun.yml is newer than processed
+    new = time.time() + 100
+    for p in folder.processed.iterdir():
+        os.utime(p, (new, new))
+    assert not report.is_stale(folder)
+    (folder.processed / "survey_responses.parquet").unlink()
+    assert report.is_stale(folder)
