@@ -149,7 +149,8 @@ def _change_words(row: pd.Series | None, *, mean: bool = False) -> str:
     if bool(row["significant"]):
         way = "ökat" if diff > 0 else "minskat"
         return f"Den har {way} med {amount} {since}, en statistiskt säkerställd förändring."
-    return f"Förändringen {since} ({fmt_signed_points(diff) if not mean else fmt_number(diff, 2)}) är inte statistiskt säkerställd."
+    shown = fmt_number(diff, 2) if mean else fmt_signed_points(diff, 1)
+    return f"Förändringen {since} ({shown}) är inte statistiskt säkerställd."
 
 
 def summary_findings(tables: charts.Tables, year: int) -> list[str]:
@@ -226,9 +227,10 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
         ].dropna(subset=["estimate"])
         if len(items):
             top = items.sort_values("estimate", ascending=False).iloc[0]
+            name = _label(tables, top["indicator"]).removeprefix("Problem med ").lower()
             out.append(
-                f"Det problem flest ser i sitt bostadsområde är "
-                f"{_label(tables, top['indicator']).lower()}: {fmt_percent(top['estimate'])} "
+                f"Det problem flest ser i sitt bostadsområde är {name}: "
+                f"{fmt_percent(top['estimate'])} "
                 f"tycker att det är ett ganska eller mycket stort problem."
             )
     row = _total(tables, "problemindex", year)
@@ -290,7 +292,7 @@ def _summary_figure(tables: charts.Tables, year: int, findings: list[str]) -> Fi
         wrapped = textwrap.fill(finding, 88)
         fig.text(0.08, y, "•", fontsize=11, va="top")
         fig.text(0.11, y, wrapped, fontsize=10.5, va="top", linespacing=1.4)
-        y -= 0.024 * (wrapped.count("\n") + 1) + 0.018
+        y -= 0.0185 * (wrapped.count("\n") + 1) + 0.014
     if tables.kommun.synthetic:
         fig.text(
             0.92,
