@@ -1,0 +1,731 @@
+"""Raw survey files → the canonical respondent table, strata, series breaks and ledger.
+
+Reading (:func:`read_raw_file`, :func:`read_population`, :func:`ingest_kommun`) is kept
+apart from the pure steps (:func:`apply_layout`, :func:`design_weights`), which map whole
+columns at once. The rules (``CONTRIBUTING.md``): rows the codebook's exclusion rules
+catch go to the ledger with the rule's name; anything else that is wrong raises a
+:class:`~trygghet_analys.errors.DataError` naming file, sheet, Excel row, column and value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from ._io import read_text_any
+from .codebook import (
+    QUESTIONS,
+    SEX_CATEGORIES,
+    Codebook,
+    Layout,
+    load_codebook,
+    normalise_header,
+)
+from .config import KommunConfig
+from .errors import DataError
+
+__all__ = [
+    "BREAK_COLUMNS",
+    "LEDGER_COLUMNS",
+    "RESPONSE_COLUMNS",
+    "RESPONSE_SCHEMA",
+    "SOURCE",
+    "STRATA_COLUMNS",
+    "SurveyTables",
+    "apply_layout",
+    "design_weights",
+    "ingest_kommun",
+    "read_population",
+    "read_raw_file",
+    "survey_files",
+    "validate_responses",
+]
+
+SOURCE = "trygghetsmatning"
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "kommun",
+    "year",
+    "respondent_id",
+    "stratum",
+    "weight",
+    "sex",
+    "age_group",
+    *QUESTIONS,
+)
+STRATA_COLUMNS = ("kommun", "year", "stratum", "population", "sampled", "respondents",
+                  "response_rate")  # fmt: skip
+BREAK_COLUMNS = ("kommun", "variable", "year", "reason")
+LEDGER_COLUMNS = ("kommun", "source", "file", "sheet", "row", "rule", "detail")
+
+_AGE_LABELS = ("16–24", "25–44", "45–64", "65–85")
+_FILE_NAME = re.compile(r"^(\d{4})\.(xlsx|csv)$", re.IGNORECASE)
+
+
+def _cat(categories) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(categories), ordered=True)
+
+
+#: The boundary to ``processed/survey_responses.parquet``.
+RESPONSE_SCHEMA = pa.DataFrameSchema(
+    {
+        "kommun": pa.Column(str),
+        "year": pa.Column("int64", pa.Check.in_range(1900, 2100)),
+        "respondent_id": pa.Column(str),
+        "stratum": pa.Column(str),
+        "weight": pa.Column("float64", pa.Check.gt(0)),
+        "sex": pa.Column(_cat(SEX_CATEGORIES), nullable=True),
+        "age_group": pa.Column(_cat(_AGE_LABELS), nullable=True),
+        **{q: pa.Column(_cat(c), nullable=True) for q, c in QUESTIONS.items()},
+    },
+    strict=True,
+    ordered=True,
+    unique=["kommun", "year", "respondent_id"],
+)
+
+
+class SurveyTables(NamedTuple):
+    """The survey tables of one or more kommuner (columns as in ``CONTRIBUTING.md``)."""
+
+    responses: pd.DataFrame
+    strata: pd.DataFrame
+    breaks: pd.DataFrame
+    ledger: pd.DataFrame
+
+
+# --- reading --------------------------------------------------------------------------------
+def survey_files(folder: str | Path) -> dict[int, Path]:
+    """The yearly survey files of a ``trygghetsmatning/`` folder: year → path.
+
+    Raises
+    ------
+    DataError
+        Two files for the same year (e.g. ``2014.xlsx`` and ``2014.csv``).
+    """
+    found: dict[int, Path] = {}
+    for path in sorted(Path(folder).iterdir()):
+        m = _FILE_NAME.match(path.name)
+        if not m or not path.is_file():
+            continue
+        year = int(m.group(1))
+        if year in found:
+            raise DataError(
+                f"en enda fil per år (också '{found[year].name}')", file=path, value=path.name
+            )
+        found[year] = path
+    return found
+
+
+def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.DataFrame, int]:
+    """Read one survey file as text cells, exactly as the analyst sees it.
+
+    Parameters
+    ----------
+    path
+        An ``.xlsx`` or ``.csv`` file.
+    layout
+        The codebook layout (file format, sheet, rows above the header, encoding).
+
+    Returns
+    -------
+    sheet : str or None
+        The sheet read (``None`` for csv).
+    cells : DataFrame
+        One column per source column, named by the header as written; every cell as text
+        (whole numbers without ``.0``, whitespace collapsed, empty cells ``""``).
+    first_row : int
+        Excel row (1-based, header counted) of the first data row.
+
+    Raises
+    ------
+    DataError
+        Unreadable or truncated file, a missing sheet, no header row, duplicate headers
+        or a data row with more or fewer fields than the header.
+    """
+    path = Path(path)
+    opts = layout.file
+    sheet: str | None = None
+    if opts.format == "xlsx":
+        sheet, grid = _read_xlsx(path, opts.sheet)
+    else:
+        grid = _read_csv(path, opts.delimiter, opts.encoding)
+    if len(grid) <= opts.skip_rows:
+        raise DataError(
+            f"en rubrikrad på rad {opts.header_row} (layout '{layout.name}')",
+            file=path,
+            sheet=sheet,
+            row=opts.header_row,
+        )
+    header = ["" if h is None else " ".join(str(h).split()) for h in grid[opts.skip_rows]]
+    body = grid[opts.skip_rows + 1 :]
+    width = len(header)
+    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
+    bad = np.flatnonzero((lengths != width) & (lengths > 0) & (opts.format == "csv"))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{width} fält som rubrikraden (raden är avkortad eller har fler fält)",
+            file=path,
+            row=opts.header_row + 1 + i,
+            value=f"{lengths[i]} fält",
+        )
+    rows = [r if len(r) == width else [""] * width for r in body]
+    cells = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else pd.DataFrame(
+        columns=range(width), dtype=object
+    )
+    cells = cells.apply(_as_text)
+    keep = []
+    for j, name in enumerate(header):
+        if name == "":
+            filled = np.flatnonzero(cells[j].to_numpy() != "")
+            if filled.size:
+                raise DataError(
+                    "en rubrik över varje kolumn med värden",
+                    file=path,
+                    sheet=sheet,
+                    row=opts.header_row + 1 + int(filled[0]),
+                    column=_excel_column(j),
+                    value=cells[j].iloc[filled[0]],
+                )
+            continue
+        keep.append(j)
+    cells = cells[keep]
+    names = [header[j] for j in keep]
+    seen: dict[str, int] = {}
+    for j, name in zip(keep, names, strict=True):
+        key = normalise_header(name)
+        if key in seen:
+            raise DataError(
+                "unika kolumnrubriker", file=path, sheet=sheet, row=opts.header_row,
+                column=_excel_column(j), value=name,
+            )  # fmt: skip
+        seen[key] = j
+    cells.columns = names
+    return sheet, cells, opts.header_row + 1
+
+
+def _excel_column(j: int) -> str:
+    name = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        name = chr(65 + r) + name
+    return name
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = wb.sheet_names
+        name = sheet if sheet is not None else names[0]
+        if name not in names:
+            raise DataError(
+                f"bladet '{name}' (filen har: {', '.join(names)})", file=path, sheet=name
+            )
+        return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except DataError:
+        raise
+    except Exception as exc:  # calamine raises several types for broken zips and XML
+        raise DataError(
+            f"en läsbar xlsx-fil (filen är trasig eller avkortad: {type(exc).__name__})",
+            file=path,
+        ) from exc
+
+
+def _read_csv(path: Path, delimiter: str, encoding: str) -> list[list[str]]:
+    try:
+        if encoding == "auto":
+            text, _ = read_text_any(path)
+        else:
+            text = path.read_bytes().decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"en textfil i kodningen {encoding}", file=path) from exc
+    except OSError as exc:
+        raise DataError("en läsbar fil", file=path) from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise DataError(
+            f"en hel csv-fil (filen är avkortad eller har ett oavslutat citattecken: {exc})",
+            file=path,
+        ) from exc
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """Cells as comparable text, vectorised: whole floats lose ``.0``, blanks become ``""``."""
+    s = col.astype("str")
+    s = s.str.replace(r"\s+", " ", regex=True).str.strip()
+    s = s.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    return s.where(~s.isin(["None", "nan"]), "")
+
+
+def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
+    """Read ``population.csv`` (year, stratum, population, sampled).
+
+    Parameters
+    ----------
+    path
+        The file (comma or semicolon separated; UTF-8, UTF-8 with BOM or CP1252).
+    strata
+        The kommun's areas (``kommun.yml: omraden``).
+
+    Returns
+    -------
+    DataFrame
+        ``year, stratum, population, sampled`` (int64 except stratum).
+
+    Raises
+    ------
+    DataError
+        Missing file or column, a value that is not a whole number ≥ 0, an unknown area
+        or a repeated (year, stratum).
+    """
+    path = Path(path)
+    try:
+        text, _ = read_text_any(path)
+    except FileNotFoundError as exc:
+        raise DataError("filen population.csv (year, stratum, population, sampled)", file=path) from exc
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    table.columns = [normalise_header(c) for c in table.columns]
+    for col in ("year", "stratum", "population", "sampled"):
+        if col not in table.columns:
+            raise DataError(
+                "kolumnerna year, stratum, population, sampled", file=path, row=1, column=col
+            )
+    out = pd.DataFrame({"stratum": table["stratum"].str.strip()})
+    for col in ("year", "population", "sampled"):
+        values = pd.to_numeric(table[col].str.replace(" ", ""), errors="coerce")
+        bad = values.isna() | (values < 0) | (values % 1 != 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                "ett heltal ≥ 0", file=path, row=i + 2, column=col, value=table[col].iloc[i]
+            )
+        out[col] = values.astype("int64")
+    unknown = ~out["stratum"].isin(strata)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise DataError(
+            "ett av områdena i kommun.yml: " + ", ".join(strata),
+            file=path, row=i + 2, column="stratum", value=out["stratum"].iloc[i],
+        )  # fmt: skip
+    dup = out.duplicated(["year", "stratum"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(
+            "en rad per år och område", file=path, row=i + 2, column="stratum",
+            value=f"{out['year'].iloc[i]} {out['stratum'].iloc[i]}",
+        )  # fmt: skip
+    return out[["year", "stratum", "population", "sampled"]]
+
+
+# --- the codebook applied (pure) ------------------------------------------------------------
+def apply_layout(
+    cells: pd.DataFrame,
+    *,
+    codebook: Codebook,
+    layout: Layout,
+    year: int,
+    kommun: str,
+    strata: tuple[str, ...],
+    file: str | Path,
+    sheet: str | None = None,
+    first_row: int = 2,
+    ledger_file: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply one codebook layout to one file's text cells.
+
+    Parameters
+    ----------
+    cells
+        Text cells as :func:`read_raw_file` returns them.
+    codebook, layout
+        The codebook and the layout for ``year``.
+    year
+        The file's year (from its name).
+    kommun, strata
+        The kommun's name and areas.
+    file, sheet, first_row
+        Where the cells come from, for error messages; ``first_row`` is the Excel row of
+        the first data row.
+    ledger_file
+        The file name written into the ledger (default ``str(file)``).
+
+    Returns
+    -------
+    responses : DataFrame
+        The canonical columns except ``weight`` (NaN), one row per kept respondent.
+    ledger : DataFrame
+        ``kommun, source, file, sheet, row, rule, detail`` for each excluded row.
+
+    Raises
+    ------
+    DataError
+        Unknown column, codebook column missing from the file, unknown answer value,
+        another year's contents, a missing or duplicate respondent id, an area not in
+        ``kommun.yml``, or an age that is not a number.
+    """
+    where = {"file": file, "sheet": sheet}
+    specs = layout.columns_for(year)
+    by_header = {normalise_header(c): c for c in cells.columns}
+    # every codebook column must be in the file, every file column in the codebook
+    source_of: dict[str, str] = {}
+    for spec in specs:
+        key = normalise_header(spec.source)
+        if key not in by_header:
+            raise DataError(
+                f"kolumnen '{spec.source}' som kodbokens layout '{layout.name}' mappar till "
+                f"{spec.variable} (den finns inte i filen)",
+                row=first_row - 1,
+                column=spec.source,
+                **where,
+            )
+        source_of[spec.variable] = by_header[key]
+    known = {normalise_header(s.source) for s in specs} | {
+        normalise_header(c) for c in layout.ignore
+    }
+    for key, name in by_header.items():
+        if key not in known:
+            later = [s for s in layout.columns if normalise_header(s.source) == key]
+            hint = (
+                f"kolumnen bara åren {later[0].from_year or ''}–{later[0].to_year or ''}"
+                if later
+                else "en kolumn som kodboken mappar (kolumner) eller ignorerar (ignorera)"
+            )
+            raise DataError(hint, row=first_row - 1, column=name, value=name, **where)
+
+    n = len(cells)
+    rows = np.arange(first_row, first_row + n)
+    excluded = np.zeros(n, dtype=bool)
+    ledger_parts: list[pd.DataFrame] = []
+
+    def exclude(mask: np.ndarray, rule: str, detail) -> None:
+        new = mask & ~excluded
+        if new.any():
+            details = detail[new] if isinstance(detail, np.ndarray) else detail
+            ledger_parts.append(
+                pd.DataFrame(
+                    {"row": rows[new], "rule": rule, "detail": details}
+                )
+            )
+            excluded[new] = True
+
+    values = cells.to_numpy(dtype=object)
+    blank = (values == "").all(axis=1) if n else np.zeros(0, dtype=bool)
+    rules = codebook.rules
+    if "tom_rad" in rules:
+        exclude(blank, "tom_rad", "tom rad")
+    if "summeringsrad" in rules and n:
+        words = list(codebook.summary_words)
+        hits = cells.apply(lambda c: c.str.casefold().isin(words)).to_numpy().any(axis=1)
+        exclude(hits, "summeringsrad", "summeringsrad (till exempel 'Totalt')")
+
+    stratum_text = cells[source_of["stratum"]].to_numpy(dtype=object)
+    if "saknar_omrade" in rules:
+        exclude(stratum_text == "", "saknar_omrade", "saknar område")
+
+    age = None
+    if "age" in source_of:
+        col = source_of["age"]
+        text = cells[col]
+        if layout.file.decimal == ",":
+            text = text.str.replace(",", ".", regex=False)
+        age = pd.to_numeric(text.str.replace(" ", "", regex=False), errors="coerce").to_numpy()
+        bad = np.isnan(age) & (cells[col].to_numpy(dtype=object) != "") & ~excluded
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                "en ålder i år (ett tal)", row=int(rows[i]), column=col,
+                value=cells[col].iloc[i], **where,
+            )  # fmt: skip
+        age = np.floor(age)
+        if "alder_utanfor_urvalet" in rules:
+            lo, hi = rules["alder_utanfor_urvalet"]["min"], rules["alder_utanfor_urvalet"]["max"]
+            outside = ~np.isnan(age) & ((age < lo) | (age > hi))
+            detail = np.full(n, "", dtype=object)
+            detail[outside] = [f"ålder {a:.0f} utanför {lo}–{hi}" for a in age[outside]]
+            exclude(outside, "alder_utanfor_urvalet", detail)
+
+    kept = ~excluded
+    if ledger_parts:
+        found = pd.concat(ledger_parts, ignore_index=True).sort_values("row", kind="stable")
+        ledger = pd.DataFrame(
+            {
+                "kommun": kommun,
+                "source": SOURCE,
+                "file": ledger_file or str(file),
+                "sheet": sheet,
+                "row": found["row"].to_numpy(dtype=np.int64),
+                "rule": found["rule"].to_numpy(dtype=object),
+                "detail": found["detail"].to_numpy(dtype=object),
+            }
+        )
+    else:
+        ledger = _empty_ledger()
+    kcells = cells[kept]
+    krows = rows[kept]
+
+    def fail(col: str, mask: np.ndarray, expected: str) -> None:
+        i = int(np.flatnonzero(mask)[0])
+        raise DataError(
+            expected, row=int(krows[i]), column=col, value=kcells[col].iloc[i], **where
+        )
+
+    if "year" in source_of:
+        col = source_of["year"]
+        other = kcells[col].to_numpy(dtype=object) != str(year)
+        if other.any():
+            fail(col, other, f"året {year} (filen heter {Path(file).name}; innehållet är ett annat år)")
+
+    id_col = source_of["respondent_id"]
+    ids = kcells[id_col]
+    if (ids == "").any():
+        fail(id_col, (ids == "").to_numpy(), "ett respondent-id")
+    dup = ids.duplicated(keep=False).to_numpy()
+    if dup.any():
+        first_dup = ids[dup].iloc[0]
+        other_rows = krows[(ids == first_dup).to_numpy()]
+        fail(
+            id_col,
+            (ids == first_dup).to_numpy() & (krows == other_rows[-1]),
+            f"unika respondent-id (samma id på rad {', '.join(map(str, other_rows[:-1]))})",
+        )
+
+    out: dict[str, object] = {
+        "kommun": np.full(len(kcells), kommun, dtype=object),
+        "year": np.full(len(kcells), year, dtype=np.int64),
+        "respondent_id": ids.to_numpy(dtype=object),
+    }
+    stratum_map = layout.answers.get("stratum")
+    s_text = kcells[source_of["stratum"]]
+    if stratum_map is not None:
+        unknown = ~s_text.isin(list(stratum_map))
+        if unknown.any():
+            fail(source_of["stratum"], unknown.to_numpy(),
+                 "ett områdesvärde i kodboken: " + ", ".join(stratum_map))  # fmt: skip
+        s_text = s_text.map(stratum_map)
+    wrong = ~s_text.isin(strata)
+    if wrong.any():
+        fail(source_of["stratum"], wrong.to_numpy(), "ett av områdena i kommun.yml: " + ", ".join(strata))
+    out["stratum"] = s_text.to_numpy(dtype=object)
+    out["weight"] = np.full(len(kcells), np.nan)
+    if "sex" in source_of:
+        out["sex"] = _categorical(kcells, source_of["sex"], SEX_CATEGORIES,
+                                  layout.answers.get("sex"), fail)  # fmt: skip
+    else:
+        out["sex"] = pd.Categorical([None] * len(kcells), categories=SEX_CATEGORIES, ordered=True)
+    if age is not None:
+        kage = age[kept]
+        groups = codebook.age_groups
+        code = np.searchsorted(np.array([g[1] for g in groups[1:]]), kage, side="right")
+        outside = ~np.isnan(kage) & ((kage < groups[0][1]) | (kage > groups[-1][2]))
+        if outside.any():
+            fail(source_of["age"], outside,
+                 f"en ålder {groups[0][1]}–{groups[-1][2]} (eller regeln alder_utanfor_urvalet)")  # fmt: skip
+        code = np.where(np.isnan(kage), -1, code)
+        out["age_group"] = pd.Categorical.from_codes(code, categories=[g[0] for g in groups],
+                                                     ordered=True)  # fmt: skip
+    else:
+        out["age_group"] = pd.Categorical([None] * len(kcells), categories=_AGE_LABELS, ordered=True)
+    for q, cats in QUESTIONS.items():
+        if q in source_of:
+            out[q] = _categorical(kcells, source_of[q], cats, layout.answers.get(q), fail)
+        else:
+            out[q] = pd.Categorical([None] * len(kcells), categories=cats, ordered=True)
+    responses = pd.DataFrame(out)
+    for col in ("kommun", "respondent_id", "stratum"):
+        responses[col] = responses[col].astype("str")
+    return responses, ledger
+
+
+def _categorical(cells, col, categories, mapping, fail) -> pd.Categorical:
+    """Map a text column to an ordered categorical; unknown values stop the run."""
+    text = cells[col]
+    if mapping is None:
+        mapping = {c: c for c in categories}
+    codes_of = {src: (-1 if dst is None else categories.index(dst)) for src, dst in mapping.items()}
+    unknown = (text != "") & ~text.isin(list(codes_of))
+    if unknown.any():
+        shown = [k for k in codes_of if k != ""]
+        fail(col, unknown.to_numpy(), "ett av: " + ", ".join(shown) + " (eller tom cell)")
+    codes = text.map(codes_of).fillna(-1).to_numpy(dtype=np.int64)
+    return pd.Categorical.from_codes(codes, categories=list(categories), ordered=True)
+
+
+def _empty_ledger() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "str") for c in LEDGER_COLUMNS})
+
+
+def design_weights(
+    responses: pd.DataFrame, population: pd.DataFrame, *, kommun: str, file: str | Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Design weights N_h / r_h and the strata table of one kommun.
+
+    Parameters
+    ----------
+    responses
+        Canonical rows of one kommun (any ``weight``).
+    population
+        ``year, stratum, population, sampled`` from :func:`read_population`.
+    kommun
+        The kommun's name.
+    file
+        The population file, for error messages.
+
+    Returns
+    -------
+    responses : DataFrame
+        With ``weight = N_h / r_h``, r_h the kept respondents of stratum h that year.
+    strata : DataFrame
+        ``kommun, year, stratum, population, sampled, respondents, response_rate`` for
+        every population row of a year with survey data.
+
+    Raises
+    ------
+    DataError
+        A stratum with respondents but no population row, or more respondents than
+        sampled.
+
+    Notes
+    -----
+    The weight makes the stratum's weights sum to N_h (the estimator of R's
+    ``svydesign(ids=~1, strata=~stratum, weights=~weight, fpc=~population)``).
+    """
+    counts = (
+        responses.groupby(["year", "stratum"], observed=True).size().rename("respondents").reset_index()
+    )
+    years = responses["year"].unique()
+    merged = counts.merge(population, on=["year", "stratum"], how="left", indicator=True)
+    missing = merged["_merge"] == "left_only"
+    if missing.any():
+        r = merged[missing].iloc[0]
+        raise DataError(
+            f"en rad i population.csv för år {r['year']} och området '{r['stratum']}'",
+            file=file, column="stratum", value=r["stratum"],
+        )  # fmt: skip
+    strata = population[population["year"].isin(years)].merge(
+        counts, on=["year", "stratum"], how="left"
+    )
+    strata["respondents"] = strata["respondents"].fillna(0).astype("int64")
+    over = strata["respondents"] > strata["sampled"]
+    if over.any():
+        r = strata[over].iloc[0]
+        raise DataError(
+            f"högst {r['sampled']} svarande (sampled) år {r['year']} i '{r['stratum']}'",
+            file=file, column="sampled", value=r["respondents"],
+        )  # fmt: skip
+    strata["response_rate"] = strata["respondents"] / strata["sampled"].where(strata["sampled"] > 0)
+    strata.insert(0, "kommun", kommun)
+    strata["kommun"] = strata["kommun"].astype("str")
+    order = {name: i for i, name in enumerate(dict.fromkeys(population["stratum"]))}
+    strata = strata.sort_values(
+        ["year", "stratum"], key=lambda c: c.map(order) if c.name == "stratum" else c
+    ).reset_index(drop=True)
+    key = responses[["year", "stratum"]].merge(
+        strata[["year", "stratum", "population", "respondents"]], on=["year", "stratum"], how="left"
+    )
+    out = responses.copy()
+    out["weight"] = (key["population"] / key["respondents"]).to_numpy(dtype=float)
+    return out, strata[list(STRATA_COLUMNS)]
+
+
+def validate_responses(responses: pd.DataFrame) -> pd.DataFrame:
+    """Check the canonical table at the boundary (pandera); raise DataError on failure."""
+    try:
+        return RESPONSE_SCHEMA.validate(responses, lazy=False)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors) as exc:
+        raise DataError(
+            f"en kanonisk svarstabell enligt CONTRIBUTING.md ({str(exc).splitlines()[0]})",
+            file="survey_responses",
+        ) from exc
+
+
+# --- one kommun (reads files) ---------------------------------------------------------------
+def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
+    """Read every survey file of one kommun through its codebook.
+
+    Parameters
+    ----------
+    kommun
+        The kommun (its ``raw`` folder holds ``trygghetsmatning/``).
+
+    Returns
+    -------
+    SurveyTables
+        ``responses`` (canonical, validated), ``strata``, ``breaks`` and ``ledger``.
+
+    Raises
+    ------
+    DataError
+        See :func:`read_raw_file`, :func:`apply_layout` and :func:`design_weights`; also a
+        year without a codebook layout or a folder without survey files.
+    """
+    folder = kommun.survey_dir
+    codebook = load_codebook(folder / "kodbok.yml")
+    files = survey_files(folder) if folder.is_dir() else {}
+    if not files:
+        raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
+    strata = kommun.strata
+    parts, ledgers = [], []
+    for year, path in files.items():
+        layout = codebook.layout_for(year)
+        if layout is None:
+            raise DataError(
+                f"en layout i kodboken som omfattar året {year}", file=path, value=year
+            )
+        if path.suffix.lower().lstrip(".") != layout.file.format:
+            raise DataError(
+                f"en {layout.file.format}-fil enligt kodbokens layout '{layout.name}'",
+                file=path, value=path.name,
+            )  # fmt: skip
+        sheet, cells, first_row = read_raw_file(path, layout)
+        responses, ledger = apply_layout(
+            cells,
+            codebook=codebook,
+            layout=layout,
+            year=year,
+            kommun=kommun.name,
+            strata=strata,
+            file=path,
+            sheet=sheet,
+            first_row=first_row,
+            ledger_file=path.relative_to(kommun.raw).as_posix(),
+        )
+        parts.append(responses)
+        ledgers.append(ledger)
+    responses = pd.concat(parts, ignore_index=True)
+    population = read_population(folder / "population.csv", strata)
+    responses, strata_table = design_weights(
+        responses, population, kommun=kommun.name, file=folder / "population.csv"
+    )
+    breaks = pd.DataFrame(
+        {
+            "kommun": pd.Series([kommun.name] * len(codebook.breaks), dtype="str"),
+            "variable": pd.Series([b.variable for b in codebook.breaks], dtype="str"),
+            "year": pd.Series([b.year for b in codebook.breaks], dtype="int64"),
+            "reason": pd.Series([b.reason for b in codebook.breaks], dtype="str"),
+        }
+    )
+    ledger = _tidy_ledger(pd.concat([x for x in ledgers if len(x)] or [_empty_ledger()], ignore_index=True))
+    return SurveyTables(validate_responses(responses), strata_table, breaks, ledger)
+
+
+def _tidy_ledger(ledger: pd.DataFrame) -> pd.DataFrame:
+    out = ledger[list(LEDGER_COLUMNS)].copy()
+    for col in ("kommun", "source", "file", "sheet", "rule", "detail"):
+        out[col] = out[col].astype("str")
+    out["row"] = out["row"].astype("int64")
+    return out.reset_index(drop=True)
