@@ -419,7 +419,7 @@ def _draw(k: _Kommun, year: int, rng: np.random.Generator, n_per_stratum=None) -
     """One year's respondents as arrays of category codes (-1 = missing answer)."""
     yi = YEARS.index(year)
     if n_per_stratum is None:
-        counts = rng.binomial(k.sampled[yi], k.response_rate[yi])
+        counts = np.round(k.sampled[yi] * k.response_rate[yi]).astype(np.int64)
     else:
         counts = np.full(len(k.strata), int(n_per_stratum))
     stratum = np.repeat(np.arange(len(k.strata)), counts)
@@ -580,7 +580,8 @@ def _raw_table(k: _Kommun, year: int, rng: np.random.Generator) -> tuple[list[st
     has_comment = rng.random(n) < 0.08
     picked = rng.integers(0, len(_COMMENTS), size=n)
     cols["comment"] = np.where(has_comment, np.asarray(_COMMENTS, dtype=object)[picked], empty)
-    rows = np.column_stack([cols[c] for c in columns]).tolist()
+    order = rng.permutation(n)  # the contractor's files are not sorted by area
+    rows = np.column_stack([cols[c][order] for c in columns]).tolist()
 
     # rows the codebook's rules exclude: a blank row, ages outside 16–85, no area
     template = list(rows[0]) if rows else [empty] * len(columns)
@@ -755,7 +756,9 @@ _CODEBOOK_HEADER = """\
 
 
 def _write_codebook(path: Path, k: _Kommun) -> None:
-    body = yaml.safe_dump(_codebook(k), allow_unicode=True, sort_keys=False, width=100)
+    body = yaml.safe_dump(
+        _codebook(k), allow_unicode=True, sort_keys=False, width=100, default_flow_style=None
+    )
     path.write_text(_CODEBOOK_HEADER.format(name=k.name) + body, encoding="utf-8")
 
 
