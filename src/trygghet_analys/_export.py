@@ -73,7 +73,13 @@ def deterministic() -> Iterator[None]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
-def save_figure(fig: Figure, stem: str | Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
+def save_figure(
+    fig: Figure,
+    stem: str | Path,
+    *,
+    formats: Sequence[str] = FORMATS,
+    png: bytes | None = None,
+) -> list[Path]:
     """Save ``fig`` as ``<stem>.png``, ``.svg`` and ``.pdf`` without time stamps.
 
     Parameters
@@ -84,6 +90,8 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Sequence[str] = FORMA
         Path without suffix, e.g. ``figurer/otrygghet_trend``.
     formats
         Any of ``png``, ``svg``, ``pdf``.
+    png
+        The PNG already rendered with :func:`figure_png_bytes` (saves drawing it twice).
 
     Returns
     -------
@@ -98,6 +106,10 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Sequence[str] = FORMA
             if fmt not in _METADATA:
                 raise ValueError(f"okänt format {fmt!r}; tillåtna: {list(_METADATA)}")
             path = stem.with_name(f"{stem.name}.{fmt}")
+            if fmt == "png" and png is not None:
+                path.write_bytes(png)
+                written.append(path)
+                continue
             fig.savefig(path, format=fmt, metadata=_METADATA[fmt])
             written.append(path)
     return written
@@ -172,6 +184,16 @@ def _cell_value(value: object) -> object:
     return neutralise(str(value))
 
 
+def _column_values(column: pd.Series) -> list[object]:
+    """Cell values of one column: numbers stay numbers, missing values become None."""
+    if pd.api.types.is_float_dtype(column.dtype) and not isinstance(
+        column.dtype, pd.CategoricalDtype
+    ):
+        values = column.to_numpy(dtype="float64", na_value=np.nan)
+        return [None if not np.isfinite(v) else float(v) for v in values]
+    return [_cell_value(v) for v in column.astype(object).tolist()]
+
+
 def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, title: str = "") -> Path:
     """Write tables as sheets of one xlsx workbook, byte-reproducibly.
 
@@ -193,27 +215,31 @@ def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, title: s
         ``path``.
     """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
     for name, frame in sheets.items():
         if len(name) > 31 or any(c in name for c in "[]:*?/\\"):
             raise ValueError(f"ogiltigt bladnamn {name!r} (högst 31 tecken, inga []:*?/\\)")
         ws = wb.create_sheet(title=name)
-        header = [neutralise(str(c)) for c in frame.columns]
-        ws.append(header)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in frame.itertuples(index=False, name=None):
-            ws.append([_cell_value(v) for v in row])
         ws.freeze_panes = "A2"
         for i, col in enumerate(frame.columns, start=1):
             texts = [str(col)] + [str(v) for v in frame.iloc[:200, i - 1].tolist()]
             width = min(_MAX_WIDTH, max(len(t) for t in texts) + 2)
             ws.column_dimensions[get_column_letter(i)].width = width
+        header = []
+        for c in frame.columns:
+            cell = WriteOnlyCell(ws, value=neutralise(str(c)))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        columns = [_column_values(frame[c]) for c in frame.columns]
+        for row in zip(*columns, strict=True):
+            ws.append(row)
     props = wb.properties
     props.creator = "trygghet-analys"
     props.lastModifiedBy = "trygghet-analys"

@@ -276,7 +276,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
 
     return Tables(
         kommun=cfg,
-        estimates=frames["estimates"],
+        estimates=_order_groups(frames["estimates"], cfg),
         changes=frames["changes"],
         trends=frames["trends"],
         response_rates=frames["response_rates"],
@@ -290,6 +290,21 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         labels=_indicator_labels(),
         periods=periods,
         notes=notes,
+    )
+
+
+_GROUP_ORDER = ("Hela kommunen", "Kvinna", "Man", "16–24", "25–44", "45–64", "65–85")
+
+
+def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
+    """Groups as an ordered categorical: the whole kommun, the areas as in kommun.yml, …"""
+    if estimates.empty or "group" not in estimates.columns:
+        return estimates
+    order = [_GROUP_ORDER[0], *cfg.strata, *_GROUP_ORDER[1:]]
+    present = [str(g) for g in pd.unique(estimates["group"].dropna().astype(str))]
+    categories = list(dict.fromkeys([g for g in order if g in present] + sorted(present)))
+    return estimates.assign(
+        group=pd.Categorical(estimates["group"].astype(object), categories=categories, ordered=True)
     )
 
 

@@ -25,7 +25,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,7 +149,10 @@ def _change_words(row: pd.Series | None, *, mean: bool = False) -> str:
     if bool(row["significant"]):
         way = "ökat" if diff > 0 else "minskat"
         return f"Den har {way} med {amount} {since}, en statistiskt säkerställd förändring."
-    shown = fmt_number(diff, 2) if mean else fmt_signed_points(diff, 1)
+    if mean:
+        shown = fmt_number(diff, 2) if round(diff, 2) else "0,00"
+    else:
+        shown = fmt_signed_points(diff, 1) if round(diff, 3) else "0 procentenheter"
     return f"Förändringen {since} ({shown}) är inte statistiskt säkerställd."
 
 
@@ -357,14 +360,15 @@ def _render_charts(tables: charts.Tables, year: int, figdir: Path) -> list[Rende
     for chart in charts.available_charts(tables, year):
         fig = chart.draw(tables, year)
         try:
-            _export.save_figure(fig, figdir / chart.name)
+            png = _export.figure_png_bytes(fig)
+            _export.save_figure(fig, figdir / chart.name, png=png)
             out.append(
                 RenderedChart(
                     chart.name,
                     chart.title,
                     chart.explanation,
                     chart.alt(fig),
-                    _export.figure_png_bytes(fig),
+                    png,
                     chart.data(tables, year),
                 )
             )
@@ -549,9 +553,10 @@ def render_html(
 # --------------------------------------------------------------------------- notebooks
 
 
-def _execute_notebooks(
-    dest: Path, *, year: int, data_dir: Path, out_dir: Path, kommun: str
-) -> list[Path]:
+def _start_notebooks(
+    pool: ThreadPoolExecutor, dest: Path, *, year: int, data_dir: Path, out_dir: Path, kommun: str
+) -> list[Future[Path]]:
+    """Submit every notebook to ``pool``; they run while the main process draws charts."""
     source = repo_root() / "notebooks"
     books = [source / n for n in NOTEBOOKS if (source / n).is_file()]
     if not books:
@@ -560,12 +565,7 @@ def _execute_notebooks(
     import papermill as pm
 
     dest.mkdir(parents=True, exist_ok=True)
-    params = {
-        "year": year,
-        "data_dir": str(data_dir),
-        "out_dir": str(out_dir),
-        "kommun": kommun,
-    }
+    params = {"year": year, "data_dir": str(data_dir), "out_dir": str(out_dir), "kommun": kommun}
 
     def one(book: Path) -> Path:
         target = dest / book.name
@@ -576,14 +576,13 @@ def _execute_notebooks(
             kernel_name="python3",
             execution_timeout=CELL_TIMEOUT,
             progress_bar=False,
+            log_output=False,
             cwd=str(source),
         )
         _say(f"  notebook klar: {book.name}")
         return target
 
-    workers = min(len(books), os.cpu_count() or 1, 3)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, books))
+    return [pool.submit(one, b) for b in books]
 
 
 # --------------------------------------------------------------------------- run
@@ -666,7 +665,20 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     final = out / str(year)
     tmp = Path(tempfile.mkdtemp(prefix=f".{year}.tmp-", dir=out))
+    # Kernels are separate processes: two notebooks run beside the chart drawing.
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(NOTEBOOKS), (os.cpu_count() or 2))))
+    running: list[Future[Path]] = []
     try:
+        if notebooks:
+            _say("Startar notebooks ...")
+            running = _start_notebooks(
+                pool,
+                tmp / "notebooks",
+                year=year,
+                data_dir=folder.root.resolve(),
+                out_dir=final.resolve(),
+                kommun=cfg.name,
+            )
         with _export.deterministic():
             _say(f"Ritar diagram för {year} ...")
             rendered = _render_charts(tables, year, tmp / "figurer")
@@ -686,19 +698,18 @@ def run(
             )
             for writer in EXTRA_WRITERS:
                 writer(tables, year, tmp)
-        if notebooks:
-            _say("Kör notebooks ...")
-            _execute_notebooks(
-                tmp / "notebooks",
-                year=year,
-                data_dir=folder.root.resolve(),
-                out_dir=final.resolve(),
-                kommun=cfg.name,
-            )
+        if running:
+            _say("Väntar på notebooks ...")
+            for job in running:
+                job.result()
         _swap_in(tmp, final)
     except BaseException:
+        for job in running:
+            job.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    pool.shutdown(wait=True)
     _say(f"Klart: {final} ({fmt_number(time.perf_counter() - started, 1)} s)")
     return final
 
