@@ -141,6 +141,7 @@ def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = ""
         ``path``.
     """
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     meta: dict[str, object] = dict(_METADATA["pdf"])
     if title:
         meta["Title"] = title
@@ -220,6 +221,7 @@ def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, title: s
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
     for name, frame in sheets.items():

@@ -1,0 +1,144 @@
+"""Deterministic writers: figures, chart book, xlsx — the same bytes every time."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from trygghet_analys import _export
+
+
+def _figure() -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([2020, 2021, 2022], [0.1, 0.2, 0.15], label="Älmhult")
+    ax.set_title("Otrygg ute sent en kväll")
+    ax.legend()
+    return fig
+
+
+def test_save_figure_same_bytes_in_different_folders(tmp_path: Path) -> None:
+    a = _export.save_figure(_figure(), tmp_path / "a" / "diagram")
+    b = _export.save_figure(_figure(), tmp_path / "b" / "djup" / "diagram")
+    assert [p.suffix for p in a] == [".png", ".svg", ".pdf"]
+    for pa, pb in zip(a, b, strict=True):
+        assert pa.read_bytes() == pb.read_bytes(), pa.suffix
+
+
+def test_figure_files_carry_no_dates_or_paths(tmp_path: Path) -> None:
+    png, svg, pdf = _export.save_figure(_figure(), tmp_path / "diagram")
+    assert b"Software" not in png.read_bytes()
+    text = svg.read_text(encoding="utf-8")
+    assert "<dc:date>" not in text
+    assert str(tmp_path) not in text
+    data = pdf.read_bytes()
+    assert b"/CreationDate" not in data and b"/ModDate" not in data
+
+
+def test_png_bytes_are_reused(tmp_path: Path) -> None:
+    fig = _figure()
+    png = _export.figure_png_bytes(fig)
+    assert png.startswith(b"\x89PNG")
+    (path, *_rest) = _export.save_figure(fig, tmp_path / "d", png=png)
+    assert path.read_bytes() == png
+
+
+def test_unknown_format_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="okänt format 'gif'"):
+        _export.save_figure(_figure(), tmp_path / "d", formats=("gif",))
+
+
+def test_deterministic_restores_environment() -> None:
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    with _export.deterministic():
+        assert os.environ["SOURCE_DATE_EPOCH"]
+        assert plt.rcParams["svg.hashsalt"] == "trygghet-analys"
+    assert os.environ.get("SOURCE_DATE_EPOCH") == before
+
+
+def test_pdf_book_is_reproducible(tmp_path: Path) -> None:
+    _export.write_pdf_book(tmp_path / "a.pdf", [_figure(), _figure()], title="Trygghet")
+    _export.write_pdf_book(tmp_path / "b.pdf", [_figure(), _figure()], title="Trygghet")
+    a = (tmp_path / "a.pdf").read_bytes()
+    assert a == (tmp_path / "b.pdf").read_bytes()
+    assert b"/Count 2" in a
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+46 70", "'+46 70"),
+        ("-3", "'-3"),
+        ("@SUMMA", "'@SUMMA"),
+        ("\tx", "'\tx"),
+        ("Älmhult", "Älmhult"),
+        ("", ""),
+        (-3, -3),
+        (None, None),
+    ],
+)
+def test_neutralise(value: object, expected: object) -> None:
+    assert _export.neutralise(value) == expected
+
+
+def _sheets() -> dict[str, pd.DataFrame]:
+    return {
+        "Skattningar": pd.DataFrame(
+            {
+                "År": [2024, 2025],
+                "Grupp": ["Hela kommunen", '=HYPERLINK("x")'],
+                "Skattning": [0.25, float("nan")],
+                "Undertryckt": [False, True],
+                "Datum": pd.to_datetime(["2024-03-05", "2025-03-04"]),
+            }
+        ),
+        "Tomt": pd.DataFrame({"Kolumn": pd.Series([], dtype="string")}),
+    }
+
+
+def test_xlsx_is_byte_reproducible(tmp_path: Path) -> None:
+    a = _export.write_xlsx(tmp_path / "a.xlsx", _sheets(), title="Tabeller")
+    b = _export.write_xlsx(tmp_path / "b" / "a.xlsx", _sheets(), title="Tabeller")
+    assert a.read_bytes() == b.read_bytes()
+    with zipfile.ZipFile(a) as z:
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+        core = z.read("docProps/core.xml").decode()
+    assert "2000-01-01T00:00:00Z" in core
+
+
+def test_xlsx_contents(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    path = _export.write_xlsx(tmp_path / "t.xlsx", _sheets())
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Skattningar", "Tomt"]
+    ws = wb["Skattningar"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("År", "Grupp", "Skattning", "Undertryckt", "Datum")
+    assert rows[1][:4] == (2024, "Hela kommunen", 0.25, False)
+    assert rows[2][1] == '\'=HYPERLINK("x")'
+    assert rows[2][2] is None
+    assert ws["A1"].font.b
+    assert ws.freeze_panes == "A2"
+    assert ws["B3"].data_type == "s"
+
+
+def test_xlsx_refuses_bad_sheet_name(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ogiltigt bladnamn"):
+        _export.write_xlsx(tmp_path / "t.xlsx", {"a/b": pd.DataFrame({"x": [1]})})
+
+
+def test_normalised_zip_keeps_entry_order() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("b.xml", "<b/>")
+        z.writestr("a.xml", "<a/>")
+    out = _export._normalise_zip(buf.getvalue())
+    with zipfile.ZipFile(io.BytesIO(out)) as z:
+        assert z.namelist() == ["b.xml", "a.xml"]
