@@ -67,7 +67,13 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
             "cykelstolder",
         )
     },
-    "fortroende_polisen": ("Mycket litet", "Ganska litet", "Ganska stort", "Mycket stort", "Vet ej"),
+    "fortroende_polisen": (
+        "Mycket litet",
+        "Ganska litet",
+        "Ganska stort",
+        "Mycket stort",
+        "Vet ej",
+    ),
     "ser_polis_fots": (
         "Aldrig",
         "Mer sällan än varje månad",
@@ -102,6 +108,7 @@ EXCLUSION_RULES: tuple[str, ...] = (
 )
 
 _FORMATS = ("xlsx", "csv")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
 
 
@@ -281,7 +288,9 @@ def _file_options(obj: object, path: Path, where: str) -> FileOptions:
     for key in doc:
         if key not in known:
             raise DataError(
-                "en av nycklarna " + ", ".join(sorted(known)), file=path, column=f"{where}.fil",
+                "en av nycklarna " + ", ".join(sorted(known)),
+                file=path,
+                column=f"{where}.fil",
                 value=key,
             )
     fmt = str(doc.get("format", "")).lower()
@@ -295,7 +304,9 @@ def _file_options(obj: object, path: Path, where: str) -> FileOptions:
     decimal = str(doc.get("decimaltecken", "."))
     if decimal not in (".", ","):
         raise DataError(
-            "decimaltecken ',' eller '.'", file=path, column=f"{where}.fil.decimaltecken",
+            "decimaltecken ',' eller '.'",
+            file=path,
+            column=f"{where}.fil.decimaltecken",
             value=decimal,
         )
     delimiter = str(doc.get("avgransare", ";"))
@@ -307,7 +318,9 @@ def _file_options(obj: object, path: Path, where: str) -> FileOptions:
     return FileOptions(
         format=fmt,
         sheet=None if sheet is None else str(sheet),
-        skip_rows=_int(doc.get("rader_ovanfor_rubrik", 0), path, f"{where}.fil.rader_ovanfor_rubrik"),
+        skip_rows=_int(
+            doc.get("rader_ovanfor_rubrik", 0), path, f"{where}.fil.rader_ovanfor_rubrik"
+        ),
         encoding=enc,
         decimal=decimal,
         delimiter=delimiter,
@@ -326,7 +339,9 @@ def _columns(obj: object, path: Path, where: str, variables: dict) -> tuple[Colu
             extra = set(target) - {"variabel", "fran_ar", "till_ar"}
             if extra:
                 raise DataError(
-                    "nycklarna variabel, fran_ar, till_ar", file=path, column=col_where,
+                    "nycklarna variabel, fran_ar, till_ar",
+                    file=path,
+                    column=col_where,
                     value=sorted(extra)[0],
                 )
             variable = target.get("variabel")
@@ -368,7 +383,9 @@ def _answers(
         var_where = f"{where}.svar.{variable}"
         if variable not in mapped:
             raise DataError(
-                "en variabel som layouten har under kolumner", file=path, column=var_where,
+                "en variabel som layouten har under kolumner",
+                file=path,
+                column=var_where,
                 value=variable,
             )
         if isinstance(spec, str):
@@ -407,7 +424,9 @@ def _rules(obj: object, path: Path) -> dict[str, dict]:
     for name, params in doc.items():
         if name not in EXCLUSION_RULES:
             raise DataError(
-                "en av reglerna " + ", ".join(EXCLUSION_RULES), file=path, column="uteslut",
+                "en av reglerna " + ", ".join(EXCLUSION_RULES),
+                file=path,
+                column="uteslut",
                 value=name,
             )
         if params is False:
@@ -442,12 +461,16 @@ def load_codebook(path: str | Path) -> Codebook:
     """
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=_LOADER
+        )  # a safe loader (C if available)
     except FileNotFoundError as exc:
         raise DataError("en kodbok (kodbok.yml) i mappen trygghetsmatning", file=path) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise DataError("giltig YAML i UTF-8", file=path, row=None if line is None else line + 1) from exc
+        raise DataError(
+            "giltig YAML i UTF-8", file=path, row=None if line is None else line + 1
+        ) from exc
     doc = _mapping(doc, path, "kodbok")
     known = {"version", "kommentar", "variabler", "aldersgrupper", "uteslut", "seriebrott",
              "skalor", "layouter"}  # fmt: skip
@@ -506,7 +529,9 @@ def load_codebook(path: str | Path) -> Codebook:
         extra = set(item) - {"namn", "ar", "fil", "kolumner", "svar", "ignorera", "kommentar"}
         if extra:
             raise DataError(
-                "nycklarna namn, ar, fil, kolumner, svar, ignorera", file=path, column=where,
+                "nycklarna namn, ar, fil, kolumner, svar, ignorera",
+                file=path,
+                column=where,
                 value=sorted(extra)[0],
             )
         years = _years(item.get("ar"), path, f"{where}.ar")

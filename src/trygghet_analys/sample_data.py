@@ -321,9 +321,10 @@ def _profile(i: int, seq: np.random.SeedSequence) -> _Kommun:
     # year-to-year variation of the truth itself
     shift += rng.normal(0.0, 0.04, size=(len(years), 1, len(_Q)))
 
-    story = (
-        f"Narkotikaproblemen ökar från {drug_start}; "
-        + (f"fotpatrullering i centrum från {patrol_start}." if patrol_start else "ingen fotpatrullering.")
+    story = f"Narkotikaproblemen ökar från {drug_start}; " + (
+        f"fotpatrullering i centrum från {patrol_start}."
+        if patrol_start
+        else "ingen fotpatrullering."
     )
     return _Kommun(
         index=i,
@@ -440,7 +441,13 @@ def _draw(k: _Kommun, year: int, rng: np.random.Generator, n_per_stratum=None) -
         code[rng.random(n) < 0.02] = -1  # item non-response
         answers[question] = code
     sex_reported = np.where(rng.random(n) < 0.02, -1, sex)
-    return {"stratum": stratum, "sex": sex_reported, "age": age, "answers": answers, "counts": counts}
+    return {
+        "stratum": stratum,
+        "sex": sex_reported,
+        "age": age,
+        "answers": answers,
+        "counts": counts,
+    }
 
 
 def _categorical(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical:
@@ -561,7 +568,9 @@ def _raw_table(k: _Kommun, year: int, rng: np.random.Generator) -> tuple[list[st
     elif layout == "text":
         ids = np.array([f"R{year}-{i:04d}" for i in rng.permutation(n) + 1], dtype=object)
     else:
-        ids = np.array([f"w{x:07d}" for x in rng.choice(10**7, size=n, replace=False)], dtype=object)
+        ids = np.array(
+            [f"w{x:07d}" for x in rng.choice(10**7, size=n, replace=False)], dtype=object
+        )
     cols["respondent_id"] = ids
     cols["year"] = np.full(n, year, dtype=object)
     cols["stratum"] = np.asarray(_area_codes(k, layout), dtype=object)[d["stratum"]]
@@ -715,8 +724,11 @@ def _codebook(k: _Kommun) -> dict:
             scale = q if q in _SOURCE_SCALES[layout] else _SCALE_OF[q]
             answers[q] = f"{layout}_{scale}"
         entry = {
-            "namn": {"kod": "kodade svar 2005–2011", "text": "frågetexter och svarstexter 2012–2019",
-                     "webb": "webbenkät 2020–"}[layout],  # fmt: skip
+            "namn": {
+                "kod": "kodade svar 2005–2011",
+                "text": "frågetexter och svarstexter 2012–2019",
+                "webb": "webbenkät 2020–",
+            }[layout],  # fmt: skip
             "ar": span,
             "fil": _file_spec(k, layout),
             "kolumner": columns,
@@ -784,7 +796,9 @@ POLICE_PROBLEMINDEX = (
 def _write_problemindex(path: Path, kommun: str) -> None:
     rows = [["kommun", "ar", "problemindex", "publicerat_ar", "kalla", "anmarkning", "typ"]]
     for year, value, published, source, note in POLICE_PROBLEMINDEX:
-        rows.append([kommun, year, value, published, source, note, "verklig uppgift (ej exempeldata)"])
+        rows.append(
+            [kommun, year, value, published, source, note, "verklig uppgift (ej exempeldata)"]
+        )
     path.write_text(_csv_text(rows), encoding="utf-8", newline="")
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_
+import pyarrow.compute as pc
 
 from ._io import read_text_any
 from .codebook import (
@@ -176,10 +179,11 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
             value=f"{lengths[i]} fält",
         )
     rows = [r if len(r) == width else [""] * width for r in body]
-    cells = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else pd.DataFrame(
-        columns=range(width), dtype=object
-    )
-    cells = cells.apply(_as_text)
+    grid_cells = np.empty((len(rows), width), dtype=object)
+    if rows:
+        grid_cells[:] = rows
+    values = _as_text(grid_cells)
+    cells = pd.DataFrame(values, columns=range(width), dtype=object)
     keep = []
     for j, name in enumerate(header):
         if name == "":
@@ -261,12 +265,19 @@ def _read_csv(path: Path, delimiter: str, encoding: str) -> list[list[str]]:
         ) from exc
 
 
-def _as_text(col: pd.Series) -> pd.Series:
-    """Cells as comparable text, vectorised: whole floats lose ``.0``, blanks become ``""``."""
-    s = col.astype("str")
-    s = s.str.replace(r"\s+", " ", regex=True).str.strip()
-    s = s.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-    return s.where(~s.isin(["None", "nan"]), "")
+def _as_text(grid: np.ndarray) -> np.ndarray:
+    """Cells as comparable text, vectorised over the whole grid at once.
+
+    Whole floats lose ``.0`` (xlsx stores 1 as 1.0), whitespace runs become one space,
+    empty cells become ``""``.
+    """
+    if grid.size == 0:
+        return grid.astype(object)
+    arr = pa_.array(pd.Series(grid.ravel(), dtype=object).astype("str"))
+    arr = pc.fill_null(arr, "")
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" "))
+    arr = pc.replace_substring_regex(arr, pattern=r"^(-?\d+)\.0+$", replacement=r"\1")
+    return arr.to_numpy(zero_copy_only=False).astype(object).reshape(grid.shape)
 
 
 def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
@@ -294,7 +305,9 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
     try:
         text, _ = read_text_any(path)
     except FileNotFoundError as exc:
-        raise DataError("filen population.csv (year, stratum, population, sampled)", file=path) from exc
+        raise DataError(
+            "filen population.csv (year, stratum, population, sampled)", file=path
+        ) from exc
     text = text.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -407,49 +420,44 @@ def apply_layout(
             )
             raise DataError(hint, row=first_row - 1, column=name, value=name, **where)
 
-    n = len(cells)
+    names = list(cells.columns)
+    values = cells.to_numpy(dtype=object)
+    col = {v: names.index(c) for v, c in source_of.items()}
+    n = len(values)
     rows = np.arange(first_row, first_row + n)
     excluded = np.zeros(n, dtype=bool)
-    ledger_parts: list[pd.DataFrame] = []
+    found: list[tuple[np.ndarray, str, np.ndarray | str]] = []
 
-    def exclude(mask: np.ndarray, rule: str, detail) -> None:
+    def exclude(mask: np.ndarray, rule: str, detail: np.ndarray | str) -> None:
         new = mask & ~excluded
         if new.any():
-            details = detail[new] if isinstance(detail, np.ndarray) else detail
-            ledger_parts.append(
-                pd.DataFrame(
-                    {"row": rows[new], "rule": rule, "detail": details}
-                )
+            found.append(
+                (rows[new], rule, detail[new] if isinstance(detail, np.ndarray) else detail)
             )
             excluded[new] = True
 
-    values = cells.to_numpy(dtype=object)
-    blank = (values == "").all(axis=1) if n else np.zeros(0, dtype=bool)
     rules = codebook.rules
     if "tom_rad" in rules:
-        exclude(blank, "tom_rad", "tom rad")
+        exclude((values == "").all(axis=1), "tom_rad", "tom rad")
     if "summeringsrad" in rules and n:
-        words = list(codebook.summary_words)
-        hits = cells.apply(lambda c: c.str.casefold().isin(words)).to_numpy().any(axis=1)
+        inverse, uniq = pd.factorize(values.ravel())
+        words = codebook.summary_words
+        is_word = np.array([normalise_header(u) in words for u in uniq], dtype=bool)
+        hits = is_word[inverse.reshape(values.shape)].any(axis=1)
         exclude(hits, "summeringsrad", "summeringsrad (till exempel 'Totalt')")
-
-    stratum_text = cells[source_of["stratum"]].to_numpy(dtype=object)
     if "saknar_omrade" in rules:
-        exclude(stratum_text == "", "saknar_omrade", "saknar område")
+        exclude(values[:, col["stratum"]] == "", "saknar_omrade", "saknar område")
 
     age = None
-    if "age" in source_of:
-        col = source_of["age"]
-        text = cells[col]
-        if layout.file.decimal == ",":
-            text = text.str.replace(",", ".", regex=False)
-        age = pd.to_numeric(text.str.replace(" ", "", regex=False), errors="coerce").to_numpy()
-        bad = np.isnan(age) & (cells[col].to_numpy(dtype=object) != "") & ~excluded
+    if "age" in col:
+        j = col["age"]
+        age = _numbers(values[:, j], layout.file.decimal)
+        bad = np.isnan(age) & (values[:, j] != "") & ~excluded
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(
-                "en ålder i år (ett tal)", row=int(rows[i]), column=col,
-                value=cells[col].iloc[i], **where,
+                "en ålder i år (ett tal)", row=int(rows[i]), column=names[j],
+                value=values[i, j], **where,
             )  # fmt: skip
         age = np.floor(age)
         if "alder_utanfor_urvalet" in rules:
@@ -460,113 +468,163 @@ def apply_layout(
             exclude(outside, "alder_utanfor_urvalet", detail)
 
     kept = ~excluded
-    if ledger_parts:
-        found = pd.concat(ledger_parts, ignore_index=True).sort_values("row", kind="stable")
-        ledger = pd.DataFrame(
-            {
-                "kommun": kommun,
-                "source": SOURCE,
-                "file": ledger_file or str(file),
-                "sheet": sheet,
-                "row": found["row"].to_numpy(dtype=np.int64),
-                "rule": found["rule"].to_numpy(dtype=object),
-                "detail": found["detail"].to_numpy(dtype=object),
-            }
-        )
-    else:
-        ledger = _empty_ledger()
-    kcells = cells[kept]
+    ledger = _ledger(found, kommun=kommun, file=ledger_file or str(file), sheet=sheet)
+    kvalues = values[kept]
     krows = rows[kept]
+    m = len(kvalues)
 
-    def fail(col: str, mask: np.ndarray, expected: str) -> None:
+    def fail(variable: str, mask: np.ndarray, expected: str) -> None:
         i = int(np.flatnonzero(mask)[0])
-        raise DataError(
-            expected, row=int(krows[i]), column=col, value=kcells[col].iloc[i], **where
-        )
+        j = col[variable]
+        raise DataError(expected, row=int(krows[i]), column=names[j], value=kvalues[i, j], **where)
 
-    if "year" in source_of:
-        col = source_of["year"]
-        other = kcells[col].to_numpy(dtype=object) != str(year)
+    if "year" in col:
+        other = kvalues[:, col["year"]] != str(year)
         if other.any():
-            fail(col, other, f"året {year} (filen heter {Path(file).name}; innehållet är ett annat år)")
+            fail(
+                "year",
+                other,
+                f"året {year} (filen heter {Path(file).name}; innehållet är ett annat år)",
+            )
 
-    id_col = source_of["respondent_id"]
-    ids = kcells[id_col]
+    ids = kvalues[:, col["respondent_id"]]
     if (ids == "").any():
-        fail(id_col, (ids == "").to_numpy(), "ett respondent-id")
-    dup = ids.duplicated(keep=False).to_numpy()
-    if dup.any():
-        first_dup = ids[dup].iloc[0]
-        other_rows = krows[(ids == first_dup).to_numpy()]
+        fail("respondent_id", ids == "", "ett respondent-id")
+    _, first_index, counts = np.unique(ids, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup_id = ids[first_index[counts > 1]][0]
+        same = ids == dup_id
+        where_rows = krows[same]
         fail(
-            id_col,
-            (ids == first_dup).to_numpy() & (krows == other_rows[-1]),
-            f"unika respondent-id (samma id på rad {', '.join(map(str, other_rows[:-1]))})",
+            "respondent_id",
+            same & (krows == where_rows[-1]),
+            f"unika respondent-id (samma id på rad {', '.join(map(str, where_rows[:-1]))})",
         )
+
+    stratum = kvalues[:, col["stratum"]]
+    stratum_map = layout.answers.get("stratum")
+    if stratum_map is not None:
+        codes = _codes(stratum, tuple(stratum_map.items()), None)
+        if (codes < 0).any():
+            fail("stratum", codes < 0, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
+        stratum = np.asarray(list(stratum_map.values()), dtype=object)[codes]
+    wrong = ~np.isin(stratum, np.asarray(strata, dtype=object))
+    if wrong.any():
+        fail("stratum", wrong, "ett av områdena i kommun.yml: " + ", ".join(strata))
 
     out: dict[str, object] = {
-        "kommun": np.full(len(kcells), kommun, dtype=object),
-        "year": np.full(len(kcells), year, dtype=np.int64),
-        "respondent_id": ids.to_numpy(dtype=object),
+        "kommun": pd.array(np.full(m, kommun, dtype=object), dtype="str"),
+        "year": np.full(m, year, dtype=np.int64),
+        "respondent_id": pd.array(ids, dtype="str"),
+        "stratum": pd.array(stratum, dtype="str"),
+        "weight": np.full(m, np.nan),
     }
-    stratum_map = layout.answers.get("stratum")
-    s_text = kcells[source_of["stratum"]]
-    if stratum_map is not None:
-        unknown = ~s_text.isin(list(stratum_map))
-        if unknown.any():
-            fail(source_of["stratum"], unknown.to_numpy(),
-                 "ett områdesvärde i kodboken: " + ", ".join(stratum_map))  # fmt: skip
-        s_text = s_text.map(stratum_map)
-    wrong = ~s_text.isin(strata)
-    if wrong.any():
-        fail(source_of["stratum"], wrong.to_numpy(), "ett av områdena i kommun.yml: " + ", ".join(strata))
-    out["stratum"] = s_text.to_numpy(dtype=object)
-    out["weight"] = np.full(len(kcells), np.nan)
-    if "sex" in source_of:
-        out["sex"] = _categorical(kcells, source_of["sex"], SEX_CATEGORIES,
+    if "sex" in col:
+        out["sex"] = _categorical(kvalues[:, col["sex"]], "sex", SEX_CATEGORIES,
                                   layout.answers.get("sex"), fail)  # fmt: skip
     else:
-        out["sex"] = pd.Categorical([None] * len(kcells), categories=SEX_CATEGORIES, ordered=True)
+        out["sex"] = _missing(m, SEX_CATEGORIES)
+    groups = codebook.age_groups
     if age is not None:
         kage = age[kept]
-        groups = codebook.age_groups
         code = np.searchsorted(np.array([g[1] for g in groups[1:]]), kage, side="right")
         outside = ~np.isnan(kage) & ((kage < groups[0][1]) | (kage > groups[-1][2]))
         if outside.any():
-            fail(source_of["age"], outside,
+            fail("age", outside,
                  f"en ålder {groups[0][1]}–{groups[-1][2]} (eller regeln alder_utanfor_urvalet)")  # fmt: skip
         code = np.where(np.isnan(kage), -1, code)
-        out["age_group"] = pd.Categorical.from_codes(code, categories=[g[0] for g in groups],
-                                                     ordered=True)  # fmt: skip
+        out["age_group"] = pd.Categorical.from_codes(
+            code, dtype=_dtype(tuple(g[0] for g in groups))
+        )
     else:
-        out["age_group"] = pd.Categorical([None] * len(kcells), categories=_AGE_LABELS, ordered=True)
+        out["age_group"] = _missing(m, _AGE_LABELS)
     for q, cats in QUESTIONS.items():
-        if q in source_of:
-            out[q] = _categorical(kcells, source_of[q], cats, layout.answers.get(q), fail)
+        if q in col:
+            out[q] = _categorical(kvalues[:, col[q]], q, cats, layout.answers.get(q), fail)
         else:
-            out[q] = pd.Categorical([None] * len(kcells), categories=cats, ordered=True)
-    responses = pd.DataFrame(out)
-    for col in ("kommun", "respondent_id", "stratum"):
-        responses[col] = responses[col].astype("str")
-    return responses, ledger
+            out[q] = _missing(m, cats)
+    return pd.DataFrame(out), ledger
 
 
-def _categorical(cells, col, categories, mapping, fail) -> pd.Categorical:
+def _numbers(text: np.ndarray, decimal: str) -> np.ndarray:
+    """Text to float (NaN for blanks and non-numbers), with the layout's decimal sign."""
+    s = pd.Series(text, dtype="str").str.replace(" ", "", regex=False)
+    if decimal == ",":
+        s = s.str.replace(",", ".", regex=False)
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _codes(
+    text: np.ndarray, items: tuple[tuple[str, object], ...], blank: int | None = -1
+) -> np.ndarray:
+    """Position of each text in ``items`` (``blank`` for ``""``, -2 when unknown).
+
+    Vectorised over the distinct values: ``pd.factorize`` + one dict lookup per distinct
+    value, so the cost does not grow with the number of rows in Python.
+    """
+    if len(text) == 0:
+        return np.zeros(0, dtype=np.int64)
+    position = {k: i for i, (k, _) in enumerate(items)}
+    if blank is not None:
+        position.setdefault("", blank)
+    inverse, uniq = pd.factorize(text)
+    mapped = np.array([position.get(u, -2) for u in uniq], dtype=np.int64)
+    return mapped[inverse]
+
+
+@lru_cache(maxsize=64)
+def _dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(categories), ordered=True)
+
+
+def _categorical(text, variable, categories, mapping, fail) -> pd.Categorical:
     """Map a text column to an ordered categorical; unknown values stop the run."""
-    text = cells[col]
+    categories = tuple(categories)
     if mapping is None:
         mapping = {c: c for c in categories}
-    codes_of = {src: (-1 if dst is None else categories.index(dst)) for src, dst in mapping.items()}
-    unknown = (text != "") & ~text.isin(list(codes_of))
+    items = tuple(mapping.items())
+    targets = np.array(
+        [-1 if dst is None else categories.index(dst) for _, dst in items] + [-1, -1],
+        dtype=np.int64,
+    )  # positions -1 (blank) and -2 (unknown) index the last two
+    codes = _codes(text, items)
+    unknown = codes == -2
     if unknown.any():
-        shown = [k for k in codes_of if k != ""]
-        fail(col, unknown.to_numpy(), "ett av: " + ", ".join(shown) + " (eller tom cell)")
-    codes = text.map(codes_of).fillna(-1).to_numpy(dtype=np.int64)
-    return pd.Categorical.from_codes(codes, categories=list(categories), ordered=True)
+        shown = [k for k in mapping if k != ""]
+        fail(variable, unknown, "ett av: " + ", ".join(shown) + " (eller tom cell)")
+    return pd.Categorical.from_codes(targets[codes], dtype=_dtype(categories))
+
+
+def _missing(n: int, categories) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.full(n, -1), dtype=_dtype(tuple(categories)))
+
+
+def _ledger(found: list, *, kommun: str, file: str, sheet: str | None) -> pd.DataFrame:
+    if not found:
+        return _empty_ledger()
+    rows = np.concatenate([r for r, _, _ in found])
+    rule = np.concatenate([np.full(len(r), name, dtype=object) for r, name, _ in found])
+    detail = np.concatenate(
+        [d if isinstance(d, np.ndarray) else np.full(len(r), d, dtype=object) for r, _, d in found]
+    )
+    order = np.argsort(rows, kind="stable")
+    return pd.DataFrame(
+        {
+            "kommun": kommun,
+            "source": SOURCE,
+            "file": file,
+            "sheet": sheet,
+            "row": rows[order],
+            "rule": rule[order],
+            "detail": detail[order],
+        }
+    )
 
 
 def _empty_ledger() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "str") for c in LEDGER_COLUMNS})
+    return pd.DataFrame(
+        {c: pd.Series(dtype="int64" if c == "row" else "str") for c in LEDGER_COLUMNS}
+    )
 
 
 def design_weights(
@@ -605,7 +663,10 @@ def design_weights(
     ``svydesign(ids=~1, strata=~stratum, weights=~weight, fpc=~population)``).
     """
     counts = (
-        responses.groupby(["year", "stratum"], observed=True).size().rename("respondents").reset_index()
+        responses.groupby(["year", "stratum"], observed=True)
+        .size()
+        .rename("respondents")
+        .reset_index()
     )
     years = responses["year"].unique()
     merged = counts.merge(population, on=["year", "stratum"], how="left", indicator=True)
@@ -683,9 +744,7 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
     for year, path in files.items():
         layout = codebook.layout_for(year)
         if layout is None:
-            raise DataError(
-                f"en layout i kodboken som omfattar året {year}", file=path, value=year
-            )
+            raise DataError(f"en layout i kodboken som omfattar året {year}", file=path, value=year)
         if path.suffix.lower().lstrip(".") != layout.file.format:
             raise DataError(
                 f"en {layout.file.format}-fil enligt kodbokens layout '{layout.name}'",
@@ -719,7 +778,9 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
             "reason": pd.Series([b.reason for b in codebook.breaks], dtype="str"),
         }
     )
-    ledger = _tidy_ledger(pd.concat([x for x in ledgers if len(x)] or [_empty_ledger()], ignore_index=True))
+    ledger = _tidy_ledger(
+        pd.concat([x for x in ledgers if len(x)] or [_empty_ledger()], ignore_index=True)
+    )
     return SurveyTables(validate_responses(responses), strata_table, breaks, ledger)
 
 
