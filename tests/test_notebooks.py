@@ -90,3 +90,19 @@ def test_report_executes_notebooks(tmp_path: Path) -> None:
         assert errors == []
         images = [o for c in code for o in c["outputs"] if "image/png" in o.get("data", {})]
         assert images, name
+
+
+def test_notebooks_pass_nbstripout_verify() -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    tool = Path(sys.executable).with_name("nbstripout")
+    if not tool.exists():
+        found = shutil.which("nbstripout")
+        if found is None:
+            pytest.skip("nbstripout finns inte i miljön")
+        tool = Path(found)
+    books = [str(NOTEBOOK_DIR / n) for n in report.NOTEBOOKS]
+    result = subprocess.run([str(tool), "--verify", *books], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

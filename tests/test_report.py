@@ -374,3 +374,21 @@ def test_stale_processed_is_detected(fake_data: Path) -> None:
     assert not report.is_stale(folder)
     (folder.processed / "survey_responses.parquet").unlink()
     assert report.is_stale(folder)
+
+
+def test_github_workflow_runs_tests_and_report() -> None:
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / ".github" / "workflows" / "report.yml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    triggers = doc.get("on", doc.get(True))
+    assert {"push", "workflow_dispatch"} <= set(triggers)
+    job = doc["jobs"]["rapport"]
+    assert job["runs-on"] == "ubuntu-latest"
+    steps = job["steps"]
+    runs = [s.get("run") for s in steps if "run" in s]
+    assert runs == ["make test", "make report"]
+    python = next(s for s in steps if str(s.get("uses", "")).startswith("actions/setup-python"))
+    assert python["with"]["python-version"] == "3.11"
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["with"]["path"] == "reports/"
