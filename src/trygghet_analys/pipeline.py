@@ -11,32 +11,51 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import commitments as _commitments
+from . import euda as _euda
+from ._export import neutralise
 from ._io import atomic_replace_files
 from .config import DataFolder, KommunConfig
+from .estimation import estimate_indicators, response_rates
+from .indicators import load_indicators
 from .survey import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
+from .trends import compare_estimates, trend_tests
+from .wastewater import build_wastewater
 
 __all__ = [
     "STAGES",
     "Stage",
     "build",
+    "commitments_stage",
     "compute_tables",
+    "statistics_stage",
     "survey_stage",
+    "wastewater_stage",
     "validate",
     "write_parquet",
+    "write_swedish_csv",
 ]
 
-#: A stage: (data folder, its kommuner) → processed table name (without ``.parquet``) → table.
-Stage = Callable[[DataFolder, list[KommunConfig]], dict[str, pd.DataFrame]]
+#: A stage: (data folder, its kommuner, the tables of earlier stages) → processed table name
+#: (without ``.parquet``) → table.
+Stage = Callable[
+    [DataFolder, list[KommunConfig], Mapping[str, pd.DataFrame]], dict[str, pd.DataFrame]
+]
+
+#: Tables also written as ``;``-separated CSV with decimal comma, for Swedish Excel.
+CSV_TABLES = ("survey_estimates",)
 
 
-def survey_stage(folder: DataFolder, kommuner: list[KommunConfig]) -> dict[str, pd.DataFrame]:
+def survey_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
     """Ingest the survey of every kommun.
 
     Parameters
@@ -68,8 +87,118 @@ def _stack(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame
     return out[list(columns)].reset_index(drop=True)
 
 
-#: The stages of ``build`` in order. The lead appends estimates, wastewater, commitments.
-STAGES: list[Stage] = [survey_stage]
+def statistics_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Estimates, changes, trends and response rates for every indicator.
+
+    Each kommun's ``min_n`` (``kommun.yml``) drives disclosure control; its optional
+    ``basar`` (base year) adds changes against that year besides the year-on-year ones.
+    """
+    responses, strata = tables["survey_responses"], tables["survey_strata"]
+    breaks = tables["survey_breaks"]
+    indicators = load_indicators()
+    estimates = estimate_indicators(
+        responses, strata, indicators=indicators, min_n={k.name: k.min_n for k in kommuner}
+    )
+    changes = []
+    for k in kommuner:
+        own = estimates[estimates["kommun"] == k.name]
+        base = k.extra.get("basar")
+        changes.append(
+            compare_estimates(
+                own,
+                breaks=breaks[breaks["kommun"] == k.name],
+                base_year=None if base is None else int(base),
+                indicators=indicators,
+            )
+        )
+    return {
+        "survey_estimates": estimates,
+        "survey_changes": pd.concat(changes, ignore_index=True),
+        "survey_trends": trend_tests(estimates, breaks=breaks, indicators=indicators),
+        "survey_response_rates": response_rates(strata),
+    }
+
+
+def wastewater_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Wastewater loads, campaign means, trends and back-calculation for every kommun,
+    plus the comparison with EUDA's cities when ``external/`` holds the EUDA file."""
+    parts = [
+        build_wastewater(k.raw, k.name, loq_policy=k.extra.get("loq_policy", "zero"))
+        for k in kommuner
+    ]
+    out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
+    comparison, _source = _euda.euda_comparison_table(folder.root, out["wastewater_campaigns"])
+    out["wastewater_euda"] = comparison
+    return out
+
+
+def commitments_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Medborgarlöfte registers and their follow-up in the latest survey year."""
+    indicators = load_indicators()
+    known = _commitments.known_indicator_ids(indicators["id"])
+    followups, links = [], []
+    for k in kommuner:
+        if not k.commitments_dir.is_dir():
+            continue
+        registers = _commitments.load_registers(k.commitments_dir, known_indicators=known)
+        if not registers:
+            continue
+        links.append(_commitments.registers_frame(registers))
+        activity_file = k.commitments_dir / "aktiviteter.csv"
+        activities = (
+            _commitments.load_activities(activity_file)
+            if activity_file.exists()
+            else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
+        )
+        own = {name: _own(tables, name, k.name) for name in _FOLLOW_UP_INPUTS}
+        years = own["survey_estimates"]["year"]
+        if years.empty:
+            continue
+        followups.append(
+            _commitments.follow_up(
+                registers,
+                estimates=own["survey_estimates"],
+                changes=own["survey_changes"],
+                trends=own["survey_trends"],
+                activities=activities,
+                wastewater_campaigns=own["wastewater_campaigns"],
+                wastewater_loads=own["wastewater_loads"],
+                indicators=indicators,
+                breaks=own["survey_breaks"],
+                year=int(years.max()),
+            )
+        )
+    schemas = _commitments.commitment_schemas()
+    out = {}
+    for name, frames in (("commitment_followup", followups), ("commitment_indicators", links)):
+        if frames:
+            out[name] = schemas[name].validate(pd.concat(frames, ignore_index=True))
+    return out
+
+
+_FOLLOW_UP_INPUTS = (
+    "survey_estimates",
+    "survey_changes",
+    "survey_trends",
+    "survey_breaks",
+    "wastewater_campaigns",
+    "wastewater_loads",
+)
+
+
+def _own(tables: Mapping[str, pd.DataFrame], name: str, kommun: str) -> pd.DataFrame:
+    table = tables[name]
+    return table[table["kommun"] == kommun].reset_index(drop=True)
+
+
+#: The stages of ``build`` in order; each sees the tables of the ones before it.
+STAGES: list[Stage] = [survey_stage, statistics_stage, wastewater_stage, commitments_stage]
 
 
 def compute_tables(
@@ -98,7 +227,7 @@ def compute_tables(
     kommuner = folder.kommuner()
     tables: dict[str, pd.DataFrame] = {}
     for stage in stages if stages is not None else STAGES:
-        for name, table in stage(folder, kommuner).items():
+        for name, table in stage(folder, kommuner, tables).items():
             if name in tables:
                 raise ValueError(f"two stages produce the table {name!r}")
             tables[name] = table
@@ -115,6 +244,19 @@ def write_parquet(table: pd.DataFrame, path: Path) -> None:
     """
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     pq.write_table(arrow, path, compression="zstd", write_statistics=True)
+
+
+def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write a table for Swedish Excel: ``;`` separated, decimal comma, UTF-8 with BOM.
+
+    Text that a spreadsheet would read as a formula is neutralised
+    (:func:`trygghet_analys._export.neutralise`).
+    """
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    out.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def build(data: str | Path | None = None) -> dict[str, Path]:
@@ -141,6 +283,9 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         f"{name}.parquet": (lambda path, t=table: write_parquet(t, path))
         for name, table in tables.items()
     }
+    for name in CSV_TABLES:
+        if name in tables:
+            writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
     written = atomic_replace_files(folder.processed, writers)
     return {p.stem: p for p in written}
 
