@@ -804,3 +804,20 @@ def test_trend_period_clipped_to_data(estimates, period, span):
     else:
         (rect,) = rects
         assert (rect.get_x(), rect.get_x() + rect.get_width()) == pytest.approx(span)
+
+
+def test_trend_axis_keeps_national_level_visible(estimates):
+    # the kommun's CIs end below 40 %; a national level of 60 % must not be clipped
+    national = pd.DataFrame({"year": [2021], "percent": [60], "source": "Brå"})
+    ax = trend_chart(estimates, indicator="otrygghet_ute_sent", national=national, labels=LABELS)
+    assert ax.get_ylim()[1] >= 0.60
+
+
+def test_small_multiples_shared_axis_fits_every_panel(estimates):
+    # panels share y; the highest CI of any group (Kvinna 2024: 0.38 + 0.04) must be inside
+    axes = small_multiples(
+        estimates, indicator="otrygghet_ute_sent", group_var="sex", labels=LABELS
+    )
+    top = estimates.query("indicator == 'otrygghet_ute_sent' and group_var == 'sex'")["ci_high"]
+    for panel in axes:
+        assert panel.get_ylim()[1] >= top.max()

@@ -372,6 +372,7 @@ def _draw_trend(
     sig_years: list[int] = []
     drawn_breaks: list[int] = []
     national_text = ""
+    national_top = 0.0
     data = _series(estimates, indicator, group_var, group)
     years = data.index.to_numpy(dtype=float)
     first, last = years.min(), years.max()
@@ -457,6 +458,7 @@ def _draw_trend(
         nat = nat[(nat["year"] >= first) & (nat["year"] <= last)]
         if not nat.empty:
             latest_nat = nat.sort_values("year").iloc[-1]
+            national_top = float(nat["percent"].astype(float).max()) / 100
             national_text = (
                 f" Riket (NTU) {int(latest_nat['year'])}: "
                 f"{fmt_percent(float(latest_nat['percent']) / 100)}."
@@ -500,7 +502,9 @@ def _draw_trend(
             if data["estimate"].notna().any()
             else 1
         )
-        ax.set_ylim(0, min(1.0, max(0.05, float(top) * 1.15)))
+        # the national level must stay visible even when it lies far above the kommun's
+        top = max(float(top), national_top)
+        ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
         format_percent_axis(ax)
     _DESCRIPTIONS[ax] = (
         _describe_series(
@@ -724,6 +728,11 @@ def small_multiples(
         if len(flat) < len(groups):
             raise ValueError(f"axes har {len(flat)} diagram men det finns {len(groups)} grupper")
     used = flat[: len(groups)]
+    # Panels may share y (sharey): each draw resets the shared limits, so compute the
+    # common top from every panel's data first and apply it once at the end.
+    shown = estimates[(estimates["indicator"] == indicator) & (estimates["group_var"] == group_var)]
+    values = shown[["estimate", "ci_high"]].to_numpy(dtype=float)
+    common_top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
     with use_style():
         for panel, group in zip(used, groups, strict=True):
             _draw_trend(
@@ -742,9 +751,9 @@ def small_multiples(
                 name=_label(indicator, names),
             )
             panel.set_title(group, fontsize=11)
-        tops = [p.get_ylim()[1] for p in used]
+        top = 6.0 if _is_mean(indicator) else min(1.0, max(0.05, common_top * 1.15))
         for panel in used:
-            panel.set_ylim(0, max(tops))
+            panel.set_ylim(0, top)
         used[0].set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
         _legend(used[-1], loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8.5)
     return np.asarray(used, dtype=object)
