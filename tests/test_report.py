@@ -191,18 +191,19 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
             "n_below_loq",
         ]
     ]
-    followup = pd.DataFrame(
-        {
-            "kommun": kommun,
-            "commitment_id": ["S1", "S1", "T1"],
-            "focus_area": ["Synlighet", "Synlighet", "Trygghet"],
-            "text": ["Polisen ska synas mer", "Polisen ska synas mer", "=Tryggare centrum"],
-            "indicator": ["ser_polis_fots", "fortroende_polisen", "otrygghet_ute_sent"],
-            "label": ["Ser polis till fots", "Förtroende för polisen", "Otrygg ute sent"],
-            "latest_value": [0.2, 0.5, 0.3],
-            "status": ["förbättrad", "oförändrad", "försämrad"],
-        }
+    from trygghet_analys import commitments
+    from trygghet_analys._sample_commitments import write_sample_commitments
+
+    write_sample_commitments(raw, kommun=kommun, rng=rng, years=[2024, 2025])
+    followup = commitments.follow_up(
+        commitments.load_registers(raw / "medborgarloften"),
+        estimates=est,
+        changes=chg,
+        trends=trends,
+        activities=commitments.load_activities(raw / "medborgarloften" / "aktiviteter.csv"),
+        year=2025,
     )
+    followup.loc[0, "text"] = "=Tryggare centrum"
     responses = pd.DataFrame({"kommun": [kommun], "year": [2025], "respondent_id": ["1"]})
     for name, frame in {
         "survey_responses": responses,
@@ -311,7 +312,9 @@ def test_summary_findings_have_numbers(fake_data: Path) -> None:
         )
     )
     assert any("Avloppsvattnet 2025" in f for f in findings)
-    assert any(f.startswith("Medborgarlöftet följs upp med 3 indikatorer") for f in findings)
+    n = len(tables.followup)
+    assert n > 0
+    assert any(f.startswith(f"Medborgarlöftet följs upp med {n} indikatorer") for f in findings)
     assert any("svarade 2025" in f for f in findings)
 
 
@@ -346,8 +349,11 @@ def test_unknown_year_is_a_swedish_error(fake_data: Path, tmp_path: Path) -> Non
 
 
 def test_without_wastewater_and_followup(fake_data: Path, tmp_path: Path) -> None:
+    import shutil
+
     for name in ("wastewater_loads", "wastewater_campaigns", "commitment_followup"):
         (fake_data / "processed" / f"{name}.parquet").unlink()
+    shutil.rmtree(fake_data / "raw" / "medborgarloften")
     out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
     names = {p.stem for p in (out / "figurer").glob("*.png")}
     assert not any(n.startswith("avloppsvatten_") for n in names)
@@ -355,6 +361,7 @@ def test_without_wastewater_and_followup(fake_data: Path, tmp_path: Path) -> Non
     assert "otrygghet_trend" in names
     text = (out / "rapport.html").read_text(encoding="utf-8")
     assert "Avloppsvattendata saknas" in text
+    assert not list(out.glob("medborgarlofte_*_utkast.yml"))  # no registers, no draft
 
 
 def test_stale_processed_is_detected(fake_data: Path) -> None:
@@ -392,3 +399,14 @@ def test_github_workflow_runs_tests_and_report() -> None:
     assert python["with"]["python-version"] == "3.11"
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     assert upload["with"]["path"] == "reports/"
+
+
+def test_commitment_outputs(fake_data: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False, build=False)
+    page = (out / "underlag_medborgarlofte.html").read_text(encoding="utf-8")
+    assert '<html lang="sv">' in page
+    draft = (out / "medborgarlofte_2026_utkast.yml").read_text(encoding="utf-8")
+    assert "2026" in draft
+    assert "Underlag nästa år" in load_workbook(out / "tabeller.xlsx", read_only=True).sheetnames

@@ -153,6 +153,7 @@ class Tables:
     ntu: pd.DataFrame
     labels: dict[str, str]
     periods: list[tuple[int, int, str]] = field(default_factory=list)
+    registers: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -289,6 +290,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         ntu=ntu,
         labels=_indicator_labels(),
         periods=periods,
+        registers=list(registers),
         notes=notes,
     )
 

@@ -39,11 +39,13 @@ from matplotlib.figure import Figure
 
 from . import _export, charts, plotting
 from .config import DataFolder, repo_root
-from .errors import ConfigError
+from .errors import ConfigError, TrygghetError
 from .formatting import fmt_number, fmt_percent, fmt_signed_points
 
 __all__ = [
     "EXTRA_WRITERS",
+    "underlag_table",
+    "write_commitment_outputs",
     "NOTEBOOKS",
     "RenderedChart",
     "is_stale",
@@ -63,8 +65,8 @@ NOTEBOOKS: tuple[str, ...] = (
 CELL_TIMEOUT = 300
 
 #: Hook for further outputs: each function gets ``(tables, year, folder)`` and writes
-#: its files into ``folder`` (the temporary ``OUT/YEAR``); e.g. the medborgarlöfte
-#: underlag and next year's draft register.
+#: its files into ``folder`` (the temporary ``OUT/YEAR``), deterministically. Filled
+#: below with :func:`write_commitment_outputs`.
 EXTRA_WRITERS: list[Callable[[charts.Tables, int, Path], None]] = []
 
 _PAGE = (8.27, 11.69)  # A4 portrait, inches
@@ -416,6 +418,14 @@ def table_sheets(
         from .commitments import SWEDISH_HEADERS
 
         out["Uppföljning"] = charts.swedish_headers(tables.followup, SWEDISH_HEADERS)
+    try:
+        under = underlag_table(tables, year)
+    except (TrygghetError, KeyError, ValueError):
+        under = pd.DataFrame()  # write_commitment_outputs says why
+    if not under.empty:
+        from .commitments import SWEDISH_HEADERS
+
+        out["Underlag nästa år"] = charts.swedish_headers(under, SWEDISH_HEADERS)
     for i, r in enumerate(rendered, start=1):
         out[f"D{i} {r.name}"[:31]] = r.data
     return out
@@ -548,6 +558,86 @@ def render_html(
         "",
     ]
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+def underlag_table(tables: charts.Tables, year: int) -> pd.DataFrame:
+    """The underlag for next year's medborgarlöfte (:func:`commitments.underlag`).
+
+    Returns
+    -------
+    DataFrame
+        Empty when there are no survey estimates.
+    """
+    if tables.estimates.empty or tables.changes.empty:
+        return pd.DataFrame()
+    from . import commitments
+    from .indicators import load_indicators
+
+    est = tables.estimates.assign(group=tables.estimates["group"].astype(str))
+    return commitments.underlag(
+        _upto(est, year),
+        _upto(tables.changes, year, "year_to"),
+        _upto(tables.trends, year, "year_to"),
+        indicators=load_indicators(),
+        ntu=tables.ntu,
+        kommun=tables.kommun.name,
+        year=year,
+    )
+
+
+def _upto(frame: pd.DataFrame, year: int, column: str = "year") -> pd.DataFrame:
+    if frame.empty or column not in frame.columns:
+        return frame
+    return frame[frame[column].astype(int) <= year]
+
+
+def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> None:
+    """Write ``underlag_medborgarlofte.html`` and ``medborgarlofte_<YEAR+1>_utkast.yml``.
+
+    Nothing is written without survey estimates; the draft register needs at least one
+    register in ``raw/medborgarloften/``.
+
+    Parameters
+    ----------
+    tables, year
+        As in :func:`summary_findings`.
+    folder
+        The report folder being written.
+    """
+    from . import commitments
+
+    try:
+        under = underlag_table(tables, year)
+        if under.empty and tables.followup.empty:
+            return
+        page = commitments.render_underlag_html(
+            under,
+            tables.followup,
+            kommun=tables.kommun.name,
+            year=year,
+            synthetic=tables.kommun.synthetic,
+        )
+        draft = None
+        if tables.registers and not under.empty:
+            draft = commitments.draft_register(
+                tables.registers, under, year=year, kommun=tables.kommun.name
+            )
+    except (TrygghetError, KeyError, ValueError) as exc:
+        # An optional part: the rest of the report is still worth having.
+        _say(f"Underlaget för nästa års medborgarlöfte kunde inte tas fram: {exc}")
+        return
+    (folder / "underlag_medborgarlofte.html").write_text(page, encoding="utf-8", newline="\n")
+    if draft is not None:
+        (folder / f"medborgarlofte_{year + 1}_utkast.yml").write_text(
+            commitments.dump_register(draft), encoding="utf-8", newline="\n"
+        )
+    _say("  underlag för nästa års medborgarlöfte skrivet")
+
+
+EXTRA_WRITERS.append(write_commitment_outputs)
 
 
 # --------------------------------------------------------------------------- notebooks
