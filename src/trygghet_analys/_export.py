@@ -192,6 +192,14 @@ def _column_values(column: pd.Series) -> list[object]:
     ):
         values = column.to_numpy(dtype="float64", na_value=np.nan)
         return [None if not np.isfinite(v) else float(v) for v in values]
+    if column.dtype == np.dtype("int64") or column.dtype == np.dtype("bool"):
+        return column.tolist()
+    if pd.api.types.is_string_dtype(column.dtype) and not isinstance(
+        column.dtype, pd.CategoricalDtype
+    ):
+        return [
+            None if v is None or v is pd.NA or v != v else neutralise(v) for v in column.tolist()
+        ]
     return [_cell_value(v) for v in column.astype(object).tolist()]
 
 

@@ -86,8 +86,12 @@ def _newest(folder: Path) -> float:
     return max(times, default=0.0)
 
 
+#: Processed tables whose absence means ``build`` has not run (or ran in an older version).
+_REQUIRED_TABLES = ("survey_responses", "survey_estimates", "survey_changes")
+
+
 def is_stale(folder: DataFolder) -> bool:
-    """True when ``processed/`` is missing or older than any file in ``raw/``.
+    """True when a processed table is missing or older than any file in ``raw/``.
 
     Parameters
     ----------
@@ -100,7 +104,8 @@ def is_stale(folder: DataFolder) -> bool:
         Whether :func:`trygghet_analys.pipeline.build` must run first.
     """
     processed = sorted(folder.processed.glob("*.parquet")) if folder.processed.is_dir() else []
-    if not any(p.name == "survey_responses.parquet" for p in processed):
+    names = {p.stem for p in processed}
+    if not set(_REQUIRED_TABLES) <= names:
         return True
     oldest = min(p.stat().st_mtime for p in processed)
     return _newest(folder.raw) > oldest
@@ -667,7 +672,6 @@ def _start_notebooks(
             execution_timeout=CELL_TIMEOUT,
             progress_bar=False,
             log_output=False,
-            cwd=str(source),
         )
         _say(f"  notebook klar: {book.name}")
         return target
@@ -751,7 +755,8 @@ def run(
     for note in tables.notes:
         _say(note)
 
-    out = Path(out)
+    # Absolute paths: papermill changes the working directory while a notebook starts.
+    out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     final = out / str(year)
     tmp = Path(tempfile.mkdtemp(prefix=f".{year}.tmp-", dir=out))
