@@ -285,6 +285,9 @@ def _profile(i: int, seq: np.random.SeedSequence) -> _Kommun:
     size = 0.25 * np.log10(total / 18000)
     level = rng.normal(0.0, 0.2, size=len(_Q))
     slope = rng.normal(0.0, 0.01, size=len(_Q))
+    for name_ in ("problem_narkotikapaverkade", "problem_narkotikahandel"):
+        level[q[name_]] -= 0.6  # drugs are a small problem until the story's start year
+        slope[q[name_]] = 0.0
     shift += level + slope * t[:, None, None]
     for name_ in _Q:
         if name_.startswith("problem_"):

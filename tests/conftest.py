@@ -1,0 +1,62 @@
+"""Shared fixtures: a seeded ``rng``, closed figures, and a generated sample data folder.
+
+``sample_data_dir`` is generated once per session and must not be modified by tests;
+copy it (``shutil.copytree``) before changing files. ``built_data_dir`` is a separate
+copy on which ``pipeline.build`` has run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from trygghet_analys import pipeline
+from trygghet_analys.sample_data import DEFAULT_SEED, write_sample_data
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded random generator (the same numbers in every test run)."""
+    return np.random.default_rng(20240601)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def sample_data_dir(tmp_path_factory) -> Path:
+    """A data folder from ``write_sample_data`` with the default seed (one kommun).
+
+    Read only: copy it before changing anything.
+    """
+    out = tmp_path_factory.mktemp("sample") / "data"
+    write_sample_data(out, kommuner=1, seed=DEFAULT_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_data_dir(tmp_path_factory, sample_data_dir) -> Path:
+    """A copy of ``sample_data_dir`` on which ``pipeline.build`` has run. Read only."""
+    out = tmp_path_factory.mktemp("built") / "data"
+    shutil.copytree(sample_data_dir, out)
+    pipeline.build(out)
+    return out
+
+
+@pytest.fixture
+def data_copy(tmp_path, sample_data_dir) -> Path:
+    """A private, writable copy of the sample data folder."""
+    out = tmp_path / "data"
+    shutil.copytree(sample_data_dir, out)
+    return out

@@ -1,0 +1,92 @@
+"""build / validate through the command line: atomic, deterministic, one Swedish line."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from trygghet_analys import cli
+from trygghet_analys.errors import DataError
+from trygghet_analys.pipeline import compute_tables
+from trygghet_analys.sample_data import write_sample_data
+from trygghet_analys.survey import LEDGER_COLUMNS, RESPONSE_COLUMNS, STRATA_COLUMNS
+
+TABLES = ("survey_responses", "survey_strata", "survey_breaks", "ledger")
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_build_writes_the_tables(built_data_dir):
+    processed = built_data_dir / "processed"
+    assert {f"{t}.parquet" for t in TABLES} <= set(_snapshot(processed))
+    responses = pd.read_parquet(processed / "survey_responses.parquet")
+    assert tuple(responses.columns) == RESPONSE_COLUMNS
+    assert responses["otrygg_ute_sent"].cat.ordered
+    strata = pd.read_parquet(processed / "survey_strata.parquet")
+    assert tuple(strata.columns) == STRATA_COLUMNS
+    ledger = pd.read_parquet(processed / "ledger.parquet")
+    assert tuple(ledger.columns) == LEDGER_COLUMNS and len(ledger) > 0
+    assert not any(p.name.startswith(".tmp") for p in processed.iterdir())
+
+
+def test_build_is_byte_deterministic(built_data_dir, data_copy):
+    assert cli.main(["build", "--data", str(data_copy)]) == 0
+    a = _snapshot(built_data_dir / "processed")
+    b = _snapshot(data_copy / "processed")
+    assert {k: a[k] for k in b} == b
+
+
+def test_build_creates_processed_when_missing(data_copy):
+    shutil.rmtree(data_copy / "processed")
+    assert cli.main(["build", "--data", str(data_copy)]) == 0
+    assert (data_copy / "processed/survey_responses.parquet").is_file()
+
+
+def test_validate_writes_nothing(data_copy):
+    before = _snapshot(data_copy / "processed")
+    assert cli.main(["validate", "--data", str(data_copy)]) == 0
+    assert _snapshot(data_copy / "processed") == before
+
+
+def _break(data):
+    path = data / "raw/trygghetsmatning/2023.csv"
+    text = path.read_bytes().decode("utf-8-sig")
+    path.write_bytes(text.replace("fritext", "kommentar_ny", 1).encode("utf-8-sig"))
+
+
+@pytest.mark.parametrize("command", ["build", "validate"])
+def test_bad_file_exit_2_one_line_processed_unchanged(data_copy, capsys, command):
+    assert cli.main(["build", "--data", str(data_copy)]) == 0
+    before = _snapshot(data_copy / "processed")
+    _break(data_copy)
+    capsys.readouterr()
+    assert cli.main([command, "--data", str(data_copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fel: Fel i data (fil ")
+    assert "2023.csv" in err and "kommentar_ny" in err and "Traceback" not in err
+    assert _snapshot(data_copy / "processed") == before
+
+
+def test_debug_shows_the_traceback(data_copy):
+    _break(data_copy)
+    with pytest.raises(DataError, match="kommentar_ny"):
+        cli.main(["--debug", "build", "--data", str(data_copy)])
+
+
+def test_missing_raw_folder_is_a_config_error(tmp_path, capsys):
+    assert cli.main(["build", "--data", str(tmp_path)]) == 2
+    assert "saknar undermappen 'raw/'" in capsys.readouterr().err
+
+
+def test_several_kommuner_are_concatenated(tmp_path):
+    write_sample_data(tmp_path, kommuner=3)
+    tables = compute_tables(tmp_path)
+    assert set(TABLES) <= set(tables)
+    for name in TABLES:
+        assert tables[name]["kommun"].nunique() == 3, name
+    counts = tables["survey_responses"].groupby("kommun")["year"].nunique()
+    assert (counts == 21).all()
