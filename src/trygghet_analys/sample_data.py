@@ -753,8 +753,8 @@ def _codebook(k: _Kommun) -> dict:
             {
                 "variabel": "oro_vald",
                 "ar": REWORDED,
-                "orsak": "Frågan omformulerad i webbenkäten: från 'hur orolig' till 'hur ofta "
-                "orolig' för våld",
+                "orsak": "Frågan omformulerad i webbenkäten 2020: ”hur ofta oroar du dig för "
+                "våld” i stället för ”hur orolig är du för våld”",
             }
         ],
         "skalor": scales,
@@ -770,9 +770,21 @@ _CODEBOOK_HEADER = """\
 """
 
 
+class _FlowListDumper(yaml.SafeDumper):
+    """Lists on one line (``[Ja, Nej]``), mappings as blocks: easy for analysts to edit."""
+
+
+_FlowListDumper.add_representer(
+    list,
+    lambda d, data: d.represent_sequence(
+        "tag:yaml.org,2002:seq", data, flow_style=not any(isinstance(x, dict | list) for x in data)
+    ),
+)
+
+
 def _write_codebook(path: Path, k: _Kommun) -> None:
-    body = yaml.safe_dump(
-        _codebook(k), allow_unicode=True, sort_keys=False, width=100, default_flow_style=None
+    body = yaml.dump(
+        _codebook(k), Dumper=_FlowListDumper, allow_unicode=True, sort_keys=False, width=4096
     )
     path.write_text(_CODEBOOK_HEADER.format(name=k.name) + body, encoding="utf-8")
 
