@@ -226,6 +226,14 @@ def fake_data(tmp_path: Path) -> Path:
     return make_fake_data(tmp_path / "data")
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One report (without notebooks) shared by the tests that only read it."""
+    root = tmp_path_factory.mktemp("rapport")
+    data = make_fake_data(root / "data")
+    return data, report.run(data=data, out=root / "ut", notebooks=False)
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
@@ -234,9 +242,9 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_report_writes_every_output(fake_data: Path, tmp_path: Path) -> None:
-    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
-    assert out == tmp_path / "ut" / "2025"
+def test_report_writes_every_output(built: tuple[Path, Path]) -> None:
+    fake_data, out = built
+    assert out == fake_data.parent / "ut" / "2025"
     for name in ("diagram.pdf", "rapport.html", "tabeller.xlsx"):
         assert (out / name).stat().st_size > 1000
     tables = charts.load_tables(fake_data)
@@ -246,24 +254,26 @@ def test_report_writes_every_output(fake_data: Path, tmp_path: Path) -> None:
         for suffix in ("png", "svg", "pdf"):
             assert (out / "figurer" / f"{name}.{suffix}").is_file(), (name, suffix)
     # no temporary folders left beside the report
-    assert sorted(p.name for p in (tmp_path / "ut").iterdir()) == ["2025"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["2025"]
 
 
-def test_report_is_byte_reproducible_across_folders(fake_data: Path, tmp_path: Path) -> None:
-    a = report.run(data=fake_data, out=tmp_path / "a", notebooks=False)
+def test_report_is_byte_reproducible_across_folders(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    fake_data, a = built
     b = report.run(data=fake_data, out=tmp_path / "b" / "djupare", notebooks=False)
     fa, fb = _files(a), _files(b)
     assert fa.keys() == fb.keys()
     differing = [name for name in fa if fa[name] != fb[name]]
     assert differing == []
     for name, content in fa.items():
-        if name.endswith((".svg", ".html")):
+        if name.endswith((".svg", ".html", ".yml")):
             text = content.decode("utf-8")
-            assert str(tmp_path) not in text, name
+            assert str(tmp_path) not in text and str(a.parent) not in text, name
 
 
-def test_html_report(fake_data: Path, tmp_path: Path) -> None:
-    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+def test_html_report(built: tuple[Path, Path]) -> None:
+    _data, out = built
     text = (out / "rapport.html").read_text(encoding="utf-8")
     assert '<html lang="sv">' in text
     assert "Exempeldata – inte verkliga resultat" in text
@@ -276,10 +286,10 @@ def test_html_report(fake_data: Path, tmp_path: Path) -> None:
     assert '<th scope="col">' in text
 
 
-def test_xlsx_sheets_and_neutralised_text(fake_data: Path, tmp_path: Path) -> None:
+def test_xlsx_sheets_and_neutralised_text(built: tuple[Path, Path]) -> None:
     from openpyxl import load_workbook
 
-    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False)
+    _data, out = built
     wb = load_workbook(out / "tabeller.xlsx")
     for sheet in (
         "Skattningar",
@@ -401,12 +411,49 @@ def test_github_workflow_runs_tests_and_report() -> None:
     assert upload["with"]["path"] == "reports/"
 
 
-def test_commitment_outputs(fake_data: Path, tmp_path: Path) -> None:
+def test_commitment_outputs(built: tuple[Path, Path]) -> None:
     from openpyxl import load_workbook
 
-    out = report.run(data=fake_data, out=tmp_path / "ut", notebooks=False, build=False)
+    _data, out = built
     page = (out / "underlag_medborgarlofte.html").read_text(encoding="utf-8")
     assert '<html lang="sv">' in page
     draft = (out / "medborgarlofte_2026_utkast.yml").read_text(encoding="utf-8")
     assert "2026" in draft
     assert "Underlag nästa år" in load_workbook(out / "tabeller.xlsx", read_only=True).sheetnames
+
+
+def test_chart_registry(fake_data: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from trygghet_analys.formatting import fmt_percent
+
+    names = charts.chart_names()
+    assert len(names) >= 8 and len(set(names)) == len(names)
+    assert all(n.isascii() and n.replace("_", "").isalnum() for n in names)
+    tables = charts.load_tables(fake_data)
+    chart = charts.get_chart("otrygghet_trend")
+    fig = chart.draw(tables, 2025)
+    texts = [t.get_text() for t in fig.texts]
+    assert "Exempeldata – inte verkliga resultat" in texts
+    assert any(t.startswith("Källa: trygghetsmätningen Älmhult 2015–2025") for t in texts)
+    latest = tables.estimates.query(
+        "indicator == 'otrygghet_ute_sent' and group_var == 'total' and year == 2025"
+    )["estimate"].iloc[0]
+    assert fmt_percent(latest) in chart.alt(fig)
+    data = chart.data(tables, 2025)
+    assert {"År", "Skattning", "Riket enligt NTU (%)"} <= set(data.columns)
+    plt.close(fig)
+    # a chart whose data is missing is not drawn
+    assert charts.show("avloppsvatten_mdma", tables, 2025) is None
+    with pytest.raises(ValueError, match="okänt diagram"):
+        charts.get_chart("finns_inte")
+
+
+def test_commitment_periods() -> None:
+    from types import SimpleNamespace as R
+
+    regs = [R(year=2022), R(year=2023), R(year=2025), R(year=2026, draft=True)]
+    assert charts.commitment_periods(regs) == [
+        (2022, 2023, "Medborgarlöfte 2022–2023"),
+        (2025, 2025, "Medborgarlöfte 2025"),
+    ]
