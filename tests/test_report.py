@@ -457,3 +457,32 @@ def test_commitment_periods() -> None:
         (2022, 2023, "Medborgarlöfte 2022–2023"),
         (2025, 2025, "Medborgarlöfte 2025"),
     ]
+
+
+def test_region_folder_needs_and_uses_kommun(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from trygghet_analys.errors import ConfigError
+
+    a = make_fake_data(tmp_path / "a", kommun="Älmhult")
+    b = make_fake_data(tmp_path / "b", kommun="Ljungby", synthetic=False)
+    region = tmp_path / "region"
+    (region / "processed").mkdir(parents=True)
+    for src, slug in ((a, "almhult"), (b, "ljungby")):
+        target = region / "raw" / "kommuner" / slug
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (src / "raw").rename(target)
+    for p in sorted((a / "processed").glob("*.parquet")):
+        both = pd.concat([pd.read_parquet(p), pd.read_parquet(b / "processed" / p.name)])
+        both.to_parquet(region / "processed" / p.name, index=False)
+    with pytest.raises(ConfigError, match="välj en med --kommun"):
+        report.run(data=region, out=tmp_path / "ut", notebooks=False, build=False)
+    out = report.run(
+        data=region, out=tmp_path / "ut", kommun="Ljungby", notebooks=False, build=False
+    )
+    html_text = (out / "rapport.html").read_text(encoding="utf-8")
+    assert "Trygghet i Ljungby 2025" in html_text
+    assert "Exempeldata – inte verkliga resultat" not in html_text
+    ws = load_workbook(out / "tabeller.xlsx", read_only=True)["Skattningar"]
+    kommuner = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert kommuner == {"Ljungby"}
