@@ -298,8 +298,9 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
     Raises
     ------
     DataError
-        Missing file or column, a value that is not a whole number ≥ 0, an unknown area
-        or a repeated (year, stratum).
+        Missing file or column, a population that is not a whole number > 0, a sampled
+        count that is not a whole number ≥ 0, an unknown area or a repeated
+        (year, stratum).
     """
     path = Path(path)
     try:
@@ -321,11 +322,16 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
     out = pd.DataFrame({"stratum": table["stratum"].str.strip()})
     for col in ("year", "population", "sampled"):
         values = pd.to_numeric(table[col].str.replace(" ", ""), errors="coerce")
-        bad = values.isna() | (values < 0) | (values % 1 != 0)
+        lowest = 1 if col == "population" else 0  # N_h = 0 would give weight 0
+        bad = values.isna() | (values < lowest) | (values % 1 != 0)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                "ett heltal ≥ 0", file=path, row=i + 2, column=col, value=table[col].iloc[i]
+                "ett heltal > 0" if lowest else "ett heltal ≥ 0",
+                file=path,
+                row=i + 2,
+                column=col,
+                value=table[col].iloc[i],
             )
         out[col] = values.astype("int64")
     unknown = ~out["stratum"].isin(strata)
@@ -387,8 +393,8 @@ def apply_layout(
     Raises
     ------
     DataError
-        Unknown column, codebook column missing from the file, unknown answer value,
-        another year's contents, a missing or duplicate respondent id, an area not in
+        No respondent row, unknown column, codebook column missing from the file,
+        unknown answer value, another year's contents, a missing or duplicate respondent id, an area not in
         ``kommun.yml``, or an age that is not a number.
     """
     where = {"file": file, "sheet": sheet}
@@ -468,6 +474,8 @@ def apply_layout(
             exclude(outside, "alder_utanfor_urvalet", detail)
 
     kept = ~excluded
+    if not kept.any():
+        raise DataError("minst en svarsrad under rubrikraden", row=first_row, **where)
     ledger = _ledger(found, kommun=kommun, file=ledger_file or str(file), sheet=sheet)
     kvalues = values[kept]
     krows = rows[kept]
