@@ -359,3 +359,27 @@ def test_switching_a_rule_off_makes_its_rows_errors(sample_data_dir, rule_off, m
         apply_layout(cells, codebook=book_off, layout=layout, year=2021, kommun="Älmhult",
                      strata=("Älmhults tätort", "Övriga tätorter", "Landsbygd"), file=path,
                      first_row=first)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [("population", "0", "ett heltal > 0"), ("population", "-5", "ett heltal > 0"),
+     ("population", "7,5", "ett heltal > 0"), ("sampled", "tre hundra", "ett heltal ≥ 0")],
+)  # fmt: skip
+def test_population_values(data_copy, column, value, expected):
+    path = data_copy / "raw/trygghetsmatning/population.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cells = lines[3].split(";")
+    cells[["year", "stratum", "population", "sampled"].index(column)] = value
+    lines[3] = ";".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=f"rad 4, kolumn '{column}'.*förväntade {expected}$"):
+        ingest_kommun(_kommun(data_copy))
+
+
+def test_file_without_respondent_rows_stops(data_copy):
+    path = data_copy / "raw/trygghetsmatning/2024.csv"
+    header = path.read_bytes().decode("utf-8-sig").split("\r\n")[0]
+    path.write_bytes((header + "\r\n").encode("utf-8-sig"))
+    with pytest.raises(DataError, match="2024.csv', rad 2\\): förväntade minst en svarsrad"):
+        ingest_kommun(_kommun(data_copy))

@@ -389,7 +389,7 @@ def true_population_values(
     Examples
     --------
     >>> t = true_population_values(years=[2022])
-    >>> round(t.groupby(["stratum", "variable"])["share"].sum().min(), 6)
+    >>> float(round(t.groupby(["stratum", "variable"])["share"].sum().min(), 6))
     1.0
     """
     wanted = set(years)
