@@ -657,6 +657,10 @@ def _start_notebooks(
     if not books:
         _say(f"Hoppar över notebooks: hittar inga i {source}.")
         return []
+    # Import everything the worker threads need here, in the main thread: matplotlib
+    # looks at a half-imported IPython module otherwise (a race seen in practice).
+    import IPython  # noqa: F401
+    import nbclient  # noqa: F401
     import papermill as pm
 
     dest.mkdir(parents=True, exist_ok=True)
