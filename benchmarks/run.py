@@ -1,0 +1,712 @@
+"""Performance benchmark at police-region scale (issue 8; docs/prestanda.md).
+
+``make bench`` runs ``python benchmarks/run.py`` (region size, medians of 5). Steps, each
+in fresh processes so that peak memory belongs to the step measured:
+
+``generate``     ``trygghet-analys sample-data --kommuner N`` (once)
+``floor``        read every raw survey file with the fastest reader and nothing else
+                 (python_calamine for xlsx, pyarrow.csv for csv): the floor ingestion is
+                 compared with
+``ingest``       raw files → canonical table (``pipeline.survey_stage``)
+``statistics``   every indicator × kommun × year × group, changes, trends, response rates
+                 (``pipeline.statistics_stage``) and ``estimate_indicators`` alone
+``build``        ``trygghet-analys build`` for the whole data folder
+``r``            R survey's ``svyby(~y, ~kommun+sex, design, svymean)`` for one indicator
+                 on per-year designs, beside our time for the same estimates
+``reports``      ``trygghet-analys report --kommun`` for a few kommuner, two processes at a
+                 time, extrapolated to every kommun (once)
+``warm-report``  ``trygghet-analys report`` on a one-kommun data folder, after a first run
+
+Every measurement records wall time, CPU time (user + system of the process and the
+children it waited for, from ``os.wait4``) and peak resident memory (``ru_maxrss``).
+Timings *inside* a step (``seconds``) exclude interpreter start-up and imports; ``wall``
+includes them. Results: ``<out>/<size>.json`` and ``<out>/<size>.md``.
+
+Internal use: ``run.py _worker STEP --data DIR`` runs one step's timed call in this
+process and prints a JSON line; the harness starts these workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CLI = BIN / "trygghet-analys"
+R_SCRIPT = Path(__file__).with_name("svyby.R")
+
+SIZES = {
+    # kommuner, kommuner given a per-kommun report
+    "tiny": {"kommuner": 2, "report_kommuner": 1},
+    "region": {"kommuner": 58, "report_kommuner": 5},
+}
+STEPS = ("generate", "floor", "ingest", "statistics", "build", "r", "reports", "warm-report")
+TARGETS = {
+    "build_wall_s": 60.0,
+    "build_peak_gb": 3.0,
+    "ingest_floor_ratio": 2.0,
+    "estimates_s": 10.0,
+    "warm_report_s": 20.0,
+}
+R_INDICATOR = "otrygghet_ute_sent"
+
+
+# --- measuring a process ----------------------------------------------------------------------
+def measure(cmd: list[str], *, log: Path, env: dict | None = None) -> dict:
+    """Run ``cmd``; return wall, CPU, peak memory, exit code and its last stdout line."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        # wait4 gives this child's own rusage (with its reaped descendants): per-process
+        # figures even when several children run at once.
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = log.read_text(errors="replace").strip().splitlines()
+    result = {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024,  # Linux: kilobytes
+        "rc": proc.returncode,
+        "log": str(log),
+    }
+    if text and text[-1].startswith("{"):
+        result.update(json.loads(text[-1]))
+    if proc.returncode != 0:
+        result["error"] = "\n".join(text[-5:])
+    return result
+
+
+def worker_cmd(step: str, data: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "_worker",
+        step,
+        "--data",
+        str(data),
+        *extra,
+    ]
+
+
+def median_of(runs: list[dict]) -> dict:
+    """Medians over repeated runs of every numeric field; failed runs are reported."""
+    ok = [r for r in runs if r.get("rc") == 0]
+    out: dict = {"runs": len(runs), "failed": len(runs) - len(ok)}
+    if not ok:
+        out["error"] = runs[-1].get("error", "okänt fel") if runs else "inga körningar"
+        return out
+    keys = [k for k, v in ok[0].items() if isinstance(v, int | float) and k != "rc"]
+    for k in keys:
+        values = [r[k] for r in ok if isinstance(r.get(k), int | float)]
+        out[k] = statistics.median(values)
+        if len(values) > 1:
+            out[k + "_min"] = min(values)
+            out[k + "_max"] = max(values)
+    return out
+
+
+def repeat(n: int, cmd: list[str], logdir: Path, name: str) -> dict:
+    runs = [measure(cmd, log=logdir / f"{name}-{i}.log") for i in range(n)]
+    return median_of(runs) | {"all": runs}
+
+
+# --- workers (run inside a fresh process) -----------------------------------------------------
+def _timed(fn):
+    t0, c0 = time.perf_counter(), time.process_time()
+    value = fn()
+    return value, time.perf_counter() - t0, time.process_time() - c0
+
+
+def _worker(step: str, data: Path, out: Path | None) -> dict:
+    import pandas as pd
+
+    from trygghet_analys import pipeline
+    from trygghet_analys.config import DataFolder
+
+    folder = DataFolder.at(data)
+    kommuner = folder.kommuner()
+    if step == "floor":
+        return _floor(kommuner)
+    if step == "ingest":
+        tables, wall, cpu = _timed(lambda: pipeline.survey_stage(folder, kommuner, {}))
+        return {"seconds": wall, "cpu_seconds": cpu, "rows": len(tables["survey_responses"])}
+    processed = folder.processed
+    tables = {
+        name: pd.read_parquet(processed / f"{name}.parquet")
+        for name in ("survey_responses", "survey_strata", "survey_breaks")
+    }
+    if step == "statistics":
+        from trygghet_analys.estimation import estimate_indicators
+        from trygghet_analys.indicators import load_indicators
+
+        indicators = load_indicators()
+        min_n = {k.name: k.min_n for k in kommuner}
+        est, est_wall, est_cpu = _timed(
+            lambda: estimate_indicators(
+                tables["survey_responses"],
+                tables["survey_strata"],
+                indicators=indicators,
+                min_n=min_n,
+            )
+        )
+        stats, wall, cpu = _timed(lambda: pipeline.statistics_stage(folder, kommuner, tables))
+        return {
+            "estimates_seconds": est_wall,
+            "estimates_cpu_seconds": est_cpu,
+            "seconds": wall,
+            "cpu_seconds": cpu,
+            "estimate_rows": len(est),
+            "change_rows": len(stats["survey_changes"]),
+            "trend_rows": len(stats["survey_trends"]),
+        }
+    if step == "r-export":
+        return _r_export(tables, out)
+    raise SystemExit(f"okänt steg {step!r}")
+
+
+def _floor(kommuner) -> dict:
+    """Read every survey file with the fastest reader, nothing else (the ingestion floor)."""
+    import pyarrow.csv as pacsv
+    from python_calamine import CalamineWorkbook
+
+    from trygghet_analys.codebook import load_codebook
+    from trygghet_analys.survey import survey_files
+
+    jobs = []  # the codebook only tells the format and encoding; reading it is not timed
+    for k in kommuner:
+        codebook = load_codebook(k.survey_dir / "kodbok.yml")
+        for year, path in survey_files(k.survey_dir).items():
+            opts = codebook.layout_for(year).file
+            jobs.append((path, opts))
+
+    def read_all() -> int:
+        rows = 0
+        for path, opts in jobs:
+            if opts.format == "xlsx":
+                wb = CalamineWorkbook.from_path(str(path))
+                name = opts.sheet if opts.sheet is not None else wb.sheet_names[0]
+                rows += len(wb.get_sheet_by_name(name).to_python(skip_empty_area=False))
+            else:
+                encoding = (
+                    "utf8" if opts.encoding in ("auto", "utf-8", "utf-8-sig") else (opts.encoding)
+                )
+                table = pacsv.read_csv(
+                    path,
+                    read_options=pacsv.ReadOptions(encoding=encoding, skip_rows=opts.skip_rows),
+                    parse_options=pacsv.ParseOptions(delimiter=opts.delimiter),
+                )
+                rows += table.num_rows
+        return rows
+
+    rows, wall, cpu = _timed(read_all)
+    return {"seconds": wall, "cpu_seconds": cpu, "files": len(jobs), "rows": rows}
+
+
+def _r_export(tables: dict, out: Path) -> dict:
+    """One indicator as 0/1 with its design columns for R, and our time for the same."""
+    import numpy as np
+    import pandas as pd
+
+    from trygghet_analys.estimation import design_estimate, estimate_indicators
+    from trygghet_analys.indicators import indicator_values
+
+    responses, strata = tables["survey_responses"], tables["survey_strata"]
+    d = responses[["kommun", "year", "stratum", "sex", "weight"]].copy()
+    d["y"] = indicator_values(responses, R_INDICATOR).to_numpy()
+    d = d.merge(
+        strata[["kommun", "year", "stratum", "population"]],
+        how="left",
+        on=["kommun", "year", "stratum"],
+        validate="many_to_one",
+    )
+    # Strata are nested in kommuner: one region-wide stratum id per kommun × area.
+    d["stratum_id"] = d["kommun"].astype(str) + "/" + d["stratum"].astype(str)
+    d["sex"] = d["sex"].astype("string")
+    d.to_csv(out, index=False, na_rep="NA")
+
+    def ours_same_call() -> pd.DataFrame:  # the R call's exact shape: per-year designs
+        parts = []
+        for year, part in d.groupby("year", sort=True):
+            e = design_estimate(
+                part,
+                value="y",
+                stratum="stratum_id",
+                weight="weight",
+                population="population",
+                by=["kommun", "sex"],
+            )
+            parts.append(e.assign(year=year))
+        return pd.concat(parts, ignore_index=True)
+
+    same, same_wall, same_cpu = _timed(ours_same_call)
+    _, pkg_wall, pkg_cpu = _timed(
+        lambda: estimate_indicators(responses, strata, indicators=[R_INDICATOR], group_vars=["sex"])
+    )
+    same.to_csv(out.with_name("ours_" + out.name), index=False)
+    return {
+        "rows": len(d),
+        "ours_same_call_seconds": same_wall,
+        "ours_same_call_cpu_seconds": same_cpu,
+        "ours_package_seconds": pkg_wall,
+        "ours_package_cpu_seconds": pkg_cpu,
+        "ours_domains": int(np.asarray(len(same))),
+    }
+
+
+# --- the harness --------------------------------------------------------------------------------
+def machine() -> dict:
+    cpu = "okänd"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": mem_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {}
+    for name in ("pandas", "numpy", "pyarrow", "scipy", "python-calamine", "trygghet-analys"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def run_reports(data: Path, names: list[str], work: Path, logdir: Path, n_total: int) -> dict:
+    """``report --kommun`` once per kommun, two at a time; extrapolated to ``n_total``."""
+
+    def one(name: str) -> dict:
+        slug = name.lower().replace(" ", "-")
+        cmd = [
+            str(CLI),
+            "report",
+            "--data",
+            str(data),
+            "--out",
+            str(work / "reports" / slug),
+            "--kommun",
+            name,
+        ]
+        return measure(cmd, log=logdir / f"report-{slug}.log") | {"kommun": name}
+
+    started = time.perf_counter()
+    with cf.ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(one, names))
+    batch = time.perf_counter() - started
+    ok = [r for r in runs if r["rc"] == 0]
+    out = {
+        "kommuner": names,
+        "parallel": 2,
+        "batch_wall_s": batch,
+        "all": runs,
+        "failed": len(runs) - len(ok),
+    }
+    if ok:
+        out |= {
+            "wall_s": statistics.median(r["wall_s"] for r in ok),
+            "cpu_s": statistics.median(r["cpu_s"] for r in ok),
+            "peak_mb": max(r["peak_mb"] for r in ok),
+            "extrapolated_all_kommuner_s": batch / len(names) * n_total,
+            "extrapolated_kommuner": n_total,
+        }
+    else:
+        out["error"] = runs[-1].get("error")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", choices=sorted(SIZES), default="region")
+    p.add_argument("--repeats", type=int, default=5, help="körningar per mätning (median)")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    p.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="arbetsmapp för genererade data (standard: <out>/work-<size>)",
+    )
+    p.add_argument("--skip", default="", help=f"kommaseparerade steg att hoppa över: {STEPS}")
+    p.add_argument(
+        "--reuse-data", action="store_true", help="använd redan genererade data i arbetsmappen"
+    )
+    p.add_argument("--seed", type=int, default=None, help="slumpfrö för sample-data")
+    p.add_argument("--keep", action="store_true", help="behåll arbetsmappen")
+    args = p.parse_args(argv)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    unknown = skip - set(STEPS)
+    if unknown:
+        p.error(f"okända steg: {', '.join(sorted(unknown))} (finns: {', '.join(STEPS)})")
+
+    size = SIZES[args.size]
+    out = args.out.resolve()
+    work = (args.work or out / f"work-{args.size}").resolve()
+    logdir = out / f"logs-{args.size}"
+    shutil.rmtree(logdir, ignore_errors=True)
+    region = work / "data"
+    seed = [] if args.seed is None else ["--seed", str(args.seed)]
+    results: dict = {
+        "size": args.size,
+        "kommuner": size["kommuner"],
+        "repeats": args.repeats,
+        "machine": machine(),
+        "versions": _versions(),
+        "commit": _git_commit(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "targets": TARGETS,
+        "steps": {},
+    }
+    steps = results["steps"]
+
+    def say(text: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+    # generate
+    if not (args.reuse_data and (region / "raw").is_dir()):
+        shutil.rmtree(region, ignore_errors=True)
+        shutil.rmtree(work / "single", ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+        say(f"genererar {size['kommuner']} kommuner ...")
+        cmd = [
+            str(CLI),
+            "sample-data",
+            "--out",
+            str(region),
+            "--kommuner",
+            str(size["kommuner"]),
+            *seed,
+        ]
+        steps["generate"] = measure(cmd, log=logdir / "generate.log")
+        if steps["generate"]["rc"] != 0:
+            say("sample-data misslyckades: " + steps["generate"].get("error", ""))
+            return _finish(results, out, say)
+        steps["generate"]["raw_mb"] = _du(region / "raw")
+    n = args.repeats
+    if "floor" not in skip:
+        say("golv: läser rådata ...")
+        steps["floor"] = repeat(n, worker_cmd("floor", region), logdir, "floor")
+    if "ingest" not in skip:
+        say("inläsning till kanonisk tabell ...")
+        steps["ingest"] = repeat(n, worker_cmd("ingest", region), logdir, "ingest")
+    if "build" not in skip or not (region / "processed" / "survey_responses.parquet").exists():
+        say("trygghet-analys build ...")
+        steps["build"] = repeat(n, [str(CLI), "build", "--data", str(region)], logdir, "build")
+        if steps["build"].get("failed") == steps["build"]["runs"]:
+            say("build misslyckades: " + steps["build"].get("error", ""))
+            return _finish(results, out, say)
+    if "statistics" not in skip:
+        say("skattningar, förändringar, trender ...")
+        steps["statistics"] = repeat(n, worker_cmd("statistics", region), logdir, "statistics")
+    if "r" not in skip:
+        steps["r"] = _run_r(region, work, logdir, n, say)
+    if "reports" not in skip:
+        from trygghet_analys.config import DataFolder
+
+        names = [k.name for k in DataFolder.at(region).kommuner()][: size["report_kommuner"]]
+        say(f"rapporter för {', '.join(names)} (två åt gången) ...")
+        steps["reports"] = run_reports(region, names, work, logdir, size["kommuner"])
+    if "warm-report" not in skip:
+        steps["warm-report"] = _warm_report(work, logdir, n, say, seed)
+    _ratios(results)
+    code = _finish(results, out, say)
+    if args.work is None and not args.keep:  # never delete a folder the user named
+        shutil.rmtree(work, ignore_errors=True)
+    return code
+
+
+def _du(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1024**2
+
+
+def _run_r(region: Path, work: Path, logdir: Path, n: int, say) -> dict:
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return {"skipped": "Rscript saknas"}
+    check = subprocess.run([rscript, "-e", "library(survey)"], capture_output=True)
+    if check.returncode != 0:
+        return {"skipped": "R-paketet survey saknas"}
+    say(f"R survey svyby för {R_INDICATOR} ...")
+    csv = work / "r_indikator.csv"
+    ours = repeat(n, worker_cmd("r-export", region, "--out", str(csv)), logdir, "r-ours")
+    r_runs = repeat(
+        n, [rscript, str(R_SCRIPT), str(csv), str(work / "r_svyby.csv")], logdir, "r-svyby"
+    )
+    out = {"indicator": R_INDICATOR, "ours": ours, "r": r_runs}
+    try:
+        out["max_abs_diff"] = _compare_r(work / "r_svyby.csv", work / ("ours_" + csv.name))
+    except (OSError, ValueError, KeyError) as exc:
+        out["compare_error"] = str(exc)
+    return out
+
+
+def _compare_r(r_file: Path, ours_file: Path) -> dict:
+    import pandas as pd
+
+    r = pd.read_csv(r_file)
+    ours = pd.read_csv(ours_file)
+    key = ["year", "kommun", "sex"]
+    m = r.merge(
+        ours.rename(columns={"group": "sex"}) if "group" in ours else ours,
+        on=key,
+        suffixes=("_r", "_ours"),
+        validate="one_to_one",
+    )
+    return {
+        "domains": len(m),
+        "estimate": float((m["estimate_r"] - m["estimate_ours"]).abs().max()),
+        "se": float((m["se_r"] - m["se_ours"]).abs().max()),
+    }
+
+
+def _warm_report(work: Path, logdir: Path, n: int, say, seed: list[str]) -> dict:
+    """``report`` on a one-kommun folder: a first (cold) run, then ``n`` warm runs."""
+    single = work / "single"
+    if not (single / "raw").is_dir():
+        subprocess.run(
+            [str(CLI), "sample-data", "--out", str(single), "--kommuner", "1", *seed],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run([str(CLI), "build", "--data", str(single)], check=True, capture_output=True)
+    cmd = [str(CLI), "report", "--data", str(single), "--out", str(work / "single-reports")]
+    say("rapport för en kommun: första körningen ...")
+    cold = measure(cmd, log=logdir / "report-single-cold.log")
+    say(f"rapport för en kommun: {n} varma körningar ...")
+    warm = repeat(n, cmd, logdir, "report-single-warm")
+    return {"cold": cold, "warm": warm}
+
+
+def _ratios(results: dict) -> None:
+    s = results["steps"]
+    summary = {}
+    floor = s.get("floor", {}).get("seconds")
+    ingest = s.get("ingest", {}).get("seconds")
+    if floor and ingest:
+        summary["ingest_floor_ratio"] = ingest / floor
+    if s.get("build", {}).get("wall_s") is not None:
+        summary["build_wall_s"] = s["build"]["wall_s"]
+        summary["build_peak_gb"] = s["build"]["peak_mb"] / 1024
+        if floor:
+            summary["build_floor_ratio"] = s["build"]["wall_s"] / floor
+    if s.get("statistics", {}).get("estimates_seconds") is not None:
+        summary["estimates_s"] = s["statistics"]["estimates_seconds"]
+        summary["statistics_s"] = s["statistics"]["seconds"]
+    warm = s.get("warm-report", {}).get("warm", {})
+    if warm.get("wall_s") is not None:
+        summary["warm_report_s"] = warm["wall_s"]
+    r = s.get("r", {})
+    if r.get("r", {}).get("seconds") and r.get("ours", {}).get("ours_package_seconds"):
+        summary["r_svyby_s"] = r["r"]["seconds"]
+        summary["r_over_ours"] = r["r"]["seconds"] / r["ours"]["ours_package_seconds"]
+        summary["r_over_ours_same_call"] = r["r"]["seconds"] / r["ours"]["ours_same_call_seconds"]
+    results["summary"] = summary
+    results["met"] = {k: (summary[k] <= TARGETS[k]) for k in TARGETS if summary.get(k) is not None}
+
+
+def _finish(results: dict, out: Path, say) -> int:
+    results.setdefault("summary", {})
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    out.mkdir(parents=True, exist_ok=True)
+    size = results["size"]
+    (out / f"{size}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (out / f"{size}.md").write_text(markdown(results), encoding="utf-8")
+    say(f"resultat: {out / (size + '.json')} och {out / (size + '.md')}")
+    print(markdown(results))
+    failed = [k for k, v in results["steps"].items() if _failed(v)]
+    if failed:
+        say(f"misslyckade steg: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+def _failed(step: dict) -> bool:
+    if "rc" in step:
+        return step["rc"] != 0
+    if step.get("failed"):
+        return True
+    return any(_failed(v) for v in step.values() if isinstance(v, dict))
+
+
+def _f(x, digits: int = 1) -> str:
+    if x is None:
+        return "–"
+    return f"{x:,.{digits}f}".replace(",", " ").replace(".", ",")
+
+
+def markdown(results: dict) -> str:
+    """The results as a Markdown table (Swedish; decimal comma)."""
+    s, m = results["steps"], results["machine"]
+    lines = [
+        f"# Prestandamätning, storlek {results['size']} ({results['kommuner']} kommuner)",
+        "",
+        f"Maskin: {m['nproc']} kärnor, {m['cpu']}, {_f(m['memory_gb'], 0)} GB minne; "
+        f"Python {m['python']}; commit {results.get('commit')}; {results['started']}. "
+        f"Median av {results['repeats']} körningar där inget annat sägs.",
+        "",
+        "| steg | tid i steget (s) | väggtid, process (s) | CPU (s) | toppminne (MB) |"
+        " anmärkning |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+
+    def row(name: str, d: dict | None, inner: str | None = "seconds", note: str = "") -> None:
+        if not d:
+            return
+        if d.get("skipped"):
+            lines.append(f"| {name} | – | – | – | – | {d['skipped']} |")
+            return
+        if d.get("error") and d.get("wall_s") is None:
+            err = d["error"].splitlines()[-1][:120] if d["error"] else ""
+            lines.append(f"| {name} | – | – | – | – | misslyckades: {err} |")
+            return
+        inner_v = d.get(inner) if inner else None
+        lines.append(
+            f"| {name} | {_f(inner_v)} | {_f(d.get('wall_s'))} | {_f(d.get('cpu_s'))} | "
+            f"{_f(d.get('peak_mb'), 0)} | {note} |"
+        )
+
+    gen = s.get("generate")
+    row("sample-data (en gång)", gen, None, f"{_f(gen.get('raw_mb'), 0)} MB rådata" if gen else "")
+    fl = s.get("floor")
+    row(
+        "golv: bara läsa rådatafilerna",
+        fl,
+        note=(f"{fl.get('files', 0):.0f} filer, {_f(fl.get('rows'), 0)} rader" if fl else ""),
+    )
+    row(
+        "inläsning → kanonisk tabell",
+        s.get("ingest"),
+        note=(f"{_f(s['ingest'].get('rows'), 0)} svarsrader" if s.get("ingest") else ""),
+    )
+    st = s.get("statistics")
+    if st and st.get("estimates_seconds") is not None:
+        lines.append(
+            f"| alla indikatorer × år × grupper (estimate_indicators) | "
+            f"{_f(st['estimates_seconds'])} | – | {_f(st.get('estimates_cpu_seconds'))} | – | "
+            f"{_f(st.get('estimate_rows'), 0)} rader |"
+        )
+    row("skattningar + förändringar + trender (statistics_stage)", st)
+    row("trygghet-analys build", s.get("build"), None)
+    r = s.get("r")
+    if r and not r.get("skipped"):
+        row(f"R svyby, {R_INDICATOR} (per år, ~kommun+sex)", r.get("r"))
+        o = r.get("ours", {})
+        if o.get("ours_package_seconds") is not None:
+            lines.append(
+                f"| vi, samma indikator (estimate_indicators, kön) | "
+                f"{_f(o['ours_package_seconds'], 2)} | – | "
+                f"{_f(o.get('ours_package_cpu_seconds'), 2)} | – | |"
+            )
+            lines.append(
+                f"| vi, samma anrop som R (design_estimate per år, kommun+kön) | "
+                f"{_f(o['ours_same_call_seconds'], 2)} | – | "
+                f"{_f(o.get('ours_same_call_cpu_seconds'), 2)} | – | |"
+            )
+    elif r:
+        row("R svyby", r)
+    rep = s.get("reports")
+    if rep:
+        row(
+            f"report --kommun ({len(rep['kommuner'])} st, 2 parallellt; median per rapport)",
+            rep,
+            None,
+            note=(
+                f"{_f(rep.get('batch_wall_s'))} s för alla; uppräknat till "
+                f"{rep.get('extrapolated_kommuner')} kommuner: "
+                f"{_f(rep.get('extrapolated_all_kommuner_s'), 0)} s"
+            )
+            if rep.get("batch_wall_s")
+            else "",
+        )
+    wr = s.get("warm-report")
+    if wr:
+        row("report, en kommun, första körningen", wr.get("cold"), None, note="en körning")
+        row("report, en kommun, varm (make report)", wr.get("warm"), None)
+
+    summ, met = results.get("summary", {}), results.get("met", {})
+    lines += ["", "## Mål", "", "| mål | gräns | uppmätt | uppfyllt |", "|---|---:|---:|---|"]
+    labels = {
+        "build_wall_s": ("build för regionen, väggtid (s)", 1),
+        "build_peak_gb": ("build för regionen, toppminne (GB)", 2),
+        "ingest_floor_ratio": ("inläsning / läsgolv", 2),
+        "estimates_s": ("alla indikatorer × år × grupper (s)", 1),
+        "warm_report_s": ("varm rapport för en kommun (s)", 1),
+    }
+    for key, (label, digits) in labels.items():
+        v = summ.get(key)
+        ok = met.get(key)
+        lines.append(
+            f"| {label} | {_f(TARGETS[key], digits)} | {_f(v, digits)} | "
+            f"{'–' if ok is None else ('ja' if ok else 'nej')} |"
+        )
+    if summ.get("r_over_ours") is not None:
+        lines += [
+            "",
+            f"R svyby / vår tid för samma indikator: {_f(summ['r_over_ours'])} gånger "
+            f"(mot samma anropsform som R: {_f(summ['r_over_ours_same_call'])} gånger).",
+        ]
+        diff = s.get("r", {}).get("max_abs_diff")
+        if diff:
+            lines.append(
+                f"Största skillnad mot R över {diff['domains']} domäner: skattning "
+                f"{diff['estimate']:.1e}, medelfel {diff['se']:.1e}."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _worker_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("step")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, default=None)
+    a = p.parse_args(argv)
+    print(json.dumps(_worker(a.step, a.data, a.out)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_worker":
+        sys.exit(_worker_main(sys.argv[2:]))
+    sys.exit(main())

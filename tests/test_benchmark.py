@@ -1,0 +1,96 @@
+"""The benchmark harness (``benchmarks/run.py``) works at a tiny size.
+
+Never a timing assertion: CI machines differ. The region-scale figures are in
+``docs/prestanda.md`` and come from ``make bench``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from trygghet_analys import pipeline
+from trygghet_analys.sample_data import write_sample_data
+
+RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_run", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    """A benchmark work folder whose ``data/`` is one generated and built kommun."""
+    work = tmp_path_factory.mktemp("bench") / "work"
+    write_sample_data(work / "data", kommuner=1)
+    pipeline.build(work / "data")
+    return work
+
+
+def test_measure_reads_usage_and_last_json_line(bench, tmp_path):
+    code = "print('log'); print('{\"seconds\": 0.5, \"rows\": 3}')"
+    result = bench.measure([sys.executable, "-c", code], log=tmp_path / "x.log")
+    assert result["rc"] == 0
+    assert result["seconds"] == 0.5 and result["rows"] == 3
+    assert result["wall_s"] > 0 and result["cpu_s"] >= 0 and result["peak_mb"] > 0
+
+
+def test_measure_reports_a_failing_command(bench, tmp_path):
+    code = "import sys; print('fel: något'); sys.exit(2)"
+    result = bench.measure([sys.executable, "-c", code], log=tmp_path / "x.log")
+    assert result["rc"] == 2
+    assert "fel: något" in result["error"]
+    assert bench.median_of([result])["failed"] == 1
+
+
+def test_median_of_runs(bench):
+    runs = [{"rc": 0, "wall_s": w, "peak_mb": 10.0} for w in (3.0, 1.0, 2.0)]
+    out = bench.median_of(runs)
+    assert out["wall_s"] == 2.0 and out["wall_s_min"] == 1.0 and out["wall_s_max"] == 3.0
+
+
+def test_floor_and_ingestion_read_the_same_files(bench, work):
+    floor = bench._worker("floor", work / "data", None)
+    ingest = bench._worker("ingest", work / "data", None)
+    for result in (floor, ingest):
+        assert result["seconds"] > 0 and result["cpu_seconds"] >= 0
+    assert floor["files"] == 21  # one file per year 2005–2025
+    # header rows are data to the floor reader; ledgered rows are not in the canonical table
+    assert floor["rows"] >= ingest["rows"] > 0.9 * floor["rows"]
+
+
+def test_r_export_matches_our_estimates(bench, work, tmp_path):
+    csv = tmp_path / "r.csv"
+    result = bench._worker("r-export", work / "data", csv)
+    assert result["rows"] > 0 and csv.exists()
+    assert (tmp_path / "ours_r.csv").exists()
+
+
+def test_harness_writes_json_and_markdown(bench, work, tmp_path):
+    out = tmp_path / "out"
+    skip = "floor,ingest,build,r,reports,warm-report"
+    args = ["--size", "tiny", "--repeats", "1", "--out", str(out), "--work", str(work)]
+    code = bench.main([*args, "--reuse-data", "--skip", skip])
+    assert code == 0
+    results = json.loads((out / "tiny.json").read_text())
+    stats = results["steps"]["statistics"]
+    assert stats["failed"] == 0 and stats["estimate_rows"] > 0
+    assert results["summary"]["estimates_s"] > 0
+    assert results["machine"]["nproc"] >= 1
+    markdown = (out / "tiny.md").read_text(encoding="utf-8")
+    assert "## Mål" in markdown and "estimate_indicators" in markdown
+    assert (work / "data" / "raw").is_dir()  # a folder named with --work is never deleted
+
+
+def test_unknown_step_is_refused(bench, tmp_path):
+    with pytest.raises(SystemExit):
+        bench.main(["--size", "tiny", "--out", str(tmp_path), "--skip", "nonsense"])
