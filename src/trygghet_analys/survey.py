@@ -274,9 +274,12 @@ def _as_text(grid: np.ndarray) -> np.ndarray:
     if grid.size == 0:
         return grid.astype(object)
     arr = pa_.array(pd.Series(grid.ravel(), dtype=object).astype("str"))
-    arr = pc.fill_null(arr, "")
-    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" "))
-    arr = pc.replace_substring_regex(arr, pattern=r"^(-?\d+)\.0+$", replacement=r"\1")
+    arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    # the regexes are the costly part: run them only where they can change something
+    if pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\n\r\xa0]")).as_py():
+        arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" ")
+    if pc.any(pc.match_substring(arr, ".0")).as_py():
+        arr = pc.replace_substring_regex(arr, pattern=r"^(-?\d+)\.0+$", replacement=r"\1")
     return arr.to_numpy(zero_copy_only=False).astype(object).reshape(grid.shape)
 
 
@@ -448,7 +451,7 @@ def apply_layout(
     if "summeringsrad" in rules and n:
         inverse, uniq = pd.factorize(values.ravel())
         words = codebook.summary_words
-        is_word = np.array([normalise_header(u) in words for u in uniq], dtype=bool)
+        is_word = pd.Series(uniq, dtype="str").str.casefold().isin(list(words)).to_numpy()
         hits = is_word[inverse.reshape(values.shape)].any(axis=1)
         exclude(hits, "summeringsrad", "summeringsrad (till exempel 'Totalt')")
     if "saknar_omrade" in rules:
