@@ -1,0 +1,166 @@
+"""Limits on what a run will read: file size, row count, and xlsx archives that are bombs.
+
+A yearly survey file is a few MB and tens of thousands of rows even for a whole police
+region; anything far beyond that is a wrong file or an attack, and reading it would
+exhaust memory before any useful message. Readers call these checks *before* parsing
+(:func:`check_file`) and after counting rows (:func:`check_rows`); both raise a
+:class:`~trygghet_analys.errors.DataError` with one Swedish line.
+
+An xlsx file is a zip archive of XML parts. :func:`check_file` also refuses an archive
+whose parts unpack to far more than the file (a zip bomb) and any part that declares a
+DTD (``<!DOCTYPE`` / ``<!ENTITY``): Excel never writes one, and a DTD is how an XML
+entity bomb ("billion laughs") or an external entity is smuggled in. This does not rely
+on the XML parser (calamine does not expand entities; openpyxl runs with defusedxml).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from .errors import DataError
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_ROWS",
+    "MAX_XLSX_RATIO",
+    "MAX_XLSX_UNPACKED_BYTES",
+    "check_file",
+    "check_rows",
+]
+
+#: Largest raw file read (bytes): 200 MB.
+MAX_FILE_BYTES = 200 * 1024**2
+#: Most data rows read from one file or sheet.
+MAX_ROWS = 2_000_000
+#: Largest total unpacked size of an xlsx archive's parts (bytes): 2 GB.
+MAX_XLSX_UNPACKED_BYTES = 2 * 1024**3
+#: Largest unpacked/packed ratio of an xlsx archive (spreadsheets compress ~5–20×).
+MAX_XLSX_RATIO = 200
+_XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_PROLOG_BYTES = 4096  # a DTD must come before the root element
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024**2:.1f}".replace(".", ",") + " MB"
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def check_file(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> None:
+    """Refuse a file that is too large, or an xlsx archive that is a zip or XML bomb.
+
+    Parameters
+    ----------
+    path
+        The raw file about to be read.
+    max_bytes
+        The size limit (default :data:`MAX_FILE_BYTES`).
+
+    Raises
+    ------
+    DataError
+        The file is larger than ``max_bytes``; or (``.xlsx``/``.xlsm``) its parts unpack
+        to more than :data:`MAX_XLSX_UNPACKED_BYTES` or :data:`MAX_XLSX_RATIO` times the
+        file, or an XML part declares a DTD. A missing file or one that is not a zip
+        archive passes: the reader reports those with its own message.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_text("x\\n1\\n")
+    >>> check_file(p, max_bytes=2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    trygghet_analys.errors.DataError: Fel i data (fil '...a.csv'): förväntade en fil på högst 0,0 MB (filen är 0,0 MB; ...
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if size > max_bytes:
+        raise DataError(
+            f"en fil på högst {_mb(max_bytes)} (filen är {_mb(size)}; dela upp filen, "
+            "eller kontrollera att det är rätt fil)",
+            file=path,
+        )
+    if path.suffix.lower() in _XLSX_SUFFIXES:
+        _check_xlsx(path, size)
+
+
+def _check_xlsx(path: Path, size: int) -> None:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # not an archive: the reader says "en läsbar xlsx-fil"
+    with archive:
+        infos = archive.infolist()
+        unpacked = sum(i.file_size for i in infos)
+        if unpacked > MAX_XLSX_UNPACKED_BYTES or unpacked > MAX_XLSX_RATIO * max(size, 1):
+            raise DataError(
+                f"en xlsx-fil som packas upp till högst {_mb(MAX_XLSX_UNPACKED_BYTES)} och "
+                f"{MAX_XLSX_RATIO} gånger filens storlek (delarna packas upp till "
+                f"{_mb(unpacked)}: en möjlig zip-bomb)",
+                file=path,
+            )
+        for info in infos:
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            try:
+                with archive.open(info) as part:
+                    head = part.read(_PROLOG_BYTES)
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+                return  # truncated or odd archive: the reader reports it
+            if any(marker in head for marker in _DTD_MARKERS):
+                raise DataError(
+                    "en xlsx-fil utan DTD (delen '"
+                    + info.filename
+                    + "' innehåller <!DOCTYPE eller <!ENTITY: en möjlig XML-bomb; "
+                    "spara om filen i Excel)",
+                    file=path,
+                )
+
+
+def check_rows(
+    n_rows: int,
+    *,
+    file: str | Path,
+    sheet: str | None = None,
+    max_rows: int = MAX_ROWS,
+) -> None:
+    """Refuse a file or sheet with more than ``max_rows`` data rows.
+
+    Parameters
+    ----------
+    n_rows
+        Data rows read (header excluded).
+    file, sheet
+        Where, for the message.
+    max_rows
+        The limit (default :data:`MAX_ROWS`).
+
+    Raises
+    ------
+    DataError
+        When ``n_rows > max_rows``.
+
+    Examples
+    --------
+    >>> check_rows(10, file="2025.csv")
+    >>> check_rows(3, file="2025.csv", max_rows=2)
+    Traceback (most recent call last):
+    ...
+    trygghet_analys.errors.DataError: Fel i data (fil '2025.csv'): förväntade högst 2 rader per fil (filen har 3 rader; dela upp filen, eller kontrollera att det är rätt fil)
+    """
+    if n_rows > max_rows:
+        raise DataError(
+            f"högst {_count(max_rows)} rader per fil (filen har {_count(n_rows)} rader; "
+            "dela upp filen, eller kontrollera att det är rätt fil)",
+            file=file,
+            sheet=sheet,
+        )
