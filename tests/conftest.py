@@ -2,7 +2,7 @@
 
 ``sample_data_dir`` is generated once per session and must not be modified by tests;
 copy it (``shutil.copytree``) before changing files. ``built_data_dir`` is a separate
-copy on which ``pipeline.build`` has run.
+copy on which ``pipeline.build`` has run; ``region_data_dir`` holds three kommuner.
 """
 
 from __future__ import annotations
@@ -51,6 +51,14 @@ def built_data_dir(tmp_path_factory, sample_data_dir) -> Path:
     out = tmp_path_factory.mktemp("built") / "data"
     shutil.copytree(sample_data_dir, out)
     pipeline.build(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def region_data_dir(tmp_path_factory) -> Path:
+    """A data folder with three kommuner (``raw/kommuner/<slug>/``). Read only."""
+    out = tmp_path_factory.mktemp("region") / "data"
+    write_sample_data(out, kommuner=3, seed=DEFAULT_SEED)
     return out
 
 
