@@ -75,13 +75,32 @@ def test_kommuner_out_of_range(tmp_path, n):
         write_sample_data(tmp_path, kommuner=n)
 
 
-def test_refuses_to_overwrite_real_data(tmp_path):
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "kommun.yml").write_text("kommun: Älmhult\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("kommun.yml", "kommun: Älmhult\n"),
+        ("kommun.yml", "kommun: Älmhult\nexempeldata: false\n"),
+        ("trygghetsmatning/2024.csv", "id;ar\n1;2024\n"),
+        ("kommuner/vaxjo/kommun.yml", "kommun: Växjö\n"),
+        ("kommuner/vaxjo/trygghetsmatning/2024.csv", "id;ar\n1;2024\n"),
+    ],
+)
+def test_refuses_to_overwrite_real_data(tmp_path, path, text):
+    target = tmp_path / "raw" / path
+    target.parent.mkdir(parents=True)
+    target.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="riktiga data"):
         write_sample_data(tmp_path)
-    assert (raw / "kommun.yml").read_text(encoding="utf-8") == "kommun: Älmhult\n"
+    assert target.read_text(encoding="utf-8") == text
+
+
+def test_regenerating_replaces_earlier_example_data(tmp_path):
+    write_sample_data(tmp_path, kommuner=2)
+    (tmp_path / "raw/anteckningar.txt").write_text("egen fil", encoding="utf-8")
+    write_sample_data(tmp_path, kommuner=1)
+    assert not (tmp_path / "raw/kommuner").exists()
+    assert (tmp_path / "raw/kommun.yml").is_file()
+    assert (tmp_path / "raw/anteckningar.txt").read_text(encoding="utf-8") == "egen fil"
 
 
 def test_police_problemindex_holds_the_published_values(sample_data_dir):

@@ -850,26 +850,46 @@ def _write_kommun(raw: Path, k: _Kommun, seq: np.random.SeedSequence) -> None:
     write_sample_commitments(raw, kommun=k.name, rng=np.random.default_rng(com_seq))
 
 
+_GENERATED = ("kommun.yml", "trygghetsmatning", "avloppsvatten", "medborgarloften")
+
+
+def _is_example(folder: Path) -> bool:
+    cfg = folder / "kommun.yml"
+    if not cfg.is_file():
+        return False
+    doc = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
+    return isinstance(doc, dict) and doc.get("exempeldata") is True
+
+
 def _clear_raw(raw: Path) -> None:
-    """Remove earlier example data; refuse when the folder holds anything else."""
+    """Remove earlier example data; refuse when ``raw`` may hold anything else.
+
+    A kommun folder is example data only when its ``kommun.yml`` says
+    ``exempeldata: true``; a folder of raw files without one is treated as real data.
+    """
     if not raw.exists():
         return
-    configs = [raw / "kommun.yml", *sorted((raw / "kommuner").glob("*/kommun.yml"))]
-    for cfg in configs:
-        if cfg.exists():
-            doc = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
-            if not doc.get("exempeldata"):
-                raise ConfigError(
-                    f"'{raw}' innehåller riktiga data ({cfg.name} saknar exempeldata: true); "
-                    "välj en annan mapp för exempeldata"
-                )
-    for child in sorted(raw.iterdir()):
-        if child.name in ("kommun.yml", "kommuner", "trygghetsmatning", "avloppsvatten",
-                          "medborgarloften"):  # fmt: skip
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+    region = raw / "kommuner"
+    folders = [raw] if any((raw / n).exists() for n in _GENERATED) else []
+    folders += sorted(p for p in region.iterdir() if p.is_dir()) if region.is_dir() else []
+    for folder in folders:
+        if not _is_example(folder):
+            raise ConfigError(
+                f"'{folder}' kan innehålla riktiga data (kommun.yml saknas eller saknar "
+                "exempeldata: true); välj en annan mapp för exempeldata"
+            )
+    for folder in folders:
+        for name in _GENERATED:
+            target = folder / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+        if folder != raw:
+            if not any(folder.iterdir()):
+                folder.rmdir()
+    if region.is_dir() and not any(region.iterdir()):
+        region.rmdir()
 
 
 def write_sample_data(out: str | Path, *, kommuner: int = 1, seed: int = DEFAULT_SEED) -> None:
