@@ -383,3 +383,15 @@ def test_file_without_respondent_rows_stops(data_copy):
     path.write_bytes((header + "\r\n").encode("utf-8-sig"))
     with pytest.raises(DataError, match="2024.csv', rad 2\\): förväntade minst en svarsrad"):
         ingest_kommun(_kommun(data_copy))
+
+
+def test_column_outside_its_years_is_an_error(sample_data_dir):
+    """The 2017 file has the drug-dealing item; as a 2016 file it must stop."""
+    book = load_codebook(sample_data_dir / "raw/trygghetsmatning/kodbok.yml")
+    layout = book.layout_for(2016)
+    path = sample_data_dir / "raw/trygghetsmatning/2017.xlsx"
+    sheet, cells, first = read_raw_file(path, layout)
+    with pytest.raises(DataError, match="Öppen narkotikahandel.*bara åren 2017– .*inte 2016"):
+        apply_layout(cells, codebook=book, layout=layout, year=2016, kommun="Älmhult",
+                     strata=("Älmhults tätort", "Övriga tätorter", "Landsbygd"), file=path,
+                     sheet=sheet, first_row=first)  # fmt: skip

@@ -423,7 +423,8 @@ def apply_layout(
         if key not in known:
             later = [s for s in layout.columns if normalise_header(s.source) == key]
             hint = (
-                f"kolumnen bara åren {later[0].from_year or ''}–{later[0].to_year or ''}"
+                f"kolumnen bara åren {later[0].from_year or ''}–{later[0].to_year or ''} "
+                f"enligt kodboken (fran_ar/till_ar), inte {year}"
                 if later
                 else "en kolumn som kodboken mappar (kolumner) eller ignorerar (ignorera)"
             )
