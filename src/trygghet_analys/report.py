@@ -676,6 +676,8 @@ def _start_notebooks(
             execution_timeout=CELL_TIMEOUT,
             progress_bar=False,
             log_output=False,
+            # the kernel's own English start-up warnings are noise on the progress lines
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         _say(f"  notebook klar: {book.name}")
         return target
