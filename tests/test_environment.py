@@ -60,3 +60,21 @@ def test_environment_versions_equal_the_lock():
 def test_lock_pins_python_311_compatible_setuptools_for_editable_install():
     # the Makefile installs with --no-build-isolation, so the build backend must be locked
     assert "setuptools" in _lock()
+
+
+def test_public_api_is_lazy_and_complete():
+    # importing the package must not pull in matplotlib or scipy (fast CLI and kernels),
+    # yet every name in __all__ must resolve
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trygghet_analys as t\n"
+        "heavy = [m for m in ('matplotlib', 'scipy', 'pandera') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert set(t.__all__) - {'__version__'} == set(t._EXPORTS)\n"
+        "missing = [n for n in t.__all__ if getattr(t, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "from trygghet_analys import design_estimate, read_euda, campaign_means\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

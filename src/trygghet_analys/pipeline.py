@@ -131,9 +131,26 @@ def wastewater_stage(
         for k in kommuner
     ]
     out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
-    comparison, _source = _euda.euda_comparison_table(folder.root, out["wastewater_campaigns"])
-    out["wastewater_euda"] = comparison
+    out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_campaigns"])
     return out
+
+
+def _euda_comparison(
+    folder: DataFolder, kommuner: list[KommunConfig], campaigns: pd.DataFrame
+) -> pd.DataFrame:
+    """Each kommun's campaigns beside EUDA's cities (empty when no EUDA file is present)."""
+    columns = ["kommun", *_euda.COMPARISON_COLUMNS]
+    path = _euda.find_euda_file(folder.root)
+    if path is None or campaigns.empty:
+        return pd.DataFrame(columns=columns)
+    reference = _euda.read_euda(path)
+    parts = []
+    for k in kommuner:
+        own = campaigns[campaigns["kommun"] == k.name]
+        if not own.empty:
+            part = _euda.compare_with_euda(own, reference)
+            parts.append(part.assign(kommun=k.name)[columns])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 def commitments_stage(
