@@ -26,6 +26,10 @@ from trygghet_analys import cli
 E2E_MIN_N = 150
 REPORT_YEAR = None  # the latest year
 
+#: Put before the first commitment's text of the latest register: test_security checks
+#: that no exported spreadsheet turns it into a formula.
+INJECTED_TEXT = '=HYPERLINK("http://example.invalid";"klicka här") '
+
 _E2E: dict | None = None
 
 # --- a write spy: an audit hook (PEP 578) records every write-like call under a folder ---
@@ -114,6 +118,10 @@ def reported_folder(tmp_path_factory, sample_data_dir: Path) -> dict:
         doc = yaml.safe_load(kommun_file.read_text(encoding="utf-8"))
         doc["min_n"] = E2E_MIN_N
         kommun_file.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        register = max((root / "raw" / "medborgarloften").glob("20*.yml"))
+        reg = yaml.safe_load(register.read_text(encoding="utf-8"))
+        reg["commitments"][0]["text"] = INJECTED_TEXT + reg["commitments"][0]["text"]
+        register.write_text(yaml.safe_dump(reg, allow_unicode=True, sort_keys=False), "utf-8")
         raw_before = tree_hashes(root / "raw")
         mtimes_before = {p: p.stat().st_mtime_ns for p in (root / "raw").rglob("*")}
         with watch_writes(root / "raw") as build_writes:
