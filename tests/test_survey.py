@@ -395,3 +395,20 @@ def test_column_outside_its_years_is_an_error(sample_data_dir):
         apply_layout(cells, codebook=book, layout=layout, year=2016, kommun="Älmhult",
                      strata=("Älmhults tätort", "Övriga tätorter", "Landsbygd"), file=path,
                      sheet=sheet, first_row=first)  # fmt: skip
+
+
+def test_xlsx_with_a_dtd_is_refused_before_parsing(data_copy):
+    """An entity bomb hides in a DTD; the reader refuses it without expanding anything."""
+    import zipfile
+
+    path = data_copy / "raw/trygghetsmatning/2014.xlsx"
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
+    dtd = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+    parts[sheet] = dtd + parts[sheet]  # before the root element, where a DTD belongs
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    with pytest.raises(DataError, match="2014.xlsx"):
+        ingest_kommun(_kommun(data_copy))

@@ -23,6 +23,7 @@ import pyarrow as pa_
 import pyarrow.compute as pc
 
 from ._io import read_text_any
+from ._limits import check_file, check_rows
 from .codebook import (
     QUESTIONS,
     SEX_CATEGORIES,
@@ -148,12 +149,15 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
     Raises
     ------
     DataError
-        Unreadable or truncated file, a missing sheet, no header row, duplicate headers
-        or a data row with more or fewer fields than the header.
+        Unreadable or truncated file, a file beyond the limits of
+        :mod:`trygghet_analys._limits` (size, rows, zip or XML bomb), a missing sheet, no
+        header row, duplicate headers or a data row with more or fewer fields than the
+        header.
     """
     path = Path(path)
     opts = layout.file
     sheet: str | None = None
+    check_file(path)  # size, zip and XML bombs: refused before parsing
     if opts.format == "xlsx":
         sheet, grid = _read_xlsx(path, opts.sheet)
     else:
@@ -167,6 +171,7 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
         )
     header = ["" if h is None else " ".join(str(h).split()) for h in grid[opts.skip_rows]]
     body = grid[opts.skip_rows + 1 :]
+    check_rows(len(body), file=path, sheet=sheet)
     width = len(header)
     lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
     bad = np.flatnonzero((lengths != width) & (lengths > 0) & (opts.format == "csv"))
@@ -307,6 +312,7 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
     """
     path = Path(path)
     try:
+        check_file(path)
         text, _ = read_text_any(path)
     except FileNotFoundError as exc:
         raise DataError(
