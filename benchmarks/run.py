@@ -283,6 +283,7 @@ def machine() -> dict:
     except OSError:
         pass
     return {
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "memory_gb": mem_gb,
@@ -445,11 +446,12 @@ def main(argv: list[str] | None = None) -> int:
     if "reports" not in skip:
         from trygghet_analys.config import DataFolder
 
-        names = [k.name for k in DataFolder.at(region).kommuner()][: size["report_kommuner"]]
+        names = sorted(k.name for k in DataFolder.at(region).kommuner())[: size["report_kommuner"]]
         say(f"rapporter för {', '.join(names)} (två åt gången) ...")
         steps["reports"] = run_reports(region, names, work, logdir, size["kommuner"])
     if "warm-report" not in skip:
         steps["warm-report"] = _warm_report(work, logdir, n, say, seed)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     _ratios(results)
     code = _finish(results, out, say)
     if args.work is None and not args.keep:  # never delete a folder the user named
@@ -526,6 +528,8 @@ def _ratios(results: dict) -> None:
     ingest = s.get("ingest", {}).get("seconds")
     if floor and ingest:
         summary["ingest_floor_ratio"] = ingest / floor
+        # CPU time is steadier than wall time when other work shares the cores
+        summary["ingest_floor_ratio_cpu"] = s["ingest"]["cpu_seconds"] / s["floor"]["cpu_seconds"]
     if s.get("build", {}).get("wall_s") is not None:
         summary["build_wall_s"] = s["build"]["wall_s"]
         summary["build_peak_gb"] = s["build"]["peak_mb"] / 1024
@@ -583,7 +587,9 @@ def markdown(results: dict) -> str:
         f"# Prestandamätning, storlek {results['size']} ({results['kommuner']} kommuner)",
         "",
         f"Maskin: {m['nproc']} kärnor, {m['cpu']}, {_f(m['memory_gb'], 0)} GB minne; "
-        f"Python {m['python']}; commit {results.get('commit')}; {results['started']}. "
+        f"Python {m['python']}; commit {results.get('commit')}; {results['started']}; "
+        f"belastning (load average 1/5/15 min) vid start {m.get('load_average_1_5_15')}, "
+        f"vid slut {m.get('load_average_at_end')}. "
         f"Median av {results['repeats']} körningar där inget annat sägs.",
         "",
         "| steg | tid i steget (s) | väggtid, process (s) | CPU (s) | toppminne (MB) |"
@@ -670,7 +676,7 @@ def markdown(results: dict) -> str:
     labels = {
         "build_wall_s": ("build för regionen, väggtid (s)", 1),
         "build_peak_gb": ("build för regionen, toppminne (GB)", 2),
-        "ingest_floor_ratio": ("inläsning / läsgolv", 2),
+        "ingest_floor_ratio": ("inläsning / läsgolv (väggtid i steget)", 2),
         "estimates_s": ("alla indikatorer × år × grupper (s)", 1),
         "warm_report_s": ("varm rapport för en kommun (s)", 1),
     }
@@ -681,6 +687,8 @@ def markdown(results: dict) -> str:
             f"| {label} | {_f(TARGETS[key], digits)} | {_f(v, digits)} | "
             f"{'–' if ok is None else ('ja' if ok else 'nej')} |"
         )
+    if summ.get("ingest_floor_ratio_cpu") is not None:
+        lines += ["", f"Inläsning / läsgolv i CPU-tid: {_f(summ['ingest_floor_ratio_cpu'], 2)}."]
     if summ.get("r_over_ours") is not None:
         lines += [
             "",
