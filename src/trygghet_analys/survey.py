@@ -149,18 +149,18 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
     Raises
     ------
     DataError
-        Unreadable or truncated file, a file beyond the limits of
-        :mod:`trygghet_analys._limits` (size, rows, zip or XML bomb), a missing sheet, no
-        header row, duplicate headers or a data row with more or fewer fields than the
+        Unreadable or truncated file (calamine does not expand XML entities: a bomb is
+        reported as unreadable), a csv file or a sheet beyond the size and row limits of
+        :mod:`trygghet_analys._limits`, a missing sheet, no header row, duplicate headers or a data row with more or fewer fields than the
         header.
     """
     path = Path(path)
     opts = layout.file
     sheet: str | None = None
-    check_file(path)  # size, zip and XML bombs: refused before parsing
     if opts.format == "xlsx":
         sheet, grid = _read_xlsx(path, opts.sheet)
     else:
+        check_file(path)  # size limit before the whole file is read into memory
         grid = _read_csv(path, opts.delimiter, opts.encoding)
     if len(grid) <= opts.skip_rows:
         raise DataError(
