@@ -98,7 +98,7 @@ _SCALE_OF = {
     "grannsamverkan": "nej_ja",
 }
 _BASE = {
-    "otrygg_ute_sent": [0.42, 0.36, 0.10, 0.03, 0.03, 0.03, 0.03],
+    "otrygg_ute_sent": [0.36, 0.36, 0.14, 0.05, 0.03, 0.03, 0.03],
     "avstatt_aktivitet": [0.82, 0.15, 0.03],
     "utsatt_brott": [0.80, 0.17, 0.03],
     "grannsamverkan": [0.60, 0.32, 0.08],
@@ -309,16 +309,16 @@ def _profile(i: int, seq: np.random.SeedSequence) -> _Kommun:
     for name_ in ("oro_inbrott", "problem_bostadsinbrott"):
         shift[:, :, q[name_]] -= 0.02 * t[:, None]
     # drug-related problems rise after the start year
-    rise = np.clip(0.12 * (years - drug_start), 0.0, 1.2)
+    rise = np.clip(0.07 * (years - drug_start), 0.0, 0.6)
     for name_ in ("problem_narkotikapaverkade", "problem_narkotikahandel"):
         shift[:, :, q[name_]] += rise[:, None]
     # foot patrols in the centre: fewer feel unsafe there, more see the police
     if patrol_start is not None:
         on = years >= patrol_start
-        shift[on, centre, q["otrygg_ute_sent"]] -= 0.4
-        shift[on, centre, q["ser_polis_fots"]] += 0.9
-        shift[on, centre, q["fortroende_polisen"]] += 0.2
-        shift[on, 1:, q["ser_polis_fots"]] += 0.2
+        shift[on, centre, q["otrygg_ute_sent"]] -= 0.2
+        shift[on, centre, q["ser_polis_fots"]] += 0.35
+        shift[on, centre, q["fortroende_polisen"]] += 0.1
+        shift[on, 1:, q["ser_polis_fots"]] += 0.1
     # the reworded violence item (2020) is answered differently: a series break
     shift[years >= REWORDED, :, q["oro_vald"]] += 0.35
     # year-to-year variation of the truth itself
