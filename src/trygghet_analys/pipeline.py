@@ -92,8 +92,9 @@ def statistics_stage(
 ) -> dict[str, pd.DataFrame]:
     """Estimates, changes, trends and response rates for every indicator.
 
-    Each kommun's ``min_n`` (``kommun.yml``) drives disclosure control; its optional
-    ``basar`` (base year) adds changes against that year besides the year-on-year ones.
+    Each kommun's ``min_n`` (``kommun.yml``) drives disclosure control; its ``basar``
+    (base year; default the year before its first medborgarlöfte register) adds changes
+    against that year besides the year-on-year ones.
     """
     responses, strata = tables["survey_responses"], tables["survey_strata"]
     breaks = tables["survey_breaks"]
@@ -104,7 +105,7 @@ def statistics_stage(
     changes = []
     for k in kommuner:
         own = estimates[estimates["kommun"] == k.name]
-        base = k.extra.get("basar")
+        base = k.extra.get("basar", _year_before_first_commitment(k))
         changes.append(
             compare_estimates(
                 own,
@@ -119,6 +120,12 @@ def statistics_stage(
         "survey_trends": trend_tests(estimates, breaks=breaks, indicators=indicators),
         "survey_response_rates": response_rates(strata),
     }
+
+
+def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
+    """Default base year for changes: the survey year before the first medborgarlöfte."""
+    years = [int(p.stem) for p in kommun.commitments_dir.glob("*.yml") if p.stem.isdigit()]
+    return min(years) - 1 if years else None
 
 
 def wastewater_stage(
