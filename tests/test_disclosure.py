@@ -299,3 +299,43 @@ def test_the_scan_finds_a_planted_secret(e2e, secrets, tmp_path):
     shown = _displayed("\n".join(parser.parts))
     assert (round(100 * value, 1), 1) in [(round(v, 1), d) for v, d in shown]
     assert np.isfinite(value)
+
+
+def test_no_area_estimate_recoverable_from_the_total(real, reference):
+    """Secondary suppression: a lone suppressed area is not the total minus the others.
+
+    The total is the population-weighted mean of the areas: with weights
+    w_h = N_h · n_h / r_h (N_h public population, n_h the published "Antal svar", r_h the
+    published respondents) p_total = Σ w_h p_h / Σ w_h. When exactly one area of an
+    indicator and year is suppressed, its estimate follows exactly from the published
+    total and the other areas. So at least two areas must be suppressed, or none.
+    """
+    est = real["survey_estimates"]
+    areas = est[est["group_var"] == "stratum"]
+    lone = areas.groupby(["kommun", "indicator", "year"])["suppressed"].sum()
+    lone = lone[lone == 1]
+    if lone.empty:
+        return
+    # show that it really leaks: recover one suppressed area from published figures
+    kommun, indicator, year = lone.index[0]
+    strata = real["survey_strata"]
+    d = areas[
+        (areas["kommun"] == kommun) & (areas["indicator"] == indicator) & (areas["year"] == year)
+    ].merge(strata, left_on=["kommun", "year", "group"], right_on=["kommun", "year", "stratum"])
+    d["w"] = d["population"] * d["n"] / d["respondents"]
+    total = est[
+        (est["kommun"] == kommun) & (est["indicator"] == indicator) & (est["year"] == year)
+        & (est["group_var"] == "total")
+    ]["estimate"].iloc[0]  # fmt: skip
+    shown, hidden = d[~d["suppressed"]], d[d["suppressed"]].iloc[0]
+    recovered = (total * d["w"].sum() - (shown["w"] * shown["estimate"]).sum()) / hidden["w"]
+    ref = reference["survey_estimates"]
+    true = ref[
+        (ref["kommun"] == kommun) & (ref["indicator"] == indicator) & (ref["year"] == year)
+        & (ref["group_var"] == "stratum") & (ref["group"] == hidden["group"])
+    ]["estimate"].iloc[0]  # fmt: skip
+    pytest.fail(
+        f"{len(lone)} indikator-år har exakt ett dolt område; t.ex. {indicator} {year} "
+        f"{hidden['group']} (n = {hidden['n']}): {recovered:.6f} räknas fram ur totalen och "
+        f"de andra områdena (sant värde {true:.6f})"
+    )
