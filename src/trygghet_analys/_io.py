@@ -24,9 +24,7 @@ def read_text_any(path: Path) -> tuple[str, str]:
     raise AssertionError("cp1252 decoding should never fail")  # pragma: no cover
 
 
-def atomic_replace_files(
-    target: Path, writers: Mapping[str, Callable[[Path], None]]
-) -> list[Path]:
+def atomic_replace_files(target: Path, writers: Mapping[str, Callable[[Path], None]]) -> list[Path]:
     """Write every file into a temporary folder, then move each into ``target``.
 
     ``writers`` maps a file name to a function that writes that file at the given path.

@@ -140,9 +140,7 @@ def _read_kommun_file(path: Path) -> KommunConfig:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise DataError(
-            "giltig YAML", file=path, row=None if line is None else line + 1
-        ) from exc
+        raise DataError("giltig YAML", file=path, row=None if line is None else line + 1) from exc
     if not isinstance(doc, dict) or not doc.get("kommun"):
         raise DataError("nyckeln 'kommun' med kommunens namn", file=path)
     min_n = doc.get("min_n", DEFAULT_MIN_N)
