@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from trygghet_analys import _export
+from trygghet_analys._io import deterministic_zip
 
 
 def _figure() -> plt.Figure:
@@ -139,6 +140,7 @@ def test_normalised_zip_keeps_entry_order() -> None:
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("b.xml", "<b/>")
         z.writestr("a.xml", "<a/>")
-    out = _export._normalise_zip(buf.getvalue())
+    out = deterministic_zip(buf.getvalue())
     with zipfile.ZipFile(io.BytesIO(out)) as z:
         assert z.namelist() == ["b.xml", "a.xml"]
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}

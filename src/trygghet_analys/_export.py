@@ -17,8 +17,6 @@ import contextlib
 import datetime as dt
 import io
 import os
-import re
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -27,6 +25,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+
+from ._io import FIXED_DATE, deterministic_zip
 
 __all__ = [
     "FIXED_DATE",
@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 #: The date written where a file format insists on one (zip entries, xlsx properties).
-FIXED_DATE = dt.datetime(2000, 1, 1, 0, 0, 0)
 #: Formats every chart is saved in.
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 
@@ -258,27 +257,5 @@ def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, title: s
     props.modified = FIXED_DATE
     buf = io.BytesIO()
     wb.save(buf)
-    path.write_bytes(_normalise_zip(buf.getvalue()))
+    path.write_bytes(deterministic_zip(buf.getvalue(), when=FIXED_DATE))
     return path
-
-
-_W3CDTF = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
-
-
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite a zip with a fixed date on every entry and fixed document dates."""
-    stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _W3CDTF.sub(lambda m: m.group(1) + stamp + m.group(3), content)
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, content)
-    return out.getvalue()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["atomic_replace_files", "read_text_any"]
+__all__ = ["FIXED_DATE", "atomic_replace_files", "deterministic_zip", "read_text_any"]
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 
@@ -48,3 +52,32 @@ def atomic_replace_files(target: Path, writers: Mapping[str, Callable[[Path], No
         return done
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+#: The date written into every generated file that needs one (xlsx properties, zip entries).
+FIXED_DATE = dt.datetime(2000, 1, 1, 0, 0, 0)
+
+_W3CDTF = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def deterministic_zip(data: bytes, *, when: dt.datetime = FIXED_DATE) -> bytes:
+    """Rewrite a zip (an xlsx) so that the same content always gives the same bytes.
+
+    Every entry gets the date ``when``, the same permissions and deflate compression, in
+    the original order; the document dates in ``docProps/core.xml`` are set to ``when``.
+    """
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _W3CDTF.sub(lambda m: m.group(1) + stamp + m.group(3), content)
+            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, content)
+    return out.getvalue()

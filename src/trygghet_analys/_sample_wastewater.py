@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from ._io import deterministic_zip
 
 __all__ = ["default_plant_name", "write_sample_wastewater"]
 
@@ -33,7 +33,6 @@ _PROFILE = {
     "tramadol": ("Tramadol", "Tramadol", 150.0, 0.98, 1.0, 5.0),
 }
 _FIXED_TIME = (2022, 1, 1, 0, 0, 0)
-_FIXED_STAMP = "2022-01-01T00:00:00Z"
 
 
 def default_plant_name(kommun: str) -> str:
@@ -79,26 +78,7 @@ def _xlsx_bytes(rows: list[list[object]], sheet: str) -> bytes:
     wb.properties.modified = fixed
     buf = io.BytesIO()
     wb.save(buf)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
-    ):
-        for item in sorted(zin.infolist(), key=lambda i: i.filename):
-            data = zin.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                text = re.sub(
-                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                    rf"\g<1>{_FIXED_STAMP}\g<3>",
-                    text,
-                )
-                data = text.encode("utf-8")
-            info = zipfile.ZipInfo(item.filename, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            zout.writestr(info, data)
-    return out.getvalue()
+    return deterministic_zip(buf.getvalue(), when=fixed)
 
 
 def write_sample_wastewater(

@@ -26,9 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import shutil
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -38,6 +36,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ._io import deterministic_zip
 from ._sample_commitments import write_sample_commitments
 from ._sample_wastewater import default_plant_name, write_sample_wastewater
 from .codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES
@@ -81,7 +80,6 @@ KOMMUNER: tuple[tuple[str, int], ...] = (
 _SAMPLED = 900  # sampled per kommun and year, split equally over the areas
 _SEX_EFFECT = 0.35
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)
-_FIXED_STAMP = "2000-01-01T00:00:00Z"
 _Q = tuple(QUESTIONS)
 
 # --- answer scales -----------------------------------------------------------------------
@@ -640,29 +638,7 @@ def _xlsx_bytes(sheet: str, rows: list[list]) -> bytes:
         ws.append(r)
     buf = io.BytesIO()
     wb.save(buf)
-    return _fixed_zip(buf.getvalue())
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout,
-    ):
-        for item in sorted(zin.infolist(), key=lambda i: i.filename):
-            body = zin.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                text = re.sub(
-                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                    rf"\g<1>{_FIXED_STAMP}\g<3>",
-                    body.decode("utf-8"),
-                )
-                body = text.encode("utf-8")
-            info = zipfile.ZipInfo(item.filename, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            zout.writestr(info, body)
-    return out.getvalue()
+    return deterministic_zip(buf.getvalue(), when=dt.datetime(*_FIXED_TIME))
 
 
 def _csv_text(rows: list[list], delimiter: str = ";") -> str:
