@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import read_text_any
+from ._limits import check_file, check_rows
 from .errors import DataError
 from .euda import campaign_means
 
@@ -378,16 +379,21 @@ def _read_grid(path: Path) -> tuple[str | None, list[list[object]]]:
 
         try:
             wb = CalamineWorkbook.from_path(str(path))
+            name = wb.sheet_names[0]
+            # the sheet's XML is parsed here: an entity bomb or a broken part raises now
+            grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as exc:  # calamine raises its own types for broken files
             raise DataError("en läsbar Excel-fil", file=path) from exc
-        name = wb.sheet_names[0]
-        grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        check_rows(len(grid), file=path, sheet=name)
         return name, [list(r) for r in grid]
+    check_file(path)  # size limit before the whole file is read into memory
     text, _enc = read_text_any(path)
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip()), "")
     delim = max((";", "\t", ","), key=first.count)
-    return None, [list(r) for r in csv.reader(io.StringIO(text), delimiter=delim)]
+    grid = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delim)]
+    check_rows(len(grid), file=path)
+    return None, grid
 
 
 def _find_header(
