@@ -23,6 +23,7 @@ from . import euda as _euda
 from ._export import neutralise
 from ._io import atomic_replace_files
 from .config import DataFolder, KommunConfig
+from .disclosure import suppress_complements
 from .estimation import estimate_indicators, response_rates
 from .indicators import load_indicators
 from .survey import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
@@ -92,15 +93,18 @@ def statistics_stage(
 ) -> dict[str, pd.DataFrame]:
     """Estimates, changes, trends and response rates for every indicator.
 
-    Each kommun's ``min_n`` (``kommun.yml``) drives disclosure control; its ``basar``
+    Each kommun's ``min_n`` (``kommun.yml``) drives disclosure control (primary, then
+    secondary suppression: :func:`trygghet_analys.disclosure.suppress_complements`); its ``basar``
     (base year; default the year before its first medborgarlöfte register) adds changes
     against that year besides the year-on-year ones.
     """
     responses, strata = tables["survey_responses"], tables["survey_strata"]
     breaks = tables["survey_breaks"]
     indicators = load_indicators()
-    estimates = estimate_indicators(
-        responses, strata, indicators=indicators, min_n={k.name: k.min_n for k in kommuner}
+    estimates = suppress_complements(
+        estimate_indicators(
+            responses, strata, indicators=indicators, min_n={k.name: k.min_n for k in kommuner}
+        )
     )
     changes = []
     for k in kommuner:
