@@ -459,7 +459,9 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
     DataError
         Naming file, sheet, row, column and value for: unknown substance, unknown or
         missing unit, text or a negative number where a concentration is expected, a bad
-        date, a duplicate sample (same plant, day and substance twice in the file).
+        date, a duplicate sample (same plant, day and substance twice in the file), no
+        result row under the header, or a file beyond the limits of
+        :mod:`trygghet_analys._limits`.
     """
     path = Path(path)
     sh, col = _find_header(path, _LAB_ALIASES, ("date", "substance", "value"))
@@ -550,6 +552,13 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
                 "source_row": excel_row,
                 "source_date_column": sh.header[col["date"]],
             }
+        )
+    if not records:  # a delivery without results would leave its campaign silently empty
+        raise DataError(
+            "minst en analysrad under rubrikraden",
+            file=path,
+            sheet=sh.sheet,
+            row=sh.header_row + 1,
         )
     return _lab_frame(records)
 
