@@ -29,6 +29,7 @@ import yaml
 from scipy import stats
 
 from ._io import read_text_any
+from ._limits import check_file
 from .errors import DataError
 from .formatting import fmt_number, fmt_percent
 from .indicators import load_indicators
@@ -448,6 +449,7 @@ def load_register(
     path = Path(path)
     known = _known(known_indicators)
     measures = load_activity_measures().set_index("id")["unit"].to_dict()
+    check_file(path)  # size limit before reading
     text, _ = read_text_any(path)
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
@@ -646,10 +648,11 @@ def load_activities(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        A missing column, unknown measure, wrong unit, non-numeric value or bad
-        period, naming file, row (header = row 1), column and value.
+        A missing column, unknown measure, wrong unit, non-numeric or negative value or
+        bad period, naming file, row (header = row 1), column and value.
     """
     path = Path(path)
+    check_file(path)  # size limit before reading
     text, _ = read_text_any(path)
     first = text.splitlines()[0] if text.strip() else ""
     sep = ";" if first.count(";") > first.count(",") else ","
@@ -690,6 +693,8 @@ def load_activities(path: str | Path) -> pd.DataFrame:
             ) from None
         if not math.isfinite(value):
             raise DataError("ett tal", file=path, row=n, column="value", value=cell["value"])
+        if value < 0:  # hours, counts and households are never negative
+            raise DataError("ett tal ≥ 0", file=path, row=n, column="value", value=cell["value"])
         unit = cell["unit"] or units[cell["measure"]]
         if unit != units[cell["measure"]]:
             raise DataError(
