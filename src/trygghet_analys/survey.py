@@ -157,37 +157,22 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
     path = Path(path)
     opts = layout.file
     sheet: str | None = None
+    fast = None
     if opts.format == "xlsx":
         sheet, grid = _read_xlsx(path, opts.sheet)
     else:
         check_file(path)  # size limit before the whole file is read into memory
-        grid = _read_csv(path, opts.delimiter, opts.encoding)
-    if len(grid) <= opts.skip_rows:
-        raise DataError(
-            f"en rubrikrad på rad {opts.header_row} (layout '{layout.name}')",
-            file=path,
-            sheet=sheet,
-            row=opts.header_row,
-        )
-    header = ["" if h is None else " ".join(str(h).split()) for h in grid[opts.skip_rows]]
-    body = grid[opts.skip_rows + 1 :]
-    check_rows(len(body), file=path, sheet=sheet)
-    width = len(header)
-    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
-    bad = np.flatnonzero((lengths != width) & (lengths > 0) & (opts.format == "csv"))
-    if bad.size:
-        i = int(bad[0])
-        raise DataError(
-            f"{width} fält som rubrikraden (raden är avkortad eller har fler fält)",
-            file=path,
-            row=opts.header_row + 1 + i,
-            value=f"{lengths[i]} fält",
-        )
-    rows = [r if len(r) == width else [""] * width for r in body]
-    grid_cells = np.empty((len(rows), width), dtype=object)
-    if rows:
-        grid_cells[:] = rows
-    values = _as_text(grid_cells)
+        text = _csv_text(path, opts.encoding)
+        fast = _csv_arrow(text, opts.delimiter, opts.skip_rows)
+        if fast is None:
+            grid = _csv_records(text, path, opts.delimiter)
+    if fast is not None:
+        header, values = fast
+        check_rows(len(values), file=path, sheet=sheet)
+        width = len(header)
+    else:
+        header, values = _grid_text(grid, path, opts, layout, sheet)
+        width = len(header)
     cells = pd.DataFrame(values, columns=range(width), dtype=object)
     keep = []
     for j, name in enumerate(header):
@@ -217,6 +202,97 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
         seen[key] = j
     cells.columns = names
     return sheet, cells, opts.header_row + 1
+
+
+def _grid_text(grid: list[list], path: Path, opts, layout: Layout, sheet: str | None):
+    """Header and normalised body cells of a grid read row by row (xlsx, or csv with quotes)."""
+    if len(grid) <= opts.skip_rows:
+        raise DataError(
+            f"en rubrikrad på rad {opts.header_row} (layout '{layout.name}')",
+            file=path,
+            sheet=sheet,
+            row=opts.header_row,
+        )
+    header = ["" if h is None else " ".join(str(h).split()) for h in grid[opts.skip_rows]]
+    body = grid[opts.skip_rows + 1 :]
+    check_rows(len(body), file=path, sheet=sheet)
+    width = len(header)
+    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
+    bad = np.flatnonzero((lengths != width) & (lengths > 0) & (opts.format == "csv"))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{width} fält som rubrikraden (raden är avkortad eller har fler fält)",
+            file=path,
+            row=opts.header_row + 1 + i,
+            value=f"{lengths[i]} fält",
+        )
+    rows = [r if len(r) == width else [""] * width for r in body]
+    grid_cells = np.empty((len(rows), width), dtype=object)
+    if rows:
+        grid_cells[:] = rows
+    values = _as_text(grid_cells)
+    return header, values
+
+
+def _csv_arrow(text: str, delimiter: str, skip_rows: int) -> tuple[list[str], np.ndarray] | None:
+    """Header and normalised body cells of a csv text, parsed by pyarrow in C.
+
+    Used only when the result is certain to equal :func:`_csv_records` (Python's
+    ``csv.reader``, strict): every quote belongs to a well-formed quoted field, no NUL,
+    no blank or ragged rows (pyarrow refuses those). Otherwise ``None``, and the exact
+    row-by-row reader gives the same cells or the error that names the row.
+    """
+    import pyarrow.csv as pacsv
+
+    if not text or len(delimiter) != 1 or "\x00" in text:
+        return None
+    if '"' in text and '"' in _QUOTED[delimiter].sub("", text):
+        return None
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    if not first:
+        return None
+    names = [f"c{i}" for i in range(len(first))]
+    try:
+        table = pacsv.read_csv(
+            pa_.BufferReader(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa_.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )  # fmt: skip
+    except (pa_.ArrowInvalid, pa_.ArrowException):
+        return None
+    if table.num_rows <= skip_rows:
+        return None
+    header = [" ".join(str(h).split()) for h in table.slice(skip_rows, 1).to_pylist()[0].values()]
+    body = table.slice(skip_rows + 1)
+    n, width = body.num_rows, len(names)
+    if n == 0:
+        return header, np.empty((0, width), dtype=object)
+    flat = pa_.concat_arrays([c.combine_chunks() for c in body.columns])
+    values = _normalise(flat).to_numpy(zero_copy_only=False).astype(object)
+    return header, values.reshape(width, n).T
+
+
+class _QuotedFields(dict):
+    """delimiter → compiled regex of a well-formed quoted csv field (cached)."""
+
+    def __missing__(self, delimiter: str) -> re.Pattern:
+        d = re.escape(delimiter)
+        # the opening quote first (fast scanning), then: preceded by start, delimiter or
+        # newline; closed by a quote followed by delimiter, newline or the end
+        pattern = re.compile(rf'"(?<![^{d}\r\n]")[^"]*(?:""[^"]*)*"(?![^{d}\r\n])')
+        self[delimiter] = pattern
+        return pattern
+
+
+_QUOTED = _QuotedFields()
 
 
 def _excel_column(j: int) -> str:
@@ -250,6 +326,10 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
 
 
 def _read_csv(path: Path, delimiter: str, encoding: str) -> list[list[str]]:
+    return _csv_records(_csv_text(path, encoding), path, delimiter)
+
+
+def _csv_text(path: Path, encoding: str) -> str:
     try:
         if encoding == "auto":
             text, _ = read_text_any(path)
@@ -261,6 +341,10 @@ def _read_csv(path: Path, delimiter: str, encoding: str) -> list[list[str]]:
         raise DataError("en läsbar fil", file=path) from exc
     if text.startswith("\ufeff"):
         text = text[1:]
+    return text
+
+
+def _csv_records(text: str, path: Path, delimiter: str) -> list[list[str]]:
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as exc:
@@ -279,13 +363,18 @@ def _as_text(grid: np.ndarray) -> np.ndarray:
     if grid.size == 0:
         return grid.astype(object)
     arr = pa_.array(pd.Series(grid.ravel(), dtype=object).astype("str"))
+    return _normalise(arr).to_numpy(zero_copy_only=False).astype(object).reshape(grid.shape)
+
+
+def _normalise(arr: pa_.Array) -> pa_.Array:
+    """Trim, collapse whitespace runs, ``""`` for null, whole decimals without ``.0``."""
     arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
     # the regexes are the costly part: run them only where they can change something
     if pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\n\r\xa0]")).as_py():
         arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" ")
     if pc.any(pc.match_substring(arr, ".0")).as_py():
         arr = pc.replace_substring_regex(arr, pattern=r"^(-?\d+)\.0+$", replacement=r"\1")
-    return arr.to_numpy(zero_copy_only=False).astype(object).reshape(grid.shape)
+    return arr
 
 
 def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
@@ -321,7 +410,12 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
     text = text.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:  # an empty file: not even a header row
+        raise DataError(
+            "kolumnerna year, stratum, population, sampled", file=path, row=1
+        ) from exc
     table.columns = [normalise_header(c) for c in table.columns]
     for col in ("year", "stratum", "population", "sampled"):
         if col not in table.columns:
@@ -556,9 +650,18 @@ def apply_layout(
         )
     else:
         out["age_group"] = _missing(m, _AGE_LABELS)
+    # one hash pass over every answer column at once; each column then maps the few
+    # distinct values through its own codebook entry
+    asked = [q for q in QUESTIONS if q in col]
+    inverse, uniq = pd.factorize(kvalues[:, [col[q] for q in asked]].ravel(order="F"))
+    inverse = inverse.reshape(len(asked), m)
     for q, cats in QUESTIONS.items():
         if q in col:
-            out[q] = _categorical(kvalues[:, col[q]], q, cats, layout.answers.get(q), fail)
+            i = asked.index(q)
+            out[q] = _categorical(
+                kvalues[:, col[q]], q, cats, layout.answers.get(q), fail,
+                factorized=(inverse[i], uniq),
+            )  # fmt: skip
         else:
             out[q] = _missing(m, cats)
     return pd.DataFrame(out), ledger
@@ -573,7 +676,10 @@ def _numbers(text: np.ndarray, decimal: str) -> np.ndarray:
 
 
 def _codes(
-    text: np.ndarray, items: tuple[tuple[str, object], ...], blank: int | None = -1
+    text: np.ndarray,
+    items: tuple[tuple[str, object], ...],
+    blank: int | None = -1,
+    factorized: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Position of each text in ``items`` (``blank`` for ``""``, -2 when unknown).
 
@@ -585,7 +691,7 @@ def _codes(
     position = {k: i for i, (k, _) in enumerate(items)}
     if blank is not None:
         position.setdefault("", blank)
-    inverse, uniq = pd.factorize(text)
+    inverse, uniq = pd.factorize(text) if factorized is None else factorized
     mapped = np.array([position.get(u, -2) for u in uniq], dtype=np.int64)
     return mapped[inverse]
 
@@ -595,7 +701,7 @@ def _dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(categories), ordered=True)
 
 
-def _categorical(text, variable, categories, mapping, fail) -> pd.Categorical:
+def _categorical(text, variable, categories, mapping, fail, factorized=None) -> pd.Categorical:
     """Map a text column to an ordered categorical; unknown values stop the run."""
     categories = tuple(categories)
     if mapping is None:
@@ -605,7 +711,7 @@ def _categorical(text, variable, categories, mapping, fail) -> pd.Categorical:
         [-1 if dst is None else categories.index(dst) for _, dst in items] + [-1, -1],
         dtype=np.int64,
     )  # positions -1 (blank) and -2 (unknown) index the last two
-    codes = _codes(text, items)
+    codes = _codes(text, items, factorized=factorized)
     unknown = codes == -2
     if unknown.any():
         shown = [k for k in mapping if k != ""]
