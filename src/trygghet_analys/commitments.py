@@ -329,7 +329,8 @@ class _LineDict(dict):
     key_lines: dict
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's loader when PyYAML has it (5–10× faster); its nodes carry the same marks
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     pass
 
 
@@ -948,9 +949,10 @@ def follow_up(
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
         yearly = _yearly_activities(acts)
         act = activity_follow_up([reg], acts, year=year)
-        est = _kommun(estimates, k)
-        chg = _kommun(changes, k)
-        trd = _kommun(trends, k)
+        # split once per kommun: every link then looks its domain up
+        est = _Domains(_kommun(estimates, k))
+        chg = _Domains(_kommun(changes, k))
+        trd = _Domains(_kommun(trends, k))
         brk = _kommun(breaks, k) if breaks is not None else None
         for c in reg.commitments:
             base_year = first[(k, c.id)] - 1
@@ -1055,7 +1057,29 @@ def _indicator_table(indicators: pd.DataFrame | None) -> pd.DataFrame:
     return out.set_index("id")
 
 
-def _domain(frame: pd.DataFrame, indicator: str, group_var: str, group: str) -> pd.DataFrame:
+class _Domains:
+    """A table split once by ``indicator, group_var, group``: one look-up per link."""
+
+    _KEYS = ["indicator", "group_var", "group"]
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._parts: dict | None = None
+
+    def get(self, indicator: str, group_var: str, group: str) -> pd.DataFrame:
+        if self.frame.empty:
+            return self.frame
+        if self._parts is None:  # row positions only: a frame only for the domains asked
+            grouped = self.frame.groupby(self._KEYS, sort=False, observed=True, dropna=False)
+            self._parts = grouped.indices
+        return self.frame.iloc[self._parts.get((indicator, group_var, group), [])]
+
+
+def _domain(
+    frame: pd.DataFrame | _Domains, indicator: str, group_var: str, group: str
+) -> pd.DataFrame:
+    if isinstance(frame, _Domains):
+        return frame.get(indicator, group_var, group)
     if frame.empty:
         return frame
     return frame[
