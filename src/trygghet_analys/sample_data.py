@@ -276,6 +276,9 @@ def _profile(i: int, seq: np.random.SeedSequence) -> _Kommun:
     adults = total * 0.78 * 1.003**t
     population = np.round(adults[:, None] * shares[None, :]).astype(np.int64)
     sampled = np.full((len(years), h), _SAMPLED // h, dtype=np.int64)
+    # a small area drawn by the Dirichlet shares (Sjöbo's "Övriga tätorter": 61 persons)
+    # would have fewer people than sampled: every area holds at least 3× its sample
+    population = np.maximum(population, 3 * sampled)
     response_rate = rng.uniform(0.60, 0.67, size=len(years))
 
     q = {name_: j for j, name_ in enumerate(_Q)}
