@@ -6,6 +6,11 @@ exhaust memory before any useful message. Readers call these checks *before* par
 (:func:`check_file`) and after counting rows (:func:`check_rows`); both raise a
 :class:`~trygghet_analys.errors.DataError` with one Swedish line.
 
+A YAML file (``kodbok.yml``, ``kommun.yml``, the registers) can hold an *alias bomb*:
+anchors that refer to lists of anchors, a few lines that expand to billions of nodes as
+soon as anything walks the document. :func:`check_yaml` counts the expanded nodes before
+the document is used.
+
 An xlsx file is a zip archive of XML parts. :func:`check_file` also refuses an archive
 whose parts unpack to far more than the file (a zip bomb) and any part that declares a
 DTD (``<!DOCTYPE`` / ``<!ENTITY``): Excel never writes one, and a DTD is how an XML
@@ -25,8 +30,10 @@ __all__ = [
     "MAX_ROWS",
     "MAX_XLSX_RATIO",
     "MAX_XLSX_UNPACKED_BYTES",
+    "MAX_YAML_NODES",
     "check_file",
     "check_rows",
+    "check_yaml",
 ]
 
 #: Largest raw file read (bytes): 200 MB.
@@ -37,6 +44,8 @@ MAX_ROWS = 2_000_000
 MAX_XLSX_UNPACKED_BYTES = 2 * 1024**3
 #: Largest unpacked/packed ratio of an xlsx archive (spreadsheets compress ~5–20×).
 MAX_XLSX_RATIO = 200
+#: Most nodes a YAML file may expand to (aliases counted as often as they are used).
+MAX_YAML_NODES = 1_000_000
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _PROLOG_BYTES = 4096  # a DTD must come before the root element
@@ -163,4 +172,74 @@ def check_rows(
             "dela upp filen, eller kontrollera att det är rätt fil)",
             file=file,
             sheet=sheet,
+        )
+
+
+def check_yaml(text: str, *, file: str | Path, max_nodes: int = MAX_YAML_NODES) -> None:
+    """Refuse a YAML document that expands to more than ``max_nodes`` nodes (alias bomb).
+
+    Parameters
+    ----------
+    text
+        The file's text.
+    file
+        The file, for the message.
+    max_nodes
+        The limit (default :data:`MAX_YAML_NODES`).
+
+    Raises
+    ------
+    DataError
+        When the document, with every alias expanded, has more nodes than ``max_nodes``.
+        Invalid YAML passes: the reader reports it with its own message.
+
+    Notes
+    -----
+    Composing a document keeps aliases as shared references, so it is linear in the
+    file's size; the expanded size is then counted once per distinct node.
+
+    Examples
+    --------
+    >>> bomb = "a: &a [x, x, x]\\nb: &b [*a, *a, *a]\\nc: [*b, *b, *b]\\n"
+    >>> check_yaml(bomb, file="kodbok.yml")
+    >>> check_yaml(bomb, file="kodbok.yml", max_nodes=20)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    trygghet_analys.errors.DataError: Fel i data (fil 'kodbok.yml'): förväntade en YAML-fil med högst 20 noder när alias (*namn) räknas ut (filen har minst ...: en möjlig alias-bomb)
+    """
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+
+    def size(node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = 1  # a recursive alias counts once
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+                if total > max_nodes:
+                    break
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+                if total > max_nodes:
+                    break
+        sizes[key] = total
+        return total
+
+    n = size(root)
+    if n > max_nodes:
+        raise DataError(
+            f"en YAML-fil med högst {_count(max_nodes)} noder när alias (*namn) räknas ut "
+            f"(filen har minst {_count(n)}: en möjlig alias-bomb)",
+            file=file,
         )

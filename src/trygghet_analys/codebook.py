@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from ._limits import check_file, check_yaml
 from .errors import DataError
 
 __all__ = [
@@ -461,9 +462,10 @@ def load_codebook(path: str | Path) -> Codebook:
     """
     path = Path(path)
     try:
-        doc = yaml.load(
-            path.read_text(encoding="utf-8"), Loader=_LOADER
-        )  # a safe loader (C if available)
+        check_file(path)  # size limit before reading
+        text = path.read_text(encoding="utf-8")
+        check_yaml(text, file=path)  # an alias bomb would hang whatever walks the document
+        doc = yaml.load(text, Loader=_LOADER)  # a safe loader (C if available)
     except FileNotFoundError as exc:
         raise DataError("en kodbok (kodbok.yml) i mappen trygghetsmatning", file=path) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -29,7 +29,7 @@ import yaml
 from scipy import stats
 
 from ._io import read_text_any
-from ._limits import check_file
+from ._limits import check_file, check_yaml
 from .errors import DataError
 from .formatting import fmt_number, fmt_percent
 from .indicators import load_indicators
@@ -452,6 +452,7 @@ def load_register(
     measures = load_activity_measures().set_index("id")["unit"].to_dict()
     check_file(path)  # size limit before reading
     text, _ = read_text_any(path)
+    check_yaml(text, file=path)  # an alias bomb would hang whatever walks the document
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
