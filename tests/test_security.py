@@ -291,3 +291,23 @@ def test_notebooks_in_git_have_no_outputs():
             assert cell.get("execution_count") is None, f"{path.name} cell {i} was executed"
         meta = nb.get("metadata", {})
         assert "widgets" not in meta, f"{path.name} stores widget state"
+
+
+# --- YAML alias bombs ---------------------------------------------------------------------------
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ["l0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_alias_bomb_refused_within_seconds():
+    _, exc, seconds = _timed(lambda: _limits.check_yaml(_alias_bomb(), file="kodbok.yml"))
+    assert seconds < BOMB_SECONDS
+    assert isinstance(exc, DataError) and "alias-bomb" in str(exc)
+
+
+def test_yaml_limits_pass_ordinary_and_recursive_documents(sample_data_dir):
+    for f in (sample_data_dir / "raw").rglob("*.yml"):
+        _limits.check_yaml(f.read_text(encoding="utf-8"), file=f)
+    _limits.check_yaml("a: &a [1, *a]\n", file="x.yml")  # recursive: counted once, no hang
+    _limits.check_yaml("a: [\n", file="x.yml")  # invalid YAML: the reader reports it
