@@ -413,9 +413,7 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
     try:
         table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError as exc:  # an empty file: not even a header row
-        raise DataError(
-            "kolumnerna year, stratum, population, sampled", file=path, row=1
-        ) from exc
+        raise DataError("kolumnerna year, stratum, population, sampled", file=path, row=1) from exc
     table.columns = [normalise_header(c) for c in table.columns]
     for col in ("year", "stratum", "population", "sampled"):
         if col not in table.columns:
