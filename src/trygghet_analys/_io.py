@@ -12,6 +12,8 @@ import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from .errors import DataError
+
 __all__ = ["FIXED_DATE", "atomic_replace_files", "deterministic_zip", "read_text_any"]
 
 ENCODINGS = ("utf-8-sig", "cp1252")
@@ -25,7 +27,8 @@ def read_text_any(path: Path) -> tuple[str, str]:
             return raw.decode(enc), enc
         except UnicodeDecodeError:
             continue
-    raise AssertionError("cp1252 decoding should never fail")  # pragma: no cover
+    # CP1252 leaves five bytes undefined: a binary file (an image, a zip) ends up here
+    raise DataError("en textfil i UTF-8 eller CP1252", file=path)
 
 
 def atomic_replace_files(target: Path, writers: Mapping[str, Callable[[Path], None]]) -> list[Path]:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from ._io import read_text_any
+from ._limits import check_yaml
 from .errors import ConfigError, DataError
 
 __all__ = [
@@ -136,8 +138,10 @@ class DataFolder:
 
 
 def _read_kommun_file(path: Path) -> KommunConfig:
+    text, _encoding = read_text_any(path)  # Notepad's "ANSI" (CP1252) is read too
+    check_yaml(text, file=path)  # refuse alias bombs before expanding anything
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise DataError("giltig YAML", file=path, row=None if line is None else line + 1) from exc

@@ -158,10 +158,10 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
     opts = layout.file
     sheet: str | None = None
     fast = None
+    check_file(path)  # size limit, zip and XML bombs: before anything is read into memory
     if opts.format == "xlsx":
         sheet, grid = _read_xlsx(path, opts.sheet)
     else:
-        check_file(path)  # size limit before the whole file is read into memory
         text = _csv_text(path, opts.encoding)
         fast = _csv_arrow(text, opts.delimiter, opts.skip_rows)
         if fast is None:
