@@ -41,7 +41,7 @@ test: $(STAMP) lint ## Kör lint och alla tester
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "Inga tester hittades: det räknas som fel."; exit 1; fi; exit $$rc
 
-bench: $(STAMP) ## Mät prestanda i regionskala (se docs/prestanda.md)
+bench: $(STAMP) ## Mät prestanda i regionskala (se docs/performance.md)
 	@$(BIN)/python benchmarks/run.py
 
 sample-data: $(STAMP) ## Skapa om exempeldata i data/raw (medvetet!)

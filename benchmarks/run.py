@@ -1,4 +1,4 @@
-"""Performance benchmark at police-region scale (issue 8; docs/prestanda.md).
+"""Performance benchmark at police-region scale (issue 8; docs/performance.md).
 
 ``make bench`` runs ``python benchmarks/run.py`` (region size, medians of 5). Steps, each
 in fresh processes so that peak memory belongs to the step measured:

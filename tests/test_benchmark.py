@@ -1,7 +1,7 @@
 """The benchmark harness (``benchmarks/run.py``) works at a tiny size.
 
 Never a timing assertion: CI machines differ. The region-scale figures are in
-``docs/prestanda.md`` and come from ``make bench``.
+``docs/performance.md`` and come from ``make bench``.
 """
 
 from __future__ import annotations
