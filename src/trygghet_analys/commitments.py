@@ -1458,10 +1458,11 @@ def _trend_findings(dom: _Domain, trends: list) -> list[dict]:
         if start is None or not bool(r.significant) or r.direction != worse_dir:
             continue
         v1, v2 = _pair(start, dom.value, dom.kind)
-        verb = "ökat" if dom.worse_up else "minskat"
+        # The trend is about every year, not the two end points, which may even point
+        # the other way: say "trend", and give the end points as figures only.
         sentence = (
-            f"{dom.subject} {dom.where} har {verb} från {v1} år {int(r.year_from)} till "
-            f"{v2} år {dom.year} (statistiskt säkerställd {worse_dir} trend)."
+            f"{dom.subject} {dom.where} visar en statistiskt säkerställd {worse_dir} trend "
+            f"sedan {int(r.year_from)} ({v1} år {int(r.year_from)}, {v2} år {dom.year})."
         )
         score = abs(float(r.tau)) if pd.notna(r.tau) else 0.0
         out.append(
