@@ -31,7 +31,12 @@ def test_lone_suppressed_area_gets_a_companion_with_the_fewest_respondents():
     out = suppress_complements(est)
     hidden = out[out["suppressed"]]["group"].tolist()
     assert hidden == ["A", "C"]  # C has fewer respondents than B
-    assert out.loc[out["group"] == "C", ["estimate", "se", "ci_low", "ci_high"]].isna().to_numpy().all()
+    assert (
+        out.loc[out["group"] == "C", ["estimate", "se", "ci_low", "ci_high"]]
+        .isna()
+        .to_numpy()
+        .all()
+    )
     assert out.loc[out["group"] == "C", "n"].item() == 80  # n stays: it is not disclosive
 
 
