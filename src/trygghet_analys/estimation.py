@@ -355,20 +355,7 @@ def design_estimate(
                     x = x - psw[None, :] * (cell_sum / count)[:, code]
             return x
 
-        res = _poststrat_core(
-            y,
-            w_new,
-            residualise_rake,
-            codes,
-            n_h,
-            pop,
-            gcode,
-            n_groups,
-            df,
-            kind=kind,
-            lonely_psu=lonely_psu,
-            stratum_labels=labels,
-        )
+        calibrated = residualise_rake
     elif post_stratum is not None:
         _check_columns(data, {"post_stratum": post_stratum})
         if post_totals is None:
@@ -382,10 +369,14 @@ def design_estimate(
             b = np.bincount(ps_code, weights=w, minlength=n_ps)
             return u - w[None, :] * (a / b)[:, ps_code]
 
+        calibrated = residualise
+    else:
+        calibrated = None
+    if calibrated is not None:
         res = _poststrat_core(
             y,
             w_new,
-            residualise,
+            calibrated,
             codes,
             n_h,
             pop,
