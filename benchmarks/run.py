@@ -148,8 +148,8 @@ def _worker(step: str, data: Path, out: Path | None) -> dict:
         for name in ("survey_responses", "survey_strata", "survey_breaks")
     }
     if step == "statistics":
-        from trygghet_analys.estimation import estimate_indicators
-        from trygghet_analys.indicators import load_indicators
+        from trygghet_analys.stats.estimation import estimate_indicators
+        from trygghet_analys.survey.indicators import load_indicators
 
         indicators = load_indicators()
         min_n = {k.name: k.min_n for k in kommuner}
@@ -181,8 +181,8 @@ def _floor(kommuner) -> dict:
     import pyarrow.csv as pacsv
     from python_calamine import CalamineWorkbook
 
-    from trygghet_analys.codebook import load_codebook
-    from trygghet_analys.survey import survey_files
+    from trygghet_analys.files.codebook import load_codebook
+    from trygghet_analys.survey.ingest import survey_files
 
     jobs = []  # the codebook only tells the format and encoding; reading it is not timed
     for k in kommuner:
@@ -219,8 +219,8 @@ def _r_export(tables: dict, out: Path) -> dict:
     import numpy as np
     import pandas as pd
 
-    from trygghet_analys.estimation import design_estimate, estimate_indicators
-    from trygghet_analys.indicators import indicator_values
+    from trygghet_analys.stats.estimation import design_estimate, estimate_indicators
+    from trygghet_analys.survey.indicators import indicator_values
 
     responses, strata = tables["survey_responses"], tables["survey_strata"]
     d = responses[["kommun", "year", "stratum", "sex", "weight"]].copy()

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from trygghet_analys import pipeline
-from trygghet_analys.sample_data import DEFAULT_SEED, write_sample_data
+from trygghet_analys.sample.generator import DEFAULT_SEED, write_sample_data
 
 
 @pytest.fixture

@@ -33,8 +33,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from trygghet_analys import cli, commitments, wastewater
+from trygghet_analys import cli
+from trygghet_analys.commitments import followup as commitments
 from trygghet_analys.errors import DataError, TrygghetError
+from trygghet_analys.wastewater import loads as wastewater
 
 HERE = Path(__file__).parent
 MANIFEST = HERE / "data" / "bad" / "cases.yml"

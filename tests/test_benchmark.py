@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from trygghet_analys import pipeline
-from trygghet_analys.sample_data import write_sample_data
+from trygghet_analys.sample.generator import write_sample_data
 
 RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 

@@ -7,13 +7,13 @@ import copy
 import pytest
 import yaml
 
-from trygghet_analys.codebook import (
+from trygghet_analys.errors import DataError
+from trygghet_analys.files.codebook import (
     QUESTIONS,
     load_codebook,
     normalise_header,
     normalise_value,
 )
-from trygghet_analys.errors import DataError
 
 
 @pytest.fixture(scope="module")

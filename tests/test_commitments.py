@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trygghet_analys import commitments as cm
-from trygghet_analys._sample_commitments import write_sample_commitments
+from trygghet_analys.commitments import followup as cm
 from trygghet_analys.errors import DataError
+from trygghet_analys.sample._commitments import write_sample_commitments
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "medborgarlofte-almhult-2022.txt"
 NTU_REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ntu" / "ntu_riket.csv"
@@ -713,9 +713,9 @@ def test_swedish_headers_cover_every_output_column(register_file, world, activit
 
 def test_with_the_package_statistics(tmp_path):
     """Estimates, changes and trends from the package's own modules feed the underlag."""
-    from trygghet_analys.estimation import estimate_indicators
-    from trygghet_analys.indicators import load_indicators
-    from trygghet_analys.trends import compare_estimates, trend_tests
+    from trygghet_analys.stats.estimation import estimate_indicators
+    from trygghet_analys.stats.trends import compare_estimates, trend_tests
+    from trygghet_analys.survey.indicators import load_indicators
 
     rng = np.random.default_rng(5)
     otr = ["Mycket trygg", "Ganska trygg", "Ganska otrygg", "Mycket otrygg", "Går inte ut av oro",

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trygghet_analys.estimation import design_estimate
+from trygghet_analys.stats.estimation import design_estimate
 
 N_H = {"Tätort": 6000, "Övriga tätorter": 2500, "Landsbygd": 900}
 N_SAMPLE = 120  # respondents per stratum

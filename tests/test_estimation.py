@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trygghet_analys.errors import DataError
-from trygghet_analys.estimation import design_estimate, post_stratify, rake
+from trygghet_analys.stats.estimation import design_estimate, post_stratify, rake
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trygghet_analys import euda
 from trygghet_analys.errors import ConfigError, DataError
+from trygghet_analys.wastewater import euda
 
 FIXTURE = Path(__file__).parent / "fixtures" / "euda_small.csv"
 REPO = Path(__file__).resolve().parents[1]

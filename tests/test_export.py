@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from trygghet_analys import _export
-from trygghet_analys._io import deterministic_zip
+from trygghet_analys.files import export as _export
+from trygghet_analys.files._io import deterministic_zip
 
 
 def _figure() -> plt.Figure:

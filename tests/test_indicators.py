@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from trygghet_analys.errors import DataError
-from trygghet_analys.estimation import (
+from trygghet_analys.stats.estimation import (
     ESTIMATE_COLUMNS,
     design_estimate,
     estimate_indicators,
     response_rates,
 )
-from trygghet_analys.indicators import indicator_values, indicator_variables, load_indicators
+from trygghet_analys.survey.indicators import indicator_values, indicator_variables, load_indicators
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 

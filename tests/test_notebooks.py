@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trygghet_analys import charts, report
+from trygghet_analys.report import charts
+from trygghet_analys.report import render as report
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 PARAMETERS = {"year", "data_dir", "out_dir", "kommun"}

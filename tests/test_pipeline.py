@@ -10,7 +10,7 @@ import pytest
 from trygghet_analys import cli
 from trygghet_analys.errors import DataError
 from trygghet_analys.pipeline import compute_tables, survey_stage
-from trygghet_analys.survey import LEDGER_COLUMNS, RESPONSE_COLUMNS, STRATA_COLUMNS
+from trygghet_analys.survey.ingest import LEDGER_COLUMNS, RESPONSE_COLUMNS, STRATA_COLUMNS
 
 TABLES = ("survey_responses", "survey_strata", "survey_breaks", "ledger")
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trygghet_analys import plotting
-from trygghet_analys.plotting import (
+from trygghet_analys.report import plotting
+from trygghet_analys.report.plotting import (
     WASTEWATER_UNIT,
     commitment_panel,
     finish_figure,

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trygghet_analys import charts, report
+from trygghet_analys.report import charts
+from trygghet_analys.report import render as report
 
 YEARS = list(range(2015, 2026))
 STRATA = ["Älmhults tätort", "Övriga tätorter", "Landsbygd"]
@@ -191,8 +192,8 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
             "n_below_loq",
         ]
     ]
-    from trygghet_analys import commitments
-    from trygghet_analys._sample_commitments import write_sample_commitments
+    from trygghet_analys.commitments import followup as commitments
+    from trygghet_analys.sample._commitments import write_sample_commitments
 
     write_sample_commitments(raw, kommun=kommun, rng=rng, years=[2024, 2025])
     followup = commitments.follow_up(

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from trygghet_analys.codebook import QUESTIONS
 from trygghet_analys.config import load_kommuner
 from trygghet_analys.errors import ConfigError
-from trygghet_analys.sample_data import (
+from trygghet_analys.files.codebook import QUESTIONS
+from trygghet_analys.sample.generator import (
     KOMMUNER,
     YEARS,
     simulate_responses,
     true_population_values,
     write_sample_data,
 )
-from trygghet_analys.survey import RESPONSE_COLUMNS
+from trygghet_analys.survey.ingest import RESPONSE_COLUMNS
 
 
 def _files(root):

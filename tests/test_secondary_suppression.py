@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trygghet_analys.disclosure import suppress_complements
+from trygghet_analys.stats.disclosure import suppress_complements
 
 
 def _estimates(groups, n, suppressed, group_var="stratum"):

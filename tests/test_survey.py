@@ -12,11 +12,11 @@ import yaml
 from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
-from trygghet_analys.codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES, load_codebook
 from trygghet_analys.config import load_kommuner
 from trygghet_analys.errors import DataError
-from trygghet_analys.sample_data import true_population_values
-from trygghet_analys.survey import (
+from trygghet_analys.files.codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES, load_codebook
+from trygghet_analys.sample.generator import true_population_values
+from trygghet_analys.survey.ingest import (
     LEDGER_COLUMNS,
     RESPONSE_COLUMNS,
     STRATA_COLUMNS,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from trygghet_analys.trends import (
+from trygghet_analys.stats.trends import (
     CHANGE_COLUMNS,
     TREND_COLUMNS,
     change_test,

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trygghet_analys import wastewater as ww
-from trygghet_analys._sample_wastewater import default_plant_name, write_sample_wastewater
 from trygghet_analys.errors import DataError
+from trygghet_analys.sample._wastewater import default_plant_name, write_sample_wastewater
+from trygghet_analys.wastewater import loads as ww
 
 SMALL = Path(__file__).parent / "data" / "wastewater" / "liten"
 

@@ -9,6 +9,7 @@ each notebook kernel do not pay for matplotlib and scipy.stats until they need t
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -20,43 +21,43 @@ _EXPORTS: dict[str, str] = {
     "DataFolder": "config",
     "KommunConfig": "config",
     "TrygghetError": "errors",
-    "alt_text": "plotting",
-    "build_wastewater": "wastewater",
-    "campaign_means": "euda",
-    "change_test": "trends",
-    "commitment_panel": "plotting",
-    "compare_estimates": "trends",
-    "compare_with_euda": "euda",
-    "design_estimate": "estimation",
-    "draft_register": "commitments",
-    "dump_register": "commitments",
-    "estimate_indicators": "estimation",
-    "fetch_euda": "euda",
-    "find_euda_file": "euda",
-    "finish_figure": "plotting",
-    "follow_up": "commitments",
-    "group_chart": "plotting",
-    "indicator_values": "indicators",
-    "load_activities": "commitments",
-    "load_indicators": "indicators",
-    "load_ntu": "commitments",
-    "load_register": "commitments",
-    "load_registers": "commitments",
-    "parse_concentration": "wastewater",
-    "parse_number": "wastewater",
-    "post_stratify": "estimation",
-    "problem_ranking": "plotting",
-    "rake": "estimation",
-    "read_euda": "euda",
-    "render_underlag_html": "commitments",
-    "response_rate_chart": "plotting",
-    "response_rates": "estimation",
-    "small_multiples": "plotting",
-    "trend_chart": "plotting",
-    "trend_tests": "trends",
-    "underlag": "commitments",
-    "use_style": "plotting",
-    "wastewater_chart": "plotting",
+    "alt_text": "report.plotting",
+    "build_wastewater": "wastewater.loads",
+    "campaign_means": "wastewater.euda",
+    "change_test": "stats.trends",
+    "commitment_panel": "report.plotting",
+    "compare_estimates": "stats.trends",
+    "compare_with_euda": "wastewater.euda",
+    "design_estimate": "stats.estimation",
+    "draft_register": "commitments.followup",
+    "dump_register": "commitments.followup",
+    "estimate_indicators": "stats.estimation",
+    "fetch_euda": "wastewater.euda",
+    "find_euda_file": "wastewater.euda",
+    "finish_figure": "report.plotting",
+    "follow_up": "commitments.followup",
+    "group_chart": "report.plotting",
+    "indicator_values": "survey.indicators",
+    "load_activities": "commitments.followup",
+    "load_indicators": "survey.indicators",
+    "load_ntu": "commitments.followup",
+    "load_register": "commitments.followup",
+    "load_registers": "commitments.followup",
+    "parse_concentration": "wastewater.loads",
+    "parse_number": "wastewater.loads",
+    "post_stratify": "stats.estimation",
+    "problem_ranking": "report.plotting",
+    "rake": "stats.estimation",
+    "read_euda": "wastewater.euda",
+    "render_underlag_html": "commitments.followup",
+    "response_rate_chart": "report.plotting",
+    "response_rates": "stats.estimation",
+    "small_multiples": "report.plotting",
+    "trend_chart": "report.plotting",
+    "trend_tests": "stats.trends",
+    "underlag": "commitments.followup",
+    "use_style": "report.plotting",
+    "wastewater_chart": "report.plotting",
 }
 
 __all__ = [
@@ -106,7 +107,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # explicit imports for type checkers and editors
-    from .commitments import (
+    from .commitments.followup import (
         draft_register,
         dump_register,
         follow_up,
@@ -119,16 +120,7 @@ if TYPE_CHECKING:  # explicit imports for type checkers and editors
     )
     from .config import DataFolder, KommunConfig
     from .errors import ConfigError, DataError, TrygghetError
-    from .estimation import (
-        design_estimate,
-        estimate_indicators,
-        post_stratify,
-        rake,
-        response_rates,
-    )
-    from .euda import campaign_means, compare_with_euda, fetch_euda, find_euda_file, read_euda
-    from .indicators import indicator_values, load_indicators
-    from .plotting import (
+    from .report.plotting import (
         alt_text,
         commitment_panel,
         finish_figure,
@@ -140,11 +132,53 @@ if TYPE_CHECKING:  # explicit imports for type checkers and editors
         use_style,
         wastewater_chart,
     )
-    from .trends import change_test, compare_estimates, trend_tests
-    from .wastewater import build_wastewater, parse_concentration, parse_number
+    from .stats.estimation import (
+        design_estimate,
+        estimate_indicators,
+        post_stratify,
+        rake,
+        response_rates,
+    )
+    from .stats.trends import change_test, compare_estimates, trend_tests
+    from .survey.indicators import indicator_values, load_indicators
+    from .wastewater.euda import (
+        campaign_means,
+        compare_with_euda,
+        fetch_euda,
+        find_euda_file,
+        read_euda,
+    )
+    from .wastewater.loads import build_wastewater, parse_concentration, parse_number
+
+
+#: modules of the former flat layout → where they live now (importing the old name warns)
+_MOVED: dict[str, str] = {
+    "codebook": "files.codebook",
+    "disclosure": "stats.disclosure",
+    "estimation": "stats.estimation",
+    "euda": "wastewater.euda",
+    "indicators": "survey.indicators",
+    "plotting": "report.plotting",
+    "sample_data": "sample.generator",
+    "trends": "stats.trends",
+}
+
+
+#: submodules that are public under a short name (the notebooks' ``from trygghet_analys import charts``)
+_SUBMODULES: dict[str, str] = {"charts": "report.charts"}
 
 
 def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{_SUBMODULES[name]}", __name__)
+    moved = _MOVED.get(name)
+    if moved is not None:
+        warnings.warn(
+            f"trygghet_analys.{name} heter nu trygghet_analys.{moved}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return importlib.import_module(f".{moved}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

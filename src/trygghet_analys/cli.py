@@ -64,15 +64,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "validate":
         pipeline.validate(args.data)
     elif args.command == "report":
-        from . import report
+        from .report import render as report
 
         report.run(year=args.year, data=args.data, out=args.out, kommun=args.kommun)
     elif args.command == "sample-data":
-        from . import sample_data
+        from .sample import generator as sample_data
 
         sample_data.write_sample_data(args.out, kommuner=args.kommuner, seed=args.seed)
     elif args.command == "fetch-euda":
-        from . import euda
+        from .wastewater import euda
 
         euda.fetch_euda(args.data, url=args.url)
     return 0

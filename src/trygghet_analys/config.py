@@ -23,9 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from ._io import read_text_any
-from ._limits import check_yaml
 from .errors import ConfigError, DataError
+from .files._io import read_text_any
+from .files._limits import check_yaml
 
 __all__ = [
     "DEFAULT_MIN_N",

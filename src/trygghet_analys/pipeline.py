@@ -18,17 +18,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import commitments as _commitments
-from . import euda as _euda
-from ._export import neutralise
-from ._io import atomic_replace_files
+from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
-from .disclosure import suppress_complements
-from .estimation import estimate_indicators, response_rates
-from .indicators import load_indicators
-from .survey import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
-from .trends import compare_estimates, trend_tests
-from .wastewater import build_wastewater
+from .files._io import atomic_replace_files
+from .files.export import neutralise
+from .stats.disclosure import suppress_complements
+from .stats.estimation import estimate_indicators, response_rates
+from .stats.trends import compare_estimates, trend_tests
+from .survey.indicators import load_indicators
+from .survey.ingest import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
+from .wastewater import euda as _euda
+from .wastewater.loads import build_wastewater
 
 __all__ = [
     "STAGES",

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import DEFAULT_MIN_N
-from .errors import DataError
+from ..config import DEFAULT_MIN_N
+from ..errors import DataError
 
 __all__ = [
     "ESTIMATE_COLUMNS",
@@ -779,7 +779,7 @@ def estimate_indicators(
     are computed at once with integer codes; the only loops are over indicators and
     group variables.
     """
-    from .indicators import indicator_values, load_indicators
+    from ..survey.indicators import indicator_values, load_indicators
 
     if isinstance(indicators, pd.DataFrame):
         defs = indicators

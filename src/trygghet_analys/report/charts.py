@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..config import DataFolder, KommunConfig
+from ..errors import TrygghetError
 from . import plotting
-from .config import DataFolder, KommunConfig
-from .errors import TrygghetError
 
 __all__ = [
     "COLUMN_HEADERS",
@@ -247,7 +247,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     if campaigns.empty:
         notes.append("Avloppsvattendata saknas: inga mätkampanjer för kommunen.")
     else:
-        from . import euda as euda_mod
+        from ..wastewater import euda as euda_mod
 
         path = euda_mod.find_euda_file(folder.root)
         if path is None:
@@ -264,7 +264,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     periods: list[tuple[int, int, str]] = []
     followup = frames["followup"]
     try:
-        from . import commitments
+        from ..commitments import followup as commitments
 
         registers = commitments.load_registers(cfg.commitments_dir)
         ntu = commitments.load_ntu()
@@ -311,7 +311,7 @@ def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
 
 
 def _indicator_labels() -> dict[str, str]:
-    from .indicators import load_indicators
+    from ..survey.indicators import load_indicators
 
     table = load_indicators()
     return dict(zip(table["id"].astype(str), table["label"].astype(str), strict=True))
@@ -319,7 +319,7 @@ def _indicator_labels() -> dict[str, str]:
 
 def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
     """Follow-up computed here when the pipeline has not written it."""
-    from . import commitments
+    from ..commitments import followup as commitments
 
     est = frames["estimates"]
     year = int(est["year"].max())
@@ -609,7 +609,7 @@ def _commitment_panel() -> tuple[Callable, Callable, Callable]:
         return _finish(ax, tables, year, "commitments")
 
     def data(tables: Tables, year: int) -> pd.DataFrame:
-        from .commitments import SWEDISH_HEADERS
+        from ..commitments.followup import SWEDISH_HEADERS
 
         cols = [
             "commitment_id",

@@ -22,9 +22,11 @@ import pandera.pandas as pa
 import pyarrow as pa_
 import pyarrow.compute as pc
 
-from ._io import read_text_any
-from ._limits import check_file, check_rows
-from .codebook import (
+from ..config import KommunConfig
+from ..errors import DataError
+from ..files._io import read_text_any
+from ..files._limits import check_file, check_rows
+from ..files.codebook import (
     QUESTIONS,
     SEX_CATEGORIES,
     Codebook,
@@ -32,8 +34,6 @@ from .codebook import (
     load_codebook,
     normalise_header,
 )
-from .config import KommunConfig
-from .errors import DataError
 
 __all__ = [
     "BREAK_COLUMNS",

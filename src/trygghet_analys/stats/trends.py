@@ -105,7 +105,7 @@ def change_test(
 
 def _variables_of(indicators: pd.DataFrame | None) -> dict[str, list[str]]:
     if indicators is None:
-        from .indicators import load_indicators
+        from ..survey.indicators import load_indicators
 
         indicators = load_indicators()
     return {

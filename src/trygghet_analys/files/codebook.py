@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import DataError
 from ._limits import check_file, check_yaml
-from .errors import DataError
 
 __all__ = [
     "AGE_GROUPS",

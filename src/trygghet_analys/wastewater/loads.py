@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import read_text_any
-from ._limits import check_file, check_rows
-from .errors import DataError
+from ..errors import DataError
+from ..files._io import read_text_any
+from ..files._limits import check_file, check_rows
 from .euda import campaign_means
 
 __all__ = [
@@ -1106,7 +1106,7 @@ def substance_trends(
     normal p (R ``cor.test(t, x, method="kendall", exact=FALSE, continuity=TRUE)``),
     and the Theil–Sen slope (median of pairwise slopes, Sen 1968).
     """
-    from .trends import mann_kendall  # trends is a sibling module; imported lazily
+    from ..stats.trends import mann_kendall  # trends is a sibling module; imported lazily
 
     keys = ["kommun", "plant", "substance", "metabolite"]
     if campaigns.empty:

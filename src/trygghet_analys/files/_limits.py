@@ -23,7 +23,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = [
     "MAX_FILE_BYTES",

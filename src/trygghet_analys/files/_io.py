@@ -12,7 +12,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["FIXED_DATE", "atomic_replace_files", "deterministic_zip", "read_text_any"]
 

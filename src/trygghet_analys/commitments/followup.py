@@ -28,12 +28,12 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from ._io import read_text_any
-from ._limits import check_file, check_yaml
-from .errors import DataError
-from .formatting import fmt_number, fmt_percent
-from .indicators import load_indicators
-from .trends import change_test
+from ..errors import DataError
+from ..files._io import read_text_any
+from ..files._limits import check_file, check_yaml
+from ..formatting import fmt_number, fmt_percent
+from ..stats.trends import change_test
+from ..survey.indicators import load_indicators
 
 __all__ = [
     "ActivityTarget",

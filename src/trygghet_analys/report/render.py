@@ -37,10 +37,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import _export, charts, plotting
-from .config import DataFolder, repo_root
-from .errors import ConfigError, TrygghetError
-from .formatting import fmt_number, fmt_percent, fmt_signed_points
+from ..config import DataFolder, repo_root
+from ..errors import ConfigError, TrygghetError
+from ..files import export as _export
+from ..formatting import fmt_number, fmt_percent, fmt_signed_points
+from . import charts, plotting
 
 __all__ = [
     "EXTRA_WRITERS",
@@ -420,7 +421,7 @@ def table_sheets(
     }
     out = {name: charts.swedish_headers(frame) for name, frame in sheets.items() if not frame.empty}
     if not tables.followup.empty:
-        from .commitments import SWEDISH_HEADERS
+        from ..commitments.followup import SWEDISH_HEADERS
 
         out["Uppföljning"] = charts.swedish_headers(tables.followup, SWEDISH_HEADERS)
     try:
@@ -428,7 +429,7 @@ def table_sheets(
     except (TrygghetError, KeyError, ValueError):
         under = pd.DataFrame()  # write_commitment_outputs says why
     if not under.empty:
-        from .commitments import SWEDISH_HEADERS
+        from ..commitments.followup import SWEDISH_HEADERS
 
         out["Underlag nästa år"] = charts.swedish_headers(under, SWEDISH_HEADERS)
     for i, r in enumerate(rendered, start=1):
@@ -578,8 +579,8 @@ def underlag_table(tables: charts.Tables, year: int) -> pd.DataFrame:
     """
     if tables.estimates.empty or tables.changes.empty:
         return pd.DataFrame()
-    from . import commitments
-    from .indicators import load_indicators
+    from ..commitments import followup as commitments
+    from ..survey.indicators import load_indicators
 
     est = tables.estimates.assign(group=tables.estimates["group"].astype(str))
     return commitments.underlag(
@@ -612,7 +613,7 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     folder
         The report folder being written.
     """
-    from . import commitments
+    from ..commitments import followup as commitments
 
     try:
         under = underlag_table(tables, year)
@@ -739,7 +740,7 @@ def run(
     folder = DataFolder.at(data)
     if build and is_stale(folder):
         _say("Bygger data/processed från rådata (rådata är nyare eller processed saknas) ...")
-        from . import pipeline
+        from .. import pipeline
 
         pipeline.build(folder.root)
     cfg = folder.kommun(kommun)

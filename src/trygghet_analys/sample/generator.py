@@ -36,11 +36,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ._io import deterministic_zip
-from ._sample_commitments import write_sample_commitments
-from ._sample_wastewater import default_plant_name, write_sample_wastewater
-from .codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..files._io import deterministic_zip
+from ..files.codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES
+from ._commitments import write_sample_commitments
+from ._wastewater import default_plant_name, write_sample_wastewater
 
 __all__ = [
     "DEFAULT_SEED",

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import read_text_any
-from .config import default_data_dir
-from .errors import ConfigError, DataError
+from ..config import default_data_dir
+from ..errors import ConfigError, DataError
+from ..files._io import read_text_any
 
 __all__ = [
     "DAYS",

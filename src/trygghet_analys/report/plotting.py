@@ -46,7 +46,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .formatting import THOUSANDS, fmt_number, fmt_percent
+from ..formatting import THOUSANDS, fmt_number, fmt_percent
 
 __all__ = [
     "PALETTE",

@@ -19,7 +19,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["DONT_KNOW", "indicator_values", "load_indicators", "indicator_variables"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import deterministic_zip
+from ..files._io import deterministic_zip
 
 __all__ = ["default_plant_name", "write_sample_wastewater"]
 

@@ -1,0 +1,1 @@
+"""Medborgarlöften: register model, follow-up, underlag and draft."""

@@ -1,0 +1,1 @@
+"""Report: figures, chart registry, HTML, chart book and xlsx (reads processed tables only)."""

@@ -1,0 +1,1 @@
+"""Deterministic synthetic sample data (survey, wastewater, registers)."""

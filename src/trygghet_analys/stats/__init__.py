@@ -1,0 +1,1 @@
+"""Statistics: design-based estimation, changes and trends, disclosure control."""

@@ -1,0 +1,1 @@
+"""Survey: codebook application, canonical respondent table, weights, indicators."""

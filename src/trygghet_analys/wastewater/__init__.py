@@ -1,0 +1,1 @@
+"""Wastewater: loads, campaigns, EUDA day rules and comparison."""
