@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import math
-import os
 import statistics
 import threading
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import reference_file
 from trygghet_analys.errors import ConfigError, DataError
 from trygghet_analys.wastewater import euda
 
@@ -29,19 +29,13 @@ FULL_CANDIDATES = [
     REPO.parent / "shared" / "reference" / "euda" / "ww2025-all-data.csv",
     REPO / "data" / "external" / "ww2025-all-data.csv",
 ]
-FULL = next((p for p in FULL_CANDIDATES if p.is_file()), None)
 COMPARE = Path(__file__).parent / "fixtures" / "euda_jamforelse.csv"
 
 
 @pytest.fixture(scope="module")
-def full() -> Path:
-    """EUDA's whole file: skipped locally when absent, a failure in CI (which copies it to
-    data/external/)."""
-    if FULL is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true men data/external/ww2025-all-data.csv saknas")
-        pytest.skip("EUDA-filen ww2025-all-data.csv finns inte")
-    return FULL
+def full_euda() -> Path:
+    """The shared EUDA file (CI copies it to data/external; it fails there when absent)."""
+    return reference_file(*FULL_CANDIDATES, what="EUDA-filen ww2025-all-data.csv")
 
 
 KEYS = ["year", "metabolite", "site_id", "country", "city"]
@@ -206,9 +200,9 @@ def test_campaign_means_unknown_day() -> None:
 
 
 @pytest.mark.needs_euda
-def test_reproduces_published_means_over_whole_file(full: Path) -> None:
-    data = euda.read_euda(full)
-    published = euda.read_euda_means(full)
+def test_reproduces_published_means_over_whole_file(full_euda: Path) -> None:
+    data = euda.read_euda(full_euda)
+    published = euda.read_euda_means(full_euda)
     ours = euda.campaign_means(data, by=KEYS)
     j = ours.merge(published, on=KEYS, suffixes=("", "_pub"), validate="one_to_one")
     assert len(j) == len(published) == 4376
@@ -382,13 +376,15 @@ def test_country_list_is_data_with_source() -> None:
     assert (countries["kalla"].str.len() > 0).all()
 
 
-def test_every_country_in_euda_file_is_listed(full: Path) -> None:
-    codes = set(euda.read_euda_means(full)["country"])
+@pytest.mark.needs_euda
+def test_every_country_in_euda_file_is_listed(full_euda: Path) -> None:
+    codes = set(euda.read_euda_means(full_euda)["country"])
     assert codes <= set(euda.euda_countries()["kod"])
 
 
-def test_europe_only_and_balanced_panel_on_whole_file(full: Path) -> None:
-    ref = euda.read_euda(full)
+@pytest.mark.needs_euda
+def test_europe_only_and_balanced_panel_on_whole_file(full_euda: Path) -> None:
+    ref = euda.read_euda(full_euda)
     loads = _loads(
         _week("2022 vår", "2022-04-06", [1.0] * 7)
         + _week("2023 vår", "2023-04-05", [1.0] * 7)
@@ -396,7 +392,7 @@ def test_europe_only_and_balanced_panel_on_whole_file(full: Path) -> None:
     )
     out = euda.compare_with_euda(euda.euda_rule_campaigns(loads), ref)
     eu = out[out["kind"] == "Europa (median)"].set_index("year")
-    means = euda.read_euda_means(full)
+    means = euda.read_euda_means(full_euda)
     coc = means[means["metabolite"] == "cocaine"]
     european = set(euda.euda_countries().query("europa")["kod"])
     # independent: sites (country, city) with a published daily mean in all three years
