@@ -11,6 +11,7 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -20,7 +21,9 @@ import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
+from .errors import ConfigError
 from .files._io import atomic_replace_files
+from .files._open import list_raw, raw_exists
 from .files.export import neutralise
 from .stats.disclosure import suppress_complements
 from .stats.estimation import estimate_indicators, response_rates
@@ -137,7 +140,11 @@ def base_year(kommun: KommunConfig) -> int | None:
 
 def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
     """Default base year for changes: the survey year before the first medborgarlöfte."""
-    years = [int(p.stem) for p in kommun.commitments_dir.glob("*.yml") if p.stem.isdigit()]
+    years = [
+        int(p.stem)
+        for p in list_raw(kommun.commitments_dir)
+        if p.suffix == ".yml" and p.stem.isdigit()
+    ]
     return min(years) - 1 if years else None
 
 
@@ -183,7 +190,7 @@ def commitments_stage(
     known = _commitments.known_indicator_ids(indicators["id"])
     followups, links = [], []
     for k in kommuner:
-        if not k.commitments_dir.is_dir():
+        if not raw_exists(k.commitments_dir):
             continue
         registers = _commitments.load_registers(k.commitments_dir, known_indicators=known)
         if not registers:
@@ -192,7 +199,7 @@ def commitments_stage(
         activity_file = k.commitments_dir / "aktiviteter.csv"
         activities = (
             _commitments.load_activities(activity_file)
-            if activity_file.exists()
+            if raw_exists(activity_file)
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
         own = {name: _own(tables, name, k.name) for name in _FOLLOW_UP_INPUTS}
@@ -271,7 +278,7 @@ def findings_stage(
 
 def _activities_of(kommun: KommunConfig) -> tuple[pd.DataFrame | None, dict[str, float]]:
     """Yearly activity counts and the current register's targets of one kommun."""
-    if not kommun.commitments_dir.is_dir():
+    if not raw_exists(kommun.commitments_dir):
         return None, {}
     known = _commitments.known_indicator_ids(load_indicators()["id"])
     registers = _commitments.load_registers(kommun.commitments_dir, known_indicators=known)
@@ -283,7 +290,7 @@ def _activities_of(kommun: KommunConfig) -> tuple[pd.DataFrame | None, dict[str,
                 if a.target is not None:
                     targets[a.measure] = float(a.target)
     path = kommun.commitments_dir / "aktiviteter.csv"
-    if not path.exists():
+    if not raw_exists(path):
         return None, targets
     return _commitments.yearly_activities(_commitments.load_activities(path)), targets
 
@@ -375,6 +382,7 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         A bad input; ``processed/`` is then unchanged (created if missing).
     """
     folder = DataFolder.at(data)
+    _check_processed(folder.processed)  # before hours of work, not after
     tables = compute_tables(folder.root)
     writers = {
         f"{name}.parquet": (lambda path, t=table: write_parquet(t, path))
@@ -383,8 +391,28 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
     for name in CSV_TABLES:
         if name in tables:
             writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
-    written = atomic_replace_files(folder.processed, writers)
+    try:
+        written = atomic_replace_files(folder.processed, writers)
+    except PermissionError as exc:
+        raise ConfigError(
+            f"Kan inte skriva i '{folder.processed}' (saknar skrivrätt: "
+            f"'{exc.filename}'); be den som förvaltar mappen om skrivrätt"
+        ) from exc
     return {p.stem: p for p in written}
+
+
+def _check_processed(processed: Path) -> None:
+    """``processed/`` must be a folder (or missing) that the account may write in."""
+    if os.path.lexists(processed) and not processed.is_dir():
+        raise ConfigError(
+            f"'{processed}' ska vara en mapp för tabellerna men är en fil eller en trasig "
+            "länk; flytta eller byt namn på den och kör igen"
+        )
+    if processed.is_dir() and not os.access(processed, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"Kan inte skriva i '{processed}' (saknar skrivrätt); be den som förvaltar "
+            "mappen om skrivrätt"
+        )
 
 
 def validate(data: str | Path | None = None) -> None:

@@ -31,6 +31,7 @@ from scipy import stats
 from ..errors import DataError
 from ..files._io import read_text_any
 from ..files._limits import check_file
+from ..files._open import list_raw
 from ..files._yaml import load_yaml
 from ..formatting import fmt_number, fmt_percent
 from ..stats.trends import change_test
@@ -612,10 +613,11 @@ def load_registers(
     list of Register (empty when the folder does not exist).
     """
     directory = Path(directory)
-    if not directory.is_dir():
-        return []
     known = _known(known_indicators)
-    files = sorted(p for p in directory.glob("*.yml") if re.fullmatch(r"\d{4}", p.stem))
+    # a register that is a folder or a dangling link is read (and refused), not skipped
+    files = [
+        p for p in list_raw(directory) if p.suffix == ".yml" and re.fullmatch(r"\d{4}", p.stem)
+    ]
     out = [load_register(p, known_indicators=known) for p in files]
     for reg, p in zip(out, files, strict=True):
         if reg.year != int(p.stem):

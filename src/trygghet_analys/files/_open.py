@@ -21,6 +21,7 @@ that is a folder or a dangling link is *reported* rather than silently skipped.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -67,9 +68,11 @@ def _kind_of(mode: int) -> str | None:
     return "inte en vanlig fil"
 
 
-def _check(path: Path, data_root: Path | None, missing: str) -> Path:
+def _check(path: Path, data_root: Path | None, missing: str | None) -> Path:
     """All checks before opening; returns the resolved path of the regular file."""
     if not os.path.lexists(path):
+        if missing is None:  # the caller reports a missing file in its own words
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
         raise DataError(missing, file=path)
     root = Path(data_root) if data_root is not None else data_root_of(path)
     target = path
@@ -90,7 +93,7 @@ def _check(path: Path, data_root: Path | None, missing: str) -> Path:
         if not inside:
             raise DataError(
                 f"en fil inne i datamappen (länken pekar på '{target}', utanför "
-                f"'{root}'; kopiera in filen i stället för att länka)",
+                "datamappen; kopiera in filen i stället för att länka)",
                 file=path,
             )
     try:
@@ -113,7 +116,7 @@ def open_raw(
     path: str | Path,
     *,
     data_root: str | Path | None = None,
-    kind: str = "en fil som finns",
+    kind: str | None = "en fil som finns",
     max_bytes: int = MAX_FILE_BYTES,
 ):
     """Open a raw input file for binary reading, after every check in the module text.
@@ -127,7 +130,8 @@ def open_raw(
         ``raw/`` above ``path``, :func:`data_root_of`).
     kind
         What was expected when nothing stands at ``path`` ("en kodbok (kodbok.yml) i
-        mappen trygghetsmatning"); default "en fil som finns".
+        mappen trygghetsmatning"); default "en fil som finns". ``None``: raise
+        :class:`FileNotFoundError` instead (the caller words the message).
     max_bytes
         The size limit.
 
@@ -169,7 +173,7 @@ def read_raw(
     path: str | Path,
     *,
     data_root: str | Path | None = None,
-    kind: str = "en fil som finns",
+    kind: str | None = "en fil som finns",
     max_bytes: int = MAX_FILE_BYTES,
 ) -> bytes:
     """The bytes of a raw input file (:func:`open_raw`), at most ``max_bytes`` of them.
@@ -236,7 +240,8 @@ def list_raw(
             ) from None
         if not target.is_relative_to(Path(os.path.realpath(root))):
             raise DataError(
-                f"en mapp inne i datamappen (länken pekar på '{target}', utanför '{root}')",
+                f"en mapp inne i datamappen (länken pekar på '{target}', utanför "
+                "datamappen; kopiera in mappen i stället för att länka)",
                 file=folder,
             )
     if not target.is_dir():

@@ -16,6 +16,7 @@ import yaml
 
 from ..errors import DataError
 from ._limits import check_file
+from ._open import read_raw
 from ._yaml import load_yaml
 
 __all__ = [
@@ -464,7 +465,7 @@ def load_codebook(path: str | Path) -> Codebook:
     path = Path(path)
     try:
         check_file(path)  # size limit before reading
-        text = path.read_text(encoding="utf-8")
+        text = read_raw(path, kind=None).decode("utf-8")
         # alias bombs, duplicate keys and dates that do not exist: one line with the line
         doc = load_yaml(text, file=path, loader=_LOADER, expected="giltig YAML i UTF-8")
     except FileNotFoundError as exc:

@@ -26,6 +26,7 @@ from ..config import KommunConfig
 from ..errors import DataError
 from ..files._io import read_text_any
 from ..files._limits import check_file, check_rows
+from ..files._open import list_raw, read_raw
 from ..files.codebook import (
     QUESTIONS,
     SEX_CATEGORIES,
@@ -113,9 +114,11 @@ def survey_files(folder: str | Path) -> dict[int, Path]:
         Two files for the same year (e.g. ``2014.xlsx`` and ``2014.csv``).
     """
     found: dict[int, Path] = {}
-    for path in sorted(Path(folder).iterdir()):
+    # every entry named like a year file is kept, also a folder or a dangling link: the
+    # reader then refuses it (open_raw) instead of the year silently vanishing
+    for path in list_raw(folder):
         m = _FILE_NAME.match(path.name)
-        if not m or not path.is_file():
+        if not m:
             continue
         year = int(m.group(1))
         if year in found:
@@ -308,7 +311,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(read_raw(path)))
         names = wb.sheet_names
         name = sheet if sheet is not None else names[0]
         if name not in names:
@@ -334,7 +337,7 @@ def _csv_text(path: Path, encoding: str) -> str:
         if encoding == "auto":
             text, _ = read_text_any(path)
         else:
-            text = path.read_bytes().decode(encoding)
+            text = read_raw(path).decode(encoding)
     except UnicodeDecodeError as exc:
         raise DataError(f"en textfil i kodningen {encoding}", file=path) from exc
     except OSError as exc:
@@ -858,7 +861,7 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
     """
     folder = kommun.survey_dir
     codebook = load_codebook(folder / "kodbok.yml")
-    files = survey_files(folder) if folder.is_dir() else {}
+    files = survey_files(folder)
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
     strata = kommun.strata

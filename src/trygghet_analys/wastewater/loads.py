@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import DataError
 from ..files._io import read_text_any
 from ..files._limits import check_file, check_rows
+from ..files._open import list_raw, raw_exists, read_raw
 from .euda import campaign_means
 
 __all__ = [
@@ -377,8 +378,9 @@ def _read_grid(path: Path) -> tuple[str | None, list[list[object]]]:
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         from python_calamine import CalamineWorkbook
 
+        data = read_raw(path)  # a regular, readable file within the size limit
         try:
-            wb = CalamineWorkbook.from_path(str(path))
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
             name = wb.sheet_names[0]
             # the sheet's XML is parsed here: an entity bomb or a broken part raises now
             grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -591,7 +593,7 @@ _WHAT = {
 def _read_simple(
     path: Path, aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]
 ) -> tuple[_Sheet, dict[str, int]]:
-    if not path.is_file():
+    if not raw_exists(path):
         what = next((v for k, v in _WHAT.items() if k in required), "filen")
         raise DataError(what, file=path)
     return _find_header(path, aliases, required)
@@ -1280,15 +1282,13 @@ def _empty_frame(cols: list[str]) -> pd.DataFrame:
 
 
 def _lab_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(
+    # a lab "file" that is a folder or a dangling link is kept: reading it refuses it
+    # (open_raw) instead of the campaign silently vanishing
+    return [
         p
-        for p in folder.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in (".xlsx", ".csv")
-        and not p.name.startswith(("~$", "."))
-    )
+        for p in list_raw(folder)
+        if p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~$", "."))
+    ]
 
 
 def build_wastewater(
