@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import ConfigError, DataError
 from .files._io import read_text_any
-from .files._open import raw_exists
+from .files._open import list_raw, raw_exists
 from .files._yaml import load_yaml
 
 __all__ = [
@@ -165,7 +165,7 @@ def load_kommuner(raw: Path) -> list[KommunConfig]:
         if cfg.slug == raw.name:
             cfg = KommunConfig(**{**cfg.__dict__, "slug": _slugify(cfg.name)})
         return [cfg]
-    files = sorted((raw / "kommuner").glob(f"*/{KOMMUN_FILE}"))
+    files = [d / KOMMUN_FILE for d in list_raw(raw / "kommuner") if raw_exists(d / KOMMUN_FILE)]
     if not files:
         raise ConfigError(
             f"Hittar ingen kommun i '{raw}': förväntade '{raw / KOMMUN_FILE}' "
