@@ -15,13 +15,14 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .files._io import atomic_replace_files
 from .files._open import list_raw, raw_exists
 from .files.export import neutralise
@@ -38,6 +39,7 @@ __all__ = [
     "STAGES",
     "Stage",
     "build",
+    "check_finite",
     "commitments_stage",
     "compute_tables",
     "findings_stage",
@@ -335,7 +337,44 @@ def compute_tables(
             if name in tables:
                 raise ValueError(f"two stages produce the table {name!r}")
             tables[name] = table
+    for name, table in tables.items():
+        check_finite(table, name)
     return tables
+
+
+#: Columns that must hold a number in every row (NaN is refused too, not only ±inf).
+NO_MISSING = {
+    "wastewater_loads": ("flow_m3_day", "population", "load_mg_day", "load_mg_day_1000"),
+}
+
+
+def check_finite(table: pd.DataFrame, name: str) -> None:
+    """Refuse ``inf``/``-inf`` in any numeric column (and NaN where :data:`NO_MISSING` says).
+
+    A processed table is what every chart and sentence is computed from; an infinite
+    load (a concentration of 1e308) or a silently missing one must stop the build.
+
+    Raises
+    ------
+    DataError
+        Naming the table that would have been written, the column and the first row.
+    """
+    for col in table.columns:
+        values = table[col]
+        if not (pd.api.types.is_float_dtype(values) or pd.api.types.is_integer_dtype(values)):
+            continue
+        arr = values.to_numpy(dtype="float64", na_value=float("nan"))
+        bad = np.isinf(arr)
+        if col in NO_MISSING.get(name, ()):
+            bad |= np.isnan(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"ändliga tal i kolumnen (rad {i + 1} av {len(table)} blev {arr[i]:g}; "
+                "ingenting skrevs — kontrollera indata till tabellen)",
+                file=f"processed/{name}.parquet",
+                column=str(col),
+            )
 
 
 def write_parquet(table: pd.DataFrame, path: Path) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..errors import DataError
 from ._limits import MAX_FILE_BYTES, check_file
 
-__all__ = ["data_root_of", "list_raw", "open_raw", "raw_exists", "read_raw"]
+__all__ = ["data_root_of", "list_raw", "open_raw", "open_workbook", "raw_exists", "read_raw"]
 
 
 def data_root_of(path: str | Path) -> Path:
@@ -167,6 +167,25 @@ def open_raw(
     if hasattr(os, "set_blocking"):
         os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
+
+
+def open_workbook(path: str | Path, *, data_root: str | Path | None = None):
+    """An xlsx workbook (python-calamine), after the checks of :func:`open_raw`.
+
+    Calamine reads the checked file itself (by its resolved path), so its own errors for
+    a broken or truncated archive stay the same; the caller words them.
+
+    Raises
+    ------
+    DataError
+        As :func:`open_raw`.
+    """
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    with open_raw(path, data_root=data_root):  # every check, and readable by this account
+        target = Path(os.path.realpath(path))
+    return CalamineWorkbook.from_path(str(target))
 
 
 def read_raw(

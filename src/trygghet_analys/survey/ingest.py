@@ -26,7 +26,7 @@ from ..config import KommunConfig
 from ..errors import DataError
 from ..files._io import read_text_any
 from ..files._limits import check_file, check_rows
-from ..files._open import list_raw, read_raw
+from ..files._open import list_raw, open_workbook, read_raw
 from ..files.codebook import (
     QUESTIONS,
     SEX_CATEGORIES,
@@ -308,10 +308,8 @@ def _excel_column(j: int) -> str:
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
-    from python_calamine import CalamineWorkbook
-
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(read_raw(path)))
+        wb = open_workbook(path)
         names = wb.sheet_names
         name = sheet if sheet is not None else names[0]
         if name not in names:

@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import DataError
 from ..files._io import read_text_any
 from ..files._limits import check_file, check_rows
-from ..files._open import list_raw, raw_exists, read_raw
+from ..files._open import list_raw, open_workbook, raw_exists
 from .euda import campaign_means
 
 __all__ = [
@@ -56,6 +56,15 @@ __all__ = [
 ]
 
 LOQ_POLICIES = ("zero", "half_loq", "loq")
+
+#: Highest plausible concentration in raw wastewater (ng/L): 1 mg/L. The highest values
+#: in EUDA's European data are in the tens of thousands of ng/L (cocaine, some cities);
+#: a thousandfold more is a typing or unit error (e.g. ``1e308``, which would overflow
+#: every load to infinity). Documented in docs/avloppsvatten.md.
+MAX_CONCENTRATION_NG_L = 1_000_000.0
+#: Highest plausible daily inflow of one plant (m³/dygn): ten million, some thirty times
+#: Sweden's largest plant (Henriksdal, about 300 000 m³/dygn).
+MAX_FLOW_M3_DAY = 10_000_000.0
 
 LOAD_COLUMNS = [
     "kommun",
@@ -376,14 +385,13 @@ def _header_key(text: str) -> str:
 
 def _read_grid(path: Path) -> tuple[str | None, list[list[object]]]:
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        from python_calamine import CalamineWorkbook
-
-        data = read_raw(path)  # a regular, readable file within the size limit
         try:
-            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            wb = open_workbook(path)  # a regular, readable file within the size limit
             name = wb.sheet_names[0]
             # the sheet's XML is parsed here: an entity bomb or a broken part raises now
             grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except DataError:
+            raise
         except Exception as exc:  # calamine raises its own types for broken files
             raise DataError("en läsbar Excel-fil", file=path) from exc
         check_rows(len(grid), file=path, sheet=name)
@@ -520,6 +528,12 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
             raise fail(
                 "en halt ≥ 0 (t.ex. 12,5), '<0,5', '<LOQ' eller 'n.d.'", "value", raw_value
             ) from None
+        if not below and value * factor > MAX_CONCENTRATION_NG_L:
+            raise fail(
+                "en rimlig halt: högst 1 000 000 ng/L (1 mg/L); kontrollera värdet och enheten",
+                "value",
+                raw_value,
+            )
         loq = loq_cell * factor
         raw_loq = _get(row, col.get("loq"))
         if math.isnan(loq) and _cell_text(raw_loq) not in ("", "-", "–"):
@@ -663,6 +677,13 @@ def read_flows(path: str | Path) -> pd.DataFrame:
             ) from None
         if flow < 0:
             raise DataError("ett flöde ≥ 0", column=sh.header[col["flow"]], value=raw_flow, **where)
+        if flow > MAX_FLOW_M3_DAY:
+            raise DataError(
+                "ett rimligt flöde: högst 10 000 000 m³/dygn; kontrollera värdet och enheten",
+                column=sh.header[col["flow"]],
+                value=raw_flow,
+                **where,
+            )
         if (plant, date) in seen:
             raise DataError(
                 f"ett flöde per reningsverk och dag (samma dag finns på rad {seen[(plant, date)]})",
@@ -967,7 +988,15 @@ def compute_loads(
         )
 
     # flows
-    work = work.merge(flows[["plant", "date", "flow_m3_day"]], on=["plant", "date"], how="left")
+    flow_cols = ["plant", "date", "flow_m3_day"]
+    has_source = {"source_file", "source_row"} <= set(flows.columns)
+    if has_source:
+        flow_cols += ["source_file", "source_row"]
+    work = work.merge(
+        flows[flow_cols].rename(columns={"source_file": "_flow_file", "source_row": "_flow_row"}),
+        on=["plant", "date"],
+        how="left",
+    )
     no_flow = work["flow_m3_day"].isna()
     if no_flow.any():
         r = work[no_flow].iloc[0]
@@ -977,6 +1006,18 @@ def compute_loads(
             _date_column(r),
             r["date"].date().isoformat(),
         )
+    zero_flow = work["flow_m3_day"] <= 0
+    if zero_flow.any():  # a load of 0 would drag the campaign mean down without a word
+        r = work[zero_flow].iloc[0]
+        raise DataError(
+            f"ett flöde > 0 på ett provdygn ({r['date'].date().isoformat()} har prov i "
+            f"{Path(str(r['source_file'])).name}; ett flöde på 0 skulle ge belastningen 0)",
+            file=r["_flow_file"] if has_source else None,
+            row=int(r["_flow_row"]) if has_source else None,
+            column="Flöde",
+            value=f"{r['flow_m3_day']:g}",
+        )
+    work = work.drop(columns=["_flow_file", "_flow_row"], errors="ignore")
 
     # population for the sample's year
     work["_year"] = work["date"].dt.year.astype("int64")
