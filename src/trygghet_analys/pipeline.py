@@ -22,6 +22,7 @@ from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
 from .files._io import atomic_replace_files
 from .files.export import neutralise
+from .progress import Progress
 from .stats.disclosure import suppress_complements
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings
@@ -74,7 +75,11 @@ def survey_stage(
         ``survey_responses``, ``survey_strata``, ``survey_breaks`` and ``ledger``, every
         kommun stacked (columns as in ``CONTRIBUTING.md``).
     """
-    parts = [ingest_kommun(k) for k in kommuner]
+    parts = []
+    with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
+        for k in kommuner:
+            parts.append(ingest_kommun(k))
+            bar.step(k.name)
     responses = pd.concat([p.responses for p in parts], ignore_index=True)
     return {
         "survey_responses": responses,
