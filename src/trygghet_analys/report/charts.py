@@ -751,9 +751,10 @@ _CHARTS: tuple[Chart, ...] = (
     _chart(
         "medborgarlofte_uppfoljning",
         "Uppföljning av medborgarlöftet",
-        "Varje indikator som följer upp ett löfte, med status i ord och symbol: "
-        "förbättrad, oförändrad, försämrad eller otillräckligt underlag, och det senaste "
-        "värdet.",
+        "Varje indikator som följer upp ett löfte, med status i ord och symbol: för "
+        "enkäten och avloppsvattnet utfallet (förbättrad, oförändrad, försämrad eller "
+        "otillräckligt underlag), för aktiviteter genomförandet mot målet (uppnått, delvis, "
+        "ej uppnått eller inget mål angivet), och det senaste värdet.",
         _commitment_panel(),
     ),
     _chart(
