@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from trygghet_analys.errors import ConfigError, DataError
+from trygghet_analys.files import euda as euda_files
 from trygghet_analys.wastewater import euda
 
 FIXTURE = Path(__file__).parent / "fixtures" / "euda_small.csv"
@@ -38,7 +39,7 @@ TOL = 0.0101
 
 @pytest.fixture(scope="module")
 def small() -> pd.DataFrame:
-    return euda.read_euda(FIXTURE)
+    return euda_files.read_euda(FIXTURE)
 
 
 # --------------------------------------------------------------------------- read_euda
@@ -95,7 +96,7 @@ def test_encodings_give_identical_frames(small: pd.DataFrame, tmp_path: Path, en
     # the 2026 release is CP1252 (shared/reference/euda/README.md)
     path = tmp_path / "ww2026-all-data_en.csv"
     path.write_bytes(FIXTURE.read_text(encoding="utf-8").encode(encoding))
-    pd.testing.assert_frame_equal(euda.read_euda(path), small)
+    pd.testing.assert_frame_equal(euda_files.read_euda(path), small)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,7 @@ def test_read_euda_refuses_bad_files(tmp_path: Path, content: str | None, column
     else:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(DataError) as info:
-        euda.read_euda(path)
+        euda_files.read_euda(path)
     assert info.value.column == column
     if content is None:
         assert info.value.row == 2 and "'tolv'" in str(info.value)
@@ -193,8 +194,8 @@ def test_campaign_means_unknown_day() -> None:
 @pytest.mark.needs_euda
 @pytest.mark.skipif(FULL is None, reason="EUDA-filen ww2025-all-data.csv finns inte")
 def test_reproduces_published_means_over_whole_file() -> None:
-    data = euda.read_euda(FULL)
-    published = euda.read_euda_means(FULL)
+    data = euda_files.read_euda(FULL)
+    published = euda_files.read_euda_means(FULL)
     ours = euda.campaign_means(data, by=KEYS)
     j = ours.merge(published, on=KEYS, suffixes=("", "_pub"), validate="one_to_one")
     assert len(j) == len(published) == 4376
@@ -290,22 +291,22 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 def test_fetch_euda(server: str, tmp_path: Path, small: pd.DataFrame) -> None:
     data = tmp_path / "data"
-    path = euda.fetch_euda(data, url=f"{server}/ww2026-all-data_en.csv")
+    path = euda_files.fetch_euda(data, url=f"{server}/ww2026-all-data_en.csv")
     assert path == data / "external" / "ww2026-all-data_en.csv"
-    pd.testing.assert_frame_equal(euda.read_euda(path), small)
-    assert euda.find_euda_file(data) == path
+    pd.testing.assert_frame_equal(euda_files.read_euda(path), small)
+    assert euda_files.find_euda_file(data) == path
     assert [p.name for p in (data / "external").iterdir()] == [path.name]  # no temp files
 
 
 def test_fetch_euda_follows_link_on_data_page(server: str, tmp_path: Path) -> None:
-    path = euda.fetch_euda(tmp_path, url=f"{server}/page.html")
+    path = euda_files.fetch_euda(tmp_path, url=f"{server}/page.html")
     assert path.name == "ww2026-all-data_en.csv"
-    assert len(euda.read_euda(path)) == 17 * 7
+    assert len(euda_files.read_euda(path)) == 17 * 7
 
 
 def test_fetch_euda_404(server: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="HTTP 404"):
-        euda.fetch_euda(tmp_path, url=f"{server}/saknas.csv")
+        euda_files.fetch_euda(tmp_path, url=f"{server}/saknas.csv")
     assert not (tmp_path / "external").exists() or not any((tmp_path / "external").iterdir())
 
 
@@ -314,7 +315,7 @@ def test_fetch_euda_wrong_header_keeps_existing_file(server: str, tmp_path: Path
     existing.parent.mkdir(parents=True)
     existing.write_text("gammal fil", encoding="utf-8")
     with pytest.raises(DataError) as info:
-        euda.fetch_euda(tmp_path, url=f"{server}/wrong.csv")
+        euda_files.fetch_euda(tmp_path, url=f"{server}/wrong.csv")
     assert "'a,b,c'" in str(info.value)
     assert existing.read_text(encoding="utf-8") == "gammal fil"
     assert [p.name for p in existing.parent.iterdir()] == [existing.name]
@@ -322,7 +323,7 @@ def test_fetch_euda_wrong_header_keeps_existing_file(server: str, tmp_path: Path
 
 def test_fetch_euda_no_server(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="Kunde inte hämta"):
-        euda.fetch_euda(tmp_path, url="http://127.0.0.1:9/ww2026-all-data_en.csv", timeout=2)
+        euda_files.fetch_euda(tmp_path, url="http://127.0.0.1:9/ww2026-all-data_en.csv", timeout=2)
 
 
 @pytest.mark.parametrize(
@@ -338,13 +339,16 @@ def test_find_euda_file(tmp_path: Path, names: list[str], expected: str | None) 
     (tmp_path / "external").mkdir()
     for n in names:
         (tmp_path / "external" / n).write_text("x", encoding="utf-8")
-    found = euda.find_euda_file(tmp_path)
+    found = euda_files.find_euda_file(tmp_path)
     assert (found.name if found else None) == expected
 
 
 def test_default_url_is_documented() -> None:
-    assert euda.EUDA_URL.startswith("https://")
-    assert "wastewater" in euda.EUDA_PAGE_URL and euda.EUDA_FILE_NAME == "ww2026-all-data_en.csv"
+    assert euda_files.EUDA_URL.startswith("https://")
+    assert (
+        "wastewater" in euda_files.EUDA_PAGE_URL
+        and euda_files.EUDA_FILE_NAME == "ww2026-all-data_en.csv"
+    )
 
 
 def test_compare_names_plants_when_kommun_has_several(small: pd.DataFrame) -> None:
@@ -372,12 +376,12 @@ def test_euda_comparison_table(tmp_path: Path) -> None:
             "daily_mean": [50.0],
         }
     )
-    empty, used = euda.euda_comparison_table(tmp_path, campaigns)
+    empty, used = euda_files.euda_comparison_table(tmp_path, campaigns)
     assert used is None and empty.empty and list(empty.columns) == euda.COMPARISON_COLUMNS
     (tmp_path / "external").mkdir()
     target = tmp_path / "external" / "ww2025-all-data.csv"
     target.write_bytes(FIXTURE.read_bytes())
-    table, used = euda.euda_comparison_table(tmp_path, campaigns)
+    table, used = euda_files.euda_comparison_table(tmp_path, campaigns)
     assert used == target
     assert table["city"].tolist() == ["K", "Växjö", "Europa (median)"]
     # 2022 cocaine: Växjö 59.92, Graz 180.62, Helsinki 118.93 → median 118.93 (EUDA Daily mean)

@@ -72,7 +72,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         sample_data.write_sample_data(args.out, kommuner=args.kommuner, seed=args.seed)
     elif args.command == "fetch-euda":
-        from .wastewater import euda
+        from .files import euda
 
         euda.fetch_euda(args.data, url=args.url)
     return 0

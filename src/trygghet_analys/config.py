@@ -26,6 +26,7 @@ import yaml
 from .errors import ConfigError, DataError
 from .files._io import read_text_any
 from .files._limits import check_yaml
+from .stats.disclosure import DEFAULT_MIN_N
 
 __all__ = [
     "DEFAULT_MIN_N",
@@ -36,7 +37,6 @@ __all__ = [
     "repo_root",
 ]
 
-DEFAULT_MIN_N = 30
 KOMMUN_FILE = "kommun.yml"
 
 
