@@ -51,6 +51,7 @@ __all__ = [
     "registers_frame",
     "summarise_follow_up",
     "underlag",
+    "yearly_activities",
 ]
 
 #: Substance ids fixed in CONTRIBUTING.md.
@@ -338,7 +339,7 @@ def registers_frame(registers: Sequence[Register]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- activities
-def _yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
+def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     """Activities summed per year (``summa``) or the last period's value (``senaste``)."""
     if activities is None or activities.empty:
         return pd.DataFrame(columns=["year", "measure", "value"])
@@ -378,7 +379,7 @@ def activity_follow_up(
     rows = []
     for reg in _current_registers(registers, year):
         acts = _kommun(activities, reg.kommun) if _has_kommun(activities) else activities
-        yearly = _yearly_activities(acts)
+        yearly = yearly_activities(acts)
         for c in reg.commitments:
             for a in c.activities:
                 hit = yearly[(yearly["year"] == year) & (yearly["measure"] == a.measure)]
@@ -570,7 +571,7 @@ def follow_up(
         k = reg.kommun
         # activities are per kommun folder; a stacked table carries a kommun column
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
-        yearly = _yearly_activities(acts)
+        yearly = yearly_activities(acts)
         act = activity_follow_up([reg], acts, year=year)
         # split once per kommun: every link then looks its domain up
         est = _Domains(_kommun(estimates, k))

@@ -602,4 +602,3 @@ def wastewater_tables(
     }
     schemas = wastewater_schemas()
     return {name: schemas[name].validate(table) for name, table in tables.items()}
-
