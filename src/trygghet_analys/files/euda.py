@@ -20,6 +20,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,13 @@ import pandas as pd
 from ..config import default_data_dir
 from ..errors import ConfigError, DataError
 from ..wastewater.days import DAYS
-from ..wastewater.euda import COMPARISON_COLUMNS, _empty, compare_with_euda
+from ..wastewater.euda import (
+    COMPARISON_COLUMNS,
+    ComparisonCity,
+    _empty,
+    compare_with_euda,
+    euda_rule_campaigns,
+)
 from ._io import read_text_any
 
 __all__ = [
@@ -217,7 +224,11 @@ def read_euda_means(path: str | Path) -> pd.DataFrame:
 
 
 def euda_comparison_table(
-    data_dir: str | Path | None, campaigns: pd.DataFrame, *, country: str = "SE"
+    data_dir: str | Path | None,
+    loads: pd.DataFrame,
+    *,
+    country: str = "SE",
+    cities: Sequence[ComparisonCity] = (),
 ) -> tuple[pd.DataFrame, Path | None]:
     """The comparison table from the newest EUDA file in ``<data_dir>/external``, if any.
 
@@ -225,9 +236,9 @@ def euda_comparison_table(
     ----------
     data_dir
         The data folder (None: the default ``data/``).
-    campaigns
-        ``wastewater_campaigns`` (computed with the ``zero`` LOQ policy).
-    country
+    loads
+        The kommun's ``wastewater_loads`` (recomputed under EUDA's rules here).
+    country, cities
         As in :func:`compare_with_euda`.
 
     Returns
@@ -240,7 +251,8 @@ def euda_comparison_table(
     path = find_euda_file(data_dir)
     if path is None:
         return _empty(COMPARISON_COLUMNS), None
-    return compare_with_euda(campaigns, read_euda(path), country=country), path
+    own = euda_rule_campaigns(loads)
+    return compare_with_euda(own, read_euda(path), country=country, cities=cities), path
 
 
 _FILE_RE = re.compile(r"ww(\d{4})-all-data.*\.csv$", re.IGNORECASE)

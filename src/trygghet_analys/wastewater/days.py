@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["DAYS", "WEEKDAY_DAYS", "WEEKEND_DAYS", "campaign_means"]
+__all__ = ["DAYS", "WEEKDAY_DAYS", "WEEKEND_DAYS", "campaign_means", "euda_day_rules"]
 
 
 #: English day names in Monday-first order, as EUDA's header spells them.
@@ -50,12 +50,32 @@ def _day_names(values: pd.Series, column: str) -> pd.Series:
     return names.astype(str)
 
 
+def euda_day_rules(year: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """EUDA's weekday and weekend days for one year.
+
+    Parameters
+    ----------
+    year
+        The campaign year.
+
+    Returns
+    -------
+    (weekday days, weekend days)
+        Tue–Thu and Fri–Mon; in 2021 Tue–Fri and Sat–Mon (EUDA's 2021 release, checked
+        against its published means in ``tests/test_euda.py``).
+    """
+    if int(year) == 2021:
+        return ("Tuesday", "Wednesday", "Thursday", "Friday"), ("Saturday", "Sunday", "Monday")
+    return WEEKDAY_DAYS, WEEKEND_DAYS
+
+
 def campaign_means(
     data: pd.DataFrame,
     *,
     by: Sequence[str] | str,
     day: str = "weekday",
     value: str = "value",
+    year: str | None = None,
 ) -> pd.DataFrame:
     """Daily, weekday and weekend means of a campaign by EUDA's day rules.
 
@@ -71,6 +91,10 @@ def campaign_means(
     value
         Column with the daily value. NaN means no sample and is not a day present;
         0 (below LOQ under EUDA's convention) is a day present.
+    year
+        Column with the campaign's year. When given, each row follows EUDA's day rules
+        of its year (:func:`euda_day_rules`: Tue–Fri and Sat–Mon in 2021); when None,
+        the usual Tue–Thu and Fri–Mon for every row.
 
     Returns
     -------
@@ -109,8 +133,19 @@ def campaign_means(
     work["_day"] = _day_names(data[day], day).to_numpy()
     work["_v"] = pd.to_numeric(data[value], errors="raise").astype("float64").to_numpy()
     present = work["_v"].notna()
-    work["_wd"] = work["_v"].where(work["_day"].isin(WEEKDAY_DAYS) & present)
-    work["_we"] = work["_v"].where(work["_day"].isin(WEEKEND_DAYS) & present)
+    is_wd = work["_day"].isin(WEEKDAY_DAYS).to_numpy().copy()
+    is_we = work["_day"].isin(WEEKEND_DAYS).to_numpy().copy()
+    if year is not None:
+        if year not in data.columns:
+            raise DataError("kolumnerna " + ", ".join([*keys, day, value, year]), column=year)
+        years = pd.to_numeric(data[year], errors="raise").to_numpy()
+        for y in pd.unique(years):
+            wd_days, we_days = euda_day_rules(int(y))
+            rows = years == y
+            is_wd[rows] = work["_day"][rows].isin(wd_days).to_numpy()
+            is_we[rows] = work["_day"][rows].isin(we_days).to_numpy()
+    work["_wd"] = work["_v"].where(is_wd & present)
+    work["_we"] = work["_v"].where(is_we & present)
     g = work.groupby(keys, sort=False, dropna=False)
     out = pd.DataFrame(
         {
