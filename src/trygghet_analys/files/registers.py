@@ -37,7 +37,8 @@ from ..commitments.followup import (
 from ..errors import DataError
 from ..vocabulary import load_activity_measures
 from ._io import read_text_any
-from ._limits import check_file, check_yaml
+from ._limits import check_file
+from ._yaml import load_yaml
 
 __all__ = ["dump_register", "load_activities", "load_register", "load_registers"]
 
@@ -128,14 +129,9 @@ def load_register(
     measures = load_activity_measures().set_index("id")["unit"].to_dict()
     check_file(path)  # size limit before reading
     text, _ = read_text_any(path)
-    check_yaml(text, file=path)  # an alias bomb would hang whatever walks the document
-    try:
-        doc = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataError(
-            "giltig YAML", file=path, row=None if mark is None else mark.line + 1
-        ) from exc
+    # alias bombs, duplicate keys (a second `commitments: []` would erase the first list)
+    # and dates that do not exist are refused naming the line
+    doc = load_yaml(text, file=path, loader=_LineLoader)
     if not isinstance(doc, dict):
         raise DataError("ett YAML-dokument med nycklarna kommun, year och commitments", file=path)
 
