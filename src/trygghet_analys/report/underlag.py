@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..commitments.followup import _fmt_value
 from ..formatting import fmt_number, fmt_percent
+from ..stats.findings import chance_text, policy_text
 
 __all__ = ["render_underlag_html"]
 
@@ -36,6 +37,8 @@ def render_underlag_html(
     kommun: str,
     year: int,
     synthetic: bool,
+    findings: pd.DataFrame | None = None,
+    base_year: int | None = None,
 ) -> str:
     """A self-contained Swedish HTML page: follow-up and underlag for next year.
 
@@ -50,6 +53,9 @@ def render_underlag_html(
     synthetic
         True for the bundled example data: a banner says "Exempeldata – inte verkliga
         resultat".
+    findings, base_year
+        The findings table and base year: the page states the comparison policy and how
+        many comparisons were tested.
 
     Returns
     -------
@@ -73,8 +79,14 @@ def render_underlag_html(
         "<main>",
         f"<h1>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</h1>",
         f"<p>Uppföljning av medborgarlöftet och resultat från trygghetsmätningen {year}. "
-        "En förändring kallas statistiskt säkerställd när den är signifikant på 5 "
-        "procents nivå; status för ett löfte ändras bara av sådana förändringar.</p>",
+        f"{e(policy_text(base_year))} Utfallet för ett löfte ändras bara av statistiskt "
+        "säkerställda förändringar; genomförda aktiviteter mäts mot målet, inte som utfall."
+        + (
+            f" {e(chance_text(findings, year=year))}"
+            if findings is not None and len(findings)
+            else ""
+        )
+        + "</p>",
         "<h2>Indikatorer som försämrats eller ligger högt</h2>",
     ]
     if underlag.empty:
@@ -117,11 +129,14 @@ def render_underlag_html(
         out.append(f"<h3>{e(str(first['focus_area']))}: {e(str(cid))}</h3>")
         out.append(f"<p>{e(str(first['text']))}</p>")
         out.append(
-            f"<p>Status för löftet: <strong>{e(str(first['commitment_status']))}</strong>. "
+            f"<p>Genomförande: <strong>{e(str(first['implementation']))}</strong>. "
+            f"Utfall: <strong>{e(str(first['commitment_status']))}</strong>. "
             f"Ansvar: {e(str(first['responsible']))}.</p>"
         )
         if first["activities_delivered"]:
             out.append(f"<p>Genomfört {year}: {e(str(first['activities_delivered']))}.</p>")
+        if isinstance(first.get("effect"), str) and first["effect"]:
+            out.append(f"<p>Effektskattning: {e(first['effect'])}</p>")
         if g["indicator"].isna().all():
             continue
         out.append(f"<table><caption>Indikatorer för löfte {e(str(cid))}</caption><thead><tr>")
@@ -134,7 +149,7 @@ def render_underlag_html(
                     "Önskad riktning",
                     "Senaste värde",
                     "Förändring mot året före löftet",
-                    "Trend",
+                    "Trend under löftesperioden",
                     "Status",
                 )
             )
