@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trygghet_analys import pipeline
 from trygghet_analys.sample._wastewater import write_sample_wastewater
-from trygghet_analys.wastewater import loads as ww
 from trygghet_analys.wastewater.campaigns import campaign_change, campaign_trend
 
 
@@ -39,7 +39,7 @@ def one_seed(seed: int) -> pd.DataFrame:
             rng=np.random.default_rng(seed),
             scenario="oforandrad",
         )
-        tables = ww.build_wastewater(raw, "K")
+        tables = pipeline.build_wastewater(raw, "K")
     c, days = tables["wastewater_campaigns"], tables["wastewater_loads"]
     trend = campaign_trend(c).set_index("substance")
     change = campaign_change(c, from_years=2024, to_years=2025).set_index("substance")
