@@ -25,6 +25,7 @@ from .errors import ConfigError, DataError
 from .files._io import read_text_any
 from .files._open import list_raw, raw_exists
 from .files._yaml import load_yaml
+from .stats.disclosure import DEFAULT_MIN_N
 
 __all__ = [
     "DEFAULT_MIN_N",
@@ -35,7 +36,6 @@ __all__ = [
     "repo_root",
 ]
 
-DEFAULT_MIN_N = 30
 KOMMUN_FILE = "kommun.yml"
 
 

@@ -38,6 +38,8 @@ __all__ = [
     "commitment_periods",
     "get_chart",
     "load_tables",
+    "preload",
+    "release",
     "show",
     "swedish_headers",
 ]
@@ -115,6 +117,7 @@ _TABLE_FILES = {
     "wastewater_campaigns": "wastewater_campaigns",
     "wastewater_trends": "wastewater_trends",
     "followup": "commitment_followup",
+    "findings": "findings",
 }
 
 
@@ -155,6 +158,10 @@ class Tables:
     periods: list[tuple[int, int, str]] = field(default_factory=list)
     registers: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: ``processed/findings.parquet`` of this kommun: every comparison any text speaks of.
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The year before the current commitment period (None without registers).
+    base_year: int | None = None
 
     @property
     def years(self) -> list[int]:
@@ -173,11 +180,47 @@ class Tables:
         return None
 
 
+#: Whole processed tables by (path, size, mtime): ``report --alla`` reads each table once in
+#: the parent process (:func:`preload`) and its forked workers pick their kommun from it.
+_TABLE_CACHE: dict[tuple[str, int, int], pd.DataFrame] = {}
+_KEEP = {"tables": False}
+
+
+def _whole_table(path: Path) -> pd.DataFrame:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    frame = _TABLE_CACHE.get(key)
+    if frame is None:
+        frame = pd.read_parquet(path)
+        if _KEEP["tables"]:  # only while preloaded (report --alla)
+            _TABLE_CACHE[key] = frame
+    return frame
+
+
+def preload(data_dir: str | Path | None) -> None:
+    """Read every processed table the report shows once and keep it for :func:`load_tables`.
+
+    Used by ``report --alla`` before it forks one worker per kommun; :func:`release` ends it.
+    """
+    processed = DataFolder.at(data_dir).processed
+    _KEEP["tables"] = True
+    for stem in _TABLE_FILES.values():
+        path = processed / f"{stem}.parquet"
+        if path.is_file():
+            _whole_table(path)
+
+
+def release() -> None:
+    """Forget the tables kept by :func:`preload`."""
+    _KEEP["tables"] = False
+    _TABLE_CACHE.clear()
+
+
 def _read(processed: Path, stem: str, kommun: str) -> pd.DataFrame:
     path = processed / f"{stem}.parquet"
     if not path.is_file():
         return pd.DataFrame()
-    frame = pd.read_parquet(path)
+    frame = _whole_table(path)
     if "kommun" in frame.columns:
         frame = frame[frame["kommun"].astype("string") == kommun].reset_index(drop=True)
     return frame
@@ -247,9 +290,10 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     if campaigns.empty:
         notes.append("Avloppsvattendata saknas: inga mätkampanjer för kommunen.")
     else:
+        from ..files import euda as euda_files
         from ..wastewater import euda as euda_mod
 
-        path = euda_mod.find_euda_file(folder.root)
+        path = euda_files.find_euda_file(folder.root)
         if path is None:
             notes.append(
                 "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
@@ -259,7 +303,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
             try:
                 euda = euda_mod.compare_with_euda(
                     euda_mod.euda_rule_campaigns(frames["wastewater_loads"]),
-                    euda_mod.read_euda(path),
+                    euda_files.read_euda(path),
                     cities=euda_mod.comparison_cities(cfg.extra, file=cfg.raw / "kommun.yml"),
                 )
             except TrygghetError as exc:
@@ -268,10 +312,11 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     periods: list[tuple[int, int, str]] = []
     followup = frames["followup"]
     try:
-        from ..commitments import followup as commitments
+        from ..files.registers import load_registers
+        from ..vocabulary import load_ntu
 
-        registers = commitments.load_registers(cfg.commitments_dir)
-        ntu = commitments.load_ntu()
+        registers = load_registers(cfg.commitments_dir)
+        ntu = load_ntu()
     except (TrygghetError, ImportError) as exc:
         registers, ntu = [], pd.DataFrame(columns=["indicator", "year", "percent", "source"])
         notes.append(f"Medborgarlöften kunde inte läsas: {exc}")
@@ -296,7 +341,18 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         periods=periods,
         registers=list(registers),
         notes=notes,
+        findings=frames["findings"],
+        base_year=_kommun_base_year(cfg),
     )
+
+
+def _kommun_base_year(cfg: KommunConfig) -> int | None:
+    from ..pipeline import base_year
+
+    try:
+        return base_year(cfg)
+    except (TypeError, ValueError):
+        return None
 
 
 _GROUP_ORDER = ("Hela kommunen", "Kvinna", "Man", "16–24", "25–44", "45–64", "65–85")
@@ -324,13 +380,14 @@ def _indicator_labels() -> dict[str, str]:
 def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
     """Follow-up computed here when the pipeline has not written it."""
     from ..commitments import followup as commitments
+    from ..files.registers import load_activities
 
     est = frames["estimates"]
     year = int(est["year"].max())
     activities_file = cfg.commitments_dir / "aktiviteter.csv"
     try:
         activities = (
-            commitments.load_activities(activities_file)
+            load_activities(activities_file)
             if activities_file.is_file()
             else pd.DataFrame(columns=["period", "measure", "value", "unit"])
         )
@@ -735,9 +792,10 @@ _CHARTS: tuple[Chart, ...] = (
     _chart(
         "medborgarlofte_uppfoljning",
         "Uppföljning av medborgarlöftet",
-        "Varje indikator som följer upp ett löfte, med status i ord och symbol: "
-        "förbättrad, oförändrad, försämrad eller otillräckligt underlag, och det senaste "
-        "värdet.",
+        "Varje indikator som följer upp ett löfte, med status i ord och symbol: för "
+        "enkäten och avloppsvattnet utfallet (förbättrad, oförändrad, försämrad eller "
+        "otillräckligt underlag), för aktiviteter genomförandet mot målet (uppnått, delvis, "
+        "ej uppnått eller inget mål angivet), och det senaste värdet.",
         _commitment_panel(),
     ),
     _chart(
