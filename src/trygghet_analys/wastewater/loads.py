@@ -15,7 +15,6 @@ kommun; :func:`trygghet_analys.pipeline.build_wastewater` reads and calls it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -247,7 +246,7 @@ def compute_loads(
         r = work[zero_flow].iloc[0]
         raise DataError(
             f"ett flöde > 0 på ett provdygn ({r['date'].date().isoformat()} har prov i "
-            f"{Path(str(r['source_file'])).name}; ett flöde på 0 skulle ge belastningen 0)",
+            f"{file_name(r['source_file'])}; ett flöde på 0 skulle ge belastningen 0)",
             file=r["_flow_file"] if has_source else None,
             row=int(r["_flow_row"]) if has_source else None,
             column="Flöde",
