@@ -1875,6 +1875,22 @@ footer{margin-top:2rem;font-size:.9rem;color:#333}
 """
 
 
+def _medicine_notes(*tables: pd.DataFrame) -> list[str]:
+    """Caveats for substances on the page that are also prescribed medicines
+    (``resources/substanser.csv``, column ``lakemedel``)."""
+    from ..wastewater.loads import load_substances
+
+    shown: set[str] = set()
+    for t in tables:
+        if "indicator" in t.columns:
+            shown |= set(t["indicator"].dropna().astype(str))
+    reg = load_substances()
+    if "lakemedel" not in reg.columns:
+        return []
+    hits = reg[reg["id"].isin(shown) & reg["lakemedel"].notna()]
+    return [str(x) for x in hits["lakemedel"] if str(x).strip()]
+
+
 def render_underlag_html(
     underlag: pd.DataFrame,
     followup: pd.DataFrame,
@@ -1998,6 +2014,8 @@ def render_underlag_html(
                 f'<td class="status-{e(str(r.status).replace(" ", "-"))}">{e(str(r.status))}</td></tr>'
             )
         out.append("</tbody></table>")
+    for note in _medicine_notes(underlag, followup):
+        out.append(f'<p class="note" role="note">{e(note)}</p>')
     sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
     out.append("</main><footer>")
     if sources:

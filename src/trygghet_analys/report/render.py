@@ -269,6 +269,10 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
                 f"Avloppsvattnet {last_year} (mg/dygn per 1\u202f000 invånare, medel över "
                 f"kampanjerna): " + ", ".join(parts) + "."
             )
+            for substance in means.index:
+                note = charts.medicine_note(str(substance))
+                if note:
+                    out.append(note)
     for note in tables.notes:
         if note.startswith("EUDA-data saknas"):
             out.append(note)

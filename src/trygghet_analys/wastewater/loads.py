@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from ..errors import DataError
 from ..files._io import read_text_any
@@ -36,6 +37,9 @@ __all__ = [
     "CAMPAIGN_COLUMNS",
     "CONSUMPTION_COLUMNS",
     "LOQ_POLICIES",
+    "SAMPLE_FLAGS",
+    "load_sample_flags",
+    "swedish_holidays",
     "TREND_COLUMNS",
     "back_calculate",
     "wastewater_schemas",
@@ -71,6 +75,8 @@ LOAD_COLUMNS = [
     "population",
     "load_mg_day",
     "load_mg_day_1000",
+    "flags",
+    "excluded",
 ]
 CAMPAIGN_COLUMNS = [
     "kommun",
@@ -86,6 +92,9 @@ CAMPAIGN_COLUMNS = [
     "n_below_loq",
     "date_from",
     "date_to",
+    "n_excluded",
+    "daily_mean_low",
+    "daily_mean_high",
 ]
 TREND_COLUMNS = [
     "kommun",
@@ -141,6 +150,7 @@ _LAB_ALIASES = {
     "value": ("halt", "resultat", "koncentration", "värde", "mätvärde", "haltvärde"),
     "loq": ("loq", "rapporteringsgräns", "kvantifieringsgräns", "bestämningsgräns"),
     "unit": ("enhet",),
+    "flag": ("flagga", "flaggor", "provflagga", "kvalitetsflagga"),
 }
 _FLOW_ALIASES = {
     "plant": ("reningsverk", "avloppsreningsverk", "anläggning"),
@@ -193,6 +203,54 @@ def load_backcalculation_factors() -> pd.DataFrame:
     for c in ("utsondring_andel", "korrektionsfaktor", "typisk_dos_mg"):
         out[c] = out[c].astype("float64")
     return out
+
+
+def load_sample_flags() -> pd.DataFrame:
+    """The sample quality flags ``resources/provflaggor.csv``.
+
+    Returns
+    -------
+    DataFrame
+        ``flagga`` (``under_loq``, ``regn``, ``bräddning``, ``helgdag``,
+        ``provtagningsfel``), ``betydelse`` (Swedish meaning), ``i_kampanjmedel`` (bool:
+        whether a day with this flag counts in the campaign mean), ``satts_av`` (who sets
+        it).
+    """
+    out = pd.read_csv(io.StringIO(_resource_text("provflaggor.csv")), dtype=str)
+    out["i_kampanjmedel"] = out["i_kampanjmedel"].eq("ja")
+    return out
+
+
+#: The known flags in display order.
+SAMPLE_FLAGS = tuple(load_sample_flags()["flagga"])
+
+
+def _excluding_flags() -> frozenset[str]:
+    table = load_sample_flags()
+    return frozenset(table.loc[~table["i_kampanjmedel"], "flagga"])
+
+
+def swedish_holidays(dates: pd.Series) -> pd.Series:
+    """Whether each date is a Swedish public holiday (``holidays.Sweden``, Sundays not
+    counted as holidays unless they are one, e.g. Easter Sunday).
+
+    Examples
+    --------
+    >>> swedish_holidays(pd.Series(pd.to_datetime(["2023-04-07", "2023-04-12"]))).tolist()
+    [True, False]
+    """
+    import holidays
+
+    stamps = pd.to_datetime(dates)
+    if stamps.empty:
+        return pd.Series(dtype=bool, index=dates.index)
+    years = sorted({int(y) for y in stamps.dt.year.dropna()})
+    calendar = holidays.Sweden(years=years, include_sundays=False)
+    return stamps.dt.date.map(lambda d: d in calendar).astype(bool)
+
+
+def _join_flags(flags: set[str]) -> str:
+    return "|".join(f for f in SAMPLE_FLAGS if f in flags)
 
 
 def _norm_key(text: object) -> str:
@@ -529,6 +587,19 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
             if loq_number < 0:
                 raise fail("en LOQ ≥ 0 (t.ex. 0,5)", "loq", raw_loq)
             loq = loq_number * loq_factor
+        flags: set[str] = set()
+        raw_flag = _cell_text(_get(row, col.get("flag")))
+        for part in re.split(r"[,;|/]+", raw_flag):
+            name = part.strip().lower().replace(" ", "_")
+            if not name:
+                continue
+            if name not in SAMPLE_FLAGS:
+                raise fail("en känd flagga (" + ", ".join(SAMPLE_FLAGS) + ")", "flag", part.strip())
+            flags.add(name)
+        if not below and not math.isnan(loq) and value * factor < loq:
+            below, value = True, math.nan  # a number under its own LOQ is below the LOQ
+        if below:
+            flags.add("under_loq")
         plant_text = _cell_text(_get(row, col.get("plant")))
         key = (plant_text, date, substance)
         if key in seen:
@@ -551,6 +622,7 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
                 "source_sheet": sh.sheet,
                 "source_row": excel_row,
                 "source_date_column": sh.header[col["date"]],
+                "flags": _join_flags(flags),
             }
         )
     if not records:  # a delivery without results would leave its campaign silently empty
@@ -576,6 +648,7 @@ def _lab_frame(records: list[dict]) -> pd.DataFrame:
         "source_sheet": "str",
         "source_row": "int64",
         "source_date_column": "str",
+        "flags": "str",
     }
     frame = pd.DataFrame.from_records(records, columns=list(cols))
     return frame.astype(cols)
@@ -603,8 +676,9 @@ def read_flows(path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     path
-        CSV (or xlsx) with ``Reningsverk``, ``Datum`` and ``Flöde`` in m³/day
-        (a header ``Flöde (l/s)`` is converted: 1 l/s = 86.4 m³/day).
+        CSV (or xlsx) with ``Reningsverk``, ``Datum`` and ``Flöde``; the flow header
+        must state its unit: ``Flöde (m3/dygn)`` (also ``m³/dygn``) or ``Flöde (l/s)``
+        (converted: 1 l/s = 86.4 m³/day).
 
     Returns
     -------
@@ -614,13 +688,22 @@ def read_flows(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        For a bad date, text or a negative number in the flow column, an unknown flow
-        unit, or the same plant and day twice.
+        For a flow header without a unit, an unknown flow unit, a bad date, text or a
+        negative number in the flow column, or the same plant and day twice.
     """
     path = Path(path)
     sh, col = _read_simple(path, _FLOW_ALIASES, ("plant", "date", "flow"))
     unit = _unit_in_header(sh.header[col["flow"]])
     factor = 1.0
+    if not unit:  # m³/dygn and l/s differ by a factor 86.4: never guess
+        raise DataError(
+            "en enhet i flödets rubrik: 'Flöde (m3/dygn)' eller 'Flöde (l/s)'",
+            file=path,
+            sheet=sh.sheet,
+            row=sh.header_row,
+            column=sh.header[col["flow"]],
+            value=sh.header[col["flow"]],
+        )
     if unit:
         u = unit.lower().replace(" ", "").replace("³", "3")
         if u in ("l/s",):
@@ -894,8 +977,12 @@ def compute_loads(
         The ``wastewater_loads`` contract: ``kommun, plant, campaign, date, weekday``
         (Swedish lower-case day name, "tisdag"), ``substance, metabolite,
         concentration_ng_l`` (the value used, after the LOQ policy), ``loq_ng_l,
-        below_loq, flow_m3_day, population, load_mg_day, load_mg_day_1000``; sorted by
-        plant, date and substance.
+        below_loq, flow_m3_day, population, load_mg_day, load_mg_day_1000``, ``flags``
+        (the day's sample flags joined by ``|`` in :data:`SAMPLE_FLAGS` order, "" when
+        none; ``helgdag`` added for Swedish public holidays, ``under_loq`` for every
+        value below the LOQ) and ``excluded`` (True when a flag keeps the day out of the
+        campaign mean: ``bräddning``, ``provtagningsfel``; see
+        ``resources/provflaggor.csv``); sorted by plant, date and substance.
 
     Raises
     ------
@@ -1001,6 +1088,17 @@ def compute_loads(
                 "LOQ",
                 None,
             )
+    flags = work["flags"].fillna("") if "flags" in work.columns else pd.Series("", work.index)
+    holiday = swedish_holidays(work["date"]).to_numpy()
+    flags = pd.Series(
+        [
+            _join_flags({*f.split("|"), "helgdag"} - {""} if h else set(f.split("|")) - {""})
+            for f, h in zip(flags, holiday, strict=True)
+        ],
+        index=work.index,
+    )
+    excluding = _excluding_flags()
+    excluded = flags.map(lambda f: bool(set(f.split("|")) & excluding)).astype(bool)
     substitute = {"zero": 0.0, "half_loq": 0.5, "loq": 1.0}[loq_policy]
     conc = work["value_ng_l"].where(~below, work["loq_ng_l"] * substitute)
     if loq_policy == "zero":
@@ -1022,6 +1120,8 @@ def compute_loads(
             "population": work["population"].astype("int64"),
             "load_mg_day": load.astype("float64"),
             "load_mg_day_1000": (load / (work["population"] / 1000.0)).astype("float64"),
+            "flags": flags.astype(str),
+            "excluded": excluded.to_numpy(dtype=bool),
         }
     )
     out["weekday"] = out["weekday"].astype("str")
@@ -1044,7 +1144,12 @@ def campaign_statistics(loads: pd.DataFrame) -> pd.DataFrame:
         The ``wastewater_campaigns`` contract: ``kommun, plant, year, campaign, substance,
         metabolite, daily_mean, weekday_mean, weekend_mean, n_days, n_below_loq``
         (means in mg/day/1000 inhabitants), then ``date_from, date_to`` (first and last
-        sample day, used for trends). ``year`` is the year of the first sample day.
+        sample day, used for trends), ``n_excluded`` (days kept out by a flag,
+        :func:`load_sample_flags`) and ``daily_mean_low, daily_mean_high``: a 95 %
+        t-interval of the daily mean over the campaign's days,
+        mean ± t(0.975, n−1)·s/√n (NaN with fewer than 2 days). The interval describes
+        the variation between days *within* the campaign, not the uncertainty from year
+        to year or of the back-calculation. ``year`` is the year of the first sample day.
 
     Notes
     -----
@@ -1055,16 +1160,34 @@ def campaign_statistics(loads: pd.DataFrame) -> pd.DataFrame:
     if loads.empty:
         return _empty_frame(CAMPAIGN_COLUMNS)
     keys = ["kommun", "plant", "campaign", "substance", "metabolite"]
-    means = campaign_means(loads, by=keys, day="weekday", value="load_mg_day_1000")
-    g = loads.groupby(keys, sort=False, dropna=False)
+    excluded = (
+        loads["excluded"].astype(bool).to_numpy()
+        if "excluded" in loads.columns
+        else np.zeros(len(loads), dtype=bool)
+    )
+    used = loads.assign(
+        load_mg_day_1000=loads["load_mg_day_1000"].where(~excluded),
+        below_loq=loads["below_loq"].astype(bool) & ~excluded,
+        _excluded=excluded,
+    )
+    means = campaign_means(used, by=keys, day="weekday", value="load_mg_day_1000")
+    g = used.groupby(keys, sort=False, dropna=False)
     extra = pd.DataFrame(
         {
             "n_below_loq": g["below_loq"].sum().astype("int64"),
             "date_from": g["date"].min(),
             "date_to": g["date"].max(),
+            "n_excluded": g["_excluded"].sum().astype("int64"),
+            "_sd": g["load_mg_day_1000"].std(ddof=1),
         }
     ).reset_index()
     out = means.merge(extra, on=keys, how="left")
+    out = out[out["n_days"] > 0]  # a campaign whose every day is excluded has no mean
+    n = out["n_days"].astype(float)
+    half = scipy_stats.t.ppf(0.975, n - 1) * out["_sd"] / np.sqrt(n)
+    half = half.where(n >= 2)
+    out["daily_mean_low"] = out["daily_mean"] - half
+    out["daily_mean_high"] = out["daily_mean"] + half
     out["year"] = out["date_from"].dt.year.astype("int64")
     out = out.sort_values(["plant", "date_from", "substance"], kind="stable")
     return out[CAMPAIGN_COLUMNS].reset_index(drop=True)
@@ -1198,6 +1321,7 @@ def wastewater_schemas() -> dict[str, object]:
     types = {**_dtypes_for(LOAD_COLUMNS), **_dtypes_for(CAMPAIGN_COLUMNS)}
     types |= {**_dtypes_for(TREND_COLUMNS), **_dtypes_for(CONSUMPTION_COLUMNS)}
     nullable = {"metabolite", "loq_ng_l", "weekday_mean", "weekend_mean", "tau", "p_value"}
+    nullable |= {"daily_mean_low", "daily_mean_high"}
     nullable |= {"slope"}
     special = {
         "population": (pa.Check.gt(0),),
@@ -1216,6 +1340,7 @@ def wastewater_schemas() -> dict[str, object]:
         "weekday_mean",
         "weekend_mean",
         "n_below_loq",
+        "n_excluded",
         "correction_factor",
         "consumption_mg_day_1000",
         "dose_mg",
@@ -1248,8 +1373,10 @@ def _dtypes_for(cols: list[str]) -> dict[str, str]:
         "n_days": "int64",
         "n_below_loq": "int64",
         "n_campaigns": "int64",
+        "n_excluded": "int64",
         "population": "int64",
         "below_loq": "bool",
+        "excluded": "bool",
         "significant": "bool",
         "date": "datetime64[us]",
         "date_from": "datetime64[us]",
@@ -1264,6 +1391,8 @@ def _dtypes_for(cols: list[str]) -> dict[str, str]:
         "daily_mean",
         "weekday_mean",
         "weekend_mean",
+        "daily_mean_low",
+        "daily_mean_high",
         "slope",
         "tau",
         "p_value",
