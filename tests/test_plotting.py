@@ -920,8 +920,8 @@ def test_medicine_caveat_on_every_wastewater_page(substance, words):
 
 
 def test_medicine_caveat_on_commitment_pages(followup):
-    from trygghet_analys.commitments.followup import render_underlag_html
     from trygghet_analys.report import charts
+    from trygghet_analys.report.underlag import medicine_notes, render_underlag_html
 
     with_amf = followup.assign(indicator=["amfetamin", *followup["indicator"].iloc[1:]])
     page = render_underlag_html(
@@ -932,9 +932,7 @@ def test_medicine_caveat_on_commitment_pages(followup):
         synthetic=False,
     )
     assert "ADHD" not in page  # no substance on the page: no caveat
-    from trygghet_analys.commitments.followup import _medicine_notes
-
-    notes = _medicine_notes(pd.DataFrame({"indicator": ["amfetamin", "kokain", "tramadol"]}))
+    notes = medicine_notes(pd.DataFrame({"indicator": ["amfetamin", "kokain", "tramadol"]}))
     assert [n.split()[0] for n in notes] == ["Amfetamin", "Tramadol"]
     ax = commitment_panel(with_amf)
     plotting.add_note(ax, charts.medicine_note("amfetamin"))
