@@ -9,6 +9,7 @@ no ingestion itself: :mod:`trygghet_analys.survey` applies the codebook to the f
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +29,12 @@ __all__ = [
     "FileOptions",
     "Layout",
     "SeriesBreak",
+    "AgeBand",
     "load_codebook",
     "normalise_header",
+    "normalise_label",
     "normalise_value",
+    "parse_age_band",
 ]
 
 _PROBLEM = ("Inget problem", "Litet problem", "Ganska stort problem", "Mycket stort problem")
@@ -157,6 +161,15 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class SeriesBreak:
+    """The first year of a new series of ``variable`` (reworded item, new scale, new mode)."""
+
+    variable: str
+    year: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Layout:
     """One file layout of the survey, used for a set of years."""
 
@@ -166,19 +179,19 @@ class Layout:
     columns: tuple[ColumnSpec, ...]
     answers: dict[str, dict[str, str | None]] = field(hash=False, compare=False)
     ignore: tuple[str, ...] = ()
+    age: str = "ar"
+    age_bands: dict[str, str | None] | None = field(default=None, hash=False, compare=False)
+    breaks: tuple[SeriesBreak, ...] = ()
+    no_break: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def first_year(self) -> int:
+        """The earliest year the layout is used for."""
+        return min(self.years)
 
     def columns_for(self, year: int) -> tuple[ColumnSpec, ...]:
         """The column specs that apply to the file of ``year``."""
         return tuple(c for c in self.columns if c.applies(year))
-
-
-@dataclass(frozen=True)
-class SeriesBreak:
-    """The first year of a new series of ``variable`` (reworded item, new scale, new mode)."""
-
-    variable: str
-    year: int
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -213,18 +226,41 @@ class Codebook:
     def summary_words(self) -> frozenset[str]:
         """Case-folded words that mark a summary row (rule ``summeringsrad``)."""
         words = self.rules.get("summeringsrad", {}).get("ord", ["Totalt"])
-        return frozenset(normalise_header(str(w)) for w in words)
+        return frozenset(normalise_label(str(w)) for w in words)
+
+
+#: Every dash a vendor or a word processor may type, unified to "-".
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
+
+
+def normalise_label(text: object) -> str:
+    """A header or an answer label as compared with the codebook (forgiving, one rule).
+
+    Unicode NFC (a decomposed "å" equals the composed one), case folding, every run of
+    whitespace (spaces, tabs, line breaks, no-break spaces) one space, trimmed, and every
+    dash (en dash, em dash, minus sign, hyphen) an ASCII ``-``. The *stored* value is
+    always the codebook's canonical category, never this key.
+
+    Examples
+    --------
+    >>> normalise_label("  Går inte ut \u2013 oro\u00a0för  BROTT ")
+    'går inte ut - oro för brott'
+    >>> normalise_label("16\u201424 år") == normalise_label("16-24 ÅR")
+    True
+    """
+    text = unicodedata.normalize("NFC", str(text))
+    return _DASHES.sub("-", " ".join(text.split()).casefold())
 
 
 def normalise_header(text: object) -> str:
-    """Header as compared with the codebook: whitespace collapsed, case-folded.
+    """Header as compared with the codebook: :func:`normalise_label`.
 
     Examples
     --------
     >>> normalise_header("  Hur  trygg\\nkänner du dig? ")
     'hur trygg känner du dig?'
     """
-    return " ".join(str(text).split()).casefold()
+    return normalise_label(text)
 
 
 _INT_FLOAT = re.compile(r"^(-?\d+)\.0+$")
@@ -340,10 +376,10 @@ def _columns(obj: object, path: Path, where: str, variables: dict) -> tuple[Colu
             extra = set(target) - {"variabel", "fran_ar", "till_ar"}
             if extra:
                 raise DataError(
-                    "nycklarna variabel, fran_ar, till_ar",
+                    _colon_hint(source, target) or "nycklarna variabel, fran_ar, till_ar",
                     file=path,
                     column=col_where,
-                    value=sorted(extra)[0],
+                    value=sorted(map(str, extra))[0],
                 )
             variable = target.get("variabel")
             if target.get("fran_ar") is not None:
@@ -397,18 +433,55 @@ def _answers(
             spec = scales[spec]
         table = _mapping(spec, path, var_where)
         allowed = _allowed_targets(variable, variables)
-        clean: dict[str, str | None] = {}
-        for source, target in table.items():
-            if target is not None and allowed is not None and str(target) not in allowed:
-                raise DataError(
-                    "en av kategorierna " + ", ".join(allowed),
-                    file=path,
-                    column=f"{var_where}.{source}",
-                    value=target,
-                )
-            clean[normalise_value(source)] = None if target is None else str(target)
-        out[str(variable)] = clean
+        out[str(variable)] = _label_table(table, allowed, path, var_where)
     return out
+
+
+def _label_table(
+    table: dict, allowed: tuple[str, ...] | None, path: Path, where: str
+) -> dict[str, str | None]:
+    """Source label → target, keyed by :func:`normalise_label`; ambiguous labels refused."""
+    clean: dict[str, str | None] = {}
+    shown: dict[str, object] = {}
+    for source, target in table.items():
+        if isinstance(target, dict):
+            raise DataError(
+                _colon_hint(source, target) or "en kategori (text) eller null",
+                file=path,
+                column=f"{where}.{source}",
+                value=source,
+            )
+        if target is not None and allowed is not None and str(target) not in allowed:
+            raise DataError(
+                "en av kategorierna " + ", ".join(allowed),
+                file=path,
+                column=f"{where}.{source}",
+                value=target,
+            )
+        key = normalise_label(normalise_value(source))
+        value = None if target is None else str(target)
+        if key in clean and clean[key] != value:
+            raise DataError(
+                f"etiketter som skiljer sig åt även utan hänsyn till skiftläge, mellanslag och "
+                f"tankstreck ('{shown[key]}' → {clean[key]}, '{source}' → {value})",
+                file=path,
+                column=f"{where}.{source}",
+                value=source,
+            )
+        clean[key] = value
+        shown[key] = source
+    return clean
+
+
+def _colon_hint(source: object, target: object) -> str | None:
+    """The hint for a header or label with an unquoted ``: `` that YAML read as a mapping."""
+    if isinstance(target, dict) and len(target) == 1:
+        (rest,) = target
+        return (
+            f"en text, men YAML läste '{source}: {rest}' som en nyckel med ett eget värde – "
+            f"rubriken innehåller ': ', sätt rubriken inom citattecken: \"{source}: {rest}\""
+        )
+    return None
 
 
 def _allowed_targets(variable: str, variables: dict) -> tuple[str, ...] | None:
@@ -441,6 +514,197 @@ def _rules(obj: object, path: Path) -> dict[str, dict]:
     return rules
 
 
+_LAYOUT_KEYS = ("namn", "ar", "fil", "kolumner", "svar", "ignorera", "kommentar", "alder",
+                "aldersgrupper", "seriebrott", "inget_seriebrott")  # fmt: skip
+_AGE_FORMS = ("ar", "fodelsear")
+
+
+def _ignore(obj: object, path: Path, where: str) -> tuple[str, ...]:
+    items = obj if isinstance(obj, list) else ([] if obj is None else [obj])
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            hint = _colon_hint(*next(iter(item.items()))) if len(item) == 1 else None
+            raise DataError(
+                hint or "en lista med rubriker", file=path, column=f"{where}.ignorera", value=item
+            )
+        out.append(str(item))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class AgeBand:
+    """An age band as a vendor writes it ("45–64 år", "65+", "under 16"), with its ages."""
+
+    label: str
+    low: int
+    high: int
+
+
+_BAND_PATTERNS = (
+    (re.compile(r"^\D*?(\d{1,3}) ?- ?(\d{1,3})\b"), lambda m: (int(m[1]), int(m[2]))),
+    (
+        re.compile(r"^\D*?(\d{1,3}) ?(?:\+|år eller äldre|år och äldre|och äldre|eller äldre)"),
+        lambda m: (int(m[1]), 200),
+    ),
+    (re.compile(r"^(?:under|yngre än) (\d{1,3})\b"), lambda m: (0, int(m[1]) - 1)),
+    (re.compile(r"^(?:över|äldre än) (\d{1,3})\b"), lambda m: (int(m[1]) + 1, 200)),
+)
+
+
+def parse_age_band(label: object) -> AgeBand | None:
+    """The ages of a band label, or ``None`` when the label names no ages.
+
+    Examples
+    --------
+    >>> parse_age_band("45\u201364 år")
+    AgeBand(label='45\u201364 år', low=45, high=64)
+    >>> parse_age_band("65+").low, parse_age_band("Under 16").high
+    (65, 15)
+    >>> parse_age_band("Vill ej uppge") is None
+    True
+    """
+    key = normalise_label(label)
+    for pattern, bounds in _BAND_PATTERNS:
+        m = pattern.search(key)
+        if m:
+            low, high = bounds(m)
+            if low <= high:
+                return AgeBand(str(label), low, high)
+    return None
+
+
+def _age(
+    item: dict, path: Path, where: str, columns: tuple[ColumnSpec, ...], groups: tuple
+) -> tuple[str, dict[str, str | None] | None]:
+    """The layout's age form (``alder``) and its band table (``aldersgrupper``)."""
+    form = str(item.get("alder", "ar"))
+    if form not in _AGE_FORMS:
+        raise DataError(
+            "alder: ar (ålder i hela år) eller alder: fodelsear (födelseår); åldersband "
+            "anges med aldersgrupper",
+            file=path, column=f"{where}.alder", value=form,
+        )  # fmt: skip
+    bands_doc = item.get("aldersgrupper")
+    has_age = any(c.variable == "age" for c in columns)
+    if (bands_doc is not None or "alder" in item) and not has_age:
+        raise DataError(
+            "en kolumn som mappas till age (alder och aldersgrupper gäller den kolumnen)",
+            file=path, column=f"{where}.kolumner",
+        )  # fmt: skip
+    if bands_doc is None:
+        return form, None
+    if "alder" in item and form != "ar":
+        raise DataError(
+            "antingen alder: fodelsear eller aldersgrupper, inte båda",
+            file=path, column=f"{where}.aldersgrupper",
+        )  # fmt: skip
+    labels = tuple(g[0] for g in groups)
+    bands_doc = _mapping(bands_doc, path, f"{where}.aldersgrupper")
+    table = _label_table(bands_doc, None, path, f"{where}.aldersgrupper")
+    for source, target in bands_doc.items():
+        col = f"{where}.aldersgrupper.{source}"
+        if target is not None and str(target) not in labels:
+            raise DataError(
+                "en av åldersgrupperna " + ", ".join(labels) + " (eller null)",
+                file=path, column=col, value=target,
+            )  # fmt: skip
+        band = parse_age_band(source)
+        if band is None or target is None:
+            continue
+        hit = [g for g in groups if g[1] <= band.high and band.low <= g[2]]
+        if len(hit) > 1:
+            raise DataError(
+                f"ett åldersband inom en åldersgrupp – '{source}' ({band.low}–"
+                f"{band.high if band.high < 200 else ''}) spänner över åldersgrupperna "
+                + " och ".join(g[0] for g in hit)
+                + "; be leverantören om ålder i år eller födelseår",
+                file=path, column=col, value=source,
+            )  # fmt: skip
+        if hit and hit[0][0] != str(target):
+            raise DataError(
+                f"åldersgruppen {hit[0][0]} för '{source}' (bandet ligger där)",
+                file=path, column=col, value=target,
+            )  # fmt: skip
+    return form, table
+
+
+def _layout_breaks(
+    item: dict, path: Path, where: str, columns: tuple[ColumnSpec, ...], first_year: int
+) -> tuple[tuple[SeriesBreak, ...], dict[str, str]]:
+    """A layout's own series-break decision: ``seriebrott`` and ``inget_seriebrott``.
+
+    Either key is a reason (text) for every question the layout maps, or a mapping
+    question → reason. ``seriebrott`` becomes a break in the layout's first year.
+    """
+    questions = [c.variable for c in columns if c.variable in QUESTIONS]
+    decided: dict[str, dict[str, str]] = {}
+    for key in ("seriebrott", "inget_seriebrott"):
+        doc = item.get(key)
+        if doc is None:
+            continue
+        col = f"{where}.{key}"
+        if isinstance(doc, str):
+            if not doc.strip():
+                raise DataError("en orsak (text)", file=path, column=col, value=doc)
+            decided[key] = dict.fromkeys(questions, doc.strip())
+            continue
+        table = _mapping(doc, path, col)
+        out = {}
+        for variable, reason in table.items():
+            if variable not in questions:
+                raise DataError(
+                    "en fråga som layouten mappar under kolumner",
+                    file=path, column=col, value=variable,
+                )  # fmt: skip
+            if not isinstance(reason, str) or not reason.strip():
+                raise DataError(
+                    "en orsak (text)", file=path, column=f"{col}.{variable}", value=reason
+                )
+            out[str(variable)] = reason.strip()
+        decided[key] = out
+    both = set(decided.get("seriebrott", {})) & set(decided.get("inget_seriebrott", {}))
+    if both:
+        raise DataError(
+            "antingen seriebrott eller inget_seriebrott för en fråga, inte båda",
+            file=path, column=where, value=sorted(both)[0],
+        )  # fmt: skip
+    breaks = tuple(
+        SeriesBreak(v, first_year, reason) for v, reason in decided.get("seriebrott", {}).items()
+    )
+    return breaks, decided.get("inget_seriebrott", {})
+
+
+def _check_break_decisions(layouts: list[Layout], breaks: list[SeriesBreak], path: Path) -> None:
+    """Every new layout decides, per question, whether the series breaks at its first year.
+
+    A layout needs the decision when its first year is newer than every break declared
+    (at the top level) for the questions it maps; the earliest layout starts the series
+    and needs none. A question is decided by a break in the layout's first year (top
+    level or the layout's ``seriebrott``) or by ``inget_seriebrott``.
+    """
+    ordered = sorted(layouts, key=lambda lay: lay.first_year)
+    for layout in ordered[1:]:
+        first = layout.first_year
+        questions = [c.variable for c in layout.columns if c.variable in QUESTIONS]
+        declared = [b.year for b in breaks if b.variable in questions]
+        if declared and first <= max(declared):
+            continue
+        at_start = {b.variable for b in (*breaks, *layout.breaks) if b.year == first}
+        open_ = [q for q in questions if q not in at_start and q not in layout.no_break]
+        if open_:
+            raise DataError(
+                f"ett beslut om seriebrott för frågan i layouten '{layout.name}' (ny layout "
+                f"från {first}; {len(open_)} frågor utan beslut): skriv seriebrott: <orsak> "
+                "eller inget_seriebrott: <orsak> i layouten, för hela layouten eller per "
+                "fråga (se docs/kodbok.md)",
+                file=path,
+                column=f"layouter.{layout.name}",
+                value=open_[0],
+            )
+
+
+
 def load_codebook(path: str | Path) -> Codebook:
     """Read and check a ``kodbok.yml``.
 
@@ -470,8 +734,15 @@ def load_codebook(path: str | Path) -> Codebook:
         raise DataError("en kodbok (kodbok.yml) i mappen trygghetsmatning", file=path) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        expected, value = "giltig YAML i UTF-8", None
+        if "mapping values are not allowed" in str(getattr(exc, "problem", "")):
+            value = text.splitlines()[line].strip() if line is not None else None
+            expected = (
+                "giltig YAML: raden har ': ' två gånger (en rubrik eller etikett med kolon) – "
+                "sätt rubriken inom citattecken, t.ex. \"Fråga 3: Hur orolig är du?\": oro_inbrott"
+            )
         raise DataError(
-            "giltig YAML i UTF-8", file=path, row=None if line is None else line + 1
+            expected, file=path, row=None if line is None else line + 1, value=value
         ) from exc
     doc = _mapping(doc, path, "kodbok")
     known = {"version", "kommentar", "variabler", "aldersgrupper", "uteslut", "seriebrott",
@@ -528,13 +799,13 @@ def load_codebook(path: str | Path) -> Codebook:
         item = _mapping(item, path, f"layouter[{i}]")
         name = str(item.get("namn") or f"layout {i}")
         where = f"layouter.{name}"
-        extra = set(item) - {"namn", "ar", "fil", "kolumner", "svar", "ignorera", "kommentar"}
+        extra = set(item) - set(_LAYOUT_KEYS)
         if extra:
             raise DataError(
-                "nycklarna namn, ar, fil, kolumner, svar, ignorera",
+                "nycklarna " + ", ".join(_LAYOUT_KEYS),
                 file=path,
                 column=where,
-                value=sorted(extra)[0],
+                value=sorted(map(str, extra))[0],
             )
         years = _years(item.get("ar"), path, f"{where}.ar")
         for y in years:
@@ -547,6 +818,8 @@ def load_codebook(path: str | Path) -> Codebook:
                 )
             owner[y] = name
         columns = _columns(item.get("kolumner"), path, where, variables)
+        age, bands = _age(item, path, where, columns, age_groups)
+        layout_breaks, no_break = _layout_breaks(item, path, where, columns, min(years))
         layouts.append(
             Layout(
                 name=name,
@@ -554,11 +827,19 @@ def load_codebook(path: str | Path) -> Codebook:
                 file=_file_options(item.get("fil"), path, where),
                 columns=columns,
                 answers=_answers(item.get("svar"), path, where, variables, scales, columns),
-                ignore=tuple(str(c) for c in item.get("ignorera") or []),
+                ignore=_ignore(item.get("ignorera"), path, where),
+                age=age,
+                age_bands=bands,
+                breaks=layout_breaks,
+                no_break=no_break,
             )
         )
     if not layouts:
         raise DataError("minst en layout under layouter", file=path, column="layouter")
+    _check_break_decisions(layouts, breaks, path)
+    for layout in layouts:
+        known = {(b.variable, b.year) for b in breaks}
+        breaks.extend(b for b in layout.breaks if (b.variable, b.year) not in known)
     return Codebook(
         path=path,
         variables=variables,
