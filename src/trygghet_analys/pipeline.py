@@ -37,6 +37,7 @@ __all__ = [
     "commitments_stage",
     "compute_tables",
     "statistics_stage",
+    "survey_receipt",
     "survey_stage",
     "wastewater_stage",
     "validate",
@@ -287,7 +288,41 @@ def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
-def build(data: str | Path | None = None) -> dict[str, Path]:
+def survey_receipt(data: str | Path | None, tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """One Swedish line per kommun, year and file: rows read, kept, in the ledger per rule.
+
+    Rows read = kept + in the ledger (every excluded row is in the ledger), so the line
+    is the check the analyst would otherwise do by opening the parquet files.
+    """
+    from .files.codebook import load_codebook
+    from .survey.ingest import survey_files
+
+    folder = DataFolder.at(data)
+    responses, ledger = tables["survey_responses"], tables["ledger"]
+    kept = responses.groupby(["kommun", "year"], observed=True).size()
+    survey = ledger[ledger["source"] == "trygghetsmatning"]
+    lines = []
+    for k in folder.kommuner():
+        book = load_codebook(k.survey_dir / "kodbok.yml")
+        many = len(folder.kommuner()) > 1
+        for year, path in survey_files(k.survey_dir).items():
+            name = path.relative_to(k.raw).as_posix()
+            own = survey[(survey["kommun"] == k.name) & (survey["file"] == name)]
+            rules = own["rule"].value_counts(sort=False)
+            n_kept = int(kept.get((k.name, year), 0))
+            layout = book.layout_for(year)
+            detail = ", ".join(f"{rule} {n}" for rule, n in rules.items())
+            lines.append(
+                f"{k.name + ' ' if many else ''}{year}: {name} (layout '{layout.name}'): "
+                f"{n_kept + len(own)} rader lästa, {n_kept} behållna, {len(own)} i liggaren"
+                + (f" ({detail})" if detail else "")
+            )
+    return lines
+
+
+def build(
+    data: str | Path | None = None, *, receipt: Callable[[str], None] | None = None
+) -> dict[str, Path]:
     """Build ``processed/`` from ``raw/`` for every kommun of a data folder.
 
     Parameters
@@ -304,6 +339,10 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
     ------
     DataError, ConfigError
         A bad input; ``processed/`` is then unchanged (created if missing).
+
+    Notes
+    -----
+    ``receipt``, when given, is called with each line of :func:`survey_receipt`.
     """
     folder = DataFolder.at(data)
     tables = compute_tables(folder.root)
@@ -315,15 +354,25 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         if name in tables:
             writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
     written = atomic_replace_files(folder.processed, writers)
+    if receipt is not None:
+        for line in survey_receipt(folder.root, tables):
+            receipt(line)
     return {p.stem: p for p in written}
 
 
-def validate(data: str | Path | None = None) -> None:
+def validate(data: str | Path | None = None) -> list[str]:
     """Run every check of :func:`build` without writing anything.
+
+    Returns
+    -------
+    list of str
+        The receipt (:func:`survey_receipt`).
 
     Raises
     ------
     DataError, ConfigError
-        The first problem found.
+        Every problem found in the survey files (up to 50,
+        :class:`~trygghet_analys.errors.DataProblems`), else the first problem found.
     """
-    compute_tables(data)
+    tables = compute_tables(data)
+    return survey_receipt(data, tables)

@@ -704,7 +704,6 @@ def _check_break_decisions(layouts: list[Layout], breaks: list[SeriesBreak], pat
             )
 
 
-
 def load_codebook(path: str | Path) -> Codebook:
     """Read and check a ``kodbok.yml``.
 
@@ -739,7 +738,7 @@ def load_codebook(path: str | Path) -> Codebook:
             value = text.splitlines()[line].strip() if line is not None else None
             expected = (
                 "giltig YAML: raden har ': ' två gånger (en rubrik eller etikett med kolon) – "
-                "sätt rubriken inom citattecken, t.ex. \"Fråga 3: Hur orolig är du?\": oro_inbrott"
+                'sätt rubriken inom citattecken, t.ex. "Fråga 3: Hur orolig är du?": oro_inbrott'
             )
         raise DataError(
             expected, file=path, row=None if line is None else line + 1, value=value
