@@ -294,7 +294,7 @@ def survey_receipt(data: str | Path | None, tables: Mapping[str, pd.DataFrame]) 
     Rows read = kept + in the ledger (every excluded row is in the ledger), so the line
     is the check the analyst would otherwise do by opening the parquet files.
     """
-    from .files.codebook import load_codebook
+    from .files.codebook import EXCLUSION_RULES, load_codebook
     from .survey.ingest import survey_files
 
     folder = DataFolder.at(data)
@@ -308,7 +308,8 @@ def survey_receipt(data: str | Path | None, tables: Mapping[str, pd.DataFrame]) 
         for year, path in survey_files(k.survey_dir).items():
             name = path.relative_to(k.raw).as_posix()
             own = survey[(survey["kommun"] == k.name) & (survey["file"] == name)]
-            rules = own["rule"].value_counts(sort=False)
+            counts = own["rule"].value_counts()
+            rules = {r: int(counts[r]) for r in EXCLUSION_RULES if r in counts}
             n_kept = int(kept.get((k.name, year), 0))
             layout = book.layout_for(year)
             detail = ", ".join(f"{rule} {n}" for rule, n in rules.items())

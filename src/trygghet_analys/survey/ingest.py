@@ -558,6 +558,7 @@ def apply_layout(
         shown: dict[str, list[int]] = {}
         for i in hits:
             shown.setdefault(body[i, j], []).append(int(i))
+        log.more += max(0, len(shown) - 10)  # counted, not shown
         for value, idx in list(shown.items())[:10]:
             extra = f" (samma värde på ytterligare {len(idx) - 1} rader)" if len(idx) > 1 else ""
             log.add(
@@ -1023,8 +1024,12 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
                     f"en {layout.file.format}-fil enligt kodbokens layout '{layout.name}'",
                     file=path, value=path.name,
                 )  # fmt: skip
-            sheet, cells, first_row = read_raw_file(path, layout)
-            _header_hint(path, layout, year, cells, sheet, log)
+            try:
+                sheet, cells, first_row = read_raw_file(path, layout)
+            except DataError:
+                _header_hint(path, layout, year, (), layout.file.sheet, log)
+                raise
+            _header_hint(path, layout, year, cells.columns, sheet, log)
             responses, ledger = apply_layout(
                 cells,
                 codebook=codebook,
@@ -1062,12 +1067,12 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
     return SurveyTables(validate_responses(responses), strata_table, breaks, ledger)
 
 
-def _header_hint(path: Path, layout: Layout, year: int, cells, sheet, log: ProblemLog) -> None:
+def _header_hint(path: Path, layout: Layout, year: int, headers, sheet, log: ProblemLog) -> None:
     """When most of the layout's headers are missing: say which row holds them."""
     from ..files.delivery import guess_header_row, read_grid
 
     wanted = {normalise_header(c.source) for c in layout.columns_for(year)}
-    have = {normalise_header(c) for c in cells.columns}
+    have = {normalise_header(c) for c in headers}
     if len(wanted - have) * 2 <= len(wanted):
         return
     try:
