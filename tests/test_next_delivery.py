@@ -8,9 +8,11 @@ The deliveries and their hand-written layouts (``facit_<år>.yml``) are in
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from openpyxl import load_workbook
@@ -159,8 +161,6 @@ def test_broken_delivery_all_problems_in_one_run(built_data_dir, tmp_path, capsy
         r"rad 8, kolumn 'kon'\): värdet 'x': förväntade ett av: ",
         r"rad 9, kolumn 'fr6_skadegorelse'\): värdet 'jättestort problem'",
     ]
-    import re
-
     for pattern in expected:
         assert sum(bool(re.search(pattern, x)) for x in problems) == 1, pattern
     assert all("2027.csv" in x for x in problems) and len(problems) == len(expected)
@@ -295,3 +295,58 @@ def test_kodbok_utkast_draft_is_refused_until_todos_are_filled(data_copy, capsys
     shutil.copy(HERE / "2028.xlsx", data_copy / "raw/trygghetsmatning/2028.xlsx")
     assert cli.main(["validate", "--data", str(data_copy)]) == 2
     assert "TODO" in capsys.readouterr().err
+
+
+# --- the README's steps, verbatim ------------------------------------------------------------
+def _readme_steps() -> list[str]:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Lägga till nästa års trygghetsmätning", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\d\. (.*?)(?=^\d\. |\Z)", section, flags=re.S | re.M)
+
+
+def test_readme_steps_are_enough_for_a_new_vendor(data_copy, monkeypatch, capsys):
+    """Step by step as the README says, in a copy of the data folder (``data/``)."""
+    import shlex
+
+    from trygghet_analys import config
+
+    monkeypatch.chdir(data_copy.parent)  # the repository: data/ is here
+    monkeypatch.setattr(config, "default_data_dir", lambda: data_copy)
+    steps = _readme_steps()
+    assert len(steps) == 6
+
+    def commands(step: str) -> list[list[str]]:
+        found = re.findall(r"`(\.venv/bin/trygghet-analys[^`]*)`", " ".join(step.split()))
+        return [shlex.split(c)[1:] for c in found]
+
+    # 1. the file, named after the year
+    assert "data/raw/trygghetsmatning/" in steps[0] and "2026.xlsx" in steps[0]
+    shutil.copy(HERE / "2026.xlsx", Path("data/raw/trygghetsmatning/2026.xlsx"))
+    # 2 is for the same vendor as last year; 3: a new vendor → the draft
+    (draft_cmd,) = commands(steps[2])
+    capsys.readouterr()
+    assert cli.main(draft_cmd) == 0
+    text = capsys.readouterr().out
+    # paste it last under layouter, fill every TODO, decide the series break
+    (draft,) = yaml.safe_load(text)
+    assert "TODO" not in yaml.safe_dump(draft, allow_unicode=True)  # nothing left open here
+    assert "seriebrott: <orsak>" in steps[2] and "inget_seriebrott: <orsak>" in steps[2]
+    book = Path("data/raw/trygghetsmatning/kodbok.yml")
+    pasted = text.replace("# seriebrott: <orsak>", "seriebrott: Ny leverantör, webb + papper")
+    book.write_text(book.read_text(encoding="utf-8") + pasted, encoding="utf-8")
+    # 4. population rows
+    assert "population.csv" in steps[3]
+    with Path("data/raw/trygghetsmatning/population.csv").open("a", encoding="utf-8") as f:
+        for s in STRATA:
+            f.write(f"2026;{s};5000;300\r\n")
+    # 5. validate: a receipt per year
+    (validate_cmd,) = commands(steps[4])
+    assert cli.main(validate_cmd) == 0
+    out = capsys.readouterr().out
+    n = len(_data_rows_a())
+    assert f"2026: trygghetsmatning/2026.xlsx (layout 'leverans 2026'): {n} rader lästa" in out
+    # 6. make report builds processed/ first (the report itself: tests/test_report.py)
+    assert "make report" in steps[5]
+    assert cli.main(["build", "--tyst"]) == 0
+    breaks = pd.read_parquet("data/processed/survey_breaks.parquet")
+    assert set(breaks.loc[breaks["year"] == 2026, "variable"]) == set(QUESTIONS)

@@ -293,12 +293,13 @@ def match_delivery(
             canonical = {_fold(s): s for s in strata}
             if any(_fold(v) not in canonical for v in distinct):
                 for v in distinct:
-                    hit = canonical.get(_fold(v))
+                    hit, score = canonical.get(_fold(v)), 1.0
                     if hit is None:
                         best = max(canonical, key=lambda c: _similar(_fold(v), c), default=None)
-                        if best is not None and _similar(_fold(v), best) >= 0.6:
+                        score = 0.0 if best is None else _similar(_fold(v), best)
+                        if score >= 0.6:
                             hit = canonical[best]
-                    m.labels[v] = (hit or "TODO", 1.0 if hit else 0.0)
+                    m.labels[v] = (hit or "TODO", score)
         elif m.variable == "age":
             nums = [float(v.replace(",", ".").replace(" ", "")) for v in distinct if _is_number(v)]
             if nums and len(nums) >= 0.9 * len(distinct):
