@@ -196,21 +196,16 @@ def commitments_stage(
             if activity_file.exists()
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
-        own = {name: _own(tables, name, k.name) for name in _FOLLOW_UP_INPUTS}
-        years = own["survey_estimates"]["year"]
+        years = _own(tables, "survey_estimates", k.name)["year"]
         if years.empty:
             continue
         followups.append(
             _commitments.follow_up(
                 registers,
-                estimates=own["survey_estimates"],
-                changes=own["survey_changes"],
-                trends=own["survey_trends"],
+                findings=_own(tables, "findings", k.name),
                 activities=activities,
-                wastewater_campaigns=own["wastewater_campaigns"],
-                wastewater_loads=own["wastewater_loads"],
                 indicators=indicators,
-                breaks=own["survey_breaks"],
+                base_year=base_year(k),
                 year=int(years.max()),
             )
         )
@@ -220,16 +215,6 @@ def commitments_stage(
         if frames:
             out[name] = schemas[name].validate(pd.concat(frames, ignore_index=True))
     return out
-
-
-_FOLLOW_UP_INPUTS = (
-    "survey_estimates",
-    "survey_changes",
-    "survey_trends",
-    "survey_breaks",
-    "wastewater_campaigns",
-    "wastewater_loads",
-)
 
 
 def _own(tables: Mapping[str, pd.DataFrame], name: str, kommun: str) -> pd.DataFrame:
