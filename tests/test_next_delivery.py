@@ -20,8 +20,8 @@ from openpyxl import load_workbook
 from trygghet_analys import cli
 from trygghet_analys.config import load_kommuner
 from trygghet_analys.errors import DataError
-from trygghet_analys.files.codebook import QUESTIONS, normalise_label
-from trygghet_analys.survey.ingest import ingest_kommun
+from trygghet_analys.pipeline import ingest_kommun
+from trygghet_analys.survey.codebook import QUESTIONS, normalise_label
 
 HERE = Path(__file__).parent / "data/leveranser"
 DELIVERIES = {2026: "2026.xlsx", 2027: "2027.csv", 2028: "2028.xlsx"}

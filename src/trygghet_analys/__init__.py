@@ -22,34 +22,34 @@ _EXPORTS: dict[str, str] = {
     "KommunConfig": "config",
     "TrygghetError": "errors",
     "alt_text": "report.plotting",
-    "build_wastewater": "wastewater.loads",
-    "campaign_means": "wastewater.euda",
+    "build_wastewater": "pipeline",
+    "campaign_means": "wastewater.days",
     "change_test": "stats.trends",
     "commitment_panel": "report.plotting",
     "compare_estimates": "stats.trends",
     "compare_with_euda": "wastewater.euda",
     "design_estimate": "stats.estimation",
     "draft_register": "commitments.followup",
-    "dump_register": "commitments.followup",
+    "dump_register": "files.registers",
     "estimate_indicators": "stats.estimation",
-    "fetch_euda": "wastewater.euda",
-    "find_euda_file": "wastewater.euda",
+    "fetch_euda": "files.euda",
+    "find_euda_file": "files.euda",
     "finish_figure": "report.plotting",
     "follow_up": "commitments.followup",
     "group_chart": "report.plotting",
     "indicator_values": "survey.indicators",
-    "load_activities": "commitments.followup",
+    "load_activities": "files.registers",
     "load_indicators": "survey.indicators",
-    "load_ntu": "commitments.followup",
-    "load_register": "commitments.followup",
-    "load_registers": "commitments.followup",
-    "parse_concentration": "wastewater.loads",
-    "parse_number": "wastewater.loads",
+    "load_ntu": "vocabulary",
+    "load_register": "files.registers",
+    "load_registers": "files.registers",
+    "parse_concentration": "files.wastewater",
+    "parse_number": "files.wastewater",
     "post_stratify": "stats.estimation",
     "problem_ranking": "report.plotting",
     "rake": "stats.estimation",
-    "read_euda": "wastewater.euda",
-    "render_underlag_html": "commitments.followup",
+    "read_euda": "files.euda",
+    "render_underlag_html": "report.underlag",
     "response_rate_chart": "report.plotting",
     "response_rates": "stats.estimation",
     "small_multiples": "report.plotting",
@@ -107,19 +107,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # explicit imports for type checkers and editors
-    from .commitments.followup import (
-        draft_register,
-        dump_register,
-        follow_up,
-        load_activities,
-        load_ntu,
-        load_register,
-        load_registers,
-        render_underlag_html,
-        underlag,
-    )
+    from .commitments.followup import draft_register, follow_up, underlag
     from .config import DataFolder, KommunConfig
     from .errors import ConfigError, DataError, TrygghetError
+    from .files.euda import fetch_euda, find_euda_file, read_euda
+    from .files.registers import dump_register, load_activities, load_register, load_registers
+    from .files.wastewater import parse_concentration, parse_number
+    from .pipeline import build_wastewater
     from .report.plotting import (
         alt_text,
         commitment_panel,
@@ -132,6 +126,7 @@ if TYPE_CHECKING:  # explicit imports for type checkers and editors
         use_style,
         wastewater_chart,
     )
+    from .report.underlag import render_underlag_html
     from .stats.estimation import (
         design_estimate,
         estimate_indicators,
@@ -141,14 +136,9 @@ if TYPE_CHECKING:  # explicit imports for type checkers and editors
     )
     from .stats.trends import change_test, compare_estimates, trend_tests
     from .survey.indicators import indicator_values, load_indicators
-    from .wastewater.euda import (
-        campaign_means,
-        compare_with_euda,
-        fetch_euda,
-        find_euda_file,
-        read_euda,
-    )
-    from .wastewater.loads import build_wastewater, parse_concentration, parse_number
+    from .vocabulary import load_ntu
+    from .wastewater.days import campaign_means
+    from .wastewater.euda import compare_with_euda
 
 
 #: modules of the former flat layout → where they live now (importing the old name warns)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
+from ..survey.codebook import Layout, normalise_header, normalise_label
 from ._io import read_text_any
 from ._limits import check_file
 
-__all__ = ["Delivery", "guess_header_row", "read_delivery", "read_grid"]
+__all__ = ["Delivery", "guess_header_row", "header_row_hint", "read_delivery", "read_grid"]
 
 _DELIMITERS = (";", ",", "\t", "|")
 
@@ -127,8 +128,6 @@ def guess_header_row(grid: list[list[str]], known: set[str] | None = None) -> in
     whose filled cells are all distinct texts (not numbers), that fills at least half of
     the widest row and is followed by a filled row.
     """
-    from .codebook import normalise_label
-
     head = grid[:50]
     if known:
         hits = [sum(normalise_label(c) in known for c in row if c) for row in head]
@@ -189,3 +188,32 @@ def read_delivery(path: str | Path) -> Delivery:
         delimiter = sniff_delimiter(text.lstrip("\ufeff"))
     return Delivery(path, path.suffix.lower().lstrip("."), sheet, sheets, first, skip,
                     tuple(header), rows, encoding, delimiter, decimal)  # fmt: skip
+
+
+def header_row_hint(
+    path: Path, layout: Layout, year: int, headers, sheet: str | None
+) -> DataError | None:
+    """When most of a layout's headers are missing from the header row it points at: the
+    line that says which row holds them (``rader_ovanfor_rubrik``), else ``None``."""
+    wanted = {normalise_header(c.source) for c in layout.columns_for(year)}
+    have = {normalise_header(c) for c in headers}
+    if len(wanted - have) * 2 <= len(wanted):
+        return None
+    try:
+        _, _, grid = read_grid(
+            path, sheet=sheet, delimiter=layout.file.delimiter, encoding=layout.file.encoding
+        )
+    except DataError:
+        return None
+    row = guess_header_row(grid, wanted)
+    if row is None or row == layout.file.skip_rows:
+        return None
+    return DataError(
+        f"rubrikraden på rad {layout.file.header_row} (rader_ovanfor_rubrik: "
+        f"{layout.file.skip_rows}), men rubrikerna står på rad {row + 1}: sätt "
+        f"rader_ovanfor_rubrik: {row} under fil i layouten '{layout.name}' (tomma rader "
+        "räknas också)",
+        file=path,
+        sheet=sheet,
+        row=row + 1,
+    )

@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from ..errors import DataError
-from .codebook import (
+from ..survey.codebook import (
     QUESTIONS,
     SEX_CATEGORIES,
     Codebook,

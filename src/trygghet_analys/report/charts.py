@@ -252,9 +252,10 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     if campaigns.empty:
         notes.append("Avloppsvattendata saknas: inga mätkampanjer för kommunen.")
     else:
+        from ..files import euda as euda_files
         from ..wastewater import euda as euda_mod
 
-        path = euda_mod.find_euda_file(folder.root)
+        path = euda_files.find_euda_file(folder.root)
         if path is None:
             notes.append(
                 "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
@@ -264,7 +265,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
             try:
                 euda = euda_mod.compare_with_euda(
                     euda_mod.euda_rule_campaigns(frames["wastewater_loads"]),
-                    euda_mod.read_euda(path),
+                    euda_files.read_euda(path),
                     cities=euda_mod.comparison_cities(cfg.extra, file=cfg.raw / "kommun.yml"),
                 )
             except TrygghetError as exc:
@@ -273,10 +274,11 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     periods: list[tuple[int, int, str]] = []
     followup = frames["followup"]
     try:
-        from ..commitments import followup as commitments
+        from ..files.registers import load_registers
+        from ..vocabulary import load_ntu
 
-        registers = commitments.load_registers(cfg.commitments_dir)
-        ntu = commitments.load_ntu()
+        registers = load_registers(cfg.commitments_dir)
+        ntu = load_ntu()
     except (TrygghetError, ImportError) as exc:
         registers, ntu = [], pd.DataFrame(columns=["indicator", "year", "percent", "source"])
         notes.append(f"Medborgarlöften kunde inte läsas: {exc}")
@@ -340,13 +342,14 @@ def _indicator_labels() -> dict[str, str]:
 def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
     """Follow-up computed here when the pipeline has not written it."""
     from ..commitments import followup as commitments
+    from ..files.registers import load_activities
 
     est = frames["estimates"]
     year = int(est["year"].max())
     activities_file = cfg.commitments_dir / "aktiviteter.csv"
     try:
         activities = (
-            commitments.load_activities(activities_file)
+            load_activities(activities_file)
             if activities_file.is_file()
             else pd.DataFrame(columns=["period", "measure", "value", "unit"])
         )

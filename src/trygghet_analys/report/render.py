@@ -618,12 +618,14 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
         The report folder being written.
     """
     from ..commitments import followup as commitments
+    from ..files.registers import dump_register
+    from .underlag import render_underlag_html
 
     try:
         under = underlag_table(tables, year)
         if under.empty and tables.followup.empty:
             return
-        page = commitments.render_underlag_html(
+        page = render_underlag_html(
             under,
             tables.followup,
             kommun=tables.kommun.name,
@@ -644,7 +646,7 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     (folder / "underlag_medborgarlofte.html").write_text(page, encoding="utf-8", newline="\n")
     if draft is not None:
         (folder / f"medborgarlofte_{year + 1}_utkast.yml").write_text(
-            commitments.dump_register(draft), encoding="utf-8", newline="\n"
+            dump_register(draft), encoding="utf-8", newline="\n"
         )
     _say("  underlag för nästa års medborgarlöfte skrivet")
 

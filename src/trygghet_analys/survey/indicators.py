@@ -14,12 +14,12 @@ The definitions live in ``resources/indikatorer.csv`` with the columns
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..vocabulary import read_resource_csv
 
 __all__ = ["DONT_KNOW", "indicator_values", "load_indicators", "indicator_variables"]
 
@@ -46,11 +46,7 @@ _ALLOWED = {
 
 @lru_cache(maxsize=1)
 def _read_definitions() -> pd.DataFrame:
-    with (
-        resources.files("trygghet_analys").joinpath("resources", _FILE).open(encoding="utf-8") as fh
-    ):
-        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    return table
+    return read_resource_csv(_FILE, dtype=str, keep_default_na=False)
 
 
 def load_indicators() -> pd.DataFrame:
