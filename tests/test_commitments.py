@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import reference_file
 from trygghet_analys.commitments import followup as cm
 from trygghet_analys.errors import DataError
 from trygghet_analys.sample._commitments import write_sample_commitments
@@ -518,9 +519,8 @@ def test_load_ntu_keeps_brå_facts():
     ntu = cm.load_ntu()
     assert list(ntu.columns) == ["indicator", "year", "percent", "source"]
     assert ntu.set_index(["indicator", "year"]).at[("otrygg_ute_sent", 2022), "percent"] == 27
-    if NTU_REF.exists():
-        ref = pd.read_csv(NTU_REF)
-        pd.testing.assert_frame_equal(ntu, ref.astype({"percent": float}), check_dtype=False)
+    ref = pd.read_csv(reference_file(NTU_REF, what="Brås NTU-tabell"))
+    pd.testing.assert_frame_equal(ntu, ref.astype({"percent": float}), check_dtype=False)
 
 
 # ----------------------------------------------------------------------------- draft
@@ -599,11 +599,10 @@ def test_sample_2022_register_is_the_seed_article(tmp_path):
         ("ser_polis_fots", "Älmhults tätort"),
         ("otrygghet_ute_sent", "Älmhults tätort"),
     } <= fots
-    if not SEED.exists():
-        pytest.skip("seed article not present")
+    seed = reference_file(SEED, what="artikeln om Älmhults medborgarlöfte 2022")
     bullets = [
         line.strip().removeprefix("•").strip()
-        for line in SEED.read_text(encoding="utf-8").splitlines()
+        for line in seed.read_text(encoding="utf-8").splitlines()
         if line.strip().startswith("•")
     ]
     assert [c.text for c in reg.commitments] == bullets

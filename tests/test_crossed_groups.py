@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_indicators import CATEGORIES
 
+from test_indicators import CATEGORIES
 from trygghet_analys import design_estimate, estimate_indicators, indicator_values
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import reference_file
 from trygghet_analys.errors import ConfigError, DataError
 from trygghet_analys.wastewater import euda
 
@@ -28,7 +29,14 @@ FULL_CANDIDATES = [
     REPO.parent / "shared" / "reference" / "euda" / "ww2025-all-data.csv",
     REPO / "data" / "external" / "ww2025-all-data.csv",
 ]
-FULL = next((p for p in FULL_CANDIDATES if p.is_file()), None)
+
+
+@pytest.fixture(scope="module")
+def full_euda() -> Path:
+    """The shared EUDA file (CI copies it to data/external; it fails there when absent)."""
+    return reference_file(*FULL_CANDIDATES, what="EUDA-filen ww2025-all-data.csv")
+
+
 KEYS = ["year", "metabolite", "site_id", "country", "city"]
 # Values are rounded to 2 decimals both as daily values and as published means, so a
 # mean recomputed from rounded days may differ from the published one by up to 0.005 +
@@ -191,10 +199,9 @@ def test_campaign_means_unknown_day() -> None:
 
 
 @pytest.mark.needs_euda
-@pytest.mark.skipif(FULL is None, reason="EUDA-filen ww2025-all-data.csv finns inte")
-def test_reproduces_published_means_over_whole_file() -> None:
-    data = euda.read_euda(FULL)
-    published = euda.read_euda_means(FULL)
+def test_reproduces_published_means_over_whole_file(full_euda: Path) -> None:
+    data = euda.read_euda(full_euda)
+    published = euda.read_euda_means(full_euda)
     ours = euda.campaign_means(data, by=KEYS)
     j = ours.merge(published, on=KEYS, suffixes=("", "_pub"), validate="one_to_one")
     assert len(j) == len(published) == 4376

@@ -25,6 +25,7 @@ from .files.export import neutralise
 from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
 from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
+from .stats.findings import FINDINGS_COLUMNS, build_findings
 from .stats.trends import compare_estimates, trend_tests
 from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
 from .survey.ingest import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
@@ -37,6 +38,7 @@ __all__ = [
     "build",
     "commitments_stage",
     "compute_tables",
+    "findings_stage",
     "statistics_stage",
     "survey_stage",
     "wastewater_stage",
@@ -52,7 +54,7 @@ Stage = Callable[
 ]
 
 #: Tables also written as ``;``-separated CSV with decimal comma, for Swedish Excel.
-CSV_TABLES = ("survey_estimates",)
+CSV_TABLES = ("survey_estimates", "findings")
 
 
 def survey_stage(
@@ -133,7 +135,7 @@ def statistics_stage(
     changes = []
     for k in kommuner:
         own_estimates = estimates[estimates["kommun"] == k.name]
-        base = k.extra.get("basar", _year_before_first_commitment(k))
+        base = base_year(k)
         changes.append(
             compare_estimates(
                 own_estimates,
@@ -160,6 +162,13 @@ def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFra
     defs = add_indicators(load_indicators(), own, file=path)
     check_indicator_answers(own, responses[responses["kommun"] == kommun.name], file=path)
     return defs
+
+
+def base_year(kommun: KommunConfig) -> int | None:
+    """The kommun's base year: ``basar`` in ``kommun.yml``, else the year before its
+    first medborgarlöfte register (the year before the current commitment period)."""
+    base = kommun.extra.get("basar", _year_before_first_commitment(kommun))
+    return None if base is None else int(base)
 
 
 def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
@@ -263,8 +272,69 @@ def _own(tables: Mapping[str, pd.DataFrame], name: str, kommun: str) -> pd.DataF
     return table[table["kommun"] == kommun].reset_index(drop=True)
 
 
+def findings_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """The findings table (:func:`trygghet_analys.stats.findings.build_findings`).
+
+    Every comparison the report, follow-up, underlag and draft speak of, tested once,
+    with Benjamini–Hochberg q-values per kommun and report year.
+    """
+    measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
+    parts = []
+    for k in kommuner:
+        own = _own_indicators(k, tables["survey_responses"])
+        indicators = load_indicators() if own is None else own
+        yearly, targets = _activities_of(k, indicators)
+        parts.append(
+            build_findings(
+                kommun=k.name,
+                estimates=tables["survey_estimates"],
+                changes=tables["survey_changes"],
+                indicators=indicators,
+                breaks=tables["survey_breaks"],
+                base_year=base_year(k),
+                wastewater_campaigns=tables.get("wastewater_campaigns"),
+                activities=yearly,
+                activity_targets=targets,
+                activity_labels=measures,
+            )
+        )
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return {"findings": pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})}
+    return {"findings": pd.concat(parts, ignore_index=True)}
+
+
+def _activities_of(
+    kommun: KommunConfig, indicators: pd.DataFrame
+) -> tuple[pd.DataFrame | None, dict[str, float]]:
+    """Yearly activity counts and the current register's targets of one kommun."""
+    if not kommun.commitments_dir.is_dir():
+        return None, {}
+    known = _commitments.known_indicator_ids(indicators["id"])
+    registers = _commitments.load_registers(kommun.commitments_dir, known_indicators=known)
+    targets: dict[str, float] = {}
+    if registers:
+        latest = max(registers, key=lambda r: r.year)
+        for c in latest.commitments:
+            for a in c.activities:
+                if a.target is not None:
+                    targets[a.measure] = float(a.target)
+    path = kommun.commitments_dir / "aktiviteter.csv"
+    if not path.exists():
+        return None, targets
+    return _commitments.yearly_activities(_commitments.load_activities(path)), targets
+
+
 #: The stages of ``build`` in order; each sees the tables of the ones before it.
-STAGES: list[Stage] = [survey_stage, statistics_stage, wastewater_stage, commitments_stage]
+STAGES: list[Stage] = [
+    survey_stage,
+    statistics_stage,
+    wastewater_stage,
+    findings_stage,
+    commitments_stage,
+]
 
 
 def compute_tables(

@@ -59,6 +59,7 @@ __all__ = [
     "render_underlag_html",
     "summarise_follow_up",
     "underlag",
+    "yearly_activities",
 ]
 
 #: Substance ids fixed in CONTRIBUTING.md.
@@ -716,7 +717,7 @@ def load_activities(path: str | Path) -> pd.DataFrame:
     )
 
 
-def _yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
+def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     """Activities summed per year (``summa``) or the last period's value (``senaste``)."""
     if activities is None or activities.empty:
         return pd.DataFrame(columns=["year", "measure", "value"])
@@ -756,7 +757,7 @@ def activity_follow_up(
     rows = []
     for reg in _current_registers(registers, year):
         acts = _kommun(activities, reg.kommun) if _has_kommun(activities) else activities
-        yearly = _yearly_activities(acts)
+        yearly = yearly_activities(acts)
         for c in reg.commitments:
             for a in c.activities:
                 hit = yearly[(yearly["year"] == year) & (yearly["measure"] == a.measure)]
@@ -948,7 +949,7 @@ def follow_up(
         k = reg.kommun
         # activities are per kommun folder; a stacked table carries a kommun column
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
-        yearly = _yearly_activities(acts)
+        yearly = yearly_activities(acts)
         act = activity_follow_up([reg], acts, year=year)
         # split once per kommun: every link then looks its domain up
         est = _Domains(_kommun(estimates, k))
