@@ -57,6 +57,7 @@ __all__ = [
     "format_number_axis",
     "format_percent_axis",
     "group_chart",
+    "group_var_label",
     "problem_ranking",
     "response_rate_chart",
     "small_multiples",
@@ -112,6 +113,19 @@ _GROUP_VAR_LABELS = {
     "sex": "Kön",
     "age_group": "Ålder",
 }
+
+
+def group_var_label(group_var: str) -> str:
+    """Swedish name of a ``group_var``: "Kön", and for a crossing "Kön × ålder".
+
+    Examples
+    --------
+    >>> group_var_label("sex+age_group")
+    'Kön × ålder'
+    """
+    parts = [_GROUP_VAR_LABELS.get(p, p) for p in str(group_var).split("+")]
+    return " × ".join([parts[0], *(p.lower() for p in parts[1:])])
+
 
 _SUBSTANCE_LABELS = {
     "amfetamin": "Amfetamin",
@@ -715,8 +729,7 @@ def small_multiples(
                 figsize=(3.4 * ncols + 1.6, 2.9 * nrows + 0.8),
             )
             fig.suptitle(
-                f"{_label(indicator, names)} – per "
-                f"{_GROUP_VAR_LABELS.get(group_var, group_var).lower()}",
+                f"{_label(indicator, names)} – per {group_var_label(group_var).lower()}",
                 x=0.01,
                 ha="left",
             )
@@ -807,7 +820,7 @@ def group_chart(
         if part.empty:
             continue
         headings.append(len(ticks))
-        ticks.append(_GROUP_VAR_LABELS.get(gv, gv))
+        ticks.append(group_var_label(gv))
         for group in _groups_in_order(part):
             row = part[part["group"].astype("string") == group].iloc[0]
             y = len(ticks)
