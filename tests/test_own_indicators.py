@@ -179,3 +179,26 @@ def test_define_indicator_checks_like_the_file():
     mean = define_indicator("ny", variables=["a", "b"], categories={"Ja": 1, "Nej": 0}, label="N")
     assert mean.loc[0, "kind"] == "mean" and mean.loc[0, "categories"] == "Ja=1|Nej=0"
     assert np.all(mean.columns == load_indicators().columns)
+
+
+@pytest.mark.parametrize(("given", "expected_breaks"), [(True, 1), (False, 0)])
+def test_trend_chart_reads_an_own_indicators_question_for_series_breaks(given, expected_breaks):
+    from trygghet_analys import trend_chart
+
+    est = pd.DataFrame(
+        {
+            "kommun": "K", "year": [2019, 2020, 2021], "indicator": "mycket_otrygg",
+            "group_var": "total", "group": "Hela kommunen", "estimate": [0.02, 0.03, 0.025],
+            "se": 0.005, "ci_low": 0.01, "ci_high": 0.04, "n": 500, "suppressed": False,
+        }
+    )  # fmt: skip
+    breaks = pd.DataFrame(
+        {"kommun": ["K"], "variable": ["otrygg_ute_sent"], "year": [2020], "reason": ["ny"]}
+    )
+    own = _in_code().iloc[[0]]
+    ax = trend_chart(
+        est, indicator="mycket_otrygg", breaks=breaks, indicators=own if given else None
+    )
+    lines = [a for a in ax.get_children() if a.get_gid() == "seriebrott"]
+    assert len(lines) == expected_breaks
+    assert ax.get_title() == ("Mycket otrygg ute sent" if given else "mycket_otrygg")

@@ -270,6 +270,7 @@ def export_table(
     min_n: int | Mapping[str, int] = DEFAULT_MIN_N,
     sheet: str = "Tabell",
     labels: Mapping[str, str] | None = None,
+    indicators: pd.DataFrame | None = None,
     title: str = "",
 ) -> Path:
     """Write an ad-hoc table as xlsx in the report's format, only if it is disclosure-safe.
@@ -290,6 +291,8 @@ def export_table(
     labels
         Indicator id → Swedish label for an ``indicator`` column, besides the package's
         (e.g. ``{"mycket_otrygg": "Mycket otrygg ute sent"}``).
+    indicators
+        Definitions whose labels are used too (:func:`~trygghet_analys.define_indicator`).
     title
         The workbook's title property.
 
@@ -317,7 +320,10 @@ def export_table(
     frame = table.reset_index(drop=True)
     if "indicator" in frame.columns and "label" not in frame.columns:
         package = load_indicators()
-        names = dict(zip(package["id"], package["label"], strict=True)) | dict(labels or {})
+        names = dict(zip(package["id"], package["label"], strict=True))
+        if indicators is not None:
+            names |= dict(zip(indicators["id"], indicators["label"], strict=True))
+        names |= dict(labels or {})
         at = list(frame.columns).index("indicator") + 1
         frame.insert(at, "label", frame["indicator"].map(lambda i: names.get(i, i)))
     return write_xlsx(path, {sheet: swedish_headers(frame)}, title=title)
