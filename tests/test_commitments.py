@@ -247,7 +247,7 @@ def test_load_activities_semicolon_decimal_comma_and_aggregation(tmp_path):
     act = cm.load_activities(path)
     assert act["value"].tolist() == [10.5, 20.0, 900.0, 950.0]
     assert act["year"].tolist() == [2024] * 4
-    yearly = cm._yearly_activities(act).set_index("measure")["value"]
+    yearly = cm.yearly_activities(act).set_index("measure")["value"]
     assert yearly["fotpatrull_timmar"] == 30.5  # summa: 10.5 + 20
     assert yearly["grannsamverkan_hushall"] == 950.0  # senaste: the November stock
 

@@ -487,3 +487,31 @@ def test_region_folder_needs_and_uses_kommun(tmp_path: Path) -> None:
     ws = load_workbook(out / "tabeller.xlsx", read_only=True)["Skattningar"]
     kommuner = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert kommuner == {"Ljungby"}
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_chart_book_summary_page_says_exempeldata_exactly_when_synthetic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic: bool
+) -> None:
+    """The chart book's first page (the summary the council reads first) carries the
+    sample-data banner when the data are synthetic, and never otherwise."""
+    from matplotlib.text import Text
+
+    from trygghet_analys.files import export
+
+    data = make_fake_data(tmp_path / "data", synthetic=synthetic)
+    pages: list[list[str]] = []
+    real = export.write_pdf_book
+
+    def spy(path, figures, **kwargs):
+        def seen():
+            for fig in figures:
+                pages.append([t.get_text() for t in fig.findobj(Text)])
+                yield fig
+
+        return real(path, seen(), **kwargs)
+
+    monkeypatch.setattr(export, "write_pdf_book", spy)
+    report.run(data=data, out=tmp_path / "ut", notebooks=False)
+    assert len(pages) > 1
+    assert ("Exempeldata – inte verkliga resultat" in pages[0]) is synthetic

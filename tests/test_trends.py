@@ -186,3 +186,13 @@ def test_flat_series_has_no_trend():
 def test_empty_estimates_give_empty_tables(series, func, columns):
     out = func(series.iloc[:0])
     assert out.empty and list(out.columns) == columns
+
+
+@pytest.mark.parametrize(("n_years", "rows"), [(4, 0), (5, 1), (6, 1)])
+def test_trend_needs_at_least_five_years_by_default(n_years, rows):
+    """Exactly five yearly estimates are enough for a trend (≥ 5, not > 5); four are not."""
+    values = [0.30, 0.32, 0.31, 0.35, 0.36, 0.38][:n_years]
+    out = trend_tests(_estimates(range(2015, 2015 + n_years), values))
+    assert len(out) == rows
+    if rows:
+        assert out["n_years"].iloc[0] == n_years

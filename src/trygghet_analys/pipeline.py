@@ -187,26 +187,28 @@ def wastewater_stage(
         for k in kommuner
     ]
     out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
-    out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_campaigns"])
+    out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_loads"])
     return out
 
 
 def _euda_comparison(
-    folder: DataFolder, kommuner: list[KommunConfig], campaigns: pd.DataFrame
+    folder: DataFolder, kommuner: list[KommunConfig], loads: pd.DataFrame
 ) -> pd.DataFrame:
-    """Each kommun's campaigns beside EUDA's cities (empty when no EUDA file is present)."""
+    """Each kommun's campaigns, recomputed under EUDA's rules, beside EUDA's cities
+    (empty when no EUDA file is present)."""
     columns = ["kommun", *_euda.COMPARISON_COLUMNS]
     path = _euda.find_euda_file(folder.root)
-    if path is None or campaigns.empty:
-        return pd.DataFrame(columns=columns)
+    if path is None or loads.empty:
+        return _euda._empty(columns)
     reference = _euda.read_euda(path)
     parts = []
     for k in kommuner:
-        own = campaigns[campaigns["kommun"] == k.name]
+        own = loads[loads["kommun"] == k.name]
         if not own.empty:
-            part = _euda.compare_with_euda(own, reference)
+            cities = _euda.comparison_cities(k.extra, file=k.raw / "kommun.yml")
+            part = _euda.compare_with_euda(_euda.euda_rule_campaigns(own), reference, cities=cities)
             parts.append(part.assign(kommun=k.name)[columns])
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True) if parts else _euda._empty(columns)
 
 
 def commitments_stage(

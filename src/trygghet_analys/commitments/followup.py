@@ -30,7 +30,8 @@ from scipy import stats
 
 from ..errors import DataError
 from ..files._io import read_text_any
-from ..files._limits import check_file, check_yaml
+from ..files._limits import check_file
+from ..files._yaml import load_yaml
 from ..formatting import fmt_number, fmt_percent
 from ..stats.trends import change_test
 from ..survey.indicators import load_indicators
@@ -453,14 +454,9 @@ def load_register(
     measures = load_activity_measures().set_index("id")["unit"].to_dict()
     check_file(path)  # size limit before reading
     text, _ = read_text_any(path)
-    check_yaml(text, file=path)  # an alias bomb would hang whatever walks the document
-    try:
-        doc = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataError(
-            "giltig YAML", file=path, row=None if mark is None else mark.line + 1
-        ) from exc
+    # alias bombs, duplicate keys (a second `commitments: []` would erase the first list)
+    # and dates that do not exist are refused naming the line
+    doc = load_yaml(text, file=path, loader=_LineLoader)
     if not isinstance(doc, dict):
         raise DataError("ett YAML-dokument med nycklarna kommun, year och commitments", file=path)
 

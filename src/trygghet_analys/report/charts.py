@@ -279,7 +279,11 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
             )
         else:
             try:
-                euda = euda_mod.compare_with_euda(campaigns, euda_mod.read_euda(path))
+                euda = euda_mod.compare_with_euda(
+                    euda_mod.euda_rule_campaigns(frames["wastewater_loads"]),
+                    euda_mod.read_euda(path),
+                    cities=euda_mod.comparison_cities(cfg.extra, file=cfg.raw / "kommun.yml"),
+                )
             except TrygghetError as exc:
                 notes.append(f"EUDA-data saknas: filen {path.name} kunde inte läsas ({exc}).")
 

@@ -806,6 +806,16 @@ def _write_kommun(raw: Path, k: _Kommun, seq: np.random.SeedSequence) -> None:
         "omraden": list(k.strata),
         "exempeldata": True,
     }
+    if k.index == 0 and k.name == "Älmhult":
+        # EUDA's nearest site to Älmhult (README of the EUDA reference file)
+        doc["jamforelsestader"] = [
+            {
+                "stad": "Växjö",
+                "anslutna": 75410,
+                "reningsverk": "Sundets ARV",
+                "kalla": "EUDA, Wastewater analysis and drugs (2025), platsuppgifter för Växjö",
+            }
+        ]
     head = f"# {k.name} – EXEMPELDATA (påhittad). {k.story}\n"
     (raw / "kommun.yml").write_text(
         head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8"
