@@ -35,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="datamapp att skriva raw/ i")
     s.add_argument("--kommuner", type=int, default=1, help="antal kommuner (standard 1)")
     s.add_argument("--seed", type=int, default=20220223, help="slumpfrö")
+    s.add_argument(
+        "--scenario",
+        choices=("standard", "oforandrad"),
+        default="standard",
+        help="standard: kommunens berättelse (som de medföljande data); oforandrad: inga "
+        "sanna förändringar mellan år eller områden",
+    )
 
     f = sub.add_parser("fetch-euda", help="hämta EUDA:s avloppsvattendata till data/external/")
     f.add_argument("--data", type=Path, default=None, help="datamapp")
@@ -95,7 +102,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "sample-data":
         from .sample import generator as sample_data
 
-        sample_data.write_sample_data(args.out, kommuner=args.kommuner, seed=args.seed)
+        sample_data.write_sample_data(
+            args.out, kommuner=args.kommuner, seed=args.seed, scenario=args.scenario
+        )
     elif args.command == "fetch-euda":
         from .wastewater import euda
 
