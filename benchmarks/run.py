@@ -182,7 +182,7 @@ def _floor(kommuner) -> dict:
     from python_calamine import CalamineWorkbook
 
     from trygghet_analys.files.codebook import load_codebook
-    from trygghet_analys.survey.ingest import survey_files
+    from trygghet_analys.files.survey import survey_files
 
     jobs = []  # the codebook only tells the format and encoding; reading it is not timed
     for k in kommuner:

@@ -285,3 +285,35 @@ def test_q_values_are_bh_per_kommun_and_year_on_the_sample_data(built_data_dir):
             q = stats.false_discovery_control(tested["p_value"], method="bh")
             np.testing.assert_allclose(tested["q_value"], q, rtol=1e-12)
     assert fmt_number(0.5) == "0,5"
+
+
+# --------------------------------------------------------------------------- done when
+def test_sample_data_follow_up_cocaine_worse_and_counts_never_improved(built_data_dir):
+    fu = pd.read_parquet(built_data_dir / "processed" / "commitment_followup.parquet")
+    cocaine = fu[fu["indicator"] == "kokain"].iloc[0]
+    assert cocaine["status"] == "försämrad"  # from the trend over the campaigns
+    assert "kampanjer" in cocaine["sentence"]
+    counts = fu[fu["indicator_kind"] == "aktivitet"]
+    assert len(counts) and not counts["status"].isin(["förbättrad", "försämrad"]).any()
+    assert set(counts["status"]) <= {"uppnått", "delvis", "ej uppnått", "inget mål angivet"}
+    sy3 = fu[fu["commitment_id"] == "SY3"]
+    # genomförande (activities against target) apart from utfall (outcome indicators)
+    assert sy3["implementation"].nunique() == 1 and sy3["commitment_status"].nunique() == 1
+    assert sy3["implementation"].iloc[0] in {"uppnått", "delvis", "ej uppnått"}
+    assert sy3["commitment_status"].iloc[0] in {"förbättrad", "oförändrad", "försämrad"}
+
+
+def test_sample_data_summary_reaches_every_significant_finding(built_data_dir):
+    from test_report import summary_coverage
+    from trygghet_analys.report import charts, render
+
+    tables = charts.load_tables(built_data_dir)
+    summary = render.summary_findings(tables, 2025)
+    n_sig, reached = summary_coverage(tables.findings, summary, 2025)
+    assert n_sig > 10 and reached == n_sig
+    # "statistiskt säkerställd" in the summary only from significant rows
+    sig = set(tables.findings.query("year == 2025 and significant")["sentence"])
+    for paragraph in summary:
+        for sentence in tables.findings.query("year == 2025")["sentence"]:
+            if sentence in paragraph and F.claims_significance(sentence):
+                assert sentence in sig

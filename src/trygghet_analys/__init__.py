@@ -23,8 +23,8 @@ _EXPORTS: dict[str, str] = {
     "TrygghetError": "errors",
     "add_indicators": "survey.indicators",
     "alt_text": "report.plotting",
-    "build_wastewater": "wastewater.loads",
-    "campaign_means": "wastewater.euda",
+    "build_wastewater": "pipeline",
+    "campaign_means": "wastewater.days",
     "change_test": "stats.trends",
     "check_disclosure": "stats.disclosure",
     "commitment_panel": "report.plotting",
@@ -33,11 +33,11 @@ _EXPORTS: dict[str, str] = {
     "define_indicator": "survey.indicators",
     "design_estimate": "stats.estimation",
     "draft_register": "commitments.followup",
-    "dump_register": "commitments.followup",
+    "dump_register": "files.registers",
     "estimate_indicators": "stats.estimation",
     "export_table": "files.export",
-    "fetch_euda": "wastewater.euda",
-    "find_euda_file": "wastewater.euda",
+    "fetch_euda": "files.euda",
+    "find_euda_file": "files.euda",
     "finish_figure": "report.plotting",
     "follow_up": "commitments.followup",
     "group_chart": "report.plotting",
@@ -45,20 +45,20 @@ _EXPORTS: dict[str, str] = {
     "group_var_name": "stats.estimation",
     "indicator_values": "survey.indicators",
     "kommun_indicators": "files.indicators",
-    "load_activities": "commitments.followup",
+    "load_activities": "files.registers",
     "load_indicators": "survey.indicators",
-    "load_ntu": "commitments.followup",
-    "load_register": "commitments.followup",
-    "load_registers": "commitments.followup",
+    "load_ntu": "vocabulary",
+    "load_register": "files.registers",
+    "load_registers": "files.registers",
     "load_tables": "report.charts",
-    "parse_concentration": "wastewater.loads",
-    "parse_number": "wastewater.loads",
+    "parse_concentration": "files.wastewater",
+    "parse_number": "files.wastewater",
     "post_stratify": "stats.estimation",
     "problem_ranking": "report.plotting",
     "rake": "stats.estimation",
-    "read_euda": "wastewater.euda",
+    "read_euda": "files.euda",
     "read_own_indicators": "files.indicators",
-    "render_underlag_html": "commitments.followup",
+    "render_underlag_html": "report.underlag",
     "response_rate_chart": "report.plotting",
     "response_rates": "stats.estimation",
     "save_figure": "files.export",
@@ -129,21 +129,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # explicit imports for type checkers and editors
-    from .commitments.followup import (
-        draft_register,
-        dump_register,
-        follow_up,
-        load_activities,
-        load_ntu,
-        load_register,
-        load_registers,
-        render_underlag_html,
-        underlag,
-    )
+    from .commitments.followup import draft_register, follow_up, underlag
     from .config import DataFolder, KommunConfig
     from .errors import ConfigError, DataError, TrygghetError
+    from .files.euda import fetch_euda, find_euda_file, read_euda
     from .files.export import export_table, save_figure
     from .files.indicators import kommun_indicators, read_own_indicators
+    from .files.registers import dump_register, load_activities, load_register, load_registers
+    from .files.wastewater import parse_concentration, parse_number
+    from .pipeline import build_wastewater
     from .report.charts import load_tables
     from .report.plotting import (
         alt_text,
@@ -158,6 +152,7 @@ if TYPE_CHECKING:  # explicit imports for type checkers and editors
         use_style,
         wastewater_chart,
     )
+    from .report.underlag import render_underlag_html
     from .stats.disclosure import check_disclosure, suppress
     from .stats.estimation import (
         design_estimate,
@@ -174,14 +169,9 @@ if TYPE_CHECKING:  # explicit imports for type checkers and editors
         indicator_values,
         load_indicators,
     )
-    from .wastewater.euda import (
-        campaign_means,
-        compare_with_euda,
-        fetch_euda,
-        find_euda_file,
-        read_euda,
-    )
-    from .wastewater.loads import build_wastewater, parse_concentration, parse_number
+    from .vocabulary import load_ntu
+    from .wastewater.days import campaign_means
+    from .wastewater.euda import compare_with_euda
 
 
 #: modules of the former flat layout → where they live now (importing the old name warns)

@@ -106,7 +106,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.out, kommuner=args.kommuner, seed=args.seed, scenario=args.scenario
         )
     elif args.command == "fetch-euda":
-        from .wastewater import euda
+        from .files import euda
 
         euda.fetch_euda(args.data, url=args.url)
     return 0

@@ -20,17 +20,37 @@ import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
+from .errors import DataError
 from .files._io import atomic_replace_files
+from .files.codebook import load_codebook
+from .files.euda import find_euda_file, read_euda
 from .files.export import neutralise
 from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
+from .files.registers import load_activities, load_registers
+from .files.survey import read_population, read_raw_file, survey_files
+from .files.wastewater import read_wastewater
 from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings
 from .stats.trends import compare_estimates, trend_tests
 from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
-from .survey.ingest import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
-from .wastewater import euda as _euda
-from .wastewater.loads import build_wastewater
+from .survey.ingest import (
+    BREAK_COLUMNS,
+    LEDGER_COLUMNS,
+    STRATA_COLUMNS,
+    SurveyTables,
+    apply_layout,
+    layout_for_file,
+    survey_tables,
+)
+from .wastewater.euda import (
+    COMPARISON_COLUMNS,
+    compare_with_euda,
+    comparison_cities,
+    euda_rule_campaigns,
+)
+from .wastewater.euda import _empty as _empty_comparison
+from .wastewater.loads import wastewater_tables
 
 __all__ = [
     "STAGES",
@@ -196,19 +216,19 @@ def _euda_comparison(
 ) -> pd.DataFrame:
     """Each kommun's campaigns, recomputed under EUDA's rules, beside EUDA's cities
     (empty when no EUDA file is present)."""
-    columns = ["kommun", *_euda.COMPARISON_COLUMNS]
-    path = _euda.find_euda_file(folder.root)
+    columns = ["kommun", *COMPARISON_COLUMNS]
+    path = find_euda_file(folder.root)
     if path is None or loads.empty:
-        return _euda._empty(columns)
-    reference = _euda.read_euda(path)
+        return _empty_comparison(columns)
+    reference = read_euda(path)
     parts = []
     for k in kommuner:
         own = loads[loads["kommun"] == k.name]
         if not own.empty:
-            cities = _euda.comparison_cities(k.extra, file=k.raw / "kommun.yml")
-            part = _euda.compare_with_euda(_euda.euda_rule_campaigns(own), reference, cities=cities)
+            cities = comparison_cities(k.extra, file=k.raw / "kommun.yml")
+            part = compare_with_euda(euda_rule_campaigns(own), reference, cities=cities)
             parts.append(part.assign(kommun=k.name)[columns])
-    return pd.concat(parts, ignore_index=True) if parts else _euda._empty(columns)
+    return pd.concat(parts, ignore_index=True) if parts else _empty_comparison(columns)
 
 
 def commitments_stage(
@@ -223,31 +243,26 @@ def commitments_stage(
         own = _own_indicators(k, tables["survey_responses"])
         indicators = base if own is None else own
         known = _commitments.known_indicator_ids(indicators["id"])
-        registers = _commitments.load_registers(k.commitments_dir, known_indicators=known)
+        registers = load_registers(k.commitments_dir, known_indicators=known)
         if not registers:
             continue
         links.append(_commitments.registers_frame(registers))
         activity_file = k.commitments_dir / "aktiviteter.csv"
         activities = (
-            _commitments.load_activities(activity_file)
+            load_activities(activity_file)
             if activity_file.exists()
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
-        own = {name: _own(tables, name, k.name) for name in _FOLLOW_UP_INPUTS}
-        years = own["survey_estimates"]["year"]
+        years = _own(tables, "survey_estimates", k.name)["year"]
         if years.empty:
             continue
         followups.append(
             _commitments.follow_up(
                 registers,
-                estimates=own["survey_estimates"],
-                changes=own["survey_changes"],
-                trends=own["survey_trends"],
+                findings=_own(tables, "findings", k.name),
                 activities=activities,
-                wastewater_campaigns=own["wastewater_campaigns"],
-                wastewater_loads=own["wastewater_loads"],
                 indicators=indicators,
-                breaks=own["survey_breaks"],
+                base_year=base_year(k),
                 year=int(years.max()),
             )
         )
@@ -257,16 +272,6 @@ def commitments_stage(
         if frames:
             out[name] = schemas[name].validate(pd.concat(frames, ignore_index=True))
     return out
-
-
-_FOLLOW_UP_INPUTS = (
-    "survey_estimates",
-    "survey_changes",
-    "survey_trends",
-    "survey_breaks",
-    "wastewater_campaigns",
-    "wastewater_loads",
-)
 
 
 def _own(tables: Mapping[str, pd.DataFrame], name: str, kommun: str) -> pd.DataFrame:
@@ -315,7 +320,7 @@ def _activities_of(
     if not kommun.commitments_dir.is_dir():
         return None, {}
     known = _commitments.known_indicator_ids(indicators["id"])
-    registers = _commitments.load_registers(kommun.commitments_dir, known_indicators=known)
+    registers = load_registers(kommun.commitments_dir, known_indicators=known)
     targets: dict[str, float] = {}
     if registers:
         latest = max(registers, key=lambda r: r.year)
@@ -326,7 +331,7 @@ def _activities_of(
     path = kommun.commitments_dir / "aktiviteter.csv"
     if not path.exists():
         return None, targets
-    return _commitments.yearly_activities(_commitments.load_activities(path)), targets
+    return _commitments.yearly_activities(load_activities(path)), targets
 
 
 #: The stages of ``build`` in order; each sees the tables of the ones before it.
@@ -437,3 +442,83 @@ def validate(data: str | Path | None = None) -> None:
         The first problem found.
     """
     compute_tables(data)
+
+
+def build_wastewater(
+    raw_dir: str | Path, kommun: str, *, loq_policy: str = "zero"
+) -> dict[str, pd.DataFrame]:
+    """All wastewater tables of one kommun, from its raw folder.
+
+    Parameters
+    ----------
+    raw_dir
+        The kommun's raw folder (``KommunConfig.raw``), holding ``avloppsvatten/``.
+    kommun
+        The kommun's name as in ``reningsverk.csv``.
+    loq_policy
+        ``"zero"`` (default, as EUDA), ``"half_loq"`` or ``"loq"``.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``wastewater_loads``, ``wastewater_campaigns``, ``wastewater_trends`` and
+        ``wastewater_consumption`` (columns: ``LOAD_COLUMNS``, ``CAMPAIGN_COLUMNS``,
+        ``TREND_COLUMNS``, ``CONSUMPTION_COLUMNS``). Empty tables with these columns when
+        the kommun has no ``avloppsvatten/`` folder or no lab files.
+
+    Raises
+    ------
+    DataError
+        From the readers and :func:`~trygghet_analys.wastewater.loads.compute_loads`; also
+        when a lab sample is reported twice across files.
+    """
+    return wastewater_tables(read_wastewater(raw_dir), kommun=kommun, loq_policy=loq_policy)
+
+
+def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
+    """Read every survey file of one kommun through its codebook.
+
+    Parameters
+    ----------
+    kommun
+        The kommun (its ``raw`` folder holds ``trygghetsmatning/``).
+
+    Returns
+    -------
+    SurveyTables
+        ``responses`` (canonical, validated), ``strata``, ``breaks`` and ``ledger``.
+
+    Raises
+    ------
+    DataError
+        See :func:`read_raw_file`, :func:`apply_layout` and :func:`design_weights`; also a
+        year without a codebook layout or a folder without survey files.
+    """
+    folder = kommun.survey_dir
+    codebook = load_codebook(folder / "kodbok.yml")
+    files = survey_files(folder) if folder.is_dir() else {}
+    if not files:
+        raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
+    parts, ledgers = [], []
+    for year, path in files.items():
+        layout = layout_for_file(codebook, year, path)
+        sheet, cells, first_row = read_raw_file(path, layout)
+        responses, ledger = apply_layout(
+            cells,
+            codebook=codebook,
+            layout=layout,
+            year=year,
+            kommun=kommun.name,
+            strata=kommun.strata,
+            file=path,
+            sheet=sheet,
+            first_row=first_row,
+            ledger_file=path.relative_to(kommun.raw).as_posix(),
+        )
+        parts.append(responses)
+        ledgers.append(ledger)
+    population_file = folder / "population.csv"
+    population = read_population(population_file, kommun.strata)
+    return survey_tables(
+        parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file
+    )

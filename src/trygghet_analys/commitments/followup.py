@@ -6,35 +6,28 @@ concrete commitments, each linked to the indicators that show whether it works (
 indicator ids, wastewater substance ids, activity measure ids) with the desired direction.
 The key names are documented for analysts in ``docs/medborgarloften.md``.
 
-Only :func:`load_register`, :func:`load_registers`, :func:`load_activities` and
-:func:`load_ntu` read files; everything else is DataFrame in, new DataFrame out.
+The readers and the YAML writer are in :mod:`trygghet_analys.files.registers`, the
+HTML page in :mod:`trygghet_analys.report.underlag`; everything here is DataFrame in, new
+DataFrame out.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import html
-import io
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
-from scipy import stats
 
 from ..errors import DataError
-from ..files._io import read_text_any
-from ..files._limits import check_file
-from ..files._yaml import load_yaml
 from ..formatting import fmt_number, fmt_percent
-from ..stats.trends import change_test
 from ..survey.indicators import load_indicators
+from ..vocabulary import load_activity_measures, load_ntu
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "ActivityTarget",
@@ -48,16 +41,11 @@ __all__ = [
     "activity_follow_up",
     "commitment_schemas",
     "draft_register",
-    "dump_register",
     "follow_up",
     "known_indicator_ids",
-    "load_activities",
     "load_activity_measures",
     "load_ntu",
-    "load_register",
-    "load_registers",
     "registers_frame",
-    "render_underlag_html",
     "summarise_follow_up",
     "underlag",
     "yearly_activities",
@@ -85,6 +73,8 @@ SWEDISH_HEADERS: dict[str, str] = {
     "responsible": "Ansvar",
     "indicator": "Indikator-id",
     "indicator_kind": "Slag",
+    "implementation": "Genomförande",
+    "effect": "Effektskattning",
     "label": "Indikator",
     "group_var": "Indelning",
     "group": "Grupp",
@@ -105,7 +95,7 @@ SWEDISH_HEADERS: dict[str, str] = {
     "status": "Status",
     "activities_delivered": "Genomförda aktiviteter",
     "activities_met": "Aktivitetsmål nådda",
-    "commitment_status": "Löftets status",
+    "commitment_status": "Utfall för löftet",
     "measure": "Aktivitetsmått",
     "target": "Mål",
     "delivered": "Genomfört",
@@ -134,26 +124,6 @@ _DIRECTIONS = ("minska", "öka")
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
 _TOTAL = "Hela kommunen"
 _ALPHA = 0.05
-_REGISTER_KEYS = {
-    "kommun",
-    "year",
-    "signed",
-    "signatories",
-    "focus_areas",
-    "commitments",
-    "exempel",
-    "utkast",
-}
-_COMMITMENT_KEYS = {
-    "id",
-    "focus_area",
-    "text",
-    "responsible",
-    "activities",
-    "indicators",
-    "forslag",
-}
-_PERIOD = re.compile(r"^(\d{4})(?:-(?:Q[1-4]|H[12]|0[1-9]|1[0-2]))?$")
 
 
 # --------------------------------------------------------------------------- registers
@@ -324,41 +294,6 @@ def _plain_number(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
 
 
-class _LineDict(dict):
-    """A mapping that remembers the 1-based line of itself and of each key."""
-
-    line: int = 0
-    key_lines: dict
-
-
-# libyaml's loader when PyYAML has it (5–10× faster); its nodes carry the same marks
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    pass
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    out = _LineDict(loader.construct_pairs(node, deep=True))
-    out.line = node.start_mark.line + 1
-    out.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
-    return out
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _line(obj: object, key: str | None = None) -> int | None:
-    if isinstance(obj, _LineDict):
-        if key is not None and key in obj.key_lines:
-            return obj.key_lines[key]
-        return obj.line
-    return None
-
-
-def _resource(name: str) -> Path:
-    return Path(str(resources.files("trygghet_analys") / "resources" / name))
-
-
 def known_indicator_ids(survey_ids: Iterable[str] | None = None) -> dict[str, str]:
     """Every id a register may link to, mapped to its kind.
 
@@ -394,235 +329,6 @@ def _known(known_indicators: Mapping[str, str] | Iterable[str] | None) -> dict[s
     return known_indicator_ids(known_indicators)
 
 
-def load_activity_measures() -> pd.DataFrame:
-    """The activity measures (``resources/aktivitetsmatt.csv``).
-
-    Returns
-    -------
-    DataFrame with columns ``id, label, unit, aggregation`` (``summa``: the year's
-    value is the sum of its periods; ``senaste``: the last period's value, for stocks
-    such as households in Grannsamverkan).
-    """
-    return pd.read_csv(_resource("aktivitetsmatt.csv"), dtype=str)
-
-
-def load_ntu() -> pd.DataFrame:
-    """National NTU levels published by Brå (``resources/ntu_riket.csv``).
-
-    Returns
-    -------
-    DataFrame with columns ``indicator`` (the NTU id, matched by an indicator's
-    ``ntu_id``), ``year``, ``percent`` (whole percent as Brå published it) and
-    ``source``.
-
-    Examples
-    --------
-    >>> ntu = load_ntu().set_index(["indicator", "year"])
-    >>> float(ntu.loc[("otrygg_ute_sent", 2022), "percent"])
-    27.0
-    """
-    out = pd.read_csv(_resource("ntu_riket.csv"), dtype={"indicator": str, "source": str})
-    return out.astype({"year": int, "percent": float})
-
-
-def load_register(
-    path: str | Path, *, known_indicators: Mapping[str, str] | Iterable[str] | None = None
-) -> Register:
-    """Read and validate one register YAML file.
-
-    Parameters
-    ----------
-    path
-        ``raw/medborgarloften/<year>.yml``.
-    known_indicators
-        Either id → kind (``enkät``/``avloppsvatten``/``aktivitet``), or just the
-        survey indicator ids (substances and activity measures are added); default
-        :func:`known_indicator_ids`.
-
-    Returns
-    -------
-    Register
-
-    Raises
-    ------
-    DataError
-        Invalid YAML, a missing or unknown key, an unknown focus area, indicator id,
-        activity measure, responsible party or direction — naming file and line.
-    """
-    path = Path(path)
-    known = _known(known_indicators)
-    measures = load_activity_measures().set_index("id")["unit"].to_dict()
-    check_file(path)  # size limit before reading
-    text, _ = read_text_any(path)
-    # alias bombs, duplicate keys (a second `commitments: []` would erase the first list)
-    # and dates that do not exist are refused naming the line
-    doc = load_yaml(text, file=path, loader=_LineLoader)
-    if not isinstance(doc, dict):
-        raise DataError("ett YAML-dokument med nycklarna kommun, year och commitments", file=path)
-
-    def err(expected: str, obj: object, key: str | None, value: object = None) -> DataError:
-        return DataError(expected, file=path, row=_line(obj, key), column=key, value=value)
-
-    for key in doc:
-        if key not in _REGISTER_KEYS:
-            raise err("en av nycklarna " + ", ".join(sorted(_REGISTER_KEYS)), doc, key, key)
-    for key in ("kommun", "year", "commitments"):
-        if key not in doc:
-            raise DataError(f"nyckeln '{key}'", file=path, row=1)
-    year = doc["year"]
-    if not isinstance(year, int) or isinstance(year, bool):
-        raise err("ett årtal (heltal)", doc, "year", year)
-    signed = doc.get("signed")
-    if isinstance(signed, str):
-        try:
-            signed = dt.date.fromisoformat(signed)
-        except ValueError:
-            raise err("ett datum ÅÅÅÅ-MM-DD", doc, "signed", signed) from None
-    elif signed is not None and not isinstance(signed, dt.date):
-        raise err("ett datum ÅÅÅÅ-MM-DD", doc, "signed", signed)
-    signatories = []
-    for item in doc.get("signatories") or []:
-        if not isinstance(item, dict) or not item.get("name") or "role" not in item:
-            raise err(
-                "en undertecknare med name och role",
-                item if isinstance(item, dict) else doc,
-                None if isinstance(item, dict) else "signatories",
-                item,
-            )
-        signatories.append(Signatory(str(item["name"]), str(item["role"] or "")))
-    focus_areas = doc.get("focus_areas") or []
-    if not isinstance(focus_areas, list) or not all(isinstance(f, str) for f in focus_areas):
-        raise err("en lista med fokusområden", doc, "focus_areas", focus_areas)
-    raw_commitments = doc["commitments"]
-    if not isinstance(raw_commitments, list):
-        raise err("en lista med löften", doc, "commitments", raw_commitments)
-    commitments = []
-    seen: set[str] = set()
-    for item in raw_commitments:
-        c = _parse_commitment(item, doc, focus_areas, known, measures, err)
-        if c.id in seen:
-            raise err("ett unikt id", item, "id", c.id)
-        seen.add(c.id)
-        commitments.append(c)
-    return Register(
-        kommun=str(doc["kommun"]),
-        year=year,
-        signed=signed,
-        signatories=tuple(signatories),
-        focus_areas=tuple(focus_areas),
-        commitments=tuple(commitments),
-        example=bool(doc.get("exempel", False)),
-        draft=bool(doc.get("utkast", False)),
-        source=path,
-    )
-
-
-def _parse_commitment(
-    item: object,
-    doc: dict,
-    focus_areas: list[str],
-    known: Mapping[str, str],
-    measures: Mapping[str, str],
-    err: Callable[..., DataError],
-) -> Commitment:
-    """One item under ``commitments``; ``err`` builds a DataError at a node's line."""
-    if not isinstance(item, dict):
-        raise err("ett löfte med id, focus_area och text", doc, "commitments", item)
-    for key in item:
-        if key not in _COMMITMENT_KEYS:
-            raise err("en av nycklarna " + ", ".join(sorted(_COMMITMENT_KEYS)), item, key, key)
-    for key in ("id", "focus_area", "text", "responsible"):
-        if item.get(key) in (None, ""):
-            raise err(f"nyckeln '{key}' i löftet", item, None)
-    if item["focus_area"] not in focus_areas:
-        expected = "ett av fokusområdena " + ", ".join(focus_areas)
-        raise err(expected, item, "focus_area", item["focus_area"])
-    if item["responsible"] not in _RESPONSIBLE:
-        raise err("en av " + ", ".join(_RESPONSIBLE), item, "responsible", item["responsible"])
-    activities = []
-    for act in item.get("activities") or []:
-        if not isinstance(act, dict) or "measure" not in act:
-            raise err("en aktivitet med measure, unit och target", item, "activities", act)
-        if act["measure"] not in measures:
-            raise err("ett aktivitetsmått från aktivitetsmatt.csv", act, "measure", act["measure"])
-        unit = act.get("unit") or measures[act["measure"]]
-        if unit != measures[act["measure"]]:
-            raise err(f"enheten '{measures[act['measure']]}'", act, "unit", unit)
-        target = act.get("target")
-        if target is not None and (isinstance(target, bool) or not isinstance(target, int | float)):
-            raise err("ett tal eller tomt", act, "target", target)
-        activities.append(
-            ActivityTarget(act["measure"], unit, None if target is None else float(target))
-        )
-    links = [_parse_link(link, item, known, err) for link in item.get("indicators") or []]
-    return Commitment(
-        id=str(item["id"]),
-        focus_area=str(item["focus_area"]),
-        text=str(item["text"]).strip(),
-        responsible=str(item["responsible"]),
-        activities=tuple(activities),
-        indicators=tuple(links),
-        proposal=bool(item.get("forslag", False)),
-    )
-
-
-def _parse_link(
-    link: object, item: dict, known: Mapping[str, str], err: Callable[..., DataError]
-) -> IndicatorLink:
-    """One item under a commitment's ``indicators``."""
-    if not isinstance(link, dict) or "id" not in link:
-        raise err("en indikator med id och direction", item, "indicators", link)
-    if link["id"] not in known:
-        expected = "ett indikator-id (enkätindikator, substans eller aktivitetsmått)"
-        raise err(expected, link, "id", link["id"])
-    if link.get("direction") not in _DIRECTIONS:
-        raise err("riktningen minska eller öka", link, "direction", link.get("direction"))
-    kind = known[link["id"]]
-    group = link.get("group")
-    group_var = link.get("group_var", "stratum" if group else "total")
-    if group_var not in _GROUP_VARS:
-        raise err("en av " + ", ".join(_GROUP_VARS), link, "group_var", group_var)
-    if group_var != "total" and kind != "enkät":
-        raise err("group endast för enkätindikatorer", link, "group", group)
-    if group_var != "total" and group in (None, ""):
-        raise err(f"en grupp (group) för group_var '{group_var}'", link, "group_var", group_var)
-    return IndicatorLink(
-        link["id"],
-        kind,
-        link["direction"],
-        group_var,
-        _TOTAL if group_var == "total" else str(group),
-    )
-
-
-def load_registers(
-    directory: str | Path, *, known_indicators: Mapping[str, str] | Iterable[str] | None = None
-) -> list[Register]:
-    """Every ``<year>.yml`` register in a folder, sorted by year.
-
-    Parameters
-    ----------
-    directory
-        ``raw/medborgarloften/`` of one kommun (other files there are ignored).
-    known_indicators
-        Passed to :func:`load_register`.
-
-    Returns
-    -------
-    list of Register (empty when the folder does not exist).
-    """
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    known = _known(known_indicators)
-    files = sorted(p for p in directory.glob("*.yml") if re.fullmatch(r"\d{4}", p.stem))
-    out = [load_register(p, known_indicators=known) for p in files]
-    for reg, p in zip(out, files, strict=True):
-        if reg.year != int(p.stem):
-            raise DataError(f"året {p.stem} som i filnamnet", file=p, column="year", value=reg.year)
-    return out
-
-
 def registers_frame(registers: Sequence[Register]) -> pd.DataFrame:
     """All registers as one ``commitment_indicators`` table (see :meth:`Register.to_frame`)."""
     frames = [r.to_frame() for r in registers]
@@ -632,87 +338,6 @@ def registers_frame(registers: Sequence[Register]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- activities
-def load_activities(path: str | Path) -> pd.DataFrame:
-    """Read and validate ``aktiviteter.csv`` (``period, measure, value, unit``).
-
-    Comma or semicolon separated; UTF-8 (with or without BOM) or CP1252; values may use
-    a decimal comma. ``period`` is a year (``2023``), a quarter (``2023-Q2``), a half year
-    (``2023-H1``) or a month (``2023-05``).
-
-    Returns
-    -------
-    DataFrame with columns ``period`` (str), ``year`` (int), ``measure``, ``value``
-    (float), ``unit``.
-
-    Raises
-    ------
-    DataError
-        A missing column, unknown measure, wrong unit, non-numeric or negative value or
-        bad period, naming file, row (header = row 1), column and value.
-    """
-    path = Path(path)
-    check_file(path)  # size limit before reading
-    text, _ = read_text_any(path)
-    first = text.splitlines()[0] if text.strip() else ""
-    sep = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    header = [h.strip() for h in next(reader, [])]
-    for col in ("period", "measure", "value", "unit"):
-        if col not in header:
-            raise DataError("kolumnerna period, measure, value, unit", file=path, row=1, column=col)
-    idx = {c: header.index(c) for c in ("period", "measure", "value", "unit")}
-    units = load_activity_measures().set_index("id")["unit"].to_dict()
-    rows = []
-    for n, rec in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in rec):
-            continue
-        cell = {c: (rec[i].strip() if i < len(rec) else "") for c, i in idx.items()}
-        m = _PERIOD.match(cell["period"])
-        if not m:
-            raise DataError(
-                "en period ÅÅÅÅ, ÅÅÅÅ-Q1..Q4, ÅÅÅÅ-H1/H2 eller ÅÅÅÅ-MM",
-                file=path,
-                row=n,
-                column="period",
-                value=cell["period"],
-            )
-        if cell["measure"] not in units:
-            raise DataError(
-                "ett aktivitetsmått: " + ", ".join(units),
-                file=path,
-                row=n,
-                column="measure",
-                value=cell["measure"],
-            )
-        try:
-            value = float(cell["value"].replace("\u202f", "").replace(" ", "").replace(",", "."))
-        except ValueError:
-            raise DataError(
-                "ett tal", file=path, row=n, column="value", value=cell["value"]
-            ) from None
-        if not math.isfinite(value):
-            raise DataError("ett tal", file=path, row=n, column="value", value=cell["value"])
-        if value < 0:  # hours, counts and households are never negative
-            raise DataError("ett tal ≥ 0", file=path, row=n, column="value", value=cell["value"])
-        unit = cell["unit"] or units[cell["measure"]]
-        if unit != units[cell["measure"]]:
-            raise DataError(
-                f"enheten '{units[cell['measure']]}'", file=path, row=n, column="unit", value=unit
-            )
-        rows.append(
-            {
-                "period": cell["period"],
-                "year": int(m.group(1)),
-                "measure": cell["measure"],
-                "value": value,
-                "unit": unit,
-            }
-        )
-    return _frame(rows, ["period", "year", "measure", "value", "unit"]).astype(
-        {"year": "int64", "value": "float64"}
-    )
-
-
 def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     """Activities summed per year (``summa``) or the last period's value (``senaste``)."""
     if activities is None or activities.empty:
@@ -817,29 +442,58 @@ def _first_years(registers: Sequence[Register]) -> dict[tuple[str, str], int]:
     return first
 
 
-def _verdict(change: float, significant: object, direction: str) -> str:
-    if change is None or pd.isna(change) or significant is None or pd.isna(significant):
-        return "otillräckligt underlag"
-    if not bool(significant) or change == 0:
-        return "oförändrad"
-    improved = change < 0 if direction == "minska" else change > 0
-    return "förbättrad" if improved else "försämrad"
+#: Genomförande words: delivered activities against the register's target.
+IMPLEMENTATION: tuple[str, ...] = ("uppnått", "delvis", "ej uppnått", "inget mål angivet")
+_OUTCOME_WORD = {"bättre": "förbättrad", "sämre": "försämrad", "oförändrad": "oförändrad"}
 
 
-def _summary_status(links: pd.DataFrame) -> str:
-    """A commitment's status from its links' statuses.
+def implementation_status(delivered: float, target: float | None) -> str:
+    """Genomförande of one activity: ``uppnått`` (delivered ≥ target), ``delvis``
+    (something but less), ``ej uppnått`` (nothing or no report), ``inget mål angivet``.
 
-    Outcome indicators (survey, wastewater) decide; activity counts only when a
-    commitment has no outcome indicator, since doing more is not yet an effect.
+    Examples
+    --------
+    >>> implementation_status(300, 300), implementation_status(299, 300)
+    ('uppnått', 'delvis')
+    >>> implementation_status(0, 300), implementation_status(12, None)
+    ('ej uppnått', 'inget mål angivet')
     """
-    outcome = links[links["indicator_kind"].isin(["enkät", "avloppsvatten"])]
-    s = (outcome if len(outcome) else links)["status"].tolist()
-    better, worse = s.count("förbättrad"), s.count("försämrad")
+    if target is None or pd.isna(target):
+        return "inget mål angivet"
+    if delivered is None or pd.isna(delivered) or delivered <= 0:
+        return "ej uppnått"
+    return "uppnått" if delivered >= target else "delvis"
+
+
+def commitment_implementation(statuses: Sequence[str]) -> str:
+    """Genomförande of a commitment from its activities' words.
+
+    Every activity with a target ``uppnått`` → ``uppnått``; every one ``ej uppnått`` →
+    ``ej uppnått``; a mix → ``delvis``; no activity with a target → ``inget mål angivet``.
+    """
+    judged = [s for s in statuses if s != "inget mål angivet"]
+    if not judged:
+        return "inget mål angivet"
+    if all(s == "uppnått" for s in judged):
+        return "uppnått"
+    if all(s == "ej uppnått" for s in judged):
+        return "ej uppnått"
+    return "delvis"
+
+
+def commitment_outcome(statuses: Sequence[str]) -> str:
+    """Utfall of a commitment from its outcome indicators' statuses (each once).
+
+    More ``förbättrad`` than ``försämrad`` → ``förbättrad``, the other way round →
+    ``försämrad``, otherwise ``oförändrad`` when at least one indicator could be judged,
+    else ``otillräckligt underlag``. Activity counts never enter.
+    """
+    better, worse = statuses.count("förbättrad"), statuses.count("försämrad")
     if better > worse:
         return "förbättrad"
     if worse > better:
         return "försämrad"
-    if better or s.count("oförändrad"):
+    if better or statuses.count("oförändrad"):
         return "oförändrad"
     return "otillräckligt underlag"
 
@@ -871,8 +525,11 @@ _FOLLOWUP_COLUMNS = [
     "significant_base",
     "trend",
     "status",
+    "sentence",
     "activities_delivered",
     "activities_met",
+    "implementation",
+    "effect",
     "commitment_status",
 ]
 
@@ -880,39 +537,44 @@ _FOLLOWUP_COLUMNS = [
 def follow_up(
     registers: Sequence[Register],
     *,
-    estimates: pd.DataFrame,
-    changes: pd.DataFrame,
-    trends: pd.DataFrame,
     activities: pd.DataFrame,
+    year: int,
+    findings: pd.DataFrame | None = None,
+    estimates: pd.DataFrame | None = None,
+    changes: pd.DataFrame | None = None,
+    trends: pd.DataFrame | None = None,
     wastewater_campaigns: pd.DataFrame | None = None,
     wastewater_loads: pd.DataFrame | None = None,
     indicators: pd.DataFrame | None = None,
     breaks: pd.DataFrame | None = None,
-    year: int,
+    base_year: int | None = None,
 ) -> pd.DataFrame:
-    """Follow up each commitment of ``year``'s register, per linked indicator.
+    """Follow up each commitment of ``year``'s register: genomförande and utfall.
 
     Parameters
     ----------
     registers
         All registers (of one or several kommuner); the register for ``year`` (else the
-        latest before it) is followed up, and each commitment's first year is the
-        earliest register that holds its id.
-    estimates, changes, trends
-        The survey tables as in CONTRIBUTING.md.
+        latest before it) is followed up.
     activities
         From :func:`load_activities`.
-    wastewater_campaigns, wastewater_loads
-        Optional wastewater tables (CONTRIBUTING.md). The campaign daily means give the
-        value; the daily loads, when given, allow a Welch t-test between years.
-    indicators
-        Indicator definitions (labels, kind, variables); default
-        :func:`indicators.load_indicators`.
-    breaks
-        ``survey_breaks`` (``kommun, variable, year, reason``): a computed change never
-        spans a break.
     year
         The year followed up.
+    findings
+        The findings table (:func:`trygghet_analys.stats.findings.build_findings`); every
+        status is read from it. When None it is built here, once, from ``estimates``,
+        ``changes``, ``breaks`` and ``wastewater_campaigns`` (base year: the year
+        before the kommun's first register).
+    estimates, changes, trends, wastewater_campaigns, wastewater_loads, breaks
+        Only used to build ``findings`` when it is not given (``trends`` and
+        ``wastewater_loads`` are not needed: trends and wastewater tests are in the
+        findings).
+    indicators
+        Indicator definitions (labels, kind, direction); default
+        :func:`indicators.load_indicators`.
+    base_year
+        The base year of the findings (default: the year before the kommun's first
+        register).
 
     Returns
     -------
@@ -921,41 +583,42 @@ def follow_up(
     indicator_kind, label, group_var, group, desired_direction, unit, latest_year,
     latest_value, previous_year, previous_value, change_previous,
     significant_previous, base_year, base_value, change_base, p_value_base,
-    significant_base, trend, status, activities_delivered, activities_met,
-    commitment_status``. Survey values are fractions (proportions) or 0–6 (index).
+    significant_base, trend, status, sentence, activities_delivered, activities_met,
+    implementation, effect, commitment_status``.
 
     Notes
     -----
-    ``base_year`` is the year before the commitment began. The status compares the
-    latest value with the base year (else with the previous year) and moves only on a
-    statistically supported change at the 5 % level, z = (p2 − p1)/√(se1² + se2²), in
-    the desired direction (``förbättrad``) or against it (``försämrad``); without a
-    supported change it is ``oförändrad``; without comparable estimates it is
-    ``otillräckligt underlag``. Activity measures are complete counts without sampling
-    error, so any change of them counts. Wastewater changes need daily loads (Welch's
-    t-test over the campaign days). The commitment's status is the more frequent of
-    förbättrad/försämrad among its outcome indicators (survey, wastewater; oförändrad on
-    a tie); activity measures decide only for a commitment without outcome indicators.
+    Rules (docs/medborgarloften.md). *Genomförande* (``implementation``, per commitment):
+    each activity against its target by :func:`implementation_status`, combined by
+    :func:`commitment_implementation`; an activity link's ``status`` is its own
+    genomförande word, never "förbättrad". *Utfall* (``commitment_status``): each
+    survey or wastewater indicator once, its status the findings row's direction —
+    survey against the base year (else the previous year), wastewater the trend over
+    the campaigns — combined by :func:`commitment_outcome`. ``effect`` is the sentence
+    of an ``effekt`` finding for the commitment's area, when there is one.
     """
+
     ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
-    first = _first_years(registers)
     rows = []
     for reg in _current_registers(registers, year):
         k = reg.kommun
-        # activities are per kommun folder; a stacked table carries a kommun column
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
         yearly = yearly_activities(acts)
         act = activity_follow_up([reg], acts, year=year)
-        # split once per kommun: every link then looks its domain up
-        est = _Domains(_kommun(estimates, k))
-        chg = _Domains(_kommun(changes, k))
-        trd = _Domains(_kommun(trends, k))
-        brk = _kommun(breaks, k) if breaks is not None else None
+        firsts = [r.year for r in registers if r.kommun == k]
+        k_base = base_year if base_year is not None else min(firsts) - 1
+        if findings is None:
+            own_findings = _findings_here(
+                k, k_base, estimates, changes, breaks, wastewater_campaigns, ind, yearly
+            )
+        else:
+            own_findings = _kommun(findings, k)
+        fnd = own_findings[own_findings["year"] == year] if len(own_findings) else own_findings
         for c in reg.commitments:
-            base_year = first[(k, c.id)] - 1
             a = act[act["commitment_id"] == c.id]
             delivered, met = _activity_text(a)
+            words = [implementation_status(r.delivered, r.target) for r in a.itertuples()]
             base = {
                 "kommun": k,
                 "year": year,
@@ -965,7 +628,9 @@ def follow_up(
                 "responsible": c.responsible,
                 "activities_delivered": delivered,
                 "activities_met": met,
+                "implementation": commitment_implementation(words),
             }
+            effect = None
             links = c.indicators or (None,)
             for link in links:
                 row = dict(base)
@@ -978,26 +643,29 @@ def follow_up(
                         desired_direction=link.direction,
                     )
                     if link.kind == "enkät":
-                        row.update(_survey_link(link, est, chg, trd, brk, ind, year, base_year))
+                        row.update(_survey_link(link, fnd, ind, k_base))
+                        eff = _effect_of(fnd, link)
+                        if eff is not None:
+                            effect = eff
                     elif link.kind == "aktivitet":
-                        row.update(_activity_link(link, yearly, measure_labels, year, base_year))
+                        row.update(_activity_link(link, yearly, measure_labels, year, a))
                     else:
-                        row.update(
-                            _wastewater_link(
-                                link, wastewater_campaigns, wastewater_loads, k, year, base_year
-                            )
-                        )
+                        row.update(_wastewater_link(link, fnd))
                 else:
                     row["status"] = "otillräckligt underlag"
                 rows.append(row)
+            for r in rows:
+                if r["kommun"] == k and r["commitment_id"] == c.id:
+                    r["effect"] = effect
     out = _frame(rows, _FOLLOWUP_COLUMNS)
     if len(out):
-        summary = {
-            key: _summary_status(links)
-            for key, links in out.groupby(["kommun", "commitment_id"], sort=False)
-        }
+        outcome = {}
+        for key, g in out.groupby(["kommun", "commitment_id"], sort=False):
+            kinds = g["indicator_kind"].isin(["enkät", "avloppsvatten"])
+            once = g[kinds].drop_duplicates(["indicator", "group_var", "group"])
+            outcome[key] = commitment_outcome(once["status"].tolist())
         out["commitment_status"] = [
-            summary[(k, c)] for k, c in zip(out["kommun"], out["commitment_id"], strict=True)
+            outcome[(k, c)] for k, c in zip(out["kommun"], out["commitment_id"], strict=True)
         ]
     return out.astype(
         {
@@ -1015,6 +683,185 @@ def follow_up(
             "base_year": "Int64",
         }
     )
+
+
+def _findings_here(kommun, base_year, estimates, changes, breaks, campaigns, ind, yearly):
+    """The findings of one kommun when the caller has none (one call of the builder)."""
+    from ..stats.findings import build_findings
+    from ..stats.trends import compare_estimates
+
+    indicators = ind.reset_index()
+    est = _kommun(estimates, kommun) if estimates is not None else pd.DataFrame()
+    if est.empty or "estimate" not in est:
+        est = None
+    chg = _kommun(changes, kommun) if changes is not None else pd.DataFrame()
+    if est is not None:
+        computed = compare_estimates(
+            est, breaks=_kommun(breaks, kommun) if breaks is not None else None,
+            base_year=base_year, indicators=indicators,
+        )  # fmt: skip
+        if chg is None or chg.empty:
+            chg = computed
+        elif not ((chg["comparison"] == "basår") & (chg["year_from"] == base_year)).any():
+            basar = computed[computed["comparison"] == "basår"]
+            chg = pd.concat([chg, basar], ignore_index=True) if len(basar) else chg
+    if est is None:
+        cols = ["kommun", "year", "indicator", "group_var", "group", "estimate", "se"]
+        est = pd.DataFrame({c: pd.Series(dtype=object) for c in [*cols, "suppressed"]})
+        chg = pd.DataFrame(
+            {c: pd.Series(dtype=object) for c in ["kommun", "indicator", "group_var", "group"]}
+        )
+    return build_findings(
+        kommun=kommun,
+        estimates=est,
+        changes=chg,
+        indicators=indicators,
+        breaks=_kommun(breaks, kommun) if breaks is not None else None,
+        base_year=base_year,
+        wastewater_campaigns=campaigns,
+        activities=yearly if len(yearly) else None,
+    )
+
+
+def _link_rows(fnd: pd.DataFrame, source: str, link) -> pd.DataFrame:
+    if fnd.empty:
+        return fnd
+    hit = (fnd["source"] == source) & (fnd["indicator"] == link.id)
+    if source == "enkät":
+        hit &= (fnd["group_var"] == link.group_var) & (fnd["group"] == link.group)
+    return fnd[hit]
+
+
+def _status_of(row: pd.Series, link, ind: pd.DataFrame) -> str:
+    """The outcome word of a findings row, against the register's desired direction."""
+    word = _OUTCOME_WORD[str(row["direction"])]
+    indicator_up = (
+        ind.at[link.id, "direction"] == "higher_is_better" if link.id in ind.index else False
+    )
+    if link.kind == "enkät" and indicator_up != (link.direction == "öka"):
+        word = {"förbättrad": "försämrad", "försämrad": "förbättrad"}.get(word, word)
+    return word
+
+
+def _survey_link(link, fnd: pd.DataFrame, ind: pd.DataFrame, base_year: int | None) -> dict:
+    label = ind.at[link.id, "label"] if link.id in ind.index else link.id
+    kind = ind.at[link.id, "kind"] if link.id in ind.index else "proportion"
+    out: dict = {"label": label, "unit": "index 0–6" if kind == "mean" else "andel"}
+    f = _link_rows(fnd, "enkät", link)
+    prev = f[f["comparison"] == "föregående år"]
+    base = f[f["comparison"] == "basår"]
+    trend = f[f["comparison"] == "trend"].sort_values("from_year", ascending=False)
+    decide = None
+    if len(prev):
+        p = prev.iloc[0]
+        out.update(
+            latest_year=int(p["to_year"]),
+            latest_value=float(p["value_to"]),
+            previous_year=int(p["from_year"]),
+            previous_value=float(p["value_from"]),
+            change_previous=float(p["change"]),
+            significant_previous=bool(p["significant"]),
+        )
+        decide = p
+    if len(base):
+        b = base.iloc[0]
+        decide = b
+    elif decide is not None and int(decide["from_year"]) == base_year:
+        b = decide  # the base year is the previous year: one comparison, kept once
+    else:
+        b = None
+    if b is not None:
+        out.update(
+            latest_year=int(b["to_year"]),
+            latest_value=float(b["value_to"]),
+            base_year=int(b["from_year"]),
+            base_value=float(b["value_from"]),
+            change_base=float(b["change"]),
+            p_value_base=float(b["p_value"]),
+            significant_base=bool(b["significant"]),
+        )
+    if len(trend):
+        t = trend.iloc[0]  # the commitment period's trend when there is one
+        out["trend"] = {"bättre": "förbättrande", "sämre": "försämrande"}.get(
+            str(t["direction"]), "ingen säkerställd trend"
+        )
+    if decide is None:
+        out["status"] = "otillräckligt underlag"
+        return out
+    out["status"] = _status_of(decide, link, ind)
+    out["sentence"] = str(decide["sentence"])
+    return out
+
+
+def _effect_of(fnd: pd.DataFrame, link) -> str | None:
+    if fnd.empty or link.group_var != "stratum":
+        return None
+    e = fnd[
+        (fnd["comparison"] == "effekt")
+        & (fnd["indicator"] == link.id)
+        & (fnd["group"] == link.group)
+    ]
+    return None if e.empty else str(e.iloc[0]["sentence"])
+
+
+def _activity_link(link, yearly, measures, year, act: pd.DataFrame) -> dict:
+    label = measures.at[link.id, "label"] if link.id in measures.index else link.id
+    out: dict = {
+        "label": label,
+        "unit": measures.at[link.id, "unit"] if link.id in measures.index else "",
+    }
+    v = (
+        yearly[yearly["measure"] == link.id].set_index("year")["value"]
+        if len(yearly)
+        else pd.Series(dtype=float)
+    )
+    target = act[act["measure"] == link.id]["target"]
+    target = float(target.iloc[0]) if len(target) else np.nan
+    if year in v.index:
+        out.update(latest_year=year, latest_value=float(v[year]))
+    if year - 1 in v.index and year in v.index:
+        out.update(
+            previous_year=year - 1,
+            previous_value=float(v[year - 1]),
+            change_previous=float(v[year] - v[year - 1]),
+        )
+    delivered = float(v[year]) if year in v.index else np.nan
+    # a count is genomförande, judged against its target, never an outcome
+    out["status"] = implementation_status(delivered, target)
+    goal = "" if np.isnan(target) else f" av målet {fmt_number(target, 0)}"
+    out["sentence"] = (
+        f"{label}: {fmt_number(delivered, 0)}{goal} år {year} ({out['status']})."
+        if not np.isnan(delivered)
+        else f"{label}: ingen uppgift för {year}."
+    )
+    return out
+
+
+def _wastewater_link(link, fnd: pd.DataFrame) -> dict:
+    out: dict = {
+        "label": link.id.capitalize() if link.id != "mdma" else "MDMA",
+        "unit": "mg/dag/1000 inv",
+    }
+    f = _link_rows(fnd, "avloppsvatten", link)
+    f = f[f["comparison"] == "trend"] if len(f) else f
+    if f.empty:
+        out["status"] = "otillräckligt underlag"
+        return out
+    t = f.iloc[0]
+    out.update(latest_year=int(t["to_year"]), latest_value=float(t["value_to"]))
+    out["sentence"] = str(t["sentence"])
+    if pd.isna(t["p_value"]):
+        out["status"] = "otillräckligt underlag"
+        out["trend"] = "otillräckligt underlag"
+        return out
+    out["trend"] = {"bättre": "förbättrande", "sämre": "försämrande"}.get(
+        str(t["direction"]), "ingen säkerställd trend"
+    )
+    word = _OUTCOME_WORD[str(t["direction"])]
+    if link.direction == "öka":  # substances: less is better unless a register says so
+        word = {"förbättrad": "försämrad", "försämrad": "förbättrad"}.get(word, word)
+    out["status"] = word
+    return out
 
 
 def _activity_text(a: pd.DataFrame) -> tuple[str, object]:
@@ -1055,210 +902,15 @@ def _indicator_table(indicators: pd.DataFrame | None) -> pd.DataFrame:
     return out.set_index("id")
 
 
-class _Domains:
-    """A table split once by ``indicator, group_var, group``: one look-up per link."""
-
-    _KEYS = ["indicator", "group_var", "group"]
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-        self._parts: dict | None = None
-
-    def get(self, indicator: str, group_var: str, group: str) -> pd.DataFrame:
-        if self.frame.empty:
-            return self.frame
-        if self._parts is None:  # row positions only: a frame only for the domains asked
-            grouped = self.frame.groupby(self._KEYS, sort=False, observed=True, dropna=False)
-            self._parts = grouped.indices
-        return self.frame.iloc[self._parts.get((indicator, group_var, group), [])]
-
-
-def _domain(
-    frame: pd.DataFrame | _Domains, indicator: str, group_var: str, group: str
-) -> pd.DataFrame:
-    if isinstance(frame, _Domains):
-        return frame.get(indicator, group_var, group)
-    if frame.empty:
-        return frame
-    return frame[
-        (frame["indicator"] == indicator)
-        & (frame["group_var"] == group_var)
-        & (frame["group"] == group)
-    ]
-
-
-def _break_between(
-    brk: pd.DataFrame | None, ind: pd.DataFrame, indicator: str, y1: int, y2: int
-) -> bool:
-    if brk is None or brk.empty:
-        return False
-    variables = {indicator}
-    if indicator in ind.index and isinstance(ind.at[indicator, "variables"], str):
-        variables |= {v.strip() for v in re.split(r"[;,|]", ind.at[indicator, "variables"])}
-    hit = brk[brk["variable"].isin(variables) & (brk["year"] > y1) & (brk["year"] <= y2)]
-    return not hit.empty
-
-
-def _survey_link(link, est, chg, trd, brk, ind, year, base_year) -> dict:
-    label = ind.at[link.id, "label"] if link.id in ind.index else link.id
-    kind = ind.at[link.id, "kind"] if link.id in ind.index else "proportion"
-    out: dict = {"label": label, "unit": "index 0–6" if kind == "mean" else "andel"}
-    d = _domain(est, link.id, link.group_var, link.group)
-    d = (
-        d[(d["year"] <= year) & ~d["suppressed"].astype(bool) & d["estimate"].notna()]
-        if len(d)
-        else d
-    )
-    if d.empty:
-        out["status"] = "otillräckligt underlag"
-        return out
-    d = d.sort_values("year")
-    last = d.iloc[-1]
-    ly = int(last["year"])
-    out.update(latest_year=ly, latest_value=float(last["estimate"]))
-    c = _domain(chg, link.id, link.group_var, link.group)
-    if len(c):
-        prev = c[(c["comparison"] == "föregående år") & (c["year_to"] == ly)]
-        if len(prev):
-            p = prev.iloc[0]
-            out.update(
-                previous_year=int(p["year_from"]),
-                previous_value=float(p["estimate_from"]),
-                change_previous=float(p["change"]),
-                significant_previous=bool(p["significant"]),
-            )
-    t = _domain(trd, link.id, link.group_var, link.group)
-    if len(t):
-        t = t[t["year_to"] <= ly].sort_values("year_to")
-        if len(t):
-            out["trend"] = str(t.iloc[-1]["direction"])
-    status_change, status_sig = out.get("change_previous"), out.get("significant_previous")
-    if ly > base_year:
-        out["base_year"] = base_year
-        b = d[d["year"] == base_year]
-        given = c[(c["year_from"] == base_year) & (c["year_to"] == ly)] if len(c) else c
-        if len(given):
-            g = given.iloc[0]
-            out.update(
-                base_value=float(g["estimate_from"]),
-                change_base=float(g["change"]),
-                p_value_base=float(g["p_value"]),
-                significant_base=bool(g["significant"]),
-            )
-        elif len(b) and not _break_between(brk, ind, link.id, base_year, ly):
-            bb = b.iloc[0]
-            _, p, sig = change_test(bb["estimate"], bb["se"], last["estimate"], last["se"])
-            p = float(p)
-            out.update(
-                base_value=float(bb["estimate"]),
-                change_base=float(last["estimate"] - bb["estimate"]),
-                p_value_base=p,
-                significant_base=pd.NA if np.isnan(p) else bool(sig),
-            )
-        if "change_base" in out:
-            status_change, status_sig = out["change_base"], out.get("significant_base")
-    out["status"] = _verdict(status_change, status_sig, link.direction)
-    return out
-
-
-def _activity_link(link, yearly, measures, year, base_year) -> dict:
-    label = measures.at[link.id, "label"] if link.id in measures.index else link.id
-    out: dict = {
-        "label": label,
-        "unit": measures.at[link.id, "unit"] if link.id in measures.index else "",
-    }
-    v = (
-        yearly[yearly["measure"] == link.id].set_index("year")["value"]
-        if len(yearly)
-        else pd.Series(dtype=float)
-    )
-    v = v[v.index <= year]
-    if v.empty:
-        out["status"] = "otillräckligt underlag"
-        return out
-    ly = int(v.index.max())
-    out.update(latest_year=ly, latest_value=float(v[ly]))
-    if ly - 1 in v.index:
-        out.update(
-            previous_year=ly - 1,
-            previous_value=float(v[ly - 1]),
-            change_previous=float(v[ly] - v[ly - 1]),
-            significant_previous=pd.NA,
-        )
-    compare = out.get("change_previous")
-    if ly > base_year:
-        out["base_year"] = base_year
-        if base_year in v.index:
-            out.update(base_value=float(v[base_year]), change_base=float(v[ly] - v[base_year]))
-            compare = out["change_base"]
-    # complete counts: no sampling error, every change is real
-    out["status"] = _verdict(compare, None if compare is None else True, link.direction)
-    return out
-
-
-def _wastewater_link(link, campaigns, loads, kommun, year, base_year) -> dict:
-    out: dict = {
-        "label": link.id.capitalize() if link.id != "mdma" else "MDMA",
-        "unit": "mg/dag/1000 inv",
-    }
-    camp = _kommun(campaigns, kommun)
-    if camp.empty:
-        out["status"] = "otillräckligt underlag"
-        return out
-    camp = camp[(camp["substance"] == link.id) & (camp["year"] <= year)]
-    means = camp.groupby("year")["daily_mean"].mean().dropna()
-    if means.empty:
-        out["status"] = "otillräckligt underlag"
-        return out
-    ly = int(means.index.max())
-    out.update(latest_year=ly, latest_value=float(means[ly]))
-    daily = None
-    ld = _kommun(loads, kommun)
-    if not ld.empty:
-        ld = ld[ld["substance"] == link.id]
-        daily = ld.assign(_year=pd.to_datetime(ld["date"]).dt.year)
-
-    def test(y0: int) -> object:
-        if daily is None:
-            return pd.NA
-        a = daily.loc[daily["_year"] == y0, "load_mg_day_1000"].dropna()
-        b = daily.loc[daily["_year"] == ly, "load_mg_day_1000"].dropna()
-        if len(a) < 2 or len(b) < 2:
-            return pd.NA
-        p = stats.ttest_ind(b, a, equal_var=False).pvalue
-        return pd.NA if np.isnan(p) else bool(p < _ALPHA)
-
-    earlier = means[means.index < ly]
-    if len(earlier):
-        py = int(earlier.index.max())
-        out.update(
-            previous_year=py,
-            previous_value=float(means[py]),
-            change_previous=float(means[ly] - means[py]),
-            significant_previous=test(py),
-        )
-    compare, sig = out.get("change_previous"), out.get("significant_previous")
-    if ly > base_year:
-        out["base_year"] = base_year
-        if base_year in means.index:
-            out.update(
-                base_value=float(means[base_year]),
-                change_base=float(means[ly] - means[base_year]),
-                significant_base=test(base_year),
-            )
-            compare, sig = out["change_base"], out["significant_base"]
-    out["status"] = _verdict(compare, sig, link.direction)
-    return out
-
-
 def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
     """One row per commitment from :func:`follow_up`.
 
     Returns
     -------
     DataFrame with columns ``kommun, year, commitment_id, focus_area, text,
-    responsible, activities_delivered, activities_met, n_improved, n_unchanged,
-    n_worsened, n_insufficient, commitment_status``.
+    responsible, activities_delivered, activities_met, implementation (genomförande),
+    effect, n_improved, n_unchanged, n_worsened, n_insufficient, commitment_status``
+    (utfall). The counts are of outcome indicators only (survey, wastewater).
     """
     keys = [
         "kommun",
@@ -1269,12 +921,15 @@ def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
         "responsible",
         "activities_delivered",
         "activities_met",
+        "implementation",
+        "effect",
         "commitment_status",
     ]
     rows = []
     for _, g in followup.groupby(["kommun", "commitment_id"], sort=False):
         first = g.iloc[0]
-        s = g["status"].tolist()
+        outcome = g[g["indicator_kind"].isin(["enkät", "avloppsvatten"])]
+        s = outcome.drop_duplicates(["indicator", "group_var", "group"])["status"].tolist()
         rows.append(
             {
                 **{k: first[k] for k in keys},
@@ -1756,50 +1411,6 @@ def draft_register(
     return doc
 
 
-def dump_register(doc: Mapping, *, header: str | None = None) -> str:
-    """A register dict as YAML text with a Swedish comment header.
-
-    Parameters
-    ----------
-    doc
-        A register as from :meth:`Register.to_dict` or :func:`draft_register`.
-    header
-        Comment text (without ``#``); default explains a draft or a register.
-
-    Returns
-    -------
-    str: YAML that :func:`load_register` reads back to the same register.
-
-    Examples
-    --------
-    >>> print(dump_register({"kommun": "Exempelby", "year": 2026, "commitments": []},
-    ...                     header="Exempel"), end="")
-    # Exempel
-    kommun: Exempelby
-    year: 2026
-    commitments: []
-    """
-    if header is None:
-        if doc.get("utkast"):
-            header = (
-                f"Utkast till medborgarlöfte {doc.get('kommun')} {doc.get('year')}.\n"
-                "Fortsatta löften är kopierade från förra årets medborgarlöfte; löften med\n"
-                "forslag: true är förslag ur underlaget som rådet formulerar om eller stryker.\n"
-                "Fyll i signed (ÅÅÅÅ-MM-DD) och ta bort utkast och forslag när löftet är undertecknat.\n"
-                "Nycklarna beskrivs i docs/medborgarloften.md."
-            )
-        else:
-            header = (
-                f"Medborgarlöfte {doc.get('kommun')} {doc.get('year')}.\n"
-                "Nycklarna beskrivs i docs/medborgarloften.md."
-            )
-    comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
-    body = yaml.safe_dump(
-        dict(doc), allow_unicode=True, sort_keys=False, width=100, default_flow_style=False
-    )
-    return comment + body
-
-
 # --------------------------------------------------------------------------- schemas
 def commitment_schemas() -> dict[str, object]:
     """pandera schemas of ``commitment_followup`` and ``commitment_indicators``.
@@ -1835,7 +1446,11 @@ def commitment_schemas() -> dict[str, object]:
         "p_value_base": pa.Column("float64", pa.Check.in_range(0, 1), nullable=True),
         "significant_base": flag,
         "trend": pa.Column(object, nullable=True),
-        "status": status, "activities_delivered": maybe_text, "activities_met": flag,
+        "status": pa.Column("str", pa.Check.isin([*STATUSES, *IMPLEMENTATION])),
+        "sentence": maybe_text,
+        "activities_delivered": maybe_text, "activities_met": flag,
+        "implementation": pa.Column("str", pa.Check.isin(list(IMPLEMENTATION))),
+        "effect": maybe_text,
         "commitment_status": status,
     }  # fmt: skip
     indicators = {
@@ -1851,189 +1466,6 @@ def commitment_schemas() -> dict[str, object]:
             indicators, strict=True, ordered=True, coerce=True
         ),
     }
-
-
-# --------------------------------------------------------------------------- HTML
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;
-background:#fff;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-h1,h2,h3{color:#0b3a5b}
-.banner{background:#fff3cd;color:#3d2c00;border:2px solid #8a6d00;padding:.6rem 1rem;
-font-weight:bold}
-table{border-collapse:collapse;margin:1rem 0;width:100%}
-caption{text-align:left;font-weight:bold;padding:.3rem 0}
-th,td{border:1px solid #6b6b6b;padding:.3rem .5rem;vertical-align:top;text-align:left}
-th{background:#e8eef3}
-td.num{text-align:right;white-space:nowrap}
-.status-försämrad{color:#8b0000;font-weight:bold}
-.status-förbättrad{color:#0a5c2b;font-weight:bold}
-footer{margin-top:2rem;font-size:.9rem;color:#333}
-"""
-
-
-def render_underlag_html(
-    underlag: pd.DataFrame,
-    followup: pd.DataFrame,
-    *,
-    kommun: str,
-    year: int,
-    synthetic: bool,
-) -> str:
-    """A self-contained Swedish HTML page: follow-up and underlag for next year.
-
-    Parameters
-    ----------
-    underlag
-        From :func:`underlag`.
-    followup
-        From :func:`follow_up`.
-    kommun, year
-        Shown in the title.
-    synthetic
-        True for the bundled example data: a banner says "Exempeldata – inte verkliga
-        resultat".
-
-    Returns
-    -------
-    str: the HTML document (no external resources).
-    """
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="sv">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-    ]
-    if synthetic:
-        out.append('<p class="banner" role="note">Exempeldata – inte verkliga resultat</p>')
-    out += [
-        "<main>",
-        f"<h1>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</h1>",
-        f"<p>Uppföljning av medborgarlöftet och resultat från trygghetsmätningen {year}. "
-        "En förändring kallas statistiskt säkerställd när den är signifikant på 5 "
-        "procents nivå; status för ett löfte ändras bara av sådana förändringar.</p>",
-        "<h2>Indikatorer som försämrats eller ligger högt</h2>",
-    ]
-    if underlag.empty:
-        out.append(
-            "<p>Inga indikatorer har försämrats statistiskt säkerställt eller ligger "
-            "på en hög nivå.</p>"
-        )
-    for area, g in underlag.groupby("focus_area", sort=False):
-        out.append(f"<h3>{e(str(area))}</h3>")
-        out.append("<ol>")
-        out += [f"<li>{e(s)}</li>" for s in g.sort_values("rank")["sentence"]]
-        out.append("</ol>")
-        out.append(f"<table><caption>{e(str(area))}: indikatorer i underlaget</caption>")
-        out.append(
-            "<thead><tr>"
-            + "".join(
-                f'<th scope="col">{h}</th>'
-                for h in ("Rang", "Indikator", "Område", "Värde", "Skäl", "Riket (NTU)", "Källa")
-            )
-            + "</tr></thead><tbody>"
-        )
-        for r in g.sort_values("rank").itertuples():
-            value = _fmt_value(r.latest_value, r.kind)
-            ntu_txt = (
-                ""
-                if pd.isna(r.ntu_percent)
-                else f"{fmt_number(r.ntu_percent, 0)}\u00a0% ({int(r.ntu_year)})"
-            )
-            out.append(
-                f'<tr><td class="num">{r.rank}</td><th scope="row">{e(str(r.label))}</th>'
-                f'<td>{e(str(r.group))}</td><td class="num">{value}</td><td>{e(str(r.reasons))}</td>'
-                f'<td class="num">{ntu_txt}</td><td>{e("" if pd.isna(r.ntu_source) else str(r.ntu_source))}</td></tr>'
-            )
-        out.append("</tbody></table>")
-    out.append("<h2>Uppföljning av löftena</h2>")
-    if followup.empty:
-        out.append("<p>Inget medborgarlöfte att följa upp.</p>")
-    for cid, g in followup.groupby("commitment_id", sort=False):
-        first = g.iloc[0]
-        out.append(f"<h3>{e(str(first['focus_area']))}: {e(str(cid))}</h3>")
-        out.append(f"<p>{e(str(first['text']))}</p>")
-        out.append(
-            f"<p>Status för löftet: <strong>{e(str(first['commitment_status']))}</strong>. "
-            f"Ansvar: {e(str(first['responsible']))}.</p>"
-        )
-        if first["activities_delivered"]:
-            out.append(f"<p>Genomfört {year}: {e(str(first['activities_delivered']))}.</p>")
-        if g["indicator"].isna().all():
-            continue
-        out.append(f"<table><caption>Indikatorer för löfte {e(str(cid))}</caption><thead><tr>")
-        out.append(
-            "".join(
-                f'<th scope="col">{h}</th>'
-                for h in (
-                    "Indikator",
-                    "Område",
-                    "Önskad riktning",
-                    "Senaste värde",
-                    "Förändring mot året före löftet",
-                    "Trend",
-                    "Status",
-                )
-            )
-            + "</tr></thead><tbody>"
-        )
-        for r in g.itertuples():
-            if pd.isna(r.indicator):
-                continue
-            out.append(
-                f'<tr><th scope="row">{e(str(r.label))}</th><td>{e(str(r.group) if r.indicator_kind == "enkät" else "")}</td>'
-                f"<td>{e(str(r.desired_direction))}</td>"
-                f'<td class="num">{e(_followup_value(r.latest_value, r.unit, r.latest_year))}</td>'
-                f'<td class="num">{e(_followup_change(r))}</td>'
-                f"<td>{e('' if pd.isna(r.trend) else str(r.trend))}</td>"
-                f'<td class="status-{e(str(r.status).replace(" ", "-"))}">{e(str(r.status))}</td></tr>'
-            )
-        out.append("</tbody></table>")
-    sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
-    out.append("</main><footer>")
-    if sources:
-        out.append("<p>Riksnivåer: " + "; ".join(e(s) for s in sources) + ".</p>")
-    out.append(
-        f"<p>Källa: trygghetsmätningen i {e(kommun)}, kommunens aktivitetsuppföljning"
-        " och avloppsvattenanalys. Sammanställt med trygghet-analys.</p>"
-    )
-    out.append("</footer></body></html>")
-    return "\n".join(out) + "\n"
-
-
-def _followup_value(value: float, unit: str, year: object) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "andel":
-        text = fmt_percent(value)
-    elif unit == "index 0–6":
-        text = fmt_number(value, 1)
-    elif unit == "mg/dag/1000 inv":
-        text = f"{fmt_number(value, 1)} mg/dag/1000 inv"
-    else:
-        text = f"{fmt_number(value, 0)} {unit}"
-    return f"{text} ({int(year)})" if year is not None and not pd.isna(year) else text
-
-
-def _followup_change(r) -> str:
-    if pd.isna(r.change_base):
-        return "–"
-    sign = "+" if r.change_base > 0 else ""
-    if r.unit == "andel":
-        text = f"{sign}{fmt_number(100 * r.change_base, 0)} procentenheter"
-    elif r.unit in ("index 0–6", "mg/dag/1000 inv"):
-        text = f"{sign}{fmt_number(r.change_base, 1)}"
-    else:  # activity counts: complete, no sampling error
-        return f"{sign}{fmt_number(r.change_base, 0)} {r.unit}"
-    sig = r.significant_base
-    if pd.isna(sig):
-        return text
-    return text + (" (statistiskt säkerställd)" if sig else " (inte säkerställd)")
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

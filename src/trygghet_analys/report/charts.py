@@ -114,6 +114,7 @@ _TABLE_FILES = {
     "wastewater_campaigns": "wastewater_campaigns",
     "wastewater_trends": "wastewater_trends",
     "followup": "commitment_followup",
+    "findings": "findings",
 }
 
 
@@ -162,6 +163,10 @@ class Tables:
     periods: list[tuple[int, int, str]] = field(default_factory=list)
     registers: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: ``processed/findings.parquet`` of this kommun: every comparison any text speaks of.
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The year before the current commitment period (None without registers).
+    base_year: int | None = None
     strata: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     processed: Path | None = None
@@ -269,9 +274,10 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     if campaigns.empty:
         notes.append("Avloppsvattendata saknas: inga mätkampanjer för kommunen.")
     else:
+        from ..files import euda as euda_files
         from ..wastewater import euda as euda_mod
 
-        path = euda_mod.find_euda_file(folder.root)
+        path = euda_files.find_euda_file(folder.root)
         if path is None:
             notes.append(
                 "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
@@ -281,7 +287,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
             try:
                 euda = euda_mod.compare_with_euda(
                     euda_mod.euda_rule_campaigns(frames["wastewater_loads"]),
-                    euda_mod.read_euda(path),
+                    euda_files.read_euda(path),
                     cities=euda_mod.comparison_cities(cfg.extra, file=cfg.raw / "kommun.yml"),
                 )
             except TrygghetError as exc:
@@ -293,10 +299,11 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     periods: list[tuple[int, int, str]] = []
     followup = frames["followup"]
     try:
-        from ..commitments import followup as commitments
+        from ..files.registers import load_registers
+        from ..vocabulary import load_ntu
 
-        registers = commitments.load_registers(cfg.commitments_dir)
-        ntu = commitments.load_ntu()
+        registers = load_registers(cfg.commitments_dir)
+        ntu = load_ntu()
     except (TrygghetError, ImportError) as exc:
         registers, ntu = [], pd.DataFrame(columns=["indicator", "year", "percent", "source"])
         notes.append(f"Medborgarlöften kunde inte läsas: {exc}")
@@ -326,7 +333,18 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         strata=frames["strata"],
         indicators=indicators,
         processed=folder.processed,
+        findings=frames["findings"],
+        base_year=_kommun_base_year(cfg),
     )
+
+
+def _kommun_base_year(cfg: KommunConfig) -> int | None:
+    from ..pipeline import base_year
+
+    try:
+        return base_year(cfg)
+    except (TypeError, ValueError):
+        return None
 
 
 _GROUP_ORDER = ("Hela kommunen", "Kvinna", "Man", "16–24", "25–44", "45–64", "65–85")
@@ -347,13 +365,14 @@ def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
 def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
     """Follow-up computed here when the pipeline has not written it."""
     from ..commitments import followup as commitments
+    from ..files.registers import load_activities
 
     est = frames["estimates"]
     year = int(est["year"].max())
     activities_file = cfg.commitments_dir / "aktiviteter.csv"
     try:
         activities = (
-            commitments.load_activities(activities_file)
+            load_activities(activities_file)
             if activities_file.is_file()
             else pd.DataFrame(columns=["period", "measure", "value", "unit"])
         )
@@ -758,9 +777,10 @@ _CHARTS: tuple[Chart, ...] = (
     _chart(
         "medborgarlofte_uppfoljning",
         "Uppföljning av medborgarlöftet",
-        "Varje indikator som följer upp ett löfte, med status i ord och symbol: "
-        "förbättrad, oförändrad, försämrad eller otillräckligt underlag, och det senaste "
-        "värdet.",
+        "Varje indikator som följer upp ett löfte, med status i ord och symbol: för "
+        "enkäten och avloppsvattnet utfallet (förbättrad, oförändrad, försämrad eller "
+        "otillräckligt underlag), för aktiviteter genomförandet mot målet (uppnått, delvis, "
+        "ej uppnått eller inget mål angivet), och det senaste värdet.",
         _commitment_panel(),
     ),
     _chart(

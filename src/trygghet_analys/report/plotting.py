@@ -147,6 +147,11 @@ _STATUS_STYLE: dict[str, tuple[str, str]] = {
     "oförändrad": ("●", "#595959"),
     "försämrad": ("✖", "#C24E00"),
     "otillräckligt underlag": ("?", "#595959"),
+    # genomförande of an activity (a count is never "förbättrad")
+    "uppnått": ("■", "#0B3A5B"),
+    "delvis": ("◧", "#595959"),
+    "ej uppnått": ("□", "#C24E00"),
+    "inget mål angivet": ("–", "#595959"),
 }
 
 

@@ -18,10 +18,18 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..config import DEFAULT_MIN_N
 from ..errors import DataError
 
-__all__ = ["check_disclosure", "suppress", "suppress_complements"]
+__all__ = [
+    "DEFAULT_MIN_N",
+    "check_disclosure",
+    "suppress",
+    "suppress_complements",
+    "suppress_small",
+]
+
+#: Default disclosure threshold: estimates from fewer respondents are not shown.
+DEFAULT_MIN_N = 30
 
 _KEYS = ["kommun", "year", "indicator", "group_var"]
 _HIDDEN = ["estimate", "se", "ci_low", "ci_high"]
@@ -185,6 +193,42 @@ def _complement_picks(frame: pd.DataFrame, keys: list[str]) -> pd.Index:
     if candidates.empty:
         return candidates.index
     return candidates.sort_values([*keys, "n", "group"]).groupby(keys, sort=False).head(1).index
+
+
+def suppress_small(estimates: pd.DataFrame, min_n: int | Mapping[str, int]) -> pd.DataFrame:
+    """Primary suppression: mark and hide every estimate from fewer than ``min_n`` respondents.
+
+    Parameters
+    ----------
+    estimates
+        Estimates with ``kommun``, ``n``, ``estimate``, ``se``, ``ci_low``, ``ci_high``.
+    min_n
+        The threshold, or kommun → threshold (kommuner missing from the mapping get
+        :data:`DEFAULT_MIN_N`).
+
+    Returns
+    -------
+    DataFrame
+        ``estimates`` with a bool column ``suppressed`` (``n < min_n``) and NaN estimate,
+        se and interval on suppressed rows (``n`` is kept).
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"kommun": ["A", "A"], "n": [29, 30], "estimate": [0.5, 0.4],
+    ...                   "se": 0.1, "ci_low": 0.2, "ci_high": 0.6})
+    >>> suppress_small(e, 30)[["n", "estimate", "suppressed"]].to_dict("list")
+    {'n': [29, 30], 'estimate': [nan, 0.4], 'suppressed': [True, False]}
+    """
+    out = estimates.copy()
+    if isinstance(min_n, Mapping):
+        thresholds = out["kommun"].map(lambda k: min_n.get(k, DEFAULT_MIN_N)).to_numpy()
+    else:
+        if not isinstance(min_n, (int, np.integer)) or min_n < 0:
+            raise ValueError(f"min_n must be a non-negative int or a mapping, got {min_n!r}")
+        thresholds = np.full(len(out), int(min_n))
+    out["suppressed"] = out["n"].to_numpy() < thresholds
+    out.loc[out["suppressed"], _HIDDEN] = np.nan
+    return out
 
 
 def suppress_complements(estimates: pd.DataFrame) -> pd.DataFrame:

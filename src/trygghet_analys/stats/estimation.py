@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import DEFAULT_MIN_N
 from ..errors import DataError
+from .disclosure import DEFAULT_MIN_N, suppress_small
 
 __all__ = [
     "CROSS_SEP",
@@ -1064,15 +1064,7 @@ def estimate_indicators(
     design = out["_design"].to_numpy(dtype=np.int64)
     out.insert(0, "kommun", d_keys["kommun"].to_numpy()[design])
     out.insert(1, "year", d_keys["year"].to_numpy()[design].astype(np.int64))
-    if isinstance(min_n, Mapping):
-        thresholds = out["kommun"].map(lambda k: min_n.get(k, DEFAULT_MIN_N)).to_numpy()
-    else:
-        if not isinstance(min_n, (int, np.integer)) or min_n < 0:
-            raise ValueError(f"min_n must be a non-negative int or a mapping, got {min_n!r}")
-        thresholds = np.full(len(out), int(min_n))
-    out["suppressed"] = out["n"].to_numpy() < thresholds
-    out.loc[out["suppressed"], ["estimate", "se", "ci_low", "ci_high"]] = np.nan
-    out = out[ESTIMATE_COLUMNS]
+    out = suppress_small(out, min_n)[ESTIMATE_COLUMNS]
     out = out.astype(
         {"kommun": "str", "indicator": "str", "group_var": "str", "group": "str", "n": "int64"}
     )

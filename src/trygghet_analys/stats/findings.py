@@ -36,8 +36,10 @@ __all__ = [
     "activity_findings",
     "adjust_q_values",
     "build_findings",
+    "chance_text",
     "claims_significance",
     "direction_word",
+    "policy_text",
     "survey_findings",
     "wastewater_findings",
 ]
@@ -176,6 +178,35 @@ def claims_significance(text: str) -> bool:
     return bool(re.search(r"(?<![Ii]nte )(?<![Ii]ngen )statistiskt säkerställ[dt]", text))
 
 
+def policy_text(base_year: int | None) -> str:
+    """The comparison policy in one Swedish paragraph, for every page that uses it."""
+    base = (
+        f"basåret {base_year} (året före den nuvarande löftesperioden)"
+        if base_year is not None
+        else "basåret (året före den nuvarande löftesperioden)"
+    )
+    return (
+        f"Jämförelserna är alltid desamma: rapportåret mot föregående mätning, mot {base}, "
+        "trenden under löftesperioden och, för sig, trenden sedan mätningarna började. "
+        "En jämförelse kallas statistiskt säkerställd när dess q-värde är under 0,05, det "
+        "vill säga efter justering för att många jämförelser görs samtidigt "
+        "(Benjamini–Hochberg)."
+    )
+
+
+def chance_text(findings: pd.DataFrame, *, year: int) -> str:
+    """How many comparisons were tested in ``year`` and how many chance alone would give."""
+    f = findings[(findings["year"] == year) & findings["p_value"].notna()]
+    n = len(f)
+    sig = int(f["significant"].sum())
+    by_chance = fmt_number(ALPHA * n, 0)
+    return (
+        f"{n} jämförelser testades för {year}. Utan justering skulle omkring {by_chance} av "
+        f"dem se ut som säkerställda förändringar av ren slump även om ingenting hänt; "
+        f"efter justeringen är {sig} statistiskt säkerställda."
+    )
+
+
 # --------------------------------------------------------------------------- formatting
 def _where(group_var: str, group: str) -> str:
     if group_var == "total":
@@ -217,7 +248,9 @@ def _amount(change: float, kind: str) -> str:
     sign = "+" if change > 0 else ""
     if kind == "proportion":
         digits = 0 if round(abs(100 * change)) >= 1 else 1
-        return f"{sign}{fmt_number(100 * change, digits)} procentenheter"
+        text = fmt_number(100 * change, digits)
+        unit = "procentenhet" if text in ("1", "−1") else "procentenheter"
+        return f"{sign}{text} {unit}"
     if kind == "mean":
         return f"{sign}{fmt_number(change, 2)} enheter"
     return f"{sign}{fmt_number(change, 0)}"

@@ -21,13 +21,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..vocabulary import read_resource_csv
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "DONT_KNOW",
@@ -66,11 +69,7 @@ _ALLOWED = {
 
 @lru_cache(maxsize=1)
 def _read_definitions() -> pd.DataFrame:
-    with (
-        resources.files("trygghet_analys").joinpath("resources", _FILE).open(encoding="utf-8") as fh
-    ):
-        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    return table
+    return read_resource_csv(_FILE, dtype=str, keep_default_na=False)
 
 
 def load_indicators() -> pd.DataFrame:
