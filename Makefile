@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 YEAR ?=
 DATA ?= data
 OUT ?= reports
+NOTEBOOKS ?=
 LAB_PORT ?= 8888
 # The Jupyter kernel named for the project (the notebooks of one's own analyses use it).
 KERNEL := trygghet-analys
@@ -48,7 +49,7 @@ lab: $(STAMP) $(KERNEL_SPEC) ## Öppna JupyterLab i notebooks/ för egna analyse
 		--MappingKernelManager.default_kernel_name=$(KERNEL)
 
 report: $(STAMP) ## Ta fram årets rapport från data/ till reports/
-	@$(BIN)/trygghet-analys report --data $(DATA) --out $(OUT) $(if $(YEAR),--year $(YEAR),)
+	@$(BIN)/trygghet-analys report --data $(DATA) --out $(OUT) $(if $(YEAR),--year $(YEAR),) $(if $(NOTEBOOKS),--notebooks,)
 
 build: $(STAMP) ## Bygg data/processed från data/raw
 	@$(BIN)/trygghet-analys build --data $(DATA)
