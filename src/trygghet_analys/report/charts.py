@@ -94,6 +94,14 @@ COLUMN_HEADERS: dict[str, str] = {
     "weekend_mean": "Medelvärde helg",
     "n_days": "Antal dygn",
     "n_below_loq": "Dygn under kvantifieringsgränsen",
+    "n_excluded": "Flaggade dygn ej medräknade",
+    "daily_mean_low": "Spridning mellan dygnen, nedre (95 %)",
+    "daily_mean_high": "Spridning mellan dygnen, övre (95 %)",
+    "flags": "Flaggor",
+    "excluded": "Ej medräknat i kampanjmedlet",
+    "season": "Säsong",
+    "season_matched": "Samma säsong som EUDA",
+    "rules": "Regler",
     "city": "Stad",
     "country": "Land",
     "kind": "Slag",
@@ -104,7 +112,6 @@ COLUMN_HEADERS: dict[str, str] = {
     "reason": "Orsak",
 }
 
-_GROUP_VAR_TEXT = {"total": "Totalt", "stratum": "Område", "sex": "Kön", "age_group": "Ålder"}
 
 _TABLE_FILES = {
     "estimates": "survey_estimates",
@@ -124,12 +131,17 @@ _TABLE_FILES = {
 def swedish_headers(frame: pd.DataFrame, extra: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A copy of ``frame`` with Swedish column headers (unknown columns keep their name).
 
-    Values in ``group_var`` are translated too ("stratum" → "Område").
+    Values in ``group_var`` are translated too ("stratum" → "Område", "sex+age_group" →
+    "Kön × ålder").
     """
     names = {**COLUMN_HEADERS, **(extra or {})}
     out = frame.copy()
     if "group_var" in out.columns:
-        out["group_var"] = out["group_var"].astype(object).map(lambda v: _GROUP_VAR_TEXT.get(v, v))
+        out["group_var"] = (
+            out["group_var"]
+            .astype(object)
+            .map(lambda v: plotting.group_var_label(v) if isinstance(v, str) else v)
+        )
     return out.rename(columns={c: names.get(c, c) for c in out.columns})
 
 
@@ -139,7 +151,10 @@ class Tables:
 
     Every table holds only this kommun's rows; a table that does not exist is an empty
     DataFrame. ``notes`` collects Swedish sentences on what is missing ("EUDA-data
-    saknas: …"), which the report prints.
+    saknas: …"), which the report prints. For one's own analyses (JupyterLab):
+    ``responses`` (the canonical respondent table, read on first use) and ``strata``
+    go into :func:`~trygghet_analys.estimate_indicators`; ``indicators`` are the
+    package's definitions plus the kommun's ``raw/indikatorer_egna.csv``.
     """
 
     kommun: KommunConfig
@@ -162,6 +177,21 @@ class Tables:
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The year before the current commitment period (None without registers).
     base_year: int | None = None
+    strata: pd.DataFrame = field(default_factory=pd.DataFrame)
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
+    processed: Path | None = None
+
+    @functools.cached_property
+    def responses(self) -> pd.DataFrame:
+        """The kommun's rows of ``survey_responses`` (read on first use: it is the largest
+        table, and only one's own analyses need it)."""
+        if self.processed is None:
+            return pd.DataFrame()
+        path = self.processed / "survey_responses.parquet"
+        if not path.is_file():
+            return pd.DataFrame()
+        frame = pd.read_parquet(path, filters=[("kommun", "==", self.kommun.name)])
+        return frame.reset_index(drop=True)
 
     @property
     def years(self) -> list[int]:
@@ -309,6 +339,9 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
             except TrygghetError as exc:
                 notes.append(f"EUDA-data saknas: filen {path.name} kunde inte läsas ({exc}).")
 
+    from ..files.indicators import kommun_indicators
+
+    indicators = kommun_indicators(cfg)
     periods: list[tuple[int, int, str]] = []
     followup = frames["followup"]
     try:
@@ -337,10 +370,15 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         euda=euda,
         followup=followup,
         ntu=ntu,
-        labels=_indicator_labels(),
+        labels=dict(
+            zip(indicators["id"].astype(str), indicators["label"].astype(str), strict=True)
+        ),
         periods=periods,
         registers=list(registers),
         notes=notes,
+        strata=frames["strata"],
+        indicators=indicators,
+        processed=folder.processed,
         findings=frames["findings"],
         base_year=_kommun_base_year(cfg),
     )
@@ -368,13 +406,6 @@ def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
     return estimates.assign(
         group=pd.Categorical(estimates["group"].astype(object), categories=categories, ordered=True)
     )
-
-
-def _indicator_labels() -> dict[str, str]:
-    from ..survey.indicators import load_indicators
-
-    table = load_indicators()
-    return dict(zip(table["id"].astype(str), table["label"].astype(str), strict=True))
 
 
 def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
@@ -620,6 +651,14 @@ def _ranking() -> tuple[Callable, Callable, Callable]:
     return draw, data, available
 
 
+def medicine_note(substance: str) -> str:
+    """The caveat for a substance that is also a prescribed medicine ("" for others);
+    :func:`trygghet_analys.vocabulary.medicine_note`."""
+    from ..vocabulary import medicine_note as note
+
+    return note(substance)
+
+
 def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
         with plotting.use_style():
@@ -629,6 +668,7 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
             substance=substance,
             loads=tables.wastewater_loads if len(tables.wastewater_loads) else None,
             euda=tables.euda if len(tables.euda) else None,
+            note=medicine_note(substance) or None,
             ax=ax,
         )
         return _finish(ax, tables, year, "wastewater")
@@ -646,6 +686,9 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
             "weekend_mean",
             "n_days",
             "n_below_loq",
+            "n_excluded",
+            "daily_mean_low",
+            "daily_mean_high",
         ]
         out = camp[[c for c in cols if c in camp.columns]].assign(city=tables.kommun.name)
         if len(tables.euda) and "metabolite" in camp.columns:
@@ -667,6 +710,10 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
 def _commitment_panel() -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
         ax = plotting.commitment_panel(tables.followup)
+        ids = set(tables.followup.get("indicator", pd.Series(dtype=str)).dropna().astype(str))
+        notes = [medicine_note(s) for s in _SUBSTANCES if s in ids and medicine_note(s)]
+        if notes:
+            plotting.add_note(ax, " ".join(notes))
         return _finish(ax, tables, year, "commitments")
 
     def data(tables: Tables, year: int) -> pd.DataFrame:
@@ -782,9 +829,14 @@ _CHARTS: tuple[Chart, ...] = (
             f"avloppsvatten_{s}",
             f"{_SUBSTANCE_TITLES[s]} i avloppsvatten",
             "Mängden narkotikarester som når reningsverket per dygn och 1 000 anslutna "
-            "invånare, per mätkampanj. Ofyllda ringar är dygn under kvantifieringsgränsen. "
-            "Grå romber är andra svenska städer i EUDA:s mätningar samma år. En kampanj är "
-            "en ögonblicksbild av en vecka.",
+            "invånare, per mätkampanj. Strecket vid kampanjmedlet visar hur mycket dygnen "
+            "inom mätveckan skilde sig åt (inte osäkerheten mellan år). Ofyllda ringar är "
+            "dygn under kvantifieringsgränsen, ofyllda fyrkanter och trianglar flaggade dygn "
+            "(trianglarna räknas inte i medlet). EUDA-jämförelsen gäller vårkampanjen "
+            "räknad med EUDA:s regler: jämförelsestaden med antal anslutna, övriga svenska "
+            "städer (grå romber) och medianen av samma nordiska och europeiska städer alla "
+            "år. En kampanj är en ögonblicksbild av en vecka."
+            + (" " + medicine_note(s) if medicine_note(s) else ""),
             _wastewater(s),
         )
         for s in _SUBSTANCES
