@@ -12,6 +12,7 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,7 @@ from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
 from .errors import DataError
 from .files._io import atomic_replace_files
+from .files.cache import BuildCache, file_digest
 from .files.codebook import load_codebook
 from .files.euda import find_euda_file, read_euda
 from .files.export import neutralise
@@ -73,6 +75,9 @@ __all__ = [
 Stage = Callable[
     [DataFolder, list[KommunConfig], Mapping[str, pd.DataFrame]], dict[str, pd.DataFrame]
 ]
+
+#: The build cache of the running ``build`` (None in ``validate`` and direct stage calls).
+_CACHE: ContextVar[BuildCache | None] = ContextVar("build_cache", default=None)
 
 #: Tables also written as ``;``-separated CSV with decimal comma, for Swedish Excel.
 CSV_TABLES = ("survey_estimates", "findings")
@@ -207,10 +212,7 @@ def wastewater_stage(
 ) -> dict[str, pd.DataFrame]:
     """Wastewater loads, campaign means, trends and back-calculation for every kommun,
     plus the comparison with EUDA's cities when ``external/`` holds the EUDA file."""
-    parts = [
-        build_wastewater(k.raw, k.name, loq_policy=k.extra.get("loq_policy", "zero"))
-        for k in kommuner
-    ]
+    parts = [_cached_wastewater(k) for k in kommuner]
     out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
     out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_loads"])
     return out
@@ -426,7 +428,12 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         A bad input; ``processed/`` is then unchanged (created if missing).
     """
     folder = DataFolder.at(data)
-    tables = compute_tables(folder.root)
+    cache = BuildCache(folder.processed / ".cache")
+    token = _CACHE.set(cache)
+    try:
+        tables = compute_tables(folder.root)
+    finally:
+        _CACHE.reset(token)
     writers = {
         f"{name}.parquet": (lambda path, t=table: write_parquet(t, path))
         for name, table in tables.items()
@@ -435,6 +442,7 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         if name in tables:
             writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
     written = atomic_replace_files(folder.processed, writers)
+    cache.finish()
     return {p.stem: p for p in written}
 
 
@@ -447,6 +455,29 @@ def validate(data: str | Path | None = None) -> None:
         The first problem found.
     """
     compute_tables(data)
+
+
+def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
+    """:func:`build_wastewater` for one kommun, from the build cache when its inputs are
+    unchanged (every file under ``avloppsvatten/`` and the kommun's LOQ policy)."""
+    policy = k.extra.get("loq_policy", "zero")
+    cache = _CACHE.get()
+    folder = k.wastewater_dir
+    if cache is None or not folder.is_dir():
+        return build_wastewater(k.raw, k.name, loq_policy=policy)
+    digests = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(k.raw).as_posix()
+        digest = file_digest(path)
+        cache.note(k.name, rel, digest)
+        digests.append((rel, digest))
+    key = cache.key(k.name, policy, tuple(digests))
+    hit = cache.get("avloppsvatten", key)
+    if hit is not None:
+        return hit
+    tables = build_wastewater(k.raw, k.name, loq_policy=policy)
+    cache.put("avloppsvatten", key, tables)
+    return tables
 
 
 def build_wastewater(
@@ -505,8 +536,20 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
     parts, ledgers = [], []
+    cache = _CACHE.get()
+    codebook_digest = file_digest(folder / "kodbok.yml") if cache is not None else None
     for year, path in files.items():
         layout = layout_for_file(codebook, year, path)
+        ledger_file = path.relative_to(kommun.raw).as_posix()
+        if cache is not None:
+            digest = file_digest(path)
+            cache.note(kommun.name, ledger_file, digest)
+            key = cache.key(digest, codebook_digest, kommun.name, kommun.strata, year, ledger_file)
+            hit = cache.get("enkat", key)
+            if hit is not None:
+                parts.append(hit["responses"])
+                ledgers.append(hit["ledger"])
+                continue
         sheet, cells, first_row = read_raw_file(path, layout)
         responses, ledger = apply_layout(
             cells,
@@ -518,8 +561,10 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
             file=path,
             sheet=sheet,
             first_row=first_row,
-            ledger_file=path.relative_to(kommun.raw).as_posix(),
+            ledger_file=ledger_file,
         )
+        if cache is not None:
+            cache.put("enkat", key, {"responses": responses, "ledger": ledger})
         parts.append(responses)
         ledgers.append(ledger)
     population_file = folder / "population.csv"
