@@ -96,3 +96,10 @@ def test_a_damaged_cache_entry_is_parsed_again(data, monkeypatch):
 def test_validate_writes_no_cache(data):
     pipeline.validate(data)
     assert not (data / "processed" / ".cache").exists()
+
+
+def test_build_without_cache_reads_everything(data, monkeypatch):
+    pipeline.build(data)
+    parsed = _count_parses(monkeypatch)
+    pipeline.build(data, cache=False)
+    assert len(parsed) == 21

@@ -21,6 +21,11 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="bygg data/processed från data/raw")
     b.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
+    b.add_argument(
+        "--utan-cache",
+        action="store_true",
+        help="läs om alla filer (standard: oförändrade filer tas från processed/.cache)",
+    )
 
     v = sub.add_parser("validate", help="kontrollera rådata utan att skriva något")
     v.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
@@ -102,7 +107,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from . import pipeline
 
     if args.command == "build":
-        pipeline.build(args.data)
+        pipeline.build(args.data, cache=not args.utan_cache)
     elif args.command == "validate":
         pipeline.validate(args.data)
     elif args.command == "report":

@@ -409,13 +409,18 @@ def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
-def build(data: str | Path | None = None) -> dict[str, Path]:
+def build(data: str | Path | None = None, *, cache: bool = True) -> dict[str, Path]:
     """Build ``processed/`` from ``raw/`` for every kommun of a data folder.
 
     Parameters
     ----------
     data
         The data folder (``None``: the repository's ``data/``).
+    cache
+        Take unchanged survey files and wastewater folders from ``processed/.cache``
+        (:mod:`trygghet_analys.files.cache`) and keep what is parsed there; False reads
+        everything again and leaves the cache alone (``build --utan-cache``). The tables
+        are byte-identical either way.
 
     Returns
     -------
@@ -428,8 +433,8 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         A bad input; ``processed/`` is then unchanged (created if missing).
     """
     folder = DataFolder.at(data)
-    cache = BuildCache(folder.processed / ".cache")
-    token = _CACHE.set(cache)
+    store = BuildCache(folder.processed / ".cache") if cache else None
+    token = _CACHE.set(store)
     try:
         tables = compute_tables(folder.root)
     finally:
@@ -442,7 +447,8 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         if name in tables:
             writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
     written = atomic_replace_files(folder.processed, writers)
-    cache.finish()
+    if store is not None:
+        store.finish()
     return {p.stem: p for p in written}
 
 
