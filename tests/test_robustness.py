@@ -146,7 +146,11 @@ _NOT_A_FILE = re.compile(r"io\.StringIO\(|resources\b|_resource\w*\(|urlopen\(|o
 
 
 def test_raw_files_are_read_only_through_open_raw():
-    """Every other read of a file by path in src/ is a reader bypassing open_raw."""
+    """Every other read of a file by path in src/ is a reader bypassing open_raw.
+
+    A line that reads something else (the package's own files) says so with a comment
+    ``# not raw: <what it reads>``.
+    """
     offenders = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
@@ -155,7 +159,7 @@ def test_raw_files_are_read_only_through_open_raw():
         lines = path.read_text(encoding="utf-8").splitlines()
         for i, line in enumerate(lines):
             code = line.split("#", 1)[0]
-            if not _READS.search(code):
+            if not _READS.search(code) or "# not raw:" in line:
                 continue
             window = " ".join(lines[max(i - 3, 0) : i + 3])  # a call spread over lines
             if _NOT_A_FILE.search(window):
