@@ -137,8 +137,10 @@ _READS = re.compile(
     r"\bopen\(|\.read_text\(|\.read_bytes\(|\bpd\.read_\w+\(|\bread_parquet\(|\.from_path\("
     r"|load_workbook\(|\.iterdir\(|\.glob\(|\.rglob\(|scandir\(|listdir\("
 )
-#: Modules that may: the one way in itself, and the limits it applies before reading.
-_THE_WAY_IN = {"files/_open.py", "files/_limits.py"}
+#: Modules that may: the one way in itself, the limits it applies before reading, and the
+#: build cache (it reads processed/.cache and the package's own source; raw inputs it
+#: hashes through open_raw).
+_THE_WAY_IN = {"files/_open.py", "files/_limits.py", "files/cache.py"}
 #: Folders that never read raw/: the report reads processed/, the generator writes raw/.
 _NOT_RAW_FOLDERS = ("report/", "sample/")
 #: Reading text that is already in memory, or the package's own resources.

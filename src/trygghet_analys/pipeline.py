@@ -582,6 +582,18 @@ def validate(data: str | Path | None = None) -> list[str]:
     return survey_receipt(data, tables)
 
 
+def _raw_entries(folder: Path) -> list[Path]:
+    """Every entry below a raw folder, through the one way in (folders descended into;
+    a FIFO or dangling link is listed, and refused by name when hashed)."""
+    out = []
+    for p in list_raw(folder):
+        if p.is_dir() and not p.is_symlink():
+            out += _raw_entries(p)
+        else:
+            out.append(p)
+    return out
+
+
 def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
     """:func:`build_wastewater` for one kommun, from the build cache when its inputs are
     unchanged (every file under ``avloppsvatten/`` and the kommun's LOQ policy)."""
@@ -591,7 +603,7 @@ def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
     if cache is None or not folder.is_dir():
         return build_wastewater(k.raw, k.name, loq_policy=policy)
     digests = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in _raw_entries(folder):
         rel = path.relative_to(k.raw).as_posix()
         digest = file_digest(path)
         cache.note(k.name, rel, digest)

@@ -49,7 +49,7 @@ def code_version() -> str:
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in {".py", ".csv", ".yml", ".yaml", ".mplstyle"}:
             h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())  # not raw: the package's own source
+            h.update(path.read_bytes())
     return h.hexdigest()
 
 
