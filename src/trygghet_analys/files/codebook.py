@@ -468,6 +468,7 @@ def load_codebook(path: str | Path) -> Codebook:
         from the contract, a target category does not exist, or two layouts share a year.
     """
     path = Path(path)
+    text = ""  # read_raw may refuse the file before there is any text
     try:
         check_file(path)  # size limit before reading
         text = read_raw(path, kind=None).decode("utf-8")
