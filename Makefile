@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 YEAR ?=
 DATA ?= data
 OUT ?= reports
+NOTEBOOKS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv report build test lint bench mutants lock sample-data clean
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP) ## Skapa eller uppdatera .venv
 
 report: $(STAMP) ## Ta fram årets rapport från data/ till reports/
-	@$(BIN)/trygghet-analys report --data $(DATA) --out $(OUT) $(if $(YEAR),--year $(YEAR),)
+	@$(BIN)/trygghet-analys report --data $(DATA) --out $(OUT) $(if $(YEAR),--year $(YEAR),) $(if $(NOTEBOOKS),--notebooks,)
 
 build: $(STAMP) ## Bygg data/processed från data/raw
 	@$(BIN)/trygghet-analys build --data $(DATA)

@@ -28,6 +28,7 @@ from .files.export import neutralise
 from .files.registers import load_activities, load_registers
 from .files.survey import read_population, read_raw_file, survey_files
 from .files.wastewater import read_wastewater
+from .progress import Progress
 from .stats.disclosure import suppress_complements
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings
@@ -88,7 +89,11 @@ def survey_stage(
         ``survey_responses``, ``survey_strata``, ``survey_breaks`` and ``ledger``, every
         kommun stacked (columns as in ``CONTRIBUTING.md``).
     """
-    parts = [ingest_kommun(k) for k in kommuner]
+    parts = []
+    with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
+        for k in kommuner:
+            parts.append(ingest_kommun(k))
+            bar.step(k.name)
     responses = pd.concat([p.responses for p in parts], ignore_index=True)
     return {
         "survey_responses": responses,

@@ -38,6 +38,8 @@ __all__ = [
     "commitment_periods",
     "get_chart",
     "load_tables",
+    "preload",
+    "release",
     "show",
     "swedish_headers",
 ]
@@ -179,11 +181,47 @@ class Tables:
         return None
 
 
+#: Whole processed tables by (path, size, mtime): ``report --alla`` reads each table once in
+#: the parent process (:func:`preload`) and its forked workers pick their kommun from it.
+_TABLE_CACHE: dict[tuple[str, int, int], pd.DataFrame] = {}
+_KEEP = {"tables": False}
+
+
+def _whole_table(path: Path) -> pd.DataFrame:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    frame = _TABLE_CACHE.get(key)
+    if frame is None:
+        frame = pd.read_parquet(path)
+        if _KEEP["tables"]:  # only while preloaded (report --alla)
+            _TABLE_CACHE[key] = frame
+    return frame
+
+
+def preload(data_dir: str | Path | None) -> None:
+    """Read every processed table the report shows once and keep it for :func:`load_tables`.
+
+    Used by ``report --alla`` before it forks one worker per kommun; :func:`release` ends it.
+    """
+    processed = DataFolder.at(data_dir).processed
+    _KEEP["tables"] = True
+    for stem in _TABLE_FILES.values():
+        path = processed / f"{stem}.parquet"
+        if path.is_file():
+            _whole_table(path)
+
+
+def release() -> None:
+    """Forget the tables kept by :func:`preload`."""
+    _KEEP["tables"] = False
+    _TABLE_CACHE.clear()
+
+
 def _read(processed: Path, stem: str, kommun: str) -> pd.DataFrame:
     path = processed / f"{stem}.parquet"
     if not path.is_file():
         return pd.DataFrame()
-    frame = pd.read_parquet(path)
+    frame = _whole_table(path)
     if "kommun" in frame.columns:
         frame = frame[frame["kommun"].astype("string") == kommun].reset_index(drop=True)
     return frame
