@@ -104,7 +104,6 @@ COLUMN_HEADERS: dict[str, str] = {
     "reason": "Orsak",
 }
 
-_GROUP_VAR_TEXT = {"total": "Totalt", "stratum": "Område", "sex": "Kön", "age_group": "Ålder"}
 
 _TABLE_FILES = {
     "estimates": "survey_estimates",
@@ -125,12 +124,17 @@ _TABLE_FILES = {
 def swedish_headers(frame: pd.DataFrame, extra: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A copy of ``frame`` with Swedish column headers (unknown columns keep their name).
 
-    Values in ``group_var`` are translated too ("stratum" → "Område").
+    Values in ``group_var`` are translated too ("stratum" → "Område", "sex+age_group" →
+    "Kön × ålder").
     """
     names = {**COLUMN_HEADERS, **(extra or {})}
     out = frame.copy()
     if "group_var" in out.columns:
-        out["group_var"] = out["group_var"].astype(object).map(lambda v: _GROUP_VAR_TEXT.get(v, v))
+        out["group_var"] = (
+            out["group_var"]
+            .astype(object)
+            .map(lambda v: plotting.group_var_label(v) if isinstance(v, str) else v)
+        )
     return out.rename(columns={c: names.get(c, c) for c in out.columns})
 
 
@@ -140,7 +144,10 @@ class Tables:
 
     Every table holds only this kommun's rows; a table that does not exist is an empty
     DataFrame. ``notes`` collects Swedish sentences on what is missing ("EUDA-data
-    saknas: …"), which the report prints.
+    saknas: …"), which the report prints. For one's own analyses (JupyterLab):
+    ``responses`` (the canonical respondent table, read on first use) and ``strata``
+    go into :func:`~trygghet_analys.estimate_indicators`; ``indicators`` are the
+    package's definitions plus the kommun's ``raw/indikatorer_egna.csv``.
     """
 
     kommun: KommunConfig
@@ -163,6 +170,21 @@ class Tables:
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The year before the current commitment period (None without registers).
     base_year: int | None = None
+    strata: pd.DataFrame = field(default_factory=pd.DataFrame)
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
+    processed: Path | None = None
+
+    @functools.cached_property
+    def responses(self) -> pd.DataFrame:
+        """The kommun's rows of ``survey_responses`` (read on first use: it is the largest
+        table, and only one's own analyses need it)."""
+        if self.processed is None:
+            return pd.DataFrame()
+        path = self.processed / "survey_responses.parquet"
+        if not path.is_file():
+            return pd.DataFrame()
+        frame = pd.read_parquet(path, filters=[("kommun", "==", self.kommun.name)])
+        return frame.reset_index(drop=True)
 
     @property
     def years(self) -> list[int]:
@@ -293,6 +315,9 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     elif euda.empty:
         notes.append(_euda_note(folder))
 
+    from ..files.indicators import kommun_indicators
+
+    indicators = kommun_indicators(cfg)
     periods: list[tuple[int, int, str]] = []
     followup = frames["followup"]
     try:
@@ -323,10 +348,15 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         euda=euda,
         followup=followup,
         ntu=ntu,
-        labels=_indicator_labels(),
+        labels=dict(
+            zip(indicators["id"].astype(str), indicators["label"].astype(str), strict=True)
+        ),
         periods=periods,
         registers=list(registers),
         notes=notes,
+        strata=frames["strata"],
+        indicators=indicators,
+        processed=folder.processed,
         findings=frames["findings"],
         base_year=_kommun_base_year(cfg),
     )
@@ -354,13 +384,6 @@ def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
     return estimates.assign(
         group=pd.Categorical(estimates["group"].astype(object), categories=categories, ordered=True)
     )
-
-
-def _indicator_labels() -> dict[str, str]:
-    from ..survey.indicators import load_indicators
-
-    table = load_indicators()
-    return dict(zip(table["id"].astype(str), table["label"].astype(str), strict=True))
 
 
 def _euda_note(folder: DataFolder) -> str:
