@@ -25,14 +25,16 @@ from .files._io import atomic_replace_files
 from .files.codebook import load_codebook
 from .files.euda import find_euda_file, read_euda
 from .files.export import neutralise
+from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
 from .files.registers import load_activities, load_registers
 from .files.survey import read_population, read_raw_file, survey_files
 from .files.wastewater import read_wastewater
-from .stats.disclosure import suppress_complements
+from .progress import Progress
+from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings
 from .stats.trends import compare_estimates, trend_tests
-from .survey.indicators import load_indicators
+from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
 from .survey.ingest import (
     BREAK_COLUMNS,
     LEDGER_COLUMNS,
@@ -94,7 +96,11 @@ def survey_stage(
         ``survey_responses``, ``survey_strata``, ``survey_breaks`` and ``ledger``, every
         kommun stacked (columns as in ``CONTRIBUTING.md``).
     """
-    parts = [ingest_kommun(k) for k in kommuner]
+    parts = []
+    with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
+        for k in kommuner:
+            parts.append(ingest_kommun(k))
+            bar.step(k.name)
     responses = pd.concat([p.responses for p in parts], ignore_index=True)
     return {
         "survey_responses": responses,
@@ -116,36 +122,71 @@ def statistics_stage(
     """Estimates, changes, trends and response rates for every indicator.
 
     Each kommun's ``min_n`` (``kommun.yml``) drives disclosure control (primary, then
-    secondary suppression: :func:`trygghet_analys.disclosure.suppress_complements`); its ``basar``
+    secondary suppression: :func:`trygghet_analys.stats.disclosure.suppress`); its ``basar``
     (base year; default the year before its first medborgarlöfte register) adds changes
-    against that year besides the year-on-year ones.
+    against that year besides the year-on-year ones. A kommun's own indicators
+    (``raw/indikatorer_egna.csv``) are estimated, compared and trend-tested for that
+    kommun exactly like the package's.
     """
     responses, strata = tables["survey_responses"], tables["survey_strata"]
     breaks = tables["survey_breaks"]
     indicators = load_indicators()
-    estimates = suppress_complements(
-        estimate_indicators(
-            responses, strata, indicators=indicators, min_n={k.name: k.min_n for k in kommuner}
+    min_n = {k.name: k.min_n for k in kommuner}
+    own = {k.name: _own_indicators(k, responses) for k in kommuner}
+    own = {name: defs for name, defs in own.items() if defs is not None}
+    if not own:
+        estimates = estimate_indicators(responses, strata, indicators=indicators, min_n=min_n)
+    else:
+        # a kommun's own indicators are estimated for that kommun only
+        parts = []
+        plain = [k.name for k in kommuner if k.name not in own]
+        batches = [(plain, indicators)] + [([name], defs) for name, defs in own.items()]
+        for names, defs in batches:
+            rows = responses["kommun"].isin(names).to_numpy()
+            if rows.any():
+                parts.append(
+                    estimate_indicators(
+                        responses[rows],
+                        strata[strata["kommun"].isin(names)],
+                        indicators=defs,
+                        min_n=min_n,
+                    )
+                )
+        estimates = pd.concat(parts, ignore_index=True).sort_values(
+            ["kommun", "year"], kind="stable", ignore_index=True
         )
-    )
+    estimates = suppress(estimates, min_n=min_n)
+    every = pd.concat([indicators, *own.values()], ignore_index=True).drop_duplicates("id")
     changes = []
     for k in kommuner:
-        own = estimates[estimates["kommun"] == k.name]
+        own_estimates = estimates[estimates["kommun"] == k.name]
         base = base_year(k)
         changes.append(
             compare_estimates(
-                own,
+                own_estimates,
                 breaks=breaks[breaks["kommun"] == k.name],
                 base_year=None if base is None else int(base),
-                indicators=indicators,
+                indicators=own.get(k.name, indicators),
             )
         )
     return {
         "survey_estimates": estimates,
         "survey_changes": pd.concat(changes, ignore_index=True),
-        "survey_trends": trend_tests(estimates, breaks=breaks, indicators=indicators),
+        "survey_trends": trend_tests(estimates, breaks=breaks, indicators=every),
         "survey_response_rates": response_rates(strata),
     }
+
+
+def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFrame | None:
+    """The package's indicators plus the kommun's ``raw/indikatorer_egna.csv``, checked
+    against its answers; None when the kommun has no such file."""
+    path = kommun.raw / OWN_INDICATORS_FILE
+    if not path.is_file():
+        return None
+    own = read_own_indicators(path)
+    defs = add_indicators(load_indicators(), own, file=path)
+    check_indicator_answers(own, responses[responses["kommun"] == kommun.name], file=path)
+    return defs
 
 
 def base_year(kommun: KommunConfig) -> int | None:
@@ -199,12 +240,14 @@ def commitments_stage(
     folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     """Medborgarlöfte registers and their follow-up in the latest survey year."""
-    indicators = load_indicators()
-    known = _commitments.known_indicator_ids(indicators["id"])
+    base = load_indicators()
     followups, links = [], []
     for k in kommuner:
         if not k.commitments_dir.is_dir():
             continue
+        own = _own_indicators(k, tables["survey_responses"])
+        indicators = base if own is None else own
+        known = _commitments.known_indicator_ids(indicators["id"])
         registers = load_registers(k.commitments_dir, known_indicators=known)
         if not registers:
             continue
@@ -249,11 +292,12 @@ def findings_stage(
     Every comparison the report, follow-up, underlag and draft speak of, tested once,
     with Benjamini–Hochberg q-values per kommun and report year.
     """
-    indicators = load_indicators()
     measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
     parts = []
     for k in kommuner:
-        yearly, targets = _activities_of(k)
+        own = _own_indicators(k, tables["survey_responses"])
+        indicators = load_indicators() if own is None else own
+        yearly, targets = _activities_of(k, indicators)
         parts.append(
             build_findings(
                 kommun=k.name,
@@ -274,11 +318,13 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
-def _activities_of(kommun: KommunConfig) -> tuple[pd.DataFrame | None, dict[str, float]]:
+def _activities_of(
+    kommun: KommunConfig, indicators: pd.DataFrame
+) -> tuple[pd.DataFrame | None, dict[str, float]]:
     """Yearly activity counts and the current register's targets of one kommun."""
     if not kommun.commitments_dir.is_dir():
         return None, {}
-    known = _commitments.known_indicator_ids(load_indicators()["id"])
+    known = _commitments.known_indicator_ids(indicators["id"])
     registers = load_registers(kommun.commitments_dir, known_indicators=known)
     targets: dict[str, float] = {}
     if registers:
