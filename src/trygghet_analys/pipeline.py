@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
-from .errors import DataError
+from .errors import DataError, ProblemLog
 from .files._io import atomic_replace_files
 from .files.codebook import load_codebook
+from .files.delivery import header_row_hint
 from .files.euda import find_euda_file, read_euda
 from .files.export import neutralise
 from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
@@ -61,6 +62,7 @@ __all__ = [
     "compute_tables",
     "findings_stage",
     "statistics_stage",
+    "survey_receipt",
     "survey_stage",
     "wastewater_stage",
     "validate",
@@ -407,7 +409,41 @@ def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
-def build(data: str | Path | None = None) -> dict[str, Path]:
+def survey_receipt(data: str | Path | None, tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """One Swedish line per kommun, year and file: rows read, kept, in the ledger per rule.
+
+    Rows read = kept + in the ledger (every excluded row is in the ledger), so the line
+    is the check the analyst would otherwise do by opening the parquet files.
+    """
+    from .survey.codebook import EXCLUSION_RULES
+
+    folder = DataFolder.at(data)
+    responses, ledger = tables["survey_responses"], tables["ledger"]
+    kept = responses.groupby(["kommun", "year"], observed=True).size()
+    survey = ledger[ledger["source"] == "trygghetsmatning"]
+    lines = []
+    for k in folder.kommuner():
+        book = load_codebook(k.survey_dir / "kodbok.yml")
+        many = len(folder.kommuner()) > 1
+        for year, path in survey_files(k.survey_dir).items():
+            name = path.relative_to(k.raw).as_posix()
+            own = survey[(survey["kommun"] == k.name) & (survey["file"] == name)]
+            counts = own["rule"].value_counts()
+            rules = {r: int(counts[r]) for r in EXCLUSION_RULES if r in counts}
+            n_kept = int(kept.get((k.name, year), 0))
+            layout = book.layout_for(year)
+            detail = ", ".join(f"{rule} {n}" for rule, n in rules.items())
+            lines.append(
+                f"{k.name + ' ' if many else ''}{year}: {name} (layout '{layout.name}'): "
+                f"{n_kept + len(own)} rader lästa, {n_kept} behållna, {len(own)} i liggaren"
+                + (f" ({detail})" if detail else "")
+            )
+    return lines
+
+
+def build(
+    data: str | Path | None = None, *, receipt: Callable[[str], None] | None = None
+) -> dict[str, Path]:
     """Build ``processed/`` from ``raw/`` for every kommun of a data folder.
 
     Parameters
@@ -424,6 +460,10 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
     ------
     DataError, ConfigError
         A bad input; ``processed/`` is then unchanged (created if missing).
+
+    Notes
+    -----
+    ``receipt``, when given, is called with each line of :func:`survey_receipt`.
     """
     folder = DataFolder.at(data)
     tables = compute_tables(folder.root)
@@ -435,18 +475,28 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         if name in tables:
             writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
     written = atomic_replace_files(folder.processed, writers)
+    if receipt is not None:
+        for line in survey_receipt(folder.root, tables):
+            receipt(line)
     return {p.stem: p for p in written}
 
 
-def validate(data: str | Path | None = None) -> None:
+def validate(data: str | Path | None = None) -> list[str]:
     """Run every check of :func:`build` without writing anything.
+
+    Returns
+    -------
+    list of str
+        The receipt (:func:`survey_receipt`).
 
     Raises
     ------
     DataError, ConfigError
-        The first problem found.
+        Every problem found in the survey files (up to 50,
+        :class:`~trygghet_analys.errors.DataProblems`), else the first problem found.
     """
-    compute_tables(data)
+    tables = compute_tables(data)
+    return survey_receipt(data, tables)
 
 
 def build_wastewater(
@@ -505,25 +555,43 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
     parts, ledgers = [], []
+    log = ProblemLog()  # every file's problems in one run (issue 12)
     for year, path in files.items():
-        layout = layout_for_file(codebook, year, path)
-        sheet, cells, first_row = read_raw_file(path, layout)
-        responses, ledger = apply_layout(
-            cells,
-            codebook=codebook,
-            layout=layout,
-            year=year,
-            kommun=kommun.name,
-            strata=kommun.strata,
-            file=path,
-            sheet=sheet,
-            first_row=first_row,
-            ledger_file=path.relative_to(kommun.raw).as_posix(),
-        )
+        try:
+            layout = layout_for_file(codebook, year, path)
+            try:
+                sheet, cells, first_row = read_raw_file(path, layout)
+            except DataError:
+                _header_hint(path, layout, year, (), layout.file.sheet, log)
+                raise
+            _header_hint(path, layout, year, cells.columns, sheet, log)
+            responses, ledger = apply_layout(
+                cells,
+                codebook=codebook,
+                layout=layout,
+                year=year,
+                kommun=kommun.name,
+                strata=kommun.strata,
+                file=path,
+                sheet=sheet,
+                first_row=first_row,
+                ledger_file=path.relative_to(kommun.raw).as_posix(),
+            )
+        except DataError as exc:
+            log.add(exc)
+            continue
         parts.append(responses)
         ledgers.append(ledger)
+    log.check()
     population_file = folder / "population.csv"
     population = read_population(population_file, kommun.strata)
     return survey_tables(
         parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file
     )
+
+
+def _header_hint(path: Path, layout, year: int, headers, sheet, log: ProblemLog) -> None:
+    """When most of the layout's headers are missing: say which row holds them."""
+    error = header_row_hint(path, layout, year, headers, sheet)
+    if error is not None:
+        log.add(error)

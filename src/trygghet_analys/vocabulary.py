@@ -18,7 +18,9 @@ __all__ = [
     "load_activity_measures",
     "load_backcalculation_factors",
     "load_ntu",
+    "load_sample_flags",
     "load_substances",
+    "medicine_note",
     "read_resource_csv",
     "resource_text",
 ]
@@ -43,9 +45,44 @@ def load_substances() -> pd.DataFrame:
     DataFrame
         ``id`` (substance id, e.g. "kokain"), ``namn`` (Swedish display name),
         ``labbnamn`` (lab aliases separated by ``|``), ``euda_metabolit`` (EUDA's name,
-        NaN when EUDA does not report it), ``matt_restprodukt`` (the residue measured).
+        NaN when EUDA does not report it), ``matt_restprodukt`` (the residue measured),
+        ``lakemedel`` (for a substance that is also a prescribed medicine, the Swedish
+        caveat printed wherever it appears; NaN for the others).
     """
     return read_resource_csv("substanser.csv", dtype=str)
+
+
+def medicine_note(substance: str) -> str:
+    """The caveat for a substance that is also a prescribed medicine ("" for others).
+
+    Examples
+    --------
+    >>> medicine_note("tramadol").split()[:4]
+    ['Tramadol', 'är', 'ett', 'receptbelagt']
+    >>> medicine_note("kokain")
+    ''
+    """
+    table = load_substances().set_index("id")
+    if substance not in table.index or "lakemedel" not in table.columns:
+        return ""
+    text = table.loc[substance, "lakemedel"]
+    return text if isinstance(text, str) else ""
+
+
+def load_sample_flags() -> pd.DataFrame:
+    """The sample quality flags ``resources/provflaggor.csv``.
+
+    Returns
+    -------
+    DataFrame
+        ``flagga`` (``under_loq``, ``regn``, ``bräddning``, ``helgdag``,
+        ``provtagningsfel``), ``betydelse`` (Swedish meaning), ``i_kampanjmedel`` (bool:
+        whether a day with this flag counts in the campaign mean), ``satts_av`` (who sets
+        it).
+    """
+    out = read_resource_csv("provflaggor.csv", dtype=str)
+    out["i_kampanjmedel"] = out["i_kampanjmedel"].eq("ja")
+    return out
 
 
 def load_backcalculation_factors() -> pd.DataFrame:

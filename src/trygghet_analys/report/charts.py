@@ -94,6 +94,14 @@ COLUMN_HEADERS: dict[str, str] = {
     "weekend_mean": "Medelvärde helg",
     "n_days": "Antal dygn",
     "n_below_loq": "Dygn under kvantifieringsgränsen",
+    "n_excluded": "Flaggade dygn ej medräknade",
+    "daily_mean_low": "Spridning mellan dygnen, nedre (95 %)",
+    "daily_mean_high": "Spridning mellan dygnen, övre (95 %)",
+    "flags": "Flaggor",
+    "excluded": "Ej medräknat i kampanjmedlet",
+    "season": "Säsong",
+    "season_matched": "Samma säsong som EUDA",
+    "rules": "Regler",
     "city": "Stad",
     "country": "Land",
     "kind": "Slag",
@@ -643,6 +651,14 @@ def _ranking() -> tuple[Callable, Callable, Callable]:
     return draw, data, available
 
 
+def medicine_note(substance: str) -> str:
+    """The caveat for a substance that is also a prescribed medicine ("" for others);
+    :func:`trygghet_analys.vocabulary.medicine_note`."""
+    from ..vocabulary import medicine_note as note
+
+    return note(substance)
+
+
 def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
         with plotting.use_style():
@@ -652,6 +668,7 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
             substance=substance,
             loads=tables.wastewater_loads if len(tables.wastewater_loads) else None,
             euda=tables.euda if len(tables.euda) else None,
+            note=medicine_note(substance) or None,
             ax=ax,
         )
         return _finish(ax, tables, year, "wastewater")
@@ -669,6 +686,9 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
             "weekend_mean",
             "n_days",
             "n_below_loq",
+            "n_excluded",
+            "daily_mean_low",
+            "daily_mean_high",
         ]
         out = camp[[c for c in cols if c in camp.columns]].assign(city=tables.kommun.name)
         if len(tables.euda) and "metabolite" in camp.columns:
@@ -690,6 +710,10 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
 def _commitment_panel() -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
         ax = plotting.commitment_panel(tables.followup)
+        ids = set(tables.followup.get("indicator", pd.Series(dtype=str)).dropna().astype(str))
+        notes = [medicine_note(s) for s in _SUBSTANCES if s in ids and medicine_note(s)]
+        if notes:
+            plotting.add_note(ax, " ".join(notes))
         return _finish(ax, tables, year, "commitments")
 
     def data(tables: Tables, year: int) -> pd.DataFrame:
@@ -805,9 +829,14 @@ _CHARTS: tuple[Chart, ...] = (
             f"avloppsvatten_{s}",
             f"{_SUBSTANCE_TITLES[s]} i avloppsvatten",
             "Mängden narkotikarester som når reningsverket per dygn och 1 000 anslutna "
-            "invånare, per mätkampanj. Ofyllda ringar är dygn under kvantifieringsgränsen. "
-            "Grå romber är andra svenska städer i EUDA:s mätningar samma år. En kampanj är "
-            "en ögonblicksbild av en vecka.",
+            "invånare, per mätkampanj. Strecket vid kampanjmedlet visar hur mycket dygnen "
+            "inom mätveckan skilde sig åt (inte osäkerheten mellan år). Ofyllda ringar är "
+            "dygn under kvantifieringsgränsen, ofyllda fyrkanter och trianglar flaggade dygn "
+            "(trianglarna räknas inte i medlet). EUDA-jämförelsen gäller vårkampanjen "
+            "räknad med EUDA:s regler: jämförelsestaden med antal anslutna, övriga svenska "
+            "städer (grå romber) och medianen av samma nordiska och europeiska städer alla "
+            "år. En kampanj är en ögonblicksbild av en vecka."
+            + (" " + medicine_note(s) if medicine_note(s) else ""),
             _wastewater(s),
         )
         for s in _SUBSTANCES

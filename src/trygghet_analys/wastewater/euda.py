@@ -79,7 +79,8 @@ def euda_rule_campaigns(loads: pd.DataFrame) -> pd.DataFrame:
     ----------
     loads
         The ``wastewater_loads`` table (``kommun, plant, campaign, date, weekday,
-        substance, metabolite, below_loq, population, load_mg_day_1000``).
+        substance, metabolite, below_loq, population, load_mg_day_1000``, optionally
+        ``excluded``: days kept out by a sample flag are no day present here either).
 
     Returns
     -------
@@ -111,6 +112,8 @@ def euda_rule_campaigns(loads: pd.DataFrame) -> pd.DataFrame:
     work = loads[[*keys, "date", "weekday", "population"]].copy()
     below = loads["below_loq"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     work["value"] = loads["load_mg_day_1000"].astype("float64").where(~below, 0.0)
+    if "excluded" in loads.columns:  # a failed or overflowed sample is no EUDA day either
+        work["value"] = work["value"].where(~loads["excluded"].astype(bool).to_numpy())
     work["date"] = pd.to_datetime(work["date"])
     g = work.groupby(keys, sort=False, dropna=False)
     extra = pd.DataFrame(
