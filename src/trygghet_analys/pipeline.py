@@ -33,6 +33,7 @@ from .files.registers import load_activities, load_registers
 from .files.survey import read_population, read_raw_file, survey_files
 from .files.wastewater import read_wastewater
 from .progress import Progress
+from .schemas import validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings
@@ -371,6 +372,8 @@ def compute_tables(
             if name in tables:
                 raise ValueError(f"two stages produce the table {name!r}")
             tables[name] = table
+    for name, table in tables.items():
+        validate_table(name, table)  # every table against its contract, before any write
     return tables
 
 
