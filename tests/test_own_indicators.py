@@ -202,3 +202,22 @@ def test_trend_chart_reads_an_own_indicators_question_for_series_breaks(given, e
     lines = [a for a in ax.get_children() if a.get_gid() == "seriebrott"]
     assert len(lines) == expected_breaks
     assert ax.get_title() == ("Mycket otrygg ute sent" if given else "mycket_otrygg")
+
+
+@pytest.mark.parametrize(
+    ("indicator", "top", "label"),
+    [("oro_nagon", 1.0, "Medelvärde (0–1)"), ("problemindex", 6.0, "Index (0–6)")],
+)
+def test_mean_axis_follows_the_indicators_own_scores(indicator, top, label):
+    from trygghet_analys import trend_chart
+
+    est = pd.DataFrame(
+        {
+            "kommun": "K", "year": [2020, 2021], "indicator": indicator,
+            "group_var": "total", "group": "Hela kommunen", "estimate": [0.4, 0.5],
+            "se": 0.05, "ci_low": 0.3, "ci_high": 0.6, "n": 500, "suppressed": False,
+        }
+    )  # fmt: skip
+    ax = trend_chart(est, indicator=indicator, indicators=_in_code())
+    assert ax.get_ylim() == (0.0, top)
+    assert ax.get_ylabel() == label
