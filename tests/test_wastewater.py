@@ -566,12 +566,24 @@ def test_trend_needs_min_campaigns() -> None:
     assert out.empty and list(out.columns) == ww.TREND_COLUMNS
 
 
-def test_back_calculation_uses_sourced_table() -> None:
+def _verified(factors: pd.DataFrame, substance: str, low: float, high: float) -> pd.DataFrame:
+    """The factor table with one row marked verified (as a reviewer would after reading
+    the original), with a published range."""
+    out = factors.copy()
+    row = out["substans"] == substance
+    out.loc[row, ["status", "varde_tryckt", "tabell_sida"]] = ["verifierad", "3,59", "tab. 2"]
+    out.loc[row, ["cf_lag", "cf_hog"]] = [low, high]
+    return out
+
+
+def test_back_calculation_uses_only_verified_rows() -> None:
     factors = ww.load_backcalculation_factors()
-    assert factors["kalla_korrektionsfaktor"].notna().all()
     assert set(ww.load_substances()["id"]) >= set(factors["substans"])
-    out = ww.back_calculate(_campaigns([100.0, 50.0]))
-    cf = factors.set_index("substans").loc["kokain"]
+    # the shipped table: nothing verified, so nothing is back-calculated
+    assert ww.back_calculate(_campaigns([100.0, 50.0])).empty
+    table = _verified(factors, "kokain", 2.8, 4.4)
+    out = ww.back_calculate(_campaigns([100.0, 50.0]), table)
+    cf = table.set_index("substans").loc["kokain"]
     # consumption = load × CF; doses = consumption / typical dose (Zuccato et al. 2008)
     assert out["consumption_mg_day_1000"].tolist() == pytest.approx(
         [100.0 * cf["korrektionsfaktor"], 50.0 * cf["korrektionsfaktor"]]
@@ -579,7 +591,43 @@ def test_back_calculation_uses_sourced_table() -> None:
     assert out["doses_day_1000"].iloc[0] == pytest.approx(
         100.0 * cf["korrektionsfaktor"] / cf["typisk_dos_mg"]
     )
+    # the range from the published uncertainty of the factor: 100 × 2.8 and 100 × 4.4
+    assert (out["consumption_low"].iloc[0], out["consumption_high"].iloc[0]) == pytest.approx(
+        (280.0, 440.0)
+    )
     assert list(out.columns) == ww.CONSUMPTION_COLUMNS
+
+
+def test_no_unverified_factor_in_any_output(sample_tables: dict) -> None:
+    """Every factor row that reaches an output is verified (fails the day someone uses an
+    unverified row)."""
+    factors = ww.load_backcalculation_factors().set_index("substans")
+    used = set(sample_tables["wastewater_consumption"]["substance"])
+    for substance in used:
+        assert factors.loc[substance, "status"] == "verifierad", substance
+        assert factors.loc[substance, "varde_tryckt"], substance
+        assert factors.loc[substance, "tabell_sida"], substance
+    assert set(factors["status"]) <= {"verifierad", "overifierad"}
+    # consumption stays off the council's pages: no chart or report text reads it
+    root = Path(__file__).resolve().parents[1] / "src" / "trygghet_analys" / "report"
+    for module in root.glob("*.py"):
+        assert "wastewater_consumption" not in module.read_text(encoding="utf-8"), module
+
+
+def test_factor_table_review_is_recorded() -> None:
+    factors = ww.load_backcalculation_factors().set_index("substans")
+    assert (factors["referens"].str.len() > 40).all()
+    assert (factors["granskning"].str.len() > 10).all()
+    unverified = factors[factors["status"] == "overifierad"]
+    assert (unverified["varde_tryckt"] == "").all()  # no printed value claimed
+    # CF = (M_parent / M_residue) / excretion fraction, as written in each row; the
+    # cocaine row does not follow from its own parts: 1.0485 / 0.29 = 3.6155, table 3.59
+    implied = factors["molvikt_kvot"] / factors["utsondring_andel"]
+    off = (implied - factors["korrektionsfaktor"]).abs() / factors["korrektionsfaktor"]
+    assert set(off[off > 0.005].index) == {"kokain"}
+    assert "3,62" in factors.loc["kokain", "granskning"]
+    # 303.35 / 289.33 (g/mol, cocaine C17H21NO4 / benzoylecgonine C16H19NO4)
+    assert factors.loc["kokain", "molvikt_kvot"] == pytest.approx(303.35 / 289.33, abs=5e-5)
 
 
 def test_substance_register_matches_contract() -> None:

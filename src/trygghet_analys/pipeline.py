@@ -33,6 +33,7 @@ from .files.registers import load_activities, load_registers
 from .files.survey import read_population, read_raw_file, survey_files
 from .files.wastewater import read_wastewater
 from .progress import Progress
+from .schemas import validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings
@@ -47,13 +48,7 @@ from .survey.ingest import (
     layout_for_file,
     survey_tables,
 )
-from .wastewater.euda import (
-    COMPARISON_COLUMNS,
-    compare_with_euda,
-    comparison_cities,
-    euda_rule_campaigns,
-)
-from .wastewater.euda import _empty as _empty_comparison
+from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
 __all__ = [
@@ -223,21 +218,15 @@ def wastewater_stage(
 def _euda_comparison(
     folder: DataFolder, kommuner: list[KommunConfig], loads: pd.DataFrame
 ) -> pd.DataFrame:
-    """Each kommun's campaigns, recomputed under EUDA's rules, beside EUDA's cities
-    (empty when no EUDA file is present)."""
-    columns = ["kommun", *COMPARISON_COLUMNS]
+    """Each kommun's campaigns beside EUDA's cities (empty when no EUDA file is present)."""
     path = find_euda_file(folder.root)
-    if path is None or loads.empty:
-        return _empty_comparison(columns)
-    reference = read_euda(path)
-    parts = []
-    for k in kommuner:
-        own = loads[loads["kommun"] == k.name]
-        if not own.empty:
-            cities = comparison_cities(k.extra, file=k.raw / "kommun.yml")
-            part = compare_with_euda(euda_rule_campaigns(own), reference, cities=cities)
-            parts.append(part.assign(kommun=k.name)[columns])
-    return pd.concat(parts, ignore_index=True) if parts else _empty_comparison(columns)
+    reference = None if path is None or loads.empty else read_euda(path)
+    cities = {
+        k.name: comparison_cities(k.extra, file=k.raw / "kommun.yml")
+        for k in kommuner
+        if reference is not None and (loads["kommun"] == k.name).any()
+    }
+    return compare_kommuner_with_euda(loads, reference, cities=cities)
 
 
 def commitments_stage(
@@ -383,6 +372,8 @@ def compute_tables(
             if name in tables:
                 raise ValueError(f"two stages produce the table {name!r}")
             tables[name] = table
+    for name, table in tables.items():
+        validate_table(name, table)  # every table against its contract, before any write
     return tables
 
 

@@ -86,17 +86,24 @@ def load_sample_flags() -> pd.DataFrame:
 
 
 def load_backcalculation_factors() -> pd.DataFrame:
-    """Correction factors and typical doses with sources (``resources/aterberakning.csv``).
+    """Correction factors and typical doses with their review (``resources/aterberakning.csv``).
 
     Returns
     -------
     DataFrame
-        ``substans, matt_restprodukt, utsondring_andel, korrektionsfaktor, typisk_dos_mg,
-        kalla_korrektionsfaktor, kalla_dos, anmarkning``.
+        ``substans, matt_restprodukt, molvikt_kvot`` (M_parent / M_residue),
+        ``utsondring_andel, korrektionsfaktor, typisk_dos_mg`` (float), ``status``
+        ("verifierad": checked against the original, or "overifierad": never used in any
+        output), ``varde_tryckt`` (the value as printed in the original), ``cf_lag,
+        cf_hog`` (the published range, float, NaN when none), ``referens`` (authors,
+        year, title, journal, volume, pages), ``tabell_sida`` (table or page),
+        ``kalla_dos``, ``granskning`` (what the review found).
     """
-    out = read_resource_csv("aterberakning.csv", dtype=str)
-    for c in ("utsondring_andel", "korrektionsfaktor", "typisk_dos_mg"):
+    out = read_resource_csv("aterberakning.csv", dtype=str, keep_default_na=False)
+    for c in ("molvikt_kvot", "utsondring_andel", "korrektionsfaktor", "typisk_dos_mg"):
         out[c] = out[c].astype("float64")
+    for c in ("cf_lag", "cf_hog"):
+        out[c] = pd.to_numeric(out[c].replace("", None), errors="raise").astype("float64")
     return out
 
 

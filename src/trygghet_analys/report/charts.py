@@ -125,6 +125,7 @@ _TABLE_FILES = {
     "wastewater_trends": "wastewater_trends",
     "followup": "commitment_followup",
     "findings": "findings",
+    "euda": "wastewater_euda",
 }
 
 
@@ -315,29 +316,12 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         if set(cols) <= set(strata.columns):
             frames["response_rates"] = strata[cols].copy()
 
-    euda = pd.DataFrame()
     campaigns = frames["wastewater_campaigns"]
+    euda = frames["euda"].drop(columns="kommun", errors="ignore")
     if campaigns.empty:
         notes.append("Avloppsvattendata saknas: inga mätkampanjer för kommunen.")
-    else:
-        from ..files import euda as euda_files
-        from ..wastewater import euda as euda_mod
-
-        path = euda_files.find_euda_file(folder.root)
-        if path is None:
-            notes.append(
-                "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
-                "jämförs inte med andra städer (hämta den med trygghet-analys fetch-euda)."
-            )
-        else:
-            try:
-                euda = euda_mod.compare_with_euda(
-                    euda_mod.euda_rule_campaigns(frames["wastewater_loads"]),
-                    euda_files.read_euda(path),
-                    cities=euda_mod.comparison_cities(cfg.extra, file=cfg.raw / "kommun.yml"),
-                )
-            except TrygghetError as exc:
-                notes.append(f"EUDA-data saknas: filen {path.name} kunde inte läsas ({exc}).")
+    elif euda.empty:
+        notes.append(_euda_note(folder))
 
     from ..files.indicators import kommun_indicators
 
@@ -355,7 +339,9 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         notes.append(f"Medborgarlöften kunde inte läsas: {exc}")
     periods = commitment_periods(registers)
     if followup.empty and registers and not frames["estimates"].empty:
-        followup = _follow_up(cfg, registers, frames, notes)
+        notes.append(
+            "Uppföljningen av medborgarlöftet saknas i data/processed/ – kör trygghet-analys build."
+        )
 
     return Tables(
         kommun=cfg,
@@ -408,38 +394,20 @@ def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
     )
 
 
-def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
-    """Follow-up computed here when the pipeline has not written it."""
-    from ..commitments import followup as commitments
-    from ..files.registers import load_activities
+def _euda_note(folder: DataFolder) -> str:
+    """Why the EUDA comparison is missing: no EUDA file, or ``build`` ran before it came."""
+    from ..files.euda import find_euda_file
 
-    est = frames["estimates"]
-    year = int(est["year"].max())
-    activities_file = cfg.commitments_dir / "aktiviteter.csv"
-    try:
-        activities = (
-            load_activities(activities_file)
-            if activities_file.is_file()
-            else pd.DataFrame(columns=["period", "measure", "value", "unit"])
+    path = find_euda_file(folder.root)
+    if path is None:
+        return (
+            "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
+            "jämförs inte med andra städer (hämta den med trygghet-analys fetch-euda)."
         )
-        return commitments.follow_up(
-            registers,
-            estimates=est,
-            changes=frames["changes"],
-            trends=frames["trends"],
-            activities=activities,
-            wastewater_campaigns=frames["wastewater_campaigns"]
-            if len(frames["wastewater_campaigns"])
-            else None,
-            wastewater_loads=frames["wastewater_loads"]
-            if len(frames["wastewater_loads"])
-            else None,
-            breaks=frames["breaks"] if len(frames["breaks"]) else None,
-            year=year,
-        )
-    except (TrygghetError, ValueError, KeyError) as exc:
-        notes.append(f"Uppföljningen av medborgarlöftet kunde inte tas fram: {exc}")
-        return pd.DataFrame()
+    return (
+        f"EUDA-data saknas: jämförelsen med {path.name} finns inte i data/processed/ "
+        "(kör trygghet-analys build igen)."
+    )
 
 
 # --------------------------------------------------------------------------- registry

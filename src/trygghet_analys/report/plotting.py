@@ -82,7 +82,6 @@ _TEXT = "#222222"
 _MUTED = "#595959"  # 7:1 on white, WCAG AA for small text
 _BREAK = "#595959"
 _PERIOD = "#E69F00"
-_HIGHLIGHT = "#D55E00"
 
 #: Unit of normalised wastewater loads, as printed on charts.
 WASTEWATER_UNIT = f"mg/dygn per 1{THOUSANDS}000 invånare"

@@ -110,6 +110,8 @@ CONSUMPTION_COLUMNS = [
     "dose_mg",
     "doses_day_1000",
     "source",
+    "consumption_low",
+    "consumption_high",
 ]
 
 _WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
@@ -477,6 +479,10 @@ def substance_trends(
 def back_calculate(campaigns: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.DataFrame:
     """Back-calculated consumption and doses per 1000 inhabitants per campaign.
 
+    Only **verified** factor rows are used (``status`` "verifierad" in
+    ``resources/aterberakning.csv``: the value checked against the original and printed
+    in ``varde_tryckt``); an unverified row (``overifierad``) never reaches any output.
+
     Parameters
     ----------
     campaigns
@@ -488,33 +494,50 @@ def back_calculate(campaigns: pd.DataFrame, factors: pd.DataFrame | None = None)
     -------
     DataFrame
         ``kommun, plant, year, campaign, substance, metabolite, daily_mean,
-        correction_factor, consumption_mg_day_1000, dose_mg, doses_day_1000, source``;
-        substances without a factor are left out.
+        correction_factor, consumption_mg_day_1000, dose_mg, doses_day_1000, source``,
+        then ``consumption_low, consumption_high``: daily mean × the published range of
+        the factor (``cf_lag``, ``cf_hog``; NaN when the source gives none). Substances
+        without a verified factor are left out.
 
     Notes
     -----
     consumption = daily mean load × CF, with CF = (M_parent / M_residue) / excretion
     fraction; doses per day per 1000 inhabitants = consumption / typical dose
-    (Zuccato et al. 2008; Castiglioni et al. 2013). The factors carry large uncertainty
-    and are best used for changes over time, not absolute levels.
+    (Zuccato et al. 2008). The factors carry large uncertainty and are best used for
+    changes over time, not absolute levels.
     """
     if factors is None:
         factors = load_backcalculation_factors()
     if campaigns.empty:
         return _empty_frame(CONSUMPTION_COLUMNS)
-    f = factors.rename(
+    verified = factors[factors["status"].astype(str).str.strip() == "verifierad"]
+    f = verified.rename(
         columns={
             "substans": "substance",
             "korrektionsfaktor": "correction_factor",
             "typisk_dos_mg": "dose_mg",
         }
     )
-    f["source"] = f["kalla_korrektionsfaktor"].astype(str) + "; dos: " + f["kalla_dos"].astype(str)
-    out = campaigns.merge(
-        f[["substance", "correction_factor", "dose_mg", "source"]], on="substance", how="inner"
+    f = f.assign(
+        source=f["referens"].astype(str)
+        + " ("
+        + f["tabell_sida"].astype(str)
+        + "); dos: "
+        + f["kalla_dos"].astype(str),
+        _low=pd.to_numeric(f["cf_lag"], errors="coerce"),
+        _high=pd.to_numeric(f["cf_hog"], errors="coerce"),
     )
+    out = campaigns.merge(
+        f[["substance", "correction_factor", "dose_mg", "source", "_low", "_high"]],
+        on="substance",
+        how="inner",
+    )
+    if out.empty:
+        return _empty_frame(CONSUMPTION_COLUMNS)
     out["consumption_mg_day_1000"] = out["daily_mean"] * out["correction_factor"]
     out["doses_day_1000"] = out["consumption_mg_day_1000"] / out["dose_mg"]
+    out["consumption_low"] = out["daily_mean"] * out["_low"]
+    out["consumption_high"] = out["daily_mean"] * out["_high"]
     return out[CONSUMPTION_COLUMNS].reset_index(drop=True)
 
 
@@ -538,7 +561,7 @@ def wastewater_schemas() -> dict[str, object]:
     types = {**_dtypes_for(LOAD_COLUMNS), **_dtypes_for(CAMPAIGN_COLUMNS)}
     types |= {**_dtypes_for(TREND_COLUMNS), **_dtypes_for(CONSUMPTION_COLUMNS)}
     nullable = {"metabolite", "loq_ng_l", "weekday_mean", "weekend_mean", "tau", "p_value"}
-    nullable |= {"daily_mean_low", "daily_mean_high"}
+    nullable |= {"daily_mean_low", "daily_mean_high", "consumption_low", "consumption_high"}
     nullable |= {"slope"}
     special = {
         "population": (pa.Check.gt(0),),
@@ -616,6 +639,8 @@ def _dtypes_for(cols: list[str]) -> dict[str, str]:
         "consumption_mg_day_1000",
         "dose_mg",
         "doses_day_1000",
+        "consumption_low",
+        "consumption_high",
     }
     return {c: types.get(c, "float64" if c in floats else "str") for c in cols}
 
