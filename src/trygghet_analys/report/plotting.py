@@ -1189,7 +1189,8 @@ def _draw_euda(
                 label=f"{name} med EUDA:s regler",
                 gid="euda_kommun",
             )
-        years = sorted(set(ref["year"].astype(int)))
+        years = sorted(set(ref.loc[ref["kind"] != "kommun", "year"].astype(int)))
+        years = years or sorted(set(ref["year"].astype(int)))
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
         note = (
             f"Jämförelsen med EUDA följer EUDA:s regler: {name}s kampanjer räknade med "
@@ -1203,17 +1204,6 @@ def _draw_euda(
                     f" {int(row.year)} finns bara en {row.season}kampanj – säsongen "
                     "skiljer sig från EUDA:s."
                 )
-        ax.text(
-            1.01,
-            0.0,
-            textwrap.fill(note, 34),
-            transform=ax.transAxes,
-            va="bottom",
-            ha="left",
-            fontsize=7.5,
-            color=_MUTED,
-            gid="euda_regler",
-        )
     return " ".join(parts), note
 
 
@@ -1445,18 +1435,37 @@ def wastewater_chart(
         ax.set_ylabel(WASTEWATER_UNIT)
         ax.set_title(_SUBSTANCE_LABELS.get(substance, substance.capitalize()))
         _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        if note:
-            ax.text(
-                0.0,
-                -0.16,
-                textwrap.fill(note, 110),
-                transform=ax.transAxes,
-                va="top",
-                ha="left",
-                fontsize=8,
-                color=_TEXT,
-                gid="lakemedel",
-            )
+        # caveats under the axes: the medicine note, then which EUDA rules were used
+        above = None
+        for gid, text_, color in (("lakemedel", note, _TEXT), ("euda_regler", euda_note, _MUTED)):
+            if not text_:
+                continue
+            wrapped = textwrap.fill(text_, 110)
+            if above is None:
+                above = ax.text(
+                    0.0,
+                    -0.16,
+                    wrapped,
+                    transform=ax.transAxes,
+                    va="top",
+                    ha="left",
+                    fontsize=8,
+                    color=color,
+                    gid=gid,
+                )
+            else:  # directly under the text above, whatever its height
+                above = ax.annotate(
+                    wrapped,
+                    xy=(0.0, 0.0),
+                    xycoords=above,
+                    xytext=(0, -4),
+                    textcoords="offset points",
+                    va="top",
+                    ha="left",
+                    fontsize=8,
+                    color=color,
+                    gid=gid,
+                )
     names = camp["campaign"].astype("string").fillna("").to_numpy()
     parts = [
         f"{name or int(yr)}: {fmt_number(m, 1)}"
