@@ -332,7 +332,8 @@ def test_theil_sen_interval_equals_scipy_per_series(rng):
         years = np.arange(2005, 2005 + n)
         values = np.round(rng.normal(0.3, 0.05, n), 2)  # rounding makes ties
         rows += [
-            {"k": f"s{s}", "g": s % 3, "year": t, "estimate": v} for t, v in zip(years, values)
+            {"k": f"s{s}", "g": s % 3, "year": t, "estimate": v}
+            for t, v in zip(years, values, strict=True)
         ]
     data = pd.DataFrame(rows).sample(frac=1, random_state=1)  # any row order
     got = _theil_sen_ci(data, ["k", "g"]).set_index("k")
