@@ -210,7 +210,8 @@ def _answers(
 def _label_table(
     table: dict, allowed: tuple[str, ...] | None, path: Path, where: str
 ) -> dict[str, str | None]:
-    """Source label → target, keyed by :func:`normalise_label`; ambiguous labels refused."""
+    """Source label (as written, first spelling kept) → target; two labels that are equal
+    after :func:`normalise_label` but name different targets are refused."""
     clean: dict[str, str | None] = {}
     shown: dict[str, object] = {}
     for source, target in table.items():
@@ -239,8 +240,8 @@ def _label_table(
                 value=source,
             )
         clean[key] = value
-        shown[key] = source
-    return clean
+        shown.setdefault(key, source)
+    return {normalise_value(shown[key]): value for key, value in clean.items()}
 
 
 def _colon_hint(source: object, target: object) -> str | None:
@@ -294,7 +295,10 @@ def _ignore(obj: object, path: Path, where: str) -> tuple[str, ...]:
     out = []
     for item in items:
         if isinstance(item, dict):
-            hint = _colon_hint(*next(iter(item.items()))) if len(item) == 1 else None
+            hint = None
+            if len(item) == 1:
+                ((key, rest),) = item.items()
+                hint = _colon_hint(key, {rest: None})
             raise DataError(
                 hint or "en lista med rubriker", file=path, column=f"{where}.ignorera", value=item
             )
@@ -367,7 +371,9 @@ def _layout_breaks(
     """
     questions = [c.variable for c in columns if c.variable in QUESTIONS]
     decided: dict[str, dict[str, str]] = {}
-    for key in ("seriebrott", "inget_seriebrott"):
+    # per-question mappings first; a text then covers the questions not named by the other
+    keys = sorted(("seriebrott", "inget_seriebrott"), key=lambda k: isinstance(item.get(k), str))
+    for key in keys:
         doc = item.get(key)
         if doc is None:
             continue
@@ -375,7 +381,8 @@ def _layout_breaks(
         if isinstance(doc, str):
             if not doc.strip():
                 raise DataError("en orsak (text)", file=path, column=col, value=doc)
-            decided[key] = dict.fromkeys(questions, doc.strip())
+            named = {q for table in decided.values() for q in table}
+            decided[key] = {q: doc.strip() for q in questions if q not in named}
             continue
         table = _mapping(doc, path, col)
         out = {}
