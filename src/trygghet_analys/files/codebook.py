@@ -189,6 +189,18 @@ def _answers(
     out: dict[str, dict[str, str | None]] = {}
     for variable, spec in doc.items():
         var_where = f"{where}.svar.{variable}"
+        if variable in ("age", "respondent_id", "year"):
+            hint = (
+                "åldersband under aldersgrupper i layouten (eller alder: fodelsear för födelseår)"
+                if variable == "age"
+                else "ingen översättning: kolumnen läses som den står"
+            )
+            raise DataError(
+                f"en fråga, stratum eller sex under svar – för {variable}: {hint}",
+                file=path,
+                column=var_where,
+                value=variable,
+            )
         if variable not in mapped:
             raise DataError(
                 "en variabel som layouten har under kolumner",
