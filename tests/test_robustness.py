@@ -226,3 +226,77 @@ def test_list_raw_lists_every_entry_but_hidden(tmp_path):
     (tmp_path / "raw" / "fil").write_text("x")
     with pytest.raises(DataError, match="en mapp, men här står en fil"):
         list_raw(tmp_path / "raw" / "fil")
+
+
+# --- kommun.yml: ensamt_stratum ---------------------------------------------------------------
+def _strata(respondents: list[int]) -> "pd.DataFrame":
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "kommun": "Sjöbo",
+            "year": 2025,
+            "stratum": [f"Område {i}" for i in range(len(respondents))],
+            "respondents": respondents,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("respondents", "setting", "expected"),
+    [
+        ([2, 40], "stopp", "fail"),  # two respondents: nothing to decide
+        ([2, 40], "ta_bort", "fail"),
+        ([1, 40], "ta_bort", "remove"),  # one respondent, the kommun chose ta_bort
+    ],
+)
+def test_lonely_area_follows_the_setting(respondents, setting, expected):
+    from trygghet_analys.config import KommunConfig
+    from trygghet_analys.pipeline import _lonely_strata
+
+    k = KommunConfig(name="Sjöbo", slug="sjobo", raw=Path("raw"), extra={"ensamt_stratum": setting})
+    assert _lonely_strata([k], _strata(respondents)) == expected
+
+
+def test_lonely_area_stops_naming_the_setting_in_kommun_yml():
+    from trygghet_analys.config import KommunConfig
+    from trygghet_analys.pipeline import _lonely_strata
+
+    k = KommunConfig(name="Sjöbo", slug="sjobo", raw=Path("raw"))  # default: stopp
+    with pytest.raises(DataError) as info:
+        _lonely_strata([k], _strata([1, 40]))
+    line = info.value.swedish()
+    assert line.startswith("Fel i data (fil 'raw/kommun.yml', nyckel 'ensamt_stratum'): ")
+    assert "värdet 'Område 0'" in line and "år 2025" in line
+    assert line.endswith("kommun.yml: ensamt_stratum: ta_bort)")
+    assert "lonely_psu" not in line  # no Python parameter the analyst cannot set
+
+
+# --- campaigns after the build date --------------------------------------------------------
+@pytest.mark.parametrize(("start", "refused"), [("2026-03-10", False), ("2026-03-11", True)])
+def test_campaign_after_the_build_date(start, refused):
+    """A campaign starting on the build date is fine; one starting the day after is not."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from trygghet_analys.pipeline import _refuse_future_campaigns
+
+    campaigns = pd.DataFrame(
+        {
+            "plant": ["Verket"],
+            "campaign": ["2026 vår"],
+            "start": [pd.Timestamp(start)],
+            "end": [pd.Timestamp(start) + pd.Timedelta(days=6)],
+            "source_file": ["raw/avloppsvatten/kampanjer.csv"],
+            "source_row": [5],
+        }
+    )
+    today = dt.date(2026, 3, 10)
+    if not refused:
+        _refuse_future_campaigns(campaigns, today)
+        return
+    with pytest.raises(DataError) as info:
+        _refuse_future_campaigns(campaigns, today)
+    assert info.value.row == 5 and info.value.value == start
+    assert "framtida_kampanjer: true" in info.value.swedish()

@@ -20,17 +20,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError, DataError
 from .files._io import read_text_any
 from .files._open import list_raw, raw_exists
-from .files._yaml import load_yaml
+from .files._yaml import key_path, load_yaml_with_lines
 from .stats.disclosure import DEFAULT_MIN_N
 
 __all__ = [
     "DEFAULT_MIN_N",
     "DataFolder",
     "KommunConfig",
+    "KommunSettings",
     "default_data_dir",
     "load_kommuner",
     "repo_root",
@@ -136,24 +140,98 @@ class DataFolder:
         raise ConfigError(f"Kommunen '{name}' finns inte i '{self.root}' (finns: {names})")
 
 
+class KommunSettings(BaseModel):
+    """The keys of ``kommun.yml``, typed (pydantic v2, lax: ``min_n: "30"`` is 30).
+
+    An unknown key is refused (a misspelt ``min-n`` would otherwise be ignored without a
+    word); every key is documented in ``docs/radata.md``.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    kommun: str
+    slug: str | None = None
+    min_n: int = Field(DEFAULT_MIN_N, ge=1)
+    omraden: list[str] = []
+    exempeldata: bool = False
+    basar: int | None = Field(None, ge=1900, le=2100)
+    loq_policy: Literal["zero", "half_loq", "loq"] = "zero"
+    ensamt_stratum: Literal["stopp", "ta_bort"] = "stopp"
+    framtida_kampanjer: bool = False
+    jamforelsestader: list[Any] | None = None  # checked in detail by wastewater.euda
+
+
+#: What a wrong value of each kind should have been, in the analyst's words.
+_EXPECTED = {
+    "int_parsing": "ett heltal",
+    "int_type": "ett heltal",
+    "int_from_float": "ett heltal",
+    "bool_parsing": "true eller false",
+    "bool_type": "true eller false",
+    "string_type": "en text",
+    "list_type": "en lista (- en rad per värde, eller [a, b])",
+    "missing": "nyckeln",
+}
+
+
+def _settings_error(exc: ValidationError, path: Path, lines: dict[tuple, int]) -> DataError:
+    """The first of pydantic's errors as one Swedish line with file, line and key path."""
+    err = exc.errors()[0]
+    loc = tuple(x + 1 if isinstance(x, int) else x for x in err["loc"])
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        known = ", ".join(KommunSettings.model_fields)
+        return DataError(
+            f"en av nycklarna {known} (se docs/radata.md)",
+            file=path,
+            row=lines.get(loc),
+            key=key_path(loc),
+            value=loc[-1],
+        )
+    if kind == "literal_error":
+        allowed = err.get("ctx", {}).get("expected", "").replace("'", "").replace(" or ", ", ")
+        expected = f"ett av: {allowed}"
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        field = KommunSettings.model_fields.get(str(loc[0]))
+        bounds = [getattr(m, "ge", None) or getattr(m, "le", None) for m in field.metadata]
+        expected = (
+            "ett positivt heltal"
+            if loc[0] == "min_n"
+            else "ett årtal mellan " + " och ".join(str(b) for b in bounds if b is not None)
+        )
+    else:
+        expected = _EXPECTED.get(kind, err["msg"])
+    return DataError(
+        expected,
+        file=path,
+        row=lines.get(loc) or lines.get(loc[:1]),
+        key=key_path(loc),
+        value=None if kind == "missing" else value,
+    )
+
+
 def _read_kommun_file(path: Path) -> KommunConfig:
     text, _encoding = read_text_any(path)  # Notepad's "ANSI" (CP1252) is read too
     # alias bombs, duplicate keys and dates that do not exist are refused naming the line
-    doc = load_yaml(text, file=path) or {}
+    doc, lines = load_yaml_with_lines(text, file=path)
+    doc = doc or {}
     if not isinstance(doc, dict) or not doc.get("kommun"):
         raise DataError("nyckeln 'kommun' med kommunens namn", file=path)
-    min_n = doc.get("min_n", DEFAULT_MIN_N)
-    if not isinstance(min_n, int) or isinstance(min_n, bool) or min_n < 1:
-        raise DataError("ett positivt heltal", file=path, column="min_n", value=min_n)
+    try:
+        settings = KommunSettings.model_validate(doc)
+    except ValidationError as exc:
+        raise _settings_error(exc, path, lines) from None
     known = {"kommun", "slug", "min_n", "omraden", "exempeldata"}
+    extra = settings.model_dump(exclude=known, exclude_unset=True)
     return KommunConfig(
-        name=str(doc["kommun"]),
-        slug=str(doc.get("slug") or path.parent.name),
+        name=settings.kommun,
+        slug=settings.slug or path.parent.name,
         raw=path.parent,
-        min_n=min_n,
-        strata=tuple(str(s) for s in doc.get("omraden", []) or []),
-        synthetic=bool(doc.get("exempeldata", False)),
-        extra={k: v for k, v in doc.items() if k not in known},
+        min_n=settings.min_n,
+        strata=tuple(settings.omraden),
+        synthetic=settings.exempeldata,
+        extra=extra,
     )
 
 

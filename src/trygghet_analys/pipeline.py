@@ -11,6 +11,7 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -122,6 +123,31 @@ def _stack(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame
     return out[list(columns)].reset_index(drop=True)
 
 
+def _lonely_strata(kommuner: list[KommunConfig], strata: pd.DataFrame) -> str:
+    """How a survey area with a single respondent is handled, from ``kommun.yml``.
+
+    ``ensamt_stratum: stopp`` (default) stops the build naming the kommun, year and area;
+    ``ta_bort`` lets the area add no variance (R survey's ``lonely.psu = "remove"``).
+    Only areas with one respondent are affected, so ``"remove"`` is passed on for every
+    kommun once each kommun that has such an area has chosen ``ta_bort``.
+    """
+    lonely = strata[strata["respondents"] == 1]
+    for k in kommuner:
+        own = lonely[lonely["kommun"] == k.name]
+        if len(own) and k.extra.get("ensamt_stratum", "stopp") != "ta_bort":
+            first = own.iloc[0]
+            raise DataError(
+                f"minst två svarande i varje område (år {int(first['year'])} har området en "
+                "enda svarande, och en svarande ger ingen osäkerhet att skatta; slå ihop "
+                "området med ett annat i population.csv och kommun.yml, eller skriv i "
+                "kommun.yml: ensamt_stratum: ta_bort)",
+                file=k.raw / "kommun.yml",
+                key="ensamt_stratum",
+                value=first["stratum"],
+            )
+    return "remove" if len(lonely) else "fail"
+
+
 def statistics_stage(
     folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
@@ -138,10 +164,13 @@ def statistics_stage(
     breaks = tables["survey_breaks"]
     indicators = load_indicators()
     min_n = {k.name: k.min_n for k in kommuner}
+    lonely_psu = _lonely_strata(kommuner, strata)
     own = {k.name: _own_indicators(k, responses) for k in kommuner}
     own = {name: defs for name, defs in own.items() if defs is not None}
     if not own:
-        estimates = estimate_indicators(responses, strata, indicators=indicators, min_n=min_n)
+        estimates = estimate_indicators(
+            responses, strata, indicators=indicators, min_n=min_n, lonely_psu=lonely_psu
+        )
     else:
         # a kommun's own indicators are estimated for that kommun only
         parts = []
@@ -156,6 +185,7 @@ def statistics_stage(
                         strata[strata["kommun"].isin(names)],
                         indicators=defs,
                         min_n=min_n,
+                        lonely_psu=lonely_psu,
                     )
                 )
         estimates = pd.concat(parts, ignore_index=True).sort_values(
@@ -588,27 +618,33 @@ def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
     """:func:`build_wastewater` for one kommun, from the build cache when its inputs are
     unchanged (every file under ``avloppsvatten/`` and the kommun's LOQ policy)."""
     policy = k.extra.get("loq_policy", "zero")
+    future = bool(k.extra.get("framtida_kampanjer", False))
     cache = _CACHE.get()
     folder = k.wastewater_dir
     if cache is None or not folder.is_dir():
-        return build_wastewater(k.raw, k.name, loq_policy=policy)
+        return build_wastewater(k.raw, k.name, loq_policy=policy, future_campaigns=future)
     digests = []
     for path in _raw_entries(folder):
         rel = path.relative_to(k.raw).as_posix()
         digest = file_digest(path)
         cache.note(k.name, rel, digest)
         digests.append((rel, digest))
-    key = cache.key(k.name, policy, tuple(digests))
+    key = cache.key(k.name, policy, future, tuple(digests))
     hit = cache.get("avloppsvatten", key)
     if hit is not None:
         return hit
-    tables = build_wastewater(k.raw, k.name, loq_policy=policy)
+    tables = build_wastewater(k.raw, k.name, loq_policy=policy, future_campaigns=future)
     cache.put("avloppsvatten", key, tables)
     return tables
 
 
 def build_wastewater(
-    raw_dir: str | Path, kommun: str, *, loq_policy: str = "zero"
+    raw_dir: str | Path,
+    kommun: str,
+    *,
+    loq_policy: str = "zero",
+    future_campaigns: bool = False,
+    today: dt.date | None = None,
 ) -> dict[str, pd.DataFrame]:
     """All wastewater tables of one kommun, from its raw folder.
 
@@ -620,6 +656,11 @@ def build_wastewater(
         The kommun's name as in ``reningsverk.csv``.
     loq_policy
         ``"zero"`` (default, as EUDA), ``"half_loq"`` or ``"loq"``.
+    future_campaigns
+        ``kommun.yml: framtida_kampanjer``: allow campaigns that start after ``today``
+        (default: refused, a date years ahead is a typing error).
+    today
+        The build date (default: today).
 
     Returns
     -------
@@ -635,7 +676,25 @@ def build_wastewater(
         From the readers and :func:`~trygghet_analys.wastewater.loads.compute_loads`; also
         when a lab sample is reported twice across files.
     """
-    return wastewater_tables(read_wastewater(raw_dir), kommun=kommun, loq_policy=loq_policy)
+    raw = read_wastewater(raw_dir)
+    if raw is not None and not future_campaigns:
+        _refuse_future_campaigns(raw["campaigns"], today or dt.date.today())
+    return wastewater_tables(raw, kommun=kommun, loq_policy=loq_policy)
+
+
+def _refuse_future_campaigns(campaigns: pd.DataFrame, today: dt.date) -> None:
+    """A campaign that starts after the build date is a typing error unless opted in."""
+    ahead = campaigns[campaigns["start"] > pd.Timestamp(today)]
+    if len(ahead):
+        r = ahead.iloc[0]
+        raise DataError(
+            f"ett datum senast i dag ({today.isoformat()}); en planerad kampanj tas med när "
+            "den har genomförts, eller skriv i kommun.yml: framtida_kampanjer: true",
+            file=r["source_file"],
+            row=int(r["source_row"]),
+            column="Första dag",
+            value=r["start"].date().isoformat(),
+        )
 
 
 def ingest_kommun(kommun: KommunConfig) -> SurveyTables:

@@ -29,7 +29,7 @@ import yaml
 from ..errors import DataError
 from ._limits import check_yaml
 
-__all__ = ["SAFE_LOADER", "key_path", "load_yaml"]
+__all__ = ["SAFE_LOADER", "key_path", "load_yaml", "load_yaml_with_lines"]
 
 #: libyaml's safe loader when PyYAML was built with it (5–10× faster), else the pure one.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -91,6 +91,21 @@ def load_yaml(
     ...
     trygghet_analys.errors.DataError: Fel i data (fil 'kommun.yml', rad 3, nyckel 'a'): förväntade varje nyckel bara en gång per nivå (nyckeln 'a' står redan på rad 1; ...
     """
+    return load_yaml_with_lines(text, file=file, loader=loader, expected=expected)[0]
+
+
+def load_yaml_with_lines(
+    text: str,
+    *,
+    file: str | Path,
+    loader: type = SAFE_LOADER,
+    expected: str = "giltig YAML",
+) -> tuple[object, dict[tuple, int]]:
+    """:func:`load_yaml`, and the 1-based line of every key path (``("omraden", 2)`` → 7).
+
+    Typed settings use the lines to name where a wrong value stands.
+    """
+    lines: dict[tuple, int] = {}
     check_yaml(text, file=file)  # an alias bomb would hang whatever walks the document
     ld = loader(text)
     try:
@@ -102,10 +117,10 @@ def load_yaml(
                 expected, file=file, row=None if mark is None else mark.line + 1
             ) from exc
         if node is None:
-            return None
-        _check_node(node, (), file, set())
+            return None, lines
+        _check_node(node, (), file, set(), lines)
         try:
-            return ld.construct_document(node)
+            return ld.construct_document(node), lines
         except yaml.YAMLError as exc:  # e.g. an unhashable key, an unknown !!tag
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             raise DataError(
@@ -124,7 +139,10 @@ def _scalar_key(node: yaml.Node) -> object:
     return None  # complex keys: PyYAML itself refuses the unhashable ones
 
 
-def _check_node(node: yaml.Node, path: tuple, file: str | Path, seen: set[int]) -> None:
+def _check_node(
+    node: yaml.Node, path: tuple, file: str | Path, seen: set[int], lines: dict[tuple, int]
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
     if id(node) in seen:  # an alias: its node was checked where the anchor stands
         return
     seen.add(id(node))
@@ -132,7 +150,7 @@ def _check_node(node: yaml.Node, path: tuple, file: str | Path, seen: set[int]) 
         first: dict[object, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                _check_node(value_node, path, file, seen)
+                _check_node(value_node, path, file, seen, lines)
                 continue
             key = _scalar_key(key_node)
             line = key_node.start_mark.line + 1
@@ -147,10 +165,11 @@ def _check_node(node: yaml.Node, path: tuple, file: str | Path, seen: set[int]) 
                         key=key_path((*path, key)),
                     )
                 first[key] = line
-            _check_node(value_node, (*path, key if key is not None else "?"), file, seen)
+                lines[(*path, key)] = line  # a key's own line, not its value's
+            _check_node(value_node, (*path, key if key is not None else "?"), file, seen, lines)
     elif isinstance(node, yaml.SequenceNode):
         for i, child in enumerate(node.value, start=1):
-            _check_node(child, (*path, i), file, seen)
+            _check_node(child, (*path, i), file, seen, lines)
     elif isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG:
         m = _DATE.match(node.value)
         try:
