@@ -24,7 +24,8 @@ from .files._io import atomic_replace_files
 from .files.export import neutralise
 from .stats.disclosure import suppress_complements
 from .stats.estimation import estimate_indicators, response_rates
-from .stats.findings import FINDINGS_COLUMNS, build_findings
+from .stats.findings import FINDINGS_COLUMNS, build_findings, effect_findings
+from .stats.reliability import reliability
 from .stats.trends import compare_estimates, trend_tests
 from .survey.indicators import load_indicators
 from .survey.ingest import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
@@ -231,13 +232,28 @@ def findings_stage(
     """
     indicators = load_indicators()
     measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
+    estimates = tables["survey_estimates"]
+    flags = estimates[["kommun", "year", "indicator", "group_var", "group"]].assign(
+        reliable=reliability(estimates).to_numpy()
+    )
     parts = []
     for k in kommuner:
-        yearly, targets = _activities_of(k)
+        yearly, targets, links, start = _commitments_of(k)
+        own = _own(tables, "survey_estimates", k.name)
+        effects = (
+            effect_findings(
+                own,
+                links=links,
+                start_year=start,
+                strata=_own(tables, "survey_strata", k.name),
+            )
+            if links and start is not None
+            else None
+        )
         parts.append(
             build_findings(
                 kommun=k.name,
-                estimates=tables["survey_estimates"],
+                estimates=estimates,
                 changes=tables["survey_changes"],
                 indicators=indicators,
                 breaks=tables["survey_breaks"],
@@ -246,6 +262,8 @@ def findings_stage(
                 activities=yearly,
                 activity_targets=targets,
                 activity_labels=measures,
+                effects=effects,
+                reliable=flags,
             )
         )
     parts = [p for p in parts if len(p)]
@@ -254,23 +272,35 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
-def _activities_of(kommun: KommunConfig) -> tuple[pd.DataFrame | None, dict[str, float]]:
-    """Yearly activity counts and the current register's targets of one kommun."""
+def _commitments_of(kommun: KommunConfig) -> tuple:
+    """Of one kommun: yearly activity counts, the current register's targets, its
+    place-based survey links ``(commitment_id, indicator, area)`` and the first year of
+    the commitment period (None without registers)."""
     if not kommun.commitments_dir.is_dir():
-        return None, {}
+        return None, {}, [], None
     known = _commitments.known_indicator_ids(load_indicators()["id"])
     registers = _commitments.load_registers(kommun.commitments_dir, known_indicators=known)
     targets: dict[str, float] = {}
+    links: list[tuple[str, str, str]] = []
+    start = None
     if registers:
         latest = max(registers, key=lambda r: r.year)
+        base = base_year(kommun)
+        start = None if base is None else base + 1
         for c in latest.commitments:
             for a in c.activities:
                 if a.target is not None:
                     targets[a.measure] = float(a.target)
+            for i in c.indicators:
+                if i.kind == "enkät" and i.group_var == "stratum":
+                    links.append((c.id, i.id, i.group))
     path = kommun.commitments_dir / "aktiviteter.csv"
-    if not path.exists():
-        return None, targets
-    return _commitments.yearly_activities(_commitments.load_activities(path)), targets
+    yearly = (
+        _commitments.yearly_activities(_commitments.load_activities(path))
+        if path.exists()
+        else None
+    )
+    return yearly, targets, links, start
 
 
 #: The stages of ``build`` in order; each sees the tables of the ones before it.

@@ -595,6 +595,7 @@ def underlag_table(tables: charts.Tables, year: int) -> pd.DataFrame:
         ntu=tables.ntu,
         kommun=tables.kommun.name,
         year=year,
+        findings=tables.findings if len(tables.findings) else None,
     )
 
 
@@ -635,7 +636,11 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
         draft = None
         if tables.registers and not under.empty:
             draft = commitments.draft_register(
-                tables.registers, under, year=year, kommun=tables.kommun.name
+                tables.registers,
+                under,
+                year=year,
+                kommun=tables.kommun.name,
+                followup=tables.followup if "implementation" in tables.followup else None,
             )
     except (TrygghetError, KeyError, ValueError) as exc:
         # An optional part: the rest of the report is still worth having.
