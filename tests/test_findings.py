@@ -319,9 +319,10 @@ def test_sample_data_follow_up_cocaine_worse_and_counts_never_improved(built_dat
     assert effect.startswith("Effektskattning för löfte SY3") and "konfidensintervall" in effect
     found = pd.read_parquet(built_data_dir / "processed" / "findings.parquet")
     rows = found[(found["comparison"] == "effekt") & (found["year"] == found["year"].max())]
-    assert set(rows["group"]) == {"Älmhults tätort"} and rows["sentence"].isin(
-        [s for s in rows["sentence"] if s in effect]
-    ).all()
+    assert (
+        set(rows["group"]) == {"Älmhults tätort"}
+        and rows["sentence"].isin([s for s in rows["sentence"] if s in effect]).all()
+    )
 
 
 def test_sample_data_summary_reaches_every_significant_finding(built_data_dir):
