@@ -46,8 +46,10 @@ def main(first: int, last: int) -> None:
         n += 1
         claimed += bool(s + w)
         print(f"{seed};{year};{tests};{s};{w};{int(bool(s + w))}", flush=True)
-    print(f"# seeds {first}-{last}: {claimed} of {n} reports claim a finding "
-          f"({100 * claimed / n:.1f} %)")
+    print(
+        f"# seeds {first}-{last}: {claimed} of {n} reports claim a finding "
+        f"({100 * claimed / n:.1f} %)"
+    )
 
 
 if __name__ == "__main__":
