@@ -754,8 +754,9 @@ def _wastewater_sentence(r) -> str:
     name = "MDMA" if r.indicator == "mdma" else str(r.indicator).capitalize()
     base = (
         f"{name} i avloppsvattnet {_where(r.group_var, r.group)}: "
-        f"{_value(r.value_from, 'mg')} år {r.from_year} och {_value(r.value_to, 'mg')} år "
-        f"{r.to_year} (medel av kampanjernas dygnsmedel)"
+        f"{_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
+        f"{_value(r.value_to, 'mg')} i senaste kampanjen år {r.to_year} (kampanjens "
+        "dygnsmedel)"
     )
     rests = f"{int(r.n_campaigns)} kampanjer"
     if pd.notna(r.n_days) and pd.notna(r.n_below_loq):
