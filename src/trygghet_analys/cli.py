@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import TrygghetError, printable
+from .errors import ConfigError, TrygghetError, printable
 
 __all__ = ["INTERNAL_ERROR", "internal_error_line", "main"]
 
@@ -30,6 +30,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
     r.add_argument("--out", type=Path, default=Path("reports"), help="utmapp (standard reports/)")
     r.add_argument("--kommun", default=None, help="kommun, om datamappen har flera")
+    r.add_argument(
+        "--alla",
+        action="store_true",
+        help="en rapport per kommun i datamappen, till UT/<kommun>/<år>/ (en processpool)",
+    )
+    r.add_argument(
+        "--notebooks",
+        action="store_true",
+        help="kör också notebooks till <år>/notebooks/ (behövs inte för rapport och diagrambok)",
+    )
 
     s = sub.add_parser("sample-data", help="skapa syntetiska exempeldata")
     s.add_argument("--out", type=Path, required=True, help="datamapp att skriva raw/ i")
@@ -98,7 +108,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "report":
         from .report import render as report
 
-        report.run(year=args.year, data=args.data, out=args.out, kommun=args.kommun)
+        if args.alla:
+            if args.kommun:
+                raise ConfigError("välj antingen --alla eller --kommun, inte båda")
+            report.run_all(year=args.year, data=args.data, out=args.out, notebooks=args.notebooks)
+        else:
+            report.run(
+                year=args.year,
+                data=args.data,
+                out=args.out,
+                kommun=args.kommun,
+                notebooks=args.notebooks,
+            )
     elif args.command == "sample-data":
         from .sample import generator as sample_data
 
@@ -106,7 +127,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.out, kommuner=args.kommuner, seed=args.seed, scenario=args.scenario
         )
     elif args.command == "fetch-euda":
-        from .wastewater import euda
+        from .files import euda
 
         euda.fetch_euda(args.data, url=args.url)
     return 0
