@@ -328,7 +328,16 @@ def expected_line(case: dict, root: Path) -> str:
 
 
 def _assert_line(lines: list[str], case: dict, root: Path, prefix: str = "") -> None:
-    """Exactly one line, equal to the case's expected line (or its start and end)."""
+    """Exactly one line, equal to the case's expected line (or its start and end).
+
+    A case whose input has more than one problem lists the further lines under ``also``;
+    all of them are reported in one run, then a closing count (issue 12).
+    """
+    also = case.get("also") or []
+    if also:
+        count = f"{1 + len(also)} problem i 1 fil; inget skrevs."
+        assert lines[1:] == [prefix + a for a in also] + [count], lines
+        lines = lines[:1]
     assert len(lines) == 1, lines
     if "message_startswith" in case:
         assert lines[0].startswith(prefix + case["message_startswith"]), lines[0]

@@ -27,7 +27,9 @@ from ..survey.codebook import (
     Layout,
     SeriesBreak,
     normalise_header,
+    normalise_label,
     normalise_value,
+    parse_age_band,
 )
 from ._limits import check_file
 from ._yaml import load_yaml
@@ -144,10 +146,10 @@ def _columns(obj: object, path: Path, where: str, variables: dict) -> tuple[Colu
             extra = set(target) - {"variabel", "fran_ar", "till_ar"}
             if extra:
                 raise DataError(
-                    "nycklarna variabel, fran_ar, till_ar",
+                    _colon_hint(source, target) or "nycklarna variabel, fran_ar, till_ar",
                     file=path,
                     column=col_where,
-                    value=sorted(extra)[0],
+                    value=sorted(map(str, extra))[0],
                 )
             variable = target.get("variabel")
             if target.get("fran_ar") is not None:
@@ -201,18 +203,55 @@ def _answers(
             spec = scales[spec]
         table = _mapping(spec, path, var_where)
         allowed = _allowed_targets(variable, variables)
-        clean: dict[str, str | None] = {}
-        for source, target in table.items():
-            if target is not None and allowed is not None and str(target) not in allowed:
-                raise DataError(
-                    "en av kategorierna " + ", ".join(allowed),
-                    file=path,
-                    column=f"{var_where}.{source}",
-                    value=target,
-                )
-            clean[normalise_value(source)] = None if target is None else str(target)
-        out[str(variable)] = clean
+        out[str(variable)] = _label_table(table, allowed, path, var_where)
     return out
+
+
+def _label_table(
+    table: dict, allowed: tuple[str, ...] | None, path: Path, where: str
+) -> dict[str, str | None]:
+    """Source label → target, keyed by :func:`normalise_label`; ambiguous labels refused."""
+    clean: dict[str, str | None] = {}
+    shown: dict[str, object] = {}
+    for source, target in table.items():
+        if isinstance(target, dict):
+            raise DataError(
+                _colon_hint(source, target) or "en kategori (text) eller null",
+                file=path,
+                column=f"{where}.{source}",
+                value=source,
+            )
+        if target is not None and allowed is not None and str(target) not in allowed:
+            raise DataError(
+                "en av kategorierna " + ", ".join(allowed),
+                file=path,
+                column=f"{where}.{source}",
+                value=target,
+            )
+        key = normalise_label(normalise_value(source))
+        value = None if target is None else str(target)
+        if key in clean and clean[key] != value:
+            raise DataError(
+                f"etiketter som skiljer sig åt även utan hänsyn till skiftläge, mellanslag och "
+                f"tankstreck ('{shown[key]}' → {clean[key]}, '{source}' → {value})",
+                file=path,
+                column=f"{where}.{source}",
+                value=source,
+            )
+        clean[key] = value
+        shown[key] = source
+    return clean
+
+
+def _colon_hint(source: object, target: object) -> str | None:
+    """The hint for a header or label with an unquoted ``: `` that YAML read as a mapping."""
+    if isinstance(target, dict) and len(target) == 1:
+        (rest,) = target
+        return (
+            f"en text, men YAML läste '{source}: {rest}' som en nyckel med ett eget värde – "
+            f"rubriken innehåller ': ', sätt rubriken inom citattecken: \"{source}: {rest}\""
+        )
+    return None
 
 
 def _allowed_targets(variable: str, variables: dict) -> tuple[str, ...] | None:
@@ -245,6 +284,169 @@ def _rules(obj: object, path: Path) -> dict[str, dict]:
     return rules
 
 
+_LAYOUT_KEYS = ("namn", "ar", "fil", "kolumner", "svar", "ignorera", "kommentar", "alder",
+                "aldersgrupper", "seriebrott", "inget_seriebrott")  # fmt: skip
+_AGE_FORMS = ("ar", "fodelsear")
+
+
+def _ignore(obj: object, path: Path, where: str) -> tuple[str, ...]:
+    items = obj if isinstance(obj, list) else ([] if obj is None else [obj])
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            hint = _colon_hint(*next(iter(item.items()))) if len(item) == 1 else None
+            raise DataError(
+                hint or "en lista med rubriker", file=path, column=f"{where}.ignorera", value=item
+            )
+        out.append(str(item))
+    return tuple(out)
+
+
+def _age(
+    item: dict, path: Path, where: str, columns: tuple[ColumnSpec, ...], groups: tuple
+) -> tuple[str, dict[str, str | None] | None]:
+    """The layout's age form (``alder``) and its band table (``aldersgrupper``)."""
+    form = str(item.get("alder", "ar"))
+    if form not in _AGE_FORMS:
+        raise DataError(
+            "alder: ar (ålder i hela år) eller alder: fodelsear (födelseår); åldersband "
+            "anges med aldersgrupper",
+            file=path, column=f"{where}.alder", value=form,
+        )  # fmt: skip
+    bands_doc = item.get("aldersgrupper")
+    has_age = any(c.variable == "age" for c in columns)
+    if (bands_doc is not None or "alder" in item) and not has_age:
+        raise DataError(
+            "en kolumn som mappas till age (alder och aldersgrupper gäller den kolumnen)",
+            file=path, column=f"{where}.kolumner",
+        )  # fmt: skip
+    if bands_doc is None:
+        return form, None
+    if "alder" in item and form != "ar":
+        raise DataError(
+            "antingen alder: fodelsear eller aldersgrupper, inte båda",
+            file=path, column=f"{where}.aldersgrupper",
+        )  # fmt: skip
+    labels = tuple(g[0] for g in groups)
+    bands_doc = _mapping(bands_doc, path, f"{where}.aldersgrupper")
+    table = _label_table(bands_doc, None, path, f"{where}.aldersgrupper")
+    for source, target in bands_doc.items():
+        col = f"{where}.aldersgrupper.{source}"
+        if target is not None and str(target) not in labels:
+            raise DataError(
+                "en av åldersgrupperna " + ", ".join(labels) + " (eller null)",
+                file=path, column=col, value=target,
+            )  # fmt: skip
+        band = parse_age_band(source)
+        if band is None or target is None:
+            continue
+        hit = [g for g in groups if g[1] <= band.high and band.low <= g[2]]
+        if len(hit) > 1:
+            raise DataError(
+                f"ett åldersband inom en åldersgrupp – '{source}' ({band.low}–"
+                f"{band.high if band.high < 200 else ''}) spänner över åldersgrupperna "
+                + " och ".join(g[0] for g in hit)
+                + "; be leverantören om ålder i år eller födelseår",
+                file=path, column=col, value=source,
+            )  # fmt: skip
+        if hit and hit[0][0] != str(target):
+            raise DataError(
+                f"åldersgruppen {hit[0][0]} för '{source}' (bandet ligger där)",
+                file=path, column=col, value=target,
+            )  # fmt: skip
+    return form, table
+
+
+def _layout_breaks(
+    item: dict, path: Path, where: str, columns: tuple[ColumnSpec, ...], first_year: int
+) -> tuple[tuple[SeriesBreak, ...], dict[str, str]]:
+    """A layout's own series-break decision: ``seriebrott`` and ``inget_seriebrott``.
+
+    Either key is a reason (text) for every question the layout maps, or a mapping
+    question → reason. ``seriebrott`` becomes a break in the layout's first year.
+    """
+    questions = [c.variable for c in columns if c.variable in QUESTIONS]
+    decided: dict[str, dict[str, str]] = {}
+    for key in ("seriebrott", "inget_seriebrott"):
+        doc = item.get(key)
+        if doc is None:
+            continue
+        col = f"{where}.{key}"
+        if isinstance(doc, str):
+            if not doc.strip():
+                raise DataError("en orsak (text)", file=path, column=col, value=doc)
+            decided[key] = dict.fromkeys(questions, doc.strip())
+            continue
+        table = _mapping(doc, path, col)
+        out = {}
+        for variable, reason in table.items():
+            if variable not in questions:
+                raise DataError(
+                    "en fråga som layouten mappar under kolumner",
+                    file=path, column=col, value=variable,
+                )  # fmt: skip
+            if not isinstance(reason, str) or not reason.strip():
+                raise DataError(
+                    "en orsak (text)", file=path, column=f"{col}.{variable}", value=reason
+                )
+            out[str(variable)] = reason.strip()
+        decided[key] = out
+    both = set(decided.get("seriebrott", {})) & set(decided.get("inget_seriebrott", {}))
+    if both:
+        raise DataError(
+            "antingen seriebrott eller inget_seriebrott för en fråga, inte båda",
+            file=path, column=where, value=sorted(both)[0],
+        )  # fmt: skip
+    breaks = tuple(
+        SeriesBreak(v, first_year, reason) for v, reason in decided.get("seriebrott", {}).items()
+    )
+    return breaks, decided.get("inget_seriebrott", {})
+
+
+def _check_break_decisions(layouts: list[Layout], breaks: list[SeriesBreak], path: Path) -> None:
+    """Every new layout decides, per question, whether the series breaks at its first year.
+
+    A layout needs the decision when its first year is newer than every break declared
+    (at the top level) for the questions it maps; the earliest layout starts the series
+    and needs none. A question is decided by a break in the layout's first year (top
+    level or the layout's ``seriebrott``) or by ``inget_seriebrott``.
+    """
+    ordered = sorted(layouts, key=lambda lay: lay.first_year)
+    for layout in ordered[1:]:
+        first = layout.first_year
+        questions = [c.variable for c in layout.columns if c.variable in QUESTIONS]
+        declared = [b.year for b in breaks if b.variable in questions]
+        if declared and first <= max(declared):
+            continue
+        at_start = {b.variable for b in (*breaks, *layout.breaks) if b.year == first}
+        open_ = [q for q in questions if q not in at_start and q not in layout.no_break]
+        if open_:
+            raise DataError(
+                f"ett beslut om seriebrott för frågan i layouten '{layout.name}' (ny layout "
+                f"från {first}; {len(open_)} frågor utan beslut): skriv seriebrott: <orsak> "
+                "eller inget_seriebrott: <orsak> i layouten, för hela layouten eller per "
+                "fråga (se docs/kodbok.md)",
+                file=path,
+                column=f"layouter.{layout.name}",
+                value=open_[0],
+            )
+
+
+def _colon_error(exc: DataError, text: str, path: Path) -> DataError:
+    """A YAML syntax error from an unquoted ': ' in a header, with the quoting hint."""
+    cause = exc.__cause__
+    if not (isinstance(cause, yaml.YAMLError) and exc.row is not None
+            and "mapping values are not allowed" in str(getattr(cause, "problem", ""))):  # fmt: skip
+        return exc
+    return DataError(
+        "giltig YAML: raden har ': ' två gånger (en rubrik eller etikett med kolon) – "
+        'sätt rubriken inom citattecken, t.ex. "Fråga 3: Hur orolig är du?": oro_inbrott',
+        file=path,
+        row=exc.row,
+        value=text.splitlines()[exc.row - 1].strip(),
+    )
+
+
 def load_codebook(path: str | Path) -> Codebook:
     """Read and check a ``kodbok.yml``.
 
@@ -270,6 +472,8 @@ def load_codebook(path: str | Path) -> Codebook:
         text = path.read_text(encoding="utf-8")
         # alias bombs, duplicate keys and dates that do not exist: one line with the line
         doc = load_yaml(text, file=path, loader=_LOADER, expected="giltig YAML i UTF-8")
+    except DataError as exc:
+        raise _colon_error(exc, text, path) from exc
     except FileNotFoundError as exc:
         raise DataError("en kodbok (kodbok.yml) i mappen trygghetsmatning", file=path) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -332,13 +536,13 @@ def load_codebook(path: str | Path) -> Codebook:
         item = _mapping(item, path, f"layouter[{i}]")
         name = str(item.get("namn") or f"layout {i}")
         where = f"layouter.{name}"
-        extra = set(item) - {"namn", "ar", "fil", "kolumner", "svar", "ignorera", "kommentar"}
+        extra = set(item) - set(_LAYOUT_KEYS)
         if extra:
             raise DataError(
-                "nycklarna namn, ar, fil, kolumner, svar, ignorera",
+                "nycklarna " + ", ".join(_LAYOUT_KEYS),
                 file=path,
                 column=where,
-                value=sorted(extra)[0],
+                value=sorted(map(str, extra))[0],
             )
         years = _years(item.get("ar"), path, f"{where}.ar")
         for y in years:
@@ -351,6 +555,8 @@ def load_codebook(path: str | Path) -> Codebook:
                 )
             owner[y] = name
         columns = _columns(item.get("kolumner"), path, where, variables)
+        age, bands = _age(item, path, where, columns, age_groups)
+        layout_breaks, no_break = _layout_breaks(item, path, where, columns, min(years))
         layouts.append(
             Layout(
                 name=name,
@@ -358,11 +564,19 @@ def load_codebook(path: str | Path) -> Codebook:
                 file=_file_options(item.get("fil"), path, where),
                 columns=columns,
                 answers=_answers(item.get("svar"), path, where, variables, scales, columns),
-                ignore=tuple(str(c) for c in item.get("ignorera") or []),
+                ignore=_ignore(item.get("ignorera"), path, where),
+                age=age,
+                age_bands=bands,
+                breaks=layout_breaks,
+                no_break=no_break,
             )
         )
     if not layouts:
         raise DataError("minst en layout under layouter", file=path, column="layouter")
+    _check_break_decisions(layouts, breaks, path)
+    for layout in layouts:
+        known = {(b.variable, b.year) for b in breaks}
+        breaks.extend(b for b in layout.breaks if (b.variable, b.year) not in known)
     return Codebook(
         path=path,
         variables=variables,

@@ -9,6 +9,7 @@ import pandas as pd
 from ..commitments.followup import _fmt_value
 from ..formatting import fmt_number, fmt_percent
 from ..stats.findings import chance_text, policy_text
+from ..vocabulary import medicine_note
 
 __all__ = ["render_underlag_html"]
 
@@ -32,6 +33,19 @@ footer{margin-top:2rem;font-size:.9rem;color:#333}
 
 #: Findings listed in the underlag before "och N till".
 UNDERLAG_CAP = 10
+
+
+def medicine_notes(*tables: pd.DataFrame) -> list[str]:
+    """Caveats for the substances on a page that are also prescribed medicines
+    (``resources/substanser.csv``, column ``lakemedel``), in register order."""
+    from ..vocabulary import load_substances
+
+    shown: set[str] = set()
+    for t in tables:
+        if "indicator" in t.columns:
+            shown |= set(t["indicator"].dropna().astype(str))
+    ids = [s for s in load_substances()["id"] if s in shown]
+    return [n for n in (medicine_note(s) for s in ids) if n]
 
 
 def render_underlag_html(
@@ -181,6 +195,8 @@ def render_underlag_html(
                 f'<td class="status-{e(str(r.status).replace(" ", "-"))}">{e(str(r.status))}</td></tr>'
             )
         out.append("</tbody></table>")
+    for note in medicine_notes(underlag, followup):
+        out.append(f'<p class="note" role="note">{e(note)}</p>')
     sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
     out.append("</main><footer>")
     if sources:

@@ -7,6 +7,7 @@ Reading and checking ``kodbok.yml`` is :func:`trygghet_analys.files.codebook.loa
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,9 +24,12 @@ __all__ = [
     "ColumnSpec",
     "FileOptions",
     "Layout",
+    "AgeBand",
     "SeriesBreak",
     "normalise_header",
+    "normalise_label",
     "normalise_value",
+    "parse_age_band",
 ]
 
 _PROBLEM = ("Inget problem", "Litet problem", "Ganska stort problem", "Mycket stort problem")
@@ -153,6 +157,15 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class SeriesBreak:
+    """The first year of a new series of ``variable`` (reworded item, new scale, new mode)."""
+
+    variable: str
+    year: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Layout:
     """One file layout of the survey, used for a set of years."""
 
@@ -162,19 +175,19 @@ class Layout:
     columns: tuple[ColumnSpec, ...]
     answers: dict[str, dict[str, str | None]] = field(hash=False, compare=False)
     ignore: tuple[str, ...] = ()
+    age: str = "ar"
+    age_bands: dict[str, str | None] | None = field(default=None, hash=False, compare=False)
+    breaks: tuple[SeriesBreak, ...] = ()
+    no_break: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def first_year(self) -> int:
+        """The earliest year the layout is used for."""
+        return min(self.years)
 
     def columns_for(self, year: int) -> tuple[ColumnSpec, ...]:
         """The column specs that apply to the file of ``year``."""
         return tuple(c for c in self.columns if c.applies(year))
-
-
-@dataclass(frozen=True)
-class SeriesBreak:
-    """The first year of a new series of ``variable`` (reworded item, new scale, new mode)."""
-
-    variable: str
-    year: int
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -209,18 +222,41 @@ class Codebook:
     def summary_words(self) -> frozenset[str]:
         """Case-folded words that mark a summary row (rule ``summeringsrad``)."""
         words = self.rules.get("summeringsrad", {}).get("ord", ["Totalt"])
-        return frozenset(normalise_header(str(w)) for w in words)
+        return frozenset(normalise_label(str(w)) for w in words)
+
+
+#: Every dash a vendor or a word processor may type, unified to "-".
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
+
+
+def normalise_label(text: object) -> str:
+    """A header or an answer label as compared with the codebook (forgiving, one rule).
+
+    Unicode NFC (a decomposed "å" equals the composed one), case folding, every run of
+    whitespace (spaces, tabs, line breaks, no-break spaces) one space, trimmed, and every
+    dash (en dash, em dash, minus sign, hyphen) an ASCII ``-``. The *stored* value is
+    always the codebook's canonical category, never this key.
+
+    Examples
+    --------
+    >>> normalise_label("  Går inte ut \u2013 oro\u00a0för  BROTT ")
+    'går inte ut - oro för brott'
+    >>> normalise_label("16\u201424 år") == normalise_label("16-24 ÅR")
+    True
+    """
+    text = unicodedata.normalize("NFC", str(text))
+    return _DASHES.sub("-", " ".join(text.split()).casefold())
 
 
 def normalise_header(text: object) -> str:
-    """Header as compared with the codebook: whitespace collapsed, case-folded.
+    """Header as compared with the codebook: :func:`normalise_label`.
 
     Examples
     --------
     >>> normalise_header("  Hur  trygg\\nkänner du dig? ")
     'hur trygg känner du dig?'
     """
-    return " ".join(str(text).split()).casefold()
+    return normalise_label(text)
 
 
 _INT_FLOAT = re.compile(r"^(-?\d+)\.0+$")
@@ -243,3 +279,45 @@ def normalise_value(value: object) -> str:
     text = " ".join(str(value).split())
     m = _INT_FLOAT.match(text)
     return m.group(1) if m else text
+
+
+@dataclass(frozen=True)
+class AgeBand:
+    """An age band as a vendor writes it ("45–64 år", "65+", "under 16"), with its ages."""
+
+    label: str
+    low: int
+    high: int
+
+
+_BAND_PATTERNS = (
+    (re.compile(r"^\D*?(\d{1,3}) ?- ?(\d{1,3})\b"), lambda m: (int(m[1]), int(m[2]))),
+    (
+        re.compile(r"^\D*?(\d{1,3}) ?(?:\+|år eller äldre|år och äldre|och äldre|eller äldre)"),
+        lambda m: (int(m[1]), 200),
+    ),
+    (re.compile(r"^(?:under|yngre än) (\d{1,3})\b"), lambda m: (0, int(m[1]) - 1)),
+    (re.compile(r"^(?:över|äldre än) (\d{1,3})\b"), lambda m: (int(m[1]) + 1, 200)),
+)
+
+
+def parse_age_band(label: object) -> AgeBand | None:
+    """The ages of a band label, or ``None`` when the label names no ages.
+
+    Examples
+    --------
+    >>> parse_age_band("45\u201364 år")
+    AgeBand(label='45\u201364 år', low=45, high=64)
+    >>> parse_age_band("65+").low, parse_age_band("Under 16").high
+    (65, 15)
+    >>> parse_age_band("Vill ej uppge") is None
+    True
+    """
+    key = normalise_label(label)
+    for pattern, bounds in _BAND_PATTERNS:
+        m = pattern.search(key)
+        if m:
+            low, high = bounds(m)
+            if low <= high:
+                return AgeBand(str(label), low, high)
+    return None

@@ -9,6 +9,7 @@ catch go to the ledger with the rule's name; anything else that is wrong raises 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -16,9 +17,17 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from ..errors import DataError
+from ..errors import DataError, ProblemLog
 from ..formatting import file_name
-from .codebook import QUESTIONS, SEX_CATEGORIES, Codebook, Layout, normalise_header
+from .codebook import (
+    QUESTIONS,
+    SEX_CATEGORIES,
+    Codebook,
+    Layout,
+    normalise_header,
+    normalise_label,
+    parse_age_band,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -136,6 +145,7 @@ def apply_layout(
         ``kommun.yml``, or an age that is not a number.
     """
     where = {"file": file, "sheet": sheet}
+    log = ProblemLog()
     specs = layout.columns_for(year)
     by_header = {normalise_header(c): c for c in cells.columns}
     # every codebook column must be in the file, every file column in the codebook
@@ -143,13 +153,16 @@ def apply_layout(
     for spec in specs:
         key = normalise_header(spec.source)
         if key not in by_header:
-            raise DataError(
-                f"kolumnen '{spec.source}' som kodbokens layout '{layout.name}' mappar till "
-                f"{spec.variable} (den finns inte i filen)",
-                row=first_row - 1,
-                column=spec.source,
-                **where,
+            log.add(
+                DataError(
+                    f"kolumnen '{spec.source}' som kodbokens layout '{layout.name}' mappar till "
+                    f"{spec.variable} (den finns inte i filen)",
+                    row=first_row - 1,
+                    column=spec.source,
+                    **where,
+                )
             )
+            continue
         source_of[spec.variable] = by_header[key]
     known = {normalise_header(s.source) for s in specs} | {
         normalise_header(c) for c in layout.ignore
@@ -163,7 +176,7 @@ def apply_layout(
                 if later
                 else "en kolumn som kodboken mappar (kolumner) eller ignorerar (ignorera)"
             )
-            raise DataError(hint, row=first_row - 1, column=name, value=name, **where)
+            log.add(DataError(hint, row=first_row - 1, column=name, value=name, **where))
 
     names = list(cells.columns)
     values = cells.to_numpy(dtype=object)
@@ -181,49 +194,79 @@ def apply_layout(
             )
             excluded[new] = True
 
+    def problem(j: int, mask: np.ndarray, expected: str, *, body=None, at=None) -> None:
+        """One line per distinct bad value of column ``j`` (its first row, and a count)."""
+        body = values if body is None else body
+        at = rows if at is None else at
+        hits = np.flatnonzero(mask)
+        shown: dict[str, list[int]] = {}
+        for i in hits:
+            shown.setdefault(body[i, j], []).append(int(i))
+        log.more += max(0, len(shown) - 10)  # counted, not shown
+        for value, idx in list(shown.items())[:10]:
+            extra = f" (samma värde på ytterligare {len(idx) - 1} rader)" if len(idx) > 1 else ""
+            log.add(
+                DataError(
+                    expected + extra, row=int(at[idx[0]]), column=names[j], value=value, **where
+                )
+            )
+
     rules = codebook.rules
     if "tom_rad" in rules:
         exclude((values == "").all(axis=1), "tom_rad", "tom rad")
     if "summeringsrad" in rules and n:
         inverse, uniq = pd.factorize(values.ravel())
         words = codebook.summary_words
-        is_word = pd.Series(uniq, dtype="str").str.casefold().isin(list(words)).to_numpy()
+        is_word = np.array([normalise_label(u) in words for u in uniq], dtype=bool)
         hits = is_word[inverse.reshape(values.shape)].any(axis=1)
         exclude(hits, "summeringsrad", "summeringsrad (till exempel 'Totalt')")
-    if "saknar_omrade" in rules:
+    if "saknar_omrade" in rules and "stratum" in col:
         exclude(values[:, col["stratum"]] == "", "saknar_omrade", "saknar område")
 
     age = None
+    band_group = None
     if "age" in col:
         j = col["age"]
-        age = _numbers(values[:, j], layout.file.decimal)
-        bad = np.isnan(age) & (values[:, j] != "") & ~excluded
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                "en ålder i år (ett tal)", row=int(rows[i]), column=names[j],
-                value=values[i, j], **where,
-            )  # fmt: skip
+        raw = values[:, j]
+        if layout.age_bands is not None:
+            age, band_group = _age_from_bands(raw, layout, codebook, excluded, problem, j)
+        else:
+            age = _numbers(raw, layout.file.decimal)
+            bad = np.isnan(age) & (raw != "") & ~excluded
+            if bad.any():
+                problem(j, bad, _age_expected(raw[bad], layout))
+            if layout.age == "fodelsear":
+                age = year - np.floor(age)
         age = np.floor(age)
         if "alder_utanfor_urvalet" in rules:
             lo, hi = rules["alder_utanfor_urvalet"]["min"], rules["alder_utanfor_urvalet"]["max"]
             outside = ~np.isnan(age) & ((age < lo) | (age > hi))
             detail = np.full(n, "", dtype=object)
-            detail[outside] = [f"ålder {a:.0f} utanför {lo}–{hi}" for a in age[outside]]
+            if layout.age == "fodelsear":
+                detail[outside] = [
+                    f"födelseår {b} → ålder {a:.0f} utanför {lo}–{hi}"
+                    for a, b in zip(age[outside], raw[outside], strict=True)
+                ]
+            elif band_group is not None:
+                detail[outside] = [f"åldersband '{b}' utanför {lo}–{hi}" for b in raw[outside]]
+            else:
+                detail[outside] = [f"ålder {a:.0f} utanför {lo}–{hi}" for a in age[outside]]
             exclude(outside, "alder_utanfor_urvalet", detail)
 
     kept = ~excluded
+    if n == 0:
+        log.add(DataError("minst en svarsrad under rubrikraden", row=first_row, **where))
+        log.check()
     if not kept.any():
-        raise DataError("minst en svarsrad under rubrikraden", row=first_row, **where)
+        log.add(DataError(_all_excluded(found, values, col, layout), row=first_row, **where))
+        log.check()
     ledger = _ledger(found, kommun=kommun, file=ledger_file or str(file), sheet=sheet)
     kvalues = values[kept]
     krows = rows[kept]
     m = len(kvalues)
 
     def fail(variable: str, mask: np.ndarray, expected: str) -> None:
-        i = int(np.flatnonzero(mask)[0])
-        j = col[variable]
-        raise DataError(expected, row=int(krows[i]), column=names[j], value=kvalues[i, j], **where)
+        problem(col[variable], mask, expected, body=kvalues, at=krows)
 
     if "year" in col:
         other = kvalues[:, col["year"]] != str(year)
@@ -234,30 +277,44 @@ def apply_layout(
                 f"året {year} (filen heter {file_name(file)}; innehållet är ett annat år)",
             )
 
-    ids = kvalues[:, col["respondent_id"]]
-    if (ids == "").any():
-        fail("respondent_id", ids == "", "ett respondent-id")
-    _, first_index, counts = np.unique(ids, return_index=True, return_counts=True)
-    if (counts > 1).any():
-        dup_id = ids[first_index[counts > 1]][0]
-        same = ids == dup_id
-        where_rows = krows[same]
-        fail(
-            "respondent_id",
-            same & (krows == where_rows[-1]),
-            f"unika respondent-id (samma id på rad {', '.join(map(str, where_rows[:-1]))})",
-        )
+    if "respondent_id" in col:
+        ids = kvalues[:, col["respondent_id"]]
+        if (ids == "").any():
+            fail("respondent_id", ids == "", "ett respondent-id")
+        _, first_index, counts = np.unique(ids, return_index=True, return_counts=True)
+        for dup_id in ids[first_index[counts > 1]][:10]:
+            if dup_id == "":
+                continue
+            same = ids == dup_id
+            where_rows = krows[same]
+            fail(
+                "respondent_id",
+                same & (krows == where_rows[-1]),
+                f"unika respondent-id (samma id på rad {', '.join(map(str, where_rows[:-1]))})",
+            )
+    else:
+        ids = np.array([f"rad {r}" for r in krows], dtype=object)
 
-    stratum = kvalues[:, col["stratum"]]
-    stratum_map = layout.answers.get("stratum")
-    if stratum_map is not None:
-        codes = _codes(stratum, tuple(stratum_map.items()), None)
-        if (codes < 0).any():
-            fail("stratum", codes < 0, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
-        stratum = np.asarray(list(stratum_map.values()), dtype=object)[codes]
-    wrong = ~np.isin(stratum, np.asarray(strata, dtype=object))
-    if wrong.any():
-        fail("stratum", wrong, "ett av områdena i kommun.yml: " + ", ".join(strata))
+    if "stratum" in col:
+        stratum = kvalues[:, col["stratum"]]
+        stratum_map = layout.answers.get("stratum")
+        if stratum_map is not None:
+            codes = _codes(stratum, tuple(stratum_map.items()), None)
+            if (codes < 0).any():
+                fail("stratum", codes < 0, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
+            targets = np.asarray([*stratum_map.values(), ""], dtype=object)
+            stratum = targets[np.where(codes < 0, -1, codes)]
+        canonical = {normalise_label(s): s for s in strata}
+        inverse, uniq = pd.factorize(stratum)
+        named = np.array([canonical.get(normalise_label(u), u) for u in uniq], dtype=object)
+        stratum = named[inverse] if len(stratum) else stratum
+        wrong = ~np.isin(stratum, np.asarray(strata, dtype=object))
+        if stratum_map is not None:
+            wrong &= stratum != ""
+        if wrong.any():
+            fail("stratum", wrong, "ett av områdena i kommun.yml: " + ", ".join(strata))
+    else:
+        stratum = np.full(m, "", dtype=object)
 
     out: dict[str, object] = {
         "kommun": pd.array(np.full(m, kommun, dtype=object), dtype="str"),
@@ -272,14 +329,18 @@ def apply_layout(
     else:
         out["sex"] = _missing(m, SEX_CATEGORIES)
     groups = codebook.age_groups
-    if age is not None:
+    if band_group is not None:
+        out["age_group"] = pd.Categorical.from_codes(
+            band_group[kept], dtype=_dtype(tuple(g[0] for g in groups))
+        )
+    elif age is not None:
         kage = age[kept]
         code = np.searchsorted(np.array([g[1] for g in groups[1:]]), kage, side="right")
         outside = ~np.isnan(kage) & ((kage < groups[0][1]) | (kage > groups[-1][2]))
         if outside.any():
             fail("age", outside,
                  f"en ålder {groups[0][1]}–{groups[-1][2]} (eller regeln alder_utanfor_urvalet)")  # fmt: skip
-        code = np.where(np.isnan(kage), -1, code)
+        code = np.where(np.isnan(kage) | outside, -1, code)
         out["age_group"] = pd.Categorical.from_codes(
             code, dtype=_dtype(tuple(g[0] for g in groups))
         )
@@ -299,7 +360,89 @@ def apply_layout(
             )  # fmt: skip
         else:
             out[q] = _missing(m, cats)
+    log.check()
     return pd.DataFrame(out), ledger
+
+
+def _age_expected(bad: np.ndarray, layout: Layout) -> str:
+    """What an age cell should hold, with a hint when a setting is the likely cause."""
+    if layout.age == "fodelsear":
+        expected = "ett födelseår (ett tal, alder: fodelsear)"
+    else:
+        expected = "en ålder i år (ett tal)"
+    sample = [str(v) for v in bad[:50]]
+    if layout.file.decimal == "." and any(re.fullmatch(r"-?\d+,\d+", v) for v in sample):
+        return expected + " – värdet har decimalkomma: sätt decimaltecken: ',' under fil"
+    if any(parse_age_band(v) for v in sample):
+        return expected + " – kolumnen ser ut att ha åldersband: ange aldersgrupper i layouten"
+    return expected
+
+
+def _age_from_bands(raw, layout, codebook, excluded, problem, j):
+    """Age bands → (a representative age for the exclusion rule, age-group codes)."""
+    groups = codebook.age_groups
+    labels = [g[0] for g in groups]
+    table = layout.age_bands or {}
+    n = len(raw)
+    age = np.full(n, np.nan)
+    group = np.full(n, -1, dtype=np.int64)
+    inverse, uniq = pd.factorize(raw)
+    unknown = np.zeros(len(uniq), dtype=bool)
+    rep = np.full(len(uniq), np.nan)
+    code = np.full(len(uniq), -1, dtype=np.int64)
+    for k, u in enumerate(uniq):
+        if u == "":
+            continue
+        key = normalise_label(u)
+        if key not in table:
+            unknown[k] = True
+            continue
+        target = table[key]
+        band = parse_age_band(u)
+        if target is not None:
+            code[k] = labels.index(target)
+            g = groups[code[k]]
+            rep[k] = g[1] if band is None else max(band.low, g[1])
+        elif band is not None:
+            rep[k] = band.low if band.low > groups[-1][2] else band.high
+    if n:
+        age = rep[inverse]
+        group = code[inverse]
+        bad = unknown[inverse] & ~excluded
+        if bad.any():
+            problem(j, bad, "ett åldersband i layoutens aldersgrupper: " + ", ".join(
+                str(k) for k in table))  # fmt: skip
+    return age, group
+
+
+_RULE_HINTS = {
+    "tom_rad": "stämmer rader_ovanfor_rubrik och bladet?",
+    "summeringsrad": "står ett summeringsord i varje rad?",
+    "saknar_omrade": "är rätt kolumn mappad till stratum?",
+}
+
+
+def _all_excluded(found: list, values: np.ndarray, col: dict, layout: Layout) -> str:
+    """The message when every row of a file was excluded: the rule and an example."""
+    counts: dict[str, int] = {}
+    example: dict[str, object] = {}
+    for rows_, rule, detail in found:
+        counts[rule] = counts.get(rule, 0) + len(rows_)
+        example.setdefault(rule, detail[0] if isinstance(detail, np.ndarray) else detail)
+    rule = max(counts, key=counts.get)
+    total = sum(counts.values())
+    text = f"minst en svarsrad som behålls, men alla {total} rader uteslöts"
+    text += f" av {rule}" if len(counts) == 1 else f", flest ({counts[rule]}) av {rule}"
+    if rule == "alder_utanfor_urvalet" and "age" in col:
+        ages = values[:, col["age"]]
+        sample = next((a for a in ages if a != ""), "")
+        text += f", t.ex. {sample}"
+        nums = _numbers(ages, layout.file.decimal)
+        if layout.age == "ar" and np.nanmedian(nums) > 1900:
+            text += " – är kolumnen födelseår? (alder: fodelsear i layouten)"
+    else:
+        text += f", t.ex. {example[rule]} – {_RULE_HINTS.get(rule, '')}".rstrip(" –")
+    return text
 
 
 def _numbers(text: np.ndarray, decimal: str) -> np.ndarray:
@@ -318,16 +461,19 @@ def _codes(
 ) -> np.ndarray:
     """Position of each text in ``items`` (``blank`` for ``""``, -2 when unknown).
 
+    Texts and keys are compared after :func:`normalise_label` (case, whitespace, dashes,
+    Unicode form), the one forgiving rule for headers and answers alike.
+
     Vectorised over the distinct values: ``pd.factorize`` + one dict lookup per distinct
     value, so the cost does not grow with the number of rows in Python.
     """
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
-    position = {k: i for i, (k, _) in enumerate(items)}
+    position = {normalise_label(k): i for i, (k, _) in enumerate(items)}
     if blank is not None:
         position.setdefault("", blank)
     inverse, uniq = pd.factorize(text) if factorized is None else factorized
-    mapped = np.array([position.get(u, -2) for u in uniq], dtype=np.int64)
+    mapped = np.array([position.get(normalise_label(u), -2) for u in uniq], dtype=np.int64)
     return mapped[inverse]
 
 
@@ -350,8 +496,17 @@ def _categorical(text, variable, categories, mapping, fail, factorized=None) -> 
     unknown = codes == -2
     if unknown.any():
         shown = [k for k in mapping if k != ""]
-        fail(variable, unknown, "ett av: " + ", ".join(shown) + " (eller tom cell)")
+        fail(variable, unknown, "ett av: " + ", ".join(shown) + " (eller tom cell)"
+             + _encoding_hint(text[unknown]))  # fmt: skip
     return pd.Categorical.from_codes(targets[codes], dtype=_dtype(categories))
+
+
+def _encoding_hint(bad: np.ndarray) -> str:
+    """A hint when unknown values look like text decoded in the wrong encoding."""
+    sample = " ".join(str(v) for v in bad[:50])
+    if "\ufffd" in sample or re.search("Ã[\u0080-\u00bf]", sample):
+        return " – texten ser felavkodad ut: kontrollera kodning under fil (auto, utf-8, cp1252)"
+    return ""
 
 
 def _missing(n: int, categories) -> pd.Categorical:
