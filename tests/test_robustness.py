@@ -229,7 +229,7 @@ def test_list_raw_lists_every_entry_but_hidden(tmp_path):
 
 
 # --- kommun.yml: ensamt_stratum ---------------------------------------------------------------
-def _strata(respondents: list[int]) -> "pd.DataFrame":
+def _strata(respondents: list[int]):
     import pandas as pd
 
     return pd.DataFrame(
