@@ -300,3 +300,68 @@ def test_campaign_after_the_build_date(start, refused):
         _refuse_future_campaigns(campaigns, today)
     assert info.value.row == 5 and info.value.value == start
     assert "framtida_kampanjer: true" in info.value.swedish()
+
+
+# --- fetch-euda: validate the whole download, then replace -------------------------------------
+@pytest.fixture
+def euda_server(tmp_path):
+    """A local HTTP server with a good EUDA file, a truncated one and one with a negative load."""
+    import functools
+    import http.server
+    import threading
+
+    fixture = Path(__file__).parent / "fixtures" / "euda_small.csv"
+    good = fixture.read_bytes()
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "ww2026-all-data_en.csv").write_bytes(good)
+    (www / "avbruten").mkdir()
+    (www / "avbruten" / "ww2026-all-data_en.csv").write_bytes(good[: len(good) // 2].rstrip(b"\n"))
+    header, first, rest = good.split(b"\n", 2)
+    cells = first.split(b",")
+    cells[5] = b"-1.5"  # the first day's load
+    (www / "negativ").mkdir()
+    (www / "negativ" / "ww2026-all-data_en.csv").write_bytes(
+        header + b"\n" + b",".join(cells) + b"\n" + rest
+    )
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(www))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("avbruten", "den sista raden slutar mitt i"),
+        ("negativ", "förväntade en belastning ≥ 0"),
+    ],
+)
+def test_fetch_euda_keeps_the_previous_file(euda_server, tmp_path, where, words):
+    from trygghet_analys.files import euda
+
+    existing = tmp_path / "external" / "ww2026-all-data_en.csv"
+    existing.parent.mkdir(parents=True)
+    existing.write_bytes(b"den tidigare filen")
+    url = f"{euda_server}/{where}/ww2026-all-data_en.csv"
+    with pytest.raises(DataError) as info:
+        euda.fetch_euda(tmp_path, url=url)
+    assert words in info.value.swedish()
+    assert url in info.value.swedish()  # the message names what was downloaded
+    assert existing.read_bytes() == b"den tidigare filen"
+    assert [p.name for p in existing.parent.iterdir()] == [existing.name]  # no temp file
+    # the good file then replaces it
+    assert euda.fetch_euda(tmp_path, url=f"{euda_server}/ww2026-all-data_en.csv") == existing
+    assert existing.read_bytes() != b"den tidigare filen"

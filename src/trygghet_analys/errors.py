@@ -199,6 +199,8 @@ def _display_path(path: str | Path) -> str:
     A link is shown as the analyst named it, not as the place it points to (only the
     folder above it is resolved).
     """
+    if "://" in str(path):  # an address (fetch-euda), not a path: Path would fold the //
+        return str(path)
     p = Path(path)
     try:
         cwd = Path.cwd().resolve()

@@ -13,6 +13,7 @@ Site ids are renumbered between releases: join on city and year, never on site i
 
 from __future__ import annotations
 
+import http.client
 import io
 import os
 import re
@@ -102,11 +103,21 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
 def _to_float(raw: pd.DataFrame, column: str, path: Path) -> pd.Series:
     text = raw[column].astype(str).str.strip()
     out = pd.to_numeric(text.where(text != ""), errors="coerce")
-    bad = out.isna() & (text != "")
+    bad = (out.isna() & (text != "")) | np.isinf(out)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             "ett tal eller en tom cell", file=path, row=i + 2, column=column, value=text.iloc[i]
+        )
+    negative = out < 0
+    if negative.any():  # a load below zero cannot be measured: the row is wrong
+        i = int(np.flatnonzero(negative.to_numpy())[0])
+        raise DataError(
+            "en belastning ≥ 0 (mg/dag per 1000 invånare; 0 = under LOQ, tom = inget prov)",
+            file=path,
+            row=i + 2,
+            column=column,
+            value=text.iloc[i],
         )
     return out.astype("float64")
 
@@ -246,6 +257,11 @@ def _download(url: str, timeout: float) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.read()
+    except http.client.HTTPException as exc:  # IncompleteRead: the transfer broke off
+        raise ConfigError(
+            f"Överföringen från '{url}' avbröts ({type(exc).__name__}); den tidigare "
+            "EUDA-filen är orörd – försök igen"
+        ) from exc
     except urllib.error.HTTPError as exc:
         raise ConfigError(
             f"Kunde inte hämta EUDA-filen från '{url}' (HTTP {exc.code}); kontrollera "
@@ -309,7 +325,9 @@ def fetch_euda(
     -----
     When the address returns an HTML page, the first link to a ``ww<year>-all-data…csv``
     on it is followed once. The file is written to a temporary name in the same folder and
-    moved into place only after its header has been checked.
+    moved into place only after the whole file has been read by :func:`read_euda` (the
+    reader the build uses); a transfer that broke off or a file with a bad row leaves the
+    previous file as it was.
     """
     root = Path(data) if data is not None else default_data_dir()
     address = url or EUDA_URL
@@ -334,10 +352,28 @@ def fetch_euda(
         name = EUDA_FILE_NAME
     folder = root / "external"
     folder.mkdir(parents=True, exist_ok=True)
+    if not body.rstrip(b" \t").endswith((b"\n", b"\r")):
+        raise DataError(
+            "en komplett fil som slutar med en hel rad (den sista raden slutar mitt i: "
+            "överföringen avbröts troligen; den tidigare EUDA-filen är orörd)",
+            file=address,
+        )
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".csv", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
+        # the whole file through the reader the build uses, before it replaces anything
+        try:
+            read_euda(tmp)
+        except DataError as exc:
+            raise DataError(
+                exc.expected,
+                file=address,
+                row=exc.row,
+                column=exc.column,
+                value=exc.value,
+                has_value=exc.has_value,
+            ) from exc
         final = folder / name
         os.replace(tmp, final)
     finally:
