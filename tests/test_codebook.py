@@ -135,7 +135,7 @@ def test_label_matching_two_categories_is_a_codebook_error(tmp_path, sample_doc)
         load_codebook(_write(tmp_path, doc))
     doc["layouter"][2]["svar"]["grannsamverkan"] = {"Ja": "Ja", "JA ": "Ja", "nej": "Nej"}
     book = load_codebook(_write(tmp_path, doc))  # the same category twice is fine
-    assert book.layouts[2].answers["grannsamverkan"] == {"ja": "Ja", "nej": "Nej"}
+    assert book.layouts[2].answers["grannsamverkan"] == {"Ja": "Ja", "nej": "Nej"}
 
 
 @pytest.mark.parametrize(
@@ -159,8 +159,8 @@ def test_age_bands_inside_one_group_are_accepted(tmp_path, sample_doc):
     doc["layouter"][2]["aldersgrupper"] = {"16–24 år": "16–24", "25-34 år": "25–44",
                                            "65 år eller äldre": "65–85", "Under 16": None}  # fmt: skip
     layout = load_codebook(_write(tmp_path, doc)).layouts[2]
-    assert layout.age_bands == {"16-24 år": "16–24", "25-34 år": "25–44",
-                                "65 år eller äldre": "65–85", "under 16": None}  # fmt: skip
+    assert layout.age_bands == {"16–24 år": "16–24", "25-34 år": "25–44",
+                                "65 år eller äldre": "65–85", "Under 16": None}  # fmt: skip
     assert parse_age_band("65 år eller äldre").low == 65
     assert parse_age_band("Under 16").high == 15 and parse_age_band("Vill ej uppge") is None
 

@@ -210,7 +210,8 @@ def _answers(
 def _label_table(
     table: dict, allowed: tuple[str, ...] | None, path: Path, where: str
 ) -> dict[str, str | None]:
-    """Source label → target, keyed by :func:`normalise_label`; ambiguous labels refused."""
+    """Source label (as written, first spelling kept) → target; two labels that are equal
+    after :func:`normalise_label` but name different targets are refused."""
     clean: dict[str, str | None] = {}
     shown: dict[str, object] = {}
     for source, target in table.items():
@@ -239,8 +240,8 @@ def _label_table(
                 value=source,
             )
         clean[key] = value
-        shown[key] = source
-    return clean
+        shown.setdefault(key, source)
+    return {normalise_value(shown[key]): value for key, value in clean.items()}
 
 
 def _colon_hint(source: object, target: object) -> str | None:

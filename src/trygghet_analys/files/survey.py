@@ -257,7 +257,11 @@ def _csv_text(path: Path, encoding: str) -> str:
         else:
             text = path.read_bytes().decode(encoding)
     except UnicodeDecodeError as exc:
-        raise DataError(f"en textfil i kodningen {encoding}", file=path) from exc
+        raise DataError(
+            f"en textfil i kodningen {encoding} – sätt kodning: auto under fil i layouten "
+            "(eller den kodning leverantören använt)",
+            file=path,
+        ) from exc
     except OSError as exc:
         raise DataError("en läsbar fil", file=path) from exc
     if text.startswith("\ufeff"):
