@@ -239,3 +239,13 @@ def test_partial_decision_is_refused_and_older_layouts_need_none(tmp_path, sampl
     doc["seriebrott"] = []
     with pytest.raises(DataError, match="layouten 'frågetexter och svarstexter 2012–2019'"):
         load_codebook(_write(tmp_path, doc))
+
+
+def test_an_answer_table_for_age_is_refused_with_the_way_forward(tmp_path, sample_doc):
+    doc = copy.deepcopy(sample_doc)
+    doc["layouter"][2]["svar"]["age"] = {"16-24 år": "16–24"}  # silently ignored before
+    with pytest.raises(DataError, match=r"svar\.age.*för age: åldersband under aldersgrupper"):
+        load_codebook(_write(tmp_path, doc))
+    doc["layouter"][2]["svar"].pop("age")
+    doc["layouter"][2]["aldersgrupper"] = {"16-24 år": "16–24"}
+    assert load_codebook(_write(tmp_path, doc)).layouts[2].age_bands == {"16-24 år": "16–24"}
