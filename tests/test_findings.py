@@ -317,3 +317,28 @@ def test_sample_data_summary_reaches_every_significant_finding(built_data_dir):
         for sentence in tables.findings.query("year == 2025")["sentence"]:
             if sentence in paragraph and F.claims_significance(sentence):
                 assert sentence in sig
+
+
+def test_theil_sen_interval_equals_scipy_per_series(rng):
+    """The vectorised interval equals ``scipy.stats.theilslopes(y, x, alpha=0.95)`` series
+    by series, with ties in the values and series of different lengths."""
+    from scipy import stats as sps
+
+    from trygghet_analys.stats.findings import _theil_sen_ci
+
+    rows = []
+    for s in range(40):
+        n = int(rng.integers(4, 22))
+        years = np.arange(2005, 2005 + n)
+        values = np.round(rng.normal(0.3, 0.05, n), 2)  # rounding makes ties
+        rows += [
+            {"k": f"s{s}", "g": s % 3, "year": t, "estimate": v}
+            for t, v in zip(years, values, strict=True)
+        ]
+    data = pd.DataFrame(rows).sample(frac=1, random_state=1)  # any row order
+    got = _theil_sen_ci(data, ["k", "g"]).set_index("k")
+    for k, part in data.groupby("k"):
+        part = part.sort_values("year")
+        ref = sps.theilslopes(part["estimate"], part["year"], alpha=0.95)
+        assert got.loc[k, "slope_low"] == pytest.approx(ref.low_slope, rel=1e-12, abs=1e-15)
+        assert got.loc[k, "slope_high"] == pytest.approx(ref.high_slope, rel=1e-12, abs=1e-15)

@@ -120,12 +120,17 @@ class DataProblems(DataError):
         )  # fmt: skip
 
     def lines(self) -> list[str]:
-        """One Swedish line per problem, grouped per file (files in the order found)."""
-        order: dict[str, list[str]] = {}
+        """One Swedish line per problem, grouped per file (files in the order found), each
+        file's lines by row (stable: problems of one row keep the order found)."""
+        order: dict[str, list[DataError]] = {}
         for p in self.problems:
             key = "" if p.file is None else _display_path(p.file)
-            order.setdefault(key, []).append(p.swedish())
-        return [line for group in order.values() for line in group]
+            order.setdefault(key, []).append(p)
+        return [
+            p.swedish()
+            for group in order.values()
+            for p in sorted(group, key=lambda p: -1 if p.row is None else p.row)
+        ]
 
     def summary(self) -> str:
         """The closing count, in Swedish."""

@@ -294,7 +294,10 @@ def _ignore(obj: object, path: Path, where: str) -> tuple[str, ...]:
     out = []
     for item in items:
         if isinstance(item, dict):
-            hint = _colon_hint(*next(iter(item.items()))) if len(item) == 1 else None
+            hint = None
+            if len(item) == 1:
+                ((key, rest),) = item.items()
+                hint = _colon_hint(key, {rest: None})
             raise DataError(
                 hint or "en lista med rubriker", file=path, column=f"{where}.ignorera", value=item
             )
@@ -367,7 +370,9 @@ def _layout_breaks(
     """
     questions = [c.variable for c in columns if c.variable in QUESTIONS]
     decided: dict[str, dict[str, str]] = {}
-    for key in ("seriebrott", "inget_seriebrott"):
+    # per-question mappings first; a text then covers the questions not named by the other
+    keys = sorted(("seriebrott", "inget_seriebrott"), key=lambda k: isinstance(item.get(k), str))
+    for key in keys:
         doc = item.get(key)
         if doc is None:
             continue
@@ -375,7 +380,8 @@ def _layout_breaks(
         if isinstance(doc, str):
             if not doc.strip():
                 raise DataError("en orsak (text)", file=path, column=col, value=doc)
-            decided[key] = dict.fromkeys(questions, doc.strip())
+            named = {q for table in decided.values() for q in table}
+            decided[key] = {q: doc.strip() for q in questions if q not in named}
             continue
         table = _mapping(doc, path, col)
         out = {}

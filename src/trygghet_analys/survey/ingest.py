@@ -204,7 +204,9 @@ def apply_layout(
             shown.setdefault(body[i, j], []).append(int(i))
         log.more += max(0, len(shown) - 10)  # counted, not shown
         for value, idx in list(shown.items())[:10]:
-            extra = f" (samma värde på ytterligare {len(idx) - 1} rader)" if len(idx) > 1 else ""
+            more = len(idx) - 1
+            extra = f" (samma värde på ytterligare {more} {'rad' if more == 1 else 'rader'})"
+            extra = extra if more else ""
             log.add(
                 DataError(
                     expected + extra, row=int(at[idx[0]]), column=names[j], value=value, **where
