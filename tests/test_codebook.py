@@ -135,7 +135,7 @@ def test_label_matching_two_categories_is_a_codebook_error(tmp_path, sample_doc)
         load_codebook(_write(tmp_path, doc))
     doc["layouter"][2]["svar"]["grannsamverkan"] = {"Ja": "Ja", "JA ": "Ja", "nej": "Nej"}
     book = load_codebook(_write(tmp_path, doc))  # the same category twice is fine
-    assert book.layouts[2].answers["grannsamverkan"] == {"ja": "Ja", "nej": "Nej"}
+    assert book.layouts[2].answers["grannsamverkan"] == {"Ja": "Ja", "nej": "Nej"}
 
 
 @pytest.mark.parametrize(
@@ -159,8 +159,8 @@ def test_age_bands_inside_one_group_are_accepted(tmp_path, sample_doc):
     doc["layouter"][2]["aldersgrupper"] = {"16–24 år": "16–24", "25-34 år": "25–44",
                                            "65 år eller äldre": "65–85", "Under 16": None}  # fmt: skip
     layout = load_codebook(_write(tmp_path, doc)).layouts[2]
-    assert layout.age_bands == {"16-24 år": "16–24", "25-34 år": "25–44",
-                                "65 år eller äldre": "65–85", "under 16": None}  # fmt: skip
+    assert layout.age_bands == {"16–24 år": "16–24", "25-34 år": "25–44",
+                                "65 år eller äldre": "65–85", "Under 16": None}  # fmt: skip
     assert parse_age_band("65 år eller äldre").low == 65
     assert parse_age_band("Under 16").high == 15 and parse_age_band("Vill ej uppge") is None
 
@@ -239,3 +239,13 @@ def test_partial_decision_is_refused_and_older_layouts_need_none(tmp_path, sampl
     doc["seriebrott"] = []
     with pytest.raises(DataError, match="layouten 'frågetexter och svarstexter 2012–2019'"):
         load_codebook(_write(tmp_path, doc))
+
+
+def test_an_answer_table_for_age_is_refused_with_the_way_forward(tmp_path, sample_doc):
+    doc = copy.deepcopy(sample_doc)
+    doc["layouter"][2]["svar"]["age"] = {"16-24 år": "16–24"}  # silently ignored before
+    with pytest.raises(DataError, match=r"svar\.age.*för age: åldersband under aldersgrupper"):
+        load_codebook(_write(tmp_path, doc))
+    doc["layouter"][2]["svar"].pop("age")
+    doc["layouter"][2]["aldersgrupper"] = {"16-24 år": "16–24"}
+    assert load_codebook(_write(tmp_path, doc)).layouts[2].age_bands == {"16-24 år": "16–24"}

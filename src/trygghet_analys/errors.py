@@ -194,9 +194,14 @@ class ConfigError(TrygghetError):
 
 
 def _display_path(path: str | Path) -> str:
-    """Show paths relative to the working directory when they are below it."""
+    """Show paths relative to the working directory when they are below it.
+
+    A link is shown as the analyst named it, not as the place it points to (only the
+    folder above it is resolved).
+    """
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        cwd = Path.cwd().resolve()
+        return str((p.absolute().parent.resolve() / p.name).relative_to(cwd))
     except (ValueError, OSError):
         return str(p)

@@ -38,6 +38,7 @@ from ..errors import DataError
 from ..vocabulary import load_activity_measures
 from ._io import read_text_any
 from ._limits import check_file
+from ._open import list_raw
 from ._yaml import load_yaml
 
 __all__ = ["dump_register", "load_activities", "load_register", "load_registers"]
@@ -67,6 +68,26 @@ _COMMITMENT_KEYS = {
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:Q[1-4]|H[12]|0[1-9]|1[0-2]))?$")
+
+
+def _period_months(period: str) -> tuple[int, int]:
+    """The months a period covers, counted from year 0: ``2023-Q2`` → (2023·12+3, 2023·12+5).
+
+    >>> _period_months("2023") == (2023 * 12, 2023 * 12 + 11)
+    True
+    """
+    year, _, part = period.partition("-")
+    base = int(year) * 12
+    if not part:
+        return base, base + 11
+    if part[0] == "Q":
+        q = int(part[1]) - 1
+        return base + 3 * q, base + 3 * q + 2
+    if part[0] == "H":
+        h = int(part[1]) - 1
+        return base + 6 * h, base + 6 * h + 5
+    m = int(part) - 1
+    return base + m, base + m
 
 
 class _LineDict(dict):
@@ -287,10 +308,12 @@ def load_registers(
     list of Register (empty when the folder does not exist).
     """
     directory = Path(directory)
-    if not directory.is_dir():
-        return []
+
     known = _known(known_indicators)
-    files = sorted(p for p in directory.glob("*.yml") if re.fullmatch(r"\d{4}", p.stem))
+    # a register that is a folder or a dangling link is read (and refused), not skipped
+    files = [
+        p for p in list_raw(directory) if p.suffix == ".yml" and re.fullmatch(r"\d{4}", p.stem)
+    ]
     out = [load_register(p, known_indicators=known) for p in files]
     for reg, p in zip(out, files, strict=True):
         if reg.year != int(p.stem):
@@ -329,6 +352,7 @@ def load_activities(path: str | Path) -> pd.DataFrame:
     idx = {c: header.index(c) for c in ("period", "measure", "value", "unit")}
     units = load_activity_measures().set_index("id")["unit"].to_dict()
     rows = []
+    spans: dict[str, list[tuple[int, int, int, str]]] = {}
     for n, rec in enumerate(reader, start=2):
         if not any(cell.strip() for cell in rec):
             continue
@@ -351,7 +375,9 @@ def load_activities(path: str | Path) -> pd.DataFrame:
                 value=cell["measure"],
             )
         try:
-            value = float(cell["value"].replace("\u202f", "").replace(" ", "").replace(",", "."))
+            # "1 404" with a space, a no-break space or a narrow no-break space as the
+            # thousands separator (as Excel writes it), a decimal comma
+            value = float(re.sub(r"[\s\u00a0\u202f\u2009]", "", cell["value"]).replace(",", "."))
         except ValueError:
             raise DataError(
                 "ett tal", file=path, row=n, column="value", value=cell["value"]
@@ -365,6 +391,27 @@ def load_activities(path: str | Path) -> pd.DataFrame:
             raise DataError(
                 f"enheten '{units[cell['measure']]}'", file=path, row=n, column="unit", value=unit
             )
+        # one row per measure and period, periods that do not overlap: a copied row would
+        # double the count, a quarter beside its year would be summed into it
+        start, end = _period_months(cell["period"])
+        for other_start, other_end, other_row, other_period in spans.get(cell["measure"], []):
+            if start <= other_end and other_start <= end:
+                same = other_period == cell["period"]
+                raise DataError(
+                    f"en rad per mått och period, och perioder som inte överlappar (rad "
+                    f"{other_row} har samma mått för "
+                    + (
+                        "samma period)"
+                        if same
+                        else f"perioden {other_period}, som överlappar; ange antingen hela "
+                        "året eller delarna)"
+                    ),
+                    file=path,
+                    row=n,
+                    column="period",
+                    value=cell["period"],
+                )
+        spans.setdefault(cell["measure"], []).append((start, end, n, cell["period"]))
         rows.append(
             {
                 "period": cell["period"],

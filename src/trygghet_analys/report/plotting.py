@@ -326,6 +326,26 @@ def _is_mean(indicator: str) -> bool:
     return kind == "mean" if kind else indicator in _MEAN_INDICATORS
 
 
+def _mean_top(indicator: str) -> float:
+    """Top of a mean indicator's scale: its highest answer score (6 for the problemindex)."""
+    scores = []
+    for part in _indicator_attr(indicator, "categories").split("|"):
+        _answer, sep, score = part.partition("=")
+        with contextlib.suppress(ValueError):
+            if sep:
+                scores.append(float(score))
+    return max(scores) if scores else 6.0
+
+
+def _mean_label(indicator: str) -> str:
+    """Axis label of a mean indicator: "Index (0–6)", or "Medelvärde (0–1)" for one's own."""
+    top_value = _mean_top(indicator)
+    top = fmt_number(top_value, 0 if top_value.is_integer() else 1)
+    unit = _indicator_attr(indicator, "unit").casefold()
+    word = "Index" if "index" in unit or indicator in _MEAN_INDICATORS else "Medelvärde"
+    return f"{word} (0–{top})"
+
+
 def _break_variables(indicator: str) -> set[str]:
     names = {indicator, *_INDICATOR_VARIABLES.get(indicator, ())}
     listed = _indicator_attr(indicator, "variables")
@@ -542,7 +562,7 @@ def _draw_trend(
     _year_axis(ax)
     ax.set_xlim(first - 0.6, last + 0.6)
     if is_mean:
-        ax.set_ylim(0, 6)
+        ax.set_ylim(0, _mean_top(indicator))
         format_number_axis(ax)
     else:
         top = (
@@ -674,7 +694,8 @@ def trend_chart(
     indicators
         Indicator definitions (:func:`~trygghet_analys.define_indicator`,
         ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (0–6 axis) and its questions (for series breaks); default the package's.
+        mean (axis from 0 to its highest score) and its questions (for series breaks);
+        default the package's.
 
     Returns
     -------
@@ -714,7 +735,7 @@ def trend_chart(
             )
             ax.set_title(title if title is not None else _label(indicator, names))
             ax.set_xlabel("År")
-            ax.set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
+            ax.set_ylabel(_mean_label(indicator) if _is_mean(indicator) else "Andel")
             _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return ax
 
@@ -750,7 +771,8 @@ def small_multiples(
     indicators
         Indicator definitions (:func:`~trygghet_analys.define_indicator`,
         ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (0–6 axis) and its questions (for series breaks); default the package's.
+        mean (axis from 0 to its highest score) and its questions (for series breaks);
+        default the package's.
 
     Returns
     -------
@@ -818,10 +840,14 @@ def small_multiples(
                     name=_label(indicator, names),
                 )
                 panel.set_title(group, fontsize=11)
-            top = 6.0 if _is_mean(indicator) else min(1.0, max(0.05, common_top * 1.15))
+            top = (
+                _mean_top(indicator)
+                if _is_mean(indicator)
+                else min(1.0, max(0.05, common_top * 1.15))
+            )
             for panel in used:
                 panel.set_ylim(0, top)
-            used[0].set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
+            used[0].set_ylabel(_mean_label(indicator) if _is_mean(indicator) else "Andel")
             _legend(used[-1], loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8.5)
         return np.asarray(used, dtype=object)
 
@@ -857,7 +883,8 @@ def group_chart(
     indicators
         Indicator definitions (:func:`~trygghet_analys.define_indicator`,
         ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (0–6 axis) and its questions (for series breaks); default the package's.
+        mean (axis from 0 to its highest score) and its questions (for series breaks);
+        default the package's.
 
     Returns
     -------
@@ -951,7 +978,7 @@ def group_chart(
             ax.grid(axis="x", visible=True)
             ax.grid(axis="y", visible=False)
             if is_mean:
-                ax.set_xlim(0, 6)
+                ax.set_xlim(0, _mean_top(indicator))
                 format_number_axis(ax, "x")
             else:
                 top = max([*hi, *total.astype(float)], default=1.0)

@@ -384,7 +384,7 @@ def _age_from_bands(raw, layout, codebook, excluded, problem, j):
     """Age bands → (a representative age for the exclusion rule, age-group codes)."""
     groups = codebook.age_groups
     labels = [g[0] for g in groups]
-    table = layout.age_bands or {}
+    table = {normalise_label(k): v for k, v in (layout.age_bands or {}).items()}
     n = len(raw)
     age = np.full(n, np.nan)
     group = np.full(n, -1, dtype=np.int64)
