@@ -39,7 +39,8 @@ from .progress import Progress
 from .schemas import validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
-from .stats.findings import FINDINGS_COLUMNS, build_findings
+from .stats.findings import FINDINGS_COLUMNS, build_findings, effect_findings
+from .stats.reliability import reliability
 from .stats.trends import compare_estimates, trend_tests
 from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
 from .survey.ingest import (
@@ -294,15 +295,29 @@ def findings_stage(
     with Benjamini–Hochberg q-values per kommun and report year.
     """
     measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
+    estimates = tables["survey_estimates"]
+    flags = estimates[["kommun", "year", "indicator", "group_var", "group"]].assign(
+        reliable=reliability(estimates).to_numpy()
+    )
     parts = []
     for k in kommuner:
         own = _own_indicators(k, tables["survey_responses"])
         indicators = load_indicators() if own is None else own
-        yearly, targets = _activities_of(k, indicators)
+        yearly, targets, links, start = _commitments_of(k, indicators)
+        effects = (
+            effect_findings(
+                _own(tables, "survey_estimates", k.name),
+                links=links,
+                start_year=start,
+                strata=_own(tables, "survey_strata", k.name),
+            )
+            if links and start is not None
+            else None
+        )
         parts.append(
             build_findings(
                 kommun=k.name,
-                estimates=tables["survey_estimates"],
+                estimates=estimates,
                 changes=tables["survey_changes"],
                 indicators=indicators,
                 breaks=tables["survey_breaks"],
@@ -311,6 +326,8 @@ def findings_stage(
                 activities=yearly,
                 activity_targets=targets,
                 activity_labels=measures,
+                effects=effects,
+                reliable=flags,
             )
         )
     parts = [p for p in parts if len(p)]
@@ -319,25 +336,31 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
-def _activities_of(
-    kommun: KommunConfig, indicators: pd.DataFrame
-) -> tuple[pd.DataFrame | None, dict[str, float]]:
-    """Yearly activity counts and the current register's targets of one kommun."""
+def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
+    """Of one kommun: yearly activity counts, the current register's targets, its
+    place-based survey links ``(commitment_id, indicator, area)`` and the first year of
+    the commitment period (None without registers)."""
     if not raw_exists(kommun.commitments_dir):
-        return None, {}
+        return None, {}, [], None
     known = _commitments.known_indicator_ids(indicators["id"])
     registers = load_registers(kommun.commitments_dir, known_indicators=known)
     targets: dict[str, float] = {}
+    links: list[tuple[str, str, str]] = []
+    start = None
     if registers:
         latest = max(registers, key=lambda r: r.year)
+        base = base_year(kommun)
+        start = None if base is None else base + 1
         for c in latest.commitments:
             for a in c.activities:
                 if a.target is not None:
                     targets[a.measure] = float(a.target)
+            for i in c.indicators:
+                if i.kind == "enkät" and i.group_var == "stratum":
+                    links.append((c.id, i.id, i.group))
     path = kommun.commitments_dir / "aktiviteter.csv"
-    if not raw_exists(path):
-        return None, targets
-    return _commitments.yearly_activities(load_activities(path)), targets
+    yearly = _commitments.yearly_activities(load_activities(path)) if raw_exists(path) else None
+    return yearly, targets, links, start
 
 
 #: The stages of ``build`` in order; each sees the tables of the ones before it.

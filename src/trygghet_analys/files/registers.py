@@ -26,6 +26,7 @@ from ..commitments.followup import (
     _GROUP_VARS,
     _RESPONSIBLE,
     _TOTAL,
+    SUGGESTIONS,
     ActivityTarget,
     Commitment,
     IndicatorLink,
@@ -64,6 +65,7 @@ _COMMITMENT_KEYS = {
     "activities",
     "indicators",
     "forslag",
+    "motivering",
 }
 
 
@@ -251,6 +253,12 @@ def _parse_commitment(
             ActivityTarget(act["measure"], unit, None if target is None else float(target))
         )
     links = [_parse_link(link, item, known, err) for link in item.get("indicators") or []]
+    forslag = item.get("forslag", False)
+    if forslag not in (True, False, None, *SUGGESTIONS):
+        raise err("forslag: true, " + ", ".join(SUGGESTIONS), item, "forslag", forslag)
+    motivation = item.get("motivering")
+    if motivation is not None and not isinstance(motivation, str):
+        raise err("en text", item, "motivering", motivation)
     return Commitment(
         id=str(item["id"]),
         focus_area=str(item["focus_area"]),
@@ -258,7 +266,9 @@ def _parse_commitment(
         responsible=str(item["responsible"]),
         activities=tuple(activities),
         indicators=tuple(links),
-        proposal=bool(item.get("forslag", False)),
+        proposal=forslag is True,
+        suggestion=forslag if forslag in SUGGESTIONS else None,
+        motivation=None if motivation is None else motivation.strip(),
     )
 
 
@@ -453,7 +463,8 @@ def dump_register(doc: Mapping, *, header: str | None = None) -> str:
         if doc.get("utkast"):
             header = (
                 f"Utkast till medborgarlöfte {doc.get('kommun')} {doc.get('year')}.\n"
-                "Fortsatta löften är kopierade från förra årets medborgarlöfte; löften med\n"
+                "Fortsatta löften är kopierade från förra årets medborgarlöfte med forslag:\n"
+                "behåll, justera eller avsluta och en motivering ur uppföljningen; löften med\n"
                 "forslag: true är förslag ur underlaget som rådet formulerar om eller stryker.\n"
                 "Fyll i signed (ÅÅÅÅ-MM-DD) och ta bort utkast och forslag när löftet är undertecknat.\n"
                 "Nycklarna beskrivs i docs/medborgarloften.md."
