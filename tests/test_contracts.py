@@ -59,6 +59,13 @@ def _estimates(**change) -> pd.DataFrame:
     return frame.astype({"kommun": "str", "indicator": "str", "group_var": "str", "group": "str"})
 
 
+def test_an_empty_table_is_checked_for_its_columns_only():
+    empty = _estimates().iloc[0:0].astype(object)
+    validate_table("survey_estimates", empty)
+    with pytest.raises(DataError, match="kolumnerna kommun, year"):
+        validate_table("survey_estimates", empty.drop(columns="se"))
+
+
 def test_schema_passes_a_suppressed_row_without_estimate():
     validate_table("survey_estimates", _estimates(suppressed=True, n=10, estimate=np.nan))
 
