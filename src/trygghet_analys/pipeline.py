@@ -671,33 +671,13 @@ def build_wastewater(
 ) -> dict[str, pd.DataFrame]:
     """All wastewater tables of one kommun, from its raw folder.
 
-    Parameters
-    ----------
-    raw_dir
-        The kommun's raw folder (``KommunConfig.raw``), holding ``avloppsvatten/``.
-    kommun
-        The kommun's name as in ``reningsverk.csv``.
-    loq_policy
-        ``"zero"`` (default, as EUDA), ``"half_loq"`` or ``"loq"``.
-    future_campaigns
-        ``kommun.yml: framtida_kampanjer``: allow campaigns that start after ``today``
-        (default: refused, a date years ahead is a typing error).
-    today
-        The build date (default: today).
+    Reads ``<raw_dir>/avloppsvatten/``
+    (:func:`~trygghet_analys.files.wastewater.read_wastewater`) and computes
+    :func:`~trygghet_analys.wastewater.loads.wastewater_tables` (``kommun``, ``loq_policy``
+    and the returned tables as documented there).
 
-    Returns
-    -------
-    dict of DataFrame
-        ``wastewater_loads``, ``wastewater_campaigns``, ``wastewater_trends`` and
-        ``wastewater_consumption`` (columns: ``LOAD_COLUMNS``, ``CAMPAIGN_COLUMNS``,
-        ``TREND_COLUMNS``, ``CONSUMPTION_COLUMNS``). Empty tables with these columns when
-        the kommun has no ``avloppsvatten/`` folder or no lab files.
-
-    Raises
-    ------
-    DataError
-        From the readers and :func:`~trygghet_analys.wastewater.loads.compute_loads`; also
-        when a lab sample is reported twice across files.
+    ``future_campaigns`` is ``kommun.yml: framtida_kampanjer``: without it a campaign that
+    starts after ``today`` (default: the build date) is refused as a typing error.
     """
     raw = read_wastewater(raw_dir)
     if raw is not None and not future_campaigns:
