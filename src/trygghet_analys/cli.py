@@ -1,4 +1,4 @@
-"""The ``trygghet-analys`` command: build, validate, report, sample-data, fetch-euda."""
+"""The ``trygghet-analys`` command: build, validate, report, granska, sample-data, fetch-euda."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
     r.add_argument("--out", type=Path, default=Path("reports"), help="utmapp (standard reports/)")
     r.add_argument("--kommun", default=None, help="kommun, om datamappen har flera")
+
+    g = sub.add_parser("granska", help="granska en färdig rapport (tabeller, diagram, filer)")
+    g.add_argument("report_dir", type=Path, metavar="RAPPORTMAPP", help="mappen OUT/ÅR")
 
     s = sub.add_parser("sample-data", help="skapa syntetiska exempeldata")
     s.add_argument("--out", type=Path, required=True, help="datamapp att skriva raw/ i")
@@ -67,6 +70,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .report import render as report
 
         report.run(year=args.year, data=args.data, out=args.out, kommun=args.kommun)
+    elif args.command == "granska":
+        from .report import granska
+
+        defects = granska.check_report(args.report_dir)
+        for line in defects:
+            print(f"fel: {line}", file=sys.stderr)
+        if defects:
+            print(f"{len(defects)} fel i rapporten {args.report_dir}.", file=sys.stderr)
+            return 2
+        print(granska.receipt(args.report_dir))
     elif args.command == "sample-data":
         from .sample import generator as sample_data
 

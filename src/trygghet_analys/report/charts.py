@@ -100,6 +100,8 @@ COLUMN_HEADERS: dict[str, str] = {
     "source": "Källa",
     "variable": "Variabel",
     "reason": "Orsak",
+    "date_from": "Första provdygn",
+    "date_to": "Sista provdygn",
 }
 
 _GROUP_VAR_TEXT = {"total": "Totalt", "stratum": "Område", "sex": "Kön", "age_group": "Ålder"}
@@ -361,10 +363,16 @@ class Chart:
     ----------
     name : ASCII file name without suffix ("otrygghet_trend").
     title : Swedish title (chart book page, HTML heading).
-    explanation : a few Swedish sentences for a council member.
+    explanation : a few Swedish sentences for a council member (always true).
     draw : ``(tables, year) -> Figure``, finished with source line and synthetic label.
     data : ``(tables, year) -> DataFrame``, the numbers behind the chart, Swedish headers.
     available : ``(tables, year) -> bool``; False when the chart's data is missing.
+    kind : the chart family ("trend", "small_multiples", "group", "ranking",
+        "wastewater", "commitments", "response_rates"); the report checker reads it.
+    indicator, group_var : the series a survey chart shows.
+    notes : ``(gid, sentence)`` pairs: a sentence that describes a drawn element is
+        added to the explanation only when the figure draws that element visibly.
+    tail : a closing sentence after the notes.
     """
 
     name: str
@@ -373,11 +381,28 @@ class Chart:
     draw: Callable[[Tables, int], Figure]
     data: Callable[[Tables, int], pd.DataFrame]
     available: Callable[[Tables, int], bool]
+    kind: str = ""
+    indicator: str | None = None
+    group_var: str = "total"
+    notes: tuple[tuple[str, str], ...] = ()
+    tail: str = ""
 
     def alt(self, fig: Figure) -> str:
         """Swedish alt text of the drawn figure: what it shows and its key numbers."""
         text = plotting.alt_text(fig)
         return text if text and text != "Diagram" else self.title
+
+    def explain(self, fig: Figure) -> str:
+        """The explanation for this drawing: only sentences about elements it shows."""
+        from .chartfacts import artist_is_shown
+
+        drawn = {
+            str(a.get_gid())
+            for a in fig.findobj(lambda a: a.get_gid() is not None)
+            if artist_is_shown(a)
+        }
+        parts = [self.explanation, *(s for gid, s in self.notes if gid in drawn), self.tail]
+        return " ".join(p for p in parts if p)
 
 
 def _source(tables: Tables, year: int, what: str = "survey") -> str:
@@ -476,6 +501,7 @@ def _small_multiples(indicator: str, group_var: str) -> tuple[Callable, Callable
             periods=tables.periods,
             breaks=tables.breaks,
             labels=tables.labels,
+            changes=_upto(tables.changes, year, "year_to"),
         )
         return _finish(axes, tables, year)
 
@@ -647,9 +673,30 @@ def _response_rates() -> tuple[Callable, Callable, Callable]:
     return draw, data, available
 
 
-def _chart(name: str, title: str, explanation: str, parts: tuple) -> Chart:
+def _chart(
+    name: str,
+    title: str,
+    explanation: str,
+    parts: tuple,
+    *,
+    kind: str,
+    indicator: str | None = None,
+    group_var: str = "total",
+    notes: tuple[tuple[str, str], ...] = (),
+    tail: str = "",
+) -> Chart:
     draw, data, available = parts
-    return Chart(name, title, explanation, draw, data, available)
+    return Chart(
+        name, title, explanation, draw, data, available, kind, indicator, group_var, notes, tail
+    )
+
+
+_BAND = ("konfidensintervall", "Bandet visar osäkerheten (95 % konfidensintervall).")
+_DIAMOND = (
+    "sakerstalld",
+    "En romb betyder en statistiskt säkerställd förändring mot året före.",
+)
+_BREAK_NOTE = ("seriebrott", "En streckad lodrät linje är ett seriebrott: frågan ändrades.")
 
 
 _SUBSTANCES = ("amfetamin", "metamfetamin", "kokain", "mdma", "cannabis", "ketamin", "tramadol")
@@ -668,17 +715,33 @@ _CHARTS: tuple[Chart, ...] = (
         "otrygghet_trend",
         "Otrygghet ute sent en kväll",
         "Andelen invånare som känner sig otrygga ute ensamma sent en kväll i sitt "
-        "bostadsområde, eller som inte går ut av oro, år för år. Bandet visar osäkerheten; "
-        "en romb betyder en statistiskt säkerställd förändring mot året före. De svarta "
-        "fyrkanterna är nivån i hela Sverige enligt Brås NTU.",
+        "bostadsområde, eller som inte går ut av oro, år för år.",
         _trend("otrygghet_ute_sent", "otrygg_ute_sent"),
+        kind="trend",
+        indicator="otrygghet_ute_sent",
+        notes=(
+            _BAND,
+            _DIAMOND,
+            ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
+            _BREAK_NOTE,
+        ),
     ),
     _chart(
         "otrygghet_omraden",
         "Otrygghet per område",
-        "Samma mått som ovan, ett litet diagram per område med samma skala. Områdena har "
-        "färre svarande än hela kommunen, så banden är bredare.",
+        "Samma mått som ovan, ett litet diagram per område med samma skala.",
         _small_multiples("otrygghet_ute_sent", "stratum"),
+        kind="small_multiples",
+        indicator="otrygghet_ute_sent",
+        group_var="stratum",
+        notes=(
+            (
+                "konfidensintervall",
+                "Områdena har färre svarande än hela kommunen, så banden är bredare.",
+            ),
+            _DIAMOND,
+            _BREAK_NOTE,
+        ),
     ),
     _chart(
         "problem_rangordning",
@@ -686,6 +749,8 @@ _CHARTS: tuple[Chart, ...] = (
         "Hur stor andel som tycker att varje problem är ganska eller mycket stort, det "
         "senaste året jämfört med tre år tidigare. Det största problemet står överst.",
         _ranking(),
+        kind="ranking",
+        notes=(("konfidensintervall", "Strecken visar osäkerheten (95 % konfidensintervall)."),),
     ),
     _chart(
         "problemindex_trend",
@@ -694,6 +759,9 @@ _CHARTS: tuple[Chart, ...] = (
         "problem) till 6 (mycket stora problem). Indexet är kommunens egen beräkning och "
         "är inte detsamma som polisens publicerade index.",
         _trend("problemindex"),
+        kind="trend",
+        indicator="problemindex",
+        notes=(_BAND, _DIAMOND, _BREAK_NOTE),
     ),
     _chart(
         "fortroende_polisen_trend",
@@ -701,6 +769,14 @@ _CHARTS: tuple[Chart, ...] = (
         "Andelen som har ganska eller mycket stort förtroende för polisens arbete i "
         "bostadsområdet. Högre är bättre.",
         _trend("fortroende_polisen", "fortroende_polisen"),
+        kind="trend",
+        indicator="fortroende_polisen",
+        notes=(
+            _BAND,
+            _DIAMOND,
+            ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
+            _BREAK_NOTE,
+        ),
     ),
     _chart(
         "ser_polis_trend",
@@ -708,23 +784,41 @@ _CHARTS: tuple[Chart, ...] = (
         "Andelen som ser polis till fots i sitt bostadsområde varje månad eller oftare – "
         "ett mått på polisens synlighet.",
         _trend("ser_polis_fots"),
+        kind="trend",
+        indicator="ser_polis_fots",
+        notes=(_BAND, _DIAMOND, _BREAK_NOTE),
     ),
     _chart(
         "otrygghet_grupper",
         "Otrygghet per grupp det senaste året",
-        "Otryggheten det senaste året per område, kön och ålder. Strecken visar "
-        "osäkerheten; grupper vars streck inte överlappar skiljer sig tydligt åt.",
+        "Otryggheten det senaste året per område, kön och ålder.",
         _group("otrygghet_ute_sent"),
+        kind="group",
+        indicator="otrygghet_ute_sent",
+        notes=(
+            (
+                "konfidensintervall",
+                "Strecken visar osäkerheten; grupper vars streck inte överlappar skiljer "
+                "sig tydligt åt.",
+            ),
+        ),
     ),
     *(
         _chart(
             f"avloppsvatten_{s}",
             f"{_SUBSTANCE_TITLES[s]} i avloppsvatten",
             "Mängden narkotikarester som når reningsverket per dygn och 1 000 anslutna "
-            "invånare, per mätkampanj. Ofyllda ringar är dygn under kvantifieringsgränsen. "
-            "Grå romber är andra svenska städer i EUDA:s mätningar samma år. En kampanj är "
-            "en ögonblicksbild av en vecka.",
+            "invånare, per mätkampanj.",
             _wastewater(s),
+            kind="wastewater",
+            notes=(
+                ("under_loq", "Ofyllda ringar är dygn under kvantifieringsgränsen."),
+                (
+                    "euda_sverige",
+                    "Grå romber är andra svenska städer i EUDA:s mätningar samma år.",
+                ),
+            ),
+            tail="En kampanj är en ögonblicksbild av en vecka.",
         )
         for s in _SUBSTANCES
     ),
@@ -735,6 +829,7 @@ _CHARTS: tuple[Chart, ...] = (
         "förbättrad, oförändrad, försämrad eller otillräckligt underlag, och det senaste "
         "värdet.",
         _commitment_panel(),
+        kind="commitments",
     ),
     _chart(
         "svarsfrekvens",
@@ -742,6 +837,7 @@ _CHARTS: tuple[Chart, ...] = (
         "Andelen av de tillfrågade som svarade, per område och för hela kommunen. Låg "
         "svarsfrekvens gör resultaten osäkrare.",
         _response_rates(),
+        kind="response_rates",
     ),
 )
 
