@@ -76,7 +76,12 @@ def artist_is_shown(artist: Artist | Container) -> bool:
         return False
     ax = artist.axes
     if isinstance(artist, Line2D):
-        styled = artist.get_linestyle() not in ("None", "none", "", " ") or artist.get_marker() not in (
+        styled = artist.get_linestyle() not in (
+            "None",
+            "none",
+            "",
+            " ",
+        ) or artist.get_marker() not in (
             "None",
             "none",
             "",
@@ -100,9 +105,7 @@ def artist_is_shown(artist: Artist | Container) -> bool:
         bbox = artist.get_bbox() if hasattr(artist, "get_bbox") else None
         if bbox is not None and hasattr(artist, "get_width"):
             width, height = artist.get_width(), artist.get_height()
-            return bool(
-                np.isfinite([width, height]).all() and (abs(width) > 0 or abs(height) > 0)
-            )
+            return bool(np.isfinite([width, height]).all() and (abs(width) > 0 or abs(height) > 0))
         return True
     if isinstance(artist, Text):
         return bool(artist.get_text().strip())
@@ -136,8 +139,11 @@ def _texts(fig: Figure) -> Iterable[tuple[str, Text]]:
         if not ax.get_visible():
             continue
         for loc in ("left", "center", "right"):
-            yield "titel", ax._left_title if loc == "left" else (
-                ax.title if loc == "center" else ax._right_title
+            yield (
+                "titel",
+                ax._left_title
+                if loc == "left"
+                else (ax.title if loc == "center" else ax._right_title),
             )
         if ax.axison:
             yield "x-axelns rubrik", ax.xaxis.label

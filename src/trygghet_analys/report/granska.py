@@ -148,7 +148,11 @@ class _Reader(HTMLParser):
             self._cell = []
         elif tag == "img":
             self.page.images.append(
-                {"alt": a.get("alt") or "", "section": self._section or "", "src": a.get("src") or ""}
+                {
+                    "alt": a.get("alt") or "",
+                    "section": self._section or "",
+                    "src": a.get("src") or "",
+                }
             )
             self.page.text.append(a.get("alt") or "")
         elif tag == "a" and self._after is not None:
@@ -256,7 +260,7 @@ def _check_table(where: str, table: _Table, sheets: dict[str, int], issues: list
     for row_no, row in enumerate(table.rows, start=1):
         for i, cell in enumerate(row):
             head = table.header[i] if i < len(table.header) else f"nr {i + 1}"
-            why = _number_defect(cell)
+            why = None if head.startswith("p-värde") else _number_defect(cell)
             if why and (head, why) not in seen:
                 seen.add((head, why))
                 issues.append(f"{name}, rad {row_no}, kolumn '{head}': '{cell}' har {why}")
@@ -266,7 +270,9 @@ def _check_table(where: str, table: _Table, sheets: dict[str, int], issues: list
     if table.sheet is not None:
         total = sheets.get(table.sheet)
         if total is None:
-            issues.append(f"{name}: bladet '{table.sheet}' som tabellen visar finns inte i tabeller.xlsx")
+            issues.append(
+                f"{name}: bladet '{table.sheet}' som tabellen visar finns inte i tabeller.xlsx"
+            )
             return
         shown = len(table.rows)
         if shown == total:
@@ -315,7 +321,7 @@ def _check_xlsx(path: Path, synthetic: bool, issues: list[str]) -> dict[str, lis
     where = path.name
     try:
         wb = load_workbook(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a defect
+    except Exception as exc:  # any unreadable workbook is a defect
         issues.append(f"{where}: kan inte öppnas ({type(exc).__name__})")
         return {}
     sheets: dict[str, list[dict]] = {}
@@ -342,7 +348,9 @@ def _check_xlsx(path: Path, synthetic: bool, issues: list[str]) -> dict[str, lis
             for i, c in enumerate(r):
                 value = c.value
                 if c.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
-                    issues.append(f"{name}, cell {c.coordinate}: formel '{value}' (tabellerna ska bara ha värden)")
+                    issues.append(
+                        f"{name}, cell {c.coordinate}: formel '{value}' (tabellerna ska bara ha värden)"
+                    )
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     if c.number_format in ("General", "", None):
                         general[i] = general.get(i, 0) + 1
@@ -355,7 +363,7 @@ def _check_xlsx(path: Path, synthetic: bool, issues: list[str]) -> dict[str, lis
                 f"{name}, kolumn '{head}': {count} tal i formatet General (talformat ska "
                 f"sättas per kolumntyp: procent, antal, decimaltal, år)"
             )
-        for i, h in enumerate(header):
+        for h in header:
             if h is None:
                 continue
             if records and all(rec.get(str(h)) in (None, "") for rec in records):
@@ -371,11 +379,17 @@ MENTIONS: tuple[tuple[str, str, str], ...] = (
     (r"grå romber|andra svenska städer", "euda_sverige", "andra svenska städer (grå romber)"),
     (r"Växjö", "euda_vaxjo", "Växjö"),
     (r"europeisk[a]? median|Europa, median", "euda_europa", "Europas median"),
-    (r"(?<![Gg]rå )\bromb(?:en)?\b|säkerställd förändring från föregående år: \d", "sakerstalld",
-     "markering för statistiskt säkerställd förändring"),
+    (
+        r"(?<![Gg]rå )\bromb(?:en)?\b|säkerställd förändring från föregående år: \d",
+        "sakerstalld",
+        "markering för statistiskt säkerställd förändring",
+    ),
     (r"svarta fyrkanter|Riket \(NTU\) \d", "riket", "rikets nivå (NTU)"),
-    (r"[Oo]fyllda ringar|under kvantifieringsgränsen \(LOQ\) markerade", "under_loq",
-     "dygn under kvantifieringsgränsen"),
+    (
+        r"[Oo]fyllda ringar|under kvantifieringsgränsen \(LOQ\) markerade",
+        "under_loq",
+        "dygn under kvantifieringsgränsen",
+    ),
     (r"\b[Bb]andet\b|\b[Bb]anden\b|[Ss]trecken visar", "konfidensintervall", "konfidensintervall"),
     (r"Seriebrott före", "seriebrott", "seriebrott"),
     (r"Markerad period", "medborgarlofte", "medborgarlöftets period"),
@@ -408,8 +422,7 @@ def _check_chart(name: str, facts: dict, issues: list[str]) -> None:
             if t["y1"] > fig.get("height", 0):
                 sides.append("överkant")
             issues.append(
-                f"{where}: {t['role']} '{t['text']}' skärs av i bildens "
-                f"{'/'.join(sides) or 'kant'}"
+                f"{where}: {t['role']} '{t['text']}' skärs av i bildens {'/'.join(sides) or 'kant'}"
             )
     for entry in facts.get("legend", []):
         if not entry.get("shown"):
@@ -422,14 +435,19 @@ def _check_chart(name: str, facts: dict, issues: list[str]) -> None:
                 "(dess element ligger helt under andra)"
             )
     gids = facts.get("gids", {})
-    for source, text in (("bildtexten", facts.get("explanation") or ""), ("alt-texten", facts.get("alt") or "")):
+    for source, text in (
+        ("bildtexten", facts.get("explanation") or ""),
+        ("alt-texten", facts.get("alt") or ""),
+    ):
         for pattern, gid, what in MENTIONS:
             if re.search(pattern, text) and not gids.get(gid, {}).get("shown"):
                 issues.append(f"{where}: {source} nämner {what}, men diagrammet ritar inga")
 
 
 def _truthy(value: object) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() in ("ja", "sant", "true"))
+    return value is True or (
+        isinstance(value, str) and value.strip().lower() in ("ja", "sant", "true")
+    )
 
 
 def _series_claims(alt: str) -> list[dict]:
@@ -445,7 +463,9 @@ def _series_claims(alt: str) -> list[dict]:
         if last:
             claim["last_year"] = int(last.group(1))
             claim["last_value"] = last.group(2).strip()
-        sig = re.search(r"Statistiskt säkerställda? förändringa?r? från föregående år: ([^.]+)\.", part)
+        sig = re.search(
+            r"Statistiskt säkerställda? förändringa?r? från föregående år: ([^.]+)\.", part
+        )
         claim["significant"] = {}
         if sig:
             for y, way in re.findall(r"(\d{4})(?: \((ökning|minskning)\))?", sig.group(1)):
@@ -538,7 +558,8 @@ def _check_paths(folder: Path, issues: list[str]) -> None:
             except zipfile.BadZipFile:
                 continue
         elif path.suffix == ".pdf":
-            texts = [path.read_bytes().decode("latin-1")]
+            # dictionaries and metadata only: compressed streams are binary noise
+            texts = [b"\n".join(_pdf_objects(path.read_bytes())).decode("latin-1")]
         else:
             continue
         for text in texts:
@@ -546,36 +567,54 @@ def _check_paths(folder: Path, issues: list[str]) -> None:
             m = None if hit else _ABSOLUTE_PATH.search(text)
             if hit or m:
                 shown = hit or (m.group(1) or m.group(2) if m else "")
-                issues.append(f"{rel}: innehåller sökvägen '{shown[:80]}' från datorn som gjorde rapporten")
+                issues.append(
+                    f"{rel}: innehåller sökvägen '{shown[:80]}' från datorn som gjorde rapporten"
+                )
                 break
 
 
-def _pdf_objects(data: bytes) -> Iterable[bytes]:
-    for m in re.finditer(rb"\d+ 0 obj(.*?)endobj", data, re.DOTALL):
-        body = m.group(1)
+def _pdf_numbered(data: bytes) -> Iterable[tuple[int, bytes]]:
+    """(object number, dictionary part) of every object of a PDF written by matplotlib."""
+    for m in re.finditer(rb"(\d+) 0 obj(.*?)endobj", data, re.DOTALL):
+        body = m.group(2)
         cut = body.find(b"stream")
-        yield body if cut < 0 else body[:cut]
+        yield int(m.group(1)), body if cut < 0 else body[:cut]
+
+
+def _pdf_objects(data: bytes) -> Iterable[bytes]:
+    for _number, body in _pdf_numbered(data):
+        yield body
 
 
 def _check_pdf(path: Path, rel: str, issues: list[str]) -> None:
     data = path.read_bytes()
     big = []
-    for obj in _pdf_objects(data):
+    described: list[tuple[str, int]] = []
+    embedded: set[int] = set()
+    for number, obj in _pdf_numbered(data):
         if b"/Subtype /Image" in obj:
             w = re.search(rb"/Width (\d+)", obj)
             h = re.search(rb"/Height (\d+)", obj)
             if w and h and int(w.group(1)) * int(h.group(1)) >= RASTER_PIXELS:
                 big.append(f"{int(w.group(1))}×{int(h.group(1))}")
-        if b"/Type /Font" in obj or b"/Type/Font" in obj:
+        if re.search(rb"/Type\s*/Font\b", obj):
             sub = re.search(rb"/Subtype\s*/(\w+)", obj)
             kind = sub.group(1).decode() if sub else "?"
-            if kind in ("Type1", "TrueType", "CIDFontType2", "CIDFontType0") and b"/FontDescriptor" not in obj:
-                base = re.search(rb"/BaseFont\s*/([^\s/]+)", obj)
-                issues.append(
-                    f"{rel}: typsnittet {base.group(1).decode() if base else '?'} är inte inbäddat"
-                )
-        if b"/Type /FontDescriptor" in obj and not re.search(rb"/FontFile[23]?\b", obj):
-            issues.append(f"{rel}: ett typsnitt saknar inbäddad typsnittsfil")
+            base = re.search(rb"/BaseFont\s*/([^\s/]+)", obj)
+            font = base.group(1).decode() if base else "?"
+            if kind == "Type3":
+                if b"/CharProcs" not in obj:
+                    issues.append(f"{rel}: typsnittet {font} saknar sina tecken")
+            elif kind != "Type0":  # a Type0 font's glyphs live in its descendant
+                ref = re.search(rb"/FontDescriptor (\d+) 0 R", obj)
+                if ref is None:
+                    issues.append(f"{rel}: typsnittet {font} är inte inbäddat")
+                else:
+                    described.append((font, int(ref.group(1))))
+        if b"/FontFile" in obj:
+            embedded.add(number)
+    for font in sorted({f for f, ref in described if ref not in embedded}):
+        issues.append(f"{rel}: typsnittet {font} är inte inbäddat")
     if big:
         issues.append(
             f"{rel}: {len(big)} rasterbild(er) ({', '.join(big[:3])} px) – diagrammen ska vara "
@@ -606,8 +645,10 @@ def _is_synthetic(folder: Path, facts: dict[str, dict]) -> bool:
     if any(f.get("synthetic") for f in facts.values()):
         return True
     page = folder / "rapport.html"
-    return page.is_file() and 'class="banner"' in page.read_text(encoding="utf-8") and (
-        SYNTHETIC_MARK in page.read_text(encoding="utf-8")
+    return (
+        page.is_file()
+        and 'class="banner"' in page.read_text(encoding="utf-8")
+        and (SYNTHETIC_MARK in page.read_text(encoding="utf-8"))
     )
 
 
@@ -645,14 +686,28 @@ def check_report(folder: str | Path) -> list[str]:
     else:
         issues.append("tabeller.xlsx saknas")
     counts = {name: len(rows) for name, rows in sheets.items()}
+    by_title = {str(f.get("title")): f.get("sheet") for f in facts.values() if f.get("sheet")}
     for page_path in sorted(folder.glob("*.html")):
         page = _read_html(page_path)
         council = page_path.name in _COUNCIL_PAGES
         for table in page.tables:
+            if table.sheet is None:  # a chart's table found by its caption
+                table.sheet = next(
+                    (sh for t, sh in by_title.items() if table.caption.endswith(f": {t}")), None
+                )
             _check_table(page_path.name, table, counts, issues)
+        for img in page.images:
+            f = facts.get(img["section"])
+            if f is not None and img["alt"] != f.get("alt"):
+                issues.append(
+                    f"{page_path.name}: alt-texten till diagrammet '{f.get('title')}' är inte "
+                    f"den som granskades (figurer/{img['section']}.json)"
+                )
         _check_text(page_path.name, " ".join(page.text), issues, english=council)
         if synthetic and SYNTHETIC_MARK not in " ".join(page.text):
-            issues.append(f"{page_path.name}: saknar markeringen '{SYNTHETIC_MARK}' (syntetiska data)")
+            issues.append(
+                f"{page_path.name}: saknar markeringen '{SYNTHETIC_MARK}' (syntetiska data)"
+            )
         for img in page.images:
             if not img["alt"].strip():
                 issues.append(f"{page_path.name}: en bild saknar alt-text")

@@ -958,6 +958,7 @@ def problem_ranking(
         estimates["indicator"].astype("string").str.startswith("problem_").fillna(False)
         & (estimates["group_var"] == "total")
     ]
+
     def wide_of(column: str) -> pd.DataFrame:
         if column not in items.columns:
             return pd.DataFrame(index=pd.unique(items["indicator"]))
@@ -994,10 +995,8 @@ def problem_ranking(
         return "för få svar" if gone else "inte frågat"
 
     with use_style():
-        for offset, values, when, colour in (
-            (-0.2, latest, year, PALETTE[0]),
-            (0.2, base, base_year, PALETTE[5]),
-        ):
+        drawn = ((-0.2, latest, year, PALETTE[0]), (0.2, base, base_year, PALETTE[5]))
+        for offset, values, when, colour in drawn:
             ax.barh(
                 y + offset,
                 values.to_numpy(),
@@ -1006,6 +1005,7 @@ def problem_ranking(
                 label=str(when),
                 gid=f"ar_{when}",
             )
+        for offset, values, when, _colour in drawn:
             lo = column(lows, when).reindex(order).to_numpy()
             hi = column(highs, when).reindex(order).to_numpy()
             ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(values.to_numpy())
@@ -1045,7 +1045,10 @@ def problem_ranking(
         ax.set_xlabel("Andel som svarar ganska eller mycket stort problem")
         # two lines: the comparison year must be readable whatever the label width
         ax.set_title(f"Problem i bostadsområdet\n{year} jämfört med {base_year}")
-        _legend(ax, loc="lower right")
+        handles, entries = ax.get_legend_handles_labels()
+        pairs = dict(zip(entries, handles, strict=True))  # the years' bars, then the interval
+        keys = [k for k in (str(year), str(base_year), _BAND_LABEL) if k in pairs]
+        ax.legend([pairs[k] for k in keys], keys, loc="lower right")
 
     def shown(indicator: str, value: float, y_: int) -> str:
         return missing_text(indicator, y_) if np.isnan(value) else fmt_percent(value)

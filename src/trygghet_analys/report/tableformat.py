@@ -142,7 +142,11 @@ def column_kinds(
             out[name] = "year"
         elif name in COUNT_HEADERS:
             out[name] = "count"
-        elif name in SHARE_HEADERS or name.startswith("Andel") or name.startswith("Konfidensintervall ") :
+        elif (
+            name in SHARE_HEADERS
+            or name.startswith("Andel")
+            or name.startswith("Konfidensintervall ")
+        ):
             out[name] = "share"
         elif name.startswith(PVALUE_PREFIX):
             out[name] = "pvalue"
