@@ -9,7 +9,7 @@ DATA ?= data
 OUT ?= reports
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report build test lint bench lock sample-data clean
+.PHONY: help venv report build test lint bench mutants lock sample-data clean
 
 help: ## Visa kommandona
 	@echo "Användning: make <mål>"
@@ -43,6 +43,9 @@ test: $(STAMP) lint ## Kör lint och alla tester
 
 bench: $(STAMP) ## Mät prestanda i regionskala (se docs/performance.md)
 	@$(BIN)/python benchmarks/run.py
+
+mutants: $(STAMP) ## Mutationstest av statistik, fynd och uppföljning (minuter; inte i CI)
+	@$(BIN)/python tests/mutants/run.py
 
 sample-data: $(STAMP) ## Skapa om exempeldata i data/raw (medvetet!)
 	@$(BIN)/trygghet-analys sample-data --out $(DATA)

@@ -7,6 +7,7 @@ copy on which ``pipeline.build`` has run; ``region_data_dir`` holds three kommun
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -17,9 +18,36 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from trygghet_analys import pipeline
 from trygghet_analys.sample.generator import DEFAULT_SEED, write_sample_data
+
+# Property tests: the same examples on every CI run (derandomised), and on a failure the
+# blob that reproduces it is printed (@reproduce_failure). Locally they stay random.
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+REPO = Path(__file__).resolve().parents[1]
+#: ``../shared`` beside the clone: the design, seed article and reference data (CI has it)
+SHARED = REPO.parent / "shared"
+
+
+def reference_file(*candidates: Path, what: str) -> Path:
+    """The first existing reference file, else skip – or fail where CI runs (``CI=true``).
+
+    Reference data (the seed article, Brå's NTU table, the EUDA file) lie in ``../shared``,
+    which CI always has: a missing file there is a broken set-up, never a silent pass.
+    """
+    for path in candidates:
+        if path.is_file():
+            return path
+    message = f"referensdata saknas: {what} ({', '.join(str(p) for p in candidates)})"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture

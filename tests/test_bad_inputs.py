@@ -15,8 +15,9 @@ rows in the ledger), ``stop`` (a :class:`DataError` whose one Swedish line is ex
 one built from ``file, sheet, row, column, value, expected``; through the CLI: exit code 2,
 one line ``fel: ...`` on stderr, no traceback, ``processed/`` byte-identical).
 
-Every stop case also runs through ``trygghet-analys build``. Until the lead wires a stage
-into ``pipeline.build`` that reads the input, that check is an xfail naming the stage.
+Every stop case also runs through ``trygghet-analys build``; the stage that reads the
+input must be wired into ``pipeline.build`` (a build that stops writing the stage's table
+fails the test). No case may reach the CLI's safety net (exit 3, "internt fel").
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from trygghet_analys.wastewater import loads as wastewater
 
 HERE = Path(__file__).parent
 MANIFEST = HERE / "data" / "bad" / "cases.yml"
-CASES = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+#: cases.yml (issue 7) and the further manifests beside it (cases_17.yml: issue 17)
+MANIFESTS = sorted(MANIFEST.parent.glob("cases*.yml"))
+CASES = [c for m in MANIFESTS for c in yaml.safe_load(m.read_text(encoding="utf-8"))]
 SURVEY_YEARS = ("2011", "2019", "2025")  # one file per codebook layout
 SURVEY_ROWS = 80  # respondent rows kept per file: enough for every rule, fast to build
 KOMMUN = "Älmhult"
@@ -317,6 +320,8 @@ def expected_line(case: dict, root: Path) -> str:
         parts.append(f"rad {case['row']}")
     if "column" in case:
         parts.append(f"kolumn '{case['column']}'")
+    if "key" in case:
+        parts.append(f"nyckel '{case['key']}'")
     where = f"Fel i data ({', '.join(parts)}): " if parts else "Fel i data: "
     what = f"värdet '{case['value']}': " if "value" in case else ""
     return f"{where}{what}förväntade {case['expected']}"
@@ -421,14 +426,17 @@ def test_case(case, case_dir, bad_base):
     for op in case.get("ops", []):
         _apply(op, case_dir)
     before = tree_hashes(case_dir / "processed")
+    raw_before = tree_hashes(case_dir / "raw")
     outcome = case["outcome"]
     if case["via"] == "build":
         rc, err = _run_via(case, case_dir)
         assert "Traceback" not in err
+        assert rc != cli.INTERNAL_ERROR, f"the case reached the safety net: {err!r}"
         if outcome == "stop":
             assert rc == 2, f"build accepted the input (exit {rc}); stderr: {err!r}"
             _assert_line(err.splitlines(), case, case_dir, prefix="fel: ")
             assert tree_hashes(case_dir / "processed") == before
+            assert tree_hashes(case_dir / "raw") == raw_before
             return
         assert rc == 0, err
         tables = _tables_after_build(case_dir)
@@ -437,8 +445,10 @@ def test_case(case, case_dir, bad_base):
             with pytest.raises(DataError) as info:
                 _run_via(case, case_dir)
             _assert_line(info.value.swedish().split("\n"), case, case_dir)
+            assert tree_hashes(case_dir / "raw") == raw_before
             return
         tables = _run_via(case, case_dir)
+    assert tree_hashes(case_dir / "raw") == raw_before
     for check in case.get("checks", []):
         _check(tables, check, bad_base)
     if outcome == "ledger":
@@ -475,14 +485,15 @@ def test_case_stops_the_build(case, case_dir, bad_base):
     """Through the CLI: exit 2, one line ``fel: ...``, no traceback, processed/ unchanged."""
     built = {p.stem for p in (bad_base / "processed").glob("*.parquet")}
     missing = [t for t in _stage_tables(case["via"]) if t not in built]
-    if missing:
-        pytest.xfail(f"pipeline.build does not produce {missing[0]} yet (stage not wired)")
+    # every stage is wired: a build that stops writing a table is a regression, not an xfail
+    assert not missing, f"pipeline.build no longer writes {missing} (the input is not checked)"
     for op in case.get("ops", []):
         _apply(op, case_dir)
     before = tree_hashes(case_dir / "processed")
     err = io.StringIO()
     rc = _run_cli(["build", "--data", "."], err)
     lines = err.getvalue().splitlines()
+    assert rc != cli.INTERNAL_ERROR, f"the case reached the safety net: {err.getvalue()!r}"
     assert rc == 2, f"build accepted the input (exit {rc})"
     assert "Traceback" not in err.getvalue()
     _assert_line(lines, case, case_dir, prefix="fel: ")

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from trygghet_analys import pipeline
@@ -68,11 +70,28 @@ def test_floor_and_ingestion_read_the_same_files(bench, work):
     assert floor["rows"] >= ingest["rows"] > 0.9 * floor["rows"]
 
 
+R_SVYBY = Path(__file__).parent / "fixtures" / "r_survey" / "bench_svyby_otrygghet_ute_sent.csv"
+
+
 def test_r_export_matches_our_estimates(bench, work, tmp_path):
+    """The benchmark's own call shape (per-year designs, domains kommun × sex) equals R.
+
+    Reference, produced once on this very data (``write_sample_data(kommuner=1)``, default
+    seed) and committed: ``Rscript benchmarks/svyby.R r.csv bench_svyby_otrygghet_ute_sent.csv``,
+    i.e. per year ``svydesign(ids=~1, strata=~stratum_id, weights=~weight, fpc=~population,
+    data=d)`` then ``svyby(~y, ~kommun+sex, design, svymean, na.rm=TRUE)`` (R 4, survey 4.1.1).
+    """
     csv = tmp_path / "r.csv"
     result = bench._worker("r-export", work / "data", csv)
-    assert result["rows"] > 0 and csv.exists()
-    assert (tmp_path / "ours_r.csv").exists()
+    assert result["rows"] == 12048  # every respondent of 2005–2025 goes to R
+    ours = pd.read_csv(tmp_path / "ours_r.csv").sort_values(["year", "sex"], ignore_index=True)
+    ref = pd.read_csv(R_SVYBY).sort_values(["year", "sex"], ignore_index=True)
+    assert len(ours) == len(ref) == 42  # 21 years × 2 sexes
+    assert (
+        ours[["year", "kommun", "sex"]].to_numpy() == ref[["year", "kommun", "sex"]].to_numpy()
+    ).all()
+    np.testing.assert_allclose(ours["estimate"], ref["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(ours["se"], ref["se"], rtol=1e-12)
 
 
 def test_harness_writes_json_and_markdown(bench, work, tmp_path):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import reference_file
 from trygghet_analys.commitments import followup as cm
 from trygghet_analys.errors import DataError
 from trygghet_analys.sample._commitments import write_sample_commitments
@@ -246,7 +247,7 @@ def test_load_activities_semicolon_decimal_comma_and_aggregation(tmp_path):
     act = cm.load_activities(path)
     assert act["value"].tolist() == [10.5, 20.0, 900.0, 950.0]
     assert act["year"].tolist() == [2024] * 4
-    yearly = cm._yearly_activities(act).set_index("measure")["value"]
+    yearly = cm.yearly_activities(act).set_index("measure")["value"]
     assert yearly["fotpatrull_timmar"] == 30.5  # summa: 10.5 + 20
     assert yearly["grannsamverkan_hushall"] == 950.0  # senaste: the November stock
 
@@ -353,14 +354,24 @@ def test_follow_up_status_moves_only_on_supported_change(
         assert out["change_base"].iloc[0] == pytest.approx(v_last - v_base)
 
 
-def test_follow_up_prefers_given_change_and_respects_breaks(tmp_path):
+def test_follow_up_reads_the_findings_and_respects_breaks(tmp_path):
     reg = _register(tmp_path, "minska")
     est = _two_year("ser_polis_fots", 0.20, 0.30, 0.02)
-    given = _changes(est, comparison="basår").assign(significant=False)
-    out = cm.follow_up(
-        [reg], estimates=est, changes=given, trends=EMPTY_TRD, activities=EMPTY_ACT, year=2024
-    )
-    assert out["status"].iloc[0] == "oförändrad"  # the changes table wins
+    row = {
+        "kommun": KOMMUN, "year": 2024, "source": "enkät", "indicator": "ser_polis_fots",
+        "group_var": "total", "group": "Hela kommunen", "comparison": "basår",
+        "from_year": 2021, "to_year": 2024, "value_from": 0.20, "value_to": 0.30,
+        "change": 0.10, "ci_low": 0.0, "ci_high": 0.2, "p_value": 0.001, "q_value": 0.2,
+        "significant": False, "direction": "oförändrad", "reliable": True,
+        "sentence": "En mening.",
+    }  # fmt: skip
+    out = cm.follow_up([reg], findings=pd.DataFrame([row]), activities=EMPTY_ACT, year=2024)
+    assert out["status"].iloc[0] == "oförändrad"  # the findings row wins, never a new test
+    assert out["sentence"].iloc[0] == "En mening."
+    # the indicator counts a rise as "bättre"; this register wants less: försämrad
+    worse = dict(row, q_value=0.01, significant=True, direction="bättre")
+    out = cm.follow_up([reg], findings=pd.DataFrame([worse]), activities=EMPTY_ACT, year=2024)
+    assert out["status"].iloc[0] == "försämrad"
     breaks = pd.DataFrame(
         {"kommun": [KOMMUN], "variable": ["ser_polis_fots"], "year": [2023], "reason": ["ny fråga"]}
     )
@@ -390,53 +401,60 @@ def test_follow_up_full(register_file, world, activities):
     ):
         assert col in out.columns
     sy1 = out[out["commitment_id"] == "SY1"].set_index("indicator")
-    # Centrum: 0.17 (2021) -> 0.24 (2024), z = 0.07 / sqrt(2 * 0.02^2) = 2.47 -> worse
+    # Centrum: 0.17 (2021) -> 0.24 (2024), z = 0.07 / sqrt(2 * 0.02^2) = 2.47, p = 0.0134;
+    # but among all of 2024's tests (Benjamini-Hochberg) q > 0.05: not säkerställd
     assert sy1.at["otrygghet_ute_sent", "latest_value"] == 0.24
     assert sy1.at["otrygghet_ute_sent", "base_value"] == 0.17
-    assert sy1.at["otrygghet_ute_sent", "significant_previous"]
-    assert sy1.at["otrygghet_ute_sent", "status"] == "försämrad"
+    assert sy1.at["otrygghet_ute_sent", "p_value_base"] == pytest.approx(0.013328, rel=1e-4)
+    assert not sy1.at["otrygghet_ute_sent", "significant_base"]
+    assert sy1.at["otrygghet_ute_sent", "status"] == "oförändrad"
+    assert "inte statistiskt säkerställd" in sy1.at["otrygghet_ute_sent", "sentence"]
     assert sy1.at["ser_polis_fots", "status"] == "oförändrad"
-    # activity counts: 160 (2021) -> 250 (2024)
+    # activity counts: 250 hours of the target 300 -> genomförande "delvis", never an outcome
     assert sy1.at["fotpatrull_timmar", "latest_value"] == 250.0
-    assert sy1.at["fotpatrull_timmar", "status"] == "förbättrad"
-    # outcomes decide: one worse, one unchanged; the extra patrol hours are not an effect
-    assert set(sy1["commitment_status"]) == {"försämrad"}
+    assert sy1.at["fotpatrull_timmar", "status"] == "delvis"
+    assert set(sy1["implementation"]) == {"delvis"}
+    assert set(sy1["commitment_status"]) == {"oförändrad"}
     assert "250 av målet 300 timmar" in sy1["activities_delivered"].iloc[0]
     tr1 = out[out["commitment_id"] == "TR1"]
     assert tr1["status"].tolist() == ["otillräckligt underlag"]  # no wastewater data
-    summary = cm.summarise_follow_up(out)
-    assert summary.set_index("commitment_id").at["SY1", "n_worsened"] == 1
+    summary = cm.summarise_follow_up(out).set_index("commitment_id")
+    assert summary.at["SY1", "n_unchanged"] == 2  # the two survey indicators, not the count
+    assert summary.at["SY1", "implementation"] == "delvis"
 
 
 @pytest.mark.parametrize(
-    ("with_loads", "status"), [(True, "försämrad"), (False, "otillräckligt underlag")]
+    ("means", "status"),
+    [
+        ([10.0, 11.0, 12.5, 13.0, 14.5, 16.0], "försämrad"),  # every pair rises
+        ([10.0, 11.0, 12.5], "otillräckligt underlag"),  # three campaigns: no test
+        ([12.0, 11.0, 12.5, 11.5, 12.0, 11.8], "oförändrad"),
+    ],
 )
-def test_follow_up_wastewater(register_file, with_loads, status):
+def test_follow_up_wastewater_from_the_campaign_trend(register_file, means, status):
+    # The campaign is the unit, never the day. Reference for the rising case: all 15
+    # pairs of 6 campaigns rise, S = 15, Var(S) = 6*5*17/18 = 28.33, z = 14/sqrt(28.33),
+    # p = 2*norm.sf(z) = 0.0086 (R: cor.test(t, log(x), method="kendall", exact=FALSE,
+    # continuity=TRUE)); the only test of the year, so q = p < 0.05.
     reg = cm.load_register(register_file)
-    a = [10.0, 11.0, 12.0, 10.0, 11.0, 12.0, 11.0]
-    b = [14.0, 15.0, 13.0, 16.0, 14.0, 15.0, 14.0]
-    # R: t.test(b, a)  (Welch) -> t = 6.93, p = 1.7e-05
+    years = [2021, 2021, 2022, 2022, 2023, 2024][: len(means)]
+    start = pd.to_datetime([f"{y}-0{3 + 6 * (i % 2)}-01" for i, y in enumerate(years)])
     camp = pd.DataFrame(
-        {"kommun": KOMMUN, "plant": "Verket", "year": [2021, 2024], "campaign": ["v1", "v1"],
-         "substance": "cannabis", "metabolite": "THC-COOH", "daily_mean": [np.mean(a), np.mean(b)],
-         "weekday_mean": np.nan, "weekend_mean": np.nan, "n_days": 7, "n_below_loq": 0}
-    )  # fmt: skip
-    dates = list(pd.date_range("2021-03-01", periods=7)) + list(
-        pd.date_range("2024-03-04", periods=7)
-    )
-    loads = pd.DataFrame(
-        {"kommun": KOMMUN, "plant": "Verket", "campaign": "v1", "date": dates,
-         "substance": "cannabis", "load_mg_day_1000": a + b}
+        {"kommun": KOMMUN, "plant": "Verket", "year": years,
+         "campaign": [f"v{i}" for i in range(len(means))], "substance": "cannabis",
+         "metabolite": "THC-COOH", "daily_mean": means, "weekday_mean": np.nan,
+         "weekend_mean": np.nan, "n_days": 7, "n_below_loq": 0, "date_from": start,
+         "date_to": start + pd.Timedelta(days=6)}
     )  # fmt: skip
     out = cm.follow_up(
         [reg], estimates=_est("x", {}), changes=EMPTY_CHG, trends=EMPTY_TRD,
-        activities=EMPTY_ACT, wastewater_campaigns=camp,
-        wastewater_loads=loads if with_loads else None, year=2024,
+        activities=EMPTY_ACT, wastewater_campaigns=camp, year=max(years),
     )  # fmt: skip
     row = out[out["indicator"] == "cannabis"].iloc[0]
-    assert row["latest_value"] == pytest.approx(np.mean(b))
-    assert row["change_base"] == pytest.approx(np.mean(b) - np.mean(a))
     assert row["status"] == status
+    last = [m for m, y in zip(means, years, strict=True) if y == max(years)]
+    assert row["latest_value"] == pytest.approx(np.mean(last))
+    assert f"{len(means)} kampanjer" in row["sentence"]
 
 
 # ----------------------------------------------------------------------------- underlag
@@ -518,9 +536,8 @@ def test_load_ntu_keeps_brå_facts():
     ntu = cm.load_ntu()
     assert list(ntu.columns) == ["indicator", "year", "percent", "source"]
     assert ntu.set_index(["indicator", "year"]).at[("otrygg_ute_sent", 2022), "percent"] == 27
-    if NTU_REF.exists():
-        ref = pd.read_csv(NTU_REF)
-        pd.testing.assert_frame_equal(ntu, ref.astype({"percent": float}), check_dtype=False)
+    ref = pd.read_csv(reference_file(NTU_REF, what="Brås NTU-tabell"))
+    pd.testing.assert_frame_equal(ntu, ref.astype({"percent": float}), check_dtype=False)
 
 
 # ----------------------------------------------------------------------------- draft
@@ -599,11 +616,10 @@ def test_sample_2022_register_is_the_seed_article(tmp_path):
         ("ser_polis_fots", "Älmhults tätort"),
         ("otrygghet_ute_sent", "Älmhults tätort"),
     } <= fots
-    if not SEED.exists():
-        pytest.skip("seed article not present")
+    seed = reference_file(SEED, what="artikeln om Älmhults medborgarlöfte 2022")
     bullets = [
         line.strip().removeprefix("•").strip()
-        for line in SEED.read_text(encoding="utf-8").splitlines()
+        for line in seed.read_text(encoding="utf-8").splitlines()
         if line.strip().startswith("•")
     ]
     assert [c.text for c in reg.commitments] == bullets

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import reference_file
 from trygghet_analys.errors import ConfigError, DataError
 from trygghet_analys.wastewater import euda
 
@@ -28,7 +29,15 @@ FULL_CANDIDATES = [
     REPO.parent / "shared" / "reference" / "euda" / "ww2025-all-data.csv",
     REPO / "data" / "external" / "ww2025-all-data.csv",
 ]
-FULL = next((p for p in FULL_CANDIDATES if p.is_file()), None)
+COMPARE = Path(__file__).parent / "fixtures" / "euda_jamforelse.csv"
+
+
+@pytest.fixture(scope="module")
+def full_euda() -> Path:
+    """The shared EUDA file (CI copies it to data/external; it fails there when absent)."""
+    return reference_file(*FULL_CANDIDATES, what="EUDA-filen ww2025-all-data.csv")
+
+
 KEYS = ["year", "metabolite", "site_id", "country", "city"]
 # Values are rounded to 2 decimals both as daily values and as published means, so a
 # mean recomputed from rounded days may differ from the published one by up to 0.005 +
@@ -191,10 +200,9 @@ def test_campaign_means_unknown_day() -> None:
 
 
 @pytest.mark.needs_euda
-@pytest.mark.skipif(FULL is None, reason="EUDA-filen ww2025-all-data.csv finns inte")
-def test_reproduces_published_means_over_whole_file() -> None:
-    data = euda.read_euda(FULL)
-    published = euda.read_euda_means(FULL)
+def test_reproduces_published_means_over_whole_file(full_euda: Path) -> None:
+    data = euda.read_euda(full_euda)
+    published = euda.read_euda_means(full_euda)
     ours = euda.campaign_means(data, by=KEYS)
     j = ours.merge(published, on=KEYS, suffixes=("", "_pub"), validate="one_to_one")
     assert len(j) == len(published) == 4376
@@ -218,28 +226,190 @@ def test_reproduces_published_means_over_whole_file() -> None:
 
 
 # --------------------------------------------------------------------------- comparison
-def test_compare_with_euda(small: pd.DataFrame) -> None:
-    campaigns = pd.DataFrame(
-        {
-            "kommun": "Älmhult",
-            "year": [2024, 2024, 2024],
-            "campaign": ["2024 vår", "2024 höst", "2024 vår"],
-            "substance": ["kokain", "kokain", "tramadol"],
-            "metabolite": ["cocaine", "cocaine", None],
-            "daily_mean": [70.0, 80.0, 150.0],
-        }
+def _loads(rows: list[tuple[str, str, float, bool]], *, kommun: str = "Testby") -> pd.DataFrame:
+    """A wastewater_loads table: (campaign, date, load, below LOQ) for cocaine."""
+    frame = pd.DataFrame(rows, columns=["campaign", "date", "load_mg_day_1000", "below_loq"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    sv = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+    return frame.assign(
+        kommun=kommun,
+        plant="Testby ARV",
+        weekday=frame["date"].dt.day_of_week.map(dict(enumerate(sv))),
+        substance="kokain",
+        metabolite="cocaine",
+        population=12_000,
     )
-    out = euda.compare_with_euda(campaigns, small)
-    assert list(out.columns)[:6] == ["year", "metabolite", "city", "country", "daily_mean", "kind"]
-    assert set(out["metabolite"]) == {"cocaine"} and set(out["year"]) == {2024}
-    assert out["kind"].tolist() == ["kommun", "kommun", "Sverige", "Sverige", "Europa (median)"]
-    se = out[out["kind"] == "Sverige"].set_index("city")["daily_mean"]
-    assert se["Växjö"] == pytest.approx(82.45, abs=TOL)  # EUDA 2024 Växjö cocaine
+
+
+def _week(campaign: str, first: str, values: list[float], below: list[bool] | None = None):
+    days = pd.date_range(first, periods=len(values), freq="D").strftime("%Y-%m-%d")
+    flags = below or [False] * len(values)
+    return [(campaign, d, v, b) for d, v, b in zip(days, values, flags, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def compare_ref() -> pd.DataFrame:
+    return euda.read_euda(COMPARE)
+
+
+VAXJO = euda.ComparisonCity(city="Växjö", population=75_410, plant="Sundets ARV")
+
+
+def test_compare_european_balanced_panel_with_site_counts(compare_ref: pd.DataFrame) -> None:
+    loads = _loads(
+        _week("2022 vår", "2022-04-06", [10.0] * 7) + _week("2023 vår", "2023-04-05", [20.0] * 7)
+    )
+    out = euda.compare_with_euda(euda.euda_rule_campaigns(loads), compare_ref, cities=[VAXJO])
+    eu = out[out["kind"] == "Europa (median)"].set_index("year")
+    # European sites present in both 2022 and 2023: Växjö, Göteborg, Helsinki, Graz (Espoo
+    # only 2022, Brasilia is not European). statistics.median([50, 100, 200, 150]) = 125;
+    # statistics.median([60, 110, 210, 160]) = 135. Växjö 2022 = (40+60+50+0+100+50)/6.
+    assert eu["daily_mean"].tolist() == [125.0, 135.0]
+    assert eu["n_sites"].tolist() == [4, 4]
+    assert statistics.median([50, 100, 200, 300, 150, 900]) == 125 + 50  # the unbalanced mix
+    nordic = out[out["kind"] == "Norden (median)"].set_index("year")
+    # Växjö, Göteborg, Helsinki: median(50, 100, 200) = 100; median(60, 110, 210) = 110
+    assert nordic["daily_mean"].tolist() == [100.0, 110.0]
+    assert nordic["n_sites"].tolist() == [3, 3]
+    assert "Brasilia" not in set(out["city"]) and "Espoo" not in set(out["city"])
+    city = out[out["kind"] == "jämförelsestad"]
+    assert city["city"].tolist() == ["Växjö", "Växjö"]
+    assert city["daily_mean"].tolist() == [50.0, 60.0]
+    assert city["population"].tolist() == [75_410.0, 75_410.0]
+    se = out[out["kind"] == "Sverige"]
+    assert se["city"].tolist() == ["Göteborg", "Göteborg"]  # Växjö only as comparison city
+    own = out[out["kind"] == "kommun"]
+    assert own["population"].tolist() == [12_000.0, 12_000.0]
+    assert own["season_matched"].all()
+    assert out["rules"].iloc[0] == (
+        "EUDA:s regler 2022: under LOQ räknas som 0; vardag tis–tor, helg fre–mån"
+    )
+    assert list(out.columns) == euda.COMPARISON_COLUMNS
+
+
+def test_compare_panel_drops_site_missing_a_year(compare_ref: pd.DataFrame) -> None:
+    # Only 2022 shown: Espoo is then in the panel (5 European sites, Brasilia still out).
+    loads = _loads(_week("2022 vår", "2022-04-06", [10.0] * 7))
+    out = euda.compare_with_euda(euda.euda_rule_campaigns(loads), compare_ref)
     eu = out[out["kind"] == "Europa (median)"].iloc[0]
-    # statistics.median([374.23, 82.45, 332.85, 224.53]) = 278.69 (published daily means of
-    # the four 2024 cocaine sites in the fixture)
-    assert eu["daily_mean"] == pytest.approx(278.69, abs=TOL)
-    assert eu["n_sites"] == 4 and pd.isna(eu["country"])
+    # statistics.median([50, 100, 200, 300, 150]) = 150
+    assert (eu["daily_mean"], eu["n_sites"]) == (150.0, 5)
+
+
+def test_compare_season_matching(compare_ref: pd.DataFrame) -> None:
+    loads = _loads(
+        _week("2022 höst", "2022-10-05", [30.0] * 7)
+        + _week("2023 vår", "2023-04-05", [20.0] * 7)
+        + _week("2023 höst", "2023-10-04", [40.0] * 7)
+    )
+    out = euda.compare_with_euda(euda.euda_rule_campaigns(loads), compare_ref)
+    own = out[out["kind"] == "kommun"]
+    # 2023: the spring campaign only; 2022: only an autumn campaign exists, kept and marked
+    assert own["campaign"].tolist() == ["2022 höst", "2023 vår"]
+    assert own["season"].tolist() == ["höst", "vår"]
+    assert own["season_matched"].tolist() == [False, True]
+    assert (out.loc[out["kind"] != "kommun", "season"] == "vår").all()
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "season"),
+    [
+        ("2023-02-27", "2023-03-05", "vår"),  # middle day 2 March
+        ("2023-02-20", "2023-02-26", "vinter"),
+        ("2023-05-25", "2023-05-31", "vår"),
+        ("2023-06-01", "2023-06-07", "sommar"),
+        ("2023-08-30", "2023-09-05", "höst"),
+        ("2023-11-30", "2023-12-06", "vinter"),
+    ],
+)
+def test_campaign_season_boundaries(first: str, last: str, season: str) -> None:
+    assert euda.campaign_season(first, last) == season
+
+
+def test_euda_rules_whatever_the_kommuns_loq_policy(compare_ref: pd.DataFrame) -> None:
+    # Under half_loq the kommun's loads on below-LOQ days are LOQ/2-based (here 4.0);
+    # EUDA counts them as 0. Days Wed..Tue 2023-04-05..11.
+    values = [4.0, 10.0, 4.0, 20.0, 30.0, 4.0, 12.0]
+    below = [True, False, True, False, False, True, False]
+    loads = _loads(_week("2023 vår", "2023-04-05", values, below))
+    own = euda.euda_rule_campaigns(loads).iloc[0]
+    # daily (0+10+0+20+30+0+12)/7 = 72/7; weekday Tue–Thu: Wed 0, Thu 10, Tue 12 → 22/3;
+    # weekend Fri–Mon: 0, 20, 30, 0 → 12.5
+    assert own["daily_mean"] == pytest.approx(72 / 7, rel=1e-12)
+    assert own["weekday_mean"] == pytest.approx(22 / 3, rel=1e-12)
+    assert own["weekend_mean"] == pytest.approx(12.5, rel=1e-12)
+    assert own["n_days"] == 7 and own["season"] == "vår"
+    out = euda.compare_with_euda(euda.euda_rule_campaigns(loads), compare_ref)
+    assert out.loc[out["kind"] == "kommun", "daily_mean"].iloc[0] == pytest.approx(72 / 7)
+    # the kommun's own mean under half_loq would be sum(values)/7 = 88/7: not what EUDA sees
+    assert sum(values) / 7 != pytest.approx(72 / 7)
+
+
+def test_euda_day_rules_of_2021(compare_ref: pd.DataFrame) -> None:
+    vx = compare_ref[(compare_ref["year"] == 2021)]
+    got = euda.campaign_means(vx, by="city", year="year").iloc[0]
+    # 2021: weekday Tue–Fri (70+10+20+30)/4 = 32.5, weekend Sat–Mon (40+50+60)/3 = 50
+    assert (got["weekday_mean"], got["weekend_mean"]) == (32.5, 50.0)
+    usual = euda.campaign_means(vx, by="city").iloc[0]
+    # other years: Tue–Thu (70+10+20)/3, Fri–Mon (30+40+50+60)/4 = 45
+    assert usual["weekday_mean"] == pytest.approx(100 / 3) and usual["weekend_mean"] == 45.0
+    assert euda.euda_rules_text(2021).endswith("vardag tis–fre, helg lör–mån")
+    assert euda.euda_rules_text(2022).endswith("vardag tis–tor, helg fre–mån")
+
+
+def test_unknown_country_code_stops(compare_ref: pd.DataFrame) -> None:
+    odd = compare_ref.assign(country=compare_ref["country"].replace({"BR": "XX"}))
+    loads = _loads(_week("2022 vår", "2022-04-06", [10.0] * 7))
+    with pytest.raises(DataError) as info:
+        euda.compare_with_euda(euda.euda_rule_campaigns(loads), odd)
+    assert "'XX'" in str(info.value) and "euda_lander.csv" in str(info.value)
+
+
+def test_country_list_is_data_with_source() -> None:
+    countries = euda.euda_countries().set_index("kod")
+    assert countries.loc[["SE", "NO", "DK", "FI", "IS"], "norden"].all()
+    assert countries["norden"].sum() == 5
+    for code in ("BR", "CL", "CA", "US", "NZ", "AU", "KR"):
+        assert not countries.loc[code, "europa"], code
+    for code in ("TR", "CY", "GB", "CH", "RS", "H"):
+        assert countries.loc[code, "europa"], code
+    assert (countries["kalla"].str.len() > 0).all()
+
+
+@pytest.mark.needs_euda
+def test_every_country_in_euda_file_is_listed(full_euda: Path) -> None:
+    codes = set(euda.read_euda_means(full_euda)["country"])
+    assert codes <= set(euda.euda_countries()["kod"])
+
+
+@pytest.mark.needs_euda
+def test_europe_only_and_balanced_panel_on_whole_file(full_euda: Path) -> None:
+    ref = euda.read_euda(full_euda)
+    loads = _loads(
+        _week("2022 vår", "2022-04-06", [1.0] * 7)
+        + _week("2023 vår", "2023-04-05", [1.0] * 7)
+        + _week("2024 vår", "2024-04-03", [1.0] * 7)
+    )
+    out = euda.compare_with_euda(euda.euda_rule_campaigns(loads), ref)
+    eu = out[out["kind"] == "Europa (median)"].set_index("year")
+    means = euda.read_euda_means(full_euda)
+    coc = means[means["metabolite"] == "cocaine"]
+    european = set(euda.euda_countries().query("europa")["kod"])
+    # independent: sites (country, city) with a published daily mean in all three years
+    by_site = coc[coc["year"].isin([2022, 2023, 2024])].dropna(subset=["daily_mean"])
+    by_site = by_site[by_site["country"].isin(european)]
+    counts = by_site.groupby(["country", "city"])["year"].nunique()
+    panel = counts[counts == 3].index
+    for year in (2022, 2023, 2024):
+        part = by_site[by_site["year"] == year].set_index(["country", "city"])
+        expected = statistics.median(part.loc[part.index.isin(panel), "daily_mean"])
+        assert eu.loc[year, "daily_mean"] == pytest.approx(expected, abs=TOL)
+        assert eu.loc[year, "n_sites"] == len(panel)
+    # measured 2026-11 on ww2025-all-data.csv: all sites 2024 median 272.7; European 233.0
+    all_2024 = coc[coc["year"] == 2024]["daily_mean"].median()
+    eu_2024 = coc[(coc["year"] == 2024) & coc["country"].isin(european)]["daily_mean"].median()
+    assert all_2024 == pytest.approx(272.7, abs=0.05)
+    assert eu_2024 == pytest.approx(233.0, abs=0.05)
 
 
 def test_compare_without_euda_metabolites(small: pd.DataFrame) -> None:
@@ -253,6 +423,29 @@ def test_compare_without_euda_metabolites(small: pd.DataFrame) -> None:
         }
     )
     assert euda.compare_with_euda(campaigns, small).empty
+
+
+@pytest.mark.parametrize(
+    ("entry", "column"),
+    [
+        ({"stad": "Växjö"}, "jamforelsestader[1].anslutna"),
+        ({"stad": "Växjö", "anslutna": "många"}, "jamforelsestader[1].anslutna"),
+        ({"stad": "Växjö", "anslutna": 0}, "jamforelsestader[1].anslutna"),
+        ({"anslutna": 75410}, "jamforelsestader[1]"),
+    ],
+)
+def test_comparison_cities_need_a_plant_size(entry: dict, column: str) -> None:
+    with pytest.raises(DataError) as info:
+        euda.comparison_cities({"jamforelsestader": [entry]}, file="kommun.yml")
+    assert f"kolumn '{column}'" in str(info.value)
+
+
+def test_comparison_cities_read() -> None:
+    cfg = {"jamforelsestader": [{"stad": "Växjö", "anslutna": 75410, "reningsverk": "Sundets"}]}
+    assert euda.comparison_cities(cfg) == [
+        euda.ComparisonCity(city="Växjö", population=75410, plant="Sundets")
+    ]
+    assert euda.comparison_cities({}) == []
 
 
 # --------------------------------------------------------------------------- files
@@ -363,22 +556,16 @@ def test_compare_names_plants_when_kommun_has_several(small: pd.DataFrame) -> No
 
 
 def test_euda_comparison_table(tmp_path: Path) -> None:
-    campaigns = pd.DataFrame(
-        {
-            "kommun": "K",
-            "year": [2022],
-            "campaign": ["2022 vår"],
-            "metabolite": ["cocaine"],
-            "daily_mean": [50.0],
-        }
-    )
-    empty, used = euda.euda_comparison_table(tmp_path, campaigns)
+    loads = _loads(_week("2022 vår", "2022-04-06", [50.0] * 7), kommun="K")
+    empty, used = euda.euda_comparison_table(tmp_path, loads)
     assert used is None and empty.empty and list(empty.columns) == euda.COMPARISON_COLUMNS
     (tmp_path / "external").mkdir()
     target = tmp_path / "external" / "ww2025-all-data.csv"
     target.write_bytes(FIXTURE.read_bytes())
-    table, used = euda.euda_comparison_table(tmp_path, campaigns)
+    table, used = euda.euda_comparison_table(tmp_path, loads)
     assert used == target
-    assert table["city"].tolist() == ["K", "Växjö", "Europa (median)"]
-    # 2022 cocaine: Växjö 59.92, Graz 180.62, Helsinki 118.93 → median 118.93 (EUDA Daily mean)
-    assert table["daily_mean"].iloc[2] == pytest.approx(118.93, abs=TOL)
+    assert table["city"].tolist() == ["K", "Växjö", "Norden (median)", "Europa (median)"]
+    # 2022 cocaine: Växjö 59.92, Graz 180.62, Helsinki 118.93 → median 118.93 (EUDA Daily
+    # mean); Nordic: Växjö and Helsinki → (59.92 + 118.93) / 2 = 89.425
+    assert table["daily_mean"].iloc[3] == pytest.approx(118.93, abs=TOL)
+    assert table["daily_mean"].iloc[2] == pytest.approx(89.425, abs=TOL)

@@ -205,6 +205,18 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
         year=2025,
     )
     followup.loc[0, "text"] = "=Tryggare centrum"
+    from trygghet_analys.stats.findings import build_findings
+    from trygghet_analys.survey.indicators import load_indicators
+
+    findings = build_findings(
+        kommun=kommun,
+        estimates=est,
+        changes=chg,
+        indicators=load_indicators(),
+        breaks=breaks,
+        base_year=2023,
+        wastewater_campaigns=camps,
+    )
     responses = pd.DataFrame({"kommun": [kommun], "year": [2025], "respondent_id": ["1"]})
     for name, frame in {
         "survey_responses": responses,
@@ -217,6 +229,7 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
         "wastewater_loads": loads,
         "wastewater_campaigns": camps,
         "commitment_followup": followup,
+        "findings": findings,
     }.items():
         frame.to_parquet(proc / f"{name}.parquet", index=False)
     return root
@@ -325,11 +338,36 @@ def test_summary_findings_have_numbers(fake_data: Path) -> None:
             )
         )
     )
-    assert any("Avloppsvattnet 2025" in f for f in findings)
-    n = len(tables.followup)
-    assert n > 0
-    assert any(f.startswith(f"Medborgarlöftet följs upp med {n} indikatorer") for f in findings)
+    assert any(f.startswith("Narkotika:") and "avloppsvattnet" in f for f in findings)
+    for area in ("Samverkan", "Synlighet", "Trygghet"):
+        assert any(f.startswith(f"{area}: ") for f in findings)
+    lines = [f for f in findings if "Löfte " in f]
+    assert len(lines) == tables.followup["commitment_id"].nunique() > 0
+    assert all("genomförande " in f and "; utfall " in f for f in lines)
+    tested = tables.findings.query("year == 2025")["p_value"].notna().sum()
+    assert any(f.startswith(f"{tested} jämförelser testades för 2025") for f in findings)
     assert any("svarade 2025" in f for f in findings)
+
+
+def summary_coverage(findings: pd.DataFrame, summary: list[str], year: int) -> tuple[int, int]:
+    """(significant findings of ``year``, those shown in the summary + those counted)."""
+    import re
+
+    sig = findings[(findings["year"] == year) & findings["significant"]]
+    text = " ".join(summary)
+    shown = sum(s in text for s in sig["sentence"])
+    counted = sum(int(n) for n in re.findall(r"Och (\d+) till, se underlaget", text))
+    return len(sig), shown + counted
+
+
+def test_every_significant_finding_reaches_the_summary_or_its_count(fake_data: Path) -> None:
+    tables = charts.load_tables(fake_data)
+    summary = report.summary_findings(tables, 2025)
+    n_sig, reached = summary_coverage(tables.findings, summary, 2025)
+    assert reached == n_sig
+    # no instructions for analysts on the council's page
+    text = " ".join(summary)
+    assert "trygghet-analys" not in text and "fetch-euda" not in text and "data/" not in text
 
 
 def test_failed_run_leaves_previous_report(fake_data: Path, tmp_path: Path, monkeypatch) -> None:
@@ -490,3 +528,31 @@ def test_region_folder_needs_and_uses_kommun(tmp_path: Path) -> None:
     ws = load_workbook(out / "tabeller.xlsx", read_only=True)["Skattningar"]
     kommuner = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert kommuner == {"Ljungby"}
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_chart_book_summary_page_says_exempeldata_exactly_when_synthetic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic: bool
+) -> None:
+    """The chart book's first page (the summary the council reads first) carries the
+    sample-data banner when the data are synthetic, and never otherwise."""
+    from matplotlib.text import Text
+
+    from trygghet_analys.files import export
+
+    data = make_fake_data(tmp_path / "data", synthetic=synthetic)
+    pages: list[list[str]] = []
+    real = export.write_pdf_book
+
+    def spy(path, figures, **kwargs):
+        def seen():
+            for fig in figures:
+                pages.append([t.get_text() for t in fig.findobj(Text)])
+                yield fig
+
+        return real(path, seen(), **kwargs)
+
+    monkeypatch.setattr(export, "write_pdf_book", spy)
+    report.run(data=data, out=tmp_path / "ut", notebooks=False)
+    assert len(pages) > 1
+    assert ("Exempeldata – inte verkliga resultat" in pages[0]) is synthetic

@@ -64,3 +64,37 @@ def test_input_is_not_modified():
     before = est.copy()
     suppress_complements(est)
     pd.testing.assert_frame_equal(est, before)
+
+
+def test_build_always_hides_a_companion(sample_data_dir, tmp_path):
+    """On the bundled sample with ``min_n: 80`` the youngest age group (75 respondents in
+    2025) is below the limit while the others are not: the build must hide a second age
+    group – the smallest, 65–85 with 143 – wherever exactly one is hidden. Deterministic:
+    the sample data are generated from a fixed seed, so this lone hidden group is always there.
+    """
+    import shutil
+
+    from trygghet_analys import pipeline
+
+    data = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data)
+    settings = data / "raw" / "kommun.yml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("min_n: 30", "min_n: 80"), encoding="utf-8")
+    pipeline.build(data)
+    est = pd.read_parquet(data / "processed" / "survey_estimates.parquet")
+
+    last = est[(est["year"] == 2025) & (est["indicator"] == "otrygghet_ute_sent")]
+    ages = last[last["group_var"] == "age_group"].set_index("group")
+    assert ages["n"].to_dict() == {"16–24": 75, "25–44": 173, "45–64": 175, "65–85": 143}
+    assert ages["suppressed"].to_dict() == {
+        "16–24": True,  # primary: 75 < 80
+        "25–44": False,
+        "45–64": False,
+        "65–85": True,  # secondary: the fewest respondents of the rest
+    }
+    assert ages.loc[["16–24", "65–85"], "estimate"].isna().all()
+    breakdowns = est[est["group_var"] != "total"]
+    hidden = breakdowns.groupby(["year", "indicator", "group_var"])["suppressed"].sum()
+    assert (hidden == 1).sum() == 0  # no breakdown anywhere with exactly one hidden group
+    assert (hidden >= 2).sum() > 0

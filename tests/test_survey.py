@@ -414,3 +414,40 @@ def test_xlsx_entity_bomb_is_unreadable_not_expanded(data_copy):
             z.writestr(part, content)
     with pytest.raises(DataError, match="2014.xlsx.*(läsbar xlsx-fil|DTD)"):
         ingest_kommun(_kommun(data_copy))
+
+
+# Ages at every group boundary (16–24 | 25–44 | 45–64 | 65–85) and just outside the sample.
+# Expected groups written out by hand from the codebook's definition, not computed.
+_BOUNDARY_AGES = {
+    "16": "16–24", "24": "16–24", "25": "25–44", "44": "25–44", "45": "45–64",
+    "64": "45–64", "65": "65–85", "85": "65–85", "24,9": "16–24", "64,5": "45–64",
+}  # fmt: skip
+
+
+def test_ages_at_every_group_boundary(sample_data_dir):
+    codebook = load_codebook(sample_data_dir / "raw" / "trygghetsmatning" / "kodbok.yml")
+    year = max(y for layout in codebook.layouts for y in layout.years)
+    layout = codebook.layout_for(year)
+    specs = layout.columns_for(year)
+    source = {s.variable: s.source for s in specs}
+    ages = [*_BOUNDARY_AGES, "15", "86"]
+    rows = []
+    for i, age in enumerate(ages):
+        row = dict.fromkeys([s.source for s in specs] + list(layout.ignore), "")
+        for s in specs:
+            mapping = layout.answers.get(s.variable)
+            if mapping:
+                row[s.source] = next(k for k, v in mapping.items() if v is not None)
+        row[source["respondent_id"]] = f"r{i}"
+        row[source["year"]] = str(year)
+        row[source["age"]] = age
+        rows.append(row)
+    strata = tuple(v for v in layout.answers["stratum"].values() if v)
+    responses, ledger = apply_layout(
+        pd.DataFrame(rows, dtype=object), codebook=codebook, layout=layout, year=year,
+        kommun="K", strata=strata, file=f"{year}.csv",
+    )  # fmt: skip
+    assert responses["age_group"].astype(str).tolist() == list(_BOUNDARY_AGES.values())
+    # 15 and 86 are outside the sample (16–85): ledger rows 12 and 13 (header is row 1)
+    assert ledger["rule"].tolist() == ["alder_utanfor_urvalet"] * 2
+    assert ledger["row"].tolist() == [12, 13]

@@ -186,3 +186,31 @@ def test_flat_series_has_no_trend():
 def test_empty_estimates_give_empty_tables(series, func, columns):
     out = func(series.iloc[:0])
     assert out.empty and list(out.columns) == columns
+
+
+@pytest.mark.parametrize(("n_years", "rows"), [(4, 0), (5, 1), (6, 1)])
+def test_trend_needs_at_least_five_years_by_default(n_years, rows):
+    """Exactly five yearly estimates are enough for a trend (≥ 5, not > 5); four are not."""
+    values = [0.30, 0.32, 0.31, 0.35, 0.36, 0.38][:n_years]
+    out = trend_tests(_estimates(range(2015, 2015 + n_years), values))
+    assert len(out) == rows
+    if rows:
+        assert out["n_years"].iloc[0] == n_years
+
+
+@pytest.mark.parametrize(
+    ("values", "p_expected", "direction"),
+    [
+        # S = 10, Var(S) = 5·4·15/18 = 50/3, z = (10 − 1)/√(50/3) = 2.2045:
+        # 2 * scipy.stats.norm.sf(9 / math.sqrt(50 / 3)) = 0.02749
+        ([0.10, 0.20, 0.30, 0.40, 0.50], 0.02749, "ökande"),
+        # S = 8, z = 7/√(50/3) = 1.7146: 2 * scipy.stats.norm.sf(7 / math.sqrt(50 / 3)) = 0.08641
+        ([0.10, 0.20, 0.30, 0.50, 0.40], 0.08641, "ingen säkerställd trend"),
+        ([0.50, 0.40, 0.30, 0.20, 0.10], 0.02749, "minskande"),
+    ],
+)
+def test_trend_significance_at_five_percent_on_both_sides(values, p_expected, direction):
+    out = trend_tests(_estimates(range(2019, 2024), values))
+    assert out["p_value"].iloc[0] == pytest.approx(p_expected, abs=5e-6)
+    assert out["direction"].iloc[0] == direction
+    assert bool(out["significant"].iloc[0]) is (direction != "ingen säkerställd trend")

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import TrygghetError
+from .errors import TrygghetError, printable
 
-__all__ = ["main"]
+__all__ = ["INTERNAL_ERROR", "internal_error_line", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="datamapp att skriva raw/ i")
     s.add_argument("--kommuner", type=int, default=1, help="antal kommuner (standard 1)")
     s.add_argument("--seed", type=int, default=20220223, help="slumpfrö")
+    s.add_argument(
+        "--scenario",
+        choices=("standard", "oforandrad"),
+        default="standard",
+        help="standard: kommunens berättelse (som de medföljande data); oforandrad: inga "
+        "sanna förändringar mellan år eller områden",
+    )
 
     f = sub.add_parser("fetch-euda", help="hämta EUDA:s avloppsvattendata till data/external/")
     f.add_argument("--data", type=Path, default=None, help="datamapp")
@@ -52,11 +59,36 @@ def main(argv: list[str] | None = None) -> int:
     except TrygghetError as exc:
         if args.debug:
             raise
-        print(f"fel: {exc.swedish()}", file=sys.stderr)
+        print(f"fel: {printable(exc.swedish())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("avbrutet", file=sys.stderr)
         return 130
+    except Exception as exc:  # the safety net: a bug, not bad input (the corpus never gets here)
+        if args.debug:
+            raise
+        print(internal_error_line(exc), file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+#: Exit code of an unexpected error (a bug in the program, not a problem in the data).
+INTERNAL_ERROR = 3
+
+
+def internal_error_line(exc: BaseException) -> str:
+    """The one line printed for an unexpected exception (exit code 3).
+
+    >>> internal_error_line(ValueError("x\\ny"))
+    'fel: internt fel (ValueError: x\\\\ny) – kör med --debug och skicka utskriften till den som underhåller programmet'
+    """
+    detail = printable(str(exc))
+    if len(detail) > 200:
+        detail = detail[:197] + "..."
+    what = type(exc).__name__ + (f": {detail}" if detail else "")
+    return (
+        f"fel: internt fel ({what}) – kör med --debug och skicka utskriften till den som "
+        "underhåller programmet"
+    )
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -83,7 +115,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "sample-data":
         from .sample import generator as sample_data
 
-        sample_data.write_sample_data(args.out, kommuner=args.kommuner, seed=args.seed)
+        sample_data.write_sample_data(
+            args.out, kommuner=args.kommuner, seed=args.seed, scenario=args.scenario
+        )
     elif args.command == "fetch-euda":
         from .wastewater import euda
 

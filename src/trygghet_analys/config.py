@@ -21,11 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .errors import ConfigError, DataError
 from .files._io import read_text_any
-from .files._limits import check_yaml
+from .files._yaml import load_yaml
 
 __all__ = [
     "DEFAULT_MIN_N",
@@ -139,12 +137,8 @@ class DataFolder:
 
 def _read_kommun_file(path: Path) -> KommunConfig:
     text, _encoding = read_text_any(path)  # Notepad's "ANSI" (CP1252) is read too
-    check_yaml(text, file=path)  # refuse alias bombs before expanding anything
-    try:
-        doc = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise DataError("giltig YAML", file=path, row=None if line is None else line + 1) from exc
+    # alias bombs, duplicate keys and dates that do not exist are refused naming the line
+    doc = load_yaml(text, file=path) or {}
     if not isinstance(doc, dict) or not doc.get("kommun"):
         raise DataError("nyckeln 'kommun' med kommunens namn", file=path)
     min_n = doc.get("min_n", DEFAULT_MIN_N)

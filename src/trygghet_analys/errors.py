@@ -7,10 +7,11 @@ that line, exits with code 2 and shows a traceback only with ``--debug``.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DataError", "ConfigError", "TrygghetError"]
+__all__ = ["DataError", "ConfigError", "TrygghetError", "printable"]
 
 
 class TrygghetError(Exception):
@@ -20,9 +21,32 @@ class TrygghetError(Exception):
         return str(self)
 
 
+def printable(text: object) -> str:
+    """Text safe to print on one terminal line: control characters escaped.
+
+    A line break becomes ``\\n``, an escape sequence (which could clear the analyst's
+    screen or recolour the terminal) ``\\x1b``; every other character is kept.
+
+    >>> printable("a\\nb\\x1b[2J")
+    'a\\\\nb\\\\x1b[2J'
+    """
+    out = []
+    for ch in "" if text is None else str(text):
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\u00ad\u200d":
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _fmt_value(value: object) -> str:
-    text = "" if value is None else str(value)
-    text = text.replace("\n", " ").replace("\r", " ")
+    text = printable(value)
     if len(text) > 60:
         text = text[:57] + "..."
     return f"'{text}'"
@@ -39,6 +63,8 @@ class DataError(TrygghetError):
     file, sheet, row, column, value
         Where and what. ``row`` is the row as the analyst sees it in Excel or a text
         editor: 1-based, header counted. Leave out what does not apply.
+    key
+        In a YAML file: the key path (``skalor.ja_nej``, ``commitments[2].indicators``).
     """
 
     expected: str
@@ -48,6 +74,7 @@ class DataError(TrygghetError):
     column: str | None = None
     value: object = None
     has_value: bool = False
+    key: str | None = None
 
     def __post_init__(self) -> None:
         if self.value is not None:
@@ -57,17 +84,19 @@ class DataError(TrygghetError):
     def swedish(self) -> str:
         parts = []
         if self.file is not None:
-            parts.append(f"fil '{_display_path(self.file)}'")
+            parts.append(f"fil '{printable(_display_path(self.file))}'")
         if self.sheet is not None:
-            parts.append(f"blad '{self.sheet}'")
+            parts.append(f"blad '{printable(self.sheet)}'")
         if self.row is not None:
             parts.append(f"rad {self.row}")
         if self.column is not None:
-            parts.append(f"kolumn '{self.column}'")
+            parts.append(f"kolumn '{printable(self.column)}'")
+        if self.key is not None:
+            parts.append(f"nyckel '{printable(self.key)}'")
         where = ", ".join(parts)
         what = f"värdet {_fmt_value(self.value)}: " if self.has_value else ""
         head = f"Fel i data ({where}): " if where else "Fel i data: "
-        return f"{head}{what}förväntade {self.expected}"
+        return f"{head}{what}förväntade {printable(self.expected)}"
 
     def __str__(self) -> str:  # dataclass would otherwise replace it
         return self.swedish()

@@ -24,6 +24,7 @@ from .files._io import atomic_replace_files
 from .files.export import neutralise
 from .stats.disclosure import suppress_complements
 from .stats.estimation import estimate_indicators, response_rates
+from .stats.findings import FINDINGS_COLUMNS, build_findings
 from .stats.trends import compare_estimates, trend_tests
 from .survey.indicators import load_indicators
 from .survey.ingest import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
@@ -36,6 +37,7 @@ __all__ = [
     "build",
     "commitments_stage",
     "compute_tables",
+    "findings_stage",
     "statistics_stage",
     "survey_stage",
     "wastewater_stage",
@@ -51,7 +53,7 @@ Stage = Callable[
 ]
 
 #: Tables also written as ``;``-separated CSV with decimal comma, for Swedish Excel.
-CSV_TABLES = ("survey_estimates",)
+CSV_TABLES = ("survey_estimates", "findings")
 
 
 def survey_stage(
@@ -109,7 +111,7 @@ def statistics_stage(
     changes = []
     for k in kommuner:
         own = estimates[estimates["kommun"] == k.name]
-        base = k.extra.get("basar", _year_before_first_commitment(k))
+        base = base_year(k)
         changes.append(
             compare_estimates(
                 own,
@@ -124,6 +126,13 @@ def statistics_stage(
         "survey_trends": trend_tests(estimates, breaks=breaks, indicators=indicators),
         "survey_response_rates": response_rates(strata),
     }
+
+
+def base_year(kommun: KommunConfig) -> int | None:
+    """The kommun's base year: ``basar`` in ``kommun.yml``, else the year before its
+    first medborgarlöfte register (the year before the current commitment period)."""
+    base = kommun.extra.get("basar", _year_before_first_commitment(kommun))
+    return None if base is None else int(base)
 
 
 def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
@@ -142,26 +151,28 @@ def wastewater_stage(
         for k in kommuner
     ]
     out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
-    out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_campaigns"])
+    out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_loads"])
     return out
 
 
 def _euda_comparison(
-    folder: DataFolder, kommuner: list[KommunConfig], campaigns: pd.DataFrame
+    folder: DataFolder, kommuner: list[KommunConfig], loads: pd.DataFrame
 ) -> pd.DataFrame:
-    """Each kommun's campaigns beside EUDA's cities (empty when no EUDA file is present)."""
+    """Each kommun's campaigns, recomputed under EUDA's rules, beside EUDA's cities
+    (empty when no EUDA file is present)."""
     columns = ["kommun", *_euda.COMPARISON_COLUMNS]
     path = _euda.find_euda_file(folder.root)
-    if path is None or campaigns.empty:
-        return pd.DataFrame(columns=columns)
+    if path is None or loads.empty:
+        return _euda._empty(columns)
     reference = _euda.read_euda(path)
     parts = []
     for k in kommuner:
-        own = campaigns[campaigns["kommun"] == k.name]
+        own = loads[loads["kommun"] == k.name]
         if not own.empty:
-            part = _euda.compare_with_euda(own, reference)
+            cities = _euda.comparison_cities(k.extra, file=k.raw / "kommun.yml")
+            part = _euda.compare_with_euda(_euda.euda_rule_campaigns(own), reference, cities=cities)
             parts.append(part.assign(kommun=k.name)[columns])
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True) if parts else _euda._empty(columns)
 
 
 def commitments_stage(
@@ -184,21 +195,16 @@ def commitments_stage(
             if activity_file.exists()
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
-        own = {name: _own(tables, name, k.name) for name in _FOLLOW_UP_INPUTS}
-        years = own["survey_estimates"]["year"]
+        years = _own(tables, "survey_estimates", k.name)["year"]
         if years.empty:
             continue
         followups.append(
             _commitments.follow_up(
                 registers,
-                estimates=own["survey_estimates"],
-                changes=own["survey_changes"],
-                trends=own["survey_trends"],
+                findings=_own(tables, "findings", k.name),
                 activities=activities,
-                wastewater_campaigns=own["wastewater_campaigns"],
-                wastewater_loads=own["wastewater_loads"],
                 indicators=indicators,
-                breaks=own["survey_breaks"],
+                base_year=base_year(k),
                 year=int(years.max()),
             )
         )
@@ -210,23 +216,71 @@ def commitments_stage(
     return out
 
 
-_FOLLOW_UP_INPUTS = (
-    "survey_estimates",
-    "survey_changes",
-    "survey_trends",
-    "survey_breaks",
-    "wastewater_campaigns",
-    "wastewater_loads",
-)
-
-
 def _own(tables: Mapping[str, pd.DataFrame], name: str, kommun: str) -> pd.DataFrame:
     table = tables[name]
     return table[table["kommun"] == kommun].reset_index(drop=True)
 
 
+def findings_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """The findings table (:func:`trygghet_analys.stats.findings.build_findings`).
+
+    Every comparison the report, follow-up, underlag and draft speak of, tested once,
+    with Benjamini–Hochberg q-values per kommun and report year.
+    """
+    indicators = load_indicators()
+    measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
+    parts = []
+    for k in kommuner:
+        yearly, targets = _activities_of(k)
+        parts.append(
+            build_findings(
+                kommun=k.name,
+                estimates=tables["survey_estimates"],
+                changes=tables["survey_changes"],
+                indicators=indicators,
+                breaks=tables["survey_breaks"],
+                base_year=base_year(k),
+                wastewater_campaigns=tables.get("wastewater_campaigns"),
+                activities=yearly,
+                activity_targets=targets,
+                activity_labels=measures,
+            )
+        )
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return {"findings": pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})}
+    return {"findings": pd.concat(parts, ignore_index=True)}
+
+
+def _activities_of(kommun: KommunConfig) -> tuple[pd.DataFrame | None, dict[str, float]]:
+    """Yearly activity counts and the current register's targets of one kommun."""
+    if not kommun.commitments_dir.is_dir():
+        return None, {}
+    known = _commitments.known_indicator_ids(load_indicators()["id"])
+    registers = _commitments.load_registers(kommun.commitments_dir, known_indicators=known)
+    targets: dict[str, float] = {}
+    if registers:
+        latest = max(registers, key=lambda r: r.year)
+        for c in latest.commitments:
+            for a in c.activities:
+                if a.target is not None:
+                    targets[a.measure] = float(a.target)
+    path = kommun.commitments_dir / "aktiviteter.csv"
+    if not path.exists():
+        return None, targets
+    return _commitments.yearly_activities(_commitments.load_activities(path)), targets
+
+
 #: The stages of ``build`` in order; each sees the tables of the ones before it.
-STAGES: list[Stage] = [survey_stage, statistics_stage, wastewater_stage, commitments_stage]
+STAGES: list[Stage] = [
+    survey_stage,
+    statistics_stage,
+    wastewater_stage,
+    findings_stage,
+    commitments_stage,
+]
 
 
 def compute_tables(

@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
 from ..errors import DataError
 from ..files._io import read_text_any
-from ..files._limits import check_file, check_yaml
+from ..files._limits import check_file
+from ..files._yaml import load_yaml
 from ..formatting import fmt_number, fmt_percent
-from ..stats.trends import change_test
+from ..stats.findings import chance_text, policy_text
 from ..survey.indicators import load_indicators
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "render_underlag_html",
     "summarise_follow_up",
     "underlag",
+    "yearly_activities",
 ]
 
 #: Substance ids fixed in CONTRIBUTING.md.
@@ -83,6 +84,8 @@ SWEDISH_HEADERS: dict[str, str] = {
     "responsible": "Ansvar",
     "indicator": "Indikator-id",
     "indicator_kind": "Slag",
+    "implementation": "Genomförande",
+    "effect": "Effektskattning",
     "label": "Indikator",
     "group_var": "Indelning",
     "group": "Grupp",
@@ -103,7 +106,7 @@ SWEDISH_HEADERS: dict[str, str] = {
     "status": "Status",
     "activities_delivered": "Genomförda aktiviteter",
     "activities_met": "Aktivitetsmål nådda",
-    "commitment_status": "Löftets status",
+    "commitment_status": "Utfall för löftet",
     "measure": "Aktivitetsmått",
     "target": "Mål",
     "delivered": "Genomfört",
@@ -452,14 +455,9 @@ def load_register(
     measures = load_activity_measures().set_index("id")["unit"].to_dict()
     check_file(path)  # size limit before reading
     text, _ = read_text_any(path)
-    check_yaml(text, file=path)  # an alias bomb would hang whatever walks the document
-    try:
-        doc = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataError(
-            "giltig YAML", file=path, row=None if mark is None else mark.line + 1
-        ) from exc
+    # alias bombs, duplicate keys (a second `commitments: []` would erase the first list)
+    # and dates that do not exist are refused naming the line
+    doc = load_yaml(text, file=path, loader=_LineLoader)
     if not isinstance(doc, dict):
         raise DataError("ett YAML-dokument med nycklarna kommun, year och commitments", file=path)
 
@@ -716,7 +714,7 @@ def load_activities(path: str | Path) -> pd.DataFrame:
     )
 
 
-def _yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
+def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     """Activities summed per year (``summa``) or the last period's value (``senaste``)."""
     if activities is None or activities.empty:
         return pd.DataFrame(columns=["year", "measure", "value"])
@@ -756,7 +754,7 @@ def activity_follow_up(
     rows = []
     for reg in _current_registers(registers, year):
         acts = _kommun(activities, reg.kommun) if _has_kommun(activities) else activities
-        yearly = _yearly_activities(acts)
+        yearly = yearly_activities(acts)
         for c in reg.commitments:
             for a in c.activities:
                 hit = yearly[(yearly["year"] == year) & (yearly["measure"] == a.measure)]
@@ -820,29 +818,58 @@ def _first_years(registers: Sequence[Register]) -> dict[tuple[str, str], int]:
     return first
 
 
-def _verdict(change: float, significant: object, direction: str) -> str:
-    if change is None or pd.isna(change) or significant is None or pd.isna(significant):
-        return "otillräckligt underlag"
-    if not bool(significant) or change == 0:
-        return "oförändrad"
-    improved = change < 0 if direction == "minska" else change > 0
-    return "förbättrad" if improved else "försämrad"
+#: Genomförande words: delivered activities against the register's target.
+IMPLEMENTATION: tuple[str, ...] = ("uppnått", "delvis", "ej uppnått", "inget mål angivet")
+_OUTCOME_WORD = {"bättre": "förbättrad", "sämre": "försämrad", "oförändrad": "oförändrad"}
 
 
-def _summary_status(links: pd.DataFrame) -> str:
-    """A commitment's status from its links' statuses.
+def implementation_status(delivered: float, target: float | None) -> str:
+    """Genomförande of one activity: ``uppnått`` (delivered ≥ target), ``delvis``
+    (something but less), ``ej uppnått`` (nothing or no report), ``inget mål angivet``.
 
-    Outcome indicators (survey, wastewater) decide; activity counts only when a
-    commitment has no outcome indicator, since doing more is not yet an effect.
+    Examples
+    --------
+    >>> implementation_status(300, 300), implementation_status(299, 300)
+    ('uppnått', 'delvis')
+    >>> implementation_status(0, 300), implementation_status(12, None)
+    ('ej uppnått', 'inget mål angivet')
     """
-    outcome = links[links["indicator_kind"].isin(["enkät", "avloppsvatten"])]
-    s = (outcome if len(outcome) else links)["status"].tolist()
-    better, worse = s.count("förbättrad"), s.count("försämrad")
+    if target is None or pd.isna(target):
+        return "inget mål angivet"
+    if delivered is None or pd.isna(delivered) or delivered <= 0:
+        return "ej uppnått"
+    return "uppnått" if delivered >= target else "delvis"
+
+
+def commitment_implementation(statuses: Sequence[str]) -> str:
+    """Genomförande of a commitment from its activities' words.
+
+    Every activity with a target ``uppnått`` → ``uppnått``; every one ``ej uppnått`` →
+    ``ej uppnått``; a mix → ``delvis``; no activity with a target → ``inget mål angivet``.
+    """
+    judged = [s for s in statuses if s != "inget mål angivet"]
+    if not judged:
+        return "inget mål angivet"
+    if all(s == "uppnått" for s in judged):
+        return "uppnått"
+    if all(s == "ej uppnått" for s in judged):
+        return "ej uppnått"
+    return "delvis"
+
+
+def commitment_outcome(statuses: Sequence[str]) -> str:
+    """Utfall of a commitment from its outcome indicators' statuses (each once).
+
+    More ``förbättrad`` than ``försämrad`` → ``förbättrad``, the other way round →
+    ``försämrad``, otherwise ``oförändrad`` when at least one indicator could be judged,
+    else ``otillräckligt underlag``. Activity counts never enter.
+    """
+    better, worse = statuses.count("förbättrad"), statuses.count("försämrad")
     if better > worse:
         return "förbättrad"
     if worse > better:
         return "försämrad"
-    if better or s.count("oförändrad"):
+    if better or statuses.count("oförändrad"):
         return "oförändrad"
     return "otillräckligt underlag"
 
@@ -874,8 +901,11 @@ _FOLLOWUP_COLUMNS = [
     "significant_base",
     "trend",
     "status",
+    "sentence",
     "activities_delivered",
     "activities_met",
+    "implementation",
+    "effect",
     "commitment_status",
 ]
 
@@ -883,39 +913,44 @@ _FOLLOWUP_COLUMNS = [
 def follow_up(
     registers: Sequence[Register],
     *,
-    estimates: pd.DataFrame,
-    changes: pd.DataFrame,
-    trends: pd.DataFrame,
     activities: pd.DataFrame,
+    year: int,
+    findings: pd.DataFrame | None = None,
+    estimates: pd.DataFrame | None = None,
+    changes: pd.DataFrame | None = None,
+    trends: pd.DataFrame | None = None,
     wastewater_campaigns: pd.DataFrame | None = None,
     wastewater_loads: pd.DataFrame | None = None,
     indicators: pd.DataFrame | None = None,
     breaks: pd.DataFrame | None = None,
-    year: int,
+    base_year: int | None = None,
 ) -> pd.DataFrame:
-    """Follow up each commitment of ``year``'s register, per linked indicator.
+    """Follow up each commitment of ``year``'s register: genomförande and utfall.
 
     Parameters
     ----------
     registers
         All registers (of one or several kommuner); the register for ``year`` (else the
-        latest before it) is followed up, and each commitment's first year is the
-        earliest register that holds its id.
-    estimates, changes, trends
-        The survey tables as in CONTRIBUTING.md.
+        latest before it) is followed up.
     activities
         From :func:`load_activities`.
-    wastewater_campaigns, wastewater_loads
-        Optional wastewater tables (CONTRIBUTING.md). The campaign daily means give the
-        value; the daily loads, when given, allow a Welch t-test between years.
-    indicators
-        Indicator definitions (labels, kind, variables); default
-        :func:`indicators.load_indicators`.
-    breaks
-        ``survey_breaks`` (``kommun, variable, year, reason``): a computed change never
-        spans a break.
     year
         The year followed up.
+    findings
+        The findings table (:func:`trygghet_analys.stats.findings.build_findings`); every
+        status is read from it. When None it is built here, once, from ``estimates``,
+        ``changes``, ``breaks`` and ``wastewater_campaigns`` (base year: the year
+        before the kommun's first register).
+    estimates, changes, trends, wastewater_campaigns, wastewater_loads, breaks
+        Only used to build ``findings`` when it is not given (``trends`` and
+        ``wastewater_loads`` are not needed: trends and wastewater tests are in the
+        findings).
+    indicators
+        Indicator definitions (labels, kind, direction); default
+        :func:`indicators.load_indicators`.
+    base_year
+        The base year of the findings (default: the year before the kommun's first
+        register).
 
     Returns
     -------
@@ -924,41 +959,42 @@ def follow_up(
     indicator_kind, label, group_var, group, desired_direction, unit, latest_year,
     latest_value, previous_year, previous_value, change_previous,
     significant_previous, base_year, base_value, change_base, p_value_base,
-    significant_base, trend, status, activities_delivered, activities_met,
-    commitment_status``. Survey values are fractions (proportions) or 0–6 (index).
+    significant_base, trend, status, sentence, activities_delivered, activities_met,
+    implementation, effect, commitment_status``.
 
     Notes
     -----
-    ``base_year`` is the year before the commitment began. The status compares the
-    latest value with the base year (else with the previous year) and moves only on a
-    statistically supported change at the 5 % level, z = (p2 − p1)/√(se1² + se2²), in
-    the desired direction (``förbättrad``) or against it (``försämrad``); without a
-    supported change it is ``oförändrad``; without comparable estimates it is
-    ``otillräckligt underlag``. Activity measures are complete counts without sampling
-    error, so any change of them counts. Wastewater changes need daily loads (Welch's
-    t-test over the campaign days). The commitment's status is the more frequent of
-    förbättrad/försämrad among its outcome indicators (survey, wastewater; oförändrad on
-    a tie); activity measures decide only for a commitment without outcome indicators.
+    Rules (docs/medborgarloften.md). *Genomförande* (``implementation``, per commitment):
+    each activity against its target by :func:`implementation_status`, combined by
+    :func:`commitment_implementation`; an activity link's ``status`` is its own
+    genomförande word, never "förbättrad". *Utfall* (``commitment_status``): each
+    survey or wastewater indicator once, its status the findings row's direction —
+    survey against the base year (else the previous year), wastewater the trend over
+    the campaigns — combined by :func:`commitment_outcome`. ``effect`` is the sentence
+    of an ``effekt`` finding for the commitment's area, when there is one.
     """
+
     ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
-    first = _first_years(registers)
     rows = []
     for reg in _current_registers(registers, year):
         k = reg.kommun
-        # activities are per kommun folder; a stacked table carries a kommun column
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
-        yearly = _yearly_activities(acts)
+        yearly = yearly_activities(acts)
         act = activity_follow_up([reg], acts, year=year)
-        # split once per kommun: every link then looks its domain up
-        est = _Domains(_kommun(estimates, k))
-        chg = _Domains(_kommun(changes, k))
-        trd = _Domains(_kommun(trends, k))
-        brk = _kommun(breaks, k) if breaks is not None else None
+        firsts = [r.year for r in registers if r.kommun == k]
+        k_base = base_year if base_year is not None else min(firsts) - 1
+        if findings is None:
+            own_findings = _findings_here(
+                k, k_base, estimates, changes, breaks, wastewater_campaigns, ind, yearly
+            )
+        else:
+            own_findings = _kommun(findings, k)
+        fnd = own_findings[own_findings["year"] == year] if len(own_findings) else own_findings
         for c in reg.commitments:
-            base_year = first[(k, c.id)] - 1
             a = act[act["commitment_id"] == c.id]
             delivered, met = _activity_text(a)
+            words = [implementation_status(r.delivered, r.target) for r in a.itertuples()]
             base = {
                 "kommun": k,
                 "year": year,
@@ -968,7 +1004,9 @@ def follow_up(
                 "responsible": c.responsible,
                 "activities_delivered": delivered,
                 "activities_met": met,
+                "implementation": commitment_implementation(words),
             }
+            effect = None
             links = c.indicators or (None,)
             for link in links:
                 row = dict(base)
@@ -981,26 +1019,29 @@ def follow_up(
                         desired_direction=link.direction,
                     )
                     if link.kind == "enkät":
-                        row.update(_survey_link(link, est, chg, trd, brk, ind, year, base_year))
+                        row.update(_survey_link(link, fnd, ind, k_base))
+                        eff = _effect_of(fnd, link)
+                        if eff is not None:
+                            effect = eff
                     elif link.kind == "aktivitet":
-                        row.update(_activity_link(link, yearly, measure_labels, year, base_year))
+                        row.update(_activity_link(link, yearly, measure_labels, year, a))
                     else:
-                        row.update(
-                            _wastewater_link(
-                                link, wastewater_campaigns, wastewater_loads, k, year, base_year
-                            )
-                        )
+                        row.update(_wastewater_link(link, fnd))
                 else:
                     row["status"] = "otillräckligt underlag"
                 rows.append(row)
+            for r in rows:
+                if r["kommun"] == k and r["commitment_id"] == c.id:
+                    r["effect"] = effect
     out = _frame(rows, _FOLLOWUP_COLUMNS)
     if len(out):
-        summary = {
-            key: _summary_status(links)
-            for key, links in out.groupby(["kommun", "commitment_id"], sort=False)
-        }
+        outcome = {}
+        for key, g in out.groupby(["kommun", "commitment_id"], sort=False):
+            kinds = g["indicator_kind"].isin(["enkät", "avloppsvatten"])
+            once = g[kinds].drop_duplicates(["indicator", "group_var", "group"])
+            outcome[key] = commitment_outcome(once["status"].tolist())
         out["commitment_status"] = [
-            summary[(k, c)] for k, c in zip(out["kommun"], out["commitment_id"], strict=True)
+            outcome[(k, c)] for k, c in zip(out["kommun"], out["commitment_id"], strict=True)
         ]
     return out.astype(
         {
@@ -1018,6 +1059,185 @@ def follow_up(
             "base_year": "Int64",
         }
     )
+
+
+def _findings_here(kommun, base_year, estimates, changes, breaks, campaigns, ind, yearly):
+    """The findings of one kommun when the caller has none (one call of the builder)."""
+    from ..stats.findings import build_findings
+    from ..stats.trends import compare_estimates
+
+    indicators = ind.reset_index()
+    est = _kommun(estimates, kommun) if estimates is not None else pd.DataFrame()
+    if est.empty or "estimate" not in est:
+        est = None
+    chg = _kommun(changes, kommun) if changes is not None else pd.DataFrame()
+    if est is not None:
+        computed = compare_estimates(
+            est, breaks=_kommun(breaks, kommun) if breaks is not None else None,
+            base_year=base_year, indicators=indicators,
+        )  # fmt: skip
+        if chg is None or chg.empty:
+            chg = computed
+        elif not ((chg["comparison"] == "basår") & (chg["year_from"] == base_year)).any():
+            basar = computed[computed["comparison"] == "basår"]
+            chg = pd.concat([chg, basar], ignore_index=True) if len(basar) else chg
+    if est is None:
+        cols = ["kommun", "year", "indicator", "group_var", "group", "estimate", "se"]
+        est = pd.DataFrame({c: pd.Series(dtype=object) for c in [*cols, "suppressed"]})
+        chg = pd.DataFrame(
+            {c: pd.Series(dtype=object) for c in ["kommun", "indicator", "group_var", "group"]}
+        )
+    return build_findings(
+        kommun=kommun,
+        estimates=est,
+        changes=chg,
+        indicators=indicators,
+        breaks=_kommun(breaks, kommun) if breaks is not None else None,
+        base_year=base_year,
+        wastewater_campaigns=campaigns,
+        activities=yearly if len(yearly) else None,
+    )
+
+
+def _link_rows(fnd: pd.DataFrame, source: str, link) -> pd.DataFrame:
+    if fnd.empty:
+        return fnd
+    hit = (fnd["source"] == source) & (fnd["indicator"] == link.id)
+    if source == "enkät":
+        hit &= (fnd["group_var"] == link.group_var) & (fnd["group"] == link.group)
+    return fnd[hit]
+
+
+def _status_of(row: pd.Series, link, ind: pd.DataFrame) -> str:
+    """The outcome word of a findings row, against the register's desired direction."""
+    word = _OUTCOME_WORD[str(row["direction"])]
+    indicator_up = (
+        ind.at[link.id, "direction"] == "higher_is_better" if link.id in ind.index else False
+    )
+    if link.kind == "enkät" and indicator_up != (link.direction == "öka"):
+        word = {"förbättrad": "försämrad", "försämrad": "förbättrad"}.get(word, word)
+    return word
+
+
+def _survey_link(link, fnd: pd.DataFrame, ind: pd.DataFrame, base_year: int | None) -> dict:
+    label = ind.at[link.id, "label"] if link.id in ind.index else link.id
+    kind = ind.at[link.id, "kind"] if link.id in ind.index else "proportion"
+    out: dict = {"label": label, "unit": "index 0–6" if kind == "mean" else "andel"}
+    f = _link_rows(fnd, "enkät", link)
+    prev = f[f["comparison"] == "föregående år"]
+    base = f[f["comparison"] == "basår"]
+    trend = f[f["comparison"] == "trend"].sort_values("from_year", ascending=False)
+    decide = None
+    if len(prev):
+        p = prev.iloc[0]
+        out.update(
+            latest_year=int(p["to_year"]),
+            latest_value=float(p["value_to"]),
+            previous_year=int(p["from_year"]),
+            previous_value=float(p["value_from"]),
+            change_previous=float(p["change"]),
+            significant_previous=bool(p["significant"]),
+        )
+        decide = p
+    if len(base):
+        b = base.iloc[0]
+        decide = b
+    elif decide is not None and int(decide["from_year"]) == base_year:
+        b = decide  # the base year is the previous year: one comparison, kept once
+    else:
+        b = None
+    if b is not None:
+        out.update(
+            latest_year=int(b["to_year"]),
+            latest_value=float(b["value_to"]),
+            base_year=int(b["from_year"]),
+            base_value=float(b["value_from"]),
+            change_base=float(b["change"]),
+            p_value_base=float(b["p_value"]),
+            significant_base=bool(b["significant"]),
+        )
+    if len(trend):
+        t = trend.iloc[0]  # the commitment period's trend when there is one
+        out["trend"] = {"bättre": "förbättrande", "sämre": "försämrande"}.get(
+            str(t["direction"]), "ingen säkerställd trend"
+        )
+    if decide is None:
+        out["status"] = "otillräckligt underlag"
+        return out
+    out["status"] = _status_of(decide, link, ind)
+    out["sentence"] = str(decide["sentence"])
+    return out
+
+
+def _effect_of(fnd: pd.DataFrame, link) -> str | None:
+    if fnd.empty or link.group_var != "stratum":
+        return None
+    e = fnd[
+        (fnd["comparison"] == "effekt")
+        & (fnd["indicator"] == link.id)
+        & (fnd["group"] == link.group)
+    ]
+    return None if e.empty else str(e.iloc[0]["sentence"])
+
+
+def _activity_link(link, yearly, measures, year, act: pd.DataFrame) -> dict:
+    label = measures.at[link.id, "label"] if link.id in measures.index else link.id
+    out: dict = {
+        "label": label,
+        "unit": measures.at[link.id, "unit"] if link.id in measures.index else "",
+    }
+    v = (
+        yearly[yearly["measure"] == link.id].set_index("year")["value"]
+        if len(yearly)
+        else pd.Series(dtype=float)
+    )
+    target = act[act["measure"] == link.id]["target"]
+    target = float(target.iloc[0]) if len(target) else np.nan
+    if year in v.index:
+        out.update(latest_year=year, latest_value=float(v[year]))
+    if year - 1 in v.index and year in v.index:
+        out.update(
+            previous_year=year - 1,
+            previous_value=float(v[year - 1]),
+            change_previous=float(v[year] - v[year - 1]),
+        )
+    delivered = float(v[year]) if year in v.index else np.nan
+    # a count is genomförande, judged against its target, never an outcome
+    out["status"] = implementation_status(delivered, target)
+    goal = "" if np.isnan(target) else f" av målet {fmt_number(target, 0)}"
+    out["sentence"] = (
+        f"{label}: {fmt_number(delivered, 0)}{goal} år {year} ({out['status']})."
+        if not np.isnan(delivered)
+        else f"{label}: ingen uppgift för {year}."
+    )
+    return out
+
+
+def _wastewater_link(link, fnd: pd.DataFrame) -> dict:
+    out: dict = {
+        "label": link.id.capitalize() if link.id != "mdma" else "MDMA",
+        "unit": "mg/dag/1000 inv",
+    }
+    f = _link_rows(fnd, "avloppsvatten", link)
+    f = f[f["comparison"] == "trend"] if len(f) else f
+    if f.empty:
+        out["status"] = "otillräckligt underlag"
+        return out
+    t = f.iloc[0]
+    out.update(latest_year=int(t["to_year"]), latest_value=float(t["value_to"]))
+    out["sentence"] = str(t["sentence"])
+    if pd.isna(t["p_value"]):
+        out["status"] = "otillräckligt underlag"
+        out["trend"] = "otillräckligt underlag"
+        return out
+    out["trend"] = {"bättre": "förbättrande", "sämre": "försämrande"}.get(
+        str(t["direction"]), "ingen säkerställd trend"
+    )
+    word = _OUTCOME_WORD[str(t["direction"])]
+    if link.direction == "öka":  # substances: less is better unless a register says so
+        word = {"förbättrad": "försämrad", "försämrad": "förbättrad"}.get(word, word)
+    out["status"] = word
+    return out
 
 
 def _activity_text(a: pd.DataFrame) -> tuple[str, object]:
@@ -1058,210 +1278,15 @@ def _indicator_table(indicators: pd.DataFrame | None) -> pd.DataFrame:
     return out.set_index("id")
 
 
-class _Domains:
-    """A table split once by ``indicator, group_var, group``: one look-up per link."""
-
-    _KEYS = ["indicator", "group_var", "group"]
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-        self._parts: dict | None = None
-
-    def get(self, indicator: str, group_var: str, group: str) -> pd.DataFrame:
-        if self.frame.empty:
-            return self.frame
-        if self._parts is None:  # row positions only: a frame only for the domains asked
-            grouped = self.frame.groupby(self._KEYS, sort=False, observed=True, dropna=False)
-            self._parts = grouped.indices
-        return self.frame.iloc[self._parts.get((indicator, group_var, group), [])]
-
-
-def _domain(
-    frame: pd.DataFrame | _Domains, indicator: str, group_var: str, group: str
-) -> pd.DataFrame:
-    if isinstance(frame, _Domains):
-        return frame.get(indicator, group_var, group)
-    if frame.empty:
-        return frame
-    return frame[
-        (frame["indicator"] == indicator)
-        & (frame["group_var"] == group_var)
-        & (frame["group"] == group)
-    ]
-
-
-def _break_between(
-    brk: pd.DataFrame | None, ind: pd.DataFrame, indicator: str, y1: int, y2: int
-) -> bool:
-    if brk is None or brk.empty:
-        return False
-    variables = {indicator}
-    if indicator in ind.index and isinstance(ind.at[indicator, "variables"], str):
-        variables |= {v.strip() for v in re.split(r"[;,|]", ind.at[indicator, "variables"])}
-    hit = brk[brk["variable"].isin(variables) & (brk["year"] > y1) & (brk["year"] <= y2)]
-    return not hit.empty
-
-
-def _survey_link(link, est, chg, trd, brk, ind, year, base_year) -> dict:
-    label = ind.at[link.id, "label"] if link.id in ind.index else link.id
-    kind = ind.at[link.id, "kind"] if link.id in ind.index else "proportion"
-    out: dict = {"label": label, "unit": "index 0–6" if kind == "mean" else "andel"}
-    d = _domain(est, link.id, link.group_var, link.group)
-    d = (
-        d[(d["year"] <= year) & ~d["suppressed"].astype(bool) & d["estimate"].notna()]
-        if len(d)
-        else d
-    )
-    if d.empty:
-        out["status"] = "otillräckligt underlag"
-        return out
-    d = d.sort_values("year")
-    last = d.iloc[-1]
-    ly = int(last["year"])
-    out.update(latest_year=ly, latest_value=float(last["estimate"]))
-    c = _domain(chg, link.id, link.group_var, link.group)
-    if len(c):
-        prev = c[(c["comparison"] == "föregående år") & (c["year_to"] == ly)]
-        if len(prev):
-            p = prev.iloc[0]
-            out.update(
-                previous_year=int(p["year_from"]),
-                previous_value=float(p["estimate_from"]),
-                change_previous=float(p["change"]),
-                significant_previous=bool(p["significant"]),
-            )
-    t = _domain(trd, link.id, link.group_var, link.group)
-    if len(t):
-        t = t[t["year_to"] <= ly].sort_values("year_to")
-        if len(t):
-            out["trend"] = str(t.iloc[-1]["direction"])
-    status_change, status_sig = out.get("change_previous"), out.get("significant_previous")
-    if ly > base_year:
-        out["base_year"] = base_year
-        b = d[d["year"] == base_year]
-        given = c[(c["year_from"] == base_year) & (c["year_to"] == ly)] if len(c) else c
-        if len(given):
-            g = given.iloc[0]
-            out.update(
-                base_value=float(g["estimate_from"]),
-                change_base=float(g["change"]),
-                p_value_base=float(g["p_value"]),
-                significant_base=bool(g["significant"]),
-            )
-        elif len(b) and not _break_between(brk, ind, link.id, base_year, ly):
-            bb = b.iloc[0]
-            _, p, sig = change_test(bb["estimate"], bb["se"], last["estimate"], last["se"])
-            p = float(p)
-            out.update(
-                base_value=float(bb["estimate"]),
-                change_base=float(last["estimate"] - bb["estimate"]),
-                p_value_base=p,
-                significant_base=pd.NA if np.isnan(p) else bool(sig),
-            )
-        if "change_base" in out:
-            status_change, status_sig = out["change_base"], out.get("significant_base")
-    out["status"] = _verdict(status_change, status_sig, link.direction)
-    return out
-
-
-def _activity_link(link, yearly, measures, year, base_year) -> dict:
-    label = measures.at[link.id, "label"] if link.id in measures.index else link.id
-    out: dict = {
-        "label": label,
-        "unit": measures.at[link.id, "unit"] if link.id in measures.index else "",
-    }
-    v = (
-        yearly[yearly["measure"] == link.id].set_index("year")["value"]
-        if len(yearly)
-        else pd.Series(dtype=float)
-    )
-    v = v[v.index <= year]
-    if v.empty:
-        out["status"] = "otillräckligt underlag"
-        return out
-    ly = int(v.index.max())
-    out.update(latest_year=ly, latest_value=float(v[ly]))
-    if ly - 1 in v.index:
-        out.update(
-            previous_year=ly - 1,
-            previous_value=float(v[ly - 1]),
-            change_previous=float(v[ly] - v[ly - 1]),
-            significant_previous=pd.NA,
-        )
-    compare = out.get("change_previous")
-    if ly > base_year:
-        out["base_year"] = base_year
-        if base_year in v.index:
-            out.update(base_value=float(v[base_year]), change_base=float(v[ly] - v[base_year]))
-            compare = out["change_base"]
-    # complete counts: no sampling error, every change is real
-    out["status"] = _verdict(compare, None if compare is None else True, link.direction)
-    return out
-
-
-def _wastewater_link(link, campaigns, loads, kommun, year, base_year) -> dict:
-    out: dict = {
-        "label": link.id.capitalize() if link.id != "mdma" else "MDMA",
-        "unit": "mg/dag/1000 inv",
-    }
-    camp = _kommun(campaigns, kommun)
-    if camp.empty:
-        out["status"] = "otillräckligt underlag"
-        return out
-    camp = camp[(camp["substance"] == link.id) & (camp["year"] <= year)]
-    means = camp.groupby("year")["daily_mean"].mean().dropna()
-    if means.empty:
-        out["status"] = "otillräckligt underlag"
-        return out
-    ly = int(means.index.max())
-    out.update(latest_year=ly, latest_value=float(means[ly]))
-    daily = None
-    ld = _kommun(loads, kommun)
-    if not ld.empty:
-        ld = ld[ld["substance"] == link.id]
-        daily = ld.assign(_year=pd.to_datetime(ld["date"]).dt.year)
-
-    def test(y0: int) -> object:
-        if daily is None:
-            return pd.NA
-        a = daily.loc[daily["_year"] == y0, "load_mg_day_1000"].dropna()
-        b = daily.loc[daily["_year"] == ly, "load_mg_day_1000"].dropna()
-        if len(a) < 2 or len(b) < 2:
-            return pd.NA
-        p = stats.ttest_ind(b, a, equal_var=False).pvalue
-        return pd.NA if np.isnan(p) else bool(p < _ALPHA)
-
-    earlier = means[means.index < ly]
-    if len(earlier):
-        py = int(earlier.index.max())
-        out.update(
-            previous_year=py,
-            previous_value=float(means[py]),
-            change_previous=float(means[ly] - means[py]),
-            significant_previous=test(py),
-        )
-    compare, sig = out.get("change_previous"), out.get("significant_previous")
-    if ly > base_year:
-        out["base_year"] = base_year
-        if base_year in means.index:
-            out.update(
-                base_value=float(means[base_year]),
-                change_base=float(means[ly] - means[base_year]),
-                significant_base=test(base_year),
-            )
-            compare, sig = out["change_base"], out["significant_base"]
-    out["status"] = _verdict(compare, sig, link.direction)
-    return out
-
-
 def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
     """One row per commitment from :func:`follow_up`.
 
     Returns
     -------
     DataFrame with columns ``kommun, year, commitment_id, focus_area, text,
-    responsible, activities_delivered, activities_met, n_improved, n_unchanged,
-    n_worsened, n_insufficient, commitment_status``.
+    responsible, activities_delivered, activities_met, implementation (genomförande),
+    effect, n_improved, n_unchanged, n_worsened, n_insufficient, commitment_status``
+    (utfall). The counts are of outcome indicators only (survey, wastewater).
     """
     keys = [
         "kommun",
@@ -1272,12 +1297,15 @@ def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
         "responsible",
         "activities_delivered",
         "activities_met",
+        "implementation",
+        "effect",
         "commitment_status",
     ]
     rows = []
     for _, g in followup.groupby(["kommun", "commitment_id"], sort=False):
         first = g.iloc[0]
-        s = g["status"].tolist()
+        outcome = g[g["indicator_kind"].isin(["enkät", "avloppsvatten"])]
+        s = outcome.drop_duplicates(["indicator", "group_var", "group"])["status"].tolist()
         rows.append(
             {
                 **{k: first[k] for k in keys},
@@ -1838,7 +1866,11 @@ def commitment_schemas() -> dict[str, object]:
         "p_value_base": pa.Column("float64", pa.Check.in_range(0, 1), nullable=True),
         "significant_base": flag,
         "trend": pa.Column(object, nullable=True),
-        "status": status, "activities_delivered": maybe_text, "activities_met": flag,
+        "status": pa.Column("str", pa.Check.isin([*STATUSES, *IMPLEMENTATION])),
+        "sentence": maybe_text,
+        "activities_delivered": maybe_text, "activities_met": flag,
+        "implementation": pa.Column("str", pa.Check.isin(list(IMPLEMENTATION))),
+        "effect": maybe_text,
         "commitment_status": status,
     }  # fmt: skip
     indicators = {
@@ -1881,6 +1913,8 @@ def render_underlag_html(
     kommun: str,
     year: int,
     synthetic: bool,
+    findings: pd.DataFrame | None = None,
+    base_year: int | None = None,
 ) -> str:
     """A self-contained Swedish HTML page: follow-up and underlag for next year.
 
@@ -1895,6 +1929,9 @@ def render_underlag_html(
     synthetic
         True for the bundled example data: a banner says "Exempeldata – inte verkliga
         resultat".
+    findings, base_year
+        The findings table and base year: the page states the comparison policy and how
+        many comparisons were tested.
 
     Returns
     -------
@@ -1918,8 +1955,14 @@ def render_underlag_html(
         "<main>",
         f"<h1>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</h1>",
         f"<p>Uppföljning av medborgarlöftet och resultat från trygghetsmätningen {year}. "
-        "En förändring kallas statistiskt säkerställd när den är signifikant på 5 "
-        "procents nivå; status för ett löfte ändras bara av sådana förändringar.</p>",
+        f"{e(policy_text(base_year))} Utfallet för ett löfte ändras bara av statistiskt "
+        "säkerställda förändringar; genomförda aktiviteter mäts mot målet, inte som utfall."
+        + (
+            f" {e(chance_text(findings, year=year))}"
+            if findings is not None and len(findings)
+            else ""
+        )
+        + "</p>",
         "<h2>Indikatorer som försämrats eller ligger högt</h2>",
     ]
     if underlag.empty:
@@ -1965,11 +2008,14 @@ def render_underlag_html(
         out.append(f"<h3>{e(str(first['focus_area']))}: {e(str(cid))}</h3>")
         out.append(f"<p>{e(str(first['text']))}</p>")
         out.append(
-            f"<p>Status för löftet: <strong>{e(str(first['commitment_status']))}</strong>. "
+            f"<p>Genomförande: <strong>{e(str(first['implementation']))}</strong>. "
+            f"Utfall: <strong>{e(str(first['commitment_status']))}</strong>. "
             f"Ansvar: {e(str(first['responsible']))}.</p>"
         )
         if first["activities_delivered"]:
             out.append(f"<p>Genomfört {year}: {e(str(first['activities_delivered']))}.</p>")
+        if isinstance(first.get("effect"), str) and first["effect"]:
+            out.append(f"<p>Effektskattning: {e(first['effect'])}</p>")
         if g["indicator"].isna().all():
             continue
         rows = []
@@ -1996,7 +2042,7 @@ def render_underlag_html(
                     "Önskad riktning",
                     "Senaste värde",
                     "Förändring mot året före löftet",
-                    "Trend",
+                    "Trend under löftesperioden",
                     "Status",
                 ),
                 rows,

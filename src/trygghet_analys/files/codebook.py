@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 
 from ..errors import DataError
-from ._limits import check_file, check_yaml
+from ._limits import check_file
+from ._yaml import load_yaml
 
 __all__ = [
     "AGE_GROUPS",
@@ -464,8 +465,8 @@ def load_codebook(path: str | Path) -> Codebook:
     try:
         check_file(path)  # size limit before reading
         text = path.read_text(encoding="utf-8")
-        check_yaml(text, file=path)  # an alias bomb would hang whatever walks the document
-        doc = yaml.load(text, Loader=_LOADER)  # a safe loader (C if available)
+        # alias bombs, duplicate keys and dates that do not exist: one line with the line
+        doc = load_yaml(text, file=path, loader=_LOADER, expected="giltig YAML i UTF-8")
     except FileNotFoundError as exc:
         raise DataError("en kodbok (kodbok.yml) i mappen trygghetsmatning", file=path) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -117,6 +117,7 @@ _TABLE_FILES = {
     "wastewater_campaigns": "wastewater_campaigns",
     "wastewater_trends": "wastewater_trends",
     "followup": "commitment_followup",
+    "findings": "findings",
 }
 
 
@@ -157,6 +158,10 @@ class Tables:
     periods: list[tuple[int, int, str]] = field(default_factory=list)
     registers: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: ``processed/findings.parquet`` of this kommun: every comparison any text speaks of.
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The year before the current commitment period (None without registers).
+    base_year: int | None = None
 
     @property
     def years(self) -> list[int]:
@@ -259,7 +264,11 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
             )
         else:
             try:
-                euda = euda_mod.compare_with_euda(campaigns, euda_mod.read_euda(path))
+                euda = euda_mod.compare_with_euda(
+                    euda_mod.euda_rule_campaigns(frames["wastewater_loads"]),
+                    euda_mod.read_euda(path),
+                    cities=euda_mod.comparison_cities(cfg.extra, file=cfg.raw / "kommun.yml"),
+                )
             except TrygghetError as exc:
                 notes.append(f"EUDA-data saknas: filen {path.name} kunde inte läsas ({exc}).")
 
@@ -294,7 +303,18 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         periods=periods,
         registers=list(registers),
         notes=notes,
+        findings=frames["findings"],
+        base_year=_kommun_base_year(cfg),
     )
+
+
+def _kommun_base_year(cfg: KommunConfig) -> int | None:
+    from ..pipeline import base_year
+
+    try:
+        return base_year(cfg)
+    except (TypeError, ValueError):
+        return None
 
 
 _GROUP_ORDER = ("Hela kommunen", "Kvinna", "Man", "16–24", "25–44", "45–64", "65–85")
@@ -825,9 +845,10 @@ _CHARTS: tuple[Chart, ...] = (
     _chart(
         "medborgarlofte_uppfoljning",
         "Uppföljning av medborgarlöftet",
-        "Varje indikator som följer upp ett löfte, med status i ord och symbol: "
-        "förbättrad, oförändrad, försämrad eller otillräckligt underlag, och det senaste "
-        "värdet.",
+        "Varje indikator som följer upp ett löfte, med status i ord och symbol: för "
+        "enkäten och avloppsvattnet utfallet (förbättrad, oförändrad, försämrad eller "
+        "otillräckligt underlag), för aktiviteter genomförandet mot målet (uppnått, delvis, "
+        "ej uppnått eller inget mål angivet), och det senaste värdet.",
         _commitment_panel(),
         kind="commitments",
     ),

@@ -377,7 +377,7 @@ def _check_xlsx(path: Path, synthetic: bool, issues: list[str]) -> dict[str, lis
 #: Words of a caption or alt text → the gid that must be drawn for them to be true.
 MENTIONS: tuple[tuple[str, str, str], ...] = (
     (r"grå romber|andra svenska städer", "euda_sverige", "andra svenska städer (grå romber)"),
-    (r"Växjö", "euda_vaxjo", "Växjö"),
+    (r"\(EUDA, [^)]*anslutna\)", "euda_jamforelsestad", "jämförelsestad (EUDA)"),
     (r"europeisk[a]? median|Europa, median", "euda_europa", "Europas median"),
     (
         r"(?<![Gg]rå )\bromb(?:en)?\b|säkerställd förändring från föregående år: \d",

@@ -132,6 +132,11 @@ _STATUS_STYLE: dict[str, tuple[str, str]] = {
     "oförändrad": ("●", "#595959"),
     "försämrad": ("✖", "#C24E00"),
     "otillräckligt underlag": ("?", "#595959"),
+    # genomförande of an activity (a count is never "förbättrad")
+    "uppnått": ("■", "#0B3A5B"),
+    "delvis": ("◧", "#595959"),
+    "ej uppnått": ("□", "#C24E00"),
+    "inget mål angivet": ("–", "#595959"),
 }
 
 
@@ -1093,6 +1098,128 @@ def _fold(text: object) -> str:
     return plain.casefold().strip()
 
 
+def _euda_positions(ref: pd.DataFrame, when: list, camp: pd.DataFrame) -> pd.DataFrame:
+    """x position of EUDA rows: EUDA samples one spring week, drawn at 1 April; the
+    kommun's own rows (kind "kommun") at their campaign's position."""
+    pos = pd.to_datetime(ref["year"].astype(int).astype(str) + "-04-01")
+    out = ref.assign(when=pos.to_numpy())
+    if "campaign" in ref.columns and "campaign" in camp.columns:
+        by_campaign = dict(zip(camp["campaign"].astype(str), when, strict=False))
+        own = (ref["kind"] == "kommun").to_numpy()
+        mapped = ref["campaign"].astype(str).map(by_campaign)
+        out.loc[own & mapped.notna().to_numpy(), "when"] = mapped[own & mapped.notna().to_numpy()]
+    return out
+
+
+def _thousands(value: object) -> str:
+    return fmt_number(float(value), 0) if pd.notna(value) else "okänt antal"
+
+
+def _draw_euda(
+    ax: Axes, ref: pd.DataFrame, camp: pd.DataFrame, means: np.ndarray, kommun: str | None
+) -> tuple[str, str]:
+    """Draw the EUDA comparison; return (alt-text numbers, the rules note)."""
+    parts: list[str] = []
+    swe = ref[ref["kind"] == "Sverige"]
+    ax.plot(
+        swe["when"].to_numpy(),
+        swe["daily_mean"].astype(float).to_numpy(),
+        linestyle="none",
+        marker="D",
+        markersize=5,
+        color="#8C8C8C",
+        label="Andra svenska städer (EUDA)",
+        gid="euda_sverige",
+    )
+    cities = ref[ref["kind"] == "jämförelsestad"]
+    for i, (city, rows) in enumerate(cities.groupby("city", sort=True)):
+        rows = rows.sort_values("when")
+        pop = rows["population"].iloc[-1] if "population" in rows.columns else np.nan
+        label = f"{city} (EUDA, {_thousands(pop)} anslutna)"
+        ax.plot(
+            rows["when"].to_numpy(),
+            rows["daily_mean"].astype(float).to_numpy(),
+            linestyle=":",
+            marker="D",
+            markersize=7,
+            color=PALETTE[(4 + i) % len(PALETTE)],
+            label=label,
+            gid="euda_jamforelsestad",
+        )
+        last = rows.iloc[-1]
+        parts.append(f"{label} {int(last['year'])}: {fmt_number(last['daily_mean'], 1)}.")
+    for kind, gid, style, name in (
+        ("Norden (median)", "euda_norden", "-.", "Norden"),
+        ("Europa (median)", "euda_europa", "--", "Europa"),
+    ):
+        line = ref[ref["kind"] == kind].sort_values("when")
+        if line.empty:
+            continue
+        n = sorted(set(line["n_sites"].astype(int))) if "n_sites" in line.columns else []
+        sites = f", {n[0]} städer med mätning alla år" if len(n) == 1 else ""
+        label = f"{name}, median (EUDA{sites})"
+        ax.plot(
+            line["when"].to_numpy(),
+            line["daily_mean"].astype(float).to_numpy(),
+            linestyle=style,
+            marker="_",
+            markersize=12,
+            color=_TEXT if name == "Europa" else PALETTE[2],
+            lw=1.2,
+            label=label,
+            gid=gid,
+        )
+        last = line.iloc[-1]
+        parts.append(f"{label} {int(last['year'])}: {fmt_number(last['daily_mean'], 1)}.")
+    own = ref[ref["kind"] == "kommun"]
+    note = ""
+    if len(own):
+        mine = dict(zip(camp["campaign"].astype(str), means, strict=False))
+        differs = [
+            not np.isclose(v, mine.get(str(c), np.nan), rtol=1e-9, atol=1e-9)
+            for c, v in zip(own["campaign"], own["daily_mean"].astype(float), strict=True)
+        ]
+        name = kommun or "Kommunen"
+        if any(differs):
+            ax.plot(
+                own["when"].to_numpy(),
+                own["daily_mean"].astype(float).to_numpy(),
+                linestyle="none",
+                marker="*",
+                markersize=11,
+                markerfacecolor="none",
+                markeredgecolor=PALETTE[0],
+                label=f"{name} med EUDA:s regler",
+                gid="euda_kommun",
+            )
+        years = sorted(set(ref["year"].astype(int)))
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+        note = (
+            f"Jämförelsen med EUDA följer EUDA:s regler: {name}s kampanjer räknade med "
+            "dygn under LOQ = 0 och EUDA:s dagregler, vårkampanj mot EUDA:s vårvecka; "
+            f"Norden och Europa är medianen av samma städer alla år {span}."
+        )
+        if "season_matched" in own.columns:
+            other = own[~own["season_matched"].astype(bool)]
+            for row in other.itertuples(index=False):
+                note += (
+                    f" {int(row.year)} finns bara en {row.season}kampanj – säsongen "
+                    "skiljer sig från EUDA:s."
+                )
+        ax.text(
+            1.01,
+            0.0,
+            textwrap.fill(note, 34),
+            transform=ax.transAxes,
+            va="bottom",
+            ha="left",
+            fontsize=7.5,
+            color=_MUTED,
+            gid="euda_regler",
+        )
+    return " ".join(parts), note
+
+
 def wastewater_chart(
     campaigns: pd.DataFrame,
     *,
@@ -1117,11 +1244,16 @@ def wastewater_chart(
         middle of its days and drawn as a bar across them; without loads, at the middle
         of the campaigns' optional ``date_from``/``date_to``, else at 1 July.
     euda
-        EUDA comparison: ``year, metabolite, city, country, daily_mean, kind``
-        (kind "kommun", "Sverige", "Europa (median)"). Swedish cities are grey
-        diamonds at 1 July of each year, Växjö highlighted; the European median is a
-        dashed line. ``kind == "kommun"`` rows repeat the campaigns and are skipped.
-        Cities match Växjö case- and accent-insensitively ("Vaxjo" too).
+        EUDA comparison (:func:`trygghet_analys.wastewater.euda.compare_with_euda`):
+        ``year, metabolite, city, country, daily_mean, kind`` and optionally
+        ``n_sites, population, campaign, season, season_matched``. EUDA samples one
+        spring week, so its values are drawn at 1 April: other Swedish cities as grey
+        diamonds, the kommun's comparison cities (kind "jämförelsestad") highlighted
+        with their plant size, the Nordic and European balanced-panel medians as lines
+        with the number of sites. Kind "kommun" rows (the campaigns recomputed under
+        EUDA's rules) are drawn as open stars only when they differ from the campaign
+        means; a note beside the legend says which rules the comparison follows and
+        when only another season than spring exists.
     ax
         Axes to draw on; a new figure when None.
 
@@ -1167,7 +1299,7 @@ def wastewater_chart(
             end.append(pd.NaT)
     means = camp["daily_mean"].astype(float).to_numpy()
     n_below = 0
-    vaxjo_text = ""
+    euda_text, euda_note = "", ""
     x = pd.DatetimeIndex(when)
     xs = list(x)
     with use_style():
@@ -1219,47 +1351,8 @@ def wastewater_chart(
                 set(camp["metabolite"].dropna()) if "metabolite" in camp.columns else set()
             )
             ref = euda[euda["metabolite"].isin(metabolites)] if metabolites else euda.iloc[0:0]
-            ref = ref.assign(when=pd.to_datetime(ref["year"].astype(int).astype(str) + "-07-01"))
-            swe = ref[ref["kind"] == "Sverige"]
-            vaxjo = swe["city"].map(_fold) == "vaxjo"
-            other = swe[~vaxjo.fillna(False).to_numpy(dtype=bool)]
-            ax.plot(
-                other["when"].to_numpy(),
-                other["daily_mean"].astype(float).to_numpy(),
-                linestyle="none",
-                marker="D",
-                markersize=5,
-                color="#8C8C8C",
-                label="Andra svenska städer (EUDA)",
-                gid="euda_sverige",
-            )
-            vx = swe[vaxjo.fillna(False).to_numpy(dtype=bool)].sort_values("when")
-            if len(vx):
-                vaxjo_text = (
-                    f"{int(vx['year'].iloc[-1])}: {fmt_number(vx['daily_mean'].iloc[-1], 1)}"
-                )
-            ax.plot(
-                vx["when"].to_numpy(),
-                vx["daily_mean"].astype(float).to_numpy(),
-                linestyle=":",
-                marker="D",
-                markersize=7,
-                color=PALETTE[4],
-                label="Växjö (EUDA)",
-                gid="euda_vaxjo",
-            )
-            eu = ref[ref["kind"] == "Europa (median)"].sort_values("when")
-            ax.plot(
-                eu["when"].to_numpy(),
-                eu["daily_mean"].astype(float).to_numpy(),
-                linestyle="--",
-                marker="_",
-                markersize=12,
-                color=_TEXT,
-                lw=1.2,
-                label="Europa, median (EUDA)",
-                gid="euda_europa",
-            )
+            ref = _euda_positions(ref, when, camp)
+            euda_text, euda_note = _draw_euda(ax, ref, camp, means, kommun)
             xs.extend(ref["when"])
         lo, hi = min(xs), max(xs)
         if day is not None and len(day):
@@ -1285,8 +1378,10 @@ def wastewater_chart(
     )
     if n_below:
         text += f" {n_below} dygn under kvantifieringsgränsen (LOQ) markerade."
-    if vaxjo_text:
-        text += f" Växjö (EUDA) {vaxjo_text}."
+    if euda_text:
+        text += " " + euda_text
+    if euda_note:
+        text += " " + euda_note
     _DESCRIPTIONS[ax] = text
     return ax
 

@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 from ..config import DataFolder, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
-from ..formatting import fmt_number, fmt_percent, fmt_signed_points
+from ..formatting import fmt_number, fmt_percent
 from . import chartfacts, charts, plotting, tableformat
 
 __all__ = [
@@ -132,43 +132,60 @@ def _total(tables: charts.Tables, indicator: str, year: int) -> pd.Series | None
     return rows.iloc[0]
 
 
-def _change(tables: charts.Tables, indicator: str, year: int) -> pd.Series | None:
-    chg = tables.changes
-    if chg.empty:
-        return None
-    rows = chg[
-        (chg["indicator"] == indicator)
-        & (chg["group_var"] == "total")
-        & (chg["comparison"] == "föregående år")
-        & (chg["year_to"].astype(int) == year)
-    ]
-    return None if rows.empty else rows.iloc[0]
+#: Significant findings shown per focus area before "och N till, se underlaget".
+SUMMARY_PER_AREA = 3
+#: Survey indicators told together with the wastewater, under "Narkotika".
+DRUG_INDICATORS = ("problem_narkotikahandel", "problem_narkotikapaverkade")
+_FOCUS_AREAS = ("Samverkan", "Synlighet", "Trygghet")
 
 
-def _label(tables: charts.Tables, indicator: str) -> str:
-    return tables.labels.get(indicator, indicator)
+def _year_findings(tables: charts.Tables, year: int) -> pd.DataFrame:
+    f = tables.findings
+    if f is None or f.empty:
+        return pd.DataFrame()
+    return f[f["year"].astype(int) == year]
 
 
-def _change_words(row: pd.Series | None, *, mean: bool = False) -> str:
-    if row is None or pd.isna(row["change"]):
-        return ""
-    diff = float(row["change"])
-    amount = (
-        f"{fmt_number(abs(diff), 2)} enheter" if mean else fmt_signed_points(abs(diff)).lstrip("+")
+def _strongest_first(f: pd.DataFrame) -> pd.DataFrame:
+    """Strength of evidence: q-value, then the whole kommun before an area."""
+    return f.assign(_total=(f["group_var"] != "total").astype(int)).sort_values(
+        ["q_value", "_total", "indicator", "group", "comparison", "from_year"], kind="stable"
     )
-    since = f"jämfört med {int(row['year_from'])}"
-    if bool(row["significant"]):
-        way = "ökat" if diff > 0 else "minskat"
-        return f"Den har {way} med {amount} {since}, en statistiskt säkerställd förändring."
-    if mean:
-        shown = fmt_number(diff, 2) if round(diff, 2) else "0,00"
-    else:
-        shown = fmt_signed_points(diff, 1) if round(diff, 3) else "0 procentenheter"
-    return f"Förändringen {since} ({shown}) är inte statistiskt säkerställd."
+
+
+def _listed(f: pd.DataFrame, cap: int | None) -> tuple[list[str], int]:
+    """Sentences of the strongest ``cap`` findings and how many more there are."""
+    f = _strongest_first(f)
+    shown = f if cap is None else f.head(cap)
+    return shown["sentence"].tolist(), len(f) - len(shown)
+
+
+def _more(n: int) -> str:
+    return f" Och {n} till, se underlaget." if n else ""
+
+
+def _commitment_lines(tables: charts.Tables, area: str) -> list[str]:
+    fu = tables.followup
+    if fu.empty or "implementation" not in fu.columns:
+        return []
+    from ..commitments.followup import summarise_follow_up
+
+    out = []
+    for r in summarise_follow_up(fu[fu["focus_area"] == area]).itertuples():
+        text = textwrap.shorten(str(r.text), 90, placeholder=" …")
+        line = (
+            f"Löfte {r.commitment_id} ({text}): genomförande {r.implementation}"
+            + (f" ({r.activities_delivered})" if r.activities_delivered else "")
+            + f"; utfall {r.commitment_status}."
+        )
+        if isinstance(r.effect, str) and r.effect:
+            line += f" {r.effect}"
+        out.append(line)
+    return out
 
 
 def summary_findings(tables: charts.Tables, year: int) -> list[str]:
-    """The few findings that matter, as plain Swedish sentences with their numbers.
+    """The summary page for the council, as plain Swedish paragraphs.
 
     Parameters
     ----------
@@ -180,20 +197,28 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
     Returns
     -------
     list of str
-        One paragraph per finding: otrygghet (with the national level), significant
-        changes, the largest problem, problemindex, trust in the police, wastewater,
-        the medborgarlöfte follow-up, response rate; parts without data are left out.
+        The headline level of otrygghet; per focus area (Samverkan, Synlighet,
+        Trygghet) what changed — the strongest statistically supported findings, the
+        others counted ("Och 4 till, se underlaget") — and how each commitment went
+        (genomförande and utfall, with its effect estimate); drugs from the survey and
+        the wastewater together; how many comparisons were tested and how many chance
+        alone would give; the comparison policy; the response rate. Every sentence about
+        a change is a findings row's ``sentence``: nothing here tests anything.
     """
+    from ..stats.findings import chance_text, policy_text
+
     out: list[str] = []
     k = tables.kommun.name
+    found = _year_findings(tables, year)
+    sig = found[found["significant"].astype(bool)] if len(found) else found
+    area_of = _focus_areas()
     row = _total(tables, "otrygghet_ute_sent", year)
     if row is not None:
         text = (
             f"{fmt_percent(row['estimate'])} av invånarna i {k} känner sig otrygga ute sent "
             f"en kväll i sitt bostadsområde {year} (95 % konfidensintervall "
-            f"{fmt_percent(row['ci_low'])}–{fmt_percent(row['ci_high'])}). "
+            f"{fmt_percent(row['ci_low'])}–{fmt_percent(row['ci_high'])})."
         )
-        text += _change_words(_change(tables, "otrygghet_ute_sent", year))
         if not tables.ntu.empty:
             ntu = tables.ntu[tables.ntu["indicator"] == "otrygg_ute_sent"].sort_values("year")
             ntu = ntu[ntu["year"] <= year]
@@ -203,86 +228,25 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
                     f" I hela Sverige var andelen {fmt_number(float(last['percent']), 0)}\u00a0% "
                     f"({int(last['year'])}, Brå NTU; annan metod, jämför försiktigt)."
                 )
-        out.append(text.strip())
+        out.append(text)
 
-    chg = tables.changes
-    if not chg.empty:
-        sig = chg[
-            (chg["group_var"] == "total")
-            & (chg["comparison"] == "föregående år")
-            & (chg["year_to"].astype(int) == year)
-            & chg["significant"].astype("boolean").fillna(False)
-            & (chg["indicator"] != "otrygghet_ute_sent")
-        ]
-        if len(sig):
-            sig = sig.reindex(sig["change"].abs().sort_values(ascending=False).index).head(3)
-            parts = [
-                f"{_label(tables, r.indicator).lower()} "
-                f"({fmt_number(r.change, 2) if r.indicator == 'problemindex' else fmt_signed_points(r.change)})"
-                for r in sig.itertuples()
-            ]
-            out.append(
-                f"Statistiskt säkerställda förändringar sedan {int(sig['year_from'].iloc[0])}: "
-                + ", ".join(parts)
-                + "."
-            )
-        else:
-            out.append(
-                f"Utöver det ovan finns inga statistiskt säkerställda förändringar för hela "
-                f"kommunen mellan föregående mätning och {year}."
-            )
-
-    est = tables.estimates
-    if not est.empty:
-        items = est[
-            est["indicator"].astype("string").str.startswith("problem_").fillna(False)
-            & (est["group_var"] == "total")
-            & (est["year"].astype(int) == year)
-        ].dropna(subset=["estimate"])
-        if len(items):
-            top = items.sort_values("estimate", ascending=False).iloc[0]
-            name = _label(tables, top["indicator"]).removeprefix("Problem med ").lower()
-            out.append(
-                f"Det problem flest ser i sitt bostadsområde är {name}: "
-                f"{fmt_percent(top['estimate'])} "
-                f"tycker att det är ett ganska eller mycket stort problem."
-            )
-    row = _total(tables, "problemindex", year)
-    if row is not None:
-        out.append(
-            f"Problemindex (0–6, kommunens egen beräkning) är {fmt_number(row['estimate'], 2)}. "
-            + _change_words(_change(tables, "problemindex", year), mean=True)
-        )
-    row = _total(tables, "fortroende_polisen", year)
-    if row is not None:
-        out.append(
-            f"{fmt_percent(row['estimate'])} har ganska eller mycket stort förtroende för "
-            f"polisen i sitt område. " + _change_words(_change(tables, "fortroende_polisen", year))
-        )
-
-    camp = tables.wastewater_campaigns
-    if not camp.empty:
-        latest = camp[camp["year"].astype(int) <= year]
-        if len(latest):
-            last_year = int(latest["year"].max())
-            now = latest[latest["year"].astype(int) == last_year]
-            means = now.groupby("substance", sort=True)["daily_mean"].mean()
-            parts = [f"{s} {fmt_number(v, 1)}" for s, v in means.items() if pd.notna(v)]
-            out.append(
-                f"Avloppsvattnet {last_year} (mg/dygn per 1\u202f000 invånare, medel över "
-                f"kampanjerna): " + ", ".join(parts) + "."
-            )
-    for note in tables.notes:
-        if note.startswith("EUDA-data saknas"):
-            out.append(note)
-
-    fu = tables.followup
-    if not fu.empty and "status" in fu.columns:
-        counts = fu["status"].fillna("otillräckligt underlag").value_counts()
-        parts = [f"{n} {s}" for s, n in counts.items()]
-        out.append(
-            f"Medborgarlöftet följs upp med {len(fu)} indikatorer: " + ", ".join(parts) + "."
-        )
+    if len(found):
+        survey = sig[(sig["source"] == "enkät") & ~sig["indicator"].isin(DRUG_INDICATORS)]
+        for area in _FOCUS_AREAS:
+            mine = survey[survey["indicator"].map(area_of) == area]
+            lines, more = _listed(mine, SUMMARY_PER_AREA)
+            if lines:
+                text = f"{area}: " + " ".join(lines) + _more(more)
+            else:
+                text = f"{area}: inga statistiskt säkerställda förändringar i enkätens indikatorer."
+            out.append(text)
+            out += [f"{area}: {c}" for c in _commitment_lines(tables, area)]
+        other = survey[~survey["indicator"].map(area_of).isin(_FOCUS_AREAS)]
+        if len(other):
+            lines, more = _listed(other, SUMMARY_PER_AREA)
+            out.append("Övrigt: " + " ".join(lines) + _more(more))
+        out.append(_drugs(found, sig))
+        out.append(chance_text(found, year=year) + " " + policy_text(tables.base_year))
 
     rr = tables.response_rates
     if not rr.empty:
@@ -293,6 +257,37 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
                 f"{fmt_percent(rate)} av de {int(now['sampled'].sum())} tillfrågade svarade {year}."
             )
     return out
+
+
+def _drugs(found: pd.DataFrame, sig: pd.DataFrame) -> str:
+    """Drugs from the survey and the wastewater together, in one paragraph."""
+    survey = sig[(sig["source"] == "enkät") & sig["indicator"].isin(DRUG_INDICATORS)]
+    lines, more = _listed(survey, SUMMARY_PER_AREA)
+    ww = found[found["source"] == "avloppsvatten"]
+    ww_sig = ww[ww["significant"].astype(bool)]
+    parts = ["Narkotika:"]
+    parts += lines or [
+        "enkätens frågor om narkotika visar inga statistiskt säkerställda förändringar."
+    ]
+    if more:
+        parts.append(_more(more).strip())
+    if len(ww):
+        parts += _strongest_first(ww_sig)["sentence"].tolist()
+        rest = sorted(ww[~ww["significant"].astype(bool)]["indicator"].unique().tolist())
+        if rest:
+            parts.append(
+                "Ingen statistiskt säkerställd trend i avloppsvattnet för "
+                + ", ".join("MDMA" if r == "mdma" else r for r in rest)
+                + "."
+            )
+    return " ".join(parts)
+
+
+def _focus_areas() -> dict[str, str]:
+    from ..survey.indicators import load_indicators
+
+    table = load_indicators()
+    return dict(zip(table["id"].astype(str), table["focus_area"].astype(str), strict=True))
 
 
 def _summary_figure(tables: charts.Tables, year: int, findings: list[str]) -> Figure:
@@ -548,6 +543,12 @@ def sheet_formats(
     }
 
 
+def _for_the_council(note: str) -> bool:
+    """A note fit for the council's page: no commands, paths or fetch instructions."""
+    analyst = ("trygghet-analys", "data/", "kör ", "hämta", "EUDA-data saknas", ".parquet")
+    return not any(word in note for word in analyst)
+
+
 def render_html(
     tables: charts.Tables, year: int, findings: list[str], rendered: list[RenderedChart]
 ) -> str:
@@ -596,7 +597,10 @@ def render_html(
         *(f"<li>{e(f)}</li>" for f in findings),
         "</ul>",
     ]
-    other = [n for n in tables.notes if not n.startswith("EUDA-data saknas")]
+    other = [n for n in tables.notes if _for_the_council(n)]
+    if any(n.startswith("EUDA-data saknas") for n in tables.notes):
+        # the reason and how to fetch the file are in the log; the council gets the fact
+        other.append("Avloppsvattnet jämförs inte med andra europeiska städer (EUDA-data saknas).")
     if other:
         parts.append('<p class="note">' + "<br>".join(e(n) for n in other) + "</p>")
     parts += ["</section>", '<nav aria-label="Diagram"><h2>Diagram</h2><ul>']
@@ -694,6 +698,8 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
             kommun=tables.kommun.name,
             year=year,
             synthetic=tables.kommun.synthetic,
+            findings=tables.findings,
+            base_year=tables.base_year,
         )
         draft = None
         if tables.registers and not under.empty:

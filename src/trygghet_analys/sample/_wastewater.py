@@ -33,6 +33,9 @@ _PROFILE = {
     "tramadol": ("Tramadol", "Tramadol", 150.0, 0.98, 1.0, 5.0),
 }
 _FIXED_TIME = (2022, 1, 1, 0, 0, 0)
+#: Scenario "oforandrad": week-to-week variation of a campaign's true mean (log-scale SD;
+#: a CV of about 25 %, as between the campaigns of one plant and year in EUDA's data).
+_CAMPAIGN_SD = 0.25
 
 
 def default_plant_name(kommun: str) -> str:
@@ -89,6 +92,7 @@ def write_sample_wastewater(
     population: int,
     rng: np.random.Generator,
     years: Iterable[int] = range(2022, 2026),
+    scenario: str = "standard",
 ) -> None:
     """Write synthetic wastewater raw files into ``raw/avloppsvatten/``.
 
@@ -107,6 +111,11 @@ def write_sample_wastewater(
     years
         Campaign years; two 7-day campaigns each (from the first Wednesday on or after
         1 April and 1 October).
+    scenario
+        ``"standard"``: levels change by the profile's yearly factor (cocaine +15 % a
+        year), no week-to-week variation beyond the day noise (the bundled data).
+        ``"oforandrad"``: the true level never changes; each campaign's mean varies from
+        week to week (log-normal, SD 0.25 on the log scale) around it, plus the day noise.
 
     Notes
     -----
@@ -145,8 +154,15 @@ def write_sample_wastewater(
                 flow_rows.append([plant, d.isoformat(), _sv_number(q, 0)])
             lab_b = (year, season) == other_lab
             rows = []
-            for substance, (name_a, name_b, level, change, wkend, loq) in _PROFILE.items():
-                base = level * change ** (year - first + (0.5 if season == "höst" else 0.0))
+            if scenario == "oforandrad":
+                week = rng.lognormal(0.0, _CAMPAIGN_SD, size=len(_PROFILE))
+            for j, (substance, (name_a, name_b, level, change, wkend, loq)) in enumerate(
+                _PROFILE.items()
+            ):
+                if scenario == "oforandrad":
+                    base = level * week[j]
+                else:
+                    base = level * change ** (year - first + (0.5 if season == "höst" else 0.0))
                 for d, q in zip(days, flows, strict=True):
                     if (year, season) == lost and d.weekday() == 5:
                         continue  # the Saturday sample was lost in transport

@@ -45,11 +45,19 @@ from ._wastewater import default_plant_name, write_sample_wastewater
 __all__ = [
     "DEFAULT_SEED",
     "KOMMUNER",
+    "SCENARIOS",
     "YEARS",
     "simulate_responses",
+    "true_indicator_values",
+    "true_patrol_effect",
     "true_population_values",
     "write_sample_data",
 ]
+
+#: ``standard``: the kommun's story (the bundled data). ``oforandrad``: no true value
+#: changes between years or areas (survey and wastewater), only sampling noise and
+#: week-to-week variation: a world where every "statistiskt säkerställd" is a false alarm.
+SCENARIOS = ("standard", "oforandrad")
 
 DEFAULT_SEED = 20220223
 YEARS: tuple[int, ...] = tuple(range(2005, 2026))
@@ -231,6 +239,8 @@ class _Kommun:
     sampled: np.ndarray  # (years, H)
     response_rate: np.ndarray  # (years,)
     shift: np.ndarray  # (years, H, Q)
+    patrol: np.ndarray  # (years, H, Q): the foot-patrol part of ``shift``
+    patrol_start: int | None
     wastewater_population: int
     storage: str  # "xlsx" or "csv" for the historical layouts
     story: str
@@ -245,15 +255,21 @@ def _genitive(name: str) -> str:
     return name if name[-1:].lower() in ("s", "x", "z") else name + "s"
 
 
+def _check_scenario(scenario: str) -> None:
+    if scenario not in SCENARIOS:
+        raise ConfigError(f"Okänt scenario '{scenario}'; välj ett av: {', '.join(SCENARIOS)}")
+
+
 @cache
-def _profiles(n: int, seed: int) -> tuple[_Kommun, ...]:
+def _profiles(n: int, seed: int, scenario: str = "standard") -> tuple[_Kommun, ...]:
     if not 1 <= n <= len(KOMMUNER):
         raise ConfigError(f"Antalet kommuner ska vara 1–{len(KOMMUNER)}, inte {n}")
+    _check_scenario(scenario)
     children = np.random.SeedSequence(seed).spawn(n)
-    return tuple(_profile(i, children[i]) for i in range(n))
+    return tuple(_profile(i, children[i], scenario) for i in range(n))
 
 
-def _profile(i: int, seq: np.random.SeedSequence) -> _Kommun:
+def _profile(i: int, seq: np.random.SeedSequence, scenario: str = "standard") -> _Kommun:
     name, total = KOMMUNER[i]
     rng = np.random.default_rng(seq.spawn(1)[0])
     years = np.asarray(YEARS)
@@ -314,22 +330,40 @@ def _profile(i: int, seq: np.random.SeedSequence) -> _Kommun:
     for name_ in ("problem_narkotikapaverkade", "problem_narkotikahandel"):
         shift[:, :, q[name_]] += rise[:, None]
     # foot patrols in the centre: fewer feel unsafe there, more see the police
+    patrol = np.zeros_like(shift)
     if patrol_start is not None:
         on = years >= patrol_start
         shift[on, centre, q["otrygg_ute_sent"]] -= 0.2
         shift[on, centre, q["ser_polis_fots"]] += 0.35
         shift[on, centre, q["fortroende_polisen"]] += 0.1
         shift[on, 1:, q["ser_polis_fots"]] += 0.1
+        patrol[on, centre, q["otrygg_ute_sent"]] = -0.2
+        patrol[on, centre, q["ser_polis_fots"]] = 0.35
+        patrol[on, centre, q["fortroende_polisen"]] = 0.1
+        patrol[on, 1:, q["ser_polis_fots"]] = 0.1
     # the reworded violence item (2020) is answered differently: a series break
     shift[years >= REWORDED, :, q["oro_vald"]] += 0.35
     # year-to-year variation of the truth itself
     shift += rng.normal(0.0, 0.04, size=(len(years), 1, len(_Q)))
+    if scenario == "oforandrad":
+        # every true value the same in all years and areas: the kommun's level only
+        # (the draws above still happen, so the rest of the kommun stays as in standard)
+        flat = level.copy()
+        for name_ in _Q:
+            if name_.startswith("problem_"):
+                flat[q[name_]] += size
+        shift = np.broadcast_to(flat, shift.shape).copy()
+        patrol = np.zeros_like(shift)
+        drug_start, patrol_start = None, None
 
-    story = f"Narkotikaproblemen ökar från {drug_start}; " + (
-        f"fotpatrullering i centrum från {patrol_start}."
-        if patrol_start
-        else "ingen fotpatrullering."
-    )
+    if scenario == "oforandrad":
+        story = "Scenario oforandrad: inga sanna förändringar mellan år eller områden."
+    else:
+        story = f"Narkotikaproblemen ökar från {drug_start}; " + (
+            f"fotpatrullering i centrum från {patrol_start}."
+            if patrol_start
+            else "ingen fotpatrullering."
+        )
     return _Kommun(
         index=i,
         name=name,
@@ -339,6 +373,8 @@ def _profile(i: int, seq: np.random.SeedSequence) -> _Kommun:
         sampled=sampled,
         response_rate=response_rate,
         shift=shift,
+        patrol=patrol,
+        patrol_start=patrol_start,
         wastewater_population=10_000 if i == 0 else int(round(total * 0.7, -2)),
         storage="xlsx" if i == 0 else "csv",
         story=story,
@@ -366,7 +402,12 @@ def _sex_shift(question: str) -> np.ndarray:
 
 
 def true_population_values(
-    *, kommuner: int = 1, seed: int = DEFAULT_SEED, years: Iterable[int] = YEARS
+    *,
+    kommuner: int = 1,
+    seed: int = DEFAULT_SEED,
+    years: Iterable[int] = YEARS,
+    scenario: str = "standard",
+    without_patrol: bool = False,
 ) -> pd.DataFrame:
     """The generator's true population shares.
 
@@ -378,6 +419,10 @@ def true_population_values(
         The generator's seed.
     years
         Years to return (2005–2025).
+    scenario
+        ``"standard"`` or ``"oforandrad"`` (see :data:`SCENARIOS`).
+    without_patrol
+        The counterfactual: the same world without the foot patrols.
 
     Returns
     -------
@@ -395,14 +440,15 @@ def true_population_values(
     """
     wanted = set(years)
     parts = []
-    for k in _profiles(kommuner, seed):
+    for k in _profiles(kommuner, seed, scenario):
+        shift = k.shift - k.patrol if without_patrol else k.shift
         for yi, year in enumerate(YEARS):
             if year not in wanted:
                 continue
             for qi, question in enumerate(_Q):
                 if not _asked(question, year):
                     continue
-                s = k.shift[yi, :, qi][:, None] + _sex_shift(question)[None, :]
+                s = shift[yi, :, qi][:, None] + _sex_shift(question)[None, :]
                 p = _probabilities(question, s).mean(axis=1)  # (H, C)
                 cats = QUESTIONS[question]
                 parts.append(
@@ -418,6 +464,150 @@ def true_population_values(
                     )
                 )
     return pd.concat(parts, ignore_index=True)
+
+
+def true_indicator_values(
+    *,
+    kommuner: int = 1,
+    seed: int = DEFAULT_SEED,
+    years: Iterable[int] = YEARS,
+    scenario: str = "standard",
+    indicators: Sequence[str] | None = None,
+    without_patrol: bool = False,
+) -> pd.DataFrame:
+    """The generator's true value of every proportion indicator, per area and year.
+
+    Parameters
+    ----------
+    kommuner, seed, years, scenario, without_patrol
+        As :func:`true_population_values`.
+    indicators
+        Proportion indicator ids (default all proportion indicators).
+
+    Returns
+    -------
+    DataFrame
+        ``kommun, year, stratum, indicator, value, population``: the share of the area's
+        population (aged 16–85) in the indicator's categories among those giving a valid
+        answer other than "Vet ej" (the indicator's own denominator), and the area's
+        population ``N_h``. The whole kommun's true value is the mean of ``value``
+        weighted by ``population × (1 − share "Vet ej")``.
+
+    Examples
+    --------
+    >>> t = true_indicator_values(years=[2022], indicators=["otrygghet_ute_sent"])
+    >>> t["stratum"].tolist()
+    ['Älmhults tätort', 'Övriga tätorter', 'Landsbygd']
+    """
+    from ..survey.indicators import DONT_KNOW, load_indicators
+
+    defs = load_indicators()
+    defs = defs[defs["kind"] == "proportion"]
+    if indicators is not None:
+        unknown = sorted(set(indicators) - set(defs["id"]))
+        if unknown:
+            raise ValueError(f"indicators: no proportion indicators {unknown}")
+        defs = defs.set_index("id").loc[list(indicators)].reset_index()
+    shares = true_population_values(
+        kommuner=kommuner,
+        seed=seed,
+        years=years,
+        scenario=scenario,
+        without_patrol=without_patrol,
+    )
+    pops = {k.name: k for k in _profiles(kommuner, seed, scenario)}
+    parts = []
+    for ind in defs.itertuples(index=False):
+        cats = [c.strip() for c in ind.categories.split("|") if c.strip()]
+        d = shares[shares["variable"] == ind.variables]
+        key = ["kommun", "year", "stratum"]
+        num = d[d["category"].isin(cats)].groupby(key, sort=False)["share"].sum()
+        den = d[d["category"] != DONT_KNOW].groupby(key, sort=False)["share"].sum()
+        part = (num / den).rename("value").reset_index()
+        part.insert(3, "indicator", ind.id)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["population"] = [
+        int(pops[k].population[YEARS.index(y), pops[k].strata.index(h)])
+        for k, y, h in out[["kommun", "year", "stratum"]].itertuples(index=False)
+    ]
+    return out
+
+
+def true_patrol_effect(
+    *,
+    kommuner: int = 1,
+    seed: int = DEFAULT_SEED,
+    kommun: str = "Älmhult",
+    indicator: str = "otrygghet_ute_sent",
+    end_year: int = YEARS[-1],
+    scenario: str = "standard",
+) -> pd.DataFrame:
+    """The foot patrols' true effect in the central area over the commitment period.
+
+    Parameters
+    ----------
+    kommuner, seed, scenario
+        The generator's settings.
+    kommun
+        The kommun (its centre is its first area).
+    indicator
+        A proportion indicator.
+    end_year
+        Last year of the period (from the patrols' start year).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``kommun, indicator, area, start_year, end_year, effect`` — the mean
+        over the period's years of the centre's true value minus its true value in the
+        same world without patrols (the causal effect, a fraction: −0.02 = 2 percentage
+        points fewer) — and ``did_true``: what difference in differences estimates from
+        the true values (three years before the start as pre-period, the other areas
+        combined by population), which equals ``effect`` only if, without patrols, the
+        centre would have moved in parallel with the other areas. No patrols (or the
+        scenario ``oforandrad``): ``effect = 0`` and NaN start year.
+
+    Examples
+    --------
+    >>> r = true_patrol_effect().iloc[0]
+    >>> r["start_year"], bool(-0.05 < r["effect"] < 0)
+    (2022, True)
+    """
+    k = {p.name: p for p in _profiles(kommuner, seed, scenario)}[kommun]
+    centre = k.strata[0]
+    start = k.patrol_start
+    if start is None:
+        return pd.DataFrame(
+            [{"kommun": kommun, "indicator": indicator, "area": centre,
+              "start_year": np.nan, "end_year": end_year, "effect": 0.0, "did_true": 0.0}]
+        )  # fmt: skip
+    args = {"kommuner": kommuner, "seed": seed, "scenario": scenario, "indicators": [indicator]}
+    with_p = true_indicator_values(**args)
+    without = true_indicator_values(**args, without_patrol=True)
+    with_p = with_p[with_p["kommun"] == kommun]
+    without = without[without["kommun"] == kommun]
+    post = list(range(start, end_year + 1))
+    pre = [y for y in YEARS if y < start][-3:]
+
+    def centre_mean(t: pd.DataFrame, years: list[int]) -> float:
+        return float(t[(t["stratum"] == centre) & t["year"].isin(years)]["value"].mean())
+
+    def others_mean(t: pd.DataFrame, years: list[int]) -> float:
+        o = t[(t["stratum"] != centre) & t["year"].isin(years)]
+        per_year = (o["value"] * o["population"]).groupby(o["year"]).sum() / o.groupby("year")[
+            "population"
+        ].sum()
+        return float(per_year.mean())
+
+    effect = centre_mean(with_p, post) - centre_mean(without, post)
+    did = (centre_mean(with_p, post) - centre_mean(with_p, pre)) - (
+        others_mean(with_p, post) - others_mean(with_p, pre)
+    )
+    return pd.DataFrame(
+        [{"kommun": kommun, "indicator": indicator, "area": centre, "start_year": start,
+          "end_year": end_year, "effect": effect, "did_true": did}]
+    )  # fmt: skip
 
 
 def _draw(k: _Kommun, year: int, rng: np.random.Generator, n_per_stratum=None) -> dict:
@@ -466,6 +656,7 @@ def simulate_responses(
     kommuner: int = 1,
     seed: int = DEFAULT_SEED,
     n_per_stratum: int | None = None,
+    scenario: str = "standard",
 ) -> pd.DataFrame:
     """Draw one survey sample from the generator's population, in canonical form.
 
@@ -482,6 +673,8 @@ def simulate_responses(
     n_per_stratum
         Respondents per stratum; default as the generator (sampled × response rate,
         binomial).
+    scenario
+        ``"standard"`` or ``"oforandrad"``.
 
     Returns
     -------
@@ -495,7 +688,7 @@ def simulate_responses(
     >>> len(d), d["weight"].groupby(d["stratum"]).sum().round().tolist()[0] > 0
     (150, True)
     """
-    profiles = {k.name: k for k in _profiles(kommuner, seed)}
+    profiles = {k.name: k for k in _profiles(kommuner, seed, scenario)}
     if kommun not in profiles:
         raise ConfigError(f"Kommunen '{kommun}' finns inte bland de {kommuner} första")
     k = profiles[kommun]
@@ -796,7 +989,9 @@ def _write_problemindex(path: Path, kommun: str) -> None:
     path.write_text(_csv_text(rows), encoding="utf-8", newline="")
 
 
-def _write_kommun(raw: Path, k: _Kommun, seq: np.random.SeedSequence) -> None:
+def _write_kommun(
+    raw: Path, k: _Kommun, seq: np.random.SeedSequence, scenario: str = "standard"
+) -> None:
     survey_seq, ww_seq, com_seq = seq.spawn(3)
     raw.mkdir(parents=True, exist_ok=True)
     doc = {
@@ -806,6 +1001,16 @@ def _write_kommun(raw: Path, k: _Kommun, seq: np.random.SeedSequence) -> None:
         "omraden": list(k.strata),
         "exempeldata": True,
     }
+    if k.index == 0 and k.name == "Älmhult":
+        # EUDA's nearest site to Älmhult (README of the EUDA reference file)
+        doc["jamforelsestader"] = [
+            {
+                "stad": "Växjö",
+                "anslutna": 75410,
+                "reningsverk": "Sundets ARV",
+                "kalla": "EUDA, Wastewater analysis and drugs (2025), platsuppgifter för Växjö",
+            }
+        ]
     head = f"# {k.name} – EXEMPELDATA (påhittad). {k.story}\n"
     (raw / "kommun.yml").write_text(
         head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8"
@@ -825,6 +1030,7 @@ def _write_kommun(raw: Path, k: _Kommun, seq: np.random.SeedSequence) -> None:
         plant=default_plant_name(k.name),
         population=k.wastewater_population,
         rng=np.random.default_rng(ww_seq),
+        scenario=scenario,
     )
     write_sample_commitments(raw, kommun=k.name, rng=np.random.default_rng(com_seq))
 
@@ -871,7 +1077,13 @@ def _clear_raw(raw: Path) -> None:
         region.rmdir()
 
 
-def write_sample_data(out: str | Path, *, kommuner: int = 1, seed: int = DEFAULT_SEED) -> None:
+def write_sample_data(
+    out: str | Path,
+    *,
+    kommuner: int = 1,
+    seed: int = DEFAULT_SEED,
+    scenario: str = "standard",
+) -> None:
     """Make ``out`` a complete synthetic data folder.
 
     Parameters
@@ -885,6 +1097,13 @@ def write_sample_data(out: str | Path, *, kommuner: int = 1, seed: int = DEFAULT
         ``out/raw/kommuner/<slug>/`` for the first N kommuner of :data:`KOMMUNER`.
     seed
         Random seed; the same seed gives byte-identical files.
+    scenario
+        ``"standard"`` (default): each kommun's story, as the bundled data.
+        ``"oforandrad"``: no true value changes between years or areas, in the survey
+        (every area and year has the kommun's level; sex differences within an area
+        remain) or in the wastewater (constant level with week-to-week variation
+        between campaigns and day noise). Sampling, non-response, layouts and files are
+        as in ``standard``; :func:`true_indicator_values` gives the truth.
 
     Notes
     -----
@@ -899,13 +1118,13 @@ def write_sample_data(out: str | Path, *, kommuner: int = 1, seed: int = DEFAULT
     """
     out = Path(out)
     raw = out / "raw"
-    profiles = _profiles(int(kommuner), int(seed))
+    profiles = _profiles(int(kommuner), int(seed), scenario)
     _clear_raw(raw)
     raw.mkdir(parents=True, exist_ok=True)
     seqs = np.random.SeedSequence(seed).spawn(len(profiles))
     for k, seq in zip(profiles, seqs, strict=True):
         target = raw if len(profiles) == 1 else raw / "kommuner" / k.slug
-        _write_kommun(target, k, seq.spawn(2)[1])
+        _write_kommun(target, k, seq.spawn(2)[1], scenario)
     processed = out / "processed"
     processed.mkdir(parents=True, exist_ok=True)
     keep = processed / ".gitkeep"

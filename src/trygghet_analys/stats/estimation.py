@@ -36,8 +36,10 @@ __all__ = [
     "post_stratify",
     "rake",
     "estimate_indicators",
+    "korn_graubard_ci",
     "response_rates",
 ]
+CI_METHODS = ("logit", "korn-graubard")
 
 LONELY_PSU_OPTIONS = ("fail", "remove", "certainty")
 #: R skips a stratum whose sampling fraction is (numerically) one: a census stratum.
@@ -57,6 +59,88 @@ def _logit_ci(est: np.ndarray, se: np.ndarray, tq: np.ndarray) -> tuple[np.ndarr
         eta = np.log(p / (1 - p))
         lo = np.where(inner, 1 / (1 + np.exp(-(eta - half))), est)
         hi = np.where(inner, 1 / (1 + np.exp(-(eta + half))), est)
+    return lo, hi
+
+
+def korn_graubard_ci(
+    estimate: np.ndarray | float,
+    se: np.ndarray | float,
+    *,
+    n: np.ndarray | float,
+    rows: np.ndarray | float | None = None,
+    df: np.ndarray | float | None = None,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Korn–Graubard interval: Clopper–Pearson with the effective sample size.
+
+    Parameters
+    ----------
+    estimate, se : array_like
+        Estimated proportions (0–1) and their design-based standard errors.
+    n : array_like
+        Respondents with an answer behind each estimate (used only when the estimate
+        is 0 or 1, see Notes).
+    rows, df : array_like, optional
+        Rows of the design (or domain) behind the estimate, also those with a missing
+        answer, and its degrees of freedom (rows − strata). Together they give R's
+        degrees-of-freedom adjustment; without them no adjustment is made.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    ci_low, ci_high : ndarray
+        Interval limits. NaN where the SE or the degrees of freedom are missing.
+
+    Notes
+    -----
+    As R's ``svyciprop(~y, design, method = "beta")`` (survey 4.1.1):
+    :math:`n^* = \hat p(1-\hat p)/\widehat{\mathrm{Var}}(\hat p) \cdot
+    (t_{\alpha/2,\,\mathrm{rows}-1} / t_{\alpha/2,\,df})^2`, then
+    :math:`[B^{-1}_{\alpha/2}(n^*\hat p,\; n^*(1-\hat p)+1),\;
+    B^{-1}_{1-\alpha/2}(n^*\hat p+1,\; n^*(1-\hat p))]` with :math:`B^{-1}` the beta
+    quantile (Korn & Graubard 1998). At :math:`\hat p \in \{0, 1\}` the effective size is
+    undefined (0/0; R returns NaN or a point); here, as in the NCHS standards (Parker et
+    al. 2017), the actual ``n`` is used: :math:`[0,\; B^{-1}_{1-\alpha/2}(1, n)]` for 0 and
+    :math:`[B^{-1}_{\alpha/2}(n, 1),\; 1]` for 1 (Clopper–Pearson with no or all events).
+    A zero SE at 0 < p < 1 (a census) gives the point :math:`[\hat p, \hat p]`.
+
+    Examples
+    --------
+    >>> lo, hi = korn_graubard_ci(0.3, 0.05, n=100)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.2048, 0.4098)
+    """
+    p, s, nn = np.broadcast_arrays(
+        np.asarray(estimate, dtype=float), np.asarray(se, dtype=float), np.asarray(n, dtype=float)
+    )
+    alpha = 1.0 - level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = p * (1 - p) / s**2
+        if rows is not None and df is not None:
+            r = np.broadcast_to(np.asarray(rows, dtype=float), p.shape)
+            d = np.broadcast_to(np.asarray(df, dtype=float), p.shape)
+            ok = (r > 1) & (d > 0)
+            adj = np.where(
+                ok,
+                stats.t.ppf(alpha / 2, np.where(ok, r - 1, 1))
+                / stats.t.ppf(alpha / 2, np.where(ok, d, 1)),
+                np.nan,
+            )
+            n_eff = n_eff * adj**2
+        edge = (p == 0) | (p == 1)
+        n_eff = np.where(edge, nn, n_eff)
+        x = n_eff * p
+        lo = stats.beta.ppf(alpha / 2, x, n_eff - x + 1)
+        hi = stats.beta.ppf(1 - alpha / 2, x + 1, n_eff - x)
+        lo = np.where(p == 0, 0.0, lo)
+        hi = np.where(p == 1, 1.0, hi)
+        census = ~edge & (s == 0) & np.isfinite(p)
+        lo = np.where(census, p, lo)
+        hi = np.where(census, p, hi)
+        if rows is not None and df is not None:
+            lo = np.where(np.isnan(adj) & ~edge, np.nan, lo)
+            hi = np.where(np.isnan(adj) & ~edge, np.nan, hi)
     return lo, hi
 
 
@@ -216,6 +300,7 @@ def design_estimate(
     post_stratum: str | None = None,
     post_totals: Mapping[object, float] | pd.Series | None = None,
     rake_margins: Mapping[str, Mapping[object, float]] | None = None,
+    ci: Literal["logit", "korn-graubard"] = "logit",
 ) -> pd.DataFrame:
     """Design-based estimate of a proportion or mean, overall or by domain.
 
@@ -255,6 +340,13 @@ def design_estimate(
         age group), as R's ``rake(des, list(~sex, ~age_group), list(...))`` with its
         defaults (at most 10 rounds, stop when no cell total moves by 1 or more). Not
         together with ``post_stratum``.
+    ci : {"logit", "korn-graubard"}
+        Interval for proportions. ``"logit"`` (default) as described in Notes;
+        ``"korn-graubard"`` is Clopper–Pearson with the effective sample size, equal to
+        R's ``svyciprop(~y, des, method = "beta")`` for the whole population and
+        ``svyby(~y, ~g, des, svyciprop, method = "beta")`` for domains (see
+        :func:`korn_graubard_ci`; for a domain R uses the domain's own rows and
+        degrees of freedom). Only for ``kind="proportion"`` without calibration.
 
     Returns
     -------
@@ -312,6 +404,15 @@ def design_estimate(
     """
     if kind not in ("proportion", "mean"):
         raise ValueError(f"kind must be 'proportion' or 'mean', got {kind!r}")
+    if ci not in CI_METHODS:
+        raise ValueError(f"ci must be one of {CI_METHODS}, got {ci!r}")
+    if ci == "korn-graubard" and kind != "proportion":
+        raise ValueError("ci='korn-graubard' is an interval for proportions; use kind='proportion'")
+    if ci == "korn-graubard" and (post_stratum is not None or rake_margins is not None):
+        raise ValueError(
+            "ci='korn-graubard' is not implemented for calibrated designs "
+            "(post_stratum, rake_margins)"
+        )
     if lonely_psu not in LONELY_PSU_OPTIONS:
         raise ValueError(f"lonely_psu must be one of {LONELY_PSU_OPTIONS}, got {lonely_psu!r}")
     by_cols = [] if by is None else [by] if isinstance(by, str) else list(by)
@@ -400,6 +501,15 @@ def design_estimate(
             kind=kind,
             lonely_psu=lonely_psu,
             stratum_labels=labels,
+        )
+    if ci == "korn-graubard":
+        # R evaluates svyciprop on the domain's subset: its rows (also those with a
+        # missing answer) and degf = rows - strata present in the domain
+        rows_g = np.bincount(gcode[gcode >= 0], minlength=n_groups)
+        _, cell_g, _ = _cells(gcode, codes, len(n_h))
+        df_g = rows_g - np.bincount(cell_g, minlength=n_groups)
+        res["ci_low"], res["ci_high"] = korn_graubard_ci(
+            res["estimate"], res["se"], n=res["n"], rows=rows_g, df=df_g
         )
     out = groups.reset_index(drop=True).copy()
     for col in ("estimate", "se", "ci_low", "ci_high"):

@@ -20,7 +20,10 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +42,15 @@ __all__ = [
     "WEEKDAY_DAYS",
     "WEEKEND_DAYS",
     "campaign_means",
+    "campaign_season",
     "COMPARISON_COLUMNS",
+    "ComparisonCity",
     "compare_with_euda",
+    "comparison_cities",
+    "euda_countries",
+    "euda_day_rules",
+    "euda_rule_campaigns",
+    "euda_rules_text",
     "euda_comparison_table",
     "fetch_euda",
     "find_euda_file",
@@ -251,6 +261,7 @@ def campaign_means(
     by: Sequence[str] | str,
     day: str = "weekday",
     value: str = "value",
+    year: str | None = None,
 ) -> pd.DataFrame:
     """Daily, weekday and weekend means of a campaign by EUDA's day rules.
 
@@ -266,6 +277,10 @@ def campaign_means(
     value
         Column with the daily value. NaN means no sample and is not a day present;
         0 (below LOQ under EUDA's convention) is a day present.
+    year
+        Column with the campaign's year. When given, each row follows EUDA's day rules
+        of its year (:func:`euda_day_rules`: Tue–Fri and Sat–Mon in 2021); when None,
+        the usual Tue–Thu and Fri–Mon for every row.
 
     Returns
     -------
@@ -304,8 +319,19 @@ def campaign_means(
     work["_day"] = _day_names(data[day], day).to_numpy()
     work["_v"] = pd.to_numeric(data[value], errors="raise").astype("float64").to_numpy()
     present = work["_v"].notna()
-    work["_wd"] = work["_v"].where(work["_day"].isin(WEEKDAY_DAYS) & present)
-    work["_we"] = work["_v"].where(work["_day"].isin(WEEKEND_DAYS) & present)
+    is_wd = work["_day"].isin(WEEKDAY_DAYS).to_numpy().copy()
+    is_we = work["_day"].isin(WEEKEND_DAYS).to_numpy().copy()
+    if year is not None:
+        if year not in data.columns:
+            raise DataError("kolumnerna " + ", ".join([*keys, day, value, year]), column=year)
+        years = pd.to_numeric(data[year], errors="raise").to_numpy()
+        for y in pd.unique(years):
+            wd_days, we_days = euda_day_rules(int(y))
+            rows = years == y
+            is_wd[rows] = work["_day"][rows].isin(wd_days).to_numpy()
+            is_we[rows] = work["_day"][rows].isin(we_days).to_numpy()
+    work["_wd"] = work["_v"].where(is_wd & present)
+    work["_we"] = work["_v"].where(is_we & present)
     g = work.groupby(keys, sort=False, dropna=False)
     out = pd.DataFrame(
         {
@@ -318,7 +344,221 @@ def campaign_means(
     return out[[*keys, "daily_mean", "weekday_mean", "weekend_mean", "n_days"]]
 
 
-# --------------------------------------------------------------------------- comparison
+# --------------------------------------------------------------------------- rules
+#: EUDA's sampling weeks: the SCORE protocol samples one week in spring (March–April, a
+#: few sites into May–June), so EUDA's values are compared with the kommun's spring.
+EUDA_SEASON = "vår"
+
+#: The season of a campaign by the month of its middle day (meteorological seasons).
+_SEASONS = {12: "vinter", 1: "vinter", 2: "vinter", 3: "vår", 4: "vår", 5: "vår"}
+_SEASONS |= {6: "sommar", 7: "sommar", 8: "sommar", 9: "höst", 10: "höst", 11: "höst"}
+
+
+def euda_day_rules(year: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """EUDA's weekday and weekend days for one year.
+
+    Parameters
+    ----------
+    year
+        The campaign year.
+
+    Returns
+    -------
+    (weekday days, weekend days)
+        Tue–Thu and Fri–Mon; in 2021 Tue–Fri and Sat–Mon (EUDA's 2021 release, checked
+        against its published means in ``tests/test_euda.py``).
+    """
+    if int(year) == 2021:
+        return ("Tuesday", "Wednesday", "Thursday", "Friday"), ("Saturday", "Sunday", "Monday")
+    return WEEKDAY_DAYS, WEEKEND_DAYS
+
+
+def euda_rules_text(year: int) -> str:
+    """The EUDA rules used for a year's comparison, as one Swedish phrase."""
+    wd, _we = euda_day_rules(year)
+    days = "tis–fre, helg lör–mån" if len(wd) == 4 else "tis–tor, helg fre–mån"
+    return f"EUDA:s regler {int(year)}: under LOQ räknas som 0; vardag {days}"
+
+
+def campaign_season(date_from: object, date_to: object) -> str | None:
+    """Season of a campaign ("vår", "sommar", "höst", "vinter") by its middle day.
+
+    Examples
+    --------
+    >>> campaign_season("2023-04-05", "2023-04-11"), campaign_season("2023-10-04", "2023-10-10")
+    ('vår', 'höst')
+    """
+    if pd.isna(date_from) or pd.isna(date_to):
+        return None
+    first, last = pd.Timestamp(date_from), pd.Timestamp(date_to)
+    return _SEASONS[(first + (last - first) / 2).month]
+
+
+def euda_rule_campaigns(loads: pd.DataFrame) -> pd.DataFrame:
+    """A kommun's campaign means recomputed under EUDA's conventions.
+
+    Whatever ``loq_policy`` the kommun uses for its own charts, a comparison with EUDA
+    must count a day below the LOQ as 0 (EUDA's convention) and apply EUDA's day rules of
+    the campaign's year.
+
+    Parameters
+    ----------
+    loads
+        The ``wastewater_loads`` table (``kommun, plant, campaign, date, weekday,
+        substance, metabolite, below_loq, population, load_mg_day_1000``).
+
+    Returns
+    -------
+    DataFrame
+        ``kommun, plant, year, campaign, substance, metabolite, daily_mean, weekday_mean,
+        weekend_mean, n_days, date_from, date_to, season, population`` (means in
+        mg/day/1000 inhabitants; ``population`` the plant's population served, the mean
+        over the campaign's days; ``season`` by :func:`campaign_season`).
+    """
+    cols = [
+        "kommun",
+        "plant",
+        "year",
+        "campaign",
+        "substance",
+        "metabolite",
+        "daily_mean",
+        "weekday_mean",
+        "weekend_mean",
+        "n_days",
+        "date_from",
+        "date_to",
+        "season",
+        "population",
+    ]
+    if loads.empty:
+        return _empty(cols)
+    keys = ["kommun", "plant", "campaign", "substance", "metabolite"]
+    work = loads[[*keys, "date", "weekday", "population"]].copy()
+    below = loads["below_loq"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    work["value"] = loads["load_mg_day_1000"].astype("float64").where(~below, 0.0)
+    work["date"] = pd.to_datetime(work["date"])
+    g = work.groupby(keys, sort=False, dropna=False)
+    extra = pd.DataFrame(
+        {
+            "date_from": g["date"].min(),
+            "date_to": g["date"].max(),
+            "population": g["population"].mean(),
+        }
+    ).reset_index()
+    work = work.merge(extra[[*keys, "date_from"]], on=keys, how="left")
+    work["year"] = work["date_from"].dt.year.astype("int64")
+    means = campaign_means(work, by=[*keys, "year"], day="weekday", value="value", year="year")
+    out = means.merge(extra, on=keys, how="left")
+    out["season"] = [
+        campaign_season(a, b) for a, b in zip(out["date_from"], out["date_to"], strict=True)
+    ]
+    out = out.sort_values(["plant", "date_from", "substance"], kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ComparisonCity:
+    """A city the kommun compares itself with (``jamforelsestader`` in ``kommun.yml``).
+
+    Attributes
+    ----------
+    city : the city as EUDA spells it ("Växjö").
+    population : population served by the city's plant(s) in EUDA's campaign.
+    plant : the plant's name, for the chart's legend (optional).
+    source : where the population comes from (optional).
+    """
+
+    city: str
+    population: int
+    plant: str | None = None
+    source: str | None = None
+
+
+def comparison_cities(config: Mapping[str, object], *, file: object = None) -> list[ComparisonCity]:
+    """The kommun's comparison cities from ``kommun.yml`` (key ``jamforelsestader``).
+
+    Parameters
+    ----------
+    config
+        The parsed ``kommun.yml`` (or ``KommunConfig.extra``); ``jamforelsestader`` is a
+        list of ``{stad: Växjö, anslutna: 75410, reningsverk: Sundets ARV, kalla: ...}``.
+    file
+        The ``kommun.yml`` path, for error messages.
+
+    Returns
+    -------
+    list of ComparisonCity
+        Empty when the key is absent.
+
+    Raises
+    ------
+    DataError
+        When an entry has no ``stad`` or no positive whole ``anslutna`` (the plant size is
+        printed beside every comparison city).
+    """
+    entries = config.get("jamforelsestader") or []
+    if not isinstance(entries, list):
+        raise DataError(
+            "en lista med {stad, anslutna}", file=file, column="jamforelsestader", value=entries
+        )
+    out = []
+    for i, e in enumerate(entries, start=1):
+        if not isinstance(e, Mapping) or not str(e.get("stad") or "").strip():
+            raise DataError(
+                "en post med 'stad' (stadens namn som i EUDA:s fil)",
+                file=file,
+                column=f"jamforelsestader[{i}]",
+                value=e,
+            )
+        pop = e.get("anslutna")
+        if not isinstance(pop, int) or isinstance(pop, bool) or pop <= 0:
+            raise DataError(
+                "ett positivt heltal (anslutna personer vid stadens reningsverk)",
+                file=file,
+                column=f"jamforelsestader[{i}].anslutna",
+                value=pop,
+            )
+        plant = e.get("reningsverk")
+        source = e.get("kalla")
+        out.append(
+            ComparisonCity(
+                city=str(e["stad"]).strip(),
+                population=pop,
+                plant=None if plant is None else str(plant),
+                source=None if source is None else str(source),
+            )
+        )
+    return out
+
+
+@cache
+def _countries_text() -> str:
+    return (
+        resources.files("trygghet_analys")
+        .joinpath("resources", "euda_lander.csv")
+        .read_text("utf-8")
+    )
+
+
+def euda_countries() -> pd.DataFrame:
+    """EUDA's country codes with whether each is European and Nordic.
+
+    Returns
+    -------
+    DataFrame
+        ``resources/euda_lander.csv``: ``kod, land, europa, norden`` (bool), ``kalla,
+        anmarkning``. Europe is the Council of Europe's 46 member states (so Turkey and
+        Cyprus count, Brazil, Chile, Canada, the US, Australia, New Zealand and South Korea
+        do not); the Nordic countries are the Nordic Council's five. ``H`` is how EUDA's
+        2025 file writes Hungary (Debrecen 2023).
+    """
+    out = pd.read_csv(io.StringIO(_countries_text()), dtype=str, keep_default_na=False)
+    for c in ("europa", "norden"):
+        out[c] = out[c].eq("ja")
+    return out
+
+
 #: Columns of ``compare_with_euda``'s table (the chart's input).
 COMPARISON_COLUMNS = [
     "year",
@@ -329,11 +569,22 @@ COMPARISON_COLUMNS = [
     "kind",
     "campaign",
     "n_sites",
+    "season",
+    "season_matched",
+    "population",
+    "rules",
 ]
+
+#: Kinds of rows in the comparison, in display order.
+KINDS = ("kommun", "jämförelsestad", "Sverige", "Norden (median)", "Europa (median)")
 
 
 def euda_comparison_table(
-    data_dir: str | Path | None, campaigns: pd.DataFrame, *, country: str = "SE"
+    data_dir: str | Path | None,
+    loads: pd.DataFrame,
+    *,
+    country: str = "SE",
+    cities: Sequence[ComparisonCity] = (),
 ) -> tuple[pd.DataFrame, Path | None]:
     """The comparison table from the newest EUDA file in ``<data_dir>/external``, if any.
 
@@ -341,9 +592,9 @@ def euda_comparison_table(
     ----------
     data_dir
         The data folder (None: the default ``data/``).
-    campaigns
-        ``wastewater_campaigns`` (computed with the ``zero`` LOQ policy).
-    country
+    loads
+        The kommun's ``wastewater_loads`` (recomputed under EUDA's rules here).
+    country, cities
         As in :func:`compare_with_euda`.
 
     Returns
@@ -356,7 +607,8 @@ def euda_comparison_table(
     path = find_euda_file(data_dir)
     if path is None:
         return _empty(COMPARISON_COLUMNS), None
-    return compare_with_euda(campaigns, read_euda(path), country=country), path
+    own = euda_rule_campaigns(loads)
+    return compare_with_euda(own, read_euda(path), country=country, cities=cities), path
 
 
 def compare_with_euda(
@@ -364,103 +616,191 @@ def compare_with_euda(
     euda: pd.DataFrame,
     *,
     country: str = "SE",
+    cities: Sequence[ComparisonCity] = (),
 ) -> pd.DataFrame:
-    """A kommun's campaigns beside the Swedish EUDA sites and the European median.
+    """A kommun's campaigns beside its comparison cities, Sweden, the Nordic and Europe.
 
     Parameters
     ----------
     campaigns
-        The ``wastewater_campaigns`` table (``kommun, year, campaign, metabolite,
-        daily_mean`` at least; loads in mg/day/1000 inhabitants under the ``zero`` policy
-        for a like-for-like comparison).
+        The kommun's campaigns under EUDA's rules (:func:`euda_rule_campaigns`; at least
+        ``kommun, year, campaign, metabolite, daily_mean``, and ``season`` or
+        ``date_from``/``date_to`` for season matching, ``population`` for the plant size).
+        Do not pass campaign means computed with another ``loq_policy``.
     euda
         ``read_euda`` output.
     country
         EUDA country code whose sites are shown one by one (default Sweden).
+    cities
+        The kommun's comparison cities (``kommun.yml``), with their plant sizes.
 
     Returns
     -------
     DataFrame
-        ``year, metabolite, city, country, daily_mean, kind, campaign, n_sites``:
+        :data:`COMPARISON_COLUMNS`, one row per:
 
-        - ``kind`` "kommun": one row per campaign; ``city`` is the kommun ("Älmhult", or
-          "Älmhult (plant)" when the kommun has several plants), ``country`` is
-          ``country``;
-        - ``kind`` "Sverige": one row per EUDA site in ``country`` (city as EUDA spells
-          it, e.g. "Växjö");
-        - ``kind`` "Europa (median)": the median of every EUDA site's daily mean that
-          year, ``city`` "Europa (median)", ``country`` NaN, ``n_sites`` the number of sites.
+        - ``kind`` "kommun": the kommun's campaign (under EUDA's rules) compared that
+          year: its spring campaign(s) when it has one (``season_matched`` True), else its
+          other campaigns with ``season_matched`` False; ``city`` the kommun ("Älmhult",
+          "Älmhult (plant)" with several plants), ``population`` its plant's;
+        - ``kind`` "jämförelsestad": each comparison city's EUDA value, ``population``
+          from ``kommun.yml``;
+        - ``kind`` "Sverige": every other EUDA site in ``country``;
+        - ``kind`` "Norden (median)" and "Europa (median)": the median over the Nordic /
+          European sites (:func:`euda_countries`) present in *every* year shown for that
+          metabolite (a balanced panel, so a change of line is not a change of sites);
+          ``n_sites`` the number of sites.
 
-        Only years and metabolites in ``campaigns`` (substances without an EUDA
-        metabolite, such as tramadol, are left out). Sorted by metabolite, year, kind.
+        EUDA rows have ``season`` "vår" (EUDA samples one spring week) and
+        ``season_matched`` True; ``rules`` says which EUDA rules the year follows. Only
+        years and metabolites of ``campaigns`` (substances without an EUDA metabolite,
+        such as tramadol, are left out). Sorted by metabolite, year, kind.
+
+    Raises
+    ------
+    DataError
+        When the EUDA file has a country code that ``resources/euda_lander.csv`` does not
+        list (no site is dropped or counted as European silently).
 
     Notes
     -----
-    EUDA's daily means are recomputed from its daily values with :func:`campaign_means`,
-    so both sides follow the same day rules; sites are matched on city and year because
-    EUDA renumbers site ids between releases. "cocaine" is benzoylecgonine and
-    "cannabis" THC-COOH on both sides.
+    EUDA's daily means are recomputed from its daily values with :func:`campaign_means`
+    with each year's day rules; sites are matched on country, city and year because EUDA
+    renumbers site ids between releases. "cocaine" is benzoylecgonine and "cannabis"
+    THC-COOH on both sides.
     """
     cols = COMPARISON_COLUMNS
-    own = campaigns[campaigns["metabolite"].notna()]
+    own = campaigns[campaigns["metabolite"].notna()].copy()
     if own.empty:
         return _empty(list(cols))
+    if "season" not in own.columns:
+        if {"date_from", "date_to"} <= set(own.columns):
+            own["season"] = [
+                campaign_season(a, b) for a, b in zip(own["date_from"], own["date_to"], strict=True)
+            ]
+        else:
+            own["season"] = None
+    own["_city"] = _own_names(own)
+    own["year"] = own["year"].astype("int64")
+    own["_match"] = own["season"].eq(EUDA_SEASON)
+    has_spring = own.groupby(["year", "metabolite", "_city"])["_match"].transform("any")
+    own = own[own["_match"] | ~has_spring]
     own_rows = pd.DataFrame(
         {
-            "year": own["year"].astype("int64").to_numpy(),
+            "year": own["year"].to_numpy(),
             "metabolite": own["metabolite"].astype(str).to_numpy(),
-            "city": _own_names(own),
+            "city": own["_city"].to_numpy(),
             "country": country,
             "daily_mean": own["daily_mean"].astype("float64").to_numpy(),
             "kind": "kommun",
             "campaign": own["campaign"].astype(str).to_numpy(),
             "n_sites": 1,
+            "season": own["season"].to_numpy(),
+            "season_matched": own["_match"].to_numpy(dtype=bool),
+            "population": (
+                own["population"].astype("float64").to_numpy()
+                if "population" in own.columns
+                else np.nan
+            ),
         }
     )
     wanted = own_rows[["year", "metabolite"]].drop_duplicates()
-    means = campaign_means(euda, by=["year", "metabolite", "city", "country"])
+    means = campaign_means(euda, by=["year", "metabolite", "city", "country"], year="year")
     means = means.merge(wanted, on=["year", "metabolite"], how="inner")
-    swedish = means[means["country"] == country]
-    se_rows = pd.DataFrame(
-        {
-            "year": swedish["year"].to_numpy(),
-            "metabolite": swedish["metabolite"].to_numpy(),
-            "city": swedish["city"].to_numpy(),
-            "country": swedish["country"].to_numpy(),
-            "daily_mean": swedish["daily_mean"].to_numpy(),
-            "kind": "Sverige",
-            "campaign": None,
-            "n_sites": 1,
-        }
-    )
-    med = (
-        means.groupby(["year", "metabolite"], sort=True)["daily_mean"]
-        .agg(["median", "count"])
-        .reset_index()
-    )
-    eu_rows = pd.DataFrame(
-        {
-            "year": med["year"].to_numpy(),
-            "metabolite": med["metabolite"].to_numpy(),
-            "city": "Europa (median)",
-            "country": None,
-            "daily_mean": med["median"].to_numpy(),
-            "kind": "Europa (median)",
-            "campaign": None,
-            "n_sites": med["count"].to_numpy(),
-        }
-    )
-    out = pd.concat([r for r in (own_rows, se_rows, eu_rows) if not r.empty], ignore_index=True)
-    order = {"kommun": 0, "Sverige": 1, "Europa (median)": 2}
-    out["_k"] = out["kind"].map(order)
+    means = means[means["n_days"] > 0]
+    kinds = _country_kinds(means["country"])
+    means = means.assign(_eu=kinds["europa"].to_numpy(), _nordic=kinds["norden"].to_numpy())
+
+    def site_rows(frame: pd.DataFrame, kind: str, population: object) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "year": frame["year"].to_numpy(),
+                "metabolite": frame["metabolite"].to_numpy(),
+                "city": frame["city"].to_numpy(),
+                "country": frame["country"].to_numpy(),
+                "daily_mean": frame["daily_mean"].to_numpy(),
+                "kind": kind,
+                "campaign": None,
+                "n_sites": 1,
+                "season": EUDA_SEASON,
+                "season_matched": True,
+                "population": population,
+            }
+        )
+
+    size = {_fold(c.city): float(c.population) for c in cities}
+    folded = means["city"].map(_fold)
+    chosen = means[folded.isin(size)]
+    city_rows = site_rows(chosen, "jämförelsestad", chosen["city"].map(_fold).map(size).to_numpy())
+    swedish = means[(means["country"] == country) & ~folded.isin(size)]
+    se_rows = site_rows(swedish, "Sverige", np.nan)
+    nordic = _balanced_median(means[means["_nordic"]], "Norden (median)")
+    europe = _balanced_median(means[means["_eu"]], "Europa (median)")
+    parts = [own_rows, city_rows, se_rows, nordic, europe]
+    out = pd.concat([r for r in parts if not r.empty], ignore_index=True)
+    out["rules"] = out["year"].map(euda_rules_text)
+    out["_k"] = out["kind"].map({k: i for i, k in enumerate(KINDS)})
     out = out.sort_values(["metabolite", "year", "_k", "city", "campaign"], kind="stable")
     out = out.drop(columns="_k").reset_index(drop=True)
     out["year"] = out["year"].astype("int64")
     out["n_sites"] = out["n_sites"].astype("int64")
     out["daily_mean"] = out["daily_mean"].astype("float64")
-    for c in ("metabolite", "city", "country", "kind", "campaign"):
-        out[c] = out[c].astype("str").where(out[c].notna())
+    out["population"] = out["population"].astype("float64")
+    out["season_matched"] = out["season_matched"].astype(bool)
+    for c in ("metabolite", "city", "country", "kind", "campaign", "season", "rules"):
+        out[c] = out[c].astype("object").where(out[c].notna()).astype("str").where(out[c].notna())
     return out[cols]
+
+
+def _balanced_median(means: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Median per year and metabolite over the sites present in every year shown."""
+    rows = []
+    for metabolite, part in means.groupby("metabolite", sort=True):
+        years = sorted(part["year"].unique())
+        per_site = part.groupby(["country", "city"])["year"].nunique()
+        panel = per_site[per_site == len(years)].index
+        if len(panel) == 0:
+            continue
+        keyed = part.set_index(["country", "city"])
+        inside = part[keyed.index.isin(panel)]
+        for year, vals in inside.groupby("year", sort=True):
+            rows.append(
+                {
+                    "year": int(year),
+                    "metabolite": metabolite,
+                    "city": kind,
+                    "country": None,
+                    "daily_mean": float(vals["daily_mean"].median()),
+                    "kind": kind,
+                    "campaign": None,
+                    "n_sites": int(len(vals)),
+                    "season": EUDA_SEASON,
+                    "season_matched": True,
+                    "population": np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _country_kinds(codes: pd.Series) -> pd.DataFrame:
+    table = euda_countries().set_index("kod")
+    unknown = sorted(set(codes.astype(str)) - set(table.index))
+    if unknown:
+        raise DataError(
+            "en landskod som finns i resources/euda_lander.csv (lägg till landet där, "
+            "med om det är europeiskt och nordiskt)",
+            column="Country",
+            value=unknown[0],
+        )
+    return table.loc[codes.astype(str), ["europa", "norden"]].reset_index(drop=True)
+
+
+def _fold(text: object) -> str:
+    """Case- and accent-insensitive key: "Växjö", "VAXJO" → "vaxjo"."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return plain.casefold().strip()
 
 
 def _own_names(own: pd.DataFrame) -> np.ndarray:
@@ -475,6 +815,9 @@ def _own_names(own: pd.DataFrame) -> np.ndarray:
 
 def _empty(cols: list[str]) -> pd.DataFrame:
     types = {"year": "int64", "daily_mean": "float64", "n_sites": "int64"}
+    types |= {"population": "float64", "season_matched": "bool", "weekday_mean": "float64"}
+    types |= {"weekend_mean": "float64", "n_days": "int64"}
+    types |= {"date_from": "datetime64[us]", "date_to": "datetime64[us]"}
     return pd.DataFrame({c: pd.Series(dtype=types.get(c, "str")) for c in cols})
 
 

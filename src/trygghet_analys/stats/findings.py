@@ -1,0 +1,823 @@
+"""One findings table: every comparison the report, follow-up, underlag and draft speak of.
+
+Pure: DataFrames in, one DataFrame out. Each row is one comparison of one indicator in
+one domain, with its test, its Benjamini–Hochberg q-value over every test of the same
+kommun and report year, a direction word against the indicator's desired direction and
+the one Swedish sentence every output uses. Nothing downstream recomputes a test.
+
+The comparison policy (written once for analysts in ``docs/statistik.md``):
+
+- ``föregående år``: the report year against the previous survey year;
+- ``basår``: the report year against the base year (the year before the current
+  commitment period);
+- ``trend``: Mann–Kendall/Theil–Sen over the current commitment period (base year to
+  report year) and, separately labelled, since the series began (its latest unbroken
+  segment);
+- ``effekt``: difference-in-differences estimates for place-based commitments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..formatting import fmt_number, fmt_percent
+from .trends import _segments, _usable, mann_kendall
+
+__all__ = [
+    "ALPHA",
+    "COMPARISONS",
+    "DIRECTIONS",
+    "FINDINGS_COLUMNS",
+    "SOURCES",
+    "activity_findings",
+    "adjust_q_values",
+    "build_findings",
+    "chance_text",
+    "claims_significance",
+    "direction_word",
+    "policy_text",
+    "survey_findings",
+    "wastewater_findings",
+]
+
+#: Level of the false discovery rate: ``significant`` is ``q_value < ALPHA``.
+ALPHA = 0.05
+SOURCES = ("enkät", "avloppsvatten", "aktivitet")
+COMPARISONS = ("föregående år", "basår", "trend", "effekt")
+DIRECTIONS = ("bättre", "sämre", "oförändrad")
+FINDINGS_COLUMNS = [
+    "kommun",
+    "year",
+    "source",
+    "indicator",
+    "group_var",
+    "group",
+    "comparison",
+    "from_year",
+    "to_year",
+    "value_from",
+    "value_to",
+    "change",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+    "significant",
+    "direction",
+    "reliable",
+    "sentence",
+]
+#: Domains the findings cover: the whole kommun and each area (what the report, the
+#: underlag and the follow-up speak of). More domains would only dilute the tests.
+GROUP_VARS = ("total", "stratum")
+#: Fewest yearly estimates for a trend since the series began (as ``trend_tests``).
+MIN_TREND_YEARS = 5
+#: Fewest years for a trend over the commitment period (with 3 points Mann–Kendall can
+#: never reach p < 0.05; with 4 it cannot either, but the row says so honestly).
+MIN_PERIOD_YEARS = 4
+#: Fewest campaigns for a wastewater trend; fewer give "otillräckligt underlag".
+MIN_CAMPAIGNS = 4
+_Z = float(stats.norm.ppf(0.975))
+
+#: Sentence subjects per survey indicator ("Andelen som ..."), for plain Swedish.
+SUBJECTS = {
+    "otrygghet_ute_sent": "Andelen som känner sig otrygga ute sent en kväll",
+    "avstatt_aktivitet": "Andelen som avstått från en aktivitet av oro för brott",
+    "oro_bostadsinbrott": "Andelen som oroar sig för bostadsinbrott",
+    "oro_vald": "Andelen som oroar sig för att utsättas för våld",
+    "utsatt_brott": "Andelen som utsatts för brott de senaste tolv månaderna",
+    "problem_nedskrapning": "Andelen som ser nedskräpning som ett stort problem",
+    "problem_skadegorelse": "Andelen som ser skadegörelse som ett stort problem",
+    "problem_klotter": "Andelen som ser klotter som ett stort problem",
+    "problem_vardslos_biltrafik": "Andelen som ser vårdslös biltrafik som ett stort problem",
+    "problem_buskorning": "Andelen som ser buskörning med moped eller MC som ett stort problem",
+    "problem_ungdomsgang": "Andelen som ser störande ungdomsgäng som ett stort problem",
+    "problem_berusade": "Andelen som ser berusade personer som ett stort problem",
+    "problem_narkotikapaverkade": "Andelen som ser narkotikapåverkade personer som ett stort problem",
+    "problem_narkotikahandel": "Andelen som ser öppen narkotikahandel som ett stort problem",
+    "problem_bostadsinbrott": "Andelen som ser bostadsinbrott som ett stort problem",
+    "problem_cykelstolder": "Andelen som ser cykelstölder som ett stort problem",
+    "problemindex": "Problemindex",
+    "fortroende_polisen": "Andelen med stort förtroende för polisen i sitt område",
+    "ser_polis_fots": "Andelen som ser polis till fots i sitt område varje månad eller oftare",
+    "grannsamverkan": "Andelen som bor i ett område med Grannsamverkan",
+}
+
+
+# --------------------------------------------------------------------------- rules
+def direction_word(change: float, significant: bool, *, higher_is_worse: bool) -> str:
+    """``bättre``, ``sämre`` or ``oförändrad`` for one comparison.
+
+    A comparison moves only when it is significant (q < 0.05) and its change is not
+    zero; then it is ``bättre`` when it moved in the indicator's desired direction.
+
+    Examples
+    --------
+    >>> direction_word(-0.05, True, higher_is_worse=True)
+    'bättre'
+    >>> direction_word(-0.05, False, higher_is_worse=True)
+    'oförändrad'
+    """
+    if not significant or change is None or pd.isna(change) or change == 0:
+        return "oförändrad"
+    return "sämre" if (change > 0) == higher_is_worse else "bättre"
+
+
+def adjust_q_values(findings: pd.DataFrame) -> pd.DataFrame:
+    """Benjamini–Hochberg q-values over every test of one kommun and report year.
+
+    Parameters
+    ----------
+    findings
+        Rows with ``kommun, year, p_value`` (NaN: no test, e.g. an activity count).
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``q_value`` (NaN where ``p_value`` is NaN) and ``significant``
+        (``q_value < ALPHA``; False without a test).
+
+    Notes
+    -----
+    ``scipy.stats.false_discovery_control(p, method="bh")`` within each
+    ``(kommun, year)`` (Benjamini & Hochberg 1995): :math:`q_{(i)} = \\min_{j \\ge i}
+    \\min(1, m\\,p_{(j)}/j)` over the *m* tests of that kommun and year.
+    """
+    out = findings.copy()
+    q = np.full(len(out), np.nan)
+    p = out["p_value"].to_numpy(dtype=float)
+    for _, idx in out.groupby(["kommun", "year"], sort=False).indices.items():
+        idx = np.asarray(idx)
+        tested = idx[~np.isnan(p[idx])]
+        if len(tested):
+            q[tested] = stats.false_discovery_control(p[tested], method="bh")
+    out["q_value"] = q
+    out["significant"] = np.where(np.isnan(q), False, q < ALPHA).astype(bool)
+    return out
+
+
+def claims_significance(text: str) -> bool:
+    """True when a Swedish text claims a finding "statistiskt säkerställd".
+
+    Negations ("inte statistiskt säkerställd", "ingen statistiskt säkerställd") are not
+    claims.
+
+    Examples
+    --------
+    >>> claims_significance("en statistiskt säkerställd ökning")
+    True
+    >>> claims_significance("skillnaden är inte statistiskt säkerställd")
+    False
+    """
+    import re
+
+    return bool(re.search(r"(?<![Ii]nte )(?<![Ii]ngen )statistiskt säkerställ[dt]", text))
+
+
+def policy_text(base_year: int | None) -> str:
+    """The comparison policy in one Swedish paragraph, for every page that uses it."""
+    base = (
+        f"basåret {base_year} (året före den nuvarande löftesperioden)"
+        if base_year is not None
+        else "basåret (året före den nuvarande löftesperioden)"
+    )
+    return (
+        f"Jämförelserna är alltid desamma: rapportåret mot föregående mätning, mot {base}, "
+        "trenden under löftesperioden och, för sig, trenden sedan mätningarna började. "
+        "En jämförelse kallas statistiskt säkerställd när dess q-värde är under 0,05, det "
+        "vill säga efter justering för att många jämförelser görs samtidigt "
+        "(Benjamini–Hochberg)."
+    )
+
+
+def chance_text(findings: pd.DataFrame, *, year: int) -> str:
+    """How many comparisons were tested in ``year`` and how many chance alone would give."""
+    f = findings[(findings["year"] == year) & findings["p_value"].notna()]
+    n = len(f)
+    sig = int(f["significant"].sum())
+    by_chance = fmt_number(ALPHA * n, 0)
+    return (
+        f"{n} jämförelser testades för {year}. Utan justering skulle omkring {by_chance} av "
+        f"dem se ut som säkerställda förändringar av ren slump även om ingenting hänt; "
+        f"efter justeringen är {sig} statistiskt säkerställda."
+    )
+
+
+# --------------------------------------------------------------------------- formatting
+def _where(group_var: str, group: str) -> str:
+    if group_var == "total":
+        return "i hela kommunen"
+    if group_var == "sex":
+        return {"Kvinna": "bland kvinnor", "Man": "bland män"}.get(group, f"bland {group}")
+    if group_var == "age_group":
+        return f"bland {group}-åringar"
+    if group_var == "reningsverk":
+        return f"vid {group}"
+    return f"i {group}"
+
+
+def _value(v: float, kind: str, decimals: int | None = None) -> str:
+    if kind == "mean":
+        return fmt_number(v, 1 if decimals is None else decimals)
+    if kind == "mg":
+        return (
+            f"{fmt_number(v, 1 if decimals is None else decimals)} mg/dygn per 1\u202f000 invånare"
+        )
+    if kind == "count":
+        return fmt_number(v, 0 if decimals is None else decimals)
+    return fmt_percent(v, 0 if decimals is None else decimals)
+
+
+def value_pair(v1: float, v2: float, kind: str) -> tuple[str, str]:
+    """Two values formatted so that different values never print alike."""
+    a = b = ""
+    for extra in (0, 1, 2):
+        base = 1 if kind in ("mean", "mg") else 0
+        a, b = _value(v1, kind, base + extra), _value(v2, kind, base + extra)
+        if a != b:
+            return a, b
+    return a, b
+
+
+def _amount(change: float, kind: str) -> str:
+    """A signed change in the indicator's unit ("+6 procentenheter", "−0,12 enheter")."""
+    sign = "+" if change > 0 else ""
+    if kind == "proportion":
+        digits = 0 if round(abs(100 * change)) >= 1 else 1
+        text = fmt_number(100 * change, digits)
+        unit = "procentenhet" if text in ("1", "−1") else "procentenheter"
+        return f"{sign}{text} {unit}"
+    if kind == "mean":
+        return f"{sign}{fmt_number(change, 2)} enheter"
+    return f"{sign}{fmt_number(change, 0)}"
+
+
+def _per_year(slope: float, kind: str) -> str:
+    """A Theil–Sen slope in the indicator's unit per year, with enough decimals."""
+    sign = "+" if slope > 0 else ""
+    if kind == "proportion":
+        return f"{sign}{fmt_number(100 * slope, 1)} procentenheter per år"
+    return f"{sign}{fmt_number(slope, 3)} enheter per år"
+
+
+def _interval(lo: float, hi: float, kind: str) -> str:
+    if kind == "proportion":
+        return f"{fmt_number(100 * lo, 1)} till {fmt_number(100 * hi, 1)} procentenheter"
+    return f"{fmt_number(lo, 2)} till {fmt_number(hi, 2)} enheter"
+
+
+def _verdict(direction: str) -> str:
+    return {"bättre": "en förbättring", "sämre": "en försämring"}.get(direction, "")
+
+
+# --------------------------------------------------------------------------- survey
+def _indicator_info(indicators: pd.DataFrame) -> dict[str, dict]:
+    return indicators.set_index("id")[["label", "kind", "direction"]].to_dict("index")
+
+
+def _change_rows(changes: pd.DataFrame, base_year: int | None) -> pd.DataFrame:
+    c = changes[changes["group_var"].isin(GROUP_VARS)]
+    prev = c["comparison"] == "föregående år"
+    base = (c["comparison"] == "basår") & (c["year_from"] == base_year)
+    c = c[prev | (base & (c["year_to"] > c["year_from"]))]
+    # the base year may be the previous year too: one pair is one test, kept once
+    pair = c["kommun"].astype(str) + c["indicator"] + c["group_var"] + c["group"].astype(str)
+    pair = pair + c["year_from"].astype(str) + "-" + c["year_to"].astype(str)
+    c = c[~(pair.duplicated(keep="first") & (c["comparison"] == "basår"))]
+    half = _Z * c["se_change"]
+    return pd.DataFrame(
+        {
+            "kommun": c["kommun"].astype(str),
+            "year": c["year_to"].astype("int64"),
+            "source": "enkät",
+            "indicator": c["indicator"].astype(str),
+            "group_var": c["group_var"].astype(str),
+            "group": c["group"].astype(str),
+            "comparison": c["comparison"].astype(str),
+            "from_year": c["year_from"].astype("int64"),
+            "to_year": c["year_to"].astype("int64"),
+            "value_from": c["estimate_from"].astype(float),
+            "value_to": c["estimate_to"].astype(float),
+            "change": c["change"].astype(float),
+            "ci_low": (c["change"] - half).astype(float),
+            "ci_high": (c["change"] + half).astype(float),
+            "p_value": c["p_value"].astype(float),
+        }
+    )
+
+
+def _trend_rows(est: pd.DataFrame, *, years: Sequence[int], base_year: int | None) -> pd.DataFrame:
+    """Mann–Kendall/Theil–Sen over the commitment period and since the series began,
+    for every report year, within the latest unbroken segment up to that year."""
+    keys = ["kommun", "indicator", "group_var", "group"]
+    parts = []
+    for y in years:
+        upto = est[est["year"] <= y]
+        if upto.empty:
+            continue
+        last_seg = upto.groupby(keys, sort=False)["_seg"].transform("max")
+        upto = upto[upto["_seg"] == last_seg]
+        has_y = upto.groupby(keys, sort=False)["year"].transform("max") == y
+        upto = upto[has_y]
+        windows = []
+        if base_year is not None and y > base_year:
+            period = upto[upto["year"] >= base_year]
+            starts = period.groupby(keys, sort=False)["year"].transform("min")
+            period = period[starts == base_year]  # the base year itself must be there
+            n = period.groupby(keys, sort=False)["year"].transform("size")
+            windows.append(period[n >= MIN_PERIOD_YEARS])
+        n = upto.groupby(keys, sort=False)["year"].transform("size")
+        start = upto.groupby(keys, sort=False)["year"].transform("min")
+        since = upto[(n >= MIN_TREND_YEARS) & ((base_year is None) | (start < (base_year or 0)))]
+        windows.append(since)
+        for w in windows:
+            if w.empty:
+                continue
+            mk = mann_kendall(w, by=keys, time="year", value="estimate")
+            ends = (
+                w.sort_values("year").groupby(keys, sort=False)["estimate"].agg(["first", "last"])
+            )
+            mk = mk.merge(ends.reset_index(), on=keys, how="left")
+            ci = _theil_sen_ci(w, keys)
+            mk = mk.merge(ci, on=keys, how="left")
+            parts.append(mk.assign(year=y))
+    if not parts:
+        return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
+    mk = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(
+        {
+            "kommun": mk["kommun"].astype(str),
+            "year": mk["year"].astype("int64"),
+            "source": "enkät",
+            "indicator": mk["indicator"].astype(str),
+            "group_var": mk["group_var"].astype(str),
+            "group": mk["group"].astype(str),
+            "comparison": "trend",
+            "from_year": mk["year_from"].astype("int64"),
+            "to_year": mk["year_to"].astype("int64"),
+            "value_from": mk["first"].astype(float),
+            "value_to": mk["last"].astype(float),
+            "change": mk["slope"].astype(float),
+            "ci_low": mk["slope_low"].astype(float),
+            "ci_high": mk["slope_high"].astype(float),
+            "p_value": mk["p_value"].astype(float),
+        }
+    )
+
+
+def _theil_sen_ci(
+    data: pd.DataFrame, keys: list[str], *, time: str = "year", value: str = "estimate"
+) -> pd.DataFrame:
+    """95 % interval of the Theil–Sen slope per series (``scipy.stats.theilslopes``)."""
+    rows = []
+    for key, g in data.groupby(keys, sort=False):
+        r = stats.theilslopes(g[value].to_numpy(float), g[time].to_numpy(float), alpha=0.95)
+        rows.append((*key, float(r.low_slope), float(r.high_slope)))
+    return pd.DataFrame(rows, columns=[*keys, "slope_low", "slope_high"])
+
+
+def survey_findings(
+    estimates: pd.DataFrame,
+    changes: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    breaks: pd.DataFrame | None = None,
+    base_year: int | None = None,
+    reliable: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Survey comparisons of one kommun: previous year, base year and trends.
+
+    Parameters
+    ----------
+    estimates, changes
+        ``survey_estimates`` and ``survey_changes`` (CONTRIBUTING.md) of one kommun.
+    indicators
+        ``indikatorer.csv`` (``id, label, kind, direction``).
+    breaks
+        ``survey_breaks``: no comparison spans a break.
+    base_year
+        The year before the current commitment period (None: no base-year rows and no
+        commitment-period trend).
+    reliable
+        Optional ``kommun, year, indicator, group_var, group, reliable``: a row is
+        reliable when both of its end-point estimates are (default: every published
+        estimate is).
+
+    Returns
+    -------
+    DataFrame with the first 15 columns of :data:`FINDINGS_COLUMNS` plus ``reliable``;
+    ``year`` is the report year (= ``to_year``). Change rows carry the change and its
+    normal 95 % interval (change ± 1,96·se); trend rows the Theil–Sen slope per year and
+    its 95 % interval, with the estimates at the window's end points.
+    """
+    est = _usable(estimates)
+    est = est[est["group_var"].isin(GROUP_VARS)].reset_index(drop=True)
+    known = set(indicators["id"])
+    est = est[est["indicator"].isin(known)].reset_index(drop=True)
+    est["_seg"] = _segments(est, breaks, indicators)
+    years = sorted(est["year"].unique().tolist())
+    chg = changes[changes["indicator"].isin(known)] if len(changes) else changes
+    rows = pd.concat(
+        [
+            _change_rows(chg, base_year) if len(chg) else None,
+            _trend_rows(est, years=years, base_year=base_year),
+        ],
+        ignore_index=True,
+    )
+    rows = rows.astype({"from_year": "int64", "to_year": "int64", "year": "int64"})
+    if reliable is None:
+        rows["reliable"] = True
+    else:
+        key = ["kommun", "year", "indicator", "group_var", "group"]
+        flag = reliable[[*key, "reliable"]].astype({"year": "int64"})
+        ends = rows[["kommun", "from_year", "to_year", "indicator", "group_var", "group"]]
+        a = ends.rename(columns={"from_year": "year"}).merge(flag, on=key, how="left")["reliable"]
+        b = ends.rename(columns={"to_year": "year"}).merge(flag, on=key, how="left")["reliable"]
+        rows["reliable"] = (a.fillna(True).astype(bool) & b.fillna(True).astype(bool)).to_numpy()
+    return rows
+
+
+# --------------------------------------------------------------------------- wastewater
+def wastewater_findings(campaigns: pd.DataFrame, *, base_year: int | None = None) -> pd.DataFrame:
+    """Wastewater trend per substance and plant, the campaign being the unit.
+
+    Parameters
+    ----------
+    campaigns
+        ``wastewater_campaigns`` of one kommun (``daily_mean`` per campaign; ``date_from``
+        and ``date_to`` when present give each campaign's mid-point in time).
+    base_year
+        Unused for now; the change between periods is part of the trend rows.
+
+    Returns
+    -------
+    DataFrame like :func:`survey_findings` (``source = "avloppsvatten"``,
+    ``group_var = "reningsverk"``, ``group`` the plant), one ``trend`` row per substance,
+    plant and report year (the years with campaigns), over every campaign up to that
+    year. ``value_from``/``value_to`` are the mean of the campaign means of the first
+    and the last year (mg/dygn/1000 inv); ``change`` is the Theil–Sen slope of the log
+    campaign means as a relative change per year (``exp(slope) − 1``), with its 95 %
+    interval; ``p_value`` is Mann–Kendall on the log campaign means (days within a
+    campaign are never the unit). Fewer than :data:`MIN_CAMPAIGNS` campaigns give no
+    test (``p_value`` NaN: otillräckligt underlag). Extra columns ``n_campaigns``,
+    ``n_days`` and ``n_below_loq`` say what the row rests on.
+    """
+    if campaigns is None or campaigns.empty:
+        return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
+    c = campaigns.dropna(subset=["daily_mean"]).copy()
+    c = c[c["daily_mean"] > 0]
+    if "date_from" in c and "date_to" in c:
+        mid = (
+            pd.to_datetime(c["date_from"])
+            + (pd.to_datetime(c["date_to"]) - pd.to_datetime(c["date_from"])) / 2
+        )
+        c["_t"] = mid.dt.year + (mid.dt.day_of_year - 1) / 365.25
+    else:
+        c["_t"] = c["year"].astype(float) + c.groupby(["plant", "substance", "year"]).cumcount() / 2
+    c["_log"] = np.log(c["daily_mean"].astype(float))
+    keys = ["kommun", "plant", "substance"]
+    rows = []
+    for y in sorted(c["year"].unique().tolist()):
+        upto = c[c["year"] <= y]
+        for key, g in upto.groupby(keys, sort=True):
+            if int(g["year"].max()) != y:
+                continue
+            yearly = g.groupby("year")["daily_mean"].mean()
+            row = {
+                "kommun": str(key[0]),
+                "year": int(y),
+                "source": "avloppsvatten",
+                "indicator": str(key[2]),
+                "group_var": "reningsverk",
+                "group": str(key[1]),
+                "comparison": "trend",
+                "from_year": int(g["year"].min()),
+                "to_year": int(y),
+                "value_from": float(yearly.iloc[0]),
+                "value_to": float(yearly.iloc[-1]),
+                "change": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "p_value": np.nan,
+                "n_campaigns": len(g),
+                "n_days": int(g["n_days"].sum()) if "n_days" in g else np.nan,
+                "n_below_loq": int(g["n_below_loq"].sum()) if "n_below_loq" in g else np.nan,
+            }
+            if len(g) >= MIN_CAMPAIGNS:
+                mk = mann_kendall(g.assign(_s=0), by=["_s"], time="_t", value="_log").iloc[0]
+                ts = stats.theilslopes(g["_log"].to_numpy(), g["_t"].to_numpy(), alpha=0.95)
+                row.update(
+                    change=float(np.expm1(ts.slope)),
+                    ci_low=float(np.expm1(ts.low_slope)),
+                    ci_high=float(np.expm1(ts.high_slope)),
+                    p_value=float(mk["p_value"]),
+                )
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    out["reliable"] = out["n_campaigns"] >= MIN_CAMPAIGNS
+    return out
+
+
+# --------------------------------------------------------------------------- activities
+def activity_findings(
+    yearly: pd.DataFrame,
+    *,
+    kommun: str,
+    targets: Mapping[str, float] | None = None,
+    base_year: int | None = None,
+) -> pd.DataFrame:
+    """Activity counts year on year (and against the base year): complete counts, no test.
+
+    Parameters
+    ----------
+    yearly
+        ``year, measure, value`` (activities summed per year).
+    kommun
+        Whose activities.
+    targets
+        Measure → this year's target, stated in the sentence (genomförande).
+    base_year
+        Also compare with this year.
+
+    Returns
+    -------
+    DataFrame like :func:`survey_findings` with ``source = "aktivitet"``,
+    ``group_var = "total"``, no p-value (a count has no sampling error, and a count is
+    never an outcome: its ``direction`` is always ``oförändrad``, genomförande is judged
+    against the target in the follow-up).
+    """
+    rows = []
+    targets = dict(targets or {})
+    if yearly is None or yearly.empty:
+        return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
+    for measure, g in yearly.groupby("measure", sort=True):
+        v = g.set_index("year")["value"].astype(float).sort_index()
+        years = v.index.tolist()
+        for i, y in enumerate(years):
+            pairs = []
+            if i > 0:
+                pairs.append(("föregående år", years[i - 1]))
+            if (
+                base_year is not None
+                and y > base_year
+                and base_year in v.index
+                and (i == 0 or years[i - 1] != base_year)
+            ):
+                pairs.append(("basår", base_year))
+            for comparison, y0 in pairs:
+                rows.append(
+                    {
+                        "kommun": kommun,
+                        "year": int(y),
+                        "source": "aktivitet",
+                        "indicator": str(measure),
+                        "group_var": "total",
+                        "group": "Hela kommunen",
+                        "comparison": comparison,
+                        "from_year": int(y0),
+                        "to_year": int(y),
+                        "value_from": float(v[y0]),
+                        "value_to": float(v[y]),
+                        "change": float(v[y] - v[y0]),
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "p_value": np.nan,
+                        "target": targets.get(measure, np.nan),
+                    }
+                )
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["reliable"] = True
+    return out
+
+
+# --------------------------------------------------------------------------- sentences
+def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
+    meta = info.get(r.indicator, {})
+    kind = "mean" if meta.get("kind") == "mean" else "proportion"
+    subject = SUBJECTS.get(r.indicator, f"Indikatorn ”{meta.get('label', r.indicator)}”")
+    where = _where(r.group_var, r.group)
+    v1, v2 = value_pair(r.value_from, r.value_to, kind)
+    flag = "" if r.reliable else " Skattningen är osäker (för få svar för en säker siffra)."
+    if r.comparison == "trend":
+        label = (
+            f"under löftesperioden {r.from_year}–{r.to_year}"
+            if base_year is not None and r.from_year == base_year
+            else f"sedan mätningarna började {r.from_year}"
+        )
+        ends = f"{v1} år {r.from_year}, {v2} år {r.to_year}"
+        per_year = _per_year(r.change, kind)
+        if r.direction == "oförändrad":
+            if r.significant:
+                # a significant Mann–Kendall test, but a zero slope or end points that
+                # point the other way: no direction word
+                return (
+                    f"{subject} {where} visar ingen entydig trend {label} ({ends}): "
+                    f"Mann–Kendall-testet är statistiskt säkerställt "
+                    f"(q = {fmt_number(r.q_value, 3)}), men lutningen och ändpunkterna "
+                    f"pekar inte åt samma håll.{flag}"
+                )
+            return (
+                f"{subject} {where} visar ingen statistiskt säkerställd trend {label} "
+                f"({ends}).{flag}"
+            )
+        word = "ökande" if r.change > 0 else "minskande"
+        return (
+            f"{subject} {where} visar en statistiskt säkerställd {word} trend {label} "
+            f"({ends}; i genomsnitt {per_year}), {_verdict(r.direction)}.{flag}"
+        )
+    against = "föregående mätning" if r.comparison == "föregående år" else "basåret"
+    if r.direction == "oförändrad":
+        return (
+            f"{subject} {where} var {v2} år {r.to_year} och {v1} år {r.from_year} "
+            f"({against}); skillnaden ({_amount(r.change, kind)}) är inte statistiskt "
+            f"säkerställd.{flag}"
+        )
+    verb = "ökade" if r.change > 0 else "minskade"
+    return (
+        f"{subject} {where} {verb} från {v1} år {r.from_year} ({against}) till {v2} år "
+        f"{r.to_year} ({_amount(r.change, kind)}, 95 % konfidensintervall "
+        f"{_interval(r.ci_low, r.ci_high, kind)}), en statistiskt säkerställd "
+        f"{'ökning' if r.change > 0 else 'minskning'} och {_verdict(r.direction)}.{flag}"
+    )
+
+
+def _wastewater_sentence(r) -> str:
+    name = "MDMA" if r.indicator == "mdma" else str(r.indicator).capitalize()
+    base = (
+        f"{name} i avloppsvattnet {_where(r.group_var, r.group)}: "
+        f"{_value(r.value_from, 'mg')} år {r.from_year} och {_value(r.value_to, 'mg')} år "
+        f"{r.to_year} (medel av kampanjernas dygnsmedel)"
+    )
+    rests = f"{int(r.n_campaigns)} kampanjer"
+    if pd.notna(r.n_days) and pd.notna(r.n_below_loq):
+        rests += f", {int(r.n_below_loq)} av {int(r.n_days)} provdygn under kvantifieringsgränsen"
+    if pd.isna(r.p_value):
+        return f"{base}. Otillräckligt underlag för en trend ({rests})."
+    pct = f"{'+' if r.change > 0 else ''}{fmt_number(100 * r.change, 0)} % per år"
+    if r.direction == "oförändrad":
+        return f"{base}. Ingen statistiskt säkerställd trend över kampanjerna ({pct}; {rests})."
+    word = "ökande" if r.change > 0 else "minskande"
+    return (
+        f"{base}. En statistiskt säkerställd {word} trend över kampanjerna "
+        f"(i genomsnitt {pct}; {rests}), {_verdict(r.direction)}."
+    )
+
+
+def _activity_sentence(r, labels: Mapping[str, str]) -> str:
+    label = labels.get(r.indicator, r.indicator)
+    against = "föregående år" if r.comparison == "föregående år" else "basåret"
+    v1, v2 = fmt_number(r.value_from, 0), fmt_number(r.value_to, 0)
+    target = getattr(r, "target", np.nan)
+    goal = "" if pd.isna(target) else f" (målet {fmt_number(target, 0)})"
+    return (
+        f"{label}: {v2} år {r.to_year}{goal} och {v1} år {r.from_year} ({against}). "
+        "Ett genomfört antal, inte ett mått på effekt."
+    )
+
+
+# --------------------------------------------------------------------------- all
+def build_findings(
+    *,
+    kommun: str,
+    estimates: pd.DataFrame,
+    changes: pd.DataFrame,
+    indicators: pd.DataFrame,
+    breaks: pd.DataFrame | None = None,
+    base_year: int | None = None,
+    wastewater_campaigns: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    activity_targets: Mapping[str, float] | None = None,
+    activity_labels: Mapping[str, str] | None = None,
+    effects: pd.DataFrame | None = None,
+    reliable: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The findings table of one kommun, every report year.
+
+    Parameters
+    ----------
+    kommun
+        Whose findings (rows of other kommuner in the inputs are ignored).
+    estimates, changes, breaks
+        The survey tables (CONTRIBUTING.md).
+    indicators
+        ``indikatorer.csv``.
+    base_year
+        The year before the current commitment period.
+    wastewater_campaigns
+        ``wastewater_campaigns``.
+    activities
+        Activities per year: ``year, measure, value``.
+    activity_targets, activity_labels
+        Measure → target of the current register, measure → Swedish label.
+    effects
+        Optional rows already in the findings layout (``comparison = "effekt"``; from a
+        difference-in-differences estimate) with a ``sentence``; they join the tests.
+    reliable
+        Optional reliability flags per estimate (see :func:`survey_findings`).
+
+    Returns
+    -------
+    DataFrame with exactly :data:`FINDINGS_COLUMNS`, sorted by year, source, comparison,
+    indicator, group_var and group.
+
+    Notes
+    -----
+    ``q_value`` is Benjamini–Hochberg over every test of the kommun and report year
+    (:func:`adjust_q_values`); ``significant`` is ``q_value < 0.05``; ``direction`` is
+    :func:`direction_word` against the indicator's desired direction; a trend moves
+    only when its slope and its end points agree in sign as well. Activity counts are
+    never tested and never move (``oförändrad``).
+    """
+
+    def own(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None or frame.empty or "kommun" not in frame:
+            return frame
+        return frame[frame["kommun"] == kommun].reset_index(drop=True)
+
+    info = _indicator_info(indicators)
+    parts = [
+        survey_findings(
+            own(estimates),
+            own(changes),
+            indicators=indicators,
+            breaks=own(breaks),
+            base_year=base_year,
+            reliable=own(reliable),
+        )
+    ]
+    ww = wastewater_findings(own(wastewater_campaigns), base_year=base_year)
+    parts.append(ww)
+    if activities is not None and len(activities):
+        parts.append(
+            activity_findings(
+                activities, kommun=kommun, targets=activity_targets, base_year=base_year
+            )
+        )
+    if effects is not None and len(effects):
+        parts.append(own(effects))
+    parts = [p for p in parts if p is not None and len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
+    rows = pd.concat(parts, ignore_index=True)
+    rows = adjust_q_values(rows)
+    worse_up = {
+        k: v.get("direction") != "higher_is_better" for k, v in info.items()
+    }  # wastewater substances: more is worse
+    rows["direction"] = [
+        _direction(r, worse_up.get(r.indicator, True)) for r in rows.itertuples(index=False)
+    ]
+    labels = dict(activity_labels or {})
+    sentences = []
+    for r in rows.itertuples(index=False):
+        if r.source == "enkät" and r.comparison != "effekt":
+            sentences.append(_survey_sentence(r, info, base_year))
+        elif r.source == "avloppsvatten":
+            sentences.append(_wastewater_sentence(r))
+        elif r.source == "aktivitet":
+            sentences.append(_activity_sentence(r, labels))
+        else:
+            sentences.append(str(getattr(r, "sentence", "")))
+    rows["sentence"] = sentences
+    rows["reliable"] = rows["reliable"].fillna(True).astype(bool)
+    order = {c: i for i, c in enumerate(COMPARISONS)}
+    src = {s: i for i, s in enumerate(SOURCES)}
+    rows = rows.assign(_c=rows["comparison"].map(order), _s=rows["source"].map(src))
+    rows = rows.sort_values(
+        ["year", "_s", "_c", "indicator", "group_var", "group", "from_year"], kind="stable"
+    )
+    out = rows[FINDINGS_COLUMNS].reset_index(drop=True)
+    return out.astype(
+        {
+            "year": "int64",
+            "from_year": "int64",
+            "to_year": "int64",
+            "value_from": "float64",
+            "value_to": "float64",
+            "change": "float64",
+            "ci_low": "float64",
+            "ci_high": "float64",
+            "p_value": "float64",
+            "q_value": "float64",
+            "significant": "bool",
+            "reliable": "bool",
+        }
+    )
+
+
+def _direction(r, higher_is_worse: bool) -> str:
+    if r.source == "aktivitet":
+        return "oförändrad"
+    if r.comparison == "trend" and r.source == "enkät":
+        ends = r.value_to - r.value_from
+        if r.change == 0 or ends == 0 or (ends > 0) != (r.change > 0):
+            return "oförändrad"
+    if r.comparison == "trend" and r.source == "avloppsvatten":
+        ends = r.value_to - r.value_from
+        if pd.notna(r.change) and (ends == 0 or (ends > 0) != (r.change > 0)):
+            return "oförändrad"
+    return direction_word(r.change, bool(r.significant), higher_is_worse=higher_is_worse)

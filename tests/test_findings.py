@@ -1,0 +1,319 @@
+"""The findings table: q-values, significance, direction words and sentences."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trygghet_analys.formatting import fmt_number
+from trygghet_analys.stats import findings as F
+from trygghet_analys.survey.indicators import load_indicators
+
+
+# --------------------------------------------------------------------------- q-values
+def test_bh_q_values_by_hand_within_kommun_and_year():
+    # Hand computation, m = 4 tests in (K, 2025): sorted p 0.01, 0.02, 0.03, 0.5
+    # q = min over j >= i of m p_(j) / j: 0.04, 0.04, 0.04, 0.5
+    # (R: p.adjust(c(0.01, 0.02, 0.03, 0.5), "BH") -> 0.04 0.04 0.04 0.50).
+    # The (K, 2024) group is adjusted on its own: one test, q = p. NaN stays untested.
+    rows = pd.DataFrame(
+        {
+            "kommun": ["K"] * 5 + ["K", "L"],
+            "year": [2025] * 5 + [2024, 2025],
+            "p_value": [0.03, 0.5, 0.01, np.nan, 0.02, 0.03, 0.049],
+        }
+    )
+    out = F.adjust_q_values(rows)
+    np.testing.assert_allclose(
+        out["q_value"].to_numpy(), [0.04, 0.5, 0.04, np.nan, 0.04, 0.03, 0.049], rtol=1e-12
+    )
+    assert out["significant"].tolist() == [True, False, True, False, True, True, True]
+
+
+@pytest.mark.parametrize(("p", "significant"), [(0.0499, True), (0.05, False), (0.0501, False)])
+def test_significant_is_q_below_005_on_both_sides(p, significant):
+    out = F.adjust_q_values(pd.DataFrame({"kommun": ["K"], "year": [2025], "p_value": [p]}))
+    assert bool(out["significant"].iloc[0]) is significant
+
+
+# --------------------------------------------------------------------------- direction
+@pytest.mark.parametrize(
+    ("change", "significant", "worse_up", "word"),
+    [
+        (0.02, True, True, "sämre"),
+        (-0.02, True, True, "bättre"),
+        (0.02, True, False, "bättre"),
+        (-0.02, True, False, "sämre"),
+        (0.02, False, True, "oförändrad"),
+        (-0.02, False, False, "oförändrad"),
+        (0.0, True, True, "oförändrad"),
+        (1e-9, True, True, "sämre"),
+        (-1e-9, True, True, "bättre"),
+    ],
+)
+def test_direction_rules_on_both_sides(change, significant, worse_up, word):
+    assert F.direction_word(change, significant, higher_is_worse=worse_up) == word
+
+
+def test_claims_significance_ignores_negations():
+    assert F.claims_significance("en statistiskt säkerställd ökning")
+    assert not F.claims_significance("är inte statistiskt säkerställd")
+    assert not F.claims_significance("visar ingen statistiskt säkerställd trend")
+
+
+# --------------------------------------------------------------------------- tables
+def _est(
+    values: dict[int, float],
+    *,
+    indicator="otrygghet_ute_sent",
+    group="Hela kommunen",
+    group_var="total",
+    se=0.01,
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kommun": "K",
+            "year": list(values),
+            "indicator": indicator,
+            "group_var": group_var,
+            "group": group,
+            "estimate": list(values.values()),
+            "se": se,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "n": 500,
+            "suppressed": False,
+        }
+    )
+
+
+def _build(est: pd.DataFrame, base_year=2021, **kw) -> pd.DataFrame:
+    from trygghet_analys.stats.trends import compare_estimates
+
+    ind = load_indicators()
+    chg = compare_estimates(est, base_year=base_year, indicators=ind)
+    return F.build_findings(
+        kommun="K", estimates=est, changes=chg, indicators=ind, base_year=base_year, **kw
+    )
+
+
+def test_columns_are_exactly_the_contract():
+    out = _build(_est({2019: 0.2, 2020: 0.21, 2021: 0.2, 2022: 0.22, 2023: 0.25}))
+    assert list(out.columns) == F.FINDINGS_COLUMNS
+    assert set(out["comparison"]) <= set(F.COMPARISONS)
+    assert set(out["direction"]) <= set(F.DIRECTIONS)
+    assert set(out["source"]) <= set(F.SOURCES)
+
+
+def test_a_rise_of_a_bad_thing_is_worse_and_a_small_wobble_unchanged():
+    est = _est({2020: 0.20, 2021: 0.20, 2022: 0.30, 2023: 0.301})
+    out = _build(est)
+    prev = out[(out["comparison"] == "föregående år")].set_index("to_year")
+    # 2021 -> 2022: +10 pe, se_change = sqrt(2)*0.01, z = 7.07: p ~ 1.5e-12, significant
+    assert prev.loc[2022, "direction"] == "sämre"
+    assert prev.loc[2022, "significant"]
+    # 2022 -> 2023: +0.1 pe, z = 0.07: unchanged
+    assert prev.loc[2023, "direction"] == "oförändrad"
+    # interval: change ± 1.959964 * se_change (scipy.stats.norm.ppf(0.975))
+    r = prev.loc[2022]
+    half = 1.959963984540054 * np.sqrt(2) * 0.01
+    assert r["ci_low"] == pytest.approx(0.10 - half, abs=1e-12)
+    assert r["ci_high"] == pytest.approx(0.10 + half, abs=1e-12)
+
+
+def test_trend_over_period_and_since_start_are_separate_rows():
+    est = _est({y: 0.10 + 0.01 * (y - 2010) for y in range(2010, 2026)})
+    out = _build(est)
+    t = out[(out["comparison"] == "trend") & (out["year"] == 2025)]
+    assert sorted(t["from_year"]) == [2010, 2021]
+    period = t[t["from_year"] == 2021].iloc[0]
+    since = t[t["from_year"] == 2010].iloc[0]
+    assert "under löftesperioden 2021–2025" in period["sentence"]
+    assert "sedan mätningarna började 2010" in since["sentence"]
+    # Theil–Sen slope 0.01 per year (scipy.stats.theilslopes), shown per year
+    assert since["change"] == pytest.approx(0.01)
+    assert since["direction"] == "sämre"
+
+
+def test_a_trend_whose_end_points_disagree_is_never_called_rising():
+    # mostly rising, but the last year falls below the first: Mann–Kendall S > 0
+    values = {
+        2010 + i: v
+        for i, v in enumerate(
+            [0.30, 0.31, 0.32, 0.33, 0.34, 0.35, 0.36, 0.37, 0.38, 0.39, 0.40, 0.29]
+        )
+    }
+    out = _build(_est(values), base_year=None)
+    t = out[(out["comparison"] == "trend") & (out["year"] == 2021)].iloc[0]
+    assert t["change"] > 0 and t["value_to"] < t["value_from"]
+    assert t["direction"] == "oförändrad"
+    assert "ökande" not in t["sentence"]
+
+
+def test_activity_counts_are_never_tested_and_never_move():
+    yearly = pd.DataFrame(
+        {"year": [2021, 2022, 2023], "measure": "skolbesok", "value": [0.0, 13.0, 15.0]}
+    )
+    out = _build(
+        _est({2021: 0.2, 2022: 0.2, 2023: 0.2}),
+        activities=yearly,
+        activity_targets={"skolbesok": 20},
+        activity_labels={"skolbesok": "Polisens besök i skolor"},
+    )
+    a = out[out["source"] == "aktivitet"]
+    assert len(a) == 3  # 2022 and 2023 against the previous year, 2023 against base 2021
+    assert a["p_value"].isna().all() and a["q_value"].isna().all()
+    assert not a["significant"].any()
+    assert (a["direction"] == "oförändrad").all()
+    assert "15 år 2023 (målet 20)" in a[a["to_year"] == 2023]["sentence"].iloc[0]
+
+
+def _campaigns(means: list[float], years: list[int]) -> pd.DataFrame:
+    n = len(means)
+    start = pd.to_datetime([f"{y}-0{3 + 6 * (i % 2)}-01" for i, y in enumerate(years)])
+    return pd.DataFrame(
+        {
+            "kommun": "K",
+            "plant": "Verket",
+            "year": years,
+            "campaign": [f"c{i}" for i in range(n)],
+            "substance": "kokain",
+            "metabolite": "benzoylecgonine",
+            "daily_mean": means,
+            "n_days": 7,
+            "n_below_loq": [1] + [0] * (n - 1),
+            "date_from": start,
+            "date_to": start + pd.Timedelta(days=6),
+        }
+    )
+
+
+def test_wastewater_trend_on_log_campaign_means():
+    from scipy import stats
+
+    years = [2021, 2021, 2022, 2022, 2023, 2023, 2024, 2024, 2025, 2025]
+    means = [61, 63, 66, 70, 72, 78, 80, 84, 88, 91]
+    camp = _campaigns(means, years)
+    out = _build(_est({2021: 0.2, 2022: 0.2}), wastewater_campaigns=camp)
+    w = out[(out["source"] == "avloppsvatten") & (out["year"] == 2025)].iloc[0]
+    # reference: scipy.stats.kendalltau on (t, log mean) has the same S; all 45 pairs
+    # rise, S = 45, var = 10*9*25/18 = 125, z = 44/sqrt(125), p = 2*norm.sf(z)
+    assert w["p_value"] == pytest.approx(2 * stats.norm.sf(44 / np.sqrt(125)), rel=1e-12)
+    assert w["direction"] == "sämre"
+    assert w["value_from"] == pytest.approx(62) and w["value_to"] == pytest.approx(89.5)
+    assert "10 kampanjer, 1 av 70 provdygn under kvantifieringsgränsen" in w["sentence"]
+    few = out[(out["source"] == "avloppsvatten") & (out["year"] == 2021)].iloc[0]
+    assert np.isnan(few["p_value"]) and "Otillräckligt underlag" in few["sentence"]
+
+
+# --------------------------------------------------------------------------- sentences
+_NUMBER = re.compile(r"−?\d[\d\u202f]*(?:,\d+)?")
+_MOVES = (
+    "ökade",
+    "minskade",
+    "ökande",
+    "minskande",
+    "förbättring",
+    "försämring",
+    "ökning",
+    "minskning",
+)
+
+
+def check_sentence(r: pd.Series, kind: str) -> list[str]:
+    """What is wrong with one findings row's sentence (empty list: nothing)."""
+    s = r["sentence"]
+    problems = []
+    if r["source"] != "aktivitet" and F.claims_significance(s) != bool(r["significant"]):
+        problems.append("säkerställd")
+    if r["direction"] == "oförändrad":
+        if any(w in s for w in _MOVES):
+            problems.append("direction word on an unchanged row")
+    else:
+        up = r["change"] > 0
+        if ("ökade" in s or "ökande" in s) != up or ("minskade" in s or "minskande" in s) == up:
+            problems.append("up/down word against the sign")
+        want = "försämring" if r["direction"] == "sämre" else "förbättring"
+        if want not in s:
+            problems.append(f"missing {want}")
+        if r["source"] != "aktivitet" and not F.claims_significance(s):
+            problems.append("moved without significance")
+    if r["source"] == "enkät" and r["comparison"] != "effekt":
+        v1, v2 = F.value_pair(r["value_from"], r["value_to"], kind)
+        if v1 not in s or v2 not in s:
+            problems.append(f"values {v1}, {v2} not in sentence")
+    for y in (r["from_year"], r["to_year"]):
+        if str(int(y)) not in s:
+            problems.append(f"year {y} missing")
+    return problems
+
+
+def test_every_sentence_agrees_with_its_row_on_the_sample_data(built_data_dir):
+    out = pd.read_parquet(built_data_dir / "processed" / "findings.parquet")
+    assert len(out) > 100
+    kinds = load_indicators().set_index("id")["kind"].to_dict()
+    bad = []
+    for _, r in out.iterrows():
+        kind = {"enkät": "mean" if kinds.get(r["indicator"]) == "mean" else "proportion"}.get(
+            r["source"], "count"
+        )
+        problems = check_sentence(r, kind)
+        if problems:
+            bad.append((r["sentence"], problems))
+    assert not bad, bad[:5]
+    # a significant row says so; a row that is not significant never claims it
+    assert (out["significant"] == out["sentence"].map(F.claims_significance)).all()
+
+
+def test_findings_csv_is_swedish(built_data_dir):
+    text = (built_data_dir / "processed" / "findings.csv").read_text(encoding="utf-8-sig")
+    head = text.splitlines()[0]
+    assert head == ";".join(F.FINDINGS_COLUMNS)
+    assert re.search(r";0,\d", text)
+
+
+def test_q_values_are_bh_per_kommun_and_year_on_the_sample_data(built_data_dir):
+    from scipy import stats
+
+    out = pd.read_parquet(built_data_dir / "processed" / "findings.parquet")
+    for (_, _), g in out.groupby(["kommun", "year"]):
+        tested = g.dropna(subset=["p_value"])
+        if len(tested):
+            q = stats.false_discovery_control(tested["p_value"], method="bh")
+            np.testing.assert_allclose(tested["q_value"], q, rtol=1e-12)
+    assert fmt_number(0.5) == "0,5"
+
+
+# --------------------------------------------------------------------------- done when
+def test_sample_data_follow_up_cocaine_worse_and_counts_never_improved(built_data_dir):
+    fu = pd.read_parquet(built_data_dir / "processed" / "commitment_followup.parquet")
+    cocaine = fu[fu["indicator"] == "kokain"].iloc[0]
+    assert cocaine["status"] == "försämrad"  # from the trend over the campaigns
+    assert "kampanjer" in cocaine["sentence"]
+    counts = fu[fu["indicator_kind"] == "aktivitet"]
+    assert len(counts) and not counts["status"].isin(["förbättrad", "försämrad"]).any()
+    assert set(counts["status"]) <= {"uppnått", "delvis", "ej uppnått", "inget mål angivet"}
+    sy3 = fu[fu["commitment_id"] == "SY3"]
+    # genomförande (activities against target) apart from utfall (outcome indicators)
+    assert sy3["implementation"].nunique() == 1 and sy3["commitment_status"].nunique() == 1
+    assert sy3["implementation"].iloc[0] in {"uppnått", "delvis", "ej uppnått"}
+    assert sy3["commitment_status"].iloc[0] in {"förbättrad", "oförändrad", "försämrad"}
+
+
+def test_sample_data_summary_reaches_every_significant_finding(built_data_dir):
+    from test_report import summary_coverage
+    from trygghet_analys.report import charts, render
+
+    tables = charts.load_tables(built_data_dir)
+    summary = render.summary_findings(tables, 2025)
+    n_sig, reached = summary_coverage(tables.findings, summary, 2025)
+    assert n_sig > 10 and reached == n_sig
+    # "statistiskt säkerställd" in the summary only from significant rows
+    sig = set(tables.findings.query("year == 2025 and significant")["sentence"])
+    for paragraph in summary:
+        for sentence in tables.findings.query("year == 2025")["sentence"]:
+            if sentence in paragraph and F.claims_significance(sentence):
+                assert sentence in sig
