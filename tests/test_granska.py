@@ -294,6 +294,19 @@ def test_text_inside_figure_on_both_sides_of_the_edge() -> None:
     assert inside[ax.get_title()] is False
 
 
+@pytest.mark.parametrize(("step", "overlap"), [(1, True), (5, False)])
+def test_overlapping_tick_labels_are_found(step: int, overlap: bool) -> None:
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_xlim(2005, 2025)
+    ax.set_xticks(range(2005, 2026, step))
+    assert bool(chartfacts.figure_facts(fig)["overlaps"]) is overlap
+
+
+def test_small_multiples_years_do_not_run_together(clean) -> None:
+    facts = _facts(clean[1], "otrygghet_omraden")
+    assert facts["overlaps"] == []
+
+
 def test_response_rate_chart_merges_areas_with_identical_rates() -> None:
     from trygghet_analys.report.plotting import response_rate_chart
 

@@ -282,9 +282,30 @@ def figure_facts(fig: Figure, **texts: object) -> dict[str, object]:
                 "inside": bool(inside),
             }
         )
+    overlaps = []
+    for ax in fig.get_axes():
+        if not ax.get_visible() or not ax.axison:
+            continue
+        for axis in ("x", "y"):
+            labels = [
+                t
+                for t in _tick_labels(ax)
+                if t.get_text().strip() and t in getattr(ax, f"get_{axis}ticklabels")()
+            ]
+            boxes = sorted(
+                ((t.get_window_extent(renderer), t.get_text()) for t in labels),
+                key=lambda b: (b[0].x0, b[0].y0),
+            )
+            for (a, ta), (b, tb) in zip(boxes, boxes[1:], strict=False):
+                if a.overlaps(b) and (
+                    min(a.x1, b.x1) - max(a.x0, b.x0) > TOLERANCE_PX
+                    and min(a.y1, b.y1) - max(a.y0, b.y0) > TOLERANCE_PX
+                ):
+                    overlaps.append({"axis": axis, "texts": [ta, tb]})
     return {
         **texts,
         "figure": {"width": _round(width), "height": _round(height), "dpi": _round(fig.dpi)},
+        "overlaps": overlaps,
         "texts": measured,
         "legend": _legend_entries(fig),
         "gids": _gids(fig),

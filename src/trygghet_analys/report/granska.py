@@ -424,6 +424,11 @@ def _check_chart(name: str, facts: dict, issues: list[str]) -> None:
             issues.append(
                 f"{where}: {t['role']} '{t['text']}' skärs av i bildens {'/'.join(sides) or 'kant'}"
             )
+    for lap in facts.get("overlaps", [])[:1]:
+        issues.append(
+            f"{where}: axeltexterna '{lap['texts'][0]}' och '{lap['texts'][1]}' skriver över "
+            f"varandra ({len(facts['overlaps'])} gånger)"
+        )
     for entry in facts.get("legend", []):
         if not entry.get("shown"):
             issues.append(

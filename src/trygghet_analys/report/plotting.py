@@ -775,6 +775,8 @@ def small_multiples(
         top = 6.0 if _is_mean(indicator) else min(1.0, max(0.05, common_top * 1.15))
         for panel in used:
             panel.set_ylim(0, top)
+            # narrow panels: fewer year ticks, so that the years never run together
+            panel.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
         used[0].set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
         _legend(
             used[-1],
