@@ -7,9 +7,14 @@ STAMP := $(VENV)/.installed
 YEAR ?=
 DATA ?= data
 OUT ?= reports
+NOTEBOOKS ?=
+LAB_PORT ?= 8888
+# The Jupyter kernel named for the project (the notebooks of one's own analyses use it).
+KERNEL := trygghet-analys
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report build test lint bench mutants lock sample-data clean
+.PHONY: help venv lab report build test lint bench mutants lock sample-data clean
 
 help: ## Visa kommandona
 	@echo "Användning: make <mål>"
@@ -22,12 +27,29 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.lock
 	@$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	@$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
+		--display-name "Python (trygghet-analys)" > /dev/null
 	@touch $(STAMP)
 
-venv: $(STAMP) ## Skapa eller uppdatera .venv
+# For a .venv made before the project kernel existed.
+$(KERNEL_SPEC): $(STAMP)
+	@$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
+		--display-name "Python (trygghet-analys)" > /dev/null
+
+venv: $(STAMP) $(KERNEL_SPEC) ## Skapa eller uppdatera .venv
+
+lab: $(STAMP) $(KERNEL_SPEC) ## Öppna JupyterLab i notebooks/ för egna analyser
+	@token=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(16))"); \
+	echo "Startar JupyterLab i notebooks/ med kärnan \"Python (trygghet-analys)\"."; \
+	echo "Öppna adressen i webbläsaren: http://127.0.0.1:$(LAB_PORT)/lab?token=$$token"; \
+	echo "Börja med 4.0-egna-fragor.ipynb. Avsluta med Ctrl+C två gånger."; \
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
+		--ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
+		--IdentityProvider.token=$$token \
+		--MappingKernelManager.default_kernel_name=$(KERNEL)
 
 report: $(STAMP) ## Ta fram årets rapport från data/ till reports/
-	@$(BIN)/trygghet-analys report --data $(DATA) --out $(OUT) $(if $(YEAR),--year $(YEAR),)
+	@$(BIN)/trygghet-analys report --data $(DATA) --out $(OUT) $(if $(YEAR),--year $(YEAR),) $(if $(NOTEBOOKS),--notebooks,)
 
 build: $(STAMP) ## Bygg data/processed från data/raw
 	@$(BIN)/trygghet-analys build --data $(DATA)
@@ -37,7 +59,7 @@ lint: $(STAMP) ## Kontrollera kodstil och att notebooks saknar utdata
 	@$(BIN)/ruff format --check src tests benchmarks
 	@$(BIN)/nbstripout --verify notebooks/*.ipynb
 
-test: $(STAMP) lint ## Kör lint och alla tester
+test: $(STAMP) $(KERNEL_SPEC) lint ## Kör lint och alla tester
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "Inga tester hittades: det räknas som fel."; exit 1; fi; exit $$rc
 

@@ -13,9 +13,10 @@ in fresh processes so that peak memory belongs to the step measured:
 ``build``        ``trygghet-analys build`` for the whole data folder
 ``r``            R survey's ``svyby(~y, ~kommun+sex, design, svymean)`` for one indicator
                  on per-year designs, beside our time for the same estimates
-``reports``      ``trygghet-analys report --kommun`` for a few kommuner, two processes at a
-                 time, extrapolated to every kommun (once)
-``warm-report``  ``trygghet-analys report`` on a one-kommun data folder, after a first run
+``reports``      ``trygghet-analys report --alla`` for every kommun of the region (once),
+                 beside warm ``report --kommun`` runs for one kommun (ratio, issue 16)
+``warm-report``  ``trygghet-analys report`` on a one-kommun data folder, after a first run,
+                 beside ``build`` of the same folder (ratio, issue 16)
 
 Every measurement records wall time, CPU time (user + system of the process and the
 children it waited for, from ``os.wait4``) and peak resident memory (``ru_maxrss``).
@@ -29,7 +30,6 @@ process and prints a JSON line; the harness starts these workers.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import json
 import os
 import platform
@@ -46,9 +46,8 @@ CLI = BIN / "trygghet-analys"
 R_SCRIPT = Path(__file__).with_name("svyby.R")
 
 SIZES = {
-    # kommuner, kommuner given a per-kommun report
-    "tiny": {"kommuner": 2, "report_kommuner": 1},
-    "region": {"kommuner": 58, "report_kommuner": 5},
+    "tiny": {"kommuner": 2},
+    "region": {"kommuner": 58},
 }
 STEPS = ("generate", "floor", "ingest", "statistics", "build", "r", "reports", "warm-report")
 TARGETS = {
@@ -57,6 +56,10 @@ TARGETS = {
     "ingest_floor_ratio": 2.0,
     "estimates_s": 10.0,
     "warm_report_s": 20.0,
+    # issue 16: ratios measured in the same run (machines here differ 2–3× from day to day)
+    "ingest_floor_ratio_cpu": 2.0,
+    "alla_over_one": 15.0,
+    "warm_report_over_build": 3.0,
 }
 R_INDICATOR = "otrygghet_ute_sent"
 
@@ -182,7 +185,7 @@ def _floor(kommuner) -> dict:
     from python_calamine import CalamineWorkbook
 
     from trygghet_analys.files.codebook import load_codebook
-    from trygghet_analys.survey.ingest import survey_files
+    from trygghet_analys.files.survey import survey_files
 
     jobs = []  # the codebook only tells the format and encoding; reading it is not timed
     for k in kommuner:
@@ -317,45 +320,25 @@ def _git_commit() -> str | None:
         return None
 
 
-def run_reports(data: Path, names: list[str], work: Path, logdir: Path, n_total: int) -> dict:
-    """``report --kommun`` once per kommun, two at a time; extrapolated to ``n_total``."""
+def run_reports(data: Path, names: list[str], work: Path, logdir: Path, n: int) -> dict:
+    """``report --alla`` over the whole region, and one warm ``report --kommun`` beside it.
 
-    def one(name: str) -> dict:
-        slug = name.lower().replace(" ", "-")
-        cmd = [
-            str(CLI),
-            "report",
-            "--data",
-            str(data),
-            "--out",
-            str(work / "reports" / slug),
-            "--kommun",
-            name,
-        ]
-        return measure(cmd, log=logdir / f"report-{slug}.log") | {"kommun": name}
+    Both in the same run, so that their ratio (the issue's target: ≤ 15) does not depend on
+    how busy the machine is that day.
+    """
+    alla = [str(CLI), "report", "--alla", "--data", str(data), "--out", str(work / "alla")]
+    first = names[0]
+    one = [str(CLI), "report", "--data", str(data), "--out", str(work / "en"), "--kommun", first]
+    measure(one, log=logdir / "report-one-cold.log")  # warms the caches of this process' disk
+    from trygghet_analys.config import DataFolder
 
-    started = time.perf_counter()
-    with cf.ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(one, names))
-    batch = time.perf_counter() - started
-    ok = [r for r in runs if r["rc"] == 0]
     out = {
-        "kommuner": names,
-        "parallel": 2,
-        "batch_wall_s": batch,
-        "all": runs,
-        "failed": len(runs) - len(ok),
+        "kommuner": len(DataFolder.at(data).kommuner()),
+        "one": repeat(n, one, logdir, "report-one") | {"kommun": first},
+        "alla": repeat(1, alla, logdir, "report-alla"),
     }
-    if ok:
-        out |= {
-            "wall_s": statistics.median(r["wall_s"] for r in ok),
-            "cpu_s": statistics.median(r["cpu_s"] for r in ok),
-            "peak_mb": max(r["peak_mb"] for r in ok),
-            "extrapolated_all_kommuner_s": batch / len(names) * n_total,
-            "extrapolated_kommuner": n_total,
-        }
-    else:
-        out["error"] = runs[-1].get("error")
+    if out["one"].get("wall_s") and out["alla"].get("wall_s"):
+        out["alla_over_one"] = out["alla"]["wall_s"] / out["one"]["wall_s"]
     return out
 
 
@@ -446,9 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     if "reports" not in skip:
         from trygghet_analys.config import DataFolder
 
-        names = sorted(k.name for k in DataFolder.at(region).kommuner())[: size["report_kommuner"]]
-        say(f"rapporter för {', '.join(names)} (två åt gången) ...")
-        steps["reports"] = run_reports(region, names, work, logdir, size["kommuner"])
+        names = sorted(k.name for k in DataFolder.at(region).kommuner())
+        say(f"report --alla för {len(names)} kommuner, och en varm report --kommun ...")
+        steps["reports"] = run_reports(region, names, work, logdir, n)
     if "warm-report" not in skip:
         steps["warm-report"] = _warm_report(work, logdir, n, say, seed)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -518,7 +501,9 @@ def _warm_report(work: Path, logdir: Path, n: int, say, seed: list[str]) -> dict
     cold = measure(cmd, log=logdir / "report-single-cold.log")
     say(f"rapport för en kommun: {n} varma körningar ...")
     warm = repeat(n, cmd, logdir, "report-single-warm")
-    return {"cold": cold, "warm": warm}
+    say(f"build för samma kommun: {n} körningar ...")
+    build = repeat(n, [str(CLI), "build", "--data", str(single)], logdir, "build-single")
+    return {"cold": cold, "warm": warm, "build": build}
 
 
 def _ratios(results: dict) -> None:
@@ -541,6 +526,12 @@ def _ratios(results: dict) -> None:
     warm = s.get("warm-report", {}).get("warm", {})
     if warm.get("wall_s") is not None:
         summary["warm_report_s"] = warm["wall_s"]
+        single_build = s["warm-report"].get("build", {}).get("wall_s")
+        if single_build:
+            summary["warm_report_over_build"] = warm["wall_s"] / single_build
+    if s.get("reports", {}).get("alla_over_one") is not None:
+        summary["alla_over_one"] = s["reports"]["alla_over_one"]
+        summary["alla_wall_s"] = s["reports"]["alla"]["wall_s"]
     r = s.get("r", {})
     if r.get("r", {}).get("seconds") and r.get("ours", {}).get("ours_package_seconds"):
         summary["r_svyby_s"] = r["r"]["seconds"]
@@ -655,21 +646,14 @@ def markdown(results: dict) -> str:
     rep = s.get("reports")
     if rep:
         row(
-            f"report --kommun ({len(rep['kommuner'])} st, 2 parallellt; median per rapport)",
-            rep,
-            None,
-            note=(
-                f"{_f(rep.get('batch_wall_s'))} s för alla; uppräknat till "
-                f"{rep.get('extrapolated_kommuner')} kommuner: "
-                f"{_f(rep.get('extrapolated_all_kommuner_s'), 0)} s"
-            )
-            if rep.get("batch_wall_s")
-            else "",
+            f"report --kommun {rep['one'].get('kommun')} i regionmappen, varm", rep.get("one"), None
         )
+        row(f"report --alla ({rep['kommuner']} kommuner, en körning)", rep.get("alla"), None)
     wr = s.get("warm-report")
     if wr:
         row("report, en kommun, första körningen", wr.get("cold"), None, note="en körning")
         row("report, en kommun, varm (make report)", wr.get("warm"), None)
+        row("build, samma kommun (exempeldata)", wr.get("build"), None)
 
     summ, met = results.get("summary", {}), results.get("met", {})
     lines += ["", "## Mål", "", "| mål | gräns | uppmätt | uppfyllt |", "|---|---:|---:|---|"]
@@ -679,6 +663,9 @@ def markdown(results: dict) -> str:
         "ingest_floor_ratio": ("inläsning / läsgolv (väggtid i steget)", 2),
         "estimates_s": ("alla indikatorer × år × grupper (s)", 1),
         "warm_report_s": ("varm rapport för en kommun (s)", 1),
+        "ingest_floor_ratio_cpu": ("inläsning / läsgolv (CPU-tid)", 2),
+        "alla_over_one": ("report --alla / en varm report --kommun", 1),
+        "warm_report_over_build": ("varm rapport / build, en kommun", 2),
     }
     for key, (label, digits) in labels.items():
         v = summ.get(key)

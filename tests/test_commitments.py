@@ -14,6 +14,8 @@ import pytest
 from conftest import reference_file
 from trygghet_analys.commitments import followup as cm
 from trygghet_analys.errors import DataError
+from trygghet_analys.files import registers as rf
+from trygghet_analys.report.underlag import render_underlag_html
 from trygghet_analys.sample._commitments import write_sample_commitments
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "medborgarlofte-almhult-2022.txt"
@@ -175,7 +177,7 @@ def activities() -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- registers
 def test_load_register_reads_every_key(register_file):
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     assert reg.kommun == KOMMUN and reg.year == 2022 and str(reg.signed) == "2022-02-23"
     assert reg.signatories == (cm.Signatory("Anna Andersson", "kommunstyrelsens ordförande"),)
     sy1 = reg.commitments[0]
@@ -207,7 +209,7 @@ def test_register_errors_name_file_and_line(tmp_path, old, new, line, column):
     path = tmp_path / "2022.yml"
     path.write_text(REGISTER_YAML.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(DataError) as info:
-        cm.load_register(path)
+        rf.load_register(path)
     err = info.value
     assert Path(err.file) == path
     assert err.row == line
@@ -219,20 +221,20 @@ def test_register_bad_yaml_names_line(tmp_path):
     path = tmp_path / "2022.yml"
     path.write_text("kommun: Testby\nyear: [2022\n", encoding="utf-8")
     with pytest.raises(DataError, match="giltig YAML"):
-        cm.load_register(path)
+        rf.load_register(path)
 
 
 def test_known_indicators_override(register_file):
     with pytest.raises(DataError) as info:
-        cm.load_register(register_file, known_indicators={"ser_polis_fots": "enkät"})
+        rf.load_register(register_file, known_indicators={"ser_polis_fots": "enkät"})
     assert info.value.value == "otrygghet_ute_sent"
 
 
 def test_load_registers_checks_file_name_year(tmp_path, register_file):
     (tmp_path / "2023.yml").write_text(REGISTER_YAML, encoding="utf-8")
     with pytest.raises(DataError, match="2023"):
-        cm.load_registers(tmp_path)
-    assert cm.load_registers(tmp_path / "saknas") == []
+        rf.load_registers(tmp_path)
+    assert rf.load_registers(tmp_path / "saknas") == []
 
 
 # ----------------------------------------------------------------------------- activities
@@ -244,7 +246,7 @@ def test_load_activities_semicolon_decimal_comma_and_aggregation(tmp_path):
         "2024-11;grannsamverkan_hushall;950;hushåll\n",
         encoding="cp1252",
     )
-    act = cm.load_activities(path)
+    act = rf.load_activities(path)
     assert act["value"].tolist() == [10.5, 20.0, 900.0, 950.0]
     assert act["year"].tolist() == [2024] * 4
     yearly = cm.yearly_activities(act).set_index("measure")["value"]
@@ -266,12 +268,12 @@ def test_load_activities_errors(tmp_path, row, column, value):
     path = tmp_path / "aktiviteter.csv"
     path.write_text(f"period,measure,value,unit\n2023,skolbesok,4,antal\n{row}\n", encoding="utf-8")
     with pytest.raises(DataError) as info:
-        cm.load_activities(path)
+        rf.load_activities(path)
     assert (info.value.row, info.value.column, info.value.value) == (3, column, value)
 
 
 def test_activity_follow_up_against_target(register_file, activities):
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     out = cm.activity_follow_up([reg], activities, year=2024)
     row = out.iloc[0]
     assert (row["delivered"], row["target"]) == (250.0, 300.0)
@@ -319,7 +321,7 @@ commitments:
 """
     path = tmp_path / "2022.yml"
     path.write_text(text, encoding="utf-8")
-    return cm.load_register(path)
+    return rf.load_register(path)
 
 
 EMPTY_CHG = pd.DataFrame(columns=CHG_COLS)
@@ -385,7 +387,7 @@ def test_follow_up_reads_the_findings_and_respects_breaks(tmp_path):
 def test_follow_up_full(register_file, world, activities):
     est, chg, trd = world
     est = pd.concat([est, _est("fortroende_polisen", {2016: 0.5}).iloc[0:0]], ignore_index=True)
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     out = cm.follow_up(
         [reg], estimates=est, changes=chg, trends=trd, activities=activities,
         indicators=_indicators(), year=2024,
@@ -436,7 +438,7 @@ def test_follow_up_wastewater_from_the_campaign_trend(register_file, means, stat
     # pairs of 6 campaigns rise, S = 15, Var(S) = 6*5*17/18 = 28.33, z = 14/sqrt(28.33),
     # p = 2*norm.sf(z) = 0.0086 (R: cor.test(t, log(x), method="kendall", exact=FALSE,
     # continuity=TRUE)); the only test of the year, so q = p < 0.05.
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     years = [2021, 2021, 2022, 2022, 2023, 2024][: len(means)]
     start = pd.to_datetime([f"{y}-0{3 + 6 * (i % 2)}-01" for i, y in enumerate(years)])
     camp = pd.DataFrame(
@@ -542,15 +544,15 @@ def test_load_ntu_keeps_brå_facts():
 
 # ----------------------------------------------------------------------------- draft
 def test_draft_register_round_trips(tmp_path, register_file, found):
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     doc = cm.draft_register([reg], found, year=2024)
     assert doc["year"] == 2025 and doc["utkast"] and doc["signed"] is None
-    text = cm.dump_register(doc)
+    text = rf.dump_register(doc)
     assert text.startswith("# Utkast till medborgarlöfte Testby 2025")
     path = tmp_path / "utkast" / "2025.yml"
     path.parent.mkdir()
     path.write_text(text, encoding="utf-8")
-    back = cm.load_register(path)
+    back = rf.load_register(path)
     assert back.draft and back.year == 2025
     assert [c.id for c in back.commitments[:2]] == ["SY1", "TR1"]
     proposals = [c for c in back.commitments if c.proposal]
@@ -558,7 +560,7 @@ def test_draft_register_round_trips(tmp_path, register_file, found):
     linked = {(i.id, i.group) for c in proposals for i in c.indicators}
     assert ("otrygghet_ute_sent", "Centrum") not in linked  # already followed by SY1
     assert ("problemindex", "Hela kommunen") in linked
-    assert cm.dump_register(back.to_dict()) == text
+    assert rf.dump_register(back.to_dict()) == text
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -579,10 +581,10 @@ class _Collector(HTMLParser):
 def test_render_underlag_html(register_file, world, activities, found, synthetic):
     est, chg, trd = world
     fu = cm.follow_up(
-        [cm.load_register(register_file)], estimates=est, changes=chg, trends=trd,
+        [rf.load_register(register_file)], estimates=est, changes=chg, trends=trd,
         activities=activities, indicators=_indicators(), year=2024,
     )  # fmt: skip
-    page = cm.render_underlag_html(found, fu, kommun=KOMMUN, year=2024, synthetic=synthetic)
+    page = render_underlag_html(found, fu, kommun=KOMMUN, year=2024, synthetic=synthetic)
     parser = _Collector()
     parser.feed(page)
     tags = parser.tags
@@ -601,7 +603,7 @@ def test_render_underlag_html(register_file, world, activities, found, synthetic
 # ----------------------------------------------------------------------------- sample data
 def test_sample_2022_register_is_the_seed_article(tmp_path):
     write_sample_commitments(tmp_path, kommun="Älmhult", rng=np.random.default_rng(7))
-    reg = cm.load_register(tmp_path / "medborgarloften" / "2022.yml")
+    reg = rf.load_register(tmp_path / "medborgarloften" / "2022.yml")
     assert not reg.example
     assert str(reg.signed) == "2022-02-23"
     assert [s.name for s in reg.signatories] == ["Gusten Mårtensson (C)", "Roger Olsson"]
@@ -634,12 +636,12 @@ def test_sample_is_deterministic_and_loads(tmp_path, kommun):
     for name in files:
         a = (tmp_path / "a" / "medborgarloften" / name).read_bytes()
         assert a == (tmp_path / "b" / "medborgarloften" / name).read_bytes()
-    regs = cm.load_registers(tmp_path / "a" / "medborgarloften")
+    regs = rf.load_registers(tmp_path / "a" / "medborgarloften")
     assert [r.example for r in regs] == [kommun != "Älmhult", True, True, True]
     assert all(r.kommun == kommun for r in regs)
     text = (tmp_path / "a" / "medborgarloften" / "2023.yml").read_text(encoding="utf-8")
     assert text.startswith("# EXEMPEL")
-    act = cm.load_activities(tmp_path / "a" / "medborgarloften" / "aktiviteter.csv")
+    act = rf.load_activities(tmp_path / "a" / "medborgarloften" / "aktiviteter.csv")
     assert sorted(act["year"].unique()) == [2021, 2022, 2023, 2024, 2025]
     assert set(act["measure"]) == set(cm.load_activity_measures()["id"])
 
@@ -647,8 +649,8 @@ def test_sample_is_deterministic_and_loads(tmp_path, kommun):
 def test_sample_registers_follow_up_end_to_end(tmp_path):
     write_sample_commitments(tmp_path, kommun="Älmhult", rng=np.random.default_rng(11))
     folder = tmp_path / "medborgarloften"
-    regs = cm.load_registers(folder)
-    act = cm.load_activities(folder / "aktiviteter.csv")
+    regs = rf.load_registers(folder)
+    act = rf.load_activities(folder / "aktiviteter.csv")
     est = _est(
         "ser_polis_fots", {2021: 0.20, 2025: 0.30}, group_var="stratum", group="Älmhults tätort"
     )
@@ -679,9 +681,9 @@ def test_sample_registers_follow_up_end_to_end(tmp_path):
 
 def test_known_indicators_as_survey_ids(register_file):
     with pytest.raises(DataError) as info:
-        cm.load_register(register_file, known_indicators=["otrygghet_ute_sent"])
+        rf.load_register(register_file, known_indicators=["otrygghet_ute_sent"])
     assert (info.value.value, info.value.row) == ("ser_polis_fots", 21)
-    reg = cm.load_register(register_file, known_indicators=["otrygghet_ute_sent", "ser_polis_fots"])
+    reg = rf.load_register(register_file, known_indicators=["otrygghet_ute_sent", "ser_polis_fots"])
     assert reg.commitments[1].indicators[0].kind == "avloppsvatten"
 
 
@@ -701,12 +703,12 @@ def test_register_group_errors(tmp_path, link, column):
     path = tmp_path / "2022.yml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(DataError) as info:
-        cm.load_register(path)
+        rf.load_register(path)
     assert (info.value.row, info.value.column) == (33, column)  # the offending key's line
 
 
 def test_draft_register_without_findings_or_register(register_file, found):
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     empty = found.iloc[0:0]
     doc = cm.draft_register([reg], empty, year=2024, kommun=KOMMUN)
     assert [c["id"] for c in doc["commitments"]] == ["SY1", "TR1"]  # continued only
@@ -716,7 +718,7 @@ def test_draft_register_without_findings_or_register(register_file, found):
 
 def test_swedish_headers_cover_every_output_column(register_file, world, activities, found):
     est, chg, trd = world
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     fu = cm.follow_up(
         [reg], estimates=est, changes=chg, trends=trd, activities=activities, year=2024
     )
@@ -773,8 +775,8 @@ def test_with_the_package_statistics(tmp_path):
         assert ("statistiskt säkerställd" in row.sentence) == row.significant
 
     write_sample_commitments(tmp_path, kommun="Älmhult", rng=np.random.default_rng(1))
-    regs = cm.load_registers(tmp_path / "medborgarloften")
-    act = cm.load_activities(tmp_path / "medborgarloften" / "aktiviteter.csv")
+    regs = rf.load_registers(tmp_path / "medborgarloften")
+    act = rf.load_activities(tmp_path / "medborgarloften" / "aktiviteter.csv")
     fu = cm.follow_up(regs, estimates=est, changes=chg, trends=trd, activities=act, year=2024)
     sy3 = fu[(fu["commitment_id"] == "SY3") & (fu["indicator"] == "otrygghet_ute_sent")].iloc[0]
     assert sy3["group"] == "Älmhults tätort" and sy3["base_year"] == 2021
@@ -783,7 +785,7 @@ def test_with_the_package_statistics(tmp_path):
 
 def test_processed_tables_pass_their_schemas(register_file, world, activities):
     est, chg, trd = world
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     schemas = cm.commitment_schemas()
     fu = cm.follow_up(
         [reg], estimates=est, changes=chg, trends=trd, activities=activities, year=2024
@@ -807,7 +809,7 @@ def test_activities_delivered_text(register_file, rows, text):
         {"period": [p for p, _ in rows], "year": [int(p[:4]) for p, _ in rows],
          "measure": "fotpatrull_timmar", "value": [v for _, v in rows], "unit": "timmar"}
     )  # fmt: skip
-    reg = cm.load_register(register_file)
+    reg = rf.load_register(register_file)
     out = cm.follow_up(
         [reg], estimates=_est("x", {}), changes=EMPTY_CHG, trends=EMPTY_TRD, activities=act,
         year=2024,
@@ -820,8 +822,8 @@ def test_follow_up_region_keeps_kommuner_apart(tmp_path):
     for kommun in ("Älmhult", "Ljungby"):
         write_sample_commitments(tmp_path / kommun, kommun=kommun, rng=np.random.default_rng(2))
         folder = tmp_path / kommun / "medborgarloften"
-        regs += cm.load_registers(folder)
-        act = cm.load_activities(folder / "aktiviteter.csv").assign(kommun=kommun)
+        regs += rf.load_registers(folder)
+        act = rf.load_activities(folder / "aktiviteter.csv").assign(kommun=kommun)
         acts.append(act.assign(value=act["value"] * (1 if kommun == "Älmhult" else 10)))
     out = cm.follow_up(
         regs, estimates=_est("x", {}), changes=EMPTY_CHG, trends=EMPTY_TRD,

@@ -21,6 +21,7 @@ import pytest
 
 from conftest import reference_file
 from trygghet_analys.errors import ConfigError, DataError
+from trygghet_analys.files import euda as euda_files
 from trygghet_analys.wastewater import euda
 
 FIXTURE = Path(__file__).parent / "fixtures" / "euda_small.csv"
@@ -47,7 +48,7 @@ TOL = 0.0101
 
 @pytest.fixture(scope="module")
 def small() -> pd.DataFrame:
-    return euda.read_euda(FIXTURE)
+    return euda_files.read_euda(FIXTURE)
 
 
 # --------------------------------------------------------------------------- read_euda
@@ -104,7 +105,7 @@ def test_encodings_give_identical_frames(small: pd.DataFrame, tmp_path: Path, en
     # the 2026 release is CP1252 (shared/reference/euda/README.md)
     path = tmp_path / "ww2026-all-data_en.csv"
     path.write_bytes(FIXTURE.read_text(encoding="utf-8").encode(encoding))
-    pd.testing.assert_frame_equal(euda.read_euda(path), small)
+    pd.testing.assert_frame_equal(euda_files.read_euda(path), small)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,7 @@ def test_read_euda_refuses_bad_files(tmp_path: Path, content: str | None, column
     else:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(DataError) as info:
-        euda.read_euda(path)
+        euda_files.read_euda(path)
     assert info.value.column == column
     if content is None:
         assert info.value.row == 2 and "'tolv'" in str(info.value)
@@ -201,8 +202,8 @@ def test_campaign_means_unknown_day() -> None:
 
 @pytest.mark.needs_euda
 def test_reproduces_published_means_over_whole_file(full_euda: Path) -> None:
-    data = euda.read_euda(full_euda)
-    published = euda.read_euda_means(full_euda)
+    data = euda_files.read_euda(full_euda)
+    published = euda_files.read_euda_means(full_euda)
     ours = euda.campaign_means(data, by=KEYS)
     j = ours.merge(published, on=KEYS, suffixes=("", "_pub"), validate="one_to_one")
     assert len(j) == len(published) == 4376
@@ -249,7 +250,7 @@ def _week(campaign: str, first: str, values: list[float], below: list[bool] | No
 
 @pytest.fixture(scope="module")
 def compare_ref() -> pd.DataFrame:
-    return euda.read_euda(COMPARE)
+    return euda_files.read_euda(COMPARE)
 
 
 VAXJO = euda.ComparisonCity(city="Växjö", population=75_410, plant="Sundets ARV")
@@ -378,13 +379,13 @@ def test_country_list_is_data_with_source() -> None:
 
 @pytest.mark.needs_euda
 def test_every_country_in_euda_file_is_listed(full_euda: Path) -> None:
-    codes = set(euda.read_euda_means(full_euda)["country"])
+    codes = set(euda_files.read_euda_means(full_euda)["country"])
     assert codes <= set(euda.euda_countries()["kod"])
 
 
 @pytest.mark.needs_euda
 def test_europe_only_and_balanced_panel_on_whole_file(full_euda: Path) -> None:
-    ref = euda.read_euda(full_euda)
+    ref = euda_files.read_euda(full_euda)
     loads = _loads(
         _week("2022 vår", "2022-04-06", [1.0] * 7)
         + _week("2023 vår", "2023-04-05", [1.0] * 7)
@@ -392,7 +393,7 @@ def test_europe_only_and_balanced_panel_on_whole_file(full_euda: Path) -> None:
     )
     out = euda.compare_with_euda(euda.euda_rule_campaigns(loads), ref)
     eu = out[out["kind"] == "Europa (median)"].set_index("year")
-    means = euda.read_euda_means(full_euda)
+    means = euda_files.read_euda_means(full_euda)
     coc = means[means["metabolite"] == "cocaine"]
     european = set(euda.euda_countries().query("europa")["kod"])
     # independent: sites (country, city) with a published daily mean in all three years
@@ -483,22 +484,22 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 def test_fetch_euda(server: str, tmp_path: Path, small: pd.DataFrame) -> None:
     data = tmp_path / "data"
-    path = euda.fetch_euda(data, url=f"{server}/ww2026-all-data_en.csv")
+    path = euda_files.fetch_euda(data, url=f"{server}/ww2026-all-data_en.csv")
     assert path == data / "external" / "ww2026-all-data_en.csv"
-    pd.testing.assert_frame_equal(euda.read_euda(path), small)
-    assert euda.find_euda_file(data) == path
+    pd.testing.assert_frame_equal(euda_files.read_euda(path), small)
+    assert euda_files.find_euda_file(data) == path
     assert [p.name for p in (data / "external").iterdir()] == [path.name]  # no temp files
 
 
 def test_fetch_euda_follows_link_on_data_page(server: str, tmp_path: Path) -> None:
-    path = euda.fetch_euda(tmp_path, url=f"{server}/page.html")
+    path = euda_files.fetch_euda(tmp_path, url=f"{server}/page.html")
     assert path.name == "ww2026-all-data_en.csv"
-    assert len(euda.read_euda(path)) == 17 * 7
+    assert len(euda_files.read_euda(path)) == 17 * 7
 
 
 def test_fetch_euda_404(server: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="HTTP 404"):
-        euda.fetch_euda(tmp_path, url=f"{server}/saknas.csv")
+        euda_files.fetch_euda(tmp_path, url=f"{server}/saknas.csv")
     assert not (tmp_path / "external").exists() or not any((tmp_path / "external").iterdir())
 
 
@@ -507,7 +508,7 @@ def test_fetch_euda_wrong_header_keeps_existing_file(server: str, tmp_path: Path
     existing.parent.mkdir(parents=True)
     existing.write_text("gammal fil", encoding="utf-8")
     with pytest.raises(DataError) as info:
-        euda.fetch_euda(tmp_path, url=f"{server}/wrong.csv")
+        euda_files.fetch_euda(tmp_path, url=f"{server}/wrong.csv")
     assert "'a,b,c'" in str(info.value)
     assert existing.read_text(encoding="utf-8") == "gammal fil"
     assert [p.name for p in existing.parent.iterdir()] == [existing.name]
@@ -515,7 +516,7 @@ def test_fetch_euda_wrong_header_keeps_existing_file(server: str, tmp_path: Path
 
 def test_fetch_euda_no_server(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="Kunde inte hämta"):
-        euda.fetch_euda(tmp_path, url="http://127.0.0.1:9/ww2026-all-data_en.csv", timeout=2)
+        euda_files.fetch_euda(tmp_path, url="http://127.0.0.1:9/ww2026-all-data_en.csv", timeout=2)
 
 
 @pytest.mark.parametrize(
@@ -531,13 +532,16 @@ def test_find_euda_file(tmp_path: Path, names: list[str], expected: str | None) 
     (tmp_path / "external").mkdir()
     for n in names:
         (tmp_path / "external" / n).write_text("x", encoding="utf-8")
-    found = euda.find_euda_file(tmp_path)
+    found = euda_files.find_euda_file(tmp_path)
     assert (found.name if found else None) == expected
 
 
 def test_default_url_is_documented() -> None:
-    assert euda.EUDA_URL.startswith("https://")
-    assert "wastewater" in euda.EUDA_PAGE_URL and euda.EUDA_FILE_NAME == "ww2026-all-data_en.csv"
+    assert euda_files.EUDA_URL.startswith("https://")
+    assert (
+        "wastewater" in euda_files.EUDA_PAGE_URL
+        and euda_files.EUDA_FILE_NAME == "ww2026-all-data_en.csv"
+    )
 
 
 def test_compare_names_plants_when_kommun_has_several(small: pd.DataFrame) -> None:
@@ -557,12 +561,12 @@ def test_compare_names_plants_when_kommun_has_several(small: pd.DataFrame) -> No
 
 def test_euda_comparison_table(tmp_path: Path) -> None:
     loads = _loads(_week("2022 vår", "2022-04-06", [50.0] * 7), kommun="K")
-    empty, used = euda.euda_comparison_table(tmp_path, loads)
+    empty, used = euda_files.euda_comparison_table(tmp_path, loads)
     assert used is None and empty.empty and list(empty.columns) == euda.COMPARISON_COLUMNS
     (tmp_path / "external").mkdir()
     target = tmp_path / "external" / "ww2025-all-data.csv"
     target.write_bytes(FIXTURE.read_bytes())
-    table, used = euda.euda_comparison_table(tmp_path, loads)
+    table, used = euda_files.euda_comparison_table(tmp_path, loads)
     assert used == target
     assert table["city"].tolist() == ["K", "Växjö", "Norden (median)", "Europa (median)"]
     # 2022 cocaine: Växjö 59.92, Graz 180.62, Helsinki 118.93 → median 118.93 (EUDA Daily

@@ -372,20 +372,61 @@ def test_no_minus_zero(value, text) -> None:
     assert fmt_number(-0.04, 1) == "0,0"
 
 
+def test_executed_notebook_paths_are_scrubbed(tmp_path: Path) -> None:
+    """Parameters, outputs and papermill's metadata lose this machine's paths."""
+    folder = tmp_path / "ut" / "2025"
+    data = tmp_path / "data"
+    book = folder / "notebooks" / "1.0-trygghetsmatning.ipynb"
+    book.parent.mkdir(parents=True)
+    (folder / "rapport.html").write_text("<html></html>", encoding="utf-8")
+    doc = {
+        "cells": [
+            {"cell_type": "code", "source": [f'data_dir = "{data}"\n'], "outputs": []},
+            {"cell_type": "code", "source": [], "outputs": [{"text": [f"{folder}/figurer"]}]},
+        ],
+        "metadata": {"papermill": {"input_path": "/home/ana/repo/notebooks/1.0.ipynb"}},
+    }
+    book.write_text(json.dumps(doc), encoding="utf-8")
+    assert any("sökvägen" in i for i in granska.check_report(folder))
+    report._scrub_paths(
+        book,
+        {str(data): "data", str(folder): "ut/2025", "/home/ana/repo" + "/": ""},
+    )
+    text = book.read_text(encoding="utf-8")
+    assert 'data_dir = \\"data\\"' in text and "ut/2025/figurer" in text
+    assert "notebooks/1.0.ipynb" in text
+    assert not [i for i in granska.check_report(folder) if "sökvägen" in i]
+
+
+def test_underlag_table_leaves_out_empty_columns() -> None:
+    from trygghet_analys.report.underlag import _html_table, _signed
+
+    page = _html_table(
+        "Trygghet: indikatorer i underlaget",
+        ("Rang", "Indikator", "Riket (NTU)", "Källa"),
+        [[("td", "num", "1"), ("th", "", "Otrygghet"), ("td", "num", ""), ("td", "", "–")]],
+    )
+    assert "Riket (NTU)" not in page and "Källa" not in page and "Otrygghet" in page
+    kept = _html_table(
+        "T", ("A", "B"), [[("td", "", "x"), ("td", "", "")], [("td", "", "y"), ("td", "", "z")]]
+    )
+    assert ">B<" in kept
+    assert [_signed(v, 0) for v in (-0.4, 0.4, 0.6, -0.6)] == ["0", "0", "+1", "−1"]
+
+
 # --------------------------------------------------------------------------- real reports
 
 
 def test_high_min_n_report_passes_with_suppressed_cells_shown(
     tmp_path_factory, sample_data_dir
 ) -> None:
-    """The end-to-end report (min_n 150, notebooks executed) passes; suppressed cells
-    read "för få svar" in the tables and in the group chart."""
+    """The end-to-end report (min_n 150) passes; suppressed cells read "för få svar" in
+    the tables and in the group chart."""
     from test_raw_readonly import reported_folder
 
     e2e = reported_folder(tmp_path_factory, sample_data_dir)
     (folder,) = [p for p in e2e["reports"].iterdir() if p.is_dir()]
     assert granska.check_report(folder) == []
-    assert list((folder / "notebooks").glob("*.ipynb"))
     text = (folder / "rapport.html").read_text(encoding="utf-8")
     assert '<td class="num">för få svar</td>' in text
     assert _facts(folder, "otrygghet_grupper")["gids"]["undertryckt"]["shown"] > 0

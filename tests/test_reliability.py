@@ -106,3 +106,30 @@ def test_reliability_frame_details_and_complement_flag():
 def test_mean_rule_rse_30_percent(se, expected):
     e = pd.DataFrame({"indicator": ["pi"], "estimate": [1.5], "se": [se], "n": [100]})
     assert reliability(e, kinds={"pi": "mean"}).iloc[0] == expected
+
+
+def test_reliability_interval_for_areas_equals_r_svyciprop_beta():
+    # An area is a stratum of its own: rows - 1 = its degrees of freedom, so R's factor
+    # (t(rows - 1) / t(df))^2 is 1 and the table's interval is R's. R (survey 4.1.1):
+    #   svyby(~y, ~stratum, des, svyciprop, method = "beta", na.rm = TRUE,
+    #         vartype = c("se", "ci"))   on design A of tests/fixtures/r_survey/designs.csv
+    r_ref = {
+        "Landsbygd": (0.695652173913043, 0.0937534720628009, 0.476468479746921, 0.864585739015008),
+        "Ovrigt": (0.294117647058824, 0.0627123445878845, 0.176756608017268, 0.435556854390452),
+        "Tatort": (0.275229357798165, 0.0424401076919746, 0.194631562129347, 0.368226622724602),
+    }
+    e = pd.DataFrame(
+        [
+            {"indicator": "y", "group": g, "estimate": p, "se": se, "n": 100}
+            for g, (p, se, _, _) in r_ref.items()
+        ]
+    )
+    d = reliability(e, kinds={"y": "proportion"}, details=True)
+    np.testing.assert_allclose(d["ci_low_kg"], [v[2] for v in r_ref.values()], rtol=1e-8)
+    np.testing.assert_allclose(d["ci_high_kg"], [v[3] for v in r_ref.values()], rtol=1e-8)
+    # Landsbygd: n_eff = 0.6957 * 0.3043 / 0.09375^2 = 24.1 < 30; the others pass
+    # (n_eff 52.8, and 110.8 capped at n = 100; widths 0.26 and 0.17, relative widths
+    # 88 % and 63 %)
+    assert d["n_eff"].round(1).tolist() == [24.1, 52.8, 100.0]
+    assert d["reliable"].tolist() == [False, True, True]
+    assert d.loc[0, "reason"] == "effektivt antal svarande under 30"

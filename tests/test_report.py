@@ -193,15 +193,16 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
         ]
     ]
     from trygghet_analys.commitments import followup as commitments
+    from trygghet_analys.files.registers import load_activities, load_registers
     from trygghet_analys.sample._commitments import write_sample_commitments
 
     write_sample_commitments(raw, kommun=kommun, rng=rng, years=[2024, 2025])
     followup = commitments.follow_up(
-        commitments.load_registers(raw / "medborgarloften"),
+        load_registers(raw / "medborgarloften"),
         estimates=est,
         changes=chg,
         trends=trends,
-        activities=commitments.load_activities(raw / "medborgarloften" / "aktiviteter.csv"),
+        activities=load_activities(raw / "medborgarloften" / "aktiviteter.csv"),
         year=2025,
     )
     followup.loc[0, "text"] = "=Tryggare centrum"

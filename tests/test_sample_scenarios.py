@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trygghet_analys import pipeline
 from trygghet_analys.cli import main
 from trygghet_analys.errors import ConfigError
 from trygghet_analys.sample._wastewater import write_sample_wastewater
@@ -24,7 +25,6 @@ from trygghet_analys.sample.generator import (
     true_population_values,
     write_sample_data,
 )
-from trygghet_analys.wastewater import loads as ww
 from trygghet_analys.wastewater.campaigns import between_campaign_cv, campaign_trend
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,7 @@ def test_true_patrol_effect_is_centre_with_minus_without_patrols():
 
 
 def test_bundled_cocaine_rises_over_campaigns():
-    c = ww.build_wastewater(ROOT / "data" / "raw", "Älmhult")["wastewater_campaigns"]
+    c = pipeline.build_wastewater(ROOT / "data" / "raw", "Älmhult")["wastewater_campaigns"]
     r = campaign_trend(c).set_index("substance").loc["kokain"]
     assert r["direction"] == "ökande" and r["n_campaigns"] == 8
 
@@ -112,7 +112,7 @@ def test_oforandrad_wastewater_has_week_to_week_variation_and_no_trend(tmp_path)
             raw, kommun="K", plant="K reningsverk", population=10_000,
             rng=np.random.default_rng(seed), scenario="oforandrad",
         )  # fmt: skip
-        c = ww.build_wastewater(raw, "K")["wastewater_campaigns"]
+        c = pipeline.build_wastewater(raw, "K")["wastewater_campaigns"]
         tr = campaign_trend(c)
         cv = between_campaign_cv(c).set_index("substance")["cv"]
         found.append(tr.assign(cv=tr["substance"].map(cv)))

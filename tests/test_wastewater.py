@@ -19,7 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trygghet_analys import pipeline
 from trygghet_analys.errors import DataError
+from trygghet_analys.files import wastewater as wwf
 from trygghet_analys.sample._wastewater import default_plant_name, write_sample_wastewater
 from trygghet_analys.wastewater import loads as ww
 
@@ -50,7 +52,7 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def sample_tables(sample_raw: Path) -> dict[str, pd.DataFrame]:
-    return ww.build_wastewater(sample_raw, "Älmhult")
+    return pipeline.build_wastewater(sample_raw, "Älmhult")
 
 
 def _edit(path: Path, old: str, new: str, encoding: str = "utf-8") -> None:
@@ -79,19 +81,19 @@ def _edit(path: Path, old: str, new: str, encoding: str = "utf-8") -> None:
     ],
 )
 def test_parse_number(text: object, expected: float) -> None:
-    assert ww.parse_number(text) == pytest.approx(expected)
+    assert wwf.parse_number(text) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("text", ["", "abc", "12,5,3", "1..2", "nan", "inf", True, "12 ng"])
 def test_parse_number_refuses(text: object) -> None:
     with pytest.raises(ValueError):
-        ww.parse_number(text)
+        wwf.parse_number(text)
 
 
 @given(st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False))
 def test_parse_number_round_trips_swedish_format(value) -> None:
     text = f"{value:,.2f}".replace(",", " ").replace(".", ",")
-    assert ww.parse_number(text) == pytest.approx(float(value), abs=1e-9)
+    assert wwf.parse_number(text) == pytest.approx(float(value), abs=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -109,14 +111,14 @@ def test_parse_number_round_trips_swedish_format(value) -> None:
     ],
 )
 def test_parse_concentration(cell: object, value: float, below: bool, loq: float) -> None:
-    got = ww.parse_concentration(cell)
+    got = wwf.parse_concentration(cell)
     np.testing.assert_equal(got, (value, below, loq))
 
 
 @pytest.mark.parametrize("cell", ["-5", "<-1", "hög", "", "ca 5"])
 def test_parse_concentration_refuses(cell: str) -> None:
     with pytest.raises(ValueError):
-        ww.parse_concentration(cell)
+        wwf.parse_concentration(cell)
 
 
 @pytest.mark.parametrize(
@@ -136,18 +138,18 @@ def test_parse_concentration_refuses(cell: str) -> None:
     ],
 )
 def test_unit_factor(unit: str, factor: float) -> None:
-    assert ww.unit_factor(unit) == factor
+    assert wwf.unit_factor(unit) == factor
 
 
 @pytest.mark.parametrize("unit", ["", "ppm", "mmol/L", "ng", "mg/kg"])
 def test_unknown_unit_is_refused_not_taken_as_ng_l(unit: str) -> None:
     with pytest.raises(ValueError):
-        ww.unit_factor(unit)
+        wwf.unit_factor(unit)
 
 
 # --------------------------------------------------------------------------- readers
 def test_read_lab_file_cp1252_with_title_line() -> None:
-    lab = ww.read_lab_file(SMALL / "avloppsvatten" / "labb" / "prov.csv")
+    lab = wwf.read_lab_file(SMALL / "avloppsvatten" / "labb" / "prov.csv")
     assert len(lab) == 7
     assert set(lab["substance"]) == {"amfetamin", "kokain", "cannabis"}
     cannabis = lab[lab["substance"] == "cannabis"].iloc[0]
@@ -186,7 +188,7 @@ def test_read_lab_file_cp1252_with_title_line() -> None:
 def test_hand_computed_loads(
     small_raw: Path, policy: str, date: str, substance: str, load: float, load_1000: float
 ) -> None:
-    loads = ww.build_wastewater(small_raw, "Testby", loq_policy=policy)["wastewater_loads"]
+    loads = pipeline.build_wastewater(small_raw, "Testby", loq_policy=policy)["wastewater_loads"]
     row = loads[(loads["date"] == pd.Timestamp(date)) & (loads["substance"] == substance)]
     assert len(row) == 1
     assert row["load_mg_day"].iloc[0] == pytest.approx(load)
@@ -194,7 +196,7 @@ def test_hand_computed_loads(
 
 
 def test_loads_contract(small_raw: Path) -> None:
-    loads = ww.build_wastewater(small_raw, "Testby")["wastewater_loads"]
+    loads = pipeline.build_wastewater(small_raw, "Testby")["wastewater_loads"]
     assert list(loads.columns) == ww.LOAD_COLUMNS
     assert loads["below_loq"].sum() == 3
     assert set(loads["campaign"]) == {"2023 vår", "2024 vår"}
@@ -204,7 +206,7 @@ def test_loads_contract(small_raw: Path) -> None:
 
 
 def test_campaign_means_by_euda_day_rules(small_raw: Path) -> None:
-    camp = ww.build_wastewater(small_raw, "Testby")["wastewater_campaigns"]
+    camp = pipeline.build_wastewater(small_raw, "Testby")["wastewater_campaigns"]
     assert list(camp.columns) == ww.CAMPAIGN_COLUMNS
     amf = camp[(camp["campaign"] == "2023 vår") & (camp["substance"] == "amfetamin")].iloc[0]
     # days present: Tue 100, Wed 600,25, Sat 0 (below LOQ under the zero policy)
@@ -218,7 +220,7 @@ def test_campaign_means_by_euda_day_rules(small_raw: Path) -> None:
 
 def test_invalid_policy(small_raw: Path) -> None:
     with pytest.raises(DataError, match="LOQ-princip"):
-        ww.build_wastewater(small_raw, "Testby", loq_policy="median")
+        pipeline.build_wastewater(small_raw, "Testby", loq_policy="median")
 
 
 def test_schemas_accept_built_tables_and_refuse_negative_loads(sample_tables: dict) -> None:
@@ -236,7 +238,7 @@ def test_schemas_accept_built_tables_and_refuse_negative_loads(sample_tables: di
 
 
 def test_no_wastewater_folder_gives_empty_tables(tmp_path: Path) -> None:
-    out = ww.build_wastewater(tmp_path, "Ingenstans")
+    out = pipeline.build_wastewater(tmp_path, "Ingenstans")
     expected = {
         "wastewater_loads": ww.LOAD_COLUMNS,
         "wastewater_campaigns": ww.CAMPAIGN_COLUMNS,
@@ -303,7 +305,7 @@ def test_bad_files_name_file_row_column_value(
     path = small_raw / "avloppsvatten" / file
     _edit(path, old, new, encoding="cp1252" if file == LAB else "utf-8")
     with pytest.raises(DataError) as info:
-        ww.build_wastewater(small_raw, "Testby")
+        pipeline.build_wastewater(small_raw, "Testby")
     err = info.value
     message = str(err)
     assert err.row == row and f"rad {row}" in message
@@ -318,7 +320,7 @@ def test_bad_files_name_file_row_column_value(
 def test_missing_support_file(small_raw: Path, name: str) -> None:
     (small_raw / "avloppsvatten" / name).unlink()
     with pytest.raises(DataError) as info:
-        ww.build_wastewater(small_raw, "Testby")
+        pipeline.build_wastewater(small_raw, "Testby")
     assert Path(str(info.value.file)).name == name
 
 
@@ -328,7 +330,7 @@ def test_unit_missing_is_refused(small_raw: Path) -> None:
     text = text.replace(";µg/L", "").replace(";µg/m³", "")
     path.write_text(text, encoding="cp1252", newline="")
     with pytest.raises(DataError, match="enhet"):
-        ww.build_wastewater(small_raw, "Testby")
+        pipeline.build_wastewater(small_raw, "Testby")
 
 
 def test_duplicate_sample_across_files(small_raw: Path) -> None:
@@ -339,7 +341,7 @@ def test_duplicate_sample_across_files(small_raw: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(DataError) as info:
-        ww.build_wastewater(small_raw, "Testby")
+        pipeline.build_wastewater(small_raw, "Testby")
     # files are read in name order: extra.csv first, so prov.csv row 3 is the duplicate
     err = info.value
     assert (Path(str(err.file)).name, err.row, err.column) == ("prov.csv", 3, "Substans")
@@ -359,12 +361,12 @@ def test_xlsx_lab_file_with_unit_in_header(tmp_path: Path) -> None:
     path = tmp_path / "b.xlsx"
     wb.save(path)
     with pytest.raises(DataError) as info:
-        ww.read_lab_file(path)
+        wwf.read_lab_file(path)
     # the ketamine row was read first; the unknown substance is Excel row 4 on sheet Blad1
     assert (info.value.row, info.value.sheet, info.value.column) == (4, "Blad1", "Analys")
     ws.delete_rows(4)
     wb.save(path)
-    lab = ww.read_lab_file(path)
+    lab = wwf.read_lab_file(path)
     assert lab["value_ng_l"].iloc[0] == pytest.approx(2.0)  # 2e-6 mg/L × 1e6 = 2 ng/L
     assert lab["loq_ng_l"].iloc[0] == pytest.approx(1.0)
 
@@ -498,7 +500,7 @@ def test_sample_other_kommun(tmp_path: Path) -> None:
         rng=np.random.default_rng(1),
         years=[2023],
     )
-    out = ww.build_wastewater(tmp_path, "Småby")
+    out = pipeline.build_wastewater(tmp_path, "Småby")
     assert set(out["wastewater_loads"]["plant"]) == {"Småby avloppsreningsverk"}
     assert out["wastewater_campaigns"]["campaign"].nunique() == 2
 
@@ -506,7 +508,7 @@ def test_sample_other_kommun(tmp_path: Path) -> None:
 @given(st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False))
 def test_parse_concentration_below_loq_round_trips(loq) -> None:
     text = "<" + f"{loq:,.3f}".replace(",", " ").replace(".", ",")
-    value, below, parsed = ww.parse_concentration(text)
+    value, below, parsed = wwf.parse_concentration(text)
     assert below and math.isnan(value)
     assert parsed == pytest.approx(float(loq), abs=1e-9)
 
@@ -525,7 +527,7 @@ def test_unit_from_header_or_column(tmp_path: Path, header: str, unit: str | Non
     row = ["2023-04-04", "MDMA", "2,5"] + ([unit] if unit else [])
     path = tmp_path / "lab.csv"
     path.write_text(";".join(cols) + "\n" + ";".join(row) + "\n", encoding="utf-8")
-    lab = ww.read_lab_file(path)
+    lab = wwf.read_lab_file(path)
     assert lab["value_ng_l"].iloc[0] == pytest.approx(2.5 * factor)
 
 

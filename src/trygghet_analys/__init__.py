@@ -21,38 +21,49 @@ _EXPORTS: dict[str, str] = {
     "DataFolder": "config",
     "KommunConfig": "config",
     "TrygghetError": "errors",
+    "add_indicators": "survey.indicators",
     "alt_text": "report.plotting",
-    "build_wastewater": "wastewater.loads",
-    "campaign_means": "wastewater.euda",
+    "build_wastewater": "pipeline",
+    "campaign_means": "wastewater.days",
     "change_test": "stats.trends",
+    "check_disclosure": "stats.disclosure",
     "commitment_panel": "report.plotting",
     "compare_estimates": "stats.trends",
     "compare_with_euda": "wastewater.euda",
+    "define_indicator": "survey.indicators",
     "design_estimate": "stats.estimation",
     "draft_register": "commitments.followup",
-    "dump_register": "commitments.followup",
+    "dump_register": "files.registers",
     "estimate_indicators": "stats.estimation",
-    "fetch_euda": "wastewater.euda",
-    "find_euda_file": "wastewater.euda",
+    "export_table": "files.export",
+    "fetch_euda": "files.euda",
+    "find_euda_file": "files.euda",
     "finish_figure": "report.plotting",
     "follow_up": "commitments.followup",
     "group_chart": "report.plotting",
+    "group_var_label": "report.plotting",
+    "group_var_name": "stats.estimation",
     "indicator_values": "survey.indicators",
-    "load_activities": "commitments.followup",
+    "kommun_indicators": "files.indicators",
+    "load_activities": "files.registers",
     "load_indicators": "survey.indicators",
-    "load_ntu": "commitments.followup",
-    "load_register": "commitments.followup",
-    "load_registers": "commitments.followup",
-    "parse_concentration": "wastewater.loads",
-    "parse_number": "wastewater.loads",
+    "load_ntu": "vocabulary",
+    "load_register": "files.registers",
+    "load_registers": "files.registers",
+    "load_tables": "report.charts",
+    "parse_concentration": "files.wastewater",
+    "parse_number": "files.wastewater",
     "post_stratify": "stats.estimation",
     "problem_ranking": "report.plotting",
     "rake": "stats.estimation",
-    "read_euda": "wastewater.euda",
-    "render_underlag_html": "commitments.followup",
+    "read_euda": "files.euda",
+    "read_own_indicators": "files.indicators",
+    "render_underlag_html": "report.underlag",
     "response_rate_chart": "report.plotting",
     "response_rates": "stats.estimation",
+    "save_figure": "files.export",
     "small_multiples": "report.plotting",
+    "suppress": "stats.disclosure",
     "trend_chart": "report.plotting",
     "trend_tests": "stats.trends",
     "underlag": "commitments.followup",
@@ -67,38 +78,49 @@ __all__ = [
     "DataFolder",
     "KommunConfig",
     "TrygghetError",
+    "add_indicators",
     "alt_text",
     "build_wastewater",
     "campaign_means",
     "change_test",
+    "check_disclosure",
     "commitment_panel",
     "compare_estimates",
     "compare_with_euda",
+    "define_indicator",
     "design_estimate",
     "draft_register",
     "dump_register",
     "estimate_indicators",
+    "export_table",
     "fetch_euda",
     "find_euda_file",
     "finish_figure",
     "follow_up",
     "group_chart",
+    "group_var_label",
+    "group_var_name",
     "indicator_values",
+    "kommun_indicators",
     "load_activities",
     "load_indicators",
     "load_ntu",
     "load_register",
     "load_registers",
+    "load_tables",
     "parse_concentration",
     "parse_number",
     "post_stratify",
     "problem_ranking",
     "rake",
     "read_euda",
+    "read_own_indicators",
     "render_underlag_html",
     "response_rate_chart",
     "response_rates",
+    "save_figure",
     "small_multiples",
+    "suppress",
     "trend_chart",
     "trend_tests",
     "underlag",
@@ -107,24 +129,22 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # explicit imports for type checkers and editors
-    from .commitments.followup import (
-        draft_register,
-        dump_register,
-        follow_up,
-        load_activities,
-        load_ntu,
-        load_register,
-        load_registers,
-        render_underlag_html,
-        underlag,
-    )
+    from .commitments.followup import draft_register, follow_up, underlag
     from .config import DataFolder, KommunConfig
     from .errors import ConfigError, DataError, TrygghetError
+    from .files.euda import fetch_euda, find_euda_file, read_euda
+    from .files.export import export_table, save_figure
+    from .files.indicators import kommun_indicators, read_own_indicators
+    from .files.registers import dump_register, load_activities, load_register, load_registers
+    from .files.wastewater import parse_concentration, parse_number
+    from .pipeline import build_wastewater
+    from .report.charts import load_tables
     from .report.plotting import (
         alt_text,
         commitment_panel,
         finish_figure,
         group_chart,
+        group_var_label,
         problem_ranking,
         response_rate_chart,
         small_multiples,
@@ -132,23 +152,26 @@ if TYPE_CHECKING:  # explicit imports for type checkers and editors
         use_style,
         wastewater_chart,
     )
+    from .report.underlag import render_underlag_html
+    from .stats.disclosure import check_disclosure, suppress
     from .stats.estimation import (
         design_estimate,
         estimate_indicators,
+        group_var_name,
         post_stratify,
         rake,
         response_rates,
     )
     from .stats.trends import change_test, compare_estimates, trend_tests
-    from .survey.indicators import indicator_values, load_indicators
-    from .wastewater.euda import (
-        campaign_means,
-        compare_with_euda,
-        fetch_euda,
-        find_euda_file,
-        read_euda,
+    from .survey.indicators import (
+        add_indicators,
+        define_indicator,
+        indicator_values,
+        load_indicators,
     )
-    from .wastewater.loads import build_wastewater, parse_concentration, parse_number
+    from .vocabulary import load_ntu
+    from .wastewater.days import campaign_means
+    from .wastewater.euda import compare_with_euda
 
 
 #: modules of the former flat layout → where they live now (importing the old name warns)

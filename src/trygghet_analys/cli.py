@@ -1,4 +1,5 @@
-"""The ``trygghet-analys`` command: build, validate, report, granska, sample-data, fetch-euda."""
+"""The ``trygghet-analys`` command: build, validate, kodbok-utkast, report, granska,
+sample-data, fetch-euda."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import TrygghetError, printable
+from .errors import ConfigError, DataProblems, TrygghetError, printable
 
 __all__ = ["INTERNAL_ERROR", "internal_error_line", "main"]
 
@@ -21,15 +22,34 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="bygg data/processed från data/raw")
     b.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
+    b.add_argument("--tyst", action="store_true", help="skriv inget kvitto när allt gick bra")
 
     v = sub.add_parser("validate", help="kontrollera rådata utan att skriva något")
     v.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
+    v.add_argument("--tyst", action="store_true", help="skriv inget kvitto när allt gick bra")
+
+    k = sub.add_parser(
+        "kodbok-utkast", help="föreslå en layout för kodbok.yml utifrån en ny leverans"
+    )
+    k.add_argument("fil", type=Path, metavar="FIL", help="den nya filen (.xlsx eller .csv)")
+    k.add_argument("--ar", type=int, default=None, help="undersökningsår (standard: filnamnet)")
+    k.add_argument("--data", type=Path, default=None, help="datamapp med raw/ (kodbok, kommun)")
 
     r = sub.add_parser("report", help="ta fram årsrapporten")
     r.add_argument("--year", type=int, default=None, help="rapportår (standard: senaste året)")
     r.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
     r.add_argument("--out", type=Path, default=Path("reports"), help="utmapp (standard reports/)")
     r.add_argument("--kommun", default=None, help="kommun, om datamappen har flera")
+    r.add_argument(
+        "--alla",
+        action="store_true",
+        help="en rapport per kommun i datamappen, till UT/<kommun>/<år>/ (en processpool)",
+    )
+    r.add_argument(
+        "--notebooks",
+        action="store_true",
+        help="kör också notebooks till <år>/notebooks/ (behövs inte för rapport och diagrambok)",
+    )
 
     g = sub.add_parser("granska", help="granska en färdig rapport (tabeller, diagram, filer)")
     g.add_argument("report_dir", type=Path, metavar="RAPPORTMAPP", help="mappen OUT/ÅR")
@@ -59,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     except TrygghetError as exc:
         if args.debug:
             raise
-        print(f"fel: {printable(exc.swedish())}", file=sys.stderr)
+        if isinstance(exc, DataProblems) and (len(exc.problems) > 1 or exc.more):
+            for line in exc.lines():
+                print(f"fel: {printable(line)}", file=sys.stderr)
+            print(exc.summary(), file=sys.stderr)
+        else:
+            print(f"fel: {printable(exc.swedish())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("avbrutet", file=sys.stderr)
@@ -95,13 +120,32 @@ def _dispatch(args: argparse.Namespace) -> int:
     from . import pipeline
 
     if args.command == "build":
-        pipeline.build(args.data)
+        pipeline.build(args.data, receipt=None if args.tyst else print)
+        if not args.tyst:
+            print("Klart: tabellerna är skrivna till processed/.")
     elif args.command == "validate":
-        pipeline.validate(args.data)
+        lines = pipeline.validate(args.data)
+        if not args.tyst:
+            print("\n".join([*lines, "Inga fel hittades; inget skrevs."]))
+    elif args.command == "kodbok-utkast":
+        from .files import kodbok_draft
+
+        print(kodbok_draft.draft_for_file(args.fil, year=args.ar, data=args.data), end="")
     elif args.command == "report":
         from .report import render as report
 
-        report.run(year=args.year, data=args.data, out=args.out, kommun=args.kommun)
+        if args.alla:
+            if args.kommun:
+                raise ConfigError("välj antingen --alla eller --kommun, inte båda")
+            report.run_all(year=args.year, data=args.data, out=args.out, notebooks=args.notebooks)
+        else:
+            report.run(
+                year=args.year,
+                data=args.data,
+                out=args.out,
+                kommun=args.kommun,
+                notebooks=args.notebooks,
+            )
     elif args.command == "granska":
         from .report import granska
 
@@ -119,7 +163,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.out, kommuner=args.kommuner, seed=args.seed, scenario=args.scenario
         )
     elif args.command == "fetch-euda":
-        from .wastewater import euda
+        from .files import euda
 
         euda.fetch_euda(args.data, url=args.url)
     return 0

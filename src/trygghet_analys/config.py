@@ -24,6 +24,7 @@ from pathlib import Path
 from .errors import ConfigError, DataError
 from .files._io import read_text_any
 from .files._yaml import load_yaml
+from .stats.disclosure import DEFAULT_MIN_N
 
 __all__ = [
     "DEFAULT_MIN_N",
@@ -34,7 +35,6 @@ __all__ = [
     "repo_root",
 ]
 
-DEFAULT_MIN_N = 30
 KOMMUN_FILE = "kommun.yml"
 
 

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DataError", "ConfigError", "TrygghetError", "printable"]
+__all__ = ["DataError", "DataProblems", "ConfigError", "ProblemLog", "TrygghetError", "printable"]
 
 
 class TrygghetError(Exception):
@@ -100,6 +100,88 @@ class DataError(TrygghetError):
 
     def __str__(self) -> str:  # dataclass would otherwise replace it
         return self.swedish()
+
+
+class DataProblems(DataError):
+    """Several data errors found in one run, reported together (one line each).
+
+    A :class:`DataError` itself (the first problem's fields), so code and tests that
+    expect one error still work; :meth:`lines` gives every problem, grouped per file in
+    the order found, and :meth:`swedish` all of them plus a closing count.
+    """
+
+    def __init__(self, problems: list[DataError], *, more: int = 0) -> None:
+        self.problems = list(problems)
+        self.more = more
+        first = self.problems[0]
+        super().__init__(
+            first.expected, first.file, first.sheet, first.row, first.column, first.value,
+            first.has_value,
+        )  # fmt: skip
+
+    def lines(self) -> list[str]:
+        """One Swedish line per problem, grouped per file (files in the order found)."""
+        order: dict[str, list[str]] = {}
+        for p in self.problems:
+            key = "" if p.file is None else _display_path(p.file)
+            order.setdefault(key, []).append(p.swedish())
+        return [line for group in order.values() for line in group]
+
+    def summary(self) -> str:
+        """The closing count, in Swedish."""
+        n = len(self.problems)
+        files = len({"" if p.file is None else str(p.file) for p in self.problems})
+        text = f"{n} problem i {files} {'fil' if files == 1 else 'filer'}"
+        if self.more:
+            text += f" (och minst {self.more} till som inte visas; rätta dessa och kör igen)"
+        return text + "; inget skrevs."
+
+    def swedish(self) -> str:
+        if len(self.problems) == 1 and not self.more:
+            return self.problems[0].swedish()
+        return "\n".join([*self.lines(), self.summary()])
+
+
+class ProblemLog:
+    """Collects data errors up to a limit instead of stopping at the first.
+
+    ``add`` records an error (the same line twice is kept once); ``check`` raises
+    :class:`DataProblems` when anything was recorded. Past ``limit`` the errors are
+    only counted.
+    """
+
+    LIMIT = 50
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
+        self.problems: list[DataError] = []
+        self.more = 0
+        self._seen: set[str] = set()
+
+    def add(self, error: DataError) -> None:
+        items = error.problems if isinstance(error, DataProblems) else [error]
+        for item in items:
+            line = item.swedish()
+            if line in self._seen:
+                continue
+            self._seen.add(line)
+            if len(self.problems) < self.limit:
+                self.problems.append(item)
+            else:
+                self.more += 1
+        if isinstance(error, DataProblems):
+            self.more += error.more
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def check(self) -> None:
+        """Raise :class:`DataProblems` with everything recorded, if anything was."""
+        if self.problems:
+            raise DataProblems(self.problems, more=self.more)
 
 
 class ConfigError(TrygghetError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_number", "fmt_percent", "fmt_signed_points"]
+__all__ = ["file_name", "fmt_number", "fmt_percent", "fmt_signed_points"]
 
 THOUSANDS = "\u202f"  # narrow no-break space, as Språkrådet recommends for digit groups
 
@@ -54,3 +54,14 @@ def fmt_signed_points(diff: float, decimals: int = 0) -> str:
     shown = fmt_number(100 * diff, decimals)
     sign = "+" if diff > 0 and shown.strip("0,") else ""
     return f"{sign}{shown} procentenheter"
+
+
+def file_name(path: object) -> str:
+    """The last part of a path, as text shown to the analyst (no file-system access).
+
+    Examples
+    --------
+    >>> file_name("raw/trygghetsmatning/2022.xlsx")
+    '2022.xlsx'
+    """
+    return str(path).replace("\\", "/").rsplit("/", 1)[-1]

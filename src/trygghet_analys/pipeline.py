@@ -20,16 +20,39 @@ import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
+from .errors import DataError, ProblemLog
 from .files._io import atomic_replace_files
+from .files.codebook import load_codebook
+from .files.delivery import header_row_hint
+from .files.euda import find_euda_file, read_euda
 from .files.export import neutralise
-from .stats.disclosure import suppress_complements
+from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
+from .files.registers import load_activities, load_registers
+from .files.survey import read_population, read_raw_file, survey_files
+from .files.wastewater import read_wastewater
+from .progress import Progress
+from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings
 from .stats.trends import compare_estimates, trend_tests
-from .survey.indicators import load_indicators
-from .survey.ingest import BREAK_COLUMNS, LEDGER_COLUMNS, STRATA_COLUMNS, ingest_kommun
-from .wastewater import euda as _euda
-from .wastewater.loads import build_wastewater
+from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
+from .survey.ingest import (
+    BREAK_COLUMNS,
+    LEDGER_COLUMNS,
+    STRATA_COLUMNS,
+    SurveyTables,
+    apply_layout,
+    layout_for_file,
+    survey_tables,
+)
+from .wastewater.euda import (
+    COMPARISON_COLUMNS,
+    compare_with_euda,
+    comparison_cities,
+    euda_rule_campaigns,
+)
+from .wastewater.euda import _empty as _empty_comparison
+from .wastewater.loads import wastewater_tables
 
 __all__ = [
     "STAGES",
@@ -39,6 +62,7 @@ __all__ = [
     "compute_tables",
     "findings_stage",
     "statistics_stage",
+    "survey_receipt",
     "survey_stage",
     "wastewater_stage",
     "validate",
@@ -74,7 +98,11 @@ def survey_stage(
         ``survey_responses``, ``survey_strata``, ``survey_breaks`` and ``ledger``, every
         kommun stacked (columns as in ``CONTRIBUTING.md``).
     """
-    parts = [ingest_kommun(k) for k in kommuner]
+    parts = []
+    with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
+        for k in kommuner:
+            parts.append(ingest_kommun(k))
+            bar.step(k.name)
     responses = pd.concat([p.responses for p in parts], ignore_index=True)
     return {
         "survey_responses": responses,
@@ -96,36 +124,71 @@ def statistics_stage(
     """Estimates, changes, trends and response rates for every indicator.
 
     Each kommun's ``min_n`` (``kommun.yml``) drives disclosure control (primary, then
-    secondary suppression: :func:`trygghet_analys.disclosure.suppress_complements`); its ``basar``
+    secondary suppression: :func:`trygghet_analys.stats.disclosure.suppress`); its ``basar``
     (base year; default the year before its first medborgarlöfte register) adds changes
-    against that year besides the year-on-year ones.
+    against that year besides the year-on-year ones. A kommun's own indicators
+    (``raw/indikatorer_egna.csv``) are estimated, compared and trend-tested for that
+    kommun exactly like the package's.
     """
     responses, strata = tables["survey_responses"], tables["survey_strata"]
     breaks = tables["survey_breaks"]
     indicators = load_indicators()
-    estimates = suppress_complements(
-        estimate_indicators(
-            responses, strata, indicators=indicators, min_n={k.name: k.min_n for k in kommuner}
+    min_n = {k.name: k.min_n for k in kommuner}
+    own = {k.name: _own_indicators(k, responses) for k in kommuner}
+    own = {name: defs for name, defs in own.items() if defs is not None}
+    if not own:
+        estimates = estimate_indicators(responses, strata, indicators=indicators, min_n=min_n)
+    else:
+        # a kommun's own indicators are estimated for that kommun only
+        parts = []
+        plain = [k.name for k in kommuner if k.name not in own]
+        batches = [(plain, indicators)] + [([name], defs) for name, defs in own.items()]
+        for names, defs in batches:
+            rows = responses["kommun"].isin(names).to_numpy()
+            if rows.any():
+                parts.append(
+                    estimate_indicators(
+                        responses[rows],
+                        strata[strata["kommun"].isin(names)],
+                        indicators=defs,
+                        min_n=min_n,
+                    )
+                )
+        estimates = pd.concat(parts, ignore_index=True).sort_values(
+            ["kommun", "year"], kind="stable", ignore_index=True
         )
-    )
+    estimates = suppress(estimates, min_n=min_n)
+    every = pd.concat([indicators, *own.values()], ignore_index=True).drop_duplicates("id")
     changes = []
     for k in kommuner:
-        own = estimates[estimates["kommun"] == k.name]
+        own_estimates = estimates[estimates["kommun"] == k.name]
         base = base_year(k)
         changes.append(
             compare_estimates(
-                own,
+                own_estimates,
                 breaks=breaks[breaks["kommun"] == k.name],
                 base_year=None if base is None else int(base),
-                indicators=indicators,
+                indicators=own.get(k.name, indicators),
             )
         )
     return {
         "survey_estimates": estimates,
         "survey_changes": pd.concat(changes, ignore_index=True),
-        "survey_trends": trend_tests(estimates, breaks=breaks, indicators=indicators),
+        "survey_trends": trend_tests(estimates, breaks=breaks, indicators=every),
         "survey_response_rates": response_rates(strata),
     }
+
+
+def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFrame | None:
+    """The package's indicators plus the kommun's ``raw/indikatorer_egna.csv``, checked
+    against its answers; None when the kommun has no such file."""
+    path = kommun.raw / OWN_INDICATORS_FILE
+    if not path.is_file():
+        return None
+    own = read_own_indicators(path)
+    defs = add_indicators(load_indicators(), own, file=path)
+    check_indicator_answers(own, responses[responses["kommun"] == kommun.name], file=path)
+    return defs
 
 
 def base_year(kommun: KommunConfig) -> int | None:
@@ -160,38 +223,40 @@ def _euda_comparison(
 ) -> pd.DataFrame:
     """Each kommun's campaigns, recomputed under EUDA's rules, beside EUDA's cities
     (empty when no EUDA file is present)."""
-    columns = ["kommun", *_euda.COMPARISON_COLUMNS]
-    path = _euda.find_euda_file(folder.root)
+    columns = ["kommun", *COMPARISON_COLUMNS]
+    path = find_euda_file(folder.root)
     if path is None or loads.empty:
-        return _euda._empty(columns)
-    reference = _euda.read_euda(path)
+        return _empty_comparison(columns)
+    reference = read_euda(path)
     parts = []
     for k in kommuner:
         own = loads[loads["kommun"] == k.name]
         if not own.empty:
-            cities = _euda.comparison_cities(k.extra, file=k.raw / "kommun.yml")
-            part = _euda.compare_with_euda(_euda.euda_rule_campaigns(own), reference, cities=cities)
+            cities = comparison_cities(k.extra, file=k.raw / "kommun.yml")
+            part = compare_with_euda(euda_rule_campaigns(own), reference, cities=cities)
             parts.append(part.assign(kommun=k.name)[columns])
-    return pd.concat(parts, ignore_index=True) if parts else _euda._empty(columns)
+    return pd.concat(parts, ignore_index=True) if parts else _empty_comparison(columns)
 
 
 def commitments_stage(
     folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     """Medborgarlöfte registers and their follow-up in the latest survey year."""
-    indicators = load_indicators()
-    known = _commitments.known_indicator_ids(indicators["id"])
+    base = load_indicators()
     followups, links = [], []
     for k in kommuner:
         if not k.commitments_dir.is_dir():
             continue
-        registers = _commitments.load_registers(k.commitments_dir, known_indicators=known)
+        own = _own_indicators(k, tables["survey_responses"])
+        indicators = base if own is None else own
+        known = _commitments.known_indicator_ids(indicators["id"])
+        registers = load_registers(k.commitments_dir, known_indicators=known)
         if not registers:
             continue
         links.append(_commitments.registers_frame(registers))
         activity_file = k.commitments_dir / "aktiviteter.csv"
         activities = (
-            _commitments.load_activities(activity_file)
+            load_activities(activity_file)
             if activity_file.exists()
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
@@ -229,11 +294,12 @@ def findings_stage(
     Every comparison the report, follow-up, underlag and draft speak of, tested once,
     with Benjamini–Hochberg q-values per kommun and report year.
     """
-    indicators = load_indicators()
     measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
     parts = []
     for k in kommuner:
-        yearly, targets = _activities_of(k)
+        own = _own_indicators(k, tables["survey_responses"])
+        indicators = load_indicators() if own is None else own
+        yearly, targets = _activities_of(k, indicators)
         parts.append(
             build_findings(
                 kommun=k.name,
@@ -254,12 +320,14 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
-def _activities_of(kommun: KommunConfig) -> tuple[pd.DataFrame | None, dict[str, float]]:
+def _activities_of(
+    kommun: KommunConfig, indicators: pd.DataFrame
+) -> tuple[pd.DataFrame | None, dict[str, float]]:
     """Yearly activity counts and the current register's targets of one kommun."""
     if not kommun.commitments_dir.is_dir():
         return None, {}
-    known = _commitments.known_indicator_ids(load_indicators()["id"])
-    registers = _commitments.load_registers(kommun.commitments_dir, known_indicators=known)
+    known = _commitments.known_indicator_ids(indicators["id"])
+    registers = load_registers(kommun.commitments_dir, known_indicators=known)
     targets: dict[str, float] = {}
     if registers:
         latest = max(registers, key=lambda r: r.year)
@@ -270,7 +338,7 @@ def _activities_of(kommun: KommunConfig) -> tuple[pd.DataFrame | None, dict[str,
     path = kommun.commitments_dir / "aktiviteter.csv"
     if not path.exists():
         return None, targets
-    return _commitments.yearly_activities(_commitments.load_activities(path)), targets
+    return _commitments.yearly_activities(load_activities(path)), targets
 
 
 #: The stages of ``build`` in order; each sees the tables of the ones before it.
@@ -341,7 +409,41 @@ def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
-def build(data: str | Path | None = None) -> dict[str, Path]:
+def survey_receipt(data: str | Path | None, tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """One Swedish line per kommun, year and file: rows read, kept, in the ledger per rule.
+
+    Rows read = kept + in the ledger (every excluded row is in the ledger), so the line
+    is the check the analyst would otherwise do by opening the parquet files.
+    """
+    from .survey.codebook import EXCLUSION_RULES
+
+    folder = DataFolder.at(data)
+    responses, ledger = tables["survey_responses"], tables["ledger"]
+    kept = responses.groupby(["kommun", "year"], observed=True).size()
+    survey = ledger[ledger["source"] == "trygghetsmatning"]
+    lines = []
+    for k in folder.kommuner():
+        book = load_codebook(k.survey_dir / "kodbok.yml")
+        many = len(folder.kommuner()) > 1
+        for year, path in survey_files(k.survey_dir).items():
+            name = path.relative_to(k.raw).as_posix()
+            own = survey[(survey["kommun"] == k.name) & (survey["file"] == name)]
+            counts = own["rule"].value_counts()
+            rules = {r: int(counts[r]) for r in EXCLUSION_RULES if r in counts}
+            n_kept = int(kept.get((k.name, year), 0))
+            layout = book.layout_for(year)
+            detail = ", ".join(f"{rule} {n}" for rule, n in rules.items())
+            lines.append(
+                f"{k.name + ' ' if many else ''}{year}: {name} (layout '{layout.name}'): "
+                f"{n_kept + len(own)} rader lästa, {n_kept} behållna, {len(own)} i liggaren"
+                + (f" ({detail})" if detail else "")
+            )
+    return lines
+
+
+def build(
+    data: str | Path | None = None, *, receipt: Callable[[str], None] | None = None
+) -> dict[str, Path]:
     """Build ``processed/`` from ``raw/`` for every kommun of a data folder.
 
     Parameters
@@ -358,6 +460,10 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
     ------
     DataError, ConfigError
         A bad input; ``processed/`` is then unchanged (created if missing).
+
+    Notes
+    -----
+    ``receipt``, when given, is called with each line of :func:`survey_receipt`.
     """
     folder = DataFolder.at(data)
     tables = compute_tables(folder.root)
@@ -369,15 +475,123 @@ def build(data: str | Path | None = None) -> dict[str, Path]:
         if name in tables:
             writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
     written = atomic_replace_files(folder.processed, writers)
+    if receipt is not None:
+        for line in survey_receipt(folder.root, tables):
+            receipt(line)
     return {p.stem: p for p in written}
 
 
-def validate(data: str | Path | None = None) -> None:
+def validate(data: str | Path | None = None) -> list[str]:
     """Run every check of :func:`build` without writing anything.
+
+    Returns
+    -------
+    list of str
+        The receipt (:func:`survey_receipt`).
 
     Raises
     ------
     DataError, ConfigError
-        The first problem found.
+        Every problem found in the survey files (up to 50,
+        :class:`~trygghet_analys.errors.DataProblems`), else the first problem found.
     """
-    compute_tables(data)
+    tables = compute_tables(data)
+    return survey_receipt(data, tables)
+
+
+def build_wastewater(
+    raw_dir: str | Path, kommun: str, *, loq_policy: str = "zero"
+) -> dict[str, pd.DataFrame]:
+    """All wastewater tables of one kommun, from its raw folder.
+
+    Parameters
+    ----------
+    raw_dir
+        The kommun's raw folder (``KommunConfig.raw``), holding ``avloppsvatten/``.
+    kommun
+        The kommun's name as in ``reningsverk.csv``.
+    loq_policy
+        ``"zero"`` (default, as EUDA), ``"half_loq"`` or ``"loq"``.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``wastewater_loads``, ``wastewater_campaigns``, ``wastewater_trends`` and
+        ``wastewater_consumption`` (columns: ``LOAD_COLUMNS``, ``CAMPAIGN_COLUMNS``,
+        ``TREND_COLUMNS``, ``CONSUMPTION_COLUMNS``). Empty tables with these columns when
+        the kommun has no ``avloppsvatten/`` folder or no lab files.
+
+    Raises
+    ------
+    DataError
+        From the readers and :func:`~trygghet_analys.wastewater.loads.compute_loads`; also
+        when a lab sample is reported twice across files.
+    """
+    return wastewater_tables(read_wastewater(raw_dir), kommun=kommun, loq_policy=loq_policy)
+
+
+def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
+    """Read every survey file of one kommun through its codebook.
+
+    Parameters
+    ----------
+    kommun
+        The kommun (its ``raw`` folder holds ``trygghetsmatning/``).
+
+    Returns
+    -------
+    SurveyTables
+        ``responses`` (canonical, validated), ``strata``, ``breaks`` and ``ledger``.
+
+    Raises
+    ------
+    DataError
+        See :func:`read_raw_file`, :func:`apply_layout` and :func:`design_weights`; also a
+        year without a codebook layout or a folder without survey files.
+    """
+    folder = kommun.survey_dir
+    codebook = load_codebook(folder / "kodbok.yml")
+    files = survey_files(folder) if folder.is_dir() else {}
+    if not files:
+        raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
+    parts, ledgers = [], []
+    log = ProblemLog()  # every file's problems in one run (issue 12)
+    for year, path in files.items():
+        try:
+            layout = layout_for_file(codebook, year, path)
+            try:
+                sheet, cells, first_row = read_raw_file(path, layout)
+            except DataError:
+                _header_hint(path, layout, year, (), layout.file.sheet, log)
+                raise
+            _header_hint(path, layout, year, cells.columns, sheet, log)
+            responses, ledger = apply_layout(
+                cells,
+                codebook=codebook,
+                layout=layout,
+                year=year,
+                kommun=kommun.name,
+                strata=kommun.strata,
+                file=path,
+                sheet=sheet,
+                first_row=first_row,
+                ledger_file=path.relative_to(kommun.raw).as_posix(),
+            )
+        except DataError as exc:
+            log.add(exc)
+            continue
+        parts.append(responses)
+        ledgers.append(ledger)
+    log.check()
+    population_file = folder / "population.csv"
+    population = read_population(population_file, kommun.strata)
+    return survey_tables(
+        parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file
+    )
+
+
+def _header_hint(path: Path, layout, year: int, headers, sheet, log: ProblemLog) -> None:
+    """When most of the layout's headers are missing: say which row holds them."""
+    error = header_row_hint(path, layout, year, headers, sheet)
+    if error is not None:
+        log.add(error)

@@ -6,34 +6,28 @@ concrete commitments, each linked to the indicators that show whether it works (
 indicator ids, wastewater substance ids, activity measure ids) with the desired direction.
 The key names are documented for analysts in ``docs/medborgarloften.md``.
 
-Only :func:`load_register`, :func:`load_registers`, :func:`load_activities` and
-:func:`load_ntu` read files; everything else is DataFrame in, new DataFrame out.
+The readers and the YAML writer are in :mod:`trygghet_analys.files.registers`, the
+HTML page in :mod:`trygghet_analys.report.underlag`; everything here is DataFrame in, new
+DataFrame out.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import html
-import io
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import DataError
-from ..files._io import read_text_any
-from ..files._limits import check_file
-from ..files._yaml import load_yaml
 from ..formatting import fmt_number, fmt_percent
-from ..stats.findings import chance_text, policy_text
 from ..survey.indicators import load_indicators
+from ..vocabulary import load_activity_measures, load_ntu
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "ActivityTarget",
@@ -47,16 +41,11 @@ __all__ = [
     "activity_follow_up",
     "commitment_schemas",
     "draft_register",
-    "dump_register",
     "follow_up",
     "known_indicator_ids",
-    "load_activities",
     "load_activity_measures",
     "load_ntu",
-    "load_register",
-    "load_registers",
     "registers_frame",
-    "render_underlag_html",
     "summarise_follow_up",
     "underlag",
     "yearly_activities",
@@ -135,26 +124,6 @@ _DIRECTIONS = ("minska", "öka")
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
 _TOTAL = "Hela kommunen"
 _ALPHA = 0.05
-_REGISTER_KEYS = {
-    "kommun",
-    "year",
-    "signed",
-    "signatories",
-    "focus_areas",
-    "commitments",
-    "exempel",
-    "utkast",
-}
-_COMMITMENT_KEYS = {
-    "id",
-    "focus_area",
-    "text",
-    "responsible",
-    "activities",
-    "indicators",
-    "forslag",
-}
-_PERIOD = re.compile(r"^(\d{4})(?:-(?:Q[1-4]|H[12]|0[1-9]|1[0-2]))?$")
 
 
 # --------------------------------------------------------------------------- registers
@@ -325,41 +294,6 @@ def _plain_number(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
 
 
-class _LineDict(dict):
-    """A mapping that remembers the 1-based line of itself and of each key."""
-
-    line: int = 0
-    key_lines: dict
-
-
-# libyaml's loader when PyYAML has it (5–10× faster); its nodes carry the same marks
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    pass
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    out = _LineDict(loader.construct_pairs(node, deep=True))
-    out.line = node.start_mark.line + 1
-    out.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
-    return out
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _line(obj: object, key: str | None = None) -> int | None:
-    if isinstance(obj, _LineDict):
-        if key is not None and key in obj.key_lines:
-            return obj.key_lines[key]
-        return obj.line
-    return None
-
-
-def _resource(name: str) -> Path:
-    return Path(str(resources.files("trygghet_analys") / "resources" / name))
-
-
 def known_indicator_ids(survey_ids: Iterable[str] | None = None) -> dict[str, str]:
     """Every id a register may link to, mapped to its kind.
 
@@ -395,235 +329,6 @@ def _known(known_indicators: Mapping[str, str] | Iterable[str] | None) -> dict[s
     return known_indicator_ids(known_indicators)
 
 
-def load_activity_measures() -> pd.DataFrame:
-    """The activity measures (``resources/aktivitetsmatt.csv``).
-
-    Returns
-    -------
-    DataFrame with columns ``id, label, unit, aggregation`` (``summa``: the year's
-    value is the sum of its periods; ``senaste``: the last period's value, for stocks
-    such as households in Grannsamverkan).
-    """
-    return pd.read_csv(_resource("aktivitetsmatt.csv"), dtype=str)
-
-
-def load_ntu() -> pd.DataFrame:
-    """National NTU levels published by Brå (``resources/ntu_riket.csv``).
-
-    Returns
-    -------
-    DataFrame with columns ``indicator`` (the NTU id, matched by an indicator's
-    ``ntu_id``), ``year``, ``percent`` (whole percent as Brå published it) and
-    ``source``.
-
-    Examples
-    --------
-    >>> ntu = load_ntu().set_index(["indicator", "year"])
-    >>> float(ntu.loc[("otrygg_ute_sent", 2022), "percent"])
-    27.0
-    """
-    out = pd.read_csv(_resource("ntu_riket.csv"), dtype={"indicator": str, "source": str})
-    return out.astype({"year": int, "percent": float})
-
-
-def load_register(
-    path: str | Path, *, known_indicators: Mapping[str, str] | Iterable[str] | None = None
-) -> Register:
-    """Read and validate one register YAML file.
-
-    Parameters
-    ----------
-    path
-        ``raw/medborgarloften/<year>.yml``.
-    known_indicators
-        Either id → kind (``enkät``/``avloppsvatten``/``aktivitet``), or just the
-        survey indicator ids (substances and activity measures are added); default
-        :func:`known_indicator_ids`.
-
-    Returns
-    -------
-    Register
-
-    Raises
-    ------
-    DataError
-        Invalid YAML, a missing or unknown key, an unknown focus area, indicator id,
-        activity measure, responsible party or direction — naming file and line.
-    """
-    path = Path(path)
-    known = _known(known_indicators)
-    measures = load_activity_measures().set_index("id")["unit"].to_dict()
-    check_file(path)  # size limit before reading
-    text, _ = read_text_any(path)
-    # alias bombs, duplicate keys (a second `commitments: []` would erase the first list)
-    # and dates that do not exist are refused naming the line
-    doc = load_yaml(text, file=path, loader=_LineLoader)
-    if not isinstance(doc, dict):
-        raise DataError("ett YAML-dokument med nycklarna kommun, year och commitments", file=path)
-
-    def err(expected: str, obj: object, key: str | None, value: object = None) -> DataError:
-        return DataError(expected, file=path, row=_line(obj, key), column=key, value=value)
-
-    for key in doc:
-        if key not in _REGISTER_KEYS:
-            raise err("en av nycklarna " + ", ".join(sorted(_REGISTER_KEYS)), doc, key, key)
-    for key in ("kommun", "year", "commitments"):
-        if key not in doc:
-            raise DataError(f"nyckeln '{key}'", file=path, row=1)
-    year = doc["year"]
-    if not isinstance(year, int) or isinstance(year, bool):
-        raise err("ett årtal (heltal)", doc, "year", year)
-    signed = doc.get("signed")
-    if isinstance(signed, str):
-        try:
-            signed = dt.date.fromisoformat(signed)
-        except ValueError:
-            raise err("ett datum ÅÅÅÅ-MM-DD", doc, "signed", signed) from None
-    elif signed is not None and not isinstance(signed, dt.date):
-        raise err("ett datum ÅÅÅÅ-MM-DD", doc, "signed", signed)
-    signatories = []
-    for item in doc.get("signatories") or []:
-        if not isinstance(item, dict) or not item.get("name") or "role" not in item:
-            raise err(
-                "en undertecknare med name och role",
-                item if isinstance(item, dict) else doc,
-                None if isinstance(item, dict) else "signatories",
-                item,
-            )
-        signatories.append(Signatory(str(item["name"]), str(item["role"] or "")))
-    focus_areas = doc.get("focus_areas") or []
-    if not isinstance(focus_areas, list) or not all(isinstance(f, str) for f in focus_areas):
-        raise err("en lista med fokusområden", doc, "focus_areas", focus_areas)
-    raw_commitments = doc["commitments"]
-    if not isinstance(raw_commitments, list):
-        raise err("en lista med löften", doc, "commitments", raw_commitments)
-    commitments = []
-    seen: set[str] = set()
-    for item in raw_commitments:
-        c = _parse_commitment(item, doc, focus_areas, known, measures, err)
-        if c.id in seen:
-            raise err("ett unikt id", item, "id", c.id)
-        seen.add(c.id)
-        commitments.append(c)
-    return Register(
-        kommun=str(doc["kommun"]),
-        year=year,
-        signed=signed,
-        signatories=tuple(signatories),
-        focus_areas=tuple(focus_areas),
-        commitments=tuple(commitments),
-        example=bool(doc.get("exempel", False)),
-        draft=bool(doc.get("utkast", False)),
-        source=path,
-    )
-
-
-def _parse_commitment(
-    item: object,
-    doc: dict,
-    focus_areas: list[str],
-    known: Mapping[str, str],
-    measures: Mapping[str, str],
-    err: Callable[..., DataError],
-) -> Commitment:
-    """One item under ``commitments``; ``err`` builds a DataError at a node's line."""
-    if not isinstance(item, dict):
-        raise err("ett löfte med id, focus_area och text", doc, "commitments", item)
-    for key in item:
-        if key not in _COMMITMENT_KEYS:
-            raise err("en av nycklarna " + ", ".join(sorted(_COMMITMENT_KEYS)), item, key, key)
-    for key in ("id", "focus_area", "text", "responsible"):
-        if item.get(key) in (None, ""):
-            raise err(f"nyckeln '{key}' i löftet", item, None)
-    if item["focus_area"] not in focus_areas:
-        expected = "ett av fokusområdena " + ", ".join(focus_areas)
-        raise err(expected, item, "focus_area", item["focus_area"])
-    if item["responsible"] not in _RESPONSIBLE:
-        raise err("en av " + ", ".join(_RESPONSIBLE), item, "responsible", item["responsible"])
-    activities = []
-    for act in item.get("activities") or []:
-        if not isinstance(act, dict) or "measure" not in act:
-            raise err("en aktivitet med measure, unit och target", item, "activities", act)
-        if act["measure"] not in measures:
-            raise err("ett aktivitetsmått från aktivitetsmatt.csv", act, "measure", act["measure"])
-        unit = act.get("unit") or measures[act["measure"]]
-        if unit != measures[act["measure"]]:
-            raise err(f"enheten '{measures[act['measure']]}'", act, "unit", unit)
-        target = act.get("target")
-        if target is not None and (isinstance(target, bool) or not isinstance(target, int | float)):
-            raise err("ett tal eller tomt", act, "target", target)
-        activities.append(
-            ActivityTarget(act["measure"], unit, None if target is None else float(target))
-        )
-    links = [_parse_link(link, item, known, err) for link in item.get("indicators") or []]
-    return Commitment(
-        id=str(item["id"]),
-        focus_area=str(item["focus_area"]),
-        text=str(item["text"]).strip(),
-        responsible=str(item["responsible"]),
-        activities=tuple(activities),
-        indicators=tuple(links),
-        proposal=bool(item.get("forslag", False)),
-    )
-
-
-def _parse_link(
-    link: object, item: dict, known: Mapping[str, str], err: Callable[..., DataError]
-) -> IndicatorLink:
-    """One item under a commitment's ``indicators``."""
-    if not isinstance(link, dict) or "id" not in link:
-        raise err("en indikator med id och direction", item, "indicators", link)
-    if link["id"] not in known:
-        expected = "ett indikator-id (enkätindikator, substans eller aktivitetsmått)"
-        raise err(expected, link, "id", link["id"])
-    if link.get("direction") not in _DIRECTIONS:
-        raise err("riktningen minska eller öka", link, "direction", link.get("direction"))
-    kind = known[link["id"]]
-    group = link.get("group")
-    group_var = link.get("group_var", "stratum" if group else "total")
-    if group_var not in _GROUP_VARS:
-        raise err("en av " + ", ".join(_GROUP_VARS), link, "group_var", group_var)
-    if group_var != "total" and kind != "enkät":
-        raise err("group endast för enkätindikatorer", link, "group", group)
-    if group_var != "total" and group in (None, ""):
-        raise err(f"en grupp (group) för group_var '{group_var}'", link, "group_var", group_var)
-    return IndicatorLink(
-        link["id"],
-        kind,
-        link["direction"],
-        group_var,
-        _TOTAL if group_var == "total" else str(group),
-    )
-
-
-def load_registers(
-    directory: str | Path, *, known_indicators: Mapping[str, str] | Iterable[str] | None = None
-) -> list[Register]:
-    """Every ``<year>.yml`` register in a folder, sorted by year.
-
-    Parameters
-    ----------
-    directory
-        ``raw/medborgarloften/`` of one kommun (other files there are ignored).
-    known_indicators
-        Passed to :func:`load_register`.
-
-    Returns
-    -------
-    list of Register (empty when the folder does not exist).
-    """
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    known = _known(known_indicators)
-    files = sorted(p for p in directory.glob("*.yml") if re.fullmatch(r"\d{4}", p.stem))
-    out = [load_register(p, known_indicators=known) for p in files]
-    for reg, p in zip(out, files, strict=True):
-        if reg.year != int(p.stem):
-            raise DataError(f"året {p.stem} som i filnamnet", file=p, column="year", value=reg.year)
-    return out
-
-
 def registers_frame(registers: Sequence[Register]) -> pd.DataFrame:
     """All registers as one ``commitment_indicators`` table (see :meth:`Register.to_frame`)."""
     frames = [r.to_frame() for r in registers]
@@ -633,87 +338,6 @@ def registers_frame(registers: Sequence[Register]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- activities
-def load_activities(path: str | Path) -> pd.DataFrame:
-    """Read and validate ``aktiviteter.csv`` (``period, measure, value, unit``).
-
-    Comma or semicolon separated; UTF-8 (with or without BOM) or CP1252; values may use
-    a decimal comma. ``period`` is a year (``2023``), a quarter (``2023-Q2``), a half year
-    (``2023-H1``) or a month (``2023-05``).
-
-    Returns
-    -------
-    DataFrame with columns ``period`` (str), ``year`` (int), ``measure``, ``value``
-    (float), ``unit``.
-
-    Raises
-    ------
-    DataError
-        A missing column, unknown measure, wrong unit, non-numeric or negative value or
-        bad period, naming file, row (header = row 1), column and value.
-    """
-    path = Path(path)
-    check_file(path)  # size limit before reading
-    text, _ = read_text_any(path)
-    first = text.splitlines()[0] if text.strip() else ""
-    sep = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    header = [h.strip() for h in next(reader, [])]
-    for col in ("period", "measure", "value", "unit"):
-        if col not in header:
-            raise DataError("kolumnerna period, measure, value, unit", file=path, row=1, column=col)
-    idx = {c: header.index(c) for c in ("period", "measure", "value", "unit")}
-    units = load_activity_measures().set_index("id")["unit"].to_dict()
-    rows = []
-    for n, rec in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in rec):
-            continue
-        cell = {c: (rec[i].strip() if i < len(rec) else "") for c, i in idx.items()}
-        m = _PERIOD.match(cell["period"])
-        if not m:
-            raise DataError(
-                "en period ÅÅÅÅ, ÅÅÅÅ-Q1..Q4, ÅÅÅÅ-H1/H2 eller ÅÅÅÅ-MM",
-                file=path,
-                row=n,
-                column="period",
-                value=cell["period"],
-            )
-        if cell["measure"] not in units:
-            raise DataError(
-                "ett aktivitetsmått: " + ", ".join(units),
-                file=path,
-                row=n,
-                column="measure",
-                value=cell["measure"],
-            )
-        try:
-            value = float(cell["value"].replace("\u202f", "").replace(" ", "").replace(",", "."))
-        except ValueError:
-            raise DataError(
-                "ett tal", file=path, row=n, column="value", value=cell["value"]
-            ) from None
-        if not math.isfinite(value):
-            raise DataError("ett tal", file=path, row=n, column="value", value=cell["value"])
-        if value < 0:  # hours, counts and households are never negative
-            raise DataError("ett tal ≥ 0", file=path, row=n, column="value", value=cell["value"])
-        unit = cell["unit"] or units[cell["measure"]]
-        if unit != units[cell["measure"]]:
-            raise DataError(
-                f"enheten '{units[cell['measure']]}'", file=path, row=n, column="unit", value=unit
-            )
-        rows.append(
-            {
-                "period": cell["period"],
-                "year": int(m.group(1)),
-                "measure": cell["measure"],
-                "value": value,
-                "unit": unit,
-            }
-        )
-    return _frame(rows, ["period", "year", "measure", "value", "unit"]).astype(
-        {"year": "int64", "value": "float64"}
-    )
-
-
 def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     """Activities summed per year (``summa``) or the last period's value (``senaste``)."""
     if activities is None or activities.empty:
@@ -1787,50 +1411,6 @@ def draft_register(
     return doc
 
 
-def dump_register(doc: Mapping, *, header: str | None = None) -> str:
-    """A register dict as YAML text with a Swedish comment header.
-
-    Parameters
-    ----------
-    doc
-        A register as from :meth:`Register.to_dict` or :func:`draft_register`.
-    header
-        Comment text (without ``#``); default explains a draft or a register.
-
-    Returns
-    -------
-    str: YAML that :func:`load_register` reads back to the same register.
-
-    Examples
-    --------
-    >>> print(dump_register({"kommun": "Exempelby", "year": 2026, "commitments": []},
-    ...                     header="Exempel"), end="")
-    # Exempel
-    kommun: Exempelby
-    year: 2026
-    commitments: []
-    """
-    if header is None:
-        if doc.get("utkast"):
-            header = (
-                f"Utkast till medborgarlöfte {doc.get('kommun')} {doc.get('year')}.\n"
-                "Fortsatta löften är kopierade från förra årets medborgarlöfte; löften med\n"
-                "forslag: true är förslag ur underlaget som rådet formulerar om eller stryker.\n"
-                "Fyll i signed (ÅÅÅÅ-MM-DD) och ta bort utkast och forslag när löftet är undertecknat.\n"
-                "Nycklarna beskrivs i docs/medborgarloften.md."
-            )
-        else:
-            header = (
-                f"Medborgarlöfte {doc.get('kommun')} {doc.get('year')}.\n"
-                "Nycklarna beskrivs i docs/medborgarloften.md."
-            )
-    comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
-    body = yaml.safe_dump(
-        dict(doc), allow_unicode=True, sort_keys=False, width=100, default_flow_style=False
-    )
-    return comment + body
-
-
 # --------------------------------------------------------------------------- schemas
 def commitment_schemas() -> dict[str, object]:
     """pandera schemas of ``commitment_followup`` and ``commitment_indicators``.
@@ -1886,242 +1466,6 @@ def commitment_schemas() -> dict[str, object]:
             indicators, strict=True, ordered=True, coerce=True
         ),
     }
-
-
-# --------------------------------------------------------------------------- HTML
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;
-background:#fff;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-h1,h2,h3{color:#0b3a5b}
-.banner{background:#fff3cd;color:#3d2c00;border:2px solid #8a6d00;padding:.6rem 1rem;
-font-weight:bold}
-table{border-collapse:collapse;margin:1rem 0;width:100%}
-caption{text-align:left;font-weight:bold;padding:.3rem 0}
-th,td{border:1px solid #6b6b6b;padding:.3rem .5rem;vertical-align:top;text-align:left}
-th{background:#e8eef3}
-td.num{text-align:right;white-space:nowrap}
-.status-försämrad{color:#8b0000;font-weight:bold}
-.status-förbättrad{color:#0a5c2b;font-weight:bold}
-footer{margin-top:2rem;font-size:.9rem;color:#333}
-"""
-
-
-def render_underlag_html(
-    underlag: pd.DataFrame,
-    followup: pd.DataFrame,
-    *,
-    kommun: str,
-    year: int,
-    synthetic: bool,
-    findings: pd.DataFrame | None = None,
-    base_year: int | None = None,
-) -> str:
-    """A self-contained Swedish HTML page: follow-up and underlag for next year.
-
-    Parameters
-    ----------
-    underlag
-        From :func:`underlag`.
-    followup
-        From :func:`follow_up`.
-    kommun, year
-        Shown in the title.
-    synthetic
-        True for the bundled example data: a banner says "Exempeldata – inte verkliga
-        resultat".
-    findings, base_year
-        The findings table and base year: the page states the comparison policy and how
-        many comparisons were tested.
-
-    Returns
-    -------
-    str: the HTML document (no external resources).
-    """
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="sv">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-    ]
-    if synthetic:
-        out.append('<p class="banner" role="note">Exempeldata – inte verkliga resultat</p>')
-    out += [
-        "<main>",
-        f"<h1>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</h1>",
-        f"<p>Uppföljning av medborgarlöftet och resultat från trygghetsmätningen {year}. "
-        f"{e(policy_text(base_year))} Utfallet för ett löfte ändras bara av statistiskt "
-        "säkerställda förändringar; genomförda aktiviteter mäts mot målet, inte som utfall."
-        + (
-            f" {e(chance_text(findings, year=year))}"
-            if findings is not None and len(findings)
-            else ""
-        )
-        + "</p>",
-        "<h2>Indikatorer som försämrats eller ligger högt</h2>",
-    ]
-    if underlag.empty:
-        out.append(
-            "<p>Inga indikatorer har försämrats statistiskt säkerställt eller ligger "
-            "på en hög nivå.</p>"
-        )
-    for area, g in underlag.groupby("focus_area", sort=False):
-        out.append(f"<h3>{e(str(area))}</h3>")
-        out.append("<ol>")
-        out += [f"<li>{e(s)}</li>" for s in g.sort_values("rank")["sentence"]]
-        out.append("</ol>")
-        rows = []
-        for r in g.sort_values("rank").itertuples():
-            ntu_txt = (
-                ""
-                if pd.isna(r.ntu_percent)
-                else f"{fmt_number(r.ntu_percent, 0)}\u00a0% ({int(r.ntu_year)})"
-            )
-            rows.append(
-                [
-                    ("td", "num", str(r.rank)),
-                    ("th", "", str(r.label)),
-                    ("td", "", str(r.group)),
-                    ("td", "num", _fmt_value(r.latest_value, r.kind)),
-                    ("td", "", str(r.reasons)),
-                    ("td", "num", ntu_txt),
-                    ("td", "", "" if pd.isna(r.ntu_source) else str(r.ntu_source)),
-                ]
-            )
-        out.append(
-            _html_table(
-                f"{area}: indikatorer i underlaget",
-                ("Rang", "Indikator", "Område", "Värde", "Skäl", "Riket (NTU)", "Källa"),
-                rows,
-            )
-        )
-    out.append("<h2>Uppföljning av löftena</h2>")
-    if followup.empty:
-        out.append("<p>Inget medborgarlöfte att följa upp.</p>")
-    for cid, g in followup.groupby("commitment_id", sort=False):
-        first = g.iloc[0]
-        out.append(f"<h3>{e(str(first['focus_area']))}: {e(str(cid))}</h3>")
-        out.append(f"<p>{e(str(first['text']))}</p>")
-        out.append(
-            f"<p>Genomförande: <strong>{e(str(first['implementation']))}</strong>. "
-            f"Utfall: <strong>{e(str(first['commitment_status']))}</strong>. "
-            f"Ansvar: {e(str(first['responsible']))}.</p>"
-        )
-        if first["activities_delivered"]:
-            out.append(f"<p>Genomfört {year}: {e(str(first['activities_delivered']))}.</p>")
-        if isinstance(first.get("effect"), str) and first["effect"]:
-            out.append(f"<p>Effektskattning: {e(first['effect'])}</p>")
-        if g["indicator"].isna().all():
-            continue
-        rows = []
-        for r in g.itertuples():
-            if pd.isna(r.indicator):
-                continue
-            rows.append(
-                [
-                    ("th", "", str(r.label)),
-                    ("td", "", str(r.group) if r.indicator_kind == "enkät" else ""),
-                    ("td", "", str(r.desired_direction)),
-                    ("td", "num", _followup_value(r.latest_value, r.unit, r.latest_year)),
-                    ("td", "num", _followup_change(r)),
-                    ("td", "", "" if pd.isna(r.trend) else str(r.trend)),
-                    ("td", f"status-{str(r.status).replace(' ', '-')}", str(r.status)),
-                ]
-            )
-        out.append(
-            _html_table(
-                f"Indikatorer för löfte {cid}",
-                (
-                    "Indikator",
-                    "Område",
-                    "Önskad riktning",
-                    "Senaste värde",
-                    "Förändring mot året före löftet",
-                    "Trend under löftesperioden",
-                    "Status",
-                ),
-                rows,
-            )
-        )
-    sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
-    out.append("</main><footer>")
-    if sources:
-        out.append("<p>Riksnivåer: " + "; ".join(e(s) for s in sources) + ".</p>")
-    out.append(
-        f"<p>Källa: trygghetsmätningen i {e(kommun)}, kommunens aktivitetsuppföljning"
-        " och avloppsvattenanalys. Sammanställt med trygghet-analys.</p>"
-    )
-    out.append("</footer></body></html>")
-    return "\n".join(out) + "\n"
-
-
-def _html_table(
-    caption: str, headers: Sequence[str], rows: list[list[tuple[str, str, str]]]
-) -> str:
-    """An HTML table without the columns that are empty in every row.
-
-    ``rows`` hold ``(tag, css class, text)`` per cell; a column whose every text is
-    empty or "–" says nothing to the reader and is left out.
-    """
-    e = html.escape
-    keep = [
-        i
-        for i in range(len(headers))
-        if not rows or any(row[i][2].strip() not in ("", "–") for row in rows)
-    ]
-    parts = [f"<table><caption>{e(caption)}</caption><thead><tr>"]
-    parts.append("".join(f'<th scope="col">{e(headers[i])}</th>' for i in keep))
-    parts.append("</tr></thead><tbody>")
-    for row in rows:
-        cells = []
-        for i in keep:
-            tag, cls, text = row[i]
-            attrs = ' scope="row"' if tag == "th" else ""
-            attrs += f' class="{e(cls, quote=True)}"' if cls else ""
-            cells.append(f"<{tag}{attrs}>{e(text)}</{tag}>")
-        parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
-    return "".join(parts)
-
-
-def _signed(value: float, decimals: int) -> str:
-    """A signed number; one that rounds to zero has no sign ("0", never "+0" or "−0")."""
-    text = fmt_number(value, decimals)
-    return f"+{text}" if value > 0 and round(value, decimals) != 0 else text
-
-
-def _followup_value(value: float, unit: str, year: object) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "andel":
-        text = fmt_percent(value)
-    elif unit == "index 0–6":
-        text = fmt_number(value, 1)
-    elif unit == "mg/dag/1000 inv":
-        text = f"{fmt_number(value, 1)} mg/dag/1000 inv"
-    else:
-        text = f"{fmt_number(value, 0)} {unit}"
-    return f"{text} ({int(year)})" if year is not None and not pd.isna(year) else text
-
-
-def _followup_change(r) -> str:
-    if pd.isna(r.change_base):
-        return "–"
-    if r.unit == "andel":
-        text = f"{_signed(100 * r.change_base, 0)} procentenheter"
-    elif r.unit in ("index 0–6", "mg/dag/1000 inv"):
-        text = _signed(r.change_base, 1)
-    else:  # activity counts: complete, no sampling error
-        return f"{_signed(r.change_base, 0)} {r.unit}"
-    sig = r.significant_base
-    if pd.isna(sig):
-        return text
-    return text + (" (statistiskt säkerställd)" if sig else " (inte säkerställd)")
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -2,19 +2,35 @@
 
 The codebook is an analyst-edited YAML file in ``raw/trygghetsmatning/``; its format is
 documented in Swedish in ``docs/kodbok.md``. This module reads it, checks it against the
-canonical contract (``CONTRIBUTING.md``) and returns a frozen :class:`Codebook`. It does
-no ingestion itself: :mod:`trygghet_analys.survey` applies the codebook to the files.
+canonical contract (``CONTRIBUTING.md``) and returns a frozen
+:class:`~trygghet_analys.survey.codebook.Codebook` (the model, re-exported here). It does no
+ingestion itself: :mod:`trygghet_analys.survey.ingest` applies the codebook to the files.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from ..errors import DataError
+from ..survey.codebook import (
+    AGE_GROUPS,
+    EXCLUSION_RULES,
+    ID_VARIABLES,
+    QUESTIONS,
+    SEX_CATEGORIES,
+    Codebook,
+    ColumnSpec,
+    FileOptions,
+    Layout,
+    SeriesBreak,
+    normalise_header,
+    normalise_label,
+    normalise_value,
+    parse_age_band,
+)
 from ._limits import check_file
 from ._yaml import load_yaml
 
@@ -34,220 +50,9 @@ __all__ = [
     "normalise_value",
 ]
 
-_PROBLEM = ("Inget problem", "Litet problem", "Ganska stort problem", "Mycket stort problem")
-_NEJ_JA = ("Nej", "Ja", "Vet ej")
-_ORO = ("Inte alls orolig", "Inte särskilt orolig", "Ganska orolig", "Mycket orolig", "Vet ej")
-
-#: Canonical questions and their ordered categories ("Vet ej" always last).
-QUESTIONS: dict[str, tuple[str, ...]] = {
-    "otrygg_ute_sent": (
-        "Mycket trygg",
-        "Ganska trygg",
-        "Ganska otrygg",
-        "Mycket otrygg",
-        "Går inte ut av oro",
-        "Går inte ut av andra skäl",
-        "Vet ej",
-    ),
-    "avstatt_aktivitet": _NEJ_JA,
-    "oro_inbrott": _ORO,
-    "oro_vald": _ORO,
-    "utsatt_brott": _NEJ_JA,
-    **{
-        f"problem_{item}": (*_PROBLEM, "Vet ej")
-        for item in (
-            "nedskrapning",
-            "skadegorelse",
-            "klotter",
-            "vardslos_biltrafik",
-            "buskorning",
-            "ungdomsgang",
-            "berusade",
-            "narkotikapaverkade",
-            "narkotikahandel",
-            "bostadsinbrott",
-            "cykelstolder",
-        )
-    },
-    "fortroende_polisen": (
-        "Mycket litet",
-        "Ganska litet",
-        "Ganska stort",
-        "Mycket stort",
-        "Vet ej",
-    ),
-    "ser_polis_fots": (
-        "Aldrig",
-        "Mer sällan än varje månad",
-        "Varje månad",
-        "Varje vecka eller oftare",
-        "Vet ej",
-    ),
-    "grannsamverkan": _NEJ_JA,
-}
-
-#: Ordered categories of ``sex``.
-SEX_CATEGORIES: tuple[str, ...] = ("Kvinna", "Man")
-
-#: Age groups (label, lowest age, highest age), en dash in the labels.
-AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
-    ("16–24", 16, 24),
-    ("25–44", 25, 44),
-    ("45–64", 45, 64),
-    ("65–85", 65, 85),
-)
-
-#: Variables a layout may map besides the questions: exact age and the file's year
-#: are used during ingestion and never reach the canonical table.
-ID_VARIABLES: tuple[str, ...] = ("respondent_id", "stratum", "sex", "age", "year")
-
-#: Exclusion rules the codebook may switch on, in the order they are applied.
-EXCLUSION_RULES: tuple[str, ...] = (
-    "tom_rad",
-    "summeringsrad",
-    "saknar_omrade",
-    "alder_utanfor_urvalet",
-)
-
 _FORMATS = ("xlsx", "csv")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
-
-
-@dataclass(frozen=True)
-class FileOptions:
-    """How to read one layout's files.
-
-    Attributes
-    ----------
-    format : ``"xlsx"`` or ``"csv"``.
-    sheet : sheet name (xlsx); ``None`` means the first sheet.
-    skip_rows : rows above the header row (title rows); the header is row ``skip_rows + 1``.
-    encoding : ``"auto"`` (UTF-8, UTF-8 with BOM or CP1252), or one of them (csv).
-    decimal : decimal sign of numeric columns (``","`` or ``"."``).
-    delimiter : field separator (csv).
-    """
-
-    format: str
-    sheet: str | None = None
-    skip_rows: int = 0
-    encoding: str = "auto"
-    decimal: str = "."
-    delimiter: str = ";"
-
-    @property
-    def header_row(self) -> int:
-        """The header's row number as Excel or a text editor shows it (1-based)."""
-        return self.skip_rows + 1
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One source column → one canonical variable, optionally only for some years."""
-
-    source: str
-    variable: str
-    from_year: int | None = None
-    to_year: int | None = None
-
-    def applies(self, year: int) -> bool:
-        """Whether the column is expected in the file of ``year``."""
-        return (self.from_year is None or year >= self.from_year) and (
-            self.to_year is None or year <= self.to_year
-        )
-
-
-@dataclass(frozen=True)
-class Layout:
-    """One file layout of the survey, used for a set of years."""
-
-    name: str
-    years: frozenset[int]
-    file: FileOptions
-    columns: tuple[ColumnSpec, ...]
-    answers: dict[str, dict[str, str | None]] = field(hash=False, compare=False)
-    ignore: tuple[str, ...] = ()
-
-    def columns_for(self, year: int) -> tuple[ColumnSpec, ...]:
-        """The column specs that apply to the file of ``year``."""
-        return tuple(c for c in self.columns if c.applies(year))
-
-
-@dataclass(frozen=True)
-class SeriesBreak:
-    """The first year of a new series of ``variable`` (reworded item, new scale, new mode)."""
-
-    variable: str
-    year: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class Codebook:
-    """A checked codebook.
-
-    Attributes
-    ----------
-    path : the ``kodbok.yml`` it was read from.
-    variables : canonical questions → ordered categories (equal to :data:`QUESTIONS`).
-    age_groups : (label, lowest, highest) per age group.
-    rules : exclusion rule name → its parameters (only the rules switched on).
-    breaks : declared series breaks.
-    layouts : the file layouts.
-    """
-
-    path: Path
-    variables: dict[str, tuple[str, ...]] = field(hash=False, compare=False)
-    age_groups: tuple[tuple[str, int, int], ...]
-    rules: dict[str, dict] = field(hash=False, compare=False)
-    breaks: tuple[SeriesBreak, ...]
-    layouts: tuple[Layout, ...]
-
-    def layout_for(self, year: int) -> Layout | None:
-        """The layout whose years include ``year``, or ``None``."""
-        for layout in self.layouts:
-            if year in layout.years:
-                return layout
-        return None
-
-    @property
-    def summary_words(self) -> frozenset[str]:
-        """Case-folded words that mark a summary row (rule ``summeringsrad``)."""
-        words = self.rules.get("summeringsrad", {}).get("ord", ["Totalt"])
-        return frozenset(normalise_header(str(w)) for w in words)
-
-
-def normalise_header(text: object) -> str:
-    """Header as compared with the codebook: whitespace collapsed, case-folded.
-
-    Examples
-    --------
-    >>> normalise_header("  Hur  trygg\\nkänner du dig? ")
-    'hur trygg känner du dig?'
-    """
-    return " ".join(str(text).split()).casefold()
-
-
-_INT_FLOAT = re.compile(r"^(-?\d+)\.0+$")
-
-
-def normalise_value(value: object) -> str:
-    """An answer value as compared with the codebook's keys (text, whole floats as ints).
-
-    Examples
-    --------
-    >>> normalise_value(1.0), normalise_value(" Vet ej "), normalise_value(None)
-    ('1', 'Vet ej', '')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = " ".join(str(value).split())
-    m = _INT_FLOAT.match(text)
-    return m.group(1) if m else text
 
 
 def _years(spec: object, path: Path, where: str) -> frozenset[int]:
@@ -341,10 +146,10 @@ def _columns(obj: object, path: Path, where: str, variables: dict) -> tuple[Colu
             extra = set(target) - {"variabel", "fran_ar", "till_ar"}
             if extra:
                 raise DataError(
-                    "nycklarna variabel, fran_ar, till_ar",
+                    _colon_hint(source, target) or "nycklarna variabel, fran_ar, till_ar",
                     file=path,
                     column=col_where,
-                    value=sorted(extra)[0],
+                    value=sorted(map(str, extra))[0],
                 )
             variable = target.get("variabel")
             if target.get("fran_ar") is not None:
@@ -398,18 +203,55 @@ def _answers(
             spec = scales[spec]
         table = _mapping(spec, path, var_where)
         allowed = _allowed_targets(variable, variables)
-        clean: dict[str, str | None] = {}
-        for source, target in table.items():
-            if target is not None and allowed is not None and str(target) not in allowed:
-                raise DataError(
-                    "en av kategorierna " + ", ".join(allowed),
-                    file=path,
-                    column=f"{var_where}.{source}",
-                    value=target,
-                )
-            clean[normalise_value(source)] = None if target is None else str(target)
-        out[str(variable)] = clean
+        out[str(variable)] = _label_table(table, allowed, path, var_where)
     return out
+
+
+def _label_table(
+    table: dict, allowed: tuple[str, ...] | None, path: Path, where: str
+) -> dict[str, str | None]:
+    """Source label → target, keyed by :func:`normalise_label`; ambiguous labels refused."""
+    clean: dict[str, str | None] = {}
+    shown: dict[str, object] = {}
+    for source, target in table.items():
+        if isinstance(target, dict):
+            raise DataError(
+                _colon_hint(source, target) or "en kategori (text) eller null",
+                file=path,
+                column=f"{where}.{source}",
+                value=source,
+            )
+        if target is not None and allowed is not None and str(target) not in allowed:
+            raise DataError(
+                "en av kategorierna " + ", ".join(allowed),
+                file=path,
+                column=f"{where}.{source}",
+                value=target,
+            )
+        key = normalise_label(normalise_value(source))
+        value = None if target is None else str(target)
+        if key in clean and clean[key] != value:
+            raise DataError(
+                f"etiketter som skiljer sig åt även utan hänsyn till skiftläge, mellanslag och "
+                f"tankstreck ('{shown[key]}' → {clean[key]}, '{source}' → {value})",
+                file=path,
+                column=f"{where}.{source}",
+                value=source,
+            )
+        clean[key] = value
+        shown[key] = source
+    return clean
+
+
+def _colon_hint(source: object, target: object) -> str | None:
+    """The hint for a header or label with an unquoted ``: `` that YAML read as a mapping."""
+    if isinstance(target, dict) and len(target) == 1:
+        (rest,) = target
+        return (
+            f"en text, men YAML läste '{source}: {rest}' som en nyckel med ett eget värde – "
+            f"rubriken innehåller ': ', sätt rubriken inom citattecken: \"{source}: {rest}\""
+        )
+    return None
 
 
 def _allowed_targets(variable: str, variables: dict) -> tuple[str, ...] | None:
@@ -442,6 +284,169 @@ def _rules(obj: object, path: Path) -> dict[str, dict]:
     return rules
 
 
+_LAYOUT_KEYS = ("namn", "ar", "fil", "kolumner", "svar", "ignorera", "kommentar", "alder",
+                "aldersgrupper", "seriebrott", "inget_seriebrott")  # fmt: skip
+_AGE_FORMS = ("ar", "fodelsear")
+
+
+def _ignore(obj: object, path: Path, where: str) -> tuple[str, ...]:
+    items = obj if isinstance(obj, list) else ([] if obj is None else [obj])
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            hint = _colon_hint(*next(iter(item.items()))) if len(item) == 1 else None
+            raise DataError(
+                hint or "en lista med rubriker", file=path, column=f"{where}.ignorera", value=item
+            )
+        out.append(str(item))
+    return tuple(out)
+
+
+def _age(
+    item: dict, path: Path, where: str, columns: tuple[ColumnSpec, ...], groups: tuple
+) -> tuple[str, dict[str, str | None] | None]:
+    """The layout's age form (``alder``) and its band table (``aldersgrupper``)."""
+    form = str(item.get("alder", "ar"))
+    if form not in _AGE_FORMS:
+        raise DataError(
+            "alder: ar (ålder i hela år) eller alder: fodelsear (födelseår); åldersband "
+            "anges med aldersgrupper",
+            file=path, column=f"{where}.alder", value=form,
+        )  # fmt: skip
+    bands_doc = item.get("aldersgrupper")
+    has_age = any(c.variable == "age" for c in columns)
+    if (bands_doc is not None or "alder" in item) and not has_age:
+        raise DataError(
+            "en kolumn som mappas till age (alder och aldersgrupper gäller den kolumnen)",
+            file=path, column=f"{where}.kolumner",
+        )  # fmt: skip
+    if bands_doc is None:
+        return form, None
+    if "alder" in item and form != "ar":
+        raise DataError(
+            "antingen alder: fodelsear eller aldersgrupper, inte båda",
+            file=path, column=f"{where}.aldersgrupper",
+        )  # fmt: skip
+    labels = tuple(g[0] for g in groups)
+    bands_doc = _mapping(bands_doc, path, f"{where}.aldersgrupper")
+    table = _label_table(bands_doc, None, path, f"{where}.aldersgrupper")
+    for source, target in bands_doc.items():
+        col = f"{where}.aldersgrupper.{source}"
+        if target is not None and str(target) not in labels:
+            raise DataError(
+                "en av åldersgrupperna " + ", ".join(labels) + " (eller null)",
+                file=path, column=col, value=target,
+            )  # fmt: skip
+        band = parse_age_band(source)
+        if band is None or target is None:
+            continue
+        hit = [g for g in groups if g[1] <= band.high and band.low <= g[2]]
+        if len(hit) > 1:
+            raise DataError(
+                f"ett åldersband inom en åldersgrupp – '{source}' ({band.low}–"
+                f"{band.high if band.high < 200 else ''}) spänner över åldersgrupperna "
+                + " och ".join(g[0] for g in hit)
+                + "; be leverantören om ålder i år eller födelseår",
+                file=path, column=col, value=source,
+            )  # fmt: skip
+        if hit and hit[0][0] != str(target):
+            raise DataError(
+                f"åldersgruppen {hit[0][0]} för '{source}' (bandet ligger där)",
+                file=path, column=col, value=target,
+            )  # fmt: skip
+    return form, table
+
+
+def _layout_breaks(
+    item: dict, path: Path, where: str, columns: tuple[ColumnSpec, ...], first_year: int
+) -> tuple[tuple[SeriesBreak, ...], dict[str, str]]:
+    """A layout's own series-break decision: ``seriebrott`` and ``inget_seriebrott``.
+
+    Either key is a reason (text) for every question the layout maps, or a mapping
+    question → reason. ``seriebrott`` becomes a break in the layout's first year.
+    """
+    questions = [c.variable for c in columns if c.variable in QUESTIONS]
+    decided: dict[str, dict[str, str]] = {}
+    for key in ("seriebrott", "inget_seriebrott"):
+        doc = item.get(key)
+        if doc is None:
+            continue
+        col = f"{where}.{key}"
+        if isinstance(doc, str):
+            if not doc.strip():
+                raise DataError("en orsak (text)", file=path, column=col, value=doc)
+            decided[key] = dict.fromkeys(questions, doc.strip())
+            continue
+        table = _mapping(doc, path, col)
+        out = {}
+        for variable, reason in table.items():
+            if variable not in questions:
+                raise DataError(
+                    "en fråga som layouten mappar under kolumner",
+                    file=path, column=col, value=variable,
+                )  # fmt: skip
+            if not isinstance(reason, str) or not reason.strip():
+                raise DataError(
+                    "en orsak (text)", file=path, column=f"{col}.{variable}", value=reason
+                )
+            out[str(variable)] = reason.strip()
+        decided[key] = out
+    both = set(decided.get("seriebrott", {})) & set(decided.get("inget_seriebrott", {}))
+    if both:
+        raise DataError(
+            "antingen seriebrott eller inget_seriebrott för en fråga, inte båda",
+            file=path, column=where, value=sorted(both)[0],
+        )  # fmt: skip
+    breaks = tuple(
+        SeriesBreak(v, first_year, reason) for v, reason in decided.get("seriebrott", {}).items()
+    )
+    return breaks, decided.get("inget_seriebrott", {})
+
+
+def _check_break_decisions(layouts: list[Layout], breaks: list[SeriesBreak], path: Path) -> None:
+    """Every new layout decides, per question, whether the series breaks at its first year.
+
+    A layout needs the decision when its first year is newer than every break declared
+    (at the top level) for the questions it maps; the earliest layout starts the series
+    and needs none. A question is decided by a break in the layout's first year (top
+    level or the layout's ``seriebrott``) or by ``inget_seriebrott``.
+    """
+    ordered = sorted(layouts, key=lambda lay: lay.first_year)
+    for layout in ordered[1:]:
+        first = layout.first_year
+        questions = [c.variable for c in layout.columns if c.variable in QUESTIONS]
+        declared = [b.year for b in breaks if b.variable in questions]
+        if declared and first <= max(declared):
+            continue
+        at_start = {b.variable for b in (*breaks, *layout.breaks) if b.year == first}
+        open_ = [q for q in questions if q not in at_start and q not in layout.no_break]
+        if open_:
+            raise DataError(
+                f"ett beslut om seriebrott för frågan i layouten '{layout.name}' (ny layout "
+                f"från {first}; {len(open_)} frågor utan beslut): skriv seriebrott: <orsak> "
+                "eller inget_seriebrott: <orsak> i layouten, för hela layouten eller per "
+                "fråga (se docs/kodbok.md)",
+                file=path,
+                column=f"layouter.{layout.name}",
+                value=open_[0],
+            )
+
+
+def _colon_error(exc: DataError, text: str, path: Path) -> DataError:
+    """A YAML syntax error from an unquoted ': ' in a header, with the quoting hint."""
+    cause = exc.__cause__
+    if not (isinstance(cause, yaml.YAMLError) and exc.row is not None
+            and "mapping values are not allowed" in str(getattr(cause, "problem", ""))):  # fmt: skip
+        return exc
+    return DataError(
+        "giltig YAML: raden har ': ' två gånger (en rubrik eller etikett med kolon) – "
+        'sätt rubriken inom citattecken, t.ex. "Fråga 3: Hur orolig är du?": oro_inbrott',
+        file=path,
+        row=exc.row,
+        value=text.splitlines()[exc.row - 1].strip(),
+    )
+
+
 def load_codebook(path: str | Path) -> Codebook:
     """Read and check a ``kodbok.yml``.
 
@@ -467,6 +472,8 @@ def load_codebook(path: str | Path) -> Codebook:
         text = path.read_text(encoding="utf-8")
         # alias bombs, duplicate keys and dates that do not exist: one line with the line
         doc = load_yaml(text, file=path, loader=_LOADER, expected="giltig YAML i UTF-8")
+    except DataError as exc:
+        raise _colon_error(exc, text, path) from exc
     except FileNotFoundError as exc:
         raise DataError("en kodbok (kodbok.yml) i mappen trygghetsmatning", file=path) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -529,13 +536,13 @@ def load_codebook(path: str | Path) -> Codebook:
         item = _mapping(item, path, f"layouter[{i}]")
         name = str(item.get("namn") or f"layout {i}")
         where = f"layouter.{name}"
-        extra = set(item) - {"namn", "ar", "fil", "kolumner", "svar", "ignorera", "kommentar"}
+        extra = set(item) - set(_LAYOUT_KEYS)
         if extra:
             raise DataError(
-                "nycklarna namn, ar, fil, kolumner, svar, ignorera",
+                "nycklarna " + ", ".join(_LAYOUT_KEYS),
                 file=path,
                 column=where,
-                value=sorted(extra)[0],
+                value=sorted(map(str, extra))[0],
             )
         years = _years(item.get("ar"), path, f"{where}.ar")
         for y in years:
@@ -548,6 +555,8 @@ def load_codebook(path: str | Path) -> Codebook:
                 )
             owner[y] = name
         columns = _columns(item.get("kolumner"), path, where, variables)
+        age, bands = _age(item, path, where, columns, age_groups)
+        layout_breaks, no_break = _layout_breaks(item, path, where, columns, min(years))
         layouts.append(
             Layout(
                 name=name,
@@ -555,11 +564,19 @@ def load_codebook(path: str | Path) -> Codebook:
                 file=_file_options(item.get("fil"), path, where),
                 columns=columns,
                 answers=_answers(item.get("svar"), path, where, variables, scales, columns),
-                ignore=tuple(str(c) for c in item.get("ignorera") or []),
+                ignore=_ignore(item.get("ignorera"), path, where),
+                age=age,
+                age_bands=bands,
+                breaks=layout_breaks,
+                no_break=no_break,
             )
         )
     if not layouts:
         raise DataError("minst en layout under layouter", file=path, column="layouter")
+    _check_break_decisions(layouts, breaks, path)
+    for layout in layouts:
+        known = {(b.variable, b.year) for b in breaks}
+        breaks.extend(b for b in layout.breaks if (b.variable, b.year) not in known)
     return Codebook(
         path=path,
         variables=variables,

@@ -26,12 +26,14 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from ..config import DEFAULT_MIN_N
 from ._io import FIXED_DATE, deterministic_zip
 
 __all__ = [
     "FIXED_DATE",
     "FORMATS",
     "deterministic",
+    "export_table",
     "figure_png_bytes",
     "neutralise",
     "save_figure",
@@ -291,3 +293,69 @@ def write_xlsx(
     wb.save(buf)
     path.write_bytes(deterministic_zip(buf.getvalue(), when=FIXED_DATE))
     return path
+
+
+def export_table(
+    table: pd.DataFrame,
+    path: str | Path,
+    *,
+    min_n: int | Mapping[str, int] = DEFAULT_MIN_N,
+    sheet: str = "Tabell",
+    labels: Mapping[str, str] | None = None,
+    indicators: pd.DataFrame | None = None,
+    title: str = "",
+) -> Path:
+    """Write an ad-hoc table as xlsx in the report's format, only if it is disclosure-safe.
+
+    Parameters
+    ----------
+    table
+        A table with the report's column names, e.g. from
+        :func:`~trygghet_analys.estimate_indicators` after
+        :func:`~trygghet_analys.suppress`. A table with an ``estimate`` column must
+        have ``n``.
+    path
+        The xlsx file (its folder is created).
+    min_n
+        The kommun's ``min_n`` (``tables.kommun.min_n``), or a mapping kommun → ``min_n``.
+    sheet
+        Sheet name (at most 31 characters).
+    labels
+        Indicator id → Swedish label for an ``indicator`` column, besides the package's
+        (e.g. ``{"mycket_otrygg": "Mycket otrygg ute sent"}``).
+    indicators
+        Definitions whose labels are used too (:func:`~trygghet_analys.define_indicator`).
+    title
+        The workbook's title property.
+
+    Returns
+    -------
+    Path
+        ``path``, written like the report's ``tabeller.xlsx`` (:func:`write_xlsx`,
+        Swedish headers, an ``Indikator`` label column beside the id), byte-reproducible.
+
+    Raises
+    ------
+    DataError
+        A shown estimate rests on fewer than ``min_n`` respondents, or a complementary
+        group is not hidden (:func:`trygghet_analys.stats.disclosure.check_disclosure`);
+        nothing is written.
+    """
+    # the report's vocabulary and the disclosure rules; imported here because files/ is
+    # read by the pipeline, which must not pull in the report's modules
+    from ..report.charts import swedish_headers
+    from ..stats.disclosure import check_disclosure
+    from ..survey.indicators import load_indicators
+
+    path = Path(path)
+    check_disclosure(table, min_n=min_n, file=path)
+    frame = table.reset_index(drop=True)
+    if "indicator" in frame.columns and "label" not in frame.columns:
+        package = load_indicators()
+        names = dict(zip(package["id"], package["label"], strict=True))
+        if indicators is not None:
+            names |= dict(zip(indicators["id"], indicators["label"], strict=True))
+        names |= dict(labels or {})
+        at = list(frame.columns).index("indicator") + 1
+        frame.insert(at, "label", frame["indicator"].map(lambda i: names.get(i, i)))
+    return write_xlsx(path, {sheet: swedish_headers(frame)}, title=title)

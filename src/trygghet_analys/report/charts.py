@@ -38,6 +38,8 @@ __all__ = [
     "commitment_periods",
     "get_chart",
     "load_tables",
+    "preload",
+    "release",
     "show",
     "swedish_headers",
 ]
@@ -104,7 +106,6 @@ COLUMN_HEADERS: dict[str, str] = {
     "date_to": "Sista provdygn",
 }
 
-_GROUP_VAR_TEXT = {"total": "Totalt", "stratum": "Område", "sex": "Kön", "age_group": "Ålder"}
 
 _TABLE_FILES = {
     "estimates": "survey_estimates",
@@ -124,12 +125,17 @@ _TABLE_FILES = {
 def swedish_headers(frame: pd.DataFrame, extra: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A copy of ``frame`` with Swedish column headers (unknown columns keep their name).
 
-    Values in ``group_var`` are translated too ("stratum" → "Område").
+    Values in ``group_var`` are translated too ("stratum" → "Område", "sex+age_group" →
+    "Kön × ålder").
     """
     names = {**COLUMN_HEADERS, **(extra or {})}
     out = frame.copy()
     if "group_var" in out.columns:
-        out["group_var"] = out["group_var"].astype(object).map(lambda v: _GROUP_VAR_TEXT.get(v, v))
+        out["group_var"] = (
+            out["group_var"]
+            .astype(object)
+            .map(lambda v: plotting.group_var_label(v) if isinstance(v, str) else v)
+        )
     return out.rename(columns={c: names.get(c, c) for c in out.columns})
 
 
@@ -139,7 +145,10 @@ class Tables:
 
     Every table holds only this kommun's rows; a table that does not exist is an empty
     DataFrame. ``notes`` collects Swedish sentences on what is missing ("EUDA-data
-    saknas: …"), which the report prints.
+    saknas: …"), which the report prints. For one's own analyses (JupyterLab):
+    ``responses`` (the canonical respondent table, read on first use) and ``strata``
+    go into :func:`~trygghet_analys.estimate_indicators`; ``indicators`` are the
+    package's definitions plus the kommun's ``raw/indikatorer_egna.csv``.
     """
 
     kommun: KommunConfig
@@ -162,6 +171,21 @@ class Tables:
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The year before the current commitment period (None without registers).
     base_year: int | None = None
+    strata: pd.DataFrame = field(default_factory=pd.DataFrame)
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
+    processed: Path | None = None
+
+    @functools.cached_property
+    def responses(self) -> pd.DataFrame:
+        """The kommun's rows of ``survey_responses`` (read on first use: it is the largest
+        table, and only one's own analyses need it)."""
+        if self.processed is None:
+            return pd.DataFrame()
+        path = self.processed / "survey_responses.parquet"
+        if not path.is_file():
+            return pd.DataFrame()
+        frame = pd.read_parquet(path, filters=[("kommun", "==", self.kommun.name)])
+        return frame.reset_index(drop=True)
 
     @property
     def years(self) -> list[int]:
@@ -180,11 +204,47 @@ class Tables:
         return None
 
 
+#: Whole processed tables by (path, size, mtime): ``report --alla`` reads each table once in
+#: the parent process (:func:`preload`) and its forked workers pick their kommun from it.
+_TABLE_CACHE: dict[tuple[str, int, int], pd.DataFrame] = {}
+_KEEP = {"tables": False}
+
+
+def _whole_table(path: Path) -> pd.DataFrame:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    frame = _TABLE_CACHE.get(key)
+    if frame is None:
+        frame = pd.read_parquet(path)
+        if _KEEP["tables"]:  # only while preloaded (report --alla)
+            _TABLE_CACHE[key] = frame
+    return frame
+
+
+def preload(data_dir: str | Path | None) -> None:
+    """Read every processed table the report shows once and keep it for :func:`load_tables`.
+
+    Used by ``report --alla`` before it forks one worker per kommun; :func:`release` ends it.
+    """
+    processed = DataFolder.at(data_dir).processed
+    _KEEP["tables"] = True
+    for stem in _TABLE_FILES.values():
+        path = processed / f"{stem}.parquet"
+        if path.is_file():
+            _whole_table(path)
+
+
+def release() -> None:
+    """Forget the tables kept by :func:`preload`."""
+    _KEEP["tables"] = False
+    _TABLE_CACHE.clear()
+
+
 def _read(processed: Path, stem: str, kommun: str) -> pd.DataFrame:
     path = processed / f"{stem}.parquet"
     if not path.is_file():
         return pd.DataFrame()
-    frame = pd.read_parquet(path)
+    frame = _whole_table(path)
     if "kommun" in frame.columns:
         frame = frame[frame["kommun"].astype("string") == kommun].reset_index(drop=True)
     return frame
@@ -254,9 +314,10 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     if campaigns.empty:
         notes.append("Avloppsvattendata saknas: inga mätkampanjer för kommunen.")
     else:
+        from ..files import euda as euda_files
         from ..wastewater import euda as euda_mod
 
-        path = euda_mod.find_euda_file(folder.root)
+        path = euda_files.find_euda_file(folder.root)
         if path is None:
             notes.append(
                 "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
@@ -266,19 +327,23 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
             try:
                 euda = euda_mod.compare_with_euda(
                     euda_mod.euda_rule_campaigns(frames["wastewater_loads"]),
-                    euda_mod.read_euda(path),
+                    euda_files.read_euda(path),
                     cities=euda_mod.comparison_cities(cfg.extra, file=cfg.raw / "kommun.yml"),
                 )
             except TrygghetError as exc:
                 notes.append(f"EUDA-data saknas: filen {path.name} kunde inte läsas ({exc}).")
 
+    from ..files.indicators import kommun_indicators
+
+    indicators = kommun_indicators(cfg)
     periods: list[tuple[int, int, str]] = []
     followup = frames["followup"]
     try:
-        from ..commitments import followup as commitments
+        from ..files.registers import load_registers
+        from ..vocabulary import load_ntu
 
-        registers = commitments.load_registers(cfg.commitments_dir)
-        ntu = commitments.load_ntu()
+        registers = load_registers(cfg.commitments_dir)
+        ntu = load_ntu()
     except (TrygghetError, ImportError) as exc:
         registers, ntu = [], pd.DataFrame(columns=["indicator", "year", "percent", "source"])
         notes.append(f"Medborgarlöften kunde inte läsas: {exc}")
@@ -299,10 +364,15 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         euda=euda,
         followup=followup,
         ntu=ntu,
-        labels=_indicator_labels(),
+        labels=dict(
+            zip(indicators["id"].astype(str), indicators["label"].astype(str), strict=True)
+        ),
         periods=periods,
         registers=list(registers),
         notes=notes,
+        strata=frames["strata"],
+        indicators=indicators,
+        processed=folder.processed,
         findings=frames["findings"],
         base_year=_kommun_base_year(cfg),
     )
@@ -332,23 +402,17 @@ def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
     )
 
 
-def _indicator_labels() -> dict[str, str]:
-    from ..survey.indicators import load_indicators
-
-    table = load_indicators()
-    return dict(zip(table["id"].astype(str), table["label"].astype(str), strict=True))
-
-
 def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
     """Follow-up computed here when the pipeline has not written it."""
     from ..commitments import followup as commitments
+    from ..files.registers import load_activities
 
     est = frames["estimates"]
     year = int(est["year"].max())
     activities_file = cfg.commitments_dir / "aktiviteter.csv"
     try:
         activities = (
-            commitments.load_activities(activities_file)
+            load_activities(activities_file)
             if activities_file.is_file()
             else pd.DataFrame(columns=["period", "measure", "value", "unit"])
         )

@@ -29,6 +29,7 @@ gid                       artist
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import re
 import textwrap
@@ -57,6 +58,7 @@ __all__ = [
     "format_number_axis",
     "format_percent_axis",
     "group_chart",
+    "group_var_label",
     "problem_ranking",
     "response_rate_chart",
     "small_multiples",
@@ -112,6 +114,19 @@ _GROUP_VAR_LABELS = {
     "sex": "Kön",
     "age_group": "Ålder",
 }
+
+
+def group_var_label(group_var: str) -> str:
+    """Swedish name of a ``group_var``: "Kön", and for a crossing "Kön × ålder".
+
+    Examples
+    --------
+    >>> group_var_label("sex+age_group")
+    'Kön × ålder'
+    """
+    parts = [_GROUP_VAR_LABELS.get(p, p) for p in str(group_var).split("+")]
+    return " × ".join([parts[0], *(p.lower() for p in parts[1:])])
+
 
 _SUBSTANCE_LABELS = {
     "amfetamin": "Amfetamin",
@@ -273,7 +288,35 @@ def _label(indicator: str, labels: Mapping[str, str]) -> str:
     return labels.get(indicator, indicator)
 
 
+#: Indicator definitions given to the chart being drawn (``indicators=``): one's own
+#: indicators are read from here before the package's file.
+_DEFINITIONS: contextvars.ContextVar[pd.DataFrame | None] = contextvars.ContextVar(
+    "trygghet_definitions", default=None
+)
+
+
+@contextlib.contextmanager
+def _definitions(indicators: pd.DataFrame | None) -> Iterator[None]:
+    token = _DEFINITIONS.set(indicators)
+    try:
+        yield
+    finally:
+        _DEFINITIONS.reset(token)
+
+
+def _with_own_labels(names: dict[str, str], indicators: pd.DataFrame | None) -> dict[str, str]:
+    if indicators is None or not {"id", "label"} <= set(indicators.columns):
+        return names
+    own = dict(zip(indicators["id"].astype(str), indicators["label"].astype(str), strict=True))
+    return {**own, **names}
+
+
 def _indicator_attr(indicator: str, column: str) -> str:
+    given = _DEFINITIONS.get()
+    if given is not None and column in given.columns and "id" in given.columns:
+        hit = given.loc[given["id"] == indicator, column]
+        if len(hit):
+            return str(hit.iloc[0])
     table = _indicator_table()
     if table is None or column not in table.columns or "id" not in table.columns:
         return ""
@@ -603,6 +646,7 @@ def trend_chart(
     labels: Mapping[str, str] | None = None,
     ax: Axes | None = None,
     break_years: Sequence[int] | None = None,
+    indicators: pd.DataFrame | None = None,
 ) -> Axes:
     """One indicator over the years with its 95 % confidence band.
 
@@ -639,6 +683,11 @@ def trend_chart(
     break_years
         Break years to draw instead of those from ``breaks``.
 
+    indicators
+        Indicator definitions (:func:`~trygghet_analys.define_indicator`,
+        ``tables.indicators``) for an indicator of one's own: its label, whether it is a
+        mean (0–6 axis) and its questions (for series breaks); default the package's.
+
     Returns
     -------
     Axes
@@ -655,30 +704,31 @@ def trend_chart(
     'Oro för våld'
     >>> plt.close("all")
     """
-    _require(estimates, _EST_COLUMNS, "estimates")
-    names = _labels(labels)
-    ax = _new_axes(ax)
-    with use_style():
-        _draw_trend(
-            ax,
-            estimates,
-            indicator=indicator,
-            group_var=group_var,
-            group=group,
-            changes=changes,
-            breaks=breaks,
-            break_years=break_years,
-            periods=periods,
-            national=national,
-            color=PALETTE[0],
-            line_label=str(group),
-            name=title if title is not None else _label(indicator, names),
-        )
-        ax.set_title(title if title is not None else _label(indicator, names))
-        ax.set_xlabel("År")
-        ax.set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
-        _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return ax
+    with _definitions(indicators):
+        _require(estimates, _EST_COLUMNS, "estimates")
+        names = _with_own_labels(_labels(labels), indicators)
+        ax = _new_axes(ax)
+        with use_style():
+            _draw_trend(
+                ax,
+                estimates,
+                indicator=indicator,
+                group_var=group_var,
+                group=group,
+                changes=changes,
+                breaks=breaks,
+                break_years=break_years,
+                periods=periods,
+                national=national,
+                color=PALETTE[0],
+                line_label=str(group),
+                name=title if title is not None else _label(indicator, names),
+            )
+            ax.set_title(title if title is not None else _label(indicator, names))
+            ax.set_xlabel("År")
+            ax.set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
+            _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        return ax
 
 
 def small_multiples(
@@ -690,6 +740,7 @@ def small_multiples(
     breaks: pd.DataFrame | None = None,
     labels: Mapping[str, str] | None = None,
     axes: Sequence[Axes] | np.ndarray | None = None,
+    indicators: pd.DataFrame | None = None,
     changes: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """One small trend panel per group (area, sex or age group) on a shared y axis.
@@ -712,80 +763,91 @@ def small_multiples(
         Changes table as in :func:`trend_chart`: each group's significant changes
         from the year before are marked in its panel (and named in the alt text).
 
+    indicators
+        Indicator definitions (:func:`~trygghet_analys.define_indicator`,
+        ``tables.indicators``) for an indicator of one's own: its label, whether it is a
+        mean (0–6 axis) and its questions (for series breaks); default the package's.
+
     Returns
     -------
     numpy.ndarray
         1-D array of the Axes drawn on, one per group.
     """
-    _require(estimates, _EST_COLUMNS, "estimates")
-    names = _labels(labels)
-    rows = estimates[(estimates["indicator"] == indicator) & (estimates["group_var"] == group_var)]
-    groups = _groups_in_order(rows)
-    if not groups:
-        raise ValueError(f"inga skattningar för indikator {indicator!r} per {group_var!r}")
-    if axes is None:
-        ncols = min(3, len(groups))
-        nrows = -(-len(groups) // ncols)
+    with _definitions(indicators):
+        _require(estimates, _EST_COLUMNS, "estimates")
+        names = _with_own_labels(_labels(labels), indicators)
+        rows = estimates[
+            (estimates["indicator"] == indicator) & (estimates["group_var"] == group_var)
+        ]
+        groups = _groups_in_order(rows)
+        if not groups:
+            raise ValueError(f"inga skattningar för indikator {indicator!r} per {group_var!r}")
+        if axes is None:
+            ncols = min(3, len(groups))
+            nrows = -(-len(groups) // ncols)
+            with use_style():
+                fig, grid = plt.subplots(
+                    nrows,
+                    ncols,
+                    sharex=True,
+                    sharey=True,
+                    squeeze=False,
+                    figsize=(3.4 * ncols + 1.6, 2.9 * nrows + 0.8),
+                )
+                fig.suptitle(
+                    f"{_label(indicator, names)} – per {group_var_label(group_var).lower()}",
+                    x=0.01,
+                    ha="left",
+                )
+            flat = grid.ravel()
+            for extra in flat[len(groups) :]:
+                extra.set_visible(False)
+        else:
+            flat = np.asarray(axes, dtype=object).ravel()
+            if len(flat) < len(groups):
+                raise ValueError(
+                    f"axes har {len(flat)} diagram men det finns {len(groups)} grupper"
+                )
+        used = flat[: len(groups)]
+        # Panels may share y (sharey): each draw resets the shared limits, so compute the
+        # common top from every panel's data first and apply it once at the end.
+        shown = estimates[
+            (estimates["indicator"] == indicator) & (estimates["group_var"] == group_var)
+        ]
+        values = shown[["estimate", "ci_high"]].to_numpy(dtype=float)
+        common_top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
         with use_style():
-            fig, grid = plt.subplots(
-                nrows,
-                ncols,
-                sharex=True,
-                sharey=True,
-                squeeze=False,
-                figsize=(3.4 * ncols + 1.6, 2.9 * nrows + 0.8),
+            for panel, group in zip(used, groups, strict=True):
+                _draw_trend(
+                    panel,
+                    estimates,
+                    indicator=indicator,
+                    group_var=group_var,
+                    group=group,
+                    changes=changes,
+                    breaks=breaks,
+                    break_years=None,
+                    periods=periods,
+                    national=None,
+                    color=PALETTE[0],
+                    line_label="Skattning",
+                    name=_label(indicator, names),
+                )
+                panel.set_title(group, fontsize=11)
+            top = 6.0 if _is_mean(indicator) else min(1.0, max(0.05, common_top * 1.15))
+            for panel in used:
+                panel.set_ylim(0, top)
+                # narrow panels: fewer year ticks, so that the years never run together
+                panel.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+            used[0].set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
+            _legend(
+                used[-1],
+                sources=list(used[:-1]),
+                loc="upper left",
+                bbox_to_anchor=(1.02, 1.0),
+                fontsize=8.5,
             )
-            fig.suptitle(
-                f"{_label(indicator, names)} – per "
-                f"{_GROUP_VAR_LABELS.get(group_var, group_var).lower()}",
-                x=0.01,
-                ha="left",
-            )
-        flat = grid.ravel()
-        for extra in flat[len(groups) :]:
-            extra.set_visible(False)
-    else:
-        flat = np.asarray(axes, dtype=object).ravel()
-        if len(flat) < len(groups):
-            raise ValueError(f"axes har {len(flat)} diagram men det finns {len(groups)} grupper")
-    used = flat[: len(groups)]
-    # Panels may share y (sharey): each draw resets the shared limits, so compute the
-    # common top from every panel's data first and apply it once at the end.
-    shown = estimates[(estimates["indicator"] == indicator) & (estimates["group_var"] == group_var)]
-    values = shown[["estimate", "ci_high"]].to_numpy(dtype=float)
-    common_top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
-    with use_style():
-        for panel, group in zip(used, groups, strict=True):
-            _draw_trend(
-                panel,
-                estimates,
-                indicator=indicator,
-                group_var=group_var,
-                group=group,
-                changes=changes,
-                breaks=breaks,
-                break_years=None,
-                periods=periods,
-                national=None,
-                color=PALETTE[0],
-                line_label="Skattning",
-                name=_label(indicator, names),
-            )
-            panel.set_title(group, fontsize=11)
-        top = 6.0 if _is_mean(indicator) else min(1.0, max(0.05, common_top * 1.15))
-        for panel in used:
-            panel.set_ylim(0, top)
-            # narrow panels: fewer year ticks, so that the years never run together
-            panel.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
-        used[0].set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
-        _legend(
-            used[-1],
-            sources=list(used[:-1]),
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-            fontsize=8.5,
-        )
-    return np.asarray(used, dtype=object)
+        return np.asarray(used, dtype=object)
 
 
 # --------------------------------------------------------------------------- groups
@@ -799,6 +861,7 @@ def group_chart(
     group_vars: Sequence[str] = ("stratum", "sex", "age_group"),
     labels: Mapping[str, str] | None = None,
     ax: Axes | None = None,
+    indicators: pd.DataFrame | None = None,
 ) -> Axes:
     """Dot-and-whisker chart of one year's estimates by group, with 95 % intervals.
 
@@ -815,118 +878,124 @@ def group_chart(
     labels, ax
         As in :func:`trend_chart`.
 
+    indicators
+        Indicator definitions (:func:`~trygghet_analys.define_indicator`,
+        ``tables.indicators``) for an indicator of one's own: its label, whether it is a
+        mean (0–6 axis) and its questions (for series breaks); default the package's.
+
     Returns
     -------
     Axes
         Groups on the y axis (top to bottom); points ``gid="skattning"``, whiskers
         ``gid="konfidensintervall"``. Suppressed groups read "för få svar".
     """
-    _require(estimates, _EST_COLUMNS, "estimates")
-    _single_kommun(estimates, "estimates")
-    names = _labels(labels)
-    rows = estimates[(estimates["indicator"] == indicator) & (estimates["year"] == year)]
-    if rows.empty:
-        raise ValueError(f"inga skattningar för indikator {indicator!r} år {year}")
-    ticks: list[str] = []
-    headings: list[int] = []
-    est, lo, hi, pos, suppressed = [], [], [], [], []
-    described: list[tuple[str, float, float, float]] = []
-    for gv in group_vars:
-        part = rows[rows["group_var"] == gv]
-        if part.empty:
-            continue
-        headings.append(len(ticks))
-        ticks.append(_GROUP_VAR_LABELS.get(gv, gv))
-        for group in _groups_in_order(part):
-            row = part[part["group"].astype("string") == group].iloc[0]
-            y = len(ticks)
-            ticks.append(group)
-            if pd.isna(row["estimate"]):
-                suppressed.append(y)
+    with _definitions(indicators):
+        _require(estimates, _EST_COLUMNS, "estimates")
+        _single_kommun(estimates, "estimates")
+        names = _with_own_labels(_labels(labels), indicators)
+        rows = estimates[(estimates["indicator"] == indicator) & (estimates["year"] == year)]
+        if rows.empty:
+            raise ValueError(f"inga skattningar för indikator {indicator!r} år {year}")
+        ticks: list[str] = []
+        headings: list[int] = []
+        est, lo, hi, pos, suppressed = [], [], [], [], []
+        described: list[tuple[str, float, float, float]] = []
+        for gv in group_vars:
+            part = rows[rows["group_var"] == gv]
+            if part.empty:
                 continue
-            pos.append(y)
-            described.append((group, float(row["estimate"]), row["ci_low"], row["ci_high"]))
-            est.append(float(row["estimate"]))
-            lo.append(float(row["ci_low"]))
-            hi.append(float(row["ci_high"]))
-    if not ticks:
-        raise ValueError(
-            f"inga grupper av {list(group_vars)} för indikator {indicator!r} år {year}"
-        )
-    ax = _new_axes(ax, figsize=(8, 0.38 * len(ticks) + 1.4))
-    is_mean = _is_mean(indicator)
-    with use_style():
-        total = rows[rows["group_var"] == "total"]["estimate"].dropna()
+            headings.append(len(ticks))
+            ticks.append(group_var_label(gv))
+            for group in _groups_in_order(part):
+                row = part[part["group"].astype("string") == group].iloc[0]
+                y = len(ticks)
+                ticks.append(group)
+                if pd.isna(row["estimate"]):
+                    suppressed.append(y)
+                    continue
+                pos.append(y)
+                described.append((group, float(row["estimate"]), row["ci_low"], row["ci_high"]))
+                est.append(float(row["estimate"]))
+                lo.append(float(row["ci_low"]))
+                hi.append(float(row["ci_high"]))
+        if not ticks:
+            raise ValueError(
+                f"inga grupper av {list(group_vars)} för indikator {indicator!r} år {year}"
+            )
+        ax = _new_axes(ax, figsize=(8, 0.38 * len(ticks) + 1.4))
+        is_mean = _is_mean(indicator)
+        with use_style():
+            total = rows[rows["group_var"] == "total"]["estimate"].dropna()
+            if len(total):
+                ax.axvline(
+                    float(total.iloc[0]),
+                    color=_MUTED,
+                    linestyle="--",
+                    lw=1.2,
+                    label="Hela kommunen",
+                    gid="hela_kommunen",
+                )
+            ax.hlines(
+                pos,
+                lo,
+                hi,
+                color=PALETTE[0],
+                lw=2.5,
+                alpha=0.6,
+                label=_BAND_LABEL,
+                gid="konfidensintervall",
+            )
+            ax.plot(
+                est,
+                pos,
+                linestyle="none",
+                marker="o",
+                markersize=8,
+                color=PALETTE[0],
+                label="Skattning",
+                gid="skattning",
+                zorder=3,
+            )
+            for y in suppressed:
+                ax.text(
+                    0.01,
+                    y,
+                    "för få svar",
+                    transform=ax.get_yaxis_transform(),
+                    va="center",
+                    fontsize=9,
+                    color=_MUTED,
+                    gid="undertryckt",
+                )
+            ax.set_yticks(range(len(ticks)), ticks)
+            for i in headings:
+                ax.get_yticklabels()[i].set_fontweight("bold")
+            ax.tick_params(axis="y", length=0)
+            ax.set_ylim(len(ticks) - 0.4, -0.6)
+            ax.grid(axis="x", visible=True)
+            ax.grid(axis="y", visible=False)
+            if is_mean:
+                ax.set_xlim(0, 6)
+                format_number_axis(ax, "x")
+            else:
+                top = max([*hi, *total.astype(float)], default=1.0)
+                ax.set_xlim(0, min(1.0, max(0.05, top * 1.1)))
+                format_percent_axis(ax, "x")
+            ax.set_title(f"{_label(indicator, names)} {year}")
+            _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        parts = [
+            f"{g} {_value(e, is_mean)} ({_value(lo_, is_mean)}–{_value(hi_, is_mean)})"
+            for g, e, lo_, hi_ in described
+        ]
+        text = f"Punktdiagram med 95 % konfidensintervall: {_label(indicator, names)} {year} per grupp."
         if len(total):
-            ax.axvline(
-                float(total.iloc[0]),
-                color=_MUTED,
-                linestyle="--",
-                lw=1.2,
-                label="Hela kommunen",
-                gid="hela_kommunen",
-            )
-        ax.hlines(
-            pos,
-            lo,
-            hi,
-            color=PALETTE[0],
-            lw=2.5,
-            alpha=0.6,
-            label=_BAND_LABEL,
-            gid="konfidensintervall",
-        )
-        ax.plot(
-            est,
-            pos,
-            linestyle="none",
-            marker="o",
-            markersize=8,
-            color=PALETTE[0],
-            label="Skattning",
-            gid="skattning",
-            zorder=3,
-        )
-        for y in suppressed:
-            ax.text(
-                0.01,
-                y,
-                "för få svar",
-                transform=ax.get_yaxis_transform(),
-                va="center",
-                fontsize=9,
-                color=_MUTED,
-                gid="undertryckt",
-            )
-        ax.set_yticks(range(len(ticks)), ticks)
-        for i in headings:
-            ax.get_yticklabels()[i].set_fontweight("bold")
-        ax.tick_params(axis="y", length=0)
-        ax.set_ylim(len(ticks) - 0.4, -0.6)
-        ax.grid(axis="x", visible=True)
-        ax.grid(axis="y", visible=False)
-        if is_mean:
-            ax.set_xlim(0, 6)
-            format_number_axis(ax, "x")
-        else:
-            top = max([*hi, *total.astype(float)], default=1.0)
-            ax.set_xlim(0, min(1.0, max(0.05, top * 1.1)))
-            format_percent_axis(ax, "x")
-        ax.set_title(f"{_label(indicator, names)} {year}")
-        _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    parts = [
-        f"{g} {_value(e, is_mean)} ({_value(lo_, is_mean)}–{_value(hi_, is_mean)})"
-        for g, e, lo_, hi_ in described
-    ]
-    text = f"Punktdiagram med 95 % konfidensintervall: {_label(indicator, names)} {year} per grupp."
-    if len(total):
-        text += f" Hela kommunen {_value(float(total.iloc[0]), is_mean)}."
-    if parts:
-        text += " " + "; ".join(parts) + "."
-    if suppressed:
-        text += " För få svar: " + ", ".join(ticks[y] for y in suppressed) + "."
-    _DESCRIPTIONS[ax] = text
-    return ax
+            text += f" Hela kommunen {_value(float(total.iloc[0]), is_mean)}."
+        if parts:
+            text += " " + "; ".join(parts) + "."
+        if suppressed:
+            text += " För få svar: " + ", ".join(ticks[y] for y in suppressed) + "."
+        _DESCRIPTIONS[ax] = text
+        return ax
 
 
 def problem_ranking(

@@ -45,6 +45,7 @@ from . import chartfacts, charts, plotting, tableformat
 
 __all__ = [
     "EXTRA_WRITERS",
+    "run_all",
     "underlag_table",
     "write_commitment_outputs",
     "NOTEBOOKS",
@@ -77,9 +78,14 @@ _KIND_TEXT = {"proportion": "andel", "mean": "medelvärde"}
 _BANNER = "Exempeldata – inte verkliga resultat"
 
 
+#: ``report --alla`` silences each kommun's progress lines (it prints one line per kommun).
+_QUIET = {"on": False}
+
+
 def _say(text: str) -> None:
     """A progress line in Swedish on stderr."""
-    print(text, file=sys.stderr, flush=True)
+    if not _QUIET["on"]:
+        print(text, file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- staleness
@@ -687,12 +693,14 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
         The report folder being written.
     """
     from ..commitments import followup as commitments
+    from ..files.registers import dump_register
+    from .underlag import render_underlag_html
 
     try:
         under = underlag_table(tables, year)
         if under.empty and tables.followup.empty:
             return
-        page = commitments.render_underlag_html(
+        page = render_underlag_html(
             under,
             tables.followup,
             kommun=tables.kommun.name,
@@ -713,7 +721,7 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     (folder / "underlag_medborgarlofte.html").write_text(page, encoding="utf-8", newline="\n")
     if draft is not None:
         (folder / f"medborgarlofte_{year + 1}_utkast.yml").write_text(
-            commitments.dump_register(draft), encoding="utf-8", newline="\n"
+            dump_register(draft), encoding="utf-8", newline="\n"
         )
     _say("  underlag för nästa års medborgarlöfte skrivet")
 
@@ -823,8 +831,9 @@ def run(
     data: str | Path | None = None,
     out: str | Path = Path("reports"),
     kommun: str | None = None,
-    notebooks: bool = True,
+    notebooks: bool = False,
     build: bool = True,
+    quiet: bool = False,
 ) -> Path:
     """Make the yearly report into ``out/<year>/``.
 
@@ -835,13 +844,18 @@ def run(
     data
         Data folder with ``raw/`` and ``processed/``; None for the default ``data/``.
     out
-        Output folder; the report goes to ``out/<year>/``.
+        Output folder; the report goes to ``out/<year>/`` – or ``out/<slug>/<year>/`` when
+        the data folder holds several kommuner (so that two kommuner never overwrite each
+        other; ``report --alla`` writes the same place).
     kommun
         Name or slug; needed only when the data folder holds several kommuner.
     notebooks
-        Execute the notebooks into ``out/<year>/notebooks/`` (off in quick tests).
+        Also execute the notebooks into ``out/<year>/notebooks/`` (``--notebooks``); the
+        HTML report and the chart book do not need them.
     build
         Rebuild ``processed/`` first when it is missing or older than ``raw/``.
+    quiet
+        No progress lines (``report --alla`` prints one line per kommun instead).
 
     Returns
     -------
@@ -854,6 +868,7 @@ def run(
         When the data folder or kommun is unknown, or there is no year to report.
     """
     started = time.perf_counter()
+    _QUIET["on"] = quiet
     folder = DataFolder.at(data)
     if build and is_stale(folder):
         _say("Bygger data/processed från rådata (rådata är nyare eller processed saknas) ...")
@@ -881,6 +896,8 @@ def run(
 
     # Absolute paths: papermill changes the working directory while a notebook starts.
     out = Path(out).resolve()
+    if len(folder.kommuner()) > 1:
+        out = out / cfg.slug
     out.mkdir(parents=True, exist_ok=True)
     final = out / str(year)
     tmp = Path(tempfile.mkdtemp(prefix=f".{year}.tmp-", dir=out))
@@ -939,6 +956,106 @@ def run(
     pool.shutdown(wait=True)
     _say(f"Klart: {final} ({fmt_number(time.perf_counter() - started, 1)} s)")
     return final
+
+
+def _one_kommun(job: dict) -> tuple[str, str | None, str | None]:
+    """Worker of :func:`run_all`: (kommun, output folder or None, Swedish error or None)."""
+    try:
+        final = run(**job, build=False, quiet=True)
+    except TrygghetError as exc:
+        return job["kommun"], None, exc.swedish()
+    finally:
+        plt.close("all")
+    return job["kommun"], str(final), None
+
+
+def run_all(
+    *,
+    year: int | None = None,
+    data: str | Path | None = None,
+    out: str | Path = Path("reports"),
+    notebooks: bool = False,
+    build: bool = True,
+    workers: int | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Every kommun's report of a (region) data folder, in one process pool.
+
+    The processed tables are read once, and fonts and the style sheet loaded once, in this
+    process; the workers are forked from it and share them. Each kommun's report goes to
+    ``out/<slug>/<year>/``, byte-identical to ``run(kommun=..., out=out)`` for that kommun.
+
+    Parameters
+    ----------
+    year
+        Report year; default each kommun's latest year.
+    data, out, notebooks, build
+        As for :func:`run` (notebooks off unless asked for).
+    workers
+        Processes; default the number of cores (at most the number of kommuner).
+    progress
+        A progress bar on a terminal, one line per kommun elsewhere (CI logs).
+
+    Returns
+    -------
+    list of Path
+        The report folders, in the kommuner's order.
+
+    Raises
+    ------
+    ConfigError
+        When a kommun's report fails: the message names the kommun (the other kommuner's
+        finished reports stay; a failed kommun's previous report is left as it was).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from ..progress import Progress
+
+    started = time.perf_counter()
+    folder = DataFolder.at(data)
+    if build and is_stale(folder):
+        _say("Bygger data/processed från rådata (rådata är nyare eller processed saknas) ...")
+        from .. import pipeline
+
+        pipeline.build(folder.root)
+    kommuner = folder.kommuner()
+    out = Path(out).resolve()
+    jobs = [
+        {"year": year, "data": folder.root, "out": out, "kommun": k.name, "notebooks": notebooks}
+        for k in kommuner
+    ]
+    # Shared by every forked worker: the tables, the font cache and the style sheet.
+    charts.preload(folder.root)
+    with plotting.use_style():
+        plt.close(plt.figure())
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    done: dict[str, Path] = {}
+    try:
+        with Progress(len(jobs), "Rapporter", "kommuner", enabled=progress) as bar:
+            if workers == 1:
+                results = (_one_kommun(job) for job in jobs)
+                for name, final, error in results:
+                    if error:
+                        raise ConfigError(f"Rapporten för {name} kunde inte tas fram: {error}")
+                    done[name] = Path(final)
+                    bar.step(name)
+            else:
+                ctx = multiprocessing.get_context("fork")
+                with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                    futures = [pool.submit(_one_kommun, job) for job in jobs]
+                    for future in as_completed(futures):
+                        name, final, error = future.result()
+                        if error:
+                            for f in futures:
+                                f.cancel()
+                            raise ConfigError(f"Rapporten för {name} kunde inte tas fram: {error}")
+                        done[name] = Path(final)
+                        bar.step(name)
+    finally:
+        charts.release()
+    _say(f"Klart: {len(done)} rapporter i {out} ({fmt_number(time.perf_counter() - started, 1)} s)")
+    return [done[k.name] for k in kommuner]
 
 
 def _write_book(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..commitments.followup import dump_register
+from ..files.registers import dump_register
 
 __all__ = ["ALMHULT_2022", "write_sample_commitments"]
 

@@ -39,6 +39,7 @@ import yaml
 from ..errors import ConfigError
 from ..files._io import deterministic_zip
 from ..files.codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES
+from ..progress import Progress
 from ._commitments import write_sample_commitments
 from ._wastewater import default_plant_name, write_sample_wastewater
 
@@ -1122,9 +1123,11 @@ def write_sample_data(
     _clear_raw(raw)
     raw.mkdir(parents=True, exist_ok=True)
     seqs = np.random.SeedSequence(seed).spawn(len(profiles))
-    for k, seq in zip(profiles, seqs, strict=True):
-        target = raw if len(profiles) == 1 else raw / "kommuner" / k.slug
-        _write_kommun(target, k, seq.spawn(2)[1], scenario)
+    with Progress(len(profiles), "Exempeldata", "kommuner", enabled=len(profiles) > 1) as bar:
+        for k, seq in zip(profiles, seqs, strict=True):
+            target = raw if len(profiles) == 1 else raw / "kommuner" / k.slug
+            _write_kommun(target, k, seq.spawn(2)[1], scenario)
+            bar.step(k.name)
     processed = out / "processed"
     processed.mkdir(parents=True, exist_ok=True)
     keep = processed / ".gitkeep"

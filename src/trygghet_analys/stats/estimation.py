@@ -25,17 +25,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import DEFAULT_MIN_N
 from ..errors import DataError
+from .disclosure import DEFAULT_MIN_N, suppress_small
 
 __all__ = [
+    "CROSS_SEP",
     "ESTIMATE_COLUMNS",
+    "GROUP_SEP",
     "LONELY_PSU_OPTIONS",
     "TOTAL_GROUP",
     "design_estimate",
     "post_stratify",
     "rake",
     "estimate_indicators",
+    "group_var_name",
     "korn_graubard_ci",
     "response_rates",
 ]
@@ -773,6 +776,40 @@ def _column_codes(col: pd.Series) -> tuple[np.ndarray, list[str]]:
     return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
 
 
+#: Joins the columns of a crossed domain in ``group_var`` ("sex+age_group", as R's
+#: ``~sex+age_group``) and their values in ``group`` ("Kvinna, 16–24").
+CROSS_SEP = "+"
+GROUP_SEP = ", "
+
+
+def group_var_name(columns: str | Sequence[str]) -> str:
+    """The ``group_var`` of a domain: the column, or crossed columns joined by ``+``.
+
+    Examples
+    --------
+    >>> group_var_name(("sex", "age_group"))
+    'sex+age_group'
+    """
+    if isinstance(columns, str):
+        return columns
+    return CROSS_SEP.join(columns)
+
+
+def _crossed_codes(responses: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes and labels of crossed columns: the product of their categories, first column
+    slowest ("Kvinna, 16–24", "Kvinna, 25–44", …); −1 where any column is missing."""
+    codes = np.zeros(len(responses), dtype=np.int64)
+    labels = [""]
+    missing = np.zeros(len(responses), dtype=bool)
+    for j, col in enumerate(columns):
+        c, cats = _column_codes(responses[col])
+        missing |= c < 0
+        codes = codes * max(len(cats), 1) + np.where(c < 0, 0, c)
+        labels = [f"{a}{GROUP_SEP if j else ''}{b}" for a in labels for b in cats]
+    codes[missing] = -1
+    return codes, labels
+
+
 def _design_frame(
     responses: pd.DataFrame, strata: pd.DataFrame
 ) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -848,7 +885,7 @@ def estimate_indicators(
     *,
     indicators: pd.DataFrame | Sequence[str] | None = None,
     min_n: int | Mapping[str, int] = DEFAULT_MIN_N,
-    group_vars: Sequence[str] = GROUP_VARS,
+    group_vars: Sequence[str | Sequence[str]] = GROUP_VARS,
     lonely_psu: Literal["fail", "remove", "certainty"] = "fail",
 ) -> pd.DataFrame:
     """Every indicator × kommun × year, for the whole kommun and by each group variable.
@@ -866,8 +903,13 @@ def estimate_indicators(
     min_n : int or mapping kommun → int
         Disclosure threshold: rows with ``n < min_n`` are suppressed. Kommuner missing
         from a mapping get the default (30).
-    group_vars : sequence of str
-        Domain columns besides the whole kommun.
+    group_vars : sequence of str or tuple of str
+        Domains besides the whole kommun: a column (``"sex"``), or a tuple of columns for
+        their crossing (``("sex", "age_group")``: women 16–24, women 25–44, …). A
+        crossed domain's ``group_var`` names its columns joined by ``+``
+        (``"sex+age_group"``) and its ``group`` their values joined by a comma and a
+        space (``"Kvinna, 16–24"``), first column slowest. A respondent missing any of
+        the columns belongs to no group of the crossing.
     lonely_psu : {"fail", "remove", "certainty"}
         See :func:`design_estimate`.
 
@@ -876,8 +918,8 @@ def estimate_indicators(
     DataFrame
         ``kommun, year, indicator, group_var, group, estimate, se, ci_low, ci_high, n,
         suppressed``. ``group_var`` is ``total`` (group ``Hela kommunen``) or one of
-        ``group_vars``. Rows with ``n = 0`` (a question not asked that year, an empty
-        domain) are left out. Suppressed rows keep ``n`` and have NaN estimate, se, CI.
+        ``group_vars`` (crossed ones as :func:`group_var_name`). Rows with ``n = 0`` (a
+        question not asked that year, an empty domain) are left out. Suppressed rows keep ``n`` and have NaN estimate, se, CI.
         Sorted by kommun, year, indicator (definition order), group_var, group
         (category order).
 
@@ -887,7 +929,22 @@ def estimate_indicators(
     ``population``); the estimator, SE and CI are those of :func:`design_estimate`, with
     df = respondents − strata of that kommun and year. All kommuner, years and groups
     are computed at once with integer codes; the only loops are over indicators and
-    group variables.
+    group variables. A crossed domain is a domain like any other: its rows equal
+    ``design_estimate(..., by=["sex", "age_group"])`` and R's
+    ``svyby(~y, ~sex+age_group, des, svymean, na.rm=TRUE)``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a"] * 4 + ["b"] * 4,
+    ...     "weight": 10.0, "sex": ["Kvinna", "Man"] * 4,
+    ...     "age_group": ["16–24"] * 4 + ["25–44"] * 4,
+    ...     "grannsamverkan": ["Ja", "Nej", "Ja", "Ja", "Nej", "Nej", "Ja", "Nej"]})
+    >>> s = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a", "b"],
+    ...     "population": 40})
+    >>> out = estimate_indicators(r, s, indicators=["grannsamverkan"], min_n=0,
+    ...     group_vars=[("sex", "age_group")])
+    >>> out.loc[1, "group_var"], out.loc[1, "group"], float(out.loc[1, "estimate"])
+    ('sex+age_group', 'Kvinna, 16–24', 1.0)
     """
     from ..survey.indicators import indicator_values, load_indicators
 
@@ -901,9 +958,15 @@ def estimate_indicators(
             if unknown:
                 raise ValueError(f"indicators: unknown ids {unknown}; known: {list(defs['id'])}")
             defs = defs.set_index("id").loc[wanted].reset_index()
+    domains: list[tuple[str, ...]] = []
     for gv in group_vars:
-        if gv not in responses.columns:
-            raise ValueError(f"group_vars: {gv!r} is not a column of responses")
+        cols = (gv,) if isinstance(gv, str) else tuple(gv)
+        if not cols or not all(isinstance(c, str) for c in cols):
+            raise ValueError(f"group_vars: {gv!r} is neither a column nor a tuple of columns")
+        for col in cols:
+            if col not in responses.columns:
+                raise ValueError(f"group_vars: {col!r} is not a column of responses")
+        domains.append(cols)
     if lonely_psu not in LONELY_PSU_OPTIONS:
         raise ValueError(f"lonely_psu must be one of {LONELY_PSU_OPTIONS}, got {lonely_psu!r}")
 
@@ -919,14 +982,18 @@ def estimate_indicators(
 
     # group codes per group variable: computed once, reused for every indicator
     groupings = []
-    for gi, gv in enumerate(("total", *group_vars)):
-        if gv == "total":
+    for gi, cols in enumerate([("total",), *domains]):
+        gv = group_var_name(cols)
+        if gi == 0:
             codes = d_code
             g_design = np.arange(n_designs)
             g_label = np.full(n_designs, TOTAL_GROUP, dtype=object)
             g_order = np.zeros(n_designs, dtype=np.int64)
         else:
-            c, cats = _column_codes(responses[gv])
+            if len(cols) == 1:
+                c, cats = _column_codes(responses[cols[0]])
+            else:
+                c, cats = _crossed_codes(responses, cols)
             ok = c >= 0
             sub_codes, uniq = pd.factorize(d_code[ok] * (len(cats) + 1) + c[ok], sort=True)
             codes = np.full(len(c), -1, dtype=np.int64)
@@ -997,15 +1064,7 @@ def estimate_indicators(
     design = out["_design"].to_numpy(dtype=np.int64)
     out.insert(0, "kommun", d_keys["kommun"].to_numpy()[design])
     out.insert(1, "year", d_keys["year"].to_numpy()[design].astype(np.int64))
-    if isinstance(min_n, Mapping):
-        thresholds = out["kommun"].map(lambda k: min_n.get(k, DEFAULT_MIN_N)).to_numpy()
-    else:
-        if not isinstance(min_n, (int, np.integer)) or min_n < 0:
-            raise ValueError(f"min_n must be a non-negative int or a mapping, got {min_n!r}")
-        thresholds = np.full(len(out), int(min_n))
-    out["suppressed"] = out["n"].to_numpy() < thresholds
-    out.loc[out["suppressed"], ["estimate", "se", "ci_low", "ci_high"]] = np.nan
-    out = out[ESTIMATE_COLUMNS]
+    out = suppress_small(out, min_n)[ESTIMATE_COLUMNS]
     out = out.astype(
         {"kommun": "str", "indicator": "str", "group_var": "str", "group": "str", "n": "int64"}
     )

@@ -9,19 +9,40 @@ The definitions live in ``resources/indikatorer.csv`` with the columns
 - ``categories`` are the canonical answers that count, separated by ``|`` (proportion), or
   ``answer=score`` pairs separated by ``|`` (mean);
 - "Vet ej" and missing answers are never valid: they leave the denominator.
+
+An analyst's own indicators use the same columns: :func:`define_indicator` makes one in
+code (a notebook), a kommun's ``raw/indikatorer_egna.csv`` holds them as data
+(:func:`trygghet_analys.files.indicators.read_own_indicators`), and :func:`add_indicators`
+puts them after the package's own, refusing an id that is taken.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..vocabulary import read_resource_csv
 
-__all__ = ["DONT_KNOW", "indicator_values", "load_indicators", "indicator_variables"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = [
+    "DONT_KNOW",
+    "INDICATOR_COLUMNS",
+    "add_indicators",
+    "check_indicator_answers",
+    "check_indicators",
+    "define_indicator",
+    "indicator_values",
+    "indicator_variables",
+    "load_indicators",
+]
 
 DONT_KNOW = "Vet ej"
 _FILE = "indikatorer.csv"
@@ -37,6 +58,8 @@ _COLUMNS = [
     "unit",
     "ntu_id",
 ]
+INDICATOR_COLUMNS = tuple(_COLUMNS)
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _ALLOWED = {
     "kind": {"proportion", "mean"},
     "direction": {"higher_is_worse", "higher_is_better"},
@@ -46,11 +69,7 @@ _ALLOWED = {
 
 @lru_cache(maxsize=1)
 def _read_definitions() -> pd.DataFrame:
-    with (
-        resources.files("trygghet_analys").joinpath("resources", _FILE).open(encoding="utf-8") as fh
-    ):
-        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    return table
+    return read_resource_csv(_FILE, dtype=str, keep_default_na=False)
 
 
 def load_indicators() -> pd.DataFrame:
@@ -78,26 +97,225 @@ def load_indicators() -> pd.DataFrame:
     >>> load_indicators().set_index("id").loc["otrygghet_ute_sent", "ntu_id"]
     'otrygg_ute_sent'
     """
-    table = _read_definitions().copy()
+    return check_indicators(_read_definitions().copy(), file=_FILE)
+
+
+def check_indicators(table: pd.DataFrame, *, file: str | Path | None = None) -> pd.DataFrame:
+    """Check indicator definitions (the columns of :func:`load_indicators`).
+
+    Parameters
+    ----------
+    table
+        Definitions, one row each.
+    file
+        The file they were read from (named in errors).
+
+    Returns
+    -------
+    DataFrame
+        ``table`` with exactly the columns of :func:`load_indicators`, in order.
+
+    Raises
+    ------
+    DataError
+        A column is missing, an id repeats or is not lower-case ASCII (``a-z``, digits,
+        ``_``), a label, variable or category is empty, or kind, direction or focus area
+        is unknown; the row is named as in a spreadsheet (header = row 1).
+    """
+    file = _FILE if file is None else file
     missing = [c for c in _COLUMNS if c not in table.columns]
     if missing:
-        raise DataError(f"kolumnerna {', '.join(_COLUMNS)}", file=_FILE, column=missing[0])
+        raise DataError(f"kolumnerna {', '.join(_COLUMNS)}", file=file, column=missing[0])
+    table = table.reset_index(drop=True)
     dup = table["id"].duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise DataError("unika id", file=_FILE, row=i + 2, column="id", value=table["id"][i])
+        raise DataError("unika id", file=file, row=i + 2, column="id", value=table["id"][i])
+    for i, value in enumerate(table["id"]):
+        if not _ID.match(str(value)):
+            raise DataError(
+                "ett id av små bokstäver a–z, siffror och _ (t.ex. mycket_otrygg)",
+                file=file,
+                row=i + 2,
+                column="id",
+                value=value,
+            )
+    for col in ("label", "variables", "categories"):
+        empty = table[col].astype(str).str.strip().isin(["", "nan"])
+        if empty.any():
+            i = int(np.flatnonzero(empty.to_numpy())[0])
+            raise DataError("en ifylld cell", file=file, row=i + 2, column=col, value="")
     for col, allowed in _ALLOWED.items():
         bad = ~table[col].isin(allowed)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
                 "ett av: " + ", ".join(sorted(allowed)),
-                file=_FILE,
+                file=file,
                 row=i + 2,
                 column=col,
                 value=table[col][i],
             )
     return table[_COLUMNS]
+
+
+def define_indicator(
+    id: str,
+    *,
+    variables: str | Sequence[str],
+    categories: Sequence[str] | Mapping[str, float],
+    label: str,
+    direction: str = "higher_is_worse",
+    definition: str = "",
+    focus_area: str = "Trygghet",
+    unit: str | None = None,
+) -> pd.DataFrame:
+    """An indicator of one's own, in the format of :func:`load_indicators`.
+
+    Parameters
+    ----------
+    id
+        A new id: lower-case ASCII letters, digits and ``_`` (``mycket_otrygg``).
+    variables
+        The canonical question (``"otrygg_ute_sent"``), or several for a mean score.
+    categories
+        The answers that count (a proportion: share of valid answers among them), or a
+        mapping answer → score (a mean over the answered ``variables``, as the
+        problemindex). "Vet ej" and missing answers never count.
+    label
+        Swedish label for charts and tables.
+    direction
+        ``higher_is_worse`` or ``higher_is_better`` (decides "förbättrad"/"försämrad").
+    definition
+        Swedish definition text; by default one made from the categories.
+    focus_area
+        Samverkan, Synlighet or Trygghet.
+    unit
+        Default ``andel`` (proportion) or ``medelvärde`` (mean).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``id, label, definition, kind, variables, categories, direction,
+        focus_area, unit, ntu_id``. Pass it (or ``pd.concat`` with others) as
+        ``indicators=`` to :func:`~trygghet_analys.estimate_indicators`; the same row
+        in the kommun's ``raw/indikatorer_egna.csv`` gives the same estimates in the
+        build.
+
+    Raises
+    ------
+    DataError
+        As :func:`check_indicators`.
+
+    Examples
+    --------
+    >>> d = define_indicator("mycket_otrygg", variables="otrygg_ute_sent",
+    ...                      categories=["Mycket otrygg"], label="Mycket otrygg ute sent")
+    >>> d.loc[0, ["kind", "categories", "direction"]].tolist()
+    ['proportion', 'Mycket otrygg', 'higher_is_worse']
+    """
+    names = [variables] if isinstance(variables, str) else list(variables)
+    if isinstance(categories, Mapping):
+        kind = "mean"
+        cats = "|".join(f"{k}={float(v):g}" for k, v in categories.items())
+    else:
+        if isinstance(categories, str):
+            categories = [categories]
+        kind = "proportion"
+        cats = "|".join(str(c) for c in categories)
+    if not definition:
+        counted = ", ".join(str(c) for c in categories)
+        definition = (
+            f"Andel som svarat {counted} på frågan {names[0]}. Nämnare: giltiga svar utom Vet ej."
+            if kind == "proportion"
+            else f"Medelpoäng ({cats}) över besvarade frågor ({', '.join(names)}); Vet ej räknas inte."
+        )
+    row = {
+        "id": id,
+        "label": label,
+        "definition": definition,
+        "kind": kind,
+        "variables": "|".join(names),
+        "categories": cats,
+        "direction": direction,
+        "focus_area": focus_area,
+        "unit": unit if unit is not None else ("andel" if kind == "proportion" else "medelvärde"),
+        "ntu_id": "",
+    }
+    return check_indicators(pd.DataFrame([row]), file="define_indicator")
+
+
+def add_indicators(
+    base: pd.DataFrame, extra: pd.DataFrame, *, file: str | Path | None = None
+) -> pd.DataFrame:
+    """``base`` followed by ``extra``, refusing an id of ``extra`` that ``base`` has.
+
+    Parameters
+    ----------
+    base
+        Definitions, usually :func:`load_indicators`.
+    extra
+        One's own definitions (:func:`define_indicator`, ``raw/indikatorer_egna.csv``).
+    file
+        Where ``extra`` comes from (named in errors).
+
+    Returns
+    -------
+    DataFrame
+        The definitions, checked with :func:`check_indicators`.
+
+    Raises
+    ------
+    DataError
+        An id of ``extra`` is already taken, or a definition is invalid.
+    """
+    extra = check_indicators(extra, file=file if file is not None else "define_indicator")
+    taken = set(base["id"])
+    for i, value in enumerate(extra["id"]):
+        if value in taken:
+            raise DataError(
+                "ett nytt id (det finns redan bland paketets indikatorer)",
+                file=file,
+                row=i + 2,
+                column="id",
+                value=value,
+            )
+    return check_indicators(pd.concat([base, extra], ignore_index=True), file=file)
+
+
+def check_indicator_answers(
+    definitions: pd.DataFrame, responses: pd.DataFrame, *, file: str | Path | None = None
+) -> None:
+    """Check that every definition reads existing questions and answer categories.
+
+    Parameters
+    ----------
+    definitions
+        Indicator definitions (e.g. a kommun's own).
+    responses
+        The canonical respondent table (only its columns and categories are used).
+    file
+        The file the definitions come from (named in the error, with the row).
+
+    Raises
+    ------
+    DataError
+        A variable is not a question of the respondent table, or a counted answer is not
+        one of the question's answer categories.
+    """
+    empty = responses.iloc[:0]
+    for i, row in enumerate(definitions.reset_index(drop=True).itertuples(index=False)):
+        try:
+            indicator_values(empty, pd.Series(row._asdict()))
+        except DataError as exc:
+            where = "variables" if "kolumnen" in exc.expected else "categories"
+            raise DataError(
+                exc.expected,
+                file=file if file is not None else exc.file,
+                row=i + 2 if file is not None else None,
+                column=where,
+                value=exc.value if exc.has_value else exc.column,
+            ) from None
 
 
 def indicator_variables(indicator: pd.Series | str) -> list[str]:

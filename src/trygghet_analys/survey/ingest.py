@@ -1,39 +1,37 @@
 """Raw survey files → the canonical respondent table, strata, series breaks and ledger.
 
-Reading (:func:`read_raw_file`, :func:`read_population`, :func:`ingest_kommun`) is kept
-apart from the pure steps (:func:`apply_layout`, :func:`design_weights`), which map whole
-columns at once. The rules (``CONTRIBUTING.md``): rows the codebook's exclusion rules
+Pure: the files are read by :mod:`trygghet_analys.files.survey` and
+:func:`trygghet_analys.pipeline.ingest_kommun` ties reading and these steps together.
+:func:`apply_layout` and :func:`design_weights` map whole columns at once. The rules (``CONTRIBUTING.md``): rows the codebook's exclusion rules
 catch go to the ledger with the rule's name; anything else that is wrong raises a
 :class:`~trygghet_analys.errors.DataError` naming file, sheet, Excel row, column and value.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from functools import lru_cache
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow as pa_
-import pyarrow.compute as pc
 
-from ..config import KommunConfig
-from ..errors import DataError
-from ..files._io import read_text_any
-from ..files._limits import check_file, check_rows
-from ..files.codebook import (
+from ..errors import DataError, ProblemLog
+from ..formatting import file_name
+from .codebook import (
     QUESTIONS,
     SEX_CATEGORIES,
     Codebook,
     Layout,
-    load_codebook,
     normalise_header,
+    normalise_label,
+    parse_age_band,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
 __all__ = [
     "BREAK_COLUMNS",
@@ -45,10 +43,8 @@ __all__ = [
     "SurveyTables",
     "apply_layout",
     "design_weights",
-    "ingest_kommun",
-    "read_population",
-    "read_raw_file",
-    "survey_files",
+    "layout_for_file",
+    "survey_tables",
     "validate_responses",
 ]
 
@@ -69,7 +65,6 @@ BREAK_COLUMNS = ("kommun", "variable", "year", "reason")
 LEDGER_COLUMNS = ("kommun", "source", "file", "sheet", "row", "rule", "detail")
 
 _AGE_LABELS = ("16–24", "25–44", "45–64", "65–85")
-_FILE_NAME = re.compile(r"^(\d{4})\.(xlsx|csv)$", re.IGNORECASE)
 
 
 def _cat(categories) -> pd.CategoricalDtype:
@@ -101,355 +96,6 @@ class SurveyTables(NamedTuple):
     strata: pd.DataFrame
     breaks: pd.DataFrame
     ledger: pd.DataFrame
-
-
-# --- reading --------------------------------------------------------------------------------
-def survey_files(folder: str | Path) -> dict[int, Path]:
-    """The yearly survey files of a ``trygghetsmatning/`` folder: year → path.
-
-    Raises
-    ------
-    DataError
-        Two files for the same year (e.g. ``2014.xlsx`` and ``2014.csv``).
-    """
-    found: dict[int, Path] = {}
-    for path in sorted(Path(folder).iterdir()):
-        m = _FILE_NAME.match(path.name)
-        if not m or not path.is_file():
-            continue
-        year = int(m.group(1))
-        if year in found:
-            raise DataError(
-                f"en enda fil per år (också '{found[year].name}')", file=path, value=path.name
-            )
-        found[year] = path
-    return found
-
-
-def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.DataFrame, int]:
-    """Read one survey file as text cells, exactly as the analyst sees it.
-
-    Parameters
-    ----------
-    path
-        An ``.xlsx`` or ``.csv`` file.
-    layout
-        The codebook layout (file format, sheet, rows above the header, encoding).
-
-    Returns
-    -------
-    sheet : str or None
-        The sheet read (``None`` for csv).
-    cells : DataFrame
-        One column per source column, named by the header as written; every cell as text
-        (whole numbers without ``.0``, whitespace collapsed, empty cells ``""``).
-    first_row : int
-        Excel row (1-based, header counted) of the first data row.
-
-    Raises
-    ------
-    DataError
-        Unreadable or truncated file (calamine does not expand XML entities: a bomb is
-        reported as unreadable), a csv file or a sheet beyond the size and row limits of
-        :mod:`trygghet_analys._limits`, a missing sheet, no header row, duplicate headers or a data row with more or fewer fields than the
-        header.
-    """
-    path = Path(path)
-    opts = layout.file
-    sheet: str | None = None
-    fast = None
-    check_file(path)  # size limit, zip and XML bombs: before anything is read into memory
-    if opts.format == "xlsx":
-        sheet, grid = _read_xlsx(path, opts.sheet)
-    else:
-        text = _csv_text(path, opts.encoding)
-        fast = _csv_arrow(text, opts.delimiter, opts.skip_rows)
-        if fast is None:
-            grid = _csv_records(text, path, opts.delimiter)
-    if fast is not None:
-        header, values = fast
-        check_rows(len(values), file=path, sheet=sheet)
-        width = len(header)
-    else:
-        header, values = _grid_text(grid, path, opts, layout, sheet)
-        width = len(header)
-    cells = pd.DataFrame(values, columns=range(width), dtype=object)
-    keep = []
-    for j, name in enumerate(header):
-        if name == "":
-            filled = np.flatnonzero(cells[j].to_numpy() != "")
-            if filled.size:
-                raise DataError(
-                    "en rubrik över varje kolumn med värden",
-                    file=path,
-                    sheet=sheet,
-                    row=opts.header_row + 1 + int(filled[0]),
-                    column=_excel_column(j),
-                    value=cells[j].iloc[filled[0]],
-                )
-            continue
-        keep.append(j)
-    cells = cells[keep]
-    names = [header[j] for j in keep]
-    seen: dict[str, int] = {}
-    for j, name in zip(keep, names, strict=True):
-        key = normalise_header(name)
-        if key in seen:
-            raise DataError(
-                "unika kolumnrubriker", file=path, sheet=sheet, row=opts.header_row,
-                column=_excel_column(j), value=name,
-            )  # fmt: skip
-        seen[key] = j
-    cells.columns = names
-    return sheet, cells, opts.header_row + 1
-
-
-def _grid_text(grid: list[list], path: Path, opts, layout: Layout, sheet: str | None):
-    """Header and normalised body cells of a grid read row by row (xlsx, or csv with quotes)."""
-    if len(grid) <= opts.skip_rows:
-        raise DataError(
-            f"en rubrikrad på rad {opts.header_row} (layout '{layout.name}')",
-            file=path,
-            sheet=sheet,
-            row=opts.header_row,
-        )
-    header = ["" if h is None else " ".join(str(h).split()) for h in grid[opts.skip_rows]]
-    body = grid[opts.skip_rows + 1 :]
-    check_rows(len(body), file=path, sheet=sheet)
-    width = len(header)
-    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
-    bad = np.flatnonzero((lengths != width) & (lengths > 0) & (opts.format == "csv"))
-    if bad.size:
-        i = int(bad[0])
-        raise DataError(
-            f"{width} fält som rubrikraden (raden är avkortad eller har fler fält)",
-            file=path,
-            row=opts.header_row + 1 + i,
-            value=f"{lengths[i]} fält",
-        )
-    rows = [r if len(r) == width else [""] * width for r in body]
-    grid_cells = np.empty((len(rows), width), dtype=object)
-    if rows:
-        grid_cells[:] = rows
-    values = _as_text(grid_cells)
-    return header, values
-
-
-def _csv_arrow(text: str, delimiter: str, skip_rows: int) -> tuple[list[str], np.ndarray] | None:
-    """Header and normalised body cells of a csv text, parsed by pyarrow in C.
-
-    Used only when the result is certain to equal :func:`_csv_records` (Python's
-    ``csv.reader``, strict): every quote belongs to a well-formed quoted field, no NUL,
-    no blank or ragged rows (pyarrow refuses those). Otherwise ``None``, and the exact
-    row-by-row reader gives the same cells or the error that names the row.
-    """
-    import pyarrow.csv as pacsv
-
-    if not text or len(delimiter) != 1 or "\x00" in text:
-        return None
-    if '"' in text and '"' in _QUOTED[delimiter].sub("", text):
-        return None
-    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-    if not first:
-        return None
-    names = [f"c{i}" for i in range(len(first))]
-    try:
-        table = pacsv.read_csv(
-            pa_.BufferReader(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                newlines_in_values=True, ignore_empty_lines=False,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa_.string()),
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
-        )  # fmt: skip
-    except (pa_.ArrowInvalid, pa_.ArrowException):
-        return None
-    if table.num_rows <= skip_rows:
-        return None
-    header = [" ".join(str(h).split()) for h in table.slice(skip_rows, 1).to_pylist()[0].values()]
-    body = table.slice(skip_rows + 1)
-    n, width = body.num_rows, len(names)
-    if n == 0:
-        return header, np.empty((0, width), dtype=object)
-    flat = pa_.concat_arrays([c.combine_chunks() for c in body.columns])
-    values = _normalise(flat).to_numpy(zero_copy_only=False).astype(object)
-    return header, values.reshape(width, n).T
-
-
-class _QuotedFields(dict):
-    """delimiter → compiled regex of a well-formed quoted csv field (cached)."""
-
-    def __missing__(self, delimiter: str) -> re.Pattern:
-        d = re.escape(delimiter)
-        # the opening quote first (fast scanning), then: preceded by start, delimiter or
-        # newline; closed by a quote followed by delimiter, newline or the end
-        pattern = re.compile(rf'"(?<![^{d}\r\n]")[^"]*(?:""[^"]*)*"(?![^{d}\r\n])')
-        self[delimiter] = pattern
-        return pattern
-
-
-_QUOTED = _QuotedFields()
-
-
-def _excel_column(j: int) -> str:
-    name = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        name = chr(65 + r) + name
-    return name
-
-
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-        names = wb.sheet_names
-        name = sheet if sheet is not None else names[0]
-        if name not in names:
-            raise DataError(
-                f"bladet '{name}' (filen har: {', '.join(names)})", file=path, sheet=name
-            )
-        return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except DataError:
-        raise
-    except Exception as exc:  # calamine raises several types for broken zips and XML
-        raise DataError(
-            f"en läsbar xlsx-fil (filen är trasig eller avkortad: {type(exc).__name__})",
-            file=path,
-        ) from exc
-
-
-def _read_csv(path: Path, delimiter: str, encoding: str) -> list[list[str]]:
-    return _csv_records(_csv_text(path, encoding), path, delimiter)
-
-
-def _csv_text(path: Path, encoding: str) -> str:
-    try:
-        if encoding == "auto":
-            text, _ = read_text_any(path)
-        else:
-            text = path.read_bytes().decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"en textfil i kodningen {encoding}", file=path) from exc
-    except OSError as exc:
-        raise DataError("en läsbar fil", file=path) from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text
-
-
-def _csv_records(text: str, path: Path, delimiter: str) -> list[list[str]]:
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    except csv.Error as exc:
-        raise DataError(
-            f"en hel csv-fil (filen är avkortad eller har ett oavslutat citattecken: {exc})",
-            file=path,
-        ) from exc
-
-
-def _as_text(grid: np.ndarray) -> np.ndarray:
-    """Cells as comparable text, vectorised over the whole grid at once.
-
-    Whole floats lose ``.0`` (xlsx stores 1 as 1.0), whitespace runs become one space,
-    empty cells become ``""``.
-    """
-    if grid.size == 0:
-        return grid.astype(object)
-    arr = pa_.array(pd.Series(grid.ravel(), dtype=object).astype("str"))
-    return _normalise(arr).to_numpy(zero_copy_only=False).astype(object).reshape(grid.shape)
-
-
-def _normalise(arr: pa_.Array) -> pa_.Array:
-    """Trim, collapse whitespace runs, ``""`` for null, whole decimals without ``.0``."""
-    arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
-    # the regexes are the costly part: run them only where they can change something
-    if pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\n\r\xa0]")).as_py():
-        arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" ")
-    if pc.any(pc.match_substring(arr, ".0")).as_py():
-        arr = pc.replace_substring_regex(arr, pattern=r"^(-?\d+)\.0+$", replacement=r"\1")
-    return arr
-
-
-def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
-    """Read ``population.csv`` (year, stratum, population, sampled).
-
-    Parameters
-    ----------
-    path
-        The file (comma or semicolon separated; UTF-8, UTF-8 with BOM or CP1252).
-    strata
-        The kommun's areas (``kommun.yml: omraden``).
-
-    Returns
-    -------
-    DataFrame
-        ``year, stratum, population, sampled`` (int64 except stratum).
-
-    Raises
-    ------
-    DataError
-        Missing file or column, a population that is not a whole number > 0, a sampled
-        count that is not a whole number ≥ 0, an unknown area or a repeated
-        (year, stratum).
-    """
-    path = Path(path)
-    try:
-        check_file(path)
-        text, _ = read_text_any(path)
-    except FileNotFoundError as exc:
-        raise DataError(
-            "filen population.csv (year, stratum, population, sampled)", file=path
-        ) from exc
-    text = text.lstrip("\ufeff")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError as exc:  # an empty file: not even a header row
-        raise DataError("kolumnerna year, stratum, population, sampled", file=path, row=1) from exc
-    table.columns = [normalise_header(c) for c in table.columns]
-    for col in ("year", "stratum", "population", "sampled"):
-        if col not in table.columns:
-            raise DataError(
-                "kolumnerna year, stratum, population, sampled", file=path, row=1, column=col
-            )
-    out = pd.DataFrame({"stratum": table["stratum"].str.strip()})
-    for col in ("year", "population", "sampled"):
-        values = pd.to_numeric(table[col].str.replace(" ", ""), errors="coerce")
-        lowest = 1 if col == "population" else 0  # N_h = 0 would give weight 0
-        bad = values.isna() | (values < lowest) | (values % 1 != 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                "ett heltal > 0" if lowest else "ett heltal ≥ 0",
-                file=path,
-                row=i + 2,
-                column=col,
-                value=table[col].iloc[i],
-            )
-        out[col] = values.astype("int64")
-    unknown = ~out["stratum"].isin(strata)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise DataError(
-            "ett av områdena i kommun.yml: " + ", ".join(strata),
-            file=path, row=i + 2, column="stratum", value=out["stratum"].iloc[i],
-        )  # fmt: skip
-    dup = out.duplicated(["year", "stratum"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise DataError(
-            "en rad per år och område", file=path, row=i + 2, column="stratum",
-            value=f"{out['year'].iloc[i]} {out['stratum'].iloc[i]}",
-        )  # fmt: skip
-    return out[["year", "stratum", "population", "sampled"]]
 
 
 # --- the codebook applied (pure) ------------------------------------------------------------
@@ -499,6 +145,7 @@ def apply_layout(
         ``kommun.yml``, or an age that is not a number.
     """
     where = {"file": file, "sheet": sheet}
+    log = ProblemLog()
     specs = layout.columns_for(year)
     by_header = {normalise_header(c): c for c in cells.columns}
     # every codebook column must be in the file, every file column in the codebook
@@ -506,13 +153,16 @@ def apply_layout(
     for spec in specs:
         key = normalise_header(spec.source)
         if key not in by_header:
-            raise DataError(
-                f"kolumnen '{spec.source}' som kodbokens layout '{layout.name}' mappar till "
-                f"{spec.variable} (den finns inte i filen)",
-                row=first_row - 1,
-                column=spec.source,
-                **where,
+            log.add(
+                DataError(
+                    f"kolumnen '{spec.source}' som kodbokens layout '{layout.name}' mappar till "
+                    f"{spec.variable} (den finns inte i filen)",
+                    row=first_row - 1,
+                    column=spec.source,
+                    **where,
+                )
             )
+            continue
         source_of[spec.variable] = by_header[key]
     known = {normalise_header(s.source) for s in specs} | {
         normalise_header(c) for c in layout.ignore
@@ -526,7 +176,7 @@ def apply_layout(
                 if later
                 else "en kolumn som kodboken mappar (kolumner) eller ignorerar (ignorera)"
             )
-            raise DataError(hint, row=first_row - 1, column=name, value=name, **where)
+            log.add(DataError(hint, row=first_row - 1, column=name, value=name, **where))
 
     names = list(cells.columns)
     values = cells.to_numpy(dtype=object)
@@ -544,49 +194,79 @@ def apply_layout(
             )
             excluded[new] = True
 
+    def problem(j: int, mask: np.ndarray, expected: str, *, body=None, at=None) -> None:
+        """One line per distinct bad value of column ``j`` (its first row, and a count)."""
+        body = values if body is None else body
+        at = rows if at is None else at
+        hits = np.flatnonzero(mask)
+        shown: dict[str, list[int]] = {}
+        for i in hits:
+            shown.setdefault(body[i, j], []).append(int(i))
+        log.more += max(0, len(shown) - 10)  # counted, not shown
+        for value, idx in list(shown.items())[:10]:
+            extra = f" (samma värde på ytterligare {len(idx) - 1} rader)" if len(idx) > 1 else ""
+            log.add(
+                DataError(
+                    expected + extra, row=int(at[idx[0]]), column=names[j], value=value, **where
+                )
+            )
+
     rules = codebook.rules
     if "tom_rad" in rules:
         exclude((values == "").all(axis=1), "tom_rad", "tom rad")
     if "summeringsrad" in rules and n:
         inverse, uniq = pd.factorize(values.ravel())
         words = codebook.summary_words
-        is_word = pd.Series(uniq, dtype="str").str.casefold().isin(list(words)).to_numpy()
+        is_word = np.array([normalise_label(u) in words for u in uniq], dtype=bool)
         hits = is_word[inverse.reshape(values.shape)].any(axis=1)
         exclude(hits, "summeringsrad", "summeringsrad (till exempel 'Totalt')")
-    if "saknar_omrade" in rules:
+    if "saknar_omrade" in rules and "stratum" in col:
         exclude(values[:, col["stratum"]] == "", "saknar_omrade", "saknar område")
 
     age = None
+    band_group = None
     if "age" in col:
         j = col["age"]
-        age = _numbers(values[:, j], layout.file.decimal)
-        bad = np.isnan(age) & (values[:, j] != "") & ~excluded
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                "en ålder i år (ett tal)", row=int(rows[i]), column=names[j],
-                value=values[i, j], **where,
-            )  # fmt: skip
+        raw = values[:, j]
+        if layout.age_bands is not None:
+            age, band_group = _age_from_bands(raw, layout, codebook, excluded, problem, j)
+        else:
+            age = _numbers(raw, layout.file.decimal)
+            bad = np.isnan(age) & (raw != "") & ~excluded
+            if bad.any():
+                problem(j, bad, _age_expected(raw[bad], layout))
+            if layout.age == "fodelsear":
+                age = year - np.floor(age)
         age = np.floor(age)
         if "alder_utanfor_urvalet" in rules:
             lo, hi = rules["alder_utanfor_urvalet"]["min"], rules["alder_utanfor_urvalet"]["max"]
             outside = ~np.isnan(age) & ((age < lo) | (age > hi))
             detail = np.full(n, "", dtype=object)
-            detail[outside] = [f"ålder {a:.0f} utanför {lo}–{hi}" for a in age[outside]]
+            if layout.age == "fodelsear":
+                detail[outside] = [
+                    f"födelseår {b} → ålder {a:.0f} utanför {lo}–{hi}"
+                    for a, b in zip(age[outside], raw[outside], strict=True)
+                ]
+            elif band_group is not None:
+                detail[outside] = [f"åldersband '{b}' utanför {lo}–{hi}" for b in raw[outside]]
+            else:
+                detail[outside] = [f"ålder {a:.0f} utanför {lo}–{hi}" for a in age[outside]]
             exclude(outside, "alder_utanfor_urvalet", detail)
 
     kept = ~excluded
+    if n == 0:
+        log.add(DataError("minst en svarsrad under rubrikraden", row=first_row, **where))
+        log.check()
     if not kept.any():
-        raise DataError("minst en svarsrad under rubrikraden", row=first_row, **where)
+        log.add(DataError(_all_excluded(found, values, col, layout), row=first_row, **where))
+        log.check()
     ledger = _ledger(found, kommun=kommun, file=ledger_file or str(file), sheet=sheet)
     kvalues = values[kept]
     krows = rows[kept]
     m = len(kvalues)
 
     def fail(variable: str, mask: np.ndarray, expected: str) -> None:
-        i = int(np.flatnonzero(mask)[0])
-        j = col[variable]
-        raise DataError(expected, row=int(krows[i]), column=names[j], value=kvalues[i, j], **where)
+        problem(col[variable], mask, expected, body=kvalues, at=krows)
 
     if "year" in col:
         other = kvalues[:, col["year"]] != str(year)
@@ -594,33 +274,47 @@ def apply_layout(
             fail(
                 "year",
                 other,
-                f"året {year} (filen heter {Path(file).name}; innehållet är ett annat år)",
+                f"året {year} (filen heter {file_name(file)}; innehållet är ett annat år)",
             )
 
-    ids = kvalues[:, col["respondent_id"]]
-    if (ids == "").any():
-        fail("respondent_id", ids == "", "ett respondent-id")
-    _, first_index, counts = np.unique(ids, return_index=True, return_counts=True)
-    if (counts > 1).any():
-        dup_id = ids[first_index[counts > 1]][0]
-        same = ids == dup_id
-        where_rows = krows[same]
-        fail(
-            "respondent_id",
-            same & (krows == where_rows[-1]),
-            f"unika respondent-id (samma id på rad {', '.join(map(str, where_rows[:-1]))})",
-        )
+    if "respondent_id" in col:
+        ids = kvalues[:, col["respondent_id"]]
+        if (ids == "").any():
+            fail("respondent_id", ids == "", "ett respondent-id")
+        _, first_index, counts = np.unique(ids, return_index=True, return_counts=True)
+        for dup_id in ids[first_index[counts > 1]][:10]:
+            if dup_id == "":
+                continue
+            same = ids == dup_id
+            where_rows = krows[same]
+            fail(
+                "respondent_id",
+                same & (krows == where_rows[-1]),
+                f"unika respondent-id (samma id på rad {', '.join(map(str, where_rows[:-1]))})",
+            )
+    else:
+        ids = np.array([f"rad {r}" for r in krows], dtype=object)
 
-    stratum = kvalues[:, col["stratum"]]
-    stratum_map = layout.answers.get("stratum")
-    if stratum_map is not None:
-        codes = _codes(stratum, tuple(stratum_map.items()), None)
-        if (codes < 0).any():
-            fail("stratum", codes < 0, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
-        stratum = np.asarray(list(stratum_map.values()), dtype=object)[codes]
-    wrong = ~np.isin(stratum, np.asarray(strata, dtype=object))
-    if wrong.any():
-        fail("stratum", wrong, "ett av områdena i kommun.yml: " + ", ".join(strata))
+    if "stratum" in col:
+        stratum = kvalues[:, col["stratum"]]
+        stratum_map = layout.answers.get("stratum")
+        if stratum_map is not None:
+            codes = _codes(stratum, tuple(stratum_map.items()), None)
+            if (codes < 0).any():
+                fail("stratum", codes < 0, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
+            targets = np.asarray([*stratum_map.values(), ""], dtype=object)
+            stratum = targets[np.where(codes < 0, -1, codes)]
+        canonical = {normalise_label(s): s for s in strata}
+        inverse, uniq = pd.factorize(stratum)
+        named = np.array([canonical.get(normalise_label(u), u) for u in uniq], dtype=object)
+        stratum = named[inverse] if len(stratum) else stratum
+        wrong = ~np.isin(stratum, np.asarray(strata, dtype=object))
+        if stratum_map is not None:
+            wrong &= stratum != ""
+        if wrong.any():
+            fail("stratum", wrong, "ett av områdena i kommun.yml: " + ", ".join(strata))
+    else:
+        stratum = np.full(m, "", dtype=object)
 
     out: dict[str, object] = {
         "kommun": pd.array(np.full(m, kommun, dtype=object), dtype="str"),
@@ -635,14 +329,18 @@ def apply_layout(
     else:
         out["sex"] = _missing(m, SEX_CATEGORIES)
     groups = codebook.age_groups
-    if age is not None:
+    if band_group is not None:
+        out["age_group"] = pd.Categorical.from_codes(
+            band_group[kept], dtype=_dtype(tuple(g[0] for g in groups))
+        )
+    elif age is not None:
         kage = age[kept]
         code = np.searchsorted(np.array([g[1] for g in groups[1:]]), kage, side="right")
         outside = ~np.isnan(kage) & ((kage < groups[0][1]) | (kage > groups[-1][2]))
         if outside.any():
             fail("age", outside,
                  f"en ålder {groups[0][1]}–{groups[-1][2]} (eller regeln alder_utanfor_urvalet)")  # fmt: skip
-        code = np.where(np.isnan(kage), -1, code)
+        code = np.where(np.isnan(kage) | outside, -1, code)
         out["age_group"] = pd.Categorical.from_codes(
             code, dtype=_dtype(tuple(g[0] for g in groups))
         )
@@ -662,7 +360,89 @@ def apply_layout(
             )  # fmt: skip
         else:
             out[q] = _missing(m, cats)
+    log.check()
     return pd.DataFrame(out), ledger
+
+
+def _age_expected(bad: np.ndarray, layout: Layout) -> str:
+    """What an age cell should hold, with a hint when a setting is the likely cause."""
+    if layout.age == "fodelsear":
+        expected = "ett födelseår (ett tal, alder: fodelsear)"
+    else:
+        expected = "en ålder i år (ett tal)"
+    sample = [str(v) for v in bad[:50]]
+    if layout.file.decimal == "." and any(re.fullmatch(r"-?\d+,\d+", v) for v in sample):
+        return expected + " – värdet har decimalkomma: sätt decimaltecken: ',' under fil"
+    if any(parse_age_band(v) for v in sample):
+        return expected + " – kolumnen ser ut att ha åldersband: ange aldersgrupper i layouten"
+    return expected
+
+
+def _age_from_bands(raw, layout, codebook, excluded, problem, j):
+    """Age bands → (a representative age for the exclusion rule, age-group codes)."""
+    groups = codebook.age_groups
+    labels = [g[0] for g in groups]
+    table = layout.age_bands or {}
+    n = len(raw)
+    age = np.full(n, np.nan)
+    group = np.full(n, -1, dtype=np.int64)
+    inverse, uniq = pd.factorize(raw)
+    unknown = np.zeros(len(uniq), dtype=bool)
+    rep = np.full(len(uniq), np.nan)
+    code = np.full(len(uniq), -1, dtype=np.int64)
+    for k, u in enumerate(uniq):
+        if u == "":
+            continue
+        key = normalise_label(u)
+        if key not in table:
+            unknown[k] = True
+            continue
+        target = table[key]
+        band = parse_age_band(u)
+        if target is not None:
+            code[k] = labels.index(target)
+            g = groups[code[k]]
+            rep[k] = g[1] if band is None else max(band.low, g[1])
+        elif band is not None:
+            rep[k] = band.low if band.low > groups[-1][2] else band.high
+    if n:
+        age = rep[inverse]
+        group = code[inverse]
+        bad = unknown[inverse] & ~excluded
+        if bad.any():
+            problem(j, bad, "ett åldersband i layoutens aldersgrupper: " + ", ".join(
+                str(k) for k in table))  # fmt: skip
+    return age, group
+
+
+_RULE_HINTS = {
+    "tom_rad": "stämmer rader_ovanfor_rubrik och bladet?",
+    "summeringsrad": "står ett summeringsord i varje rad?",
+    "saknar_omrade": "är rätt kolumn mappad till stratum?",
+}
+
+
+def _all_excluded(found: list, values: np.ndarray, col: dict, layout: Layout) -> str:
+    """The message when every row of a file was excluded: the rule and an example."""
+    counts: dict[str, int] = {}
+    example: dict[str, object] = {}
+    for rows_, rule, detail in found:
+        counts[rule] = counts.get(rule, 0) + len(rows_)
+        example.setdefault(rule, detail[0] if isinstance(detail, np.ndarray) else detail)
+    rule = max(counts, key=counts.get)
+    total = sum(counts.values())
+    text = f"minst en svarsrad som behålls, men alla {total} rader uteslöts"
+    text += f" av {rule}" if len(counts) == 1 else f", flest ({counts[rule]}) av {rule}"
+    if rule == "alder_utanfor_urvalet" and "age" in col:
+        ages = values[:, col["age"]]
+        sample = next((a for a in ages if a != ""), "")
+        text += f", t.ex. {sample}"
+        nums = _numbers(ages, layout.file.decimal)
+        if layout.age == "ar" and np.nanmedian(nums) > 1900:
+            text += " – är kolumnen födelseår? (alder: fodelsear i layouten)"
+    else:
+        text += f", t.ex. {example[rule]} – {_RULE_HINTS.get(rule, '')}".rstrip(" –")
+    return text
 
 
 def _numbers(text: np.ndarray, decimal: str) -> np.ndarray:
@@ -681,16 +461,19 @@ def _codes(
 ) -> np.ndarray:
     """Position of each text in ``items`` (``blank`` for ``""``, -2 when unknown).
 
+    Texts and keys are compared after :func:`normalise_label` (case, whitespace, dashes,
+    Unicode form), the one forgiving rule for headers and answers alike.
+
     Vectorised over the distinct values: ``pd.factorize`` + one dict lookup per distinct
     value, so the cost does not grow with the number of rows in Python.
     """
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
-    position = {k: i for i, (k, _) in enumerate(items)}
+    position = {normalise_label(k): i for i, (k, _) in enumerate(items)}
     if blank is not None:
         position.setdefault("", blank)
     inverse, uniq = pd.factorize(text) if factorized is None else factorized
-    mapped = np.array([position.get(u, -2) for u in uniq], dtype=np.int64)
+    mapped = np.array([position.get(normalise_label(u), -2) for u in uniq], dtype=np.int64)
     return mapped[inverse]
 
 
@@ -713,8 +496,17 @@ def _categorical(text, variable, categories, mapping, fail, factorized=None) -> 
     unknown = codes == -2
     if unknown.any():
         shown = [k for k in mapping if k != ""]
-        fail(variable, unknown, "ett av: " + ", ".join(shown) + " (eller tom cell)")
+        fail(variable, unknown, "ett av: " + ", ".join(shown) + " (eller tom cell)"
+             + _encoding_hint(text[unknown]))  # fmt: skip
     return pd.Categorical.from_codes(targets[codes], dtype=_dtype(categories))
+
+
+def _encoding_hint(bad: np.ndarray) -> str:
+    """A hint when unknown values look like text decoded in the wrong encoding."""
+    sample = " ".join(str(v) for v in bad[:50])
+    if "\ufffd" in sample or re.search("Ã[\u0080-\u00bf]", sample):
+        return " – texten ser felavkodad ut: kontrollera kodning under fil (auto, utf-8, cp1252)"
+    return ""
 
 
 def _missing(n: int, categories) -> pd.Categorical:
@@ -836,65 +628,59 @@ def validate_responses(responses: pd.DataFrame) -> pd.DataFrame:
         ) from exc
 
 
-# --- one kommun (reads files) ---------------------------------------------------------------
-def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
-    """Read every survey file of one kommun through its codebook.
+def layout_for_file(codebook: Codebook, year: int, path: Path) -> Layout:
+    """The codebook layout for one year's file, checked against the file's format.
+
+    Raises
+    ------
+    DataError
+        No layout covers the year, or the file's extension differs from the layout's format.
+    """
+    layout = codebook.layout_for(year)
+    if layout is None:
+        raise DataError(f"en layout i kodboken som omfattar året {year}", file=path, value=year)
+    if path.suffix.lower().lstrip(".") != layout.file.format:
+        raise DataError(
+            f"en {layout.file.format}-fil enligt kodbokens layout '{layout.name}'",
+            file=path, value=path.name,
+        )  # fmt: skip
+    return layout
+
+
+def survey_tables(
+    parts: Sequence[pd.DataFrame],
+    ledgers: Sequence[pd.DataFrame],
+    population: pd.DataFrame,
+    *,
+    codebook: Codebook,
+    kommun: str,
+    file: str | Path,
+) -> SurveyTables:
+    """One kommun's survey tables from its files' :func:`apply_layout` results.
 
     Parameters
     ----------
+    parts, ledgers
+        :func:`apply_layout`'s responses and ledger of each yearly file.
+    population
+        ``population.csv`` as read (year, stratum, population, sampled).
+    codebook
+        The kommun's codebook (its series breaks).
     kommun
-        The kommun (its ``raw`` folder holds ``trygghetsmatning/``).
+        The kommun's name.
+    file
+        The population file (named in errors).
 
     Returns
     -------
     SurveyTables
         ``responses`` (canonical, validated), ``strata``, ``breaks`` and ``ledger``.
-
-    Raises
-    ------
-    DataError
-        See :func:`read_raw_file`, :func:`apply_layout` and :func:`design_weights`; also a
-        year without a codebook layout or a folder without survey files.
     """
-    folder = kommun.survey_dir
-    codebook = load_codebook(folder / "kodbok.yml")
-    files = survey_files(folder) if folder.is_dir() else {}
-    if not files:
-        raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
-    strata = kommun.strata
-    parts, ledgers = [], []
-    for year, path in files.items():
-        layout = codebook.layout_for(year)
-        if layout is None:
-            raise DataError(f"en layout i kodboken som omfattar året {year}", file=path, value=year)
-        if path.suffix.lower().lstrip(".") != layout.file.format:
-            raise DataError(
-                f"en {layout.file.format}-fil enligt kodbokens layout '{layout.name}'",
-                file=path, value=path.name,
-            )  # fmt: skip
-        sheet, cells, first_row = read_raw_file(path, layout)
-        responses, ledger = apply_layout(
-            cells,
-            codebook=codebook,
-            layout=layout,
-            year=year,
-            kommun=kommun.name,
-            strata=strata,
-            file=path,
-            sheet=sheet,
-            first_row=first_row,
-            ledger_file=path.relative_to(kommun.raw).as_posix(),
-        )
-        parts.append(responses)
-        ledgers.append(ledger)
     responses = pd.concat(parts, ignore_index=True)
-    population = read_population(folder / "population.csv", strata)
-    responses, strata_table = design_weights(
-        responses, population, kommun=kommun.name, file=folder / "population.csv"
-    )
+    responses, strata_table = design_weights(responses, population, kommun=kommun, file=file)
     breaks = pd.DataFrame(
         {
-            "kommun": pd.Series([kommun.name] * len(codebook.breaks), dtype="str"),
+            "kommun": pd.Series([kommun] * len(codebook.breaks), dtype="str"),
             "variable": pd.Series([b.variable for b in codebook.breaks], dtype="str"),
             "year": pd.Series([b.year for b in codebook.breaks], dtype="int64"),
             "reason": pd.Series([b.reason for b in codebook.breaks], dtype="str"),

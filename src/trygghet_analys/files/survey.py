@@ -1,0 +1,373 @@
+"""Survey files: the yearly ``<år>.xlsx``/``<år>.csv`` files and ``population.csv``.
+
+:func:`read_raw_file` returns every cell as text, exactly as the analyst sees it; the
+codebook is applied by the pure :func:`trygghet_analys.survey.ingest.apply_layout`.
+Anything unreadable raises a :class:`~trygghet_analys.errors.DataError` naming file,
+sheet, Excel row, column and value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa_
+import pyarrow.compute as pc
+
+from ..errors import DataError
+from ..survey.codebook import Layout, normalise_header
+from ._io import read_text_any
+from ._limits import check_file, check_rows
+
+__all__ = ["read_population", "read_raw_file", "survey_files"]
+
+
+_FILE_NAME = re.compile(r"^(\d{4})\.(xlsx|csv)$", re.IGNORECASE)
+
+
+def survey_files(folder: str | Path) -> dict[int, Path]:
+    """The yearly survey files of a ``trygghetsmatning/`` folder: year → path.
+
+    Raises
+    ------
+    DataError
+        Two files for the same year (e.g. ``2014.xlsx`` and ``2014.csv``).
+    """
+    found: dict[int, Path] = {}
+    for path in sorted(Path(folder).iterdir()):
+        m = _FILE_NAME.match(path.name)
+        if not m or not path.is_file():
+            continue
+        year = int(m.group(1))
+        if year in found:
+            raise DataError(
+                f"en enda fil per år (också '{found[year].name}')", file=path, value=path.name
+            )
+        found[year] = path
+    return found
+
+
+def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.DataFrame, int]:
+    """Read one survey file as text cells, exactly as the analyst sees it.
+
+    Parameters
+    ----------
+    path
+        An ``.xlsx`` or ``.csv`` file.
+    layout
+        The codebook layout (file format, sheet, rows above the header, encoding).
+
+    Returns
+    -------
+    sheet : str or None
+        The sheet read (``None`` for csv).
+    cells : DataFrame
+        One column per source column, named by the header as written; every cell as text
+        (whole numbers without ``.0``, whitespace collapsed, empty cells ``""``).
+    first_row : int
+        Excel row (1-based, header counted) of the first data row.
+
+    Raises
+    ------
+    DataError
+        Unreadable or truncated file (calamine does not expand XML entities: a bomb is
+        reported as unreadable), a csv file or a sheet beyond the size and row limits of
+        :mod:`trygghet_analys._limits`, a missing sheet, no header row, duplicate headers or a data row with more or fewer fields than the
+        header.
+    """
+    path = Path(path)
+    opts = layout.file
+    sheet: str | None = None
+    fast = None
+    check_file(path)  # size limit, zip and XML bombs: before anything is read into memory
+    if opts.format == "xlsx":
+        sheet, grid = _read_xlsx(path, opts.sheet)
+    else:
+        text = _csv_text(path, opts.encoding)
+        fast = _csv_arrow(text, opts.delimiter, opts.skip_rows)
+        if fast is None:
+            grid = _csv_records(text, path, opts.delimiter)
+    if fast is not None:
+        header, values = fast
+        check_rows(len(values), file=path, sheet=sheet)
+        width = len(header)
+    else:
+        header, values = _grid_text(grid, path, opts, layout, sheet)
+        width = len(header)
+    cells = pd.DataFrame(values, columns=range(width), dtype=object)
+    keep = []
+    for j, name in enumerate(header):
+        if name == "":
+            filled = np.flatnonzero(cells[j].to_numpy() != "")
+            if filled.size:
+                raise DataError(
+                    "en rubrik över varje kolumn med värden",
+                    file=path,
+                    sheet=sheet,
+                    row=opts.header_row + 1 + int(filled[0]),
+                    column=_excel_column(j),
+                    value=cells[j].iloc[filled[0]],
+                )
+            continue
+        keep.append(j)
+    cells = cells[keep]
+    names = [header[j] for j in keep]
+    seen: dict[str, int] = {}
+    for j, name in zip(keep, names, strict=True):
+        key = normalise_header(name)
+        if key in seen:
+            raise DataError(
+                "unika kolumnrubriker", file=path, sheet=sheet, row=opts.header_row,
+                column=_excel_column(j), value=name,
+            )  # fmt: skip
+        seen[key] = j
+    cells.columns = names
+    return sheet, cells, opts.header_row + 1
+
+
+def _grid_text(grid: list[list], path: Path, opts, layout: Layout, sheet: str | None):
+    """Header and normalised body cells of a grid read row by row (xlsx, or csv with quotes)."""
+    if len(grid) <= opts.skip_rows:
+        raise DataError(
+            f"en rubrikrad på rad {opts.header_row} (layout '{layout.name}')",
+            file=path,
+            sheet=sheet,
+            row=opts.header_row,
+        )
+    header = ["" if h is None else " ".join(str(h).split()) for h in grid[opts.skip_rows]]
+    body = grid[opts.skip_rows + 1 :]
+    check_rows(len(body), file=path, sheet=sheet)
+    width = len(header)
+    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
+    bad = np.flatnonzero((lengths != width) & (lengths > 0) & (opts.format == "csv"))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{width} fält som rubrikraden (raden är avkortad eller har fler fält)",
+            file=path,
+            row=opts.header_row + 1 + i,
+            value=f"{lengths[i]} fält",
+        )
+    rows = [r if len(r) == width else [""] * width for r in body]
+    grid_cells = np.empty((len(rows), width), dtype=object)
+    if rows:
+        grid_cells[:] = rows
+    values = _as_text(grid_cells)
+    return header, values
+
+
+def _csv_arrow(text: str, delimiter: str, skip_rows: int) -> tuple[list[str], np.ndarray] | None:
+    """Header and normalised body cells of a csv text, parsed by pyarrow in C.
+
+    Used only when the result is certain to equal :func:`_csv_records` (Python's
+    ``csv.reader``, strict): every quote belongs to a well-formed quoted field, no NUL,
+    no blank or ragged rows (pyarrow refuses those). Otherwise ``None``, and the exact
+    row-by-row reader gives the same cells or the error that names the row.
+    """
+    import pyarrow.csv as pacsv
+
+    if not text or len(delimiter) != 1 or "\x00" in text:
+        return None
+    if '"' in text and '"' in _QUOTED[delimiter].sub("", text):
+        return None
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    if not first:
+        return None
+    names = [f"c{i}" for i in range(len(first))]
+    try:
+        table = pacsv.read_csv(
+            pa_.BufferReader(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa_.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )  # fmt: skip
+    except (pa_.ArrowInvalid, pa_.ArrowException):
+        return None
+    if table.num_rows <= skip_rows:
+        return None
+    header = [" ".join(str(h).split()) for h in table.slice(skip_rows, 1).to_pylist()[0].values()]
+    body = table.slice(skip_rows + 1)
+    n, width = body.num_rows, len(names)
+    if n == 0:
+        return header, np.empty((0, width), dtype=object)
+    flat = pa_.concat_arrays([c.combine_chunks() for c in body.columns])
+    values = _normalise(flat).to_numpy(zero_copy_only=False).astype(object)
+    return header, values.reshape(width, n).T
+
+
+class _QuotedFields(dict):
+    """delimiter → compiled regex of a well-formed quoted csv field (cached)."""
+
+    def __missing__(self, delimiter: str) -> re.Pattern:
+        d = re.escape(delimiter)
+        # the opening quote first (fast scanning), then: preceded by start, delimiter or
+        # newline; closed by a quote followed by delimiter, newline or the end
+        pattern = re.compile(rf'"(?<![^{d}\r\n]")[^"]*(?:""[^"]*)*"(?![^{d}\r\n])')
+        self[delimiter] = pattern
+        return pattern
+
+
+_QUOTED = _QuotedFields()
+
+
+def _excel_column(j: int) -> str:
+    name = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        name = chr(65 + r) + name
+    return name
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = wb.sheet_names
+        name = sheet if sheet is not None else names[0]
+        if name not in names:
+            raise DataError(
+                f"bladet '{name}' (filen har: {', '.join(names)})", file=path, sheet=name
+            )
+        return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except DataError:
+        raise
+    except Exception as exc:  # calamine raises several types for broken zips and XML
+        raise DataError(
+            f"en läsbar xlsx-fil (filen är trasig eller avkortad: {type(exc).__name__})",
+            file=path,
+        ) from exc
+
+
+def _csv_text(path: Path, encoding: str) -> str:
+    try:
+        if encoding == "auto":
+            text, _ = read_text_any(path)
+        else:
+            text = path.read_bytes().decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"en textfil i kodningen {encoding}", file=path) from exc
+    except OSError as exc:
+        raise DataError("en läsbar fil", file=path) from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def _csv_records(text: str, path: Path, delimiter: str) -> list[list[str]]:
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise DataError(
+            f"en hel csv-fil (filen är avkortad eller har ett oavslutat citattecken: {exc})",
+            file=path,
+        ) from exc
+
+
+def _as_text(grid: np.ndarray) -> np.ndarray:
+    """Cells as comparable text, vectorised over the whole grid at once.
+
+    Whole floats lose ``.0`` (xlsx stores 1 as 1.0), whitespace runs become one space,
+    empty cells become ``""``.
+    """
+    if grid.size == 0:
+        return grid.astype(object)
+    arr = pa_.array(pd.Series(grid.ravel(), dtype=object).astype("str"))
+    return _normalise(arr).to_numpy(zero_copy_only=False).astype(object).reshape(grid.shape)
+
+
+def _normalise(arr: pa_.Array) -> pa_.Array:
+    """Trim, collapse whitespace runs, ``""`` for null, whole decimals without ``.0``."""
+    arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    # the regexes are the costly part: run them only where they can change something
+    if pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\n\r\xa0]")).as_py():
+        arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" ")
+    if pc.any(pc.match_substring(arr, ".0")).as_py():
+        arr = pc.replace_substring_regex(arr, pattern=r"^(-?\d+)\.0+$", replacement=r"\1")
+    return arr
+
+
+def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
+    """Read ``population.csv`` (year, stratum, population, sampled).
+
+    Parameters
+    ----------
+    path
+        The file (comma or semicolon separated; UTF-8, UTF-8 with BOM or CP1252).
+    strata
+        The kommun's areas (``kommun.yml: omraden``).
+
+    Returns
+    -------
+    DataFrame
+        ``year, stratum, population, sampled`` (int64 except stratum).
+
+    Raises
+    ------
+    DataError
+        Missing file or column, a population that is not a whole number > 0, a sampled
+        count that is not a whole number ≥ 0, an unknown area or a repeated
+        (year, stratum).
+    """
+    path = Path(path)
+    try:
+        check_file(path)
+        text, _ = read_text_any(path)
+    except FileNotFoundError as exc:
+        raise DataError(
+            "filen population.csv (year, stratum, population, sampled)", file=path
+        ) from exc
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:  # an empty file: not even a header row
+        raise DataError("kolumnerna year, stratum, population, sampled", file=path, row=1) from exc
+    table.columns = [normalise_header(c) for c in table.columns]
+    for col in ("year", "stratum", "population", "sampled"):
+        if col not in table.columns:
+            raise DataError(
+                "kolumnerna year, stratum, population, sampled", file=path, row=1, column=col
+            )
+    out = pd.DataFrame({"stratum": table["stratum"].str.strip()})
+    for col in ("year", "population", "sampled"):
+        values = pd.to_numeric(table[col].str.replace(" ", ""), errors="coerce")
+        lowest = 1 if col == "population" else 0  # N_h = 0 would give weight 0
+        bad = values.isna() | (values < lowest) | (values % 1 != 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                "ett heltal > 0" if lowest else "ett heltal ≥ 0",
+                file=path,
+                row=i + 2,
+                column=col,
+                value=table[col].iloc[i],
+            )
+        out[col] = values.astype("int64")
+    unknown = ~out["stratum"].isin(strata)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise DataError(
+            "ett av områdena i kommun.yml: " + ", ".join(strata),
+            file=path, row=i + 2, column="stratum", value=out["stratum"].iloc[i],
+        )  # fmt: skip
+    dup = out.duplicated(["year", "stratum"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(
+            "en rad per år och område", file=path, row=i + 2, column="stratum",
+            value=f"{out['year'].iloc[i]} {out['stratum'].iloc[i]}",
+        )  # fmt: skip
+    return out[["year", "stratum", "population", "sampled"]]

@@ -1,0 +1,186 @@
+"""The package layout as a contract: computation modules do no I/O and no plotting.
+
+Every module under ``survey/``, ``stats/``, ``wastewater/`` and ``commitments/`` is parsed
+(AST, nothing imported) and its imports resolved; none may import a reader or writer
+(``files``), the presentation layer (``report``), the wiring (``pipeline``, ``cli``,
+``config``), file-system or network modules, or matplotlib, and none may call ``open``
+or a ``Path``/pandas file method. Imports under ``if TYPE_CHECKING:`` are type hints
+only and allowed. The one door to packaged data files is ``trygghet_analys.vocabulary``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "trygghet_analys"
+COMPUTATION = ("survey", "stats", "wastewater", "commitments")
+
+#: Module prefixes a computation module must not import.
+FORBIDDEN_IMPORTS = (
+    "trygghet_analys.files",
+    "trygghet_analys.report",
+    "trygghet_analys.pipeline",
+    "trygghet_analys.cli",
+    "trygghet_analys.config",
+    "trygghet_analys.sample",
+    "pathlib",
+    "os",
+    "shutil",
+    "tempfile",
+    "glob",
+    "urllib",
+    "http",
+    "socket",
+    "importlib.resources",
+    "matplotlib",
+    "seaborn",
+    "yaml",
+    "openpyxl",
+    "python_calamine",
+    "pyarrow.csv",
+    "pyarrow.parquet",
+)
+#: Calls that touch files: builtins and methods (``Path``, pandas readers and writers).
+FORBIDDEN_CALLS = {"open"}
+FORBIDDEN_METHODS = {
+    "read_text", "read_bytes", "write_text", "write_bytes", "iterdir", "glob", "rglob",
+    "exists", "is_file", "is_dir", "mkdir", "unlink", "rmdir", "touch",
+    "read_csv", "read_parquet", "read_excel", "to_csv", "to_parquet", "to_excel", "savefig",
+}  # fmt: skip
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node except those inside ``if TYPE_CHECKING:`` blocks."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
+def imports_of(source: str, module: str, *, is_package: bool = False) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every runtime import in ``source``.
+
+    ``from x import y`` yields both ``x`` and ``x.y`` (``y`` may be a submodule).
+    """
+    package = module if is_package else module.rpartition(".")[0]
+    out = []
+    for node in _runtime_nodes(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            out.append((node.lineno, name))
+            out += [(node.lineno, f"{name}.{a.name}") for a in node.names]
+    return out
+
+
+def violations(source: str, module: str, *, is_package: bool = False) -> list[str]:
+    """Forbidden imports and file calls of one computation module, as readable lines."""
+    found = []
+    for line, name in imports_of(source, module, is_package=is_package):
+        for prefix in FORBIDDEN_IMPORTS:
+            if name == prefix or name.startswith(prefix + "."):
+                found.append(f"{module}:{line} imports {name}")
+    for node in _runtime_nodes(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Name) and f.id in FORBIDDEN_CALLS:
+                found.append(f"{module}:{node.lineno} calls {f.id}()")
+            if isinstance(f, ast.Attribute) and f.attr in FORBIDDEN_METHODS:
+                found.append(f"{module}:{node.lineno} calls .{f.attr}()")
+    return found
+
+
+def _computation_modules() -> list[Path]:
+    return sorted(p for folder in COMPUTATION for p in (PACKAGE / folder).rglob("*.py"))
+
+
+def test_the_computation_folders_exist_and_hold_modules():
+    modules = _computation_modules()
+    assert {p.parent.name for p in modules} == set(COMPUTATION)
+    assert len(modules) >= 2 * len(COMPUTATION)
+
+
+@pytest.mark.parametrize("path", _computation_modules(), ids=lambda p: _module_name(p))
+def test_computation_module_does_no_io_and_no_plotting(path):
+    source = path.read_text(encoding="utf-8")
+    module = _module_name(path)
+    assert violations(source, module, is_package=path.name == "__init__.py") == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from ..files import survey\n",
+        "from ..files.registers import load_register\n",
+        "from .. import files\n",
+        "from ..report.plotting import trend_chart\n",
+        "from ..config import DEFAULT_MIN_N\n",
+        "import pathlib\n",
+        "from pathlib import Path\n",
+        "import urllib.request\n",
+        "from importlib import resources\n",
+        "import matplotlib.pyplot as plt\n",
+        "def f():\n    import matplotlib\n",
+        "def f(p):\n    return open(p).read()\n",
+        "def f(p):\n    return p.read_text()\n",
+        "def f(df, p):\n    df.to_parquet(p)\n",
+    ],
+)
+def test_the_checker_catches_each_kind_of_violation(source):
+    assert violations(source, "trygghet_analys.stats.example") != []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pathlib import Path\n",
+        "from ..errors import DataError\n",
+        "from ..vocabulary import load_substances\n",
+        "from .days import campaign_means\n",
+        "import pandas as pd\nx = pd.DataFrame().to_dict()\n",
+    ],
+)
+def test_the_checker_allows_type_hints_errors_vocabulary_and_siblings(source):
+    assert violations(source, "trygghet_analys.stats.example") == []
+
+
+def test_relative_imports_resolve_like_python():
+    # in trygghet_analys/stats/__init__.py ``..`` is trygghet_analys; in stats/trends.py too
+    assert (1, "trygghet_analys.files") in imports_of(
+        "from ..files import x\n", "trygghet_analys.stats", is_package=True
+    )
+    assert (1, "trygghet_analys.files.x") in imports_of(
+        "from ..files import x\n", "trygghet_analys.stats.trends"
+    )
+    assert (1, "trygghet_analys.stats.disclosure") in imports_of(
+        "from .disclosure import x\n", "trygghet_analys.stats.estimation"
+    )

@@ -1,0 +1,204 @@
+"""A kommun's own indicators: define_indicator in code, raw/indikatorer_egna.csv in the build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trygghet_analys import (
+    DataError,
+    add_indicators,
+    define_indicator,
+    estimate_indicators,
+    kommun_indicators,
+    load_indicators,
+    pipeline,
+    read_own_indicators,
+    suppress,
+)
+from trygghet_analys.config import DataFolder
+
+FILE = (
+    "id;label;kind;variables;categories;direction\n"
+    "mycket_otrygg;Mycket otrygg ute sent;proportion;otrygg_ute_sent;Mycket otrygg;"
+    "higher_is_worse\n"
+    "oro_nagon;Orolig för inbrott eller våld;mean;oro_inbrott|oro_vald;"
+    "Inte alls orolig=0|Inte särskilt orolig=0|Ganska orolig=1|Mycket orolig=1;"
+    "higher_is_worse\n"
+)
+
+
+def _in_code() -> pd.DataFrame:
+    return pd.concat(
+        [
+            define_indicator(
+                "mycket_otrygg",
+                variables="otrygg_ute_sent",
+                categories=["Mycket otrygg"],
+                label="Mycket otrygg ute sent",
+            ),
+            define_indicator(
+                "oro_nagon",
+                variables=["oro_inbrott", "oro_vald"],
+                categories={
+                    "Inte alls orolig": 0,
+                    "Inte särskilt orolig": 0,
+                    "Ganska orolig": 1,
+                    "Mycket orolig": 1,
+                },
+                label="Orolig för inbrott eller våld",
+            ),
+        ],
+        ignore_index=True,
+    )
+
+
+def test_file_and_code_give_the_same_definitions(tmp_path):
+    path = tmp_path / "indikatorer_egna.csv"
+    path.write_text(FILE, encoding="utf-8-sig")
+    from_file = read_own_indicators(path)
+    code = _in_code()
+    cols = ["id", "label", "kind", "variables", "categories", "direction", "focus_area", "unit"]
+    pd.testing.assert_frame_equal(from_file[cols], code[cols])
+
+
+@pytest.fixture(scope="module")
+def own_build(tmp_path_factory, sample_data_dir) -> Path:
+    import shutil
+
+    root = tmp_path_factory.mktemp("own") / "data"
+    shutil.copytree(sample_data_dir, root)
+    (root / "raw" / "indikatorer_egna.csv").write_text(FILE, encoding="utf-8")
+    pipeline.build(root)
+    return root
+
+
+def test_build_estimates_the_kommuns_file_like_a_notebook_definition(own_build):
+    est = pd.read_parquet(own_build / "processed" / "survey_estimates.parquet")
+    responses = pd.read_parquet(own_build / "processed" / "survey_responses.parquet")
+    strata = pd.read_parquet(own_build / "processed" / "survey_strata.parquet")
+    kommun = DataFolder.at(own_build).kommun()
+    # what a notebook does: the definition in code, then the build's disclosure rules
+    adhoc = suppress(
+        estimate_indicators(responses, strata, indicators=_in_code(), min_n=kommun.min_n),
+        min_n=kommun.min_n,
+    )
+    built = est[est["indicator"].isin(["mycket_otrygg", "oro_nagon"])].reset_index(drop=True)
+    assert len(built) == len(adhoc) > 0
+    pd.testing.assert_frame_equal(built, adhoc.reset_index(drop=True))
+    # the own indicators come after the package's, every year, like the package's
+    per_year = est[est["year"] == est["year"].max()]["indicator"].unique().tolist()
+    assert per_year[-2:] == ["mycket_otrygg", "oro_nagon"]
+
+
+def test_own_indicators_get_changes_and_trends(own_build):
+    changes = pd.read_parquet(own_build / "processed" / "survey_changes.parquet")
+    trends = pd.read_parquet(own_build / "processed" / "survey_trends.parquet")
+    assert (changes["indicator"] == "mycket_otrygg").any()
+    assert (trends["indicator"] == "oro_nagon").any()
+
+
+def test_package_indicators_unchanged_by_the_kommuns_file(own_build, built_data_dir):
+    with_own = pd.read_parquet(own_build / "processed" / "survey_estimates.parquet")
+    without = pd.read_parquet(built_data_dir / "processed" / "survey_estimates.parquet")
+    package = with_own[with_own["indicator"].isin(load_indicators()["id"])]
+    pd.testing.assert_frame_equal(package.reset_index(drop=True), without)
+
+
+def test_mycket_otrygg_is_below_the_ntu_share(own_build):
+    # "Mycket otrygg" is one of the three answers of the NTU indicator: never larger
+    est = pd.read_parquet(own_build / "processed" / "survey_estimates.parquet")
+    total = est[(est["group_var"] == "total")].pivot(
+        index="year", columns="indicator", values="estimate"
+    )
+    assert (total["mycket_otrygg"] <= total["otrygghet_ute_sent"] + 1e-12).all()
+    assert (total["mycket_otrygg"] > 0).all()
+
+
+def test_kommun_indicators_adds_the_file(own_build):
+    ids = kommun_indicators(DataFolder.at(own_build).kommun())["id"].tolist()
+    assert ids == [*load_indicators()["id"], "mycket_otrygg", "oro_nagon"]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "words"),
+    [
+        (
+            "otrygghet_ute_sent;X;proportion;otrygg_ute_sent;Mycket otrygg;higher_is_worse",
+            "id",
+            "nytt id",
+        ),
+        ("Mycket;X;proportion;otrygg_ute_sent;Mycket otrygg;higher_is_worse", "id", "små"),
+        ("ny;X;proportion;otrygg_ute_sent;Mycket otrygg;lower", "direction", "higher_is"),
+        ("ny;X;andel;otrygg_ute_sent;Mycket otrygg;higher_is_worse", "kind", "proportion"),
+        ("ny;;proportion;otrygg_ute_sent;Mycket otrygg;higher_is_worse", "label", "ifylld"),
+    ],
+)
+def test_bad_rows_name_file_row_column(tmp_path, row, column, words):
+    path = tmp_path / "indikatorer_egna.csv"
+    path.write_text("id;label;kind;variables;categories;direction\n" + row + "\n")
+    with pytest.raises(DataError) as err:
+        add_indicators(load_indicators(), read_own_indicators(path), file=path)
+    text = str(err.value)
+    assert "indikatorer_egna.csv" in text and "rad 2" in text and f"kolumn '{column}'" in text
+    assert words in text and "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("variables", "categories", "column"),
+    [("otrygg_ute_sent", "Väldigt otrygg", "categories"), ("finns_inte", "Ja", "variables")],
+)
+def test_build_refuses_unknown_answers_and_questions(data_copy, variables, categories, column):
+    path = data_copy / "raw" / "indikatorer_egna.csv"
+    path.write_text(
+        "id;label;kind;variables;categories;direction\n"
+        f"ny;Ny;proportion;{variables};{categories};higher_is_worse\n",
+        encoding="utf-8",
+    )
+    before = sorted((data_copy / "processed").glob("*"))
+    with pytest.raises(DataError) as err:
+        pipeline.build(data_copy)
+    text = str(err.value)
+    assert "indikatorer_egna.csv" in text and "rad 2" in text and f"kolumn '{column}'" in text
+    assert sorted((data_copy / "processed").glob("*")) == before
+
+
+def test_missing_required_column_is_named(tmp_path):
+    path = tmp_path / "indikatorer_egna.csv"
+    path.write_text("id,label,kind,variables,direction\nny,Ny,proportion,x,higher_is_worse\n")
+    with pytest.raises(DataError, match="categories"):
+        read_own_indicators(path)
+
+
+def test_define_indicator_checks_like_the_file():
+    with pytest.raises(DataError, match="direction"):
+        define_indicator("ny", variables="x", categories=["Ja"], label="Ny", direction="upp")
+    mean = define_indicator("ny", variables=["a", "b"], categories={"Ja": 1, "Nej": 0}, label="N")
+    assert mean.loc[0, "kind"] == "mean" and mean.loc[0, "categories"] == "Ja=1|Nej=0"
+    assert np.all(mean.columns == load_indicators().columns)
+
+
+@pytest.mark.parametrize(("given", "expected_breaks"), [(True, 1), (False, 0)])
+def test_trend_chart_reads_an_own_indicators_question_for_series_breaks(given, expected_breaks):
+    from trygghet_analys import trend_chart
+
+    est = pd.DataFrame(
+        {
+            "kommun": "K", "year": [2019, 2020, 2021], "indicator": "mycket_otrygg",
+            "group_var": "total", "group": "Hela kommunen", "estimate": [0.02, 0.03, 0.025],
+            "se": 0.005, "ci_low": 0.01, "ci_high": 0.04, "n": 500, "suppressed": False,
+        }
+    )  # fmt: skip
+    breaks = pd.DataFrame(
+        {"kommun": ["K"], "variable": ["otrygg_ute_sent"], "year": [2020], "reason": ["ny"]}
+    )
+    own = _in_code().iloc[[0]]
+    ax = trend_chart(
+        est, indicator="mycket_otrygg", breaks=breaks, indicators=own if given else None
+    )
+    lines = [a for a in ax.get_children() if a.get_gid() == "seriebrott"]
+    assert len(lines) == expected_breaks
+    assert ax.get_title() == ("Mycket otrygg ute sent" if given else "mycket_otrygg")
