@@ -10,7 +10,10 @@ in fresh processes so that peak memory belongs to the step measured:
 ``ingest``       raw files → canonical table (``pipeline.survey_stage``)
 ``statistics``   every indicator × kommun × year × group, changes, trends, response rates
                  (``pipeline.statistics_stage``) and ``estimate_indicators`` alone
-``build``        ``trygghet-analys build`` for the whole data folder
+``build``        ``trygghet-analys build --utan-cache`` for the whole data folder
+``incremental``  the newest year's survey file of every kommun taken away, a build (the
+                 cache then holds every other year), the files put back and ``build`` timed:
+                 next year's delivery for the whole region (ratio to ``build``, issue 16)
 ``r``            R survey's ``svyby(~y, ~kommun+sex, design, svymean)`` for one indicator
                  on per-year designs, beside our time for the same estimates
 ``reports``      ``trygghet-analys report --alla`` for every kommun of the region (once),
@@ -49,7 +52,10 @@ SIZES = {
     "tiny": {"kommuner": 2},
     "region": {"kommuner": 58},
 }
-STEPS = ("generate", "floor", "ingest", "statistics", "build", "r", "reports", "warm-report")
+STEPS = (
+    "generate", "floor", "ingest", "statistics", "build", "incremental", "r", "reports",
+    "warm-report",
+)  # fmt: skip
 TARGETS = {
     "build_wall_s": 60.0,
     "build_peak_gb": 3.0,
@@ -59,6 +65,7 @@ TARGETS = {
     # issue 16: ratios measured in the same run (machines here differ 2–3× from day to day)
     "ingest_floor_ratio_cpu": 2.0,
     "alla_over_one": 15.0,
+    "incremental_over_full": 0.25,
     "warm_report_over_build": 3.0,
 }
 R_INDICATOR = "otrygghet_ute_sent"
@@ -417,10 +424,14 @@ def main(argv: list[str] | None = None) -> int:
         steps["ingest"] = repeat(n, worker_cmd("ingest", region), logdir, "ingest")
     if "build" not in skip or not (region / "processed" / "survey_responses.parquet").exists():
         say("trygghet-analys build ...")
-        steps["build"] = repeat(n, [str(CLI), "build", "--data", str(region)], logdir, "build")
+        full = [str(CLI), "build", "--utan-cache", "--data", str(region)]
+        steps["build"] = repeat(n, full, logdir, "build")
         if steps["build"].get("failed") == steps["build"]["runs"]:
             say("build misslyckades: " + steps["build"].get("error", ""))
             return _finish(results, out, say)
+    if "incremental" not in skip:
+        say("inkrementell build: ett nytt år för varje kommun ...")
+        steps["incremental"] = _incremental(region, work, logdir, n)
     if "statistics" not in skip:
         say("skattningar, förändringar, trender ...")
         steps["statistics"] = repeat(n, worker_cmd("statistics", region), logdir, "statistics")
@@ -486,6 +497,32 @@ def _compare_r(r_file: Path, ours_file: Path) -> dict:
     }
 
 
+def _incremental(region: Path, work: Path, logdir: Path, n: int) -> dict:
+    """Next year's delivery for every kommun: ``build`` with every other year cached."""
+    newest = []
+    for folder in sorted(region.glob("raw/**/trygghetsmatning")):
+        files = sorted(p for p in folder.iterdir() if p.stem.isdigit())
+        newest.append(files[-1])
+    aside = work / "aside"
+    runs = []
+    for i in range(n):
+        shutil.rmtree(aside, ignore_errors=True)
+        for j, path in enumerate(newest):
+            (aside / str(j)).mkdir(parents=True)
+            shutil.move(path, aside / str(j) / path.name)
+        warm = subprocess.run(
+            [str(CLI), "build", "--data", str(region)], capture_output=True, text=True
+        )
+        for j, path in enumerate(newest):
+            shutil.move(aside / str(j) / path.name, path)
+        if warm.returncode != 0:
+            return {"error": warm.stderr, "runs": i, "failed": 1}
+        runs.append(
+            measure([str(CLI), "build", "--data", str(region)], log=logdir / f"incr-{i}.log")
+        )
+    return median_of(runs) | {"files": len(newest)}
+
+
 def _warm_report(work: Path, logdir: Path, n: int, say, seed: list[str]) -> dict:
     """``report`` on a one-kommun folder: a first (cold) run, then ``n`` warm runs."""
     single = work / "single"
@@ -529,6 +566,10 @@ def _ratios(results: dict) -> None:
         single_build = s["warm-report"].get("build", {}).get("wall_s")
         if single_build:
             summary["warm_report_over_build"] = warm["wall_s"] / single_build
+    incr = s.get("incremental", {}).get("wall_s")
+    if incr and s.get("build", {}).get("wall_s"):
+        summary["incremental_over_full"] = incr / s["build"]["wall_s"]
+        summary["incremental_over_full_cpu"] = s["incremental"]["cpu_s"] / s["build"]["cpu_s"]
     if s.get("reports", {}).get("alla_over_one") is not None:
         summary["alla_over_one"] = s["reports"]["alla_over_one"]
         summary["alla_wall_s"] = s["reports"]["alla"]["wall_s"]
@@ -625,7 +666,15 @@ def markdown(results: dict) -> str:
             f"{_f(st.get('estimate_rows'), 0)} rader |"
         )
     row("skattningar + förändringar + trender (statistics_stage)", st)
-    row("trygghet-analys build", s.get("build"), None)
+    row("trygghet-analys build --utan-cache (full)", s.get("build"), None)
+    inc = s.get("incremental")
+    if inc:
+        row(
+            "build, ett nytt år per kommun (övriga år i cachen)",
+            inc,
+            None,
+            note=f"{inc.get('files', 0):.0f} nya filer",
+        )
     r = s.get("r")
     if r and not r.get("skipped"):
         row(f"R svyby, {R_INDICATOR} (per år, ~kommun+sex)", r.get("r"))
@@ -665,6 +714,7 @@ def markdown(results: dict) -> str:
         "warm_report_s": ("varm rapport för en kommun (s)", 1),
         "ingest_floor_ratio_cpu": ("inläsning / läsgolv (CPU-tid)", 2),
         "alla_over_one": ("report --alla / en varm report --kommun", 1),
+        "incremental_over_full": ("build med ett nytt år per kommun / full build", 2),
         "warm_report_over_build": ("varm rapport / build, en kommun", 2),
     }
     for key, (label, digits) in labels.items():

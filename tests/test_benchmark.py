@@ -96,7 +96,7 @@ def test_r_export_matches_our_estimates(bench, work, tmp_path):
 
 def test_harness_writes_json_and_markdown(bench, work, tmp_path):
     out = tmp_path / "out"
-    skip = "floor,ingest,build,r,reports,warm-report"
+    skip = "floor,ingest,build,incremental,r,reports,warm-report"
     args = ["--size", "tiny", "--repeats", "1", "--out", str(out), "--work", str(work)]
     code = bench.main([*args, "--reuse-data", "--skip", skip])
     assert code == 0

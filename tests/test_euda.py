@@ -559,17 +559,24 @@ def test_compare_names_plants_when_kommun_has_several(small: pd.DataFrame) -> No
     assert out.loc[out["kind"] == "kommun", "city"].tolist() == ["K (Norra)", "K (Södra)"]
 
 
-def test_euda_comparison_table(tmp_path: Path) -> None:
+def test_the_one_euda_comparison_per_kommun(tmp_path: Path) -> None:
     loads = _loads(_week("2022 vår", "2022-04-06", [50.0] * 7), kommun="K")
-    empty, used = euda_files.euda_comparison_table(tmp_path, loads)
-    assert used is None and empty.empty and list(empty.columns) == euda.COMPARISON_COLUMNS
+    assert euda_files.find_euda_file(tmp_path) is None
+    empty = euda.compare_kommuner_with_euda(loads, None)
+    assert empty.empty and list(empty.columns) == ["kommun", *euda.COMPARISON_COLUMNS]
     (tmp_path / "external").mkdir()
     target = tmp_path / "external" / "ww2025-all-data.csv"
     target.write_bytes(FIXTURE.read_bytes())
-    table, used = euda_files.euda_comparison_table(tmp_path, loads)
-    assert used == target
+    assert euda_files.find_euda_file(tmp_path) == target
+    table = euda.compare_kommuner_with_euda(loads, euda_files.read_euda(target))
+    assert table["kommun"].unique().tolist() == ["K"]
     assert table["city"].tolist() == ["K", "Växjö", "Norden (median)", "Europa (median)"]
     # 2022 cocaine: Växjö 59.92, Graz 180.62, Helsinki 118.93 → median 118.93 (EUDA Daily
     # mean); Nordic: Växjö and Helsinki → (59.92 + 118.93) / 2 = 89.425
     assert table["daily_mean"].iloc[3] == pytest.approx(118.93, abs=TOL)
     assert table["daily_mean"].iloc[2] == pytest.approx(89.425, abs=TOL)
+    # two kommuner: each compared on its own, in order of appearance
+    both = pd.concat([loads, loads.assign(kommun="L")], ignore_index=True)
+    two = euda.compare_kommuner_with_euda(both, euda_files.read_euda(target))
+    assert two["kommun"].tolist() == ["K"] * 4 + ["L"] * 4
+    assert two.loc[two["kind"] == "kommun", "city"].tolist() == ["K", "L"]

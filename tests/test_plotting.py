@@ -686,6 +686,35 @@ def test_wastewater_euda_own_values_not_drawn_when_equal(campaigns, euda):
     assert not [ln for ln in ax.get_lines() if ln.get_gid() == "euda_kommun"]
 
 
+def test_wastewater_flagged_days_open_markers(campaigns, loads):
+    flagged = loads.assign(
+        flags=["regn", "", "under_loq", "helgdag", "provtagningsfel", "under_loq", ""],
+        excluded=[False, False, False, False, True, False, False],
+    )
+    ax = wastewater_chart(campaigns, substance="amfetamin", loads=flagged)
+    np.testing.assert_allclose(_line(ax, "flaggat").get_ydata(), [10.0, 11.0])
+    np.testing.assert_allclose(_line(ax, "utelamnat").get_ydata(), [13.0])
+    np.testing.assert_allclose(_line(ax, "under_loq").get_ydata(), [0.0, 0.0])
+    np.testing.assert_allclose(_line(ax, "dygn").get_ydata(), [12.0, 14.0])
+    for gid in ("flaggat", "utelamnat", "under_loq"):
+        assert _line(ax, gid).get_markerfacecolor() == "none", gid
+    text = plotting.alt_text(ax)
+    assert "2 flaggade dygn medräknade" in text and "1 flaggade dygn ej medräknade" in text
+
+
+def test_wastewater_interval_and_medicine_note(campaigns):
+    with_ci = campaigns.assign(daily_mean_low=[-1.0, 8.0, 20.0], daily_mean_high=[15.0, 11.0, 40.0])
+    note = "Amfetamin kommer också från förskrivna ADHD-läkemedel."
+    ax = wastewater_chart(with_ci, substance="amfetamin", note=note)
+    (bars,) = [c for c in ax.collections if c.get_gid() == "spridning"]
+    segments = [np.asarray(seg)[:, 1].tolist() for seg in bars.get_segments()]
+    assert segments == [[0.0, 15.0], [8.0, 11.0]]  # lower end floored at 0 on the chart
+    assert "Spridning mellan kampanjens dygn (95 %)" in _legend_texts(ax)
+    (shown,) = [t for t in ax.texts if t.get_gid() == "lakemedel"]
+    assert " ".join(shown.get_text().split()) == note
+    assert plotting.alt_text(ax).endswith(note)
+
+
 def test_wastewater_date_ticks_are_swedish(campaigns, loads):
     ax = wastewater_chart(campaigns.query("year == 2022"), substance="amfetamin", loads=loads)
     ax.figure.canvas.draw()
@@ -884,3 +913,39 @@ def test_small_multiples_shared_axis_fits_every_panel(estimates):
     top = estimates.query("indicator == 'otrygghet_ute_sent' and group_var == 'sex'")["ci_high"]
     for panel in axes:
         assert panel.get_ylim()[1] >= top.max()
+
+
+# --------------------------------------------------------------------------- medicine caveat
+@pytest.mark.parametrize(
+    ("substance", "words"),
+    [("amfetamin", "ADHD-läkemedel"), ("tramadol", "receptbelagt"), ("kokain", None)],
+)
+def test_medicine_caveat_on_every_wastewater_page(substance, words):
+    from trygghet_analys.report import charts
+
+    chart = charts.get_chart(f"avloppsvatten_{substance}")
+    note = charts.medicine_note(substance)
+    if words is None:
+        assert note == "" and "läkemedel" not in chart.explanation
+    else:
+        assert words in note and note in chart.explanation
+
+
+def test_medicine_caveat_on_commitment_pages(followup):
+    from trygghet_analys.report import charts
+    from trygghet_analys.report.underlag import medicine_notes, render_underlag_html
+
+    with_amf = followup.assign(indicator=["amfetamin", *followup["indicator"].iloc[1:]])
+    page = render_underlag_html(
+        pd.DataFrame(columns=["focus_area", "rank", "sentence"]),
+        with_amf.iloc[0:0],
+        kommun="K",
+        year=2025,
+        synthetic=False,
+    )
+    assert "ADHD" not in page  # no substance on the page: no caveat
+    notes = medicine_notes(pd.DataFrame({"indicator": ["amfetamin", "kokain", "tramadol"]}))
+    assert [n.split()[0] for n in notes] == ["Amfetamin", "Tramadol"]
+    ax = commitment_panel(with_amf)
+    plotting.add_note(ax, charts.medicine_note("amfetamin"))
+    assert "ADHD-läkemedel" in plotting.alt_text(ax)

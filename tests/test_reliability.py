@@ -50,10 +50,12 @@ def test_small_absolute_width_passes_whatever_the_relative_width(width, expected
     assert nchs_reliable(p, _se_for(p, 500), 1000, 0.005, 0.005 + width)[()] == expected
 
 
-@pytest.mark.parametrize(("width", "expected"), [(0.2999, True), (0.30, False), (0.31, False)])
-def test_absolute_width_30_pe(width, expected):
-    p = 0.5  # relative width 60 %: only the absolute rule decides
-    assert nchs_reliable(p, _se_for(p, 40), 1000, p - width / 2, p + width / 2)[()] == expected
+@pytest.mark.parametrize(("high", "expected"), [(0.4999, True), (0.5, False), (0.51, False)])
+def test_absolute_width_30_pe(high, expected):
+    # [0.2, 0.5] is exactly 0.3 wide in floating point (0.5 - 0.2 == 0.3); p = 0.35 keeps
+    # the relative width (86 %) below 130 %, so only the absolute rule decides
+    p = 0.35
+    assert nchs_reliable(p, _se_for(p, 40), 1000, 0.2, high)[()] == expected
 
 
 @pytest.mark.parametrize(("width", "expected"), [(0.2599, True), (0.2601, False)])

@@ -121,8 +121,12 @@ def test_oforandrad_wastewater_has_week_to_week_variation_and_no_trend(tmp_path)
     # Welch test called 21-34 % of years significant in such a world
     assert r["significant"].mean() <= 0.10
     # realistic campaign-to-campaign variation (log SD 0.25 plus day noise)
-    cocaine = r.loc[r["substance"] == "kokain", "cv"]
-    assert 0.1 < cocaine.median() < 0.5
+    cocaine = r[r["substance"] == "kokain"]
+    assert 0.1 < cocaine["cv"].median() < 0.5
+    # cocaine rises 15 % a year in standard (slope log 1.15 = 0.14); here its mean
+    # Theil-Sen slope over the six seeds stays within about two standard errors of 0
+    # (slope SE with 8 campaigns over 3.5 years ~ 0.27 / sqrt(10.5) / sqrt(6) = 0.034)
+    assert abs(cocaine["slope_log"].mean()) < 0.08
 
 
 def _did_coverage():

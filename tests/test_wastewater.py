@@ -218,6 +218,153 @@ def test_campaign_means_by_euda_day_rules(small_raw: Path) -> None:
     assert math.isnan(coke["weekend_mean"])  # no Fri–Mon sample: NaN, never imputed
 
 
+PROV = "avloppsvatten/labb/prov.csv"
+HEADER = "Reningsverk;Provtagningsdatum;Substans;Halt;LOQ;Enhet"
+
+
+@pytest.mark.parametrize(
+    ("policy", "halt", "below", "load_1000"),
+    [
+        # 0,8 ng/L with LOQ 1,0: below the LOQ → 0, 0,5 or 1,0 ng/L × 4 000 m³ × 1e-3 / 10
+        ("zero", "0,8", True, 0.0),
+        ("half_loq", "0,8", True, 0.5 * 4000 * 1e-3 / 10),
+        ("loq", "0,8", True, 1.0 * 4000 * 1e-3 / 10),
+        # exactly at the LOQ: a measured value, kept
+        ("half_loq", "1,0", False, 1.0 * 4000 * 1e-3 / 10),
+    ],
+)
+def test_number_below_its_own_loq_is_below_loq(
+    small_raw: Path, policy: str, halt: str, below: bool, load_1000: float
+) -> None:
+    _edit(
+        small_raw / PROV,
+        "Testverket;2023-04-04;Amfetamin;250;5;ng/L",
+        f"Testverket;2023-04-04;Amfetamin;{halt};1,0;ng/L",
+        encoding="cp1252",
+    )
+    loads = pipeline.build_wastewater(small_raw, "Testby", loq_policy=policy)["wastewater_loads"]
+    row = loads[(loads["date"] == "2023-04-04") & (loads["substance"] == "amfetamin")].iloc[0]
+    assert bool(row["below_loq"]) is below
+    assert ("under_loq" in row["flags"].split("|")) is below
+    assert row["load_mg_day_1000"] == pytest.approx(load_1000, abs=1e-12)
+
+
+def test_flagged_day_kept_or_excluded_by_rule(small_raw: Path) -> None:
+    _edit(small_raw / PROV, HEADER, HEADER + ";Flagga", encoding="cp1252")
+    _edit(
+        small_raw / PROV,
+        "Testverket;2023-04-05;Amfetamin;1 200,5;5;ng/L",
+        "Testverket;2023-04-05;Amfetamin;1 200,5;5;ng/L;bräddning",
+        encoding="cp1252",
+    )
+    _edit(
+        small_raw / PROV,
+        "Testverket;2023-04-04;Amfetamin;250;5;ng/L",
+        "Testverket;2023-04-04;Amfetamin;250;5;ng/L;Regn",
+        encoding="cp1252",
+    )
+    tables = pipeline.build_wastewater(small_raw, "Testby")
+    loads = tables["wastewater_loads"].set_index(["date", "substance"])
+    assert loads.loc[(pd.Timestamp("2023-04-04"), "amfetamin"), "flags"] == "regn"
+    assert not loads.loc[(pd.Timestamp("2023-04-04"), "amfetamin"), "excluded"]
+    assert loads.loc[(pd.Timestamp("2023-04-05"), "amfetamin"), "flags"] == "bräddning"
+    assert loads.loc[(pd.Timestamp("2023-04-05"), "amfetamin"), "excluded"]
+    camp = tables["wastewater_campaigns"]
+    amf = camp[(camp["campaign"] == "2023 vår") & (camp["substance"] == "amfetamin")].iloc[0]
+    # regn kept (Tue 100), bräddning out (Wed 600,25), Sat below LOQ 0 → mean(100, 0)
+    assert amf["daily_mean"] == pytest.approx(50.0)
+    assert (amf["n_days"], amf["n_excluded"], amf["n_below_loq"]) == (2, 1, 1)
+
+
+def test_unknown_flag_is_refused(small_raw: Path) -> None:
+    _edit(small_raw / PROV, HEADER, HEADER + ";Flagga", encoding="cp1252")
+    _edit(
+        small_raw / PROV,
+        "Testverket;2024-04-02;Amfetamin;100;5;ng/L",
+        "Testverket;2024-04-02;Amfetamin;100;5;ng/L;dimma",
+        encoding="cp1252",
+    )
+    with pytest.raises(DataError) as info:
+        pipeline.build_wastewater(small_raw, "Testby")
+    text = str(info.value)
+    assert "rad 9" in text and "kolumn 'Flagga'" in text and "'dimma'" in text
+
+
+def test_flag_vocabulary_is_documented() -> None:
+    flags = ww.load_sample_flags().set_index("flagga")
+    assert ww.SAMPLE_FLAGS == ("under_loq", "regn", "bräddning", "helgdag", "provtagningsfel")
+    assert set(flags.index[~flags["i_kampanjmedel"]]) == {"bräddning", "provtagningsfel"}
+    assert (flags["betydelse"].str.len() > 40).all()
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "avloppsvatten.md").read_text("utf-8")
+    for flag in ww.SAMPLE_FLAGS:
+        assert f"`{flag}`" in doc, flag
+
+
+@pytest.mark.parametrize(
+    ("day", "holiday"),
+    [
+        ("2023-04-06", False),  # skärtorsdag: not a public holiday
+        ("2023-04-07", True),  # långfredagen
+        ("2023-04-08", False),  # påskafton: not a public holiday
+        ("2023-04-09", True),  # påskdagen (a Sunday, but a holiday by name)
+        ("2023-04-10", True),  # annandag påsk
+        ("2023-04-16", False),  # an ordinary Sunday is not flagged
+        ("2023-06-06", True),  # nationaldagen
+        ("2023-06-23", False),  # midsommarafton
+        ("2023-06-24", True),  # midsommardagen
+    ],
+)
+def test_swedish_holidays(day: str, holiday: bool) -> None:
+    assert ww.swedish_holidays(pd.Series(pd.to_datetime([day]))).tolist() == [holiday]
+
+
+def test_campaign_over_easter_flags_holidays_and_keeps_them(small_raw: Path) -> None:
+    loads = pipeline.build_wastewater(small_raw, "Testby")["wastewater_loads"]
+    # the Testby 2023 campaign is 4–10 April 2023 and has samples on 4, 5 and 8 April:
+    # none is a holiday (8 April is påskafton)
+    assert (loads["flags"].str.contains("helgdag") == False).all()  # noqa: E712
+    _edit(
+        small_raw / PROV,
+        "Testverket;2023-04-05;Amfetamin;1 200,5;5;ng/L",
+        "Testverket;2023-04-07;Amfetamin;1 200,5;5;ng/L",
+        encoding="cp1252",
+    )
+    _edit(
+        small_raw / "avloppsvatten/flode.csv",
+        "2023-04-05;5000",
+        "2023-04-05;5000\nTestverket;2023-04-07;5000",
+    )
+    tables = pipeline.build_wastewater(small_raw, "Testby")
+    loads = tables["wastewater_loads"]
+    good_friday = loads[(loads["date"] == "2023-04-07")].iloc[0]
+    assert good_friday["flags"] == "helgdag" and not good_friday["excluded"]
+    camp = tables["wastewater_campaigns"]
+    amf = camp[(camp["campaign"] == "2023 vår") & (camp["substance"] == "amfetamin")].iloc[0]
+    assert amf["n_days"] == 3 and amf["n_excluded"] == 0
+
+
+def test_flow_without_unit_is_refused(small_raw: Path) -> None:
+    _edit(small_raw / "avloppsvatten/flode.csv", "Flöde (m³/dygn)", "Flöde")
+    with pytest.raises(DataError) as info:
+        pipeline.build_wastewater(small_raw, "Testby")
+    assert str(info.value).count("\n") == 0
+    assert "kolumn 'Flöde'" in str(info.value) and "m3/dygn" in str(info.value)
+
+
+def test_campaign_interval_is_within_campaign_t_interval(small_raw: Path) -> None:
+    from scipy import stats
+
+    camp = pipeline.build_wastewater(small_raw, "Testby")["wastewater_campaigns"]
+    amf = camp[(camp["campaign"] == "2023 vår") & (camp["substance"] == "amfetamin")].iloc[0]
+    days = [100.0, 600.25, 0.0]
+    # scipy.stats.t.interval(0.95, df=2, loc=mean(days), scale=scipy.stats.sem(days))
+    low, high = stats.t.interval(0.95, df=2, loc=statistics.mean(days), scale=stats.sem(days))
+    assert amf["daily_mean_low"] == pytest.approx(low, rel=1e-12)
+    assert amf["daily_mean_high"] == pytest.approx(high, rel=1e-12)
+    one = camp[(camp["campaign"] == "2024 vår") & (camp["substance"] == "amfetamin")].iloc[0]
+    assert one["n_days"] == 1 and math.isnan(one["daily_mean_low"])  # one day: no interval
+
+
 def test_invalid_policy(small_raw: Path) -> None:
     with pytest.raises(DataError, match="LOQ-princip"):
         pipeline.build_wastewater(small_raw, "Testby", loq_policy="median")
@@ -419,12 +566,24 @@ def test_trend_needs_min_campaigns() -> None:
     assert out.empty and list(out.columns) == ww.TREND_COLUMNS
 
 
-def test_back_calculation_uses_sourced_table() -> None:
+def _verified(factors: pd.DataFrame, substance: str, low: float, high: float) -> pd.DataFrame:
+    """The factor table with one row marked verified (as a reviewer would after reading
+    the original), with a published range."""
+    out = factors.copy()
+    row = out["substans"] == substance
+    out.loc[row, ["status", "varde_tryckt", "tabell_sida"]] = ["verifierad", "3,59", "tab. 2"]
+    out.loc[row, ["cf_lag", "cf_hog"]] = [low, high]
+    return out
+
+
+def test_back_calculation_uses_only_verified_rows() -> None:
     factors = ww.load_backcalculation_factors()
-    assert factors["kalla_korrektionsfaktor"].notna().all()
     assert set(ww.load_substances()["id"]) >= set(factors["substans"])
-    out = ww.back_calculate(_campaigns([100.0, 50.0]))
-    cf = factors.set_index("substans").loc["kokain"]
+    # the shipped table: nothing verified, so nothing is back-calculated
+    assert ww.back_calculate(_campaigns([100.0, 50.0])).empty
+    table = _verified(factors, "kokain", 2.8, 4.4)
+    out = ww.back_calculate(_campaigns([100.0, 50.0]), table)
+    cf = table.set_index("substans").loc["kokain"]
     # consumption = load × CF; doses = consumption / typical dose (Zuccato et al. 2008)
     assert out["consumption_mg_day_1000"].tolist() == pytest.approx(
         [100.0 * cf["korrektionsfaktor"], 50.0 * cf["korrektionsfaktor"]]
@@ -432,7 +591,43 @@ def test_back_calculation_uses_sourced_table() -> None:
     assert out["doses_day_1000"].iloc[0] == pytest.approx(
         100.0 * cf["korrektionsfaktor"] / cf["typisk_dos_mg"]
     )
+    # the range from the published uncertainty of the factor: 100 × 2.8 and 100 × 4.4
+    assert (out["consumption_low"].iloc[0], out["consumption_high"].iloc[0]) == pytest.approx(
+        (280.0, 440.0)
+    )
     assert list(out.columns) == ww.CONSUMPTION_COLUMNS
+
+
+def test_no_unverified_factor_in_any_output(sample_tables: dict) -> None:
+    """Every factor row that reaches an output is verified (fails the day someone uses an
+    unverified row)."""
+    factors = ww.load_backcalculation_factors().set_index("substans")
+    used = set(sample_tables["wastewater_consumption"]["substance"])
+    for substance in used:
+        assert factors.loc[substance, "status"] == "verifierad", substance
+        assert factors.loc[substance, "varde_tryckt"], substance
+        assert factors.loc[substance, "tabell_sida"], substance
+    assert set(factors["status"]) <= {"verifierad", "overifierad"}
+    # consumption stays off the council's pages: no chart or report text reads it
+    root = Path(__file__).resolve().parents[1] / "src" / "trygghet_analys" / "report"
+    for module in root.glob("*.py"):
+        assert "wastewater_consumption" not in module.read_text(encoding="utf-8"), module
+
+
+def test_factor_table_review_is_recorded() -> None:
+    factors = ww.load_backcalculation_factors().set_index("substans")
+    assert (factors["referens"].str.len() > 40).all()
+    assert (factors["granskning"].str.len() > 10).all()
+    unverified = factors[factors["status"] == "overifierad"]
+    assert (unverified["varde_tryckt"] == "").all()  # no printed value claimed
+    # CF = (M_parent / M_residue) / excretion fraction, as written in each row; the
+    # cocaine row does not follow from its own parts: 1.0485 / 0.29 = 3.6155, table 3.59
+    implied = factors["molvikt_kvot"] / factors["utsondring_andel"]
+    off = (implied - factors["korrektionsfaktor"]).abs() / factors["korrektionsfaktor"]
+    assert set(off[off > 0.005].index) == {"kokain"}
+    assert "3,62" in factors.loc["kokain", "granskning"]
+    # 303.35 / 289.33 (g/mol, cocaine C17H21NO4 / benzoylecgonine C16H19NO4)
+    assert factors.loc["kokain", "molvikt_kvot"] == pytest.approx(303.35 / 289.33, abs=5e-5)
 
 
 def test_substance_register_matches_contract() -> None:

@@ -23,6 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="bygg data/processed från data/raw")
     b.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
     b.add_argument("--tyst", action="store_true", help="skriv inget kvitto när allt gick bra")
+    b.add_argument(
+        "--utan-cache",
+        action="store_true",
+        help="läs om alla filer (standard: oförändrade filer tas från processed/.cache)",
+    )
 
     v = sub.add_parser("validate", help="kontrollera rådata utan att skriva något")
     v.add_argument("--data", type=Path, default=None, help="datamapp med raw/ och processed/")
@@ -120,7 +125,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from . import pipeline
 
     if args.command == "build":
-        pipeline.build(args.data, receipt=None if args.tyst else print)
+        pipeline.build(args.data, receipt=None if args.tyst else print, cache=not args.utan_cache)
         if not args.tyst:
             print("Klart: tabellerna är skrivna till processed/.")
     elif args.command == "validate":

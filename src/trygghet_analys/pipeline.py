@@ -12,6 +12,7 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,7 @@ from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
 from .errors import DataError, ProblemLog
 from .files._io import atomic_replace_files
+from .files.cache import BuildCache, file_digest
 from .files.codebook import load_codebook
 from .files.delivery import header_row_hint
 from .files.euda import find_euda_file, read_euda
@@ -45,13 +47,7 @@ from .survey.ingest import (
     layout_for_file,
     survey_tables,
 )
-from .wastewater.euda import (
-    COMPARISON_COLUMNS,
-    compare_with_euda,
-    comparison_cities,
-    euda_rule_campaigns,
-)
-from .wastewater.euda import _empty as _empty_comparison
+from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
 __all__ = [
@@ -75,6 +71,9 @@ __all__ = [
 Stage = Callable[
     [DataFolder, list[KommunConfig], Mapping[str, pd.DataFrame]], dict[str, pd.DataFrame]
 ]
+
+#: The build cache of the running ``build`` (None in ``validate`` and direct stage calls).
+_CACHE: ContextVar[BuildCache | None] = ContextVar("build_cache", default=None)
 
 #: Tables also written as ``;``-separated CSV with decimal comma, for Swedish Excel.
 CSV_TABLES = ("survey_estimates", "findings")
@@ -209,10 +208,7 @@ def wastewater_stage(
 ) -> dict[str, pd.DataFrame]:
     """Wastewater loads, campaign means, trends and back-calculation for every kommun,
     plus the comparison with EUDA's cities when ``external/`` holds the EUDA file."""
-    parts = [
-        build_wastewater(k.raw, k.name, loq_policy=k.extra.get("loq_policy", "zero"))
-        for k in kommuner
-    ]
+    parts = [_cached_wastewater(k) for k in kommuner]
     out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
     out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_loads"])
     return out
@@ -221,21 +217,15 @@ def wastewater_stage(
 def _euda_comparison(
     folder: DataFolder, kommuner: list[KommunConfig], loads: pd.DataFrame
 ) -> pd.DataFrame:
-    """Each kommun's campaigns, recomputed under EUDA's rules, beside EUDA's cities
-    (empty when no EUDA file is present)."""
-    columns = ["kommun", *COMPARISON_COLUMNS]
+    """Each kommun's campaigns beside EUDA's cities (empty when no EUDA file is present)."""
     path = find_euda_file(folder.root)
-    if path is None or loads.empty:
-        return _empty_comparison(columns)
-    reference = read_euda(path)
-    parts = []
-    for k in kommuner:
-        own = loads[loads["kommun"] == k.name]
-        if not own.empty:
-            cities = comparison_cities(k.extra, file=k.raw / "kommun.yml")
-            part = compare_with_euda(euda_rule_campaigns(own), reference, cities=cities)
-            parts.append(part.assign(kommun=k.name)[columns])
-    return pd.concat(parts, ignore_index=True) if parts else _empty_comparison(columns)
+    reference = None if path is None or loads.empty else read_euda(path)
+    cities = {
+        k.name: comparison_cities(k.extra, file=k.raw / "kommun.yml")
+        for k in kommuner
+        if reference is not None and (loads["kommun"] == k.name).any()
+    }
+    return compare_kommuner_with_euda(loads, reference, cities=cities)
 
 
 def commitments_stage(
@@ -442,7 +432,10 @@ def survey_receipt(data: str | Path | None, tables: Mapping[str, pd.DataFrame]) 
 
 
 def build(
-    data: str | Path | None = None, *, receipt: Callable[[str], None] | None = None
+    data: str | Path | None = None,
+    *,
+    receipt: Callable[[str], None] | None = None,
+    cache: bool = True,
 ) -> dict[str, Path]:
     """Build ``processed/`` from ``raw/`` for every kommun of a data folder.
 
@@ -450,6 +443,11 @@ def build(
     ----------
     data
         The data folder (``None``: the repository's ``data/``).
+    cache
+        Take unchanged survey files and wastewater folders from ``processed/.cache``
+        (:mod:`trygghet_analys.files.cache`) and keep what is parsed there; False reads
+        everything again and leaves the cache alone (``build --utan-cache``). The tables
+        are byte-identical either way.
 
     Returns
     -------
@@ -466,7 +464,12 @@ def build(
     ``receipt``, when given, is called with each line of :func:`survey_receipt`.
     """
     folder = DataFolder.at(data)
-    tables = compute_tables(folder.root)
+    store = BuildCache(folder.processed / ".cache") if cache else None
+    token = _CACHE.set(store)
+    try:
+        tables = compute_tables(folder.root)
+    finally:
+        _CACHE.reset(token)
     writers = {
         f"{name}.parquet": (lambda path, t=table: write_parquet(t, path))
         for name, table in tables.items()
@@ -475,6 +478,8 @@ def build(
         if name in tables:
             writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
     written = atomic_replace_files(folder.processed, writers)
+    if store is not None:
+        store.finish()
     if receipt is not None:
         for line in survey_receipt(folder.root, tables):
             receipt(line)
@@ -497,6 +502,29 @@ def validate(data: str | Path | None = None) -> list[str]:
     """
     tables = compute_tables(data)
     return survey_receipt(data, tables)
+
+
+def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
+    """:func:`build_wastewater` for one kommun, from the build cache when its inputs are
+    unchanged (every file under ``avloppsvatten/`` and the kommun's LOQ policy)."""
+    policy = k.extra.get("loq_policy", "zero")
+    cache = _CACHE.get()
+    folder = k.wastewater_dir
+    if cache is None or not folder.is_dir():
+        return build_wastewater(k.raw, k.name, loq_policy=policy)
+    digests = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(k.raw).as_posix()
+        digest = file_digest(path)
+        cache.note(k.name, rel, digest)
+        digests.append((rel, digest))
+    key = cache.key(k.name, policy, tuple(digests))
+    hit = cache.get("avloppsvatten", key)
+    if hit is not None:
+        return hit
+    tables = build_wastewater(k.raw, k.name, loq_policy=policy)
+    cache.put("avloppsvatten", key, tables)
+    return tables
 
 
 def build_wastewater(
@@ -556,9 +584,24 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
     parts, ledgers = [], []
     log = ProblemLog()  # every file's problems in one run (issue 12)
+    cache = _CACHE.get()
+    codebook_digest = file_digest(folder / "kodbok.yml") if cache is not None else None
+    pending = []  # cached only once the whole kommun has been read without a problem
     for year, path in files.items():
         try:
             layout = layout_for_file(codebook, year, path)
+            ledger_file = path.relative_to(kommun.raw).as_posix()
+            if cache is not None:
+                digest = file_digest(path)
+                cache.note(kommun.name, ledger_file, digest)
+                key = cache.key(
+                    digest, codebook_digest, kommun.name, kommun.strata, year, ledger_file
+                )
+                hit = cache.get("enkat", key)
+                if hit is not None:
+                    parts.append(hit["responses"])
+                    ledgers.append(hit["ledger"])
+                    continue
             try:
                 sheet, cells, first_row = read_raw_file(path, layout)
             except DataError:
@@ -575,19 +618,24 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
                 file=path,
                 sheet=sheet,
                 first_row=first_row,
-                ledger_file=path.relative_to(kommun.raw).as_posix(),
+                ledger_file=ledger_file,
             )
         except DataError as exc:
             log.add(exc)
             continue
+        if cache is not None:
+            pending.append((key, {"responses": responses, "ledger": ledger}))
         parts.append(responses)
         ledgers.append(ledger)
     log.check()
     population_file = folder / "population.csv"
     population = read_population(population_file, kommun.strata)
-    return survey_tables(
+    tables = survey_tables(
         parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file
     )
+    for key, parsed in pending:
+        cache.put("enkat", key, parsed)
+    return tables
 
 
 def _header_hint(path: Path, layout, year: int, headers, sheet, log: ProblemLog) -> None:

@@ -18,7 +18,9 @@ __all__ = [
     "load_activity_measures",
     "load_backcalculation_factors",
     "load_ntu",
+    "load_sample_flags",
     "load_substances",
+    "medicine_note",
     "read_resource_csv",
     "resource_text",
 ]
@@ -43,23 +45,65 @@ def load_substances() -> pd.DataFrame:
     DataFrame
         ``id`` (substance id, e.g. "kokain"), ``namn`` (Swedish display name),
         ``labbnamn`` (lab aliases separated by ``|``), ``euda_metabolit`` (EUDA's name,
-        NaN when EUDA does not report it), ``matt_restprodukt`` (the residue measured).
+        NaN when EUDA does not report it), ``matt_restprodukt`` (the residue measured),
+        ``lakemedel`` (for a substance that is also a prescribed medicine, the Swedish
+        caveat printed wherever it appears; NaN for the others).
     """
     return read_resource_csv("substanser.csv", dtype=str)
 
 
-def load_backcalculation_factors() -> pd.DataFrame:
-    """Correction factors and typical doses with sources (``resources/aterberakning.csv``).
+def medicine_note(substance: str) -> str:
+    """The caveat for a substance that is also a prescribed medicine ("" for others).
+
+    Examples
+    --------
+    >>> medicine_note("tramadol").split()[:4]
+    ['Tramadol', 'är', 'ett', 'receptbelagt']
+    >>> medicine_note("kokain")
+    ''
+    """
+    table = load_substances().set_index("id")
+    if substance not in table.index or "lakemedel" not in table.columns:
+        return ""
+    text = table.loc[substance, "lakemedel"]
+    return text if isinstance(text, str) else ""
+
+
+def load_sample_flags() -> pd.DataFrame:
+    """The sample quality flags ``resources/provflaggor.csv``.
 
     Returns
     -------
     DataFrame
-        ``substans, matt_restprodukt, utsondring_andel, korrektionsfaktor, typisk_dos_mg,
-        kalla_korrektionsfaktor, kalla_dos, anmarkning``.
+        ``flagga`` (``under_loq``, ``regn``, ``bräddning``, ``helgdag``,
+        ``provtagningsfel``), ``betydelse`` (Swedish meaning), ``i_kampanjmedel`` (bool:
+        whether a day with this flag counts in the campaign mean), ``satts_av`` (who sets
+        it).
     """
-    out = read_resource_csv("aterberakning.csv", dtype=str)
-    for c in ("utsondring_andel", "korrektionsfaktor", "typisk_dos_mg"):
+    out = read_resource_csv("provflaggor.csv", dtype=str)
+    out["i_kampanjmedel"] = out["i_kampanjmedel"].eq("ja")
+    return out
+
+
+def load_backcalculation_factors() -> pd.DataFrame:
+    """Correction factors and typical doses with their review (``resources/aterberakning.csv``).
+
+    Returns
+    -------
+    DataFrame
+        ``substans, matt_restprodukt, molvikt_kvot`` (M_parent / M_residue),
+        ``utsondring_andel, korrektionsfaktor, typisk_dos_mg`` (float), ``status``
+        ("verifierad": checked against the original, or "overifierad": never used in any
+        output), ``varde_tryckt`` (the value as printed in the original), ``cf_lag,
+        cf_hog`` (the published range, float, NaN when none), ``referens`` (authors,
+        year, title, journal, volume, pages), ``tabell_sida`` (table or page),
+        ``kalla_dos``, ``granskning`` (what the review found).
+    """
+    out = read_resource_csv("aterberakning.csv", dtype=str, keep_default_na=False)
+    for c in ("molvikt_kvot", "utsondring_andel", "korrektionsfaktor", "typisk_dos_mg"):
         out[c] = out[c].astype("float64")
+    for c in ("cf_lag", "cf_hog"):
+        out[c] = pd.to_numeric(out[c].replace("", None), errors="raise").astype("float64")
     return out
 
 

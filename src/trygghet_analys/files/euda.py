@@ -20,7 +20,6 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +28,6 @@ import pandas as pd
 from ..config import default_data_dir
 from ..errors import ConfigError, DataError
 from ..wastewater.days import DAYS
-from ..wastewater.euda import (
-    COMPARISON_COLUMNS,
-    ComparisonCity,
-    _empty,
-    compare_with_euda,
-    euda_rule_campaigns,
-)
 from ._io import read_text_any
 
 __all__ = [
@@ -43,7 +35,6 @@ __all__ = [
     "EUDA_FILE_NAME",
     "EUDA_PAGE_URL",
     "EUDA_URL",
-    "euda_comparison_table",
     "fetch_euda",
     "find_euda_file",
     "read_euda",
@@ -221,38 +212,6 @@ def read_euda_means(path: str | Path) -> pd.DataFrame:
     for old, new in _MEAN_COLUMNS.items():
         out[new] = _to_float(raw, old, path)
     return out
-
-
-def euda_comparison_table(
-    data_dir: str | Path | None,
-    loads: pd.DataFrame,
-    *,
-    country: str = "SE",
-    cities: Sequence[ComparisonCity] = (),
-) -> tuple[pd.DataFrame, Path | None]:
-    """The comparison table from the newest EUDA file in ``<data_dir>/external``, if any.
-
-    Parameters
-    ----------
-    data_dir
-        The data folder (None: the default ``data/``).
-    loads
-        The kommun's ``wastewater_loads`` (recomputed under EUDA's rules here).
-    country, cities
-        As in :func:`compare_with_euda`.
-
-    Returns
-    -------
-    (DataFrame, Path or None)
-        :func:`compare_with_euda`'s table and the file used; an empty table with
-        :data:`COMPARISON_COLUMNS` and None when no EUDA file is present (the report then
-        says so plainly).
-    """
-    path = find_euda_file(data_dir)
-    if path is None:
-        return _empty(COMPARISON_COLUMNS), None
-    own = euda_rule_campaigns(loads)
-    return compare_with_euda(own, read_euda(path), country=country, cities=cities), path
 
 
 _FILE_RE = re.compile(r"ww(\d{4})-all-data.*\.csv$", re.IGNORECASE)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..vocabulary import load_substances
+from ..vocabulary import load_sample_flags, load_substances
 from ._io import read_text_any
 from ._limits import check_file, check_rows
 
@@ -61,6 +61,7 @@ _LAB_ALIASES = {
     "value": ("halt", "resultat", "koncentration", "värde", "mätvärde", "haltvärde"),
     "loq": ("loq", "rapporteringsgräns", "kvantifieringsgräns", "bestämningsgräns"),
     "unit": ("enhet",),
+    "flag": ("flagga", "flaggor", "provflagga", "kvalitetsflagga"),
 }
 
 
@@ -342,14 +343,17 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
     DataFrame
         ``plant`` (str, NaN when the file has no plant column), ``date`` (datetime64),
         ``substance`` (substance id), ``metabolite`` (EUDA name or NaN),
-        ``value_ng_l`` (float, NaN below LOQ), ``below_loq`` (bool), ``loq_ng_l`` (float,
+        ``value_ng_l`` (float, NaN below LOQ), ``below_loq`` (bool; also True for a
+        number below the row's own LOQ, e.g. 0,8 with LOQ 1,0), ``loq_ng_l`` (float,
         NaN when unknown), ``source_file``, ``source_sheet``, ``source_row`` (Excel row),
-        ``source_date_column`` (the date column's header, for error messages).
+        ``source_date_column`` (the date column's header, for error messages),
+        ``flags`` (the row's sample flags from an optional ``Flagga`` column, plus
+        ``under_loq`` for every value below the LOQ, joined by ``|``; "" for none).
 
     Raises
     ------
     DataError
-        Naming file, sheet, row, column and value for: unknown substance, unknown or
+        Naming file, sheet, row, column and value for: an unknown flag, unknown substance, unknown or
         missing unit, text or a negative number where a concentration is expected, a bad
         date, a duplicate sample (same plant, day and substance twice in the file), no
         result row under the header, or a file beyond the limits of
@@ -360,6 +364,7 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
     header_unit = _unit_in_header(sh.header[col["value"]])
     loq_unit = _unit_in_header(sh.header[col["loq"]]) if "loq" in col else None
     lookup = _substance_lookup()
+    known_flags = tuple(load_sample_flags()["flagga"])  # display order
     records = []
     seen: dict[tuple, int] = {}
     for k, row in enumerate(sh.rows):
@@ -421,6 +426,19 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
             if loq_number < 0:
                 raise fail("en LOQ ≥ 0 (t.ex. 0,5)", "loq", raw_loq)
             loq = loq_number * loq_factor
+        flags: set[str] = set()
+        raw_flag = _cell_text(_get(row, col.get("flag")))
+        for part in re.split(r"[,;|/]+", raw_flag):
+            name = part.strip().lower().replace(" ", "_")
+            if not name:
+                continue
+            if name not in known_flags:
+                raise fail("en känd flagga (" + ", ".join(known_flags) + ")", "flag", part.strip())
+            flags.add(name)
+        if not below and not math.isnan(loq) and value * factor < loq:
+            below, value = True, math.nan  # a number under its own LOQ is below the LOQ
+        if below:
+            flags.add("under_loq")
         plant_text = _cell_text(_get(row, col.get("plant")))
         key = (plant_text, date, substance)
         if key in seen:
@@ -443,6 +461,7 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
                 "source_sheet": sh.sheet,
                 "source_row": excel_row,
                 "source_date_column": sh.header[col["date"]],
+                "flags": "|".join(f for f in known_flags if f in flags),
             }
         )
     if not records:  # a delivery without results would leave its campaign silently empty
@@ -468,6 +487,7 @@ def _lab_frame(records: list[dict]) -> pd.DataFrame:
         "source_sheet": "str",
         "source_row": "int64",
         "source_date_column": "str",
+        "flags": "str",
     }
     frame = pd.DataFrame.from_records(records, columns=list(cols))
     return frame.astype(cols)
@@ -496,7 +516,8 @@ def read_flows(path: str | Path) -> pd.DataFrame:
     ----------
     path
         CSV (or xlsx) with ``Reningsverk``, ``Datum`` and ``Flöde`` in m³/day
-        (a header ``Flöde (l/s)`` is converted: 1 l/s = 86.4 m³/day).
+        (a header ``Flöde (l/s)`` is converted: 1 l/s = 86.4 m³/day). The header must
+        state its unit; ``Flöde`` alone is refused.
 
     Returns
     -------
@@ -513,6 +534,15 @@ def read_flows(path: str | Path) -> pd.DataFrame:
     sh, col = _read_simple(path, _FLOW_ALIASES, ("plant", "date", "flow"))
     unit = _unit_in_header(sh.header[col["flow"]])
     factor = 1.0
+    if not unit:  # m³/dygn and l/s differ by a factor 86.4: never guess
+        raise DataError(
+            "en enhet i flödets rubrik: 'Flöde (m3/dygn)' eller 'Flöde (l/s)'",
+            file=path,
+            sheet=sh.sheet,
+            row=sh.header_row,
+            column=sh.header[col["flow"]],
+            value=sh.header[col["flow"]],
+        )
     if unit:
         u = unit.lower().replace(" ", "").replace("³", "3")
         if u in ("l/s",):

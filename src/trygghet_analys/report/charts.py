@@ -94,6 +94,14 @@ COLUMN_HEADERS: dict[str, str] = {
     "weekend_mean": "Medelvärde helg",
     "n_days": "Antal dygn",
     "n_below_loq": "Dygn under kvantifieringsgränsen",
+    "n_excluded": "Flaggade dygn ej medräknade",
+    "daily_mean_low": "Spridning mellan dygnen, nedre (95 %)",
+    "daily_mean_high": "Spridning mellan dygnen, övre (95 %)",
+    "flags": "Flaggor",
+    "excluded": "Ej medräknat i kampanjmedlet",
+    "season": "Säsong",
+    "season_matched": "Samma säsong som EUDA",
+    "rules": "Regler",
     "city": "Stad",
     "country": "Land",
     "kind": "Slag",
@@ -119,6 +127,7 @@ _TABLE_FILES = {
     "wastewater_trends": "wastewater_trends",
     "followup": "commitment_followup",
     "findings": "findings",
+    "euda": "wastewater_euda",
 }
 
 
@@ -309,29 +318,12 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         if set(cols) <= set(strata.columns):
             frames["response_rates"] = strata[cols].copy()
 
-    euda = pd.DataFrame()
     campaigns = frames["wastewater_campaigns"]
+    euda = frames["euda"].drop(columns="kommun", errors="ignore")
     if campaigns.empty:
         notes.append("Avloppsvattendata saknas: inga mätkampanjer för kommunen.")
-    else:
-        from ..files import euda as euda_files
-        from ..wastewater import euda as euda_mod
-
-        path = euda_files.find_euda_file(folder.root)
-        if path is None:
-            notes.append(
-                "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
-                "jämförs inte med andra städer (hämta den med trygghet-analys fetch-euda)."
-            )
-        else:
-            try:
-                euda = euda_mod.compare_with_euda(
-                    euda_mod.euda_rule_campaigns(frames["wastewater_loads"]),
-                    euda_files.read_euda(path),
-                    cities=euda_mod.comparison_cities(cfg.extra, file=cfg.raw / "kommun.yml"),
-                )
-            except TrygghetError as exc:
-                notes.append(f"EUDA-data saknas: filen {path.name} kunde inte läsas ({exc}).")
+    elif euda.empty:
+        notes.append(_euda_note(folder))
 
     from ..files.indicators import kommun_indicators
 
@@ -349,7 +341,9 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         notes.append(f"Medborgarlöften kunde inte läsas: {exc}")
     periods = commitment_periods(registers)
     if followup.empty and registers and not frames["estimates"].empty:
-        followup = _follow_up(cfg, registers, frames, notes)
+        notes.append(
+            "Uppföljningen av medborgarlöftet saknas i data/processed/ – kör trygghet-analys build."
+        )
 
     return Tables(
         kommun=cfg,
@@ -402,38 +396,20 @@ def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
     )
 
 
-def _follow_up(cfg: KommunConfig, registers: list, frames: dict, notes: list[str]) -> pd.DataFrame:
-    """Follow-up computed here when the pipeline has not written it."""
-    from ..commitments import followup as commitments
-    from ..files.registers import load_activities
+def _euda_note(folder: DataFolder) -> str:
+    """Why the EUDA comparison is missing: no EUDA file, or ``build`` ran before it came."""
+    from ..files.euda import find_euda_file
 
-    est = frames["estimates"]
-    year = int(est["year"].max())
-    activities_file = cfg.commitments_dir / "aktiviteter.csv"
-    try:
-        activities = (
-            load_activities(activities_file)
-            if activities_file.is_file()
-            else pd.DataFrame(columns=["period", "measure", "value", "unit"])
+    path = find_euda_file(folder.root)
+    if path is None:
+        return (
+            "EUDA-data saknas: ingen EUDA-fil i data/external/ – avloppsvattnet "
+            "jämförs inte med andra städer (hämta den med trygghet-analys fetch-euda)."
         )
-        return commitments.follow_up(
-            registers,
-            estimates=est,
-            changes=frames["changes"],
-            trends=frames["trends"],
-            activities=activities,
-            wastewater_campaigns=frames["wastewater_campaigns"]
-            if len(frames["wastewater_campaigns"])
-            else None,
-            wastewater_loads=frames["wastewater_loads"]
-            if len(frames["wastewater_loads"])
-            else None,
-            breaks=frames["breaks"] if len(frames["breaks"]) else None,
-            year=year,
-        )
-    except (TrygghetError, ValueError, KeyError) as exc:
-        notes.append(f"Uppföljningen av medborgarlöftet kunde inte tas fram: {exc}")
-        return pd.DataFrame()
+    return (
+        f"EUDA-data saknas: jämförelsen med {path.name} finns inte i data/processed/ "
+        "(kör trygghet-analys build igen)."
+    )
 
 
 # --------------------------------------------------------------------------- registry
@@ -669,6 +645,14 @@ def _ranking() -> tuple[Callable, Callable, Callable]:
     return draw, data, available
 
 
+def medicine_note(substance: str) -> str:
+    """The caveat for a substance that is also a prescribed medicine ("" for others);
+    :func:`trygghet_analys.vocabulary.medicine_note`."""
+    from ..vocabulary import medicine_note as note
+
+    return note(substance)
+
+
 def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
         with plotting.use_style():
@@ -678,6 +662,7 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
             substance=substance,
             loads=tables.wastewater_loads if len(tables.wastewater_loads) else None,
             euda=tables.euda if len(tables.euda) else None,
+            note=medicine_note(substance) or None,
             ax=ax,
         )
         return _finish(ax, tables, year, "wastewater")
@@ -695,6 +680,9 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
             "weekend_mean",
             "n_days",
             "n_below_loq",
+            "n_excluded",
+            "daily_mean_low",
+            "daily_mean_high",
         ]
         out = camp[[c for c in cols if c in camp.columns]].assign(city=tables.kommun.name)
         if len(tables.euda) and "metabolite" in camp.columns:
@@ -716,6 +704,10 @@ def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
 def _commitment_panel() -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
         ax = plotting.commitment_panel(tables.followup)
+        ids = set(tables.followup.get("indicator", pd.Series(dtype=str)).dropna().astype(str))
+        notes = [medicine_note(s) for s in _SUBSTANCES if s in ids and medicine_note(s)]
+        if notes:
+            plotting.add_note(ax, " ".join(notes))
         return _finish(ax, tables, year, "commitments")
 
     def data(tables: Tables, year: int) -> pd.DataFrame:
@@ -896,13 +888,27 @@ _CHARTS: tuple[Chart, ...] = (
             _wastewater(s),
             kind="wastewater",
             notes=(
-                ("under_loq", "Ofyllda ringar är dygn under kvantifieringsgränsen."),
                 (
-                    "euda_sverige",
-                    "Grå romber är andra svenska städer i EUDA:s mätningar samma år.",
+                    "spridning",
+                    "Strecket vid kampanjmedlet visar hur mycket dygnen inom mätveckan "
+                    "skilde sig åt (inte osäkerheten mellan år).",
+                ),
+                ("under_loq", "Ofyllda ringar är dygn under kvantifieringsgränsen."),
+                ("flaggat", "Ofyllda fyrkanter är flaggade dygn som räknas i medlet."),
+                ("utelamnat", "Ofyllda trianglar är flaggade dygn som inte räknas i medlet."),
+                (
+                    "euda_kommun",
+                    "EUDA-jämförelsen gäller vårkampanjen räknad med EUDA:s regler.",
+                ),
+                ("euda_jamforelsestad", "Jämförelsestaden visas med antal anslutna."),
+                ("euda_sverige", "Grå romber är övriga svenska städer i EUDA:s mätningar."),
+                (
+                    "euda_europa",
+                    "Linjerna för Norden och Europa är medianen av samma städer alla år.",
                 ),
             ),
-            tail="En kampanj är en ögonblicksbild av en vecka.",
+            tail="En kampanj är en ögonblicksbild av en vecka."
+            + (" " + medicine_note(s) if medicine_note(s) else ""),
         )
         for s in _SUBSTANCES
     ),

@@ -392,6 +392,9 @@ MENTIONS: tuple[tuple[str, str, str], ...] = (
     ),
     (r"\b[Bb]andet\b|\b[Bb]anden\b|[Ss]trecken visar", "konfidensintervall", "konfidensintervall"),
     (r"Seriebrott före", "seriebrott", "seriebrott"),
+    (r"[Oo]fyllda fyrkanter|öppna fyrkanter", "flaggat", "flaggade dygn (fyrkanter)"),
+    (r"[Oo]fyllda trianglar|öppna trianglar", "utelamnat", "uteslutna dygn (trianglar)"),
+    (r"[Ss]trecket vid kampanjmedlet", "spridning", "spridningen mellan dygnen"),
     (r"Markerad period", "medborgarlofte", "medborgarlöftets period"),
     (r"För få svar för att redovisa|För få svar:", "undertryckt", "'för få svar'"),
 )

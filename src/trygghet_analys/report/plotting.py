@@ -65,6 +65,7 @@ __all__ = [
     "trend_chart",
     "use_style",
     "wastewater_chart",
+    "add_note",
 ]
 
 #: Okabe–Ito palette in the order the style sheet cycles through it.
@@ -81,7 +82,6 @@ _TEXT = "#222222"
 _MUTED = "#595959"  # 7:1 on white, WCAG AA for small text
 _BREAK = "#595959"
 _PERIOD = "#E69F00"
-_HIGHLIGHT = "#D55E00"
 
 #: Unit of normalised wastewater loads, as printed on charts.
 WASTEWATER_UNIT = f"mg/dygn per 1{THOUSANDS}000 invånare"
@@ -1291,12 +1291,39 @@ def _draw_euda(
     return " ".join(parts), note
 
 
+def add_note(ax: Axes, text: str) -> Axes:
+    """Print a caveat under the axes (``gid`` "lakemedel") and add it to the alt text.
+
+    Parameters
+    ----------
+    ax
+        A drawn chart.
+    text
+        The Swedish caveat, e.g. that a substance is also a prescribed medicine.
+    """
+    with use_style():
+        ax.text(
+            0.0,
+            -0.04,
+            textwrap.fill(text, 110),
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+            fontsize=8,
+            color=_TEXT,
+            gid="lakemedel",
+        )
+    _DESCRIPTIONS[ax] = (_DESCRIPTIONS.get(ax, "") + " " + text).strip()
+    return ax
+
+
 def wastewater_chart(
     campaigns: pd.DataFrame,
     *,
     substance: str,
     loads: pd.DataFrame | None = None,
     euda: pd.DataFrame | None = None,
+    note: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Campaign daily means of one substance over time, daily values and EUDA cities.
@@ -1313,7 +1340,12 @@ def wastewater_chart(
         (and ``plant``). Daily values are small dots; values below the LOQ are hollow
         circles "Under kvantifieringsgränsen (LOQ)". A campaign's mean is placed at the
         middle of its days and drawn as a bar across them; without loads, at the middle
-        of the campaigns' optional ``date_from``/``date_to``, else at 1 July.
+        of the campaigns' optional ``date_from``/``date_to``, else at 1 July. With
+        ``flags``/``excluded`` columns, flagged days are open markers: open squares
+        "Flaggat dygn, medräknat" (e.g. ``helgdag``, ``regn``), open triangles
+        "Flaggat dygn, ej medräknat" (``bräddning``, ``provtagningsfel``).
+        With ``daily_mean_low``/``daily_mean_high`` in ``campaigns`` each mean carries a
+        vertical bar "Spridning mellan kampanjens dygn (95 %)".
     euda
         EUDA comparison (:func:`trygghet_analys.wastewater.euda.compare_with_euda`):
         ``year, metabolite, city, country, daily_mean, kind`` and optionally
@@ -1325,6 +1357,9 @@ def wastewater_chart(
         EUDA's rules) are drawn as open stars only when they differ from the campaign
         means; a note beside the legend says which rules the comparison follows and
         when only another season than spring exists.
+    note
+        A caveat printed under the legend and added to the alt text (e.g. that the
+        substance is also a prescribed medicine).
     ax
         Axes to draw on; a new figure when None.
 
@@ -1369,7 +1404,7 @@ def wastewater_chart(
             start.append(pd.NaT)
             end.append(pd.NaT)
     means = camp["daily_mean"].astype(float).to_numpy()
-    n_below = 0
+    n_below = n_flagged = n_excluded = 0
     euda_text, euda_note = "", ""
     x = pd.DatetimeIndex(when)
     xs = list(x)
@@ -1379,9 +1414,41 @@ def wastewater_chart(
             n_below = int(below.sum())
             values = day["load_mg_day_1000"].astype(float).to_numpy()
             dates = day["date"].to_numpy()
+            other_flags = (
+                day["flags"].fillna("").astype(str).str.replace("under_loq", "").str.strip("|")
+                if "flags" in day.columns
+                else pd.Series("", index=day.index)
+            )
+            excluded = (
+                day["excluded"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                if "excluded" in day.columns
+                else np.zeros(len(day), dtype=bool)
+            )
+            flagged = (other_flags != "").to_numpy() & ~excluded
+            n_flagged, n_excluded = int(flagged.sum()), int(excluded.sum())
+            plain = ~below & ~flagged & ~excluded
+            for mask, marker, label, gid in (
+                (flagged, "s", "Flaggat dygn, medräknat (t.ex. helgdag, regn)", "flaggat"),
+                (excluded, "^", "Flaggat dygn, ej medräknat (bräddning, provtagningsfel)",
+                 "utelamnat"),
+            ):  # fmt: skip
+                if mask.any():
+                    ax.plot(
+                        dates[mask],
+                        values[mask],
+                        linestyle="none",
+                        marker=marker,
+                        markersize=8,
+                        markerfacecolor="none",
+                        markeredgecolor=PALETTE[3] if gid == "flaggat" else PALETTE[1],
+                        markeredgewidth=1.3,
+                        label=label,
+                        gid=gid,
+                    )
+            below = below & ~flagged & ~excluded
             ax.plot(
-                dates[~below],
-                values[~below],
+                dates[plain],
+                values[plain],
                 linestyle="none",
                 marker="o",
                 markersize=4,
@@ -1405,6 +1472,20 @@ def wastewater_chart(
         for s, e, m in zip(start, end, means, strict=True):
             if not pd.isna(s):
                 ax.hlines(m, s, e, color=PALETTE[0], lw=2.5)
+        if {"daily_mean_low", "daily_mean_high"} <= set(camp.columns):
+            low = camp["daily_mean_low"].astype(float).to_numpy()
+            high = camp["daily_mean_high"].astype(float).to_numpy()
+            ok = ~np.isnan(low) & ~np.isnan(high)
+            if ok.any():
+                ax.vlines(
+                    x[ok],
+                    np.maximum(low[ok], 0.0),
+                    high[ok],
+                    color=PALETTE[0],
+                    lw=1.2,
+                    label="Spridning mellan kampanjens dygn (95 %)",
+                    gid="spridning",
+                )
         ax.plot(
             x,
             means,
@@ -1438,6 +1519,18 @@ def wastewater_chart(
         ax.set_ylabel(WASTEWATER_UNIT)
         ax.set_title(_SUBSTANCE_LABELS.get(substance, substance.capitalize()))
         _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        if note:
+            ax.text(
+                0.0,
+                -0.16,
+                textwrap.fill(note, 110),
+                transform=ax.transAxes,
+                va="top",
+                ha="left",
+                fontsize=8,
+                color=_TEXT,
+                gid="lakemedel",
+            )
     names = camp["campaign"].astype("string").fillna("").to_numpy()
     parts = [
         f"{name or int(yr)}: {fmt_number(m, 1)}"
@@ -1449,6 +1542,12 @@ def wastewater_chart(
     )
     if n_below:
         text += f" {n_below} dygn under kvantifieringsgränsen (LOQ) markerade."
+    if n_flagged:
+        text += f" {n_flagged} flaggade dygn medräknade (öppna fyrkanter)."
+    if n_excluded:
+        text += f" {n_excluded} flaggade dygn ej medräknade (öppna trianglar)."
+    if note:
+        text += " " + note
     if euda_text:
         text += " " + euda_text
     if euda_note:

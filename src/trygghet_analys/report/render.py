@@ -286,6 +286,10 @@ def _drugs(found: pd.DataFrame, sig: pd.DataFrame) -> str:
                 + ", ".join("MDMA" if r == "mdma" else r for r in rest)
                 + "."
             )
+        for substance in sorted(ww["indicator"].dropna().astype(str).unique()):
+            note = charts.medicine_note(substance)  # also a prescribed medicine
+            if note:
+                parts.append(note)
     return " ".join(parts)
 
 

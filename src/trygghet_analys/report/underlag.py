@@ -9,6 +9,7 @@ import pandas as pd
 from ..commitments.followup import _fmt_value
 from ..formatting import fmt_number, fmt_percent
 from ..stats.findings import chance_text, policy_text
+from ..vocabulary import medicine_note
 
 __all__ = ["render_underlag_html"]
 
@@ -28,6 +29,19 @@ td.num{text-align:right;white-space:nowrap}
 .status-förbättrad{color:#0a5c2b;font-weight:bold}
 footer{margin-top:2rem;font-size:.9rem;color:#333}
 """
+
+
+def medicine_notes(*tables: pd.DataFrame) -> list[str]:
+    """Caveats for the substances on a page that are also prescribed medicines
+    (``resources/substanser.csv``, column ``lakemedel``), in register order."""
+    from ..vocabulary import load_substances
+
+    shown: set[str] = set()
+    for t in tables:
+        if "indicator" in t.columns:
+            shown |= set(t["indicator"].dropna().astype(str))
+    ids = [s for s in load_substances()["id"] if s in shown]
+    return [n for n in (medicine_note(s) for s in ids) if n]
 
 
 def render_underlag_html(
@@ -172,6 +186,8 @@ def render_underlag_html(
                 rows,
             )
         )
+    for note in medicine_notes(underlag, followup):
+        out.append(f'<p class="note" role="note">{e(note)}</p>')
     sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
     out.append("</main><footer>")
     if sources:

@@ -1,1 +1,2 @@
-"""Statistics: design-based estimation, changes and trends, disclosure control."""
+"""Statistics: design-based estimation, changes and trends, disclosure control, reliability
+(NCHS), effect estimates (difference in differences)."""

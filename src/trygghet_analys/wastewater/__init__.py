@@ -1,1 +1,1 @@
-"""Wastewater: loads, campaigns, EUDA day rules and comparison."""
+"""Wastewater: loads, campaigns, campaign-level tests, EUDA day rules and comparison."""

@@ -28,6 +28,7 @@ __all__ = [
     "ComparisonCity",
     "campaign_means",
     "campaign_season",
+    "compare_kommuner_with_euda",
     "compare_with_euda",
     "comparison_cities",
     "euda_countries",
@@ -79,7 +80,8 @@ def euda_rule_campaigns(loads: pd.DataFrame) -> pd.DataFrame:
     ----------
     loads
         The ``wastewater_loads`` table (``kommun, plant, campaign, date, weekday,
-        substance, metabolite, below_loq, population, load_mg_day_1000``).
+        substance, metabolite, below_loq, population, load_mg_day_1000``, optionally
+        ``excluded``: days kept out by a sample flag are no day present here either).
 
     Returns
     -------
@@ -111,6 +113,8 @@ def euda_rule_campaigns(loads: pd.DataFrame) -> pd.DataFrame:
     work = loads[[*keys, "date", "weekday", "population"]].copy()
     below = loads["below_loq"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     work["value"] = loads["load_mg_day_1000"].astype("float64").where(~below, 0.0)
+    if "excluded" in loads.columns:  # a failed or overflowed sample is no EUDA day either
+        work["value"] = work["value"].where(~loads["excluded"].astype(bool).to_numpy())
     work["date"] = pd.to_datetime(work["date"])
     g = work.groupby(keys, sort=False, dropna=False)
     extra = pd.DataFrame(
@@ -383,6 +387,50 @@ def compare_with_euda(
     for c in ("metabolite", "city", "country", "kind", "campaign", "season", "rules"):
         out[c] = out[c].astype("object").where(out[c].notna()).astype("str").where(out[c].notna())
     return out[cols]
+
+
+def compare_kommuner_with_euda(
+    loads: pd.DataFrame,
+    euda: pd.DataFrame | None,
+    *,
+    cities: Mapping[str, Sequence[ComparisonCity]] | None = None,
+    country: str = "SE",
+) -> pd.DataFrame:
+    """Every kommun's campaigns, recomputed under EUDA's rules, beside EUDA's cities.
+
+    The one EUDA comparison of the package: ``build`` writes it as
+    ``processed/wastewater_euda.parquet`` and the report reads that table.
+
+    Parameters
+    ----------
+    loads
+        ``wastewater_loads`` of any number of kommuner.
+    euda
+        ``read_euda`` output, or None when no EUDA file is present.
+    cities
+        Kommun name → its comparison cities (``kommun.yml``); kommuner not listed have none.
+    country
+        As in :func:`compare_with_euda`.
+
+    Returns
+    -------
+    DataFrame
+        ``kommun`` then :data:`COMPARISON_COLUMNS` (:func:`compare_with_euda` per kommun, in
+        order of first appearance in ``loads``); empty with these columns when ``euda`` is
+        None or there are no loads.
+    """
+    columns = ["kommun", *COMPARISON_COLUMNS]
+    if euda is None or loads.empty:
+        return _empty(columns)
+    cities = cities or {}
+    parts = []
+    for name in pd.unique(loads["kommun"]):
+        own = loads[loads["kommun"] == name]
+        part = compare_with_euda(
+            euda_rule_campaigns(own), euda, country=country, cities=cities.get(name, ())
+        )
+        parts.append(part.assign(kommun=name)[columns])
+    return pd.concat(parts, ignore_index=True) if parts else _empty(columns)
 
 
 def _balanced_median(means: pd.DataFrame, kind: str) -> pd.DataFrame:

@@ -18,10 +18,11 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from ..errors import DataError
 from ..formatting import file_name
-from ..vocabulary import load_backcalculation_factors, load_substances
+from ..vocabulary import load_backcalculation_factors, load_sample_flags, load_substances
 from .days import campaign_means
 
 __all__ = [
@@ -29,6 +30,10 @@ __all__ = [
     "CONSUMPTION_COLUMNS",
     "LOAD_COLUMNS",
     "LOQ_POLICIES",
+    "SAMPLE_FLAGS",
+    "join_flags",
+    "load_sample_flags",
+    "swedish_holidays",
     "TREND_COLUMNS",
     "back_calculate",
     "campaign_statistics",
@@ -57,6 +62,8 @@ LOAD_COLUMNS = [
     "population",
     "load_mg_day",
     "load_mg_day_1000",
+    "flags",
+    "excluded",
 ]
 CAMPAIGN_COLUMNS = [
     "kommun",
@@ -72,6 +79,9 @@ CAMPAIGN_COLUMNS = [
     "n_below_loq",
     "date_from",
     "date_to",
+    "n_excluded",
+    "daily_mean_low",
+    "daily_mean_high",
 ]
 TREND_COLUMNS = [
     "kommun",
@@ -100,9 +110,43 @@ CONSUMPTION_COLUMNS = [
     "dose_mg",
     "doses_day_1000",
     "source",
+    "consumption_low",
+    "consumption_high",
 ]
 
 _WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
+#: The known sample flags in display order (``resources/provflaggor.csv``).
+SAMPLE_FLAGS = tuple(load_sample_flags()["flagga"])
+
+
+def _excluding_flags() -> frozenset[str]:
+    table = load_sample_flags()
+    return frozenset(table.loc[~table["i_kampanjmedel"], "flagga"])
+
+
+def join_flags(flags: set[str]) -> str:
+    """Flags joined by ``|`` in :data:`SAMPLE_FLAGS` order ("" for none)."""
+    return "|".join(f for f in SAMPLE_FLAGS if f in flags)
+
+
+def swedish_holidays(dates: pd.Series) -> pd.Series:
+    """Whether each date is a Swedish public holiday (``holidays.Sweden``; an ordinary
+    Sunday is not counted, a holiday falling on a Sunday such as Easter Sunday is).
+
+    Examples
+    --------
+    >>> swedish_holidays(pd.Series(pd.to_datetime(["2023-04-07", "2023-04-12"]))).tolist()
+    [True, False]
+    """
+    import holidays
+
+    stamps = pd.to_datetime(dates)
+    if stamps.empty:
+        return pd.Series(dtype=bool, index=dates.index)
+    years = sorted({int(y) for y in stamps.dt.year.dropna()})
+    calendar = holidays.Sweden(years=years, include_sundays=False)
+    return stamps.dt.date.map(lambda d: d in calendar).astype(bool)
 
 
 # --------------------------------------------------------------------------- computation
@@ -152,8 +196,12 @@ def compute_loads(
         The ``wastewater_loads`` contract: ``kommun, plant, campaign, date, weekday``
         (Swedish lower-case day name, "tisdag"), ``substance, metabolite,
         concentration_ng_l`` (the value used, after the LOQ policy), ``loq_ng_l,
-        below_loq, flow_m3_day, population, load_mg_day, load_mg_day_1000``; sorted by
-        plant, date and substance.
+        below_loq, flow_m3_day, population, load_mg_day, load_mg_day_1000``, ``flags``
+        (the day's sample flags joined by ``|`` in :data:`SAMPLE_FLAGS` order, "" when
+        none; ``helgdag`` added for Swedish public holidays, ``under_loq`` for every
+        value below the LOQ) and ``excluded`` (True when a flag keeps the day out of the
+        campaign mean: ``bräddning``, ``provtagningsfel``; see
+        ``resources/provflaggor.csv``); sorted by plant, date and substance.
 
     Raises
     ------
@@ -259,6 +307,17 @@ def compute_loads(
                 "LOQ",
                 None,
             )
+    flags = work["flags"].fillna("") if "flags" in work.columns else pd.Series("", work.index)
+    holiday = swedish_holidays(work["date"]).to_numpy()
+    flags = pd.Series(
+        [
+            join_flags({*f.split("|"), "helgdag"} - {""} if h else set(f.split("|")) - {""})
+            for f, h in zip(flags, holiday, strict=True)
+        ],
+        index=work.index,
+    )
+    excluding = _excluding_flags()
+    excluded = flags.map(lambda f: bool(set(f.split("|")) & excluding)).astype(bool)
     substitute = {"zero": 0.0, "half_loq": 0.5, "loq": 1.0}[loq_policy]
     conc = work["value_ng_l"].where(~below, work["loq_ng_l"] * substitute)
     if loq_policy == "zero":
@@ -280,6 +339,8 @@ def compute_loads(
             "population": work["population"].astype("int64"),
             "load_mg_day": load.astype("float64"),
             "load_mg_day_1000": (load / (work["population"] / 1000.0)).astype("float64"),
+            "flags": flags.astype(str),
+            "excluded": excluded.to_numpy(dtype=bool),
         }
     )
     out["weekday"] = out["weekday"].astype("str")
@@ -302,7 +363,12 @@ def campaign_statistics(loads: pd.DataFrame) -> pd.DataFrame:
         The ``wastewater_campaigns`` contract: ``kommun, plant, year, campaign, substance,
         metabolite, daily_mean, weekday_mean, weekend_mean, n_days, n_below_loq``
         (means in mg/day/1000 inhabitants), then ``date_from, date_to`` (first and last
-        sample day, used for trends). ``year`` is the year of the first sample day.
+        sample day, used for trends), ``n_excluded`` (days kept out by a flag,
+        :func:`load_sample_flags`) and ``daily_mean_low, daily_mean_high``: a 95 %
+        t-interval of the daily mean over the campaign's days,
+        mean ± t(0.975, n−1)·s/√n (NaN with fewer than 2 days). The interval describes
+        the variation between days *within* the campaign, not the uncertainty from year
+        to year or of the back-calculation. ``year`` is the year of the first sample day.
 
     Notes
     -----
@@ -313,16 +379,34 @@ def campaign_statistics(loads: pd.DataFrame) -> pd.DataFrame:
     if loads.empty:
         return _empty_frame(CAMPAIGN_COLUMNS)
     keys = ["kommun", "plant", "campaign", "substance", "metabolite"]
-    means = campaign_means(loads, by=keys, day="weekday", value="load_mg_day_1000")
-    g = loads.groupby(keys, sort=False, dropna=False)
+    excluded = (
+        loads["excluded"].astype(bool).to_numpy()
+        if "excluded" in loads.columns
+        else np.zeros(len(loads), dtype=bool)
+    )
+    used = loads.assign(
+        load_mg_day_1000=loads["load_mg_day_1000"].where(~excluded),
+        below_loq=loads["below_loq"].astype(bool) & ~excluded,
+        _excluded=excluded,
+    )
+    means = campaign_means(used, by=keys, day="weekday", value="load_mg_day_1000")
+    g = used.groupby(keys, sort=False, dropna=False)
     extra = pd.DataFrame(
         {
             "n_below_loq": g["below_loq"].sum().astype("int64"),
             "date_from": g["date"].min(),
             "date_to": g["date"].max(),
+            "n_excluded": g["_excluded"].sum().astype("int64"),
+            "_sd": g["load_mg_day_1000"].std(ddof=1),
         }
     ).reset_index()
     out = means.merge(extra, on=keys, how="left")
+    out = out[out["n_days"] > 0]  # a campaign whose every day is excluded has no mean
+    n = out["n_days"].astype(float)
+    half = scipy_stats.t.ppf(0.975, n - 1) * out["_sd"] / np.sqrt(n)
+    half = half.where(n >= 2)
+    out["daily_mean_low"] = out["daily_mean"] - half
+    out["daily_mean_high"] = out["daily_mean"] + half
     out["year"] = out["date_from"].dt.year.astype("int64")
     out = out.sort_values(["plant", "date_from", "substance"], kind="stable")
     return out[CAMPAIGN_COLUMNS].reset_index(drop=True)
@@ -395,6 +479,10 @@ def substance_trends(
 def back_calculate(campaigns: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.DataFrame:
     """Back-calculated consumption and doses per 1000 inhabitants per campaign.
 
+    Only **verified** factor rows are used (``status`` "verifierad" in
+    ``resources/aterberakning.csv``: the value checked against the original and printed
+    in ``varde_tryckt``); an unverified row (``overifierad``) never reaches any output.
+
     Parameters
     ----------
     campaigns
@@ -406,33 +494,50 @@ def back_calculate(campaigns: pd.DataFrame, factors: pd.DataFrame | None = None)
     -------
     DataFrame
         ``kommun, plant, year, campaign, substance, metabolite, daily_mean,
-        correction_factor, consumption_mg_day_1000, dose_mg, doses_day_1000, source``;
-        substances without a factor are left out.
+        correction_factor, consumption_mg_day_1000, dose_mg, doses_day_1000, source``,
+        then ``consumption_low, consumption_high``: daily mean × the published range of
+        the factor (``cf_lag``, ``cf_hog``; NaN when the source gives none). Substances
+        without a verified factor are left out.
 
     Notes
     -----
     consumption = daily mean load × CF, with CF = (M_parent / M_residue) / excretion
     fraction; doses per day per 1000 inhabitants = consumption / typical dose
-    (Zuccato et al. 2008; Castiglioni et al. 2013). The factors carry large uncertainty
-    and are best used for changes over time, not absolute levels.
+    (Zuccato et al. 2008). The factors carry large uncertainty and are best used for
+    changes over time, not absolute levels.
     """
     if factors is None:
         factors = load_backcalculation_factors()
     if campaigns.empty:
         return _empty_frame(CONSUMPTION_COLUMNS)
-    f = factors.rename(
+    verified = factors[factors["status"].astype(str).str.strip() == "verifierad"]
+    f = verified.rename(
         columns={
             "substans": "substance",
             "korrektionsfaktor": "correction_factor",
             "typisk_dos_mg": "dose_mg",
         }
     )
-    f["source"] = f["kalla_korrektionsfaktor"].astype(str) + "; dos: " + f["kalla_dos"].astype(str)
-    out = campaigns.merge(
-        f[["substance", "correction_factor", "dose_mg", "source"]], on="substance", how="inner"
+    f = f.assign(
+        source=f["referens"].astype(str)
+        + " ("
+        + f["tabell_sida"].astype(str)
+        + "); dos: "
+        + f["kalla_dos"].astype(str),
+        _low=pd.to_numeric(f["cf_lag"], errors="coerce"),
+        _high=pd.to_numeric(f["cf_hog"], errors="coerce"),
     )
+    out = campaigns.merge(
+        f[["substance", "correction_factor", "dose_mg", "source", "_low", "_high"]],
+        on="substance",
+        how="inner",
+    )
+    if out.empty:
+        return _empty_frame(CONSUMPTION_COLUMNS)
     out["consumption_mg_day_1000"] = out["daily_mean"] * out["correction_factor"]
     out["doses_day_1000"] = out["consumption_mg_day_1000"] / out["dose_mg"]
+    out["consumption_low"] = out["daily_mean"] * out["_low"]
+    out["consumption_high"] = out["daily_mean"] * out["_high"]
     return out[CONSUMPTION_COLUMNS].reset_index(drop=True)
 
 
@@ -456,6 +561,7 @@ def wastewater_schemas() -> dict[str, object]:
     types = {**_dtypes_for(LOAD_COLUMNS), **_dtypes_for(CAMPAIGN_COLUMNS)}
     types |= {**_dtypes_for(TREND_COLUMNS), **_dtypes_for(CONSUMPTION_COLUMNS)}
     nullable = {"metabolite", "loq_ng_l", "weekday_mean", "weekend_mean", "tau", "p_value"}
+    nullable |= {"daily_mean_low", "daily_mean_high", "consumption_low", "consumption_high"}
     nullable |= {"slope"}
     special = {
         "population": (pa.Check.gt(0),),
@@ -474,6 +580,7 @@ def wastewater_schemas() -> dict[str, object]:
         "weekday_mean",
         "weekend_mean",
         "n_below_loq",
+        "n_excluded",
         "correction_factor",
         "consumption_mg_day_1000",
         "dose_mg",
@@ -505,8 +612,10 @@ def _dtypes_for(cols: list[str]) -> dict[str, str]:
         "n_days": "int64",
         "n_below_loq": "int64",
         "n_campaigns": "int64",
+        "n_excluded": "int64",
         "population": "int64",
         "below_loq": "bool",
+        "excluded": "bool",
         "significant": "bool",
         "date": "datetime64[us]",
         "date_from": "datetime64[us]",
@@ -521,6 +630,8 @@ def _dtypes_for(cols: list[str]) -> dict[str, str]:
         "daily_mean",
         "weekday_mean",
         "weekend_mean",
+        "daily_mean_low",
+        "daily_mean_high",
         "slope",
         "tau",
         "p_value",
@@ -528,6 +639,8 @@ def _dtypes_for(cols: list[str]) -> dict[str, str]:
         "consumption_mg_day_1000",
         "dose_mg",
         "doses_day_1000",
+        "consumption_low",
+        "consumption_high",
     }
     return {c: types.get(c, "float64" if c in floats else "str") for c in cols}
 
