@@ -884,7 +884,7 @@ _CHARTS: tuple[Chart, ...] = (
             f"avloppsvatten_{s}",
             f"{_SUBSTANCE_TITLES[s]} i avloppsvatten",
             "Mängden narkotikarester som når reningsverket per dygn och 1 000 anslutna "
-            "invånare, per mätkampanj.",
+            "invånare, per mätkampanj." + (" " + medicine_note(s) if medicine_note(s) else ""),
             _wastewater(s),
             kind="wastewater",
             notes=(
@@ -907,8 +907,7 @@ _CHARTS: tuple[Chart, ...] = (
                     "Linjerna för Norden och Europa är medianen av samma städer alla år.",
                 ),
             ),
-            tail="En kampanj är en ögonblicksbild av en vecka."
-            + (" " + medicine_note(s) if medicine_note(s) else ""),
+            tail="En kampanj är en ögonblicksbild av en vecka.",
         )
         for s in _SUBSTANCES
     ),
