@@ -60,7 +60,7 @@ lint: $(STAMP) ## Kontrollera kodstil och att notebooks saknar utdata
 	@$(BIN)/nbstripout --verify notebooks/*.ipynb
 
 test: $(STAMP) $(KERNEL_SPEC) lint ## Kör lint och alla tester
-	@$(BIN)/python -m pytest; rc=$$?; \
+	@$(BIN)/python -m pytest --doctest-modules src tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "Inga tester hittades: det räknas som fel."; exit 1; fi; exit $$rc
 
 bench: $(STAMP) ## Mät prestanda i regionskala (se docs/performance.md)

@@ -352,6 +352,9 @@ def run_reports(data: Path, names: list[str], work: Path, logdir: Path, n: int) 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", choices=sorted(SIZES), default="region")
+    p.add_argument(
+        "--kommuner", type=int, default=None, help="antal kommuner (för tillväxtkurvan: 5, 15, 58)"
+    )
     p.add_argument("--repeats", type=int, default=5, help="körningar per mätning (median)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     p.add_argument(
@@ -372,7 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"okända steg: {', '.join(sorted(unknown))} (finns: {', '.join(STEPS)})")
 
-    size = SIZES[args.size]
+    size = dict(SIZES[args.size])
+    if args.kommuner:
+        size["kommuner"] = args.kommuner
+        args.size = f"{args.size}-{args.kommuner}"
     out = args.out.resolve()
     work = (args.work or out / f"work-{args.size}").resolve()
     logdir = out / f"logs-{args.size}"

@@ -22,10 +22,16 @@ fails the test). No case may reach the CLI's safety net (exit 3, "internt fel").
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -70,8 +76,6 @@ def bad_base(tmp_path_factory, sample_data_dir) -> Path:
 
 
 def _run_cli(argv: list[str], err: io.StringIO) -> int:
-    import contextlib
-
     with contextlib.redirect_stderr(err):
         return cli.main(argv)
 
@@ -159,6 +163,13 @@ def _apply(op: dict, root: Path) -> None:
     path = root / "raw" / op["file"]
     if kind == "delete":
         path.unlink()
+    elif kind in ("make_dir", "symlink", "fifo"):
+        _replace_entry(op, path, root)
+    elif kind == "make_file":
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        path.write_text(op.get("text", "x\n"), encoding="utf-8")
+    elif kind == "chmod":
+        os.chmod(path, int(str(op["mode"]), 8))
     elif kind == "copy":
         shutil.copy(path, root / "raw" / op["to"])
     elif kind == "write_text":
@@ -190,6 +201,31 @@ def _apply(op: dict, root: Path) -> None:
         _apply_xlsx(op, path)
     else:
         _apply_text(op, path)
+
+
+def _replace_entry(op: dict, path: Path, root: Path) -> None:
+    """Put a folder, a symbolic link or a named pipe where a file (or folder) stood.
+
+    ``symlink``: ``to`` is the link's target as written (dangling when it does not exist);
+    ``to: OUTSIDE`` links to a copy of the file placed beside the data folder (outside it).
+    """
+    kind = op["op"]
+    original = path.read_bytes() if path.is_file() else None
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        path.unlink()
+    if kind == "make_dir":
+        path.mkdir()
+        (path / (op.get("inner") or "inne.csv")).write_bytes(original or b"x\n")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif op["to"] == "OUTSIDE":
+        outside = root.parent / ("utanfor_" + path.name)
+        outside.write_bytes(original or b"")
+        path.symlink_to(outside)
+    else:
+        path.symlink_to(op["to"])
 
 
 def _apply_text(op: dict, path: Path) -> None:
@@ -341,7 +377,10 @@ def _assert_line(lines: list[str], case: dict, root: Path, prefix: str = "") -> 
     assert len(lines) == 1, lines
     if "message_startswith" in case:
         assert lines[0].startswith(prefix + case["message_startswith"]), lines[0]
-        assert lines[0].endswith("förväntade " + case["expected"]), lines[0]
+        if "message_endswith" in case:
+            assert lines[0].endswith(case["message_endswith"]), lines[0]
+        else:
+            assert lines[0].endswith("förväntade " + case["expected"]), lines[0]
     else:
         assert lines[0] == prefix + expected_line(case, root)
 
@@ -426,14 +465,83 @@ def test_manifest_is_complete():
     for c in CASES:
         assert c["via"] in ("build", "wastewater", "registers", "activities"), c["id"]
         if c["outcome"] == "stop":
-            assert "message" in c or "expected" in c, c["id"]
+            assert "message" in c or "expected" in c or "message_endswith" in c, c["id"]
+
+
+#: Longest a case may take (issue 17: no hang); a FIFO that blocks would exceed it.
+CASE_SECONDS = 30
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int = CASE_SECONDS):
+    """Fail (instead of hanging the suite) when the block runs longer than ``seconds``."""
+
+    def _hang(signum, frame):
+        raise AssertionError(f"the case ran longer than {seconds} s (a hang)")
+
+    old = signal.signal(signal.SIGALRM, _hang)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _run_as_nobody(case: dict, case_dir: Path) -> None:
+    """Run ``build`` on a copy owned by the unprivileged user ``nobody`` (``setpriv``).
+
+    Permission cases mean nothing to root, who may read everything: the copy (made with
+    the case's modes) is chowned to nobody, who then runs the CLI in a subprocess.
+    """
+    import pwd
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root (to become the unprivileged user 'nobody') and setpriv")
+    nobody = pwd.getpwnam("nobody")
+    top = Path(tempfile.mkdtemp(prefix="bad-nobody-", dir="/tmp"))
+    try:
+        os.chmod(top, 0o755)
+        root = top / "data"
+        shutil.copytree(case_dir, root, symlinks=True)
+        for p in [root, *root.rglob("*")]:
+            os.chown(p, nobody.pw_uid, nobody.pw_gid, follow_symlinks=False)
+        (top / "mpl").mkdir()
+        os.chown(top / "mpl", nobody.pw_uid, nobody.pw_gid)
+        before = tree_hashes(root / "processed")
+        env = {**os.environ, "HOME": str(top), "MPLCONFIGDIR": str(top / "mpl")}
+        cmd = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+               "--clear-groups", "--", sys.executable, "-m", "trygghet_analys.cli",
+               "build", "--data", "."]  # fmt: skip
+        proc = subprocess.run(
+            cmd, cwd=root, env=env, capture_output=True, text=True, timeout=CASE_SECONDS * 4
+        )
+        err = proc.stderr
+        assert "Traceback" not in err, err
+        assert proc.returncode != cli.INTERNAL_ERROR, f"the case reached the safety net: {err!r}"
+        if case["outcome"] == "stop":
+            assert proc.returncode == 2, f"build accepted the input (exit {proc.returncode}): {err}"
+            _assert_line(err.splitlines(), case, root, prefix="fel: ")
+            assert tree_hashes(root / "processed") == before
+        else:
+            assert proc.returncode == 0, err
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_case(case, case_dir, bad_base):
-    """The case's reader gives exactly the case's outcome."""
+    """The case's reader gives exactly the case's outcome, within CASE_SECONDS."""
     for op in case.get("ops", []):
         _apply(op, case_dir)
+    if case.get("run_as") == "nobody":
+        _run_as_nobody(case, case_dir)
+        return
+    with _deadline():
+        _run_case(case, case_dir, bad_base)
+
+
+def _run_case(case: dict, case_dir: Path, bad_base: Path) -> None:
     before = tree_hashes(case_dir / "processed")
     raw_before = tree_hashes(case_dir / "raw")
     outcome = case["outcome"]
@@ -484,6 +592,7 @@ STOP_CASES = [
     for i, c in enumerate(CASES)
     if c["outcome"] == "stop"
     and c["via"] != "build"
+    and not c.get("run_as")
     and (c.get("cli") or not any(
         d["input"] == c["input"] and d["outcome"] == "stop" for d in CASES[:i]))
 ]  # fmt: skip
@@ -500,7 +609,8 @@ def test_case_stops_the_build(case, case_dir, bad_base):
         _apply(op, case_dir)
     before = tree_hashes(case_dir / "processed")
     err = io.StringIO()
-    rc = _run_cli(["build", "--data", "."], err)
+    with _deadline():
+        rc = _run_cli(["build", "--data", "."], err)
     lines = err.getvalue().splitlines()
     assert rc != cli.INTERNAL_ERROR, f"the case reached the safety net: {err.getvalue()!r}"
     assert rc == 2, f"build accepted the input (exit {rc})"

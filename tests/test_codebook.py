@@ -14,6 +14,7 @@ from trygghet_analys.files.codebook import (
     normalise_header,
     normalise_value,
 )
+from trygghet_analys.survey.codebook import normalise_label, parse_age_band
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +109,143 @@ def test_normalise_value(value, expected):
 
 def test_normalise_header():
     assert normalise_header(" Hur  trygg\nkänner DU dig? ") == "hur trygg känner du dig?"
+
+
+# --- issue 12: forgiving labels, ages, quoting, series-break decision ------------------------
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("JA", "Ja", True),
+        ("Går inte ut – oro", "går  inte\u00a0ut - oro", True),  # en dash, NBSP, double space
+        ("Vet\nej", "vet ej", True),
+        ("a\u030a", "\u00e5", True),  # decomposed å equals composed å (NFC)
+        ("16—24 år", "16-24 ÅR", True),  # em dash
+        ("Ganska trygg", "Ganska otrygg", False),
+        ("Vet ej", "Vet ej.", False),
+    ],
+)
+def test_normalise_label(a, b, same):
+    assert (normalise_label(a) == normalise_label(b)) is same
+
+
+def test_label_matching_two_categories_is_a_codebook_error(tmp_path, sample_doc):
+    doc = copy.deepcopy(sample_doc)
+    doc["layouter"][2]["svar"]["grannsamverkan"] = {"Ja": "Ja", "JA ": "Nej", "nej": "Nej"}
+    with pytest.raises(DataError, match=r"etiketter som skiljer sig åt.*'Ja' → Ja, 'JA ' → Nej"):
+        load_codebook(_write(tmp_path, doc))
+    doc["layouter"][2]["svar"]["grannsamverkan"] = {"Ja": "Ja", "JA ": "Ja", "nej": "Nej"}
+    book = load_codebook(_write(tmp_path, doc))  # the same category twice is fine
+    assert book.layouts[2].answers["grannsamverkan"] == {"Ja": "Ja", "nej": "Nej"}
+
+
+@pytest.mark.parametrize(
+    ("bands", "message"),
+    [
+        ({"16-24 år": "16–24", "20-29 år": "16–24"}, r"'20-29 år' \(20–29\) spänner över åldersgrupperna 16–24 och 25–44"),
+        ({"60-69 år": "65–85"}, r"'60-69 år' \(60–69\) spänner över åldersgrupperna 45–64 och 65–85"),
+        ({"25-34 år": "16–24"}, r"åldersgruppen 25–44 för '25-34 år'"),
+        ({"16-24 år": "unga"}, r"en av åldersgrupperna 16–24"),
+    ],
+)  # fmt: skip
+def test_age_bands_that_straddle_or_mismatch_are_refused(tmp_path, sample_doc, bands, message):
+    doc = copy.deepcopy(sample_doc)
+    doc["layouter"][2]["aldersgrupper"] = bands
+    with pytest.raises(DataError, match=message):
+        load_codebook(_write(tmp_path, doc))
+
+
+def test_age_bands_inside_one_group_are_accepted(tmp_path, sample_doc):
+    doc = copy.deepcopy(sample_doc)
+    doc["layouter"][2]["aldersgrupper"] = {"16–24 år": "16–24", "25-34 år": "25–44",
+                                           "65 år eller äldre": "65–85", "Under 16": None}  # fmt: skip
+    layout = load_codebook(_write(tmp_path, doc)).layouts[2]
+    assert layout.age_bands == {"16–24 år": "16–24", "25-34 år": "25–44",
+                                "65 år eller äldre": "65–85", "Under 16": None}  # fmt: skip
+    assert parse_age_band("65 år eller äldre").low == 65
+    assert parse_age_band("Under 16").high == 15 and parse_age_band("Vill ej uppge") is None
+
+
+def test_birth_year_setting(tmp_path, sample_doc):
+    doc = copy.deepcopy(sample_doc)
+    doc["layouter"][2]["alder"] = "fodelsear"
+    assert load_codebook(_write(tmp_path, doc)).layouts[2].age == "fodelsear"
+    doc["layouter"][2]["alder"] = "födelsedatum"
+    with pytest.raises(DataError, match="alder: fodelsear"):
+        load_codebook(_write(tmp_path, doc))
+
+
+def test_unquoted_colon_in_a_header_says_quote_it(tmp_path, sample_doc):
+    path = _write(tmp_path, sample_doc)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    F1: otrygg_ute_sent", "    Fråga 1: Hur trygg?: otrygg_ute_sent")
+    )
+    with pytest.raises(
+        DataError,
+        match=r"rad \d+\): värdet 'Fråga 1: Hur trygg\?: otrygg_ute_sent'.*sätt rubriken inom citattecken",
+    ):
+        load_codebook(path)
+    # in a list (ignorera) YAML silently makes a mapping: the check names it
+    path.write_text(text.replace("- Kommentar", "- Fråga 9: Övrigt"))
+    with pytest.raises(
+        DataError, match=r"ignorera.*sätt rubriken inom citattecken: \"Fråga 9: Övrigt\""
+    ):
+        load_codebook(path)
+    # quoted, it is a header like any other
+    path.write_text(text.replace("- Kommentar", '- "Fråga 9: Övrigt"'))
+    assert "Fråga 9: Övrigt" in load_codebook(path).layouts[0].ignore
+
+
+def _new_layout(doc, **decision):
+    layout = copy.deepcopy(doc["layouter"][2])
+    layout["namn"], layout["ar"] = "ny leverantör", 2026
+    layout.update(decision)
+    doc["layouter"].append(layout)
+    return doc
+
+
+def test_a_new_layout_must_decide_the_series_break(tmp_path, sample_doc):
+    doc = _new_layout(copy.deepcopy(sample_doc))
+    with pytest.raises(
+        DataError,
+        match=r"beslut om seriebrott för frågan i layouten 'ny leverantör' \(ny layout från 2026; 19 frågor",
+    ):
+        load_codebook(_write(tmp_path, doc))
+
+
+@pytest.mark.parametrize(
+    ("decision", "broken"),
+    [
+        ({"inget_seriebrott": "Samma enkät, bara ny leverantör"}, set()),
+        ({"seriebrott": "Webb + papper i stället för webb"}, set(QUESTIONS)),
+        ({"seriebrott": {"oro_vald": "Ny skala"}, "inget_seriebrott": "Oförändrat i övrigt"},
+         {"oro_vald"}),
+    ],
+)  # fmt: skip
+def test_a_decided_layout_is_accepted(tmp_path, sample_doc, decision, broken):
+    doc = _new_layout(copy.deepcopy(sample_doc), **decision)
+    book = load_codebook(_write(tmp_path, doc))
+    assert {b.variable for b in book.breaks if b.year == 2026} == broken
+    assert [b.year for b in book.breaks].count(2020) == 1  # the top-level break stays
+
+
+def test_partial_decision_is_refused_and_older_layouts_need_none(tmp_path, sample_doc):
+    doc = _new_layout(copy.deepcopy(sample_doc), inget_seriebrott={"oro_vald": "Samma"})
+    with pytest.raises(DataError, match="18 frågor utan beslut"):
+        load_codebook(_write(tmp_path, doc))
+    # a layout starting at or before a declared break (the sample's 2012 and 2020) needs none
+    assert len(load_codebook(_write(tmp_path, sample_doc)).layouts) == 3
+    doc = copy.deepcopy(sample_doc)
+    doc["seriebrott"] = []
+    with pytest.raises(DataError, match="layouten 'frågetexter och svarstexter 2012–2019'"):
+        load_codebook(_write(tmp_path, doc))
+
+
+def test_an_answer_table_for_age_is_refused_with_the_way_forward(tmp_path, sample_doc):
+    doc = copy.deepcopy(sample_doc)
+    doc["layouter"][2]["svar"]["age"] = {"16-24 år": "16–24"}  # silently ignored before
+    with pytest.raises(DataError, match=r"svar\.age.*för age: åldersband under aldersgrupper"):
+        load_codebook(_write(tmp_path, doc))
+    doc["layouter"][2]["svar"].pop("age")
+    doc["layouter"][2]["aldersgrupper"] = {"16-24 år": "16–24"}
+    assert load_codebook(_write(tmp_path, doc)).layouts[2].age_bands == {"16-24 år": "16–24"}

@@ -350,3 +350,42 @@ def test_readme_steps_are_enough_for_a_new_vendor(data_copy, monkeypatch, capsys
     assert cli.main(["build", "--tyst"]) == 0
     breaks = pd.read_parquet("data/processed/survey_breaks.parquet")
     assert set(breaks.loc[breaks["year"] == 2026, "variable"]) == set(QUESTIONS)
+
+
+def test_wrong_encoding_gives_the_encoding_hint(data_copy):
+    book = data_copy / "raw/trygghetsmatning/kodbok.yml"
+    text = book.read_text(encoding="utf-8")
+    book.write_text(text.replace("kodning: utf-8-sig", "kodning: cp1252"), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        ingest_kommun(load_kommuner(data_copy / "raw")[0])
+    lines = [x for x in str(info.value).splitlines() if "'q01_trygg_kvall'" in x]
+    assert lines and all("texten ser felavkodad ut: kontrollera kodning" in x for x in lines)
+
+
+def test_an_unknown_value_in_the_right_encoding_gives_no_hint(data_copy):
+    path = data_copy / "raw/trygghetsmatning/2022.csv"
+    text = path.read_bytes().decode("utf-8-sig")
+    path.write_bytes(text.replace(";ja;", ";kanske;", 1).encode("utf-8-sig"))
+    with pytest.raises(DataError) as info:
+        ingest_kommun(load_kommuner(data_copy / "raw")[0])
+    assert "'kanske'" in str(info.value) and "kodning" not in str(info.value)
+
+
+def test_build_prints_the_receipt(data_copy, capsys):
+    capsys.readouterr()
+    assert cli.main(["build", "--data", str(data_copy)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [x[:5] for x in out[:21]] == [f"{y}:" for y in range(2005, 2026)]
+    assert out[-1] == "Klart: tabellerna är skrivna till processed/."
+    ledger = pd.read_parquet(data_copy / "processed/ledger.parquet")
+    responses = pd.read_parquet(data_copy / "processed/survey_responses.parquet")
+    for line in out[:21]:
+        year = int(line[:4])
+        read, kept, excluded = map(
+            int, re.findall(r"(\d+) rader lästa, (\d+) behållna, (\d+) i", line)[0]
+        )
+        name = re.search(r"(trygghetsmatning/\S+) \(layout", line).group(1)
+        assert kept == int((responses["year"] == year).sum())
+        assert excluded == int((ledger["file"] == name).sum()) and read == kept + excluded
+    assert cli.main(["build", "--tyst", "--data", str(data_copy)]) == 0
+    assert capsys.readouterr().out == ""

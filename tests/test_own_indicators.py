@@ -158,12 +158,13 @@ def test_build_refuses_unknown_answers_and_questions(data_copy, variables, categ
         f"ny;Ny;proportion;{variables};{categories};higher_is_worse\n",
         encoding="utf-8",
     )
-    before = sorted((data_copy / "processed").glob("*"))
+    before = sorted((data_copy / "processed").glob("*.parquet"))
     with pytest.raises(DataError) as err:
         pipeline.build(data_copy)
     text = str(err.value)
     assert "indikatorer_egna.csv" in text and "rad 2" in text and f"kolumn '{column}'" in text
-    assert sorted((data_copy / "processed").glob("*")) == before
+    # no table written (processed/.cache, the parsed raw files, may be filled)
+    assert sorted((data_copy / "processed").glob("*.parquet")) == before
 
 
 def test_missing_required_column_is_named(tmp_path):
@@ -202,3 +203,22 @@ def test_trend_chart_reads_an_own_indicators_question_for_series_breaks(given, e
     lines = [a for a in ax.get_children() if a.get_gid() == "seriebrott"]
     assert len(lines) == expected_breaks
     assert ax.get_title() == ("Mycket otrygg ute sent" if given else "mycket_otrygg")
+
+
+@pytest.mark.parametrize(
+    ("indicator", "top", "label"),
+    [("oro_nagon", 1.0, "Medelvärde (0–1)"), ("problemindex", 6.0, "Index (0–6)")],
+)
+def test_mean_axis_follows_the_indicators_own_scores(indicator, top, label):
+    from trygghet_analys import trend_chart
+
+    est = pd.DataFrame(
+        {
+            "kommun": "K", "year": [2020, 2021], "indicator": indicator,
+            "group_var": "total", "group": "Hela kommunen", "estimate": [0.4, 0.5],
+            "se": 0.05, "ci_low": 0.3, "ci_high": 0.6, "n": 500, "suppressed": False,
+        }
+    )  # fmt: skip
+    ax = trend_chart(est, indicator=indicator, indicators=_in_code())
+    assert ax.get_ylim() == (0.0, top)
+    assert ax.get_ylabel() == label

@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from trygghet_analys.errors import DataError
+from trygghet_analys.files import wastewater
 from trygghet_analys.files.codebook import (
     QUESTIONS,
     load_codebook,
     normalise_header,
     normalise_value,
 )
+from trygghet_analys.files.wastewater import parse_concentration, parse_number
 from trygghet_analys.survey.ingest import apply_layout
-from trygghet_analys.wastewater import loads as wastewater
-from trygghet_analys.wastewater.loads import parse_concentration, parse_number
 
 SPACES = [" ", "\u00a0", "\u202f"]  # space, no-break space, narrow no-break space
 

@@ -173,6 +173,8 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
             daily_mean=("load_mg_day_1000", "mean"),
             n_days=("date", "size"),
             n_below_loq=("below_loq", "sum"),
+            date_from=("date", "min"),
+            date_to=("date", "max"),
         )
     )
     camps["weekday_mean"] = camps["daily_mean"]
@@ -190,6 +192,8 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
             "weekend_mean",
             "n_days",
             "n_below_loq",
+            "date_from",
+            "date_to",
         ]
     ]
     from trygghet_analys.commitments import followup as commitments

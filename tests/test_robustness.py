@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +128,101 @@ def test_yaml_syntax_error_names_line():
     with pytest.raises(DataError) as info:
         load_yaml("a: 1\nb: [x\n", file="k.yml", expected="giltig YAML i UTF-8")
     assert info.value.swedish() == "Fel i data (fil 'k.yml', rad 3): förväntade giltig YAML i UTF-8"
+
+
+# --- the one way in ---------------------------------------------------------------------------
+SRC = Path(__file__).resolve().parents[1] / "src" / "trygghet_analys"
+#: Calls that read or list files by path.
+_READS = re.compile(
+    r"\bopen\(|\.read_text\(|\.read_bytes\(|\bpd\.read_\w+\(|\bread_parquet\(|\.from_path\("
+    r"|load_workbook\(|\.iterdir\(|\.glob\(|\.rglob\(|scandir\(|listdir\("
+)
+#: Modules that may: the one way in itself, the limits it applies before reading, and the
+#: build cache (it reads processed/.cache and the package's own source; raw inputs it
+#: hashes through open_raw).
+_THE_WAY_IN = {"files/_open.py", "files/_limits.py", "files/cache.py"}
+#: Folders that never read raw/: the report reads processed/, the generator writes raw/.
+_NOT_RAW_FOLDERS = ("report/", "sample/")
+#: Reading text that is already in memory, or the package's own resources.
+_NOT_A_FILE = re.compile(r"io\.StringIO\(|resources\b|_resource\w*\(|urlopen\(|os\.fdopen\(")
+
+
+def test_raw_files_are_read_only_through_open_raw():
+    """Every other read of a file by path in src/ is a reader bypassing open_raw.
+
+    A line that reads something else (the package's own files) says so with a comment
+    ``# not raw: <what it reads>``.
+    """
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel in _THE_WAY_IN or rel.startswith(_NOT_RAW_FOLDERS):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            code = line.split("#", 1)[0]
+            if not _READS.search(code) or "# not raw:" in line:
+                continue
+            window = " ".join(lines[max(i - 3, 0) : i + 3])  # a call spread over lines
+            if _NOT_A_FILE.search(window):
+                continue
+            offenders.append(f"{rel}:{i + 1}: {line.strip()}")
+    assert offenders == []
+
+
+def test_open_raw_refuses_what_is_not_a_regular_file(tmp_path):
+    from trygghet_analys.files._open import read_raw
+
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "mapp.csv").mkdir()
+    (raw / "trasig.csv").symlink_to(raw / "finns_inte.csv")
+    (raw / "noll.csv").symlink_to("/dev/zero")
+    (raw / "ok.csv").write_bytes(b"a;b\n")
+    (raw / "lank.csv").symlink_to("ok.csv")
+    os.mkfifo(raw / "pipe.csv")
+    outside = tmp_path / "utanfor.csv"
+    outside.write_bytes(b"x")
+    (raw / "ut.csv").symlink_to(outside)
+    assert read_raw(raw / "ok.csv") == b"a;b\n"
+    assert read_raw(raw / "lank.csv") == b"a;b\n"  # a link inside the data folder is fine
+    for name, words in [
+        ("mapp.csv", "här står en mapp"),
+        ("trasig.csv", "som inte finns"),
+        ("noll.csv", "länken pekar på '/dev/zero', utanför datamappen"),
+        ("pipe.csv", "namngiven pipe (FIFO)"),
+        ("ut.csv", "utanför datamappen"),
+        ("saknas.csv", "en fil som finns"),
+    ]:
+        with pytest.raises(DataError) as info:
+            read_raw(raw / name)
+        assert words in info.value.swedish(), name
+        assert name in info.value.swedish()
+    with pytest.raises(FileNotFoundError):
+        read_raw(raw / "saknas.csv", kind=None)
+
+
+def test_read_raw_size_limit(tmp_path):
+    from trygghet_analys.files._open import read_raw
+
+    p = tmp_path / "raw" / "stor.csv"
+    p.parent.mkdir()
+    p.write_bytes(b"x" * 101)
+    assert len(read_raw(p, max_bytes=101)) == 101
+    with pytest.raises(DataError, match="högst"):
+        read_raw(p, max_bytes=100)
+
+
+def test_list_raw_lists_every_entry_but_hidden(tmp_path):
+    from trygghet_analys.files._open import list_raw
+
+    labb = tmp_path / "raw" / "labb"
+    labb.mkdir(parents=True)
+    (labb / "2025-var.csv").mkdir()
+    (labb / "2025-host.csv").symlink_to("/mnt/finns_inte.csv")
+    (labb / ".~lock").write_text("x")
+    assert [p.name for p in list_raw(labb)] == ["2025-host.csv", "2025-var.csv"]
+    assert list_raw(tmp_path / "raw" / "saknas") == []
+    (tmp_path / "raw" / "fil").write_text("x")
+    with pytest.raises(DataError, match="en mapp, men här står en fil"):
+        list_raw(tmp_path / "raw" / "fil")

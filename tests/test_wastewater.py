@@ -719,11 +719,12 @@ def test_parse_concentration_below_loq_round_trips(loq) -> None:
 )
 def test_unit_from_header_or_column(tmp_path: Path, header: str, unit: str | None, factor) -> None:
     cols = ["Datum", "Substans", header] + (["Enhet"] if unit else [])
-    row = ["2023-04-04", "MDMA", "2,5"] + ([unit] if unit else [])
+    # 0,5 (not 2,5): 2,5 mg/L is beyond the plausible bound of 1 mg/L (issue 17)
+    row = ["2023-04-04", "MDMA", "0,5"] + ([unit] if unit else [])
     path = tmp_path / "lab.csv"
     path.write_text(";".join(cols) + "\n" + ";".join(row) + "\n", encoding="utf-8")
     lab = wwf.read_lab_file(path)
-    assert lab["value_ng_l"].iloc[0] == pytest.approx(2.5 * factor)
+    assert lab["value_ng_l"].iloc[0] == pytest.approx(0.5 * factor)
 
 
 @pytest.mark.parametrize(

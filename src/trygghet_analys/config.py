@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .errors import ConfigError, DataError
 from .files._io import read_text_any
+from .files._open import list_raw, raw_exists
 from .files._yaml import load_yaml
 from .stats.disclosure import DEFAULT_MIN_N
 
@@ -159,12 +160,12 @@ def _read_kommun_file(path: Path) -> KommunConfig:
 def load_kommuner(raw: Path) -> list[KommunConfig]:
     """Every kommun configured under a raw folder, sorted by name."""
     single = raw / KOMMUN_FILE
-    if single.exists():
+    if raw_exists(single):  # also a folder or dangling link: reading it says what is wrong
         cfg = _read_kommun_file(single)
         if cfg.slug == raw.name:
             cfg = KommunConfig(**{**cfg.__dict__, "slug": _slugify(cfg.name)})
         return [cfg]
-    files = sorted((raw / "kommuner").glob(f"*/{KOMMUN_FILE}"))
+    files = [d / KOMMUN_FILE for d in list_raw(raw / "kommuner") if raw_exists(d / KOMMUN_FILE)]
     if not files:
         raise ConfigError(
             f"Hittar ingen kommun i '{raw}': förväntade '{raw / KOMMUN_FILE}' "

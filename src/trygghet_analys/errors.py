@@ -120,12 +120,17 @@ class DataProblems(DataError):
         )  # fmt: skip
 
     def lines(self) -> list[str]:
-        """One Swedish line per problem, grouped per file (files in the order found)."""
-        order: dict[str, list[str]] = {}
+        """One Swedish line per problem, grouped per file (files in the order found), each
+        file's lines by row (stable: problems of one row keep the order found)."""
+        order: dict[str, list[DataError]] = {}
         for p in self.problems:
             key = "" if p.file is None else _display_path(p.file)
-            order.setdefault(key, []).append(p.swedish())
-        return [line for group in order.values() for line in group]
+            order.setdefault(key, []).append(p)
+        return [
+            p.swedish()
+            for group in order.values()
+            for p in sorted(group, key=lambda p: -1 if p.row is None else p.row)
+        ]
 
     def summary(self) -> str:
         """The closing count, in Swedish."""
@@ -189,9 +194,14 @@ class ConfigError(TrygghetError):
 
 
 def _display_path(path: str | Path) -> str:
-    """Show paths relative to the working directory when they are below it."""
+    """Show paths relative to the working directory when they are below it.
+
+    A link is shown as the analyst named it, not as the place it points to (only the
+    folder above it is resolved).
+    """
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        cwd = Path.cwd().resolve()
+        return str((p.absolute().parent.resolve() / p.name).relative_to(cwd))
     except (ValueError, OSError):
         return str(p)

@@ -32,12 +32,14 @@ def fmt_number(value: float, decimals: int = 1) -> str:
 
 
 def fmt_percent(fraction: float, decimals: int = 0) -> str:
-    """A fraction as Swedish percent: ``0.243`` → ``"24 %"``.
+    """A fraction as Swedish percent: ``0.243`` → ``"24 %"`` (a no-break space before %).
 
     Examples
     --------
     >>> fmt_percent(0.185, 1)
-    '18,5 %'
+    '18,5\\xa0%'
+    >>> fmt_percent(0.243) == "24\\u00a0%"
+    True
     """
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "–"

@@ -11,18 +11,21 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig
-from .errors import DataError, ProblemLog
+from .errors import ConfigError, DataError, ProblemLog
 from .files._io import atomic_replace_files
+from .files._open import list_raw, raw_exists
 from .files.cache import BuildCache, file_digest
 from .files.codebook import load_codebook
 from .files.delivery import header_row_hint
@@ -33,9 +36,11 @@ from .files.registers import load_activities, load_registers
 from .files.survey import read_population, read_raw_file, survey_files
 from .files.wastewater import read_wastewater
 from .progress import Progress
+from .schemas import validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
-from .stats.findings import FINDINGS_COLUMNS, build_findings
+from .stats.findings import FINDINGS_COLUMNS, build_findings, effect_findings
+from .stats.reliability import reliability
 from .stats.trends import compare_estimates, trend_tests
 from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
 from .survey.ingest import (
@@ -54,6 +59,7 @@ __all__ = [
     "STAGES",
     "Stage",
     "build",
+    "check_finite",
     "commitments_stage",
     "compute_tables",
     "findings_stage",
@@ -199,7 +205,11 @@ def base_year(kommun: KommunConfig) -> int | None:
 
 def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
     """Default base year for changes: the survey year before the first medborgarlöfte."""
-    years = [int(p.stem) for p in kommun.commitments_dir.glob("*.yml") if p.stem.isdigit()]
+    years = [
+        int(p.stem)
+        for p in list_raw(kommun.commitments_dir)
+        if p.suffix == ".yml" and p.stem.isdigit()
+    ]
     return min(years) - 1 if years else None
 
 
@@ -235,7 +245,7 @@ def commitments_stage(
     base = load_indicators()
     followups, links = [], []
     for k in kommuner:
-        if not k.commitments_dir.is_dir():
+        if not raw_exists(k.commitments_dir):
             continue
         own = _own_indicators(k, tables["survey_responses"])
         indicators = base if own is None else own
@@ -247,7 +257,7 @@ def commitments_stage(
         activity_file = k.commitments_dir / "aktiviteter.csv"
         activities = (
             load_activities(activity_file)
-            if activity_file.exists()
+            if raw_exists(activity_file)
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
         years = _own(tables, "survey_estimates", k.name)["year"]
@@ -285,15 +295,29 @@ def findings_stage(
     with Benjamini–Hochberg q-values per kommun and report year.
     """
     measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
+    estimates = tables["survey_estimates"]
+    flags = estimates[["kommun", "year", "indicator", "group_var", "group"]].assign(
+        reliable=reliability(estimates).to_numpy()
+    )
     parts = []
     for k in kommuner:
         own = _own_indicators(k, tables["survey_responses"])
         indicators = load_indicators() if own is None else own
-        yearly, targets = _activities_of(k, indicators)
+        yearly, targets, links, start = _commitments_of(k, indicators)
+        effects = (
+            effect_findings(
+                _own(tables, "survey_estimates", k.name),
+                links=links,
+                start_year=start,
+                strata=_own(tables, "survey_strata", k.name),
+            )
+            if links and start is not None
+            else None
+        )
         parts.append(
             build_findings(
                 kommun=k.name,
-                estimates=tables["survey_estimates"],
+                estimates=estimates,
                 changes=tables["survey_changes"],
                 indicators=indicators,
                 breaks=tables["survey_breaks"],
@@ -302,6 +326,8 @@ def findings_stage(
                 activities=yearly,
                 activity_targets=targets,
                 activity_labels=measures,
+                effects=effects,
+                reliable=flags,
             )
         )
     parts = [p for p in parts if len(p)]
@@ -310,25 +336,31 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
-def _activities_of(
-    kommun: KommunConfig, indicators: pd.DataFrame
-) -> tuple[pd.DataFrame | None, dict[str, float]]:
-    """Yearly activity counts and the current register's targets of one kommun."""
-    if not kommun.commitments_dir.is_dir():
-        return None, {}
+def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
+    """Of one kommun: yearly activity counts, the current register's targets, its
+    place-based survey links ``(commitment_id, indicator, area)`` and the first year of
+    the commitment period (None without registers)."""
+    if not raw_exists(kommun.commitments_dir):
+        return None, {}, [], None
     known = _commitments.known_indicator_ids(indicators["id"])
     registers = load_registers(kommun.commitments_dir, known_indicators=known)
     targets: dict[str, float] = {}
+    links: list[tuple[str, str, str]] = []
+    start = None
     if registers:
         latest = max(registers, key=lambda r: r.year)
+        base = base_year(kommun)
+        start = None if base is None else base + 1
         for c in latest.commitments:
             for a in c.activities:
                 if a.target is not None:
                     targets[a.measure] = float(a.target)
+            for i in c.indicators:
+                if i.kind == "enkät" and i.group_var == "stratum":
+                    links.append((c.id, i.id, i.group))
     path = kommun.commitments_dir / "aktiviteter.csv"
-    if not path.exists():
-        return None, targets
-    return _commitments.yearly_activities(load_activities(path)), targets
+    yearly = _commitments.yearly_activities(load_activities(path)) if raw_exists(path) else None
+    return yearly, targets, links, start
 
 
 #: The stages of ``build`` in order; each sees the tables of the ones before it.
@@ -371,7 +403,45 @@ def compute_tables(
             if name in tables:
                 raise ValueError(f"two stages produce the table {name!r}")
             tables[name] = table
+    for name, table in tables.items():
+        check_finite(table, name)  # no inf anywhere, no NaN where a number is required
+        validate_table(name, table)  # every table against its contract, before any write
     return tables
+
+
+#: Columns that must hold a number in every row (NaN is refused too, not only ±inf).
+NO_MISSING = {
+    "wastewater_loads": ("flow_m3_day", "population", "load_mg_day", "load_mg_day_1000"),
+}
+
+
+def check_finite(table: pd.DataFrame, name: str) -> None:
+    """Refuse ``inf``/``-inf`` in any numeric column (and NaN where :data:`NO_MISSING` says).
+
+    A processed table is what every chart and sentence is computed from; an infinite
+    load (a concentration of 1e308) or a silently missing one must stop the build.
+
+    Raises
+    ------
+    DataError
+        Naming the table that would have been written, the column and the first row.
+    """
+    for col in table.columns:
+        values = table[col]
+        if not (pd.api.types.is_float_dtype(values) or pd.api.types.is_integer_dtype(values)):
+            continue
+        arr = values.to_numpy(dtype="float64", na_value=float("nan"))
+        bad = np.isinf(arr)
+        if col in NO_MISSING.get(name, ()):
+            bad |= np.isnan(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"ändliga tal i kolumnen (rad {i + 1} av {len(table)} blev {arr[i]:g}; "
+                "ingenting skrevs — kontrollera indata till tabellen)",
+                file=f"processed/{name}.parquet",
+                column=str(col),
+            )
 
 
 def write_parquet(table: pd.DataFrame, path: Path) -> None:
@@ -464,6 +534,7 @@ def build(
     ``receipt``, when given, is called with each line of :func:`survey_receipt`.
     """
     folder = DataFolder.at(data)
+    _check_processed(folder.processed)  # before hours of work, not after
     store = BuildCache(folder.processed / ".cache") if cache else None
     token = _CACHE.set(store)
     try:
@@ -477,13 +548,33 @@ def build(
     for name in CSV_TABLES:
         if name in tables:
             writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
-    written = atomic_replace_files(folder.processed, writers)
+    try:
+        written = atomic_replace_files(folder.processed, writers)
+    except PermissionError as exc:
+        raise ConfigError(
+            f"Kan inte skriva i '{folder.processed}' (saknar skrivrätt: "
+            f"'{exc.filename}'); be den som förvaltar mappen om skrivrätt"
+        ) from exc
     if store is not None:
         store.finish()
     if receipt is not None:
         for line in survey_receipt(folder.root, tables):
             receipt(line)
     return {p.stem: p for p in written}
+
+
+def _check_processed(processed: Path) -> None:
+    """``processed/`` must be a folder (or missing) that the account may write in."""
+    if os.path.lexists(processed) and not processed.is_dir():
+        raise ConfigError(
+            f"'{processed}' ska vara en mapp för tabellerna men är en fil eller en trasig "
+            "länk; flytta eller byt namn på den och kör igen"
+        )
+    if processed.is_dir() and not os.access(processed, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"Kan inte skriva i '{processed}' (saknar skrivrätt); be den som förvaltar "
+            "mappen om skrivrätt"
+        )
 
 
 def validate(data: str | Path | None = None) -> list[str]:
@@ -504,6 +595,18 @@ def validate(data: str | Path | None = None) -> list[str]:
     return survey_receipt(data, tables)
 
 
+def _raw_entries(folder: Path) -> list[Path]:
+    """Every entry below a raw folder, through the one way in (folders descended into;
+    a FIFO or dangling link is listed, and refused by name when hashed)."""
+    out = []
+    for p in list_raw(folder):
+        if p.is_dir() and not p.is_symlink():
+            out += _raw_entries(p)
+        else:
+            out.append(p)
+    return out
+
+
 def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
     """:func:`build_wastewater` for one kommun, from the build cache when its inputs are
     unchanged (every file under ``avloppsvatten/`` and the kommun's LOQ policy)."""
@@ -513,7 +616,7 @@ def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
     if cache is None or not folder.is_dir():
         return build_wastewater(k.raw, k.name, loq_policy=policy)
     digests = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in _raw_entries(folder):
         rel = path.relative_to(k.raw).as_posix()
         digest = file_digest(path)
         cache.note(k.name, rel, digest)
@@ -579,7 +682,7 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
     """
     folder = kommun.survey_dir
     codebook = load_codebook(folder / "kodbok.yml")
-    files = survey_files(folder) if folder.is_dir() else {}
+    files = survey_files(folder)  # a missing folder lists empty; a file there is refused
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
     parts, ledgers = [], []

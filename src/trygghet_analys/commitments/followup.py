@@ -36,6 +36,7 @@ __all__ = [
     "Register",
     "Signatory",
     "SUBSTANCE_IDS",
+    "SUGGESTIONS",
     "SWEDISH_HEADERS",
     "STATUSES",
     "activity_follow_up",
@@ -46,6 +47,7 @@ __all__ = [
     "load_activity_measures",
     "load_ntu",
     "registers_frame",
+    "suggest",
     "summarise_follow_up",
     "underlag",
     "yearly_activities",
@@ -113,6 +115,10 @@ SWEDISH_HEADERS: dict[str, str] = {
     "ntu_percent": "Riket enligt NTU (%)",
     "ntu_source": "Källa för riket",
     "score": "Tyngd",
+    "q_value": "q-värde",
+    "evidence_rank": "Rang efter styrka",
+    "forslag": "Förslag",
+    "motivering": "Motivering",
     "sentence": "Mening",
     "n_improved": "Antal förbättrade",
     "n_unchanged": "Antal oförändrade",
@@ -120,6 +126,9 @@ SWEDISH_HEADERS: dict[str, str] = {
     "n_insufficient": "Antal med otillräckligt underlag",
 }
 _RESPONSIBLE = ("kommun", "polis", "båda")
+#: ``forslag`` in a draft: a new proposed commitment (``true``) or what to do with a
+#: continued one.
+SUGGESTIONS: tuple[str, ...] = ("behåll", "justera", "avsluta")
 _DIRECTIONS = ("minska", "öka")
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
 _TOTAL = "Hela kommunen"
@@ -171,6 +180,10 @@ class Commitment:
     activities: tuple[ActivityTarget, ...] = ()
     indicators: tuple[IndicatorLink, ...] = ()
     proposal: bool = False
+    #: In a draft: ``behåll``, ``justera`` or ``avsluta`` for a continued commitment.
+    suggestion: str | None = None
+    #: In a draft: why, quoting the findings.
+    motivation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +283,10 @@ def _commitment_dict(c: Commitment) -> dict:
     out: dict = {"id": c.id}
     if c.proposal:
         out["forslag"] = True
+    elif c.suggestion:
+        out["forslag"] = c.suggestion
+    if c.motivation:
+        out["motivering"] = c.motivation
     out.update({"focus_area": c.focus_area, "text": c.text, "responsible": c.responsible})
     out["activities"] = [
         {
@@ -630,7 +647,7 @@ def follow_up(
                 "activities_met": met,
                 "implementation": commitment_implementation(words),
             }
-            effect = None
+            effects: list[str] = []
             links = c.indicators or (None,)
             for link in links:
                 row = dict(base)
@@ -646,7 +663,7 @@ def follow_up(
                         row.update(_survey_link(link, fnd, ind, k_base))
                         eff = _effect_of(fnd, link)
                         if eff is not None:
-                            effect = eff
+                            effects.append(eff)
                     elif link.kind == "aktivitet":
                         row.update(_activity_link(link, yearly, measure_labels, year, a))
                     else:
@@ -656,7 +673,7 @@ def follow_up(
                 rows.append(row)
             for r in rows:
                 if r["kommun"] == k and r["commitment_id"] == c.id:
-                    r["effect"] = effect
+                    r["effect"] = " ".join(effects) if effects else None
     out = _frame(rows, _FOLLOWUP_COLUMNS)
     if len(out):
         outcome = {}
@@ -997,6 +1014,8 @@ _UNDERLAG_COLUMNS = [
     "ntu_percent",
     "ntu_source",
     "score",
+    "q_value",
+    "evidence_rank",
     "sentence",
 ]
 
@@ -1067,6 +1086,33 @@ def _finding(
         change=change,
         significant=significant,
     )
+
+
+_ADVERSE_REASONS = {
+    "föregående år": "säkerställd försämring mot föregående år",
+    "basår": "säkerställd försämring mot basåret",
+    "trend": "säkerställd försämrande trend",
+}
+
+
+def _adverse_findings(rows: list) -> list[dict]:
+    """Statistically supported worsening, read from the findings table (q < 0.05)."""
+    out = []
+    for r in rows:
+        if not bool(r.significant) or r.direction != "sämre":
+            continue
+        found = _finding(
+            _ADVERSE_REASONS.get(r.comparison, "säkerställd försämring"),
+            0,
+            1.0 - float(r.q_value),
+            r.sentence,
+            compare_year=int(r.from_year),
+            compare_value=float(r.value_from),
+            change=float(r.value_to) - float(r.value_from),
+        )
+        found["q_value"] = float(r.q_value)
+        out.append(found)
+    return out
 
 
 def _change_findings(dom: _Domain, changes: list) -> list[dict]:
@@ -1140,10 +1186,10 @@ def _ntu_finding(dom: _Domain, last: pd.Series, level: float) -> list[dict]:
     sentence = (
         f"{dom.subject} {dom.where} är {_fmt_value(dom.value, dom.kind)} år {dom.year}, "
         f"{cmp} än i riket enligt Brå:s nationella trygghetsundersökning "
-        "(skillnaden är statistiskt säkerställd)."
+        "(kommunens 95-procentiga konfidensintervall når inte rikets nivå)."
     )
     score = abs(dom.value - level) / max(float(last["se"]), 1e-9)
-    return [_finding(f"{cmp} än riket (NTU)", 3, score, sentence)]
+    return [_finding(f"{cmp} än riket (NTU)", 3, score, sentence, significant=False)]
 
 
 def _history_finding(dom: _Domain, min_history: int) -> list[dict]:
@@ -1183,6 +1229,7 @@ def underlag(
     year: int,
     group_vars: Sequence[str] = ("total", "stratum"),
     min_history: int = 5,
+    findings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Indicators that worsened or stand high: the underlag for next year's promise.
 
@@ -1200,6 +1247,9 @@ def underlag(
         Domains considered (default the whole kommun and each area).
     min_history
         Years of estimates needed before "highest level in the series" is said.
+    findings
+        The findings table; every worsening is read from it (when None it is built once
+        from ``estimates`` and ``changes``, the base year taken from the ``basår`` rows).
 
     Returns
     -------
@@ -1226,15 +1276,13 @@ def underlag(
     est = _kommun(estimates, kommun)
     est = est[est["group_var"].isin(group_vars) & (est["year"] <= year)]
     est = est[~est["suppressed"].astype(bool) & est["estimate"].notna()]
-    # only this year's changes and trends matter; index them by domain once
-    chg = _kommun(changes, kommun)
-    chg = chg[chg["year_to"] == year] if len(chg) else chg
-    trd = _kommun(trends, kommun)
-    trd = trd[trd["year_to"] == year] if len(trd) else trd
+    if findings is None:
+        findings = _underlag_findings(estimates, changes, indicators, kommun)
+    fnd = _kommun(findings, kommun)
+    fnd = fnd[fnd["year"] == year] if len(fnd) else fnd
     by_domain: dict[tuple, list] = {}
-    for frame, tag in ((chg, "change"), (trd, "trend")):
-        for r in frame.itertuples(index=False):
-            by_domain.setdefault((r.indicator, r.group_var, r.group, tag), []).append(r)
+    for r in fnd.itertuples(index=False):
+        by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)
     rows = []
     for (indicator, group_var, group), d in est.groupby(
         ["indicator", "group_var", "group"], sort=False
@@ -1258,8 +1306,7 @@ def underlag(
             year=year,
             series=series,
         )
-        found = _change_findings(domain, by_domain.get((indicator, group_var, group, "change"), []))
-        found += _trend_findings(domain, by_domain.get((indicator, group_var, group, "trend"), []))
+        found = _adverse_findings(by_domain.get((indicator, group_var, group, "enkät"), []))
         ntu_row = None
         ntu_id = info.get("ntu_id")
         if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
@@ -1270,7 +1317,7 @@ def underlag(
         found += _history_finding(domain, min_history)
         if not found:
             continue
-        found.sort(key=lambda x: (x["prio"], -x["score"]))
+        found.sort(key=lambda x: (x["prio"], -x["score"], -abs(np.nan_to_num(x["change"]))))
         best = found[0]
         rows.append(
             {
@@ -1295,10 +1342,12 @@ def underlag(
                 "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
                 "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
                 "score": best["score"],
+                "q_value": best.get("q_value", np.nan),
                 "sentence": best["sentence"],
                 "_prio": best["prio"],
             }
         )
+    rows += _wastewater_underlag(fnd, kommun, year, table)
     if not rows:
         return _frame([], _UNDERLAG_COLUMNS)
     out = pd.DataFrame(rows)
@@ -1306,12 +1355,15 @@ def underlag(
     gv_order = {g: i for i, g in enumerate(_GROUP_VARS)}
     out = out.assign(
         _fa=out["focus_area"].map(order).fillna(len(order)),
-        _gv=out["group_var"].map(gv_order),
-    ).sort_values(
-        ["_fa", "_prio", "score", "_gv", "indicator", "group"],
-        ascending=[True, True, False, True, True, True],
-        kind="stable",
+        _gv=out["group_var"].map(gv_order).fillna(len(gv_order)),
+        _effect=out["change"].abs().fillna(0.0),
     )
+    # strength of evidence: reason, q-value, then the size of the change (end points)
+    evidence = ["_prio", "q_value", "_effect", "score", "_gv", "indicator", "group"]
+    up = [True, True, False, False, True, True, True]
+    out = out.sort_values(evidence, ascending=up, kind="stable", na_position="last")
+    out["evidence_rank"] = np.arange(1, len(out) + 1)
+    out = out.sort_values(["_fa", "evidence_rank"], kind="stable")
     out["rank"] = out.groupby("focus_area", sort=False).cumcount() + 1
     return (
         out[_UNDERLAG_COLUMNS]
@@ -1323,12 +1375,105 @@ def underlag(
                 "ntu_year": "Int64",
                 "latest_year": "int64",
                 "rank": "int64",
+                "evidence_rank": "int64",
+                "q_value": "float64",
             }
         )
     )
 
 
+def _underlag_findings(estimates, changes, indicators, kommun) -> pd.DataFrame:
+    """Findings built once for a caller that has none (the base year from ``changes``)."""
+    from ..stats.findings import build_findings
+
+    chg = _kommun(changes, kommun)
+    base = chg.loc[chg["comparison"] == "basår", "year_from"] if len(chg) else pd.Series([])
+    return build_findings(
+        kommun=kommun,
+        estimates=_kommun(estimates, kommun),
+        changes=chg,
+        indicators=indicators,
+        base_year=int(base.mode().iloc[0]) if len(base) else None,
+    )
+
+
+def _wastewater_underlag(fnd: pd.DataFrame, kommun: str, year: int, table) -> list[dict]:
+    """Substances whose trend over the campaigns worsened (q < 0.05), under Trygghet."""
+    if fnd.empty:
+        return []
+    ww = fnd[
+        (fnd["source"] == "avloppsvatten") & fnd["significant"] & (fnd["direction"] == "sämre")
+    ]
+    rows = []
+    for r in ww.itertuples(index=False):
+        name = "MDMA" if r.indicator == "mdma" else str(r.indicator).capitalize()
+        rows.append(
+            {
+                "kommun": kommun, "year": year, "focus_area": "Trygghet",
+                "indicator": r.indicator, "label": f"{name} i avloppsvattnet",
+                "group_var": r.group_var, "group": r.group, "kind": "mean",
+                "desired_direction": "minska",
+                "reason": "säkerställd försämrande trend i avloppsvattnet",
+                "reasons": "säkerställd försämrande trend i avloppsvattnet",
+                "latest_year": year, "latest_value": float(r.value_to),
+                "compare_year": int(r.from_year), "compare_value": float(r.value_from),
+                "change": float(r.value_to) - float(r.value_from), "significant": True,
+                "ntu_year": np.nan, "ntu_percent": np.nan, "ntu_source": None,
+                "score": 1.0 - float(r.q_value), "q_value": float(r.q_value),
+                "sentence": r.sentence, "_prio": 0,
+            }
+        )  # fmt: skip
+    return rows
+
+
 # --------------------------------------------------------------------------- draft register
+def suggest(rows: pd.DataFrame) -> tuple[str, str]:
+    """``behåll``, ``justera`` or ``avsluta`` for one commitment, and why.
+
+    Parameters
+    ----------
+    rows
+        The commitment's rows of :func:`follow_up`.
+
+    Returns
+    -------
+    (forslag, motivering)
+
+    Notes
+    -----
+    Rules (docs/medborgarloften.md), first match wins: nothing measurable (no activity
+    target and no outcome that can be judged) → ``avsluta``; utfall ``försämrad`` →
+    ``justera``; genomförande ``ej uppnått`` → ``justera``; otherwise ``behåll``. The
+    motivering quotes the findings sentences of the outcome indicators that moved, the
+    genomförande and the effect estimate when there is one.
+    """
+    first = rows.iloc[0]
+    impl, outcome = str(first["implementation"]), str(first["commitment_status"])
+    kinds = rows["indicator_kind"].isin(["enkät", "avloppsvatten"])
+    outcomes = rows[kinds].drop_duplicates(["indicator", "group_var", "group"])
+    worse = [str(x) for x in outcomes.loc[outcomes["status"] == "försämrad", "sentence"]]
+    better = [str(x) for x in outcomes.loc[outcomes["status"] == "förbättrad", "sentence"]]
+    done = f"Genomförande {impl}" + (
+        f" ({first['activities_delivered']})." if first["activities_delivered"] else "."
+    )
+    effect = first.get("effect")
+    effect = f" {effect}" if isinstance(effect, str) and effect else ""
+    if outcome == "otillräckligt underlag" and impl == "inget mål angivet":
+        return "avsluta", (
+            "Löftet har varken ett mål för aktiviteterna eller en indikator som går att "
+            "följa upp: avsluta det eller formulera om det med mätbara mål."
+        )
+    if outcome == "försämrad":
+        return "justera", " ".join(["Utfallet har försämrats.", *worse, done]) + effect
+    if impl == "ej uppnått":
+        return "justera", " ".join(["Aktiviteterna genomfördes inte.", *better, done]) + effect
+    if outcome == "förbättrad":
+        return "behåll", " ".join(["Utfallet har förbättrats.", *better, done]) + effect
+    return "behåll", (
+        f"Inga statistiskt säkerställda förändringar i löftets indikatorer ännu. {done}{effect}"
+    )
+
+
 def draft_register(
     registers: Sequence[Register],
     underlag: pd.DataFrame,
@@ -1336,6 +1481,7 @@ def draft_register(
     year: int,
     kommun: str | None = None,
     max_proposals: int = 2,
+    followup: pd.DataFrame | None = None,
 ) -> dict:
     """A draft register for ``year + 1``, for the council to edit.
 
@@ -1356,6 +1502,10 @@ def draft_register(
         Whose draft; default the kommun of ``underlag``.
     max_proposals
         Proposed commitments per focus area.
+    followup
+        From :func:`follow_up`: each continued commitment then carries
+        ``forslag: behåll | justera | avsluta`` and a ``motivering`` quoting the
+        findings (rules in :func:`suggest`).
 
     Returns
     -------
@@ -1379,26 +1529,45 @@ def draft_register(
     doc["signed"] = None
     keys = ("kommun", "year", "exempel", "utkast", "signed", "signatories", "focus_areas")
     doc = {k: doc[k] for k in (*keys, "commitments") if k in doc}
+    if followup is not None and len(followup):
+        mine = _kommun(followup, reg.kommun) if _has_kommun(followup) else followup
+        carried = []
+        for c in doc["commitments"]:
+            rows = mine[mine["commitment_id"] == c["id"]]
+            rest = {k: v for k, v in c.items() if k not in ("id", "forslag", "motivering")}
+            if rows.empty:
+                carried.append(c)
+                continue
+            suggestion, motivation = suggest(rows)
+            carried.append({"id": c["id"], "forslag": suggestion, "motivering": motivation, **rest})
+        doc["commitments"] = carried
     followed = {(i.id, i.group_var, i.group) for c in reg.commitments for i in c.indicators}
+    followed |= {(i.id, "reningsverk") for c in reg.commitments for i in c.indicators}
     areas = list(doc["focus_areas"])
     proposals = []
     n = 0
-    for area, g in underlag.groupby("focus_area", sort=False):
+    order = "evidence_rank" if "evidence_rank" in underlag.columns else "rank"
+    strong = underlag[underlag["significant"].astype(bool)] if len(underlag) else underlag
+    for area, g in strong.sort_values(order).groupby("focus_area", sort=False):
         picked = 0
-        for r in g.sort_values("rank").itertuples():
-            if picked >= max_proposals or (r.indicator, r.group_var, r.group) in followed:
+        for r in g.itertuples():
+            seen = (r.indicator, r.group_var, r.group) in followed or (
+                (r.indicator, r.group_var) in followed
+            )
+            if picked >= max_proposals or seen:
                 continue
             n += 1
             picked += 1
             if area not in areas:
                 areas.append(area)
             link = {"id": r.indicator, "direction": r.desired_direction}
-            if r.group_var != "total":
+            if r.group_var not in ("total", "reningsverk"):
                 link.update(group_var=r.group_var, group=r.group)
             proposals.append(
                 {
                     "id": f"F{n}",
                     "forslag": True,
+                    "motivering": str(r.sentence),
                     "focus_area": area,
                     "text": f"FÖRSLAG (rådet formulerar löftet): {r.sentence}",
                     "responsible": "båda",

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..errors import DataError
+from ._open import read_raw
 
 __all__ = ["FIXED_DATE", "atomic_replace_files", "deterministic_zip", "read_text_any"]
 
@@ -20,8 +21,13 @@ ENCODINGS = ("utf-8-sig", "cp1252")
 
 
 def read_text_any(path: Path) -> tuple[str, str]:
-    """Read a text file in UTF-8 (with or without BOM) or CP1252; return (text, encoding)."""
-    raw = Path(path).read_bytes()
+    """Read a text file in UTF-8 (with or without BOM) or CP1252; return (text, encoding).
+
+    The bytes come through :func:`~trygghet_analys.files._open.read_raw` (a regular file
+    inside the data folder, readable, within the size limit); a missing file raises
+    :class:`FileNotFoundError` for the caller to word.
+    """
+    raw = read_raw(path, kind=None)
     for enc in ENCODINGS:
         try:
             return raw.decode(enc), enc

@@ -21,6 +21,7 @@ that is a folder or a dangling link is *reported* rather than silently skipped.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -28,7 +29,7 @@ from pathlib import Path
 from ..errors import DataError
 from ._limits import MAX_FILE_BYTES, check_file
 
-__all__ = ["data_root_of", "list_raw", "open_raw", "raw_exists", "read_raw"]
+__all__ = ["data_root_of", "list_raw", "open_raw", "open_workbook", "raw_exists", "read_raw"]
 
 
 def data_root_of(path: str | Path) -> Path:
@@ -67,9 +68,11 @@ def _kind_of(mode: int) -> str | None:
     return "inte en vanlig fil"
 
 
-def _check(path: Path, data_root: Path | None, missing: str) -> Path:
+def _check(path: Path, data_root: Path | None, missing: str | None) -> Path:
     """All checks before opening; returns the resolved path of the regular file."""
     if not os.path.lexists(path):
+        if missing is None:  # the caller reports a missing file in its own words
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
         raise DataError(missing, file=path)
     root = Path(data_root) if data_root is not None else data_root_of(path)
     target = path
@@ -90,7 +93,7 @@ def _check(path: Path, data_root: Path | None, missing: str) -> Path:
         if not inside:
             raise DataError(
                 f"en fil inne i datamappen (länken pekar på '{target}', utanför "
-                f"'{root}'; kopiera in filen i stället för att länka)",
+                "datamappen; kopiera in filen i stället för att länka)",
                 file=path,
             )
     try:
@@ -113,7 +116,7 @@ def open_raw(
     path: str | Path,
     *,
     data_root: str | Path | None = None,
-    kind: str = "en fil som finns",
+    kind: str | None = "en fil som finns",
     max_bytes: int = MAX_FILE_BYTES,
 ):
     """Open a raw input file for binary reading, after every check in the module text.
@@ -127,7 +130,8 @@ def open_raw(
         ``raw/`` above ``path``, :func:`data_root_of`).
     kind
         What was expected when nothing stands at ``path`` ("en kodbok (kodbok.yml) i
-        mappen trygghetsmatning"); default "en fil som finns".
+        mappen trygghetsmatning"); default "en fil som finns". ``None``: raise
+        :class:`FileNotFoundError` instead (the caller words the message).
     max_bytes
         The size limit.
 
@@ -165,11 +169,30 @@ def open_raw(
     return os.fdopen(fd, "rb")
 
 
+def open_workbook(path: str | Path, *, data_root: str | Path | None = None):
+    """An xlsx workbook (python-calamine), after the checks of :func:`open_raw`.
+
+    Calamine reads the checked file itself (by its resolved path), so its own errors for
+    a broken or truncated archive stay the same; the caller words them.
+
+    Raises
+    ------
+    DataError
+        As :func:`open_raw`.
+    """
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    with open_raw(path, data_root=data_root):  # every check, and readable by this account
+        target = Path(os.path.realpath(path))
+    return CalamineWorkbook.from_path(str(target))
+
+
 def read_raw(
     path: str | Path,
     *,
     data_root: str | Path | None = None,
-    kind: str = "en fil som finns",
+    kind: str | None = "en fil som finns",
     max_bytes: int = MAX_FILE_BYTES,
 ) -> bytes:
     """The bytes of a raw input file (:func:`open_raw`), at most ``max_bytes`` of them.
@@ -236,7 +259,8 @@ def list_raw(
             ) from None
         if not target.is_relative_to(Path(os.path.realpath(root))):
             raise DataError(
-                f"en mapp inne i datamappen (länken pekar på '{target}', utanför '{root}')",
+                f"en mapp inne i datamappen (länken pekar på '{target}', utanför "
+                "datamappen; kopiera in mappen i stället för att länka)",
                 file=folder,
             )
     if not target.is_dir():

@@ -32,6 +32,7 @@ from ..survey.codebook import (
     parse_age_band,
 )
 from ._limits import check_file
+from ._open import read_raw
 from ._yaml import load_yaml
 
 __all__ = [
@@ -188,6 +189,18 @@ def _answers(
     out: dict[str, dict[str, str | None]] = {}
     for variable, spec in doc.items():
         var_where = f"{where}.svar.{variable}"
+        if variable in ("age", "respondent_id", "year"):
+            hint = (
+                "åldersband under aldersgrupper i layouten (eller alder: fodelsear för födelseår)"
+                if variable == "age"
+                else "ingen översättning: kolumnen läses som den står"
+            )
+            raise DataError(
+                f"en fråga, stratum eller sex under svar – för {variable}: {hint}",
+                file=path,
+                column=var_where,
+                value=variable,
+            )
         if variable not in mapped:
             raise DataError(
                 "en variabel som layouten har under kolumner",
@@ -210,7 +223,8 @@ def _answers(
 def _label_table(
     table: dict, allowed: tuple[str, ...] | None, path: Path, where: str
 ) -> dict[str, str | None]:
-    """Source label → target, keyed by :func:`normalise_label`; ambiguous labels refused."""
+    """Source label (as written, first spelling kept) → target; two labels that are equal
+    after :func:`normalise_label` but name different targets are refused."""
     clean: dict[str, str | None] = {}
     shown: dict[str, object] = {}
     for source, target in table.items():
@@ -239,8 +253,8 @@ def _label_table(
                 value=source,
             )
         clean[key] = value
-        shown[key] = source
-    return clean
+        shown.setdefault(key, source)
+    return {normalise_value(shown[key]): value for key, value in clean.items()}
 
 
 def _colon_hint(source: object, target: object) -> str | None:
@@ -294,7 +308,10 @@ def _ignore(obj: object, path: Path, where: str) -> tuple[str, ...]:
     out = []
     for item in items:
         if isinstance(item, dict):
-            hint = _colon_hint(*next(iter(item.items()))) if len(item) == 1 else None
+            hint = None
+            if len(item) == 1:
+                ((key, rest),) = item.items()
+                hint = _colon_hint(key, {rest: None})
             raise DataError(
                 hint or "en lista med rubriker", file=path, column=f"{where}.ignorera", value=item
             )
@@ -367,7 +384,9 @@ def _layout_breaks(
     """
     questions = [c.variable for c in columns if c.variable in QUESTIONS]
     decided: dict[str, dict[str, str]] = {}
-    for key in ("seriebrott", "inget_seriebrott"):
+    # per-question mappings first; a text then covers the questions not named by the other
+    keys = sorted(("seriebrott", "inget_seriebrott"), key=lambda k: isinstance(item.get(k), str))
+    for key in keys:
         doc = item.get(key)
         if doc is None:
             continue
@@ -375,7 +394,8 @@ def _layout_breaks(
         if isinstance(doc, str):
             if not doc.strip():
                 raise DataError("en orsak (text)", file=path, column=col, value=doc)
-            decided[key] = dict.fromkeys(questions, doc.strip())
+            named = {q for table in decided.values() for q in table}
+            decided[key] = {q: doc.strip() for q in questions if q not in named}
             continue
         table = _mapping(doc, path, col)
         out = {}
@@ -467,9 +487,10 @@ def load_codebook(path: str | Path) -> Codebook:
         from the contract, a target category does not exist, or two layouts share a year.
     """
     path = Path(path)
+    text = ""  # read_raw may refuse the file before there is any text
     try:
         check_file(path)  # size limit before reading
-        text = path.read_text(encoding="utf-8")
+        text = read_raw(path, kind=None).decode("utf-8")
         # alias bombs, duplicate keys and dates that do not exist: one line with the line
         doc = load_yaml(text, file=path, loader=_LOADER, expected="giltig YAML i UTF-8")
     except DataError as exc:

@@ -16,6 +16,7 @@ from ..errors import DataError
 from ..survey.codebook import Layout, normalise_header, normalise_label
 from ._io import read_text_any
 from ._limits import check_file
+from ._open import open_workbook, read_raw
 
 __all__ = ["Delivery", "guess_header_row", "header_row_hint", "read_delivery", "read_grid"]
 
@@ -79,10 +80,8 @@ def read_grid(path: str | Path, *, sheet: str | None = None, delimiter: str | No
     path = Path(path)
     check_file(path)
     if path.suffix.lower() == ".xlsx":
-        from python_calamine import CalamineWorkbook
-
         try:
-            wb = CalamineWorkbook.from_path(str(path))
+            wb = open_workbook(path)  # a regular, readable file within the size limit
             names = tuple(wb.sheet_names)
             name = sheet if sheet is not None else names[0]
             if name not in names:
@@ -98,7 +97,7 @@ def read_grid(path: str | Path, *, sheet: str | None = None, delimiter: str | No
     if encoding == "auto":
         text, _ = read_text_any(path)
     else:
-        text = path.read_bytes().decode(encoding, errors="replace")
+        text = read_raw(path).decode(encoding, errors="replace")
     text = text.lstrip("\ufeff")
     delimiter = delimiter or sniff_delimiter(text)
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))

@@ -29,6 +29,7 @@ from ..config import default_data_dir
 from ..errors import ConfigError, DataError
 from ..wastewater.days import DAYS
 from ._io import read_text_any
+from ._open import list_raw, raw_exists
 
 __all__ = [
     "EUDA_COLUMNS",
@@ -72,7 +73,7 @@ EUDA_COLUMNS = (*_ID_COLUMNS, *DAYS, *_MEAN_COLUMNS)
 
 def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
     path = Path(path)
-    if not path.is_file():
+    if not raw_exists(path):  # a folder or dangling link is refused by open_raw, by name
         raise DataError("en befintlig EUDA-fil (ww…-all-data….csv)", file=path)
     text, _enc = read_text_any(path)
     try:
@@ -233,13 +234,11 @@ def find_euda_file(data_dir: str | Path | None) -> Path | None:
     """
     root = Path(data_dir) if data_dir is not None else default_data_dir()
     folder = root / "external"
-    if not folder.is_dir():
-        return None
     found = []
-    for p in folder.iterdir():
+    for p in list_raw(folder):
         m = _FILE_RE.match(p.name)
-        if m and p.is_file():
-            found.append((int(m.group(1)), p.stat().st_mtime, p.name, p))
+        if m:  # a folder or dangling link with this name is refused when read, not skipped
+            found.append((int(m.group(1)), p.lstat().st_mtime, p.name, p))
     return max(found)[3] if found else None
 
 

@@ -26,6 +26,7 @@ from ..commitments.followup import (
     _GROUP_VARS,
     _RESPONSIBLE,
     _TOTAL,
+    SUGGESTIONS,
     ActivityTarget,
     Commitment,
     IndicatorLink,
@@ -38,6 +39,7 @@ from ..errors import DataError
 from ..vocabulary import load_activity_measures
 from ._io import read_text_any
 from ._limits import check_file
+from ._open import list_raw
 from ._yaml import load_yaml
 
 __all__ = ["dump_register", "load_activities", "load_register", "load_registers"]
@@ -63,10 +65,31 @@ _COMMITMENT_KEYS = {
     "activities",
     "indicators",
     "forslag",
+    "motivering",
 }
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:Q[1-4]|H[12]|0[1-9]|1[0-2]))?$")
+
+
+def _period_months(period: str) -> tuple[int, int]:
+    """The months a period covers, counted from year 0: ``2023-Q2`` → (2023·12+3, 2023·12+5).
+
+    >>> _period_months("2023") == (2023 * 12, 2023 * 12 + 11)
+    True
+    """
+    year, _, part = period.partition("-")
+    base = int(year) * 12
+    if not part:
+        return base, base + 11
+    if part[0] == "Q":
+        q = int(part[1]) - 1
+        return base + 3 * q, base + 3 * q + 2
+    if part[0] == "H":
+        h = int(part[1]) - 1
+        return base + 6 * h, base + 6 * h + 5
+    m = int(part) - 1
+    return base + m, base + m
 
 
 class _LineDict(dict):
@@ -230,6 +253,12 @@ def _parse_commitment(
             ActivityTarget(act["measure"], unit, None if target is None else float(target))
         )
     links = [_parse_link(link, item, known, err) for link in item.get("indicators") or []]
+    forslag = item.get("forslag", False)
+    if forslag not in (True, False, None, *SUGGESTIONS):
+        raise err("forslag: true, " + ", ".join(SUGGESTIONS), item, "forslag", forslag)
+    motivation = item.get("motivering")
+    if motivation is not None and not isinstance(motivation, str):
+        raise err("en text", item, "motivering", motivation)
     return Commitment(
         id=str(item["id"]),
         focus_area=str(item["focus_area"]),
@@ -237,7 +266,9 @@ def _parse_commitment(
         responsible=str(item["responsible"]),
         activities=tuple(activities),
         indicators=tuple(links),
-        proposal=bool(item.get("forslag", False)),
+        proposal=forslag is True,
+        suggestion=forslag if forslag in SUGGESTIONS else None,
+        motivation=None if motivation is None else motivation.strip(),
     )
 
 
@@ -287,10 +318,12 @@ def load_registers(
     list of Register (empty when the folder does not exist).
     """
     directory = Path(directory)
-    if not directory.is_dir():
-        return []
+
     known = _known(known_indicators)
-    files = sorted(p for p in directory.glob("*.yml") if re.fullmatch(r"\d{4}", p.stem))
+    # a register that is a folder or a dangling link is read (and refused), not skipped
+    files = [
+        p for p in list_raw(directory) if p.suffix == ".yml" and re.fullmatch(r"\d{4}", p.stem)
+    ]
     out = [load_register(p, known_indicators=known) for p in files]
     for reg, p in zip(out, files, strict=True):
         if reg.year != int(p.stem):
@@ -329,6 +362,7 @@ def load_activities(path: str | Path) -> pd.DataFrame:
     idx = {c: header.index(c) for c in ("period", "measure", "value", "unit")}
     units = load_activity_measures().set_index("id")["unit"].to_dict()
     rows = []
+    spans: dict[str, list[tuple[int, int, int, str]]] = {}
     for n, rec in enumerate(reader, start=2):
         if not any(cell.strip() for cell in rec):
             continue
@@ -351,7 +385,9 @@ def load_activities(path: str | Path) -> pd.DataFrame:
                 value=cell["measure"],
             )
         try:
-            value = float(cell["value"].replace("\u202f", "").replace(" ", "").replace(",", "."))
+            # "1 404" with a space, a no-break space or a narrow no-break space as the
+            # thousands separator (as Excel writes it), a decimal comma
+            value = float(re.sub(r"[\s\u00a0\u202f\u2009]", "", cell["value"]).replace(",", "."))
         except ValueError:
             raise DataError(
                 "ett tal", file=path, row=n, column="value", value=cell["value"]
@@ -365,6 +401,27 @@ def load_activities(path: str | Path) -> pd.DataFrame:
             raise DataError(
                 f"enheten '{units[cell['measure']]}'", file=path, row=n, column="unit", value=unit
             )
+        # one row per measure and period, periods that do not overlap: a copied row would
+        # double the count, a quarter beside its year would be summed into it
+        start, end = _period_months(cell["period"])
+        for other_start, other_end, other_row, other_period in spans.get(cell["measure"], []):
+            if start <= other_end and other_start <= end:
+                same = other_period == cell["period"]
+                raise DataError(
+                    f"en rad per mått och period, och perioder som inte överlappar (rad "
+                    f"{other_row} har samma mått för "
+                    + (
+                        "samma period)"
+                        if same
+                        else f"perioden {other_period}, som överlappar; ange antingen hela "
+                        "året eller delarna)"
+                    ),
+                    file=path,
+                    row=n,
+                    column="period",
+                    value=cell["period"],
+                )
+        spans.setdefault(cell["measure"], []).append((start, end, n, cell["period"]))
         rows.append(
             {
                 "period": cell["period"],
@@ -406,7 +463,8 @@ def dump_register(doc: Mapping, *, header: str | None = None) -> str:
         if doc.get("utkast"):
             header = (
                 f"Utkast till medborgarlöfte {doc.get('kommun')} {doc.get('year')}.\n"
-                "Fortsatta löften är kopierade från förra årets medborgarlöfte; löften med\n"
+                "Fortsatta löften är kopierade från förra årets medborgarlöfte med forslag:\n"
+                "behåll, justera eller avsluta och en motivering ur uppföljningen; löften med\n"
                 "forslag: true är förslag ur underlaget som rådet formulerar om eller stryker.\n"
                 "Fyll i signed (ÅÅÅÅ-MM-DD) och ta bort utkast och forslag när löftet är undertecknat.\n"
                 "Nycklarna beskrivs i docs/medborgarloften.md."

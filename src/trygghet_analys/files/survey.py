@@ -22,6 +22,7 @@ from ..errors import DataError
 from ..survey.codebook import Layout, normalise_header
 from ._io import read_text_any
 from ._limits import check_file, check_rows
+from ._open import list_raw, open_workbook, read_raw
 
 __all__ = ["read_population", "read_raw_file", "survey_files"]
 
@@ -38,9 +39,11 @@ def survey_files(folder: str | Path) -> dict[int, Path]:
         Two files for the same year (e.g. ``2014.xlsx`` and ``2014.csv``).
     """
     found: dict[int, Path] = {}
-    for path in sorted(Path(folder).iterdir()):
+    # every entry named like a year file is kept, also a folder or a dangling link: the
+    # reader then refuses it (open_raw) instead of the year silently vanishing
+    for path in list_raw(folder):
         m = _FILE_NAME.match(path.name)
-        if not m or not path.is_file():
+        if not m:
             continue
         year = int(m.group(1))
         if year in found:
@@ -230,10 +233,8 @@ def _excel_column(j: int) -> str:
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
-    from python_calamine import CalamineWorkbook
-
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = open_workbook(path)  # a regular, readable file within the size limit
         names = wb.sheet_names
         name = sheet if sheet is not None else names[0]
         if name not in names:
@@ -255,9 +256,13 @@ def _csv_text(path: Path, encoding: str) -> str:
         if encoding == "auto":
             text, _ = read_text_any(path)
         else:
-            text = path.read_bytes().decode(encoding)
+            text = read_raw(path).decode(encoding)
     except UnicodeDecodeError as exc:
-        raise DataError(f"en textfil i kodningen {encoding}", file=path) from exc
+        raise DataError(
+            f"en textfil i kodningen {encoding} – sätt kodning: auto under fil i layouten "
+            "(eller den kodning leverantören använt)",
+            file=path,
+        ) from exc
     except OSError as exc:
         raise DataError("en läsbar fil", file=path) from exc
     if text.startswith("\ufeff"):

@@ -24,6 +24,7 @@ from ..errors import DataError
 from ..vocabulary import load_sample_flags, load_substances
 from ._io import read_text_any
 from ._limits import check_file, check_rows
+from ._open import list_raw, open_workbook, raw_exists
 
 __all__ = [
     "parse_concentration",
@@ -38,6 +39,15 @@ __all__ = [
 
 
 # Concentration units → factor to ng/L (1 ng/L = 1 µg/m³).
+#: Highest plausible concentration in raw wastewater (ng/L): 1 mg/L. The highest values
+#: in EUDA's European data are in the tens of thousands of ng/L (cocaine, some cities);
+#: a thousandfold more is a typing or unit error (e.g. ``1e308``, which would overflow
+#: every load to infinity). Documented in docs/avloppsvatten.md.
+MAX_CONCENTRATION_NG_L = 1_000_000.0
+#: Highest plausible daily inflow of one plant (m³/dygn): ten million, some thirty times
+#: Sweden's largest plant (Henriksdal, about 300 000 m³/dygn).
+MAX_FLOW_M3_DAY = 10_000_000.0
+
 _UNIT_FACTORS = {
     "ng/l": 1.0,
     "µg/m3": 1.0,
@@ -268,13 +278,13 @@ def _header_key(text: str) -> str:
 
 def _read_grid(path: Path) -> tuple[str | None, list[list[object]]]:
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        from python_calamine import CalamineWorkbook
-
         try:
-            wb = CalamineWorkbook.from_path(str(path))
+            wb = open_workbook(path)  # a regular, readable file within the size limit
             name = wb.sheet_names[0]
             # the sheet's XML is parsed here: an entity bomb or a broken part raises now
             grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except DataError:
+            raise
         except Exception as exc:  # calamine raises its own types for broken files
             raise DataError("en läsbar Excel-fil", file=path) from exc
         check_rows(len(grid), file=path, sheet=name)
@@ -415,6 +425,12 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
             raise fail(
                 "en halt ≥ 0 (t.ex. 12,5), '<0,5', '<LOQ' eller 'n.d.'", "value", raw_value
             ) from None
+        if not below and value * factor > MAX_CONCENTRATION_NG_L:
+            raise fail(
+                "en rimlig halt: högst 1 000 000 ng/L (1 mg/L); kontrollera värdet och enheten",
+                "value",
+                raw_value,
+            )
         loq = loq_cell * factor
         raw_loq = _get(row, col.get("loq"))
         if math.isnan(loq) and _cell_text(raw_loq) not in ("", "-", "–"):
@@ -503,7 +519,7 @@ _WHAT = {
 def _read_simple(
     path: Path, aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]
 ) -> tuple[_Sheet, dict[str, int]]:
-    if not path.is_file():
+    if not raw_exists(path):
         what = next((v for k, v in _WHAT.items() if k in required), "filen")
         raise DataError(what, file=path)
     return _find_header(path, aliases, required)
@@ -583,6 +599,13 @@ def read_flows(path: str | Path) -> pd.DataFrame:
             ) from None
         if flow < 0:
             raise DataError("ett flöde ≥ 0", column=sh.header[col["flow"]], value=raw_flow, **where)
+        if flow > MAX_FLOW_M3_DAY:
+            raise DataError(
+                "ett rimligt flöde: högst 10 000 000 m³/dygn; kontrollera värdet och enheten",
+                column=sh.header[col["flow"]],
+                value=raw_flow,
+                **where,
+            )
         if (plant, date) in seen:
             raise DataError(
                 f"ett flöde per reningsverk och dag (samma dag finns på rad {seen[(plant, date)]})",
@@ -770,15 +793,13 @@ def read_campaigns(path: str | Path) -> pd.DataFrame:
 
 
 def _lab_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(
+    # a lab "file" that is a folder or a dangling link is kept: reading it refuses it
+    # (open_raw) instead of the campaign silently vanishing
+    return [
         p
-        for p in folder.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in (".xlsx", ".csv")
-        and not p.name.startswith(("~$", "."))
-    )
+        for p in list_raw(folder)
+        if p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~$", "."))
+    ]
 
 
 def read_wastewater(raw_dir: str | Path) -> dict[str, pd.DataFrame] | None:

@@ -520,6 +520,35 @@ def _series_data(
     return swedish_headers(rows.reset_index(drop=True))
 
 
+def _marked_changes(tables: Tables, year: int) -> pd.DataFrame:
+    """Year-on-year changes to mark in a chart, read from the findings table.
+
+    A marker means the same as "statistiskt säkerställd" in every text: q < 0.05 in
+    ``findings``. Without a findings table (an older ``processed/``) nothing is marked.
+    """
+    f = tables.findings
+    if f is None or f.empty:
+        return pd.DataFrame()
+    f = f[
+        (f["source"] == "enkät")
+        & (f["comparison"] == "föregående år")
+        & (f["to_year"].astype(int) <= year)
+    ]
+    return pd.DataFrame(
+        {
+            "kommun": f["kommun"],
+            "indicator": f["indicator"],
+            "group_var": f["group_var"],
+            "group": f["group"],
+            "comparison": f["comparison"],
+            "year_from": f["from_year"],
+            "year_to": f["to_year"],
+            "estimate_to": f["value_to"],
+            "significant": f["significant"].astype(bool),
+        }
+    )
+
+
 def _trend(indicator: str, ntu_id: str | None = None) -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
         with plotting.use_style():
@@ -527,7 +556,7 @@ def _trend(indicator: str, ntu_id: str | None = None) -> tuple[Callable, Callabl
         plotting.trend_chart(
             _upto(tables.estimates, year),
             indicator=indicator,
-            changes=_upto(tables.changes, year, "year_to"),
+            changes=_marked_changes(tables, year),
             breaks=tables.breaks,
             periods=tables.periods,
             national=_ntu(tables, ntu_id) if ntu_id else None,

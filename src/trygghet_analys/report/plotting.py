@@ -329,6 +329,26 @@ def _is_mean(indicator: str) -> bool:
     return kind == "mean" if kind else indicator in _MEAN_INDICATORS
 
 
+def _mean_top(indicator: str) -> float:
+    """Top of a mean indicator's scale: its highest answer score (6 for the problemindex)."""
+    scores = []
+    for part in _indicator_attr(indicator, "categories").split("|"):
+        _answer, sep, score = part.partition("=")
+        with contextlib.suppress(ValueError):
+            if sep:
+                scores.append(float(score))
+    return max(scores) if scores else 6.0
+
+
+def _mean_label(indicator: str) -> str:
+    """Axis label of a mean indicator: "Index (0–6)", or "Medelvärde (0–1)" for one's own."""
+    top_value = _mean_top(indicator)
+    top = fmt_number(top_value, 0 if top_value.is_integer() else 1)
+    unit = _indicator_attr(indicator, "unit").casefold()
+    word = "Index" if "index" in unit or indicator in _MEAN_INDICATORS else "Medelvärde"
+    return f"{word} (0–{top})"
+
+
 def _break_variables(indicator: str) -> set[str]:
     names = {indicator, *_INDICATOR_VARIABLES.get(indicator, ())}
     listed = _indicator_attr(indicator, "variables")
@@ -553,7 +573,7 @@ def _draw_trend(
     _year_axis(ax)
     ax.set_xlim(first - 0.6, last + 0.6)
     if is_mean:
-        ax.set_ylim(0, 6)
+        ax.set_ylim(0, _mean_top(indicator))
         format_number_axis(ax)
     else:
         top = (
@@ -686,7 +706,8 @@ def trend_chart(
     indicators
         Indicator definitions (:func:`~trygghet_analys.define_indicator`,
         ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (0–6 axis) and its questions (for series breaks); default the package's.
+        mean (axis from 0 to its highest score) and its questions (for series breaks);
+        default the package's.
 
     Returns
     -------
@@ -726,7 +747,7 @@ def trend_chart(
             )
             ax.set_title(title if title is not None else _label(indicator, names))
             ax.set_xlabel("År")
-            ax.set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
+            ax.set_ylabel(_mean_label(indicator) if _is_mean(indicator) else "Andel")
             _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return ax
 
@@ -766,7 +787,8 @@ def small_multiples(
     indicators
         Indicator definitions (:func:`~trygghet_analys.define_indicator`,
         ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (0–6 axis) and its questions (for series breaks); default the package's.
+        mean (axis from 0 to its highest score) and its questions (for series breaks);
+        default the package's.
 
     Returns
     -------
@@ -834,12 +856,16 @@ def small_multiples(
                     name=_label(indicator, names),
                 )
                 panel.set_title(group, fontsize=11)
-            top = 6.0 if _is_mean(indicator) else min(1.0, max(0.05, common_top * 1.15))
+            top = (
+                _mean_top(indicator)
+                if _is_mean(indicator)
+                else min(1.0, max(0.05, common_top * 1.15))
+            )
             for panel in used:
                 panel.set_ylim(0, top)
                 # narrow panels: fewer year ticks, so that the years never run together
                 panel.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
-            used[0].set_ylabel("Index (0–6)" if _is_mean(indicator) else "Andel")
+            used[0].set_ylabel(_mean_label(indicator) if _is_mean(indicator) else "Andel")
             _legend(
                 used[-1],
                 sources=list(used[:-1]),
@@ -881,7 +907,8 @@ def group_chart(
     indicators
         Indicator definitions (:func:`~trygghet_analys.define_indicator`,
         ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (0–6 axis) and its questions (for series breaks); default the package's.
+        mean (axis from 0 to its highest score) and its questions (for series breaks);
+        default the package's.
 
     Returns
     -------
@@ -975,7 +1002,7 @@ def group_chart(
             ax.grid(axis="x", visible=True)
             ax.grid(axis="y", visible=False)
             if is_mean:
-                ax.set_xlim(0, 6)
+                ax.set_xlim(0, _mean_top(indicator))
                 format_number_axis(ax, "x")
             else:
                 top = max([*hi, *total.astype(float)], default=1.0)
@@ -1263,7 +1290,8 @@ def _draw_euda(
                 label=f"{name} med EUDA:s regler",
                 gid="euda_kommun",
             )
-        years = sorted(set(ref["year"].astype(int)))
+        years = sorted(set(ref.loc[ref["kind"] != "kommun", "year"].astype(int)))
+        years = years or sorted(set(ref["year"].astype(int)))
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
         note = (
             f"Jämförelsen med EUDA följer EUDA:s regler: {name}s kampanjer räknade med "
@@ -1277,17 +1305,6 @@ def _draw_euda(
                     f" {int(row.year)} finns bara en {row.season}kampanj – säsongen "
                     "skiljer sig från EUDA:s."
                 )
-        ax.text(
-            1.01,
-            0.0,
-            textwrap.fill(note, 34),
-            transform=ax.transAxes,
-            va="bottom",
-            ha="left",
-            fontsize=7.5,
-            color=_MUTED,
-            gid="euda_regler",
-        )
     return " ".join(parts), note
 
 
@@ -1519,18 +1536,37 @@ def wastewater_chart(
         ax.set_ylabel(WASTEWATER_UNIT)
         ax.set_title(_SUBSTANCE_LABELS.get(substance, substance.capitalize()))
         _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        if note:
-            ax.text(
-                0.0,
-                -0.16,
-                textwrap.fill(note, 110),
-                transform=ax.transAxes,
-                va="top",
-                ha="left",
-                fontsize=8,
-                color=_TEXT,
-                gid="lakemedel",
-            )
+        # caveats under the axes: the medicine note, then which EUDA rules were used
+        above = None
+        for gid, text_, color in (("lakemedel", note, _TEXT), ("euda_regler", euda_note, _MUTED)):
+            if not text_:
+                continue
+            wrapped = textwrap.fill(text_, 110)
+            if above is None:
+                above = ax.text(
+                    0.0,
+                    -0.16,
+                    wrapped,
+                    transform=ax.transAxes,
+                    va="top",
+                    ha="left",
+                    fontsize=8,
+                    color=color,
+                    gid=gid,
+                )
+            else:  # directly under the text above, whatever its height
+                above = ax.annotate(
+                    wrapped,
+                    xy=(0.0, 0.0),
+                    xycoords=above,
+                    xytext=(0, -4),
+                    textcoords="offset points",
+                    va="top",
+                    ha="left",
+                    fontsize=8,
+                    color=color,
+                    gid=gid,
+                )
     names = camp["campaign"].astype("string").fillna("").to_numpy()
     parts = [
         f"{name or int(yr)}: {fmt_number(m, 1)}"

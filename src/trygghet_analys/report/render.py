@@ -237,7 +237,12 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
         out.append(text)
 
     if len(found):
-        survey = sig[(sig["source"] == "enkät") & ~sig["indicator"].isin(DRUG_INDICATORS)]
+        # effect estimates are told on their commitment's line, below
+        survey = sig[
+            (sig["source"] == "enkät")
+            & (sig["comparison"] != "effekt")
+            & ~sig["indicator"].isin(DRUG_INDICATORS)
+        ]
         for area in _FOCUS_AREAS:
             mine = survey[survey["indicator"].map(area_of) == area]
             lines, more = _listed(mine, SUMMARY_PER_AREA)
@@ -251,7 +256,7 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
         if len(other):
             lines, more = _listed(other, SUMMARY_PER_AREA)
             out.append("Övrigt: " + " ".join(lines) + _more(more))
-        out.append(_drugs(found, sig))
+        out.append(_drugs(found, sig) + _detectable(tables, year))
         out.append(chance_text(found, year=year) + " " + policy_text(tables.base_year))
 
     rr = tables.response_rates
@@ -267,7 +272,11 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
 
 def _drugs(found: pd.DataFrame, sig: pd.DataFrame) -> str:
     """Drugs from the survey and the wastewater together, in one paragraph."""
-    survey = sig[(sig["source"] == "enkät") & sig["indicator"].isin(DRUG_INDICATORS)]
+    survey = sig[
+        (sig["source"] == "enkät")
+        & (sig["comparison"] != "effekt")
+        & sig["indicator"].isin(DRUG_INDICATORS)
+    ]
     lines, more = _listed(survey, SUMMARY_PER_AREA)
     ww = found[found["source"] == "avloppsvatten"]
     ww_sig = ww[ww["significant"].astype(bool)]
@@ -291,6 +300,31 @@ def _drugs(found: pd.DataFrame, sig: pd.DataFrame) -> str:
             if note:
                 parts.append(note)
     return " ".join(parts)
+
+
+def _detectable(tables: charts.Tables, year: int) -> str:
+    """What change between two years the sampling plan can detect (80 % power)."""
+    from ..wastewater.campaigns import between_campaign_cv, detectable_change
+
+    camp = tables.wastewater_campaigns
+    if camp.empty or "date_from" not in camp.columns:
+        return ""
+    camp = camp[camp["year"].astype(int) <= year]
+    per_year = camp.groupby(["plant", "substance", "year"]).size()
+    cv = between_campaign_cv(camp)["cv"].dropna()
+    if per_year.empty or cv.empty:
+        return ""
+    n = int(per_year.median())
+    if n < 2 or cv.median() <= 0:
+        return ""
+    d = detectable_change(n, float(cv.median()), 1).iloc[0]
+    return (
+        f" Med {n} mätkampanjer om året kan avloppsvattnet visa en förändring från ett år "
+        f"till nästa först när den är större än ungefär +{fmt_number(100 * d['increase'], 0)} % "
+        f"eller −{fmt_number(100 * d['decrease'], 0)} % (typisk variation mellan kampanjer "
+        f"{fmt_number(100 * float(cv.median()), 0)} %); mindre förändringar syns först som "
+        "trend över flera år."
+    )
 
 
 def _focus_areas() -> dict[str, str]:
@@ -441,7 +475,7 @@ def table_sheets(
     dict of DataFrame
         Sheet name → table: "Skattningar", "Förändringar", "Trender", "Svarsfrekvens",
         "Seriebrott", "Avloppsvatten kampanjer", "Avloppsvatten dygn", "EUDA jämförelse",
-        "Uppföljning", then one sheet per chart ("D1 otrygghet_trend" …); empty tables
+        "Fynd" (the findings table), "Uppföljning", then one sheet per chart ("D1 otrygghet_trend" …); empty tables
         are left out.
     """
 
@@ -466,6 +500,9 @@ def table_sheets(
         "EUDA jämförelse": upto(tables.euda),
     }
     out = {name: charts.swedish_headers(frame) for name, frame in sheets.items() if not frame.empty}
+    found = upto(tables.findings) if tables.findings is not None else pd.DataFrame()
+    if not found.empty:
+        out["Fynd"] = charts.swedish_headers(found, _FINDINGS_HEADERS)
     if not tables.followup.empty:
         from ..commitments.followup import SWEDISH_HEADERS
 
@@ -486,6 +523,25 @@ def table_sheets(
     # indicator has a national level)
     return {name: frame.dropna(axis=1, how="all") for name, frame in out.items()}
 
+
+#: Swedish headers of the findings sheet ("Fynd" in tabeller.xlsx).
+_FINDINGS_HEADERS = {
+    "source": "Källa",
+    "comparison": "Jämförelse",
+    "from_year": "Från år",
+    "to_year": "Till år",
+    "value_from": "Värde från",
+    "value_to": "Värde till",
+    "change": "Förändring",
+    "ci_low": "Förändring, 95 % KI nedre",
+    "ci_high": "Förändring, 95 % KI övre",
+    "p_value": "p-värde",
+    "q_value": "q-värde (Benjamini–Hochberg)",
+    "significant": "Statistiskt säkerställd",
+    "direction": "Riktning",
+    "reliable": "Tillförlitlig skattning",
+    "sentence": "Mening",
+}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:60rem;
@@ -674,6 +730,7 @@ def underlag_table(tables: charts.Tables, year: int) -> pd.DataFrame:
         ntu=tables.ntu,
         kommun=tables.kommun.name,
         year=year,
+        findings=tables.findings if len(tables.findings) else None,
     )
 
 
@@ -716,7 +773,11 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
         draft = None
         if tables.registers and not under.empty:
             draft = commitments.draft_register(
-                tables.registers, under, year=year, kommun=tables.kommun.name
+                tables.registers,
+                under,
+                year=year,
+                kommun=tables.kommun.name,
+                followup=tables.followup if "implementation" in tables.followup else None,
             )
     except (TrygghetError, KeyError, ValueError) as exc:
         # An optional part: the rest of the report is still worth having.

@@ -31,6 +31,10 @@ footer{margin-top:2rem;font-size:.9rem;color:#333}
 """
 
 
+#: Findings listed in the underlag before "och N till".
+UNDERLAG_CAP = 10
+
+
 def medicine_notes(*tables: pd.DataFrame) -> list[str]:
     """Caveats for the substances on a page that are also prescribed medicines
     (``resources/substanser.csv``, column ``lakemedel``), in register order."""
@@ -108,6 +112,14 @@ def render_underlag_html(
             "<p>Inga indikatorer har försämrats statistiskt säkerställt eller ligger "
             "på en hög nivå.</p>"
         )
+    more = 0
+    if "evidence_rank" in underlag.columns and len(underlag) > UNDERLAG_CAP:
+        more = len(underlag) - UNDERLAG_CAP
+        underlag = underlag[underlag["evidence_rank"] <= UNDERLAG_CAP]
+        out.append(
+            f"<p>De {UNDERLAG_CAP} starkaste fynden, ordnade efter hur säkra de är "
+            "(q-värde, sedan förändringens storlek) och grupperade per fokusområde.</p>"
+        )
     for area, g in underlag.groupby("focus_area", sort=False):
         out.append(f"<h3>{e(str(area))}</h3>")
         out.append("<ol>")
@@ -138,6 +150,8 @@ def render_underlag_html(
                 rows,
             )
         )
+    if more:
+        out.append(f"<p>Och {more} till: alla finns i tabeller.xlsx, bladet Underlag nästa år.</p>")
     out.append("<h2>Uppföljning av löftena</h2>")
     if followup.empty:
         out.append("<p>Inget medborgarlöfte att följa upp.</p>")

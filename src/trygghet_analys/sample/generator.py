@@ -572,7 +572,7 @@ def true_patrol_effect(
     Examples
     --------
     >>> r = true_patrol_effect().iloc[0]
-    >>> r["start_year"], bool(-0.05 < r["effect"] < 0)
+    >>> int(r["start_year"]), bool(-0.05 < r["effect"] < 0)
     (2022, True)
     """
     k = {p.name: p for p in _profiles(kommuner, seed, scenario)}[kommun]

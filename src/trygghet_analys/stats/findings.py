@@ -39,6 +39,7 @@ __all__ = [
     "chance_text",
     "claims_significance",
     "direction_word",
+    "effect_findings",
     "policy_text",
     "survey_findings",
     "wastewater_findings",
@@ -79,8 +80,6 @@ MIN_TREND_YEARS = 5
 #: Fewest years for a trend over the commitment period (with 3 points Mann–Kendall can
 #: never reach p < 0.05; with 4 it cannot either, but the row says so honestly).
 MIN_PERIOD_YEARS = 4
-#: Fewest campaigns for a wastewater trend; fewer give "otillräckligt underlag".
-MIN_CAMPAIGNS = 4
 _Z = float(stats.norm.ppf(0.975))
 
 #: Sentence subjects per survey indicator ("Andelen som ..."), for plain Swedish.
@@ -312,9 +311,13 @@ def _change_rows(changes: pd.DataFrame, base_year: int | None) -> pd.DataFrame:
 
 def _trend_rows(est: pd.DataFrame, *, years: Sequence[int], base_year: int | None) -> pd.DataFrame:
     """Mann–Kendall/Theil–Sen over the commitment period and since the series began,
-    for every report year, within the latest unbroken segment up to that year."""
+    for every report year, within the latest unbroken segment up to that year.
+
+    Every window of every report year is one series of a single Mann–Kendall and Theil–Sen
+    computation (the window's number is part of the series key), not a call per year.
+    """
     keys = ["kommun", "indicator", "group_var", "group"]
-    parts = []
+    windows, window_year = [], []
     for y in years:
         upto = est[est["year"] <= y]
         if upto.empty:
@@ -323,31 +326,31 @@ def _trend_rows(est: pd.DataFrame, *, years: Sequence[int], base_year: int | Non
         upto = upto[upto["_seg"] == last_seg]
         has_y = upto.groupby(keys, sort=False)["year"].transform("max") == y
         upto = upto[has_y]
-        windows = []
+        chosen = []
         if base_year is not None and y > base_year:
             period = upto[upto["year"] >= base_year]
             starts = period.groupby(keys, sort=False)["year"].transform("min")
             period = period[starts == base_year]  # the base year itself must be there
             n = period.groupby(keys, sort=False)["year"].transform("size")
-            windows.append(period[n >= MIN_PERIOD_YEARS])
+            chosen.append(period[n >= MIN_PERIOD_YEARS])
         n = upto.groupby(keys, sort=False)["year"].transform("size")
         start = upto.groupby(keys, sort=False)["year"].transform("min")
         since = upto[(n >= MIN_TREND_YEARS) & ((base_year is None) | (start < (base_year or 0)))]
-        windows.append(since)
-        for w in windows:
-            if w.empty:
-                continue
-            mk = mann_kendall(w, by=keys, time="year", value="estimate")
-            ends = (
-                w.sort_values("year").groupby(keys, sort=False)["estimate"].agg(["first", "last"])
-            )
-            mk = mk.merge(ends.reset_index(), on=keys, how="left")
-            ci = _theil_sen_ci(w, keys)
-            mk = mk.merge(ci, on=keys, how="left")
-            parts.append(mk.assign(year=y))
-    if not parts:
+        chosen.append(since)
+        for w in chosen:
+            if not w.empty:
+                windows.append(w.assign(_w=len(windows)))
+                window_year.append(y)
+    if not windows:
         return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
-    mk = pd.concat(parts, ignore_index=True)
+    w = pd.concat(windows, ignore_index=True)
+    wkeys = [*keys, "_w"]
+    mk = mann_kendall(w, by=wkeys, time="year", value="estimate")
+    ends = w.sort_values("year").groupby(wkeys, sort=False)["estimate"].agg(["first", "last"])
+    mk = mk.merge(ends.reset_index(), on=wkeys, how="left")
+    mk = mk.merge(_theil_sen_ci(w, wkeys), on=wkeys, how="left")
+    mk["year"] = np.asarray(window_year)[mk["_w"].to_numpy()]
+    mk = mk.sort_values("_w", kind="stable", ignore_index=True)
     return pd.DataFrame(
         {
             "kommun": mk["kommun"].astype(str),
@@ -372,12 +375,60 @@ def _trend_rows(est: pd.DataFrame, *, years: Sequence[int], base_year: int | Non
 def _theil_sen_ci(
     data: pd.DataFrame, keys: list[str], *, time: str = "year", value: str = "estimate"
 ) -> pd.DataFrame:
-    """95 % interval of the Theil–Sen slope per series (``scipy.stats.theilslopes``)."""
-    rows = []
-    for key, g in data.groupby(keys, sort=False):
-        r = stats.theilslopes(g[value].to_numpy(float), g[time].to_numpy(float), alpha=0.95)
-        rows.append((*key, float(r.low_slope), float(r.high_slope)))
-    return pd.DataFrame(rows, columns=[*keys, "slope_low", "slope_high"])
+    """95 % interval of the Theil–Sen slope per series, vectorised over the series.
+
+    The same numbers as ``scipy.stats.theilslopes(y, x, alpha=0.95)`` per series: the
+    pairwise slopes with ``x_j > x_i`` sorted, and the interval's ends at ranks
+    ``R_l = round((N + z·σ)/2) − 1`` and ``R_u = round((N − z·σ)/2)`` with ``z`` the 2,5 %
+    normal quantile and ``σ² = [n(n−1)(2n+5) − Σ_x t(t−1)(2t+5) − Σ_y t(t−1)(2t+5)]/18``
+    over tied groups (Sen 1968, eq. 2.6).
+    """
+    d = data[[*keys, time, value]].reset_index(drop=True)
+    sid, uniq = pd.MultiIndex.from_frame(d[keys]).factorize()
+    x = d[time].to_numpy(float)
+    y = d[value].to_numpy(float)
+    order = np.lexsort((x, sid))
+    sid, x, y = sid[order], x[order], y[order]
+    n_series = len(uniq)
+    counts = np.bincount(sid, minlength=n_series)
+    ends = np.cumsum(counts)
+    idx = np.arange(len(sid))
+    after = ends[sid] - 1 - idx  # rows after each row within its series
+    i = np.repeat(idx, after)
+    offset = np.arange(len(i)) - np.repeat(np.cumsum(after) - after, after)
+    j = i + 1 + offset
+    dx = x[j] - x[i]
+    keep = dx > 0
+    psid = sid[i][keep]
+    slopes = (y[j] - y[i])[keep] / dx[keep]
+    order = np.lexsort((slopes, psid))
+    slopes, psid = slopes[order], psid[order]
+    nt = np.bincount(psid, minlength=n_series)
+    first = np.cumsum(nt) - nt
+
+    def tie_term(values: np.ndarray) -> np.ndarray:
+        t = pd.DataFrame({"s": sid, "v": values}).groupby(["s", "v"]).size()
+        k = t.to_numpy(float)
+        s_of = t.index.get_level_values("s").to_numpy()
+        return np.bincount(s_of, weights=k * (k - 1) * (2 * k + 5), minlength=n_series)
+
+    ny = counts.astype(float)
+    sigsq = (ny * (ny - 1) * (2 * ny + 5) - tie_term(x) - tie_term(y)) / 18.0
+    z = stats.norm.ppf(0.025)
+    with np.errstate(invalid="ignore"):
+        sigma = np.sqrt(sigsq)
+        ru = np.minimum(np.round((nt - z * sigma) / 2.0), nt - 1)
+        rl = np.maximum(np.round((nt + z * sigma) / 2.0) - 1, 0)
+    ok = (nt > 0) & np.isfinite(sigma)
+    low = np.full(n_series, np.nan)
+    high = np.full(n_series, np.nan)
+    low[ok] = slopes[first[ok] + rl[ok].astype(np.int64)]
+    high[ok] = slopes[first[ok] + ru[ok].astype(np.int64)]
+    out = uniq.to_frame(index=False)
+    out.columns = keys
+    out["slope_low"] = low
+    out["slope_high"] = high
+    return out
 
 
 def survey_findings(
@@ -442,84 +493,189 @@ def survey_findings(
 
 
 # --------------------------------------------------------------------------- wastewater
-def wastewater_findings(campaigns: pd.DataFrame, *, base_year: int | None = None) -> pd.DataFrame:
+def wastewater_findings(campaigns: pd.DataFrame) -> pd.DataFrame:
     """Wastewater trend per substance and plant, the campaign being the unit.
 
     Parameters
     ----------
     campaigns
-        ``wastewater_campaigns`` of one kommun (``daily_mean`` per campaign; ``date_from``
-        and ``date_to`` when present give each campaign's mid-point in time).
-    base_year
-        Unused for now; the change between periods is part of the trend rows.
+        ``wastewater_campaigns`` of one kommun (``daily_mean`` per campaign, ``date_from``
+        and ``date_to``).
 
     Returns
     -------
     DataFrame like :func:`survey_findings` (``source = "avloppsvatten"``,
     ``group_var = "reningsverk"``, ``group`` the plant), one ``trend`` row per substance,
     plant and report year (the years with campaigns), over every campaign up to that
-    year. ``value_from``/``value_to`` are the mean of the campaign means of the first
-    and the last year (mg/dygn/1000 inv); ``change`` is the Theil–Sen slope of the log
-    campaign means as a relative change per year (``exp(slope) − 1``), with its 95 %
-    interval; ``p_value`` is Mann–Kendall on the log campaign means (days within a
-    campaign are never the unit). Fewer than :data:`MIN_CAMPAIGNS` campaigns give no
-    test (``p_value`` NaN: otillräckligt underlag). Extra columns ``n_campaigns``,
-    ``n_days`` and ``n_below_loq`` say what the row rests on.
+    year: :func:`trygghet_analys.wastewater.campaigns.campaign_trend` (Mann–Kendall and
+    Theil–Sen on log campaign means; days are never the unit). ``value_from`` and
+    ``value_to`` are the first and the last campaign mean (mg/dygn/1000 inv);
+    ``change`` is the relative change per year (``exp(slope) − 1``) with the 95 %
+    interval of the Theil–Sen slope (``scipy.stats.theilslopes``) on the same scale.
+    Too few campaigns give no test (``p_value`` NaN: otillräckligt underlag). Extra
+    columns ``n_campaigns``, ``n_days`` and ``n_below_loq`` say what a row rests on.
     """
+    from ..wastewater.campaigns import campaign_trend
+
     if campaigns is None or campaigns.empty:
         return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
-    c = campaigns.dropna(subset=["daily_mean"]).copy()
+    c = campaigns.dropna(subset=["daily_mean"])
     c = c[c["daily_mean"] > 0]
-    if "date_from" in c and "date_to" in c:
-        mid = (
-            pd.to_datetime(c["date_from"])
-            + (pd.to_datetime(c["date_to"]) - pd.to_datetime(c["date_from"])) / 2
-        )
-        c["_t"] = mid.dt.year + (mid.dt.day_of_year - 1) / 365.25
-    else:
-        c["_t"] = c["year"].astype(float) + c.groupby(["plant", "substance", "year"]).cumcount() / 2
-    c["_log"] = np.log(c["daily_mean"].astype(float))
-    keys = ["kommun", "plant", "substance"]
     rows = []
     for y in sorted(c["year"].unique().tolist()):
         upto = c[c["year"] <= y]
-        for key, g in upto.groupby(keys, sort=True):
-            if int(g["year"].max()) != y:
+        trend = campaign_trend(upto)
+        trend = trend[trend["year_to"] == y]
+        for r in trend.itertuples(index=False):
+            low = high = np.nan
+            if r.sufficient:
+                low, high = _log_slope_ci(upto, r.plant, r.substance)
+            rows.append(
+                {
+                    "kommun": str(r.kommun),
+                    "year": int(y),
+                    "source": "avloppsvatten",
+                    "indicator": str(r.substance),
+                    "group_var": "reningsverk",
+                    "group": str(r.plant),
+                    "comparison": "trend",
+                    "from_year": int(r.year_from),
+                    "to_year": int(y),
+                    "value_from": float(r.value_first),
+                    "value_to": float(r.value_last),
+                    "change": float(r.change_per_year) if r.sufficient else np.nan,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "p_value": float(r.p_value) if r.sufficient else np.nan,
+                    "n_campaigns": int(r.n_campaigns),
+                    "n_days": int(r.n_days),
+                    "n_below_loq": int(r.n_below_loq),
+                    "reliable": bool(r.sufficient),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _log_slope_ci(c: pd.DataFrame, plant: str, substance: str) -> tuple[float, float]:
+    """95 % interval of the Theil–Sen slope of log campaign means, as exp(·) − 1."""
+    g = c[(c["plant"] == plant) & (c["substance"] == substance)]
+    mid = (
+        pd.to_datetime(g["date_from"])
+        + (pd.to_datetime(g["date_to"]) - pd.to_datetime(g["date_from"])) / 2
+    )
+    t = (mid.dt.year + (mid.dt.day_of_year - 1) / 365.25).to_numpy(float)
+    r = stats.theilslopes(np.log(g["daily_mean"].to_numpy(float)), t, alpha=0.95)
+    return float(np.expm1(r.low_slope)), float(np.expm1(r.high_slope))
+
+
+# --------------------------------------------------------------------------- effects
+def effect_findings(
+    estimates: pd.DataFrame,
+    *,
+    links: Sequence[tuple[str, str, str]],
+    start_year: int,
+    strata: pd.DataFrame | None = None,
+    pre_years: int = 3,
+) -> pd.DataFrame:
+    """Difference-in-differences rows for place-based commitments, every report year.
+
+    Parameters
+    ----------
+    estimates
+        ``survey_estimates`` of one kommun (the area rows are used).
+    links
+        ``(commitment_id, indicator, area)`` of every survey indicator a commitment
+        follows in one area (``group_var: stratum`` in the register).
+    start_year
+        First year of the commitment period.
+    strata
+        ``survey_strata`` (population weights of the other areas).
+    pre_years
+        Survey years before ``start_year`` in the pre-period.
+
+    Returns
+    -------
+    DataFrame like :func:`survey_findings` with ``comparison = "effekt"``,
+    ``group_var = "stratum"``, ``group`` the area; ``from_year`` the first pre-period
+    year, ``to_year`` the report year; ``value_from``/``value_to`` the area's mean over
+    the pre-period and over the commitment years; ``change`` the effect (the area's
+    change minus the other areas' change) with its 95 % interval and p-value from
+    :func:`trygghet_analys.stats.effects.did_effect`; plus ``commitment_id``,
+    ``change_area``, ``change_others``, ``parallel_ok``, ``pre_to``.
+    """
+    from .effects import did_effect
+
+    rows = []
+    if estimates is None or estimates.empty:
+        return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
+    years = sorted(int(y) for y in estimates["year"].unique() if int(y) >= start_year)
+    for cid, indicator, area in links:
+        for y in years:
+            try:
+                r = did_effect(
+                    estimates, indicator=indicator, area=area, start_year=start_year,
+                    end_year=y, pre_years=pre_years, strata=strata,
+                ).iloc[0]  # fmt: skip
+            except ValueError:
+                continue  # no area estimates, or no year in one of the periods
+            if int(r["post_to"]) != y:
                 continue
-            yearly = g.groupby("year")["daily_mean"].mean()
-            row = {
-                "kommun": str(key[0]),
-                "year": int(y),
-                "source": "avloppsvatten",
-                "indicator": str(key[2]),
-                "group_var": "reningsverk",
-                "group": str(key[1]),
-                "comparison": "trend",
-                "from_year": int(g["year"].min()),
-                "to_year": int(y),
-                "value_from": float(yearly.iloc[0]),
-                "value_to": float(yearly.iloc[-1]),
-                "change": np.nan,
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-                "p_value": np.nan,
-                "n_campaigns": len(g),
-                "n_days": int(g["n_days"].sum()) if "n_days" in g else np.nan,
-                "n_below_loq": int(g["n_below_loq"].sum()) if "n_below_loq" in g else np.nan,
-            }
-            if len(g) >= MIN_CAMPAIGNS:
-                mk = mann_kendall(g.assign(_s=0), by=["_s"], time="_t", value="_log").iloc[0]
-                ts = stats.theilslopes(g["_log"].to_numpy(), g["_t"].to_numpy(), alpha=0.95)
-                row.update(
-                    change=float(np.expm1(ts.slope)),
-                    ci_low=float(np.expm1(ts.low_slope)),
-                    ci_high=float(np.expm1(ts.high_slope)),
-                    p_value=float(mk["p_value"]),
-                )
-            rows.append(row)
-    out = pd.DataFrame(rows)
-    out["reliable"] = out["n_campaigns"] >= MIN_CAMPAIGNS
-    return out
+            rows.append(
+                {
+                    "kommun": str(r["kommun"]),
+                    "year": y,
+                    "source": "enkät",
+                    "indicator": indicator,
+                    "group_var": "stratum",
+                    "group": area,
+                    "comparison": "effekt",
+                    "from_year": int(r["pre_from"]),
+                    "to_year": y,
+                    "value_from": float(r["area_pre"]),
+                    "value_to": float(r["area_post"]),
+                    "change": float(r["effect"]),
+                    "ci_low": float(r["ci_low"]),
+                    "ci_high": float(r["ci_high"]),
+                    "p_value": float(r["p_value"]),
+                    "commitment_id": cid,
+                    "change_area": float(r["change_area"]),
+                    "change_others": float(r["change_others"]),
+                    "parallel_ok": bool(r["parallel_ok"]),
+                    "pre_to": int(r["pre_to"]),
+                    "post_from": int(r["post_from"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _effect_sentence(r, info: Mapping[str, dict]) -> str:
+    meta = info.get(r.indicator, {})
+    kind = "mean" if meta.get("kind") == "mean" else "proportion"
+    subject = SUBJECTS.get(r.indicator, f"Indikatorn ”{meta.get('label', r.indicator)}”")
+    pre_to, post_from = int(r.pre_to), int(r.post_from)
+    pre = f"{r.from_year}–{pre_to}" if pre_to != r.from_year else str(r.from_year)
+    post = f"{post_from}–{r.to_year}" if post_from != r.to_year else str(r.to_year)
+    lead = (
+        f"Effektskattning för löfte {r.commitment_id}: {subject[0].lower()}{subject[1:]} "
+        f"i {r.group} ändrades med {_amount(r.change_area, kind)} från {pre} till {post}, "
+        f"i kommunens övriga områden med {_amount(r.change_others, kind)}. Skillnaden är "
+        f"{_amount(r.change, kind)} (95 % konfidensintervall "
+        f"{_interval(r.ci_low, r.ci_high, kind)})"
+    )
+    if r.direction == "oförändrad":
+        lead += ", inte statistiskt säkerställd."
+    else:
+        lead += f", statistiskt säkerställd: {_verdict(r.direction)} i området."
+    parallel = (
+        " Före löftet följde området och de övriga områdena varandra."
+        if r.parallel_ok
+        else " Före löftet utvecklades området och de övriga områdena olika, så "
+        "skattningen är osäker."
+    )
+    return (
+        lead + parallel + " Det är ett samband i tid och plats, inget bevis för att "
+        "löftet var orsaken."
+    )
 
 
 # --------------------------------------------------------------------------- activities
@@ -650,8 +806,9 @@ def _wastewater_sentence(r) -> str:
     name = "MDMA" if r.indicator == "mdma" else str(r.indicator).capitalize()
     base = (
         f"{name} i avloppsvattnet {_where(r.group_var, r.group)}: "
-        f"{_value(r.value_from, 'mg')} år {r.from_year} och {_value(r.value_to, 'mg')} år "
-        f"{r.to_year} (medel av kampanjernas dygnsmedel)"
+        f"{_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
+        f"{_value(r.value_to, 'mg')} i senaste kampanjen år {r.to_year} (kampanjens "
+        "dygnsmedel)"
     )
     rests = f"{int(r.n_campaigns)} kampanjer"
     if pd.notna(r.n_days) and pd.notna(r.n_below_loq):
@@ -715,8 +872,7 @@ def build_findings(
     activity_targets, activity_labels
         Measure → target of the current register, measure → Swedish label.
     effects
-        Optional rows already in the findings layout (``comparison = "effekt"``; from a
-        difference-in-differences estimate) with a ``sentence``; they join the tests.
+        Optional :func:`effect_findings` rows; they join the tests.
     reliable
         Optional reliability flags per estimate (see :func:`survey_findings`).
 
@@ -750,7 +906,7 @@ def build_findings(
             reliable=own(reliable),
         )
     ]
-    ww = wastewater_findings(own(wastewater_campaigns), base_year=base_year)
+    ww = wastewater_findings(own(wastewater_campaigns))
     parts.append(ww)
     if activities is not None and len(activities):
         parts.append(
@@ -774,14 +930,16 @@ def build_findings(
     labels = dict(activity_labels or {})
     sentences = []
     for r in rows.itertuples(index=False):
-        if r.source == "enkät" and r.comparison != "effekt":
+        if r.comparison == "effekt":
+            sentences.append(_effect_sentence(r, info))
+        elif r.source == "enkät":
             sentences.append(_survey_sentence(r, info, base_year))
         elif r.source == "avloppsvatten":
             sentences.append(_wastewater_sentence(r))
         elif r.source == "aktivitet":
             sentences.append(_activity_sentence(r, labels))
         else:
-            sentences.append(str(getattr(r, "sentence", "")))
+            raise ValueError(f"unknown source {r.source!r}")
     rows["sentence"] = sentences
     rows["reliable"] = rows["reliable"].fillna(True).astype(bool)
     order = {c: i for i, c in enumerate(COMPARISONS)}

@@ -204,7 +204,9 @@ def apply_layout(
             shown.setdefault(body[i, j], []).append(int(i))
         log.more += max(0, len(shown) - 10)  # counted, not shown
         for value, idx in list(shown.items())[:10]:
-            extra = f" (samma värde på ytterligare {len(idx) - 1} rader)" if len(idx) > 1 else ""
+            more = len(idx) - 1
+            extra = f" (samma värde på ytterligare {more} {'rad' if more == 1 else 'rader'})"
+            extra = extra if more else ""
             log.add(
                 DataError(
                     expected + extra, row=int(at[idx[0]]), column=names[j], value=value, **where
@@ -382,7 +384,7 @@ def _age_from_bands(raw, layout, codebook, excluded, problem, j):
     """Age bands → (a representative age for the exclusion rule, age-group codes)."""
     groups = codebook.age_groups
     labels = [g[0] for g in groups]
-    table = layout.age_bands or {}
+    table = {normalise_label(k): v for k, v in (layout.age_bands or {}).items()}
     n = len(raw)
     age = np.full(n, np.nan)
     group = np.full(n, -1, dtype=np.int64)

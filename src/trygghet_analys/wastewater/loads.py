@@ -271,7 +271,15 @@ def compute_loads(
         )
 
     # flows
-    work = work.merge(flows[["plant", "date", "flow_m3_day"]], on=["plant", "date"], how="left")
+    flow_cols = ["plant", "date", "flow_m3_day"]
+    has_source = {"source_file", "source_row"} <= set(flows.columns)
+    if has_source:
+        flow_cols += ["source_file", "source_row"]
+    work = work.merge(
+        flows[flow_cols].rename(columns={"source_file": "_flow_file", "source_row": "_flow_row"}),
+        on=["plant", "date"],
+        how="left",
+    )
     no_flow = work["flow_m3_day"].isna()
     if no_flow.any():
         r = work[no_flow].iloc[0]
@@ -281,6 +289,18 @@ def compute_loads(
             _date_column(r),
             r["date"].date().isoformat(),
         )
+    zero_flow = work["flow_m3_day"] <= 0
+    if zero_flow.any():  # a load of 0 would drag the campaign mean down without a word
+        r = work[zero_flow].iloc[0]
+        raise DataError(
+            f"ett flöde > 0 på ett provdygn ({r['date'].date().isoformat()} har prov i "
+            f"{file_name(r['source_file'])}; ett flöde på 0 skulle ge belastningen 0)",
+            file=r["_flow_file"] if has_source else None,
+            row=int(r["_flow_row"]) if has_source else None,
+            column="Flöde",
+            value=f"{r['flow_m3_day']:g}",
+        )
+    work = work.drop(columns=["_flow_file", "_flow_row"], errors="ignore")
 
     # population for the sample's year
     work["_year"] = work["date"].dt.year.astype("int64")

@@ -1,0 +1,273 @@
+"""Contracts as code: one pandera schema per processed table.
+
+Every table ``build`` writes to ``data/processed/<name>.parquet`` has its schema in
+:func:`processed_schemas`, and ``build`` validates every table before writing anything
+(:func:`validate_table`); a table without a schema is a programming error. The schemas
+of the wastewater and commitment tables are defined beside their column lists
+(:func:`trygghet_analys.wastewater.loads.wastewater_schemas`,
+:func:`trygghet_analys.commitments.followup.commitment_schemas`) and registered here;
+the rest are defined here. ``CONTRIBUTING.md``'s contract section is checked against
+these schemas by ``tests/test_contracts.py``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .errors import DataError
+
+__all__ = ["PROCESSED_TABLES", "processed_schemas", "validate_table"]
+
+#: Every processed table, in the order ``CONTRIBUTING.md`` describes them.
+PROCESSED_TABLES: tuple[str, ...] = (
+    "survey_responses",
+    "survey_strata",
+    "survey_breaks",
+    "ledger",
+    "survey_estimates",
+    "survey_changes",
+    "survey_trends",
+    "survey_response_rates",
+    "findings",
+    "wastewater_loads",
+    "wastewater_campaigns",
+    "wastewater_trends",
+    "wastewater_consumption",
+    "wastewater_euda",
+    "commitment_followup",
+    "commitment_indicators",
+)
+
+_GROUP_VARS = ("total", "stratum", "sex", "age_group")
+_TREND_DIRECTIONS = ("ökande", "minskande", "ingen säkerställd trend")
+
+
+def _text(*checks: pa.Check, nullable: bool = False) -> pa.Column:
+    return pa.Column("str", list(checks), nullable=nullable)
+
+
+def _int(*checks: pa.Check) -> pa.Column:
+    return pa.Column("int64", list(checks))
+
+
+def _float(*checks: pa.Check, nullable: bool = True) -> pa.Column:
+    return pa.Column("float64", list(checks), nullable=nullable)
+
+
+def _schema(columns: dict[str, pa.Column], **kwargs: object) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, **kwargs)
+
+
+def _survey_schemas() -> dict[str, pa.DataFrameSchema]:
+    from .stats.findings import COMPARISONS, DIRECTIONS, SOURCES
+    from .survey.ingest import RESPONSE_SCHEMA
+
+    year = _int(pa.Check.in_range(1900, 2100))
+    share = pa.Check.in_range(0, 1)
+    probability = _float(share)
+    group_var = _text(pa.Check.isin(_GROUP_VARS))
+    series = {"kommun": _text(), "indicator": _text(), "group_var": group_var, "group": _text()}
+    strata = {
+        "kommun": _text(),
+        "year": year,
+        "stratum": _text(),
+        "population": _int(pa.Check.gt(0)),
+        "sampled": _int(pa.Check.ge(0)),
+        "respondents": _int(pa.Check.ge(0)),
+        "response_rate": _float(share),
+    }
+    return {
+        "survey_responses": RESPONSE_SCHEMA,
+        "survey_strata": _schema(strata, unique=["kommun", "year", "stratum"]),
+        "survey_breaks": _schema(
+            {"kommun": _text(), "variable": _text(), "year": year, "reason": _text()}
+        ),
+        "ledger": _schema(
+            {
+                "kommun": _text(),
+                "source": _text(),
+                "file": _text(),
+                "sheet": _text(nullable=True),
+                "row": _int(pa.Check.ge(1)),
+                "rule": _text(),
+                "detail": _text(),
+            }
+        ),
+        "survey_estimates": _schema(
+            {
+                "kommun": _text(),
+                "year": year,
+                "indicator": _text(),
+                "group_var": group_var,
+                "group": _text(),
+                "estimate": _float(),
+                "se": _float(pa.Check.ge(0)),
+                "ci_low": _float(),
+                "ci_high": _float(),
+                "n": _int(pa.Check.ge(0)),
+                "suppressed": pa.Column("bool"),
+            },
+            checks=[
+                pa.Check(
+                    lambda d: ~d["suppressed"] | d["estimate"].isna(),
+                    error="a suppressed row has no estimate",
+                )
+            ],
+        ),
+        "survey_changes": _schema(
+            {
+                **series,
+                "comparison": _text(pa.Check.isin(["föregående år", "basår"])),
+                "year_from": year,
+                "year_to": year,
+                "estimate_from": _float(),
+                "estimate_to": _float(),
+                "change": _float(),
+                "se_change": _float(pa.Check.ge(0)),
+                "z": _float(),
+                "p_value": probability,
+                "significant": pa.Column("bool"),
+            }
+        ),
+        "survey_trends": _schema(
+            {
+                **series,
+                "year_from": year,
+                "year_to": year,
+                "n_years": _int(pa.Check.ge(2)),
+                "slope": _float(),
+                "tau": _float(pa.Check.in_range(-1, 1)),
+                "p_value": probability,
+                "significant": pa.Column("bool"),
+                "direction": _text(pa.Check.isin(_TREND_DIRECTIONS)),
+            }
+        ),
+        "survey_response_rates": _schema(
+            {k: strata[k] for k in strata if k != "population"},
+        ),
+        "findings": _schema(
+            {
+                "kommun": _text(),
+                "year": year,
+                "source": _text(pa.Check.isin(list(SOURCES))),
+                "indicator": _text(),
+                "group_var": _text(),
+                "group": _text(),
+                "comparison": _text(pa.Check.isin(list(COMPARISONS))),
+                "from_year": year,
+                "to_year": year,
+                "value_from": _float(),
+                "value_to": _float(),
+                "change": _float(),
+                "ci_low": _float(),
+                "ci_high": _float(),
+                "p_value": probability,
+                "q_value": probability,
+                "significant": pa.Column("bool"),
+                "direction": _text(pa.Check.isin(list(DIRECTIONS))),
+                "reliable": pa.Column("bool"),
+                "sentence": _text(),
+            }
+        ),
+    }
+
+
+def _euda_schema() -> pa.DataFrameSchema:
+    from .wastewater.euda import KINDS
+
+    return _schema(
+        {
+            "kommun": _text(),
+            "year": _int(pa.Check.in_range(1900, 2100)),
+            "metabolite": _text(),
+            "city": _text(),
+            "country": _text(nullable=True),
+            "daily_mean": _float(pa.Check.ge(0)),
+            "kind": _text(pa.Check.isin(list(KINDS))),
+            "campaign": _text(nullable=True),
+            "n_sites": _int(pa.Check.ge(1)),
+            "season": _text(nullable=True),
+            "season_matched": pa.Column("bool"),
+            "population": _float(pa.Check.gt(0)),
+            "rules": _text(),
+        }
+    )
+
+
+@cache
+def processed_schemas() -> dict[str, pa.DataFrameSchema]:
+    """Table name → its pandera schema (strict: exactly the contract's columns, in order).
+
+    Examples
+    --------
+    >>> list(processed_schemas()) == list(PROCESSED_TABLES)
+    True
+    >>> list(processed_schemas()["survey_breaks"].columns)
+    ['kommun', 'variable', 'year', 'reason']
+    """
+    from .commitments.followup import commitment_schemas
+    from .wastewater.loads import wastewater_schemas
+
+    found = {
+        **_survey_schemas(),
+        **wastewater_schemas(),
+        "wastewater_euda": _euda_schema(),
+        **commitment_schemas(),
+    }
+    return {name: found[name] for name in PROCESSED_TABLES}
+
+
+def validate_table(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Check one processed table against its schema before it is written.
+
+    Parameters
+    ----------
+    name
+        The table's name (``survey_estimates``, ...).
+    table
+        The table.
+
+    Returns
+    -------
+    DataFrame
+        The validated table (coerced where the schema says so).
+
+    Raises
+    ------
+    DataError
+        The table breaks its contract: the message names the table, the first failing
+        column, check and value; ``failure_cases`` (pandera's table of every failing
+        row, column and value) is attached to the error.
+    ValueError
+        ``name`` has no schema (every processed table must have one).
+    """
+    schemas = processed_schemas()
+    if name not in schemas:
+        raise ValueError(f"the processed table {name!r} has no schema in schemas.py")
+    if table.empty:  # no value can break a dtype: give an empty table the contract's dtypes
+        dtypes = {
+            c: col.dtype.type
+            for c, col in schemas[name].columns.items()
+            if c in table.columns and col.dtype is not None
+        }
+        table = table.astype(dtypes)
+    try:
+        return schemas[name].validate(table, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        first = cases.iloc[0]
+        whole_row = first.get("schema_context") == "DataFrameSchema"
+        column = None if whole_row or pd.isna(first.get("column")) else str(first["column"])
+        rows = cases["index"].dropna().nunique()
+        error = DataError(
+            f"en tabell enligt kontraktet i CONTRIBUTING.md ({rows} rader bryter mot det; "
+            f"den första: {first.get('check')})",
+            file=f"processed/{name}.parquet",
+            column=column,
+            value=None if whole_row else first.get("failure_case"),
+        )
+        error.failure_cases = cases
+        raise error from exc
