@@ -162,26 +162,39 @@ def test_seeded_phantom_legend_entry(clean, copy: Path) -> None:
 
 def test_seeded_wrong_alt_text_claim(copy: Path) -> None:
     facts = _facts(copy, "otrygghet_omraden")
-    wrong = facts["alt"].replace(
-        "Statistiskt säkerställd förändring från föregående år: 2020 (ökning), 2021 "
-        "(minskning), 2022 (ökning).",
-        "Ingen statistiskt säkerställd förändring från föregående år markerad.",
-    )
+    first, rest = facts["alt"].split("Linjediagram:", 2)[1:]
+    said = re.search(r"Statistiskt säkerställd förändring från föregående år: [^.]*\.", first)
+    none = "Ingen statistiskt säkerställd förändring från föregående år markerad."
+    if said:  # the panel marks changes: say there are none
+        wrong_first = first.replace(said.group(0), none)
+    else:  # the panel marks none: claim one
+        wrong_first = first.replace(
+            none, "Statistiskt säkerställd förändring från föregående år: 2020 (ökning)."
+        )
+    wrong = facts["alt"].replace(first, wrong_first, 1)
     assert wrong != facts["alt"]
     _edit(copy / "rapport.html", _html_attr(facts["alt"]), _html_attr(wrong))
     _write_facts(copy, "otrygghet_omraden", {**facts, "alt": wrong})
     issues = granska.check_report(copy)
-    assert any("Älmhults tätort anger 0" in i and "tabellen har 3" in i for i in issues), issues
+    group = first.split(",")[1].strip()
+    assert any(f"för {group} anger" in i and "bladet" in i for i in issues), issues
+    assert not any("inte den som granskades" in i for i in issues)
 
 
 def test_seeded_wrong_last_value_and_direction(copy: Path) -> None:
     facts = _facts(copy, "otrygghet_omraden")
-    wrong = facts["alt"].replace("2020 (ökning)", "2020 (minskning)", 1)
-    wrong = wrong.replace(f"2025: 45{NBSP}%", f"2025: 54{NBSP}%", 1)
+    wrong = facts["alt"]
+    turned = re.search(r"(\d{4}) \((ökning|minskning)\)", wrong)
+    if turned:
+        other = "minskning" if turned.group(2) == "ökning" else "ökning"
+        wrong = wrong.replace(turned.group(0), f"{turned.group(1)} ({other})", 1)
+    value = re.search(rf"2025: (\d+){NBSP}%", wrong)
+    wrong = wrong.replace(value.group(0), f"2025: {int(value.group(1)) + 9}{NBSP}%", 1)
     _write_facts(copy, "otrygghet_omraden", {**facts, "alt": wrong})
     issues = granska.check_report(copy)
-    assert any("säger minskning 2020" in i for i in issues), issues
-    assert any(f"säger 2025: 54{NBSP}%" in i for i in issues), issues
+    if turned:
+        assert any(f"säger {other} {turned.group(1)}" in i for i in issues), issues
+    assert any(f"säger 2025: {int(value.group(1)) + 9}{NBSP}%" in i for i in issues), issues
     # the HTML still shows the old alt text: not the one that was checked
     assert any("inte den som granskades" in i for i in issues), issues
 

@@ -544,6 +544,7 @@ def _marked_changes(tables: Tables, year: int) -> pd.DataFrame:
             "year_from": f["from_year"],
             "year_to": f["to_year"],
             "estimate_to": f["value_to"],
+            "change": f["change"],
             "significant": f["significant"].astype(bool),
         }
     )
@@ -590,7 +591,7 @@ def _small_multiples(indicator: str, group_var: str) -> tuple[Callable, Callable
             periods=tables.periods,
             breaks=tables.breaks,
             labels=tables.labels,
-            changes=_upto(tables.changes, year, "year_to"),
+            changes=_marked_changes(tables, year),
         )
         return _finish(axes, tables, year)
 

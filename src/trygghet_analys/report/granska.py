@@ -260,7 +260,7 @@ def _check_table(where: str, table: _Table, sheets: dict[str, int], issues: list
     for row_no, row in enumerate(table.rows, start=1):
         for i, cell in enumerate(row):
             head = table.header[i] if i < len(table.header) else f"nr {i + 1}"
-            why = None if head.startswith("p-värde") else _number_defect(cell)
+            why = None if head.startswith(("p-värde", "q-värde")) else _number_defect(cell)
             if why and (head, why) not in seen:
                 seen.add((head, why))
                 issues.append(f"{name}, rad {row_no}, kolumn '{head}': '{cell}' har {why}")
@@ -496,12 +496,16 @@ def _check_claims(name: str, facts: dict, sheets: dict[str, list[dict]], issues:
         str(facts.get("group_var") or "total"), "Totalt"
     )
     year = int(facts.get("year") or 0)
+    # "statistiskt säkerställd" is decided once, in the findings ("Fynd", q < 0.05);
+    # reports without findings mark the changes table's significant changes
+    source = "Fynd" if sheets.get("Fynd") else "Förändringar"
     changes = [
         r
-        for r in sheets.get("Förändringar", [])
+        for r in sheets.get(source, [])
         if r.get("Indikator-id") == indicator
         and r.get("Indelning") == group_var
         and r.get("Jämförelse") == "föregående år"
+        and r.get("Källa", "enkät") == "enkät"
         and (not year or int(r.get("Till år") or 0) <= year)
     ]
     estimates = [
@@ -509,7 +513,7 @@ def _check_claims(name: str, facts: dict, sheets: dict[str, list[dict]], issues:
         for r in sheets.get("Skattningar", [])
         if r.get("Indikator-id") == indicator and r.get("Indelning") == group_var
     ]
-    if not sheets.get("Förändringar") and not sheets.get("Skattningar"):
+    if not sheets.get(source) and not sheets.get("Skattningar"):
         return
     claims = _series_claims(str(facts.get("alt") or ""))
     if not claims:
@@ -526,7 +530,7 @@ def _check_claims(name: str, facts: dict, sheets: dict[str, list[dict]], issues:
         if set(said) != set(truth):
             issues.append(
                 f"{where} för {group} anger {len(said)} statistiskt säkerställda förändringar "
-                f"({', '.join(map(str, sorted(said))) or 'inga'}), tabellen har {len(truth)} "
+                f"({', '.join(map(str, sorted(said))) or 'inga'}), bladet {source} har {len(truth)} "
                 f"({', '.join(map(str, sorted(truth))) or 'inga'})"
             )
         for y, way in said.items():

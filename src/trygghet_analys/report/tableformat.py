@@ -68,6 +68,10 @@ VALUE_HEADERS = frozenset(
         "Förändring mot året före löftet",
         "Jämförelsevärde",
         "Lutning per år (Theil–Sen)",
+        "Värde från",
+        "Värde till",
+        "Förändring, 95 % KI nedre",
+        "Förändring, 95 % KI övre",
     }
 )
 SHARE_HEADERS = frozenset({"Svarsfrekvens"})
@@ -148,7 +152,7 @@ def column_kinds(
             or name.startswith("Konfidensintervall ")
         ):
             out[name] = "share"
-        elif name.startswith(PVALUE_PREFIX):
+        elif name.startswith((PVALUE_PREFIX, "q-värde")):
             out[name] = "pvalue"
         elif name in PERCENT_NUMBER_HEADERS:
             out[name] = "percent_number"
