@@ -899,3 +899,33 @@ def test_draft_register_carries_forslag_and_motivering(tmp_path, register_file, 
     path.write_text(bad, encoding="utf-8")
     with pytest.raises(DataError, match="forslag"):
         rf.load_register(path)
+
+
+@pytest.mark.parametrize(
+    ("delivered", "target", "word"),
+    [
+        (300, 300, "uppnått"),  # exactly the target is reached (≥, not >)
+        (301, 300, "uppnått"),
+        (299, 300, "delvis"),
+        (0.5, 300, "delvis"),  # anything delivered is at least "delvis"
+        (0, 300, "ej uppnått"),  # nothing delivered
+        (None, 300, "ej uppnått"),  # nothing reported
+        (12, None, "inget mål angivet"),
+    ],
+)
+def test_implementation_status_on_both_sides_of_each_boundary(delivered, target, word):
+    assert cm.implementation_status(delivered, target) == word
+
+
+@pytest.mark.parametrize(
+    ("statuses", "word"),
+    [
+        (["förbättrad", "försämrad"], "oförändrad"),  # a tie is no movement
+        (["förbättrad", "förbättrad", "försämrad"], "förbättrad"),
+        (["försämrad", "oförändrad"], "försämrad"),
+        (["oförändrad"], "oförändrad"),
+        (["otillräckligt underlag"], "otillräckligt underlag"),
+    ],
+)
+def test_commitment_outcome_counts_directions(statuses, word):
+    assert cm.commitment_outcome(statuses) == word

@@ -390,3 +390,52 @@ def test_theil_sen_interval_equals_scipy_per_series(rng):
         ref = sps.theilslopes(part["estimate"], part["year"], alpha=0.95)
         assert got.loc[k, "slope_low"] == pytest.approx(ref.low_slope, rel=1e-12, abs=1e-15)
         assert got.loc[k, "slope_high"] == pytest.approx(ref.high_slope, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("first_year", "period_rows", "since_rows"),
+    [
+        # base year 2021, report year 2024: the period 2021–2024 has 4 years (enough, ≥ 4)
+        # and a series from 2020 has 5 years since it began (enough, ≥ 5)
+        (2020, 1, 1),
+        # from 2021 the series has 4 years only: the period trend, but no separate
+        # "since the series began" row (it would be the same window)
+        (2021, 1, 0),
+    ],
+)
+def test_trend_windows_need_four_period_years_and_five_series_years(
+    first_year, period_rows, since_rows
+):
+    est = _est({y: 0.10 + 0.02 * (y - 2020) for y in range(first_year, 2025)})
+    t = _build(est, base_year=2021)
+    t = t[(t["comparison"] == "trend") & (t["year"] == 2024)]
+    assert (t["from_year"] == 2021).sum() == period_rows
+    assert (t["from_year"] == first_year).sum() - (first_year == 2021) * period_rows == since_rows
+
+
+def test_a_period_of_three_years_gives_no_period_trend():
+    """Report year 2023 with base year 2021: 2021–2023 is three years (< 4): no period row;
+    the series 2019–2023 (five years) still gets its since-the-start trend."""
+    est = _est({y: 0.10 + 0.02 * (y - 2019) for y in range(2019, 2024)})
+    t = _build(est, base_year=2021)
+    t = t[(t["comparison"] == "trend") & (t["year"] == 2023)]
+    assert sorted(t["from_year"]) == [2019]
+
+
+def test_a_four_year_series_has_no_since_the_start_trend():
+    """Without a commitment period only the since-the-start trend exists: it needs five
+    yearly estimates (four give no row, five do)."""
+    four = _build(_est({y: 0.1 + 0.02 * (y - 2020) for y in range(2020, 2024)}), base_year=None)
+    five = _build(_est({y: 0.1 + 0.02 * (y - 2019) for y in range(2019, 2024)}), base_year=None)
+    assert (four["comparison"] == "trend").sum() == 0
+    assert ((five["comparison"] == "trend") & (five["year"] == 2023)).sum() == 1
+
+
+def test_the_period_trend_needs_the_base_year_itself():
+    """A series that starts after the base year (2022, base year 2021) has no
+    commitment-period trend: its first year is not the base year."""
+    est = _est({y: 0.10 + 0.02 * (y - 2022) for y in range(2022, 2027)})
+    t = _build(est, base_year=2021)
+    t = t[(t["comparison"] == "trend") & (t["year"] == 2026)]
+    assert (t["from_year"] == 2021).sum() == 0
+    assert (t["from_year"] == 2022).sum() == 0  # five years but not before the base year

@@ -103,3 +103,17 @@ def test_build_without_cache_reads_everything(data, monkeypatch):
     parsed = _count_parses(monkeypatch)
     pipeline.build(data, cache=False)
     assert len(parsed) == 21
+
+
+def test_a_failing_build_leaves_processed_exactly_as_it_was(data):
+    """The cache is written only after the tables: a build that stops on bad input writes
+    nothing at all under processed/, not even parsed files."""
+    from trygghet_analys.errors import TrygghetError
+
+    before = sorted(p.relative_to(data).as_posix() for p in (data / "processed").rglob("*"))
+    pop = data / "raw" / "trygghetsmatning" / "population.csv"
+    pop.write_text(pop.read_text(encoding="utf-8").replace("\n", "\nx;y;z;w\n", 1), "utf-8")
+    with pytest.raises(TrygghetError):
+        pipeline.build(data)
+    after = sorted(p.relative_to(data).as_posix() for p in (data / "processed").rglob("*"))
+    assert after == before

@@ -158,13 +158,13 @@ def test_build_refuses_unknown_answers_and_questions(data_copy, variables, categ
         f"ny;Ny;proportion;{variables};{categories};higher_is_worse\n",
         encoding="utf-8",
     )
-    before = sorted((data_copy / "processed").glob("*.parquet"))
+    before = sorted((data_copy / "processed").rglob("*"))
     with pytest.raises(DataError) as err:
         pipeline.build(data_copy)
     text = str(err.value)
     assert "indikatorer_egna.csv" in text and "rad 2" in text and f"kolumn '{column}'" in text
-    # no table written (processed/.cache, the parsed raw files, may be filled)
-    assert sorted((data_copy / "processed").glob("*.parquet")) == before
+    # nothing written: no table, and no parsed file in processed/.cache either
+    assert sorted((data_copy / "processed").rglob("*")) == before
 
 
 def test_missing_required_column_is_named(tmp_path):

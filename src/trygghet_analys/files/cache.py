@@ -66,6 +66,7 @@ class BuildCache:
         self.folder = Path(folder)
         self.used: dict[str, set[str]] = {}
         self.manifest: dict[str, dict[str, str]] = {}
+        self._pending: list[tuple[str, str, dict[str, pd.DataFrame]]] = []
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -86,8 +87,13 @@ class BuildCache:
             return None
 
     def put(self, kind: str, key: str, tables: dict[str, pd.DataFrame]) -> None:
-        """Store tables atomically (each file written to a temporary name, then renamed)."""
+        """Keep tables for the cache; they are written by :meth:`finish`, i.e. only after the
+        build has written ``processed/`` (a failed build leaves ``processed/`` untouched)."""
         self.used.setdefault(kind, set()).add(key)
+        self._pending.append((kind, key, tables))
+
+    def _write(self, kind: str, key: str, tables: dict[str, pd.DataFrame]) -> None:
+        """Store tables atomically (each file written to a temporary name, then renamed)."""
         target = self.folder / kind
         target.mkdir(parents=True, exist_ok=True)
         for name, table in tables.items():
@@ -107,8 +113,12 @@ class BuildCache:
         self.manifest.setdefault(kommun, {})[what] = digest
 
     def finish(self) -> None:
-        """Write the manifest and drop entries this build did not use (no unbounded growth)."""
+        """Write what was parsed, the manifest, and drop entries this build did not use
+        (no unbounded growth). Called after the build has written ``processed/``."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        for kind, key, tables in self._pending:
+            self._write(kind, key, tables)
+        self._pending.clear()
         for kind, keys in self.used.items():
             for path in (self.folder / kind).glob("*"):
                 if path.name.split(".", 1)[0] not in keys:
