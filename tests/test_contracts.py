@@ -59,6 +59,14 @@ def _estimates(**change) -> pd.DataFrame:
     return frame.astype({"kommun": "str", "indicator": "str", "group_var": "str", "group": "str"})
 
 
+def test_an_empty_table_passes_whatever_pandas_typed_it_but_needs_its_columns():
+    empty = _estimates().iloc[0:0].astype(object)
+    validate_table("survey_estimates", empty)
+    with pytest.raises(DataError) as info:
+        validate_table("survey_estimates", empty.drop(columns="se"))
+    assert info.value.file == "processed/survey_estimates.parquet"
+
+
 def test_schema_passes_a_suppressed_row_without_estimate():
     validate_table("survey_estimates", _estimates(suppressed=True, n=10, estimate=np.nan))
 

@@ -635,28 +635,10 @@ def build_wastewater(
 ) -> dict[str, pd.DataFrame]:
     """All wastewater tables of one kommun, from its raw folder.
 
-    Parameters
-    ----------
-    raw_dir
-        The kommun's raw folder (``KommunConfig.raw``), holding ``avloppsvatten/``.
-    kommun
-        The kommun's name as in ``reningsverk.csv``.
-    loq_policy
-        ``"zero"`` (default, as EUDA), ``"half_loq"`` or ``"loq"``.
-
-    Returns
-    -------
-    dict of DataFrame
-        ``wastewater_loads``, ``wastewater_campaigns``, ``wastewater_trends`` and
-        ``wastewater_consumption`` (columns: ``LOAD_COLUMNS``, ``CAMPAIGN_COLUMNS``,
-        ``TREND_COLUMNS``, ``CONSUMPTION_COLUMNS``). Empty tables with these columns when
-        the kommun has no ``avloppsvatten/`` folder or no lab files.
-
-    Raises
-    ------
-    DataError
-        From the readers and :func:`~trygghet_analys.wastewater.loads.compute_loads`; also
-        when a lab sample is reported twice across files.
+    Reads ``<raw_dir>/avloppsvatten/``
+    (:func:`~trygghet_analys.files.wastewater.read_wastewater`) and computes
+    :func:`~trygghet_analys.wastewater.loads.wastewater_tables` (``kommun``, ``loq_policy``
+    and the returned tables as documented there).
     """
     return wastewater_tables(read_wastewater(raw_dir), kommun=kommun, loq_policy=loq_policy)
 

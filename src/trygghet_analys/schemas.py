@@ -243,6 +243,12 @@ def validate_table(name: str, table: pd.DataFrame) -> pd.DataFrame:
         row, column and value) is attached to the error.
     ValueError
         ``name`` has no schema (every processed table must have one).
+
+    Notes
+    -----
+    An empty table is given the contract's dtypes before it is checked: pandas types the
+    columns of an empty frame however it was built (often ``object``), and no value can
+    break a dtype. Its columns are still checked.
     """
     schemas = processed_schemas()
     if name not in schemas:

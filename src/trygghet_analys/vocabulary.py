@@ -22,6 +22,9 @@ __all__ = [
     "load_substances",
     "medicine_note",
     "read_resource_csv",
+    "substance_ids",
+    "substance_name",
+    "substance_title",
     "resource_text",
 ]
 
@@ -46,10 +49,54 @@ def load_substances() -> pd.DataFrame:
         ``id`` (substance id, e.g. "kokain"), ``namn`` (Swedish display name),
         ``labbnamn`` (lab aliases separated by ``|``), ``euda_metabolit`` (EUDA's name,
         NaN when EUDA does not report it), ``matt_restprodukt`` (the residue measured),
+        ``kort_namn`` (the short name in sentences, tables and chart titles),
         ``lakemedel`` (for a substance that is also a prescribed medicine, the Swedish
         caveat printed wherever it appears; NaN for the others).
     """
     return read_resource_csv("substanser.csv", dtype=str)
+
+
+def substance_ids() -> tuple[str, ...]:
+    """Every substance id, in the order of ``resources/substanser.csv`` (the one list).
+
+    Examples
+    --------
+    >>> substance_ids()[:3]
+    ('amfetamin', 'metamfetamin', 'kokain')
+    """
+    return tuple(load_substances()["id"])
+
+
+def substance_name(substance: str) -> str:
+    """The short Swedish name used in sentences and tables ("Kokain", "MDMA").
+
+    Examples
+    --------
+    >>> substance_name("mdma"), substance_name("okänd")
+    ('MDMA', 'Okänd')
+    """
+    table = load_substances().set_index("id")
+    if substance in table.index and isinstance(table.loc[substance, "kort_namn"], str):
+        return table.loc[substance, "kort_namn"]
+    return substance.capitalize()
+
+
+def substance_title(substance: str) -> str:
+    """A chart title: the short name, and the residue measured when it is another substance.
+
+    Examples
+    --------
+    >>> substance_title("kokain"), substance_title("mdma"), substance_title("ketamin")
+    ('Kokain (mätt som bensoylekgonin)', 'MDMA', 'Ketamin')
+    """
+    name = substance_name(substance)
+    table = load_substances().set_index("id")
+    if substance not in table.index:
+        return name
+    measured = table.loc[substance, "matt_restprodukt"]
+    if not isinstance(measured, str) or measured.casefold() in (substance, name.casefold()):
+        return name
+    return f"{name} (mätt som {measured})"
 
 
 def medicine_note(substance: str) -> str:

@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import DataError
 from ..formatting import fmt_number, fmt_percent
 from ..survey.indicators import load_indicators
-from ..vocabulary import load_activity_measures, load_ntu
+from ..vocabulary import load_activity_measures, load_ntu, substance_ids, substance_name
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +35,6 @@ __all__ = [
     "IndicatorLink",
     "Register",
     "Signatory",
-    "SUBSTANCE_IDS",
     "SUGGESTIONS",
     "SWEDISH_HEADERS",
     "STATUSES",
@@ -53,16 +52,6 @@ __all__ = [
     "yearly_activities",
 ]
 
-#: Substance ids fixed in CONTRIBUTING.md.
-SUBSTANCE_IDS: tuple[str, ...] = (
-    "amfetamin",
-    "metamfetamin",
-    "kokain",
-    "mdma",
-    "cannabis",
-    "ketamin",
-    "tramadol",
-)
 #: Follow-up statuses, best first.
 STATUSES: tuple[str, ...] = ("förbättrad", "oförändrad", "försämrad", "otillräckligt underlag")
 #: Swedish column headers for the follow-up, activity and underlag tables (xlsx, HTML).
@@ -322,7 +311,7 @@ def known_indicator_ids(survey_ids: Iterable[str] | None = None) -> dict[str, st
 
     Returns
     -------
-    dict mapping id → ``"enkät"``, ``"avloppsvatten"`` (:data:`SUBSTANCE_IDS`) or
+    dict mapping id → ``"enkät"``, ``"avloppsvatten"`` (``resources/substanser.csv``) or
     ``"aktivitet"`` (``resources/aktivitetsmatt.csv``).
 
     Examples
@@ -333,7 +322,7 @@ def known_indicator_ids(survey_ids: Iterable[str] | None = None) -> dict[str, st
     if survey_ids is None:
         survey_ids = load_indicators()["id"]
     out = dict.fromkeys(survey_ids, "enkät")
-    out.update(dict.fromkeys(SUBSTANCE_IDS, "avloppsvatten"))
+    out.update(dict.fromkeys(substance_ids(), "avloppsvatten"))
     out.update(dict.fromkeys(load_activity_measures()["id"], "aktivitet"))
     return out
 
@@ -856,7 +845,7 @@ def _activity_link(link, yearly, measures, year, act: pd.DataFrame) -> dict:
 
 def _wastewater_link(link, fnd: pd.DataFrame) -> dict:
     out: dict = {
-        "label": link.id.capitalize() if link.id != "mdma" else "MDMA",
+        "label": substance_name(link.id),
         "unit": "mg/dag/1000 inv",
     }
     f = _link_rows(fnd, "avloppsvatten", link)

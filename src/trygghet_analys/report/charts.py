@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 from ..config import DataFolder, KommunConfig
 from ..errors import TrygghetError
+from ..vocabulary import substance_ids, substance_name
 from . import plotting
 
 __all__ = [
@@ -735,7 +736,7 @@ def _commitment_panel() -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
         ax = plotting.commitment_panel(tables.followup)
         ids = set(tables.followup.get("indicator", pd.Series(dtype=str)).dropna().astype(str))
-        notes = [medicine_note(s) for s in _SUBSTANCES if s in ids and medicine_note(s)]
+        notes = [medicine_note(s) for s in substance_ids() if s in ids and medicine_note(s)]
         if notes:
             plotting.add_note(ax, " ".join(notes))
         return _finish(ax, tables, year, "commitments")
@@ -805,166 +806,161 @@ _DIAMOND = (
 _BREAK_NOTE = ("seriebrott", "En streckad lodrät linje är ett seriebrott: frågan ändrades.")
 
 
-_SUBSTANCES = ("amfetamin", "metamfetamin", "kokain", "mdma", "cannabis", "ketamin", "tramadol")
-_SUBSTANCE_TITLES = {
-    "amfetamin": "Amfetamin",
-    "metamfetamin": "Metamfetamin",
-    "kokain": "Kokain",
-    "mdma": "MDMA",
-    "cannabis": "Cannabis",
-    "ketamin": "Ketamin",
-    "tramadol": "Tramadol",
-}
-
-_CHARTS: tuple[Chart, ...] = (
-    _chart(
-        "otrygghet_trend",
-        "Otrygghet ute sent en kväll",
-        "Andelen invånare som känner sig otrygga ute ensamma sent en kväll i sitt "
-        "bostadsområde, eller som inte går ut av oro, år för år.",
-        _trend("otrygghet_ute_sent", "otrygg_ute_sent"),
-        kind="trend",
-        indicator="otrygghet_ute_sent",
-        notes=(
-            _BAND,
-            _DIAMOND,
-            ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
-            _BREAK_NOTE,
-        ),
-    ),
-    _chart(
-        "otrygghet_omraden",
-        "Otrygghet per område",
-        "Samma mått som ovan, ett litet diagram per område med samma skala.",
-        _small_multiples("otrygghet_ute_sent", "stratum"),
-        kind="small_multiples",
-        indicator="otrygghet_ute_sent",
-        group_var="stratum",
-        notes=(
-            (
-                "konfidensintervall",
-                "Områdena har färre svarande än hela kommunen, så banden är bredare.",
-            ),
-            _DIAMOND,
-            _BREAK_NOTE,
-        ),
-    ),
-    _chart(
-        "problem_rangordning",
-        "Problem i bostadsområdet",
-        "Hur stor andel som tycker att varje problem är ganska eller mycket stort, det "
-        "senaste året jämfört med tre år tidigare. Det största problemet står överst.",
-        _ranking(),
-        kind="ranking",
-        notes=(("konfidensintervall", "Strecken visar osäkerheten (95 % konfidensintervall)."),),
-    ),
-    _chart(
-        "problemindex_trend",
-        "Problemindex",
-        "Ett samlat mått på hur stora problemen i bostadsområdet upplevs, från 0 (inga "
-        "problem) till 6 (mycket stora problem). Indexet är kommunens egen beräkning och "
-        "är inte detsamma som polisens publicerade index.",
-        _trend("problemindex"),
-        kind="trend",
-        indicator="problemindex",
-        notes=(_BAND, _DIAMOND, _BREAK_NOTE),
-    ),
-    _chart(
-        "fortroende_polisen_trend",
-        "Förtroende för polisen i området",
-        "Andelen som har ganska eller mycket stort förtroende för polisens arbete i "
-        "bostadsområdet. Högre är bättre.",
-        _trend("fortroende_polisen", "fortroende_polisen"),
-        kind="trend",
-        indicator="fortroende_polisen",
-        notes=(
-            _BAND,
-            _DIAMOND,
-            ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
-            _BREAK_NOTE,
-        ),
-    ),
-    _chart(
-        "ser_polis_trend",
-        "Ser polis till fots i området",
-        "Andelen som ser polis till fots i sitt bostadsområde varje månad eller oftare – "
-        "ett mått på polisens synlighet.",
-        _trend("ser_polis_fots"),
-        kind="trend",
-        indicator="ser_polis_fots",
-        notes=(_BAND, _DIAMOND, _BREAK_NOTE),
-    ),
-    _chart(
-        "otrygghet_grupper",
-        "Otrygghet per grupp det senaste året",
-        "Otryggheten det senaste året per område, kön och ålder.",
-        _group("otrygghet_ute_sent"),
-        kind="group",
-        indicator="otrygghet_ute_sent",
-        notes=(
-            (
-                "konfidensintervall",
-                "Strecken visar osäkerheten; grupper vars streck inte överlappar skiljer "
-                "sig tydligt åt.",
-            ),
-        ),
-    ),
-    *(
+@functools.cache
+def _charts() -> tuple[Chart, ...]:
+    """The chart registry, in report order (one wastewater chart per substance in
+    ``resources/substanser.csv``)."""
+    return (
         _chart(
-            f"avloppsvatten_{s}",
-            f"{_SUBSTANCE_TITLES[s]} i avloppsvatten",
-            "Mängden narkotikarester som når reningsverket per dygn och 1 000 anslutna "
-            "invånare, per mätkampanj." + (" " + medicine_note(s) if medicine_note(s) else ""),
-            _wastewater(s),
-            kind="wastewater",
+            "otrygghet_trend",
+            "Otrygghet ute sent en kväll",
+            "Andelen invånare som känner sig otrygga ute ensamma sent en kväll i sitt "
+            "bostadsområde, eller som inte går ut av oro, år för år.",
+            _trend("otrygghet_ute_sent", "otrygg_ute_sent"),
+            kind="trend",
+            indicator="otrygghet_ute_sent",
+            notes=(
+                _BAND,
+                _DIAMOND,
+                ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
+                _BREAK_NOTE,
+            ),
+        ),
+        _chart(
+            "otrygghet_omraden",
+            "Otrygghet per område",
+            "Samma mått som ovan, ett litet diagram per område med samma skala.",
+            _small_multiples("otrygghet_ute_sent", "stratum"),
+            kind="small_multiples",
+            indicator="otrygghet_ute_sent",
+            group_var="stratum",
             notes=(
                 (
-                    "spridning",
-                    "Strecket vid kampanjmedlet visar hur mycket dygnen inom mätveckan "
-                    "skilde sig åt (inte osäkerheten mellan år).",
+                    "konfidensintervall",
+                    "Områdena har färre svarande än hela kommunen, så banden är bredare.",
                 ),
-                ("under_loq", "Ofyllda ringar är dygn under kvantifieringsgränsen."),
-                ("flaggat", "Ofyllda fyrkanter är flaggade dygn som räknas i medlet."),
-                ("utelamnat", "Ofyllda trianglar är flaggade dygn som inte räknas i medlet."),
+                _DIAMOND,
+                _BREAK_NOTE,
+            ),
+        ),
+        _chart(
+            "problem_rangordning",
+            "Problem i bostadsområdet",
+            "Hur stor andel som tycker att varje problem är ganska eller mycket stort, det "
+            "senaste året jämfört med tre år tidigare. Det största problemet står överst.",
+            _ranking(),
+            kind="ranking",
+            notes=(
+                ("konfidensintervall", "Strecken visar osäkerheten (95 % konfidensintervall)."),
+            ),
+        ),
+        _chart(
+            "problemindex_trend",
+            "Problemindex",
+            "Ett samlat mått på hur stora problemen i bostadsområdet upplevs, från 0 (inga "
+            "problem) till 6 (mycket stora problem). Indexet är kommunens egen beräkning och "
+            "är inte detsamma som polisens publicerade index.",
+            _trend("problemindex"),
+            kind="trend",
+            indicator="problemindex",
+            notes=(_BAND, _DIAMOND, _BREAK_NOTE),
+        ),
+        _chart(
+            "fortroende_polisen_trend",
+            "Förtroende för polisen i området",
+            "Andelen som har ganska eller mycket stort förtroende för polisens arbete i "
+            "bostadsområdet. Högre är bättre.",
+            _trend("fortroende_polisen", "fortroende_polisen"),
+            kind="trend",
+            indicator="fortroende_polisen",
+            notes=(
+                _BAND,
+                _DIAMOND,
+                ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
+                _BREAK_NOTE,
+            ),
+        ),
+        _chart(
+            "ser_polis_trend",
+            "Ser polis till fots i området",
+            "Andelen som ser polis till fots i sitt bostadsområde varje månad eller oftare – "
+            "ett mått på polisens synlighet.",
+            _trend("ser_polis_fots"),
+            kind="trend",
+            indicator="ser_polis_fots",
+            notes=(_BAND, _DIAMOND, _BREAK_NOTE),
+        ),
+        _chart(
+            "otrygghet_grupper",
+            "Otrygghet per grupp det senaste året",
+            "Otryggheten det senaste året per område, kön och ålder.",
+            _group("otrygghet_ute_sent"),
+            kind="group",
+            indicator="otrygghet_ute_sent",
+            notes=(
                 (
-                    "euda_kommun",
-                    "EUDA-jämförelsen gäller vårkampanjen räknad med EUDA:s regler.",
-                ),
-                ("euda_jamforelsestad", "Jämförelsestaden visas med antal anslutna."),
-                ("euda_sverige", "Grå romber är övriga svenska städer i EUDA:s mätningar."),
-                (
-                    "euda_europa",
-                    "Linjerna för Norden och Europa är medianen av samma städer alla år.",
+                    "konfidensintervall",
+                    "Strecken visar osäkerheten; grupper vars streck inte överlappar skiljer "
+                    "sig tydligt åt.",
                 ),
             ),
-            tail="En kampanj är en ögonblicksbild av en vecka.",
-        )
-        for s in _SUBSTANCES
-    ),
-    _chart(
-        "medborgarlofte_uppfoljning",
-        "Uppföljning av medborgarlöftet",
-        "Varje indikator som följer upp ett löfte, med status i ord och symbol: för "
-        "enkäten och avloppsvattnet utfallet (förbättrad, oförändrad, försämrad eller "
-        "otillräckligt underlag), för aktiviteter genomförandet mot målet (uppnått, delvis, "
-        "ej uppnått eller inget mål angivet), och det senaste värdet.",
-        _commitment_panel(),
-        kind="commitments",
-    ),
-    _chart(
-        "svarsfrekvens",
-        "Svarsfrekvens",
-        "Andelen av de tillfrågade som svarade, per område och för hela kommunen. Låg "
-        "svarsfrekvens gör resultaten osäkrare.",
-        _response_rates(),
-        kind="response_rates",
-    ),
-)
+        ),
+        *(
+            _chart(
+                f"avloppsvatten_{s}",
+                f"{substance_name(s)} i avloppsvatten",
+                "Mängden narkotikarester som når reningsverket per dygn och 1 000 anslutna "
+                "invånare, per mätkampanj." + (" " + medicine_note(s) if medicine_note(s) else ""),
+                _wastewater(s),
+                kind="wastewater",
+                notes=(
+                    (
+                        "spridning",
+                        "Strecket vid kampanjmedlet visar hur mycket dygnen inom mätveckan "
+                        "skilde sig åt (inte osäkerheten mellan år).",
+                    ),
+                    ("under_loq", "Ofyllda ringar är dygn under kvantifieringsgränsen."),
+                    ("flaggat", "Ofyllda fyrkanter är flaggade dygn som räknas i medlet."),
+                    ("utelamnat", "Ofyllda trianglar är flaggade dygn som inte räknas i medlet."),
+                    (
+                        "euda_kommun",
+                        "EUDA-jämförelsen gäller vårkampanjen räknad med EUDA:s regler.",
+                    ),
+                    ("euda_jamforelsestad", "Jämförelsestaden visas med antal anslutna."),
+                    ("euda_sverige", "Grå romber är övriga svenska städer i EUDA:s mätningar."),
+                    (
+                        "euda_europa",
+                        "Linjerna för Norden och Europa är medianen av samma städer alla år.",
+                    ),
+                ),
+                tail="En kampanj är en ögonblicksbild av en vecka.",
+            )
+            for s in substance_ids()
+        ),
+        _chart(
+            "medborgarlofte_uppfoljning",
+            "Uppföljning av medborgarlöftet",
+            "Varje indikator som följer upp ett löfte, med status i ord och symbol: för "
+            "enkäten och avloppsvattnet utfallet (förbättrad, oförändrad, försämrad eller "
+            "otillräckligt underlag), för aktiviteter genomförandet mot målet (uppnått, delvis, "
+            "ej uppnått eller inget mål angivet), och det senaste värdet.",
+            _commitment_panel(),
+            kind="commitments",
+        ),
+        _chart(
+            "svarsfrekvens",
+            "Svarsfrekvens",
+            "Andelen av de tillfrågade som svarade, per område och för hela kommunen. Låg "
+            "svarsfrekvens gör resultaten osäkrare.",
+            _response_rates(),
+            kind="response_rates",
+        ),
+    )
 
 
 def chart_names() -> list[str]:
     """Names of every chart in the registry, in report order."""
-    return [c.name for c in _CHARTS]
+    return [c.name for c in _charts()]
 
 
 def get_chart(name: str) -> Chart:
@@ -975,7 +971,7 @@ def get_chart(name: str) -> Chart:
     ValueError
         For an unknown name (the message lists the names that exist).
     """
-    for chart in _CHARTS:
+    for chart in _charts():
         if chart.name == name:
             return chart
     raise ValueError(f"okänt diagram {name!r}; finns: {', '.join(chart_names())}")
@@ -983,7 +979,7 @@ def get_chart(name: str) -> Chart:
 
 def available_charts(tables: Tables, year: int) -> list[Chart]:
     """The charts whose data exists for ``year``, in report order."""
-    return [c for c in _CHARTS if c.available(tables, year)]
+    return [c for c in _charts() if c.available(tables, year)]
 
 
 def show(name: str, tables: Tables, year: int | None = None) -> Figure | None:

@@ -48,6 +48,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..formatting import THOUSANDS, fmt_number, fmt_percent
+from ..vocabulary import substance_title
 
 __all__ = [
     "PALETTE",
@@ -127,16 +128,6 @@ def group_var_label(group_var: str) -> str:
     parts = [_GROUP_VAR_LABELS.get(p, p) for p in str(group_var).split("+")]
     return " × ".join([parts[0], *(p.lower() for p in parts[1:])])
 
-
-_SUBSTANCE_LABELS = {
-    "amfetamin": "Amfetamin",
-    "metamfetamin": "Metamfetamin",
-    "kokain": "Kokain (mätt som bensoylekgonin)",
-    "mdma": "MDMA",
-    "cannabis": "Cannabis (mätt som THC-COOH)",
-    "ketamin": "Ketamin",
-    "tramadol": "Tramadol",
-}
 
 _MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
@@ -1534,7 +1525,7 @@ def wastewater_chart(
         ax.set_ylim(bottom=0)
         format_number_axis(ax)
         ax.set_ylabel(WASTEWATER_UNIT)
-        ax.set_title(_SUBSTANCE_LABELS.get(substance, substance.capitalize()))
+        ax.set_title(substance_title(substance))
         _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         # caveats under the axes: the medicine note, then which EUDA rules were used
         above = None
@@ -1573,7 +1564,7 @@ def wastewater_chart(
         for name, yr, m in zip(names, camp["year"], means, strict=True)
     ]
     text = (
-        f"Diagram: {_SUBSTANCE_LABELS.get(substance, substance)} i avloppsvatten, "
+        f"Diagram: {substance_title(substance)} i avloppsvatten, "
         f"dygnsmedelvärde per mätkampanj i {WASTEWATER_UNIT}. " + "; ".join(parts) + "."
     )
     if n_below:

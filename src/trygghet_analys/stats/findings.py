@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from ..formatting import fmt_number, fmt_percent
+from ..vocabulary import substance_name
 from .trends import _segments, _usable, mann_kendall
 
 __all__ = [
@@ -803,7 +804,7 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
 
 
 def _wastewater_sentence(r) -> str:
-    name = "MDMA" if r.indicator == "mdma" else str(r.indicator).capitalize()
+    name = substance_name(str(r.indicator))
     base = (
         f"{name} i avloppsvattnet {_where(r.group_var, r.group)}: "
         f"{_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
