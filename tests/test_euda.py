@@ -580,3 +580,39 @@ def test_the_one_euda_comparison_per_kommun(tmp_path: Path) -> None:
     two = euda.compare_kommuner_with_euda(both, euda_files.read_euda(target))
     assert two["kommun"].tolist() == ["K"] * 4 + ["L"] * 4
     assert two.loc[two["kind"] == "kommun", "city"].tolist() == ["K", "L"]
+
+
+def test_build_compares_under_euda_rules_for_a_half_loq_kommun(tmp_path: Path) -> None:
+    """End to end: a kommun with loq_policy half_loq keeps LOQ/2 in its own campaigns,
+    while the EUDA comparison written by build counts below-LOQ days as 0."""
+    import shutil
+
+    from trygghet_analys import pipeline
+    from trygghet_analys.config import DataFolder
+
+    raw = tmp_path / "raw"
+    shutil.copytree(Path(__file__).parent / "data" / "wastewater" / "liten", raw)
+    (raw / "kommun.yml").write_text(
+        "kommun: Testby\nloq_policy: half_loq\n"
+        "jamforelsestader:\n- stad: Växjö\n  anslutna: 75410\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "external").mkdir()
+    (tmp_path / "external" / "ww2025-all-data.csv").write_bytes(COMPARE.read_bytes())
+    folder = DataFolder.at(tmp_path)
+    out = pipeline.wastewater_stage(folder, folder.kommuner(), {})
+    camp = out["wastewater_campaigns"]
+    own = camp[(camp["campaign"] == "2023 vår") & (camp["substance"] == "kokain")].iloc[0]
+    # half_loq: both cocaine days below an LOQ of 2 ng/L → 1 ng/L × 4 000 and 5 000 m³
+    # × 1e-3 / 10 (thousand inhabitants) = 0.4 and 0.5 → mean 0.45
+    assert own["daily_mean"] == pytest.approx(0.45)
+    comp = out["wastewater_euda"]
+    kommun = comp[(comp["kind"] == "kommun") & (comp["metabolite"] == "cocaine")].iloc[0]
+    assert kommun["daily_mean"] == 0.0  # EUDA's rule: below LOQ = 0
+    assert kommun["rules"].startswith("EUDA:s regler 2023: under LOQ räknas som 0")
+    city = comp[comp["kind"] == "jämförelsestad"].iloc[0]
+    assert (city["city"], city["population"]) == ("Växjö", 75410.0)
+    eu = comp[comp["kind"] == "Europa (median)"].iloc[0]
+    # only 2023 shown: European sites with 2023 cocaine: Växjö 60, Göteborg 110,
+    # Helsinki 210, Graz 160 → statistics.median = 135 (Brasilia 900 is not European)
+    assert (eu["daily_mean"], eu["n_sites"]) == (135.0, 4)
