@@ -581,8 +581,17 @@ def test_problem_ranking_order_and_base_year(estimates):
     np.testing.assert_allclose(widths[:2], [0.28, 0.11])
     assert np.isnan(widths[2])  # narkotikahandel not asked in 2020
     assert "Problemindex" not in ticks
-    assert _legend_texts(ax) == ["2023", "2020"]
+    assert _legend_texts(ax) == ["2023", "2020", "95 % konfidensintervall"]
     assert f"20{NBSP}%" in " ".join(t.get_text() for t in ax.texts)
+    # every drawn bar has its interval: the fixture's ci_low/ci_high, bar by bar
+    whiskers = [c for c in ax.collections if c.get_gid() == "konfidensintervall"]
+    segments = [seg for c in whiskers for seg in c.get_segments()]
+    assert len(segments) == 5  # 3 bars 2023 + 2 bars 2020 (narkotikahandel not asked)
+    est = estimates[estimates["indicator"] == "problem_nedskrapning"].set_index("year")
+    first = segments[0]
+    np.testing.assert_allclose(first[:, 0], [est.loc[2023, "ci_low"], est.loc[2023, "ci_high"]])
+    # the comparison year is written out in the title, on its own line
+    assert ax.get_title() == "Problem i bostadsområdet\n2023 jämfört med 2020"
 
 
 def test_problem_ranking_unknown_year_raises(estimates):
@@ -826,7 +835,7 @@ def test_alt_text_trend_states_key_numbers(estimates, changes):
     text = plotting.alt_text(ax)
     assert text.startswith("Linjediagram: Otrygg ute sent, Hela kommunen, 2019–2023.")
     assert f"2023: 26{NBSP}% (95 % konfidensintervall 22{NBSP}%–30{NBSP}%)" in text
-    assert "förändring från föregående år: 2020." in text
+    assert "förändring från föregående år: 2020 (ökning)." in text
     assert "Seriebrott före 2021." in text
     assert "För få svar för att redovisa: 2021." in text
     assert "Medborgarlöfte (2022)" in text
@@ -841,7 +850,10 @@ def test_alt_text_trend_states_key_numbers(estimates, changes):
         ),
         (
             lambda d: problem_ranking(d["est"], year=2023, base_year=2020, labels=LABELS),
-            [f"Nedskräpning 20{NBSP}% (2020: 28{NBSP}%)", "Öppen narkotikahandel"],
+            [
+                f"Nedskräpning 20{NBSP}% (2020: 28{NBSP}%)",
+                f"Öppen narkotikahandel 9{NBSP}% (2020: för få svar)",
+            ],
         ),
         (
             lambda d: wastewater_chart(d["camp"], substance="amfetamin", loads=d["loads"]),

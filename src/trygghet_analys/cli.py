@@ -1,4 +1,5 @@
-"""The ``trygghet-analys`` command: build, validate, kodbok-utkast, report, sample-data, fetch-euda."""
+"""The ``trygghet-analys`` command: build, validate, kodbok-utkast, report, granska,
+sample-data, fetch-euda."""
 
 from __future__ import annotations
 
@@ -54,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="kör också notebooks till <år>/notebooks/ (behövs inte för rapport och diagrambok)",
     )
+
+    g = sub.add_parser("granska", help="granska en färdig rapport (tabeller, diagram, filer)")
+    g.add_argument("report_dir", type=Path, metavar="RAPPORTMAPP", help="mappen OUT/ÅR")
 
     s = sub.add_parser("sample-data", help="skapa syntetiska exempeldata")
     s.add_argument("--out", type=Path, required=True, help="datamapp att skriva raw/ i")
@@ -147,6 +151,16 @@ def _dispatch(args: argparse.Namespace) -> int:
                 kommun=args.kommun,
                 notebooks=args.notebooks,
             )
+    elif args.command == "granska":
+        from .report import granska
+
+        defects = granska.check_report(args.report_dir)
+        for line in defects:
+            print(f"fel: {line}", file=sys.stderr)
+        if defects:
+            print(f"{len(defects)} fel i rapporten {args.report_dir}.", file=sys.stderr)
+            return 2
+        print(granska.receipt(args.report_dir))
     elif args.command == "sample-data":
         from .sample import generator as sample_data
 

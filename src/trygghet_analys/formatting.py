@@ -20,9 +20,13 @@ def fmt_number(value: float, decimals: int = 1) -> str:
     --------
     >>> fmt_number(1.2345, 2)
     '1,23'
+    >>> fmt_number(-0.004, 1)
+    '0,0'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if round(value, decimals) == 0:
+        value = 0.0  # "−0" and "−0,0" read as a negative number; rounded to zero is zero
     text = f"{value:,.{decimals}f}"
     return text.replace(",", THOUSANDS).replace(".", ",").replace("-", "−")
 
@@ -43,11 +47,15 @@ def fmt_percent(fraction: float, decimals: int = 0) -> str:
 
 
 def fmt_signed_points(diff: float, decimals: int = 0) -> str:
-    """A difference of fractions as signed percentage points: ``0.06`` → ``"+6 procentenheter"``."""
+    """A difference of fractions as signed percentage points: ``0.06`` → ``"+6 procentenheter"``.
+
+    A difference that rounds to zero has no sign: ``-0.001`` → ``"0 procentenheter"``.
+    """
     if diff is None or (isinstance(diff, float) and math.isnan(diff)):
         return "–"
-    sign = "+" if diff > 0 else ""
-    return f"{sign}{fmt_number(100 * diff, decimals)} procentenheter"
+    shown = fmt_number(100 * diff, decimals)
+    sign = "+" if diff > 0 and shown.strip("0,") else ""
+    return f"{sign}{shown} procentenheter"
 
 
 def file_name(path: object) -> str:

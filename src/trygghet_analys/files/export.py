@@ -59,15 +59,17 @@ _MAX_WIDTH = 60
 def deterministic() -> Iterator[None]:
     """Settings for reproducible files, restored on exit.
 
-    Fixes ``svg.hashsalt`` and sets ``SOURCE_DATE_EPOCH`` (when unset) so that no
-    writer falls back to the clock.
+    Fixes ``svg.hashsalt``, embeds PDF fonts as TrueType subsets (``pdf.fonttype``
+    42) and sets ``SOURCE_DATE_EPOCH`` (when unset) so that no writer falls back to
+    the clock.
     """
     old_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = old_epoch or str(
         int(FIXED_DATE.replace(tzinfo=dt.UTC).timestamp())
     )
     try:
-        with mpl.rc_context({"svg.hashsalt": _HASHSALT}):
+        # TrueType fonts embedded as subsets: text stays text (searchable, sharp) in PDFs
+        with mpl.rc_context({"svg.hashsalt": _HASHSALT, "pdf.fonttype": 42}):
             yield
     finally:
         if old_epoch is None:
@@ -204,7 +206,14 @@ def _column_values(column: pd.Series) -> list[object]:
     return [_cell_value(v) for v in column.astype(object).tolist()]
 
 
-def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, title: str = "") -> Path:
+def write_xlsx(
+    path: str | Path,
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    title: str = "",
+    number_formats: Mapping[str, Mapping[str, str | Sequence[str]]] | None = None,
+    banner: str | None = None,
+) -> Path:
     """Write tables as sheets of one xlsx workbook, byte-reproducibly.
 
     Parameters
@@ -218,6 +227,13 @@ def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, title: s
         empty cells.
     title
         The document title property.
+    number_formats
+        Sheet name → column → Excel number format (``"0.0%"``, ``"#,##0"``), or one
+        format per row. Numeric cells of other columns get ``"0"`` (integers) or
+        ``"#,##0.00"``, never "General".
+    banner
+        A line written in bold above the header of every sheet (e.g. "Exempeldata –
+        inte verkliga resultat"); the header is then row 2.
 
     Returns
     -------
@@ -233,24 +249,40 @@ def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, title: s
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
+    warn = Font(bold=True, color="A33F00")
     for name, frame in sheets.items():
         if len(name) > 31 or any(c in name for c in "[]:*?/\\"):
             raise ValueError(f"ogiltigt bladnamn {name!r} (högst 31 tecken, inga []:*?/\\)")
         ws = wb.create_sheet(title=name)
-        ws.freeze_panes = "A2"
+        ws.freeze_panes = "A3" if banner else "A2"
         for i, col in enumerate(frame.columns, start=1):
             texts = [str(col)] + [str(v) for v in frame.iloc[:200, i - 1].tolist()]
             width = min(_MAX_WIDTH, max(len(t) for t in texts) + 2)
             ws.column_dimensions[get_column_letter(i)].width = width
+        if banner:
+            cell = WriteOnlyCell(ws, value=neutralise(banner))
+            cell.font = warn
+            ws.append([cell])
         header = []
         for c in frame.columns:
             cell = WriteOnlyCell(ws, value=neutralise(str(c)))
             cell.font = bold
             header.append(cell)
         ws.append(header)
+        formats = (number_formats or {}).get(name, {})
         columns = [_column_values(frame[c]) for c in frame.columns]
-        for row in zip(*columns, strict=True):
-            ws.append(row)
+        wanted = [formats.get(str(c)) for c in frame.columns]
+        for i, row in enumerate(zip(*columns, strict=True)):
+            cells = []
+            for value, fmt in zip(row, wanted, strict=True):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    cells.append(value)
+                    continue
+                code = fmt[i] if isinstance(fmt, (list, tuple)) else fmt
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = code or ("0" if isinstance(value, int) else "#,##0.00")
+                cells.append(cell)
+            ws.append(cells)
     props = wb.properties
     props.creator = "trygghet-analys"
     props.lastModifiedBy = "trygghet-analys"

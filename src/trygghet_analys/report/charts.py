@@ -111,6 +111,8 @@ COLUMN_HEADERS: dict[str, str] = {
     "source": "Källa",
     "variable": "Variabel",
     "reason": "Orsak",
+    "date_from": "Första provdygn",
+    "date_to": "Sista provdygn",
 }
 
 
@@ -422,10 +424,16 @@ class Chart:
     ----------
     name : ASCII file name without suffix ("otrygghet_trend").
     title : Swedish title (chart book page, HTML heading).
-    explanation : a few Swedish sentences for a council member.
+    explanation : a few Swedish sentences for a council member (always true).
     draw : ``(tables, year) -> Figure``, finished with source line and synthetic label.
     data : ``(tables, year) -> DataFrame``, the numbers behind the chart, Swedish headers.
     available : ``(tables, year) -> bool``; False when the chart's data is missing.
+    kind : the chart family ("trend", "small_multiples", "group", "ranking",
+        "wastewater", "commitments", "response_rates"); the report checker reads it.
+    indicator, group_var : the series a survey chart shows.
+    notes : ``(gid, sentence)`` pairs: a sentence that describes a drawn element is
+        added to the explanation only when the figure draws that element visibly.
+    tail : a closing sentence after the notes.
     """
 
     name: str
@@ -434,11 +442,28 @@ class Chart:
     draw: Callable[[Tables, int], Figure]
     data: Callable[[Tables, int], pd.DataFrame]
     available: Callable[[Tables, int], bool]
+    kind: str = ""
+    indicator: str | None = None
+    group_var: str = "total"
+    notes: tuple[tuple[str, str], ...] = ()
+    tail: str = ""
 
     def alt(self, fig: Figure) -> str:
         """Swedish alt text of the drawn figure: what it shows and its key numbers."""
         text = plotting.alt_text(fig)
         return text if text and text != "Diagram" else self.title
+
+    def explain(self, fig: Figure) -> str:
+        """The explanation for this drawing: only sentences about elements it shows."""
+        from .chartfacts import artist_is_shown
+
+        drawn = {
+            str(a.get_gid())
+            for a in fig.findobj(lambda a: a.get_gid() is not None)
+            if artist_is_shown(a)
+        }
+        parts = [self.explanation, *(s for gid, s in self.notes if gid in drawn), self.tail]
+        return " ".join(p for p in parts if p)
 
 
 def _source(tables: Tables, year: int, what: str = "survey") -> str:
@@ -520,6 +545,7 @@ def _marked_changes(tables: Tables, year: int) -> pd.DataFrame:
             "year_from": f["from_year"],
             "year_to": f["to_year"],
             "estimate_to": f["value_to"],
+            "change": f["change"],
             "significant": f["significant"].astype(bool),
         }
     )
@@ -566,6 +592,7 @@ def _small_multiples(indicator: str, group_var: str) -> tuple[Callable, Callable
             periods=tables.periods,
             breaks=tables.breaks,
             labels=tables.labels,
+            changes=_marked_changes(tables, year),
         )
         return _finish(axes, tables, year)
 
@@ -753,9 +780,30 @@ def _response_rates() -> tuple[Callable, Callable, Callable]:
     return draw, data, available
 
 
-def _chart(name: str, title: str, explanation: str, parts: tuple) -> Chart:
+def _chart(
+    name: str,
+    title: str,
+    explanation: str,
+    parts: tuple,
+    *,
+    kind: str,
+    indicator: str | None = None,
+    group_var: str = "total",
+    notes: tuple[tuple[str, str], ...] = (),
+    tail: str = "",
+) -> Chart:
     draw, data, available = parts
-    return Chart(name, title, explanation, draw, data, available)
+    return Chart(
+        name, title, explanation, draw, data, available, kind, indicator, group_var, notes, tail
+    )
+
+
+_BAND = ("konfidensintervall", "Bandet visar osäkerheten (95 % konfidensintervall).")
+_DIAMOND = (
+    "sakerstalld",
+    "En romb betyder en statistiskt säkerställd förändring mot året före.",
+)
+_BREAK_NOTE = ("seriebrott", "En streckad lodrät linje är ett seriebrott: frågan ändrades.")
 
 
 @functools.cache
@@ -767,17 +815,33 @@ def _charts() -> tuple[Chart, ...]:
             "otrygghet_trend",
             "Otrygghet ute sent en kväll",
             "Andelen invånare som känner sig otrygga ute ensamma sent en kväll i sitt "
-            "bostadsområde, eller som inte går ut av oro, år för år. Bandet visar osäkerheten; "
-            "en romb betyder en statistiskt säkerställd förändring mot året före. De svarta "
-            "fyrkanterna är nivån i hela Sverige enligt Brås NTU.",
+            "bostadsområde, eller som inte går ut av oro, år för år.",
             _trend("otrygghet_ute_sent", "otrygg_ute_sent"),
+            kind="trend",
+            indicator="otrygghet_ute_sent",
+            notes=(
+                _BAND,
+                _DIAMOND,
+                ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
+                _BREAK_NOTE,
+            ),
         ),
         _chart(
             "otrygghet_omraden",
             "Otrygghet per område",
-            "Samma mått som ovan, ett litet diagram per område med samma skala. Områdena har "
-            "färre svarande än hela kommunen, så banden är bredare.",
+            "Samma mått som ovan, ett litet diagram per område med samma skala.",
             _small_multiples("otrygghet_ute_sent", "stratum"),
+            kind="small_multiples",
+            indicator="otrygghet_ute_sent",
+            group_var="stratum",
+            notes=(
+                (
+                    "konfidensintervall",
+                    "Områdena har färre svarande än hela kommunen, så banden är bredare.",
+                ),
+                _DIAMOND,
+                _BREAK_NOTE,
+            ),
         ),
         _chart(
             "problem_rangordning",
@@ -785,6 +849,10 @@ def _charts() -> tuple[Chart, ...]:
             "Hur stor andel som tycker att varje problem är ganska eller mycket stort, det "
             "senaste året jämfört med tre år tidigare. Det största problemet står överst.",
             _ranking(),
+            kind="ranking",
+            notes=(
+                ("konfidensintervall", "Strecken visar osäkerheten (95 % konfidensintervall)."),
+            ),
         ),
         _chart(
             "problemindex_trend",
@@ -793,6 +861,9 @@ def _charts() -> tuple[Chart, ...]:
             "problem) till 6 (mycket stora problem). Indexet är kommunens egen beräkning och "
             "är inte detsamma som polisens publicerade index.",
             _trend("problemindex"),
+            kind="trend",
+            indicator="problemindex",
+            notes=(_BAND, _DIAMOND, _BREAK_NOTE),
         ),
         _chart(
             "fortroende_polisen_trend",
@@ -800,6 +871,14 @@ def _charts() -> tuple[Chart, ...]:
             "Andelen som har ganska eller mycket stort förtroende för polisens arbete i "
             "bostadsområdet. Högre är bättre.",
             _trend("fortroende_polisen", "fortroende_polisen"),
+            kind="trend",
+            indicator="fortroende_polisen",
+            notes=(
+                _BAND,
+                _DIAMOND,
+                ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
+                _BREAK_NOTE,
+            ),
         ),
         _chart(
             "ser_polis_trend",
@@ -807,28 +886,54 @@ def _charts() -> tuple[Chart, ...]:
             "Andelen som ser polis till fots i sitt bostadsområde varje månad eller oftare – "
             "ett mått på polisens synlighet.",
             _trend("ser_polis_fots"),
+            kind="trend",
+            indicator="ser_polis_fots",
+            notes=(_BAND, _DIAMOND, _BREAK_NOTE),
         ),
         _chart(
             "otrygghet_grupper",
             "Otrygghet per grupp det senaste året",
-            "Otryggheten det senaste året per område, kön och ålder. Strecken visar "
-            "osäkerheten; grupper vars streck inte överlappar skiljer sig tydligt åt.",
+            "Otryggheten det senaste året per område, kön och ålder.",
             _group("otrygghet_ute_sent"),
+            kind="group",
+            indicator="otrygghet_ute_sent",
+            notes=(
+                (
+                    "konfidensintervall",
+                    "Strecken visar osäkerheten; grupper vars streck inte överlappar skiljer "
+                    "sig tydligt åt.",
+                ),
+            ),
         ),
         *(
             _chart(
                 f"avloppsvatten_{s}",
                 f"{substance_name(s)} i avloppsvatten",
                 "Mängden narkotikarester som når reningsverket per dygn och 1 000 anslutna "
-                "invånare, per mätkampanj. Strecket vid kampanjmedlet visar hur mycket dygnen "
-                "inom mätveckan skilde sig åt (inte osäkerheten mellan år). Ofyllda ringar är "
-                "dygn under kvantifieringsgränsen, ofyllda fyrkanter och trianglar flaggade dygn "
-                "(trianglarna räknas inte i medlet). EUDA-jämförelsen gäller vårkampanjen "
-                "räknad med EUDA:s regler: jämförelsestaden med antal anslutna, övriga svenska "
-                "städer (grå romber) och medianen av samma nordiska och europeiska städer alla "
-                "år. En kampanj är en ögonblicksbild av en vecka."
-                + (" " + medicine_note(s) if medicine_note(s) else ""),
+                "invånare, per mätkampanj." + (" " + medicine_note(s) if medicine_note(s) else ""),
                 _wastewater(s),
+                kind="wastewater",
+                notes=(
+                    (
+                        "spridning",
+                        "Strecket vid kampanjmedlet visar hur mycket dygnen inom mätveckan "
+                        "skilde sig åt (inte osäkerheten mellan år).",
+                    ),
+                    ("under_loq", "Ofyllda ringar är dygn under kvantifieringsgränsen."),
+                    ("flaggat", "Ofyllda fyrkanter är flaggade dygn som räknas i medlet."),
+                    ("utelamnat", "Ofyllda trianglar är flaggade dygn som inte räknas i medlet."),
+                    (
+                        "euda_kommun",
+                        "EUDA-jämförelsen gäller vårkampanjen räknad med EUDA:s regler.",
+                    ),
+                    ("euda_jamforelsestad", "Jämförelsestaden visas med antal anslutna."),
+                    ("euda_sverige", "Grå romber är övriga svenska städer i EUDA:s mätningar."),
+                    (
+                        "euda_europa",
+                        "Linjerna för Norden och Europa är medianen av samma städer alla år.",
+                    ),
+                ),
+                tail="En kampanj är en ögonblicksbild av en vecka.",
             )
             for s in substance_ids()
         ),
@@ -840,6 +945,7 @@ def _charts() -> tuple[Chart, ...]:
             "otillräckligt underlag), för aktiviteter genomförandet mot målet (uppnått, delvis, "
             "ej uppnått eller inget mål angivet), och det senaste värdet.",
             _commitment_panel(),
+            kind="commitments",
         ),
         _chart(
             "svarsfrekvens",
@@ -847,6 +953,7 @@ def _charts() -> tuple[Chart, ...]:
             "Andelen av de tillfrågade som svarade, per område och för hela kommunen. Låg "
             "svarsfrekvens gör resultaten osäkrare.",
             _response_rates(),
+            kind="response_rates",
         ),
     )
 

@@ -237,9 +237,12 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Ax
     return ax
 
 
-def _legend(ax: Axes, **kwargs: object) -> None:
-    """A legend with one entry per label, in drawing order."""
+def _legend(ax: Axes, *, sources: Sequence[Axes] = (), **kwargs: object) -> None:
+    """A legend with one entry per label, in drawing order (of ``ax`` and ``sources``)."""
     handles, names = ax.get_legend_handles_labels()
+    for other in sources:
+        more, more_names = other.get_legend_handles_labels()
+        handles, names = [*handles, *more], [*names, *more_names]
     seen: dict[str, object] = {}
     for handle, name in zip(handles, names, strict=True):
         if name and not name.startswith("_") and name not in seen:
@@ -428,7 +431,7 @@ def _draw_trend(
     name: str,
 ) -> pd.DataFrame:
     kommun = _single_kommun(estimates, "estimates")
-    sig_years: list[int] = []
+    sig_years: list[tuple[int, str]] = []
     drawn_breaks: list[int] = []
     national_text = ""
     national_top = 0.0
@@ -474,7 +477,15 @@ def _draw_trend(
             & sig["significant"].astype("boolean").fillna(False)
         ]
         if not sig.empty:
-            sig_years = sorted(int(y) for y in sig["year_to"])
+            diff = (
+                sig["change"].astype(float)
+                if "change" in sig.columns
+                else sig["estimate_to"].astype(float) - sig["estimate_from"].astype(float)
+            )
+            sig_years = sorted(
+                (int(y), "ökning" if d > 0 else "minskning")
+                for y, d in zip(sig["year_to"], diff, strict=True)
+            )
             ax.plot(
                 sig["year_to"].astype(float).to_numpy(),
                 sig["estimate_to"].astype(float).to_numpy(),
@@ -594,7 +605,7 @@ def _describe_series(
     name: str,
     group: str,
     is_mean: bool,
-    sig_years: Sequence[int],
+    sig_years: Sequence[tuple[int, str]],
     breaks: Sequence[int],
     periods: Sequence[tuple[int, int, str]],
 ) -> str:
@@ -615,8 +626,9 @@ def _describe_series(
     text += "."
     if y0 != y1:
         text += f" {y0}: {_value(shown.iloc[0]['estimate'], is_mean)}."
+    marked = ", ".join(f"{y} ({way})" for y, way in sig_years)
     text += (
-        f" Statistiskt säkerställd förändring från föregående år: {_years_text(sig_years)}."
+        f" Statistiskt säkerställd förändring från föregående år: {marked}."
         if sig_years
         else " Ingen statistiskt säkerställd förändring från föregående år markerad."
     )
@@ -741,6 +753,7 @@ def small_multiples(
     labels: Mapping[str, str] | None = None,
     axes: Sequence[Axes] | np.ndarray | None = None,
     indicators: pd.DataFrame | None = None,
+    changes: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """One small trend panel per group (area, sex or age group) on a shared y axis.
 
@@ -758,6 +771,9 @@ def small_multiples(
     axes
         At least as many Axes as groups; a new figure (up to three panels a row)
         when None.
+    changes
+        Changes table as in :func:`trend_chart`: each group's significant changes
+        from the year before are marked in its panel (and named in the alt text).
 
     indicators
         Indicator definitions (:func:`~trygghet_analys.define_indicator`,
@@ -821,7 +837,7 @@ def small_multiples(
                     indicator=indicator,
                     group_var=group_var,
                     group=group,
-                    changes=None,
+                    changes=changes,
                     breaks=breaks,
                     break_years=None,
                     periods=periods,
@@ -838,8 +854,16 @@ def small_multiples(
             )
             for panel in used:
                 panel.set_ylim(0, top)
+                # narrow panels: fewer year ticks, so that the years never run together
+                panel.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
             used[0].set_ylabel(_mean_label(indicator) if _is_mean(indicator) else "Andel")
-            _legend(used[-1], loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8.5)
+            _legend(
+                used[-1],
+                sources=list(used[:-1]),
+                loc="upper left",
+                bbox_to_anchor=(1.02, 1.0),
+                fontsize=8.5,
+            )
         return np.asarray(used, dtype=object)
 
 
@@ -1016,8 +1040,10 @@ def problem_ranking(
     -------
     Axes
         Horizontal bars, largest share on top: ``ax.containers[0]`` for ``year``,
-        ``ax.containers[1]`` for ``base_year``; items not asked or suppressed in a
-        year have no bar (width NaN) and read "–".
+        ``ax.containers[1]`` for ``base_year``, each with its 95 % interval
+        (``gid="konfidensintervall"``, from ``ci_low``/``ci_high`` when present); items
+        not asked or suppressed in a year have no bar (width NaN) and read "inte frågat"
+        or "för få svar" (from ``suppressed``).
     """
     _require(estimates, ("year", "indicator", "group_var", "estimate"), "estimates")
     _single_kommun(estimates, "estimates")
@@ -1026,61 +1052,109 @@ def problem_ranking(
         estimates["indicator"].astype("string").str.startswith("problem_").fillna(False)
         & (estimates["group_var"] == "total")
     ]
-    wide = items.pivot_table(
-        index="indicator", columns="year", values="estimate", aggfunc="first", dropna=False
-    )
+
+    def wide_of(column: str) -> pd.DataFrame:
+        if column not in items.columns:
+            return pd.DataFrame(index=pd.unique(items["indicator"]))
+        return items.pivot_table(
+            index="indicator", columns="year", values=column, aggfunc="first", dropna=False
+        )
+
+    wide = wide_of("estimate")
     if year not in wide.columns:
         raise ValueError(f"inga skattningar av problemfrågor år {year}")
+
+    def column(frame: pd.DataFrame, y: int) -> pd.Series:
+        if y in frame.columns:
+            return frame[y].astype(float).reindex(wide.index)
+        return pd.Series(np.nan, index=wide.index)
+
     latest = wide[year].astype(float)
-    base = wide[base_year].astype(float) if base_year in wide.columns else latest * np.nan
+    base = column(wide, base_year)
+    lows, highs = wide_of("ci_low"), wide_of("ci_high")
+    if "suppressed" in items.columns:
+        flags = items.assign(suppressed=items["suppressed"].astype("boolean").fillna(False))
+        hidden = flags.pivot_table(
+            index="indicator", columns="year", values="suppressed", aggfunc="any"
+        )
+    else:
+        hidden = pd.DataFrame(index=wide.index)
     order = latest.sort_values(ascending=False, na_position="last").index
     latest, base = latest.reindex(order), base.reindex(order)
-    ax = _new_axes(ax, figsize=(8, 0.45 * len(order) + 1.4))
+    ax = _new_axes(ax, figsize=(8, 0.45 * len(order) + 1.6))
     y = np.arange(len(order), dtype=float)
+
+    def missing_text(indicator: str, y_: int) -> str:
+        gone = y_ in hidden.columns and bool(hidden[y_].reindex([indicator]).fillna(False).iloc[0])
+        return "för få svar" if gone else "inte frågat"
+
     with use_style():
-        ax.barh(
-            y - 0.2,
-            latest.to_numpy(),
-            height=0.38,
-            color=PALETTE[0],
-            label=str(year),
-            gid=f"ar_{year}",
-        )
-        ax.barh(
-            y + 0.2,
-            base.to_numpy(),
-            height=0.38,
-            color=PALETTE[5],
-            label=str(base_year),
-            gid=f"ar_{base_year}",
-        )
-        for yy, value in zip(y, latest.to_numpy(), strict=True):
+        drawn = ((-0.2, latest, year, PALETTE[0]), (0.2, base, base_year, PALETTE[5]))
+        for offset, values, when, colour in drawn:
+            ax.barh(
+                y + offset,
+                values.to_numpy(),
+                height=0.38,
+                color=colour,
+                label=str(when),
+                gid=f"ar_{when}",
+            )
+        for offset, values, when, _colour in drawn:
+            lo = column(lows, when).reindex(order).to_numpy()
+            hi = column(highs, when).reindex(order).to_numpy()
+            ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(values.to_numpy())
+            if ok.any():
+                ax.hlines(
+                    (y + offset)[ok],
+                    lo[ok],
+                    hi[ok],
+                    color=_TEXT,
+                    lw=1.3,
+                    label=_BAND_LABEL,
+                    gid="konfidensintervall",
+                    zorder=3,
+                )
+        for yy, indicator, value in zip(y, order, latest.to_numpy(), strict=True):
+            top = float(column(highs, year).get(indicator, np.nan))
+            at = value if np.isnan(top) else max(value, top)
             ax.text(
-                0 if np.isnan(value) else value,
+                0 if np.isnan(value) else at,
                 yy - 0.2,
-                " " + fmt_percent(value),
+                " " + (missing_text(indicator, year) if np.isnan(value) else fmt_percent(value)),
                 va="center",
                 fontsize=9,
-                color=_TEXT,
+                color=_MUTED if np.isnan(value) else _TEXT,
+                gid="undertryckt" if np.isnan(value) else None,
             )
         ax.set_yticks(y, [_label(i, names) for i in order])
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(len(order) - 0.4, -0.6)
         ax.grid(axis="x", visible=True)
         ax.grid(axis="y", visible=False)
-        top = np.nanmax(np.r_[latest.to_numpy(), base.to_numpy(), 0.05])
-        ax.set_xlim(0, min(1.0, float(top) * 1.2))
+        top = np.nanmax(
+            np.r_[latest.to_numpy(), base.to_numpy(), column(highs, year).to_numpy(), 0.05]
+        )
+        ax.set_xlim(0, min(1.0, float(top) * 1.25))
         format_percent_axis(ax, "x")
         ax.set_xlabel("Andel som svarar ganska eller mycket stort problem")
-        ax.set_title(f"Problem i bostadsområdet {year} jämfört med {base_year}")
-        _legend(ax, loc="lower right")
+        # two lines: the comparison year must be readable whatever the label width
+        ax.set_title(f"Problem i bostadsområdet\n{year} jämfört med {base_year}")
+        handles, entries = ax.get_legend_handles_labels()
+        pairs = dict(zip(entries, handles, strict=True))  # the years' bars, then the interval
+        keys = [k for k in (str(year), str(base_year), _BAND_LABEL) if k in pairs]
+        ax.legend([pairs[k] for k in keys], keys, loc="lower right")
+
+    def shown(indicator: str, value: float, y_: int) -> str:
+        return missing_text(indicator, y_) if np.isnan(value) else fmt_percent(value)
+
     parts = [
-        f"{_label(i, names)} {fmt_percent(latest[i])} ({base_year}: {fmt_percent(base[i])})"
+        f"{_label(i, names)} {shown(i, latest[i], year)} ({base_year}: {shown(i, base[i], base_year)})"
         for i in order
     ]
     _DESCRIPTIONS[ax] = (
-        f"Stapeldiagram: andel som anser att problemet är ganska eller mycket stort i "
-        f"bostadsområdet, {year} jämfört med {base_year}, störst först. " + "; ".join(parts) + "."
+        f"Stapeldiagram med 95 % konfidensintervall: andel som anser att problemet är "
+        f"ganska eller mycket stort i bostadsområdet, {year} jämfört med {base_year}, "
+        "störst först. " + "; ".join(parts) + "."
     )
     return ax
 
@@ -1696,7 +1770,9 @@ def response_rate_chart(rates: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Returns
     -------
     Axes
-        Percent axis from 0 to 100 %; one line per area (``label`` = area name).
+        Percent axis from 0 to 100 %; one line per area (``label`` = area name), drawn
+        over the wide line of the whole kommun. Areas with the same rate every year
+        share one line labelled "A = B".
     """
     _require(rates, ("year", "stratum", "sampled", "respondents", "response_rate"), "rates")
     _single_kommun(rates, "rates")
@@ -1710,28 +1786,40 @@ def response_rate_chart(rates: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             else [str(s) for s in pd.unique(strata.dropna())]
         )
         years = np.arange(data["year"].min(), data["year"].max() + 1)
-        for i, name in enumerate(names):
-            part = data[data["stratum"].astype("string") == name].set_index("year")
-            values = part["response_rate"].astype(float).reindex(years)
-            ax.plot(
-                years,
-                values.to_numpy(),
-                marker="o",
-                markersize=4,
-                color=PALETTE[(i + 1) % len(PALETTE)],
-                label=name,
-                gid="omrade",
-            )
         total = data.groupby("year")[["respondents", "sampled"]].sum().reindex(years)
+        whole = (total["respondents"] / total["sampled"]).to_numpy(dtype=float)
+        # The whole kommun first and wide, the areas on top and thinner, so both show.
         ax.plot(
             years,
-            (total["respondents"] / total["sampled"]).to_numpy(dtype=float),
+            whole,
             color=_TEXT,
-            lw=2.6,
+            lw=4.5,
             marker="o",
+            markersize=9,
             label="Hela kommunen",
             gid="skattning",
+            zorder=2,
         )
+        # Areas with exactly the same rates every year would hide each other: one line.
+        series: dict[tuple, list[str]] = {}
+        for name in names:
+            part = data[data["stratum"].astype("string") == name].set_index("year")
+            values = part["response_rate"].astype(float).reindex(years).to_numpy()
+            key = tuple(np.round(values, 9).tolist())
+            series.setdefault(key, []).append(name)
+        for i, (key, members) in enumerate(series.items()):
+            label = members[0] if len(members) == 1 else " = ".join(members)
+            ax.plot(
+                years,
+                np.asarray(key, dtype=float),
+                marker="o",
+                markersize=3.5,
+                lw=1.6,
+                color=PALETTE[(i + 1) % len(PALETTE)],
+                label=label,
+                gid="omrade",
+                zorder=3,
+            )
         _year_axis(ax)
         ax.set_ylim(0, 1)
         format_percent_axis(ax)
@@ -1741,6 +1829,9 @@ def response_rate_chart(rates: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     rate = (total["respondents"] / total["sampled"]).dropna()
     text = f"Linjediagram: svarsfrekvens per område och år, {years[0]}–{years[-1]}."
+    same = [m for m in series.values() if len(m) > 1]
+    if same:
+        text += " Samma svarsfrekvens varje år: " + "; ".join(", ".join(m) for m in same) + "."
     if len(rate):
         text += f" Hela kommunen {int(rate.index[-1])}: {fmt_percent(rate.iloc[-1])}"
         text += f", {int(rate.index[0])}: {fmt_percent(rate.iloc[0])}." if len(rate) > 1 else "."

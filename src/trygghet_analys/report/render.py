@@ -24,9 +24,9 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -41,7 +41,7 @@ from ..config import DataFolder, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
-from . import charts, plotting
+from . import chartfacts, charts, plotting, tableformat
 
 __all__ = [
     "EXTRA_WRITERS",
@@ -53,7 +53,9 @@ __all__ = [
     "is_stale",
     "render_html",
     "run",
+    "sheet_formats",
     "summary_findings",
+    "table_kinds",
     "table_sheets",
 ]
 
@@ -72,6 +74,7 @@ CELL_TIMEOUT = 300
 EXTRA_WRITERS: list[Callable[[charts.Tables, int, Path], None]] = []
 
 _PAGE = (8.27, 11.69)  # A4 portrait, inches
+_KIND_TEXT = {"proportion": "andel", "mean": "medelvärde"}
 _BANNER = "Exempeldata – inte verkliga resultat"
 
 
@@ -365,25 +368,41 @@ def _summary_figure(tables: charts.Tables, year: int, findings: list[str]) -> Fi
     return fig
 
 
-def _chart_page(rendered: RenderedChart) -> Figure:
-    """A chart-book page: title, explanation, then the chart image."""
-    import io
+def _as_book_page(fig: Figure, title: str, explanation: str) -> Figure:
+    """Turn a finished chart into a chart-book page, keeping it vector graphics.
 
-    import matplotlib.image as mpimg
+    The figure grows to (at least) A4 proportions; every Axes and figure text keeps
+    its size in inches and moves below a title and the explanation. Fonts stay fonts
+    and lines stay lines in the PDF: nothing is rasterised.
+    """
+    fig.canvas.draw()  # fix the layout before anything moves
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
+    w, h = (float(v) for v in fig.get_size_inches())
+    wrapped = textwrap.fill(explanation, 95)
+    lines = wrapped.count("\n") + 1
+    header = 0.55 + 0.2 * lines + 0.25  # inches: title, explanation, gap
+    width = max(_PAGE[0], w)
+    height = max(h + header + 0.4, width * _PAGE[1] / _PAGE[0])
+    dx, dy = (width - w) / 2, height - header - h
 
-    with plotting.use_style():
-        fig = plt.figure(figsize=_PAGE)
-    fig.text(0.08, 0.95, rendered.title, fontsize=16, fontweight="bold", va="top")
-    wrapped = textwrap.fill(rendered.explanation, 95)
-    fig.text(0.08, 0.915, wrapped, fontsize=10, va="top", linespacing=1.4)
-    img = mpimg.imread(io.BytesIO(rendered.png), format="png")
-    h, w = img.shape[:2]
-    top = 0.915 - 0.02 * (wrapped.count("\n") + 1) - 0.03
-    width = 0.84
-    height = min(top - 0.05, width * h / w * _PAGE[0] / _PAGE[1])
-    ax = fig.add_axes((0.08, top - height, width, height))
-    ax.imshow(img, interpolation="antialiased")
-    ax.set_axis_off()
+    def move(x: float, y: float) -> tuple[float, float]:
+        return (dx + x * w) / width, (dy + y * h) / height
+
+    for ax in fig.get_axes():
+        box = ax.get_position(original=False)
+        x0, y0 = move(box.x0, box.y0)
+        ax.set_position((x0, y0, box.width * w / width, box.height * h / height))
+    texts = list(fig.texts)
+    if getattr(fig, "_suptitle", None) is not None:
+        texts.append(fig._suptitle)
+    for text in texts:
+        if text.get_transform() == fig.transFigure:
+            text.set_position(move(*text.get_position()))
+    fig.set_size_inches(width, height)
+    top = 1 - 0.45 / height
+    fig.text(0.08, top, title, fontsize=16, fontweight="bold", va="top")
+    fig.text(0.08, top - 0.4 / height, wrapped, fontsize=10, va="top", linespacing=1.4)
     return fig
 
 
@@ -400,28 +419,50 @@ class RenderedChart:
     alt: str
     png: bytes
     data: pd.DataFrame
+    facts: dict = field(default_factory=dict)
 
 
-def _render_charts(tables: charts.Tables, year: int, figdir: Path) -> list[RenderedChart]:
-    out = []
-    for chart in charts.available_charts(tables, year):
+def _render_charts(
+    tables: charts.Tables, year: int, figdir: Path, out: list[RenderedChart]
+) -> Iterator[Figure]:
+    """Draw and save every chart (PNG, SVG, PDF, facts JSON) into ``figdir``.
+
+    Appends each :class:`RenderedChart` to ``out`` and yields the figure, turned into
+    a chart-book page, before closing it.
+    """
+    for i, chart in enumerate(charts.available_charts(tables, year), start=1):
         fig = chart.draw(tables, year)
         try:
             png = _export.figure_png_bytes(fig)
             _export.save_figure(fig, figdir / chart.name, png=png)
-            out.append(
-                RenderedChart(
-                    chart.name,
-                    chart.title,
-                    chart.explanation,
-                    chart.alt(fig),
-                    png,
-                    chart.data(tables, year),
-                )
+            data = chart.data(tables, year)
+            explanation, alt = chart.explain(fig), chart.alt(fig)
+            facts = chartfacts.figure_facts(
+                fig,
+                name=chart.name,
+                title=chart.title,
+                explanation=explanation,
+                alt=alt,
+                kind=chart.kind,
+                indicator=chart.indicator,
+                group_var=chart.group_var,
+                year=year,
+                synthetic=bool(tables.kommun.synthetic),
+                sheet=_sheet_name(i, chart.name),
+                data_rows=len(data),
             )
+            (figdir / f"{chart.name}.json").write_text(
+                chartfacts.facts_json(facts), encoding="utf-8", newline="\n"
+            )
+            out.append(RenderedChart(chart.name, chart.title, explanation, alt, png, data, facts))
+            yield _as_book_page(fig, chart.title, explanation)
         finally:
             plt.close(fig)
-    return out
+
+
+def _sheet_name(position: int, name: str) -> str:
+    """The xlsx sheet holding chart number ``position``'s table (31 characters at most)."""
+    return f"D{position} {name}"[:31]
 
 
 def table_sheets(
@@ -473,10 +514,14 @@ def table_sheets(
     if not under.empty:
         from ..commitments.followup import SWEDISH_HEADERS
 
+        if "kind" in under.columns:
+            under = under.assign(kind=under["kind"].map(lambda k: _KIND_TEXT.get(k, k)))
         out["Underlag nästa år"] = charts.swedish_headers(under, SWEDISH_HEADERS)
     for i, r in enumerate(rendered, start=1):
-        out[f"D{i} {r.name}"[:31]] = r.data
-    return out
+        out[_sheet_name(i, r.name)] = r.data
+    # a column without a single value says nothing (the underlag's NTU columns when no
+    # indicator has a national level)
+    return {name: frame.dropna(axis=1, how="all") for name, frame in out.items()}
 
 
 #: Swedish headers of the findings sheet ("Fynd" in tabeller.xlsx).
@@ -512,37 +557,56 @@ th{background:#f2f2f2}td.num{text-align:right}details{margin:.5rem 0}
 """
 
 
-def _cell(value: object) -> tuple[str, bool]:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return "–", True
-    if isinstance(value, bool):
-        return ("ja" if value else "nej"), False
-    if isinstance(value, float):
-        return fmt_number(value, 3 if abs(value) < 10 else 1), True
-    if isinstance(value, int):
-        return str(value), True
-    return str(value), False
+def _indicator_kinds() -> dict[str, str]:
+    from ..survey.indicators import load_indicators
+
+    table = load_indicators()
+    return dict(zip(table["id"].astype(str), table["kind"].astype(str), strict=True))
 
 
-def _html_table(frame: pd.DataFrame, caption: str, max_rows: int = 60) -> str:
-    e = html.escape
-    rows = frame.head(max_rows)
-    head = "".join(f'<th scope="col">{e(str(c))}</th>' for c in rows.columns)
-    body = []
-    for values in rows.itertuples(index=False, name=None):
-        cells = []
-        for v in values:
-            text, num = _cell(v.item() if hasattr(v, "item") else v)
-            cls = ' class="num"' if num else ""
-            cells.append(f"<td{cls}>{e(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    more = ""
-    if len(frame) > max_rows:
-        more = f'<p class="note">Visar {max_rows} av {len(frame)} rader; alla finns i tabeller.xlsx.</p>'
-    return (
-        f"<table><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>{more}"
+def _value_kind(indicator: str | None, kinds: dict[str, str]) -> str:
+    """Kind of a chart table's value columns: a share, an index value or a number."""
+    kind = kinds.get(str(indicator)) if indicator else None
+    return {"proportion": "share", "mean": "index"}.get(kind or "", "number")
+
+
+def table_kinds(frame: pd.DataFrame, indicator: str | None = None) -> tableformat.Kinds:
+    """How each column of a report table is shown (see :mod:`.tableformat`)."""
+    kinds = _indicator_kinds()
+    return tableformat.column_kinds(
+        frame, indicator_kinds=kinds, values=_value_kind(indicator, kinds)
     )
+
+
+_NUM = ' class="num"'
+
+
+def _html_table(
+    frame: pd.DataFrame, caption: str, *, sheet: str | None = None, indicator: str | None = None
+) -> str:
+    """Every row of ``frame`` as an HTML table, numbers formatted by column kind."""
+    e = html.escape
+    head = "".join(f'<th scope="col">{e(str(c))}</th>' for c in frame.columns)
+    body = []
+    for cells in tableformat.html_rows(frame, table_kinds(frame, indicator)):
+        tds = "".join(f"<td{_NUM if num else ''}>{e(text)}</td>" for text, num in cells)
+        body.append(f"<tr>{tds}</tr>")
+    blad = f' data-blad="{e(sheet, quote=True)}"' if sheet else ""
+    return (
+        f"<table{blad}><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def sheet_formats(
+    sheets: dict[str, pd.DataFrame], rendered: Iterable[RenderedChart] = ()
+) -> dict[str, dict[str, str | list[str]]]:
+    """Excel number formats for every sheet of ``tabeller.xlsx``, by column kind."""
+    by_sheet = {_sheet_name(i, r.name): r.facts.get("indicator") for i, r in enumerate(rendered, 1)}
+    return {
+        name: tableformat.xlsx_formats(table_kinds(frame, by_sheet.get(name)))
+        for name, frame in sheets.items()
+    }
 
 
 def _for_the_council(note: str) -> bool:
@@ -620,7 +684,12 @@ def render_html(
             f"tabeller.xlsx.</figcaption>",
             "</figure>",
             "<details><summary>Visa siffrorna bakom diagrammet</summary>",
-            _html_table(r.data, f"Siffrorna bakom diagrammet: {r.title}"),
+            _html_table(
+                r.data,
+                f"Siffrorna bakom diagrammet: {r.title}",
+                sheet=r.facts.get("sheet"),
+                indicator=r.facts.get("indicator"),
+            ),
             "</details>",
             "</section>",
         ]
@@ -745,6 +814,15 @@ def _start_notebooks(
 
     dest.mkdir(parents=True, exist_ok=True)
     params = {"year": year, "data_dir": str(data_dir), "out_dir": str(out_dir), "kommun": kommun}
+    # What the executed notebooks show instead of this machine's absolute paths.
+    shown = {
+        str(dest): _display_path(out_dir / "notebooks"),
+        str(out_dir): _display_path(out_dir),
+        str(data_dir): _display_path(data_dir),
+        str(source) + os.sep: "notebooks" + os.sep,
+        str(repo_root()) + os.sep: "",
+        str(Path.home()): "~",
+    }
 
     def one(book: Path) -> Path:
         target = dest / book.name
@@ -759,10 +837,43 @@ def _start_notebooks(
             # the kernel's own English start-up warnings are noise on the progress lines
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
+        _scrub_paths(target, shown)
         _say(f"  notebook klar: {book.name}")
         return target
 
     return [pool.submit(one, b) for b in books]
+
+
+def _display_path(path: Path) -> str:
+    """A path as the analyst typed it: relative to the working directory, else its name."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return Path(path).name
+
+
+def _scrub_paths(notebook: Path, shown: dict[str, str]) -> None:
+    """Replace this machine's absolute paths in an executed notebook (parameters,
+    outputs, papermill's metadata) by the short forms in ``shown``."""
+    import json
+
+    order = sorted(shown, key=len, reverse=True)
+
+    def clean(value: object) -> object:
+        if isinstance(value, str):
+            for old in order:
+                if old and old in value:
+                    value = value.replace(old, shown[old])
+            return value
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    book = json.loads(notebook.read_text(encoding="utf-8"))
+    text = json.dumps(clean(book), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    notebook.write_text(text, encoding="utf-8", newline="\n")
 
 
 # --------------------------------------------------------------------------- run
@@ -871,20 +982,28 @@ def run(
             )
         with _export.deterministic():
             _say(f"Ritar diagram för {year} ...")
-            rendered = _render_charts(tables, year, tmp / "figurer")
-            _say(f"  {len(rendered)} diagram i figurer/ (png, svg, pdf)")
             findings = summary_findings(tables, year)
-            _say("Skriver diagram.pdf ...")
-            _write_book(tmp / "diagram.pdf", tables, year, findings, rendered)
+            rendered: list[RenderedChart] = []
+            _write_book(
+                tmp / "diagram.pdf",
+                tables,
+                year,
+                findings,
+                _render_charts(tables, year, tmp / "figurer", rendered),
+            )
+            _say(f"  {len(rendered)} diagram i figurer/ (png, svg, pdf) och i diagram.pdf")
             _say("Skriver rapport.html ...")
             (tmp / "rapport.html").write_text(
                 render_html(tables, year, findings, rendered), encoding="utf-8", newline="\n"
             )
             _say("Skriver tabeller.xlsx ...")
+            sheets = table_sheets(tables, year, rendered)
             _export.write_xlsx(
                 tmp / "tabeller.xlsx",
-                table_sheets(tables, year, rendered),
+                sheets,
                 title=f"Trygghet i {cfg.name} {year} – tabeller",
+                number_formats=sheet_formats(sheets, rendered),
+                banner=_BANNER if cfg.synthetic else None,
             )
             for writer in EXTRA_WRITERS:
                 writer(tables, year, tmp)
@@ -1009,7 +1128,7 @@ def _write_book(
     tables: charts.Tables,
     year: int,
     findings: list[str],
-    rendered: list[RenderedChart],
+    chart_pages: Iterable[Figure],
 ) -> None:
     def pages() -> Iterable[Figure]:
         fig = _summary_figure(tables, year, findings)
@@ -1017,11 +1136,6 @@ def _write_book(
             yield fig
         finally:
             plt.close(fig)
-        for r in rendered:
-            fig = _chart_page(r)
-            try:
-                yield fig
-            finally:
-                plt.close(fig)
+        yield from chart_pages
 
     _export.write_pdf_book(path, pages(), title=f"Trygghet i {tables.kommun.name} {year}")

@@ -125,28 +125,31 @@ def render_underlag_html(
         out.append("<ol>")
         out += [f"<li>{e(s)}</li>" for s in g.sort_values("rank")["sentence"]]
         out.append("</ol>")
-        out.append(f"<table><caption>{e(str(area))}: indikatorer i underlaget</caption>")
-        out.append(
-            "<thead><tr>"
-            + "".join(
-                f'<th scope="col">{h}</th>'
-                for h in ("Rang", "Indikator", "Område", "Värde", "Skäl", "Riket (NTU)", "Källa")
-            )
-            + "</tr></thead><tbody>"
-        )
+        rows = []
         for r in g.sort_values("rank").itertuples():
-            value = _fmt_value(r.latest_value, r.kind)
             ntu_txt = (
                 ""
                 if pd.isna(r.ntu_percent)
                 else f"{fmt_number(r.ntu_percent, 0)}\u00a0% ({int(r.ntu_year)})"
             )
-            out.append(
-                f'<tr><td class="num">{r.rank}</td><th scope="row">{e(str(r.label))}</th>'
-                f'<td>{e(str(r.group))}</td><td class="num">{value}</td><td>{e(str(r.reasons))}</td>'
-                f'<td class="num">{ntu_txt}</td><td>{e("" if pd.isna(r.ntu_source) else str(r.ntu_source))}</td></tr>'
+            rows.append(
+                [
+                    ("td", "num", str(r.rank)),
+                    ("th", "", str(r.label)),
+                    ("td", "", str(r.group)),
+                    ("td", "num", _fmt_value(r.latest_value, r.kind)),
+                    ("td", "", str(r.reasons)),
+                    ("td", "num", ntu_txt),
+                    ("td", "", "" if pd.isna(r.ntu_source) else str(r.ntu_source)),
+                ]
             )
-        out.append("</tbody></table>")
+        out.append(
+            _html_table(
+                f"{area}: indikatorer i underlaget",
+                ("Rang", "Indikator", "Område", "Värde", "Skäl", "Riket (NTU)", "Källa"),
+                rows,
+            )
+        )
     if more:
         out.append(f"<p>Och {more} till: alla finns i tabeller.xlsx, bladet Underlag nästa år.</p>")
     out.append("<h2>Uppföljning av löftena</h2>")
@@ -167,11 +170,25 @@ def render_underlag_html(
             out.append(f"<p>Effektskattning: {e(first['effect'])}</p>")
         if g["indicator"].isna().all():
             continue
-        out.append(f"<table><caption>Indikatorer för löfte {e(str(cid))}</caption><thead><tr>")
+        rows = []
+        for r in g.itertuples():
+            if pd.isna(r.indicator):
+                continue
+            rows.append(
+                [
+                    ("th", "", str(r.label)),
+                    ("td", "", str(r.group) if r.indicator_kind == "enkät" else ""),
+                    ("td", "", str(r.desired_direction)),
+                    ("td", "num", _followup_value(r.latest_value, r.unit, r.latest_year)),
+                    ("td", "num", _followup_change(r)),
+                    ("td", "", "" if pd.isna(r.trend) else str(r.trend)),
+                    ("td", f"status-{str(r.status).replace(' ', '-')}", str(r.status)),
+                ]
+            )
         out.append(
-            "".join(
-                f'<th scope="col">{h}</th>'
-                for h in (
+            _html_table(
+                f"Indikatorer för löfte {cid}",
+                (
                     "Indikator",
                     "Område",
                     "Önskad riktning",
@@ -179,22 +196,10 @@ def render_underlag_html(
                     "Förändring mot året före löftet",
                     "Trend under löftesperioden",
                     "Status",
-                )
+                ),
+                rows,
             )
-            + "</tr></thead><tbody>"
         )
-        for r in g.itertuples():
-            if pd.isna(r.indicator):
-                continue
-            out.append(
-                f'<tr><th scope="row">{e(str(r.label))}</th><td>{e(str(r.group) if r.indicator_kind == "enkät" else "")}</td>'
-                f"<td>{e(str(r.desired_direction))}</td>"
-                f'<td class="num">{e(_followup_value(r.latest_value, r.unit, r.latest_year))}</td>'
-                f'<td class="num">{e(_followup_change(r))}</td>'
-                f"<td>{e('' if pd.isna(r.trend) else str(r.trend))}</td>"
-                f'<td class="status-{e(str(r.status).replace(" ", "-"))}">{e(str(r.status))}</td></tr>'
-            )
-        out.append("</tbody></table>")
     for note in medicine_notes(underlag, followup):
         out.append(f'<p class="note" role="note">{e(note)}</p>')
     sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
@@ -207,6 +212,41 @@ def render_underlag_html(
     )
     out.append("</footer></body></html>")
     return "\n".join(out) + "\n"
+
+
+def _html_table(
+    caption: str, headers: tuple[str, ...], rows: list[list[tuple[str, str, str]]]
+) -> str:
+    """An HTML table without the columns that are empty in every row.
+
+    ``rows`` hold ``(tag, css class, text)`` per cell; a column whose every text is
+    empty or "–" says nothing to the council and is left out.
+    """
+    e = html.escape
+    keep = [
+        i
+        for i in range(len(headers))
+        if not rows or any(row[i][2].strip() not in ("", "–") for row in rows)
+    ]
+    parts = [f"<table><caption>{e(caption)}</caption><thead><tr>"]
+    parts.append("".join(f'<th scope="col">{e(headers[i])}</th>' for i in keep))
+    parts.append("</tr></thead><tbody>")
+    for row in rows:
+        cells = []
+        for i in keep:
+            tag, cls, text = row[i]
+            attrs = ' scope="row"' if tag == "th" else ""
+            attrs += f' class="{e(cls, quote=True)}"' if cls else ""
+            cells.append(f"<{tag}{attrs}>{e(text)}</{tag}>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def _signed(value: float, decimals: int) -> str:
+    """A signed number; one that rounds to zero has no sign ("0", never "+0" or "−0")."""
+    text = fmt_number(value, decimals)
+    return f"+{text}" if value > 0 and round(value, decimals) != 0 else text
 
 
 def _followup_value(value: float, unit: str, year: object) -> str:
@@ -226,13 +266,12 @@ def _followup_value(value: float, unit: str, year: object) -> str:
 def _followup_change(r) -> str:
     if pd.isna(r.change_base):
         return "–"
-    sign = "+" if r.change_base > 0 else ""
     if r.unit == "andel":
-        text = f"{sign}{fmt_number(100 * r.change_base, 0)} procentenheter"
+        text = f"{_signed(100 * r.change_base, 0)} procentenheter"
     elif r.unit in ("index 0–6", "mg/dag/1000 inv"):
-        text = f"{sign}{fmt_number(r.change_base, 1)}"
+        text = _signed(r.change_base, 1)
     else:  # activity counts: complete, no sampling error
-        return f"{sign}{fmt_number(r.change_base, 0)} {r.unit}"
+        return f"{_signed(r.change_base, 0)} {r.unit}"
     sig = r.significant_base
     if pd.isna(sig):
         return text

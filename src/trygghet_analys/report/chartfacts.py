@@ -1,0 +1,317 @@
+"""What a drawn chart shows, measured on its matplotlib objects, for the report checker.
+
+The report saves, beside every figure, ``figurer/<name>.json`` from :func:`figure_facts`:
+the extent of every visible text (title, axis labels, tick labels, legend, notes) in
+pixels, each legend entry and whether an artist with that label is drawn and visible,
+the ``gid`` of every drawn element, and the texts a reader meets (title, caption, alt
+text). :mod:`.granska` reads these files; it never needs the data folder, and it checks
+the very figure that was saved, not a new drawing of it.
+
+Why a file and not a re-rendering: the checker runs on a finished folder (possibly
+copied elsewhere, without ``data/``), and a second drawing could differ from the one
+that was shipped (other fonts, another matplotlib).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import Collection
+from matplotlib.container import Container
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+
+__all__ = ["artist_is_shown", "facts_json", "figure_facts"]
+
+#: Pixels that must change when a legend entry's artists are hidden for them to count as
+#: seen (an artist drawn exactly under another one changes none).
+MIN_VISIBLE_PIXELS = 4
+
+#: Pixels a text may reach beyond the figure edge (anti-aliasing) before it counts as cut.
+TOLERANCE_PX = 1.0
+
+
+def _finite_points(xy: np.ndarray) -> np.ndarray:
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    return xy[np.isfinite(xy).all(axis=1)]
+
+
+def _inside(points: np.ndarray, ax: Axes | None) -> bool:
+    """Whether any point lies inside the Axes' view (data coordinates)."""
+    if len(points) == 0:
+        return False
+    if ax is None:
+        return True
+    x0, x1 = sorted(ax.get_xlim())
+    y0, y1 = sorted(ax.get_ylim())
+    eps_x, eps_y = (x1 - x0) * 1e-9, (y1 - y0) * 1e-9
+    hit = (
+        (points[:, 0] >= x0 - eps_x)
+        & (points[:, 0] <= x1 + eps_x)
+        & (points[:, 1] >= y0 - eps_y)
+        & (points[:, 1] <= y1 + eps_y)
+    )
+    return bool(hit.any())
+
+
+def artist_is_shown(artist: Artist | Container) -> bool:
+    """True when ``artist`` is visible and draws something inside its Axes.
+
+    A line needs a finite point inside the view and a line style or marker; a
+    collection (band, whiskers) a finite vertex inside the view; a bar container a bar
+    of finite, non-zero width; a patch (shaded period) only visibility. Artists with
+    alpha 0 or the colour "none" everywhere count as not shown.
+    """
+    if isinstance(artist, Container):
+        return any(artist_is_shown(a) for a in artist if isinstance(a, Artist))
+    if not artist.get_visible() or artist.get_alpha() == 0:
+        return False
+    ax = artist.axes
+    if isinstance(artist, Line2D):
+        styled = artist.get_linestyle() not in (
+            "None",
+            "none",
+            "",
+            " ",
+        ) or artist.get_marker() not in (
+            "None",
+            "none",
+            "",
+            " ",
+            None,
+        )
+        if not styled:
+            return False
+        if artist.get_transform() != (ax.transData if ax is not None else None):
+            return len(_finite_points(artist.get_xydata())) > 0
+        return _inside(_finite_points(artist.get_xydata()), ax)
+    if isinstance(artist, Collection):
+        points = [p.vertices for p in artist.get_paths() if len(p.vertices)]
+        if not points:
+            return False
+        xy = _finite_points(np.concatenate(points))
+        if ax is None or artist.get_transform() != ax.transData:
+            return len(xy) > 0
+        return _inside(xy, ax)
+    if isinstance(artist, Patch):
+        bbox = artist.get_bbox() if hasattr(artist, "get_bbox") else None
+        if bbox is not None and hasattr(artist, "get_width"):
+            width, height = artist.get_width(), artist.get_height()
+            return bool(np.isfinite([width, height]).all() and (abs(width) > 0 or abs(height) > 0))
+        return True
+    if isinstance(artist, Text):
+        return bool(artist.get_text().strip())
+    return True
+
+
+def _round(value: float) -> float:
+    return 0.0 if not math.isfinite(value) else round(float(value), 1)
+
+
+def _tick_labels(ax: Axes) -> Iterable[Text]:
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        lo, hi = sorted(limits)
+        pad = (hi - lo) * 1e-9
+        for tick in axis.get_major_ticks():
+            loc = tick.get_loc()
+            if loc is None or not (lo - pad <= loc <= hi + pad):
+                continue
+            for label in (tick.label1, tick.label2):
+                if label.get_visible():
+                    yield label
+
+
+def _texts(fig: Figure) -> Iterable[tuple[str, Text]]:
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None:
+        yield "suptitle", suptitle
+    for text in fig.texts:
+        yield "figurtext", text
+    for ax in fig.get_axes():
+        if not ax.get_visible():
+            continue
+        for loc in ("left", "center", "right"):
+            yield (
+                "titel",
+                ax._left_title
+                if loc == "left"
+                else (ax.title if loc == "center" else ax._right_title),
+            )
+        if ax.axison:
+            yield "x-axelns rubrik", ax.xaxis.label
+            yield "y-axelns rubrik", ax.yaxis.label
+            for label in _tick_labels(ax):
+                yield "axeltext", label
+        for text in ax.texts:
+            yield "text", text
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            for text in legend.get_texts():
+                yield "teckenförklaring", text
+    for legend in fig.legends:
+        for text in legend.get_texts():
+            yield "teckenförklaring", text
+
+
+def _pixels(fig: Figure) -> np.ndarray | None:
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        return None
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def _members(artist: Artist | Container) -> list[Artist]:
+    if isinstance(artist, Container):
+        return [a for a in artist if isinstance(a, Artist)]
+    return [artist]
+
+
+def _changes_pixels(fig: Figure, artists: list[Artist], full: np.ndarray | None) -> bool:
+    """Whether hiding ``artists`` changes the rendered image (i.e. a reader sees them)."""
+    if full is None or not artists:
+        return True
+    before = [a.get_visible() for a in artists]
+    for a in artists:
+        a.set_visible(False)
+    try:
+        without = _pixels(fig)
+    finally:
+        for a, v in zip(artists, before, strict=True):
+            a.set_visible(v)
+    if without is None or without.shape != full.shape:
+        return True
+    return int((without != full).any(axis=-1).sum()) > MIN_VISIBLE_PIXELS
+
+
+def _legend_entries(fig: Figure) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    full = None
+    # a legend may gather entries from several panels (small multiples)
+    candidates: list[Artist | Container] = [
+        c for ax in fig.get_axes() for c in (*ax.get_children(), *ax.containers)
+    ]
+    for ax in fig.get_axes():
+        legend = ax.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        for text in legend.get_texts():
+            label = text.get_text()
+            same = [a for a in candidates if a.get_label() == label]
+            drawn = [a for a in same if artist_is_shown(a)]
+            seen = False
+            if drawn:
+                if full is None:
+                    full = _pixels(fig)
+                seen = _changes_pixels(fig, [m for a in drawn for m in _members(a)], full)
+            out.append({"label": label, "artists": len(same), "shown": bool(drawn), "seen": seen})
+    if full is not None:
+        fig.canvas.draw()
+    return out
+
+
+def _gids(fig: Figure) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for artist in fig.findobj(lambda a: a.get_gid() is not None):
+        gid = str(artist.get_gid())
+        entry = found.setdefault(gid, {"artists": 0, "shown": 0})
+        entry["artists"] += 1
+        entry["shown"] += int(artist_is_shown(artist))
+    for ax in fig.get_axes():
+        for container in ax.containers:
+            gid = getattr(container, "_trygghet_gid", None)
+            if gid:
+                entry = found.setdefault(gid, {"artists": 0, "shown": 0})
+                entry["artists"] += 1
+                entry["shown"] += int(artist_is_shown(container))
+    return dict(sorted(found.items()))
+
+
+def figure_facts(fig: Figure, **texts: object) -> dict[str, object]:
+    """Measure a finished figure for the report checker.
+
+    Parameters
+    ----------
+    fig
+        The figure exactly as saved (drawn at its saving dpi).
+    **texts
+        What the report shows with it, stored as is: ``name``, ``title``,
+        ``explanation`` (the caption), ``alt`` (alt text), ``kind``, ``indicator``,
+        ``group_var``, ``year``, ``data_rows`` …
+
+    Returns
+    -------
+    dict
+        ``figure`` (width and height in pixels), ``texts`` (role, text, x0, y0, x1, y1
+        in pixels from the lower left corner, ``inside``), ``legend`` (label,
+        ``shown``: an artist with the label draws data in view, ``seen``: hiding those
+        artists changes the rendered image), ``gids`` (gid → number of artists and of those drawn visibly), and
+        the ``texts`` passed in.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    measured = []
+    for role, text in _texts(fig):
+        content = text.get_text()
+        if not text.get_visible() or not content.strip():
+            continue
+        box = text.get_window_extent(renderer)
+        inside = (
+            box.x0 >= -TOLERANCE_PX
+            and box.y0 >= -TOLERANCE_PX
+            and box.x1 <= width + TOLERANCE_PX
+            and box.y1 <= height + TOLERANCE_PX
+        )
+        measured.append(
+            {
+                "role": role,
+                "text": content,
+                "gid": text.get_gid(),
+                "x0": _round(box.x0),
+                "y0": _round(box.y0),
+                "x1": _round(box.x1),
+                "y1": _round(box.y1),
+                "inside": bool(inside),
+            }
+        )
+    overlaps = []
+    for ax in fig.get_axes():
+        if not ax.get_visible() or not ax.axison:
+            continue
+        for axis in ("x", "y"):
+            labels = [
+                t
+                for t in _tick_labels(ax)
+                if t.get_text().strip() and t in getattr(ax, f"get_{axis}ticklabels")()
+            ]
+            boxes = sorted(
+                ((t.get_window_extent(renderer), t.get_text()) for t in labels),
+                key=lambda b: (b[0].x0, b[0].y0),
+            )
+            for (a, ta), (b, tb) in zip(boxes, boxes[1:], strict=False):
+                if a.overlaps(b) and (
+                    min(a.x1, b.x1) - max(a.x0, b.x0) > TOLERANCE_PX
+                    and min(a.y1, b.y1) - max(a.y0, b.y0) > TOLERANCE_PX
+                ):
+                    overlaps.append({"axis": axis, "texts": [ta, tb]})
+    return {
+        **texts,
+        "figure": {"width": _round(width), "height": _round(height), "dpi": _round(fig.dpi)},
+        "overlaps": overlaps,
+        "texts": measured,
+        "legend": _legend_entries(fig),
+        "gids": _gids(fig),
+    }
+
+
+def facts_json(facts: dict[str, object]) -> str:
+    """The facts as stable JSON text (sorted keys, UTF-8, one trailing newline)."""
+    return json.dumps(facts, ensure_ascii=False, sort_keys=True, indent=1, default=str) + "\n"

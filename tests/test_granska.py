@@ -1,0 +1,456 @@
+"""The report checker (``trygghet-analys granska``): clean reports pass, seeded defects fail.
+
+Each seeded defect is one the issue found in a real report (a table cut at 60 rows, a
+title cut at the figure edge, a legend entry whose lines lie under another line, an
+alt text that contradicts the table, a machine path in an executed notebook, a
+General-format column, a chart book page that is a raster image …), put back into a
+copy of a clean report; the checker must name it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_pdf import PdfPages
+
+from test_report import make_fake_data
+from trygghet_analys import cli
+from trygghet_analys.errors import ConfigError
+from trygghet_analys.formatting import fmt_number, fmt_signed_points
+from trygghet_analys.report import chartfacts, charts, granska, tableformat
+from trygghet_analys.report import render as report
+
+NBSP = "\u00a0"
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A report of the fake data (synthetic, with follow-up), without notebooks."""
+    root = tmp_path_factory.mktemp("granska")
+    data = make_fake_data(root / "data")
+    return data, report.run(data=data, out=root / "ut", notebooks=False)
+
+
+@pytest.fixture
+def copy(clean: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A private copy of the clean report to put a defect into."""
+    target = tmp_path / "rapport" / "2025"
+    shutil.copytree(clean[1], target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path.name, old)
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def _facts(folder: Path, name: str) -> dict:
+    return json.loads((folder / "figurer" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _write_facts(folder: Path, name: str, facts: dict) -> None:
+    (folder / "figurer" / f"{name}.json").write_text(chartfacts.facts_json(facts), "utf-8")
+
+
+def _redraw(data: Path, name: str) -> plt.Figure:
+    tables = charts.load_tables(data)
+    return charts.get_chart(name).draw(tables, 2025)
+
+
+# --------------------------------------------------------------------------- clean
+
+
+def test_clean_report_passes_and_cli_gives_a_receipt(clean, capsys) -> None:
+    _data, out = clean
+    assert granska.check_report(out) == []
+    assert cli.main(["granska", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "inga fel" in printed.out and printed.err == ""
+
+
+def test_not_a_report_folder_is_one_swedish_line(tmp_path: Path, capsys) -> None:
+    with pytest.raises(ConfigError, match="ingen rapportmapp"):
+        granska.check_report(tmp_path)
+    assert cli.main(["granska", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fel: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_clean_report_tables_are_complete_and_swedish(clean) -> None:
+    """Every chart's HTML table holds every row of its sheet, formatted the Swedish way."""
+    from openpyxl import load_workbook
+
+    _data, out = clean
+    text = (out / "rapport.html").read_text(encoding="utf-8")
+    wb = load_workbook(out / "tabeller.xlsx", read_only=True)
+    for sheet in re.findall(r'data-blad="([^"]+)"', text):
+        table = text.split(f'data-blad="{sheet}"')[1].split("</table>")[0]
+        rows = sum(1 for _ in wb[sheet].iter_rows()) - 2  # marking and header rows
+        assert table.count("<tr>") - 1 == rows, sheet
+    assert not re.search(r">\d,\d{3}<", text)  # no "0,165", no "4,000"
+    assert f">16,2{NBSP}%<" in text or re.search(rf">\d+,\d{NBSP}%<", text)
+
+
+# --------------------------------------------------------------------------- seeded
+
+
+def test_seeded_truncated_table(copy: Path) -> None:
+    page = copy / "rapport.html"
+    text = page.read_text(encoding="utf-8")
+    start = text.index('data-blad="D2 otrygghet_omraden"')
+    end = text.index("</tbody>", start)
+    last_row = text.rindex("<tr>", start, end)
+    page.write_text(text[:last_row] + text[end:], encoding="utf-8")
+    issues = granska.check_report(copy)
+    assert any("Otrygghet per område" in i and "visar" in i for i in issues), issues
+
+
+def test_seeded_truncated_table_with_note_and_link_passes(copy: Path) -> None:
+    """A table may show part of its rows when it says so and links the full table."""
+    page = copy / "rapport.html"
+    text = page.read_text(encoding="utf-8")
+    start = text.index('data-blad="D2 otrygghet_omraden"')
+    end = text.index("</tbody>", start)
+    last_row = text.rindex("<tr>", start, end)
+    shown = text[start:last_row].count("<tr>") - 1
+    total = text[start:end].count("<tr>") - 1
+    note = (
+        f'<p class="note">Visar {shown} av {total} rader; hela tabellen finns i '
+        '<a href="tabeller.xlsx">tabeller.xlsx</a>.</p>'
+    )
+    close = text.index("</table>", end) + len("</table>")
+    page.write_text(text[:last_row] + text[end:close] + note + text[close:], encoding="utf-8")
+    assert granska.check_report(copy) == []
+
+
+def test_seeded_cut_title(clean, copy: Path) -> None:
+    fig = _redraw(clean[0], "problem_rangordning")
+    # the defect as it was: the comparison year on the same line as a long title
+    fig.axes[0].set_title(
+        "Problem i bostadsområdet 2025 jämfört med 2022 – andel som svarar ganska eller "
+        "mycket stort problem"
+    )
+    facts = {**_facts(copy, "problem_rangordning"), **chartfacts.figure_facts(fig)}
+    _write_facts(copy, "problem_rangordning", facts)
+    issues = granska.check_report(copy)
+    assert any("titel 'Problem i bostadsområdet 2025" in i and "skärs av" in i for i in issues)
+
+
+def test_seeded_phantom_legend_entry(clean, copy: Path) -> None:
+    fig = _redraw(clean[0], "svarsfrekvens")
+    ax = fig.axes[0]
+    whole = next(line for line in ax.get_lines() if line.get_label() == "Hela kommunen")
+    # an area line exactly under the wide line of the whole kommun: listed, not seen
+    ax.plot(whole.get_xdata(), whole.get_ydata(), lw=1, zorder=1, color="#009E73", label="Dold")
+    ax.plot([], [], label="Utan data")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    facts = {**_facts(copy, "svarsfrekvens"), **chartfacts.figure_facts(fig)}
+    _write_facts(copy, "svarsfrekvens", facts)
+    issues = granska.check_report(copy)
+    assert any("'Dold' syns inte" in i for i in issues), issues
+    assert any("'Utan data' har inget ritat element" in i for i in issues), issues
+    assert not any("'Hela kommunen'" in i for i in issues)
+
+
+def test_seeded_wrong_alt_text_claim(copy: Path) -> None:
+    facts = _facts(copy, "otrygghet_omraden")
+    first, rest = facts["alt"].split("Linjediagram:", 2)[1:]
+    said = re.search(r"Statistiskt säkerställd förändring från föregående år: [^.]*\.", first)
+    none = "Ingen statistiskt säkerställd förändring från föregående år markerad."
+    if said:  # the panel marks changes: say there are none
+        wrong_first = first.replace(said.group(0), none)
+    else:  # the panel marks none: claim one
+        wrong_first = first.replace(
+            none, "Statistiskt säkerställd förändring från föregående år: 2020 (ökning)."
+        )
+    wrong = facts["alt"].replace(first, wrong_first, 1)
+    assert wrong != facts["alt"]
+    _edit(copy / "rapport.html", _html_attr(facts["alt"]), _html_attr(wrong))
+    _write_facts(copy, "otrygghet_omraden", {**facts, "alt": wrong})
+    issues = granska.check_report(copy)
+    group = first.split(",")[1].strip()
+    assert any(f"för {group} anger" in i and "bladet" in i for i in issues), issues
+    assert not any("inte den som granskades" in i for i in issues)
+
+
+def test_seeded_wrong_last_value_and_direction(copy: Path) -> None:
+    facts = _facts(copy, "otrygghet_omraden")
+    wrong = facts["alt"]
+    turned = re.search(r"(\d{4}) \((ökning|minskning)\)", wrong)
+    if turned:
+        other = "minskning" if turned.group(2) == "ökning" else "ökning"
+        wrong = wrong.replace(turned.group(0), f"{turned.group(1)} ({other})", 1)
+    value = re.search(rf"2025: (\d+){NBSP}%", wrong)
+    wrong = wrong.replace(value.group(0), f"2025: {int(value.group(1)) + 9}{NBSP}%", 1)
+    _write_facts(copy, "otrygghet_omraden", {**facts, "alt": wrong})
+    issues = granska.check_report(copy)
+    if turned:
+        assert any(f"säger {other} {turned.group(1)}" in i for i in issues), issues
+    assert any(f"säger 2025: {int(value.group(1)) + 9}{NBSP}%" in i for i in issues), issues
+    # the HTML still shows the old alt text: not the one that was checked
+    assert any("inte den som granskades" in i for i in issues), issues
+
+
+def _html_attr(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+@pytest.mark.parametrize(
+    "where", ["notebooks/1.0-trygghetsmatning.ipynb", "rapport.html", "figurer/x.svg"]
+)
+def test_seeded_machine_path(copy: Path, where: str) -> None:
+    target = copy / where
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps({"cells": [], "metadata": {"papermill": {"input_path": "/home/ana/nb"}}})
+    if where.endswith(".html"):
+        _edit(target, "</footer>", f"<p>{copy.resolve()}</p></footer>")
+    else:
+        target.write_text(body, encoding="utf-8")
+    issues = granska.check_report(copy)
+    assert any(i.startswith(where) and "sökvägen" in i for i in issues), issues
+
+
+def test_seeded_general_format_column(copy: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = copy / "tabeller.xlsx"
+    wb = load_workbook(book)
+    ws = wb["Skattningar"]
+    header = [c.value for c in ws[2]]
+    col = header.index("Skattning") + 1
+    for row in ws.iter_rows(min_row=3, min_col=col, max_col=col):
+        row[0].number_format = "General"
+    ws["A3"] = "=1+1"
+    wb["Trender"]["A1"] = None
+    wb.save(book)
+    issues = granska.check_report(copy)
+    assert any("'Skattningar', kolumn 'Skattning'" in i and "General" in i for i in issues)
+    assert any("cell A3: formel" in i for i in issues), issues
+    assert any("'Trender': saknar markeringen 'Exempeldata'" in i for i in issues), issues
+
+
+def test_seeded_raster_chart_book_page(copy: Path) -> None:
+    rng = np.random.default_rng(1)
+    with PdfPages(copy / "diagram.pdf") as pdf:
+        fig = plt.figure(figsize=(8.27, 11.69))
+        fig.add_axes((0.08, 0.3, 0.84, 0.5)).imshow(rng.random((370, 695, 3)))
+        pdf.savefig(fig)
+    issues = granska.check_report(copy)
+    assert any(i.startswith("diagram.pdf: 1 rasterbild(er) (695×370") for i in issues), issues
+
+
+def test_seeded_text_defects(copy: Path) -> None:
+    page = copy / "rapport.html"
+    _edit(page, '<th scope="col">Skattning</th>', '<th scope="col">estimate</th>')
+    extra = (
+        '<table><caption>Extra</caption><thead><tr><th scope="col">Område</th>'
+        '<th scope="col">Riket (NTU)</th><th scope="col">Antal</th><th scope="col">Andel</th>'
+        "</tr></thead><tbody><tr><td>A</td><td>–</td><td>4,000</td><td>0,165</td></tr>"
+        "<tr><td>B</td><td></td><td>4</td><td>0,2</td></tr></tbody></table>"
+        "<p>Förändringen är −0 procentenheter.</p>"
+    )
+    _edit(page, "</main>", extra + "</main>")
+    issues = granska.check_report(copy)
+    for part in (
+        "kolumnrubriken 'estimate' är inte på svenska",
+        "kolumnen 'Riket (NTU)' är tom i alla 2 rader",
+        "'4,000' har tre decimaler",
+        "'0,165' har tre decimaler",
+        "'−0' i texten",
+    ):
+        assert any(part in i for i in issues), (part, issues)
+
+
+def test_seeded_caption_names_an_element_not_drawn(copy: Path) -> None:
+    facts = _facts(copy, "avloppsvatten_amfetamin")
+    assert "euda_sverige" not in facts["gids"]  # no EUDA file in the fake data
+    said = facts["explanation"] + " Grå romber är andra svenska städer i EUDA:s mätningar."
+    _write_facts(copy, "avloppsvatten_amfetamin", {**facts, "explanation": said})
+    issues = granska.check_report(copy)
+    assert any("bildtexten nämner andra svenska städer" in i for i in issues), issues
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def test_legend_entry_seen_only_when_it_changes_pixels() -> None:
+    """Both sides of the boundary: a line under a wider one is not seen, beside it is."""
+    x = np.arange(5.0)
+    for offset, seen in ((0.0, False), (0.3, True)):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot(x, x + offset, lw=1, zorder=1, label="Område")
+        ax.plot(x, x, lw=5, zorder=2, color="black", label="Hela kommunen")
+        ax.legend()
+        entries = {e["label"]: e for e in chartfacts.figure_facts(fig)["legend"]}
+        assert entries["Område"]["shown"] is True
+        assert entries["Område"]["seen"] is seen
+        assert entries["Hela kommunen"]["seen"] is True
+
+
+def test_text_inside_figure_on_both_sides_of_the_edge() -> None:
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_title("Kort titel")
+    inside = {t["text"]: t["inside"] for t in chartfacts.figure_facts(fig)["texts"]}
+    assert inside["Kort titel"] is True
+    ax.set_title("En titel som är alldeles för lång för ett så här litet diagram, 2025")
+    inside = {t["text"]: t["inside"] for t in chartfacts.figure_facts(fig)["texts"]}
+    assert inside[ax.get_title()] is False
+
+
+@pytest.mark.parametrize(("step", "overlap"), [(1, True), (5, False)])
+def test_overlapping_tick_labels_are_found(step: int, overlap: bool) -> None:
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_xlim(2005, 2025)
+    ax.set_xticks(range(2005, 2026, step))
+    assert bool(chartfacts.figure_facts(fig)["overlaps"]) is overlap
+
+
+def test_small_multiples_years_do_not_run_together(clean) -> None:
+    facts = _facts(clean[1], "otrygghet_omraden")
+    assert facts["overlaps"] == []
+
+
+def test_response_rate_chart_merges_areas_with_identical_rates() -> None:
+    from trygghet_analys.report.plotting import response_rate_chart
+
+    rates = pd.DataFrame(
+        {
+            "kommun": "X",
+            "year": [2024, 2024, 2024, 2025, 2025, 2025],
+            "stratum": ["A", "B", "C"] * 2,
+            "sampled": 300,
+            "respondents": [180, 180, 150, 190, 190, 160],
+        }
+    ).assign(response_rate=lambda d: d["respondents"] / d["sampled"])
+    ax = response_rate_chart(rates)
+    labels = {line.get_label() for line in ax.get_lines()}
+    assert labels == {"A = B", "C", "Hela kommunen"}
+    entries = chartfacts.figure_facts(ax.figure)["legend"]
+    assert all(e["seen"] for e in entries), entries
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "text"),
+    [
+        (0.1654, "share", f"16,5{NBSP}%"),
+        (4000, "count", "4\u202f000"),
+        (4000.0, "count", "4\u202f000"),
+        (2025, "year", "2025"),
+        (1.4736, "index", "1,47"),
+        (0.2283, "number", "0,23"),
+        (97.13, "number", "97,1"),
+        (-0.0004, "share", f"0,0{NBSP}%"),
+        (0.0004, "pvalue", "< 0,001"),
+        (27.0, "percent_number", f"27{NBSP}%"),
+        (np.nan, "share", "–"),
+        (True, "bool", "ja"),
+    ],
+)
+def test_table_cells_in_swedish_format(value, kind, text) -> None:
+    assert tableformat.format_value(value, kind) == text
+
+
+def test_suppressed_cells_read_too_few_answers() -> None:
+    frame = pd.DataFrame(
+        {
+            "År": [2024, 2025],
+            "Skattning": [0.2, np.nan],
+            "Antal svar": [300, 12],
+            "Undertryckt (för få svar)": [False, True],
+        }
+    )
+    kinds = tableformat.column_kinds(frame, values="share")
+    rows = tableformat.html_rows(frame, kinds)
+    assert [t for t, _ in rows[1]] == ["2025", "för få svar", "12", "ja"]
+    formats = tableformat.xlsx_formats(kinds)
+    assert formats == {"År": "0", "Skattning": ["0.0%", "0.0%"], "Antal svar": "#,##0"}
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(-0.004, "0 procentenheter"), (0.004, "0 procentenheter"), (-0.006, "−1 procentenheter")],
+)
+def test_no_minus_zero(value, text) -> None:
+    assert fmt_signed_points(value) == text
+    assert fmt_number(-0.04, 1) == "0,0"
+
+
+def test_executed_notebook_paths_are_scrubbed(tmp_path: Path) -> None:
+    """Parameters, outputs and papermill's metadata lose this machine's paths."""
+    folder = tmp_path / "ut" / "2025"
+    data = tmp_path / "data"
+    book = folder / "notebooks" / "1.0-trygghetsmatning.ipynb"
+    book.parent.mkdir(parents=True)
+    (folder / "rapport.html").write_text("<html></html>", encoding="utf-8")
+    doc = {
+        "cells": [
+            {"cell_type": "code", "source": [f'data_dir = "{data}"\n'], "outputs": []},
+            {"cell_type": "code", "source": [], "outputs": [{"text": [f"{folder}/figurer"]}]},
+        ],
+        "metadata": {"papermill": {"input_path": "/home/ana/repo/notebooks/1.0.ipynb"}},
+    }
+    book.write_text(json.dumps(doc), encoding="utf-8")
+    assert any("sökvägen" in i for i in granska.check_report(folder))
+    report._scrub_paths(
+        book,
+        {str(data): "data", str(folder): "ut/2025", "/home/ana/repo" + "/": ""},
+    )
+    text = book.read_text(encoding="utf-8")
+    assert 'data_dir = \\"data\\"' in text and "ut/2025/figurer" in text
+    assert "notebooks/1.0.ipynb" in text
+    assert not [i for i in granska.check_report(folder) if "sökvägen" in i]
+
+
+def test_underlag_table_leaves_out_empty_columns() -> None:
+    from trygghet_analys.report.underlag import _html_table, _signed
+
+    page = _html_table(
+        "Trygghet: indikatorer i underlaget",
+        ("Rang", "Indikator", "Riket (NTU)", "Källa"),
+        [[("td", "num", "1"), ("th", "", "Otrygghet"), ("td", "num", ""), ("td", "", "–")]],
+    )
+    assert "Riket (NTU)" not in page and "Källa" not in page and "Otrygghet" in page
+    kept = _html_table(
+        "T", ("A", "B"), [[("td", "", "x"), ("td", "", "")], [("td", "", "y"), ("td", "", "z")]]
+    )
+    assert ">B<" in kept
+    assert [_signed(v, 0) for v in (-0.4, 0.4, 0.6, -0.6)] == ["0", "0", "+1", "−1"]
+
+
+# --------------------------------------------------------------------------- real reports
+
+
+def test_high_min_n_report_passes_with_suppressed_cells_shown(
+    tmp_path_factory, sample_data_dir
+) -> None:
+    """The end-to-end report (min_n 150) passes; suppressed cells read "för få svar" in
+    the tables and in the group chart."""
+    from test_raw_readonly import reported_folder
+
+    e2e = reported_folder(tmp_path_factory, sample_data_dir)
+    (folder,) = [p for p in e2e["reports"].iterdir() if p.is_dir()]
+    assert granska.check_report(folder) == []
+    text = (folder / "rapport.html").read_text(encoding="utf-8")
+    assert '<td class="num">för få svar</td>' in text
+    assert _facts(folder, "otrygghet_grupper")["gids"]["undertryckt"]["shown"] > 0
+
+
+def test_region_report_passes(tmp_path: Path, region_data_dir: Path) -> None:
+    from trygghet_analys import pipeline
+
+    data = tmp_path / "data"
+    shutil.copytree(region_data_dir, data)
+    pipeline.build(data)
+    kommun = sorted(p.name for p in (data / "raw" / "kommuner").iterdir())[-1]
+    out = report.run(data=data, out=tmp_path / "ut", kommun=kommun, notebooks=False)
+    assert granska.check_report(out) == []
