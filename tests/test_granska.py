@@ -454,3 +454,25 @@ def test_region_report_passes(tmp_path: Path, region_data_dir: Path) -> None:
     kommun = sorted(p.name for p in (data / "raw" / "kommuner").iterdir())[-1]
     out = report.run(data=data, out=tmp_path / "ut", kommun=kommun, notebooks=False)
     assert granska.check_report(out) == []
+
+
+def test_bundled_report_with_the_euda_file_passes(tmp_path: Path, sample_data_dir: Path) -> None:
+    """The report as CI and the analyst make it, with EUDA's file in external/: the
+    comparison cities, EUDA medians and the substances EUDA does not measure (tramadol)
+    must not leave phantom legend entries, hidden intervals or empty columns."""
+    from conftest import REPO, SHARED, reference_file
+    from trygghet_analys import pipeline
+
+    euda = reference_file(
+        SHARED / "reference" / "euda" / "ww2025-all-data.csv",
+        REPO / "data" / "external" / "ww2025-all-data.csv",
+        what="EUDA-filen ww2025-all-data.csv",
+    )
+    data = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data)
+    (data / "external").mkdir(exist_ok=True)
+    shutil.copy(euda, data / "external" / euda.name)
+    pipeline.build(data)
+    out = report.run(data=data, out=tmp_path / "ut", notebooks=False)
+    assert (out / "figurer" / "avloppsvatten_tramadol.png").is_file()
+    assert granska.check_report(out) == []

@@ -1210,16 +1210,17 @@ def _draw_euda(
     """Draw the EUDA comparison; return (alt-text numbers, the rules note)."""
     parts: list[str] = []
     swe = ref[ref["kind"] == "Sverige"]
-    ax.plot(
-        swe["when"].to_numpy(),
-        swe["daily_mean"].astype(float).to_numpy(),
-        linestyle="none",
-        marker="D",
-        markersize=5,
-        color="#8C8C8C",
-        label="Andra svenska städer (EUDA)",
-        gid="euda_sverige",
-    )
+    if swe["daily_mean"].notna().any():  # no legend entry for a marker that is not drawn
+        ax.plot(
+            swe["when"].to_numpy(),
+            swe["daily_mean"].astype(float).to_numpy(),
+            linestyle="none",
+            marker="D",
+            markersize=5,
+            color="#8C8C8C",
+            label="Andra svenska städer (EUDA)",
+            gid="euda_sverige",
+        )
     cities = ref[ref["kind"] == "jämförelsestad"]
     for i, (city, rows) in enumerate(cities.groupby("city", sort=True)):
         rows = rows.sort_values("when")
@@ -1485,12 +1486,15 @@ def wastewater_chart(
             high = camp["daily_mean_high"].astype(float).to_numpy()
             ok = ~np.isnan(low) & ~np.isnan(high)
             if ok.any():
+                # dark and above the campaign markers: a narrow interval (small next to
+                # the comparison cities) stays visible inside its marker
                 ax.vlines(
                     x[ok],
                     np.maximum(low[ok], 0.0),
                     high[ok],
-                    color=PALETTE[0],
+                    color="#262626",
                     lw=1.2,
+                    zorder=5,
                     label="Spridning mellan kampanjens dygn (95 %)",
                     gid="spridning",
                 )

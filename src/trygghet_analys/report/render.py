@@ -584,7 +584,9 @@ _NUM = ' class="num"'
 def _html_table(
     frame: pd.DataFrame, caption: str, *, sheet: str | None = None, indicator: str | None = None
 ) -> str:
-    """Every row of ``frame`` as an HTML table, numbers formatted by column kind."""
+    """Every row of ``frame`` as an HTML table, numbers formatted by column kind; a column
+    that is empty in every row is left out (as in ``tabeller.xlsx``)."""
+    frame = frame.dropna(axis=1, how="all")
     e = html.escape
     head = "".join(f'<th scope="col">{e(str(c))}</th>' for c in frame.columns)
     body = []
