@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..formatting import fmt_number, fmt_percent
+from ..stats.findings import SUBJECTS
 from ..survey.indicators import load_indicators
 from ..vocabulary import load_activity_measures, load_ntu, substance_ids, substance_name
 
@@ -956,29 +957,8 @@ def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- underlag
-#: Sentence subjects per survey indicator ("Andelen som ..."), for plain Swedish.
-_SUBJECTS = {
-    "otrygghet_ute_sent": "Andelen som känner sig otrygga ute sent en kväll",
-    "avstatt_aktivitet": "Andelen som avstått från en aktivitet av oro för brott",
-    "oro_bostadsinbrott": "Andelen som oroar sig för bostadsinbrott",
-    "oro_vald": "Andelen som oroar sig för att utsättas för våld",
-    "utsatt_brott": "Andelen som utsatts för brott de senaste tolv månaderna",
-    "problem_nedskrapning": "Andelen som ser nedskräpning som ett stort problem",
-    "problem_skadegorelse": "Andelen som ser skadegörelse som ett stort problem",
-    "problem_klotter": "Andelen som ser klotter som ett stort problem",
-    "problem_vardslos_biltrafik": "Andelen som ser vårdslös biltrafik som ett stort problem",
-    "problem_buskorning": "Andelen som ser buskörning med moped eller MC som ett stort problem",
-    "problem_ungdomsgang": "Andelen som ser störande ungdomsgäng som ett stort problem",
-    "problem_berusade": "Andelen som ser berusade personer som ett stort problem",
-    "problem_narkotikapaverkade": "Andelen som ser narkotikapåverkade personer som ett stort problem",
-    "problem_narkotikahandel": "Andelen som ser öppen narkotikahandel som ett stort problem",
-    "problem_bostadsinbrott": "Andelen som ser bostadsinbrott som ett stort problem",
-    "problem_cykelstolder": "Andelen som ser cykelstölder som ett stort problem",
-    "problemindex": "Problemindex",
-    "fortroende_polisen": "Andelen med stort förtroende för polisen i sitt område",
-    "ser_polis_fots": "Andelen som ser polis till fots i sitt område varje månad eller oftare",
-    "grannsamverkan": "Andelen som bor i ett område med Grannsamverkan",
-}
+#: Sentence subjects per survey indicator: the findings table's own (one list).
+_SUBJECTS = SUBJECTS
 _AGE_WORD = "åringar"
 _UNDERLAG_COLUMNS = [
     "kommun",
