@@ -248,6 +248,8 @@ def _strata(respondents: list[int]):
         ([2, 40], "stopp", "fail"),  # two respondents: nothing to decide
         ([2, 40], "ta_bort", "fail"),
         ([1, 40], "ta_bort", "remove"),  # one respondent, the kommun chose ta_bort
+        ([2, 40], "slå_ihop", "fail"),
+        ([1, 40], "slå_ihop", "fail"),  # merged before estimation: nothing lonely is left
     ],
 )
 def test_lonely_area_follows_the_setting(respondents, setting, expected):
@@ -268,8 +270,29 @@ def test_lonely_area_stops_naming_the_setting_in_kommun_yml():
     line = info.value.swedish()
     assert line.startswith("Fel i data (fil 'raw/kommun.yml', nyckel 'ensamt_stratum'): ")
     assert "värdet 'Område 0'" in line and "år 2025" in line
-    assert line.endswith("kommun.yml: ensamt_stratum: ta_bort)")
+    assert line.endswith("kommun.yml: ensamt_stratum: slå_ihop | ta_bort, se docs/statistik.md)")
     assert "lonely_psu" not in line  # no Python parameter the analyst cannot set
+
+
+def test_slå_ihop_merges_the_lonely_area_with_its_neighbour_in_omraden_order():
+    import pandas as pd
+
+    from trygghet_analys.config import KommunConfig
+    from trygghet_analys.pipeline import _design_strata
+
+    k = KommunConfig(name="Sjöbo", slug="sjobo", raw=Path("raw"),
+                     strata=("Område 1", "Område 0", "Område 2"),
+                     extra={"ensamt_stratum": "slå_ihop"})  # fmt: skip
+    strata = _strata([1, 3, 2]).assign(population=[10, 20, 30])
+    responses = pd.DataFrame({"kommun": "Sjöbo", "year": 2025,
+                              "stratum": ["Område 0"] + ["Område 1"] * 3 + ["Område 2"] * 2})  # fmt: skip
+    out, design, col = _design_strata([k], responses, strata)
+    # Område 0 (lonely) stands second in omraden: it joins the next one, Område 2
+    assert out[col].tolist() == ["Område 0 + Område 2"] + ["Område 1"] * 3 + ["Område 0 + Område 2"] * 2
+    assert sorted(design["population"]) == [20, 40]
+    # ta_bort: the design is left alone
+    other = KommunConfig(name="Sjöbo", slug="sjobo", raw=Path("raw"), extra={"ensamt_stratum": "ta_bort"})
+    assert _design_strata([other], responses, strata)[2] == "stratum"
 
 
 # --- campaigns after the build date --------------------------------------------------------
