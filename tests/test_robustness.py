@@ -288,10 +288,15 @@ def test_slå_ihop_merges_the_lonely_area_with_its_neighbour_in_omraden_order():
                               "stratum": ["Område 0"] + ["Område 1"] * 3 + ["Område 2"] * 2})  # fmt: skip
     out, design, col = _design_strata([k], responses, strata)
     # Område 0 (lonely) stands second in omraden: it joins the next one, Område 2
-    assert out[col].tolist() == ["Område 0 + Område 2"] + ["Område 1"] * 3 + ["Område 0 + Område 2"] * 2
+    assert (
+        out[col].tolist()
+        == ["Område 0 + Område 2"] + ["Område 1"] * 3 + ["Område 0 + Område 2"] * 2
+    )
     assert sorted(design["population"]) == [20, 40]
     # ta_bort: the design is left alone
-    other = KommunConfig(name="Sjöbo", slug="sjobo", raw=Path("raw"), extra={"ensamt_stratum": "ta_bort"})
+    other = KommunConfig(
+        name="Sjöbo", slug="sjobo", raw=Path("raw"), extra={"ensamt_stratum": "ta_bort"}
+    )
     assert _design_strata([other], responses, strata)[2] == "stratum"
 
 
