@@ -320,7 +320,7 @@ def commitments_stage(
         own = _own_indicators(k, tables["survey_responses"])
         indicators = base if own is None else own
         known = _commitments.known_indicator_ids(indicators["id"])
-        registers = load_registers(k.commitments_dir, known_indicators=known)
+        registers = load_registers(k.commitments_dir, known_indicators=known, areas=k.strata)
         if not registers:
             continue
         links.append(_commitments.registers_frame(registers))
@@ -413,7 +413,7 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
     if not raw_exists(kommun.commitments_dir):
         return None, {}, [], None
     known = _commitments.known_indicator_ids(indicators["id"])
-    registers = load_registers(kommun.commitments_dir, known_indicators=known)
+    registers = load_registers(kommun.commitments_dir, known_indicators=known, areas=kommun.strata)
     targets: dict[str, float] = {}
     links: list[tuple[str, str, str]] = []
     start = None
@@ -760,7 +760,7 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
         year without a codebook layout or a folder without survey files.
     """
     folder = kommun.survey_dir
-    codebook = load_codebook(folder / "kodbok.yml")
+    codebook = load_codebook(folder / "kodbok.yml", areas=kommun.strata)
     files = survey_files(folder)  # a missing folder lists empty; a file there is refused
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from ..errors import DataError
 from ..survey.codebook import Layout, normalise_header
-from ._io import read_text_any
+from ._io import nfc, read_text_any
 from ._limits import check_file, check_rows
 from ._open import list_raw, open_workbook, read_raw
 
@@ -141,7 +141,7 @@ def _grid_text(grid: list[list], path: Path, opts, layout: Layout, sheet: str | 
             sheet=sheet,
             row=opts.header_row,
         )
-    header = ["" if h is None else " ".join(str(h).split()) for h in grid[opts.skip_rows]]
+    header = ["" if h is None else nfc(" ".join(str(h).split())) for h in grid[opts.skip_rows]]
     body = grid[opts.skip_rows + 1 :]
     check_rows(len(body), file=path, sheet=sheet)
     width = len(header)
@@ -198,7 +198,9 @@ def _csv_arrow(text: str, delimiter: str, skip_rows: int) -> tuple[list[str], np
         return None
     if table.num_rows <= skip_rows:
         return None
-    header = [" ".join(str(h).split()) for h in table.slice(skip_rows, 1).to_pylist()[0].values()]
+    header = [
+        nfc(" ".join(str(h).split())) for h in table.slice(skip_rows, 1).to_pylist()[0].values()
+    ]
     body = table.slice(skip_rows + 1)
     n, width = body.num_rows, len(names)
     if n == 0:
@@ -223,6 +225,13 @@ class _QuotedFields(dict):
 _QUOTED = _QuotedFields()
 
 
+#: combining marks (RE2 syntax): only text holding one can be other than NFC in practice
+_COMBINING = (
+    r"[\x{0300}-\x{036F}\x{1AB0}-\x{1AFF}\x{1DC0}-\x{1DFF}\x{20D0}-\x{20FF}"
+    r"\x{FE20}-\x{FE2F}\x{3099}\x{309A}]"
+)
+
+
 def _excel_column(j: int) -> str:
     name = ""
     j += 1
@@ -236,12 +245,14 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
     try:
         wb = open_workbook(path)  # a regular, readable file within the size limit
         names = wb.sheet_names
-        name = sheet if sheet is not None else names[0]
-        if name not in names:
+        # a sheet named on a Mac (NFD) is the codebook's sheet all the same
+        by_nfc = {nfc(n): n for n in names}
+        name = nfc(sheet) if sheet is not None else nfc(names[0])
+        if name not in by_nfc:
             raise DataError(
                 f"bladet '{name}' (filen har: {', '.join(names)})", file=path, sheet=name
             )
-        return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return name, wb.get_sheet_by_name(by_nfc[name]).to_python(skip_empty_area=False)
     except DataError:
         raise
     except Exception as exc:  # calamine raises several types for broken zips and XML
@@ -256,7 +267,7 @@ def _csv_text(path: Path, encoding: str) -> str:
         if encoding == "auto":
             text, _ = read_text_any(path)
         else:
-            text = read_raw(path).decode(encoding)
+            text = nfc(read_raw(path).decode(encoding))
     except UnicodeDecodeError as exc:
         raise DataError(
             f"en textfil i kodningen {encoding} – sätt kodning: auto under fil i layouten "
@@ -293,8 +304,11 @@ def _as_text(grid: np.ndarray) -> np.ndarray:
 
 
 def _normalise(arr: pa_.Array) -> pa_.Array:
-    """Trim, collapse whitespace runs, ``""`` for null, whole decimals without ``.0``."""
+    """Trim, collapse whitespace runs, ``""`` for null, whole decimals without ``.0``,
+    Unicode form NFC (a cell "Södra" typed on a Mac, NFD, is "Södra")."""
     arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    if pc.any(pc.match_substring_regex(arr, _COMBINING)).as_py():
+        arr = pc.utf8_normalize(arr, form="NFC")
     # the regexes are the costly part: run them only where they can change something
     if pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\n\r\xa0]")).as_py():
         arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" ")
