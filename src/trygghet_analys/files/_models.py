@@ -46,22 +46,21 @@ class _File(_Strict):
     avgransare: str = ";"
 
 
-class _Column(_Strict):
-    variabel: str
-    fran_ar: StrictInt | None = None
-    till_ar: StrictInt | None = None
+#: a label's target: a text, or (an unquoted ": " in the label) a mapping that the
+#: codebook reader words as "quote the label"
+_Target = _Label | dict[_Label, Any] | None
 
 
 class _Layout(_Strict):
     namn: str | int | None = None
     ar: _Year | list[_Year]
     fil: _File
-    kolumner: dict[_Label, str | _Column]
-    svar: dict[str, str | dict[_Label, _Label | None]] | None = None
-    ignorera: list[_Label] | _Label | None = None
+    kolumner: dict[_Label, str | dict[_Label, Any]]  # mapping: variabel, fran_ar, till_ar
+    svar: dict[str, str | dict[_Label, _Target]] | None = None
+    ignorera: list[Any] | _Label | None = None
     kommentar: str | None = None
     alder: str | None = None
-    aldersgrupper: dict[_Label, str | None] | None = None
+    aldersgrupper: dict[_Label, _Target] | None = None
     seriebrott: str | dict[str, str] | None = None
     inget_seriebrott: str | dict[str, str] | None = None
 
@@ -99,7 +98,7 @@ class CodebookDoc(_Strict):
     ) = None
     uteslut: _Rules | None = None
     seriebrott: list[_Break] | None = None
-    skalor: dict[str, dict[_Label, _Label | None]] | None = None
+    skalor: dict[str, dict[_Label, _Target]] | None = None
     layouter: list[_Layout]
 
 
@@ -284,8 +283,9 @@ def _shape_error(
     if first["type"] == "extra_forbidden":
         owner = _model_in(holder)
         known = ", ".join(owner.model_fields) if owner is not None else ""
+        word = "reglerna" if owner is _Rules else "nycklarna"
         return DataError(
-            f"en av nycklarna {known}", file=file, row=row, key=key_path(shown), value=path[-1]
+            f"en av {word} {known}", file=file, row=row, key=key_path(shown), value=path[-1]
         )
     if first["type"] == "missing":
         return DataError(f"nyckeln '{path[-1]}'", file=file, row=row, key=key_path(shown))
