@@ -310,13 +310,12 @@ def _parse_link(
         raise err(f"en grupp (group) för group_var '{group_var}'", link, "group_var", group_var)
     # a group that does not exist would only show as "otillräckligt underlag" later
     groups = {
-        "stratum": tuple(areas or ()),
-        "sex": SEX_CATEGORIES,
-        "age_group": tuple(g[0] for g in AGE_GROUPS),
-    }.get(group_var, ())
-    if groups and str(group) not in groups:
-        where = "områdena i kommun.yml (omraden)" if group_var == "stratum" else group_var
-        raise err(f"en av {where}: " + ", ".join(groups), link, "group", group)
+        "stratum": ("ett av områdena i kommun.yml (omraden)", tuple(areas or ())),
+        "sex": ("ett av könen", SEX_CATEGORIES),
+        "age_group": ("en av åldersgrupperna", tuple(g[0] for g in AGE_GROUPS)),
+    }.get(group_var)
+    if groups and groups[1] and str(group) not in groups[1]:
+        raise err(f"{groups[0]}: " + ", ".join(groups[1]), link, "group", group)
     return IndicatorLink(
         link["id"],
         kind,

@@ -296,7 +296,7 @@ def _refuse_unreadable_cells(
         if col in mapped and row >= first_data:
             raise DataError(
                 f"ett sparat värde i cellen {ref} (cellen har en formel utan beräknat värde "
-                f"och skulle läsas som tom) – öppna filen och {_SAVE_AGAIN}",
+                f"och skulle läsas som tom) – {_SAVE_AGAIN}",
                 file=path, sheet=sheet, row=row + 1, column=header[col],
             )  # fmt: skip
 
