@@ -37,7 +37,7 @@ from .files.registers import load_activities, load_registers
 from .files.survey import read_population, read_raw_file, survey_files
 from .files.wastewater import read_wastewater
 from .progress import Progress
-from .schemas import validate_table
+from .schemas import processed_schemas, validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings, effect_findings
@@ -303,7 +303,7 @@ def commitments_stage(
                 year=int(years.max()),
             )
         )
-    schemas = _commitments.commitment_schemas()
+    schemas = processed_schemas()
     out = {}
     for name, frames in (("commitment_followup", followups), ("commitment_indicators", links)):
         if frames:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..formatting import fmt_number, fmt_percent
+from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
 from ..vocabulary import substance_name
 from .trends import _segments, _usable, mann_kendall
 
@@ -208,41 +208,6 @@ def chance_text(findings: pd.DataFrame, *, year: int) -> str:
 
 
 # --------------------------------------------------------------------------- formatting
-def _where(group_var: str, group: str) -> str:
-    if group_var == "total":
-        return "i hela kommunen"
-    if group_var == "sex":
-        return {"Kvinna": "bland kvinnor", "Man": "bland män"}.get(group, f"bland {group}")
-    if group_var == "age_group":
-        return f"bland {group}-åringar"
-    if group_var == "reningsverk":
-        return f"vid {group}"
-    return f"i {group}"
-
-
-def _value(v: float, kind: str, decimals: int | None = None) -> str:
-    if kind == "mean":
-        return fmt_number(v, 1 if decimals is None else decimals)
-    if kind == "mg":
-        return (
-            f"{fmt_number(v, 1 if decimals is None else decimals)} mg/dygn per 1\u202f000 invånare"
-        )
-    if kind == "count":
-        return fmt_number(v, 0 if decimals is None else decimals)
-    return fmt_percent(v, 0 if decimals is None else decimals)
-
-
-def value_pair(v1: float, v2: float, kind: str) -> tuple[str, str]:
-    """Two values formatted so that different values never print alike."""
-    a = b = ""
-    for extra in (0, 1, 2):
-        base = 1 if kind in ("mean", "mg") else 0
-        a, b = _value(v1, kind, base + extra), _value(v2, kind, base + extra)
-        if a != b:
-            return a, b
-    return a, b
-
-
 def _amount(change: float, kind: str) -> str:
     """A signed change in the indicator's unit ("+6 procentenheter", "−0,12 enheter")."""
     sign = "+" if change > 0 else ""
@@ -771,7 +736,7 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
     meta = info.get(r.indicator, {})
     kind = "mean" if meta.get("kind") == "mean" else "proportion"
     subject = SUBJECTS.get(r.indicator, f"Indikatorn ”{meta.get('label', r.indicator)}”")
-    where = _where(r.group_var, r.group)
+    where = where_phrase(r.group_var, r.group)
     v1, v2 = value_pair(r.value_from, r.value_to, kind)
     flag = "" if r.reliable else " Skattningen är osäker (för få svar för en säker siffra)."
     if r.comparison == "trend":
@@ -820,9 +785,9 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
 def _wastewater_sentence(r) -> str:
     name = substance_name(str(r.indicator))
     base = (
-        f"{name} i avloppsvattnet {_where(r.group_var, r.group)}: "
-        f"{_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
-        f"{_value(r.value_to, 'mg')} i senaste kampanjen år {r.to_year} (kampanjens "
+        f"{name} i avloppsvattnet {where_phrase(r.group_var, r.group)}: "
+        f"{fmt_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
+        f"{fmt_value(r.value_to, 'mg')} i senaste kampanjen år {r.to_year} (kampanjens "
         "dygnsmedel)"
     )
     rests = f"{int(r.n_campaigns)} kampanjer"
