@@ -18,7 +18,7 @@ The comparison policy (written once for analysts in ``docs/statistik.md``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -420,6 +420,7 @@ def survey_findings(
     breaks: pd.DataFrame | None = None,
     base_year: int | None = None,
     reliable: pd.DataFrame | None = None,
+    years: Collection[int] | None = None,
 ) -> pd.DataFrame:
     """Survey comparisons of one kommun: previous year, base year and trends.
 
@@ -438,6 +439,9 @@ def survey_findings(
         Optional ``kommun, year, indicator, group_var, group, reliable``: a row is
         reliable when both of its end-point estimates are (default: every published
         estimate is).
+    years
+        Only these report years (default: every year of ``estimates``); each year's rows
+        are the same as in the table of every year.
 
     Returns
     -------
@@ -451,12 +455,16 @@ def survey_findings(
     known = set(indicators["id"])
     est = est[est["indicator"].isin(known)].reset_index(drop=True)
     est["_seg"] = _segments(est, breaks, indicators)
-    years = sorted(est["year"].unique().tolist())
+    every = sorted(est["year"].unique().tolist())
+    wanted = None if years is None else {int(y) for y in years}
+    chosen = every if wanted is None else [y for y in every if y in wanted]
     chg = changes[changes["indicator"].isin(known)] if len(changes) else changes
+    if wanted is not None and len(chg):
+        chg = chg[chg["year_to"].isin(sorted(wanted))]
     rows = pd.concat(
         [
             _change_rows(chg, base_year) if len(chg) else None,
-            _trend_rows(est, years=years, base_year=base_year),
+            _trend_rows(est, years=chosen, base_year=base_year),
         ],
         ignore_index=True,
     )
@@ -474,7 +482,9 @@ def survey_findings(
 
 
 # --------------------------------------------------------------------------- wastewater
-def wastewater_findings(campaigns: pd.DataFrame) -> pd.DataFrame:
+def wastewater_findings(
+    campaigns: pd.DataFrame, *, years: Collection[int] | None = None
+) -> pd.DataFrame:
     """Wastewater trend per substance and plant, the campaign being the unit.
 
     Parameters
@@ -482,6 +492,8 @@ def wastewater_findings(campaigns: pd.DataFrame) -> pd.DataFrame:
     campaigns
         ``wastewater_campaigns`` of one kommun (``daily_mean`` per campaign, ``date_from``
         and ``date_to``).
+    years
+        Only these report years (default: every year with campaigns).
 
     Returns
     -------
@@ -504,6 +516,8 @@ def wastewater_findings(campaigns: pd.DataFrame) -> pd.DataFrame:
     c = c[c["daily_mean"] > 0]
     rows = []
     for y in sorted(c["year"].unique().tolist()):
+        if years is not None and y not in years:
+            continue
         upto = c[c["year"] <= y]
         trend = campaign_trend(upto)
         trend = trend[trend["year_to"] == y]
@@ -833,8 +847,9 @@ def build_findings(
     activity_labels: Mapping[str, str] | None = None,
     effects: pd.DataFrame | None = None,
     reliable: pd.DataFrame | None = None,
+    years: Collection[int] | None = None,
 ) -> pd.DataFrame:
-    """The findings table of one kommun, every report year.
+    """The findings table of one kommun, every report year (or the report years asked for).
 
     Parameters
     ----------
@@ -856,6 +871,11 @@ def build_findings(
         Optional :func:`effect_findings` rows; they join the tests.
     reliable
         Optional reliability flags per estimate (see :func:`survey_findings`).
+    years
+        Only these report years (default: every year). A report year's rows depend only on
+        the inputs up to that year and are the same as in the table of every year, so a
+        build can keep earlier years' rows and compute a new year alone
+        (``pipeline.findings_stage``).
 
     Returns
     -------
@@ -885,9 +905,10 @@ def build_findings(
             breaks=own(breaks),
             base_year=base_year,
             reliable=own(reliable),
+            years=years,
         )
     ]
-    ww = wastewater_findings(own(wastewater_campaigns))
+    ww = wastewater_findings(own(wastewater_campaigns), years=years)
     parts.append(ww)
     if activities is not None and len(activities):
         parts.append(
@@ -897,6 +918,8 @@ def build_findings(
         )
     if effects is not None and len(effects):
         parts.append(own(effects))
+    if years is not None:
+        parts = [p[p["year"].isin(list(years))] if len(p) else p for p in parts]
     parts = [p for p in parts if p is not None and len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
