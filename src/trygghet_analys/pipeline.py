@@ -53,6 +53,7 @@ from .survey.ingest import (
     layout_for_file,
     survey_tables,
 )
+from .vocabulary import Source
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
@@ -504,7 +505,7 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
                 if a.target is not None:
                     targets[a.measure] = float(a.target)
             for i in c.indicators:
-                if i.kind == "enkät" and i.group_var == "stratum":
+                if i.kind == Source.SURVEY and i.group_var == "stratum":
                     links.append((c.id, i.id, i.group))
     path = kommun.commitments_dir / "aktiviteter.csv"
     yearly = _commitments.yearly_activities(load_activities(path)) if raw_exists(path) else None

@@ -555,7 +555,9 @@ def load_codebook(path: str | Path, *, areas: Sequence[str] | None = None) -> Co
         )
         if age_groups != AGE_GROUPS:
             raise DataError(
-                "åldersgrupperna 16–24, 25–44, 45–64, 65–85", file=path, column="aldersgrupper"
+                "åldersgrupperna " + ", ".join(label for label, _, _ in AGE_GROUPS),
+                file=path,
+                column="aldersgrupper",
             )
 
     scales = _mapping(doc.get("skalor"), path, "skalor")

@@ -41,6 +41,7 @@ from ..config import DataFolder, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
+from ..vocabulary import Comparison, Source, standard_text
 from . import chartfacts, charts, plotting, tableformat
 
 __all__ = [
@@ -75,7 +76,7 @@ EXTRA_WRITERS: list[Callable[[charts.Tables, int, Path], None]] = []
 
 _PAGE = (8.27, 11.69)  # A4 portrait, inches
 _KIND_TEXT = {"proportion": "andel", "mean": "medelvärde"}
-_BANNER = "Exempeldata – inte verkliga resultat"
+_BANNER = standard_text("exempeldata")
 
 
 #: ``report --alla`` silences each kommun's progress lines (it prints one line per kommun).
@@ -239,8 +240,8 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
     if len(found):
         # effect estimates are told on their commitment's line, below
         survey = sig[
-            (sig["source"] == "enkät")
-            & (sig["comparison"] != "effekt")
+            (sig["source"] == Source.SURVEY)
+            & (sig["comparison"] != Comparison.EFFECT)
             & ~sig["indicator"].isin(DRUG_INDICATORS)
         ]
         for area in _FOCUS_AREAS:
@@ -273,12 +274,12 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
 def _drugs(found: pd.DataFrame, sig: pd.DataFrame) -> str:
     """Drugs from the survey and the wastewater together, in one paragraph."""
     survey = sig[
-        (sig["source"] == "enkät")
-        & (sig["comparison"] != "effekt")
+        (sig["source"] == Source.SURVEY)
+        & (sig["comparison"] != Comparison.EFFECT)
         & sig["indicator"].isin(DRUG_INDICATORS)
     ]
     lines, more = _listed(survey, SUMMARY_PER_AREA)
-    ww = found[found["source"] == "avloppsvatten"]
+    ww = found[found["source"] == Source.WASTEWATER]
     ww_sig = ww[ww["significant"].astype(bool)]
     parts = ["Narkotika:"]
     parts += lines or [
@@ -504,19 +505,17 @@ def table_sheets(
     if not found.empty:
         out["Fynd"] = charts.swedish_headers(found, _FINDINGS_HEADERS)
     if not tables.followup.empty:
-        from ..commitments.followup import SWEDISH_HEADERS
-
-        out["Uppföljning"] = charts.swedish_headers(tables.followup, SWEDISH_HEADERS)
+        out["Uppföljning"] = charts.swedish_headers(tables.followup)
     try:
         under = underlag_table(tables, year)
     except (TrygghetError, KeyError, ValueError):
         under = pd.DataFrame()  # write_commitment_outputs says why
     if not under.empty:
-        from ..commitments.followup import SWEDISH_HEADERS
-
         if "kind" in under.columns:
             under = under.assign(kind=under["kind"].map(lambda k: _KIND_TEXT.get(k, k)))
-        out["Underlag nästa år"] = charts.swedish_headers(under, SWEDISH_HEADERS)
+        out["Underlag nästa år"] = charts.swedish_headers(
+            under, {"kind": "Typ av mått", "reason": "Skäl"}
+        )
     for i, r in enumerate(rendered, start=1):
         out[_sheet_name(i, r.name)] = r.data
     # a column without a single value says nothing (the underlag's NTU columns when no

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..formatting import fmt_number, fmt_percent, fmt_value
 from ..stats.findings import chance_text, policy_text
-from ..vocabulary import medicine_note
+from ..vocabulary import Source, medicine_note, standard_text
 
 __all__ = ["render_underlag_html"]
 
@@ -91,7 +91,7 @@ def render_underlag_html(
         "<body>",
     ]
     if synthetic:
-        out.append('<p class="banner" role="note">Exempeldata – inte verkliga resultat</p>')
+        out.append(f'<p class="banner" role="note">{standard_text("exempeldata")}</p>')
     out += [
         "<main>",
         f"<h1>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</h1>",
@@ -176,7 +176,7 @@ def render_underlag_html(
             rows.append(
                 [
                     ("th", "", str(r.label)),
-                    ("td", "", str(r.group) if r.indicator_kind == "enkät" else ""),
+                    ("td", "", str(r.group) if r.indicator_kind == Source.SURVEY else ""),
                     ("td", "", str(r.desired_direction)),
                     ("td", "num", _followup_value(r.latest_value, r.unit, r.latest_year)),
                     ("td", "num", _followup_change(r)),
