@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
+from .commitments.followup import UNDERLAG_COLUMNS
 from .config import DataFolder, KommunConfig
 from .errors import ConfigError, DataError, ProblemLog
 from .files._io import atomic_replace_files
@@ -53,6 +54,7 @@ from .survey.ingest import (
     layout_for_file,
     survey_tables,
 )
+from .vocabulary import load_ntu
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
@@ -67,6 +69,7 @@ __all__ = [
     "statistics_stage",
     "survey_receipt",
     "survey_stage",
+    "underlag_stage",
     "wastewater_stage",
     "validate",
     "write_parquet",
@@ -83,7 +86,7 @@ Stage = Callable[
 _CACHE: ContextVar[BuildCache | None] = ContextVar("build_cache", default=None)
 
 #: Tables also written as ``;``-separated CSV with decimal comma, for Swedish Excel.
-CSV_TABLES = ("survey_estimates", "findings")
+CSV_TABLES = ("survey_estimates", "findings", "underlag")
 
 
 def survey_stage(
@@ -366,6 +369,35 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
+def underlag_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """The underlag for next year's medborgarlöfte, per kommun and survey year
+    (:func:`trygghet_analys.commitments.followup.underlag_by_year`).
+
+    Read by the report (``underlag_medborgarlofte.html``, the sheet "Underlag nästa år"
+    and the draft register): it computes nothing itself.
+    """
+    ntu = load_ntu()
+    parts = []
+    for k in kommuner:
+        own = _own_indicators(k, tables["survey_responses"])
+        parts.append(
+            _commitments.underlag_by_year(
+                _own(tables, "survey_estimates", k.name),
+                _own(tables, "survey_changes", k.name),
+                indicators=load_indicators() if own is None else own,
+                ntu=ntu,
+                kommun=k.name,
+                findings=_own(tables, "findings", k.name),
+            )
+        )
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return {"underlag": pd.DataFrame({c: pd.Series(dtype=object) for c in UNDERLAG_COLUMNS})}
+    return {"underlag": pd.concat(parts, ignore_index=True)}
+
+
 def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
     """Of one kommun: yearly activity counts, the current register's targets, its
     place-based survey links ``(commitment_id, indicator, area)`` and the first year of
@@ -400,6 +432,7 @@ STAGES: list[Stage] = [
     wastewater_stage,
     findings_stage,
     commitments_stage,
+    underlag_stage,
 ]
 
 
