@@ -17,7 +17,7 @@ import pytest
 
 from trygghet_analys.commitments import followup as cm
 from trygghet_analys.report import charts, render
-from trygghet_analys.schemas import validate_table
+from trygghet_analys.schemas import table_columns, validate_table
 from trygghet_analys.stats import findings as stats_findings
 from trygghet_analys.survey.indicators import load_indicators
 from trygghet_analys.vocabulary import load_ntu
@@ -32,7 +32,7 @@ def processed(built_data_dir):
 def test_build_writes_the_underlag_as_parquet_and_swedish_csv(built_data_dir, processed):
     under = processed["underlag"]
     validate_table("underlag", under)
-    assert list(under.columns) == list(cm.UNDERLAG_COLUMNS)
+    assert list(under.columns) == table_columns("underlag")
     csv = pd.read_csv(
         built_data_dir / "processed" / "underlag.csv", sep=";", decimal=",", encoding="utf-8-sig"
     )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..commitments.followup import _fmt_value
-from ..formatting import fmt_number, fmt_percent
+from ..formatting import fmt_number, fmt_percent, fmt_value
 from ..stats.findings import chance_text, policy_text
 from ..vocabulary import medicine_note
 from . import pages
@@ -82,7 +81,7 @@ def render_underlag_html(
                     ("td", "num", str(r.rank)),
                     ("th", "", str(r.label)),
                     ("td", "", str(r.group)),
-                    ("td", "num", _fmt_value(r.latest_value, r.kind)),
+                    ("td", "num", fmt_value(r.latest_value, r.kind)),
                     ("td", "", str(r.reasons)),
                     ("td", "num", ntu_txt),
                     ("td", "", "" if pd.isna(r.ntu_source) else str(r.ntu_source)),
