@@ -49,6 +49,7 @@ PROCESSED_TABLES: tuple[str, ...] = (
     "wastewater_euda",
     "commitment_followup",
     "commitment_indicators",
+    "underlag",
 )
 
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
@@ -336,6 +337,48 @@ def _euda_schema() -> pa.DataFrameSchema:
     )
 
 
+def _underlag_schema() -> pa.DataFrameSchema:
+    year = _int(pa.Check.in_range(1900, 2100))
+    maybe_year = pa.Column("Int64", pa.Check.in_range(1900, 2100), nullable=True)
+    rank = _int(pa.Check.ge(1))
+    return _schema(
+        {
+            "kommun": _text(),
+            "year": year,
+            "focus_area": _text(),
+            "rank": rank,
+            "indicator": _text(),
+            "label": _text(),
+            "group_var": _text(),
+            "group": _text(),
+            "kind": _text(pa.Check.isin(["proportion", "mean"])),
+            "desired_direction": _text(pa.Check.isin(["minska", "öka"])),
+            "reason": _text(),
+            "reasons": _text(),
+            "latest_year": year,
+            "latest_value": _float(nullable=False),
+            "compare_year": maybe_year,
+            "compare_value": _float(),
+            "change": _float(),
+            "significant": pa.Column("bool"),
+            "ntu_year": maybe_year,
+            "ntu_percent": _float(pa.Check.in_range(0, 100)),
+            "ntu_source": _text(nullable=True),
+            "score": _float(),
+            "q_value": _float(pa.Check.in_range(0, 1)),
+            "evidence_rank": rank,
+            "sentence": _text(),
+        },
+        unique=["kommun", "year", "evidence_rank"],
+        checks=[
+            pa.Check(
+                lambda d: d["latest_year"] == d["year"],
+                error="the underlag of a year shows that year's value",
+            )
+        ],
+    )
+
+
 def _wastewater_schemas() -> dict[str, pa.DataFrameSchema]:
     """The four ``wastewater_*`` tables: non-negative loads, flows and means, a positive
     population, ``n_days`` 1–31, ``n_below_loq`` ≤ ``n_days``, p-values in [0, 1] and the
@@ -431,6 +474,7 @@ def processed_schemas() -> dict[str, pa.DataFrameSchema]:
         **_wastewater_schemas(),
         "wastewater_euda": _euda_schema(),
         **_commitment_schemas(),
+        "underlag": _underlag_schema(),
     }
     return {name: found[name] for name in PROCESSED_TABLES}
 

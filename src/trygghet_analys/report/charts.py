@@ -62,6 +62,7 @@ _TABLE_FILES = {
     "followup": "commitment_followup",
     "findings": "findings",
     "euda": "wastewater_euda",
+    "underlag": "underlag",
 }
 
 
@@ -114,6 +115,8 @@ class Tables:
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The year before the current commitment period (None without registers).
     base_year: int | None = None
+    #: ``processed/underlag.parquet`` of this kommun, every survey year (``year`` column).
+    underlag: pd.DataFrame = field(default_factory=pd.DataFrame)
     strata: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     processed: Path | None = None
@@ -302,6 +305,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         indicators=indicators,
         processed=folder.processed,
         findings=frames["findings"],
+        underlag=frames["underlag"],
         base_year=_kommun_base_year(cfg),
     )
 
