@@ -17,6 +17,7 @@ from trygghet_analys.errors import DataError
 from trygghet_analys.files import registers as rf
 from trygghet_analys.report.underlag import render_underlag_html
 from trygghet_analys.sample._commitments import write_sample_commitments
+from trygghet_analys.schemas import processed_schemas
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "medborgarlofte-almhult-2022.txt"
 NTU_REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ntu" / "ntu_riket.csv"
@@ -797,7 +798,7 @@ def test_with_the_package_statistics(tmp_path):
 def test_processed_tables_pass_their_schemas(register_file, world, activities):
     est, chg, trd = world
     reg = rf.load_register(register_file)
-    schemas = cm.commitment_schemas()
+    schemas = processed_schemas()
     fu = cm.follow_up(
         [reg], estimates=est, changes=chg, trends=trd, activities=activities, year=2024
     )

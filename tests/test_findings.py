@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trygghet_analys.formatting import fmt_number
+from trygghet_analys.formatting import fmt_number, value_pair
 from trygghet_analys.stats import findings as F
 from trygghet_analys.survey.indicators import load_indicators
 
@@ -255,7 +255,7 @@ def check_sentence(r: pd.Series, kind: str) -> list[str]:
         if f"{lo} till {hi} procentenheter" not in s or "inget bevis" not in s:
             problems.append("effect interval or causality caveat missing")
     elif r["source"] == "enkät":
-        v1, v2 = F.value_pair(r["value_from"], r["value_to"], kind)
+        v1, v2 = value_pair(r["value_from"], r["value_to"], kind)
         if v1 not in s or v2 not in s:
             problems.append(f"values {v1}, {v2} not in sentence")
     for y in (r["from_year"], r["to_year"]):

@@ -120,3 +120,124 @@ def test_a_failing_build_leaves_processed_exactly_as_it_was(data):
         pipeline.build(data)
     after = sorted(p.relative_to(data).as_posix() for p in (data / "processed").rglob("*"))
     assert after == before
+
+
+# --- next year's delivery: only what changed is computed (issue 16) -------------------------
+def _record_findings_years(monkeypatch) -> list[list[int] | None]:
+    """The report years each ``build_findings`` call computes (None: every year)."""
+    calls: list[list[int] | None] = []
+    real = pipeline.build_findings
+
+    def recording(**kwargs):
+        years = kwargs.get("years")
+        calls.append(None if years is None else sorted(int(y) for y in years))
+        return real(**kwargs)
+
+    monkeypatch.setattr(pipeline, "build_findings", recording)
+    return calls
+
+
+def _equals_a_build_without_cache(data: Path) -> dict[str, bytes]:
+    """The tables of the cached build just made; asserts a build from scratch (``build
+    --utan-cache``, which leaves the cache alone) writes the same bytes."""
+    got = _tables(data / "processed")
+    pipeline.build(data, cache=False)
+    want = _tables(data / "processed")
+    assert sorted(got) == sorted(want) and {"findings.parquet", "findings.csv"} <= set(got)
+    assert [name for name in got if got[name] != want[name]] == []
+    return got
+
+
+def test_a_new_year_computes_that_report_year_only_and_equals_a_full_build(
+    data, tmp_path, monkeypatch
+):
+    newest = data / "raw" / "trygghetsmatning" / "2025.csv"
+    aside = tmp_path / "2025.csv"
+    shutil.move(newest, aside)
+    pipeline.build(data)  # last year's build: 2005–2024, cache warm
+    before = _tables(data / "processed")
+    shutil.move(aside, newest)  # this year's delivery arrives
+
+    parsed = _count_parses(monkeypatch)
+    calls = _record_findings_years(monkeypatch)
+    pipeline.build(data)
+    assert parsed == ["2025.csv"]
+    assert calls == [[2025]]  # 2005–2024's findings come from the cache
+    calls.clear()
+    after = _equals_a_build_without_cache(data)
+    assert after["findings.parquet"] != before["findings.parquet"]
+
+
+def test_an_unchanged_build_computes_no_findings(data, monkeypatch):
+    pipeline.build(data)
+    calls = _record_findings_years(monkeypatch)
+    pipeline.build(data)
+    assert calls == []
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
+def _set_min_n(data: Path) -> None:
+    path = data / "raw" / "kommun.yml"
+    text = path.read_text(encoding="utf-8")
+    assert "min_n: 30\n" in text
+    path.write_text(text.replace("min_n: 30\n", "min_n: 200\n"), encoding="utf-8")
+
+
+def _set_base_year(data: Path) -> None:
+    path = data / "raw" / "kommun.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "basar: 2015\n", encoding="utf-8")
+
+
+def _add_a_series_break(data: Path) -> None:
+    path = data / "raw" / "trygghetsmatning" / "kodbok.yml"
+    text = path.read_text(encoding="utf-8")
+    old = "seriebrott:\n"
+    assert text.count(old) == 1
+    new = old + "- variabel: utsatt_brott\n  ar: 2016\n  orsak: Ny fråga i provet\n"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _change_a_population(data: Path) -> None:
+    path = data / "raw" / "trygghetsmatning" / "population.csv"
+    text = path.read_text(encoding="utf-8")
+    old = "\n2012;Landsbygd;"
+    assert text.count(old) == 1
+    start = text.index(old) + len(old)
+    value = text[start : text.index(";", start)]
+    new = str(int(value) * 3)
+    path.write_text(text.replace(old + value + ";", old + new + ";"), encoding="utf-8")
+
+
+def _change_a_past_year(data: Path) -> None:
+    path = data / "raw" / "trygghetsmatning" / "2020.csv"
+    text = path.read_text(encoding="utf-8-sig")
+    n = text.count(";ganska otrygg;")
+    assert n >= 20
+    path.write_text(text.replace(";ganska otrygg;", ";mycket trygg;", 20), encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("change", "first_year"),
+    [
+        (_set_min_n, 2005),  # every year's suppression moves
+        (_set_base_year, 2005),  # every sentence on the commitment period moves
+        (_add_a_series_break, 2005),  # the breaks bound every year's comparisons
+        (_change_a_population, 2012),  # weights of 2012: report years 2012 onwards
+        (_change_a_past_year, 2020),  # answers of 2020: report years 2020 onwards
+    ],
+    ids=["min_n", "basar", "kodbok", "population", "tidigare-ar"],
+)
+def test_a_changed_input_recomputes_what_depends_on_it(data, monkeypatch, change, first_year):
+    """A cached result is never served stale: each input a report year's findings rest on
+    gives that year a new key, and the result equals a build from scratch."""
+    pipeline.build(data)
+    before = _tables(data / "processed")
+    change(data)
+    calls = _record_findings_years(monkeypatch)
+    pipeline.build(data)
+    (years,) = calls  # one kommun, one call, with the report years computed again
+    after = _equals_a_build_without_cache(data)
+    assert after["findings.parquet"] != before["findings.parquet"]  # the change shows
+    assert years is not None and years == list(range(first_year, years[-1] + 1))
+    assert years[-1] >= 2025

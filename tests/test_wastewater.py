@@ -23,6 +23,7 @@ from trygghet_analys import pipeline
 from trygghet_analys.errors import DataError
 from trygghet_analys.files import wastewater as wwf
 from trygghet_analys.sample._wastewater import default_plant_name, write_sample_wastewater
+from trygghet_analys.schemas import processed_schemas
 from trygghet_analys.wastewater import loads as ww
 
 SMALL = Path(__file__).parent / "data" / "wastewater" / "liten"
@@ -373,7 +374,7 @@ def test_invalid_policy(small_raw: Path) -> None:
 def test_schemas_accept_built_tables_and_refuse_negative_loads(sample_tables: dict) -> None:
     import pandera.errors
 
-    schemas = ww.wastewater_schemas()
+    schemas = processed_schemas()
     for name, table in sample_tables.items():
         schemas[name].validate(table)
     bad = sample_tables["wastewater_loads"].copy()
@@ -395,7 +396,7 @@ def test_no_wastewater_folder_gives_empty_tables(tmp_path: Path) -> None:
     assert {k: list(v.columns) for k, v in out.items()} == expected
     assert all(v.empty for v in out.values())
     assert out["wastewater_loads"]["load_mg_day"].dtype == "float64"
-    schemas = ww.wastewater_schemas()
+    schemas = processed_schemas()
     for name, table in out.items():
         schemas[name].validate(table)
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["file_name", "fmt_number", "fmt_percent", "fmt_signed_points"]
+__all__ = [
+    "file_name",
+    "fmt_number",
+    "fmt_percent",
+    "fmt_signed_points",
+    "fmt_value",
+    "value_pair",
+    "where_phrase",
+]
 
 THOUSANDS = "\u202f"  # narrow no-break space, as Språkrådet recommends for digit groups
 
@@ -56,6 +64,65 @@ def fmt_signed_points(diff: float, decimals: int = 0) -> str:
     shown = fmt_number(100 * diff, decimals)
     sign = "+" if diff > 0 and shown.strip("0,") else ""
     return f"{sign}{shown} procentenheter"
+
+
+def fmt_value(value: float, kind: str, decimals: int | None = None) -> str:
+    """A value in its indicator's unit, as a sentence shows it.
+
+    ``kind`` is ``proportion`` (percent, 0 decimals), ``mean`` (1 decimal), ``mg``
+    (mg/dygn per 1 000 invånare, 1 decimal) or ``count`` (0 decimals); ``decimals``
+    overrides the default.
+
+    Examples
+    --------
+    >>> fmt_value(0.243, "proportion") == "24\u00a0%"
+    True
+    >>> fmt_value(2.25, "mean"), fmt_value(1234, "count")
+    ('2,2', '1\u202f234')
+    """
+    if kind == "mean":
+        return fmt_number(value, 1 if decimals is None else decimals)
+    if kind == "mg":
+        return f"{fmt_number(value, 1 if decimals is None else decimals)} mg/dygn per 1\u202f000 invånare"
+    if kind == "count":
+        return fmt_number(value, 0 if decimals is None else decimals)
+    return fmt_percent(value, 0 if decimals is None else decimals)
+
+
+def value_pair(v1: float, v2: float, kind: str) -> tuple[str, str]:
+    """Two values formatted so that different values never print alike.
+
+    Examples
+    --------
+    >>> value_pair(0.241, 0.239, "proportion") == ("24,1\u00a0%", "23,9\u00a0%")
+    True
+    """
+    a = b = ""
+    for extra in (0, 1, 2):
+        base = 1 if kind in ("mean", "mg") else 0
+        a, b = fmt_value(v1, kind, base + extra), fmt_value(v2, kind, base + extra)
+        if a != b:
+            return a, b
+    return a, b
+
+
+def where_phrase(group_var: str, group: str) -> str:
+    """Where a value was measured, as a sentence says it ("bland kvinnor", "i Centrum").
+
+    Examples
+    --------
+    >>> where_phrase("total", "Hela kommunen"), where_phrase("age_group", "16–24")
+    ('i hela kommunen', 'bland 16–24-åringar')
+    """
+    if group_var == "total":
+        return "i hela kommunen"
+    if group_var == "sex":
+        return {"Kvinna": "bland kvinnor", "Man": "bland män"}.get(group, f"bland {group}")
+    if group_var == "age_group":
+        return f"bland {group}-åringar"
+    if group_var == "reningsverk":
+        return f"vid {group}"
+    return f"i {group}"
 
 
 def file_name(path: object) -> str:

@@ -27,7 +27,7 @@ from .config import DataFolder, KommunConfig
 from .errors import ConfigError, DataError, ProblemLog
 from .files._io import atomic_replace_files
 from .files._open import list_raw, raw_exists
-from .files.cache import BuildCache, file_digest
+from .files.cache import BuildCache, file_digest, frame_digest, year_digests
 from .files.codebook import load_codebook
 from .files.delivery import header_row_hint
 from .files.euda import find_euda_file, read_euda
@@ -43,7 +43,7 @@ from .files.survey import (
 )
 from .files.wastewater import read_wastewater
 from .progress import Progress
-from .schemas import validate_table
+from .schemas import processed_schemas, validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import estimate_indicators, response_rates
 from .stats.findings import FINDINGS_COLUMNS, build_findings, effect_findings
@@ -313,7 +313,7 @@ def commitments_stage(
                 year=int(years.max()),
             )
         )
-    schemas = _commitments.commitment_schemas()
+    schemas = processed_schemas()
     out = {}
     for name, frames in (("commitment_followup", followups), ("commitment_indicators", links)):
         if frames:
@@ -332,21 +332,24 @@ def findings_stage(
     """The findings table (:func:`trygghet_analys.stats.findings.build_findings`).
 
     Every comparison the report, follow-up, underlag and draft speak of, tested once,
-    with Benjamini–Hochberg q-values per kommun and report year.
+    with Benjamini–Hochberg q-values per kommun and report year. In ``build``, a report
+    year whose inputs are unchanged is taken from the build cache (:func:`_cached_findings`).
     """
     measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
     estimates = tables["survey_estimates"]
     flags = estimates[["kommun", "year", "indicator", "group_var", "group"]].assign(
         reliable=reliability(estimates).to_numpy()
     )
+    campaigns = tables.get("wastewater_campaigns")
     parts = []
     for k in kommuner:
         own = _own_indicators(k, tables["survey_responses"])
         indicators = load_indicators() if own is None else own
         yearly, targets, links, start = _commitments_of(k, indicators)
+        own_estimates = _own(tables, "survey_estimates", k.name)
         effects = (
             effect_findings(
-                _own(tables, "survey_estimates", k.name),
+                own_estimates,
                 links=links,
                 start_year=start,
                 strata=_own(tables, "survey_strata", k.name),
@@ -354,26 +357,101 @@ def findings_stage(
             if links and start is not None
             else None
         )
-        parts.append(
-            build_findings(
-                kommun=k.name,
-                estimates=estimates,
-                changes=tables["survey_changes"],
-                indicators=indicators,
-                breaks=tables["survey_breaks"],
-                base_year=base_year(k),
-                wastewater_campaigns=tables.get("wastewater_campaigns"),
-                activities=yearly,
-                activity_targets=targets,
-                activity_labels=measures,
-                effects=effects,
-                reliable=flags,
-            )
-        )
+        inputs = {
+            "kommun": k.name,
+            "estimates": own_estimates,
+            "changes": _own(tables, "survey_changes", k.name),
+            "indicators": indicators,
+            "breaks": _own(tables, "survey_breaks", k.name),
+            "base_year": base_year(k),
+            "wastewater_campaigns": None
+            if campaigns is None
+            else _own(tables, "wastewater_campaigns", k.name),
+            "activities": yearly,
+            "activity_targets": targets,
+            "activity_labels": measures,
+            "effects": effects,
+            "reliable": flags[flags["kommun"] == k.name].reset_index(drop=True),
+        }
+        parts.append(_cached_findings(inputs))
     parts = [p for p in parts if len(p)]
     if not parts:
         return {"findings": pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})}
     return {"findings": pd.concat(parts, ignore_index=True)}
+
+
+#: The inputs of ``build_findings`` that are tables, with the year column that bounds what a
+#: report year's rows depend on, and whether that is every row up to the year (True) or the
+#: rows of the year itself (False).
+_FINDINGS_TABLES = {
+    "estimates": ("year", True),
+    "reliable": ("year", True),
+    "changes": ("year_to", False),
+    "wastewater_campaigns": ("year", True),
+    "activities": ("year", True),
+    "effects": ("year", False),
+}
+
+
+def _cached_findings(inputs: dict) -> pd.DataFrame:
+    """:func:`build_findings` of one kommun, each report year from the build cache when
+    what that year's rows are computed from is unchanged.
+
+    A report year's rows depend only on the kommun's estimates and reliability flags up
+    to that year, its changes, effects and activity counts up to that year, its wastewater
+    campaigns up to that year, its series breaks, base year, indicator definitions,
+    activity targets and labels (and the program: :func:`~trygghet_analys.files.cache.code_version`
+    is part of every key). The key of a year is the SHA-256 of exactly those (contents,
+    columns and types), so a changed setting, codebook, population or earlier year file
+    — anything that moves an estimate — gives new keys, and only the years whose key is
+    new are computed. The kommun's rows are kept in one cache entry with the key of each
+    year.
+    """
+    cache = _CACHE.get()
+    if cache is None:
+        return build_findings(**inputs)
+    kommun = inputs["kommun"]
+    years: set[int] = set()
+    for name, (column, _) in _FINDINGS_TABLES.items():
+        table = inputs[name]
+        if table is not None and len(table):
+            years.update(int(y) for y in table[column].unique())
+    wanted = sorted(years)
+    fixed = cache.key(
+        kommun,
+        inputs["base_year"],
+        frame_digest(inputs["indicators"]),
+        frame_digest(inputs["breaks"]),
+        sorted(inputs["activity_targets"].items()),
+        sorted(inputs["activity_labels"].items()),
+    )
+    digests = {
+        name: year_digests(inputs[name], wanted, column=column, upto=upto)
+        for name, (column, upto) in _FINDINGS_TABLES.items()
+    }
+    keys = {y: cache.key(fixed, *(digests[name][y] for name in _FINDINGS_TABLES)) for y in wanted}
+    entry = cache.key("fynd", kommun)
+    hit = cache.get("fynd", entry)
+    stored = {} if hit is None else {int(y): str(k) for y, k in hit["keys"].itertuples(index=False)}
+    todo = [y for y in wanted if stored.get(y) != keys[y]]
+    pieces = []
+    if hit is not None and len(todo) < len(wanted):
+        rows = hit["rows"]  # only the years still wanted, with the same key
+        pieces.append(rows[rows["year"].isin([y for y in wanted if y not in todo])])
+    if todo:
+        pieces.append(build_findings(**inputs, years=todo))
+    pieces = [p for p in pieces if len(p)]
+    if pieces:
+        out = pd.concat(pieces, ignore_index=True)
+        out = out.sort_values("year", kind="stable", ignore_index=True)
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
+    cache.put(
+        "fynd",
+        entry,
+        {"rows": out, "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]})},
+    )
+    return out
 
 
 def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
@@ -490,9 +568,12 @@ def write_parquet(table: pd.DataFrame, path: Path) -> None:
     Notes
     -----
     The pandas index is dropped and no creation metadata differs between runs
-    (pyarrow writes no timestamps); compression is zstd, statistics on.
+    (pyarrow writes no timestamps); compression is zstd, statistics on; every column is
+    written as one chunk, so how the table was assembled does not show in the bytes.
     """
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    # one chunk per column: a table concatenated from parts (e.g. cached and new report
+    # years) would otherwise be paged differently from the same table computed at once
+    arrow = pa.Table.from_pandas(table, preserve_index=False).combine_chunks()
     pq.write_table(arrow, path, compression="zstd", write_statistics=True)
 
 

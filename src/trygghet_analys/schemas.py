@@ -2,12 +2,11 @@
 
 Every table ``build`` writes to ``data/processed/<name>.parquet`` has its schema in
 :func:`processed_schemas`, and ``build`` validates every table before writing anything
-(:func:`validate_table`); a table without a schema is a programming error. The schemas
-of the wastewater and commitment tables are defined beside their column lists
-(:func:`trygghet_analys.wastewater.loads.wastewater_schemas`,
-:func:`trygghet_analys.commitments.followup.commitment_schemas`) and registered here;
-the rest are defined here. ``CONTRIBUTING.md``'s contract section is checked against
-these schemas by ``tests/test_contracts.py``.
+(:func:`validate_table`); a table without a schema is a programming error. Every schema
+is defined here, and the computations take their column lists from here
+(:data:`LOAD_COLUMNS`, :func:`table_columns`), so a contract changes in one place.
+``CONTRIBUTING.md``'s contract section is checked against these schemas by
+``tests/test_contracts.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +18,17 @@ import pandera.pandas as pa
 
 from .errors import DataError
 
-__all__ = ["PROCESSED_TABLES", "processed_schemas", "validate_table"]
+__all__ = [
+    "CAMPAIGN_COLUMNS",
+    "CONSUMPTION_COLUMNS",
+    "LOAD_COLUMNS",
+    "PROCESSED_TABLES",
+    "WASTEWATER_TREND_COLUMNS",
+    "processed_schemas",
+    "table_columns",
+    "validate_table",
+    "wastewater_dtypes",
+]
 
 #: Every processed table, in the order ``CONTRIBUTING.md`` describes them.
 PROCESSED_TABLES: tuple[str, ...] = (
@@ -43,6 +52,115 @@ PROCESSED_TABLES: tuple[str, ...] = (
 
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
 _TREND_DIRECTIONS = ("ökande", "minskande", "ingen säkerställd trend")
+
+LOAD_COLUMNS = [
+    "kommun",
+    "plant",
+    "campaign",
+    "date",
+    "weekday",
+    "substance",
+    "metabolite",
+    "concentration_ng_l",
+    "loq_ng_l",
+    "below_loq",
+    "flow_m3_day",
+    "population",
+    "load_mg_day",
+    "load_mg_day_1000",
+    "flags",
+    "excluded",
+]
+CAMPAIGN_COLUMNS = [
+    "kommun",
+    "plant",
+    "year",
+    "campaign",
+    "substance",
+    "metabolite",
+    "daily_mean",
+    "weekday_mean",
+    "weekend_mean",
+    "n_days",
+    "n_below_loq",
+    "date_from",
+    "date_to",
+    "n_excluded",
+    "daily_mean_low",
+    "daily_mean_high",
+]
+WASTEWATER_TREND_COLUMNS = [
+    "kommun",
+    "plant",
+    "substance",
+    "metabolite",
+    "year_from",
+    "year_to",
+    "n_campaigns",
+    "slope",
+    "tau",
+    "p_value",
+    "significant",
+    "direction",
+]
+CONSUMPTION_COLUMNS = [
+    "kommun",
+    "plant",
+    "year",
+    "campaign",
+    "substance",
+    "metabolite",
+    "daily_mean",
+    "correction_factor",
+    "consumption_mg_day_1000",
+    "dose_mg",
+    "doses_day_1000",
+    "source",
+    "consumption_low",
+    "consumption_high",
+]
+
+
+def wastewater_dtypes(cols: list[str]) -> dict[str, str]:
+    """Column → dtype of the ``wastewater_*`` tables' columns ``cols`` (their contract)."""
+    types = {
+        "year": "int64",
+        "year_from": "int64",
+        "year_to": "int64",
+        "n_days": "int64",
+        "n_below_loq": "int64",
+        "n_campaigns": "int64",
+        "n_excluded": "int64",
+        "population": "int64",
+        "below_loq": "bool",
+        "excluded": "bool",
+        "significant": "bool",
+        "date": "datetime64[us]",
+        "date_from": "datetime64[us]",
+        "date_to": "datetime64[us]",
+    }
+    floats = {
+        "concentration_ng_l",
+        "loq_ng_l",
+        "flow_m3_day",
+        "load_mg_day",
+        "load_mg_day_1000",
+        "daily_mean",
+        "weekday_mean",
+        "weekend_mean",
+        "daily_mean_low",
+        "daily_mean_high",
+        "slope",
+        "tau",
+        "p_value",
+        "correction_factor",
+        "consumption_mg_day_1000",
+        "dose_mg",
+        "doses_day_1000",
+        "consumption_low",
+        "consumption_high",
+    }
+    return {c: types.get(c, "float64" if c in floats else "str") for c in cols}
 
 
 def _text(*checks: pa.Check, nullable: bool = False) -> pa.Column:
@@ -197,6 +315,108 @@ def _euda_schema() -> pa.DataFrameSchema:
     )
 
 
+def _wastewater_schemas() -> dict[str, pa.DataFrameSchema]:
+    """The four ``wastewater_*`` tables: non-negative loads, flows and means, a positive
+    population, ``n_days`` 1–31, ``n_below_loq`` ≤ ``n_days``, p-values in [0, 1] and the
+    Swedish trend directions."""
+    nonneg = pa.Check.ge(0)
+    nullable = {"metabolite", "loq_ng_l", "weekday_mean", "weekend_mean", "tau", "p_value"}
+    nullable |= {"daily_mean_low", "daily_mean_high", "consumption_low", "consumption_high"}
+    nullable |= {"slope"}
+    special = {
+        "population": (pa.Check.gt(0),),
+        "n_days": (pa.Check.in_range(1, 31),),
+        "p_value": (pa.Check.in_range(0, 1),),
+        "tau": (pa.Check.in_range(-1, 1),),
+        "direction": (pa.Check.isin(list(_TREND_DIRECTIONS)),),
+    }
+    nonneg_cols = {
+        "concentration_ng_l",
+        "loq_ng_l",
+        "flow_m3_day",
+        "load_mg_day",
+        "load_mg_day_1000",
+        "daily_mean",
+        "weekday_mean",
+        "weekend_mean",
+        "n_below_loq",
+        "n_excluded",
+        "correction_factor",
+        "consumption_mg_day_1000",
+        "dose_mg",
+        "doses_day_1000",
+    }
+
+    def schema(cols: list[str], *checks: pa.Check) -> pa.DataFrameSchema:
+        types = wastewater_dtypes(cols)
+        columns = {
+            c: pa.Column(
+                types[c],
+                list(special.get(c, (nonneg,) if c in nonneg_cols else ())),
+                nullable=c in nullable,
+            )
+            for c in cols
+        }
+        return pa.DataFrameSchema(columns, checks=list(checks), strict=True, ordered=True)
+
+    return {
+        "wastewater_loads": schema(LOAD_COLUMNS),
+        "wastewater_campaigns": schema(
+            CAMPAIGN_COLUMNS, pa.Check(lambda d: d["n_below_loq"] <= d["n_days"])
+        ),
+        "wastewater_trends": schema(WASTEWATER_TREND_COLUMNS),
+        "wastewater_consumption": schema(CONSUMPTION_COLUMNS),
+    }
+
+
+def _commitment_schemas() -> dict[str, pa.DataFrameSchema]:
+    """``commitment_followup`` and ``commitment_indicators``: the statuses, directions,
+    responsible parties and indicator kinds of :mod:`trygghet_analys.commitments.followup`."""
+    from .commitments.followup import _DIRECTIONS, _RESPONSIBLE, IMPLEMENTATION, STATUSES
+
+    text = pa.Column("str")
+    maybe_text = pa.Column("str", nullable=True)
+    kinds = pa.Column("str", pa.Check.isin(["enkät", "avloppsvatten", "aktivitet"]), nullable=True)
+    direction = pa.Column("str", pa.Check.isin(list(_DIRECTIONS)), nullable=True)
+    status = pa.Column("str", pa.Check.isin(list(STATUSES)))
+    year = pa.Column("int64")
+    maybe_year = pa.Column("Int64", nullable=True)
+    number = pa.Column("float64", nullable=True)
+    flag = pa.Column("boolean", nullable=True)
+    followup = {
+        "kommun": text, "year": year, "commitment_id": text, "focus_area": text, "text": text,
+        "responsible": pa.Column("str", pa.Check.isin(list(_RESPONSIBLE))),
+        "indicator": maybe_text, "indicator_kind": kinds, "label": maybe_text,
+        "group_var": maybe_text, "group": maybe_text, "desired_direction": direction,
+        "unit": maybe_text, "latest_year": maybe_year, "latest_value": number,
+        "previous_year": maybe_year, "previous_value": number, "change_previous": number,
+        "significant_previous": flag, "base_year": maybe_year, "base_value": number,
+        "change_base": number,
+        "p_value_base": pa.Column("float64", pa.Check.in_range(0, 1), nullable=True),
+        "significant_base": flag,
+        "trend": pa.Column(object, nullable=True),
+        "status": pa.Column("str", pa.Check.isin([*STATUSES, *IMPLEMENTATION])),
+        "sentence": maybe_text,
+        "activities_delivered": maybe_text, "activities_met": flag,
+        "implementation": pa.Column("str", pa.Check.isin(list(IMPLEMENTATION))),
+        "effect": maybe_text,
+        "commitment_status": status,
+    }  # fmt: skip
+    indicators = {
+        "kommun": text, "year": year, "commitment_id": text, "focus_area": text, "text": text,
+        "responsible": pa.Column("str", pa.Check.isin(list(_RESPONSIBLE))),
+        "indicator": maybe_text, "indicator_kind": kinds, "desired_direction": direction,
+        "group_var": maybe_text, "group": maybe_text,
+        "proposal": pa.Column("bool"), "example": pa.Column("bool"),
+    }  # fmt: skip
+    return {
+        "commitment_followup": pa.DataFrameSchema(followup, strict=True, ordered=True, coerce=True),
+        "commitment_indicators": pa.DataFrameSchema(
+            indicators, strict=True, ordered=True, coerce=True
+        ),
+    }
+
+
 @cache
 def processed_schemas() -> dict[str, pa.DataFrameSchema]:
     """Table name → its pandera schema (strict: exactly the contract's columns, in order).
@@ -208,16 +428,24 @@ def processed_schemas() -> dict[str, pa.DataFrameSchema]:
     >>> list(processed_schemas()["survey_breaks"].columns)
     ['kommun', 'variable', 'year', 'reason']
     """
-    from .commitments.followup import commitment_schemas
-    from .wastewater.loads import wastewater_schemas
-
     found = {
         **_survey_schemas(),
-        **wastewater_schemas(),
+        **_wastewater_schemas(),
         "wastewater_euda": _euda_schema(),
-        **commitment_schemas(),
+        **_commitment_schemas(),
     }
     return {name: found[name] for name in PROCESSED_TABLES}
+
+
+def table_columns(name: str) -> list[str]:
+    """The contract's columns of the processed table ``name``, in order.
+
+    Examples
+    --------
+    >>> table_columns("survey_breaks")
+    ['kommun', 'variable', 'year', 'reason']
+    """
+    return list(processed_schemas()[name].columns)
 
 
 def validate_table(name: str, table: pd.DataFrame) -> pd.DataFrame:

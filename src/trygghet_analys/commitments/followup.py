@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..formatting import fmt_number, fmt_percent
+from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
+from ..schemas import table_columns
 from ..stats.findings import SUBJECTS
 from ..survey.indicators import load_indicators
 from ..vocabulary import load_activity_measures, load_ntu, substance_ids, substance_name
@@ -40,7 +41,6 @@ __all__ = [
     "SWEDISH_HEADERS",
     "STATUSES",
     "activity_follow_up",
-    "commitment_schemas",
     "draft_register",
     "follow_up",
     "known_indicator_ids",
@@ -236,7 +236,7 @@ class Register:
                         "example": self.example,
                     }
                 )
-        return _frame(rows, _REGISTER_COLUMNS)
+        return _frame(rows, table_columns("commitment_indicators"))
 
     def to_dict(self) -> dict:
         """The register as the plain dict that :func:`dump_register` writes."""
@@ -250,23 +250,6 @@ class Register:
         doc["focus_areas"] = list(self.focus_areas)
         doc["commitments"] = [_commitment_dict(c) for c in self.commitments]
         return doc
-
-
-_REGISTER_COLUMNS = [
-    "kommun",
-    "year",
-    "commitment_id",
-    "focus_area",
-    "text",
-    "responsible",
-    "indicator",
-    "indicator_kind",
-    "desired_direction",
-    "group_var",
-    "group",
-    "proposal",
-    "example",
-]
 
 
 def _commitment_dict(c: Commitment) -> dict:
@@ -340,7 +323,7 @@ def registers_frame(registers: Sequence[Register]) -> pd.DataFrame:
     """All registers as one ``commitment_indicators`` table (see :meth:`Register.to_frame`)."""
     frames = [r.to_frame() for r in registers]
     if not frames:
-        return _frame([], _REGISTER_COLUMNS)
+        return _frame([], table_columns("commitment_indicators"))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -505,42 +488,6 @@ def commitment_outcome(statuses: Sequence[str]) -> str:
     return "otillräckligt underlag"
 
 
-_FOLLOWUP_COLUMNS = [
-    "kommun",
-    "year",
-    "commitment_id",
-    "focus_area",
-    "text",
-    "responsible",
-    "indicator",
-    "indicator_kind",
-    "label",
-    "group_var",
-    "group",
-    "desired_direction",
-    "unit",
-    "latest_year",
-    "latest_value",
-    "previous_year",
-    "previous_value",
-    "change_previous",
-    "significant_previous",
-    "base_year",
-    "base_value",
-    "change_base",
-    "p_value_base",
-    "significant_base",
-    "trend",
-    "status",
-    "sentence",
-    "activities_delivered",
-    "activities_met",
-    "implementation",
-    "effect",
-    "commitment_status",
-]
-
-
 def follow_up(
     registers: Sequence[Register],
     *,
@@ -664,7 +611,7 @@ def follow_up(
             for r in rows:
                 if r["kommun"] == k and r["commitment_id"] == c.id:
                     r["effect"] = " ".join(effects) if effects else None
-    out = _frame(rows, _FOLLOWUP_COLUMNS)
+    out = _frame(rows, table_columns("commitment_followup"))
     if len(out):
         outcome = {}
         for key, g in out.groupby(["kommun", "commitment_id"], sort=False):
@@ -959,7 +906,6 @@ def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- underlag
 #: Sentence subjects per survey indicator: the findings table's own (one list).
 _SUBJECTS = SUBJECTS
-_AGE_WORD = "åringar"
 _UNDERLAG_COLUMNS = [
     "kommun",
     "year",
@@ -987,32 +933,6 @@ _UNDERLAG_COLUMNS = [
     "evidence_rank",
     "sentence",
 ]
-
-
-def _where(group_var: str, group: str) -> str:
-    if group_var == "total":
-        return "i hela kommunen"
-    if group_var == "sex":
-        return {"Kvinna": "bland kvinnor", "Man": "bland män"}.get(group, f"bland {group}")
-    if group_var == "age_group":
-        return f"bland {group}-{_AGE_WORD}"
-    return f"i {group}"
-
-
-def _fmt_value(value: float, kind: str, decimals: int | None = None) -> str:
-    if kind == "mean":
-        return fmt_number(value, 1 if decimals is None else decimals)
-    return fmt_percent(value, 0 if decimals is None else decimals)
-
-
-def _pair(v1: float, v2: float, kind: str) -> tuple[str, str]:
-    """Two values formatted so that different values never print alike."""
-    for extra in (0, 1, 2):
-        base = 1 if kind == "mean" else 0
-        a, b = _fmt_value(v1, kind, base + extra), _fmt_value(v2, kind, base + extra)
-        if a != b:
-            return a, b
-    return a, b
 
 
 @dataclass(frozen=True)
@@ -1094,7 +1014,7 @@ def _change_findings(dom: _Domain, changes: list) -> list[dict]:
             continue
         if r.change == 0 or (r.change > 0) != dom.worse_up:
             continue
-        v1, v2 = _pair(before, dom.value, dom.kind)
+        v1, v2 = value_pair(before, dom.value, dom.kind)
         verb, noun = ("ökade", "ökning") if r.change > 0 else ("minskade", "minskning")
         sentence = (
             f"{dom.subject} {dom.where} {verb} från {v1} år {int(r.year_from)} till "
@@ -1124,7 +1044,7 @@ def _trend_findings(dom: _Domain, trends: list) -> list[dict]:
         start = dom.series.get(int(r.year_from))
         if start is None or not bool(r.significant) or r.direction != worse_dir:
             continue
-        v1, v2 = _pair(start, dom.value, dom.kind)
+        v1, v2 = value_pair(start, dom.value, dom.kind)
         # The trend is about every year, not the two end points, which may even point
         # the other way: say "trend", and give the end points as figures only.
         sentence = (
@@ -1153,7 +1073,7 @@ def _ntu_finding(dom: _Domain, last: pd.Series, level: float) -> list[dict]:
         return []
     cmp = "högre" if dom.worse_up else "lägre"
     sentence = (
-        f"{dom.subject} {dom.where} är {_fmt_value(dom.value, dom.kind)} år {dom.year}, "
+        f"{dom.subject} {dom.where} är {fmt_value(dom.value, dom.kind)} år {dom.year}, "
         f"{cmp} än i riket enligt Brå:s nationella trygghetsundersökning "
         "(kommunens 95-procentiga konfidensintervall når inte rikets nivå)."
     )
@@ -1172,7 +1092,7 @@ def _history_finding(dom: _Domain, min_history: int) -> list[dict]:
     first_year = min(dom.series)
     word = "högsta" if dom.worse_up else "lägsta"
     sentence = (
-        f"{dom.subject} {dom.where} är {_fmt_value(dom.value, dom.kind)} år {dom.year}, "
+        f"{dom.subject} {dom.where} är {fmt_value(dom.value, dom.kind)} år {dom.year}, "
         f"den {word} nivån sedan mätningarna började år {first_year}."
     )
     return [
@@ -1271,7 +1191,7 @@ def underlag(
             kind="mean" if info["kind"] == "mean" else "proportion",
             worse_up=info["direction"] != "higher_is_better",
             subject=_SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”"),
-            where=_where(group_var, group),
+            where=where_phrase(group_var, group),
             year=year,
             series=series,
         )
@@ -1550,62 +1470,6 @@ def draft_register(
 
 
 # --------------------------------------------------------------------------- schemas
-def commitment_schemas() -> dict[str, object]:
-    """pandera schemas of ``commitment_followup`` and ``commitment_indicators``.
-
-    The boundary to ``data/processed``: the pipeline validates each table before
-    writing it.
-
-    Returns
-    -------
-    dict of pandera.DataFrameSchema keyed by table name; strict and ordered, with the
-    statuses, directions, responsible parties and indicator kinds of this module.
-    """
-    import pandera.pandas as pa
-
-    text = pa.Column("str")
-    maybe_text = pa.Column("str", nullable=True)
-    kinds = pa.Column("str", pa.Check.isin(["enkät", "avloppsvatten", "aktivitet"]), nullable=True)
-    direction = pa.Column("str", pa.Check.isin(list(_DIRECTIONS)), nullable=True)
-    status = pa.Column("str", pa.Check.isin(list(STATUSES)))
-    year = pa.Column("int64")
-    maybe_year = pa.Column("Int64", nullable=True)
-    number = pa.Column("float64", nullable=True)
-    flag = pa.Column("boolean", nullable=True)
-    followup = {
-        "kommun": text, "year": year, "commitment_id": text, "focus_area": text, "text": text,
-        "responsible": pa.Column("str", pa.Check.isin(list(_RESPONSIBLE))),
-        "indicator": maybe_text, "indicator_kind": kinds, "label": maybe_text,
-        "group_var": maybe_text, "group": maybe_text, "desired_direction": direction,
-        "unit": maybe_text, "latest_year": maybe_year, "latest_value": number,
-        "previous_year": maybe_year, "previous_value": number, "change_previous": number,
-        "significant_previous": flag, "base_year": maybe_year, "base_value": number,
-        "change_base": number,
-        "p_value_base": pa.Column("float64", pa.Check.in_range(0, 1), nullable=True),
-        "significant_base": flag,
-        "trend": pa.Column(object, nullable=True),
-        "status": pa.Column("str", pa.Check.isin([*STATUSES, *IMPLEMENTATION])),
-        "sentence": maybe_text,
-        "activities_delivered": maybe_text, "activities_met": flag,
-        "implementation": pa.Column("str", pa.Check.isin(list(IMPLEMENTATION))),
-        "effect": maybe_text,
-        "commitment_status": status,
-    }  # fmt: skip
-    indicators = {
-        "kommun": text, "year": year, "commitment_id": text, "focus_area": text, "text": text,
-        "responsible": pa.Column("str", pa.Check.isin(list(_RESPONSIBLE))),
-        "indicator": maybe_text, "indicator_kind": kinds, "desired_direction": direction,
-        "group_var": maybe_text, "group": maybe_text,
-        "proposal": pa.Column("bool"), "example": pa.Column("bool"),
-    }  # fmt: skip
-    return {
-        "commitment_followup": pa.DataFrameSchema(followup, strict=True, ordered=True, coerce=True),
-        "commitment_indicators": pa.DataFrameSchema(
-            indicators, strict=True, ordered=True, coerce=True
-        ),
-    }
-
-
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})

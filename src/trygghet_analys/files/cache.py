@@ -26,7 +26,7 @@ import pandas as pd
 
 from ._open import open_raw
 
-__all__ = ["BuildCache", "code_version", "file_digest"]
+__all__ = ["BuildCache", "code_version", "file_digest", "frame_digest", "year_digests"]
 
 #: Bump when the cache's own layout changes.
 _LAYOUT = "1"
@@ -39,6 +39,49 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def frame_digest(frame: pd.DataFrame | None) -> str:
+    """SHA-256 of a whole table: its columns, their types and every row in order."""
+    if frame is None:
+        return "-"
+    h = hashlib.sha256(repr([(str(c), repr(frame[c].dtype)) for c in frame.columns]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def year_digests(
+    frame: pd.DataFrame | None, years: list[int], *, column: str = "year", upto: bool = True
+) -> dict[int, str]:
+    """SHA-256 of a table's rows up to (``upto``) or in each year, with its columns and types.
+
+    A result computed from the rows up to a year is kept under these digests: any change
+    in those rows — a value, a row more or less, their order, a column's type — gives
+    another digest, while rows of later years do not touch it.
+
+    Parameters
+    ----------
+    frame
+        The table (None: no table, the same digest for every year).
+    years
+        The years to give a digest for.
+    column
+        The column holding the year.
+    upto
+        Rows with ``column <= year`` (True) or ``column == year`` (False).
+    """
+    if frame is None:
+        return {int(y): "-" for y in years}
+    h0 = hashlib.sha256(repr([(str(c), repr(frame[c].dtype)) for c in frame.columns]).encode())
+    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    year = frame[column].to_numpy() if len(frame) else None
+    out = {}
+    for y in years:
+        h = h0.copy()
+        if year is not None:
+            h.update(rows[(year <= y) if upto else (year == y)].tobytes())
+        out[int(y)] = h.hexdigest()
+    return out
 
 
 @cache

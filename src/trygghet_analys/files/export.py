@@ -19,12 +19,13 @@ import io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is written: `build` never draws
+    from matplotlib.figure import Figure
 
 from ..config import DEFAULT_MIN_N
 from ._io import FIXED_DATE, deterministic_zip
@@ -67,6 +68,8 @@ def deterministic() -> Iterator[None]:
     os.environ["SOURCE_DATE_EPOCH"] = old_epoch or str(
         int(FIXED_DATE.replace(tzinfo=dt.UTC).timestamp())
     )
+    import matplotlib as mpl
+
     try:
         # TrueType fonts embedded as subsets: text stays text (searchable, sharp) in PDFs
         with mpl.rc_context({"svg.hashsalt": _HASHSALT, "pdf.fonttype": 42}):
@@ -148,6 +151,8 @@ def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = ""
     meta: dict[str, object] = dict(_METADATA["pdf"])
     if title:
         meta["Title"] = title
+    from matplotlib.backends.backend_pdf import PdfPages
+
     with deterministic(), PdfPages(path, metadata=meta) as book:
         for fig in pages:
             book.savefig(fig)

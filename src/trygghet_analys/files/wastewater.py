@@ -490,6 +490,16 @@ def read_lab_file(path: str | Path) -> pd.DataFrame:
     return _lab_frame(records)
 
 
+def _sourced_frame(
+    records: list[tuple[int, dict]], path: str | Path, dtypes: dict[str, str]
+) -> pd.DataFrame:
+    """One register file's ``(row, record)`` pairs as a typed table whose rows say the
+    file and row they came from (``source_file``, ``source_row``)."""
+    cols = {**dtypes, "source_file": "str", "source_row": "int64"}
+    rows = [{**rec, "source_file": str(path), "source_row": r} for r, rec in records]
+    return pd.DataFrame.from_records(rows, columns=list(cols)).astype(cols)
+
+
 def _lab_frame(records: list[dict]) -> pd.DataFrame:
     cols = {
         "plant": "str",
@@ -614,23 +624,10 @@ def read_flows(path: str | Path) -> pd.DataFrame:
                 **where,
             )
         seen[(plant, date)] = r
-        records.append(
-            {
-                "plant": plant,
-                "date": pd.Timestamp(date),
-                "flow_m3_day": flow,
-                "source_file": str(path),
-                "source_row": r,
-            }
-        )
-    cols = {
-        "plant": "str",
-        "date": "datetime64[us]",
-        "flow_m3_day": "float64",
-        "source_file": "str",
-        "source_row": "int64",
-    }
-    return pd.DataFrame.from_records(records, columns=list(cols)).astype(cols)
+        records.append((r, {"plant": plant, "date": pd.Timestamp(date), "flow_m3_day": flow}))
+    return _sourced_frame(
+        records, path, {"plant": "str", "date": "datetime64[us]", "flow_m3_day": "float64"}
+    )
 
 
 def read_plants(path: str | Path) -> pd.DataFrame:
@@ -692,24 +689,26 @@ def read_plants(path: str | Path) -> pd.DataFrame:
             )
         seen[(plant, int(year))] = r
         records.append(
-            {
-                "plant": plant,
-                "kommun": kommun,
-                "year": int(year),
-                "population": int(pop),
-                "source_file": str(path),
-                "source_row": r,
-            }
+            (
+                r,
+                {
+                    "plant": plant,
+                    "kommun": kommun,
+                    "year": int(year),
+                    "population": int(pop),
+                },
+            )
         )
-    cols = {
-        "plant": "str",
-        "kommun": "str",
-        "year": "int64",
-        "population": "int64",
-        "source_file": "str",
-        "source_row": "int64",
-    }
-    return pd.DataFrame.from_records(records, columns=list(cols)).astype(cols)
+    return _sourced_frame(
+        records,
+        path,
+        {
+            "plant": "str",
+            "kommun": "str",
+            "year": "int64",
+            "population": "int64",
+        },
+    )
 
 
 def read_campaigns(path: str | Path) -> pd.DataFrame:
@@ -734,7 +733,7 @@ def read_campaigns(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     sh, col = _read_simple(path, _CAMPAIGN_ALIASES, ("plant", "campaign", "start", "end"))
-    records: list[dict] = []
+    records: list[tuple[int, dict]] = []
     for k, row in enumerate(sh.rows):
         r = sh.header_row + 1 + k
         if _is_blank(row):
@@ -758,38 +757,39 @@ def read_campaigns(path: str | Path) -> pd.DataFrame:
                 value=days[1].isoformat(),
                 **where,
             )
-        for other in records:
+        for other_row, other in records:
             if other["plant"] != plant:
                 continue
             same = other["campaign"] == name
             overlap = days[0] <= other["end"].date() and other["start"].date() <= days[1]
             if same or overlap:
                 raise DataError(
-                    "kampanjer med unika namn som inte överlappar "
-                    f"(jämför rad {other['source_row']})",
+                    f"kampanjer med unika namn som inte överlappar (jämför rad {other_row})",
                     column=sh.header[col["campaign"]],
                     value=name,
                     **where,
                 )
         records.append(
-            {
-                "plant": plant,
-                "campaign": name,
-                "start": pd.Timestamp(days[0]),
-                "end": pd.Timestamp(days[1]),
-                "source_file": str(path),
-                "source_row": r,
-            }
+            (
+                r,
+                {
+                    "plant": plant,
+                    "campaign": name,
+                    "start": pd.Timestamp(days[0]),
+                    "end": pd.Timestamp(days[1]),
+                },
+            )
         )
-    cols = {
-        "plant": "str",
-        "campaign": "str",
-        "start": "datetime64[us]",
-        "end": "datetime64[us]",
-        "source_file": "str",
-        "source_row": "int64",
-    }
-    return pd.DataFrame.from_records(records, columns=list(cols)).astype(cols)
+    return _sourced_frame(
+        records,
+        path,
+        {
+            "plant": "str",
+            "campaign": "str",
+            "start": "datetime64[us]",
+            "end": "datetime64[us]",
+        },
+    )
 
 
 def _lab_files(folder: Path) -> list[Path]:

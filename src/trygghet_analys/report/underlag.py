@@ -6,8 +6,7 @@ import html
 
 import pandas as pd
 
-from ..commitments.followup import _fmt_value
-from ..formatting import fmt_number, fmt_percent
+from ..formatting import fmt_number, fmt_percent, fmt_value
 from ..stats.findings import chance_text, policy_text
 from ..vocabulary import medicine_note
 
@@ -137,7 +136,7 @@ def render_underlag_html(
                     ("td", "num", str(r.rank)),
                     ("th", "", str(r.label)),
                     ("td", "", str(r.group)),
-                    ("td", "num", _fmt_value(r.latest_value, r.kind)),
+                    ("td", "num", fmt_value(r.latest_value, r.kind)),
                     ("td", "", str(r.reasons)),
                     ("td", "num", ntu_txt),
                     ("td", "", "" if pd.isna(r.ntu_source) else str(r.ntu_source)),

@@ -18,13 +18,13 @@ The comparison policy (written once for analysts in ``docs/statistik.md``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..formatting import fmt_number, fmt_percent
+from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
 from ..vocabulary import substance_name
 from .trends import _segments, _usable, mann_kendall
 
@@ -208,41 +208,6 @@ def chance_text(findings: pd.DataFrame, *, year: int) -> str:
 
 
 # --------------------------------------------------------------------------- formatting
-def _where(group_var: str, group: str) -> str:
-    if group_var == "total":
-        return "i hela kommunen"
-    if group_var == "sex":
-        return {"Kvinna": "bland kvinnor", "Man": "bland män"}.get(group, f"bland {group}")
-    if group_var == "age_group":
-        return f"bland {group}-åringar"
-    if group_var == "reningsverk":
-        return f"vid {group}"
-    return f"i {group}"
-
-
-def _value(v: float, kind: str, decimals: int | None = None) -> str:
-    if kind == "mean":
-        return fmt_number(v, 1 if decimals is None else decimals)
-    if kind == "mg":
-        return (
-            f"{fmt_number(v, 1 if decimals is None else decimals)} mg/dygn per 1\u202f000 invånare"
-        )
-    if kind == "count":
-        return fmt_number(v, 0 if decimals is None else decimals)
-    return fmt_percent(v, 0 if decimals is None else decimals)
-
-
-def value_pair(v1: float, v2: float, kind: str) -> tuple[str, str]:
-    """Two values formatted so that different values never print alike."""
-    a = b = ""
-    for extra in (0, 1, 2):
-        base = 1 if kind in ("mean", "mg") else 0
-        a, b = _value(v1, kind, base + extra), _value(v2, kind, base + extra)
-        if a != b:
-            return a, b
-    return a, b
-
-
 def _amount(change: float, kind: str) -> str:
     """A signed change in the indicator's unit ("+6 procentenheter", "−0,12 enheter")."""
     sign = "+" if change > 0 else ""
@@ -440,6 +405,7 @@ def survey_findings(
     breaks: pd.DataFrame | None = None,
     base_year: int | None = None,
     reliable: pd.DataFrame | None = None,
+    years: Collection[int] | None = None,
 ) -> pd.DataFrame:
     """Survey comparisons of one kommun: previous year, base year and trends.
 
@@ -458,6 +424,9 @@ def survey_findings(
         Optional ``kommun, year, indicator, group_var, group, reliable``: a row is
         reliable when both of its end-point estimates are (default: every published
         estimate is).
+    years
+        Only these report years (default: every year of ``estimates``); each year's rows
+        are the same as in the table of every year.
 
     Returns
     -------
@@ -471,12 +440,16 @@ def survey_findings(
     known = set(indicators["id"])
     est = est[est["indicator"].isin(known)].reset_index(drop=True)
     est["_seg"] = _segments(est, breaks, indicators)
-    years = sorted(est["year"].unique().tolist())
+    every = sorted(est["year"].unique().tolist())
+    wanted = None if years is None else {int(y) for y in years}
+    chosen = every if wanted is None else [y for y in every if y in wanted]
     chg = changes[changes["indicator"].isin(known)] if len(changes) else changes
+    if wanted is not None and len(chg):
+        chg = chg[chg["year_to"].isin(sorted(wanted))]
     rows = pd.concat(
         [
             _change_rows(chg, base_year) if len(chg) else None,
-            _trend_rows(est, years=years, base_year=base_year),
+            _trend_rows(est, years=chosen, base_year=base_year),
         ],
         ignore_index=True,
     )
@@ -494,7 +467,9 @@ def survey_findings(
 
 
 # --------------------------------------------------------------------------- wastewater
-def wastewater_findings(campaigns: pd.DataFrame) -> pd.DataFrame:
+def wastewater_findings(
+    campaigns: pd.DataFrame, *, years: Collection[int] | None = None
+) -> pd.DataFrame:
     """Wastewater trend per substance and plant, the campaign being the unit.
 
     Parameters
@@ -502,6 +477,8 @@ def wastewater_findings(campaigns: pd.DataFrame) -> pd.DataFrame:
     campaigns
         ``wastewater_campaigns`` of one kommun (``daily_mean`` per campaign, ``date_from``
         and ``date_to``).
+    years
+        Only these report years (default: every year with campaigns).
 
     Returns
     -------
@@ -524,6 +501,8 @@ def wastewater_findings(campaigns: pd.DataFrame) -> pd.DataFrame:
     c = c[c["daily_mean"] > 0]
     rows = []
     for y in sorted(c["year"].unique().tolist()):
+        if years is not None and y not in years:
+            continue
         upto = c[c["year"] <= y]
         trend = campaign_trend(upto)
         trend = trend[trend["year_to"] == y]
@@ -757,7 +736,7 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
     meta = info.get(r.indicator, {})
     kind = "mean" if meta.get("kind") == "mean" else "proportion"
     subject = SUBJECTS.get(r.indicator, f"Indikatorn ”{meta.get('label', r.indicator)}”")
-    where = _where(r.group_var, r.group)
+    where = where_phrase(r.group_var, r.group)
     v1, v2 = value_pair(r.value_from, r.value_to, kind)
     flag = "" if r.reliable else " Skattningen är osäker (för få svar för en säker siffra)."
     if r.comparison == "trend":
@@ -806,9 +785,9 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
 def _wastewater_sentence(r) -> str:
     name = substance_name(str(r.indicator))
     base = (
-        f"{name} i avloppsvattnet {_where(r.group_var, r.group)}: "
-        f"{_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
-        f"{_value(r.value_to, 'mg')} i senaste kampanjen år {r.to_year} (kampanjens "
+        f"{name} i avloppsvattnet {where_phrase(r.group_var, r.group)}: "
+        f"{fmt_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
+        f"{fmt_value(r.value_to, 'mg')} i senaste kampanjen år {r.to_year} (kampanjens "
         "dygnsmedel)"
     )
     rests = f"{int(r.n_campaigns)} kampanjer"
@@ -853,8 +832,9 @@ def build_findings(
     activity_labels: Mapping[str, str] | None = None,
     effects: pd.DataFrame | None = None,
     reliable: pd.DataFrame | None = None,
+    years: Collection[int] | None = None,
 ) -> pd.DataFrame:
-    """The findings table of one kommun, every report year.
+    """The findings table of one kommun, every report year (or the report years asked for).
 
     Parameters
     ----------
@@ -876,6 +856,11 @@ def build_findings(
         Optional :func:`effect_findings` rows; they join the tests.
     reliable
         Optional reliability flags per estimate (see :func:`survey_findings`).
+    years
+        Only these report years (default: every year). A report year's rows depend only on
+        the inputs up to that year and are the same as in the table of every year, so a
+        build can keep earlier years' rows and compute a new year alone
+        (``pipeline.findings_stage``).
 
     Returns
     -------
@@ -905,9 +890,10 @@ def build_findings(
             breaks=own(breaks),
             base_year=base_year,
             reliable=own(reliable),
+            years=years,
         )
     ]
-    ww = wastewater_findings(own(wastewater_campaigns))
+    ww = wastewater_findings(own(wastewater_campaigns), years=years)
     parts.append(ww)
     if activities is not None and len(activities):
         parts.append(
@@ -917,6 +903,8 @@ def build_findings(
         )
     if effects is not None and len(effects):
         parts.append(own(effects))
+    if years is not None:
+        parts = [p[p["year"].isin(list(years))] if len(p) else p for p in parts]
     parts = [p for p in parts if p is not None and len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})

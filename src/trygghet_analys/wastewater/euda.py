@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..schemas import CAMPAIGN_COLUMNS
 from ..vocabulary import read_resource_csv
 from .days import DAYS, WEEKDAY_DAYS, WEEKEND_DAYS, campaign_means, euda_day_rules
 
@@ -69,6 +70,9 @@ def campaign_season(date_from: object, date_to: object) -> str | None:
     return _SEASONS[(first + (last - first) / 2).month]
 
 
+_OWN_RULES_ONLY = ("n_below_loq", "n_excluded", "daily_mean_low", "daily_mean_high")
+
+
 def euda_rule_campaigns(loads: pd.DataFrame) -> pd.DataFrame:
     """A kommun's campaign means recomputed under EUDA's conventions.
 
@@ -91,22 +95,9 @@ def euda_rule_campaigns(loads: pd.DataFrame) -> pd.DataFrame:
         mg/day/1000 inhabitants; ``population`` the plant's population served, the mean
         over the campaign's days; ``season`` by :func:`campaign_season`).
     """
-    cols = [
-        "kommun",
-        "plant",
-        "year",
-        "campaign",
-        "substance",
-        "metabolite",
-        "daily_mean",
-        "weekday_mean",
-        "weekend_mean",
-        "n_days",
-        "date_from",
-        "date_to",
-        "season",
-        "population",
-    ]
+    # the campaign table's columns, less those defined by the kommun's own rules (LOQ
+    # counts, flagged days, the within-campaign interval), plus season and plant size
+    cols = [c for c in CAMPAIGN_COLUMNS if c not in _OWN_RULES_ONLY] + ["season", "population"]
     if loads.empty:
         return _empty(cols)
     keys = ["kommun", "plant", "campaign", "substance", "metabolite"]

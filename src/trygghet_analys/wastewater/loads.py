@@ -14,7 +14,7 @@ kommun; :func:`trygghet_analys.pipeline.build_wastewater` reads and calls it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,14 @@ from scipy import stats as scipy_stats
 
 from ..errors import DataError
 from ..formatting import file_name
+from ..schemas import (
+    CAMPAIGN_COLUMNS,
+    CONSUMPTION_COLUMNS,
+    LOAD_COLUMNS,
+    WASTEWATER_TREND_COLUMNS,
+    processed_schemas,
+    wastewater_dtypes,
+)
 from ..vocabulary import load_backcalculation_factors, load_sample_flags, load_substances
 from .days import campaign_means
 
@@ -41,78 +49,11 @@ __all__ = [
     "load_backcalculation_factors",
     "load_substances",
     "substance_trends",
-    "wastewater_schemas",
     "wastewater_tables",
 ]
 
 LOQ_POLICIES = ("zero", "half_loq", "loq")
-
-LOAD_COLUMNS = [
-    "kommun",
-    "plant",
-    "campaign",
-    "date",
-    "weekday",
-    "substance",
-    "metabolite",
-    "concentration_ng_l",
-    "loq_ng_l",
-    "below_loq",
-    "flow_m3_day",
-    "population",
-    "load_mg_day",
-    "load_mg_day_1000",
-    "flags",
-    "excluded",
-]
-CAMPAIGN_COLUMNS = [
-    "kommun",
-    "plant",
-    "year",
-    "campaign",
-    "substance",
-    "metabolite",
-    "daily_mean",
-    "weekday_mean",
-    "weekend_mean",
-    "n_days",
-    "n_below_loq",
-    "date_from",
-    "date_to",
-    "n_excluded",
-    "daily_mean_low",
-    "daily_mean_high",
-]
-TREND_COLUMNS = [
-    "kommun",
-    "plant",
-    "substance",
-    "metabolite",
-    "year_from",
-    "year_to",
-    "n_campaigns",
-    "slope",
-    "tau",
-    "p_value",
-    "significant",
-    "direction",
-]
-CONSUMPTION_COLUMNS = [
-    "kommun",
-    "plant",
-    "year",
-    "campaign",
-    "substance",
-    "metabolite",
-    "daily_mean",
-    "correction_factor",
-    "consumption_mg_day_1000",
-    "dose_mg",
-    "doses_day_1000",
-    "source",
-    "consumption_low",
-    "consumption_high",
-]
+TREND_COLUMNS = WASTEWATER_TREND_COLUMNS
 
 _WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 
@@ -260,15 +201,11 @@ def compute_loads(
     for c in campaigns.itertuples(index=False):
         hit = (work["plant"] == c.plant) & work["date"].between(c.start, c.end)
         work.loc[hit, "campaign"] = c.campaign
-    outside = work["campaign"].isna()
-    if outside.any():
-        r = work[outside].iloc[0]
-        raise _lab_error(
-            r,
-            f"ett provdatum inom en kampanj för {r['plant']} i kampanjer.csv",
-            _date_column(r),
-            r["date"].date().isoformat(),
-        )
+    _refuse_sample_day(
+        work,
+        work["campaign"].isna(),
+        lambda r: f"ett provdatum inom en kampanj för {r['plant']} i kampanjer.csv",
+    )
 
     # flows
     flow_cols = ["plant", "date", "flow_m3_day"]
@@ -280,15 +217,11 @@ def compute_loads(
         on=["plant", "date"],
         how="left",
     )
-    no_flow = work["flow_m3_day"].isna()
-    if no_flow.any():
-        r = work[no_flow].iloc[0]
-        raise _lab_error(
-            r,
-            f"ett flöde i flode.csv för {r['plant']} detta provdygn",
-            _date_column(r),
-            r["date"].date().isoformat(),
-        )
+    _refuse_sample_day(
+        work,
+        work["flow_m3_day"].isna(),
+        lambda r: f"ett flöde i flode.csv för {r['plant']} detta provdygn",
+    )
     zero_flow = work["flow_m3_day"] <= 0
     if zero_flow.any():  # a load of 0 would drag the campaign mean down without a word
         r = work[zero_flow].iloc[0]
@@ -306,15 +239,11 @@ def compute_loads(
     work["_year"] = work["date"].dt.year.astype("int64")
     pop = own[["plant", "year", "population"]].rename(columns={"year": "_year"})
     work = work.merge(pop, on=["plant", "_year"], how="left")
-    no_pop = work["population"].isna()
-    if no_pop.any():
-        r = work[no_pop].iloc[0]
-        raise _lab_error(
-            r,
-            f"befolkning för {r['plant']} år {r['_year']} i reningsverk.csv",
-            _date_column(r),
-            r["date"].date().isoformat(),
-        )
+    _refuse_sample_day(
+        work,
+        work["population"].isna(),
+        lambda r: f"befolkning för {r['plant']} år {r['_year']} i reningsverk.csv",
+    )
 
     below = work["below_loq"].astype(bool)
     if loq_policy != "zero":
@@ -493,7 +422,7 @@ def substance_trends(
     )
     out["metabolite"] = out["metabolite"].where(out["metabolite"] != "")
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
-    return out.astype(_dtypes_for(TREND_COLUMNS))[TREND_COLUMNS]
+    return out.astype(wastewater_dtypes(TREND_COLUMNS))[TREND_COLUMNS]
 
 
 def back_calculate(campaigns: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -562,111 +491,17 @@ def back_calculate(campaigns: pd.DataFrame, factors: pd.DataFrame | None = None)
 
 
 # --------------------------------------------------------------------------- schemas
-def wastewater_schemas() -> dict[str, object]:
-    """pandera schemas of the four ``wastewater_*`` tables (the boundary to processed/).
-
-    Returns
-    -------
-    dict of pandera.DataFrameSchema
-        Keyed by table name; strict and ordered (contract columns in contract order),
-        with non-negative loads, flows and means, a positive population, ``n_days`` 1–31,
-        ``n_below_loq`` ≤ ``n_days``, p-values in [0, 1] and the Swedish trend directions.
-    """
-    import pandera.pandas as pa
-
-    def col(dtype: str, *checks: object, nullable: bool = False) -> pa.Column:
-        return pa.Column(dtype, list(checks), nullable=nullable)
-
-    nonneg = pa.Check.ge(0)
-    types = {**_dtypes_for(LOAD_COLUMNS), **_dtypes_for(CAMPAIGN_COLUMNS)}
-    types |= {**_dtypes_for(TREND_COLUMNS), **_dtypes_for(CONSUMPTION_COLUMNS)}
-    nullable = {"metabolite", "loq_ng_l", "weekday_mean", "weekend_mean", "tau", "p_value"}
-    nullable |= {"daily_mean_low", "daily_mean_high", "consumption_low", "consumption_high"}
-    nullable |= {"slope"}
-    special = {
-        "population": (pa.Check.gt(0),),
-        "n_days": (pa.Check.in_range(1, 31),),
-        "p_value": (pa.Check.in_range(0, 1),),
-        "tau": (pa.Check.in_range(-1, 1),),
-        "direction": (pa.Check.isin(["ökande", "minskande", "ingen säkerställd trend"]),),
-    }
-    nonneg_cols = {
-        "concentration_ng_l",
-        "loq_ng_l",
-        "flow_m3_day",
-        "load_mg_day",
-        "load_mg_day_1000",
-        "daily_mean",
-        "weekday_mean",
-        "weekend_mean",
-        "n_below_loq",
-        "n_excluded",
-        "correction_factor",
-        "consumption_mg_day_1000",
-        "dose_mg",
-        "doses_day_1000",
-    }
-
-    def schema(cols: list[str], *checks: object) -> pa.DataFrameSchema:
-        columns = {}
-        for c in cols:
-            cks = special.get(c, (nonneg,) if c in nonneg_cols else ())
-            columns[c] = col(types[c], *cks, nullable=c in nullable)
-        return pa.DataFrameSchema(columns, checks=list(checks), strict=True, ordered=True)
-
-    return {
-        "wastewater_loads": schema(LOAD_COLUMNS),
-        "wastewater_campaigns": schema(
-            CAMPAIGN_COLUMNS, pa.Check(lambda d: d["n_below_loq"] <= d["n_days"])
-        ),
-        "wastewater_trends": schema(TREND_COLUMNS),
-        "wastewater_consumption": schema(CONSUMPTION_COLUMNS),
-    }
-
-
-def _dtypes_for(cols: list[str]) -> dict[str, str]:
-    types = {
-        "year": "int64",
-        "year_from": "int64",
-        "year_to": "int64",
-        "n_days": "int64",
-        "n_below_loq": "int64",
-        "n_campaigns": "int64",
-        "n_excluded": "int64",
-        "population": "int64",
-        "below_loq": "bool",
-        "excluded": "bool",
-        "significant": "bool",
-        "date": "datetime64[us]",
-        "date_from": "datetime64[us]",
-        "date_to": "datetime64[us]",
-    }
-    floats = {
-        "concentration_ng_l",
-        "loq_ng_l",
-        "flow_m3_day",
-        "load_mg_day",
-        "load_mg_day_1000",
-        "daily_mean",
-        "weekday_mean",
-        "weekend_mean",
-        "daily_mean_low",
-        "daily_mean_high",
-        "slope",
-        "tau",
-        "p_value",
-        "correction_factor",
-        "consumption_mg_day_1000",
-        "dose_mg",
-        "doses_day_1000",
-        "consumption_low",
-        "consumption_high",
-    }
-    return {c: types.get(c, "float64" if c in floats else "str") for c in cols}
+def _refuse_sample_day(
+    work: pd.DataFrame, bad: pd.Series, expected: Callable[[pd.Series], str]
+) -> None:
+    """Refuse the first sample in ``bad``, naming its date cell (``expected(row)``)."""
+    if bad.any():
+        r = work[bad].iloc[0]
+        raise _lab_error(r, expected(r), _date_column(r), r["date"].date().isoformat())
 
 
 def _empty_frame(cols: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _dtypes_for(cols).items()})
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in wastewater_dtypes(cols).items()})
 
 
 def _check_duplicates_across_files(lab: pd.DataFrame, plants: pd.DataFrame, kommun: str) -> None:
@@ -733,5 +568,5 @@ def wastewater_tables(
         "wastewater_trends": substance_trends(stats_),
         "wastewater_consumption": back_calculate(stats_),
     }
-    schemas = wastewater_schemas()
+    schemas = processed_schemas()
     return {name: schemas[name].validate(table) for name, table in tables.items()}
