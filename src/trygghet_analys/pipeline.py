@@ -332,7 +332,9 @@ def commitments_stage(
         own = _own_indicators(k, tables["survey_responses"])
         indicators = base if own is None else own
         known = _commitments.known_indicator_ids(indicators["id"])
-        registers = load_registers(k.commitments_dir, known_indicators=known, areas=k.strata)
+        registers = load_registers(
+            k.commitments_dir, known_indicators=known, areas=k.strata, kommun=k.name
+        )
         if not registers:
             continue
         links.append(_commitments.registers_frame(registers))
@@ -533,7 +535,9 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
     if not raw_exists(kommun.commitments_dir):
         return None, {}, [], None
     known = _commitments.known_indicator_ids(indicators["id"])
-    registers = load_registers(kommun.commitments_dir, known_indicators=known, areas=kommun.strata)
+    registers = load_registers(
+        kommun.commitments_dir, known_indicators=known, areas=kommun.strata, kommun=kommun.name
+    )
     targets: dict[str, float] = {}
     links: list[tuple[str, str, str]] = []
     start = None
