@@ -280,6 +280,8 @@ def _apply_xlsx(op: dict, path: Path) -> None:
             ws.cell(r, j + 1).value = op.get("value", "x")
         ws.merge_cells(start_row=b.header_row, start_column=j, end_row=b.header_row,
                        end_column=j + 1)  # fmt: skip
+    elif kind == "merge_cells":  # e.g. "C3:C4": an answer shared by two respondents
+        ws.merge_cells(op["range"])
     elif kind in ("append_row", "insert_row"):
         header = [c.value for c in ws[b.header_row]]
         template = [c.value for c in ws[op["copy_row"]]] if "copy_row" in op else None

@@ -398,3 +398,93 @@ def test_korn_graubard_refused_for_means_and_calibration(designs):
         design_estimate(data, value="score", kind="mean", **args)
     with pytest.raises(ValueError, match="ci must be"):
         design_estimate(data, value="y", stratum="stratum", weight="weight", ci="wald")
+
+
+# --- ensamt_stratum: slå_ihop (collapsed strata) ---------------------------------------
+
+
+def _lonely_fixture() -> tuple[pd.DataFrame, pd.DataFrame]:
+    r = pd.read_csv(FIX / "lonely_responses.csv", encoding="utf-8", keep_default_na=False,
+                    na_values=[""])  # fmt: skip
+    s = pd.read_csv(FIX / "lonely_strata.csv", encoding="utf-8")
+    return r, s
+
+
+def test_collapsed_strata_match_r_survey():
+    # R (make_collapsed_reference.R), per year, with the merge written out by hand:
+    #   des <- svydesign(ids=~1, strata=~design_stratum, weights=~weight,
+    #                    fpc=~design_population, data=d)
+    #   svymean(~y, des, na.rm=TRUE); svyby(~y, ~sex, des, svymean, na.rm=TRUE)
+    #   attr(svyciprop(~y, subset(des, ...), method="logit", df=degf(des)), "ci")
+    from trygghet_analys.stats.estimation import collapse_lonely_strata, estimate_indicators
+
+    r, s = _lonely_fixture()
+    order = {"Kommun 0": ["Område 1", "Område 2", "Område 3"]}
+    merged, design = collapse_lonely_strata(r, s, order=order)
+    # 2020: the lonely Område 2 joins the next area; 2021: the last area joins the one before
+    want = {2020: "Område 2 + Område 3", 2021: "Område 2 + Område 3"}
+    for year, label in want.items():
+        rows = merged[(merged["year"] == year) & merged["stratum"].isin(["Område 2", "Område 3"])]
+        assert set(rows["design_stratum"]) == {label}
+        pop = design[(design["year"] == year) & (design["stratum"] == label)]["population"]
+        assert pop.tolist() == [1200 + 1000]
+    out = estimate_indicators(
+        merged, design, indicators=["otrygghet_ute_sent"], min_n=0,
+        group_vars=["stratum", "sex"], design_stratum="design_stratum",
+    )  # fmt: skip
+    ref = pd.read_csv(FIX / "collapsed_reference.csv", encoding="utf-8")
+    got = out.merge(ref, on=["year", "group_var", "group"], suffixes=("", "_r"))
+    assert len(got) == len(ref) == 12
+    assert (got["n"] == got["n_r"]).all()
+    # the area itself is still reported on its own (n = 1), not as the merged stratum
+    assert set(out[out["group_var"] == "stratum"]["group"]) == {"Område 1", "Område 2", "Område 3"}
+    for col in ["estimate", "se", "ci_low", "ci_high"]:
+        # the lonely area's own domain (p = 0 or 1): R's glm stops at ~1e-9, we return
+        # the exact limit, hence the small absolute tolerance
+        np.testing.assert_allclose(got[col], got[f"{col}_r"], rtol=1e-8, atol=1e-8)
+
+
+def test_collapse_differs_from_removing_the_lonely_area():
+    # the merged design is not R's lonely.psu="remove": the merged stratum's variance
+    # counts the lonely respondent (R: svymean with survey.lonely.psu="remove" gives
+    # another SE for 2020 than collapsed_reference.csv's 0.109153405018208)
+    from trygghet_analys.stats.estimation import collapse_lonely_strata, estimate_indicators
+
+    r, s = _lonely_fixture()
+    merged, design = collapse_lonely_strata(r, s, order={"Kommun 0": sorted(s["stratum"])})
+    kw = {"indicators": ["otrygghet_ute_sent"], "min_n": 0, "group_vars": []}
+    a = estimate_indicators(merged, design, design_stratum="design_stratum", **kw)
+    b = estimate_indicators(r, s, lonely_psu="remove", **kw)
+    assert a["estimate"].tolist() == pytest.approx(b["estimate"].tolist())
+    assert a.loc[a["year"] == 2020, "se"].item() == pytest.approx(0.109153405018208)
+    assert b.loc[b["year"] == 2020, "se"].item() != pytest.approx(0.109153405018208, rel=1e-3)
+
+
+def test_collapse_neighbour_follows_kommun_yml_order():
+    # hand computation: order c, a, b; a (lonely, middle) joins b (next); b (lonely, last)
+    # joins a (before) -> one stratum a + b; then c stays alone
+    from trygghet_analys.stats.estimation import collapse_lonely_strata
+
+    r = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a", "b", "c", "c"]})
+    s = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a", "b", "c"],
+                      "population": [5, 6, 7]})  # fmt: skip
+    out, design = collapse_lonely_strata(r, s, order={"K": ["c", "a", "b"]})
+    assert out["design_stratum"].tolist() == ["a + b", "a + b", "c", "c"]
+    assert dict(zip(design["stratum"], design["population"], strict=True)) == {"a + b": 11, "c": 7}
+    # two respondents is not lonely: nothing merged (the boundary's other side)
+    r2 = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a", "a", "b", "b", "c", "c"]})
+    out2, _ = collapse_lonely_strata(r2, s, order={"K": ["c", "a", "b"]})
+    assert out2["design_stratum"].tolist() == out2["stratum"].tolist()
+    # a chain: c lonely (first) joins a; a lonely joins b -> all three in one stratum
+    r3 = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a", "b", "b", "c"]})
+    out3, _ = collapse_lonely_strata(r3, s, order={"K": ["c", "a", "b"]})
+    assert set(out3["design_stratum"]) == {"c + a + b"}
+
+
+def test_collapse_with_a_single_area_names_the_setting():
+    from trygghet_analys.stats.estimation import collapse_lonely_strata
+
+    r = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a"]})
+    s = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a"], "population": [5]})
+    with pytest.raises(DataError, match="ensamt_stratum: slå_ihop | ta_bort"):
+        collapse_lonely_strata(r, s)

@@ -248,6 +248,8 @@ def _strata(respondents: list[int]):
         ([2, 40], "stopp", "fail"),  # two respondents: nothing to decide
         ([2, 40], "ta_bort", "fail"),
         ([1, 40], "ta_bort", "remove"),  # one respondent, the kommun chose ta_bort
+        ([2, 40], "slå_ihop", "fail"),
+        ([1, 40], "slå_ihop", "fail"),  # merged before estimation: nothing lonely is left
     ],
 )
 def test_lonely_area_follows_the_setting(respondents, setting, expected):
@@ -268,8 +270,34 @@ def test_lonely_area_stops_naming_the_setting_in_kommun_yml():
     line = info.value.swedish()
     assert line.startswith("Fel i data (fil 'raw/kommun.yml', nyckel 'ensamt_stratum'): ")
     assert "värdet 'Område 0'" in line and "år 2025" in line
-    assert line.endswith("kommun.yml: ensamt_stratum: ta_bort)")
+    assert line.endswith("kommun.yml: ensamt_stratum: slå_ihop | ta_bort, se docs/statistik.md)")
     assert "lonely_psu" not in line  # no Python parameter the analyst cannot set
+
+
+def test_slå_ihop_merges_the_lonely_area_with_its_neighbour_in_omraden_order():
+    import pandas as pd
+
+    from trygghet_analys.config import KommunConfig
+    from trygghet_analys.pipeline import _design_strata
+
+    k = KommunConfig(name="Sjöbo", slug="sjobo", raw=Path("raw"),
+                     strata=("Område 1", "Område 0", "Område 2"),
+                     extra={"ensamt_stratum": "slå_ihop"})  # fmt: skip
+    strata = _strata([1, 3, 2]).assign(population=[10, 20, 30])
+    responses = pd.DataFrame({"kommun": "Sjöbo", "year": 2025,
+                              "stratum": ["Område 0"] + ["Område 1"] * 3 + ["Område 2"] * 2})  # fmt: skip
+    out, design, col = _design_strata([k], responses, strata)
+    # Område 0 (lonely) stands second in omraden: it joins the next one, Område 2
+    assert (
+        out[col].tolist()
+        == ["Område 0 + Område 2"] + ["Område 1"] * 3 + ["Område 0 + Område 2"] * 2
+    )
+    assert sorted(design["population"]) == [20, 40]
+    # ta_bort: the design is left alone
+    other = KommunConfig(
+        name="Sjöbo", slug="sjobo", raw=Path("raw"), extra={"ensamt_stratum": "ta_bort"}
+    )
+    assert _design_strata([other], responses, strata)[2] == "stratum"
 
 
 # --- campaigns after the build date --------------------------------------------------------
@@ -365,3 +393,135 @@ def test_fetch_euda_keeps_the_previous_file(euda_server, tmp_path, where, words)
     # the good file then replaces it
     assert euda.fetch_euda(tmp_path, url=f"{euda_server}/ww2026-all-data_en.csv") == existing
     assert existing.read_bytes() != b"den tidigare filen"
+
+
+# --- NFC at every boundary, typed shapes, unreadable xlsx cells (issue 17) ----------------
+def test_text_files_are_read_in_nfc(tmp_path):
+    import unicodedata
+
+    from trygghet_analys.files._io import read_text_any
+
+    nfd = unicodedata.normalize("NFD", "Älmhult;Södra\n")
+    assert nfd != "Älmhult;Södra\n"  # the fixture really is decomposed
+    (tmp_path / "raw").mkdir()
+    path = tmp_path / "raw" / "a.csv"
+    path.write_bytes(nfd.encode("utf-8"))
+    assert read_text_any(path)[0] == "Älmhult;Södra\n"
+    path.write_bytes(nfd.encode("cp1252", errors="ignore"))  # CP1252 cannot hold NFD marks
+    assert read_text_any(path)[0] == "Almhult;Sodra\n"
+
+
+def test_yaml_keys_and_values_are_read_in_nfc():
+    import unicodedata
+
+    from trygghet_analys.files._yaml import load_yaml
+
+    doc = load_yaml(unicodedata.normalize("NFD", "omraden: [Södra]\nensamt_stratum: slå_ihop\n"),
+                    file="kommun.yml")  # fmt: skip
+    assert doc == {"omraden": ["Södra"], "ensamt_stratum": "slå_ihop"}
+
+
+def test_messages_call_out_nfd_values_and_compose_file_names():
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Södra")
+    line = DataError("ett område", file=unicodedata.normalize("NFD", "raw/Älmhult.csv"),
+                     value=nfd).swedish()  # fmt: skip
+    assert "fil 'raw/Älmhult.csv'" in line
+    assert "samma bokstäver men annan Unicode-form (NFD)" in line
+    # the same value in NFC has no note (the other side of the rule)
+    assert "Unicode-form" not in DataError("ett område", value="Södra").swedish()
+
+
+def test_survey_cells_and_headers_are_nfc():
+    import unicodedata
+
+    import pyarrow as pa
+
+    from trygghet_analys.files.survey import _normalise
+
+    cells = pa.array([unicodedata.normalize("NFD", "Övriga tätorter"), "Ja", None, "2.0"])
+    out = _normalise(cells).to_pylist()
+    assert out == ["Övriga tätorter", "Ja", "", "2"]
+    assert all(unicodedata.is_normalized("NFC", v) for v in out)
+
+
+@pytest.mark.parametrize(
+    ("doc", "key", "row", "expected"),
+    [
+        ({"variabler": {"ja": 5}, "layouter": []}, "variabler.ja", 2, "en lista"),
+        ({"variabler": {}, "aldersgrupper": {"16–24": 16}, "layouter": []},
+         "aldersgrupper.16–24", 3, "ett par [min, max]"),
+        ({"variabler": {}, "skalor": {"s": "Nej"}, "layouter": []}, "skalor.s", 4,
+         "en nyckel–värde-lista"),
+        ({"variabler": {}, "layouter": [], "okand": 1}, "okand", 5, "en av nycklarna version"),
+        ({"variabler": {}}, "layouter", 1, "nyckeln 'layouter'"),  # the document's line
+    ],
+)  # fmt: skip
+def test_codebook_shape_errors_name_line_and_key(doc, key, row, expected):
+    from trygghet_analys.files._models import CodebookDoc, check_shape
+
+    lines = {(): 1, ("variabler",): 1, ("variabler", "ja"): 2, ("aldersgrupper", "16–24"): 3,
+             ("skalor", "s"): 4, ("okand",): 5}  # fmt: skip
+    with pytest.raises(DataError) as info:
+        check_shape(CodebookDoc, doc, file="kodbok.yml", lines=lines)
+    err = info.value
+    assert (err.key, err.row) == (key, row)
+    assert expected in err.expected
+    # the valid document passes (the other side)
+    check_shape(CodebookDoc, {"variabler": {"ja": ["Ja"]}, "layouter": []}, file="k", lines={})
+
+
+def test_register_shape_accepts_the_bundled_registers():
+    # the other side: every bundled register passes the typed shape unchanged
+    from trygghet_analys.config import repo_root
+    from trygghet_analys.files.registers import load_registers
+
+    regs = load_registers(repo_root() / "data" / "raw" / "medborgarloften",
+                          areas=("Älmhults tätort", "Övriga tätorter", "Landsbygd"))  # fmt: skip
+    assert len(regs) >= 4
+
+
+def _xlsx_with(tmp_path, cells: str) -> Path:
+    """A one-sheet workbook whose sheet XML has the given cells in row 2."""
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Svar"
+    wb.active.append(["id", "q"])
+    wb.active.append([1, "x"])
+    (tmp_path / "raw").mkdir(exist_ok=True)
+    src = tmp_path / "raw" / "src.xlsx"
+    wb.save(src)
+    out = tmp_path / "raw" / "f.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                start = text.index('<row r="2"')
+                end = text.index("</row>", start)
+                text = text[:start] + f'<row r="2">{cells}' + text[end:]
+                data = text.encode()
+            zout.writestr(info, data)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("cells", "refused"),
+    [
+        ('<c r="A2" t="n"><v>1</v></c><c r="B2"><f>1+1</f><v /></c>', ["B2"]),
+        ('<c r="A2" t="n"><v>1</v></c><c r="B2"><f>1+1</f></c>', ["B2"]),
+        ('<c r="A2" t="n"><v>1</v></c><c r="B2"><f>1+1</f><v>2</v></c>', []),  # cached
+        ('<c r="A2" t="n"><v>1</v></c><c r="B2" t="str"><f>""</f><v></v></c>', []),  # ""
+        ('<c r="A2"/><c r="B2"><f>1+1</f></c>', ["B2"]),  # after a self-closing cell
+    ],
+)
+def test_formulas_without_a_cached_value(tmp_path, monkeypatch, cells, refused):
+    from trygghet_analys.files.survey import _uncached_formulas
+
+    monkeypatch.chdir(tmp_path)
+    path = _xlsx_with(tmp_path, cells)
+    assert [ref for ref, _, _ in _uncached_formulas(path, "Svar")] == refused

@@ -156,7 +156,7 @@ class KommunSettings(BaseModel):
     exempeldata: bool = False
     basar: int | None = Field(None, ge=1900, le=2100)
     loq_policy: Literal["zero", "half_loq", "loq"] = "zero"
-    ensamt_stratum: Literal["stopp", "ta_bort"] = "stopp"
+    ensamt_stratum: Literal["stopp", "slå_ihop", "ta_bort"] = "stopp"
     framtida_kampanjer: bool = False
     jamforelsestader: list[Any] | None = None  # checked in detail by wastewater.euda
 

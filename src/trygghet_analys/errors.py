@@ -45,10 +45,20 @@ def printable(text: object) -> str:
     return "".join(out)
 
 
+#: said after a value whose letters are stored in another Unicode form than NFC
+NFD_NOTE = (
+    "samma bokstäver men annan Unicode-form (NFD) — spara filen som UTF-8 NFC eller låt "
+    "programmet normalisera"
+)
+
+
 def _fmt_value(value: object) -> str:
-    text = printable(value)
+    raw = "" if value is None else str(value)
+    text = printable(raw)
     if len(text) > 60:
         text = text[:57] + "..."
+    if not unicodedata.is_normalized("NFC", raw):
+        return f"'{text}' ({NFD_NOTE})"
     return f"'{text}'"
 
 
@@ -84,7 +94,9 @@ class DataError(TrygghetError):
     def swedish(self) -> str:
         parts = []
         if self.file is not None:
-            parts.append(f"fil '{printable(_display_path(self.file))}'")
+            # a file name saved on a Mac (NFD) is shown composed, like every other name
+            name = unicodedata.normalize("NFC", _display_path(self.file))
+            parts.append(f"fil '{printable(name)}'")
         if self.sheet is not None:
             parts.append(f"blad '{printable(self.sheet)}'")
         if self.row is not None:

@@ -39,7 +39,7 @@ from .files.wastewater import read_wastewater
 from .progress import Progress
 from .schemas import processed_schemas, validate_table
 from .stats.disclosure import suppress
-from .stats.estimation import estimate_indicators, response_rates
+from .stats.estimation import collapse_lonely_strata, estimate_indicators, response_rates
 from .stats.findings import (
     FINDINGS_COLUMNS,
     build_findings,
@@ -133,25 +133,58 @@ def _lonely_strata(kommuner: list[KommunConfig], strata: pd.DataFrame) -> str:
     """How a survey area with a single respondent is handled, from ``kommun.yml``.
 
     ``ensamt_stratum: stopp`` (default) stops the build naming the kommun, year and area;
-    ``ta_bort`` lets the area add no variance (R survey's ``lonely.psu = "remove"``).
-    Only areas with one respondent are affected, so ``"remove"`` is passed on for every
-    kommun once each kommun that has such an area has chosen ``ta_bort``.
+    ``ta_bort`` lets the area add no variance (R survey's ``lonely.psu = "remove"``);
+    ``slå_ihop`` merges it with its neighbouring area (:func:`collapse_lonely_strata`,
+    done by :func:`_design_strata` before this is asked). Only areas with one respondent
+    are affected, so ``"remove"`` is passed on for every kommun once each kommun that
+    still has such an area has chosen ``ta_bort``.
     """
     lonely = strata[strata["respondents"] == 1]
     for k in kommuner:
         own = lonely[lonely["kommun"] == k.name]
-        if len(own) and k.extra.get("ensamt_stratum", "stopp") != "ta_bort":
+        if len(own) and k.extra.get("ensamt_stratum", "stopp") not in ("ta_bort", "slå_ihop"):
             first = own.iloc[0]
             raise DataError(
                 f"minst två svarande i varje område (år {int(first['year'])} har området en "
-                "enda svarande, och en svarande ger ingen osäkerhet att skatta; slå ihop "
-                "området med ett annat i population.csv och kommun.yml, eller skriv i "
-                "kommun.yml: ensamt_stratum: ta_bort)",
+                "enda svarande, och en svarande ger ingen osäkerhet att skatta; välj i "
+                "kommun.yml: ensamt_stratum: slå_ihop | ta_bort, se docs/statistik.md)",
                 file=k.raw / "kommun.yml",
                 key="ensamt_stratum",
                 value=first["stratum"],
             )
-    return "remove" if len(lonely) else "fail"
+    rest = lonely[~lonely["kommun"].isin(_merging(kommuner))]
+    return "remove" if len(rest) else "fail"
+
+
+def _merging(kommuner: list[KommunConfig]) -> list[str]:
+    return [k.name for k in kommuner if k.extra.get("ensamt_stratum") == "slå_ihop"]
+
+
+def _design_strata(
+    kommuner: list[KommunConfig], responses: pd.DataFrame, strata: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The variance strata: each area, or for ``ensamt_stratum: slå_ihop`` a lonely area
+    merged with its neighbour in ``omraden`` order. Returns responses, the design strata
+    table and the column of responses holding the variance stratum."""
+    merging = _merging(kommuner)
+    if not merging or not (strata["respondents"] == 1).any():
+        return responses, strata, "stratum"
+    try:
+        return (
+            *collapse_lonely_strata(
+                responses,
+                strata,
+                order={k.name: k.strata for k in kommuner},
+                kommuner=merging,
+                column="_design_stratum",
+            ),
+            "_design_stratum",
+        )
+    except DataError as exc:
+        k = next(k for k in kommuner if k.name in merging)
+        raise DataError(
+            exc.expected, file=k.raw / "kommun.yml", key="ensamt_stratum", value=exc.value
+        ) from None
 
 
 def statistics_stage(
@@ -171,11 +204,17 @@ def statistics_stage(
     indicators = load_indicators()
     min_n = {k.name: k.min_n for k in kommuner}
     lonely_psu = _lonely_strata(kommuner, strata)
+    responses, design_strata, design_col = _design_strata(kommuner, responses, strata)
     own = {k.name: _own_indicators(k, responses) for k in kommuner}
     own = {name: defs for name, defs in own.items() if defs is not None}
     if not own:
         estimates = estimate_indicators(
-            responses, strata, indicators=indicators, min_n=min_n, lonely_psu=lonely_psu
+            responses,
+            design_strata,
+            indicators=indicators,
+            min_n=min_n,
+            lonely_psu=lonely_psu,
+            design_stratum=design_col,
         )
     else:
         # a kommun's own indicators are estimated for that kommun only
@@ -188,10 +227,11 @@ def statistics_stage(
                 parts.append(
                     estimate_indicators(
                         responses[rows],
-                        strata[strata["kommun"].isin(names)],
+                        design_strata[design_strata["kommun"].isin(names)],
                         indicators=defs,
                         min_n=min_n,
                         lonely_psu=lonely_psu,
+                        design_stratum=design_col,
                     )
                 )
         estimates = pd.concat(parts, ignore_index=True).sort_values(
@@ -285,7 +325,7 @@ def commitments_stage(
         own = _own_indicators(k, tables["survey_responses"])
         indicators = base if own is None else own
         known = _commitments.known_indicator_ids(indicators["id"])
-        registers = load_registers(k.commitments_dir, known_indicators=known)
+        registers = load_registers(k.commitments_dir, known_indicators=known, areas=k.strata)
         if not registers:
             continue
         links.append(_commitments.registers_frame(registers))
@@ -491,7 +531,7 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
     if not raw_exists(kommun.commitments_dir):
         return None, {}, [], None
     known = _commitments.known_indicator_ids(indicators["id"])
-    registers = load_registers(kommun.commitments_dir, known_indicators=known)
+    registers = load_registers(kommun.commitments_dir, known_indicators=known, areas=kommun.strata)
     targets: dict[str, float] = {}
     links: list[tuple[str, str, str]] = []
     start = None
@@ -841,7 +881,7 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
         year without a codebook layout or a folder without survey files.
     """
     folder = kommun.survey_dir
-    codebook = load_codebook(folder / "kodbok.yml")
+    codebook = load_codebook(folder / "kodbok.yml", areas=kommun.strata)
     files = survey_files(folder)  # a missing folder lists empty; a file there is refused
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)

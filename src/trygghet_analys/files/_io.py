@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,9 +16,22 @@ from pathlib import Path
 from ..errors import DataError
 from ._open import read_raw
 
-__all__ = ["FIXED_DATE", "atomic_replace_files", "deterministic_zip", "read_text_any"]
+__all__ = ["FIXED_DATE", "atomic_replace_files", "deterministic_zip", "nfc", "read_text_any"]
 
 ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode normal form NFC (composed: "Ä" one character, not "A" + "̈").
+
+    macOS and some exports save names decomposed (NFD); they look identical but compare
+    unequal. Every text that enters the program is composed here (a quick check first:
+    text already in NFC, nearly all of it, is returned as it is).
+
+    >>> nfc("A\u0308lmhult") == "Älmhult"
+    True
+    """
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def read_text_any(path: Path) -> tuple[str, str]:
@@ -25,12 +39,13 @@ def read_text_any(path: Path) -> tuple[str, str]:
 
     The bytes come through :func:`~trygghet_analys.files._open.read_raw` (a regular file
     inside the data folder, readable, within the size limit); a missing file raises
-    :class:`FileNotFoundError` for the caller to word.
+    :class:`FileNotFoundError` for the caller to word. The text is in Unicode form NFC
+    (:func:`nfc`): "Älmhult" saved by a Mac (NFD) is the same "Älmhult".
     """
     raw = read_raw(path, kind=None)
     for enc in ENCODINGS:
         try:
-            return raw.decode(enc), enc
+            return nfc(raw.decode(enc)), enc
         except UnicodeDecodeError:
             continue
     # CP1252 leaves five bytes undefined: a binary file (an image, a zip) ends up here

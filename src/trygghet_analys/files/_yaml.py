@@ -106,6 +106,9 @@ def load_yaml_with_lines(
     Typed settings use the lines to name where a wrong value stands.
     """
     lines: dict[tuple, int] = {}
+    # every key and value in Unicode form NFC: "Södra" saved as NFD is "Södra"
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     check_yaml(text, file=file)  # an alias bomb would hang whatever walks the document
     ld = loader(text)
     try:

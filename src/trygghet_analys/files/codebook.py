@@ -10,6 +10,8 @@ ingestion itself: :mod:`trygghet_analys.survey.ingest` applies the codebook to t
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -32,8 +34,9 @@ from ..survey.codebook import (
     parse_age_band,
 )
 from ._limits import check_file
+from ._models import CodebookDoc, check_shape
 from ._open import read_raw
-from ._yaml import load_yaml
+from ._yaml import key_path, load_yaml_with_lines
 
 __all__ = [
     "AGE_GROUPS",
@@ -467,13 +470,41 @@ def _colon_error(exc: DataError, text: str, path: Path) -> DataError:
     )
 
 
-def load_codebook(path: str | Path) -> Codebook:
+def _check_areas(
+    doc: dict, scales: dict, areas: Sequence[str], path: Path, lines: dict[tuple, int]
+) -> None:
+    """Every area name a layout maps to under ``svar: stratum`` is in ``kommun.yml``."""
+    for i, item in enumerate(doc.get("layouter") or [], start=1):
+        spec = (item.get("svar") or {}).get("stratum")
+        at: tuple = ("layouter", i, "svar", "stratum")
+        if isinstance(spec, str):  # a scale under skalor
+            at, spec = ("skalor", spec), scales.get(spec)
+        if not isinstance(spec, dict):
+            continue
+        for source, target in spec.items():
+            if target is None or str(target) in areas:
+                continue
+            key = (*at, unicodedata.normalize("NFC", str(source)))
+            raise DataError(
+                "ett av områdena i kommun.yml (omraden): " + ", ".join(areas),
+                file=path,
+                row=lines.get(key),
+                key=key_path(key),
+                value=target,
+            )
+
+
+def load_codebook(path: str | Path, *, areas: Sequence[str] | None = None) -> Codebook:
     """Read and check a ``kodbok.yml``.
 
     Parameters
     ----------
     path
         The codebook file.
+    areas
+        The kommun's areas (``kommun.yml: omraden``); when given, every area a layout maps
+        a code to (``svar: stratum:``) must be one of them, and a name that is not is
+        refused naming the codebook's line (where the name stands), not a survey row.
 
     Returns
     -------
@@ -492,7 +523,9 @@ def load_codebook(path: str | Path) -> Codebook:
         check_file(path)  # size limit before reading
         text = read_raw(path, kind=None).decode("utf-8")
         # alias bombs, duplicate keys and dates that do not exist: one line with the line
-        doc = load_yaml(text, file=path, loader=_LOADER, expected="giltig YAML i UTF-8")
+        doc, lines = load_yaml_with_lines(
+            text, file=path, loader=_LOADER, expected="giltig YAML i UTF-8"
+        )
     except DataError as exc:
         raise _colon_error(exc, text, path) from exc
     except FileNotFoundError as exc:
@@ -503,6 +536,8 @@ def load_codebook(path: str | Path) -> Codebook:
             "giltig YAML i UTF-8", file=path, row=None if line is None else line + 1
         ) from exc
     doc = _mapping(doc, path, "kodbok")
+    # wrong types, unknown and missing keys: one line with line number and key path
+    check_shape(CodebookDoc, doc, file=path, lines=lines)
     known = {"version", "kommentar", "variabler", "aldersgrupper", "uteslut", "seriebrott",
              "skalor", "layouter"}  # fmt: skip
     for key in doc:
@@ -594,6 +629,8 @@ def load_codebook(path: str | Path) -> Codebook:
         )
     if not layouts:
         raise DataError("minst en layout under layouter", file=path, column="layouter")
+    if areas:
+        _check_areas(doc, scales, areas, path, lines)
     _check_break_decisions(layouts, breaks, path)
     for layout in layouts:
         known = {(b.variable, b.year) for b in breaks}

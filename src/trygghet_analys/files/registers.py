@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -36,11 +36,13 @@ from ..commitments.followup import (
     _known,
 )
 from ..errors import DataError
+from ..survey.codebook import AGE_GROUPS, SEX_CATEGORIES
 from ..vocabulary import load_activity_measures
 from ._io import read_text_any
 from ._limits import check_file
+from ._models import RegisterDoc, check_shape
 from ._open import list_raw
-from ._yaml import load_yaml
+from ._yaml import load_yaml_with_lines
 
 __all__ = ["dump_register", "load_activities", "load_register", "load_registers"]
 
@@ -124,7 +126,10 @@ def _line(obj: object, key: str | None = None) -> int | None:
 
 
 def load_register(
-    path: str | Path, *, known_indicators: Mapping[str, str] | Iterable[str] | None = None
+    path: str | Path,
+    *,
+    known_indicators: Mapping[str, str] | Iterable[str] | None = None,
+    areas: Sequence[str] | None = None,
 ) -> Register:
     """Read and validate one register YAML file.
 
@@ -136,6 +141,10 @@ def load_register(
         Either id → kind (``enkät``/``avloppsvatten``/``aktivitet``), or just the
         survey indicator ids (substances and activity measures are added); default
         :func:`known_indicator_ids`.
+    areas
+        The kommun's areas (``kommun.yml: omraden``): a link's ``group`` under
+        ``group_var: stratum`` must be one of them (checked when given). A ``group`` under
+        ``sex`` or ``age_group`` is always checked against the canonical categories.
 
     Returns
     -------
@@ -154,9 +163,11 @@ def load_register(
     text, _ = read_text_any(path)
     # alias bombs, duplicate keys (a second `commitments: []` would erase the first list)
     # and dates that do not exist are refused naming the line
-    doc = load_yaml(text, file=path, loader=_LineLoader)
+    doc, lines = load_yaml_with_lines(text, file=path, loader=_LineLoader)
     if not isinstance(doc, dict):
         raise DataError("ett YAML-dokument med nycklarna kommun, year och commitments", file=path)
+    # wrong types, unknown and missing keys: one line with line number and key path
+    check_shape(RegisterDoc, doc, file=path, lines=lines)
 
     def err(expected: str, obj: object, key: str | None, value: object = None) -> DataError:
         return DataError(expected, file=path, row=_line(obj, key), column=key, value=value)
@@ -197,7 +208,7 @@ def load_register(
     commitments = []
     seen: set[str] = set()
     for item in raw_commitments:
-        c = _parse_commitment(item, doc, focus_areas, known, measures, err)
+        c = _parse_commitment(item, doc, focus_areas, known, measures, err, areas)
         if c.id in seen:
             raise err("ett unikt id", item, "id", c.id)
         seen.add(c.id)
@@ -222,6 +233,7 @@ def _parse_commitment(
     known: Mapping[str, str],
     measures: Mapping[str, str],
     err: Callable[..., DataError],
+    areas: Sequence[str] | None = None,
 ) -> Commitment:
     """One item under ``commitments``; ``err`` builds a DataError at a node's line."""
     if not isinstance(item, dict):
@@ -252,7 +264,7 @@ def _parse_commitment(
         activities.append(
             ActivityTarget(act["measure"], unit, None if target is None else float(target))
         )
-    links = [_parse_link(link, item, known, err) for link in item.get("indicators") or []]
+    links = [_parse_link(link, item, known, err, areas) for link in item.get("indicators") or []]
     forslag = item.get("forslag", False)
     if forslag not in (True, False, None, *SUGGESTIONS):
         raise err("forslag: true, " + ", ".join(SUGGESTIONS), item, "forslag", forslag)
@@ -273,7 +285,11 @@ def _parse_commitment(
 
 
 def _parse_link(
-    link: object, item: dict, known: Mapping[str, str], err: Callable[..., DataError]
+    link: object,
+    item: dict,
+    known: Mapping[str, str],
+    err: Callable[..., DataError],
+    areas: Sequence[str] | None = None,
 ) -> IndicatorLink:
     """One item under a commitment's ``indicators``."""
     if not isinstance(link, dict) or "id" not in link:
@@ -292,6 +308,14 @@ def _parse_link(
         raise err("group endast för enkätindikatorer", link, "group", group)
     if group_var != "total" and group in (None, ""):
         raise err(f"en grupp (group) för group_var '{group_var}'", link, "group_var", group_var)
+    # a group that does not exist would only show as "otillräckligt underlag" later
+    groups = {
+        "stratum": ("ett av områdena i kommun.yml (omraden)", tuple(areas or ())),
+        "sex": ("ett av könen", SEX_CATEGORIES),
+        "age_group": ("en av åldersgrupperna", tuple(g[0] for g in AGE_GROUPS)),
+    }.get(group_var)
+    if groups and groups[1] and str(group) not in groups[1]:
+        raise err(f"{groups[0]}: " + ", ".join(groups[1]), link, "group", group)
     return IndicatorLink(
         link["id"],
         kind,
@@ -302,7 +326,10 @@ def _parse_link(
 
 
 def load_registers(
-    directory: str | Path, *, known_indicators: Mapping[str, str] | Iterable[str] | None = None
+    directory: str | Path,
+    *,
+    known_indicators: Mapping[str, str] | Iterable[str] | None = None,
+    areas: Sequence[str] | None = None,
 ) -> list[Register]:
     """Every ``<year>.yml`` register in a folder, sorted by year.
 
@@ -310,7 +337,7 @@ def load_registers(
     ----------
     directory
         ``raw/medborgarloften/`` of one kommun (other files there are ignored).
-    known_indicators
+    known_indicators, areas
         Passed to :func:`load_register`.
 
     Returns
@@ -324,7 +351,7 @@ def load_registers(
     files = [
         p for p in list_raw(directory) if p.suffix == ".yml" and re.fullmatch(r"\d{4}", p.stem)
     ]
-    out = [load_register(p, known_indicators=known) for p in files]
+    out = [load_register(p, known_indicators=known, areas=areas) for p in files]
     for reg, p in zip(out, files, strict=True):
         if reg.year != int(p.stem):
             raise DataError(f"året {p.stem} som i filnamnet", file=p, column="year", value=reg.year)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from ..errors import DataError
 from ..survey.codebook import Layout, normalise_header
-from ._io import read_text_any
+from ._io import nfc, read_text_any
 from ._limits import check_file, check_rows
 from ._open import list_raw, open_workbook, read_raw
 
@@ -87,8 +87,9 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
     sheet: str | None = None
     fast = None
     check_file(path)  # size limit, zip and XML bombs: before anything is read into memory
+    merged: list = []
     if opts.format == "xlsx":
-        sheet, grid = _read_xlsx(path, opts.sheet)
+        sheet, grid, merged = _read_xlsx(path, opts.sheet)
     else:
         text = _csv_text(path, opts.encoding)
         fast = _csv_arrow(text, opts.delimiter, opts.skip_rows)
@@ -101,6 +102,8 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
     else:
         header, values = _grid_text(grid, path, opts, layout, sheet)
         width = len(header)
+        if opts.format == "xlsx":
+            _refuse_unreadable_cells(path, sheet, header, layout, merged)
     cells = pd.DataFrame(values, columns=range(width), dtype=object)
     keep = []
     for j, name in enumerate(header):
@@ -141,7 +144,7 @@ def _grid_text(grid: list[list], path: Path, opts, layout: Layout, sheet: str | 
             sheet=sheet,
             row=opts.header_row,
         )
-    header = ["" if h is None else " ".join(str(h).split()) for h in grid[opts.skip_rows]]
+    header = ["" if h is None else nfc(" ".join(str(h).split())) for h in grid[opts.skip_rows]]
     body = grid[opts.skip_rows + 1 :]
     check_rows(len(body), file=path, sheet=sheet)
     width = len(header)
@@ -198,7 +201,9 @@ def _csv_arrow(text: str, delimiter: str, skip_rows: int) -> tuple[list[str], np
         return None
     if table.num_rows <= skip_rows:
         return None
-    header = [" ".join(str(h).split()) for h in table.slice(skip_rows, 1).to_pylist()[0].values()]
+    header = [
+        nfc(" ".join(str(h).split())) for h in table.slice(skip_rows, 1).to_pylist()[0].values()
+    ]
     body = table.slice(skip_rows + 1)
     n, width = body.num_rows, len(names)
     if n == 0:
@@ -223,6 +228,13 @@ class _QuotedFields(dict):
 _QUOTED = _QuotedFields()
 
 
+#: combining marks (RE2 syntax): only text holding one can be other than NFC in practice
+_COMBINING = (
+    r"[\x{0300}-\x{036F}\x{1AB0}-\x{1AFF}\x{1DC0}-\x{1DFF}\x{20D0}-\x{20FF}"
+    r"\x{FE20}-\x{FE2F}\x{3099}\x{309A}]"
+)
+
+
 def _excel_column(j: int) -> str:
     name = ""
     j += 1
@@ -232,16 +244,19 @@ def _excel_column(j: int) -> str:
     return name
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list], list]:
     try:
         wb = open_workbook(path)  # a regular, readable file within the size limit
         names = wb.sheet_names
-        name = sheet if sheet is not None else names[0]
-        if name not in names:
+        # a sheet named on a Mac (NFD) is the codebook's sheet all the same
+        by_nfc = {nfc(n): n for n in names}
+        name = nfc(sheet) if sheet is not None else nfc(names[0])
+        if name not in by_nfc:
             raise DataError(
                 f"bladet '{name}' (filen har: {', '.join(names)})", file=path, sheet=name
             )
-        return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        ws = wb.get_sheet_by_name(by_nfc[name])
+        return name, ws.to_python(skip_empty_area=False), list(ws.merged_cell_ranges or [])
     except DataError:
         raise
     except Exception as exc:  # calamine raises several types for broken zips and XML
@@ -251,12 +266,113 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
         ) from exc
 
 
+_SAVE_AGAIN = "spara filen i Excel och leverera igen"
+
+
+def _refuse_unreadable_cells(
+    path: Path, sheet: str, header: list[str], layout: Layout, merged: list
+) -> None:
+    """Merged cells and formulas without a saved value in the columns the layout reads.
+
+    Both would be read as blank cells: a merged answer holds its value only in the first
+    cell of the range, and a formula written by a script (not by Excel) has no computed
+    value stored in the file. Only data rows (below the header) of mapped columns count;
+    a merged title above the header is fine.
+    """
+    wanted = {normalise_header(c.source) for c in layout.columns}
+    mapped = {j for j, h in enumerate(header) if h and normalise_header(h) in wanted}
+    first_data = layout.file.skip_rows + 1  # 0-based row index of the first data row
+    for (r0, c0), (r1, c1) in sorted(merged):
+        cols = [j for j in range(c0, c1 + 1) if j in mapped]
+        if cols and r1 >= first_data:
+            top = max(r0, first_data)
+            ref = f"{_excel_column(c0)}{r0 + 1}:{_excel_column(c1)}{r1 + 1}"
+            raise DataError(
+                f"celler som inte är sammanfogade (cellerna {ref} är sammanfogade och läses "
+                f"som tomma utom den första) – ta bort sammanfogningen, {_SAVE_AGAIN}",
+                file=path, sheet=sheet, row=top + 1, column=header[cols[0]],
+            )  # fmt: skip
+    for ref, col, row in _uncached_formulas(path, sheet):
+        if col in mapped and row >= first_data:
+            raise DataError(
+                f"ett sparat värde i cellen {ref} (cellen har en formel utan beräknat värde "
+                f"och skulle läsas som tom) – {_SAVE_AGAIN}",
+                file=path, sheet=sheet, row=row + 1, column=header[col],
+            )  # fmt: skip
+
+
+_CELL_WITH_FORMULA = re.compile(
+    rb"<c\b([^>]*)(?<!/)>((?:(?!</c>).)*?<f[\s>/](?:(?!</c>).)*?)</c>", re.S
+)
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_CACHED = re.compile(rb"<v>[^<]+</v>")
+
+
+def _uncached_formulas(path: Path, sheet: str) -> list[tuple[str, int, int]]:
+    """Cells of ``sheet`` holding a formula without a cached value: (ref, col, row), 0-based.
+
+    Reads the sheet's XML from the archive (calamine gives values only). Fast when the
+    sheet has no formulas at all (one byte search); a formula whose cached value is an
+    empty text (``t="str"`` with ``<v></v>``, as Excel saves ``=""``) is a value.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(read_raw(path))) as z:
+        member = _sheet_member(z, sheet)
+        if member is None:
+            return []
+        xml = z.read(member)
+    if b"<f" not in xml:
+        return []
+    out = []
+    for m in _CELL_WITH_FORMULA.finditer(xml):
+        attrs, body = m.group(1), m.group(2)
+        if _CACHED.search(body) or (b't="str"' in attrs and b"<v" in body):
+            continue
+        ref = _CELL_REF.search(attrs)
+        if ref is None:
+            continue
+        letters, number = ref.group(1).decode(), int(ref.group(2))
+        col = 0
+        for ch in letters:
+            col = col * 26 + ord(ch) - 64
+        out.append((f"{letters}{number}", col - 1, number - 1))
+    return out
+
+
+def _sheet_member(z, sheet: str) -> str | None:
+    """The archive member holding the sheet called ``sheet`` (workbook.xml → rels)."""
+    import html
+
+    try:
+        book = z.read("xl/workbook.xml").decode("utf-8")
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    except KeyError:
+        return None
+    rid = None
+    for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", book):
+        name = re.search(r'\bname="([^"]*)"', m.group(1))
+        ident = re.search(r'\br:id="([^"]*)"', m.group(1))
+        if name and ident and nfc(html.unescape(name.group(1))) == nfc(sheet):
+            rid = ident.group(1)
+            break
+    if rid is None:
+        return None
+    for m in re.finditer(r"<Relationship\b([^>]*)/?>", rels):
+        ident = re.search(r'\bId="([^"]*)"', m.group(1))
+        target = re.search(r'\bTarget="([^"]*)"', m.group(1))
+        if ident and target and ident.group(1) == rid:
+            t = target.group(1)
+            return t.lstrip("/") if t.startswith("/") else "xl/" + t
+    return None
+
+
 def _csv_text(path: Path, encoding: str) -> str:
     try:
         if encoding == "auto":
             text, _ = read_text_any(path)
         else:
-            text = read_raw(path).decode(encoding)
+            text = nfc(read_raw(path).decode(encoding))
     except UnicodeDecodeError as exc:
         raise DataError(
             f"en textfil i kodningen {encoding} – sätt kodning: auto under fil i layouten "
@@ -293,8 +409,11 @@ def _as_text(grid: np.ndarray) -> np.ndarray:
 
 
 def _normalise(arr: pa_.Array) -> pa_.Array:
-    """Trim, collapse whitespace runs, ``""`` for null, whole decimals without ``.0``."""
+    """Trim, collapse whitespace runs, ``""`` for null, whole decimals without ``.0``,
+    Unicode form NFC (a cell "Södra" typed on a Mac, NFD, is "Södra")."""
     arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    if pc.any(pc.match_substring_regex(arr, _COMBINING)).as_py():
+        arr = pc.utf8_normalize(arr, form="NFC")
     # the regexes are the costly part: run them only where they can change something
     if pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\n\r\xa0]")).as_py():
         arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement=" ")

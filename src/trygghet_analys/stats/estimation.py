@@ -34,6 +34,7 @@ __all__ = [
     "GROUP_SEP",
     "LONELY_PSU_OPTIONS",
     "TOTAL_GROUP",
+    "collapse_lonely_strata",
     "design_estimate",
     "post_stratify",
     "rake",
@@ -811,13 +812,18 @@ def _crossed_codes(responses: pd.DataFrame, columns: Sequence[str]) -> tuple[np.
 
 
 def _design_frame(
-    responses: pd.DataFrame, strata: pd.DataFrame
+    responses: pd.DataFrame, strata: pd.DataFrame, design_stratum: str = "stratum"
 ) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Design (kommun × year) and stratum codes of a stacked respondent table.
+
+    ``design_stratum`` is the column of ``responses`` holding the variance strata (the
+    ``stratum`` of the strata table); normally the area itself.
 
     Returns design codes per row, the design keys (kommun, year), stratum codes per row,
     n_h and N_h per stratum code, degrees of freedom per design, stratum labels.
     """
+    if design_stratum != "stratum":
+        responses = responses.drop(columns="stratum").rename(columns={design_stratum: "stratum"})
     for col in ("kommun", "year", "stratum", "weight"):
         if col not in responses.columns:
             raise DataError(f"kolumnen '{col}' i svarstabellen", column=col)
@@ -887,6 +893,7 @@ def estimate_indicators(
     min_n: int | Mapping[str, int] = DEFAULT_MIN_N,
     group_vars: Sequence[str | Sequence[str]] = GROUP_VARS,
     lonely_psu: Literal["fail", "remove", "certainty"] = "fail",
+    design_stratum: str = "stratum",
 ) -> pd.DataFrame:
     """Every indicator × kommun × year, for the whole kommun and by each group variable.
 
@@ -912,6 +919,12 @@ def estimate_indicators(
         the columns belongs to no group of the crossing.
     lonely_psu : {"fail", "remove", "certainty"}
         See :func:`design_estimate`.
+    design_stratum : str
+        The column of ``responses`` that holds the variance strata, whose ``population``
+        the strata table gives under ``stratum`` (default the area itself). With
+        :func:`collapse_lonely_strata` an area with one respondent is estimated in a
+        stratum merged with its neighbour, while ``group_var`` ``stratum`` still
+        reports every area on its own.
 
     Returns
     -------
@@ -970,7 +983,9 @@ def estimate_indicators(
     if lonely_psu not in LONELY_PSU_OPTIONS:
         raise ValueError(f"lonely_psu must be one of {LONELY_PSU_OPTIONS}, got {lonely_psu!r}")
 
-    d_code, d_keys, s_code, n_h, pop_h, df_d, labels = _design_frame(responses, strata)
+    d_code, d_keys, s_code, n_h, pop_h, df_d, labels = _design_frame(
+        responses, strata, design_stratum
+    )
     w = pd.to_numeric(responses["weight"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(w) | (w <= 0)
     if bad.any():
@@ -1117,3 +1132,111 @@ def response_rates(strata: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["response_rate"] = np.where(sampled > 0, resp / sampled, np.nan)
     return out.sort_values(["kommun", "year", "stratum"], ignore_index=True)
+
+
+def collapse_lonely_strata(
+    responses: pd.DataFrame,
+    strata: pd.DataFrame,
+    *,
+    order: Mapping[str, Sequence[str]] | None = None,
+    kommuner: Sequence[str] | None = None,
+    column: str = "design_stratum",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge every area with a single respondent into its neighbour (collapsed strata).
+
+    The rule (``kommun.yml: ensamt_stratum: slå_ihop``, documented in ``docs/statistik.md``):
+    within one kommun and year, the areas that have respondents are taken in the order of
+    ``kommun.yml: omraden`` (``order``; areas not listed follow in alphabetical order). An
+    area with one respondent is merged with the next area in that order, the last one with
+    the one before it; chains merge (two lonely neighbours end in one stratum). The merged
+    stratum's population is the sum of its areas' ``N_h``; each respondent keeps the weight
+    of their own area. This is the classical collapsed-strata variance (Cochran 1977,
+    §5A.12; Wolter 2007, §2.5), which errs on the safe side: it overstates the variance
+    when the merged areas differ. R equivalent: the same merge written as a stratum column,
+    then ``svydesign(ids=~1, strata=~design_stratum, weights=~weight, fpc=~population)``.
+
+    Parameters
+    ----------
+    responses, strata
+        Canonical respondent and strata tables (``kommun, year, stratum`` and, in the
+        strata table, ``population``).
+    order
+        kommun → its areas in ``kommun.yml`` order.
+    kommuner
+        The kommuner whose lonely areas are merged (default all); the others keep one
+        stratum per area.
+    column
+        Name of the new column of ``responses``.
+
+    Returns
+    -------
+    (responses, design_strata)
+        ``responses`` with ``column`` (the merged label ``"A + B"``, or the area itself);
+        ``design_strata`` with ``kommun, year, stratum, population`` per variance stratum,
+        to pass to :func:`estimate_indicators` with ``design_stratum=column``.
+
+    Raises
+    ------
+    DataError
+        A kommun and year with a lonely area and no other area to merge it with.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a", "b", "b", "c", "c"]})
+    >>> s = pd.DataFrame({"kommun": "K", "year": 2025, "stratum": ["a", "b", "c"],
+    ...     "population": [10, 20, 30]})
+    >>> out, design = collapse_lonely_strata(r, s, order={"K": ["a", "b", "c"]})
+    >>> list(out["design_stratum"]), design["population"].tolist()
+    (['a + b', 'a + b', 'a + b', 'c', 'c'], [30, 30])
+    """
+    order = dict(order or {})
+    chosen = None if kommuner is None else set(kommuner)
+    counts = responses.groupby(["kommun", "year", "stratum"], sort=False).size()
+    label: dict[tuple[object, object, object], str] = {}
+    for (kommun, year), sizes in counts.groupby(level=[0, 1], sort=False):
+        sizes = sizes.droplevel([0, 1])
+        listed = [a for a in dict.fromkeys(order.get(kommun, ())) if a in sizes.index]
+        areas = listed + sorted(a for a in sizes.index if a not in set(listed))
+        lonely = [i for i, a in enumerate(areas) if sizes[a] == 1]
+        if not lonely or (chosen is not None and kommun not in chosen):
+            continue
+        if len(areas) < 2:
+            raise DataError(
+                f"minst två områden med svarande år {year} för att slå ihop området som har "
+                "en enda svarande (kommun.yml: ensamt_stratum: slå_ihop | ta_bort)",
+                column="stratum",
+                value=areas[0],
+            )
+        parent = list(range(len(areas)))
+
+        def find(i: int, parent: list[int] = parent) -> int:
+            while parent[i] != i:
+                i = parent[i]
+            return i
+
+        for i in lonely:
+            j = i + 1 if i + 1 < len(areas) else i - 1
+            a, b = sorted((find(i), find(j)))
+            parent[b] = a
+        groups: dict[int, list[str]] = {}
+        for i, area in enumerate(areas):
+            groups.setdefault(find(i), []).append(area)
+        for members in groups.values():
+            for area in members:
+                label[(kommun, year, area)] = " + ".join(members)
+    out = responses.copy()
+    keys = list(zip(out["kommun"], out["year"], out["stratum"], strict=True))
+    out[column] = [label.get(k, k[2]) for k in keys]
+    design = strata[["kommun", "year", "stratum", "population"]].drop_duplicates(
+        ["kommun", "year", "stratum"]
+    )
+    design = design.assign(
+        stratum=[
+            label.get(k, k[2])
+            for k in zip(design["kommun"], design["year"], design["stratum"], strict=True)
+        ]
+    )
+    design = design.groupby(["kommun", "year", "stratum"], as_index=False, sort=False)[
+        "population"
+    ].sum(min_count=1)
+    return out, design.reset_index(drop=True)
