@@ -8,13 +8,14 @@ import pytest
 import yaml
 
 from trygghet_analys.errors import DataError
-from trygghet_analys.files.codebook import (
+from trygghet_analys.files.codebook import load_codebook
+from trygghet_analys.survey.codebook import (
     QUESTIONS,
-    load_codebook,
     normalise_header,
+    normalise_label,
     normalise_value,
+    parse_age_band,
 )
-from trygghet_analys.survey.codebook import normalise_label, parse_age_band
 
 
 @pytest.fixture(scope="module")

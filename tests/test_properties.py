@@ -14,13 +14,9 @@ from hypothesis import strategies as st
 
 from trygghet_analys.errors import DataError
 from trygghet_analys.files import wastewater
-from trygghet_analys.files.codebook import (
-    QUESTIONS,
-    load_codebook,
-    normalise_header,
-    normalise_value,
-)
+from trygghet_analys.files.codebook import load_codebook
 from trygghet_analys.files.wastewater import parse_concentration, parse_number
+from trygghet_analys.survey.codebook import QUESTIONS, normalise_header, normalise_value
 from trygghet_analys.survey.ingest import apply_layout
 
 SPACES = [" ", "\u00a0", "\u202f"]  # space, no-break space, narrow no-break space

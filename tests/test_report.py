@@ -222,6 +222,10 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
         base_year=2023,
         wastewater_campaigns=camps,
     )
+    underlag = commitments.underlag_by_year(
+        est, chg, indicators=load_indicators(), ntu=commitments.load_ntu(), kommun=kommun,
+        findings=findings,
+    )  # fmt: skip
     responses = pd.DataFrame({"kommun": [kommun], "year": [2025], "respondent_id": ["1"]})
     for name, frame in {
         "survey_responses": responses,
@@ -235,6 +239,7 @@ def make_fake_data(root: Path, *, kommun: str = "Älmhult", synthetic: bool = Tr
         "wastewater_campaigns": camps,
         "commitment_followup": followup,
         "findings": findings,
+        "underlag": underlag,
     }.items():
         frame.to_parquet(proc / f"{name}.parquet", index=False)
     return root

@@ -7,7 +7,6 @@ import pytest
 
 from trygghet_analys.config import load_kommuner
 from trygghet_analys.errors import ConfigError
-from trygghet_analys.files.codebook import QUESTIONS
 from trygghet_analys.sample.generator import (
     KOMMUNER,
     YEARS,
@@ -15,6 +14,7 @@ from trygghet_analys.sample.generator import (
     true_population_values,
     write_sample_data,
 )
+from trygghet_analys.survey.codebook import QUESTIONS
 from trygghet_analys.survey.ingest import RESPONSE_COLUMNS
 
 

@@ -29,9 +29,9 @@ from test_raw_readonly import INJECTED_TEXT, reported_folder
 from trygghet_analys import pipeline
 from trygghet_analys.errors import DataError
 from trygghet_analys.files import _limits, wastewater
-from trygghet_analys.files.codebook import FileOptions, Layout
 from trygghet_analys.files.export import write_xlsx
 from trygghet_analys.files.survey import read_raw_file
+from trygghet_analys.survey.codebook import FileOptions, Layout
 
 REPO = Path(__file__).resolve().parents[1]
 #: A bomb must be refused in at most this many times the time the same reader takes for the

@@ -14,10 +14,11 @@ from python_calamine import CalamineWorkbook
 
 from trygghet_analys.config import load_kommuner
 from trygghet_analys.errors import DataError
-from trygghet_analys.files.codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES, load_codebook
+from trygghet_analys.files.codebook import load_codebook
 from trygghet_analys.files.survey import read_raw_file
 from trygghet_analys.pipeline import ingest_kommun
 from trygghet_analys.sample.generator import true_population_values
+from trygghet_analys.survey.codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES
 from trygghet_analys.survey.ingest import (
     LEDGER_COLUMNS,
     RESPONSE_COLUMNS,

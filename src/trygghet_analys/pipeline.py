@@ -37,7 +37,7 @@ from .files.registers import load_activities, load_registers
 from .files.survey import read_population, read_raw_file, survey_files
 from .files.wastewater import read_wastewater
 from .progress import Progress
-from .schemas import processed_schemas, validate_table
+from .schemas import processed_schemas, table_columns, validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import collapse_lonely_strata, estimate_indicators, response_rates
 from .stats.findings import (
@@ -58,6 +58,7 @@ from .survey.ingest import (
     layout_for_file,
     survey_tables,
 )
+from .vocabulary import load_ntu
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
@@ -72,6 +73,7 @@ __all__ = [
     "statistics_stage",
     "survey_receipt",
     "survey_stage",
+    "underlag_stage",
     "wastewater_stage",
     "validate",
     "write_parquet",
@@ -88,7 +90,7 @@ Stage = Callable[
 _CACHE: ContextVar[BuildCache | None] = ContextVar("build_cache", default=None)
 
 #: Tables also written as ``;``-separated CSV with decimal comma, for Swedish Excel.
-CSV_TABLES = ("survey_estimates", "findings")
+CSV_TABLES = ("survey_estimates", "findings", "underlag")
 
 
 def survey_stage(
@@ -408,6 +410,36 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
+def underlag_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """The underlag for next year's medborgarlöfte, per kommun and survey year
+    (:func:`trygghet_analys.commitments.followup.underlag_by_year`).
+
+    Read by the report (``underlag_medborgarlofte.html``, the sheet "Underlag nästa år"
+    and the draft register): it computes nothing itself.
+    """
+    ntu = load_ntu()
+    parts = []
+    for k in kommuner:
+        own = _own_indicators(k, tables["survey_responses"])
+        parts.append(
+            _commitments.underlag_by_year(
+                _own(tables, "survey_estimates", k.name),
+                _own(tables, "survey_changes", k.name),
+                indicators=load_indicators() if own is None else own,
+                ntu=ntu,
+                kommun=k.name,
+                findings=_own(tables, "findings", k.name),
+            )
+        )
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        empty = {c: pd.Series(dtype=object) for c in table_columns("underlag")}
+        return {"underlag": pd.DataFrame(empty)}
+    return {"underlag": pd.concat(parts, ignore_index=True)}
+
+
 #: The tables a kommun's findings are computed from, with the year column that bounds what a
 #: report year's rows depend on, and whether that is every row up to the year (True) or the
 #: rows of the year itself (False).
@@ -558,6 +590,7 @@ STAGES: list[Stage] = [
     wastewater_stage,
     findings_stage,
     commitments_stage,
+    underlag_stage,
 ]
 
 

@@ -48,6 +48,7 @@ PROCESSED_TABLES: tuple[str, ...] = (
     "wastewater_euda",
     "commitment_followup",
     "commitment_indicators",
+    "underlag",
 )
 
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
@@ -121,46 +122,64 @@ CONSUMPTION_COLUMNS = [
 ]
 
 
+#: Every column of the ``wastewater_*`` tables: dtype, the rule its values keep
+#: (``≥0``, ``>0``, ``1–31`` days, ``0–1`` p-value, ``±1`` Kendall's tau, ``direction``)
+#: and whether it may be missing.
+_WASTEWATER_COLUMN_TYPES: dict[str, tuple[str, str, bool]] = {
+    "kommun": ("str", "", False),
+    "plant": ("str", "", False),
+    "year": ("int64", "", False),
+    "campaign": ("str", "", False),
+    "date": ("datetime64[us]", "", False),
+    "weekday": ("str", "", False),
+    "substance": ("str", "", False),
+    "metabolite": ("str", "", True),
+    "concentration_ng_l": ("float64", "≥0", False),
+    "loq_ng_l": ("float64", "≥0", True),
+    "below_loq": ("bool", "", False),
+    "flow_m3_day": ("float64", "≥0", False),
+    "population": ("int64", ">0", False),
+    "load_mg_day": ("float64", "≥0", False),
+    "load_mg_day_1000": ("float64", "≥0", False),
+    "flags": ("str", "", False),
+    "excluded": ("bool", "", False),
+    "daily_mean": ("float64", "≥0", False),
+    "weekday_mean": ("float64", "≥0", True),
+    "weekend_mean": ("float64", "≥0", True),
+    "n_days": ("int64", "1–31", False),
+    "n_below_loq": ("int64", "≥0", False),
+    "date_from": ("datetime64[us]", "", False),
+    "date_to": ("datetime64[us]", "", False),
+    "n_excluded": ("int64", "≥0", False),
+    "daily_mean_low": ("float64", "", True),
+    "daily_mean_high": ("float64", "", True),
+    "year_from": ("int64", "", False),
+    "year_to": ("int64", "", False),
+    "n_campaigns": ("int64", "", False),
+    "slope": ("float64", "", True),
+    "tau": ("float64", "±1", True),
+    "p_value": ("float64", "0–1", True),
+    "significant": ("bool", "", False),
+    "direction": ("str", "direction", False),
+    "correction_factor": ("float64", "≥0", False),
+    "consumption_mg_day_1000": ("float64", "≥0", False),
+    "dose_mg": ("float64", "≥0", False),
+    "doses_day_1000": ("float64", "≥0", False),
+    "source": ("str", "", False),
+    "consumption_low": ("float64", "", True),
+    "consumption_high": ("float64", "", True),
+}
+
+
 def wastewater_dtypes(cols: list[str]) -> dict[str, str]:
-    """Column → dtype of the ``wastewater_*`` tables' columns ``cols`` (their contract)."""
-    types = {
-        "year": "int64",
-        "year_from": "int64",
-        "year_to": "int64",
-        "n_days": "int64",
-        "n_below_loq": "int64",
-        "n_campaigns": "int64",
-        "n_excluded": "int64",
-        "population": "int64",
-        "below_loq": "bool",
-        "excluded": "bool",
-        "significant": "bool",
-        "date": "datetime64[us]",
-        "date_from": "datetime64[us]",
-        "date_to": "datetime64[us]",
-    }
-    floats = {
-        "concentration_ng_l",
-        "loq_ng_l",
-        "flow_m3_day",
-        "load_mg_day",
-        "load_mg_day_1000",
-        "daily_mean",
-        "weekday_mean",
-        "weekend_mean",
-        "daily_mean_low",
-        "daily_mean_high",
-        "slope",
-        "tau",
-        "p_value",
-        "correction_factor",
-        "consumption_mg_day_1000",
-        "dose_mg",
-        "doses_day_1000",
-        "consumption_low",
-        "consumption_high",
-    }
-    return {c: types.get(c, "float64" if c in floats else "str") for c in cols}
+    """Column → dtype of the ``wastewater_*`` tables' columns ``cols`` (their contract).
+
+    Examples
+    --------
+    >>> wastewater_dtypes(["plant", "n_days", "daily_mean"])
+    {'plant': 'str', 'n_days': 'int64', 'daily_mean': 'float64'}
+    """
+    return {c: _WASTEWATER_COLUMN_TYPES[c][0] for c in cols}
 
 
 def _text(*checks: pa.Check, nullable: bool = False) -> pa.Column:
@@ -315,48 +334,67 @@ def _euda_schema() -> pa.DataFrameSchema:
     )
 
 
+def _underlag_schema() -> pa.DataFrameSchema:
+    year = _int(pa.Check.in_range(1900, 2100))
+    maybe_year = pa.Column("Int64", pa.Check.in_range(1900, 2100), nullable=True)
+    rank = _int(pa.Check.ge(1))
+    return _schema(
+        {
+            "kommun": _text(),
+            "year": year,
+            "focus_area": _text(),
+            "rank": rank,
+            "indicator": _text(),
+            "label": _text(),
+            "group_var": _text(),
+            "group": _text(),
+            "kind": _text(pa.Check.isin(["proportion", "mean"])),
+            "desired_direction": _text(pa.Check.isin(["minska", "öka"])),
+            "reason": _text(),
+            "reasons": _text(),
+            "latest_year": year,
+            "latest_value": _float(nullable=False),
+            "compare_year": maybe_year,
+            "compare_value": _float(),
+            "change": _float(),
+            "significant": pa.Column("bool"),
+            "ntu_year": maybe_year,
+            "ntu_percent": _float(pa.Check.in_range(0, 100)),
+            "ntu_source": _text(nullable=True),
+            "score": _float(),
+            "q_value": _float(pa.Check.in_range(0, 1)),
+            "evidence_rank": rank,
+            "sentence": _text(),
+        },
+        unique=["kommun", "year", "evidence_rank"],
+        checks=[
+            pa.Check(
+                lambda d: d["latest_year"] == d["year"],
+                error="the underlag of a year shows that year's value",
+            )
+        ],
+    )
+
+
 def _wastewater_schemas() -> dict[str, pa.DataFrameSchema]:
     """The four ``wastewater_*`` tables: non-negative loads, flows and means, a positive
     population, ``n_days`` 1–31, ``n_below_loq`` ≤ ``n_days``, p-values in [0, 1] and the
     Swedish trend directions."""
-    nonneg = pa.Check.ge(0)
-    nullable = {"metabolite", "loq_ng_l", "weekday_mean", "weekend_mean", "tau", "p_value"}
-    nullable |= {"daily_mean_low", "daily_mean_high", "consumption_low", "consumption_high"}
-    nullable |= {"slope"}
-    special = {
-        "population": (pa.Check.gt(0),),
-        "n_days": (pa.Check.in_range(1, 31),),
-        "p_value": (pa.Check.in_range(0, 1),),
-        "tau": (pa.Check.in_range(-1, 1),),
-        "direction": (pa.Check.isin(list(_TREND_DIRECTIONS)),),
-    }
-    nonneg_cols = {
-        "concentration_ng_l",
-        "loq_ng_l",
-        "flow_m3_day",
-        "load_mg_day",
-        "load_mg_day_1000",
-        "daily_mean",
-        "weekday_mean",
-        "weekend_mean",
-        "n_below_loq",
-        "n_excluded",
-        "correction_factor",
-        "consumption_mg_day_1000",
-        "dose_mg",
-        "doses_day_1000",
+    rules = {
+        "": [],
+        "≥0": [pa.Check.ge(0)],
+        ">0": [pa.Check.gt(0)],
+        "1–31": [pa.Check.in_range(1, 31)],
+        "0–1": [pa.Check.in_range(0, 1)],
+        "±1": [pa.Check.in_range(-1, 1)],
+        "direction": [pa.Check.isin(list(_TREND_DIRECTIONS))],
     }
 
     def schema(cols: list[str], *checks: pa.Check) -> pa.DataFrameSchema:
-        types = wastewater_dtypes(cols)
-        columns = {
-            c: pa.Column(
-                types[c],
-                list(special.get(c, (nonneg,) if c in nonneg_cols else ())),
-                nullable=c in nullable,
-            )
-            for c in cols
-        }
+        columns = {}
+        for c in cols:
+            dtype, rule, nullable = _WASTEWATER_COLUMN_TYPES[c]
+            columns[c] = pa.Column(dtype, rules[rule], nullable=nullable)
         return pa.DataFrameSchema(columns, checks=list(checks), strict=True, ordered=True)
 
     return {
@@ -433,6 +471,7 @@ def processed_schemas() -> dict[str, pa.DataFrameSchema]:
         **_wastewater_schemas(),
         "wastewater_euda": _euda_schema(),
         **_commitment_schemas(),
+        "underlag": _underlag_schema(),
     }
     return {name: found[name] for name in PROCESSED_TABLES}
 

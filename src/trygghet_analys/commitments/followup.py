@@ -50,6 +50,7 @@ __all__ = [
     "suggest",
     "summarise_follow_up",
     "underlag",
+    "underlag_by_year",
     "yearly_activities",
 ]
 
@@ -906,33 +907,6 @@ def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- underlag
 #: Sentence subjects per survey indicator: the findings table's own (one list).
 _SUBJECTS = SUBJECTS
-_UNDERLAG_COLUMNS = [
-    "kommun",
-    "year",
-    "focus_area",
-    "rank",
-    "indicator",
-    "label",
-    "group_var",
-    "group",
-    "kind",
-    "desired_direction",
-    "reason",
-    "reasons",
-    "latest_year",
-    "latest_value",
-    "compare_year",
-    "compare_value",
-    "change",
-    "significant",
-    "ntu_year",
-    "ntu_percent",
-    "ntu_source",
-    "score",
-    "q_value",
-    "evidence_rank",
-    "sentence",
-]
 
 
 @dataclass(frozen=True)
@@ -1066,7 +1040,7 @@ def _trend_findings(dom: _Domain, trends: list) -> list[dict]:
     return out
 
 
-def _ntu_finding(dom: _Domain, last: pd.Series, level: float) -> list[dict]:
+def _ntu_finding(dom: _Domain, last: Mapping[str, float], level: float) -> list[dict]:
     """Worse than the national NTU level, when the 95 % interval excludes it."""
     beyond = last["ci_low"] > level if dom.worse_up else last["ci_high"] < level
     if not beyond:
@@ -1160,85 +1134,125 @@ def underlag(
     never used. ``sentence`` says "statistiskt säkerställd" exactly when
     ``significant`` is true.
     """
+    if findings is None:
+        findings = _underlag_findings(estimates, changes, indicators, kommun)
+    return _underlag_years(
+        estimates,
+        findings,
+        indicators=indicators,
+        ntu=ntu,
+        kommun=kommun,
+        years=[year],
+        group_vars=group_vars,
+        min_history=min_history,
+    )
+
+
+def _underlag_years(
+    estimates: pd.DataFrame,
+    findings: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    ntu: pd.DataFrame | None,
+    kommun: str,
+    years: Sequence[int],
+    group_vars: Sequence[str],
+    min_history: int,
+) -> pd.DataFrame:
+    """:func:`underlag` for several years at once (each year ranked on its own).
+
+    The kommun's estimates are split into domains once, and each year looks at a domain's
+    series up to that year; ``build`` writes the underlag of every survey year this way.
+    """
     table = _indicator_table(indicators)
     ind = table.to_dict("index")
     est = _kommun(estimates, kommun)
-    est = est[est["group_var"].isin(group_vars) & (est["year"] <= year)]
-    est = est[~est["suppressed"].astype(bool) & est["estimate"].notna()]
-    if findings is None:
-        findings = _underlag_findings(estimates, changes, indicators, kommun)
+    est = est[
+        est["group_var"].isin(group_vars)
+        & ~est["suppressed"].astype(bool)
+        & est["estimate"].notna()
+    ]
+    # a domain's years ascending, as plain arrays
+    est = est.sort_values("year", kind="stable")
+    est_years = est["year"].to_numpy(dtype="int64")
+    cols = {c: est[c].to_numpy(dtype="float64") for c in ("estimate", "ci_low", "ci_high", "se")}
+    domains = list(est.groupby(["indicator", "group_var", "group"], sort=False).indices.items())
     fnd = _kommun(findings, kommun)
-    fnd = fnd[fnd["year"] == year] if len(fnd) else fnd
-    by_domain: dict[tuple, list] = {}
-    for r in fnd.itertuples(index=False):
-        by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)
+    fnd_of = dict(iter(fnd.groupby("year", sort=False))) if len(fnd) else {}
+    ntu_of: dict[str, pd.DataFrame] = {}
     rows = []
-    for (indicator, group_var, group), d in est.groupby(
-        ["indicator", "group_var", "group"], sort=False
-    ):
-        info = ind.get(indicator)
-        if info is None:
-            continue
-        d = d.sort_values("year")
-        series = dict(zip(d["year"].astype(int), d["estimate"].astype(float), strict=True))
-        if year not in series:
-            continue
-        last = d.iloc[-1]
-        domain = _Domain(
-            indicator=indicator,
-            group_var=group_var,
-            group=group,
-            kind="mean" if info["kind"] == "mean" else "proportion",
-            worse_up=info["direction"] != "higher_is_better",
-            subject=_SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”"),
-            where=where_phrase(group_var, group),
-            year=year,
-            series=series,
-        )
-        found = _adverse_findings(by_domain.get((indicator, group_var, group, "enkät"), []))
-        ntu_row = None
-        ntu_id = info.get("ntu_id")
-        if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
-            n = ntu[(ntu["indicator"] == ntu_id) & (ntu["year"] <= year)].sort_values("year")
-            if len(n):
-                ntu_row = n.iloc[-1]
-                found += _ntu_finding(domain, last, float(ntu_row["percent"]) / 100)
-        found += _history_finding(domain, min_history)
-        if not found:
-            continue
-        found.sort(key=lambda x: (x["prio"], -x["score"], -abs(np.nan_to_num(x["change"]))))
-        best = found[0]
-        rows.append(
-            {
-                "kommun": kommun,
-                "year": year,
-                "focus_area": info["focus_area"],
-                "indicator": indicator,
-                "label": info["label"],
-                "group_var": group_var,
-                "group": group,
-                "kind": domain.kind,
-                "desired_direction": "minska" if domain.worse_up else "öka",
-                "reason": best["reason"],
-                "reasons": "; ".join(dict.fromkeys(x["reason"] for x in found)),
-                "latest_year": year,
-                "latest_value": series[year],
-                "compare_year": best["compare_year"],
-                "compare_value": best["compare_value"],
-                "change": best["change"],
-                "significant": best["significant"],
-                "ntu_year": np.nan if ntu_row is None else int(ntu_row["year"]),
-                "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
-                "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
-                "score": best["score"],
-                "q_value": best.get("q_value", np.nan),
-                "sentence": best["sentence"],
-                "_prio": best["prio"],
-            }
-        )
-    rows += _wastewater_underlag(fnd, kommun, year, table)
+    for year in years:
+        here = fnd_of.get(year, fnd.iloc[0:0])
+        by_domain: dict[tuple, list] = {}
+        for r in here.itertuples(index=False):
+            by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)
+        for (indicator, group_var, group), every in domains:
+            info = ind.get(indicator)
+            if info is None:
+                continue
+            at = every[est_years[every] <= year]
+            if not len(at) or est_years[at[-1]] != year:
+                continue
+            series = dict(zip(est_years[at], cols["estimate"][at], strict=True))
+            last = {c: v[at[-1]] for c, v in cols.items()}
+            domain = _Domain(
+                indicator=indicator,
+                group_var=group_var,
+                group=group,
+                kind="mean" if info["kind"] == "mean" else "proportion",
+                worse_up=info["direction"] != "higher_is_better",
+                subject=_SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”"),
+                where=where_phrase(group_var, group),
+                year=year,
+                series=series,
+            )
+            found = _adverse_findings(by_domain.get((indicator, group_var, group, "enkät"), []))
+            ntu_row = None
+            ntu_id = info.get("ntu_id")
+            if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
+                if ntu_id not in ntu_of:
+                    ntu_of[ntu_id] = ntu[ntu["indicator"] == ntu_id].sort_values("year")
+                n = ntu_of[ntu_id]
+                n = n[n["year"] <= year]
+                if len(n):
+                    ntu_row = n.iloc[-1]
+                    found += _ntu_finding(domain, last, float(ntu_row["percent"]) / 100)
+            found += _history_finding(domain, min_history)
+            if not found:
+                continue
+            found.sort(key=lambda x: (x["prio"], -x["score"], -abs(np.nan_to_num(x["change"]))))
+            best = found[0]
+            rows.append(
+                {
+                    "kommun": kommun,
+                    "year": year,
+                    "focus_area": info["focus_area"],
+                    "indicator": indicator,
+                    "label": info["label"],
+                    "group_var": group_var,
+                    "group": group,
+                    "kind": domain.kind,
+                    "desired_direction": "minska" if domain.worse_up else "öka",
+                    "reason": best["reason"],
+                    "reasons": "; ".join(dict.fromkeys(x["reason"] for x in found)),
+                    "latest_year": year,
+                    "latest_value": series[year],
+                    "compare_year": best["compare_year"],
+                    "compare_value": best["compare_value"],
+                    "change": best["change"],
+                    "significant": best["significant"],
+                    "ntu_year": np.nan if ntu_row is None else int(ntu_row["year"]),
+                    "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
+                    "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
+                    "score": best["score"],
+                    "q_value": best.get("q_value", np.nan),
+                    "sentence": best["sentence"],
+                    "_prio": best["prio"],
+                }
+            )
+        rows += _wastewater_underlag(here, kommun, year, table)
     if not rows:
-        return _frame([], _UNDERLAG_COLUMNS)
+        return _frame([], table_columns("underlag"))
     out = pd.DataFrame(rows)
     order = {f: i for i, f in enumerate(dict.fromkeys(table["focus_area"].dropna()))}
     gv_order = {g: i for i, g in enumerate(_GROUP_VARS)}
@@ -1248,14 +1262,14 @@ def underlag(
         _effect=out["change"].abs().fillna(0.0),
     )
     # strength of evidence: reason, q-value, then the size of the change (end points)
-    evidence = ["_prio", "q_value", "_effect", "score", "_gv", "indicator", "group"]
-    up = [True, True, False, False, True, True, True]
+    evidence = ["year", "_prio", "q_value", "_effect", "score", "_gv", "indicator", "group"]
+    up = [True, True, True, False, False, True, True, True]
     out = out.sort_values(evidence, ascending=up, kind="stable", na_position="last")
-    out["evidence_rank"] = np.arange(1, len(out) + 1)
-    out = out.sort_values(["_fa", "evidence_rank"], kind="stable")
-    out["rank"] = out.groupby("focus_area", sort=False).cumcount() + 1
+    out["evidence_rank"] = out.groupby("year", sort=False).cumcount() + 1
+    out = out.sort_values(["year", "_fa", "evidence_rank"], kind="stable")
+    out["rank"] = out.groupby(["year", "focus_area"], sort=False).cumcount() + 1
     return (
-        out[_UNDERLAG_COLUMNS]
+        out[table_columns("underlag")]
         .reset_index(drop=True)
         .astype(
             {
@@ -1266,8 +1280,57 @@ def underlag(
                 "rank": "int64",
                 "evidence_rank": "int64",
                 "q_value": "float64",
+                "ntu_source": "str",
             }
         )
+    )
+
+
+def underlag_by_year(
+    estimates: pd.DataFrame,
+    changes: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    ntu: pd.DataFrame,
+    kommun: str,
+    findings: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The underlag of one kommun for every survey year: the ``underlag`` table of ``build``.
+
+    Each year's rows are :func:`underlag` for that year, so that a report for any year
+    (``report --year``) reads its underlag instead of computing it.
+
+    Parameters
+    ----------
+    estimates, changes
+        The survey tables (any kommuner; only ``kommun``'s rows are used).
+    indicators, ntu, findings
+        As for :func:`underlag`.
+    kommun
+        Whose underlag.
+
+    Returns
+    -------
+    DataFrame with the columns of :func:`underlag`, the years ascending; empty (with the
+    columns) when the kommun has no estimates or no changes.
+    """
+    est = _kommun(estimates, kommun)
+    chg = _kommun(changes, kommun)
+    if est.empty or chg.empty:
+        return _frame([], table_columns("underlag"))
+    est = est.assign(group=est["group"].astype(str))
+    fnd = _kommun(findings, kommun) if findings is not None else pd.DataFrame()
+    if fnd.empty:
+        fnd = _underlag_findings(est, chg, indicators, kommun)
+    return _underlag_years(
+        est,
+        fnd,
+        indicators=indicators,
+        ntu=ntu,
+        kommun=kommun,
+        years=sorted(int(y) for y in est["year"].unique()),
+        group_vars=("total", "stratum"),
+        min_history=5,
     )
 
 

@@ -3,7 +3,7 @@
 The codebook is an analyst-edited YAML file in ``raw/trygghetsmatning/``; its format is
 documented in Swedish in ``docs/kodbok.md``. This module reads it, checks it against the
 canonical contract (``CONTRIBUTING.md``) and returns a frozen
-:class:`~trygghet_analys.survey.codebook.Codebook` (the model, re-exported here). It does no
+:class:`~trygghet_analys.survey.codebook.Codebook` (the model lives there). It does no
 ingestion itself: :mod:`trygghet_analys.survey.ingest` applies the codebook to the files.
 """
 
@@ -38,21 +38,7 @@ from ._models import CodebookDoc, check_shape
 from ._open import read_raw
 from ._yaml import key_path, load_yaml_with_lines
 
-__all__ = [
-    "AGE_GROUPS",
-    "EXCLUSION_RULES",
-    "ID_VARIABLES",
-    "QUESTIONS",
-    "SEX_CATEGORIES",
-    "Codebook",
-    "ColumnSpec",
-    "FileOptions",
-    "Layout",
-    "SeriesBreak",
-    "load_codebook",
-    "normalise_header",
-    "normalise_value",
-]
+__all__ = ["load_codebook"]
 
 _FORMATS = ("xlsx", "csv")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

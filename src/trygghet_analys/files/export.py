@@ -56,6 +56,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MAX_WIDTH = 60
 
 
+def _with_folder(path: str | Path) -> Path:
+    """``path`` as a Path whose folder exists (made when missing)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
     """Settings for reproducible files, restored on exit.
@@ -104,8 +111,7 @@ def save_figure(
     list of Path
         The files written, in the order of ``formats``.
     """
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem = _with_folder(stem)
     written = []
     with deterministic():
         for fmt in formats:
@@ -146,8 +152,7 @@ def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = ""
     Path
         ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = _with_folder(path)
     meta: dict[str, object] = dict(_METADATA["pdf"])
     if title:
         meta["Title"] = title
@@ -250,8 +255,7 @@ def write_xlsx(
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = _with_folder(path)
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
     warn = Font(bold=True, color="A33F00")

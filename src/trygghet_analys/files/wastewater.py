@@ -13,9 +13,11 @@ import datetime as dt
 import io
 import math
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -535,6 +537,59 @@ def _read_simple(
     return _find_header(path, aliases, required)
 
 
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """One data row of a simple register sheet: its cells by field, and errors that name
+    the file, sheet, row, column header and raw value."""
+
+    sheet: _Sheet
+    col: dict[str, int]
+    row: list[object]
+    number: int  # Excel row
+
+    def raw(self, field: str) -> object:
+        return _get(self.row, self.col[field])
+
+    def text(self, field: str) -> str:
+        return _cell_text(self.raw(field))
+
+    def error(self, field: str, expected: str, value: object = _MISSING) -> DataError:
+        sh = self.sheet
+        return DataError(
+            expected,
+            file=sh.file,
+            sheet=sh.sheet,
+            row=self.number,
+            column=sh.header[self.col[field]],
+            value=self.raw(field) if value is _MISSING else value,
+        )
+
+    def parse(self, field: str, parse: Callable[[object], Any], expected: str) -> Any:
+        """``parse`` of the field's cell; its ``ValueError`` becomes this row's DataError."""
+        try:
+            return parse(self.raw(field))
+        except ValueError:
+            raise self.error(field, expected) from None
+
+
+def _data_rows(sh: _Sheet, col: dict[str, int]) -> Iterator[_Cells]:
+    """The sheet's non-blank rows below the header."""
+    for k, row in enumerate(sh.rows):
+        if not _is_blank(row):
+            yield _Cells(sh, col, row, sh.header_row + 1 + k)
+
+
+def _whole_number(value: object, *, low: float, high: float = math.inf) -> int:
+    """A cell's whole number in ``(low, high)``; anything else is a ``ValueError``."""
+    number = parse_number(value)
+    if number != int(number) or not low < number < high:
+        raise ValueError(f"not a whole number in ({low}, {high}): {value!r}")
+    return int(number)
+
+
 def read_flows(path: str | Path) -> pd.DataFrame:
     """Read daily inflow per plant (``flode.csv``).
 
@@ -583,48 +638,28 @@ def read_flows(path: str | Path) -> pd.DataFrame:
                 value=unit,
             )
     records, seen = [], {}
-    for k, row in enumerate(sh.rows):
-        r = sh.header_row + 1 + k
-        if _is_blank(row):
-            continue
-        plant = _cell_text(_get(row, col["plant"]))
-        raw_date, raw_flow = _get(row, col["date"]), _get(row, col["flow"])
-        where = {"file": path, "sheet": sh.sheet, "row": r}
+    for cells in _data_rows(sh, col):
+        plant = cells.text("plant")
         if not plant:
-            raise DataError("ett reningsverk", column=sh.header[col["plant"]], value="", **where)
-        try:
-            date = _parse_date(raw_date)
-        except ValueError:
-            raise DataError(
-                "ett datum (ÅÅÅÅ-MM-DD)", column=sh.header[col["date"]], value=raw_date, **where
-            ) from None
-        try:
-            flow = parse_number(raw_flow) * factor
-        except ValueError:
-            raise DataError(
-                "ett flöde i m³/dygn (t.ex. 4 250)",
-                column=sh.header[col["flow"]],
-                value=raw_flow,
-                **where,
-            ) from None
+            raise cells.error("plant", "ett reningsverk", "")
+        date = cells.parse("date", _parse_date, "ett datum (ÅÅÅÅ-MM-DD)")
+        flow = cells.parse("flow", parse_number, "ett flöde i m³/dygn (t.ex. 4 250)") * factor
         if flow < 0:
-            raise DataError("ett flöde ≥ 0", column=sh.header[col["flow"]], value=raw_flow, **where)
+            raise cells.error("flow", "ett flöde ≥ 0")
         if flow > MAX_FLOW_M3_DAY:
-            raise DataError(
+            raise cells.error(
+                "flow",
                 "ett rimligt flöde: högst 10 000 000 m³/dygn; kontrollera värdet och enheten",
-                column=sh.header[col["flow"]],
-                value=raw_flow,
-                **where,
             )
         if (plant, date) in seen:
-            raise DataError(
+            raise cells.error(
+                "date",
                 f"ett flöde per reningsverk och dag (samma dag finns på rad {seen[(plant, date)]})",
-                column=sh.header[col["date"]],
-                value=raw_date,
-                **where,
             )
-        seen[(plant, date)] = r
-        records.append((r, {"plant": plant, "date": pd.Timestamp(date), "flow_m3_day": flow}))
+        seen[(plant, date)] = cells.number
+        records.append(
+            (cells.number, {"plant": plant, "date": pd.Timestamp(date), "flow_m3_day": flow})
+        )
     return _sourced_frame(
         records, path, {"plant": "str", "date": "datetime64[us]", "flow_m3_day": "float64"}
     )
@@ -653,51 +688,22 @@ def read_plants(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     sh, col = _read_simple(path, _PLANT_ALIASES, ("plant", "kommun", "year", "population"))
     records, seen = [], {}
-    for k, row in enumerate(sh.rows):
-        r = sh.header_row + 1 + k
-        if _is_blank(row):
-            continue
-        where = {"file": path, "sheet": sh.sheet, "row": r}
-        plant = _cell_text(_get(row, col["plant"]))
-        kommun = _cell_text(_get(row, col["kommun"]))
-        raw_year, raw_pop = _get(row, col["year"]), _get(row, col["population"])
-        try:
-            year = parse_number(raw_year)
-            if year != int(year) or not 1900 < year < 2200:
-                raise ValueError
-        except ValueError:
-            raise DataError(
-                "ett årtal", column=sh.header[col["year"]], value=raw_year, **where
-            ) from None
-        try:
-            pop = parse_number(raw_pop)
-            if pop <= 0 or pop != int(pop):
-                raise ValueError
-        except ValueError:
-            raise DataError(
-                "ett positivt heltal (antal anslutna personer)",
-                column=sh.header[col["population"]],
-                value=raw_pop,
-                **where,
-            ) from None
-        if (plant, int(year)) in seen:
-            raise DataError(
-                f"en rad per reningsverk och år (samma finns på rad {seen[(plant, int(year))]})",
-                column=sh.header[col["year"]],
-                value=raw_year,
-                **where,
+    for cells in _data_rows(sh, col):
+        plant, kommun = cells.text("plant"), cells.text("kommun")
+        year = cells.parse("year", partial(_whole_number, low=1900, high=2200), "ett årtal")
+        pop = cells.parse(
+            "population",
+            partial(_whole_number, low=0),
+            "ett positivt heltal (antal anslutna personer)",
+        )
+        if (plant, year) in seen:
+            raise cells.error(
+                "year",
+                f"en rad per reningsverk och år (samma finns på rad {seen[(plant, year)]})",
             )
-        seen[(plant, int(year))] = r
+        seen[(plant, year)] = cells.number
         records.append(
-            (
-                r,
-                {
-                    "plant": plant,
-                    "kommun": kommun,
-                    "year": int(year),
-                    "population": int(pop),
-                },
-            )
+            (cells.number, {"plant": plant, "kommun": kommun, "year": year, "population": pop})
         )
     return _sourced_frame(
         records,
@@ -734,28 +740,12 @@ def read_campaigns(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     sh, col = _read_simple(path, _CAMPAIGN_ALIASES, ("plant", "campaign", "start", "end"))
     records: list[tuple[int, dict]] = []
-    for k, row in enumerate(sh.rows):
-        r = sh.header_row + 1 + k
-        if _is_blank(row):
-            continue
-        where = {"file": path, "sheet": sh.sheet, "row": r}
-        plant = _cell_text(_get(row, col["plant"]))
-        name = _cell_text(_get(row, col["campaign"]))
-        days = []
-        for field in ("start", "end"):
-            raw = _get(row, col[field])
-            try:
-                days.append(_parse_date(raw))
-            except ValueError:
-                raise DataError(
-                    "ett datum (ÅÅÅÅ-MM-DD)", column=sh.header[col[field]], value=raw, **where
-                ) from None
+    for cells in _data_rows(sh, col):
+        plant, name = cells.text("plant"), cells.text("campaign")
+        days = [cells.parse(f, _parse_date, "ett datum (ÅÅÅÅ-MM-DD)") for f in ("start", "end")]
         if days[1] < days[0]:
-            raise DataError(
-                "en sista dag på eller efter första dagen",
-                column=sh.header[col["end"]],
-                value=days[1].isoformat(),
-                **where,
+            raise cells.error(
+                "end", "en sista dag på eller efter första dagen", days[1].isoformat()
             )
         for other_row, other in records:
             if other["plant"] != plant:
@@ -763,15 +753,13 @@ def read_campaigns(path: str | Path) -> pd.DataFrame:
             same = other["campaign"] == name
             overlap = days[0] <= other["end"].date() and other["start"].date() <= days[1]
             if same or overlap:
-                raise DataError(
+                raise cells.error(
+                    "campaign",
                     f"kampanjer med unika namn som inte överlappar (jämför rad {other_row})",
-                    column=sh.header[col["campaign"]],
-                    value=name,
-                    **where,
                 )
         records.append(
             (
-                r,
+                cells.number,
                 {
                     "plant": plant,
                     "campaign": name,

@@ -23,10 +23,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..config import DataFolder, KommunConfig
 from ..errors import TrygghetError
+from ..survey.indicators import load_indicators
 from ..vocabulary import substance_ids, substance_name
 from . import plotting
 
@@ -129,6 +131,7 @@ _TABLE_FILES = {
     "followup": "commitment_followup",
     "findings": "findings",
     "euda": "wastewater_euda",
+    "underlag": "underlag",
 }
 
 
@@ -181,6 +184,8 @@ class Tables:
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The year before the current commitment period (None without registers).
     base_year: int | None = None
+    #: ``processed/underlag.parquet`` of this kommun, every survey year (``year`` column).
+    underlag: pd.DataFrame = field(default_factory=pd.DataFrame)
     strata: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     processed: Path | None = None
@@ -369,6 +374,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         indicators=indicators,
         processed=folder.processed,
         findings=frames["findings"],
+        underlag=frames["underlag"],
         base_year=_kommun_base_year(cfg),
     )
 
@@ -551,10 +557,16 @@ def _marked_changes(tables: Tables, year: int) -> pd.DataFrame:
     )
 
 
+def _wide_axes() -> Axes:
+    """A new wide figure's Axes in the package style (trend and wastewater charts)."""
+    with plotting.use_style():
+        _fig, ax = plt.subplots(figsize=(9, 4.8))
+    return ax
+
+
 def _trend(indicator: str, ntu_id: str | None = None) -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
-        with plotting.use_style():
-            fig, ax = plt.subplots(figsize=(9, 4.8))
+        ax = _wide_axes()
         plotting.trend_chart(
             _upto(tables.estimates, year),
             indicator=indicator,
@@ -686,8 +698,7 @@ def medicine_note(substance: str) -> str:
 
 def _wastewater(substance: str) -> tuple[Callable, Callable, Callable]:
     def draw(tables: Tables, year: int) -> Figure:
-        with plotting.use_style():
-            fig, ax = plt.subplots(figsize=(9, 4.8))
+        ax = _wide_axes()
         plotting.wastewater_chart(
             _upto(tables.wastewater_campaigns, year),
             substance=substance,
@@ -804,6 +815,23 @@ _DIAMOND = (
     "En romb betyder en statistiskt säkerställd förändring mot året före.",
 )
 _BREAK_NOTE = ("seriebrott", "En streckad lodrät linje är ett seriebrott: frågan ändrades.")
+_NTU_NOTE = ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU.")
+
+
+def _trend_chart(name: str, title: str, explanation: str, *, indicator: str) -> Chart:
+    """A trend chart of one indicator; with Brå's national level when the indicator has
+    an NTU twin (``ntu_id`` in ``resources/indikatorer.csv``)."""
+    ntu_id = load_indicators().set_index("id")["ntu_id"].get(indicator) or None
+    notes = (_BAND, _DIAMOND, *((_NTU_NOTE,) if ntu_id else ()), _BREAK_NOTE)
+    return _chart(
+        name,
+        title,
+        explanation,
+        _trend(indicator, ntu_id),
+        kind="trend",
+        indicator=indicator,
+        notes=notes,
+    )
 
 
 @functools.cache
@@ -811,20 +839,12 @@ def _charts() -> tuple[Chart, ...]:
     """The chart registry, in report order (one wastewater chart per substance in
     ``resources/substanser.csv``)."""
     return (
-        _chart(
+        _trend_chart(
             "otrygghet_trend",
             "Otrygghet ute sent en kväll",
             "Andelen invånare som känner sig otrygga ute ensamma sent en kväll i sitt "
             "bostadsområde, eller som inte går ut av oro, år för år.",
-            _trend("otrygghet_ute_sent", "otrygg_ute_sent"),
-            kind="trend",
             indicator="otrygghet_ute_sent",
-            notes=(
-                _BAND,
-                _DIAMOND,
-                ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
-                _BREAK_NOTE,
-            ),
         ),
         _chart(
             "otrygghet_omraden",
@@ -854,41 +874,27 @@ def _charts() -> tuple[Chart, ...]:
                 ("konfidensintervall", "Strecken visar osäkerheten (95 % konfidensintervall)."),
             ),
         ),
-        _chart(
+        _trend_chart(
             "problemindex_trend",
             "Problemindex",
             "Ett samlat mått på hur stora problemen i bostadsområdet upplevs, från 0 (inga "
             "problem) till 6 (mycket stora problem). Indexet är kommunens egen beräkning och "
             "är inte detsamma som polisens publicerade index.",
-            _trend("problemindex"),
-            kind="trend",
             indicator="problemindex",
-            notes=(_BAND, _DIAMOND, _BREAK_NOTE),
         ),
-        _chart(
+        _trend_chart(
             "fortroende_polisen_trend",
             "Förtroende för polisen i området",
             "Andelen som har ganska eller mycket stort förtroende för polisens arbete i "
             "bostadsområdet. Högre är bättre.",
-            _trend("fortroende_polisen", "fortroende_polisen"),
-            kind="trend",
             indicator="fortroende_polisen",
-            notes=(
-                _BAND,
-                _DIAMOND,
-                ("riket", "De svarta fyrkanterna är nivån i hela Sverige enligt Brås NTU."),
-                _BREAK_NOTE,
-            ),
         ),
-        _chart(
+        _trend_chart(
             "ser_polis_trend",
             "Ser polis till fots i området",
             "Andelen som ser polis till fots i sitt bostadsområde varje månad eller oftare – "
             "ett mått på polisens synlighet.",
-            _trend("ser_polis_fots"),
-            kind="trend",
             indicator="ser_polis_fots",
-            notes=(_BAND, _DIAMOND, _BREAK_NOTE),
         ),
         _chart(
             "otrygghet_grupper",

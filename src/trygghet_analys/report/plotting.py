@@ -35,7 +35,7 @@ import re
 import textwrap
 import unicodedata
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from .._docstrings import shared_doc
 from ..formatting import THOUSANDS, fmt_number, fmt_percent
 from ..vocabulary import substance_title
 
@@ -169,6 +170,29 @@ def use_style() -> Iterator[None]:
         yield
 
 
+#: Parameter text shared by several docstrings (see :mod:`trygghet_analys._docstrings`).
+_DOCS = {
+    "indicators": """indicators
+    Indicator definitions (:func:`~trygghet_analys.define_indicator`,
+    ``tables.indicators``) for an indicator of one's own: its label, whether it is a
+    mean (axis from 0 to its highest score) and its questions (for series breaks);
+    default the package's.""",
+    "axis_format": """Parameters
+----------
+ax
+    The Axes.
+axis
+    ``"x"`` or ``"y"``.
+
+Returns
+-------
+Axes
+    ``ax``.""",
+}
+
+_shared_doc = shared_doc(_DOCS)
+
+
 def _pct_tick(value: float, _pos: object = None) -> str:
     decimals = 0 if abs(100 * value - round(100 * value)) < 1e-6 else 1
     return fmt_percent(float(value), decimals)
@@ -186,41 +210,26 @@ def _year_tick(value: float, _pos: object = None) -> str:
     return str(round(value))
 
 
+@_shared_doc
 def format_percent_axis(ax: Axes, axis: str = "y") -> Axes:
     """Show fractions on ``axis`` as Swedish percent ("25 %", "2,5 %").
 
-    Parameters
-    ----------
-    ax
-        The Axes.
-    axis
-        ``"x"`` or ``"y"``.
-
-    Returns
-    -------
-    Axes
-        ``ax``.
+    %(axis_format)s
     """
-    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(_pct_tick))
-    return ax
+    return _format_axis(ax, axis, _pct_tick)
 
 
+@_shared_doc
 def format_number_axis(ax: Axes, axis: str = "y") -> Axes:
     """Show numbers on ``axis`` with a decimal comma ("1,5") and grouped thousands.
 
-    Parameters
-    ----------
-    ax
-        The Axes.
-    axis
-        ``"x"`` or ``"y"``.
-
-    Returns
-    -------
-    Axes
-        ``ax``.
+    %(axis_format)s
     """
-    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(_num_tick))
+    return _format_axis(ax, axis, _num_tick)
+
+
+def _format_axis(ax: Axes, axis: str, tick: Callable[[float, object], str]) -> Axes:
+    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(tick))
     return ax
 
 
@@ -643,6 +652,7 @@ def _describe_series(
     return text
 
 
+@_shared_doc
 def trend_chart(
     estimates: pd.DataFrame,
     *,
@@ -694,11 +704,7 @@ def trend_chart(
     break_years
         Break years to draw instead of those from ``breaks``.
 
-    indicators
-        Indicator definitions (:func:`~trygghet_analys.define_indicator`,
-        ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (axis from 0 to its highest score) and its questions (for series breaks);
-        default the package's.
+    %(indicators)s
 
     Returns
     -------
@@ -743,6 +749,7 @@ def trend_chart(
         return ax
 
 
+@_shared_doc
 def small_multiples(
     estimates: pd.DataFrame,
     *,
@@ -775,11 +782,7 @@ def small_multiples(
         Changes table as in :func:`trend_chart`: each group's significant changes
         from the year before are marked in its panel (and named in the alt text).
 
-    indicators
-        Indicator definitions (:func:`~trygghet_analys.define_indicator`,
-        ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (axis from 0 to its highest score) and its questions (for series breaks);
-        default the package's.
+    %(indicators)s
 
     Returns
     -------
@@ -870,6 +873,7 @@ def small_multiples(
 # --------------------------------------------------------------------------- groups
 
 
+@_shared_doc
 def group_chart(
     estimates: pd.DataFrame,
     *,
@@ -895,11 +899,7 @@ def group_chart(
     labels, ax
         As in :func:`trend_chart`.
 
-    indicators
-        Indicator definitions (:func:`~trygghet_analys.define_indicator`,
-        ``tables.indicators``) for an indicator of one's own: its label, whether it is a
-        mean (axis from 0 to its highest score) and its questions (for series breaks);
-        default the package's.
+    %(indicators)s
 
     Returns
     -------

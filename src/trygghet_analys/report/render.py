@@ -17,7 +17,6 @@ existing report as it was.
 from __future__ import annotations
 
 import base64
-import html
 import os
 import shutil
 import sys
@@ -41,7 +40,7 @@ from ..config import DataFolder, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
-from . import chartfacts, charts, plotting, tableformat
+from . import chartfacts, charts, pages, plotting, tableformat
 
 __all__ = [
     "EXTRA_WRITERS",
@@ -75,7 +74,7 @@ EXTRA_WRITERS: list[Callable[[charts.Tables, int, Path], None]] = []
 
 _PAGE = (8.27, 11.69)  # A4 portrait, inches
 _KIND_TEXT = {"proportion": "andel", "mean": "medelvärde"}
-_BANNER = "Exempeldata – inte verkliga resultat"
+_BANNER = pages.SYNTHETIC_BANNER
 
 
 #: ``report --alla`` silences each kommun's progress lines (it prints one line per kommun).
@@ -97,7 +96,7 @@ def _newest(folder: Path) -> float:
 
 
 #: Processed tables whose absence means ``build`` has not run (or ran in an older version).
-_REQUIRED_TABLES = ("survey_responses", "survey_estimates", "survey_changes")
+_REQUIRED_TABLES = ("survey_responses", "survey_estimates", "survey_changes", "underlag")
 
 
 def is_stale(folder: DataFolder) -> bool:
@@ -507,10 +506,7 @@ def table_sheets(
         from ..commitments.followup import SWEDISH_HEADERS
 
         out["Uppföljning"] = charts.swedish_headers(tables.followup, SWEDISH_HEADERS)
-    try:
-        under = underlag_table(tables, year)
-    except (TrygghetError, KeyError, ValueError):
-        under = pd.DataFrame()  # write_commitment_outputs says why
+    under = underlag_table(tables, year)
     if not under.empty:
         from ..commitments.followup import SWEDISH_HEADERS
 
@@ -543,19 +539,6 @@ _FINDINGS_HEADERS = {
     "sentence": "Mening",
 }
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:60rem;
-margin:0 auto;padding:1rem 1.5rem;color:#222;line-height:1.5;background:#fff}
-h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:1px solid #ccc}
-.banner{background:#FFF4E5;border:2px solid #A33F00;color:#7A2E00;font-weight:bold;
-padding:.6rem 1rem;margin:1rem 0}
-.summary li{margin:.4rem 0}figure{margin:1rem 0}img{max-width:100%;height:auto}
-figcaption{font-size:.95rem;color:#444}table{border-collapse:collapse;font-size:.9rem;
-margin:.5rem 0}th,td{border:1px solid #bbb;padding:.2rem .5rem;text-align:left}
-th{background:#f2f2f2}td.num{text-align:right}details{margin:.5rem 0}
-.note{color:#595959}nav ul{columns:2}a{color:#0057A0}
-"""
-
 
 def _indicator_kinds() -> dict[str, str]:
     from ..survey.indicators import load_indicators
@@ -578,26 +561,17 @@ def table_kinds(frame: pd.DataFrame, indicator: str | None = None) -> tableforma
     )
 
 
-_NUM = ' class="num"'
-
-
 def _html_table(
     frame: pd.DataFrame, caption: str, *, sheet: str | None = None, indicator: str | None = None
-) -> str:
-    """Every row of ``frame`` as an HTML table, numbers formatted by column kind; a column
-    that is empty in every row is left out (as in ``tabeller.xlsx``)."""
+) -> pages.Table:
+    """Every row of ``frame`` as a table of the page, numbers formatted by column kind; a
+    column that is empty in every row is left out (as in ``tabeller.xlsx``)."""
     frame = frame.dropna(axis=1, how="all")
-    e = html.escape
-    head = "".join(f'<th scope="col">{e(str(c))}</th>' for c in frame.columns)
-    body = []
-    for cells in tableformat.html_rows(frame, table_kinds(frame, indicator)):
-        tds = "".join(f"<td{_NUM if num else ''}>{e(text)}</td>" for text, num in cells)
-        body.append(f"<tr>{tds}</tr>")
-    blad = f' data-blad="{e(sheet, quote=True)}"' if sheet else ""
-    return (
-        f"<table{blad}><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    rows = [
+        [("td", "num" if num else "", text) for text, num in cells]
+        for cells in tableformat.html_rows(frame, table_kinds(frame, indicator))
+    ]
+    return pages.table(caption, [str(c) for c in frame.columns], rows, sheet=sheet)
 
 
 def sheet_formats(
@@ -636,117 +610,66 @@ def render_html(
     str
         A self-contained ``lang="sv"`` HTML document: no scripts, no external files.
     """
-    e = html.escape
     k = tables.kommun.name
-    title = f"Trygghet i {k} {year} – trygghetsmätning, avloppsvatten och medborgarlöfte"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="sv">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        "<header>",
-    ]
-    if tables.kommun.synthetic:
-        parts.append(f'<p class="banner" role="note">{_BANNER}</p>')
-    parts += [
-        f"<h1>Trygghet i {e(k)} {year}</h1>",
-        "<p>Resultat från trygghetsmätningen, avloppsvattenanalysen och uppföljningen av "
-        "medborgarlöftet, för det brottsförebyggande rådet.</p>",
-        "</header>",
-        "<main>",
-        '<section aria-labelledby="sammanfattning">',
-        '<h2 id="sammanfattning">Sammanfattning</h2>',
-        '<ul class="summary">',
-        *(f"<li>{e(f)}</li>" for f in findings),
-        "</ul>",
-    ]
-    other = [n for n in tables.notes if _for_the_council(n)]
+    notes = [n for n in tables.notes if _for_the_council(n)]
     if any(n.startswith("EUDA-data saknas") for n in tables.notes):
         # the reason and how to fetch the file are in the log; the council gets the fact
-        other.append("Avloppsvattnet jämförs inte med andra europeiska städer (EUDA-data saknas).")
-    if other:
-        parts.append('<p class="note">' + "<br>".join(e(n) for n in other) + "</p>")
-    parts += ["</section>", '<nav aria-label="Diagram"><h2>Diagram</h2><ul>']
-    parts += [f'<li><a href="#{r.name}">{e(r.title)}</a></li>' for r in rendered]
-    parts.append("</ul></nav>")
-    for r in rendered:
-        data = base64.b64encode(r.png).decode("ascii")
-        parts += [
-            f'<section aria-labelledby="{r.name}">',
-            f'<h2 id="{r.name}">{e(r.title)}</h2>',
-            f"<p>{e(r.explanation)}</p>",
-            "<figure>",
-            f'<img src="data:image/png;base64,{data}" alt="{e(r.alt, quote=True)}">',
-            f"<figcaption>{e(r.title)}. Siffrorna finns i tabellen nedan och i "
-            f"tabeller.xlsx.</figcaption>",
-            "</figure>",
-            "<details><summary>Visa siffrorna bakom diagrammet</summary>",
-            _html_table(
+        notes.append("Avloppsvattnet jämförs inte med andra europeiska städer (EUDA-data saknas).")
+    shown = [
+        {
+            "name": r.name,
+            "title": r.title,
+            "explanation": r.explanation,
+            "png": base64.b64encode(r.png).decode("ascii"),
+            "alt": r.alt,
+            "table": _html_table(
                 r.data,
                 f"Siffrorna bakom diagrammet: {r.title}",
                 sheet=r.facts.get("sheet"),
                 indicator=r.facts.get("indicator"),
             ),
-            "</details>",
-            "</section>",
-        ]
-    parts += [
-        "</main>",
-        '<footer><p class="note">Framtaget med trygghet-analys. Andelar avser invånare '
-        "16–85 år; skattningar från färre än "
-        f"{tables.kommun.min_n} svar visas inte.</p></footer>",
-        "</body>",
-        "</html>",
-        "",
+        }
+        for r in rendered
     ]
-    return "\n".join(parts)
+    return pages.render_page(
+        "rapport.html",
+        stylesheet="rapport.css",
+        title=f"Trygghet i {k} {year} – trygghetsmätning, avloppsvatten och medborgarlöfte",
+        banner=_BANNER if tables.kommun.synthetic else "",
+        kommun=k,
+        year=year,
+        findings=findings,
+        notes=notes,
+        charts=shown,
+        min_n=tables.kommun.min_n,
+    )
 
 
 # --------------------------------------------------------------------------- commitments
 
 
 def underlag_table(tables: charts.Tables, year: int) -> pd.DataFrame:
-    """The underlag for next year's medborgarlöfte (:func:`commitments.underlag`).
+    """The underlag for next year's medborgarlöfte: ``year``'s rows of the ``underlag``
+    table that ``build`` wrote (:func:`~trygghet_analys.commitments.followup.underlag`).
 
     Returns
     -------
     DataFrame
-        Empty when there are no survey estimates.
+        Empty when the year has no underlag (or ``processed/`` has no underlag table).
     """
-    if tables.estimates.empty or tables.changes.empty:
+    under = tables.underlag
+    if under.empty or "year" not in under.columns:
         return pd.DataFrame()
-    from ..commitments import followup as commitments
-    from ..survey.indicators import load_indicators
-
-    est = tables.estimates.assign(group=tables.estimates["group"].astype(str))
-    return commitments.underlag(
-        _upto(est, year),
-        _upto(tables.changes, year, "year_to"),
-        _upto(tables.trends, year, "year_to"),
-        indicators=load_indicators(),
-        ntu=tables.ntu,
-        kommun=tables.kommun.name,
-        year=year,
-        findings=tables.findings if len(tables.findings) else None,
-    )
-
-
-def _upto(frame: pd.DataFrame, year: int, column: str = "year") -> pd.DataFrame:
-    if frame.empty or column not in frame.columns:
-        return frame
-    return frame[frame[column].astype(int) <= year]
+    return under[under["year"].astype(int) == year].reset_index(drop=True)
 
 
 def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> None:
     """Write ``underlag_medborgarlofte.html`` and ``medborgarlofte_<YEAR+1>_utkast.yml``.
 
-    Nothing is written without survey estimates; the draft register needs at least one
-    register in ``raw/medborgarloften/``.
+    The page is written for every kommun with a medborgarlöfte register, a follow-up or an
+    underlag for ``year`` (all read from ``processed/``); the draft register needs a
+    register in force in ``year`` and an underlag. A draft that cannot be made is said on
+    stderr and leaves the page in place.
 
     Parameters
     ----------
@@ -759,38 +682,37 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     from ..files.registers import dump_register
     from .underlag import render_underlag_html
 
-    try:
-        under = underlag_table(tables, year)
-        if under.empty and tables.followup.empty:
-            return
-        page = render_underlag_html(
-            under,
-            tables.followup,
-            kommun=tables.kommun.name,
-            year=year,
-            synthetic=tables.kommun.synthetic,
-            findings=tables.findings,
-            base_year=tables.base_year,
-        )
-        draft = None
-        if tables.registers and not under.empty:
-            draft = commitments.draft_register(
-                tables.registers,
-                under,
-                year=year,
-                kommun=tables.kommun.name,
-                followup=tables.followup if "implementation" in tables.followup else None,
-            )
-    except (TrygghetError, KeyError, ValueError) as exc:
-        # An optional part: the rest of the report is still worth having.
-        _say(f"Underlaget för nästa års medborgarlöfte kunde inte tas fram: {exc}")
+    under = underlag_table(tables, year)
+    if under.empty and tables.followup.empty and not tables.registers:
         return
+    page = render_underlag_html(
+        under,
+        tables.followup,
+        kommun=tables.kommun.name,
+        year=year,
+        synthetic=tables.kommun.synthetic,
+        findings=tables.findings,
+        base_year=tables.base_year,
+    )
     (folder / "underlag_medborgarlofte.html").write_text(page, encoding="utf-8", newline="\n")
-    if draft is not None:
-        (folder / f"medborgarlofte_{year + 1}_utkast.yml").write_text(
-            dump_register(draft), encoding="utf-8", newline="\n"
-        )
     _say("  underlag för nästa års medborgarlöfte skrivet")
+    if not tables.registers or under.empty:
+        return
+    try:
+        draft = commitments.draft_register(
+            tables.registers,
+            under,
+            year=year,
+            kommun=tables.kommun.name,
+            followup=tables.followup if "implementation" in tables.followup else None,
+        )
+    except TrygghetError as exc:
+        # An optional part: the page and the rest of the report are still worth having.
+        _say(f"Utkastet till nästa års medborgarlöfte kunde inte tas fram: {exc}")
+        return
+    (folder / f"medborgarlofte_{year + 1}_utkast.yml").write_text(
+        dump_register(draft), encoding="utf-8", newline="\n"
+    )
 
 
 EXTRA_WRITERS.append(write_commitment_outputs)
@@ -1094,6 +1016,7 @@ def run_all(
     ]
     # Shared by every forked worker: the tables, the font cache and the style sheet.
     charts.preload(folder.root)
+    pages.compile_all()
     with plotting.use_style():
         plt.close(plt.figure())
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from ..formatting import fmt_number, fmt_percent, fmt_value
 from ..stats.findings import chance_text, policy_text
 from ..vocabulary import medicine_note
+from . import pages
 
 __all__ = ["render_underlag_html"]
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;
-background:#fff;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-h1,h2,h3{color:#0b3a5b}
-.banner{background:#fff3cd;color:#3d2c00;border:2px solid #8a6d00;padding:.6rem 1rem;
-font-weight:bold}
-table{border-collapse:collapse;margin:1rem 0;width:100%}
-caption{text-align:left;font-weight:bold;padding:.3rem 0}
-th,td{border:1px solid #6b6b6b;padding:.3rem .5rem;vertical-align:top;text-align:left}
-th{background:#e8eef3}
-td.num{text-align:right;white-space:nowrap}
-.status-försämrad{color:#8b0000;font-weight:bold}
-.status-förbättrad{color:#0a5c2b;font-weight:bold}
-footer{margin-top:2rem;font-size:.9rem;color:#333}
-"""
 
 
 #: Findings listed in the underlag before "och N till".
@@ -78,54 +60,17 @@ def render_underlag_html(
     -------
     str: the HTML document (no external resources).
     """
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="sv">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-    ]
-    if synthetic:
-        out.append('<p class="banner" role="note">Exempeldata – inte verkliga resultat</p>')
-    out += [
-        "<main>",
-        f"<h1>Underlag för medborgarlöfte {year + 1} – {e(kommun)}</h1>",
-        f"<p>Uppföljning av medborgarlöftet och resultat från trygghetsmätningen {year}. "
-        f"{e(policy_text(base_year))} Utfallet för ett löfte ändras bara av statistiskt "
-        "säkerställda förändringar; genomförda aktiviteter mäts mot målet, inte som utfall."
-        + (
-            f" {e(chance_text(findings, year=year))}"
-            if findings is not None and len(findings)
-            else ""
-        )
-        + "</p>",
-        "<h2>Indikatorer som försämrats eller ligger högt</h2>",
-    ]
-    if underlag.empty:
-        out.append(
-            "<p>Inga indikatorer har försämrats statistiskt säkerställt eller ligger "
-            "på en hög nivå.</p>"
-        )
     more = 0
+    cap = None
     if "evidence_rank" in underlag.columns and len(underlag) > UNDERLAG_CAP:
         more = len(underlag) - UNDERLAG_CAP
         underlag = underlag[underlag["evidence_rank"] <= UNDERLAG_CAP]
-        out.append(
-            f"<p>De {UNDERLAG_CAP} starkaste fynden, ordnade efter hur säkra de är "
-            "(q-värde, sedan förändringens storlek) och grupperade per fokusområde.</p>"
-        )
-    for area, g in underlag.groupby("focus_area", sort=False):
-        out.append(f"<h3>{e(str(area))}</h3>")
-        out.append("<ol>")
-        out += [f"<li>{e(s)}</li>" for s in g.sort_values("rank")["sentence"]]
-        out.append("</ol>")
+        cap = UNDERLAG_CAP
+    areas = []
+    for area, g in underlag.groupby("focus_area", sort=False) if len(underlag) else ():
+        g = g.sort_values("rank")
         rows = []
-        for r in g.sort_values("rank").itertuples():
+        for r in g.itertuples():
             ntu_txt = (
                 ""
                 if pd.isna(r.ntu_percent)
@@ -142,33 +87,22 @@ def render_underlag_html(
                     ("td", "", "" if pd.isna(r.ntu_source) else str(r.ntu_source)),
                 ]
             )
-        out.append(
-            _html_table(
-                f"{area}: indikatorer i underlaget",
-                ("Rang", "Indikator", "Område", "Värde", "Skäl", "Riket (NTU)", "Källa"),
-                rows,
-            )
+        areas.append(
+            {
+                "name": str(area),
+                "sentences": g["sentence"].tolist(),
+                "table": pages.table(
+                    f"{area}: indikatorer i underlaget",
+                    ("Rang", "Indikator", "Område", "Värde", "Skäl", "Riket (NTU)", "Källa"),
+                    rows,
+                    drop_empty=True,
+                ),
+            }
         )
-    if more:
-        out.append(f"<p>Och {more} till: alla finns i tabeller.xlsx, bladet Underlag nästa år.</p>")
-    out.append("<h2>Uppföljning av löftena</h2>")
-    if followup.empty:
-        out.append("<p>Inget medborgarlöfte att följa upp.</p>")
-    for cid, g in followup.groupby("commitment_id", sort=False):
+    commitments = []
+    for cid, g in followup.groupby("commitment_id", sort=False) if len(followup) else ():
         first = g.iloc[0]
-        out.append(f"<h3>{e(str(first['focus_area']))}: {e(str(cid))}</h3>")
-        out.append(f"<p>{e(str(first['text']))}</p>")
-        out.append(
-            f"<p>Genomförande: <strong>{e(str(first['implementation']))}</strong>. "
-            f"Utfall: <strong>{e(str(first['commitment_status']))}</strong>. "
-            f"Ansvar: {e(str(first['responsible']))}.</p>"
-        )
-        if first["activities_delivered"]:
-            out.append(f"<p>Genomfört {year}: {e(str(first['activities_delivered']))}.</p>")
-        if isinstance(first.get("effect"), str) and first["effect"]:
-            out.append(f"<p>Effektskattning: {e(first['effect'])}</p>")
-        if g["indicator"].isna().all():
-            continue
+        effect = first.get("effect")
         rows = []
         for r in g.itertuples():
             if pd.isna(r.indicator):
@@ -184,33 +118,57 @@ def render_underlag_html(
                     ("td", f"status-{str(r.status).replace(' ', '-')}", str(r.status)),
                 ]
             )
-        out.append(
-            _html_table(
-                f"Indikatorer för löfte {cid}",
-                (
-                    "Indikator",
-                    "Område",
-                    "Önskad riktning",
-                    "Senaste värde",
-                    "Förändring mot året före löftet",
-                    "Trend under löftesperioden",
-                    "Status",
+        commitments.append(
+            {
+                "id": str(cid),
+                "focus_area": str(first["focus_area"]),
+                "text": str(first["text"]),
+                "implementation": str(first["implementation"]),
+                "status": str(first["commitment_status"]),
+                "responsible": str(first["responsible"]),
+                "delivered": str(first["activities_delivered"] or ""),
+                "effect": effect if isinstance(effect, str) else "",
+                "table": None
+                if g["indicator"].isna().all()
+                else pages.table(
+                    f"Indikatorer för löfte {cid}",
+                    (
+                        "Indikator",
+                        "Område",
+                        "Önskad riktning",
+                        "Senaste värde",
+                        "Förändring mot året före löftet",
+                        "Trend under löftesperioden",
+                        "Status",
+                    ),
+                    rows,
+                    drop_empty=True,
                 ),
-                rows,
-            )
+            }
         )
-    for note in medicine_notes(underlag, followup):
-        out.append(f'<p class="note" role="note">{e(note)}</p>')
     sources = sorted({s for s in underlag.get("ntu_source", pd.Series(dtype=str)).dropna()})
-    out.append("</main><footer>")
-    if sources:
-        out.append("<p>Riksnivåer: " + "; ".join(e(s) for s in sources) + ".</p>")
-    out.append(
-        f"<p>Källa: trygghetsmätningen i {e(kommun)}, kommunens aktivitetsuppföljning"
-        " och avloppsvattenanalys. Sammanställt med trygghet-analys.</p>"
+    intro = (
+        f"Uppföljning av medborgarlöftet och resultat från trygghetsmätningen {year}. "
+        f"{policy_text(base_year)} Utfallet för ett löfte ändras bara av statistiskt "
+        "säkerställda förändringar; genomförda aktiviteter mäts mot målet, inte som utfall."
     )
-    out.append("</footer></body></html>")
-    return "\n".join(out) + "\n"
+    if findings is not None and len(findings):
+        intro += f" {chance_text(findings, year=year)}"
+    return pages.render_page(
+        "underlag.html",
+        stylesheet="underlag.css",
+        title=f"Underlag för medborgarlöfte {year + 1} – {kommun}",
+        banner=pages.SYNTHETIC_BANNER if synthetic else "",
+        kommun=kommun,
+        year=year,
+        intro=intro,
+        areas=areas,
+        cap=cap,
+        more=more,
+        commitments=commitments,
+        notes=medicine_notes(underlag, followup),
+        sources=sources,
+    )
 
 
 def _html_table(
@@ -221,25 +179,7 @@ def _html_table(
     ``rows`` hold ``(tag, css class, text)`` per cell; a column whose every text is
     empty or "–" says nothing to the council and is left out.
     """
-    e = html.escape
-    keep = [
-        i
-        for i in range(len(headers))
-        if not rows or any(row[i][2].strip() not in ("", "–") for row in rows)
-    ]
-    parts = [f"<table><caption>{e(caption)}</caption><thead><tr>"]
-    parts.append("".join(f'<th scope="col">{e(headers[i])}</th>' for i in keep))
-    parts.append("</tr></thead><tbody>")
-    for row in rows:
-        cells = []
-        for i in keep:
-            tag, cls, text = row[i]
-            attrs = ' scope="row"' if tag == "th" else ""
-            attrs += f' class="{e(cls, quote=True)}"' if cls else ""
-            cells.append(f"<{tag}{attrs}>{e(text)}</{tag}>")
-        parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
-    return "".join(parts)
+    return pages.render_table(pages.table(caption, headers, rows, drop_empty=True))
 
 
 def _signed(value: float, decimals: int) -> str:

@@ -38,8 +38,8 @@ import yaml
 
 from ..errors import ConfigError
 from ..files._io import deterministic_zip
-from ..files.codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES
 from ..progress import Progress
+from ..survey.codebook import AGE_GROUPS, QUESTIONS, SEX_CATEGORIES
 from ._commitments import write_sample_commitments
 from ._wastewater import default_plant_name, write_sample_wastewater
 

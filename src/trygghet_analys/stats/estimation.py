@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docstrings import shared_doc
 from ..errors import DataError
 from .disclosure import DEFAULT_MIN_N, suppress_small
 
@@ -554,6 +555,16 @@ def _post_stratify_codes(
     return np.asarray(code, dtype=np.int64), w * (n_c / sums)[code]
 
 
+#: Parameter text shared by the weighting functions (see :mod:`trygghet_analys._docstrings`).
+_shared_doc = shared_doc(
+    {
+        "data_weight": "data : DataFrame\n    One design's respondents.\nweight : str\n    Design weight column.",
+        "new_weights": "Returns\n-------\nSeries\n    New weights, indexed like ``data``.",
+    }
+)
+
+
+@_shared_doc
 def post_stratify(
     data: pd.DataFrame,
     *,
@@ -565,19 +576,13 @@ def post_stratify(
 
     Parameters
     ----------
-    data : DataFrame
-        One design's respondents.
-    weight : str
-        Design weight column.
+    %(data_weight)s
     post_stratum : str
         Column with the post-stratum cell.
     post_totals : mapping or Series
         Population count per cell.
 
-    Returns
-    -------
-    Series
-        New weights, indexed like ``data``.
+    %(new_weights)s
 
     Notes
     -----
@@ -631,6 +636,7 @@ def _rake_steps(
     return cur, steps
 
 
+@_shared_doc
 def rake(
     data: pd.DataFrame,
     *,
@@ -643,10 +649,7 @@ def rake(
 
     Parameters
     ----------
-    data : DataFrame
-        One design's respondents.
-    weight : str
-        Design weight column.
+    %(data_weight)s
     margins : mapping
         Column → (cell → population count), e.g. ``{"sex": {...}, "age_group": {...}}``.
     maxit, epsilon : int, float
@@ -654,10 +657,7 @@ def rake(
         table of the margins changes by ``epsilon`` or more (a fraction of the total
         weight when ``epsilon < 1``).
 
-    Returns
-    -------
-    Series
-        New weights, indexed like ``data``.
+    %(new_weights)s
 
     Notes
     -----
@@ -1059,22 +1059,9 @@ def estimate_indicators(
     if frames:
         out = pd.concat(frames, ignore_index=True)
     else:
-        out = pd.DataFrame(
-            columns=[
-                "_design",
-                "indicator",
-                "group_var",
-                "group",
-                "estimate",
-                "se",
-                "ci_low",
-                "ci_high",
-                "n",
-                "_i",
-                "_gv",
-                "_g",
-            ]
-        )
+        # kommun and year are inserted from the design below, suppressed by suppress_small
+        computed = [c for c in ESTIMATE_COLUMNS if c not in ("kommun", "year", "suppressed")]
+        out = pd.DataFrame(columns=["_design", *computed, "_i", "_gv", "_g"])
     out = out.sort_values(["_design", "_i", "_gv", "_g"], kind="stable", ignore_index=True)
     design = out["_design"].to_numpy(dtype=np.int64)
     out.insert(0, "kommun", d_keys["kommun"].to_numpy()[design])

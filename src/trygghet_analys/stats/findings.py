@@ -254,23 +254,47 @@ def _change_rows(changes: pd.DataFrame, base_year: int | None) -> pd.DataFrame:
     pair = pair + c["year_from"].astype(str) + "-" + c["year_to"].astype(str)
     c = c[~(pair.duplicated(keep="first") & (c["comparison"] == "basår"))]
     half = _Z * c["se_change"]
+    return _survey_rows(
+        c,
+        year=c["year_to"],
+        comparison=c["comparison"].astype(str),
+        years=(c["year_from"], c["year_to"]),
+        values=(c["estimate_from"], c["estimate_to"]),
+        change=c["change"],
+        ci=(c["change"] - half, c["change"] + half),
+        p_value=c["p_value"],
+    )
+
+
+def _survey_rows(
+    d: pd.DataFrame,
+    *,
+    year: pd.Series,
+    comparison: pd.Series | str,
+    years: tuple[pd.Series, pd.Series],
+    values: tuple[pd.Series, pd.Series],
+    change: pd.Series,
+    ci: tuple[pd.Series, pd.Series],
+    p_value: pd.Series,
+) -> pd.DataFrame:
+    """Survey findings (the first 15 columns) of the series in ``d``."""
     return pd.DataFrame(
         {
-            "kommun": c["kommun"].astype(str),
-            "year": c["year_to"].astype("int64"),
+            "kommun": d["kommun"].astype(str),
+            "year": year.astype("int64"),
             "source": "enkät",
-            "indicator": c["indicator"].astype(str),
-            "group_var": c["group_var"].astype(str),
-            "group": c["group"].astype(str),
-            "comparison": c["comparison"].astype(str),
-            "from_year": c["year_from"].astype("int64"),
-            "to_year": c["year_to"].astype("int64"),
-            "value_from": c["estimate_from"].astype(float),
-            "value_to": c["estimate_to"].astype(float),
-            "change": c["change"].astype(float),
-            "ci_low": (c["change"] - half).astype(float),
-            "ci_high": (c["change"] + half).astype(float),
-            "p_value": c["p_value"].astype(float),
+            "indicator": d["indicator"].astype(str),
+            "group_var": d["group_var"].astype(str),
+            "group": d["group"].astype(str),
+            "comparison": comparison,
+            "from_year": years[0].astype("int64"),
+            "to_year": years[1].astype("int64"),
+            "value_from": values[0].astype(float),
+            "value_to": values[1].astype(float),
+            "change": change.astype(float),
+            "ci_low": ci[0].astype(float),
+            "ci_high": ci[1].astype(float),
+            "p_value": p_value.astype(float),
         }
     )
 
@@ -317,24 +341,15 @@ def _trend_rows(est: pd.DataFrame, *, years: Sequence[int], base_year: int | Non
     mk = mk.merge(_theil_sen_ci(w, wkeys), on=wkeys, how="left")
     mk["year"] = np.asarray(window_year)[mk["_w"].to_numpy()]
     mk = mk.sort_values("_w", kind="stable", ignore_index=True)
-    return pd.DataFrame(
-        {
-            "kommun": mk["kommun"].astype(str),
-            "year": mk["year"].astype("int64"),
-            "source": "enkät",
-            "indicator": mk["indicator"].astype(str),
-            "group_var": mk["group_var"].astype(str),
-            "group": mk["group"].astype(str),
-            "comparison": "trend",
-            "from_year": mk["year_from"].astype("int64"),
-            "to_year": mk["year_to"].astype("int64"),
-            "value_from": mk["first"].astype(float),
-            "value_to": mk["last"].astype(float),
-            "change": mk["slope"].astype(float),
-            "ci_low": mk["slope_low"].astype(float),
-            "ci_high": mk["slope_high"].astype(float),
-            "p_value": mk["p_value"].astype(float),
-        }
+    return _survey_rows(
+        mk,
+        year=mk["year"],
+        comparison="trend",
+        years=(mk["year_from"], mk["year_to"]),
+        values=(mk["first"], mk["last"]),
+        change=mk["slope"],
+        ci=(mk["slope_low"], mk["slope_high"]),
+        p_value=mk["p_value"],
     )
 
 

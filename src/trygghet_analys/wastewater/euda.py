@@ -173,21 +173,18 @@ def comparison_cities(config: Mapping[str, object], *, file: object = None) -> l
         )
     out = []
     for i, e in enumerate(entries, start=1):
+        where = f"jamforelsestader[{i}]"
         if not isinstance(e, Mapping) or not str(e.get("stad") or "").strip():
             raise DataError(
                 "en post med 'stad' (stadens namn som i EUDA:s fil)",
                 file=file,
-                column=f"jamforelsestader[{i}]",
+                column=where,
                 value=e,
             )
         pop = e.get("anslutna")
         if not isinstance(pop, int) or isinstance(pop, bool) or pop <= 0:
-            raise DataError(
-                "ett positivt heltal (anslutna personer vid stadens reningsverk)",
-                file=file,
-                column=f"jamforelsestader[{i}].anslutna",
-                value=pop,
-            )
+            expected = "ett positivt heltal (anslutna personer vid stadens reningsverk)"
+            raise DataError(expected, file=file, column=f"{where}.anslutna", value=pop)
         plant = e.get("reningsverk")
         source = e.get("kalla")
         out.append(
