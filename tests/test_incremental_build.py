@@ -184,10 +184,19 @@ def test_a_new_year_computes_that_report_year_only_and_equals_a_full_build(
 
     parsed = _count_parses(monkeypatch)
     calls = _record_findings_years(monkeypatch)
+    underlag: list = []
+    real = pipeline._commitments.underlag_by_year
+
+    def recording(*args, years=None, **kwargs):
+        underlag.append(years)
+        return real(*args, years=years, **kwargs)
+
+    monkeypatch.setattr(pipeline._commitments, "underlag_by_year", recording)
     pipeline.build(data)
     assert parsed == ["2025.csv"]
     assert calls == [[2025]]  # 2005–2024's findings come from the cache
-    calls.clear()
+    assert underlag == [[2025]]  # and so does their underlag
+    monkeypatch.undo()
     after = _equals_a_build_without_cache(data)
     assert after["findings.parquet"] != before["findings.parquet"]
 

@@ -423,21 +423,76 @@ def underlag_stage(
     parts = []
     for k in kommuner:
         own = _own_indicators(k, tables["survey_responses"])
-        parts.append(
-            _commitments.underlag_by_year(
-                _own(tables, "survey_estimates", k.name),
-                _own(tables, "survey_changes", k.name),
-                indicators=load_indicators() if own is None else own,
-                ntu=ntu,
-                kommun=k.name,
-                findings=_own(tables, "findings", k.name),
+        estimates = _own(tables, "survey_estimates", k.name)
+        changes = _own(tables, "survey_changes", k.name)
+        findings = _own(tables, "findings", k.name)
+        indicators = load_indicators() if own is None else own
+
+        def compute(years, est=estimates, chg=changes, fnd=findings, ind=indicators, k=k):
+            return _commitments.underlag_by_year(
+                est, chg, indicators=ind, ntu=ntu, kommun=k.name, findings=fnd, years=years
             )
+
+        cache = _CACHE.get()
+        if cache is None:
+            parts.append(compute(None))
+            continue
+        # a year's underlag rests on the estimates up to it and the findings of that year;
+        # without findings it builds its own from every year's changes (then all in the key)
+        years = sorted(int(y) for y in estimates["year"].unique())
+        fixed = cache.key(
+            k.name,
+            frame_digest(indicators),
+            frame_digest(ntu),
+            changes.empty,
+            frame_digest(changes) if findings.empty else "-",
         )
+        est_d = year_digests(estimates, years)
+        fnd_d = year_digests(findings, years, upto=False)
+        keys = {y: cache.key(fixed, est_d[y], fnd_d[y]) for y in years}
+        parts.append(_reuse_years(cache, "underlag", k.name, keys, compute))
     parts = [p for p in parts if len(p)]
     if not parts:
         empty = {c: pd.Series(dtype=object) for c in table_columns("underlag")}
         return {"underlag": pd.DataFrame(empty)}
     return {"underlag": pd.concat(parts, ignore_index=True)}
+
+
+def _reuse_years(
+    cache: BuildCache,
+    kind: str,
+    kommun: str,
+    keys: dict[int, str],
+    compute: Callable[[list[int]], pd.DataFrame],
+) -> pd.DataFrame:
+    """One kommun's table of every year in ``keys``: the rows of each year whose key is the
+    one stored in the build cache are taken from there, the other years computed
+    (``compute(years)``, rows of those years only), and the whole kept under the new keys.
+    The years come out ascending, each year's rows in the order computed."""
+    wanted = sorted(keys)
+    entry = cache.key(kind, kommun)
+    hit = cache.get(kind, entry)
+    stored = {} if hit is None else {int(y): str(k) for y, k in hit["keys"].itertuples(False)}
+    same = [y for y in wanted if stored.get(y) == keys[y]]
+    todo = [y for y in wanted if y not in same]
+    pieces = []
+    if same:
+        pieces.append(hit["rows"][hit["rows"]["year"].isin(same)])
+    new = compute(todo) if todo else None
+    if new is not None:
+        pieces.append(new)
+    nonempty = [p for p in pieces if len(p)]
+    if nonempty:
+        out = pd.concat(nonempty, ignore_index=True)
+        out = out.sort_values("year", kind="stable", ignore_index=True)
+    else:  # no rows in any year: as computed (the typed empty table)
+        out = compute([]) if new is None else new
+    cache.put(
+        kind,
+        entry,
+        {"rows": out, "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]})},
+    )
+    return out
 
 
 #: The tables a kommun's findings are computed from, with the year column that bounds what a
