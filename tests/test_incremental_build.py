@@ -29,14 +29,17 @@ def data(tmp_path, sample_data_dir) -> Path:
 
 
 def _count_parses(monkeypatch) -> list[str]:
+    """Every survey file read by ``build``: single pass (``read_survey_cells``) or, after a
+    problem, file by file (``read_raw_file``)."""
     parsed: list[str] = []
-    real = pipeline.read_raw_file
+    for name in ("read_survey_cells", "read_raw_file"):
+        real = getattr(pipeline, name)
 
-    def counting(path, layout):
-        parsed.append(Path(path).name)
-        return real(path, layout)
+        def counting(path, layout, real=real):
+            parsed.append(Path(path).name)
+            return real(path, layout)
 
-    monkeypatch.setattr(pipeline, "read_raw_file", counting)
+        monkeypatch.setattr(pipeline, name, counting)
     return parsed
 
 

@@ -34,7 +34,13 @@ from .files.euda import find_euda_file, read_euda
 from .files.export import neutralise
 from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
 from .files.registers import load_activities, load_registers
-from .files.survey import read_population, read_raw_file, survey_files
+from .files.survey import (
+    code_cells,
+    read_population,
+    read_raw_file,
+    read_survey_cells,
+    survey_files,
+)
 from .files.wastewater import read_wastewater
 from .progress import Progress
 from .schemas import processed_schemas, table_columns, validate_table
@@ -53,10 +59,13 @@ from .survey.ingest import (
     BREAK_COLUMNS,
     LEDGER_COLUMNS,
     STRATA_COLUMNS,
+    SourceFile,
     SurveyTables,
     apply_layout,
+    apply_layout_files,
     layout_for_file,
     survey_tables,
+    validate_responses,
 )
 from .vocabulary import load_ntu
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
@@ -114,9 +123,10 @@ def survey_stage(
     parts = []
     with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
         for k in kommuner:
-            parts.append(ingest_kommun(k))
+            parts.append(ingest_kommun(k, validate=False))
             bar.step(k.name)
-    responses = pd.concat([p.responses for p in parts], ignore_index=True)
+    # the schema checked once for the whole region, not once per kommun
+    responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
     return {
         "survey_responses": responses,
         "survey_strata": _stack([p.strata for p in parts], STRATA_COLUMNS),
@@ -327,7 +337,9 @@ def commitments_stage(
         own = _own_indicators(k, tables["survey_responses"])
         indicators = base if own is None else own
         known = _commitments.known_indicator_ids(indicators["id"])
-        registers = load_registers(k.commitments_dir, known_indicators=known, areas=k.strata)
+        registers = load_registers(
+            k.commitments_dir, known_indicators=known, areas=k.strata, kommun=k.name
+        )
         if not registers:
             continue
         links.append(_commitments.registers_frame(registers))
@@ -618,7 +630,9 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
     if not raw_exists(kommun.commitments_dir):
         return None, {}, [], None
     known = _commitments.known_indicator_ids(indicators["id"])
-    registers = load_registers(kommun.commitments_dir, known_indicators=known, areas=kommun.strata)
+    registers = load_registers(
+        kommun.commitments_dir, known_indicators=known, areas=kommun.strata, kommun=kommun.name
+    )
     targets: dict[str, float] = {}
     links: list[tuple[str, str, str]] = []
     start = None
@@ -949,13 +963,16 @@ def _refuse_future_campaigns(campaigns: pd.DataFrame, today: dt.date) -> None:
         )
 
 
-def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
+def ingest_kommun(kommun: KommunConfig, *, validate: bool = True) -> SurveyTables:
     """Read every survey file of one kommun through its codebook.
 
     Parameters
     ----------
     kommun
         The kommun (its ``raw`` folder holds ``trygghetsmatning/``).
+    validate
+        Check the canonical table against its schema (:func:`survey_stage` checks the
+        whole region's table once instead).
 
     Returns
     -------
@@ -967,27 +984,116 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
     DataError
         See :func:`read_raw_file`, :func:`apply_layout` and :func:`design_weights`; also a
         year without a codebook layout or a folder without survey files.
+
+    Notes
+    -----
+    Single pass (issue 16): each file is read once, and the files of one layout (same
+    header, same codebook columns) are normalised and mapped through the codebook together
+    (:func:`apply_layout_files`). When any file has a problem, the files are read again and
+    applied one by one in the order of the years, so that every message is exactly that of
+    its own file. Files whose parsed rows are in the build cache are not read at all.
     """
     folder = kommun.survey_dir
     codebook = load_codebook(folder / "kodbok.yml", areas=kommun.strata)
     files = survey_files(folder)  # a missing folder lists empty; a file there is refused
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
+    cache = _CACHE.get()
+    codebook_digest = file_digest(folder / "kodbok.yml") if cache is not None else None
+    try:
+        parts, ledgers, pending = _survey_single_pass(kommun, codebook, files, codebook_digest)
+    except DataError:
+        parts, ledgers, pending = _survey_file_by_file(kommun, codebook, files, codebook_digest)
+    population_file = folder / "population.csv"
+    population = read_population(population_file, kommun.strata)
+    tables = survey_tables(
+        parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file,
+        validate=validate,
+    )  # fmt: skip
+    for key, parsed in pending:  # cached only once the whole kommun was read without a problem
+        cache.put("enkat", key, parsed)
+    return tables
+
+
+def _cache_key(kommun: KommunConfig, year: int, path: Path, codebook_digest: str | None):
+    """(cache key, ledger file name) of one survey file; the key None without a cache."""
+    ledger_file = path.relative_to(kommun.raw).as_posix()
+    cache = _CACHE.get()
+    if cache is None:
+        return None, ledger_file
+    digest = file_digest(path)
+    cache.note(kommun.name, ledger_file, digest)
+    key = cache.key(digest, codebook_digest, kommun.name, kommun.strata, year, ledger_file)
+    return key, ledger_file
+
+
+def _survey_single_pass(kommun: KommunConfig, codebook, files: dict[int, Path], codebook_digest):
+    """Every file read once; the files of one layout applied together. Any problem raises
+    (the caller then applies the files one by one for the exact messages)."""
+    cache = _CACHE.get()
+    pieces: list[tuple[int, pd.DataFrame, pd.DataFrame]] = []  # (file position, rows, ledger)
+    pending = []
+    groups: dict[tuple, list] = {}
+    for position, (year, path) in enumerate(files.items()):
+        layout = layout_for_file(codebook, year, path)
+        key, ledger_file = _cache_key(kommun, year, path, codebook_digest)
+        if key is not None:
+            hit = cache.get("enkat", key)
+            if hit is not None:
+                pieces.append((position, hit["responses"], hit["ledger"]))
+                continue
+        raw = read_survey_cells(path, layout)
+        error = header_row_hint(path, layout, year, raw.names, raw.sheet)
+        if error is not None:
+            raise error
+        columns = tuple((c.variable, c.source) for c in layout.columns_for(year))
+        member = (position, key, raw, SourceFile(year, path, raw.rows, raw.sheet, raw.first_row,
+                                                 ledger_file))  # fmt: skip
+        groups.setdefault((id(layout), raw.names, columns), (layout, []))[1].append(member)
+    for layout, members in groups.values():
+        applied = apply_layout_files(
+            code_cells([raw for _, _, raw, _ in members]),
+            [source for _, _, _, source in members],
+            codebook=codebook, layout=layout, kommun=kommun.name, strata=kommun.strata,
+        )  # fmt: skip
+        if cache is not None:
+            for (_, key, _, _), (responses, ledger) in zip(
+                members, applied.per_file(), strict=True
+            ):
+                pending.append((key, {"responses": responses, "ledger": ledger}))
+        # files next to each other (no cached file between them) stay one piece
+        kept_end, ledger_end = np.cumsum(applied.kept), np.cumsum(applied.excluded)
+        run_start = 0
+        for i in range(len(members)):
+            if i + 1 < len(members) and members[i + 1][0] == members[i][0] + 1:
+                continue
+            k0 = kept_end[run_start - 1] if run_start else 0
+            l0 = ledger_end[run_start - 1] if run_start else 0
+            whole = run_start == 0 and i == len(members) - 1
+            pieces.append(
+                (
+                    members[run_start][0],
+                    applied.responses if whole else applied.responses.iloc[k0 : kept_end[i]],
+                    applied.ledger if whole else applied.ledger.iloc[l0 : ledger_end[i]],
+                )
+            )
+            run_start = i + 1
+    pieces.sort(key=lambda piece: piece[0])
+    return [p[1] for p in pieces], [p[2] for p in pieces], pending
+
+
+def _survey_file_by_file(kommun: KommunConfig, codebook, files: dict[int, Path], codebook_digest):
+    """Every file read and applied on its own, in the order of the years; every file's
+    problems collected and raised together (issue 12)."""
     parts, ledgers = [], []
     log = ProblemLog()  # every file's problems in one run (issue 12)
     cache = _CACHE.get()
-    codebook_digest = file_digest(folder / "kodbok.yml") if cache is not None else None
     pending = []  # cached only once the whole kommun has been read without a problem
     for year, path in files.items():
         try:
             layout = layout_for_file(codebook, year, path)
-            ledger_file = path.relative_to(kommun.raw).as_posix()
-            if cache is not None:
-                digest = file_digest(path)
-                cache.note(kommun.name, ledger_file, digest)
-                key = cache.key(
-                    digest, codebook_digest, kommun.name, kommun.strata, year, ledger_file
-                )
+            key, ledger_file = _cache_key(kommun, year, path, codebook_digest)
+            if key is not None:
                 hit = cache.get("enkat", key)
                 if hit is not None:
                     parts.append(hit["responses"])
@@ -1019,14 +1125,7 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
         parts.append(responses)
         ledgers.append(ledger)
     log.check()
-    population_file = folder / "population.csv"
-    population = read_population(population_file, kommun.strata)
-    tables = survey_tables(
-        parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file
-    )
-    for key, parsed in pending:
-        cache.put("enkat", key, parsed)
-    return tables
+    return parts, ledgers, pending
 
 
 def _header_hint(path: Path, layout, year: int, headers, sheet, log: ProblemLog) -> None:

@@ -524,6 +524,43 @@ def load_codebook(path: str | Path, *, areas: Sequence[str] | None = None) -> Co
     doc = _mapping(doc, path, "kodbok")
     # wrong types, unknown and missing keys: one line with line number and key path
     check_shape(CodebookDoc, doc, file=path, lines=lines)
+    try:
+        return _codebook(doc, path, lines, areas)
+    except DataError as exc:
+        raise _with_line(exc, doc, lines) from None
+
+
+def _with_line(exc: DataError, doc: dict, lines: dict[tuple, int]) -> DataError:
+    """A codebook error that names its place as ``column='layouter.<namn>.svar.x'``,
+    given the line and key path (``layouter[3].svar.x``) of that place instead."""
+    if exc.row is not None or exc.column is None or type(exc) is not DataError:
+        return exc
+    names = {
+        str(item.get("namn") or f"layout {i}"): i
+        for i, item in enumerate(doc.get("layouter") or [], start=1)
+        if isinstance(item, dict)
+    }
+    for key, line in lines.items():
+        shown = key
+        if len(key) >= 2 and key[0] == "layouter" and isinstance(key[1], int):
+            item = (doc.get("layouter") or [None] * key[1])[key[1] - 1]
+            name = str(item.get("namn") or f"layout {key[1]}") if isinstance(item, dict) else ""
+            if names.get(name) != key[1]:
+                continue
+            shown = ("layouter", name, *key[2:])
+        as_dots = ".".join(str(k) for k in shown)
+        if exc.column in (as_dots, key_path(key)):
+            return DataError(
+                exc.expected, file=exc.file, row=line, key=key_path(key),
+                value=exc.value if exc.has_value else None,
+            )  # fmt: skip
+    return exc
+
+
+def _codebook(
+    doc: dict, path: Path, lines: dict[tuple, int], areas: Sequence[str] | None
+) -> Codebook:
+    """The checks of :func:`load_codebook` after the typed shape."""
     known = {"version", "kommentar", "variabler", "aldersgrupper", "uteslut", "seriebrott",
              "skalor", "layouter"}  # fmt: skip
     for key in doc:

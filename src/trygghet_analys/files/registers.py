@@ -130,6 +130,7 @@ def load_register(
     *,
     known_indicators: Mapping[str, str] | Iterable[str] | None = None,
     areas: Sequence[str] | None = None,
+    kommun: str | None = None,
 ) -> Register:
     """Read and validate one register YAML file.
 
@@ -145,6 +146,10 @@ def load_register(
         The kommun's areas (``kommun.yml: omraden``): a link's ``group`` under
         ``group_var: stratum`` must be one of them (checked when given). A ``group`` under
         ``sex`` or ``age_group`` is always checked against the canonical categories.
+    kommun
+        The kommun's name in ``kommun.yml``: the register's ``kommun`` must be the same
+        (checked when given; another name would leave the register out of the follow-up
+        without a word).
 
     Returns
     -------
@@ -178,6 +183,8 @@ def load_register(
     for key in ("kommun", "year", "commitments"):
         if key not in doc:
             raise DataError(f"nyckeln '{key}'", file=path, row=1)
+    if kommun is not None and str(doc["kommun"]) != kommun:
+        raise err(f"kommunens namn som i kommun.yml ('{kommun}')", doc, "kommun", doc["kommun"])
     year = doc["year"]
     if not isinstance(year, int) or isinstance(year, bool):
         raise err("ett årtal (heltal)", doc, "year", year)
@@ -330,6 +337,7 @@ def load_registers(
     *,
     known_indicators: Mapping[str, str] | Iterable[str] | None = None,
     areas: Sequence[str] | None = None,
+    kommun: str | None = None,
 ) -> list[Register]:
     """Every ``<year>.yml`` register in a folder, sorted by year.
 
@@ -337,7 +345,7 @@ def load_registers(
     ----------
     directory
         ``raw/medborgarloften/`` of one kommun (other files there are ignored).
-    known_indicators, areas
+    known_indicators, areas, kommun
         Passed to :func:`load_register`.
 
     Returns
@@ -351,7 +359,7 @@ def load_registers(
     files = [
         p for p in list_raw(directory) if p.suffix == ".yml" and re.fullmatch(r"\d{4}", p.stem)
     ]
-    out = [load_register(p, known_indicators=known, areas=areas) for p in files]
+    out = [load_register(p, known_indicators=known, areas=areas, kommun=kommun) for p in files]
     for reg, p in zip(out, files, strict=True):
         if reg.year != int(p.stem):
             raise DataError(f"året {p.stem} som i filnamnet", file=p, column="year", value=reg.year)
