@@ -1245,6 +1245,7 @@ def underlag_by_year(
     ntu: pd.DataFrame,
     kommun: str,
     findings: pd.DataFrame | None = None,
+    years: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """The underlag of one kommun for every survey year: the ``underlag`` table of ``build``.
 
@@ -1259,6 +1260,10 @@ def underlag_by_year(
         As for :func:`underlag`.
     kommun
         Whose underlag.
+    years
+        Only these survey years (default: every year). A year's rows rest on the
+        estimates up to that year and the findings of that year only, so a build keeps
+        earlier years' rows and computes a new year alone (``pipeline.underlag_stage``).
 
     Returns
     -------
@@ -1279,7 +1284,7 @@ def underlag_by_year(
         indicators=indicators,
         ntu=ntu,
         kommun=kommun,
-        years=sorted(int(y) for y in est["year"].unique()),
+        years=sorted(int(y) for y in est["year"].unique() if years is None or int(y) in set(years)),
         group_vars=("total", "stratum"),
         min_history=5,
     )

@@ -572,6 +572,7 @@ def effect_findings(
     start_year: int,
     strata: pd.DataFrame | None = None,
     pre_years: int = 3,
+    years: Collection[int] | None = None,
 ) -> pd.DataFrame:
     """Difference-in-differences rows for place-based commitments, every report year.
 
@@ -588,6 +589,9 @@ def effect_findings(
         ``survey_strata`` (population weights of the other areas).
     pre_years
         Survey years before ``start_year`` in the pre-period.
+    years
+        Only these report years (default: every year from ``start_year``); a report
+        year's rows use the estimates and strata up to that year only.
 
     Returns
     -------
@@ -604,7 +608,12 @@ def effect_findings(
     rows = []
     if estimates is None or estimates.empty:
         return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
-    years = sorted(int(y) for y in estimates["year"].unique() if int(y) >= start_year)
+    wanted = None if years is None else {int(y) for y in years}
+    years = sorted(
+        int(y)
+        for y in estimates["year"].unique()
+        if int(y) >= start_year and (wanted is None or int(y) in wanted)
+    )
     for cid, indicator, area in links:
         for y in years:
             try:
@@ -849,6 +858,7 @@ def build_findings(
     effects: pd.DataFrame | None = None,
     reliable: pd.DataFrame | None = None,
     years: Collection[int] | None = None,
+    wastewater_rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The findings table of one kommun, every report year (or the report years asked for).
 
@@ -877,6 +887,9 @@ def build_findings(
         the inputs up to that year and are the same as in the table of every year, so a
         build can keep earlier years' rows and compute a new year alone
         (``pipeline.findings_stage``).
+    wastewater_rows
+        :func:`wastewater_findings` of ``wastewater_campaigns`` when already computed (a
+        build keeps them per report year); default computed here.
 
     Returns
     -------
@@ -909,8 +922,9 @@ def build_findings(
             years=years,
         )
     ]
-    ww = wastewater_findings(own(wastewater_campaigns), years=years)
-    parts.append(ww)
+    if wastewater_rows is None:
+        wastewater_rows = wastewater_findings(own(wastewater_campaigns), years=years)
+    parts.append(wastewater_rows)
     if activities is not None and len(activities):
         parts.append(
             activity_findings(
