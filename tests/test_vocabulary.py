@@ -189,9 +189,10 @@ def test_an_age_group_is_one_resource_row(extra_rows):
 def test_a_column_header_is_one_resource_row(extra_rows):
     frame = pd.DataFrame({"kind": ["x"], "reason": ["y"], "ny_kolumn": [1]})
     before = charts.swedish_headers(frame)
-    assert list(before.columns) == ["Slag", "Orsak", "ny_kolumn"]
+    # one dictionary: a key has one Swedish header in every table
+    assert list(before.columns) == ["Slag", "Skäl", "ny_kolumn"]
     extra_rows({"rubriker.csv": "ny_kolumn,Ny kolumn\n"})
-    assert list(charts.swedish_headers(frame).columns) == ["Slag", "Orsak", "Ny kolumn"]
+    assert list(charts.swedish_headers(frame).columns) == ["Slag", "Skäl", "Ny kolumn"]
 
 
 def test_a_recurring_text_is_one_resource_edit(monkeypatch):
@@ -221,3 +222,14 @@ def test_no_comparison_city_is_written_into_the_code():
         if "Växjö" in n.value or "vaxjo" in n.value.casefold()
     ]
     assert named == []
+
+
+def test_the_underlag_kind_of_measure_still_decides_its_value_format():
+    """ "Slag" names the underlag's kind of measure and the EUDA rows' kind: only values that
+    are kinds of measure decide the number format (both sides of the rule)."""
+    from trygghet_analys.report.tableformat import column_kinds
+
+    underlag = pd.DataFrame({"Slag": ["andel", "medelvärde"], "Senaste värde": [0.2, 1.5]})
+    assert column_kinds(underlag)["Senaste värde"] == ["share", "index"]
+    euda = pd.DataFrame({"Slag": ["kommun", "Sverige"], "Senaste värde": [0.2, 1.5]})
+    assert column_kinds(euda)["Senaste värde"] == ["number", "number"]

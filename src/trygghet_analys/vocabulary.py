@@ -217,7 +217,7 @@ def column_headers() -> dict[str, str]:
     --------
     >>> headers = column_headers()
     >>> headers["reason"], headers["kind"]
-    ('Orsak', 'Slag')
+    ('Skäl', 'Slag')
     """
     table = read_resource_csv("rubriker.csv", dtype=str, keep_default_na=False)
     return dict(zip(table["kolumn"], table["rubrik"], strict=True))

@@ -509,9 +509,7 @@ def table_sheets(
     if not under.empty:
         if "kind" in under.columns:
             under = under.assign(kind=under["kind"].map(lambda k: _KIND_TEXT.get(k, k)))
-        out["Underlag nästa år"] = charts.swedish_headers(
-            under, {"kind": "Typ av mått", "reason": "Skäl"}
-        )
+        out["Underlag nästa år"] = charts.swedish_headers(under)
     for i, r in enumerate(rendered, start=1):
         out[_sheet_name(i, r.name)] = r.data
     # a column without a single value says nothing (the underlag's NTU columns when no

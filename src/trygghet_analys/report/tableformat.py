@@ -110,12 +110,15 @@ def _row_kind(frame: pd.DataFrame, indicator_kinds: Mapping[str, str], default: 
             else:
                 out.append("number")
         return out
-    if "Typ av mått" in frame.columns:
-        return [
-            "share" if str(v) in ("proportion", "andel") else "index"
-            for v in frame["Typ av mått"].astype(object)
-        ]
+    # the underlag's kind of measure (the same header names the EUDA rows' kind, whose
+    # values are no kind of measure: those keep the default)
+    kinds = frame["Slag"].astype(object) if "Slag" in frame.columns else pd.Series([], dtype=object)
+    if len(kinds) and set(kinds.astype(str)) <= _MEASURE_KINDS:
+        return ["share" if str(v) in ("proportion", "andel") else "index" for v in kinds]
     return [default] * n
+
+
+_MEASURE_KINDS = frozenset({"proportion", "andel", "mean", "medelvärde"})
 
 
 def column_kinds(
