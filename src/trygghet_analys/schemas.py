@@ -73,13 +73,10 @@ LOAD_COLUMNS = [
     "flags",
     "excluded",
 ]
+#: A campaign's key: one row per kommun, plant, campaign and substance.
+_CAMPAIGN_KEY = ["kommun", "plant", "year", "campaign", "substance", "metabolite"]
 CAMPAIGN_COLUMNS = [
-    "kommun",
-    "plant",
-    "year",
-    "campaign",
-    "substance",
-    "metabolite",
+    *_CAMPAIGN_KEY,
     "daily_mean",
     "weekday_mean",
     "weekend_mean",
@@ -106,12 +103,7 @@ WASTEWATER_TREND_COLUMNS = [
     "direction",
 ]
 CONSUMPTION_COLUMNS = [
-    "kommun",
-    "plant",
-    "year",
-    "campaign",
-    "substance",
-    "metabolite",
+    *_CAMPAIGN_KEY,
     "daily_mean",
     "correction_factor",
     "consumption_mg_day_1000",

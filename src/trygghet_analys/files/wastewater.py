@@ -567,6 +567,13 @@ class _Cells:
             value=self.raw(field) if value is _MISSING else value,
         )
 
+    def first_of(self, seen: dict, key: object, field: str, expected: str) -> None:
+        """Refuse a second row with ``key`` (``expected`` says the rule; ``{row}`` becomes
+        the first row's number) and remember this row as the first."""
+        if key in seen:
+            raise self.error(field, expected.format(row=seen[key]))
+        seen[key] = self.number
+
     def parse(self, field: str, parse: Callable[[object], Any], expected: str) -> Any:
         """``parse`` of the field's cell; its ``ValueError`` becomes this row's DataError."""
         try:
@@ -651,12 +658,12 @@ def read_flows(path: str | Path) -> pd.DataFrame:
                 "flow",
                 "ett rimligt flöde: högst 10 000 000 m³/dygn; kontrollera värdet och enheten",
             )
-        if (plant, date) in seen:
-            raise cells.error(
-                "date",
-                f"ett flöde per reningsverk och dag (samma dag finns på rad {seen[(plant, date)]})",
-            )
-        seen[(plant, date)] = cells.number
+        cells.first_of(
+            seen,
+            (plant, date),
+            "date",
+            "ett flöde per reningsverk och dag (samma dag finns på rad {row})",
+        )
         records.append(
             (cells.number, {"plant": plant, "date": pd.Timestamp(date), "flow_m3_day": flow})
         )
@@ -696,12 +703,9 @@ def read_plants(path: str | Path) -> pd.DataFrame:
             partial(_whole_number, low=0),
             "ett positivt heltal (antal anslutna personer)",
         )
-        if (plant, year) in seen:
-            raise cells.error(
-                "year",
-                f"en rad per reningsverk och år (samma finns på rad {seen[(plant, year)]})",
-            )
-        seen[(plant, year)] = cells.number
+        cells.first_of(
+            seen, (plant, year), "year", "en rad per reningsverk och år (samma finns på rad {row})"
+        )
         records.append(
             (cells.number, {"plant": plant, "kommun": kommun, "year": year, "population": pop})
         )
