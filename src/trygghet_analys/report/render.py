@@ -633,7 +633,6 @@ def render_html(
     ]
     return pages.render_page(
         "rapport.html",
-        stylesheet="rapport.css",
         title=f"Trygghet i {k} {year} – trygghetsmätning, avloppsvatten och medborgarlöfte",
         banner=_BANNER if tables.kommun.synthetic else "",
         kommun=k,

@@ -156,7 +156,6 @@ def render_underlag_html(
         intro += f" {chance_text(findings, year=year)}"
     return pages.render_page(
         "underlag.html",
-        stylesheet="underlag.css",
         title=f"Underlag för medborgarlöfte {year + 1} – {kommun}",
         banner=pages.SYNTHETIC_BANNER if synthetic else "",
         kommun=kommun,
