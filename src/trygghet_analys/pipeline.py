@@ -34,13 +34,24 @@ from .files.euda import find_euda_file, read_euda
 from .files.export import neutralise
 from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
 from .files.registers import load_activities, load_registers
-from .files.survey import read_population, read_raw_file, survey_files
+from .files.survey import (
+    code_cells,
+    read_population,
+    read_raw_file,
+    read_survey_cells,
+    survey_files,
+)
 from .files.wastewater import read_wastewater
 from .progress import Progress
 from .schemas import processed_schemas, table_columns, validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import collapse_lonely_strata, estimate_indicators, response_rates
-from .stats.findings import FINDINGS_COLUMNS, build_findings, effect_findings
+from .stats.findings import (
+    FINDINGS_COLUMNS,
+    build_findings,
+    effect_findings,
+    wastewater_findings,
+)
 from .stats.reliability import reliability
 from .stats.trends import compare_estimates, trend_tests
 from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
@@ -48,12 +59,15 @@ from .survey.ingest import (
     BREAK_COLUMNS,
     LEDGER_COLUMNS,
     STRATA_COLUMNS,
+    SourceFile,
     SurveyTables,
     apply_layout,
+    apply_layout_files,
     layout_for_file,
     survey_tables,
+    validate_responses,
 )
-from .vocabulary import load_ntu
+from .vocabulary import Source, load_ntu
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
@@ -109,9 +123,10 @@ def survey_stage(
     parts = []
     with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
         for k in kommuner:
-            parts.append(ingest_kommun(k))
+            parts.append(ingest_kommun(k, validate=False))
             bar.step(k.name)
-    responses = pd.concat([p.responses for p in parts], ignore_index=True)
+    # the schema checked once for the whole region, not once per kommun
+    responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
     return {
         "survey_responses": responses,
         "survey_strata": _stack([p.strata for p in parts], STRATA_COLUMNS),
@@ -380,20 +395,9 @@ def findings_stage(
         own = _own_indicators(k, tables["survey_responses"])
         indicators = load_indicators() if own is None else own
         yearly, targets, links, start = _commitments_of(k, indicators)
-        own_estimates = _own(tables, "survey_estimates", k.name)
-        effects = (
-            effect_findings(
-                own_estimates,
-                links=links,
-                start_year=start,
-                strata=_own(tables, "survey_strata", k.name),
-            )
-            if links and start is not None
-            else None
-        )
         inputs = {
             "kommun": k.name,
-            "estimates": own_estimates,
+            "estimates": _own(tables, "survey_estimates", k.name),
             "changes": _own(tables, "survey_changes", k.name),
             "indicators": indicators,
             "breaks": _own(tables, "survey_breaks", k.name),
@@ -404,10 +408,14 @@ def findings_stage(
             "activities": yearly,
             "activity_targets": targets,
             "activity_labels": measures,
-            "effects": effects,
             "reliable": flags[flags["kommun"] == k.name].reset_index(drop=True),
         }
-        parts.append(_cached_findings(inputs))
+        effects = {
+            "links": links,
+            "start_year": start,
+            "strata": _own(tables, "survey_strata", k.name),
+        }
+        parts.append(_cached_findings(inputs, effects))
     parts = [p for p in parts if len(p)]
     if not parts:
         return {"findings": pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})}
@@ -427,16 +435,34 @@ def underlag_stage(
     parts = []
     for k in kommuner:
         own = _own_indicators(k, tables["survey_responses"])
-        parts.append(
-            _commitments.underlag_by_year(
-                _own(tables, "survey_estimates", k.name),
-                _own(tables, "survey_changes", k.name),
-                indicators=load_indicators() if own is None else own,
-                ntu=ntu,
-                kommun=k.name,
-                findings=_own(tables, "findings", k.name),
+        estimates = _own(tables, "survey_estimates", k.name)
+        changes = _own(tables, "survey_changes", k.name)
+        findings = _own(tables, "findings", k.name)
+        indicators = load_indicators() if own is None else own
+
+        def compute(years, est=estimates, chg=changes, fnd=findings, ind=indicators, k=k):
+            return _commitments.underlag_by_year(
+                est, chg, indicators=ind, ntu=ntu, kommun=k.name, findings=fnd, years=years
             )
+
+        cache = _CACHE.get()
+        if cache is None:
+            parts.append(compute(None))
+            continue
+        # a year's underlag rests on the estimates up to it and the findings of that year;
+        # without findings it builds its own from every year's changes (then all in the key)
+        years = sorted(int(y) for y in estimates["year"].unique())
+        fixed = cache.key(
+            k.name,
+            frame_digest(indicators),
+            frame_digest(ntu),
+            changes.empty,
+            frame_digest(changes) if findings.empty else "-",
         )
+        est_d = year_digests(estimates, years)
+        fnd_d = year_digests(findings, years, upto=False)
+        keys = {y: cache.key(fixed, est_d[y], fnd_d[y]) for y in years}
+        parts.append(_reuse_years(cache, "underlag", k.name, keys, compute))
     parts = [p for p in parts if len(p)]
     if not parts:
         empty = {c: pd.Series(dtype=object) for c in table_columns("underlag")}
@@ -444,7 +470,44 @@ def underlag_stage(
     return {"underlag": pd.concat(parts, ignore_index=True)}
 
 
-#: The inputs of ``build_findings`` that are tables, with the year column that bounds what a
+def _reuse_years(
+    cache: BuildCache,
+    kind: str,
+    kommun: str,
+    keys: dict[int, str],
+    compute: Callable[[list[int]], pd.DataFrame],
+) -> pd.DataFrame:
+    """One kommun's table of every year in ``keys``: the rows of each year whose key is the
+    one stored in the build cache are taken from there, the other years computed
+    (``compute(years)``, rows of those years only), and the whole kept under the new keys.
+    The years come out ascending, each year's rows in the order computed."""
+    wanted = sorted(keys)
+    entry = cache.key(kind, kommun)
+    hit = cache.get(kind, entry)
+    stored = {} if hit is None else {int(y): str(k) for y, k in hit["keys"].itertuples(False)}
+    same = [y for y in wanted if stored.get(y) == keys[y]]
+    todo = [y for y in wanted if y not in same]
+    pieces = []
+    if same:
+        pieces.append(hit["rows"][hit["rows"]["year"].isin(same)])
+    new = compute(todo) if todo else None
+    if new is not None:
+        pieces.append(new)
+    nonempty = [p for p in pieces if len(p)]
+    if nonempty:
+        out = pd.concat(nonempty, ignore_index=True)
+        out = out.sort_values("year", kind="stable", ignore_index=True)
+    else:  # no rows in any year: as computed (the typed empty table)
+        out = compute([]) if new is None else new
+    cache.put(
+        kind,
+        entry,
+        {"rows": out, "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]})},
+    )
+    return out
+
+
+#: The tables a kommun's findings are computed from, with the year column that bounds what a
 #: report year's rows depend on, and whether that is every row up to the year (True) or the
 #: rows of the year itself (False).
 _FINDINGS_TABLES = {
@@ -453,34 +516,48 @@ _FINDINGS_TABLES = {
     "changes": ("year_to", False),
     "wastewater_campaigns": ("year", True),
     "activities": ("year", True),
-    "effects": ("year", False),
+    "strata": ("year", True),
 }
 
 
-def _cached_findings(inputs: dict) -> pd.DataFrame:
+def _effects(inputs: dict, effects: dict, years: list[int] | None) -> pd.DataFrame | None:
+    """The kommun's difference-in-differences rows for ``years`` (None: every year)."""
+    if not effects["links"] or effects["start_year"] is None:
+        return None
+    return effect_findings(inputs["estimates"], **effects, years=years)
+
+
+def _cached_findings(inputs: dict, effects: dict) -> pd.DataFrame:
     """:func:`build_findings` of one kommun, each report year from the build cache when
     what that year's rows are computed from is unchanged.
 
-    A report year's rows depend only on the kommun's estimates and reliability flags up
-    to that year, its changes, effects and activity counts up to that year, its wastewater
-    campaigns up to that year, its series breaks, base year, indicator definitions,
-    activity targets and labels (and the program: :func:`~trygghet_analys.files.cache.code_version`
-    is part of every key). The key of a year is the SHA-256 of exactly those (contents,
-    columns and types), so a changed setting, codebook, population or earlier year file
-    — anything that moves an estimate — gives new keys, and only the years whose key is
-    new are computed. The kommun's rows are kept in one cache entry with the key of each
-    year.
+    A report year's rows depend only on the kommun's estimates, reliability flags, strata,
+    wastewater campaigns and activity counts up to that year, its changes to that year,
+    its series breaks, base year, indicator definitions, activity targets and labels and
+    the place-based links of its commitments (``effects``: ``links``, ``start_year``,
+    ``strata``), and on the program, whose version
+    (:func:`~trygghet_analys.files.cache.code_version`, resources included) is part of
+    every key. The key of a year is the SHA-256 of exactly those (contents, columns and
+    types), so a changed setting, codebook, population or earlier year file — anything
+    that moves an estimate — gives new keys, and only the years whose key is new are
+    computed. The wastewater trend rows, which rest on the campaigns alone, are kept
+    under keys of their own. The kommun's rows are one cache entry with each year's key.
     """
     cache = _CACHE.get()
     if cache is None:
-        return build_findings(**inputs)
+        return build_findings(**inputs, effects=_effects(inputs, effects, None))
     kommun = inputs["kommun"]
+    tables = {**inputs, "strata": effects["strata"]}
     years: set[int] = set()
     for name, (column, _) in _FINDINGS_TABLES.items():
-        table = inputs[name]
-        if table is not None and len(table):
+        table = tables[name]
+        if name != "strata" and table is not None and len(table):
             years.update(int(y) for y in table[column].unique())
     wanted = sorted(years)
+    digests = {
+        name: year_digests(tables[name], wanted, column=column, upto=upto)
+        for name, (column, upto) in _FINDINGS_TABLES.items()
+    }
     fixed = cache.key(
         kommun,
         inputs["base_year"],
@@ -488,32 +565,60 @@ def _cached_findings(inputs: dict) -> pd.DataFrame:
         frame_digest(inputs["breaks"]),
         sorted(inputs["activity_targets"].items()),
         sorted(inputs["activity_labels"].items()),
+        effects["links"],
+        effects["start_year"],
     )
-    digests = {
-        name: year_digests(inputs[name], wanted, column=column, upto=upto)
-        for name, (column, upto) in _FINDINGS_TABLES.items()
-    }
     keys = {y: cache.key(fixed, *(digests[name][y] for name in _FINDINGS_TABLES)) for y in wanted}
+    ww_keys = {y: cache.key(kommun, digests["wastewater_campaigns"][y]) for y in wanted}
     entry = cache.key("fynd", kommun)
     hit = cache.get("fynd", entry)
-    stored = {} if hit is None else {int(y): str(k) for y, k in hit["keys"].itertuples(index=False)}
-    todo = [y for y in wanted if stored.get(y) != keys[y]]
-    pieces = []
-    if hit is not None and len(todo) < len(wanted):
-        rows = hit["rows"]  # only the years still wanted, with the same key
-        pieces.append(rows[rows["year"].isin([y for y in wanted if y not in todo])])
-    if todo:
-        pieces.append(build_findings(**inputs, years=todo))
-    pieces = [p for p in pieces if len(p)]
-    if pieces:
+
+    def reuse(rows: str, keyed: str, now: dict[int, str]) -> tuple[pd.DataFrame | None, list[int]]:
+        """The stored rows of the years whose key is unchanged, and the other years."""
+        if hit is None:
+            return None, wanted
+        stored = {int(y): str(k) for y, k in hit[keyed].itertuples(index=False)}
+        same = [y for y in wanted if stored.get(y) == now[y]]
+        old = hit[rows]
+        return (old[old["year"].isin(same)] if len(old) else None), [
+            y for y in wanted if y not in same
+        ]
+
+    def joined(*pieces: pd.DataFrame | None) -> pd.DataFrame | None:
+        pieces = [p for p in pieces if p is not None and len(p)]
+        if not pieces:
+            return None
         out = pd.concat(pieces, ignore_index=True)
-        out = out.sort_values("year", kind="stable", ignore_index=True)
-    else:
+        return out.sort_values("year", kind="stable", ignore_index=True)
+
+    old_ww, ww_todo = reuse("ww", "ww_keys", ww_keys)
+    new_ww = wastewater_findings(inputs["wastewater_campaigns"], years=ww_todo) if ww_todo else None
+    ww = joined(old_ww, new_ww)
+    old, todo = reuse("rows", "keys", keys)
+    new = None
+    if todo:
+        new = build_findings(
+            **inputs,
+            effects=_effects(inputs, effects, todo),
+            years=todo,
+            wastewater_rows=(
+                ww[ww["year"].isin(todo)]
+                if ww is not None
+                else pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
+            ),
+        )
+    out = joined(old, new)
+    if out is None:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
     cache.put(
         "fynd",
         entry,
-        {"rows": out, "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]})},
+        {
+            "rows": out,
+            "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]}),
+            "ww": ww if ww is not None else pd.DataFrame({"year": pd.Series(dtype="int64")}),
+            "ww_keys": pd.DataFrame({"year": wanted, "key": [ww_keys[y] for y in wanted]}),
+        },
     )
     return out
 
@@ -540,7 +645,7 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
                 if a.target is not None:
                     targets[a.measure] = float(a.target)
             for i in c.indicators:
-                if i.kind == "enkät" and i.group_var == "stratum":
+                if i.kind == Source.SURVEY and i.group_var == "stratum":
                     links.append((c.id, i.id, i.group))
     path = kommun.commitments_dir / "aktiviteter.csv"
     yearly = _commitments.yearly_activities(load_activities(path)) if raw_exists(path) else None
@@ -858,13 +963,16 @@ def _refuse_future_campaigns(campaigns: pd.DataFrame, today: dt.date) -> None:
         )
 
 
-def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
+def ingest_kommun(kommun: KommunConfig, *, validate: bool = True) -> SurveyTables:
     """Read every survey file of one kommun through its codebook.
 
     Parameters
     ----------
     kommun
         The kommun (its ``raw`` folder holds ``trygghetsmatning/``).
+    validate
+        Check the canonical table against its schema (:func:`survey_stage` checks the
+        whole region's table once instead).
 
     Returns
     -------
@@ -876,27 +984,116 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
     DataError
         See :func:`read_raw_file`, :func:`apply_layout` and :func:`design_weights`; also a
         year without a codebook layout or a folder without survey files.
+
+    Notes
+    -----
+    Single pass (issue 16): each file is read once, and the files of one layout (same
+    header, same codebook columns) are normalised and mapped through the codebook together
+    (:func:`apply_layout_files`). When any file has a problem, the files are read again and
+    applied one by one in the order of the years, so that every message is exactly that of
+    its own file. Files whose parsed rows are in the build cache are not read at all.
     """
     folder = kommun.survey_dir
     codebook = load_codebook(folder / "kodbok.yml", areas=kommun.strata)
     files = survey_files(folder)  # a missing folder lists empty; a file there is refused
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
+    cache = _CACHE.get()
+    codebook_digest = file_digest(folder / "kodbok.yml") if cache is not None else None
+    try:
+        parts, ledgers, pending = _survey_single_pass(kommun, codebook, files, codebook_digest)
+    except DataError:
+        parts, ledgers, pending = _survey_file_by_file(kommun, codebook, files, codebook_digest)
+    population_file = folder / "population.csv"
+    population = read_population(population_file, kommun.strata)
+    tables = survey_tables(
+        parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file,
+        validate=validate,
+    )  # fmt: skip
+    for key, parsed in pending:  # cached only once the whole kommun was read without a problem
+        cache.put("enkat", key, parsed)
+    return tables
+
+
+def _cache_key(kommun: KommunConfig, year: int, path: Path, codebook_digest: str | None):
+    """(cache key, ledger file name) of one survey file; the key None without a cache."""
+    ledger_file = path.relative_to(kommun.raw).as_posix()
+    cache = _CACHE.get()
+    if cache is None:
+        return None, ledger_file
+    digest = file_digest(path)
+    cache.note(kommun.name, ledger_file, digest)
+    key = cache.key(digest, codebook_digest, kommun.name, kommun.strata, year, ledger_file)
+    return key, ledger_file
+
+
+def _survey_single_pass(kommun: KommunConfig, codebook, files: dict[int, Path], codebook_digest):
+    """Every file read once; the files of one layout applied together. Any problem raises
+    (the caller then applies the files one by one for the exact messages)."""
+    cache = _CACHE.get()
+    pieces: list[tuple[int, pd.DataFrame, pd.DataFrame]] = []  # (file position, rows, ledger)
+    pending = []
+    groups: dict[tuple, list] = {}
+    for position, (year, path) in enumerate(files.items()):
+        layout = layout_for_file(codebook, year, path)
+        key, ledger_file = _cache_key(kommun, year, path, codebook_digest)
+        if key is not None:
+            hit = cache.get("enkat", key)
+            if hit is not None:
+                pieces.append((position, hit["responses"], hit["ledger"]))
+                continue
+        raw = read_survey_cells(path, layout)
+        error = header_row_hint(path, layout, year, raw.names, raw.sheet)
+        if error is not None:
+            raise error
+        columns = tuple((c.variable, c.source) for c in layout.columns_for(year))
+        member = (position, key, raw, SourceFile(year, path, raw.rows, raw.sheet, raw.first_row,
+                                                 ledger_file))  # fmt: skip
+        groups.setdefault((id(layout), raw.names, columns), (layout, []))[1].append(member)
+    for layout, members in groups.values():
+        applied = apply_layout_files(
+            code_cells([raw for _, _, raw, _ in members]),
+            [source for _, _, _, source in members],
+            codebook=codebook, layout=layout, kommun=kommun.name, strata=kommun.strata,
+        )  # fmt: skip
+        if cache is not None:
+            for (_, key, _, _), (responses, ledger) in zip(
+                members, applied.per_file(), strict=True
+            ):
+                pending.append((key, {"responses": responses, "ledger": ledger}))
+        # files next to each other (no cached file between them) stay one piece
+        kept_end, ledger_end = np.cumsum(applied.kept), np.cumsum(applied.excluded)
+        run_start = 0
+        for i in range(len(members)):
+            if i + 1 < len(members) and members[i + 1][0] == members[i][0] + 1:
+                continue
+            k0 = kept_end[run_start - 1] if run_start else 0
+            l0 = ledger_end[run_start - 1] if run_start else 0
+            whole = run_start == 0 and i == len(members) - 1
+            pieces.append(
+                (
+                    members[run_start][0],
+                    applied.responses if whole else applied.responses.iloc[k0 : kept_end[i]],
+                    applied.ledger if whole else applied.ledger.iloc[l0 : ledger_end[i]],
+                )
+            )
+            run_start = i + 1
+    pieces.sort(key=lambda piece: piece[0])
+    return [p[1] for p in pieces], [p[2] for p in pieces], pending
+
+
+def _survey_file_by_file(kommun: KommunConfig, codebook, files: dict[int, Path], codebook_digest):
+    """Every file read and applied on its own, in the order of the years; every file's
+    problems collected and raised together (issue 12)."""
     parts, ledgers = [], []
     log = ProblemLog()  # every file's problems in one run (issue 12)
     cache = _CACHE.get()
-    codebook_digest = file_digest(folder / "kodbok.yml") if cache is not None else None
     pending = []  # cached only once the whole kommun has been read without a problem
     for year, path in files.items():
         try:
             layout = layout_for_file(codebook, year, path)
-            ledger_file = path.relative_to(kommun.raw).as_posix()
-            if cache is not None:
-                digest = file_digest(path)
-                cache.note(kommun.name, ledger_file, digest)
-                key = cache.key(
-                    digest, codebook_digest, kommun.name, kommun.strata, year, ledger_file
-                )
+            key, ledger_file = _cache_key(kommun, year, path, codebook_digest)
+            if key is not None:
                 hit = cache.get("enkat", key)
                 if hit is not None:
                     parts.append(hit["responses"])
@@ -928,14 +1125,7 @@ def ingest_kommun(kommun: KommunConfig) -> SurveyTables:
         parts.append(responses)
         ledgers.append(ledger)
     log.check()
-    population_file = folder / "population.csv"
-    population = read_population(population_file, kommun.strata)
-    tables = survey_tables(
-        parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file
-    )
-    for key, parsed in pending:
-        cache.put("enkat", key, parsed)
-    return tables
+    return parts, ledgers, pending
 
 
 def _header_hint(path: Path, layout, year: int, headers, sheet, log: ProblemLog) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,11 +22,19 @@ import pyarrow.compute as pc
 
 from ..errors import DataError
 from ..survey.codebook import Layout, normalise_header
+from ..survey.ingest import CodedCells
 from ._io import nfc, read_text_any
 from ._limits import check_file, check_rows
 from ._open import list_raw, open_workbook, read_raw
 
-__all__ = ["read_population", "read_raw_file", "survey_files"]
+__all__ = [
+    "RawCells",
+    "code_cells",
+    "read_population",
+    "read_raw_file",
+    "read_survey_cells",
+    "survey_files",
+]
 
 
 _FILE_NAME = re.compile(r"^(\d{4})\.(xlsx|csv)$", re.IGNORECASE)
@@ -54,6 +64,20 @@ def survey_files(folder: str | Path) -> dict[int, Path]:
     return found
 
 
+class RawCells(NamedTuple):
+    """One survey file's cells as read, before their text is normalised.
+
+    ``columns`` holds one Arrow string array per column with a header (``names``, as
+    written), ``rows`` cells each; ``first_row`` is the Excel row of the first data row.
+    """
+
+    sheet: str | None
+    names: tuple[str, ...]
+    columns: tuple[pa_.Array, ...]
+    rows: int
+    first_row: int
+
+
 def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.DataFrame, int]:
     """Read one survey file as text cells, exactly as the analyst sees it.
 
@@ -77,6 +101,25 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
     Raises
     ------
     DataError
+        See :func:`read_survey_cells`.
+    """
+    raw = read_survey_cells(path, layout)
+    cells = pd.DataFrame(
+        {name: _text(column) for name, column in zip(raw.names, raw.columns, strict=True)},
+        index=pd.RangeIndex(raw.rows),
+        columns=list(raw.names),
+        dtype=object,
+    )
+    return raw.sheet, cells, raw.first_row
+
+
+def read_survey_cells(path: str | Path, layout: Layout) -> RawCells:
+    """Read one survey file's cells (the one read of the file; the text is normalised
+    later, once per layout, by :func:`code_cells`, or per file by :func:`read_raw_file`).
+
+    Raises
+    ------
+    DataError
         Unreadable or truncated file (calamine does not expand XML entities: a bomb is
         reported as unreadable), a csv file or a sheet beyond the size and row limits of
         :mod:`trygghet_analys._limits`, a missing sheet, no header row, duplicate headers or a data row with more or fewer fields than the
@@ -96,19 +139,18 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
         if fast is None:
             grid = _csv_records(text, path, opts.delimiter)
     if fast is not None:
-        header, values = fast
-        check_rows(len(values), file=path, sheet=sheet)
-        width = len(header)
+        header, columns = fast
+        n = len(columns[0]) if columns else 0
+        check_rows(n, file=path, sheet=sheet)
     else:
-        header, values = _grid_text(grid, path, opts, layout, sheet)
-        width = len(header)
+        header, columns, n = _grid_columns(grid, path, opts, layout, sheet)
         if opts.format == "xlsx":
             _refuse_unreadable_cells(path, sheet, header, layout, merged)
-    cells = pd.DataFrame(values, columns=range(width), dtype=object)
     keep = []
     for j, name in enumerate(header):
         if name == "":
-            filled = np.flatnonzero(cells[j].to_numpy() != "")
+            values = _text(columns[j])
+            filled = np.flatnonzero(values != "")
             if filled.size:
                 raise DataError(
                     "en rubrik över varje kolumn med värden",
@@ -116,12 +158,11 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
                     sheet=sheet,
                     row=opts.header_row + 1 + int(filled[0]),
                     column=_excel_column(j),
-                    value=cells[j].iloc[filled[0]],
+                    value=values[filled[0]],
                 )
             continue
         keep.append(j)
-    cells = cells[keep]
-    names = [header[j] for j in keep]
+    names = tuple(header[j] for j in keep)
     seen: dict[str, int] = {}
     for j, name in zip(keep, names, strict=True):
         key = normalise_header(name)
@@ -131,12 +172,40 @@ def read_raw_file(path: str | Path, layout: Layout) -> tuple[str | None, pd.Data
                 column=_excel_column(j), value=name,
             )  # fmt: skip
         seen[key] = j
-    cells.columns = names
-    return sheet, cells, opts.header_row + 1
+    return RawCells(sheet, names, tuple(columns[j] for j in keep), n, opts.header_row + 1)
 
 
-def _grid_text(grid: list[list], path: Path, opts, layout: Layout, sheet: str | None):
-    """Header and normalised body cells of a grid read row by row (xlsx, or csv with quotes)."""
+def code_cells(files: Sequence[RawCells]) -> CodedCells:
+    """The cells of files with the same header as one dictionary-coded grid.
+
+    The files' columns are joined, every distinct raw text found once (Arrow's hash
+    table, in C) and only the distinct texts normalised (trimmed, whitespace runs one
+    space, whole decimals without ``.0``), so the cost of normalising does not grow with
+    the number of files or cells.
+    """
+    names = files[0].names
+    if any(f.names != names for f in files):
+        raise ValueError("code_cells: the files need the same header")
+    n = sum(f.rows for f in files)
+    width = len(names)
+    if width == 0 or n == 0:
+        return CodedCells(names, np.zeros((n, width), dtype=np.int64), np.array([""], dtype=object))
+    flat = pa_.concat_arrays([f.columns[j] for j in range(width) for f in files])
+    encoded = pc.dictionary_encode(flat)
+    normalised = _normalise(encoded.dictionary).to_numpy(zero_copy_only=False)
+    again, uniques = pd.factorize(np.asarray(normalised, dtype=object))
+    codes = again.astype(np.int64)[encoded.indices.to_numpy(zero_copy_only=False)]
+    return CodedCells(names, codes.reshape(width, n).T, np.asarray(uniques, dtype=object))
+
+
+def _text(column: pa_.Array) -> np.ndarray:
+    """One raw column as normalised text (object array)."""
+    return _normalise(column).to_numpy(zero_copy_only=False).astype(object)
+
+
+def _grid_columns(grid: list[list], path: Path, opts, layout: Layout, sheet: str | None):
+    """Header, raw text columns and row count of a grid read row by row (xlsx, or csv
+    with quotes)."""
     if len(grid) <= opts.skip_rows:
         raise DataError(
             f"en rubrikrad på rad {opts.header_row} (layout '{layout.name}')",
@@ -159,15 +228,29 @@ def _grid_text(grid: list[list], path: Path, opts, layout: Layout, sheet: str | 
             value=f"{lengths[i]} fält",
         )
     rows = [r if len(r) == width else [""] * width for r in body]
-    grid_cells = np.empty((len(rows), width), dtype=object)
+    n = len(rows)
+    grid_cells = np.empty((n, width), dtype=object)
     if rows:
         grid_cells[:] = rows
-    values = _as_text(grid_cells)
-    return header, values
+    if grid_cells.size == 0:
+        return header, [pa_.array([], pa_.string()) for _ in range(width)], n
+    # column after column, every cell as Python shows it (xlsx stores 1 as 1.0)
+    text = [c if type(c) is str else _cell_text(c) for c in grid_cells.ravel(order="F")]
+    flat = pa_.array(text, type=pa_.string())
+    return header, [flat.slice(j * n, n) for j in range(width)], n
 
 
-def _csv_arrow(text: str, delimiter: str, skip_rows: int) -> tuple[list[str], np.ndarray] | None:
-    """Header and normalised body cells of a csv text, parsed by pyarrow in C.
+def _cell_text(value: object) -> str:
+    """A cell that is not text as text: ``str``, empty for a missing value (None, NaN)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def _csv_arrow(
+    text: str, delimiter: str, skip_rows: int
+) -> tuple[list[str], list[pa_.Array]] | None:
+    """Header and raw body columns of a csv text, parsed by pyarrow in C.
 
     Used only when the result is certain to equal :func:`_csv_records` (Python's
     ``csv.reader``, strict): every quote belongs to a well-formed quoted field, no NUL,
@@ -205,12 +288,7 @@ def _csv_arrow(text: str, delimiter: str, skip_rows: int) -> tuple[list[str], np
         nfc(" ".join(str(h).split())) for h in table.slice(skip_rows, 1).to_pylist()[0].values()
     ]
     body = table.slice(skip_rows + 1)
-    n, width = body.num_rows, len(names)
-    if n == 0:
-        return header, np.empty((0, width), dtype=object)
-    flat = pa_.concat_arrays([c.combine_chunks() for c in body.columns])
-    values = _normalise(flat).to_numpy(zero_copy_only=False).astype(object)
-    return header, values.reshape(width, n).T
+    return header, [c.combine_chunks() for c in body.columns]
 
 
 class _QuotedFields(dict):
@@ -394,18 +472,6 @@ def _csv_records(text: str, path: Path, delimiter: str) -> list[list[str]]:
             f"en hel csv-fil (filen är avkortad eller har ett oavslutat citattecken: {exc})",
             file=path,
         ) from exc
-
-
-def _as_text(grid: np.ndarray) -> np.ndarray:
-    """Cells as comparable text, vectorised over the whole grid at once.
-
-    Whole floats lose ``.0`` (xlsx stores 1 as 1.0), whitespace runs become one space,
-    empty cells become ``""``.
-    """
-    if grid.size == 0:
-        return grid.astype(object)
-    arr = pa_.array(pd.Series(grid.ravel(), dtype=object).astype("str"))
-    return _normalise(arr).to_numpy(zero_copy_only=False).astype(object).reshape(grid.shape)
 
 
 def _normalise(arr: pa_.Array) -> pa_.Array:

@@ -20,12 +20,14 @@ import pandera.pandas as pa
 from ..errors import DataError, ProblemLog
 from ..formatting import file_name
 from .codebook import (
+    AGE_GROUPS,
     QUESTIONS,
     SEX_CATEGORIES,
     Codebook,
     Layout,
     normalise_header,
     normalise_label,
+    normalise_labels,
     parse_age_band,
 )
 
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BREAK_COLUMNS",
+    "Applied",
+    "CodedCells",
+    "SourceFile",
     "LEDGER_COLUMNS",
     "RESPONSE_COLUMNS",
     "RESPONSE_SCHEMA",
@@ -42,6 +47,7 @@ __all__ = [
     "STRATA_COLUMNS",
     "SurveyTables",
     "apply_layout",
+    "apply_layout_files",
     "design_weights",
     "layout_for_file",
     "survey_tables",
@@ -64,7 +70,7 @@ STRATA_COLUMNS = ("kommun", "year", "stratum", "population", "sampled", "respond
 BREAK_COLUMNS = ("kommun", "variable", "year", "reason")
 LEDGER_COLUMNS = ("kommun", "source", "file", "sheet", "row", "rule", "detail")
 
-_AGE_LABELS = ("16–24", "25–44", "45–64", "65–85")
+_AGE_LABELS = tuple(label for label, _, _ in AGE_GROUPS)
 
 
 def _cat(categories) -> pd.CategoricalDtype:
@@ -99,6 +105,66 @@ class SurveyTables(NamedTuple):
 
 
 # --- the codebook applied (pure) ------------------------------------------------------------
+class CodedCells(NamedTuple):
+    """The text cells of one or more files with the same header, dictionary-coded.
+
+    ``codes[i, j]`` is the position in ``uniques`` of the text in row ``i`` (the files'
+    rows one after the other, in the order of their :class:`SourceFile`) and column
+    ``names[j]``. Equal texts share a code, so a rule decided for each distinct text is
+    decided for every cell at the cost of one array lookup.
+    """
+
+    names: tuple[str, ...]
+    codes: np.ndarray
+    uniques: np.ndarray
+
+    @classmethod
+    def from_frame(cls, cells: pd.DataFrame) -> CodedCells:
+        """Code one file's text cells (as :func:`read_raw_file` returns them)."""
+        values = cells.to_numpy(dtype=object)
+        codes, uniques = pd.factorize(values.ravel(order="F"), use_na_sentinel=False)
+        return cls(
+            tuple(cells.columns),
+            codes.astype(np.int64).reshape(values.shape, order="F"),
+            np.asarray(uniques, dtype=object),
+        )
+
+
+class SourceFile(NamedTuple):
+    """Where a block of rows of :class:`CodedCells` comes from (errors and ledger)."""
+
+    year: int
+    file: str | Path
+    rows: int
+    sheet: str | None = None
+    first_row: int = 2
+    ledger_file: str | None = None
+
+
+class Applied(NamedTuple):
+    """:func:`apply_layout_files`' result: the files' rows one after the other."""
+
+    responses: pd.DataFrame
+    ledger: pd.DataFrame
+    kept: np.ndarray  # responses rows per source file
+    excluded: np.ndarray  # ledger rows per source file
+
+    def per_file(self) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+        """(responses, ledger) of each source file, as :func:`apply_layout` gives them."""
+        out = []
+        k0 = l0 = 0
+        for kept, excluded in zip(self.kept, self.excluded, strict=True):
+            responses = self.responses.iloc[k0 : k0 + kept].reset_index(drop=True)
+            ledger = (
+                self.ledger.iloc[l0 : l0 + excluded].reset_index(drop=True)
+                if excluded
+                else _empty_ledger()
+            )
+            out.append((responses, ledger))
+            k0, l0 = k0 + kept, l0 + excluded
+        return out
+
+
 def apply_layout(
     cells: pd.DataFrame,
     *,
@@ -144,10 +210,49 @@ def apply_layout(
         unknown answer value, another year's contents, a missing or duplicate respondent id, an area not in
         ``kommun.yml``, or an age that is not a number.
     """
-    where = {"file": file, "sheet": sheet}
-    log = ProblemLog()
+    source = SourceFile(year, file, len(cells), sheet, first_row, ledger_file)
+    applied = apply_layout_files(
+        CodedCells.from_frame(cells), [source], codebook=codebook, layout=layout,
+        kommun=kommun, strata=strata,
+    )  # fmt: skip
+    return applied.responses, applied.ledger
+
+
+def apply_layout_files(
+    cells: CodedCells,
+    sources: Sequence[SourceFile],
+    *,
+    codebook: Codebook,
+    layout: Layout,
+    kommun: str,
+    strata: tuple[str, ...],
+) -> Applied:
+    """Apply one codebook layout to the cells of several files at once (single pass).
+
+    Every file of ``sources`` has the same header (``cells.names``) and the same codebook
+    columns for its year; their rows follow each other in ``cells``. Each rule is applied
+    once, column by column over all files and decided once per distinct text, and every
+    error and ledger line still names its own file, sheet and Excel row. For one file the
+    result and every error are those of :func:`apply_layout`; for several, the rows are
+    those of the files applied one by one, in order (errors may be grouped differently:
+    :func:`trygghet_analys.pipeline.ingest_kommun` applies the files one by one when any
+    error is found, so that its messages are always those of one file at a time).
+
+    Returns
+    -------
+    Applied
+        ``responses`` and ``ledger`` as :func:`apply_layout`'s, the files one after the
+        other, and the number of rows of each in both.
+    """
+    first = sources[0]
+    year = first.year
     specs = layout.columns_for(year)
-    by_header = {normalise_header(c): c for c in cells.columns}
+    if any(layout.columns_for(s.year) != specs for s in sources[1:]):
+        raise ValueError("apply_layout_files: the files need the same codebook columns")
+    where = {"file": first.file, "sheet": first.sheet}
+    log = ProblemLog()
+    names = list(cells.names)
+    by_header = {normalise_header(c): c for c in names}
     # every codebook column must be in the file, every file column in the codebook
     source_of: dict[str, str] = {}
     for spec in specs:
@@ -157,7 +262,7 @@ def apply_layout(
                 DataError(
                     f"kolumnen '{spec.source}' som kodbokens layout '{layout.name}' mappar till "
                     f"{spec.variable} (den finns inte i filen)",
-                    row=first_row - 1,
+                    row=first.first_row - 1,
                     column=spec.source,
                     **where,
                 )
@@ -176,167 +281,208 @@ def apply_layout(
                 if later
                 else "en kolumn som kodboken mappar (kolumner) eller ignorerar (ignorera)"
             )
-            log.add(DataError(hint, row=first_row - 1, column=name, value=name, **where))
+            log.add(DataError(hint, row=first.first_row - 1, column=name, value=name, **where))
 
-    names = list(cells.columns)
-    values = cells.to_numpy(dtype=object)
+    codes, uniq = cells.codes, cells.uniques
     col = {v: names.index(c) for v, c in source_of.items()}
-    n = len(values)
-    rows = np.arange(first_row, first_row + n)
+    sizes = np.array([s.rows for s in sources], dtype=np.int64)
+    n = int(sizes.sum())
+    if codes.shape != (n, len(names)):
+        raise ValueError("apply_layout_files: the cells do not match the files' rows")
+    file_of = np.repeat(np.arange(len(sources)), sizes)
+    starts = np.cumsum(sizes) - sizes
+    first_rows = np.array([s.first_row for s in sources], dtype=np.int64)
+    rows = np.arange(n) - starts[file_of] + first_rows[file_of]
+    years = np.array([s.year for s in sources], dtype=np.int64)[file_of]
+    empty = _position_of(uniq, "")
     excluded = np.zeros(n, dtype=bool)
-    found: list[tuple[np.ndarray, str, np.ndarray | str]] = []
+    found: list[tuple[np.ndarray, str, np.ndarray | str]] = []  # (positions, rule, detail)
 
     def exclude(mask: np.ndarray, rule: str, detail: np.ndarray | str) -> None:
         new = mask & ~excluded
         if new.any():
             found.append(
-                (rows[new], rule, detail[new] if isinstance(detail, np.ndarray) else detail)
+                (
+                    np.flatnonzero(new),
+                    rule,
+                    detail[new] if isinstance(detail, np.ndarray) else detail,
+                )
             )
             excluded[new] = True
 
-    def problem(j: int, mask: np.ndarray, expected: str, *, body=None, at=None) -> None:
+    def problem(j: int, positions: np.ndarray, expected: str) -> None:
         """One line per distinct bad value of column ``j`` (its first row, and a count)."""
-        body = values if body is None else body
-        at = rows if at is None else at
-        hits = np.flatnonzero(mask)
-        shown: dict[str, list[int]] = {}
-        for i in hits:
-            shown.setdefault(body[i, j], []).append(int(i))
-        log.more += max(0, len(shown) - 10)  # counted, not shown
-        for value, idx in list(shown.items())[:10]:
-            more = len(idx) - 1
+        inverse, distinct = pd.factorize(codes[positions, j])  # in order of appearance
+        counts = np.bincount(inverse)
+        _, firsts = np.unique(inverse, return_index=True)
+        log.more += max(0, len(distinct) - 10)  # counted, not shown
+        for k in range(min(10, len(distinct))):
+            more = int(counts[k]) - 1
             extra = f" (samma värde på ytterligare {more} {'rad' if more == 1 else 'rader'})"
             extra = extra if more else ""
+            at = positions[firsts[k]]
+            src = sources[file_of[at]]
             log.add(
                 DataError(
-                    expected + extra, row=int(at[idx[0]]), column=names[j], value=value, **where
+                    expected + extra, row=int(rows[at]), column=names[j],
+                    value=uniq[distinct[k]], file=src.file, sheet=src.sheet,
                 )
-            )
+            )  # fmt: skip
 
     rules = codebook.rules
     if "tom_rad" in rules:
-        exclude((values == "").all(axis=1), "tom_rad", "tom rad")
+        exclude((codes == empty).all(axis=1), "tom_rad", "tom rad")
     if "summeringsrad" in rules and n:
-        inverse, uniq = pd.factorize(values.ravel())
         words = codebook.summary_words
-        is_word = np.array([normalise_label(u) in words for u in uniq], dtype=bool)
-        hits = is_word[inverse.reshape(values.shape)].any(axis=1)
+        is_word = np.fromiter(
+            (w in words for w in normalise_labels(uniq)), dtype=bool, count=len(uniq)
+        )
+        hits = is_word[codes].any(axis=1)
         exclude(hits, "summeringsrad", "summeringsrad (till exempel 'Totalt')")
     if "saknar_omrade" in rules and "stratum" in col:
-        exclude(values[:, col["stratum"]] == "", "saknar_omrade", "saknar område")
+        exclude(codes[:, col["stratum"]] == empty, "saknar_omrade", "saknar område")
 
     age = None
     band_group = None
     if "age" in col:
         j = col["age"]
-        raw = values[:, j]
+        acodes = codes[:, j]
         if layout.age_bands is not None:
-            age, band_group = _age_from_bands(raw, layout, codebook, excluded, problem, j)
+            age, band_group = _age_from_bands(acodes, uniq, layout, codebook, excluded,
+                                              problem, j)  # fmt: skip
         else:
-            age = _numbers(raw, layout.file.decimal)
-            bad = np.isnan(age) & (raw != "") & ~excluded
+            age = _per_text(acodes, uniq, lambda t: _numbers(t, layout.file.decimal))
+            bad = np.isnan(age) & (acodes != empty) & ~excluded
             if bad.any():
-                problem(j, bad, _age_expected(raw[bad], layout))
+                problem(j, np.flatnonzero(bad), _age_expected(uniq[acodes[bad]], layout))
             if layout.age == "fodelsear":
-                age = year - np.floor(age)
+                age = years - np.floor(age)
         age = np.floor(age)
         if "alder_utanfor_urvalet" in rules:
             lo, hi = rules["alder_utanfor_urvalet"]["min"], rules["alder_utanfor_urvalet"]["max"]
             outside = ~np.isnan(age) & ((age < lo) | (age > hi))
             detail = np.full(n, "", dtype=object)
+            raw = uniq[acodes[outside]]
             if layout.age == "fodelsear":
                 detail[outside] = [
                     f"födelseår {b} → ålder {a:.0f} utanför {lo}–{hi}"
-                    for a, b in zip(age[outside], raw[outside], strict=True)
+                    for a, b in zip(age[outside], raw, strict=True)
                 ]
             elif band_group is not None:
-                detail[outside] = [f"åldersband '{b}' utanför {lo}–{hi}" for b in raw[outside]]
+                detail[outside] = [f"åldersband '{b}' utanför {lo}–{hi}" for b in raw]
             else:
                 detail[outside] = [f"ålder {a:.0f} utanför {lo}–{hi}" for a in age[outside]]
             exclude(outside, "alder_utanfor_urvalet", detail)
 
     kept = ~excluded
-    if n == 0:
-        log.add(DataError("minst en svarsrad under rubrikraden", row=first_row, **where))
-        log.check()
-    if not kept.any():
-        log.add(DataError(_all_excluded(found, values, col, layout), row=first_row, **where))
-        log.check()
-    ledger = _ledger(found, kommun=kommun, file=ledger_file or str(file), sheet=sheet)
-    kvalues = values[kept]
-    krows = rows[kept]
-    m = len(kvalues)
+    kept_per_file = np.bincount(file_of[kept], minlength=len(sources))
+    for f, src in enumerate(sources):
+        at = {"file": src.file, "sheet": src.sheet}
+        if src.rows == 0:
+            log.add(DataError("minst en svarsrad under rubrikraden", row=src.first_row, **at))
+            log.check()
+        if kept_per_file[f] == 0:
+            own = slice(int(starts[f]), int(starts[f] + sizes[f]))
+            ages = uniq[codes[own, col["age"]]] if "age" in col else None
+            mine = [
+                (p[file_of[p] == f], rule, d[file_of[p] == f] if isinstance(d, np.ndarray) else d)
+                for p, rule, d in found
+            ]
+            mine = [entry for entry in mine if len(entry[0])]
+            log.add(DataError(_all_excluded(mine, ages, layout), row=src.first_row, **at))
+            log.check()
+    ledger, ledger_per_file = _ledger(found, sources, file_of, rows, kommun=kommun)
+    kidx = np.flatnonzero(kept)
+    kfile = file_of[kidx]
+    krows = rows[kidx]
+    m = len(kidx)
 
     def fail(variable: str, mask: np.ndarray, expected: str) -> None:
-        problem(col[variable], mask, expected, body=kvalues, at=krows)
+        problem(col[variable], kidx[mask], expected)
 
     if "year" in col:
-        other = kvalues[:, col["year"]] != str(year)
-        if other.any():
+        ycodes = codes[kidx, col["year"]]
+        present = {uniq[c]: c for c in np.unique(ycodes)}
+        wanted = np.array([present.get(str(s.year), -1) for s in sources], dtype=np.int64)
+        other = ycodes != wanted[kfile]
+        for f in np.unique(kfile[other]) if other.any() else ():
+            src = sources[f]
             fail(
                 "year",
-                other,
-                f"året {year} (filen heter {file_name(file)}; innehållet är ett annat år)",
+                other & (kfile == f),
+                f"året {src.year} (filen heter {file_name(src.file)}; innehållet är ett annat år)",
             )
 
     if "respondent_id" in col:
-        ids = kvalues[:, col["respondent_id"]]
-        if (ids == "").any():
-            fail("respondent_id", ids == "", "ett respondent-id")
-        _, first_index, counts = np.unique(ids, return_index=True, return_counts=True)
-        for dup_id in ids[first_index[counts > 1]][:10]:
-            if dup_id == "":
-                continue
-            same = ids == dup_id
-            where_rows = krows[same]
-            fail(
-                "respondent_id",
-                same & (krows == where_rows[-1]),
-                f"unika respondent-id (samma id på rad {', '.join(map(str, where_rows[:-1]))})",
-            )
+        icodes = codes[kidx, col["respondent_id"]]
+        if (icodes == empty).any():
+            fail("respondent_id", icodes == empty, "ett respondent-id")
+        key = np.sort(kfile.astype(np.int64) * len(uniq) + icodes)
+        if (key[1:] == key[:-1]).any():  # an id twice in one file
+            for f in range(len(sources)):
+                mine = np.flatnonzero(kfile == f)
+                ids_f, rows_f = uniq[icodes[mine]], krows[mine]
+                _, first_index, counts = np.unique(ids_f, return_index=True, return_counts=True)
+                for dup_id in ids_f[first_index[counts > 1]][:10]:
+                    if dup_id == "":
+                        continue
+                    same = ids_f == dup_id
+                    where_rows = rows_f[same]
+                    mask = np.zeros(m, dtype=bool)
+                    mask[mine[same & (rows_f == where_rows[-1])]] = True
+                    fail(
+                        "respondent_id",
+                        mask,
+                        "unika respondent-id (samma id på rad "
+                        f"{', '.join(map(str, where_rows[:-1]))})",
+                    )
+        ids = uniq[icodes]
     else:
         ids = np.array([f"rad {r}" for r in krows], dtype=object)
 
-    if "stratum" in col:
-        stratum = kvalues[:, col["stratum"]]
+    if "stratum" in col and m:
+        present, inverse = np.unique(codes[kidx, col["stratum"]], return_inverse=True)
+        texts = uniq[present]  # each distinct area text once
         stratum_map = layout.answers.get("stratum")
         if stratum_map is not None:
-            codes = _codes(stratum, tuple(stratum_map.items()), None)
-            if (codes < 0).any():
-                fail("stratum", codes < 0, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
+            positions = _positions(texts, tuple(stratum_map.items()), None)
+            unknown = positions[inverse] < 0
+            if unknown.any():
+                fail("stratum", unknown, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
             targets = np.asarray([*stratum_map.values(), ""], dtype=object)
-            stratum = targets[np.where(codes < 0, -1, codes)]
+            texts = targets[np.where(positions < 0, -1, positions)]
         canonical = {normalise_label(s): s for s in strata}
-        inverse, uniq = pd.factorize(stratum)
-        named = np.array([canonical.get(normalise_label(u), u) for u in uniq], dtype=object)
-        stratum = named[inverse] if len(stratum) else stratum
-        wrong = ~np.isin(stratum, np.asarray(strata, dtype=object))
+        named = np.array([canonical.get(normalise_label(u), u) for u in texts], dtype=object)
+        wrong = ~np.isin(named, np.asarray(strata, dtype=object))
         if stratum_map is not None:
-            wrong &= stratum != ""
-        if wrong.any():
-            fail("stratum", wrong, "ett av områdena i kommun.yml: " + ", ".join(strata))
+            wrong &= named != ""
+        if wrong[inverse].any():
+            fail("stratum", wrong[inverse], "ett av områdena i kommun.yml: " + ", ".join(strata))
+        stratum = named[inverse]
+    elif "stratum" in col:
+        stratum = np.zeros(0, dtype=object)
     else:
         stratum = np.full(m, "", dtype=object)
 
     out: dict[str, object] = {
         "kommun": pd.array(np.full(m, kommun, dtype=object), dtype="str"),
-        "year": np.full(m, year, dtype=np.int64),
+        "year": years[kidx],
         "respondent_id": pd.array(ids, dtype="str"),
         "stratum": pd.array(stratum, dtype="str"),
         "weight": np.full(m, np.nan),
     }
     if "sex" in col:
-        out["sex"] = _categorical(kvalues[:, col["sex"]], "sex", SEX_CATEGORIES,
+        out["sex"] = _categorical(codes[kidx, col["sex"]], uniq, "sex", SEX_CATEGORIES,
                                   layout.answers.get("sex"), fail)  # fmt: skip
     else:
         out["sex"] = _missing(m, SEX_CATEGORIES)
     groups = codebook.age_groups
     if band_group is not None:
         out["age_group"] = pd.Categorical.from_codes(
-            band_group[kept], dtype=_dtype(tuple(g[0] for g in groups))
+            band_group[kidx], dtype=_dtype(tuple(g[0] for g in groups))
         )
     elif age is not None:
-        kage = age[kept]
+        kage = age[kidx]
         code = np.searchsorted(np.array([g[1] for g in groups[1:]]), kage, side="right")
         outside = ~np.isnan(kage) & ((kage < groups[0][1]) | (kage > groups[-1][2]))
         if outside.any():
@@ -348,22 +494,25 @@ def apply_layout(
         )
     else:
         out["age_group"] = _missing(m, _AGE_LABELS)
-    # one hash pass over every answer column at once; each column then maps the few
-    # distinct values through its own codebook entry
-    asked = [q for q in QUESTIONS if q in col]
-    inverse, uniq = pd.factorize(kvalues[:, [col[q] for q in asked]].ravel(order="F"))
-    inverse = inverse.reshape(len(asked), m)
     for q, cats in QUESTIONS.items():
         if q in col:
-            i = asked.index(q)
-            out[q] = _categorical(
-                kvalues[:, col[q]], q, cats, layout.answers.get(q), fail,
-                factorized=(inverse[i], uniq),
-            )  # fmt: skip
+            out[q] = _categorical(codes[kidx, col[q]], uniq, q, cats, layout.answers.get(q), fail)
         else:
             out[q] = _missing(m, cats)
     log.check()
-    return pd.DataFrame(out), ledger
+    return Applied(pd.DataFrame(out), ledger, kept_per_file, ledger_per_file)
+
+
+def _position_of(uniq: np.ndarray, text: str) -> int:
+    """The code of ``text`` among the distinct texts, or -1 (no cell holds it)."""
+    hits = np.flatnonzero(uniq == text) if len(uniq) else ()
+    return int(hits[0]) if len(hits) else -1
+
+
+def _per_text(column: np.ndarray, uniq: np.ndarray, fn) -> np.ndarray:
+    """``fn`` applied to each distinct text of one column, spread back to its rows."""
+    present, inverse = np.unique(column, return_inverse=True)
+    return np.asarray(fn(uniq[present]))[inverse]
 
 
 def _age_expected(bad: np.ndarray, layout: Layout) -> str:
@@ -380,19 +529,22 @@ def _age_expected(bad: np.ndarray, layout: Layout) -> str:
     return expected
 
 
-def _age_from_bands(raw, layout, codebook, excluded, problem, j):
+def _age_from_bands(column, uniq, layout, codebook, excluded, problem, j):
     """Age bands → (a representative age for the exclusion rule, age-group codes)."""
     groups = codebook.age_groups
     labels = [g[0] for g in groups]
     table = {normalise_label(k): v for k, v in (layout.age_bands or {}).items()}
-    n = len(raw)
+    n = len(column)
     age = np.full(n, np.nan)
     group = np.full(n, -1, dtype=np.int64)
-    inverse, uniq = pd.factorize(raw)
-    unknown = np.zeros(len(uniq), dtype=bool)
-    rep = np.full(len(uniq), np.nan)
-    code = np.full(len(uniq), -1, dtype=np.int64)
-    for k, u in enumerate(uniq):
+    if not n:
+        return age, group
+    present, inverse = np.unique(column, return_inverse=True)
+    texts = uniq[present]
+    unknown = np.zeros(len(texts), dtype=bool)
+    rep = np.full(len(texts), np.nan)
+    code = np.full(len(texts), -1, dtype=np.int64)
+    for k, u in enumerate(texts):
         if u == "":
             continue
         key = normalise_label(u)
@@ -407,13 +559,12 @@ def _age_from_bands(raw, layout, codebook, excluded, problem, j):
             rep[k] = g[1] if band is None else max(band.low, g[1])
         elif band is not None:
             rep[k] = band.low if band.low > groups[-1][2] else band.high
-    if n:
-        age = rep[inverse]
-        group = code[inverse]
-        bad = unknown[inverse] & ~excluded
-        if bad.any():
-            problem(j, bad, "ett åldersband i layoutens aldersgrupper: " + ", ".join(
-                str(k) for k in table))  # fmt: skip
+    age = rep[inverse]
+    group = code[inverse]
+    bad = unknown[inverse] & ~excluded
+    if bad.any():
+        problem(j, np.flatnonzero(bad), "ett åldersband i layoutens aldersgrupper: " + ", ".join(
+            str(k) for k in table))  # fmt: skip
     return age, group
 
 
@@ -424,8 +575,11 @@ _RULE_HINTS = {
 }
 
 
-def _all_excluded(found: list, values: np.ndarray, col: dict, layout: Layout) -> str:
-    """The message when every row of a file was excluded: the rule and an example."""
+def _all_excluded(found: list, ages: np.ndarray | None, layout: Layout) -> str:
+    """The message when every row of a file was excluded: the rule and an example.
+
+    ``found`` holds that file's exclusions, ``ages`` its age column (None without one).
+    """
     counts: dict[str, int] = {}
     example: dict[str, object] = {}
     for rows_, rule, detail in found:
@@ -435,8 +589,7 @@ def _all_excluded(found: list, values: np.ndarray, col: dict, layout: Layout) ->
     total = sum(counts.values())
     text = f"minst en svarsrad som behålls, men alla {total} rader uteslöts"
     text += f" av {rule}" if len(counts) == 1 else f", flest ({counts[rule]}) av {rule}"
-    if rule == "alder_utanfor_urvalet" and "age" in col:
-        ages = values[:, col["age"]]
+    if rule == "alder_utanfor_urvalet" and ages is not None:
         sample = next((a for a in ages if a != ""), "")
         text += f", t.ex. {sample}"
         nums = _numbers(ages, layout.file.decimal)
@@ -455,28 +608,19 @@ def _numbers(text: np.ndarray, decimal: str) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _codes(
-    text: np.ndarray,
-    items: tuple[tuple[str, object], ...],
-    blank: int | None = -1,
-    factorized: tuple[np.ndarray, np.ndarray] | None = None,
+def _positions(
+    texts: np.ndarray, items: tuple[tuple[str, object], ...], blank: int | None = -1
 ) -> np.ndarray:
-    """Position of each text in ``items`` (``blank`` for ``""``, -2 when unknown).
+    """Position of each (distinct) text in ``items`` (``blank`` for ``""``, -2 when unknown).
 
     Texts and keys are compared after :func:`normalise_label` (case, whitespace, dashes,
     Unicode form), the one forgiving rule for headers and answers alike.
-
-    Vectorised over the distinct values: ``pd.factorize`` + one dict lookup per distinct
-    value, so the cost does not grow with the number of rows in Python.
     """
-    if len(text) == 0:
-        return np.zeros(0, dtype=np.int64)
     position = {normalise_label(k): i for i, (k, _) in enumerate(items)}
     if blank is not None:
         position.setdefault("", blank)
-    inverse, uniq = pd.factorize(text) if factorized is None else factorized
-    mapped = np.array([position.get(normalise_label(u), -2) for u in uniq], dtype=np.int64)
-    return mapped[inverse]
+    keys = normalise_labels(texts)
+    return np.array([position.get(k, -2) for k in keys], dtype=np.int64)
 
 
 @lru_cache(maxsize=64)
@@ -484,8 +628,11 @@ def _dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(categories), ordered=True)
 
 
-def _categorical(text, variable, categories, mapping, fail, factorized=None) -> pd.Categorical:
-    """Map a text column to an ordered categorical; unknown values stop the run."""
+def _categorical(column, uniq, variable, categories, mapping, fail) -> pd.Categorical:
+    """Map a coded text column to an ordered categorical; unknown values stop the run.
+
+    Each distinct text is looked up once (:func:`_positions`), then spread to its rows.
+    """
     categories = tuple(categories)
     if mapping is None:
         mapping = {c: c for c in categories}
@@ -494,12 +641,15 @@ def _categorical(text, variable, categories, mapping, fail, factorized=None) -> 
         [-1 if dst is None else categories.index(dst) for _, dst in items] + [-1, -1],
         dtype=np.int64,
     )  # positions -1 (blank) and -2 (unknown) index the last two
-    codes = _codes(text, items, factorized=factorized)
+    if len(column) == 0:
+        return pd.Categorical.from_codes(np.zeros(0, dtype=np.int64), dtype=_dtype(categories))
+    present, inverse = np.unique(column, return_inverse=True)
+    codes = _positions(uniq[present], items)[inverse]
     unknown = codes == -2
     if unknown.any():
         shown = [k for k in mapping if k != ""]
         fail(variable, unknown, "ett av: " + ", ".join(shown) + " (eller tom cell)"
-             + _encoding_hint(text[unknown]))  # fmt: skip
+             + _encoding_hint(uniq[column[unknown]]))  # fmt: skip
     return pd.Categorical.from_codes(targets[codes], dtype=_dtype(categories))
 
 
@@ -515,26 +665,39 @@ def _missing(n: int, categories) -> pd.Categorical:
     return pd.Categorical.from_codes(np.full(n, -1), dtype=_dtype(tuple(categories)))
 
 
-def _ledger(found: list, *, kommun: str, file: str, sheet: str | None) -> pd.DataFrame:
+def _ledger(
+    found: list, sources: Sequence[SourceFile], file_of: np.ndarray, rows: np.ndarray, *,
+    kommun: str,
+) -> tuple[pd.DataFrame, np.ndarray]:  # fmt: skip
+    """The ledger lines (files in order, rows in order) and their number per file."""
     if not found:
-        return _empty_ledger()
-    rows = np.concatenate([r for r, _, _ in found])
-    rule = np.concatenate([np.full(len(r), name, dtype=object) for r, name, _ in found])
+        return _empty_ledger(), np.zeros(len(sources), dtype=np.int64)
+    positions = np.concatenate([p for p, _, _ in found])
+    rule = np.concatenate([np.full(len(p), name, dtype=object) for p, name, _ in found])
     detail = np.concatenate(
-        [d if isinstance(d, np.ndarray) else np.full(len(r), d, dtype=object) for r, _, d in found]
+        [d if isinstance(d, np.ndarray) else np.full(len(p), d, dtype=object) for p, _, d in found]
     )
-    order = np.argsort(rows, kind="stable")
-    return pd.DataFrame(
+    order = np.argsort(positions, kind="stable")
+    positions = positions[order]
+    files = [s.ledger_file or str(s.file) for s in sources]
+    sheets = [s.sheet for s in sources]
+    if len(set(files)) == 1 and len(set(sheets)) == 1:
+        file_col, sheet_col = files[0], sheets[0]
+    else:
+        file_col = np.asarray(files, dtype=object)[file_of[positions]]
+        sheet_col = np.asarray(sheets, dtype=object)[file_of[positions]]
+    ledger = pd.DataFrame(
         {
             "kommun": kommun,
             "source": SOURCE,
-            "file": file,
-            "sheet": sheet,
-            "row": rows[order],
+            "file": file_col,
+            "sheet": sheet_col,
+            "row": rows[positions],
             "rule": rule[order],
             "detail": detail[order],
         }
     )
+    return ledger, np.bincount(file_of[positions], minlength=len(sources))
 
 
 def _empty_ledger() -> pd.DataFrame:
@@ -657,6 +820,7 @@ def survey_tables(
     codebook: Codebook,
     kommun: str,
     file: str | Path,
+    validate: bool = True,
 ) -> SurveyTables:
     """One kommun's survey tables from its files' :func:`apply_layout` results.
 
@@ -672,6 +836,9 @@ def survey_tables(
         The kommun's name.
     file
         The population file (named in errors).
+    validate
+        Check the canonical table against :data:`RESPONSE_SCHEMA` (the caller may check
+        several kommuner's tables at once instead).
 
     Returns
     -------
@@ -691,7 +858,9 @@ def survey_tables(
     ledger = _tidy_ledger(
         pd.concat([x for x in ledgers if len(x)] or [_empty_ledger()], ignore_index=True)
     )
-    return SurveyTables(validate_responses(responses), strata_table, breaks, ledger)
+    if validate:
+        responses = validate_responses(responses)
+    return SurveyTables(responses, strata_table, breaks, ledger)
 
 
 def _tidy_ledger(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,198 @@
+"""Single-pass ingestion (issue 16): the files of one layout read once and applied together
+give exactly what applying them one by one gives — rows, ledger and error messages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trygghet_analys.config import load_kommuner
+from trygghet_analys.errors import DataError
+from trygghet_analys.files.codebook import load_codebook
+from trygghet_analys.files.survey import (
+    code_cells,
+    read_raw_file,
+    read_survey_cells,
+    survey_files,
+)
+from trygghet_analys.pipeline import ingest_kommun
+from trygghet_analys.survey.codebook import normalise_label, normalise_labels
+from trygghet_analys.survey.ingest import (
+    CodedCells,
+    SourceFile,
+    apply_layout,
+    apply_layout_files,
+    layout_for_file,
+)
+
+
+def _groups(data):
+    """The kommun, its codebook and its files grouped as the pipeline groups them."""
+    (kommun,) = load_kommuner(data / "raw")
+    codebook = load_codebook(kommun.survey_dir / "kodbok.yml")
+    groups: dict[tuple, list] = {}
+    for year, path in survey_files(kommun.survey_dir).items():
+        layout = layout_for_file(codebook, year, path)
+        raw = read_survey_cells(path, layout)
+        columns = tuple((c.variable, c.source) for c in layout.columns_for(year))
+        groups.setdefault((layout.name, raw.names, columns), []).append((year, path, layout, raw))
+    return kommun, codebook, list(groups.values())
+
+
+def _one_by_one(kommun, codebook, members):
+    out = []
+    for year, path, layout, _ in members:
+        sheet, cells, first = read_raw_file(path, layout)
+        out.append(
+            apply_layout(
+                cells, codebook=codebook, layout=layout, year=year, kommun=kommun.name,
+                strata=kommun.strata, file=path, sheet=sheet, first_row=first,
+                ledger_file=path.name,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _together(kommun, codebook, members):
+    layout = members[0][2]
+    sources = [
+        SourceFile(year, path, raw.rows, raw.sheet, raw.first_row, path.name)
+        for year, path, _, raw in members
+    ]
+    return apply_layout_files(
+        code_cells([raw for *_, raw in members]), sources, codebook=codebook, layout=layout,
+        kommun=kommun.name, strata=kommun.strata,
+    )  # fmt: skip
+
+
+def _tidy(ledger: pd.DataFrame) -> pd.DataFrame:
+    return ledger.astype({c: "str" for c in ledger.columns if c != "row"}).reset_index(drop=True)
+
+
+def test_every_layout_together_equals_file_by_file(sample_data_dir):
+    kommun, codebook, groups = _groups(sample_data_dir)
+    assert len(groups) >= 3 and max(len(g) for g in groups) >= 5  # several files per layout
+    excluded = 0
+    for members in groups:
+        single = _one_by_one(kommun, codebook, members)
+        applied = _together(kommun, codebook, members)
+        pd.testing.assert_frame_equal(
+            applied.responses, pd.concat([r for r, _ in single], ignore_index=True)
+        )
+        ledgers = [led for _, led in single if len(led)]
+        if ledgers:
+            pd.testing.assert_frame_equal(
+                _tidy(applied.ledger), _tidy(pd.concat(ledgers, ignore_index=True))
+            )
+        else:
+            assert applied.ledger.empty
+        excluded += len(applied.ledger)
+        # and split again per file (the build cache keeps files one by one)
+        for (r1, l1), (r2, l2) in zip(single, applied.per_file(), strict=True):
+            pd.testing.assert_frame_equal(r1, r2)
+            assert _tidy(l1).equals(_tidy(l2))
+    assert excluded > 0  # the sample has summary rows, blank rows and ages outside the sample
+
+
+def test_coded_cells_decode_to_the_text_read_file_by_file(sample_data_dir):
+    _, _, groups = _groups(sample_data_dir)
+    for members in groups:
+        coded = code_cells([raw for *_, raw in members])
+        text = pd.DataFrame(coded.uniques[coded.codes], columns=list(coded.names), dtype=object)
+        cells = [read_raw_file(path, layout)[1] for _, path, layout, _ in members]
+        pd.testing.assert_frame_equal(text, pd.concat(cells, ignore_index=True))
+        assert len(set(coded.uniques)) == len(coded.uniques)  # one code per distinct text
+
+
+def _two_web_files(data):
+    """Cells of 2022.csv and 2023.csv (the same layout) and what apply needs."""
+    (kommun,) = load_kommuner(data / "raw")
+    codebook = load_codebook(kommun.survey_dir / "kodbok.yml")
+    out = []
+    for year in (2022, 2023):
+        path = kommun.survey_dir / f"{year}.csv"
+        layout = layout_for_file(codebook, year, path)
+        sheet, cells, first = read_raw_file(path, layout)
+        out.append((year, path, layout, cells, first))
+    return kommun, codebook, out
+
+
+def _apply_both(kommun, codebook, files):
+    cells = pd.concat([f[3] for f in files], ignore_index=True)
+    sources = [SourceFile(y, p, len(c), None, first) for y, p, _, c, first in files]
+    return apply_layout_files(
+        CodedCells.from_frame(cells), sources, codebook=codebook, layout=files[0][2],
+        kommun=kommun.name, strata=kommun.strata,
+    )  # fmt: skip
+
+
+def test_an_error_in_the_second_file_names_that_file_and_its_row(sample_data_dir):
+    kommun, codebook, files = _two_web_files(sample_data_dir)
+    year, path, layout, cells, first = files[1]
+    i = int((cells["q02_avstatt"] != "").to_numpy().nonzero()[0][3])
+    cells.loc[i, "q02_avstatt"] = "kanske"
+    with pytest.raises(DataError) as together:
+        _apply_both(kommun, codebook, files)
+    with pytest.raises(DataError) as alone:
+        apply_layout(
+            cells, codebook=codebook, layout=layout, year=year, kommun=kommun.name,
+            strata=kommun.strata, file=path, first_row=first,
+        )  # fmt: skip
+    err = together.value
+    assert (err.file, err.row, err.column, err.value) == (path, first + i, "q02_avstatt", "kanske")
+    assert err.swedish() == alone.value.swedish()
+
+
+def test_another_years_contents_named_per_file(sample_data_dir):
+    kommun, codebook, files = _two_web_files(sample_data_dir)
+    files[1][3].loc[0, "ar"] = "2022"  # 2023.csv says 2022 in its first row
+    with pytest.raises(DataError) as info:
+        _apply_both(kommun, codebook, files)
+    assert info.value.file == files[1][1]
+    assert "året 2023 (filen heter 2023.csv" in info.value.swedish()
+
+
+def test_a_respondent_id_is_unique_within_its_file_not_across_years(sample_data_dir):
+    kommun, codebook, files = _two_web_files(sample_data_dir)
+    ids_2022, ids_2023 = files[0][3]["id"], files[1][3]["id"]
+    respondents = ids_2023.index[ids_2023.str.startswith("w")]  # not blank or summary rows
+    first_id = ids_2022[ids_2022.str.startswith("w")].iloc[0]
+    files[1][3].loc[respondents[-1], "id"] = first_id  # the same id, another year
+    applied = _apply_both(kommun, codebook, files)
+    assert (applied.responses["respondent_id"] == first_id).sum() == 2
+    files[1][3].loc[respondents[-2], "id"] = first_id  # now twice in 2023.csv
+    with pytest.raises(DataError, match="unika respondent-id") as info:
+        _apply_both(kommun, codebook, files)
+    assert info.value.file == files[1][1]
+
+
+def test_ingest_with_a_problem_gives_the_messages_of_one_file_at_a_time(data_copy):
+    """A problem anywhere: the files are applied one by one, in the order of the years."""
+    folder = data_copy / "raw" / "trygghetsmatning"
+    for year, old, new in ((2023, ";nej;", ";kanske;"), (2022, ";ja;", ";kanske;")):
+        path = folder / f"{year}.csv"
+        text = path.read_bytes().decode("utf-8-sig")
+        assert old in text
+        path.write_bytes(text.replace(old, new, 1).encode("utf-8-sig"))
+    with pytest.raises(DataError) as info:
+        ingest_kommun(load_kommuner(data_copy / "raw")[0])
+    lines = info.value.lines()
+    assert [line.count("2022.csv") for line in lines] == [1, 0]
+    assert [line.count("2023.csv") for line in lines] == [0, 1]
+    assert all("'kanske'" in line for line in lines)
+
+
+_TEXT = st.text(
+    st.sampled_from(
+        list(" \t\n\x0b\x1c\x85\xa0\u2000\u3000aAÉe\u0301åÅßİΣς\ufb01\u2013\u2212-09.,\x00")
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_TEXT, st.text(max_size=6))))
+def test_normalise_labels_equals_normalise_label_text_by_text(texts):
+    assert normalise_labels(texts) == [normalise_label(t) for t in texts]
