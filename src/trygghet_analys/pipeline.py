@@ -67,7 +67,7 @@ from .survey.ingest import (
     survey_tables,
     validate_responses,
 )
-from .vocabulary import load_ntu
+from .vocabulary import Source, load_ntu
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
@@ -193,7 +193,7 @@ def _design_strata(
             "_design_stratum",
         )
     except DataError as exc:
-        k = next(k for k in kommuner if k.name in merging)
+        k = next((k for k in kommuner if f" i {k.name} " in exc.expected), kommuner[0])
         raise DataError(
             exc.expected, file=k.raw / "kommun.yml", key="ensamt_stratum", value=exc.value
         ) from None
@@ -645,7 +645,7 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
                 if a.target is not None:
                     targets[a.measure] = float(a.target)
             for i in c.indicators:
-                if i.kind == "enkät" and i.group_var == "stratum":
+                if i.kind == Source.SURVEY and i.group_var == "stratum":
                     links.append((c.id, i.id, i.group))
     path = kommun.commitments_dir / "aktiviteter.csv"
     yearly = _commitments.yearly_activities(load_activities(path)) if raw_exists(path) else None
