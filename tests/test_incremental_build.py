@@ -84,16 +84,43 @@ def test_unchanged_inputs_parse_nothing_and_a_new_codebook_parses_everything(dat
     assert _tables(data / "processed") == first
 
 
-def test_a_damaged_cache_entry_is_parsed_again(data, monkeypatch):
+@pytest.mark.parametrize("damage", ["responses", "index", "rows"])
+def test_a_damaged_cache_is_parsed_again(data, monkeypatch, damage):
+    """A pack file that is not parquet, an index that is not JSON, or a pack whose row
+    count does not match its index: the survey files are parsed again, never trusted."""
     pipeline.build(data)
     first = _tables(data / "processed")
-    for entry in (data / "processed" / ".cache" / "enkat").glob("*.responses.parquet"):
-        entry.write_bytes(b"not parquet")
-        break
+    pack = data / "processed" / ".cache" / "enkat"
+    if damage == "index":
+        (pack / "pack.json").write_text("{not json", encoding="utf-8")
+    else:
+        (target,) = pack.glob("pack-*.responses.parquet")
+        if damage == "responses":
+            target.write_bytes(b"not parquet")
+        else:
+            import pandas as pd
+
+            pd.read_parquet(target).iloc[:-1].to_parquet(target, index=False)
     parsed = _count_parses(monkeypatch)
     pipeline.build(data)
-    assert len(parsed) == 1
+    assert len(parsed) == 21
     assert _tables(data / "processed") == first
+    parsed.clear()
+    pipeline.build(data)  # the pack written again is whole
+    assert parsed == []
+
+
+def test_the_cache_keeps_one_pack_per_kind(data):
+    """A region's 1 218 survey files are read from a few pack files, not one file each."""
+    pipeline.build(data)
+    cache = data / "processed" / ".cache"
+    enkat = sorted(p.name for p in (cache / "enkat").iterdir())
+    # the index, and one file per table name and column layout (an empty ledger has
+    # untyped columns, so the ledgers may take two)
+    assert "pack.json" in enkat and len(enkat) <= 4
+    assert len([n for n in enkat if n.endswith(".responses.parquet")]) == 1
+    index = json.loads((cache / "enkat" / "pack.json").read_text(encoding="utf-8"))
+    assert len(index["entries"]) == 21
 
 
 def test_validate_writes_no_cache(data):
@@ -160,10 +187,19 @@ def test_a_new_year_computes_that_report_year_only_and_equals_a_full_build(
 
     parsed = _count_parses(monkeypatch)
     calls = _record_findings_years(monkeypatch)
+    underlag: list = []
+    real = pipeline._commitments.underlag_by_year
+
+    def recording(*args, years=None, **kwargs):
+        underlag.append(years)
+        return real(*args, years=years, **kwargs)
+
+    monkeypatch.setattr(pipeline._commitments, "underlag_by_year", recording)
     pipeline.build(data)
     assert parsed == ["2025.csv"]
     assert calls == [[2025]]  # 2005–2024's findings come from the cache
-    calls.clear()
+    assert underlag == [[2025]]  # and so does their underlag
+    monkeypatch.undo()
     after = _equals_a_build_without_cache(data)
     assert after["findings.parquet"] != before["findings.parquet"]
 

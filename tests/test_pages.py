@@ -72,4 +72,21 @@ def test_templates_are_package_data():
     assert "report/templates/*" in data
     names = {p.name for p in TEMPLATES.iterdir()}
     assert set(pages.TEMPLATES) <= names
-    assert len([n for n in names if n.endswith(".css")]) >= 1
+    assert [n for n in names if n.endswith(".css")] == ["stil.css"]  # one stylesheet
+
+
+def test_both_pages_inline_the_one_stylesheet():
+    """rapport.html and the underlag page carry the same <style>: the file stil.css."""
+    import re
+
+    frame = {"title": "T", "banner": "", "kommun": "K", "year": 2025, "notes": []}
+    rapport = pages.render_page("rapport.html", **frame, findings=[], charts=[], min_n=30)
+    underlag = pages.render_page(
+        "underlag.html", **frame, intro="", areas=[], cap=None, more=0, commitments=[],
+        sources=[],
+    )  # fmt: skip
+    css = (TEMPLATES / "stil.css").read_text(encoding="utf-8")
+    styles = [re.findall(r"<style>\n(.*?)</style>", p, flags=re.S) for p in (rapport, underlag)]
+    assert styles == [[css], [css]]
+    for page in (rapport, underlag):
+        assert page.endswith("</footer>\n</body>\n</html>\n")

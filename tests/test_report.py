@@ -497,7 +497,7 @@ def test_chart_registry(fake_data: Path) -> None:
     plt.close(fig)
     # a chart whose data is missing is not drawn
     assert charts.show("avloppsvatten_mdma", tables, 2025) is None
-    with pytest.raises(ValueError, match="okänt diagram"):
+    with pytest.raises(ValueError, match="unknown chart"):
         charts.get_chart("finns_inte")
 
 

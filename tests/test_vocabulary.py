@@ -1,4 +1,5 @@
-"""Vocabulary as data: a substance or an indicator is added by editing resource files only.
+"""Vocabulary as data: a substance, an indicator, an age group, a column header or a recurring
+text is added or changed by editing resource files only; labels are enums, not bare words.
 
 The package's resource files are patched in memory (one extra row), every cache that holds
 a parsed resource is cleared, and the new entry must then show up everywhere it belongs:
@@ -9,6 +10,7 @@ registry and the chart itself (substance); the estimates of the build and the ch
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 
 from trygghet_analys import pipeline, vocabulary
@@ -24,6 +27,7 @@ from trygghet_analys.commitments.followup import known_indicator_ids
 from trygghet_analys.files import wastewater as wwf
 from trygghet_analys.report import charts, plotting
 from trygghet_analys.stats.estimation import estimate_indicators
+from trygghet_analys.stats.findings import COMPARISONS, SOURCES
 from trygghet_analys.survey import indicators as ind
 
 SMALL = Path(__file__).parent / "data" / "wastewater" / "liten"
@@ -102,3 +106,118 @@ def test_a_new_indicator_is_one_resource_row_over_a_mapped_question(extra_rows, 
         tables["survey_responses"], tables["survey_strata"], indicators=table.tail(1)
     )
     assert set(again["indicator"]) == {"mycket_otrygg"}
+
+
+# --------------------------------------------------------------------------- labels as data
+SRC = Path(__file__).resolve().parents[1] / "src" / "trygghet_analys"
+
+
+def _code_strings(tree: ast.AST) -> list[ast.Constant]:
+    """String constants of a module that are not docstrings."""
+    docs = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                docs.add(id(body[0].value))
+    return [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+    ]
+
+
+def _modules(*, skip: tuple[str, ...] = ()) -> list[tuple[Path, ast.AST]]:
+    return [
+        (p, ast.parse(p.read_text(encoding="utf-8")))
+        for p in sorted(SRC.rglob("*.py"))
+        if not any(part in skip for part in p.relative_to(SRC).parts)
+    ]
+
+
+def test_comparison_kinds_and_sources_are_enums_labelled_by_the_resource():
+    labels = vocabulary.read_resource_csv("etiketter.csv", dtype=str)
+    by_key = dict(zip(labels["grupp"] + "/" + labels["id"], labels["etikett"], strict=True))
+    assert [c.value for c in vocabulary.Comparison] == [
+        by_key[f"jamforelse/{k}"] for k in ("previous_year", "base_year", "trend", "effect")
+    ]
+    assert [s.value for s in vocabulary.Source] == [
+        by_key[f"kalla/{k}"] for k in ("survey", "wastewater", "activity")
+    ]
+    # the tables hold the labels: the findings contract accepts exactly these values
+    assert COMPARISONS == tuple(by_key[k] for k in by_key if k.startswith("jamforelse/"))
+    assert SOURCES == tuple(by_key[k] for k in by_key if k.startswith("kalla/"))
+
+
+def test_no_module_compares_with_a_bare_swedish_label():
+    """``x == "basår"`` breaks silently when the label is edited in the resource: code
+    compares with the enum member (``Comparison.BASE_YEAR``)."""
+    labels = {m.value for m in (*vocabulary.Comparison, *vocabulary.Source)}
+    found = []
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            operands = []
+            if isinstance(node, ast.Compare):
+                operands = [node.left, *node.comparators]
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "isin":
+                operands = [
+                    e for a in node.args if isinstance(a, ast.List | ast.Tuple) for e in a.elts
+                ]
+            for op in operands:
+                if isinstance(op, ast.Constant) and op.value in labels:
+                    found.append(f"{path.relative_to(SRC)}:{node.lineno} {op.value!r}")
+    assert found == []
+
+
+def test_an_age_group_is_one_resource_row(extra_rows):
+    from trygghet_analys.survey.codebook import AGE_GROUPS
+
+    assert AGE_GROUPS == vocabulary.load_age_groups()  # derived, not written out again
+    extra_rows({"aldersgrupper.csv": "86–99,86,99\n"})
+    assert vocabulary.load_age_groups()[-1] == ("86–99", 86, 99)
+    # no module spells an age group itself (docstrings may show one as an example)
+    ages = {label for label, _, _ in AGE_GROUPS}
+    spelled = [
+        f"{p.relative_to(SRC)}:{n.lineno}"
+        for p, tree in _modules(skip=("sample",))
+        for n in _code_strings(tree)
+        if n.value in ages
+    ]
+    assert spelled == []
+
+
+def test_a_column_header_is_one_resource_row(extra_rows):
+    frame = pd.DataFrame({"kind": ["x"], "reason": ["y"], "ny_kolumn": [1]})
+    before = charts.swedish_headers(frame)
+    assert list(before.columns) == ["Slag", "Orsak", "ny_kolumn"]
+    extra_rows({"rubriker.csv": "ny_kolumn,Ny kolumn\n"})
+    assert list(charts.swedish_headers(frame).columns) == ["Slag", "Orsak", "Ny kolumn"]
+
+
+def test_a_recurring_text_is_one_resource_edit(monkeypatch):
+    original = vocabulary.resource_text
+
+    def edited(name: str) -> str:
+        text = original(name)
+        return text.replace("Exempeldata – inte verkliga resultat", "Påhittade siffror")
+
+    fig, ax = plt.subplots()
+    plotting.finish_figure(fig, source="Källa: test", synthetic=True)
+    assert "Exempeldata – inte verkliga resultat" in [t.get_text() for t in fig.texts]
+    plt.close(fig)
+    monkeypatch.setattr(vocabulary, "resource_text", edited)
+    fig, ax = plt.subplots()
+    plotting.finish_figure(fig, source="Källa: test", synthetic=True)
+    assert "Påhittade siffror" in [t.get_text() for t in fig.texts]
+    plt.close(fig)
+
+
+def test_no_comparison_city_is_written_into_the_code():
+    """A kommun's comparison cities come from its kommun.yml (``jamforelsestader``)."""
+    named = [
+        f"{p.relative_to(SRC)}:{n.lineno}"
+        for p, tree in _modules(skip=("sample",))
+        for n in _code_strings(tree)
+        if "Växjö" in n.value or "vaxjo" in n.value.casefold()
+    ]
+    assert named == []

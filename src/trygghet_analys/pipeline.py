@@ -46,7 +46,12 @@ from .progress import Progress
 from .schemas import processed_schemas, table_columns, validate_table
 from .stats.disclosure import suppress
 from .stats.estimation import collapse_lonely_strata, estimate_indicators, response_rates
-from .stats.findings import FINDINGS_COLUMNS, build_findings, effect_findings
+from .stats.findings import (
+    FINDINGS_COLUMNS,
+    build_findings,
+    effect_findings,
+    wastewater_findings,
+)
 from .stats.reliability import reliability
 from .stats.trends import compare_estimates, trend_tests
 from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
@@ -62,7 +67,7 @@ from .survey.ingest import (
     survey_tables,
     validate_responses,
 )
-from .vocabulary import load_ntu
+from .vocabulary import Source, load_ntu
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
@@ -390,20 +395,9 @@ def findings_stage(
         own = _own_indicators(k, tables["survey_responses"])
         indicators = load_indicators() if own is None else own
         yearly, targets, links, start = _commitments_of(k, indicators)
-        own_estimates = _own(tables, "survey_estimates", k.name)
-        effects = (
-            effect_findings(
-                own_estimates,
-                links=links,
-                start_year=start,
-                strata=_own(tables, "survey_strata", k.name),
-            )
-            if links and start is not None
-            else None
-        )
         inputs = {
             "kommun": k.name,
-            "estimates": own_estimates,
+            "estimates": _own(tables, "survey_estimates", k.name),
             "changes": _own(tables, "survey_changes", k.name),
             "indicators": indicators,
             "breaks": _own(tables, "survey_breaks", k.name),
@@ -414,10 +408,14 @@ def findings_stage(
             "activities": yearly,
             "activity_targets": targets,
             "activity_labels": measures,
-            "effects": effects,
             "reliable": flags[flags["kommun"] == k.name].reset_index(drop=True),
         }
-        parts.append(_cached_findings(inputs))
+        effects = {
+            "links": links,
+            "start_year": start,
+            "strata": _own(tables, "survey_strata", k.name),
+        }
+        parts.append(_cached_findings(inputs, effects))
     parts = [p for p in parts if len(p)]
     if not parts:
         return {"findings": pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})}
@@ -437,16 +435,34 @@ def underlag_stage(
     parts = []
     for k in kommuner:
         own = _own_indicators(k, tables["survey_responses"])
-        parts.append(
-            _commitments.underlag_by_year(
-                _own(tables, "survey_estimates", k.name),
-                _own(tables, "survey_changes", k.name),
-                indicators=load_indicators() if own is None else own,
-                ntu=ntu,
-                kommun=k.name,
-                findings=_own(tables, "findings", k.name),
+        estimates = _own(tables, "survey_estimates", k.name)
+        changes = _own(tables, "survey_changes", k.name)
+        findings = _own(tables, "findings", k.name)
+        indicators = load_indicators() if own is None else own
+
+        def compute(years, est=estimates, chg=changes, fnd=findings, ind=indicators, k=k):
+            return _commitments.underlag_by_year(
+                est, chg, indicators=ind, ntu=ntu, kommun=k.name, findings=fnd, years=years
             )
+
+        cache = _CACHE.get()
+        if cache is None:
+            parts.append(compute(None))
+            continue
+        # a year's underlag rests on the estimates up to it and the findings of that year;
+        # without findings it builds its own from every year's changes (then all in the key)
+        years = sorted(int(y) for y in estimates["year"].unique())
+        fixed = cache.key(
+            k.name,
+            frame_digest(indicators),
+            frame_digest(ntu),
+            changes.empty,
+            frame_digest(changes) if findings.empty else "-",
         )
+        est_d = year_digests(estimates, years)
+        fnd_d = year_digests(findings, years, upto=False)
+        keys = {y: cache.key(fixed, est_d[y], fnd_d[y]) for y in years}
+        parts.append(_reuse_years(cache, "underlag", k.name, keys, compute))
     parts = [p for p in parts if len(p)]
     if not parts:
         empty = {c: pd.Series(dtype=object) for c in table_columns("underlag")}
@@ -454,7 +470,44 @@ def underlag_stage(
     return {"underlag": pd.concat(parts, ignore_index=True)}
 
 
-#: The inputs of ``build_findings`` that are tables, with the year column that bounds what a
+def _reuse_years(
+    cache: BuildCache,
+    kind: str,
+    kommun: str,
+    keys: dict[int, str],
+    compute: Callable[[list[int]], pd.DataFrame],
+) -> pd.DataFrame:
+    """One kommun's table of every year in ``keys``: the rows of each year whose key is the
+    one stored in the build cache are taken from there, the other years computed
+    (``compute(years)``, rows of those years only), and the whole kept under the new keys.
+    The years come out ascending, each year's rows in the order computed."""
+    wanted = sorted(keys)
+    entry = cache.key(kind, kommun)
+    hit = cache.get(kind, entry)
+    stored = {} if hit is None else {int(y): str(k) for y, k in hit["keys"].itertuples(False)}
+    same = [y for y in wanted if stored.get(y) == keys[y]]
+    todo = [y for y in wanted if y not in same]
+    pieces = []
+    if same:
+        pieces.append(hit["rows"][hit["rows"]["year"].isin(same)])
+    new = compute(todo) if todo else None
+    if new is not None:
+        pieces.append(new)
+    nonempty = [p for p in pieces if len(p)]
+    if nonempty:
+        out = pd.concat(nonempty, ignore_index=True)
+        out = out.sort_values("year", kind="stable", ignore_index=True)
+    else:  # no rows in any year: as computed (the typed empty table)
+        out = compute([]) if new is None else new
+    cache.put(
+        kind,
+        entry,
+        {"rows": out, "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]})},
+    )
+    return out
+
+
+#: The tables a kommun's findings are computed from, with the year column that bounds what a
 #: report year's rows depend on, and whether that is every row up to the year (True) or the
 #: rows of the year itself (False).
 _FINDINGS_TABLES = {
@@ -463,34 +516,48 @@ _FINDINGS_TABLES = {
     "changes": ("year_to", False),
     "wastewater_campaigns": ("year", True),
     "activities": ("year", True),
-    "effects": ("year", False),
+    "strata": ("year", True),
 }
 
 
-def _cached_findings(inputs: dict) -> pd.DataFrame:
+def _effects(inputs: dict, effects: dict, years: list[int] | None) -> pd.DataFrame | None:
+    """The kommun's difference-in-differences rows for ``years`` (None: every year)."""
+    if not effects["links"] or effects["start_year"] is None:
+        return None
+    return effect_findings(inputs["estimates"], **effects, years=years)
+
+
+def _cached_findings(inputs: dict, effects: dict) -> pd.DataFrame:
     """:func:`build_findings` of one kommun, each report year from the build cache when
     what that year's rows are computed from is unchanged.
 
-    A report year's rows depend only on the kommun's estimates and reliability flags up
-    to that year, its changes, effects and activity counts up to that year, its wastewater
-    campaigns up to that year, its series breaks, base year, indicator definitions,
-    activity targets and labels (and the program: :func:`~trygghet_analys.files.cache.code_version`
-    is part of every key). The key of a year is the SHA-256 of exactly those (contents,
-    columns and types), so a changed setting, codebook, population or earlier year file
-    — anything that moves an estimate — gives new keys, and only the years whose key is
-    new are computed. The kommun's rows are kept in one cache entry with the key of each
-    year.
+    A report year's rows depend only on the kommun's estimates, reliability flags, strata,
+    wastewater campaigns and activity counts up to that year, its changes to that year,
+    its series breaks, base year, indicator definitions, activity targets and labels and
+    the place-based links of its commitments (``effects``: ``links``, ``start_year``,
+    ``strata``), and on the program, whose version
+    (:func:`~trygghet_analys.files.cache.code_version`, resources included) is part of
+    every key. The key of a year is the SHA-256 of exactly those (contents, columns and
+    types), so a changed setting, codebook, population or earlier year file — anything
+    that moves an estimate — gives new keys, and only the years whose key is new are
+    computed. The wastewater trend rows, which rest on the campaigns alone, are kept
+    under keys of their own. The kommun's rows are one cache entry with each year's key.
     """
     cache = _CACHE.get()
     if cache is None:
-        return build_findings(**inputs)
+        return build_findings(**inputs, effects=_effects(inputs, effects, None))
     kommun = inputs["kommun"]
+    tables = {**inputs, "strata": effects["strata"]}
     years: set[int] = set()
     for name, (column, _) in _FINDINGS_TABLES.items():
-        table = inputs[name]
-        if table is not None and len(table):
+        table = tables[name]
+        if name != "strata" and table is not None and len(table):
             years.update(int(y) for y in table[column].unique())
     wanted = sorted(years)
+    digests = {
+        name: year_digests(tables[name], wanted, column=column, upto=upto)
+        for name, (column, upto) in _FINDINGS_TABLES.items()
+    }
     fixed = cache.key(
         kommun,
         inputs["base_year"],
@@ -498,32 +565,60 @@ def _cached_findings(inputs: dict) -> pd.DataFrame:
         frame_digest(inputs["breaks"]),
         sorted(inputs["activity_targets"].items()),
         sorted(inputs["activity_labels"].items()),
+        effects["links"],
+        effects["start_year"],
     )
-    digests = {
-        name: year_digests(inputs[name], wanted, column=column, upto=upto)
-        for name, (column, upto) in _FINDINGS_TABLES.items()
-    }
     keys = {y: cache.key(fixed, *(digests[name][y] for name in _FINDINGS_TABLES)) for y in wanted}
+    ww_keys = {y: cache.key(kommun, digests["wastewater_campaigns"][y]) for y in wanted}
     entry = cache.key("fynd", kommun)
     hit = cache.get("fynd", entry)
-    stored = {} if hit is None else {int(y): str(k) for y, k in hit["keys"].itertuples(index=False)}
-    todo = [y for y in wanted if stored.get(y) != keys[y]]
-    pieces = []
-    if hit is not None and len(todo) < len(wanted):
-        rows = hit["rows"]  # only the years still wanted, with the same key
-        pieces.append(rows[rows["year"].isin([y for y in wanted if y not in todo])])
-    if todo:
-        pieces.append(build_findings(**inputs, years=todo))
-    pieces = [p for p in pieces if len(p)]
-    if pieces:
+
+    def reuse(rows: str, keyed: str, now: dict[int, str]) -> tuple[pd.DataFrame | None, list[int]]:
+        """The stored rows of the years whose key is unchanged, and the other years."""
+        if hit is None:
+            return None, wanted
+        stored = {int(y): str(k) for y, k in hit[keyed].itertuples(index=False)}
+        same = [y for y in wanted if stored.get(y) == now[y]]
+        old = hit[rows]
+        return (old[old["year"].isin(same)] if len(old) else None), [
+            y for y in wanted if y not in same
+        ]
+
+    def joined(*pieces: pd.DataFrame | None) -> pd.DataFrame | None:
+        pieces = [p for p in pieces if p is not None and len(p)]
+        if not pieces:
+            return None
         out = pd.concat(pieces, ignore_index=True)
-        out = out.sort_values("year", kind="stable", ignore_index=True)
-    else:
+        return out.sort_values("year", kind="stable", ignore_index=True)
+
+    old_ww, ww_todo = reuse("ww", "ww_keys", ww_keys)
+    new_ww = wastewater_findings(inputs["wastewater_campaigns"], years=ww_todo) if ww_todo else None
+    ww = joined(old_ww, new_ww)
+    old, todo = reuse("rows", "keys", keys)
+    new = None
+    if todo:
+        new = build_findings(
+            **inputs,
+            effects=_effects(inputs, effects, todo),
+            years=todo,
+            wastewater_rows=(
+                ww[ww["year"].isin(todo)]
+                if ww is not None
+                else pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
+            ),
+        )
+    out = joined(old, new)
+    if out is None:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
     cache.put(
         "fynd",
         entry,
-        {"rows": out, "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]})},
+        {
+            "rows": out,
+            "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]}),
+            "ww": ww if ww is not None else pd.DataFrame({"year": pd.Series(dtype="int64")}),
+            "ww_keys": pd.DataFrame({"year": wanted, "key": [ww_keys[y] for y in wanted]}),
+        },
     )
     return out
 
@@ -550,7 +645,7 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
                 if a.target is not None:
                     targets[a.measure] = float(a.target)
             for i in c.indicators:
-                if i.kind == "enkät" and i.group_var == "stratum":
+                if i.kind == Source.SURVEY and i.group_var == "stratum":
                     links.append((c.id, i.id, i.group))
     path = kommun.commitments_dir / "aktiviteter.csv"
     yearly = _commitments.yearly_activities(load_activities(path)) if raw_exists(path) else None

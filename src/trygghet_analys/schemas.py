@@ -17,6 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .errors import DataError
+from .vocabulary import Comparison, Source
 
 __all__ = [
     "CAMPAIGN_COLUMNS",
@@ -257,7 +258,9 @@ def _survey_schemas() -> dict[str, pa.DataFrameSchema]:
         "survey_changes": _schema(
             {
                 **series,
-                "comparison": _text(pa.Check.isin(["föregående år", "basår"])),
+                "comparison": _text(
+                    pa.Check.isin([Comparison.PREVIOUS_YEAR.value, Comparison.BASE_YEAR.value])
+                ),
                 "year_from": year,
                 "year_to": year,
                 "estimate_from": _float(),
@@ -414,7 +417,7 @@ def _commitment_schemas() -> dict[str, pa.DataFrameSchema]:
 
     text = pa.Column("str")
     maybe_text = pa.Column("str", nullable=True)
-    kinds = pa.Column("str", pa.Check.isin(["enkät", "avloppsvatten", "aktivitet"]), nullable=True)
+    kinds = pa.Column("str", pa.Check.isin([s.value for s in Source]), nullable=True)
     direction = pa.Column("str", pa.Check.isin(list(_DIRECTIONS)), nullable=True)
     status = pa.Column("str", pa.Check.isin(list(STATUSES)))
     year = pa.Column("int64")

@@ -2,19 +2,30 @@
 
 Computation modules (``survey/``, ``stats/``, ``wastewater/``, ``commitments/``) do no file
 I/O of their own; the tables that name things — substances, indicators, activity measures,
-national levels, back-calculation factors — come from this one module, read once per
-process.
+national levels, back-calculation factors, age groups, Swedish column headers, recurring
+texts and the Swedish labels of the comparison kinds and sources — come from this one
+module, read once per process.
+
+Comparison kinds and sources are enums (:class:`Comparison`, :class:`Source`): code
+compares with a member (``comparison == Comparison.BASE_YEAR``), never with a bare Swedish
+word; the member's value is its Swedish label from ``resources/etiketter.csv``, which is
+also what the tables hold.
 """
 
 from __future__ import annotations
 
 import io
+from enum import StrEnum
 from functools import cache
 from importlib import resources
 
 import pandas as pd
 
 __all__ = [
+    "Comparison",
+    "Source",
+    "column_headers",
+    "load_age_groups",
     "load_activity_measures",
     "load_backcalculation_factors",
     "load_ntu",
@@ -26,6 +37,7 @@ __all__ = [
     "substance_name",
     "substance_title",
     "resource_text",
+    "standard_text",
 ]
 
 
@@ -183,3 +195,70 @@ def load_ntu() -> pd.DataFrame:
     """
     out = read_resource_csv("ntu_riket.csv", dtype={"indicator": str, "source": str})
     return out.astype({"year": int, "percent": float})
+
+
+def load_age_groups() -> tuple[tuple[str, int, int], ...]:
+    """The age groups ``resources/aldersgrupper.csv``: (label, lowest age, highest age).
+
+    Examples
+    --------
+    >>> load_age_groups()[0]
+    ('16–24', 16, 24)
+    """
+    table = read_resource_csv("aldersgrupper.csv", dtype={"etikett": str})
+    return tuple((str(r.etikett), int(r.fran), int(r.till)) for r in table.itertuples(index=False))
+
+
+def column_headers() -> dict[str, str]:
+    """Column name → Swedish header, the one dictionary of every table a person reads
+    (``resources/rubriker.csv``).
+
+    Examples
+    --------
+    >>> headers = column_headers()
+    >>> headers["reason"], headers["kind"]
+    ('Orsak', 'Slag')
+    """
+    table = read_resource_csv("rubriker.csv", dtype=str, keep_default_na=False)
+    return dict(zip(table["kolumn"], table["rubrik"], strict=True))
+
+
+def standard_text(key: str) -> str:
+    """A recurring Swedish text (``resources/texter.csv``), e.g. the synthetic-data banner.
+
+    Examples
+    --------
+    >>> standard_text("exempeldata")
+    'Exempeldata – inte verkliga resultat'
+    """
+    table = read_resource_csv("texter.csv", dtype=str, keep_default_na=False)
+    found = table.loc[table["id"] == key, "text"]
+    if found.empty:
+        raise KeyError(f"resources/texter.csv has no text {key!r}")
+    return str(found.iloc[-1])
+
+
+def _label(group: str, key: str) -> str:
+    table = read_resource_csv("etiketter.csv", dtype=str, keep_default_na=False)
+    found = table.loc[(table["grupp"] == group) & (table["id"] == key), "etikett"]
+    if found.empty:
+        raise KeyError(f"resources/etiketter.csv has no label {group}/{key}")
+    return str(found.iloc[-1])
+
+
+class Comparison(StrEnum):
+    """What a finding compares (``comparison`` in the findings and changes tables)."""
+
+    PREVIOUS_YEAR = _label("jamforelse", "previous_year")
+    BASE_YEAR = _label("jamforelse", "base_year")
+    TREND = _label("jamforelse", "trend")
+    EFFECT = _label("jamforelse", "effect")
+
+
+class Source(StrEnum):
+    """Where a finding or a commitment's indicator comes from (``source``,
+    ``indicator_kind``)."""
+
+    SURVEY = _label("kalla", "survey")
+    WASTEWATER = _label("kalla", "wastewater")
+    ACTIVITY = _label("kalla", "activity")

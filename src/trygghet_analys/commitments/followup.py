@@ -24,9 +24,17 @@ import pandas as pd
 from ..errors import DataError
 from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
 from ..schemas import table_columns
+from ..stats.estimation import TOTAL_GROUP
 from ..stats.findings import SUBJECTS
 from ..survey.indicators import load_indicators
-from ..vocabulary import load_activity_measures, load_ntu, substance_ids, substance_name
+from ..vocabulary import (
+    Comparison,
+    Source,
+    load_activity_measures,
+    load_ntu,
+    substance_ids,
+    substance_name,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,7 +46,6 @@ __all__ = [
     "Register",
     "Signatory",
     "SUGGESTIONS",
-    "SWEDISH_HEADERS",
     "STATUSES",
     "activity_follow_up",
     "draft_register",
@@ -56,73 +63,13 @@ __all__ = [
 
 #: Follow-up statuses, best first.
 STATUSES: tuple[str, ...] = ("förbättrad", "oförändrad", "försämrad", "otillräckligt underlag")
-#: Swedish column headers for the follow-up, activity and underlag tables (xlsx, HTML).
-SWEDISH_HEADERS: dict[str, str] = {
-    "kommun": "Kommun",
-    "year": "År",
-    "commitment_id": "Löfte",
-    "focus_area": "Fokusområde",
-    "text": "Löftestext",
-    "responsible": "Ansvar",
-    "indicator": "Indikator-id",
-    "indicator_kind": "Slag",
-    "implementation": "Genomförande",
-    "effect": "Effektskattning",
-    "label": "Indikator",
-    "group_var": "Indelning",
-    "group": "Grupp",
-    "desired_direction": "Önskad riktning",
-    "unit": "Enhet",
-    "latest_year": "Senaste år",
-    "latest_value": "Senaste värde",
-    "previous_year": "Föregående år",
-    "previous_value": "Värde föregående år",
-    "change_previous": "Förändring mot föregående år",
-    "significant_previous": "Säkerställd mot föregående år",
-    "base_year": "Året före löftet",
-    "base_value": "Värde året före löftet",
-    "change_base": "Förändring mot året före löftet",
-    "p_value_base": "p-värde mot året före löftet",
-    "significant_base": "Säkerställd mot året före löftet",
-    "trend": "Trend",
-    "status": "Status",
-    "activities_delivered": "Genomförda aktiviteter",
-    "activities_met": "Aktivitetsmål nådda",
-    "commitment_status": "Utfall för löftet",
-    "measure": "Aktivitetsmått",
-    "target": "Mål",
-    "delivered": "Genomfört",
-    "share": "Andel av målet",
-    "met": "Mål nått",
-    "rank": "Rang",
-    "kind": "Typ av mått",
-    "reason": "Skäl",
-    "reasons": "Alla skäl",
-    "compare_year": "Jämförelseår",
-    "compare_value": "Jämförelsevärde",
-    "change": "Förändring",
-    "significant": "Statistiskt säkerställd",
-    "ntu_year": "NTU-år",
-    "ntu_percent": "Riket enligt NTU (%)",
-    "ntu_source": "Källa för riket",
-    "score": "Tyngd",
-    "q_value": "q-värde",
-    "evidence_rank": "Rang efter styrka",
-    "forslag": "Förslag",
-    "motivering": "Motivering",
-    "sentence": "Mening",
-    "n_improved": "Antal förbättrade",
-    "n_unchanged": "Antal oförändrade",
-    "n_worsened": "Antal försämrade",
-    "n_insufficient": "Antal med otillräckligt underlag",
-}
 _RESPONSIBLE = ("kommun", "polis", "båda")
 #: ``forslag`` in a draft: a new proposed commitment (``true``) or what to do with a
 #: continued one.
 SUGGESTIONS: tuple[str, ...] = ("behåll", "justera", "avsluta")
 _DIRECTIONS = ("minska", "öka")
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
-_TOTAL = "Hela kommunen"
+_TOTAL = TOTAL_GROUP
 _ALPHA = 0.05
 
 
@@ -306,9 +253,9 @@ def known_indicator_ids(survey_ids: Iterable[str] | None = None) -> dict[str, st
     """
     if survey_ids is None:
         survey_ids = load_indicators()["id"]
-    out = dict.fromkeys(survey_ids, "enkät")
-    out.update(dict.fromkeys(substance_ids(), "avloppsvatten"))
-    out.update(dict.fromkeys(load_activity_measures()["id"], "aktivitet"))
+    out = dict.fromkeys(survey_ids, Source.SURVEY)
+    out.update(dict.fromkeys(substance_ids(), Source.WASTEWATER))
+    out.update(dict.fromkeys(load_activity_measures()["id"], Source.ACTIVITY))
     return out
 
 
@@ -597,12 +544,12 @@ def follow_up(
                         group=link.group,
                         desired_direction=link.direction,
                     )
-                    if link.kind == "enkät":
+                    if link.kind == Source.SURVEY:
                         row.update(_survey_link(link, fnd, ind, k_base))
                         eff = _effect_of(fnd, link)
                         if eff is not None:
                             effects.append(eff)
-                    elif link.kind == "aktivitet":
+                    elif link.kind == Source.ACTIVITY:
                         row.update(_activity_link(link, yearly, measure_labels, year, a))
                     else:
                         row.update(_wastewater_link(link, fnd))
@@ -616,7 +563,7 @@ def follow_up(
     if len(out):
         outcome = {}
         for key, g in out.groupby(["kommun", "commitment_id"], sort=False):
-            kinds = g["indicator_kind"].isin(["enkät", "avloppsvatten"])
+            kinds = g["indicator_kind"].isin([Source.SURVEY, Source.WASTEWATER])
             once = g[kinds].drop_duplicates(["indicator", "group_var", "group"])
             outcome[key] = commitment_outcome(once["status"].tolist())
         out["commitment_status"] = [
@@ -657,8 +604,10 @@ def _findings_here(kommun, base_year, estimates, changes, breaks, campaigns, ind
         )  # fmt: skip
         if chg is None or chg.empty:
             chg = computed
-        elif not ((chg["comparison"] == "basår") & (chg["year_from"] == base_year)).any():
-            basar = computed[computed["comparison"] == "basår"]
+        elif not (
+            (chg["comparison"] == Comparison.BASE_YEAR) & (chg["year_from"] == base_year)
+        ).any():
+            basar = computed[computed["comparison"] == Comparison.BASE_YEAR]
             chg = pd.concat([chg, basar], ignore_index=True) if len(basar) else chg
     if est is None:
         cols = ["kommun", "year", "indicator", "group_var", "group", "estimate", "se"]
@@ -682,7 +631,7 @@ def _link_rows(fnd: pd.DataFrame, source: str, link) -> pd.DataFrame:
     if fnd.empty:
         return fnd
     hit = (fnd["source"] == source) & (fnd["indicator"] == link.id)
-    if source == "enkät":
+    if source == Source.SURVEY:
         hit &= (fnd["group_var"] == link.group_var) & (fnd["group"] == link.group)
     return fnd[hit]
 
@@ -693,7 +642,7 @@ def _status_of(row: pd.Series, link, ind: pd.DataFrame) -> str:
     indicator_up = (
         ind.at[link.id, "direction"] == "higher_is_better" if link.id in ind.index else False
     )
-    if link.kind == "enkät" and indicator_up != (link.direction == "öka"):
+    if link.kind == Source.SURVEY and indicator_up != (link.direction == "öka"):
         word = {"förbättrad": "försämrad", "försämrad": "förbättrad"}.get(word, word)
     return word
 
@@ -702,10 +651,10 @@ def _survey_link(link, fnd: pd.DataFrame, ind: pd.DataFrame, base_year: int | No
     label = ind.at[link.id, "label"] if link.id in ind.index else link.id
     kind = ind.at[link.id, "kind"] if link.id in ind.index else "proportion"
     out: dict = {"label": label, "unit": "index 0–6" if kind == "mean" else "andel"}
-    f = _link_rows(fnd, "enkät", link)
-    prev = f[f["comparison"] == "föregående år"]
-    base = f[f["comparison"] == "basår"]
-    trend = f[f["comparison"] == "trend"].sort_values("from_year", ascending=False)
+    f = _link_rows(fnd, Source.SURVEY, link)
+    prev = f[f["comparison"] == Comparison.PREVIOUS_YEAR]
+    base = f[f["comparison"] == Comparison.BASE_YEAR]
+    trend = f[f["comparison"] == Comparison.TREND].sort_values("from_year", ascending=False)
     decide = None
     if len(prev):
         p = prev.iloc[0]
@@ -752,7 +701,7 @@ def _effect_of(fnd: pd.DataFrame, link) -> str | None:
     if fnd.empty or link.group_var != "stratum":
         return None
     e = fnd[
-        (fnd["comparison"] == "effekt")
+        (fnd["comparison"] == Comparison.EFFECT)
         & (fnd["indicator"] == link.id)
         & (fnd["group"] == link.group)
     ]
@@ -797,8 +746,8 @@ def _wastewater_link(link, fnd: pd.DataFrame) -> dict:
         "label": substance_name(link.id),
         "unit": "mg/dag/1000 inv",
     }
-    f = _link_rows(fnd, "avloppsvatten", link)
-    f = f[f["comparison"] == "trend"] if len(f) else f
+    f = _link_rows(fnd, Source.WASTEWATER, link)
+    f = f[f["comparison"] == Comparison.TREND] if len(f) else f
     if f.empty:
         out["status"] = "otillräckligt underlag"
         return out
@@ -883,7 +832,7 @@ def summarise_follow_up(followup: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, g in followup.groupby(["kommun", "commitment_id"], sort=False):
         first = g.iloc[0]
-        outcome = g[g["indicator_kind"].isin(["enkät", "avloppsvatten"])]
+        outcome = g[g["indicator_kind"].isin([Source.SURVEY, Source.WASTEWATER])]
         s = outcome.drop_duplicates(["indicator", "group_var", "group"])["status"].tolist()
         rows.append(
             {
@@ -952,9 +901,9 @@ def _finding(
 
 
 _ADVERSE_REASONS = {
-    "föregående år": "säkerställd försämring mot föregående år",
-    "basår": "säkerställd försämring mot basåret",
-    "trend": "säkerställd försämrande trend",
+    Comparison.PREVIOUS_YEAR: "säkerställd försämring mot föregående år",
+    Comparison.BASE_YEAR: "säkerställd försämring mot basåret",
+    Comparison.TREND: "säkerställd försämrande trend",
 }
 
 
@@ -982,7 +931,7 @@ def _change_findings(dom: _Domain, changes: list) -> list[dict]:
     """Statistically supported worsening against the previous year or the base year."""
     out = []
     for r in changes:
-        prio = {"föregående år": 0, "basår": 1}.get(r.comparison)
+        prio = {Comparison.PREVIOUS_YEAR: 0, Comparison.BASE_YEAR: 1}.get(r.comparison)
         before = dom.series.get(int(r.year_from))  # None when suppressed: never mentioned
         if prio is None or before is None or not bool(r.significant):
             continue
@@ -1206,7 +1155,9 @@ def _underlag_years(
                 year=year,
                 series=series,
             )
-            found = _adverse_findings(by_domain.get((indicator, group_var, group, "enkät"), []))
+            found = _adverse_findings(
+                by_domain.get((indicator, group_var, group, Source.SURVEY), [])
+            )
             ntu_row = None
             ntu_id = info.get("ntu_id")
             if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
@@ -1294,6 +1245,7 @@ def underlag_by_year(
     ntu: pd.DataFrame,
     kommun: str,
     findings: pd.DataFrame | None = None,
+    years: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """The underlag of one kommun for every survey year: the ``underlag`` table of ``build``.
 
@@ -1308,6 +1260,10 @@ def underlag_by_year(
         As for :func:`underlag`.
     kommun
         Whose underlag.
+    years
+        Only these survey years (default: every year). A year's rows rest on the
+        estimates up to that year and the findings of that year only, so a build keeps
+        earlier years' rows and computes a new year alone (``pipeline.underlag_stage``).
 
     Returns
     -------
@@ -1328,7 +1284,7 @@ def underlag_by_year(
         indicators=indicators,
         ntu=ntu,
         kommun=kommun,
-        years=sorted(int(y) for y in est["year"].unique()),
+        years=sorted(int(y) for y in est["year"].unique() if years is None or int(y) in set(years)),
         group_vars=("total", "stratum"),
         min_history=5,
     )
@@ -1339,7 +1295,11 @@ def _underlag_findings(estimates, changes, indicators, kommun) -> pd.DataFrame:
     from ..stats.findings import build_findings
 
     chg = _kommun(changes, kommun)
-    base = chg.loc[chg["comparison"] == "basår", "year_from"] if len(chg) else pd.Series([])
+    base = (
+        chg.loc[chg["comparison"] == Comparison.BASE_YEAR, "year_from"]
+        if len(chg)
+        else pd.Series([])
+    )
     return build_findings(
         kommun=kommun,
         estimates=_kommun(estimates, kommun),
@@ -1354,7 +1314,7 @@ def _wastewater_underlag(fnd: pd.DataFrame, kommun: str, year: int, table) -> li
     if fnd.empty:
         return []
     ww = fnd[
-        (fnd["source"] == "avloppsvatten") & fnd["significant"] & (fnd["direction"] == "sämre")
+        (fnd["source"] == Source.WASTEWATER) & fnd["significant"] & (fnd["direction"] == "sämre")
     ]
     rows = []
     for r in ww.itertuples(index=False):
@@ -1401,7 +1361,7 @@ def suggest(rows: pd.DataFrame) -> tuple[str, str]:
     """
     first = rows.iloc[0]
     impl, outcome = str(first["implementation"]), str(first["commitment_status"])
-    kinds = rows["indicator_kind"].isin(["enkät", "avloppsvatten"])
+    kinds = rows["indicator_kind"].isin([Source.SURVEY, Source.WASTEWATER])
     outcomes = rows[kinds].drop_duplicates(["indicator", "group_var", "group"])
     worse = [str(x) for x in outcomes.loc[outcomes["status"] == "försämrad", "sentence"]]
     better = [str(x) for x in outcomes.loc[outcomes["status"] == "förbättrad", "sentence"]]

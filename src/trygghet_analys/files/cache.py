@@ -5,7 +5,7 @@ A region analyst adds one year of files for 58 kommuner; everything else is as l
 ledger lines) and each kommun's wastewater tables, under a key made of the SHA-256 of every
 input they came from (the file itself, ``kodbok.yml``, ``kommun.yml``'s relevant settings)
 and of the package's own code and resources. A later build with the same key reads the
-parquet back instead of parsing again; anything changed — a file, the codebook, a
+parquet back (one pack per kind, :class:`BuildCache`) instead of parsing again; anything changed — a file, the codebook, a
 setting, the program — gives a new key and is parsed afresh. The result is byte-identical
 to a build without cache (``tests/test_incremental_build.py``).
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -29,7 +30,7 @@ from ._open import open_raw
 __all__ = ["BuildCache", "code_version", "file_digest", "frame_digest", "year_digests"]
 
 #: Bump when the cache's own layout changes.
-_LAYOUT = "1"
+_LAYOUT = "2"
 
 
 def file_digest(path: Path) -> str:
@@ -99,6 +100,12 @@ def code_version() -> str:
 class BuildCache:
     """Parsed tables under ``folder`` (``processed/.cache``), by kind and key.
 
+    Each kind (``enkat``, ``avloppsvatten``, ``fynd``) is kept as one *pack*: the tables of
+    all its entries stacked into a few parquet files (one per table name and column
+    layout) and ``<kind>/pack.json`` saying which rows belong to which key. A build reads
+    a kind's pack once instead of a file per entry (1 218 survey files for a region), and
+    writes it again only when an entry was added or dropped.
+
     Parameters
     ----------
     folder
@@ -110,6 +117,8 @@ class BuildCache:
         self.used: dict[str, set[str]] = {}
         self.manifest: dict[str, dict[str, str]] = {}
         self._pending: list[tuple[str, str, dict[str, pd.DataFrame]]] = []
+        self._packs: dict[str, dict[str, dict[str, pd.DataFrame]]] = {}
+        self._kept: dict[str, dict[str, dict[str, pd.DataFrame]]] = {}
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -119,53 +128,108 @@ class BuildCache:
             h.update(b"\x00" + repr(part).encode("utf-8"))
         return h.hexdigest()[:40]
 
+    def _pack(self, kind: str) -> dict[str, dict[str, pd.DataFrame]]:
+        """Every entry of a kind's pack (read once per build); empty when absent or damaged."""
+        if kind not in self._packs:
+            try:
+                self._packs[kind] = _read_pack(self.folder / kind)
+            except (OSError, ValueError, KeyError, TypeError):  # damaged: parsed again
+                self._packs[kind] = {}
+        return self._packs[kind]
+
     def get(self, kind: str, key: str) -> dict[str, pd.DataFrame] | None:
-        """The tables stored under ``kind``/``key``; None when absent, incomplete or damaged."""
+        """The tables stored under ``kind``/``key`` (copies); None when absent or damaged."""
         self.used.setdefault(kind, set()).add(key)
-        index = self.folder / kind / f"{key}.json"
-        try:
-            names = json.loads(index.read_text(encoding="utf-8"))
-            return {n: pd.read_parquet(self.folder / kind / f"{key}.{n}.parquet") for n in names}
-        except (OSError, ValueError):  # absent or damaged: parsed again, never trusted
+        tables = self._pack(kind).get(key)
+        if tables is None:
             return None
+        self._kept.setdefault(kind, {})[key] = tables
+        return {name: table.copy() for name, table in tables.items()}
 
     def put(self, kind: str, key: str, tables: dict[str, pd.DataFrame]) -> None:
         """Keep tables for the cache; they are written by :meth:`finish`, i.e. only after the
         build has written ``processed/`` (a failed build leaves ``processed/`` untouched)."""
         self.used.setdefault(kind, set()).add(key)
-        self._pending.append((kind, key, tables))
-
-    def _write(self, kind: str, key: str, tables: dict[str, pd.DataFrame]) -> None:
-        """Store tables atomically (each file written to a temporary name, then renamed)."""
-        target = self.folder / kind
-        target.mkdir(parents=True, exist_ok=True)
-        for name, table in tables.items():
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=target)
-            os.close(fd)
-            try:
-                table.to_parquet(tmp, index=False)
-                os.replace(tmp, target / f"{key}.{name}.parquet")
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
-        # the index is written last: an entry without it is incomplete and never read
-        (target / f"{key}.json").write_text(json.dumps(sorted(tables)), encoding="utf-8")
+        self._pending.append((kind, key, {n: t.copy() for n, t in tables.items()}))
 
     def note(self, kommun: str, what: str, digest: str) -> None:
         """Record an input's hash in the manifest."""
         self.manifest.setdefault(kommun, {})[what] = digest
 
     def finish(self) -> None:
-        """Write what was parsed, the manifest, and drop entries this build did not use
-        (no unbounded growth). Called after the build has written ``processed/``."""
+        """Write the packs of the entries this build used (read or new; nothing else, so
+        the cache does not grow without bound) and the manifest. Called after the build
+        has written ``processed/``."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        added: set[str] = set()
         for kind, key, tables in self._pending:
-            self._write(kind, key, tables)
+            self._kept.setdefault(kind, {})[key] = tables
+            added.add(kind)
         self._pending.clear()
         for kind, keys in self.used.items():
-            for path in (self.folder / kind).glob("*"):
-                if path.name.split(".", 1)[0] not in keys:
-                    path.unlink(missing_ok=True)
+            kept = {k: t for k, t in self._kept.get(kind, {}).items() if k in keys}
+            if kind in added or set(kept) != set(self._pack(kind)):
+                _write_pack(self.folder / kind, kept)
         doc = {"program": code_version(), "kommuner": self.manifest}
         text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-        (self.folder / "manifest.json").write_text(text, encoding="utf-8")
+        _replace_text(self.folder / "manifest.json", text)
+
+
+def _layout(table: pd.DataFrame) -> str:
+    """A table's columns and their types: tables with the same layout share a pack file."""
+    return repr([(str(c), repr(table[c].dtype)) for c in table.columns])
+
+
+def _read_pack(folder: Path) -> dict[str, dict[str, pd.DataFrame]]:
+    """The entries of a pack: key → table name → its rows (see :class:`BuildCache`)."""
+    index = json.loads((folder / "pack.json").read_text(encoding="utf-8"))
+    files = {}
+    for file, rows in index["files"].items():
+        frame = pd.read_parquet(folder / file)
+        if len(frame) != rows:  # a pack file that does not match its index is never used
+            raise ValueError(f"{file}: {len(frame)} rows, the index says {rows}")
+        files[file] = frame
+    return {
+        key: {
+            name: files[file].iloc[start:stop].reset_index(drop=True)
+            for name, (file, start, stop) in names.items()
+        }
+        for key, names in index["entries"].items()
+    }
+
+
+def _write_pack(folder: Path, entries: dict[str, dict[str, pd.DataFrame]]) -> None:
+    """Write a pack under new file names, then its index, then remove the old files: a
+    build stopped half-way leaves the old pack readable (or none), never a mixed one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    groups: dict[tuple[str, str], list[tuple[str, pd.DataFrame]]] = {}
+    for key in sorted(entries):
+        for name, table in sorted(entries[key].items()):
+            groups.setdefault((name, _layout(table)), []).append((key, table))
+    token = secrets.token_hex(6)
+    index: dict = {"files": {}, "entries": {}}
+    for i, ((name, _), members) in enumerate(groups.items()):
+        file = f"pack-{token}-{i}.{name}.parquet"
+        stacked = pd.concat([t for _, t in members], ignore_index=True)
+        stacked.to_parquet(folder / file, index=False)
+        index["files"][file] = len(stacked)
+        start = 0
+        for key, table in members:
+            index["entries"].setdefault(key, {})[name] = [file, start, start + len(table)]
+            start += len(table)
+    _replace_text(folder / "pack.json", json.dumps(index))
+    for path in folder.iterdir():  # older packs and any file of an earlier cache layout
+        if path.name != "pack.json" and path.name not in index["files"]:
+            path.unlink(missing_ok=True)
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write a text file atomically (a temporary file renamed over it)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

@@ -592,7 +592,9 @@ def _codebook(
         )
         if age_groups != AGE_GROUPS:
             raise DataError(
-                "åldersgrupperna 16–24, 25–44, 45–64, 65–85", file=path, column="aldersgrupper"
+                "åldersgrupperna " + ", ".join(label for label, _, _ in AGE_GROUPS),
+                file=path,
+                column="aldersgrupper",
             )
 
     scales = _mapping(doc.get("skalor"), path, "skalor")

@@ -116,7 +116,7 @@ def save_figure(
     with deterministic():
         for fmt in formats:
             if fmt not in _METADATA:
-                raise ValueError(f"okänt format {fmt!r}; tillåtna: {list(_METADATA)}")
+                raise ValueError(f"unknown format {fmt!r}; allowed: {list(_METADATA)}")
             path = stem.with_name(f"{stem.name}.{fmt}")
             if fmt == "png" and png is not None:
                 path.write_bytes(png)
@@ -261,7 +261,9 @@ def write_xlsx(
     warn = Font(bold=True, color="A33F00")
     for name, frame in sheets.items():
         if len(name) > 31 or any(c in name for c in "[]:*?/\\"):
-            raise ValueError(f"ogiltigt bladnamn {name!r} (högst 31 tecken, inga []:*?/\\)")
+            raise ValueError(
+                f"invalid sheet name {name!r} (at most 31 characters, none of []:*?/\\)"
+            )
         ws = wb.create_sheet(title=name)
         ws.freeze_panes = "A3" if banner else "A2"
         for i, col in enumerate(frame.columns, start=1):

@@ -37,7 +37,7 @@ from ..commitments.followup import (
 )
 from ..errors import DataError
 from ..survey.codebook import AGE_GROUPS, SEX_CATEGORIES
-from ..vocabulary import load_activity_measures
+from ..vocabulary import Source, load_activity_measures
 from ._io import read_text_any
 from ._limits import check_file
 from ._models import RegisterDoc, check_shape
@@ -311,7 +311,7 @@ def _parse_link(
     group_var = link.get("group_var", "stratum" if group else "total")
     if group_var not in _GROUP_VARS:
         raise err("en av " + ", ".join(_GROUP_VARS), link, "group_var", group_var)
-    if group_var != "total" and kind != "enkät":
+    if group_var != "total" and kind != Source.SURVEY:
         raise err("group endast för enkätindikatorer", link, "group", group)
     if group_var != "total" and group in (None, ""):
         raise err(f"en grupp (group) för group_var '{group_var}'", link, "group_var", group_var)

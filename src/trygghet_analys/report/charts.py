@@ -28,12 +28,13 @@ from matplotlib.figure import Figure
 
 from ..config import DataFolder, KommunConfig
 from ..errors import TrygghetError
+from ..stats.estimation import TOTAL_GROUP
+from ..survey.codebook import AGE_GROUPS, SEX_CATEGORIES
 from ..survey.indicators import load_indicators
-from ..vocabulary import substance_ids, substance_name
+from ..vocabulary import Comparison, Source, column_headers, substance_ids, substance_name
 from . import plotting
 
 __all__ = [
-    "COLUMN_HEADERS",
     "Chart",
     "Tables",
     "available_charts",
@@ -46,76 +47,6 @@ __all__ = [
     "show",
     "swedish_headers",
 ]
-
-#: Swedish column headers of every table the report exports.
-COLUMN_HEADERS: dict[str, str] = {
-    "kommun": "Kommun",
-    "year": "År",
-    "indicator": "Indikator-id",
-    "label": "Indikator",
-    "group_var": "Indelning",
-    "group": "Grupp",
-    "estimate": "Skattning",
-    "se": "Standardfel",
-    "ci_low": "Konfidensintervall, nedre",
-    "ci_high": "Konfidensintervall, övre",
-    "n": "Antal svar",
-    "suppressed": "Undertryckt (för få svar)",
-    "comparison": "Jämförelse",
-    "year_from": "Från år",
-    "year_to": "Till år",
-    "estimate_from": "Skattning från",
-    "estimate_to": "Skattning till",
-    "change": "Förändring",
-    "se_change": "Standardfel för förändringen",
-    "z": "z-värde",
-    "p_value": "p-värde",
-    "significant": "Statistiskt säkerställd",
-    "n_years": "Antal år",
-    "slope": "Lutning per år (Theil–Sen)",
-    "tau": "Kendalls tau",
-    "direction": "Riktning",
-    "stratum": "Område",
-    "sampled": "Urval",
-    "respondents": "Svarande",
-    "response_rate": "Svarsfrekvens",
-    "plant": "Reningsverk",
-    "campaign": "Kampanj",
-    "date": "Datum",
-    "weekday": "Veckodag",
-    "substance": "Ämne",
-    "metabolite": "Metabolit (EUDA)",
-    "concentration_ng_l": "Halt (ng/l)",
-    "loq_ng_l": "Kvantifieringsgräns (ng/l)",
-    "below_loq": "Under kvantifieringsgränsen",
-    "flow_m3_day": "Flöde (m³/dygn)",
-    "population": "Anslutna invånare",
-    "load_mg_day": "Belastning (mg/dygn)",
-    "load_mg_day_1000": "Belastning (mg/dygn per 1 000 invånare)",
-    "daily_mean": "Dygnsmedelvärde (mg/dygn per 1 000 invånare)",
-    "weekday_mean": "Medelvärde vardagar",
-    "weekend_mean": "Medelvärde helg",
-    "n_days": "Antal dygn",
-    "n_below_loq": "Dygn under kvantifieringsgränsen",
-    "n_excluded": "Flaggade dygn ej medräknade",
-    "daily_mean_low": "Spridning mellan dygnen, nedre (95 %)",
-    "daily_mean_high": "Spridning mellan dygnen, övre (95 %)",
-    "flags": "Flaggor",
-    "excluded": "Ej medräknat i kampanjmedlet",
-    "season": "Säsong",
-    "season_matched": "Samma säsong som EUDA",
-    "rules": "Regler",
-    "city": "Stad",
-    "country": "Land",
-    "kind": "Slag",
-    "n_sites": "Antal mätplatser",
-    "percent": "Procent",
-    "source": "Källa",
-    "variable": "Variabel",
-    "reason": "Orsak",
-    "date_from": "Första provdygn",
-    "date_to": "Sista provdygn",
-}
 
 
 _TABLE_FILES = {
@@ -141,7 +72,7 @@ def swedish_headers(frame: pd.DataFrame, extra: Mapping[str, str] | None = None)
     Values in ``group_var`` are translated too ("stratum" → "Område", "sex+age_group" →
     "Kön × ålder").
     """
-    names = {**COLUMN_HEADERS, **(extra or {})}
+    names = {**column_headers(), **(extra or {})}
     out = frame.copy()
     if "group_var" in out.columns:
         out["group_var"] = (
@@ -388,7 +319,7 @@ def _kommun_base_year(cfg: KommunConfig) -> int | None:
         return None
 
 
-_GROUP_ORDER = ("Hela kommunen", "Kvinna", "Man", "16–24", "25–44", "45–64", "65–85")
+_GROUP_ORDER = (TOTAL_GROUP, *SEX_CATEGORIES, *(label for label, _, _ in AGE_GROUPS))
 
 
 def _order_groups(estimates: pd.DataFrame, cfg: KommunConfig) -> pd.DataFrame:
@@ -537,8 +468,8 @@ def _marked_changes(tables: Tables, year: int) -> pd.DataFrame:
     if f is None or f.empty:
         return pd.DataFrame()
     f = f[
-        (f["source"] == "enkät")
-        & (f["comparison"] == "föregående år")
+        (f["source"] == Source.SURVEY)
+        & (f["comparison"] == Comparison.PREVIOUS_YEAR)
         & (f["to_year"].astype(int) <= year)
     ]
     return pd.DataFrame(
@@ -753,8 +684,6 @@ def _commitment_panel() -> tuple[Callable, Callable, Callable]:
         return _finish(ax, tables, year, "commitments")
 
     def data(tables: Tables, year: int) -> pd.DataFrame:
-        from ..commitments.followup import SWEDISH_HEADERS
-
         cols = [
             "commitment_id",
             "focus_area",
@@ -767,7 +696,7 @@ def _commitment_panel() -> tuple[Callable, Callable, Callable]:
             "status",
         ]
         fu = tables.followup
-        return swedish_headers(fu[[c for c in cols if c in fu.columns]], SWEDISH_HEADERS)
+        return swedish_headers(fu[[c for c in cols if c in fu.columns]])
 
     def available(tables: Tables, year: int) -> bool:
         return not tables.followup.empty
@@ -980,7 +909,7 @@ def get_chart(name: str) -> Chart:
     for chart in _charts():
         if chart.name == name:
             return chart
-    raise ValueError(f"okänt diagram {name!r}; finns: {', '.join(chart_names())}")
+    raise ValueError(f"unknown chart {name!r}; charts: {', '.join(chart_names())}")
 
 
 def available_charts(tables: Tables, year: int) -> list[Chart]:

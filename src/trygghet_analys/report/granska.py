@@ -34,10 +34,11 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..formatting import fmt_number, fmt_percent
+from ..vocabulary import Comparison, Source, standard_text
 
 __all__ = ["ENGLISH_WORDS", "check_report", "receipt"]
 
-SYNTHETIC_MARK = "Exempeldata"
+SYNTHETIC_MARK = standard_text("exempeldata_kort")
 
 #: Code words that must not reach a reader: column names, codes and pandas leftovers.
 ENGLISH_WORDS: frozenset[str] = frozenset(
@@ -504,8 +505,8 @@ def _check_claims(name: str, facts: dict, sheets: dict[str, list[dict]], issues:
         for r in sheets.get(source, [])
         if r.get("Indikator-id") == indicator
         and r.get("Indelning") == group_var
-        and r.get("Jämförelse") == "föregående år"
-        and r.get("Källa", "enkät") == "enkät"
+        and r.get("Jämförelse") == Comparison.PREVIOUS_YEAR
+        and r.get("Källa", Source.SURVEY) == Source.SURVEY
         and (not year or int(r.get("Till år") or 0) <= year)
     ]
     estimates = [

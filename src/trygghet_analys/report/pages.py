@@ -21,6 +21,8 @@ from typing import Any
 
 import jinja2
 
+from ..vocabulary import standard_text
+
 __all__ = [
     "SYNTHETIC_BANNER",
     "TEMPLATES",
@@ -37,7 +39,7 @@ __all__ = [
 TEMPLATES: tuple[str, ...] = ("rapport.html", "underlag.html")
 
 #: The banner on every page made from the bundled synthetic data (and in ``tabeller.xlsx``).
-SYNTHETIC_BANNER = "Exempeldata – inte verkliga resultat"
+SYNTHETIC_BANNER = standard_text("exempeldata")
 
 #: One table cell: (``"td"`` or ``"th"`` (a row header), css class or ``""``, text).
 Cell = tuple[str, str, str]

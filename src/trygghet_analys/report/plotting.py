@@ -20,7 +20,7 @@ gid                       artist
 ``undertryckt``           "för få svar" text at a suppressed year or group
 ``hela_kommunen``         the whole kommun's reference line in :func:`group_chart`
 ``dygn``, ``under_loq``   daily wastewater values; below the LOQ as hollow markers
-``euda_sverige``          EUDA Swedish cities (``euda_vaxjo`` Växjö, ``euda_europa``)
+``euda_*``                EUDA series: comparison cities from kommun.yml, Sweden, …
 ``status``                status words in :func:`commitment_panel`
 ``kalla``, ``exempeldata``  source line and synthetic-data label (:func:`finish_figure`)
 ========================  ===========================================================
@@ -49,7 +49,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .._docstrings import shared_doc
 from ..formatting import THOUSANDS, fmt_number, fmt_percent
-from ..vocabulary import substance_title
+from ..stats.estimation import TOTAL_GROUP
+from ..vocabulary import Comparison, standard_text, substance_title
 
 __all__ = [
     "PALETTE",
@@ -100,7 +101,6 @@ _BREAK_LABEL = "Seriebrott"
 _BAND_LABEL = "95 % konfidensintervall"
 _NATIONAL_LABEL = "Riket (NTU)"
 _LOQ_LABEL = "Under kvantifieringsgränsen (LOQ)"
-_SYNTHETIC_TEXT = "Exempeldata – inte verkliga resultat"
 
 # Indicators whose survey variable has another name (CONTRIBUTING.md); the rest share it.
 _INDICATOR_VARIABLES: dict[str, tuple[str, ...]] = {
@@ -362,7 +362,7 @@ def _break_variables(indicator: str) -> set[str]:
 def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{name} saknar kolumnerna {missing}; finns: {list(frame.columns)}")
+        raise ValueError(f"{name} lacks the columns {missing}; it has {list(frame.columns)}")
 
 
 def _single_kommun(frame: pd.DataFrame, name: str) -> str | None:
@@ -371,8 +371,8 @@ def _single_kommun(frame: pd.DataFrame, name: str) -> str | None:
     kommuner = pd.unique(frame["kommun"].dropna())
     if len(kommuner) > 1:
         raise ValueError(
-            f"{name} innehåller flera kommuner ({', '.join(map(str, kommuner))}); "
-            "välj en kommun innan diagrammet ritas"
+            f"{name} holds several kommuner ({', '.join(map(str, kommuner))}); "
+            "select one kommun before drawing the chart"
         )
     return str(kommuner[0]) if len(kommuner) else None
 
@@ -395,8 +395,8 @@ def _series(estimates: pd.DataFrame, indicator: str, group_var: str, group: str)
     ]
     if rows.empty:
         raise ValueError(
-            f"inga skattningar för indikator {indicator!r}, {group_var}={group!r}; "
-            f"indikatorer som finns: {sorted(pd.unique(estimates['indicator']))}"
+            f"no estimates of indicator {indicator!r}, {group_var}={group!r}; "
+            f"indicators present: {sorted(pd.unique(estimates['indicator']))}"
         )
     cols = ["estimate", "ci_low", "ci_high"]
     rows = rows.assign(year=rows["year"].astype(int)).sort_values("year")
@@ -482,7 +482,7 @@ def _draw_trend(
             (sig["indicator"] == indicator)
             & (sig["group_var"] == group_var)
             & (sig["group"].astype("string") == str(group))
-            & (sig["comparison"] == "föregående år")
+            & (sig["comparison"] == Comparison.PREVIOUS_YEAR)
             & sig["significant"].astype("boolean").fillna(False)
         ]
         if not sig.empty:
@@ -658,7 +658,7 @@ def trend_chart(
     *,
     indicator: str,
     group_var: str = "total",
-    group: str = "Hela kommunen",
+    group: str = TOTAL_GROUP,
     changes: pd.DataFrame | None = None,
     breaks: pd.DataFrame | None = None,
     periods: Sequence[tuple[int, int, str]] | None = None,
@@ -797,7 +797,7 @@ def small_multiples(
         ]
         groups = _groups_in_order(rows)
         if not groups:
-            raise ValueError(f"inga skattningar för indikator {indicator!r} per {group_var!r}")
+            raise ValueError(f"no estimates of indicator {indicator!r} by {group_var!r}")
         if axes is None:
             ncols = min(3, len(groups))
             nrows = -(-len(groups) // ncols)
@@ -821,9 +821,7 @@ def small_multiples(
         else:
             flat = np.asarray(axes, dtype=object).ravel()
             if len(flat) < len(groups):
-                raise ValueError(
-                    f"axes har {len(flat)} diagram men det finns {len(groups)} grupper"
-                )
+                raise ValueError(f"axes holds {len(flat)} Axes but there are {len(groups)} groups")
         used = flat[: len(groups)]
         # Panels may share y (sharey): each draw resets the shared limits, so compute the
         # common top from every panel's data first and apply it once at the end.
@@ -913,7 +911,7 @@ def group_chart(
         names = _with_own_labels(_labels(labels), indicators)
         rows = estimates[(estimates["indicator"] == indicator) & (estimates["year"] == year)]
         if rows.empty:
-            raise ValueError(f"inga skattningar för indikator {indicator!r} år {year}")
+            raise ValueError(f"no estimates of indicator {indicator!r} in year {year}")
         ticks: list[str] = []
         headings: list[int] = []
         est, lo, hi, pos, suppressed = [], [], [], [], []
@@ -938,7 +936,7 @@ def group_chart(
                 hi.append(float(row["ci_high"]))
         if not ticks:
             raise ValueError(
-                f"inga grupper av {list(group_vars)} för indikator {indicator!r} år {year}"
+                f"no groups of {list(group_vars)} for indicator {indicator!r} in year {year}"
             )
         ax = _new_axes(ax, figsize=(8, 0.38 * len(ticks) + 1.4))
         is_mean = _is_mean(indicator)
@@ -950,7 +948,7 @@ def group_chart(
                     color=_MUTED,
                     linestyle="--",
                     lw=1.2,
-                    label="Hela kommunen",
+                    label=TOTAL_GROUP,
                     gid="hela_kommunen",
                 )
             ax.hlines(
@@ -1062,7 +1060,7 @@ def problem_ranking(
 
     wide = wide_of("estimate")
     if year not in wide.columns:
-        raise ValueError(f"inga skattningar av problemfrågor år {year}")
+        raise ValueError(f"no estimates of the problem questions in year {year}")
 
     def column(frame: pd.DataFrame, y: int) -> pd.Series:
         if y in frame.columns:
@@ -1382,7 +1380,7 @@ def wastewater_chart(
     camp = campaigns[campaigns["substance"] == substance]
     if camp.empty:
         raise ValueError(
-            f"inga kampanjer för substans {substance!r}; finns: "
+            f"no campaigns of substance {substance!r}; present: "
             f"{sorted(pd.unique(campaigns['substance'].dropna()))}"
         )
     ax = _new_axes(ax)
@@ -1667,7 +1665,7 @@ def commitment_panel(followup: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     )
     unknown = set(followup["status"].dropna()) - set(_STATUS_STYLE)
     if unknown:
-        raise ValueError(f"okänd status {sorted(unknown)}; tillåtna: {list(_STATUS_STYLE)}")
+        raise ValueError(f"unknown status {sorted(unknown)}; allowed: {list(_STATUS_STYLE)}")
     _single_kommun(followup, "followup")
     # Keep the register's order but gather each focus area and commitment in one block.
     area_rank = {a: i for i, a in enumerate(pd.unique(followup["focus_area"]))}
@@ -1800,7 +1798,7 @@ def response_rate_chart(rates: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             lw=4.5,
             marker="o",
             markersize=9,
-            label="Hela kommunen",
+            label=TOTAL_GROUP,
             gid="skattning",
             zorder=2,
         )
@@ -1926,7 +1924,7 @@ def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
         fig.text(
             0.99,
             0.99,
-            _SYNTHETIC_TEXT,
+            standard_text("exempeldata"),
             ha="right",
             va="top",
             fontsize=10,

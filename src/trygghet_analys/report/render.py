@@ -40,6 +40,7 @@ from ..config import DataFolder, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
+from ..vocabulary import Comparison, Source
 from . import chartfacts, charts, pages, plotting, tableformat
 
 __all__ = [
@@ -238,8 +239,8 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
     if len(found):
         # effect estimates are told on their commitment's line, below
         survey = sig[
-            (sig["source"] == "enkät")
-            & (sig["comparison"] != "effekt")
+            (sig["source"] == Source.SURVEY)
+            & (sig["comparison"] != Comparison.EFFECT)
             & ~sig["indicator"].isin(DRUG_INDICATORS)
         ]
         for area in _FOCUS_AREAS:
@@ -272,12 +273,12 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
 def _drugs(found: pd.DataFrame, sig: pd.DataFrame) -> str:
     """Drugs from the survey and the wastewater together, in one paragraph."""
     survey = sig[
-        (sig["source"] == "enkät")
-        & (sig["comparison"] != "effekt")
+        (sig["source"] == Source.SURVEY)
+        & (sig["comparison"] != Comparison.EFFECT)
         & sig["indicator"].isin(DRUG_INDICATORS)
     ]
     lines, more = _listed(survey, SUMMARY_PER_AREA)
-    ww = found[found["source"] == "avloppsvatten"]
+    ww = found[found["source"] == Source.WASTEWATER]
     ww_sig = ww[ww["significant"].astype(bool)]
     parts = ["Narkotika:"]
     parts += lines or [
@@ -503,16 +504,14 @@ def table_sheets(
     if not found.empty:
         out["Fynd"] = charts.swedish_headers(found, _FINDINGS_HEADERS)
     if not tables.followup.empty:
-        from ..commitments.followup import SWEDISH_HEADERS
-
-        out["Uppföljning"] = charts.swedish_headers(tables.followup, SWEDISH_HEADERS)
+        out["Uppföljning"] = charts.swedish_headers(tables.followup)
     under = underlag_table(tables, year)
     if not under.empty:
-        from ..commitments.followup import SWEDISH_HEADERS
-
         if "kind" in under.columns:
             under = under.assign(kind=under["kind"].map(lambda k: _KIND_TEXT.get(k, k)))
-        out["Underlag nästa år"] = charts.swedish_headers(under, SWEDISH_HEADERS)
+        out["Underlag nästa år"] = charts.swedish_headers(
+            under, {"kind": "Typ av mått", "reason": "Skäl"}
+        )
     for i, r in enumerate(rendered, start=1):
         out[_sheet_name(i, r.name)] = r.data
     # a column without a single value says nothing (the underlag's NTU columns when no
@@ -633,7 +632,6 @@ def render_html(
     ]
     return pages.render_page(
         "rapport.html",
-        stylesheet="rapport.css",
         title=f"Trygghet i {k} {year} – trygghetsmätning, avloppsvatten och medborgarlöfte",
         banner=_BANNER if tables.kommun.synthetic else "",
         kommun=k,

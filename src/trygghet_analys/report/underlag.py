@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..formatting import fmt_number, fmt_percent, fmt_value
 from ..stats.findings import chance_text, policy_text
-from ..vocabulary import medicine_note
+from ..vocabulary import Source, medicine_note
 from . import pages
 
 __all__ = ["render_underlag_html"]
@@ -110,7 +110,7 @@ def render_underlag_html(
             rows.append(
                 [
                     ("th", "", str(r.label)),
-                    ("td", "", str(r.group) if r.indicator_kind == "enkät" else ""),
+                    ("td", "", str(r.group) if r.indicator_kind == Source.SURVEY else ""),
                     ("td", "", str(r.desired_direction)),
                     ("td", "num", _followup_value(r.latest_value, r.unit, r.latest_year)),
                     ("td", "num", _followup_change(r)),
@@ -156,7 +156,6 @@ def render_underlag_html(
         intro += f" {chance_text(findings, year=year)}"
     return pages.render_page(
         "underlag.html",
-        stylesheet="underlag.css",
         title=f"Underlag för medborgarlöfte {year + 1} – {kommun}",
         banner=pages.SYNTHETIC_BANNER if synthetic else "",
         kommun=kommun,

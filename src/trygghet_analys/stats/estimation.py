@@ -27,6 +27,7 @@ from scipy import stats
 
 from .._docstrings import shared_doc
 from ..errors import DataError
+from ..vocabulary import standard_text
 from .disclosure import DEFAULT_MIN_N, suppress_small
 
 __all__ = [
@@ -752,7 +753,7 @@ def _group_codes(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     return codes, groups
 
 
-TOTAL_GROUP = "Hela kommunen"
+TOTAL_GROUP = standard_text("hela_kommunen")
 GROUP_VARS = ("stratum", "sex", "age_group")
 ESTIMATE_COLUMNS = [
     "kommun",

@@ -25,7 +25,8 @@ import pandas as pd
 from scipy import stats
 
 from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
-from ..vocabulary import substance_name
+from ..vocabulary import Comparison, Source, substance_name
+from .estimation import TOTAL_GROUP
 from .trends import _segments, _usable, mann_kendall
 
 __all__ = [
@@ -48,8 +49,8 @@ __all__ = [
 
 #: Level of the false discovery rate: ``significant`` is ``q_value < ALPHA``.
 ALPHA = 0.05
-SOURCES = ("enkät", "avloppsvatten", "aktivitet")
-COMPARISONS = ("föregående år", "basår", "trend", "effekt")
+SOURCES = tuple(s.value for s in Source)
+COMPARISONS = tuple(c.value for c in Comparison)
 DIRECTIONS = ("bättre", "sämre", "oförändrad")
 FINDINGS_COLUMNS = [
     "kommun",
@@ -246,13 +247,13 @@ def _indicator_info(indicators: pd.DataFrame) -> dict[str, dict]:
 
 def _change_rows(changes: pd.DataFrame, base_year: int | None) -> pd.DataFrame:
     c = changes[changes["group_var"].isin(GROUP_VARS)]
-    prev = c["comparison"] == "föregående år"
-    base = (c["comparison"] == "basår") & (c["year_from"] == base_year)
+    prev = c["comparison"] == Comparison.PREVIOUS_YEAR
+    base = (c["comparison"] == Comparison.BASE_YEAR) & (c["year_from"] == base_year)
     c = c[prev | (base & (c["year_to"] > c["year_from"]))]
     # the base year may be the previous year too: one pair is one test, kept once
     pair = c["kommun"].astype(str) + c["indicator"] + c["group_var"] + c["group"].astype(str)
     pair = pair + c["year_from"].astype(str) + "-" + c["year_to"].astype(str)
-    c = c[~(pair.duplicated(keep="first") & (c["comparison"] == "basår"))]
+    c = c[~(pair.duplicated(keep="first") & (c["comparison"] == Comparison.BASE_YEAR))]
     half = _Z * c["se_change"]
     return _survey_rows(
         c,
@@ -282,7 +283,7 @@ def _survey_rows(
         {
             "kommun": d["kommun"].astype(str),
             "year": year.astype("int64"),
-            "source": "enkät",
+            "source": Source.SURVEY,
             "indicator": d["indicator"].astype(str),
             "group_var": d["group_var"].astype(str),
             "group": d["group"].astype(str),
@@ -344,7 +345,7 @@ def _trend_rows(est: pd.DataFrame, *, years: Sequence[int], base_year: int | Non
     return _survey_rows(
         mk,
         year=mk["year"],
-        comparison="trend",
+        comparison=Comparison.TREND,
         years=(mk["year_from"], mk["year_to"]),
         values=(mk["first"], mk["last"]),
         change=mk["slope"],
@@ -529,11 +530,11 @@ def wastewater_findings(
                 {
                     "kommun": str(r.kommun),
                     "year": int(y),
-                    "source": "avloppsvatten",
+                    "source": Source.WASTEWATER,
                     "indicator": str(r.substance),
                     "group_var": "reningsverk",
                     "group": str(r.plant),
-                    "comparison": "trend",
+                    "comparison": Comparison.TREND,
                     "from_year": int(r.year_from),
                     "to_year": int(y),
                     "value_from": float(r.value_first),
@@ -571,6 +572,7 @@ def effect_findings(
     start_year: int,
     strata: pd.DataFrame | None = None,
     pre_years: int = 3,
+    years: Collection[int] | None = None,
 ) -> pd.DataFrame:
     """Difference-in-differences rows for place-based commitments, every report year.
 
@@ -587,6 +589,9 @@ def effect_findings(
         ``survey_strata`` (population weights of the other areas).
     pre_years
         Survey years before ``start_year`` in the pre-period.
+    years
+        Only these report years (default: every year from ``start_year``); a report
+        year's rows use the estimates and strata up to that year only.
 
     Returns
     -------
@@ -603,7 +608,12 @@ def effect_findings(
     rows = []
     if estimates is None or estimates.empty:
         return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
-    years = sorted(int(y) for y in estimates["year"].unique() if int(y) >= start_year)
+    wanted = None if years is None else {int(y) for y in years}
+    years = sorted(
+        int(y)
+        for y in estimates["year"].unique()
+        if int(y) >= start_year and (wanted is None or int(y) in wanted)
+    )
     for cid, indicator, area in links:
         for y in years:
             try:
@@ -619,11 +629,11 @@ def effect_findings(
                 {
                     "kommun": str(r["kommun"]),
                     "year": y,
-                    "source": "enkät",
+                    "source": Source.SURVEY,
                     "indicator": indicator,
                     "group_var": "stratum",
                     "group": area,
-                    "comparison": "effekt",
+                    "comparison": Comparison.EFFECT,
                     "from_year": int(r["pre_from"]),
                     "to_year": y,
                     "value_from": float(r["area_pre"]),
@@ -711,23 +721,23 @@ def activity_findings(
         for i, y in enumerate(years):
             pairs = []
             if i > 0:
-                pairs.append(("föregående år", years[i - 1]))
+                pairs.append((Comparison.PREVIOUS_YEAR, years[i - 1]))
             if (
                 base_year is not None
                 and y > base_year
                 and base_year in v.index
                 and (i == 0 or years[i - 1] != base_year)
             ):
-                pairs.append(("basår", base_year))
+                pairs.append((Comparison.BASE_YEAR, base_year))
             for comparison, y0 in pairs:
                 rows.append(
                     {
                         "kommun": kommun,
                         "year": int(y),
-                        "source": "aktivitet",
+                        "source": Source.ACTIVITY,
                         "indicator": str(measure),
                         "group_var": "total",
-                        "group": "Hela kommunen",
+                        "group": TOTAL_GROUP,
                         "comparison": comparison,
                         "from_year": int(y0),
                         "to_year": int(y),
@@ -754,7 +764,7 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
     where = where_phrase(r.group_var, r.group)
     v1, v2 = value_pair(r.value_from, r.value_to, kind)
     flag = "" if r.reliable else " Skattningen är osäker (för få svar för en säker siffra)."
-    if r.comparison == "trend":
+    if r.comparison == Comparison.TREND:
         label = (
             f"under löftesperioden {r.from_year}–{r.to_year}"
             if base_year is not None and r.from_year == base_year
@@ -781,7 +791,7 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
             f"{subject} {where} visar en statistiskt säkerställd {word} trend {label} "
             f"({ends}; i genomsnitt {per_year}), {_verdict(r.direction)}.{flag}"
         )
-    against = "föregående mätning" if r.comparison == "föregående år" else "basåret"
+    against = "föregående mätning" if r.comparison == Comparison.PREVIOUS_YEAR else "basåret"
     if r.direction == "oförändrad":
         return (
             f"{subject} {where} var {v2} år {r.to_year} och {v1} år {r.from_year} "
@@ -822,7 +832,7 @@ def _wastewater_sentence(r) -> str:
 
 def _activity_sentence(r, labels: Mapping[str, str]) -> str:
     label = labels.get(r.indicator, r.indicator)
-    against = "föregående år" if r.comparison == "föregående år" else "basåret"
+    against = "föregående år" if r.comparison == Comparison.PREVIOUS_YEAR else "basåret"
     v1, v2 = fmt_number(r.value_from, 0), fmt_number(r.value_to, 0)
     target = getattr(r, "target", np.nan)
     goal = "" if pd.isna(target) else f" (målet {fmt_number(target, 0)})"
@@ -848,6 +858,7 @@ def build_findings(
     effects: pd.DataFrame | None = None,
     reliable: pd.DataFrame | None = None,
     years: Collection[int] | None = None,
+    wastewater_rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The findings table of one kommun, every report year (or the report years asked for).
 
@@ -876,6 +887,9 @@ def build_findings(
         the inputs up to that year and are the same as in the table of every year, so a
         build can keep earlier years' rows and compute a new year alone
         (``pipeline.findings_stage``).
+    wastewater_rows
+        :func:`wastewater_findings` of ``wastewater_campaigns`` when already computed (a
+        build keeps them per report year); default computed here.
 
     Returns
     -------
@@ -908,8 +922,9 @@ def build_findings(
             years=years,
         )
     ]
-    ww = wastewater_findings(own(wastewater_campaigns), years=years)
-    parts.append(ww)
+    if wastewater_rows is None:
+        wastewater_rows = wastewater_findings(own(wastewater_campaigns), years=years)
+    parts.append(wastewater_rows)
     if activities is not None and len(activities):
         parts.append(
             activity_findings(
@@ -934,13 +949,13 @@ def build_findings(
     labels = dict(activity_labels or {})
     sentences = []
     for r in rows.itertuples(index=False):
-        if r.comparison == "effekt":
+        if r.comparison == Comparison.EFFECT:
             sentences.append(_effect_sentence(r, info))
-        elif r.source == "enkät":
+        elif r.source == Source.SURVEY:
             sentences.append(_survey_sentence(r, info, base_year))
-        elif r.source == "avloppsvatten":
+        elif r.source == Source.WASTEWATER:
             sentences.append(_wastewater_sentence(r))
-        elif r.source == "aktivitet":
+        elif r.source == Source.ACTIVITY:
             sentences.append(_activity_sentence(r, labels))
         else:
             raise ValueError(f"unknown source {r.source!r}")
@@ -972,13 +987,13 @@ def build_findings(
 
 
 def _direction(r, higher_is_worse: bool) -> str:
-    if r.source == "aktivitet":
+    if r.source == Source.ACTIVITY:
         return "oförändrad"
-    if r.comparison == "trend" and r.source == "enkät":
+    if r.comparison == Comparison.TREND and r.source == Source.SURVEY:
         ends = r.value_to - r.value_from
         if r.change == 0 or ends == 0 or (ends > 0) != (r.change > 0):
             return "oförändrad"
-    if r.comparison == "trend" and r.source == "avloppsvatten":
+    if r.comparison == Comparison.TREND and r.source == Source.WASTEWATER:
         ends = r.value_to - r.value_from
         if pd.notna(r.change) and (ends == 0 or (ends > 0) != (r.change > 0)):
             return "oförändrad"

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..vocabulary import Comparison
+
 __all__ = [
     "CHANGE_COLUMNS",
     "TREND_COLUMNS",
@@ -211,7 +213,7 @@ def compare_estimates(
     consecutive = pd.DataFrame(
         {
             **{c: est.loc[ok, c].to_numpy() for c in SERIES},
-            "comparison": "föregående år",
+            "comparison": Comparison.PREVIOUS_YEAR,
             "year_from": prev.loc[ok, "year"].to_numpy(),
             "year_to": est.loc[ok, "year"].to_numpy(),
             "estimate_from": prev.loc[ok, "estimate"].to_numpy(),
@@ -234,7 +236,7 @@ def compare_estimates(
             pd.DataFrame(
                 {
                     **{c: pairs[c].to_numpy() for c in SERIES},
-                    "comparison": "basår",
+                    "comparison": Comparison.BASE_YEAR,
                     "year_from": pairs["year_base"].to_numpy(),
                     "year_to": pairs["year"].to_numpy(),
                     "estimate_from": pairs["estimate_base"].to_numpy(),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..vocabulary import load_age_groups
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
@@ -93,13 +95,9 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
 SEX_CATEGORIES: tuple[str, ...] = ("Kvinna", "Man")
 
 
-#: Age groups (label, lowest age, highest age), en dash in the labels.
-AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
-    ("16–24", 16, 24),
-    ("25–44", 25, 44),
-    ("45–64", 45, 64),
-    ("65–85", 65, 85),
-)
+#: Age groups (label, lowest age, highest age), en dash in the labels
+#: (``resources/aldersgrupper.csv``).
+AGE_GROUPS: tuple[tuple[str, int, int], ...] = load_age_groups()
 
 
 #: Variables a layout may map besides the questions: exact age and the file's year

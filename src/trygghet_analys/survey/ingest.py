@@ -20,6 +20,7 @@ import pandera.pandas as pa
 from ..errors import DataError, ProblemLog
 from ..formatting import file_name
 from .codebook import (
+    AGE_GROUPS,
     QUESTIONS,
     SEX_CATEGORIES,
     Codebook,
@@ -69,7 +70,7 @@ STRATA_COLUMNS = ("kommun", "year", "stratum", "population", "sampled", "respond
 BREAK_COLUMNS = ("kommun", "variable", "year", "reason")
 LEDGER_COLUMNS = ("kommun", "source", "file", "sheet", "row", "rule", "detail")
 
-_AGE_LABELS = ("16–24", "25–44", "45–64", "65–85")
+_AGE_LABELS = tuple(label for label, _, _ in AGE_GROUPS)
 
 
 def _cat(categories) -> pd.CategoricalDtype:
