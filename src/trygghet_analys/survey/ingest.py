@@ -622,10 +622,7 @@ def _numbers(text: np.ndarray, decimal: str) -> np.ndarray:
 
 
 def _positions(
-    texts: np.ndarray,
-    items: tuple[tuple[str, object], ...],
-    blank: int | None = -1,
-    labels: list[str] | None = None,
+    texts: np.ndarray, items: tuple[tuple[str, object], ...], blank: int | None = -1
 ) -> np.ndarray:
     """Position of each (distinct) text in ``items`` (``blank`` for ``""``, -2 when unknown).
 
@@ -636,12 +633,7 @@ def _positions(
     if blank is not None:
         position.setdefault("", blank)
     # a few texts (answers): one cached call each; many (areas, ids): all at once
-    if labels is not None:  # already normalised
-        keys = labels
-    elif len(texts) < 64:
-        keys = [normalise_label(t) for t in texts]
-    else:
-        keys = normalise_labels(texts)
+    keys = [normalise_label(t) for t in texts] if len(texts) < 64 else normalise_labels(texts)
     return np.array([position.get(k, -2) for k in keys], dtype=np.int64)
 
 
@@ -650,14 +642,10 @@ def _dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(categories), ordered=True)
 
 
-def _categorical(
-    column, uniq, variable, categories, mapping, fail, distinct=None
-) -> pd.Categorical:
+def _categorical(column, uniq, variable, categories, mapping, fail) -> pd.Categorical:
     """Map a coded text column to an ordered categorical; unknown values stop the run.
 
     Each distinct text is looked up once (:func:`_positions`), then spread to its rows.
-    ``distinct`` (codes, each row's position among them, their normalised texts) may be
-    shared by several columns.
     """
     categories = tuple(categories)
     if mapping is None:
@@ -669,12 +657,8 @@ def _categorical(
     )  # positions -1 (blank) and -2 (unknown) index the last two
     if len(column) == 0:
         return pd.Categorical.from_codes(np.zeros(0, dtype=np.int64), dtype=_dtype(categories))
-    if distinct is None:
-        present, inverse = _distinct(column)
-        codes = _positions(uniq[present], items)[inverse]
-    else:
-        present, inverse, labels = distinct
-        codes = _positions(uniq[present], items, labels=labels)[inverse]
+    present, inverse = _distinct(column)
+    codes = _positions(uniq[present], items)[inverse]
     unknown = codes == -2
     if unknown.any():
         shown = [k for k in mapping if k != ""]
@@ -789,10 +773,8 @@ def design_weights(
     years = np.unique(responses["year"].to_numpy(dtype=np.int64))
     keep = np.isin(population["year"].to_numpy(dtype=np.int64), years)
     strata = population[keep].reset_index(drop=True)
-    at = np.searchsorted(counted, pop_key[keep])
-    found = (at < len(counted)) & (counted[np.minimum(at, len(counted) - 1)] == pop_key[keep])
-    strata["respondents"] = np.where(found, respondents_of[np.minimum(at, len(counted) - 1)], 0)
-    strata["respondents"] = strata["respondents"].astype("int64")
+    at = pd.Index(counted).get_indexer(pop_key[keep])  # -1: no respondent that year
+    strata["respondents"] = np.append(respondents_of, 0)[at].astype("int64")
     over = strata["respondents"] > strata["sampled"]
     if over.any():
         r = strata[over].iloc[0]
