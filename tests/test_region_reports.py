@@ -43,6 +43,12 @@ def test_report_alla_equals_one_report_per_kommun_byte_for_byte(region, tmp_path
     assert sorted(got) == sorted(want) and "rapport.html" in got
     assert [name for name in got if got[name] != want[name]] == []
     assert not (single / "notebooks").exists()  # notebooks only with --notebooks
+    # every kommun has a register, so every kommun gets its underlag page, and it passes
+    from trygghet_analys.report import granska
+
+    for final in finals:
+        assert (final / "underlag_medborgarlofte.html").is_file(), final
+        assert granska.check_report(final) == [], final
 
 
 def test_cli_report_alla_and_kommun_are_exclusive(region, tmp_path, capsys):

@@ -525,3 +525,35 @@ def test_formulas_without_a_cached_value(tmp_path, monkeypatch, cells, refused):
     monkeypatch.chdir(tmp_path)
     path = _xlsx_with(tmp_path, cells)
     assert [ref for ref, _, _ in _uncached_formulas(path, "Svar")] == refused
+
+
+def test_slå_ihop_without_a_neighbour_blames_that_kommuns_kommun_yml():
+    import pandas as pd
+
+    from trygghet_analys.config import KommunConfig
+    from trygghet_analys.pipeline import _design_strata
+
+    ok = KommunConfig(name="Alvesta", slug="alvesta", raw=Path("raw/kommuner/alvesta"),
+                      extra={"ensamt_stratum": "slå_ihop"})  # fmt: skip
+    alone = KommunConfig(name="Sjöbo", slug="sjobo", raw=Path("raw/kommuner/sjobo"),
+                         extra={"ensamt_stratum": "slå_ihop"})  # fmt: skip
+    strata = pd.DataFrame({"kommun": ["Alvesta", "Alvesta", "Sjöbo"], "year": 2025,
+                           "stratum": ["A", "B", "Område 0"], "respondents": [2, 1, 1],
+                           "population": [10, 10, 10]})  # fmt: skip
+    responses = pd.DataFrame({"kommun": ["Alvesta"] * 3 + ["Sjöbo"], "year": 2025,
+                              "stratum": ["A", "A", "B", "Område 0"]})  # fmt: skip
+    with pytest.raises(DataError) as info:
+        _design_strata([ok, alone], responses, strata)
+    line = info.value.swedish()
+    assert line.startswith(
+        "Fel i data (fil 'raw/kommuner/sjobo/kommun.yml', nyckel 'ensamt_stratum')"
+    )
+    assert "år 2025 i Sjöbo" in line and "ensamt_stratum: slå_ihop | ta_bort" in line
+    # with a second area in Sjöbo the merge goes through (the other side)
+    more = pd.concat([responses, pd.DataFrame({"kommun": ["Sjöbo"] * 2, "year": 2025,
+                                               "stratum": ["Område 1"] * 2})])  # fmt: skip
+    strata2 = pd.concat([strata, pd.DataFrame({"kommun": ["Sjöbo"], "year": 2025,
+                                               "stratum": ["Område 1"], "respondents": [2],
+                                               "population": [10]})])  # fmt: skip
+    out, _, col = _design_strata([ok, alone], more, strata2)
+    assert set(out.loc[out["kommun"] == "Sjöbo", col]) == {"Område 0 + Område 1"}

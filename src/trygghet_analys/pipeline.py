@@ -193,7 +193,7 @@ def _design_strata(
             "_design_stratum",
         )
     except DataError as exc:
-        k = next(k for k in kommuner if k.name in merging)
+        k = next((k for k in kommuner if f" i {k.name} " in exc.expected), kommuner[0])
         raise DataError(
             exc.expected, file=k.raw / "kommun.yml", key="ensamt_stratum", value=exc.value
         ) from None

@@ -248,8 +248,8 @@ def known_indicator_ids(survey_ids: Iterable[str] | None = None) -> dict[str, st
 
     Examples
     --------
-    >>> known_indicator_ids()["fotpatrull_timmar"]
-    'aktivitet'
+    >>> known_indicator_ids()["fotpatrull_timmar"] == "aktivitet"
+    True
     """
     if survey_ids is None:
         survey_ids = load_indicators()["id"]

@@ -174,10 +174,10 @@ def _commitment_lines(tables: charts.Tables, area: str) -> list[str]:
     fu = tables.followup
     if fu.empty or "implementation" not in fu.columns:
         return []
-    from ..commitments.followup import summarise_follow_up
-
+    # a commitment's own columns repeat on each of its indicator rows: read the first
+    mine = fu[fu["focus_area"] == area].drop_duplicates(["kommun", "commitment_id"])
     out = []
-    for r in summarise_follow_up(fu[fu["focus_area"] == area]).itertuples():
+    for r in mine.itertuples():
         text = textwrap.shorten(str(r.text), 90, placeholder=" …")
         line = (
             f"Löfte {r.commitment_id} ({text}): genomförande {r.implementation}"

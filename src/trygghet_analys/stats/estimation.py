@@ -1190,8 +1190,9 @@ def collapse_lonely_strata(
             continue
         if len(areas) < 2:
             raise DataError(
-                f"minst två områden med svarande år {year} för att slå ihop området som har "
-                "en enda svarande (kommun.yml: ensamt_stratum: slå_ihop | ta_bort)",
+                f"minst två områden med svarande år {year} i {kommun} för att slå ihop "
+                "området som har en enda svarande (kommun.yml: ensamt_stratum: slå_ihop | "
+                "ta_bort)",
                 column="stratum",
                 value=areas[0],
             )

@@ -441,7 +441,7 @@ def apply_layout_files(
         ids = np.array([f"rad {r}" for r in krows], dtype=object)
 
     if "stratum" in col and m:
-        present, inverse = np.unique(codes[kidx, col["stratum"]], return_inverse=True)
+        present, inverse = _distinct(codes[kidx, col["stratum"]])
         texts = uniq[present]  # each distinct area text once
         stratum_map = layout.answers.get("stratum")
         if stratum_map is not None:
@@ -509,9 +509,22 @@ def _position_of(uniq: np.ndarray, text: str) -> int:
     return int(hits[0]) if len(hits) else -1
 
 
+def _distinct(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes of a column and, per row, the position of its code among them
+    (a hash pass, no sort)."""
+    inverse, present = pd.factorize(column)
+    return present, inverse
+
+
+def _distinct_texts(texts: pd.Series) -> tuple[list, np.ndarray]:
+    """The distinct texts and, per text, its position among them."""
+    codes, names = pd.factorize(texts)
+    return list(names), codes.astype(np.int64)
+
+
 def _per_text(column: np.ndarray, uniq: np.ndarray, fn) -> np.ndarray:
     """``fn`` applied to each distinct text of one column, spread back to its rows."""
-    present, inverse = np.unique(column, return_inverse=True)
+    present, inverse = _distinct(column)
     return np.asarray(fn(uniq[present]))[inverse]
 
 
@@ -539,7 +552,7 @@ def _age_from_bands(column, uniq, layout, codebook, excluded, problem, j):
     group = np.full(n, -1, dtype=np.int64)
     if not n:
         return age, group
-    present, inverse = np.unique(column, return_inverse=True)
+    present, inverse = _distinct(column)
     texts = uniq[present]
     unknown = np.zeros(len(texts), dtype=bool)
     rep = np.full(len(texts), np.nan)
@@ -619,7 +632,8 @@ def _positions(
     position = {normalise_label(k): i for i, (k, _) in enumerate(items)}
     if blank is not None:
         position.setdefault("", blank)
-    keys = normalise_labels(texts)
+    # a few texts (answers): one cached call each; many (areas, ids): all at once
+    keys = [normalise_label(t) for t in texts] if len(texts) < 64 else normalise_labels(texts)
     return np.array([position.get(k, -2) for k in keys], dtype=np.int64)
 
 
@@ -643,7 +657,7 @@ def _categorical(column, uniq, variable, categories, mapping, fail) -> pd.Catego
     )  # positions -1 (blank) and -2 (unknown) index the last two
     if len(column) == 0:
         return pd.Categorical.from_codes(np.zeros(0, dtype=np.int64), dtype=_dtype(categories))
-    present, inverse = np.unique(column, return_inverse=True)
+    present, inverse = _distinct(column)
     codes = _positions(uniq[present], items)[inverse]
     unknown = codes == -2
     if unknown.any():
@@ -741,25 +755,26 @@ def design_weights(
     The weight makes the stratum's weights sum to N_h (the estimator of R's
     ``svydesign(ids=~1, strata=~stratum, weights=~weight, fpc=~population)``).
     """
-    counts = (
-        responses.groupby(["year", "stratum"], observed=True)
-        .size()
-        .rename("respondents")
-        .reset_index()
+    # (year, stratum) as one integer key: the few distinct pairs counted by hash, not merged
+    names, codes = _distinct_texts(
+        pd.concat([population["stratum"], responses["stratum"]], ignore_index=True)
     )
-    years = responses["year"].unique()
-    merged = counts.merge(population, on=["year", "stratum"], how="left", indicator=True)
-    missing = merged["_merge"] == "left_only"
-    if missing.any():
-        r = merged[missing].iloc[0]
+    span = max(len(names), 1)
+    pop_key = population["year"].to_numpy(dtype=np.int64) * span + codes[: len(population)]
+    resp_key = responses["year"].to_numpy(dtype=np.int64) * span + codes[len(population) :]
+    counted, respondents_of = np.unique(resp_key, return_counts=True)
+    missing = ~np.isin(counted, pop_key)
+    if missing.any():  # the first in (year, stratum) order, as a sorted count table has it
+        first = min((int(k // span), names[k % span]) for k in counted[missing])
         raise DataError(
-            f"en rad i population.csv för år {r['year']} och området '{r['stratum']}'",
-            file=file, column="stratum", value=r["stratum"],
+            f"en rad i population.csv för år {np.int64(first[0])} och området '{first[1]}'",
+            file=file, column="stratum", value=first[1],
         )  # fmt: skip
-    strata = population[population["year"].isin(years)].merge(
-        counts, on=["year", "stratum"], how="left"
-    )
-    strata["respondents"] = strata["respondents"].fillna(0).astype("int64")
+    years = np.unique(responses["year"].to_numpy(dtype=np.int64))
+    keep = np.isin(population["year"].to_numpy(dtype=np.int64), years)
+    strata = population[keep].reset_index(drop=True)
+    at = pd.Index(counted).get_indexer(pop_key[keep])  # -1: no respondent that year
+    strata["respondents"] = np.append(respondents_of, 0)[at].astype("int64")
     over = strata["respondents"] > strata["sampled"]
     if over.any():
         r = strata[over].iloc[0]
@@ -770,15 +785,17 @@ def design_weights(
     strata["response_rate"] = strata["respondents"] / strata["sampled"].where(strata["sampled"] > 0)
     strata.insert(0, "kommun", kommun)
     strata["kommun"] = strata["kommun"].astype("str")
-    order = {name: i for i, name in enumerate(dict.fromkeys(population["stratum"]))}
-    strata = strata.sort_values(
-        ["year", "stratum"], key=lambda c: c.map(order) if c.name == "stratum" else c
-    ).reset_index(drop=True)
-    key = responses[["year", "stratum"]].merge(
-        strata[["year", "stratum", "population", "respondents"]], on=["year", "stratum"], how="left"
+    first_seen = {name: i for i, name in enumerate(dict.fromkeys(population["stratum"]))}
+    order = np.lexsort(
+        (np.array([first_seen[s] for s in strata["stratum"]], dtype=np.int64), strata["year"])
     )
+    strata = strata.take(order).reset_index(drop=True)
+    # each respondent's stratum row (every (year, stratum) once in strata), found by hash
+    at = pd.Index(pop_key[keep][order]).get_indexer(resp_key)
     out = responses.copy()
-    out["weight"] = (key["population"] / key["respondents"]).to_numpy(dtype=float)
+    out["weight"] = (
+        strata["population"].to_numpy()[at] / strata["respondents"].to_numpy()[at]
+    ).astype(float)
     return out, strata[list(STRATA_COLUMNS)]
 
 
