@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
+from ..formatting import fmt_number, fmt_value, where_phrase
 from ..schemas import table_columns
 from ..stats.estimation import TOTAL_GROUP
 from ..stats.findings import SUBJECTS
@@ -924,68 +924,6 @@ def _adverse_findings(rows: list) -> list[dict]:
         )
         found["q_value"] = float(r.q_value)
         out.append(found)
-    return out
-
-
-def _change_findings(dom: _Domain, changes: list) -> list[dict]:
-    """Statistically supported worsening against the previous year or the base year."""
-    out = []
-    for r in changes:
-        prio = {Comparison.PREVIOUS_YEAR: 0, Comparison.BASE_YEAR: 1}.get(r.comparison)
-        before = dom.series.get(int(r.year_from))  # None when suppressed: never mentioned
-        if prio is None or before is None or not bool(r.significant):
-            continue
-        if r.change == 0 or (r.change > 0) != dom.worse_up:
-            continue
-        v1, v2 = value_pair(before, dom.value, dom.kind)
-        verb, noun = ("ökade", "ökning") if r.change > 0 else ("minskade", "minskning")
-        sentence = (
-            f"{dom.subject} {dom.where} {verb} från {v1} år {int(r.year_from)} till "
-            f"{v2} år {dom.year} (statistiskt säkerställd {noun})."
-        )
-        against = "föregående år" if prio == 0 else "basåret"
-        score = abs(float(r.z)) if pd.notna(r.z) else 0.0
-        out.append(
-            _finding(
-                f"säkerställd försämring mot {against}",
-                prio,
-                score,
-                sentence,
-                compare_year=int(r.year_from),
-                compare_value=before,
-                change=dom.value - before,
-            )
-        )
-    return out
-
-
-def _trend_findings(dom: _Domain, trends: list) -> list[dict]:
-    """A statistically supported trend in the worse direction (Mann–Kendall)."""
-    out = []
-    worse_dir = "ökande" if dom.worse_up else "minskande"
-    for r in trends:
-        start = dom.series.get(int(r.year_from))
-        if start is None or not bool(r.significant) or r.direction != worse_dir:
-            continue
-        v1, v2 = value_pair(start, dom.value, dom.kind)
-        # The trend is about every year, not the two end points, which may even point
-        # the other way: say "trend", and give the end points as figures only.
-        sentence = (
-            f"{dom.subject} {dom.where} visar en statistiskt säkerställd {worse_dir} trend "
-            f"sedan {int(r.year_from)} ({v1} år {int(r.year_from)}, {v2} år {dom.year})."
-        )
-        score = abs(float(r.tau)) if pd.notna(r.tau) else 0.0
-        out.append(
-            _finding(
-                "säkerställd försämrande trend",
-                2,
-                score,
-                sentence,
-                compare_year=int(r.year_from),
-                compare_value=start,
-                change=dom.value - start,
-            )
-        )
     return out
 
 

@@ -68,6 +68,46 @@ def _kind_of(mode: int) -> str | None:
     return "inte en vanlig fil"
 
 
+def _os_call(call, *args, path: Path, denied: str):
+    """``call(*args)``, with a refused permission or another OS error as one Swedish
+    line naming ``path`` (``denied`` says what is not readable)."""
+    try:
+        return call(*args)
+    except PermissionError:
+        raise DataError(
+            f"en fil som kontot som kör programmet får läsa ({denied}; be den som "
+            "förvaltar mappen om läsrätt)",
+            file=path,
+        ) from None
+    except OSError as exc:
+        raise DataError(f"en läsbar fil ({exc.strerror})", file=path) from None
+
+
+def _resolve_link(path: Path, root: Path, *, noun: str, extra: str) -> Path:
+    """``path`` itself, or the target of a link to a ``noun`` ("fil"/"mapp") that exists
+    inside the data folder ``root``; anything else is refused naming ``path``."""
+    if not path.is_symlink():
+        return path
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+    except (OSError, RuntimeError):
+        where = os.readlink(path) if os.path.islink(path) else "?"
+        raise DataError(
+            f"en {noun}, men länken pekar på '{where}' som inte finns{extra}", file=path
+        ) from None
+    try:
+        inside = target.is_relative_to(Path(os.path.realpath(root)))
+    except OSError:
+        inside = False
+    if not inside:
+        raise DataError(
+            f"en {noun} inne i datamappen (länken pekar på '{target}', utanför "
+            f"datamappen; kopiera in {noun}en i stället för att länka)",
+            file=path,
+        )
+    return target
+
+
 def _check(path: Path, data_root: Path | None, missing: str | None) -> Path:
     """All checks before opening; returns the resolved path of the regular file."""
     if not os.path.lexists(path):
@@ -75,37 +115,13 @@ def _check(path: Path, data_root: Path | None, missing: str | None) -> Path:
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
         raise DataError(missing, file=path)
     root = Path(data_root) if data_root is not None else data_root_of(path)
-    target = path
-    if path.is_symlink():
-        try:
-            target = Path(os.path.realpath(path, strict=True))
-        except (OSError, RuntimeError):
-            where = os.readlink(path) if os.path.islink(path) else "?"
-            raise DataError(
-                f"en fil, men länken pekar på '{where}' som inte finns (är nätverksenheten "
-                "ansluten? Kopiera annars in filen i datamappen)",
-                file=path,
-            ) from None
-        try:
-            inside = target.is_relative_to(Path(os.path.realpath(root)))
-        except OSError:
-            inside = False
-        if not inside:
-            raise DataError(
-                f"en fil inne i datamappen (länken pekar på '{target}', utanför "
-                "datamappen; kopiera in filen i stället för att länka)",
-                file=path,
-            )
-    try:
-        st = os.stat(target)
-    except PermissionError:
-        raise DataError(
-            "en fil som kontot som kör programmet får läsa (mappen den ligger i får inte "
-            "läsas; be den som förvaltar mappen om läsrätt)",
-            file=path,
-        ) from None
-    except OSError as exc:
-        raise DataError(f"en läsbar fil ({exc.strerror})", file=path) from None
+    target = _resolve_link(
+        path,
+        root,
+        noun="fil",
+        extra=" (är nätverksenheten ansluten? Kopiera annars in filen i datamappen)",
+    )
+    st = _os_call(os.stat, target, path=path, denied="mappen den ligger i får inte läsas")
     what = _kind_of(st.st_mode)
     if what is not None:
         raise DataError(f"en vanlig fil, men här står {what}", file=path)
@@ -149,18 +165,15 @@ def open_raw(
     path = Path(path)
     target = _check(path, None if data_root is None else Path(data_root), kind)
     check_file(target, max_bytes=max_bytes)  # size (and xlsx bombs) before reading
-    try:
-        # O_NONBLOCK: should the file have been swapped for a FIFO since the check, the
-        # open returns at once instead of waiting for a writer
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except PermissionError:
-        raise DataError(
-            "en fil som kontot som kör programmet får läsa (filen saknar läsrätt; be den "
-            "som förvaltar mappen om läsrätt)",
-            file=path,
-        ) from None
-    except OSError as exc:
-        raise DataError(f"en läsbar fil ({exc.strerror})", file=path) from None
+    # O_NONBLOCK: should the file have been swapped for a FIFO since the check, the
+    # open returns at once instead of waiting for a writer
+    fd = _os_call(
+        os.open,
+        target,
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0),
+        path=path,
+        denied="filen saknar läsrätt",
+    )
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise DataError("en vanlig fil (filen byttes ut medan den lästes)", file=path)
@@ -247,22 +260,7 @@ def list_raw(
             raise DataError(required, file=folder)
         return []
     root = Path(data_root) if data_root is not None else data_root_of(folder)
-    target = folder
-    if folder.is_symlink():
-        try:
-            target = Path(os.path.realpath(folder, strict=True))
-        except (OSError, RuntimeError):
-            raise DataError(
-                f"en mapp, men länken pekar på '{os.readlink(folder)}' som inte finns (är "
-                "nätverksenheten ansluten?)",
-                file=folder,
-            ) from None
-        if not target.is_relative_to(Path(os.path.realpath(root))):
-            raise DataError(
-                f"en mapp inne i datamappen (länken pekar på '{target}', utanför "
-                "datamappen; kopiera in mappen i stället för att länka)",
-                file=folder,
-            )
+    target = _resolve_link(folder, root, noun="mapp", extra=" (är nätverksenheten ansluten?)")
     if not target.is_dir():
         raise DataError("en mapp, men här står en fil", file=folder)
     try:
