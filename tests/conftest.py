@@ -7,8 +7,12 @@ copy on which ``pipeline.build`` has run; ``region_data_dir`` holds three kommun
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import matplotlib
@@ -96,3 +100,23 @@ def data_copy(tmp_path, sample_data_dir) -> Path:
     out = tmp_path / "data"
     shutil.copytree(sample_data_dir, out)
     return out
+
+
+@contextlib.contextmanager
+def serve_folder(www: Path):
+    """A quiet local HTTP server on 127.0.0.1 (random port) serving ``www``; yields its URL."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

@@ -7,11 +7,8 @@ The independent reference is EUDA's own published means ("Weekday mean", "Weeken
 
 from __future__ import annotations
 
-import functools
-import http.server
 import math
 import statistics
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import reference_file
+from conftest import reference_file, serve_folder
 from trygghet_analys.errors import ConfigError, DataError
 from trygghet_analys.files import euda as euda_files
 from trygghet_analys.wastewater import euda
@@ -466,20 +463,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     (www / "files" / "ww2026-all-data_en.csv").write_bytes(FIXTURE.read_bytes())
     (www / "wrong.csv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(www))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with serve_folder(www) as url:
+        yield url
 
 
 def test_fetch_euda(server: str, tmp_path: Path, small: pd.DataFrame) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import serve_folder
 from trygghet_analys import cli
 from trygghet_analys.errors import DataError, printable
 from trygghet_analys.files._yaml import load_yaml
@@ -334,9 +335,6 @@ def test_campaign_after_the_build_date(start, refused):
 @pytest.fixture
 def euda_server(tmp_path):
     """A local HTTP server with a good EUDA file, a truncated one and one with a negative load."""
-    import functools
-    import http.server
-    import threading
 
     fixture = Path(__file__).parent / "fixtures" / "euda_small.csv"
     good = fixture.read_bytes()
@@ -353,21 +351,8 @@ def euda_server(tmp_path):
         header + b"\n" + b",".join(cells) + b"\n" + rest
     )
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(www))
-    )
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with serve_folder(www) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
