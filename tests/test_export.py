@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from fontTools.ttLib import TTFont
 
 from trygghet_analys.files import export as _export
 from trygghet_analys.files._io import deterministic_zip
@@ -144,3 +147,104 @@ def test_normalised_zip_keeps_entry_order() -> None:
     with zipfile.ZipFile(io.BytesIO(out)) as z:
         assert z.namelist() == ["b.xml", "a.xml"]
         assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+
+
+# --------------------------------------------------------------------------- PDF fonts
+
+
+def _pdf_objects(data: bytes) -> dict[int, tuple[bytes, bytes]]:
+    """Object number → (dictionary, decompressed stream or b"") of every PDF object."""
+    starts = list(re.finditer(rb"(?:^|\n)(\d+) 0 obj\n?", data))
+    out = {}
+    for m, nxt in zip(starts, [*starts[1:], None], strict=True):
+        chunk = data[m.end() : nxt.start() if nxt else len(data)]
+        at = chunk.find(b"stream\n")
+        if at < 0:
+            out[int(m.group(1))] = (chunk, b"")
+            continue
+        head, body = chunk[:at], chunk[at + 7 : chunk.rindex(b"endstream")].rstrip(b"\n")
+        out[int(m.group(1))] = (head, zlib.decompress(body) if b"FlateDecode" in head else body)
+    return out
+
+
+def _to_unicode(cmap: bytes) -> dict[int, str]:
+    """CID → text of a ToUnicode CMap as matplotlib writes it (``bfrange`` with arrays)."""
+    found: dict[int, str] = {}
+    for lo, hi, targets in re.findall(rb"<([0-9a-fA-F]+)> <([0-9a-fA-F]+)> \[([^\]]*)\]", cmap):
+        texts = [
+            bytes.fromhex(t.decode()).decode("utf-16-be") for t in re.findall(rb"<(\w+)>", targets)
+        ]
+        assert len(texts) == int(hi, 16) - int(lo, 16) + 1
+        found |= dict(zip(range(int(lo, 16), int(hi, 16) + 1), texts, strict=True))
+    return found
+
+
+def _embedded_fonts(pdf: bytes) -> list[tuple[TTFont, dict[str, int]]]:
+    """Each embedded TrueType subset with text character → its glyph id in the subset."""
+    objects = _pdf_objects(pdf)
+
+    def ref(body: bytes, key: bytes) -> tuple[bytes, bytes]:
+        return objects[int(re.search(rb"/" + key + rb" \[? ?(\d+) 0 R", body).group(1))]
+
+    fonts = []
+    for body, _stream in objects.values():
+        if b"/Subtype /Type0" not in body:
+            continue
+        cids = _to_unicode(ref(body, b"ToUnicode")[1])
+        desc = ref(body, b"DescendantFonts")[0]
+        gid_map = ref(desc, b"CIDToGIDMap")[1]
+        font = TTFont(io.BytesIO(ref(ref(desc, b"FontDescriptor")[0], b"FontFile2")[1]))
+        glyphs = {
+            ch: int.from_bytes(gid_map[2 * cid : 2 * cid + 2], "big") for cid, ch in cids.items()
+        }
+        fonts.append((font, glyphs))
+    return fonts
+
+
+_FONT_TEXT = "Otrygg ute sent en kväll – Älmhult, 12,5 %"
+
+
+def _text_figure() -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([2020, 2021], [0.1, 0.2])
+    ax.set_title(_FONT_TEXT, fontweight="bold")
+    ax.set_xlabel("Är ÅÄÖ åäö")
+    return fig
+
+
+def test_pdf_font_subsets_lack_layout_tables_but_keep_every_glyph(tmp_path: Path) -> None:
+    (pdf,) = _export.save_figure(_text_figure(), tmp_path / "d", formats=("pdf",))
+    fonts = _embedded_fonts(pdf.read_bytes())
+    # DejaVu Sans and DejaVu Sans Bold (the dash in a second subset of the bold font)
+    assert len(fonts) == 3
+    shown = set()
+    for font, glyphs in fonts:
+        assert not set(_export.LAYOUT_TABLES) & set(font.keys())
+        assert {"glyf", "cmap", "hmtx", "loca"} <= set(font.keys())
+        order = font.getGlyphOrder()
+        for ch, gid in glyphs.items():
+            # every character maps (ToUnicode: selectable, searchable) to a drawn glyph
+            assert 0 < gid < len(order), ch
+            assert ch.isspace() or font["glyf"][order[gid]].numberOfContours != 0, ch
+        shown |= set(glyphs)
+    assert set(_FONT_TEXT + "Är ÅÄÖ åäö") <= shown
+    # granska finds every font embedded
+    from trygghet_analys.report import granska
+
+    issues: list[str] = []
+    granska._check_pdf(pdf, "d.pdf", issues)
+    assert issues == []
+
+
+def test_plain_matplotlib_keeps_layout_tables_and_the_swap_is_undone(tmp_path: Path) -> None:
+    """The other side: without :func:`deterministic` the subset has GSUB/GPOS again."""
+    from matplotlib.backends import _backend_pdf_ps
+
+    original = _backend_pdf_ps.get_glyphs_subset
+    with _export.deterministic():
+        assert _backend_pdf_ps.get_glyphs_subset is not original
+    assert _backend_pdf_ps.get_glyphs_subset is original
+    with plt.rc_context({"pdf.fonttype": 42}):
+        _text_figure().savefig(tmp_path / "d.pdf", format="pdf")
+    fonts = _embedded_fonts((tmp_path / "d.pdf").read_bytes())
+    assert fonts and all({"GSUB", "GPOS"} <= set(f.keys()) for f, _ in fonts)

@@ -297,6 +297,28 @@ def test_legend_entry_seen_only_when_it_changes_pixels() -> None:
         assert entries["Hela kommunen"]["seen"] is True
 
 
+def test_facts_of_the_png_drawing_equal_facts_of_a_new_drawing(clean) -> None:
+    """``figure_facts(drawn=True)`` measures the PNG's drawing: same facts, same pixels."""
+    from trygghet_analys.files import export
+
+    tables = charts.load_tables(clean[0])
+    names = []
+    for chart in charts.available_charts(tables, 2025):
+        saved, fresh = chart.draw(tables, 2025), chart.draw(tables, 2025)
+        export.figure_png_bytes(saved)
+        facts = chartfacts.figure_facts(saved, drawn=True)
+        assert facts == chartfacts.figure_facts(fresh), chart.name
+        names += [e["label"] for e in facts["legend"]]
+        # after the per-entry drawings the canvas shows the whole figure again
+        fresh.canvas.draw()
+        assert np.array_equal(
+            np.asarray(saved.canvas.buffer_rgba()), np.asarray(fresh.canvas.buffer_rgba())
+        ), chart.name
+        plt.close(saved)
+        plt.close(fresh)
+    assert names  # legend entries were measured
+
+
 def test_text_inside_figure_on_both_sides_of_the_edge() -> None:
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.set_title("Kort titel")

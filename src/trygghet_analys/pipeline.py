@@ -101,6 +101,10 @@ Stage = Callable[
 #: The build cache of the running ``build`` (None in ``validate`` and direct stage calls).
 _CACHE: ContextVar[BuildCache | None] = ContextVar("build_cache", default=None)
 
+#: What one run of :func:`compute_tables` has read once and shares between its stages
+#: (a kommun's medborgarlöfte registers, read by the findings and the follow-up).
+_MEMO: ContextVar[dict | None] = ContextVar("build_memo", default=None)
+
 #: Tables also written as ``;``-separated CSV with decimal comma, for Swedish Excel.
 CSV_TABLES = ("survey_estimates", "findings", "underlag")
 
@@ -346,10 +350,7 @@ def commitments_stage(
             continue
         own = _own_indicators(k, tables["survey_responses"])
         indicators = base if own is None else own
-        known = _commitments.known_indicator_ids(indicators["id"])
-        registers = load_registers(
-            k.commitments_dir, known_indicators=known, areas=k.strata, kommun=k.name
-        )
+        registers = _registers(k, indicators)
         if not registers:
             continue
         links.append(_commitments.registers_frame(registers))
@@ -639,10 +640,7 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
     the commitment period (None without registers)."""
     if not raw_exists(kommun.commitments_dir):
         return None, {}, [], None
-    known = _commitments.known_indicator_ids(indicators["id"])
-    registers = load_registers(
-        kommun.commitments_dir, known_indicators=known, areas=kommun.strata, kommun=kommun.name
-    )
+    registers = _registers(kommun, indicators)
     targets: dict[str, float] = {}
     links: list[tuple[str, str, str]] = []
     start = None
@@ -660,6 +658,22 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
     path = kommun.commitments_dir / "aktiviteter.csv"
     yearly = _commitments.yearly_activities(load_activities(path)) if raw_exists(path) else None
     return yearly, targets, links, start
+
+
+def _registers(kommun: KommunConfig, indicators: pd.DataFrame) -> list:
+    """The kommun's medborgarlöfte registers, checked against its indicators; read once
+    per :func:`compute_tables` (registers are frozen, so sharing them is safe)."""
+    memo = _MEMO.get()
+    key = ("registers", kommun.name, tuple(indicators["id"]))
+    if memo is not None and key in memo:
+        return memo[key]
+    known = _commitments.known_indicator_ids(indicators["id"])
+    registers = load_registers(
+        kommun.commitments_dir, known_indicators=known, areas=kommun.strata, kommun=kommun.name
+    )
+    if memo is not None:
+        memo[key] = registers
+    return registers
 
 
 #: The stages of ``build`` in order; each sees the tables of the ones before it.
@@ -698,11 +712,15 @@ def compute_tables(
     folder = DataFolder.at(data)
     kommuner = folder.kommuner()
     tables: dict[str, pd.DataFrame] = {}
-    for stage in stages if stages is not None else STAGES:
-        for name, table in stage(folder, kommuner, tables).items():
-            if name in tables:
-                raise ValueError(f"two stages produce the table {name!r}")
-            tables[name] = table
+    token = _MEMO.set({})
+    try:
+        for stage in stages if stages is not None else STAGES:
+            for name, table in stage(folder, kommuner, tables).items():
+                if name in tables:
+                    raise ValueError(f"two stages produce the table {name!r}")
+                tables[name] = table
+    finally:
+        _MEMO.reset(token)
     for name, table in tables.items():
         check_finite(table, name)  # no inf anywhere, no NaN where a number is required
         validate_table(name, table)  # every table against its contract, before any write
@@ -767,9 +785,26 @@ def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
     """
     out = table.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+        values = out[col]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            # each distinct text looked at once: most columns hold a few names many times
+            distinct = pd.unique(values.to_numpy(dtype=object))
+            if any(neutralise(v) is not v for v in distinct):
+                out[col] = values.map(neutralise)
+        elif values.dtype == np.float64:
+            out[col] = _decimal_comma(values.to_numpy())
     out.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def _decimal_comma(values: np.ndarray) -> np.ndarray:
+    """Float64 values as pandas' ``to_csv(decimal=",")`` writes them (``str`` of the value,
+    its first ``.`` a comma, NaN empty), as text: one pass in Python instead of pandas'
+    per-value formatter calls (``tests/test_incremental_build.py`` compares the bytes)."""
+    text = [
+        "" if v != v else str(v).replace(".", ",", 1)  # v != v: NaN
+        for v in values.tolist()
+    ]
+    return np.array(text, dtype=object)
 
 
 def survey_receipt(data: str | Path | None, tables: Mapping[str, pd.DataFrame]) -> list[str]:

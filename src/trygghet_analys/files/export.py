@@ -63,13 +63,67 @@ def _with_folder(path: str | Path) -> Path:
     return path
 
 
+#: Font tables left out of the TrueType subsets embedded in PDFs, besides matplotlib's own
+#: list: OpenType layout (glyph substitution and positioning), the old kerning table and
+#: math layout. A PDF viewer draws the glyph ids and positions written in the page, and
+#: finds the text through the ``ToUnicode`` map; it never shapes text with these tables.
+#: They are most of a subset's cost: fontTools parses DejaVu's GSUB/GPOS anew for every
+#: font of every PDF (about 50 ms each, 72 times per report).
+LAYOUT_TABLES: tuple[str, ...] = ("GSUB", "GPOS", "GDEF", "kern", "MATH", "JSTF", "BASE")
+
+#: matplotlib's own list of tables dropped from subsets (``_backend_pdf_ps``, 3.11).
+_MPL_DROPPED = (
+    "FFTM PfEd BDF meta MERG TSIV Zapf bdat bloc cidg fdsc feat fmtx fond just kerx ltag "
+    "morx trak xref"
+).split()
+
+
+def _lean_glyphs_subset(fontfile: object, glyphs: Iterable[int]) -> object:
+    """matplotlib's ``get_glyphs_subset`` without the layout tables (:data:`LAYOUT_TABLES`).
+
+    Same options, same glyph ids kept (``recommended_glyphs``, glyph names), same
+    result type; only the subset font lacks tables that a PDF never uses.
+    """
+    from fontTools import subset
+    from matplotlib.backends import _backend_pdf_ps
+
+    options = subset.Options(glyph_names=True, recommended_glyphs=True)
+    options.drop_tables += [*_MPL_DROPPED, *LAYOUT_TABLES]
+    options.font_number = getattr(fontfile, "face_index", 0)
+    font = subset.load_font(fontfile, options)
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(gids=glyphs)
+    subsetter.subset(font)
+    return _backend_pdf_ps.SubsetResults(font, subsetter.glyph_index_map)._as_cm()
+
+
+@contextlib.contextmanager
+def _lean_pdf_fonts() -> Iterator[None]:
+    """Embed PDF font subsets through :func:`_lean_glyphs_subset`, restored on exit.
+
+    matplotlib (3.11) looks the function up on its module at every embedding, so it is
+    swapped there; a matplotlib without it keeps its own.
+    """
+    from matplotlib.backends import _backend_pdf_ps
+
+    original = getattr(_backend_pdf_ps, "get_glyphs_subset", None)
+    if original is None or not hasattr(_backend_pdf_ps, "SubsetResults"):
+        yield
+        return
+    _backend_pdf_ps.get_glyphs_subset = _lean_glyphs_subset
+    try:
+        yield
+    finally:
+        _backend_pdf_ps.get_glyphs_subset = original
+
+
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
     """Settings for reproducible files, restored on exit.
 
     Fixes ``svg.hashsalt``, embeds PDF fonts as TrueType subsets (``pdf.fonttype``
-    42) and sets ``SOURCE_DATE_EPOCH`` (when unset) so that no writer falls back to
-    the clock.
+    42, without layout tables: :data:`LAYOUT_TABLES`) and sets ``SOURCE_DATE_EPOCH``
+    (when unset) so that no writer falls back to the clock.
     """
     old_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = old_epoch or str(
@@ -79,7 +133,10 @@ def deterministic() -> Iterator[None]:
 
     try:
         # TrueType fonts embedded as subsets: text stays text (searchable, sharp) in PDFs
-        with mpl.rc_context({"svg.hashsalt": _HASHSALT, "pdf.fonttype": 42}):
+        with (
+            mpl.rc_context({"svg.hashsalt": _HASHSALT, "pdf.fonttype": 42}),
+            _lean_pdf_fonts(),
+        ):
             yield
     finally:
         if old_epoch is None:

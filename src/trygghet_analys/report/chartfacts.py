@@ -191,7 +191,19 @@ def _changes_pixels(fig: Figure, artists: list[Artist], full: np.ndarray | None)
     return int((without != full).any(axis=-1).sum()) > MIN_VISIBLE_PIXELS
 
 
+def _drawn_pixels(fig: Figure) -> np.ndarray | None:
+    """A copy of what the Agg canvas holds now (the figure as last drawn), no new drawing."""
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        return None
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
 def _legend_entries(fig: Figure) -> list[dict[str, object]]:
+    """Legend entries of a figure that ``fig.canvas`` has just drawn (see :func:`figure_facts`).
+
+    Each entry whose artists are drawn costs one drawing with them hidden; the canvas
+    gets the full drawing's pixels back at the end (copied, not drawn again).
+    """
     out: list[dict[str, object]] = []
     full = None
     # a legend may gather entries from several panels (small multiples)
@@ -209,11 +221,11 @@ def _legend_entries(fig: Figure) -> list[dict[str, object]]:
             seen = False
             if drawn:
                 if full is None:
-                    full = _pixels(fig)
+                    full = _drawn_pixels(fig)
                 seen = _changes_pixels(fig, [m for a in drawn for m in _members(a)], full)
             out.append({"label": label, "artists": len(same), "shown": bool(drawn), "seen": seen})
     if full is not None:
-        fig.canvas.draw()
+        np.asarray(fig.canvas.buffer_rgba())[...] = full
     return out
 
 
@@ -234,13 +246,17 @@ def _gids(fig: Figure) -> dict[str, dict[str, int]]:
     return dict(sorted(found.items()))
 
 
-def figure_facts(fig: Figure, **texts: object) -> dict[str, object]:
+def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[str, object]:
     """Measure a finished figure for the report checker.
 
     Parameters
     ----------
     fig
         The figure exactly as saved (drawn at its saving dpi).
+    drawn
+        True when ``fig.canvas`` (Agg) has just drawn the figure as it is now, at
+        ``fig.dpi``, e.g. by saving it as PNG (:func:`~trygghet_analys.files.export.figure_png_bytes`):
+        that drawing is measured instead of a new one.
     **texts
         What the report shows with it, stored as is: ``name``, ``title``,
         ``explanation`` (the caption), ``alt`` (alt text), ``kind``, ``indicator``,
@@ -255,7 +271,8 @@ def figure_facts(fig: Figure, **texts: object) -> dict[str, object]:
         artists changes the rendered image), ``gids`` (gid → number of artists and of those drawn visibly), and
         the ``texts`` passed in.
     """
-    fig.canvas.draw()
+    if not (drawn and isinstance(fig.canvas, FigureCanvasAgg)):
+        fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     width, height = fig.bbox.width, fig.bbox.height
     measured = []

@@ -368,14 +368,16 @@ def _summary_figure(tables: charts.Tables, year: int, findings: list[str]) -> Fi
     return fig
 
 
-def _as_book_page(fig: Figure, title: str, explanation: str) -> Figure:
+def _as_book_page(fig: Figure, title: str, explanation: str, *, drawn: bool = False) -> Figure:
     """Turn a finished chart into a chart-book page, keeping it vector graphics.
 
     The figure grows to (at least) A4 proportions; every Axes and figure text keeps
     its size in inches and moves below a title and the explanation. Fonts stay fonts
-    and lines stay lines in the PDF: nothing is rasterised.
+    and lines stay lines in the PDF: nothing is rasterised. ``drawn``: the figure has
+    been drawn as it is now (its layout is fixed), so it is not drawn again first.
     """
-    fig.canvas.draw()  # fix the layout before anything moves
+    if not drawn:
+        fig.canvas.draw()  # fix the layout before anything moves
     if fig.get_layout_engine() is not None:
         fig.set_layout_engine("none")
     w, h = (float(v) for v in fig.get_size_inches())
@@ -433,12 +435,13 @@ def _render_charts(
     for i, chart in enumerate(charts.available_charts(tables, year), start=1):
         fig = chart.draw(tables, year)
         try:
+            # one Agg drawing serves the PNG and the facts measured on it
             png = _export.figure_png_bytes(fig)
-            _export.save_figure(fig, figdir / chart.name, png=png)
             data = chart.data(tables, year)
             explanation, alt = chart.explain(fig), chart.alt(fig)
             facts = chartfacts.figure_facts(
                 fig,
+                drawn=True,
                 name=chart.name,
                 title=chart.title,
                 explanation=explanation,
@@ -451,11 +454,12 @@ def _render_charts(
                 sheet=_sheet_name(i, chart.name),
                 data_rows=len(data),
             )
+            _export.save_figure(fig, figdir / chart.name, png=png)
             (figdir / f"{chart.name}.json").write_text(
                 chartfacts.facts_json(facts), encoding="utf-8", newline="\n"
             )
             out.append(RenderedChart(chart.name, chart.title, explanation, alt, png, data, facts))
-            yield _as_book_page(fig, chart.title, explanation)
+            yield _as_book_page(fig, chart.title, explanation, drawn=True)
         finally:
             plt.close(fig)
 
