@@ -76,3 +76,51 @@ def test_progress_disabled_writes_nothing():
     with Progress(2, "Bygger", "kommuner", stream=out, enabled=False) as p:
         p.step("Ystad")
     assert out.getvalue() == ""
+
+
+def test_preloaded_rows_count_each_kommuns_rows(region):
+    """The size ``report --alla`` orders by: every row of the report's tables, per kommun."""
+    import pandas as pd
+
+    from trygghet_analys.report import charts
+
+    want: dict[str, int] = {}  # counted here straight from the parquet files
+    for stem in charts._TABLE_FILES.values():
+        path = region / "processed" / f"{stem}.parquet"
+        if path.is_file():
+            frame = pd.read_parquet(path)
+            if "kommun" in frame.columns:
+                for name, n in frame["kommun"].astype(str).value_counts().items():
+                    want[name] = want.get(name, 0) + n
+    charts.preload(region)
+    try:
+        assert charts.preloaded_rows() == want
+    finally:
+        charts.release()
+    assert len(want) == 3 and min(want.values()) > 1000
+
+
+def test_report_alla_starts_the_largest_kommun_first(region, tmp_path, monkeypatch):
+    from trygghet_analys.report import charts
+
+    names = [k.name for k in load_kommuner(region / "raw")]
+    sizes = dict(zip(names, (1, 3, 2), strict=True))  # the middle one largest
+    monkeypatch.setattr(charts, "preloaded_rows", lambda: sizes)
+    started: list[str] = []
+
+    def one(job: dict) -> tuple[str, str, None]:
+        started.append(job["kommun"])
+        return job["kommun"], str(tmp_path / job["kommun"]), None
+
+    monkeypatch.setattr(render, "_one_kommun", one)
+    finals = render.run_all(data=region, out=tmp_path, workers=1, progress=False, build=False)
+    assert started == [names[1], names[2], names[0]]
+    assert [f.name for f in finals] == names  # results still in the kommuner's order
+
+
+def test_pool_size_is_the_cores_this_process_may_use(monkeypatch):
+    monkeypatch.setattr(render.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(render.os, "cpu_count", lambda: 64)
+    assert render.usable_cores() == 2
+    monkeypatch.delattr(render.os, "sched_getaffinity", raising=False)  # not on Linux
+    assert render.usable_cores() == 64

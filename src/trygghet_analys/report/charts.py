@@ -180,6 +180,16 @@ def preload(data_dir: str | Path | None) -> None:
             _whole_table(path)
 
 
+def preloaded_rows() -> dict[str, int]:
+    """Rows per kommun over the tables :func:`preload` keeps (how much each report shows)."""
+    rows: dict[str, int] = {}
+    for frame in _TABLE_CACHE.values():
+        if "kommun" in frame.columns:
+            for name, n in frame["kommun"].astype("string").value_counts().items():
+                rows[str(name)] = rows.get(str(name), 0) + int(n)
+    return rows
+
+
 def release() -> None:
     """Forget the tables kept by :func:`preload`."""
     _KEEP["tables"] = False

@@ -17,6 +17,8 @@ existing report as it was.
 from __future__ import annotations
 
 import base64
+import functools
+import gc
 import os
 import shutil
 import sys
@@ -45,7 +47,9 @@ from . import chartfacts, charts, pages, plotting, tableformat
 
 __all__ = [
     "EXTRA_WRITERS",
+    "largest_first",
     "run_all",
+    "usable_cores",
     "underlag_table",
     "write_commitment_outputs",
     "NOTEBOOKS",
@@ -541,7 +545,10 @@ _FINDINGS_HEADERS = {
 }
 
 
+@functools.cache
 def _indicator_kinds() -> dict[str, str]:
+    """Indicator id → "proportion" | "mean" of the package's indicators (read once: every
+    table of a report asks; callers only read it)."""
     from ..survey.indicators import load_indicators
 
     table = load_indicators()
@@ -1010,17 +1017,19 @@ def run_all(
         pipeline.build(folder.root)
     kommuner = folder.kommuner()
     out = Path(out).resolve()
-    jobs = [
-        {"year": year, "data": folder.root, "out": out, "kommun": k.name, "notebooks": notebooks}
-        for k in kommuner
-    ]
-    # Shared by every forked worker: the tables, the font cache and the style sheet.
+    # Shared by every forked worker: the tables, imports, templates, fonts and style sheet.
     charts.preload(folder.root)
-    pages.compile_all()
-    with plotting.use_style():
-        plt.close(plt.figure())
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    _share_before_fork()
+    jobs = [
+        {"year": year, "data": folder.root, "out": out, "kommun": name, "notebooks": notebooks}
+        for name in largest_first([k.name for k in kommuner], charts.preloaded_rows())
+    ]
+    workers = max(1, min(workers or usable_cores(), len(jobs)))
     done: dict[str, Path] = {}
+    # the parent's objects (the tables above all) out of the workers' garbage collection, so
+    # that its pages stay shared with the workers instead of being copied on first touch
+    gc.collect()
+    gc.freeze()
     try:
         with Progress(len(jobs), "Rapporter", "kommuner", enabled=progress) as bar:
             if workers == 1:
@@ -1043,9 +1052,53 @@ def run_all(
                         done[name] = Path(final)
                         bar.step(name)
     finally:
+        gc.unfreeze()
         charts.release()
     _say(f"Klart: {len(done)} rapporter i {out} ({fmt_number(time.perf_counter() - started, 1)} s)")
     return [done[k.name] for k in kommuner]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system tells (Linux; a
+    container or ``taskset`` may allow fewer than the machine has), else the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def largest_first(names: list[str], rows: dict[str, int]) -> list[str]:
+    """The order ``report --alla`` starts the kommuner in: most table rows first (the
+    longest reports), ties in the given order. The last reports to start are then the
+    smallest, so the pool's workers finish close together.
+
+    Examples
+    --------
+    >>> largest_first(["Alvesta", "Lund", "Ljungby", "Malmö"], {"Lund": 9, "Malmö": 12})
+    ['Malmö', 'Lund', 'Alvesta', 'Ljungby']
+    """
+    position = {name: i for i, name in enumerate(names)}
+    return sorted(names, key=lambda n: (-rows.get(n, 0), position[n]))
+
+
+def _share_before_fork() -> None:
+    """What every kommun's report would otherwise do again in each worker, done once in the
+    parent of ``report --alla``: the imports the report makes on first use, the compiled
+    page templates, the indicator kinds, the style sheet and the fonts matplotlib looks up
+    and opens when it draws text."""
+    import fontTools.subset  # noqa: F401  (PDF font subsets)
+    from matplotlib.backends import backend_pdf, backend_svg  # noqa: F401
+
+    from .. import pipeline  # noqa: F401  (load_tables reads the base year through it)
+
+    pages.compile_all()
+    _indicator_kinds()
+    with plotting.use_style():
+        fig = plt.figure(figsize=(2, 1))
+        fig.text(0.1, 0.6, "Trygghet 2025 – 12,5 %")
+        fig.text(0.1, 0.2, "Älmhult", fontweight="bold")
+        fig.canvas.draw()
+        plt.close(fig)
 
 
 def _write_book(
