@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import zipfile
 from pathlib import Path
 
@@ -566,3 +567,24 @@ def test_chart_book_summary_page_says_exempeldata_exactly_when_synthetic(
     report.run(data=data, out=tmp_path / "ut", notebooks=False)
     assert len(pages) > 1
     assert ("Exempeldata – inte verkliga resultat" in pages[0]) is synthetic
+
+
+def test_the_report_path_imports_scipy_only_when_a_statistic_is_computed() -> None:
+    """scipy.stats (about half a second) is imported at the first statistic, not by the
+    modules a report imports for their constants (``trygghet_analys._lazy``)."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from trygghet_analys.report import render\n"
+        "from trygghet_analys.files import registers\n"
+        "print('scipy.stats' in sys.modules)\n"
+        "from trygghet_analys.stats.findings import adjust_q_values\n"
+        "import pandas as pd\n"
+        "adjust_q_values(pd.DataFrame({'p_value': [0.01, 0.04], 'kommun': 'A', 'year': 2025}))\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True"]

@@ -23,12 +23,15 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._docstrings import shared_doc
+from .._lazy import lazy
 from ..errors import DataError
 from ..vocabulary import standard_text
 from .disclosure import DEFAULT_MIN_N, suppress_small
+
+# scipy.stats on first use: a report imports this module but computes nothing with it
+stats = lazy("scipy.stats")
 
 __all__ = [
     "CROSS_SEP",

@@ -22,12 +22,15 @@ from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._lazy import lazy
 from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
 from ..vocabulary import Comparison, Source, substance_name
 from .estimation import TOTAL_GROUP
 from .trends import _segments, _usable, mann_kendall
+
+# scipy.stats on first use: a report imports this module but computes nothing with it
+stats = lazy("scipy.stats")
 
 __all__ = [
     "ALPHA",
@@ -82,7 +85,6 @@ MIN_TREND_YEARS = 5
 #: Fewest years for a trend over the commitment period (with 3 points Mann–Kendall can
 #: never reach p < 0.05; with 4 it cannot either, but the row says so honestly).
 MIN_PERIOD_YEARS = 4
-_Z = float(stats.norm.ppf(0.975))
 
 #: Sentence subjects per survey indicator ("Andelen som ..."), for plain Swedish.
 SUBJECTS = {
@@ -254,7 +256,7 @@ def _change_rows(changes: pd.DataFrame, base_year: int | None) -> pd.DataFrame:
     pair = c["kommun"].astype(str) + c["indicator"] + c["group_var"] + c["group"].astype(str)
     pair = pair + c["year_from"].astype(str) + "-" + c["year_to"].astype(str)
     c = c[~(pair.duplicated(keep="first") & (c["comparison"] == Comparison.BASE_YEAR))]
-    half = _Z * c["se_change"]
+    half = float(stats.norm.ppf(0.975)) * c["se_change"]
     return _survey_rows(
         c,
         year=c["year_to"],

@@ -12,9 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._lazy import lazy
 from ..vocabulary import Comparison
+
+# scipy.stats on first use: a report imports this module but computes nothing with it
+stats = lazy("scipy.stats")
 
 __all__ = [
     "CHANGE_COLUMNS",
