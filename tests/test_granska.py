@@ -319,6 +319,68 @@ def test_facts_of_the_png_drawing_equal_facts_of_a_new_drawing(clean) -> None:
     assert names  # legend entries were measured
 
 
+def _hidden_line_figures() -> list[plt.Figure]:
+    """Legend entries on both sides of "seen", near texts and with artists not clipped."""
+    x = np.arange(5.0)
+    figs = []
+    for offset in (0.0, 0.3):  # under a wider line / beside it
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot(x, x + offset, lw=1, zorder=1, label="Område")
+        ax.plot(x, x, lw=5, zorder=2, color="black", label="Hela kommunen")
+        ax.set_title("Otrygghet")
+        ax.set_xlabel("År")
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        figs.append(fig)
+    for boxed in (True, False):  # a line under a text inside the Axes: boxed hides it
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        ax.plot([4.8, 5.2], [5, 5], lw=1, label="Kort")
+        box = {"facecolor": "white", "edgecolor": "none", "pad": 6} if boxed else None
+        ax.text(5, 5, "MMMM", ha="center", va="center", fontsize=20, bbox=box, zorder=5)
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        figs.append(fig)
+    for clip in (True, False):  # a line running out of the Axes under the title
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        ax.set_title("En rubrik med text", fontsize=30, backgroundcolor="white")
+        ax.plot([5, 5], [2, 12], lw=2, clip_on=clip, label="Ut ur rutan")
+        ax.legend(loc="lower left", bbox_to_anchor=(1, 0))
+        figs.append(fig)
+    return figs
+
+
+def test_legend_check_without_far_texts_equals_full_drawings(clean, monkeypatch) -> None:
+    """Leaving texts far from an entry's clip box out of its drawings changes no fact."""
+    tables = charts.load_tables(clean[0])
+    figs = [c.draw(tables, 2025) for c in charts.available_charts(tables, 2025)]
+    figs += _hidden_line_figures()
+    results = {}
+    for skip in (False, True):
+        monkeypatch.setattr(chartfacts, "SKIP_FAR_TEXTS", skip)
+        results[skip] = [chartfacts.figure_facts(f)["legend"] for f in figs]
+    assert results[True] == results[False]
+    seen = [[e["seen"] for e in entries] for entries in results[True][-6:]]
+    assert seen == [[False, True], [True, True], [False], [True], [True], [True]]
+    for fig in figs:
+        plt.close(fig)
+
+
+def test_legend_check_leaves_out_far_texts_only_for_clipped_artists() -> None:
+    near, far = _hidden_line_figures()[-2:]
+    found = {}
+    for fig in (near, far):
+        fig.canvas.draw()
+        check = chartfacts._EntryCheck(fig, chartfacts._drawn_pixels(fig))
+        (line,) = fig.axes[0].get_lines()
+        found[line.get_clip_on()] = {t.get_text() for t in check._far_texts([line])}
+        plt.close(fig)
+    assert {"0", "10"} <= found[True]  # tick labels: outside the Axes
+    assert "En rubrik med text" not in found[True]  # a text with a box may reach further
+    assert found[False] == set()  # not clipped: full drawings
+
+
 def test_text_inside_figure_on_both_sides_of_the_edge() -> None:
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.set_title("Kort titel")
