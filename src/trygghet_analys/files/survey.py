@@ -531,13 +531,14 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
             raise DataError(
                 "kolumnerna year, stratum, population, sampled", file=path, row=1, column=col
             )
-    out = pd.DataFrame({"stratum": table["stratum"].str.strip()})
+    stratum = table["stratum"].str.strip()
+    numbers: dict[str, np.ndarray] = {}
     for col in ("year", "population", "sampled"):
-        values = pd.to_numeric(table[col].str.replace(" ", ""), errors="coerce")
+        values = pd.to_numeric(table[col].str.replace(" ", ""), errors="coerce").to_numpy()
         lowest = 1 if col == "population" else 0  # N_h = 0 would give weight 0
-        bad = values.isna() | (values < lowest) | (values % 1 != 0)
+        bad = pd.isna(values) | (values < lowest) | (values % 1 != 0)
         if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
+            i = int(np.flatnonzero(bad)[0])
             raise DataError(
                 "ett heltal > 0" if lowest else "ett heltal ≥ 0",
                 file=path,
@@ -545,19 +546,30 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
                 column=col,
                 value=table[col].iloc[i],
             )
-        out[col] = values.astype("int64")
-    unknown = ~out["stratum"].isin(strata)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        numbers[col] = values.astype("int64")
+    # plain Python over the few rows: pandas' fixed cost per operation is the larger part
+    names = stratum.tolist()
+    known = set(strata)
+    unknown = [i for i, name in enumerate(names) if name not in known]
+    if unknown:
+        i = unknown[0]
         raise DataError(
             "ett av områdena i kommun.yml: " + ", ".join(strata),
-            file=path, row=i + 2, column="stratum", value=out["stratum"].iloc[i],
+            file=path, row=i + 2, column="stratum", value=names[i],
         )  # fmt: skip
-    dup = out.duplicated(["year", "stratum"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise DataError(
-            "en rad per år och område", file=path, row=i + 2, column="stratum",
-            value=f"{out['year'].iloc[i]} {out['stratum'].iloc[i]}",
-        )  # fmt: skip
-    return out[["year", "stratum", "population", "sampled"]]
+    seen: set[tuple[int, str]] = set()
+    for i, pair in enumerate(zip(numbers["year"].tolist(), names, strict=True)):
+        if pair in seen:
+            raise DataError(
+                "en rad per år och område", file=path, row=i + 2, column="stratum",
+                value=f"{numbers['year'][i]} {names[i]}",
+            )  # fmt: skip
+        seen.add(pair)
+    return pd.DataFrame(
+        {
+            "year": numbers["year"],
+            "stratum": stratum,
+            "population": numbers["population"],
+            "sampled": numbers["sampled"],
+        }
+    )
