@@ -71,6 +71,7 @@ from .survey.ingest import (
     validate_responses,
 )
 from .vocabulary import Source, load_ntu
+from .wastewater.campaigns import detectable_changes
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
@@ -318,9 +319,12 @@ def wastewater_stage(
     folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     """Wastewater loads, campaign means, trends and back-calculation for every kommun,
-    plus the comparison with EUDA's cities when ``external/`` holds the EUDA file."""
+    the year-to-year change its sampling plan detects
+    (:func:`~trygghet_analys.wastewater.campaigns.detectable_changes`), plus the
+    comparison with EUDA's cities when ``external/`` holds the EUDA file."""
     parts = [_cached_wastewater(k) for k in kommuner]
     out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
+    out["wastewater_detectable"] = detectable_changes(out["wastewater_campaigns"])
     out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_loads"])
     return out
 
@@ -364,7 +368,7 @@ def commitments_stage(
         if years.empty:
             continue
         followups.append(
-            _commitments.follow_up(
+            _cached_follow_up(
                 registers,
                 findings=_own(tables, "findings", k.name),
                 activities=activities,
@@ -378,6 +382,53 @@ def commitments_stage(
     for name, frames in (("commitment_followup", followups), ("commitment_indicators", links)):
         if frames:
             out[name] = schemas[name].validate(pd.concat(frames, ignore_index=True))
+    return out
+
+
+def _cached_follow_up(
+    registers: list,
+    *,
+    findings: pd.DataFrame,
+    activities: pd.DataFrame,
+    indicators: pd.DataFrame,
+    base_year: int | None,
+    year: int,
+) -> pd.DataFrame:
+    """:func:`~trygghet_analys.commitments.followup.follow_up` of one kommun, from the
+    build cache when exactly what it rests on is unchanged.
+
+    The follow-up of ``year`` reads the kommun's registers (their parsed content, so a
+    changed commitment, target, link or signatory is seen), its activity counts, its
+    indicator definitions, base year, the year itself and the findings rows *of that
+    year* only; with the program's version (:func:`BuildCache.key`) that is the key. A
+    kommun whose survey, settings and registers did not change is not followed up again;
+    a kommun with a new year is (its findings of the new year are new).
+    """
+    cache = _CACHE.get()
+    inputs = {
+        "findings": findings,
+        "activities": activities,
+        "indicators": indicators,
+        "base_year": base_year,
+        "year": year,
+    }
+    if cache is None:
+        return _commitments.follow_up(registers, **inputs)
+    kommun = registers[0].kommun
+    key = cache.key(
+        kommun,
+        repr(registers),
+        frame_digest(activities),
+        frame_digest(indicators),
+        base_year,
+        year,
+        year_digests(findings, [year], upto=False)[year],
+    )
+    hit = cache.get("uppfoljning", key)
+    if hit is not None:
+        return hit["rows"]
+    out = _commitments.follow_up(registers, **inputs)
+    cache.put("uppfoljning", key, {"rows": out})
     return out
 
 

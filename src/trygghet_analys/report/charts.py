@@ -59,6 +59,7 @@ _TABLE_FILES = {
     "wastewater_loads": "wastewater_loads",
     "wastewater_campaigns": "wastewater_campaigns",
     "wastewater_trends": "wastewater_trends",
+    "wastewater_detectable": "wastewater_detectable",
     "followup": "commitment_followup",
     "findings": "findings",
     "euda": "wastewater_euda",
@@ -117,6 +118,9 @@ class Tables:
     base_year: int | None = None
     #: ``processed/underlag.parquet`` of this kommun, every survey year (``year`` column).
     underlag: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: ``processed/wastewater_detectable.parquet`` of this kommun: per campaign year, the
+    #: year-to-year change its sampling plan detects.
+    wastewater_detectable: pd.DataFrame = field(default_factory=pd.DataFrame)
     strata: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     processed: Path | None = None
@@ -306,6 +310,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         processed=folder.processed,
         findings=frames["findings"],
         underlag=frames["underlag"],
+        wastewater_detectable=frames["wastewater_detectable"],
         base_year=_kommun_base_year(cfg),
     )
 

@@ -303,27 +303,22 @@ def _drugs(found: pd.DataFrame, sig: pd.DataFrame) -> str:
 
 
 def _detectable(tables: charts.Tables, year: int) -> str:
-    """What change between two years the sampling plan can detect (80 % power)."""
-    from ..wastewater.campaigns import between_campaign_cv, detectable_change
-
-    camp = tables.wastewater_campaigns
-    if camp.empty or "date_from" not in camp.columns:
+    """What change between two years the sampling plan can detect (80 % power): the
+    latest row up to ``year`` of ``processed/wastewater_detectable``."""
+    d = tables.wastewater_detectable
+    if d.empty:
         return ""
-    camp = camp[camp["year"].astype(int) <= year]
-    per_year = camp.groupby(["plant", "substance", "year"]).size()
-    cv = between_campaign_cv(camp)["cv"].dropna()
-    if per_year.empty or cv.empty:
+    d = d[d["year"].astype(int) <= year]
+    if d.empty:
         return ""
-    n = int(per_year.median())
-    if n < 2 or cv.median() <= 0:
-        return ""
-    d = detectable_change(n, float(cv.median()), 1).iloc[0]
+    row = d.sort_values("year").iloc[-1]
     return (
-        f" Med {n} mätkampanjer om året kan avloppsvattnet visa en förändring från ett år "
-        f"till nästa först när den är större än ungefär +{fmt_number(100 * d['increase'], 0)} % "
-        f"eller −{fmt_number(100 * d['decrease'], 0)} % (typisk variation mellan kampanjer "
-        f"{fmt_number(100 * float(cv.median()), 0)} %); mindre förändringar syns först som "
-        "trend över flera år."
+        f" Med {int(row['n_campaigns_per_year'])} mätkampanjer om året kan avloppsvattnet "
+        "visa en förändring från ett år till nästa först när den är större än ungefär "
+        f"+{fmt_number(100 * float(row['increase']), 0)} % "
+        f"eller −{fmt_number(100 * float(row['decrease']), 0)} % (typisk variation mellan "
+        f"kampanjer {fmt_number(100 * float(row['cv_between_campaigns']), 0)} %); mindre "
+        "förändringar syns först som trend över flera år."
     )
 
 
