@@ -149,6 +149,85 @@ def test_normalised_zip_keeps_entry_order() -> None:
         assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
 
 
+def test_xlsx_cells_as_two_independent_readers_see_them(tmp_path: Path) -> None:
+    """Every kind of cell the writer knows, read back by openpyxl and by calamine."""
+    import datetime as dt
+
+    import numpy as np
+    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
+
+    frame = pd.DataFrame(
+        {
+            "Text": ["a\x01b", " kant ", "_x0041_", 'a&b<c>"d', ""],
+            "Blandat": pd.Series(
+                [np.int64(3), np.float64(0.5), np.bool_(True), dt.date(2024, 3, 5), np.str_("x")],
+                dtype=object,
+            ),
+            "Tid": pd.to_datetime(
+                ["2024-03-05 12:30", None, "2025-01-01 00:00", "2024-01-01 00:00", None]
+            ),
+            "Andel": [0.1 + 0.2, -1e-05, float("nan"), 12345678.9, 2.0],
+            "Antal": [1, 2, 3, 4, 10**15],
+        }
+    )
+    path = _export.write_xlsx(
+        tmp_path / "t.xlsx",
+        {'Blad "1" & <2>': frame},
+        title="T & <t>",
+        banner="Exempeldata",
+        number_formats={'Blad "1" & <2>': {"Blandat": ["0.0%", "0.00", None, None, None]}},
+    )
+    wb = load_workbook(path)
+    assert wb.sheetnames == ['Blad "1" & <2>']
+    assert wb.properties.title == "T & <t>" and wb.properties.creator == "trygghet-analys"
+    ws = wb.active
+    assert ws.freeze_panes == "A3"
+    # width: the longest text of header and values + 2 ('a&b<c>"d' 8, "2024-03-05" 10,
+    # "2024-03-05 12:30:00" 19, "0.30000000000000004" 19, "1000000000000000" 16)
+    assert [ws.column_dimensions[c].width for c in "ABCDE"] == [10, 12, 21, 21, 18]
+    assert ws["A1"].value == "Exempeldata" and ws["A1"].font.b
+    assert ws["A1"].font.color.rgb == "00A33F00"
+    assert [c.value for c in ws[2]] == ["Text", "Blandat", "Tid", "Andel", "Antal"]
+    assert all(c.font.b for c in ws[2])
+    cells = {c.coordinate: (c.value, c.number_format) for row in ws.iter_rows() for c in row}
+    assert cells["B3"] == (3, "0.0%")  # a numpy integer in a text column is a number
+    assert cells["B4"] == (0.5, "0.00")
+    assert cells["B5"] == (True, "General")
+    assert cells["B6"] == (dt.datetime(2024, 3, 5), "yyyy-mm-dd")
+    assert cells["C3"] == (dt.datetime(2024, 3, 5, 12, 30), "yyyy-mm-dd h:mm:ss")
+    assert cells["B7"] == ("x", "General")
+    assert cells["C4"][0] is None and cells["A7"][0] is None  # missing, empty text
+    assert cells["D3"] == (0.30000000000000004, "#,##0.00")  # every digit of the float
+    assert cells["D4"] == (-1e-05, "#,##0.00") and cells["D5"][0] is None
+    assert cells["E7"] == (10**15, "0")
+    assert cells["A6"][0] == 'a&b<c>"d'
+    # calamine decodes Excel's _xHHHH_ escapes (openpyxl leaves them as they are)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert [r[0] for r in rows[2:6]] == ["a\x01b", " kant ", "_x0041_", 'a&b<c>"d']
+
+
+def test_xlsx_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
+    import numpy as np
+
+    from trygghet_analys.files._xlsx import MAX_TEXT, Book
+
+    def one(value: object) -> None:
+        Book().add_sheet("B", top=[], columns=[[value]], formats=[None], widths=[9], frozen_rows=0)
+
+    one(1.5)
+    one("x" * MAX_TEXT)
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match="no number Excel holds"):
+            one(bad)
+    with pytest.raises(ValueError, match="text longer than 32767"):
+        one("x" * (MAX_TEXT + 1))
+    with pytest.raises(TypeError, match="cannot write bytes"):
+        one(b"x")
+    with pytest.raises(TypeError, match="cannot write datetime64"):  # never its nanoseconds
+        one(np.datetime64("2024-03-05T00:00:00.000000000"))
+
+
 # --------------------------------------------------------------------------- PDF fonts
 
 

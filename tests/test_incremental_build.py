@@ -314,3 +314,66 @@ def test_swedish_csv_neutralises_a_formula_among_repeated_names(tmp_path):
     pipeline.write_swedish_csv(frame, tmp_path / "t.csv")
     lines = (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines == ["namn;v", "Ort;1,5", "'=1+1;2,0", "Ort;3,0", "'=1+1;4,0"]
+
+
+# --- the follow-up of the medborgarlöften: per kommun from the cache ---------------------------
+def _record_follow_ups(monkeypatch) -> list[int]:
+    """The year of each ``follow_up`` call made by ``build``."""
+    calls: list[int] = []
+    real = pipeline._commitments.follow_up
+
+    def recording(registers, **kwargs):
+        calls.append(kwargs["year"])
+        return real(registers, **kwargs)
+
+    monkeypatch.setattr(pipeline._commitments, "follow_up", recording)
+    return calls
+
+
+def _change_an_activity_count(data: Path) -> None:
+    """Every count of 2025 (``period,measure,value,unit``) seven higher."""
+    path = data / "raw" / "medborgarloften" / "aktiviteter.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for line in lines:
+        period, measure, value, unit = line.split(",")
+        if period == "2025":
+            value = str(int(value) + 7)
+        out.append(",".join([period, measure, value, unit]))
+    assert out != lines
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def _change_a_commitment_text(data: Path) -> None:
+    path = sorted((data / "raw" / "medborgarloften").glob("20*.yml"))[-1]
+    text = path.read_text(encoding="utf-8")
+    assert "text: " in text
+    path.write_text(text.replace("text: ", "text: Ändrat. ", 1), encoding="utf-8")
+
+
+def test_an_unchanged_kommun_is_not_followed_up_again(data, monkeypatch):
+    pipeline.build(data)
+    calls = _record_follow_ups(monkeypatch)
+    pipeline.build(data)
+    assert calls == []
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_change_an_activity_count, _change_a_commitment_text, _set_min_n, _set_base_year],
+    ids=["aktivitet", "register", "min_n", "basar"],
+)
+def test_a_changed_input_of_the_follow_up_follows_up_again(data, monkeypatch, change):
+    """Each thing the follow-up reads (activities, the register, the findings of the year
+    through ``min_n``, the base year) gives a new key; the result equals a full build."""
+    pipeline.build(data)
+    before = _tables(data / "processed")
+    change(data)
+    calls = _record_follow_ups(monkeypatch)
+    pipeline.build(data)
+    assert calls == [2025]
+    monkeypatch.undo()
+    after = _equals_a_build_without_cache(data)
+    assert after["commitment_followup.parquet"] != before["commitment_followup.parquet"]

@@ -196,3 +196,62 @@ _TEXT = st.text(
 @given(st.lists(st.one_of(_TEXT, st.text(max_size=6))))
 def test_normalise_labels_equals_normalise_label_text_by_text(texts):
     assert normalise_labels(texts) == [normalise_label(t) for t in texts]
+
+
+def _region_tables(data):
+    from trygghet_analys.config import DataFolder
+    from trygghet_analys.pipeline import survey_stage
+
+    folder = DataFolder.at(data)
+    return survey_stage(folder, folder.kommuner(), {})
+
+
+def test_region_pass_equals_kommun_by_kommun(region_data_dir, monkeypatch):
+    """Files of the same layout in several kommuner are applied together (issue 16), each
+    kommun keeping its own area codes and areas, its rows, ledger lines and order."""
+    import trygghet_analys.pipeline as pipeline
+
+    calls = []
+    real = pipeline.apply_layout_files
+
+    def counting(cells, sources, **kw):
+        calls.append({s.kommun for s in sources})
+        return real(cells, sources, **kw)
+
+    monkeypatch.setattr(pipeline, "apply_layout_files", counting)
+    tables = _region_tables(region_data_dir)
+    region_calls = len(calls)
+    assert any(len(c) > 1 for c in calls)  # a layout shared by kommuner: applied together
+    kommuner = load_kommuner(region_data_dir / "raw")
+    one_by_one = [ingest_kommun(k) for k in kommuner]
+    assert region_calls < len(calls) - region_calls
+    for name, field in (
+        ("survey_responses", "responses"),
+        ("survey_strata", "strata"),
+        ("survey_breaks", "breaks"),
+        ("ledger", "ledger"),
+    ):
+        expected = pd.concat([getattr(t, field) for t in one_by_one], ignore_index=True)
+        pd.testing.assert_frame_equal(tables[name], expected[list(tables[name].columns)])
+    assert len(tables["ledger"]) > 0
+    assert list(tables["survey_responses"]["kommun"].unique()) == [k.name for k in kommuner]
+
+
+def test_region_pass_with_a_problem_gives_that_kommuns_message(tmp_path, region_data_dir):
+    """A problem in the second kommun: the message is the one its own files give."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(region_data_dir, data)
+    kommun = load_kommuner(data / "raw")[1]
+    path = [p for p in survey_files(kommun.survey_dir).values() if p.suffix == ".csv"][-1]
+    raw = path.read_bytes()
+    row = raw.split(b"\n")[1].rstrip(b"\r")  # the first respondent, again at the end
+    path.write_bytes(raw.rstrip(b"\r\n") + b"\r\n" + row + b"\r\n")
+    with pytest.raises(DataError) as alone:
+        ingest_kommun(kommun)
+    with pytest.raises(DataError) as info:
+        _region_tables(data)
+    assert info.value.file == path
+    assert "unika respondent-id" in info.value.swedish()
+    assert info.value.swedish() == alone.value.swedish()

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,7 @@ from .stats.findings import (
 )
 from .stats.reliability import reliability
 from .stats.trends import compare_estimates, trend_tests
+from .survey.codebook import Codebook
 from .survey.indicators import add_indicators, check_indicator_answers, load_indicators
 from .survey.ingest import (
     BREAK_COLUMNS,
@@ -64,6 +66,7 @@ from .survey.ingest import (
     apply_layout,
     apply_layout_files,
     layout_for_file,
+    layout_signature,
     survey_tables,
     validate_responses,
 )
@@ -124,11 +127,18 @@ def survey_stage(
         ``survey_responses``, ``survey_strata``, ``survey_breaks`` and ``ledger``, every
         kommun stacked (columns as in ``CONTRIBUTING.md``).
     """
-    parts = []
-    with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
-        for k in kommuner:
-            parts.append(ingest_kommun(k, validate=False))
-            bar.step(k.name)
+    try:
+        # every kommun's files at once: the files of one layout applied together across
+        # kommuner (a vendor's layout in many kommuner)
+        parts = _ingest_kommuner(kommuner)
+    except DataError:
+        # a problem somewhere: kommun by kommun, so that the message is the one that
+        # kommun's files give on their own (the first kommun with a problem stops)
+        parts = []
+        with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
+            for k in kommuner:
+                parts.append(ingest_kommun(k, validate=False))
+                bar.step(k.name)
     # the schema checked once for the whole region, not once per kommun
     responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
     return {
@@ -354,7 +364,7 @@ def commitments_stage(
         if years.empty:
             continue
         followups.append(
-            _commitments.follow_up(
+            _cached_follow_up(
                 registers,
                 findings=_own(tables, "findings", k.name),
                 activities=activities,
@@ -368,6 +378,53 @@ def commitments_stage(
     for name, frames in (("commitment_followup", followups), ("commitment_indicators", links)):
         if frames:
             out[name] = schemas[name].validate(pd.concat(frames, ignore_index=True))
+    return out
+
+
+def _cached_follow_up(
+    registers: list,
+    *,
+    findings: pd.DataFrame,
+    activities: pd.DataFrame,
+    indicators: pd.DataFrame,
+    base_year: int | None,
+    year: int,
+) -> pd.DataFrame:
+    """:func:`~trygghet_analys.commitments.followup.follow_up` of one kommun, from the
+    build cache when exactly what it rests on is unchanged.
+
+    The follow-up of ``year`` reads the kommun's registers (their parsed content, so a
+    changed commitment, target, link or signatory is seen), its activity counts, its
+    indicator definitions, base year, the year itself and the findings rows *of that
+    year* only; with the program's version (:func:`BuildCache.key`) that is the key. A
+    kommun whose survey, settings and registers did not change is not followed up again;
+    a kommun with a new year is (its findings of the new year are new).
+    """
+    cache = _CACHE.get()
+    inputs = {
+        "findings": findings,
+        "activities": activities,
+        "indicators": indicators,
+        "base_year": base_year,
+        "year": year,
+    }
+    if cache is None:
+        return _commitments.follow_up(registers, **inputs)
+    kommun = registers[0].kommun
+    key = cache.key(
+        kommun,
+        repr(registers),
+        frame_digest(activities),
+        frame_digest(indicators),
+        base_year,
+        year,
+        year_digests(findings, [year], upto=False)[year],
+    )
+    hit = cache.get("uppfoljning", key)
+    if hit is not None:
+        return hit["rows"]
+    out = _commitments.follow_up(registers, **inputs)
+    cache.put("uppfoljning", key, {"rows": out})
     return out
 
 
@@ -1035,17 +1092,63 @@ def ingest_kommun(kommun: KommunConfig, *, validate: bool = True) -> SurveyTable
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
     cache = _CACHE.get()
     codebook_digest = file_digest(folder / "kodbok.yml") if cache is not None else None
+    entry = _SurveyInputs(kommun, codebook, files, codebook_digest)
     try:
-        parts, ledgers, pending = _survey_single_pass(kommun, codebook, files, codebook_digest)
+        (parts, ledgers), pending = _survey_single_pass([entry])
+        parts, ledgers = parts[0], ledgers[0]
     except DataError:
         parts, ledgers, pending = _survey_file_by_file(kommun, codebook, files, codebook_digest)
-    population_file = folder / "population.csv"
-    population = read_population(population_file, kommun.strata)
-    tables = survey_tables(
-        parts, ledgers, population, codebook=codebook, kommun=kommun.name, file=population_file,
-        validate=validate,
-    )  # fmt: skip
+    tables = _kommun_tables(entry, parts, ledgers, validate=validate)
     for key, parsed in pending:  # cached only once the whole kommun was read without a problem
+        cache.put("enkat", key, parsed)
+    return tables
+
+
+class _SurveyInputs(NamedTuple):
+    """One kommun's survey inputs: codebook, year files and the codebook's hash (cache)."""
+
+    kommun: KommunConfig
+    codebook: Codebook
+    files: dict[int, Path]
+    codebook_digest: str | None
+
+
+def _kommun_tables(entry: _SurveyInputs, parts, ledgers, *, validate: bool) -> SurveyTables:
+    """One kommun's survey tables from its files' rows and ledgers (population, weights)."""
+    population_file = entry.kommun.survey_dir / "population.csv"
+    population = read_population(population_file, entry.kommun.strata)
+    return survey_tables(
+        parts, ledgers, population, codebook=entry.codebook, kommun=entry.kommun.name,
+        file=population_file, validate=validate,
+    )  # fmt: skip
+
+
+def _ingest_kommuner(kommuner: list[KommunConfig]) -> list[SurveyTables]:
+    """Every kommun's survey in one pass (:func:`_survey_single_pass` over all of them).
+
+    Raises at the first problem of any kind; :func:`survey_stage` then reads kommun by
+    kommun (:func:`ingest_kommun`) for the messages of the first kommun with a problem.
+    Nothing is cached unless every kommun was read.
+    """
+    cache = _CACHE.get()
+    entries = []
+    for kommun in kommuner:
+        folder = kommun.survey_dir
+        codebook = load_codebook(folder / "kodbok.yml", areas=kommun.strata)
+        files = survey_files(folder)
+        if not files:
+            raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
+        digest = file_digest(folder / "kodbok.yml") if cache is not None else None
+        entries.append(_SurveyInputs(kommun, codebook, files, digest))
+    with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
+        (parts, ledgers), pending = _survey_single_pass(
+            entries, read=lambda entry: bar.step(entry.kommun.name)
+        )
+    tables = [
+        _kommun_tables(entry, own_parts, own_ledgers, validate=False)
+        for entry, own_parts, own_ledgers in zip(entries, parts, ledgers, strict=True)
+    ]
+    for key, parsed in pending:
         cache.put("enkat", key, parsed)
     return tables
 
@@ -1062,45 +1165,62 @@ def _cache_key(kommun: KommunConfig, year: int, path: Path, codebook_digest: str
     return key, ledger_file
 
 
-def _survey_single_pass(kommun: KommunConfig, codebook, files: dict[int, Path], codebook_digest):
-    """Every file read once; the files of one layout applied together. Any problem raises
-    (the caller then applies the files one by one for the exact messages)."""
+def _survey_single_pass(
+    entries: list[_SurveyInputs], read: Callable[[_SurveyInputs], None] | None = None
+):
+    """Every file read once; the files of one layout applied together, also across kommuner
+    (layouts equal apart from the area codes: :func:`layout_signature`). Any problem
+    raises (the caller then applies the files one by one for the exact messages).
+
+    Returns ``(parts, ledgers), pending``: per kommun of ``entries`` its files' rows and
+    ledgers in the order of the years, and the cache entries to keep. ``read`` is called
+    with each entry once its files are read (progress).
+    """
     cache = _CACHE.get()
-    pieces: list[tuple[int, pd.DataFrame, pd.DataFrame]] = []  # (file position, rows, ledger)
+    # (kommun, file position, rows, ledger) of every file or run of consecutive files
+    pieces: list[tuple[int, int, pd.DataFrame, pd.DataFrame]] = []
     pending = []
-    groups: dict[tuple, list] = {}
-    for position, (year, path) in enumerate(files.items()):
-        layout = layout_for_file(codebook, year, path)
-        key, ledger_file = _cache_key(kommun, year, path, codebook_digest)
-        if key is not None:
-            hit = cache.get("enkat", key)
-            if hit is not None:
-                pieces.append((position, hit["responses"], hit["ledger"]))
-                continue
-        raw = read_survey_cells(path, layout)
-        error = header_row_hint(path, layout, year, raw.names, raw.sheet)
-        if error is not None:
-            raise error
-        columns = tuple((c.variable, c.source) for c in layout.columns_for(year))
-        member = (position, key, raw, SourceFile(year, path, raw.rows, raw.sheet, raw.first_row,
-                                                 ledger_file))  # fmt: skip
-        groups.setdefault((id(layout), raw.names, columns), (layout, []))[1].append(member)
-    for layout, members in groups.values():
+    groups: dict[tuple, tuple] = {}
+    for e, entry in enumerate(entries):
+        kommun, codebook = entry.kommun, entry.codebook
+        for position, (year, path) in enumerate(entry.files.items()):
+            layout = layout_for_file(codebook, year, path)
+            key, ledger_file = _cache_key(kommun, year, path, entry.codebook_digest)
+            if key is not None:
+                hit = cache.get("enkat", key)
+                if hit is not None:
+                    pieces.append((e, position, hit["responses"], hit["ledger"]))
+                    continue
+            raw = read_survey_cells(path, layout)
+            error = header_row_hint(path, layout, year, raw.names, raw.sheet)
+            if error is not None:
+                raise error
+            columns = tuple((c.variable, c.source) for c in layout.columns_for(year))
+            source = SourceFile(year, path, raw.rows, raw.sheet, raw.first_row, ledger_file,
+                                kommun.name, kommun.strata, layout)  # fmt: skip
+            group = (layout_signature(codebook, layout), raw.names, columns)
+            groups.setdefault(group, (codebook, layout, kommun, []))[3].append(
+                (e, position, key, raw, source)
+            )
+        if read is not None:
+            read(entry)
+    for codebook, layout, kommun, members in groups.values():
         applied = apply_layout_files(
-            code_cells([raw for _, _, raw, _ in members]),
-            [source for _, _, _, source in members],
+            code_cells([raw for _, _, _, raw, _ in members]),
+            [source for *_, source in members],
             codebook=codebook, layout=layout, kommun=kommun.name, strata=kommun.strata,
         )  # fmt: skip
         if cache is not None:
-            for (_, key, _, _), (responses, ledger) in zip(
+            for (_, _, key, _, _), (responses, ledger) in zip(
                 members, applied.per_file(), strict=True
             ):
                 pending.append((key, {"responses": responses, "ledger": ledger}))
-        # files next to each other (no cached file between them) stay one piece
+        # files next to each other in one kommun (no cached file between) stay one piece
         kept_end, ledger_end = np.cumsum(applied.kept), np.cumsum(applied.excluded)
         run_start = 0
         for i in range(len(members)):
-            if i + 1 < len(members) and members[i + 1][0] == members[i][0] + 1:
+            e, position = members[i][0], members[i][1]
+            if i + 1 < len(members) and members[i + 1][:2] == (e, position + 1):
                 continue
             k0 = kept_end[run_start - 1] if run_start else 0
             l0 = ledger_end[run_start - 1] if run_start else 0
@@ -1108,13 +1228,19 @@ def _survey_single_pass(kommun: KommunConfig, codebook, files: dict[int, Path], 
             pieces.append(
                 (
                     members[run_start][0],
+                    members[run_start][1],
                     applied.responses if whole else applied.responses.iloc[k0 : kept_end[i]],
                     applied.ledger if whole else applied.ledger.iloc[l0 : ledger_end[i]],
                 )
             )
             run_start = i + 1
-    pieces.sort(key=lambda piece: piece[0])
-    return [p[1] for p in pieces], [p[2] for p in pieces], pending
+    pieces.sort(key=lambda piece: piece[:2])
+    parts: list[list[pd.DataFrame]] = [[] for _ in entries]
+    ledgers: list[list[pd.DataFrame]] = [[] for _ in entries]
+    for e, _, responses, ledger in pieces:
+        parts[e].append(responses)
+        ledgers[e].append(ledger)
+    return (parts, ledgers), pending
 
 
 def _survey_file_by_file(kommun: KommunConfig, codebook, files: dict[int, Path], codebook_digest):

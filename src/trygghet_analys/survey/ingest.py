@@ -50,6 +50,7 @@ __all__ = [
     "apply_layout_files",
     "design_weights",
     "layout_for_file",
+    "layout_signature",
     "survey_tables",
     "validate_responses",
 ]
@@ -131,7 +132,13 @@ class CodedCells(NamedTuple):
 
 
 class SourceFile(NamedTuple):
-    """Where a block of rows of :class:`CodedCells` comes from (errors and ledger)."""
+    """Where a block of rows of :class:`CodedCells` comes from (errors and ledger).
+
+    ``kommun``, ``strata`` and ``layout`` are the file's own kommun, areas and codebook
+    layout when they differ from those :func:`apply_layout_files` is called with: files of
+    several kommuner whose layouts are the same apart from the area codes
+    (:func:`layout_signature`) are applied together.
+    """
 
     year: int
     file: str | Path
@@ -139,6 +146,9 @@ class SourceFile(NamedTuple):
     sheet: str | None = None
     first_row: int = 2
     ledger_file: str | None = None
+    kommun: str | None = None
+    strata: tuple[str, ...] | None = None
+    layout: Layout | None = None
 
 
 class Applied(NamedTuple):
@@ -218,6 +228,21 @@ def apply_layout(
     return applied.responses, applied.ledger
 
 
+def layout_signature(codebook: Codebook, layout: Layout) -> tuple:
+    """Everything :func:`apply_layout_files` reads from a codebook and a layout except the
+    area codes (``svar: stratum``, which it takes from each file's own layout).
+
+    Files whose layouts have equal signatures (and equal headers and columns) may be
+    applied in one call even when they belong to different kommuner (each
+    :class:`SourceFile` then names its kommun, areas and layout).
+    """
+    answers = tuple((v, tuple(m.items())) for v, m in layout.answers.items() if v != "stratum")
+    return (
+        layout.name, layout.file, layout.columns, layout.ignore, layout.age,
+        repr(layout.age_bands), repr(answers), repr(codebook.rules), codebook.age_groups,
+    )  # fmt: skip
+
+
 def apply_layout_files(
     cells: CodedCells,
     sources: Sequence[SourceFile],
@@ -238,6 +263,10 @@ def apply_layout_files(
     :func:`trygghet_analys.pipeline.ingest_kommun` applies the files one by one when any
     error is found, so that its messages are always those of one file at a time).
 
+    A source may name its own kommun, areas and layout (:class:`SourceFile`); its layout
+    must then have the :func:`layout_signature` of ``layout`` (checked), and its area
+    codes and areas are its own.
+
     Returns
     -------
     Applied
@@ -245,6 +274,18 @@ def apply_layout_files(
         other, and the number of rows of each in both.
     """
     first = sources[0]
+    signature = None
+    for s in sources:
+        if s.layout is not None and s.layout is not layout:
+            signature = signature or layout_signature(codebook, layout)
+            if layout_signature(codebook, s.layout) != signature:
+                raise ValueError("apply_layout_files: the files need the same layout")
+    # each file's kommun, areas and area codes
+    owners = [
+        (s.kommun or kommun, strata if s.strata is None else s.strata,
+         (s.layout or layout).answers.get("stratum"))
+        for s in sources
+    ]  # fmt: skip
     year = first.year
     specs = layout.columns_for(year)
     if any(layout.columns_for(s.year) != specs for s in sources[1:]):
@@ -391,7 +432,9 @@ def apply_layout_files(
             mine = [entry for entry in mine if len(entry[0])]
             log.add(DataError(_all_excluded(mine, ages, layout), row=src.first_row, **at))
             log.check()
-    ledger, ledger_per_file = _ledger(found, sources, file_of, rows, kommun=kommun)
+    ledger, ledger_per_file = _ledger(
+        found, sources, file_of, rows, kommuner=[o[0] for o in owners]
+    )
     kidx = np.flatnonzero(kept)
     kfile = file_of[kidx]
     krows = rows[kidx]
@@ -441,31 +484,40 @@ def apply_layout_files(
         ids = np.array([f"rad {r}" for r in krows], dtype=object)
 
     if "stratum" in col and m:
-        present, inverse = _distinct(codes[kidx, col["stratum"]])
-        texts = uniq[present]  # each distinct area text once
-        stratum_map = layout.answers.get("stratum")
-        if stratum_map is not None:
-            positions = _positions(texts, tuple(stratum_map.items()), None)
-            unknown = positions[inverse] < 0
-            if unknown.any():
-                fail("stratum", unknown, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
-            targets = np.asarray([*stratum_map.values(), ""], dtype=object)
-            texts = targets[np.where(positions < 0, -1, positions)]
-        canonical = {normalise_label(s): s for s in strata}
-        named = np.array([canonical.get(normalise_label(u), u) for u in texts], dtype=object)
-        wrong = ~np.isin(named, np.asarray(strata, dtype=object))
-        if stratum_map is not None:
-            wrong &= named != ""
-        if wrong[inverse].any():
-            fail("stratum", wrong[inverse], "ett av områdena i kommun.yml: " + ", ".join(strata))
-        stratum = named[inverse]
+        stratum = np.empty(m, dtype=object)
+        # the files of one kommun (same areas, same area codes) together
+        segments: dict[tuple, list[int]] = {}
+        for f, (_, own_strata, stratum_map) in enumerate(owners):
+            segments.setdefault((own_strata, id(stratum_map)), []).append(f)
+        for f_list in segments.values():
+            _, own_strata, stratum_map = owners[f_list[0]]
+            if len(segments) == 1:
+                at = np.arange(m)
+                seg_fail = fail
+            else:
+                at = np.flatnonzero(np.isin(kfile, f_list))
+
+                def seg_fail(variable, mask, expected, at=at):
+                    whole = np.zeros(m, dtype=bool)
+                    whole[at[mask]] = True
+                    fail(variable, whole, expected)
+
+            stratum[at] = _strata(
+                codes[kidx[at], col["stratum"]], uniq, own_strata, stratum_map, seg_fail
+            )
     elif "stratum" in col:
         stratum = np.zeros(0, dtype=object)
     else:
         stratum = np.full(m, "", dtype=object)
 
+    kommun_names = [o[0] for o in owners]
+    kommun_col = (
+        np.full(m, kommun_names[0], dtype=object)
+        if len(set(kommun_names)) == 1
+        else np.asarray(kommun_names, dtype=object)[kfile]
+    )
     out: dict[str, object] = {
-        "kommun": pd.array(np.full(m, kommun, dtype=object), dtype="str"),
+        "kommun": pd.array(kommun_col, dtype="str"),
         "year": years[kidx],
         "respondent_id": pd.array(ids, dtype="str"),
         "stratum": pd.array(stratum, dtype="str"),
@@ -501,6 +553,27 @@ def apply_layout_files(
             out[q] = _missing(m, cats)
     log.check()
     return Applied(pd.DataFrame(out), ledger, kept_per_file, ledger_per_file)
+
+
+def _strata(column, uniq, strata, stratum_map, fail) -> np.ndarray:
+    """One kommun's coded area column → its area names (``kommun.yml: omraden``)."""
+    present, inverse = _distinct(column)
+    texts = uniq[present]  # each distinct area text once
+    if stratum_map is not None:
+        positions = _positions(texts, tuple(stratum_map.items()), None)
+        unknown = positions[inverse] < 0
+        if unknown.any():
+            fail("stratum", unknown, "ett områdesvärde i kodboken: " + ", ".join(stratum_map))
+        targets = np.asarray([*stratum_map.values(), ""], dtype=object)
+        texts = targets[np.where(positions < 0, -1, positions)]
+    canonical = {normalise_label(s): s for s in strata}
+    named = np.array([canonical.get(normalise_label(u), u) for u in texts], dtype=object)
+    wrong = ~np.isin(named, np.asarray(strata, dtype=object))
+    if stratum_map is not None:
+        wrong &= named != ""
+    if wrong[inverse].any():
+        fail("stratum", wrong[inverse], "ett av områdena i kommun.yml: " + ", ".join(strata))
+    return named[inverse]
 
 
 def _position_of(uniq: np.ndarray, text: str) -> int:
@@ -681,9 +754,10 @@ def _missing(n: int, categories) -> pd.Categorical:
 
 def _ledger(
     found: list, sources: Sequence[SourceFile], file_of: np.ndarray, rows: np.ndarray, *,
-    kommun: str,
+    kommuner: Sequence[str],
 ) -> tuple[pd.DataFrame, np.ndarray]:  # fmt: skip
-    """The ledger lines (files in order, rows in order) and their number per file."""
+    """The ledger lines (files in order, rows in order) and their number per file
+    (``kommuner``: each file's kommun)."""
     if not found:
         return _empty_ledger(), np.zeros(len(sources), dtype=np.int64)
     positions = np.concatenate([p for p, _, _ in found])
@@ -700,9 +774,14 @@ def _ledger(
     else:
         file_col = np.asarray(files, dtype=object)[file_of[positions]]
         sheet_col = np.asarray(sheets, dtype=object)[file_of[positions]]
+    kommun_col = (
+        kommuner[0]
+        if len(set(kommuner)) == 1
+        else np.asarray(kommuner, dtype=object)[file_of[positions]]
+    )
     ledger = pd.DataFrame(
         {
-            "kommun": kommun,
+            "kommun": kommun_col,
             "source": SOURCE,
             "file": file_col,
             "sheet": sheet_col,

@@ -1,0 +1,376 @@
+"""A small, fast xlsx writer: tables of values as SpreadsheetML text, byte-reproducible.
+
+``tabeller.xlsx`` holds some 16 000 rows and 235 000 cells; openpyxl builds and
+serialises an XML element per cell, which took longer than anything else in a report
+outside the charts (about 2,4 s CPU, 7,4 s under a profiler). This module writes the same
+workbook as text, column by column (about 0,3 s), with only what the report's workbooks
+use: text, numbers with a number format, booleans, dates, a bold header, a coloured
+banner line, column widths and frozen rows.
+
+The parts and their order follow what XlsxWriter and openpyxl write (shared strings,
+built-in number formats where one exists, no theme); every zip entry carries the same
+fixed date, so the same tables give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import numbers
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["MAX_ROWS", "Book", "column_letter"]
+
+#: Rows of one Excel sheet.
+MAX_ROWS = 1_048_576
+#: Characters of one Excel cell.
+MAX_TEXT = 32_767
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_CT = "application/vnd.openxmlformats-officedocument"
+
+#: Excel's built-in number formats (ids below 164 need no <numFmt> of their own).
+_BUILTIN = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10}
+#: Characters XML 1.0 cannot carry: written as Excel's ``_xHHHH_`` escape.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: Text that Excel would read as such an escape: its underscore escaped (``_x005F_``).
+_LOOKS_ESCAPED = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_EPOCH = dt.datetime(1899, 12, 30)
+#: Larger than any finite float: NaN and ±inf fail ``-_HUGE < v < _HUGE``.
+_HUGE = float("inf")
+
+
+def column_letter(index: int) -> str:
+    """Excel's name of column ``index`` (0 → "A", 26 → "AA").
+
+    Examples
+    --------
+    >>> [column_letter(i) for i in (0, 25, 26, 701, 702)]
+    ['A', 'Z', 'AA', 'ZZ', 'AAA']
+    """
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _text(value: str) -> str:
+    """``value`` as the content of an XML element (Excel's escapes for control characters)."""
+    if "_x" in value:
+        value = _LOOKS_ESCAPED.sub(r"_x005F_\1", value)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _ILLEGAL.search(value):
+        value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    return value
+
+
+def _attr(value: str) -> str:
+    return _text(value).replace('"', "&quot;")
+
+
+def _excel_date(value: dt.date) -> float:
+    """Days since Excel's epoch (1899-12-30, as Excel counts from 1900-03-01 on)."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    delta = value.replace(tzinfo=None) - _EPOCH
+    return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+
+
+def _plain(value: object) -> object:
+    """Python's own bool, int, float or str for a subclass or numpy scalar, else ``value``."""
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy.bool_
+        return bool(value)
+    return value
+
+
+@dataclass
+class _Sheet:
+    name: str
+    xml: str
+    rows: int
+    columns: int
+
+
+@dataclass
+class Book:
+    """A workbook being written: add sheets with :meth:`add_sheet`, then :meth:`to_bytes`.
+
+    Cell styles: ``"bold"`` (a header), ``"banner"`` (bold, dark orange), or an Excel
+    number format for a number (``"0.0%"``, ``"#,##0"``); dates get ``date_format``.
+    """
+
+    date_format: str = "yyyy-mm-dd h:mm:ss"
+    _sheets: list[_Sheet] = field(default_factory=list)
+    _strings: dict[str, int] = field(default_factory=dict)
+    _string_count: int = 0
+    _formats: dict[str, int] = field(default_factory=dict)
+
+    def _style(self, code: str) -> int:
+        """The cell style (index into cellXfs) of a number format; 0–2 are fixed."""
+        style = self._formats.get(code)
+        if style is None:
+            style = self._formats[code] = 3 + len(self._formats)
+        return style
+
+    def _string(self, value: str) -> int:
+        self._string_count += 1
+        index = self._strings.get(value)
+        if index is None:
+            index = self._strings[value] = len(self._strings)
+        return index
+
+    def add_sheet(
+        self,
+        name: str,
+        *,
+        top: Sequence[Sequence[tuple[str, str]]],
+        columns: Sequence[Sequence[object]],
+        formats: Sequence[str | Sequence[str | None] | None],
+        widths: Sequence[float],
+        frozen_rows: int,
+    ) -> None:
+        """Add a sheet: text rows on top, then the table, one column at a time.
+
+        Parameters
+        ----------
+        name
+            The sheet's name (checked by the caller).
+        top
+            Rows above the table (a banner, the header): (text, "bold" | "banner") cells.
+        columns
+            The table's values column by column: None (no cell), bool, int, float
+            (finite), str, datetime or date.
+        formats
+            Per column: the number format of its numbers, or one per row.
+        widths
+            Per column: its width in characters.
+        frozen_rows
+            Rows that stay in view when scrolling (0: none).
+        """
+        first = len(top) + 1
+        n_rows = max((len(c) for c in columns), default=0)
+        if first - 1 + n_rows > MAX_ROWS:
+            raise ValueError(f"sheet {name!r}: {first - 1 + n_rows} rows, Excel holds {MAX_ROWS}")
+        letters = [column_letter(j) for j in range(max(len(columns), *map(len, top), 1))]
+        cells: list[list[str]] = []
+        for j, values in enumerate(columns):
+            cells.append(self._column(letters[j], first, values, formats[j]))
+        parts = []
+        for r, row in enumerate(top, start=1):
+            parts.append(f'<row r="{r}">')
+            for j, (value, style) in enumerate(row):
+                s = 1 if style == "bold" else 2
+                parts.append(
+                    f'<c r="{letters[j]}{r}" s="{s}" t="s"><v>{self._string(value)}</v></c>'
+                )
+            parts.append("</row>")
+        for i, row_cells in enumerate(zip(*cells, strict=True)):
+            parts.append(f'<row r="{first + i}">{"".join(row_cells)}</row>')
+        n_cols = max(len(columns), *map(len, top), 1)
+        last = len(top) + n_rows
+        ref = "A1" if last <= 1 and n_cols <= 1 else f"A1:{letters[n_cols - 1]}{max(last, 1)}"
+        view = '<sheetView workbookViewId="0"'
+        if not self._sheets:
+            view += ' tabSelected="1"'
+        view += ">"
+        if frozen_rows:
+            view += (
+                f'<pane ySplit="{frozen_rows}" topLeftCell="A{frozen_rows + 1}" '
+                'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/>'
+            )
+        view += "</sheetView>"
+        cols = "".join(
+            f'<col min="{j}" max="{j}" width="{w:g}" customWidth="1"/>'
+            for j, w in enumerate(widths, start=1)
+        )
+        xml = (
+            f'{_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">'
+            f'<dimension ref="{ref}"/><sheetViews>{view}</sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{cols}</cols>" if cols else "")
+            + f"<sheetData>{''.join(parts)}</sheetData>"
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
+            'header="0.3" footer="0.3"/></worksheet>'
+        )
+        self._sheets.append(_Sheet(name, xml, last, n_cols))
+
+    def _column(self, letter: str, first: int, values: Sequence[object], fmt: object) -> list[str]:
+        """The cells of one column as XML ("" where there is no value)."""
+        per_row = isinstance(fmt, (list, tuple))
+        fixed = None if per_row else fmt
+        out = []
+        string = self._string
+        style = self._style
+        for i, v in enumerate(values):
+            kind = v.__class__
+            if v is None or v == "":  # an empty text is an empty cell, as openpyxl wrote it
+                out.append("")
+            elif kind is float or kind is int:
+                if kind is float and not -_HUGE < v < _HUGE:  # type: ignore[operator]
+                    raise ValueError(f"cell {letter}{first + i}: {v} is no number Excel holds")
+                code = fmt[i] if per_row else fixed  # type: ignore[index]
+                s = style(code or ("0" if kind is int else "#,##0.00"))
+                out.append(f'<c r="{letter}{first + i}" s="{s}"><v>{v!r}</v></c>')
+            elif kind is str:
+                if len(v) > MAX_TEXT:  # type: ignore[arg-type]
+                    raise ValueError(f"cell {letter}{first + i}: text longer than {MAX_TEXT}")
+                out.append(f'<c r="{letter}{first + i}" t="s"><v>{string(v)}</v></c>')  # type: ignore[arg-type]
+            elif kind is bool:
+                out.append(f'<c r="{letter}{first + i}" t="b"><v>{int(v)}</v></c>')  # type: ignore[call-overload]
+            elif isinstance(v, (dt.datetime, dt.date)):
+                code = self.date_format if isinstance(v, dt.datetime) else "yyyy-mm-dd"
+                out.append(
+                    f'<c r="{letter}{first + i}" s="{style(code)}"><v>{_excel_date(v)!r}</v></c>'
+                )
+            else:  # subclasses of bool/int/float/str, numpy scalars
+                plain = _plain(v)
+                if plain is v:
+                    raise TypeError(f"cell {letter}{first + i}: cannot write {kind.__name__}")
+                one = [fmt[i]] if per_row else fmt  # type: ignore[index]
+                out.extend(self._column(letter, first + i, [plain], one))
+        return out
+
+    def _styles_xml(self) -> str:
+        custom = {}
+        xfs = [
+            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
+            '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>',
+            '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>',
+        ]
+        for code in self._formats:  # in style order (3, 4, …)
+            num = _BUILTIN.get(code)
+            if num is None:
+                num = custom.setdefault(code, 164 + len(custom))
+            xfs.append(
+                f'<xf numFmtId="{num}" fontId="0" fillId="0" borderId="0" xfId="0" '
+                'applyNumberFormat="1"/>'
+            )
+        num_fmts = "".join(
+            f'<numFmt numFmtId="{n}" formatCode="{_attr(c)}"/>' for c, n in custom.items()
+        )
+        size, name = '<sz val="11"/>', '<name val="Calibri"/><family val="2"/>'
+        return (
+            f'{_DECL}<styleSheet xmlns="{_MAIN}">'
+            + (f'<numFmts count="{len(custom)}">{num_fmts}</numFmts>' if custom else "")
+            + f'<fonts count="3"><font>{size}{name}</font><font><b/>{size}{name}</font>'
+            f'<font><b/>{size}<color rgb="00A33F00"/>{name}</font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill></fills>'
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+            "</borders>"
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+            f'</cellStyleXfs><cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+            "</cellStyles></styleSheet>"
+        )
+
+    def to_bytes(self, *, title: str, creator: str, when: dt.datetime) -> bytes:
+        """The workbook as an xlsx file: every zip entry dated ``when``."""
+        n = len(self._sheets)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        sheet_list = "".join(
+            f'<sheet name="{_attr(s.name)}" sheetId="{i}" r:id="rId{i}"/>'
+            for i, s in enumerate(self._sheets, start=1)
+        )
+        ws_type = f"{_REL}/worksheet"
+        rels = "".join(
+            f'<Relationship Id="rId{i}" Type="{ws_type}" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, n + 1)
+        )
+        rels += (
+            f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+            f'<Relationship Id="rId{n + 2}" Type="{_REL}/sharedStrings" '
+            'Target="sharedStrings.xml"/>'
+        )
+        overrides = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+            f'ContentType="{_CT}.spreadsheetml.worksheet+xml"/>'
+            for i in range(1, n + 1)
+        )
+        strings = "".join(
+            f'<si><t xml:space="preserve">{_text(s)}</t></si>'
+            if s[:1].isspace() or s[-1:].isspace()
+            else f"<si><t>{_text(s)}</t></si>"
+            for s in self._strings
+        )
+        parts = {
+            "[Content_Types].xml": (
+                f'{_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                'content-types"><Default Extension="rels" '
+                'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                f'<Override PartName="/docProps/app.xml" '
+                f'ContentType="{_CT}.extended-properties+xml"/>'
+                '<Override PartName="/docProps/core.xml" '
+                'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+                f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.spreadsheetml.styles+xml"/>'
+                '<Override PartName="/xl/workbook.xml" '
+                f'ContentType="{_CT}.spreadsheetml.sheet.main+xml"/>{overrides}'
+                '<Override PartName="/xl/sharedStrings.xml" '
+                f'ContentType="{_CT}.spreadsheetml.sharedStrings+xml"/></Types>'
+            ),
+            "_rels/.rels": (
+                f'{_DECL}<Relationships xmlns="{_PKG_REL}">'
+                f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+                f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" '
+                'Target="docProps/core.xml"/>'
+                f'<Relationship Id="rId3" Type="{_REL}/extended-properties" '
+                'Target="docProps/app.xml"/></Relationships>'
+            ),
+            "docProps/app.xml": (
+                f'{_DECL}<Properties xmlns="{_REL.replace("relationships", "extended-properties")}">'
+                f"<Application>{_text(creator)}</Application></Properties>"
+            ),
+            "docProps/core.xml": (
+                f"{_DECL}<cp:coreProperties "
+                'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+                'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+                'xmlns:dcterms="http://purl.org/dc/terms/" '
+                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                + (f"<dc:title>{_text(title)}</dc:title>" if title else "")
+                + f"<dc:creator>{_text(creator)}</dc:creator>"
+                f"<cp:lastModifiedBy>{_text(creator)}</cp:lastModifiedBy>"
+                f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+                f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+                "</cp:coreProperties>"
+            ),
+            "xl/workbook.xml": (
+                f'{_DECL}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}">'
+                '<bookViews><workbookView activeTab="0"/></bookViews>'
+                f"<sheets>{sheet_list}</sheets></workbook>"
+            ),
+            "xl/_rels/workbook.xml.rels": (
+                f'{_DECL}<Relationships xmlns="{_PKG_REL}">{rels}</Relationships>'
+            ),
+            "xl/styles.xml": self._styles_xml(),
+            "xl/sharedStrings.xml": (
+                f'{_DECL}<sst xmlns="{_MAIN}" count="{self._string_count}" '
+                f'uniqueCount="{len(self._strings)}">{strings}</sst>'
+            ),
+        }
+        for i, sheet in enumerate(self._sheets, start=1):
+            parts[f"xl/worksheets/sheet{i}.xml"] = sheet.xml
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for name, text in parts.items():
+                entry = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = 0o644 << 16
+                z.writestr(entry, text.encode("utf-8"))
+        return buf.getvalue()
