@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from trygghet_analys.schemas import DETECTABLE_COLUMNS, processed_schemas
 from trygghet_analys.wastewater.campaigns import (
     CAMPAIGN_CHANGE_COLUMNS,
     CAMPAIGN_TREND_COLUMNS,
@@ -14,6 +15,7 @@ from trygghet_analys.wastewater.campaigns import (
     campaign_change,
     campaign_trend,
     detectable_change,
+    detectable_changes,
 )
 
 STARTS = ["2022-04-06", "2022-10-05", "2023-04-05", "2023-10-04",
@@ -155,3 +157,50 @@ def test_between_campaign_cv_pools_within_year_variance():
     assert r["df"] == 4 and r["n_campaigns"] == 8
     assert r["sd_log"] == pytest.approx(np.sqrt(ss / 4))
     assert r["cv"] == pytest.approx(np.sqrt(np.exp(ss / 4) - 1))
+
+
+def _plan(means_by_year: dict[int, list[float]], kommun: str = "Exempelby") -> pd.DataFrame:
+    starts, means = [], []
+    for year, values in means_by_year.items():
+        for i, v in enumerate(values):
+            starts.append(f"{year}-{4 + 6 * i:02d}-01")
+            means.append(v)
+    d = _campaigns(means=means, starts=starts)
+    return d.assign(kommun=kommun)
+
+
+def test_detectable_changes_per_year_matches_r_power_t_test():
+    # 2023 one campaign, 2024 and 2025 two (100 and 200 mg/dygn/1000 inv.).
+    # Up to 2024 the typical plan is median(1, 2) = 1.5 -> 1 campaign a year: no row.
+    # Up to 2025: median(1, 2, 2) = 2 campaigns; the pooled within-year variance of the
+    # logs is 2 * 2 * (log(2)/2)^2 / (5 - 3) = log(2)^2 / 2, so
+    # cv = sqrt(exp(log(2)^2 / 2) - 1) = 0.521092246837 (hand computation) and
+    # R: power.t.test(n = 2, sd = log(2) / sqrt(2), power = 0.8, strict = TRUE,
+    #                 tol = 1e-12)$delta = 2.7709394460985
+    d = detectable_changes(_plan({2023: [150.0], 2024: [100.0, 200.0], 2025: [100.0, 200.0]}))
+    assert list(d.columns) == DETECTABLE_COLUMNS
+    assert d["year"].tolist() == [2025]
+    r = d.iloc[0]
+    assert r["n_campaigns_per_year"] == 2
+    assert r["cv_between_campaigns"] == pytest.approx(0.521092246837, rel=1e-10)
+    assert r["increase"] == pytest.approx(np.expm1(2.7709394460985), rel=1e-8)
+    assert r["decrease"] == pytest.approx(-np.expm1(-2.7709394460985), rel=1e-8)
+    processed_schemas()["wastewater_detectable"].validate(d)
+
+
+def test_detectable_changes_needs_variation_and_keeps_kommuner_apart():
+    two = pd.concat(
+        [
+            _plan({2024: [100.0, 200.0]}, kommun="A"),
+            _plan({2024: [100.0, 100.0]}, kommun="B"),  # no variation: no row
+            _plan({2024: [100.0], 2025: [120.0]}, kommun="C"),  # one a year: no row
+        ],
+        ignore_index=True,
+    )
+    d = detectable_changes(two)
+    assert d[["kommun", "year"]].values.tolist() == [["A", 2024]]
+    # alone, A's numbers are the same as beside the others
+    pd.testing.assert_frame_equal(d, detectable_changes(two[two["kommun"] == "A"]))
+    empty = detectable_changes(two.iloc[0:0])
+    assert list(empty.columns) == DETECTABLE_COLUMNS and empty.empty
+    processed_schemas()["wastewater_detectable"].validate(empty)

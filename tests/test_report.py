@@ -566,3 +566,45 @@ def test_chart_book_summary_page_says_exempeldata_exactly_when_synthetic(
     report.run(data=data, out=tmp_path / "ut", notebooks=False)
     assert len(pages) > 1
     assert ("Exempeldata – inte verkliga resultat" in pages[0]) is synthetic
+
+
+def test_detectable_sentence_reads_the_latest_row_up_to_the_report_year():
+    from types import SimpleNamespace
+
+    table = pd.DataFrame(
+        {
+            "kommun": "K",
+            "year": [2023, 2025],
+            "n_campaigns_per_year": [2, 4],
+            "cv_between_campaigns": [0.30, 0.25],
+            "increase": [4.251, 0.6149],
+            "decrease": [0.8096, 0.3808],
+        }
+    )
+    tables = SimpleNamespace(wastewater_detectable=table)
+    # before the first row: nothing to say
+    assert report._detectable(tables, 2022) == ""
+    # 2024 reads 2023's row (the latest up to the year), 2025 its own
+    text = report._detectable(tables, 2024)
+    assert "Med 2 mätkampanjer om året" in text and "+425 %" in text and "−81 %" in text
+    assert "kampanjer 30 %" in text
+    text = report._detectable(tables, 2025)
+    assert "Med 4 mätkampanjer om året" in text and "+61 %" in text and "−38 %" in text
+    assert report._detectable(SimpleNamespace(wastewater_detectable=pd.DataFrame()), 2025) == ""
+
+
+def test_every_column_of_tabeller_xlsx_has_a_format_rule(built: tuple[Path, Path]) -> None:
+    from openpyxl import load_workbook
+
+    from trygghet_analys.report import tableformat
+
+    _data, out = built
+    wb = load_workbook(out / "tabeller.xlsx", read_only=True)
+    missing = {}
+    for ws in wb.worksheets:
+        header = [str(c) for c in next(ws.iter_rows(min_row=2, max_row=2, values_only=True))]
+        keys = tableformat.column_keys(header)
+        lacking = [h for h in header if keys[h] not in tableformat.COLUMN_FORMATS]
+        if lacking:
+            missing[ws.title] = lacking
+    assert missing == {}

@@ -71,6 +71,7 @@ from .survey.ingest import (
     validate_responses,
 )
 from .vocabulary import Source, load_ntu
+from .wastewater.campaigns import detectable_changes
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
 
@@ -318,9 +319,12 @@ def wastewater_stage(
     folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     """Wastewater loads, campaign means, trends and back-calculation for every kommun,
-    plus the comparison with EUDA's cities when ``external/`` holds the EUDA file."""
+    the year-to-year change its sampling plan detects
+    (:func:`~trygghet_analys.wastewater.campaigns.detectable_changes`), plus the
+    comparison with EUDA's cities when ``external/`` holds the EUDA file."""
     parts = [_cached_wastewater(k) for k in kommuner]
     out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
+    out["wastewater_detectable"] = detectable_changes(out["wastewater_campaigns"])
     out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_loads"])
     return out
 

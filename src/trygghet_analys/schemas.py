@@ -22,6 +22,7 @@ from .vocabulary import Comparison, Source
 __all__ = [
     "CAMPAIGN_COLUMNS",
     "CONSUMPTION_COLUMNS",
+    "DETECTABLE_COLUMNS",
     "LOAD_COLUMNS",
     "PROCESSED_TABLES",
     "WASTEWATER_TREND_COLUMNS",
@@ -46,6 +47,7 @@ PROCESSED_TABLES: tuple[str, ...] = (
     "wastewater_campaigns",
     "wastewater_trends",
     "wastewater_consumption",
+    "wastewater_detectable",
     "wastewater_euda",
     "commitment_followup",
     "commitment_indicators",
@@ -114,6 +116,17 @@ CONSUMPTION_COLUMNS = [
     "consumption_high",
 ]
 
+#: ``wastewater_detectable``: the year-to-year change the sampling plan detects
+#: (:func:`trygghet_analys.wastewater.campaigns.detectable_changes`).
+DETECTABLE_COLUMNS = [
+    "kommun",
+    "year",
+    "n_campaigns_per_year",
+    "cv_between_campaigns",
+    "increase",
+    "decrease",
+]
+
 
 #: Every column of the ``wastewater_*`` tables: dtype, the rule its values keep
 #: (``≥0``, ``>0``, ``1–31`` days, ``0–1`` p-value, ``±1`` Kendall's tau, ``direction``)
@@ -161,6 +174,10 @@ _WASTEWATER_COLUMN_TYPES: dict[str, tuple[str, str, bool]] = {
     "source": ("str", "", False),
     "consumption_low": ("float64", "", True),
     "consumption_high": ("float64", "", True),
+    "n_campaigns_per_year": ("int64", "≥2", False),
+    "cv_between_campaigns": ("float64", ">0", False),
+    "increase": ("float64", ">0", False),
+    "decrease": ("float64", "0–1", False),
 }
 
 
@@ -372,13 +389,14 @@ def _underlag_schema() -> pa.DataFrameSchema:
 
 
 def _wastewater_schemas() -> dict[str, pa.DataFrameSchema]:
-    """The four ``wastewater_*`` tables: non-negative loads, flows and means, a positive
-    population, ``n_days`` 1–31, ``n_below_loq`` ≤ ``n_days``, p-values in [0, 1] and the
-    Swedish trend directions."""
+    """The five ``wastewater_*`` tables: non-negative loads, flows and means, a positive
+    population, ``n_days`` 1–31, ``n_below_loq`` ≤ ``n_days``, p-values in [0, 1], the
+    Swedish trend directions and, for the detectable change, two or more campaigns a year."""
     rules = {
         "": [],
         "≥0": [pa.Check.ge(0)],
         ">0": [pa.Check.gt(0)],
+        "≥2": [pa.Check.ge(2)],
         "1–31": [pa.Check.in_range(1, 31)],
         "0–1": [pa.Check.in_range(0, 1)],
         "±1": [pa.Check.in_range(-1, 1)],
@@ -399,6 +417,7 @@ def _wastewater_schemas() -> dict[str, pa.DataFrameSchema]:
         ),
         "wastewater_trends": schema(WASTEWATER_TREND_COLUMNS),
         "wastewater_consumption": schema(CONSUMPTION_COLUMNS),
+        "wastewater_detectable": schema(DETECTABLE_COLUMNS),
     }
 
 

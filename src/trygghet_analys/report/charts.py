@@ -59,6 +59,7 @@ _TABLE_FILES = {
     "wastewater_loads": "wastewater_loads",
     "wastewater_campaigns": "wastewater_campaigns",
     "wastewater_trends": "wastewater_trends",
+    "wastewater_detectable": "wastewater_detectable",
     "followup": "commitment_followup",
     "findings": "findings",
     "euda": "wastewater_euda",
@@ -117,6 +118,9 @@ class Tables:
     base_year: int | None = None
     #: ``processed/underlag.parquet`` of this kommun, every survey year (``year`` column).
     underlag: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: ``processed/wastewater_detectable.parquet`` of this kommun: per campaign year, the
+    #: year-to-year change its sampling plan detects.
+    wastewater_detectable: pd.DataFrame = field(default_factory=pd.DataFrame)
     strata: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
     processed: Path | None = None
@@ -306,6 +310,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         processed=folder.processed,
         findings=frames["findings"],
         underlag=frames["underlag"],
+        wastewater_detectable=frames["wastewater_detectable"],
         base_year=_kommun_base_year(cfg),
     )
 
@@ -603,14 +608,16 @@ def _ranking() -> tuple[Callable, Callable, Callable]:
         wide = items[items["year"].astype(int).isin([year, base])].pivot_table(
             index="indicator", columns="year", values="estimate", aggfunc="first"
         )
+        share_in = column_headers()["share_in_year"]  # "Andel {year}"
+        now, then = share_in.format(year=year), share_in.format(year=base)
         out = pd.DataFrame(
             {
                 "Indikator": [tables.labels.get(i, i) for i in wide.index],
-                f"Andel {year}": wide[year].to_numpy() if year in wide.columns else np.nan,
-                f"Andel {base}": wide[base].to_numpy() if base in wide.columns else np.nan,
+                now: wide[year].to_numpy() if year in wide.columns else np.nan,
+                then: wide[base].to_numpy() if base in wide.columns else np.nan,
             }
         )
-        return out.sort_values(f"Andel {year}", ascending=False).reset_index(drop=True)
+        return out.sort_values(now, ascending=False).reset_index(drop=True)
 
     def available(tables: Tables, year: int) -> bool:
         items = _problem_items(tables)

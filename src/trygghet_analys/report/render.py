@@ -40,7 +40,7 @@ from ..config import DataFolder, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
-from ..vocabulary import Comparison, Source
+from ..vocabulary import Comparison, Source, column_headers
 from . import chartfacts, charts, pages, plotting, tableformat
 
 __all__ = [
@@ -303,27 +303,22 @@ def _drugs(found: pd.DataFrame, sig: pd.DataFrame) -> str:
 
 
 def _detectable(tables: charts.Tables, year: int) -> str:
-    """What change between two years the sampling plan can detect (80 % power)."""
-    from ..wastewater.campaigns import between_campaign_cv, detectable_change
-
-    camp = tables.wastewater_campaigns
-    if camp.empty or "date_from" not in camp.columns:
+    """What change between two years the sampling plan can detect (80 % power): the
+    latest row up to ``year`` of ``processed/wastewater_detectable``."""
+    d = tables.wastewater_detectable
+    if d.empty:
         return ""
-    camp = camp[camp["year"].astype(int) <= year]
-    per_year = camp.groupby(["plant", "substance", "year"]).size()
-    cv = between_campaign_cv(camp)["cv"].dropna()
-    if per_year.empty or cv.empty:
+    d = d[d["year"].astype(int) <= year]
+    if d.empty:
         return ""
-    n = int(per_year.median())
-    if n < 2 or cv.median() <= 0:
-        return ""
-    d = detectable_change(n, float(cv.median()), 1).iloc[0]
+    row = d.sort_values("year").iloc[-1]
     return (
-        f" Med {n} mätkampanjer om året kan avloppsvattnet visa en förändring från ett år "
-        f"till nästa först när den är större än ungefär +{fmt_number(100 * d['increase'], 0)} % "
-        f"eller −{fmt_number(100 * d['decrease'], 0)} % (typisk variation mellan kampanjer "
-        f"{fmt_number(100 * float(cv.median()), 0)} %); mindre förändringar syns först som "
-        "trend över flera år."
+        f" Med {int(row['n_campaigns_per_year'])} mätkampanjer om året kan avloppsvattnet "
+        "visa en förändring från ett år till nästa först när den är större än ungefär "
+        f"+{fmt_number(100 * float(row['increase']), 0)} % "
+        f"eller −{fmt_number(100 * float(row['decrease']), 0)} % (typisk variation mellan "
+        f"kampanjer {fmt_number(100 * float(row['cv_between_campaigns']), 0)} %); mindre "
+        "förändringar syns först som trend över flera år."
     )
 
 
@@ -506,7 +501,7 @@ def table_sheets(
     out = {name: charts.swedish_headers(frame) for name, frame in sheets.items() if not frame.empty}
     found = upto(tables.findings) if tables.findings is not None else pd.DataFrame()
     if not found.empty:
-        out["Fynd"] = charts.swedish_headers(found, _FINDINGS_HEADERS)
+        out["Fynd"] = charts.swedish_headers(found, column_headers("findings"))
     if not tables.followup.empty:
         out["Uppföljning"] = charts.swedish_headers(tables.followup)
     under = underlag_table(tables, year)
@@ -519,26 +514,6 @@ def table_sheets(
     # a column without a single value says nothing (the underlag's NTU columns when no
     # indicator has a national level)
     return {name: frame.dropna(axis=1, how="all") for name, frame in out.items()}
-
-
-#: Swedish headers of the findings sheet ("Fynd" in tabeller.xlsx).
-_FINDINGS_HEADERS = {
-    "source": "Källa",
-    "comparison": "Jämförelse",
-    "from_year": "Från år",
-    "to_year": "Till år",
-    "value_from": "Värde från",
-    "value_to": "Värde till",
-    "change": "Förändring",
-    "ci_low": "Förändring, 95 % KI nedre",
-    "ci_high": "Förändring, 95 % KI övre",
-    "p_value": "p-värde",
-    "q_value": "q-värde (Benjamini–Hochberg)",
-    "significant": "Statistiskt säkerställd",
-    "direction": "Riktning",
-    "reliable": "Tillförlitlig skattning",
-    "sentence": "Mening",
-}
 
 
 def _indicator_kinds() -> dict[str, str]:

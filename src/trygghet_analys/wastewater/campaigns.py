@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ..schemas import DETECTABLE_COLUMNS, wastewater_dtypes
+
 __all__ = [
     "CAMPAIGN_CHANGE_COLUMNS",
     "CAMPAIGN_TREND_COLUMNS",
@@ -25,6 +27,7 @@ __all__ = [
     "campaign_change",
     "campaign_trend",
     "detectable_change",
+    "detectable_changes",
 ]
 
 ALPHA = 0.05
@@ -434,3 +437,70 @@ def detectable_change(
             }
         ]
     )
+
+
+def detectable_changes(campaigns: pd.DataFrame, *, power: float = 0.8) -> pd.DataFrame:
+    """Per kommun and campaign year: the year-to-year change the sampling plan detects.
+
+    For each year ``Y`` with a campaign, the campaigns up to ``Y`` give the typical
+    number of campaigns a year (the median over plant × substance × year, as an integer)
+    and the typical campaign-to-campaign variation (the median of
+    :func:`between_campaign_cv` over the series); :func:`detectable_change` of the two
+    with ``years=1`` is the smallest rise and fall between one year and the next that a
+    two-sided test at 5 % finds with ``power``.
+
+    Parameters
+    ----------
+    campaigns
+        ``wastewater_campaigns`` (one or several kommuner).
+    power
+        The power asked for (0.8).
+
+    Returns
+    -------
+    DataFrame
+        :data:`DETECTABLE_COLUMNS`. A year gets no row when no series has two campaigns
+        in one year (no variation to speak of), when fewer than two campaigns a year is
+        typical, or when the typical variation is zero.
+
+    Examples
+    --------
+    >>> camp = pd.DataFrame({
+    ...     "kommun": "K", "plant": "V", "substance": "kokain", "metabolite": "BE",
+    ...     "year": [2024, 2024, 2025, 2025],
+    ...     "date_from": pd.to_datetime(["2024-04-01", "2024-10-01", "2025-04-01", "2025-10-01"]),
+    ...     "date_to": pd.to_datetime(["2024-04-07", "2024-10-07", "2025-04-07", "2025-10-07"]),
+    ...     "daily_mean": [100.0, 130.0, 110.0, 150.0]})
+    >>> d = detectable_changes(camp)
+    >>> d[["year", "n_campaigns_per_year"]].values.tolist()
+    [[2024, 2], [2025, 2]]
+    """
+    rows = []
+    if campaigns.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=t) for c, t in wastewater_dtypes(DETECTABLE_COLUMNS).items()}
+        )
+    for kommun, own in campaigns.groupby("kommun", sort=True):
+        for year in sorted({int(y) for y in own["year"]}):
+            camp = own[own["year"].astype(int) <= year]
+            per_year = camp.groupby(["plant", "substance", "year"]).size()
+            cv = between_campaign_cv(camp)["cv"].dropna()
+            if per_year.empty or cv.empty:
+                continue
+            n = int(per_year.median())
+            typical = float(cv.median())
+            if n < 2 or typical <= 0:
+                continue
+            d = detectable_change(n, typical, 1, power=power).iloc[0]
+            rows.append(
+                {
+                    "kommun": str(kommun),
+                    "year": year,
+                    "n_campaigns_per_year": n,
+                    "cv_between_campaigns": typical,
+                    "increase": float(d["increase"]),
+                    "decrease": float(d["decrease"]),
+                }
+            )
+    out = pd.DataFrame(rows, columns=DETECTABLE_COLUMNS)
+    return out.astype(wastewater_dtypes(DETECTABLE_COLUMNS))
