@@ -26,6 +26,7 @@ from ..survey.ingest import CodedCells
 from ._io import decoded_nfc, nfc, read_text_any
 from ._limits import check_file, check_rows
 from ._open import list_raw, open_workbook, read_raw
+from ._xlsx import column_letter
 
 __all__ = [
     "RawCells",
@@ -157,7 +158,7 @@ def read_survey_cells(path: str | Path, layout: Layout) -> RawCells:
                     file=path,
                     sheet=sheet,
                     row=opts.header_row + 1 + int(filled[0]),
-                    column=_excel_column(j),
+                    column=column_letter(j),
                     value=values[filled[0]],
                 )
             continue
@@ -169,7 +170,7 @@ def read_survey_cells(path: str | Path, layout: Layout) -> RawCells:
         if key in seen:
             raise DataError(
                 "unika kolumnrubriker", file=path, sheet=sheet, row=opts.header_row,
-                column=_excel_column(j), value=name,
+                column=column_letter(j), value=name,
             )  # fmt: skip
         seen[key] = j
     return RawCells(sheet, names, tuple(columns[j] for j in keep), n, opts.header_row + 1)
@@ -314,15 +315,6 @@ _COMBINING = (
 )
 
 
-def _excel_column(j: int) -> str:
-    name = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        name = chr(65 + r) + name
-    return name
-
-
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[str, list[list], list]:
     try:
         wb = open_workbook(path)  # a regular, readable file within the size limit
@@ -365,7 +357,7 @@ def _refuse_unreadable_cells(
         cols = [j for j in range(c0, c1 + 1) if j in mapped]
         if cols and r1 >= first_data:
             top = max(r0, first_data)
-            ref = f"{_excel_column(c0)}{r0 + 1}:{_excel_column(c1)}{r1 + 1}"
+            ref = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
             raise DataError(
                 f"celler som inte är sammanfogade (cellerna {ref} är sammanfogade och läses "
                 f"som tomma utom den första) – ta bort sammanfogningen, {_SAVE_AGAIN}",
