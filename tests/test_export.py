@@ -327,3 +327,24 @@ def test_plain_matplotlib_keeps_layout_tables_and_the_swap_is_undone(tmp_path: P
         _text_figure().savefig(tmp_path / "d.pdf", format="pdf")
     fonts = _embedded_fonts((tmp_path / "d.pdf").read_bytes())
     assert fonts and all({"GSUB", "GPOS"} <= set(f.keys()) for f, _ in fonts)
+
+
+def test_font_subset_made_once_per_font_and_glyph_set_gives_the_same_bytes() -> None:
+    from matplotlib import font_manager
+    from matplotlib.backends import _backend_pdf_ps
+
+    path = font_manager.findfont("DejaVu Sans")
+    glyphs = {36, 37, 38, 99}  # glyph ids of DejaVu Sans
+    fresh, fresh_map = _export._subset_bytes.__wrapped__(path, 0, frozenset(glyphs))
+    _export._subset_bytes.cache_clear()
+    made = []
+    for _ in range(2):
+        with _export._lean_glyphs_subset(path, glyphs) as subset:
+            made.append((_backend_pdf_ps.font_as_file(subset.font).getvalue(), subset))
+    assert _export._subset_bytes.cache_info().hits == 1
+    # as matplotlib saves it: byte for byte the subset made without the cache
+    assert made[0][0] == made[1][0] == fresh
+    assert made[1][1].glyph_index_map == dict(fresh_map)
+    assert set(made[1][1].glyph_index_map) >= glyphs
+    with _export._lean_glyphs_subset(path, glyphs | {40}) as subset:
+        assert _backend_pdf_ps.font_as_file(subset.font).getvalue() != fresh

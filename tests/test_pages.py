@@ -42,11 +42,17 @@ def test_table_markup_scopes_and_classes():
     html = pages.render_table(
         pages.table("T", ["A", "B"], [[("th", "", "x"), ("td", "num", "1")]], sheet="Blad")
     )
+    # the div keeps a wide table inside the page (stil.css: .tabell scrolls sideways)
     assert html == (
-        '<table data-blad="Blad"><caption>T</caption><thead><tr><th scope="col">A</th>'
-        '<th scope="col">B</th></tr></thead><tbody><tr><th scope="row">x</th>'
-        '<td class="num">1</td></tr></tbody></table>'
+        '<div class="tabell"><table data-blad="Blad"><caption>T</caption><thead><tr>'
+        '<th scope="col">A</th><th scope="col">B</th></tr></thead><tbody><tr>'
+        '<th scope="row">x</th><td class="num">1</td></tr></tbody></table></div>'
     )
+
+
+def test_wide_tables_stay_inside_the_page():
+    css = pages._source("stil.css")
+    assert ".tabell{max-width:100%;overflow-x:auto}" in css
 
 
 def test_empty_columns_dropped_only_when_asked():

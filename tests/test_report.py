@@ -591,3 +591,20 @@ def test_detectable_sentence_reads_the_latest_row_up_to_the_report_year():
     text = report._detectable(tables, 2025)
     assert "Med 4 mätkampanjer om året" in text and "+61 %" in text and "−38 %" in text
     assert report._detectable(SimpleNamespace(wastewater_detectable=pd.DataFrame()), 2025) == ""
+
+
+def test_every_column_of_tabeller_xlsx_has_a_format_rule(built: tuple[Path, Path]) -> None:
+    from openpyxl import load_workbook
+
+    from trygghet_analys.report import tableformat
+
+    _data, out = built
+    wb = load_workbook(out / "tabeller.xlsx", read_only=True)
+    missing = {}
+    for ws in wb.worksheets:
+        header = [str(c) for c in next(ws.iter_rows(min_row=2, max_row=2, values_only=True))]
+        keys = tableformat.column_keys(header)
+        lacking = [h for h in header if keys[h] not in tableformat.COLUMN_FORMATS]
+        if lacking:
+            missing[ws.title] = lacking
+    assert missing == {}

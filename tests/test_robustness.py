@@ -396,6 +396,25 @@ def test_text_files_are_read_in_nfc(tmp_path):
     assert read_text_any(path)[0] == "Almhult;Sodra\n"
 
 
+def test_cp1252_text_is_nfc_without_normalising():
+    """``decoded_nfc`` skips the NFC check for CP1252 (issue 16): every character CP1252
+    can hold, alone and next to any other, is already NFC; other encodings are normalised."""
+    import unicodedata
+
+    from trygghet_analys.files._io import decoded_nfc
+
+    chars = []
+    for b in range(256):
+        with contextlib.suppress(UnicodeDecodeError):
+            chars.append(bytes([b]).decode("cp1252"))
+    assert len(chars) == 251  # five bytes are undefined in CP1252
+    assert all(unicodedata.combining(c) == 0 for c in chars)
+    assert all(unicodedata.is_normalized("NFC", a + b) for a in chars for b in chars)
+    assert decoded_nfc("Älmhult".encode("cp1252"), "cp1252") == "Älmhult"
+    nfd = unicodedata.normalize("NFD", "Älmhult")
+    assert decoded_nfc(nfd.encode("utf-8"), "utf-8") == "Älmhult"
+
+
 def test_yaml_keys_and_values_are_read_in_nfc():
     import unicodedata
 

@@ -25,6 +25,7 @@ __all__ = [
     "Comparison",
     "Source",
     "column_headers",
+    "header_keys",
     "load_age_groups",
     "load_activity_measures",
     "load_backcalculation_factors",
@@ -227,18 +228,50 @@ def load_age_groups() -> tuple[tuple[str, int, int], ...]:
     return tuple((str(r.etikett), int(r.fran), int(r.till)) for r in table.itertuples(index=False))
 
 
-def column_headers() -> dict[str, str]:
+def column_headers(table: str | None = None) -> dict[str, str]:
     """Column name → Swedish header, the one dictionary of every table a person reads
     (``resources/rubriker.csv``).
+
+    A row ``<table>.<column>`` gives ``column`` another header in that table only (the
+    findings sheet says "Förändring, 95 % KI nedre" where other tables say
+    "Konfidensintervall, nedre"); ``table`` picks those rows over the common ones.
 
     Examples
     --------
     >>> headers = column_headers()
     >>> headers["reason"], headers["kind"]
     ('Skäl', 'Slag')
+    >>> column_headers("findings")["ci_low"]
+    'Förändring, 95 % KI nedre'
+    """
+    table_ = read_resource_csv("rubriker.csv", dtype=str, keep_default_na=False)
+    common: dict[str, str] = {}
+    own: dict[str, str] = {}
+    for key, header in zip(table_["kolumn"], table_["rubrik"], strict=True):
+        where, _, column = key.rpartition(".")
+        if not where:
+            common[column] = header
+        elif where == table:
+            own[column] = header
+    return {**common, **own}
+
+
+def header_keys() -> dict[str, str]:
+    """Swedish header → column name, over every row of ``resources/rubriker.csv``
+    (table-specific rows included): how a table with Swedish headers finds its columns'
+    keys. A header shared by two columns ("Slag": ``kind``, ``indicator_kind``) keeps the
+    first.
+
+    Examples
+    --------
+    >>> header_keys()["Förändring, 95 % KI nedre"], header_keys()["Skäl"]
+    ('ci_low', 'reason')
     """
     table = read_resource_csv("rubriker.csv", dtype=str, keep_default_na=False)
-    return dict(zip(table["kolumn"], table["rubrik"], strict=True))
+    out: dict[str, str] = {}
+    for key, header in zip(table["kolumn"], table["rubrik"], strict=True):
+        out.setdefault(header, key.rpartition(".")[2])
+    return out
 
 
 def standard_text(key: str) -> str:

@@ -16,7 +16,14 @@ from pathlib import Path
 from ..errors import DataError
 from ._open import read_raw
 
-__all__ = ["FIXED_DATE", "atomic_replace_files", "deterministic_zip", "nfc", "read_text_any"]
+__all__ = [
+    "FIXED_DATE",
+    "atomic_replace_files",
+    "decoded_nfc",
+    "deterministic_zip",
+    "nfc",
+    "read_text_any",
+]
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 
@@ -34,6 +41,17 @@ def nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
+def decoded_nfc(raw: bytes, encoding: str) -> str:
+    """``raw`` decoded, in Unicode form NFC (:func:`nfc`).
+
+    Text decoded from CP1252 is NFC already: none of its 251 characters is a combining
+    mark or composes with another (checked for every pair in ``tests/test_io.py``), so the
+    check over the whole text is skipped for it.
+    """
+    text = raw.decode(encoding)
+    return text if encoding == "cp1252" else nfc(text)
+
+
 def read_text_any(path: Path) -> tuple[str, str]:
     """Read a text file in UTF-8 (with or without BOM) or CP1252; return (text, encoding).
 
@@ -45,7 +63,7 @@ def read_text_any(path: Path) -> tuple[str, str]:
     raw = read_raw(path, kind=None)
     for enc in ENCODINGS:
         try:
-            return nfc(raw.decode(enc)), enc
+            return decoded_nfc(raw, enc), enc
         except UnicodeDecodeError:
             continue
     # CP1252 leaves five bytes undefined: a binary file (an image, a zip) ends up here

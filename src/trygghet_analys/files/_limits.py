@@ -34,6 +34,7 @@ __all__ = [
     "check_file",
     "check_rows",
     "check_yaml",
+    "check_yaml_node",
 ]
 
 #: Largest raw file read (bytes): 200 MB.
@@ -213,6 +214,20 @@ def check_yaml(text: str, *, file: str | Path, max_nodes: int = MAX_YAML_NODES) 
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return
+    check_yaml_node(root, file=file, max_nodes=max_nodes)
+
+
+def check_yaml_node(root, *, file: str | Path, max_nodes: int = MAX_YAML_NODES) -> None:
+    """:func:`check_yaml` on a document already composed (``root``, a PyYAML node or
+    ``None``): for a reader that composes the document anyway, so that it is parsed once.
+
+    Raises
+    ------
+    DataError
+        As :func:`check_yaml`.
+    """
+    import yaml
+
     if root is None:
         return
     sizes: dict[int, int] = {}

@@ -14,7 +14,7 @@ the node tree and refuses, as one Swedish line naming file, line and key path:
 * text that is not YAML at all (the line where the parser gave up);
 
 and only then constructs the Python objects. Alias bombs are refused before anything is
-walked (:func:`trygghet_analys.files._limits.check_yaml`).
+walked (:func:`trygghet_analys.files._limits.check_yaml_node`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import DataError
-from ._limits import check_yaml
+from ._limits import check_yaml_node
 
 __all__ = ["SAFE_LOADER", "key_path", "load_yaml", "load_yaml_with_lines"]
 
@@ -109,7 +109,6 @@ def load_yaml_with_lines(
     # every key and value in Unicode form NFC: "Södra" saved as NFD is "Södra"
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    check_yaml(text, file=file)  # an alias bomb would hang whatever walks the document
     ld = loader(text)
     try:
         try:
@@ -121,6 +120,9 @@ def load_yaml_with_lines(
             ) from exc
         if node is None:
             return None, lines
+        # an alias bomb would hang whatever walks the document: counted on the composed
+        # document (aliases are shared nodes there, so composing it was linear)
+        check_yaml_node(node, file=file)
         _check_node(node, (), file, set(), lines)
         try:
             return ld.construct_document(node), lines

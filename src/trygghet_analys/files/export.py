@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -79,23 +80,45 @@ _MPL_DROPPED = (
 ).split()
 
 
-def _lean_glyphs_subset(fontfile: object, glyphs: Iterable[int]) -> object:
-    """matplotlib's ``get_glyphs_subset`` without the layout tables (:data:`LAYOUT_TABLES`).
+@functools.lru_cache(maxsize=256)
+def _subset_bytes(path: str, face_index: int, glyphs: frozenset[int]) -> tuple[bytes, tuple]:
+    """The saved subset font and its glyph index map, once per (font, glyph set).
 
-    Same options, same glyph ids kept (``recommended_glyphs``, glyph names), same
-    result type; only the subset font lacks tables that a PDF never uses.
+    A report embeds 72 subsets, 40 of them different (the figure PDFs and
+    ``diagram.pdf`` share many glyph sets, e.g. the bold titles and the few characters
+    past U+00FF that matplotlib puts in a subset of their own).
     """
     from fontTools import subset
     from matplotlib.backends import _backend_pdf_ps
 
     options = subset.Options(glyph_names=True, recommended_glyphs=True)
     options.drop_tables += [*_MPL_DROPPED, *LAYOUT_TABLES]
-    options.font_number = getattr(fontfile, "face_index", 0)
-    font = subset.load_font(fontfile, options)
+    options.font_number = face_index
+    font = subset.load_font(path, options)
     subsetter = subset.Subsetter(options=options)
     subsetter.populate(gids=glyphs)
     subsetter.subset(font)
-    return _backend_pdf_ps.SubsetResults(font, subsetter.glyph_index_map)._as_cm()
+    with font:
+        data = _backend_pdf_ps.font_as_file(font).getvalue()
+    return data, tuple(sorted(subsetter.glyph_index_map.items()))
+
+
+def _lean_glyphs_subset(fontfile: object, glyphs: Iterable[int]) -> object:
+    """matplotlib's ``get_glyphs_subset`` without the layout tables (:data:`LAYOUT_TABLES`).
+
+    Same options, same glyph ids kept (``recommended_glyphs``, glyph names), same
+    result type; only the subset font lacks tables that a PDF never uses. The font is
+    read back from the bytes saved for the same font and glyphs (:func:`_subset_bytes`);
+    matplotlib saves it again unchanged (tables copied as they are, no new time stamp).
+    """
+    from fontTools.ttLib import TTFont
+    from matplotlib.backends import _backend_pdf_ps
+
+    data, index_map = _subset_bytes(
+        os.fspath(fontfile), int(getattr(fontfile, "face_index", 0)), frozenset(glyphs)
+    )
+    font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
+    return _backend_pdf_ps.SubsetResults(font, dict(index_map))._as_cm()
 
 
 @contextlib.contextmanager

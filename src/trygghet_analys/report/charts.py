@@ -608,14 +608,16 @@ def _ranking() -> tuple[Callable, Callable, Callable]:
         wide = items[items["year"].astype(int).isin([year, base])].pivot_table(
             index="indicator", columns="year", values="estimate", aggfunc="first"
         )
+        share_in = column_headers()["share_in_year"]  # "Andel {year}"
+        now, then = share_in.format(year=year), share_in.format(year=base)
         out = pd.DataFrame(
             {
                 "Indikator": [tables.labels.get(i, i) for i in wide.index],
-                f"Andel {year}": wide[year].to_numpy() if year in wide.columns else np.nan,
-                f"Andel {base}": wide[base].to_numpy() if base in wide.columns else np.nan,
+                now: wide[year].to_numpy() if year in wide.columns else np.nan,
+                then: wide[base].to_numpy() if base in wide.columns else np.nan,
             }
         )
-        return out.sort_values(f"Andel {year}", ascending=False).reset_index(drop=True)
+        return out.sort_values(now, ascending=False).reset_index(drop=True)
 
     def available(tables: Tables, year: int) -> bool:
         items = _problem_items(tables)

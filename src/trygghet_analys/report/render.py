@@ -40,7 +40,7 @@ from ..config import DataFolder, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
-from ..vocabulary import Comparison, Source
+from ..vocabulary import Comparison, Source, column_headers
 from . import chartfacts, charts, pages, plotting, tableformat
 
 __all__ = [
@@ -501,7 +501,7 @@ def table_sheets(
     out = {name: charts.swedish_headers(frame) for name, frame in sheets.items() if not frame.empty}
     found = upto(tables.findings) if tables.findings is not None else pd.DataFrame()
     if not found.empty:
-        out["Fynd"] = charts.swedish_headers(found, _FINDINGS_HEADERS)
+        out["Fynd"] = charts.swedish_headers(found, column_headers("findings"))
     if not tables.followup.empty:
         out["Uppföljning"] = charts.swedish_headers(tables.followup)
     under = underlag_table(tables, year)
@@ -514,26 +514,6 @@ def table_sheets(
     # a column without a single value says nothing (the underlag's NTU columns when no
     # indicator has a national level)
     return {name: frame.dropna(axis=1, how="all") for name, frame in out.items()}
-
-
-#: Swedish headers of the findings sheet ("Fynd" in tabeller.xlsx).
-_FINDINGS_HEADERS = {
-    "source": "Källa",
-    "comparison": "Jämförelse",
-    "from_year": "Från år",
-    "to_year": "Till år",
-    "value_from": "Värde från",
-    "value_to": "Värde till",
-    "change": "Förändring",
-    "ci_low": "Förändring, 95 % KI nedre",
-    "ci_high": "Förändring, 95 % KI övre",
-    "p_value": "p-värde",
-    "q_value": "q-värde (Benjamini–Hochberg)",
-    "significant": "Statistiskt säkerställd",
-    "direction": "Riktning",
-    "reliable": "Tillförlitlig skattning",
-    "sentence": "Mening",
-}
 
 
 def _indicator_kinds() -> dict[str, str]:

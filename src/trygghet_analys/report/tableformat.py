@@ -1,7 +1,8 @@
 """How each column of a report table is shown: one rule for the HTML tables and the xlsx.
 
-A column's *kind* follows from its Swedish header (and, for value columns that mix
-shares and index values, from each row's indicator): ``year`` ("2025"), ``count``
+A column's *kind* follows from its key, the English column name behind its Swedish
+header (:data:`COLUMN_FORMATS`; for value columns that mix shares and index values, from
+each row's indicator): ``year`` ("2025"), ``count``
 ("4 000"), ``share`` (a fraction shown as "16,5 %"), ``index`` (the 0–6 problemindex,
 "1,47"), ``pvalue``, ``percent_number`` (a value already in percent, "24 %"),
 ``number`` (other decimals, "0,23", "97,1"), ``date``, ``bool`` and ``text``.
@@ -15,69 +16,120 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..formatting import fmt_number, fmt_percent
+from ..vocabulary import header_keys
 
-__all__ = ["column_kinds", "html_rows", "xlsx_formats"]
+__all__ = ["COLUMN_FORMATS", "column_keys", "column_kinds", "html_rows", "xlsx_formats"]
 
-YEAR_HEADERS = frozenset(
-    {
-        "År",
-        "Från år",
-        "Till år",
-        "Senaste år",
-        "Föregående år",
-        "Året före löftet",
-        "Jämförelseår",
-        "NTU-år",
-        "Basår",
-    }
-)
-COUNT_HEADERS = frozenset(
-    {
-        "Antal svar",
-        "Urval",
-        "Svarande",
-        "Antal dygn",
-        "Dygn under kvantifieringsgränsen",
-        "Anslutna invånare",
-        "Antal år",
-        "Rang",
-        "Antal mätplatser",
-    }
-)
-#: Value columns: a share for a proportion indicator, an index value for a mean.
-VALUE_HEADERS = frozenset(
-    {
-        "Skattning",
-        "Konfidensintervall, nedre",
-        "Konfidensintervall, övre",
-        "Standardfel",
-        "Skattning från",
-        "Skattning till",
-        "Förändring",
-        "Standardfel för förändringen",
-        "Senaste värde",
-        "Värde föregående år",
-        "Värde året före löftet",
-        "Förändring mot föregående år",
-        "Förändring mot året före löftet",
-        "Jämförelsevärde",
-        "Lutning per år (Theil–Sen)",
-        "Värde från",
-        "Värde till",
-        "Förändring, 95 % KI nedre",
-        "Förändring, 95 % KI övre",
-    }
-)
-SHARE_HEADERS = frozenset({"Svarsfrekvens"})
-PVALUE_PREFIX = "p-värde"
-PERCENT_NUMBER_HEADERS = frozenset({"Riket enligt NTU (%)", "Procent"})
-SUPPRESSED_HEADER = "Undertryckt (för få svar)"
+#: How each column is shown, by its KEY (the English column name of the processed tables
+#: and ``resources/rubriker.csv``), never by its Swedish header: renaming a header changes
+#: no format. ``value``: a share for a proportion indicator, an index value for a mean
+#: (per row, see :func:`column_kinds`); ``auto``: by the column's dtype (an integer
+#: column a count, a float column a number).
+COLUMN_FORMATS: dict[str, str] = {
+    # years
+    "year": "year",
+    "year_from": "year",
+    "year_to": "year",
+    "from_year": "year",
+    "to_year": "year",
+    "latest_year": "year",
+    "previous_year": "year",
+    "base_year": "year",
+    "compare_year": "year",
+    "ntu_year": "year",
+    # counts
+    "n": "count",
+    "n_years": "count",
+    "sampled": "count",
+    "respondents": "count",
+    "population": "count",
+    "n_days": "count",
+    "n_below_loq": "count",
+    "n_sites": "count",
+    "rank": "count",
+    "evidence_rank": "count",
+    "n_improved": "count",
+    "n_unchanged": "count",
+    "n_worsened": "count",
+    "n_insufficient": "count",
+    # shares, p-values, numbers already in percent
+    "response_rate": "share",
+    "share": "share",
+    "share_in_year": "share",
+    "p_value": "pvalue",
+    "p_value_base": "pvalue",
+    "q_value": "pvalue",
+    "percent": "percent_number",
+    "ntu_percent": "percent_number",
+    # a survey indicator's value: share or index value per row
+    "estimate": "value",
+    "se": "value",
+    "ci_low": "value",
+    "ci_high": "value",
+    "estimate_from": "value",
+    "estimate_to": "value",
+    "change": "value",
+    "se_change": "value",
+    "slope": "value",
+    "latest_value": "value",
+    "previous_value": "value",
+    "change_previous": "value",
+    "base_value": "value",
+    "change_base": "value",
+    "compare_value": "value",
+    "value_from": "value",
+    "value_to": "value",
+    # other numbers
+    "z": "number",
+    "tau": "number",
+    "score": "number",
+    "concentration_ng_l": "number",
+    "loq_ng_l": "number",
+    "flow_m3_day": "number",
+    "load_mg_day": "number",
+    "load_mg_day_1000": "number",
+    "daily_mean": "number",
+    "weekday_mean": "number",
+    "weekend_mean": "number",
+    "daily_mean_low": "number",
+    "daily_mean_high": "number",
+    "n_excluded": "auto",
+    "target": "auto",
+    "delivered": "auto",
+    # dates and yes/no
+    "date": "date",
+    "date_from": "date",
+    "date_to": "date",
+    "suppressed": "bool",
+    "significant": "bool",
+    "significant_previous": "bool",
+    "significant_base": "bool",
+    "below_loq": "bool",
+    "excluded": "bool",
+    "season_matched": "bool",
+    "activities_met": "bool",
+    "met": "bool",
+    "reliable": "bool",
+    # text
+    **dict.fromkeys(
+        (
+            "kommun indicator label group_var group comparison direction stratum plant "
+            "campaign weekday substance metabolite flags season rules city country kind "
+            "source variable reason commitment_id focus_area text responsible "
+            "indicator_kind implementation effect desired_direction unit trend status "
+            "activities_delivered commitment_status measure reasons ntu_source forslag "
+            "motivering sentence"
+        ).split(),
+        "text",
+    ),
+}
 SUPPRESSED_TEXT = "för få svar"
 
 _EXCEL = {
@@ -94,25 +146,57 @@ _EXCEL = {
 Kinds = dict[str, "str | list[str]"]
 
 
-def _row_kind(frame: pd.DataFrame, indicator_kinds: Mapping[str, str], default: str) -> list[str]:
+def column_keys(columns: Iterable[object]) -> dict[str, str]:
+    """Header → column key for each of ``columns``: a Swedish header through
+    ``resources/rubriker.csv`` (:func:`~trygghet_analys.vocabulary.header_keys`, with the
+    ``{year}`` templates such as "Andel {year}"), an English key as itself. A column
+    with neither keeps its header (its format then follows its dtype).
+    """
+    keys = header_keys()
+    templates = [
+        (re.compile(re.escape(h).replace(re.escape("{year}"), r"\d{4}") + "$"), k)
+        for h, k in keys.items()
+        if "{year}" in h
+    ]
+    out: dict[str, str] = {}
+    for col in columns:
+        name = str(col)
+        key = keys.get(name)
+        if key is None:
+            key = next((k for pattern, k in templates if pattern.match(name)), name)
+        out[name] = key
+    return out
+
+
+def _column_of(keys: Mapping[str, str], key: str) -> str | None:
+    return next((h for h, k in keys.items() if k == key), None)
+
+
+def _row_kind(
+    frame: pd.DataFrame,
+    keys: Mapping[str, str],
+    indicator_kinds: Mapping[str, str],
+    default: str,
+) -> list[str]:
     """Per row: "share" or "index"/"number" for the value columns."""
     n = len(frame)
-    if "Indikator-id" in frame.columns:
-        ids = frame["Indikator-id"].astype(object).tolist()
-        units = frame["Enhet"].astype(object).tolist() if "Enhet" in frame.columns else [None] * n
+    indicator, unit, kind = (_column_of(keys, k) for k in ("indicator", "unit", "kind"))
+    if indicator is not None:
+        ids = frame[indicator].astype(object).tolist()
+        units = frame[unit].astype(object).tolist() if unit is not None else [None] * n
         out = []
         for i, u in zip(ids, units, strict=True):
-            kind = indicator_kinds.get(str(i))
-            if kind == "proportion" or (isinstance(u, str) and u.strip().lower() == "andel"):
+            k = indicator_kinds.get(str(i))
+            if k == "proportion" or (isinstance(u, str) and u.strip().lower() == "andel"):
                 out.append("share")
-            elif kind == "mean":
+            elif k == "mean":
                 out.append("index")
             else:
                 out.append("number")
         return out
-    # the underlag's kind of measure (the same header names the EUDA rows' kind, whose
+    # the underlag's kind of measure (the same key names the EUDA rows' kind, whose
     # values are no kind of measure: those keep the default)
-    kinds = frame["Slag"].astype(object) if "Slag" in frame.columns else pd.Series([], dtype=object)
+    kinds = frame[kind].astype(object) if kind is not None else pd.Series([], dtype=object)
     if len(kinds) and set(kinds.astype(str)) <= _MEASURE_KINDS:
         return ["share" if str(v) in ("proportion", "andel") else "index" for v in kinds]
     return [default] * n
@@ -121,58 +205,52 @@ def _row_kind(frame: pd.DataFrame, indicator_kinds: Mapping[str, str], default: 
 _MEASURE_KINDS = frozenset({"proportion", "andel", "mean", "medelvärde"})
 
 
+def _by_dtype(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "bool"
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return "date"
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return "count"
+    if pd.api.types.is_float_dtype(series.dtype):
+        return "number"
+    return "text"
+
+
 def column_kinds(
     frame: pd.DataFrame,
     *,
     indicator_kinds: Mapping[str, str] | None = None,
     values: str = "number",
 ) -> Kinds:
-    """The kind of every column (a list for columns whose kind differs by row).
+    """The kind of every column (a list for columns whose kind differs by row), from
+    :data:`COLUMN_FORMATS` by the column's key (:func:`column_keys`).
 
     Parameters
     ----------
     frame
-        A table with Swedish headers.
+        A table with Swedish headers (or English keys).
     indicator_kinds
         Indicator id → "proportion" | "mean" (``resources/indikatorer.csv``), for
-        tables with an "Indikator-id" column.
+        tables with an ``indicator`` column.
     values
         Kind of the value columns when the table says nothing per row: "share" for a
         chart of a proportion, "index" for the problemindex, else "number".
     """
+    keys = column_keys(frame.columns)
     per_row: list[str] | None = None
     out: Kinds = {}
     for col in frame.columns:
         name = str(col)
-        series = frame[col]
-        if name in YEAR_HEADERS:
-            out[name] = "year"
-        elif name in COUNT_HEADERS:
-            out[name] = "count"
-        elif (
-            name in SHARE_HEADERS
-            or name.startswith("Andel")
-            or name.startswith("Konfidensintervall ")
-        ):
-            out[name] = "share"
-        elif name.startswith((PVALUE_PREFIX, "q-värde")):
-            out[name] = "pvalue"
-        elif name in PERCENT_NUMBER_HEADERS:
-            out[name] = "percent_number"
-        elif name in VALUE_HEADERS:
+        kind = COLUMN_FORMATS.get(keys[name], "auto")
+        if kind == "value":
             if per_row is None:
-                per_row = _row_kind(frame, indicator_kinds or {}, values)
+                per_row = _row_kind(frame, keys, indicator_kinds or {}, values)
             out[name] = per_row
-        elif pd.api.types.is_bool_dtype(series.dtype):
-            out[name] = "bool"
-        elif pd.api.types.is_datetime64_any_dtype(series.dtype):
-            out[name] = "date"
-        elif pd.api.types.is_integer_dtype(series.dtype):
-            out[name] = "count"
-        elif pd.api.types.is_float_dtype(series.dtype):
-            out[name] = "number"
+        elif kind == "auto":
+            out[name] = _by_dtype(frame[col])
         else:
-            out[name] = "text"
+            out[name] = kind
     return out
 
 
@@ -223,9 +301,10 @@ def html_rows(frame: pd.DataFrame, kinds: Kinds) -> list[list[tuple[str, bool]]]
     A value column of a row marked suppressed ("Undertryckt (för få svar)" true)
     reads "för få svar" instead of a dash.
     """
+    flag = _column_of(column_keys(frame.columns), "suppressed")
     suppressed = (
-        frame[SUPPRESSED_HEADER].astype("boolean").fillna(False).tolist()
-        if SUPPRESSED_HEADER in frame.columns
+        frame[flag].astype("boolean").fillna(False).tolist()
+        if flag is not None
         else [False] * len(frame)
     )
     rows = []

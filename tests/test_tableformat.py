@@ -1,0 +1,117 @@
+"""Number formats keyed on the column KEY, never on the Swedish header (issue 13)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from trygghet_analys import vocabulary
+from trygghet_analys.report import charts, tableformat
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kommun": ["K", "K"],
+            "year": [2024, 2025],
+            "indicator": ["otrygghet_ute_sent", "problemindex"],
+            "estimate": [0.21, 1.47],
+            "n": [300, 250],
+            "p_value": [0.0004, 0.2],
+            "q_value": [0.01, 0.3],
+            "response_rate": [0.52, 0.48],
+            "suppressed": [False, False],
+            "date_from": pd.to_datetime(["2024-04-01", "2025-04-01"]),
+            "n_excluded": [1, 0],
+        }
+    )
+
+
+KINDS = {"otrygghet_ute_sent": "proportion", "problemindex": "mean"}
+
+
+def _kinds_by_key(frame: pd.DataFrame, table: str | None = None) -> dict[str, object]:
+    swedish = charts.swedish_headers(frame, vocabulary.column_headers(table))
+    kinds = tableformat.column_kinds(swedish, indicator_kinds=KINDS)
+    assert len(kinds) == frame.shape[1]
+    return dict(zip(frame.columns, kinds.values(), strict=True))
+
+
+def test_formats_follow_the_key():
+    got = _kinds_by_key(_table())
+    assert got["year"] == "year" and got["n"] == "count"
+    assert got["estimate"] == ["share", "index"]  # per row, by the indicator's kind
+    assert got["p_value"] == got["q_value"] == "pvalue"
+    assert got["response_rate"] == "share"
+    assert got["suppressed"] == "bool" and got["date_from"] == "date"
+    assert got["kommun"] == "text" and got["indicator"] == "text"
+    assert got["n_excluded"] == "count"  # "auto": an integer column is a count
+    # English keys (a table never given Swedish headers) get the same formats
+    assert tableformat.column_kinds(_table(), indicator_kinds=KINDS) == got
+
+
+def test_renaming_headers_in_rubriker_leaves_every_format_unchanged(monkeypatch):
+    before = _kinds_by_key(_table())
+    findings_before = _kinds_by_key(_table(), "findings")
+    original = vocabulary.resource_text
+    renamed = {
+        "\nyear,År\n": "\nyear,Kalenderår\n",
+        "\nestimate,Skattning\n": "\nestimate,Värdet\n",
+        "\nindicator,Indikator-id\n": "\nindicator,Indikatorns id\n",
+        "\np_value,p-värde\n": "\np_value,Sannolikhet\n",
+        "\nresponse_rate,Svarsfrekvens\n": "\nresponse_rate,Svarsandel\n",
+        "q-värde (Benjamini–Hochberg)": "Justerat p",
+    }
+
+    def text(name: str) -> str:
+        out = original(name)
+        if name == "rubriker.csv":
+            for old, new in renamed.items():
+                assert old in out, old
+                out = out.replace(old, new)
+        return out
+
+    monkeypatch.setattr(vocabulary, "resource_text", text)
+    headers = charts.swedish_headers(_table()).columns.tolist()
+    assert "Kalenderår" in headers and "Värdet" in headers and "Svarsandel" in headers
+    assert (
+        "Justerat p"
+        in charts.swedish_headers(_table(), vocabulary.column_headers("findings")).columns.tolist()
+    )
+    assert _kinds_by_key(_table()) == before
+    assert _kinds_by_key(_table(), "findings") == findings_before
+
+
+def test_a_year_template_header_resolves_to_its_key():
+    keys = tableformat.column_keys(["Andel 2025", "Andel 2022", "Andel av målet", "Okänd"])
+    assert keys == {
+        "Andel 2025": "share_in_year",
+        "Andel 2022": "share_in_year",
+        "Andel av målet": "share",
+        "Okänd": "Okänd",  # neither header nor key: formatted by dtype
+    }
+
+
+def test_a_column_without_a_rule_is_formatted_by_dtype():
+    frame = pd.DataFrame({"Okänd heltal": [3], "Okänd decimal": [0.5], "Okänd text": ["a"]})
+    assert tableformat.column_kinds(frame) == {
+        "Okänd heltal": "count",
+        "Okänd decimal": "number",
+        "Okänd text": "text",
+    }
+
+
+def test_every_key_in_rubriker_has_a_format_rule_and_shared_headers_agree():
+    table = vocabulary.read_resource_csv("rubriker.csv", dtype=str, keep_default_na=False)
+    keys = {k.rpartition(".")[2] for k in table["kolumn"]}
+    assert keys - set(tableformat.COLUMN_FORMATS) == set()
+    # a header two keys share ("Slag") must not make their formats depend on which wins
+    by_header: dict[str, set[str]] = {}
+    for key, header in zip(table["kolumn"], table["rubrik"], strict=True):
+        by_header.setdefault(header, set()).add(tableformat.COLUMN_FORMATS[key.rpartition(".")[2]])
+    assert {h: f for h, f in by_header.items() if len(f) > 1} == {}
+
+
+@pytest.mark.parametrize(("value", "text"), [(0.0009, "< 0,001"), (0.001, "0,001")])
+def test_pvalue_format_on_both_sides_of_its_boundary(value, text):
+    assert tableformat.format_value(value, "pvalue") == text
