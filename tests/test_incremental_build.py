@@ -377,3 +377,51 @@ def test_a_changed_input_of_the_follow_up_follows_up_again(data, monkeypatch, ch
     monkeypatch.undo()
     after = _equals_a_build_without_cache(data)
     assert after["commitment_followup.parquet"] != before["commitment_followup.parquet"]
+
+
+# --- the detectable change of the wastewater sampling plan: with the kommun's tables ----------
+def _record_detectable(monkeypatch) -> list[int]:
+    """The number of campaign rows of each ``detectable_changes`` call made by ``build``."""
+    calls: list[int] = []
+    real = pipeline.detectable_changes
+
+    def recording(campaigns, **kwargs):
+        calls.append(len(campaigns))
+        return real(campaigns, **kwargs)
+
+    monkeypatch.setattr(pipeline, "detectable_changes", recording)
+    return calls
+
+
+def test_the_detectable_change_comes_from_the_cache_until_a_wastewater_file_changes(
+    data, monkeypatch
+):
+    pipeline.build(data)
+    before = _tables(data / "processed")
+    calls = _record_detectable(monkeypatch)
+    pipeline.build(data)
+    assert calls == []  # kept with the kommun's wastewater tables
+    assert _tables(data / "processed") == before
+
+    flow = data / "raw" / "avloppsvatten" / "flode.csv"
+    text = flow.read_text(encoding="utf-8")
+    assert text.count(";2022-04-06;4 003\n") == 1
+    flow.write_text(text.replace(";2022-04-06;4 003\n", ";2022-04-06;9 003\n"), "utf-8")
+    pipeline.build(data)
+    assert len(calls) == 1 and calls[0] > 0  # the kommun's campaigns, computed again
+    monkeypatch.undo()
+    after = _equals_a_build_without_cache(data)
+    assert after["wastewater_detectable.parquet"] != before["wastewater_detectable.parquet"]
+
+
+def test_the_detectable_change_per_kommun_equals_the_whole_region_call(region_data_dir):
+    """Computed per kommun (to be cached with its tables), the table is exactly
+    ``detectable_changes`` of the whole region's campaigns: same rows, order and types."""
+    import pandas as pd
+
+    from trygghet_analys.wastewater.campaigns import detectable_changes
+
+    tables = pipeline.compute_tables(region_data_dir, stages=[pipeline.wastewater_stage])
+    got = tables["wastewater_detectable"]
+    assert got["kommun"].nunique() >= 2  # several kommuner, so the order is tested
+    pd.testing.assert_frame_equal(got, detectable_changes(tables["wastewater_campaigns"]))

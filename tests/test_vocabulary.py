@@ -233,3 +233,25 @@ def test_the_underlag_kind_of_measure_still_decides_its_value_format():
     assert column_kinds(underlag)["Senaste värde"] == ["share", "index"]
     euda = pd.DataFrame({"Slag": ["kommun", "Sverige"], "Senaste värde": [0.2, 1.5]})
     assert column_kinds(euda)["Senaste värde"] == ["number", "number"]
+
+
+def test_a_resource_csv_is_parsed_once_but_every_caller_gets_its_own_copy(monkeypatch):
+    """``read_resource_csv`` keeps the parsed table (issue 16: a build asked for the
+    substances 226 times); a caller changing its copy changes nobody else's, and an
+    edited resource text is parsed anew, not served from the kept table."""
+    first = vocabulary.read_resource_csv("substanser.csv", dtype=str)
+    first.loc[0, "kort_namn"] = "Ändrad"
+    again = vocabulary.read_resource_csv("substanser.csv", dtype=str)
+    assert again.loc[0, "kort_namn"] != "Ändrad"
+    assert again.equals(pd.read_csv(__import__("io").StringIO(
+        vocabulary.resource_text("substanser.csv")), dtype=str))  # fmt: skip
+
+    original = vocabulary.resource_text
+
+    def edited(name: str) -> str:
+        text = original(name)
+        return text.replace(",,Kokain\n", ",,Kokainet\n") if name == "substanser.csv" else text
+
+    assert ",,Kokain\n" in original("substanser.csv")
+    monkeypatch.setattr(vocabulary, "resource_text", edited)
+    assert vocabulary.substance_name("kokain") == "Kokainet"

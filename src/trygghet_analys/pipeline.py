@@ -324,7 +324,11 @@ def wastewater_stage(
     comparison with EUDA's cities when ``external/`` holds the EUDA file."""
     parts = [_cached_wastewater(k) for k in kommuner]
     out = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
-    out["wastewater_detectable"] = detectable_changes(out["wastewater_campaigns"])
+    # computed per kommun with its tables (and cached with them); detectable_changes of
+    # the whole region orders its rows by kommun, so the same order here
+    out["wastewater_detectable"] = out["wastewater_detectable"].sort_values(
+        "kommun", kind="stable", ignore_index=True
+    )
     out["wastewater_euda"] = _euda_comparison(folder, kommuner, out["wastewater_loads"])
     return out
 
@@ -1004,7 +1008,9 @@ def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
     cache = _CACHE.get()
     folder = k.wastewater_dir
     if cache is None or not folder.is_dir():
-        return build_wastewater(k.raw, k.name, loq_policy=policy, future_campaigns=future)
+        return _with_detectable(
+            build_wastewater(k.raw, k.name, loq_policy=policy, future_campaigns=future)
+        )
     digests = []
     for path in _raw_entries(folder):
         rel = path.relative_to(k.raw).as_posix()
@@ -1015,9 +1021,18 @@ def _cached_wastewater(k: KommunConfig) -> dict[str, pd.DataFrame]:
     hit = cache.get("avloppsvatten", key)
     if hit is not None:
         return hit
-    tables = build_wastewater(k.raw, k.name, loq_policy=policy, future_campaigns=future)
+    tables = _with_detectable(
+        build_wastewater(k.raw, k.name, loq_policy=policy, future_campaigns=future)
+    )
     cache.put("avloppsvatten", key, tables)
     return tables
+
+
+def _with_detectable(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """One kommun's wastewater tables plus ``wastewater_detectable``
+    (:func:`~trygghet_analys.wastewater.campaigns.detectable_changes` of its campaigns,
+    which rests on nothing else), so that it is kept in the build cache with them."""
+    return {**tables, "wastewater_detectable": detectable_changes(tables["wastewater_campaigns"])}
 
 
 def build_wastewater(

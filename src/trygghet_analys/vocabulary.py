@@ -49,8 +49,26 @@ def resource_text(name: str) -> str:
 
 
 def read_resource_csv(name: str, **kwargs) -> pd.DataFrame:
-    """``resources/<name>`` as a DataFrame (a fresh copy; ``kwargs`` go to ``read_csv``)."""
-    return pd.read_csv(io.StringIO(resource_text(name)), **kwargs)
+    """``resources/<name>`` as a DataFrame (a fresh copy; ``kwargs`` go to ``read_csv``).
+
+    Parsed once per text and options (a build asks for the same resource hundreds of
+    times: a substance's name, the activity measures, the indicators per kommun); every
+    call gets its own copy, so a caller may change what it gets.
+    """
+    text = resource_text(name)
+    try:
+        options = tuple(sorted(kwargs.items()))
+        hash(options)
+    except TypeError:  # an option that cannot be a key (e.g. a dict of types): parse now
+        return pd.read_csv(io.StringIO(text), **kwargs)
+    return _parsed_csv(text, options).copy()
+
+
+@cache
+def _parsed_csv(text: str, options: tuple) -> pd.DataFrame:
+    """A resource's text parsed (keyed by the text itself, so an edited text is parsed
+    anew); only ever handed out as a copy (:func:`read_resource_csv`)."""
+    return pd.read_csv(io.StringIO(text), **dict(options))
 
 
 def load_substances() -> pd.DataFrame:
