@@ -61,12 +61,14 @@ from .survey.ingest import (
     BREAK_COLUMNS,
     LEDGER_COLUMNS,
     STRATA_COLUMNS,
+    KommunSurvey,
     SourceFile,
     SurveyTables,
     apply_layout,
     apply_layout_files,
     layout_for_file,
     layout_signature,
+    region_survey_tables,
     survey_tables,
     validate_responses,
 )
@@ -1143,7 +1145,8 @@ def _kommun_tables(entry: _SurveyInputs, parts, ledgers, *, validate: bool) -> S
 
 
 def _ingest_kommuner(kommuner: list[KommunConfig]) -> list[SurveyTables]:
-    """Every kommun's survey in one pass (:func:`_survey_single_pass` over all of them).
+    """Every kommun's survey in one pass (:func:`_survey_single_pass` over all of them),
+    as one :class:`SurveyTables` for the whole region (:func:`region_survey_tables`).
 
     Raises at the first problem of any kind; :func:`survey_stage` then reads kommun by
     kommun (:func:`ingest_kommun`) for the messages of the first kommun with a problem.
@@ -1163,13 +1166,19 @@ def _ingest_kommuner(kommuner: list[KommunConfig]) -> list[SurveyTables]:
         (parts, ledgers), pending = _survey_single_pass(
             entries, read=lambda entry: bar.step(entry.kommun.name)
         )
-    tables = [
-        _kommun_tables(entry, own_parts, own_ledgers, validate=False)
-        for entry, own_parts, own_ledgers in zip(entries, parts, ledgers, strict=True)
-    ]
+    # the tables of every kommun made at once (pandas' fixed cost paid once, not per kommun)
+    surveys = []
+    for entry, own_parts, own_ledgers in zip(entries, parts, ledgers, strict=True):
+        population_file = entry.kommun.survey_dir / "population.csv"
+        population = read_population(population_file, entry.kommun.strata)
+        surveys.append(
+            KommunSurvey(entry.kommun.name, own_parts, own_ledgers, population, entry.codebook,
+                         population_file)
+        )  # fmt: skip
+    tables = region_survey_tables(surveys)
     for key, parsed in pending:
         cache.put("enkat", key, parsed)
-    return tables
+    return [tables]
 
 
 def _cache_key(kommun: KommunConfig, year: int, path: Path, codebook_digest: str | None):
