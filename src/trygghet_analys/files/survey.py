@@ -269,9 +269,7 @@ def _csv_arrow(
     if not text or len(delimiter) != 1 or "\x00" in text:
         return None
     quotes = text.count('"')
-    if quotes and quotes != sum(
-        m.group().count('"') for m in _QUOTED[delimiter].finditer(text)
-    ):
+    if quotes and quotes != sum(m.group().count('"') for m in _QUOTED[delimiter].finditer(text)):
         return None  # a quote outside a well-formed quoted field
     records = _first_records(text, delimiter, skip_rows + 1)
     first = records[0] if records else []
