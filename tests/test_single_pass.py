@@ -307,21 +307,23 @@ def test_csv_fast_path_header(text, skip_rows, header):
 
 
 def _region_inputs(data):
+    """Every kommun's responses (no weights), ledger and what region_survey_tables needs."""
     from trygghet_analys.files.survey import read_population
     from trygghet_analys.survey.ingest import KommunSurvey
 
-    out = []
+    responses, ledgers, surveys = [], [], []
     for kommun in load_kommuner(data / "raw"):
         tables = ingest_kommun(kommun)
         population_file = kommun.survey_dir / "population.csv"
         population = read_population(population_file, kommun.strata)
-        responses = tables.responses.assign(weight=float("nan"))
+        responses.append(tables.responses.assign(weight=float("nan")))
+        ledgers.append(tables.ledger)
         codebook = load_codebook(kommun.survey_dir / "kodbok.yml", areas=kommun.strata)
-        out.append(
-            KommunSurvey(kommun.name, [responses], [tables.ledger], population, codebook,
+        surveys.append(
+            KommunSurvey(kommun.name, len(tables.responses), population, codebook,
                          population_file)
         )  # fmt: skip
-    return out
+    return responses, ledgers, surveys
 
 
 @pytest.mark.parametrize("problem", ["missing", "over"])
@@ -330,7 +332,7 @@ def test_region_tables_name_the_first_kommun_with_a_population_problem(region_da
     kommun's own design_weights gives, for the first kommun (in order) that has one."""
     from trygghet_analys.survey.ingest import design_weights, region_survey_tables
 
-    surveys = _region_inputs(region_data_dir)
+    responses, ledgers, surveys = _region_inputs(region_data_dir)
     for k in (1, 2):  # the second and the third kommun
         population = surveys[k].population.copy()
         if problem == "missing":
@@ -339,13 +341,35 @@ def test_region_tables_name_the_first_kommun_with_a_population_problem(region_da
             population.loc[3, "sampled"] = 1  # fewer sampled than respondents
         surveys[k] = surveys[k]._replace(population=population)
     with pytest.raises(DataError) as region:
-        region_survey_tables(surveys)
+        region_survey_tables(
+            pd.concat(responses, ignore_index=True), pd.concat(ledgers, ignore_index=True), surveys
+        )
     with pytest.raises(DataError) as alone:
         second = surveys[1]
-        design_weights(second.parts[0], second.population, kommun=second.kommun,
-                       file=second.file)  # fmt: skip
+        design_weights(responses[1], second.population, kommun=second.kommun, file=second.file)
     assert region.value.file == surveys[1].file
     assert region.value.swedish() == alone.value.swedish()
     assert (
         "en rad i population.csv" if problem == "missing" else "högst"
     ) in region.value.swedish()
+
+
+def test_region_tables_equal_each_kommuns_own(region_data_dir):
+    """region_survey_tables gives each kommun's survey_tables (design_weights per kommun),
+    stacked: weights, strata in the order of each population file, breaks, ledger."""
+    from trygghet_analys.survey.ingest import region_survey_tables, survey_tables
+
+    responses, ledgers, surveys = _region_inputs(region_data_dir)
+    region = region_survey_tables(
+        pd.concat(responses, ignore_index=True), pd.concat(ledgers, ignore_index=True), surveys
+    )
+    alone = [
+        survey_tables([r], [led], s.population, codebook=s.codebook, kommun=s.kommun,
+                      file=s.file, validate=False)
+        for r, led, s in zip(responses, ledgers, surveys, strict=True)
+    ]  # fmt: skip
+    assert len({s.kommun for s in surveys}) == 3
+    for field in ("responses", "strata", "breaks", "ledger"):
+        expected = pd.concat([getattr(t, field) for t in alone], ignore_index=True)
+        pd.testing.assert_frame_equal(getattr(region, field), expected)
+    assert region.responses["weight"].notna().all()

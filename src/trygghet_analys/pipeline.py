@@ -11,7 +11,9 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -130,18 +132,21 @@ def survey_stage(
         ``survey_responses``, ``survey_strata``, ``survey_breaks`` and ``ledger``, every
         kommun stacked (columns as in ``CONTRIBUTING.md``).
     """
-    try:
-        # every kommun's files at once: the files of one layout applied together across
-        # kommuner (a vendor's layout in many kommuner)
-        parts = _ingest_kommuner(kommuner)
-    except DataError:
-        # a problem somewhere: kommun by kommun, so that the message is the one that
-        # kommun's files give on their own (the first kommun with a problem stops)
-        parts = []
-        with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
-            for k in kommuner:
-                parts.append(ingest_kommun(k, validate=False))
-                bar.step(k.name)
+    with _older_objects_left_alone():
+        try:
+            # every kommun's files at once: the files of one layout applied together across
+            # kommuner (a vendor's layout in many kommuner)
+            parts = _ingest_kommuner(kommuner)
+        except DataError:
+            # a problem somewhere: kommun by kommun, so that the message is the one that
+            # kommun's files give on their own (the first kommun with a problem stops)
+            parts = []
+            with Progress(
+                len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1
+            ) as bar:
+                for k in kommuner:
+                    parts.append(ingest_kommun(k, validate=False))
+                    bar.step(k.name)
     # the schema checked once for the whole region, not once per kommun
     responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
     return {
@@ -150,6 +155,26 @@ def survey_stage(
         "survey_breaks": _stack([p.breaks for p in parts], BREAK_COLUMNS),
         "ledger": _stack([p.ledger for p in parts], LEDGER_COLUMNS),
     }
+
+
+@contextlib.contextmanager
+def _older_objects_left_alone():
+    """Python's cycle collector leaves the objects made before the block alone during it.
+
+    Reading makes many short-lived containers, so the collector runs a full collection a
+    few times, and each one walks every object in the process (the imported libraries:
+    about 0,1 s CPU each), not only reading's own. Frozen objects are still freed as
+    usual by reference counting; they are unfrozen afterwards. When something else has
+    frozen objects already, nothing is changed.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _stack(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -1098,8 +1123,8 @@ def ingest_kommun(kommun: KommunConfig, *, validate: bool = True) -> SurveyTable
     codebook_digest = file_digest(folder / "kodbok.yml") if cache is not None else None
     entry = _SurveyInputs(kommun, codebook, files, codebook_digest)
     try:
-        (parts, ledgers), pending = _survey_single_pass([entry])
-        parts, ledgers = parts[0], ledgers[0]
+        stacked, pending = _survey_single_pass([entry])
+        parts, ledgers = [stacked.responses], [stacked.ledger]
     except DataError:
         parts, ledgers, pending = _survey_file_by_file(kommun, codebook, files, codebook_digest)
     tables = _kommun_tables(entry, parts, ledgers, validate=validate)
@@ -1146,19 +1171,19 @@ def _ingest_kommuner(kommuner: list[KommunConfig]) -> list[SurveyTables]:
         digest = file_digest(folder / "kodbok.yml") if cache is not None else None
         entries.append(_SurveyInputs(kommun, codebook, files, digest))
     with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
-        (parts, ledgers), pending = _survey_single_pass(
+        stacked, pending = _survey_single_pass(
             entries, read=lambda entry: bar.step(entry.kommun.name)
         )
     # the tables of every kommun made at once (pandas' fixed cost paid once, not per kommun)
     surveys = []
-    for entry, own_parts, own_ledgers in zip(entries, parts, ledgers, strict=True):
+    for entry, rows in zip(entries, stacked.rows, strict=True):
         population_file = entry.kommun.survey_dir / "population.csv"
         population = read_population(population_file, entry.kommun.strata)
         surveys.append(
-            KommunSurvey(entry.kommun.name, own_parts, own_ledgers, population, entry.codebook,
+            KommunSurvey(entry.kommun.name, int(rows), population, entry.codebook,
                          population_file)
         )  # fmt: skip
-    tables = region_survey_tables(surveys)
+    tables = region_survey_tables(stacked.responses, stacked.ledger, surveys)
     for key, parsed in pending:
         cache.put("enkat", key, parsed)
     return [tables]
@@ -1176,20 +1201,31 @@ def _cache_key(kommun: KommunConfig, year: int, path: Path, codebook_digest: str
     return key, ledger_file
 
 
+class _Stacked(NamedTuple):
+    """The rows and ledger lines of several kommuner's files, kommun after kommun and each
+    kommun's files in the order of the years (:func:`_survey_single_pass`)."""
+
+    responses: pd.DataFrame
+    ledger: pd.DataFrame
+    rows: np.ndarray  # responses rows per kommun
+
+
 def _survey_single_pass(
     entries: list[_SurveyInputs], read: Callable[[_SurveyInputs], None] | None = None
-):
+) -> tuple[_Stacked, list]:
     """Every file read once; the files of one layout applied together, also across kommuner
     (layouts equal apart from the area codes: :func:`layout_signature`). Any problem
     raises (the caller then applies the files one by one for the exact messages).
 
-    Returns ``(parts, ledgers), pending``: per kommun of ``entries`` its files' rows and
-    ledgers in the order of the years, and the cache entries to keep. ``read`` is called
-    with each entry once its files are read (progress).
+    Returns the kommuner's rows and ledger lines (:class:`_Stacked`) and the cache entries
+    to keep. ``read`` is called with each entry once its files are read (progress).
     """
     cache = _CACHE.get()
-    # (kommun, file position, rows, ledger) of every file or run of consecutive files
-    pieces: list[tuple[int, int, pd.DataFrame, pd.DataFrame]] = []
+    # the frames rows come from (a cached file, or the files of one layout applied
+    # together), and where each file's rows and ledger lines are in them:
+    # (kommun, file position, frame, first row, end row, first line, end line)
+    blocks: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+    pieces: list[tuple[int, int, int, int, int, int, int]] = []
     pending = []
     groups: dict[tuple, tuple] = {}
     for e, entry in enumerate(entries):
@@ -1200,7 +1236,9 @@ def _survey_single_pass(
             if key is not None:
                 hit = cache.get("enkat", key)
                 if hit is not None:
-                    pieces.append((e, position, hit["responses"], hit["ledger"]))
+                    responses, ledger = hit["responses"], hit["ledger"]
+                    pieces.append((e, position, len(blocks), 0, len(responses), 0, len(ledger)))
+                    blocks.append((responses, ledger))
                     continue
             raw = read_survey_cells(path, layout)
             error = header_row_hint(path, layout, year, raw.names, raw.sheet)
@@ -1226,32 +1264,37 @@ def _survey_single_pass(
                 members, applied.per_file(), strict=True
             ):
                 pending.append((key, {"responses": responses, "ledger": ledger}))
-        # files next to each other in one kommun (no cached file between) stay one piece
         kept_end, ledger_end = np.cumsum(applied.kept), np.cumsum(applied.excluded)
-        run_start = 0
-        for i in range(len(members)):
-            e, position = members[i][0], members[i][1]
-            if i + 1 < len(members) and members[i + 1][:2] == (e, position + 1):
-                continue
-            k0 = kept_end[run_start - 1] if run_start else 0
-            l0 = ledger_end[run_start - 1] if run_start else 0
-            whole = run_start == 0 and i == len(members) - 1
-            pieces.append(
-                (
-                    members[run_start][0],
-                    members[run_start][1],
-                    applied.responses if whole else applied.responses.iloc[k0 : kept_end[i]],
-                    applied.ledger if whole else applied.ledger.iloc[l0 : ledger_end[i]],
-                )
-            )
-            run_start = i + 1
+        for i, (e, position, *_) in enumerate(members):
+            k0 = int(kept_end[i - 1]) if i else 0
+            l0 = int(ledger_end[i - 1]) if i else 0
+            pieces.append((e, position, len(blocks), k0, int(kept_end[i]), l0, int(ledger_end[i])))
+        blocks.append((applied.responses, applied.ledger))
+    # every file's rows in place with one take, not a slice and a concatenation per file
     pieces.sort(key=lambda piece: piece[:2])
-    parts: list[list[pd.DataFrame]] = [[] for _ in entries]
-    ledgers: list[list[pd.DataFrame]] = [[] for _ in entries]
-    for e, _, responses, ledger in pieces:
-        parts[e].append(responses)
-        ledgers[e].append(ledger)
-    return (parts, ledgers), pending
+    row_start = np.cumsum([0] + [len(r) for r, _ in blocks])
+    line_start = np.cumsum([0] + [len(led) for _, led in blocks])
+    take_rows = [
+        np.arange(row_start[b] + k0, row_start[b] + k1) for _, _, b, k0, k1, _, _ in pieces
+    ]
+    take_lines = [
+        np.arange(line_start[b] + l0, line_start[b] + l1) for *_, b, _, _, l0, l1 in pieces
+    ]
+    responses = _taken([r for r, _ in blocks], take_rows)
+    lines = [led for _, led in blocks if len(led)]
+    ledger = _taken(lines, take_lines) if lines else blocks[0][1]  # empty
+    rows = np.zeros(len(entries), dtype=np.int64)
+    np.add.at(rows, [p[0] for p in pieces], [len(t) for t in take_rows])
+    return _Stacked(responses, ledger, rows), pending
+
+
+def _taken(frames: list[pd.DataFrame], index: list[np.ndarray]) -> pd.DataFrame:
+    """``frames`` stacked, then the rows ``index`` (positions in the stack) in that order."""
+    at = np.concatenate(index) if index else np.zeros(0, dtype=np.int64)
+    stacked = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if len(at) == len(stacked) and (at == np.arange(len(at))).all():
+        return stacked.reset_index(drop=True)
+    return stacked.take(at).reset_index(drop=True)
 
 
 def _survey_file_by_file(kommun: KommunConfig, codebook, files: dict[int, Path], codebook_digest):

@@ -962,23 +962,36 @@ def survey_tables(
 
 
 class KommunSurvey(NamedTuple):
-    """One kommun's applied survey files and population (:func:`region_survey_tables`)."""
+    """One kommun in :func:`region_survey_tables`."""
 
     kommun: str
-    parts: Sequence[pd.DataFrame]  # apply_layout's responses of each yearly file
-    ledgers: Sequence[pd.DataFrame]  # and its ledger
+    rows: int  # its rows in the stacked responses
     population: pd.DataFrame  # population.csv as read
     codebook: Codebook  # the kommun's codebook (its series breaks)
     file: str | Path  # the population file (named in errors)
 
 
-def region_survey_tables(kommuner: Sequence[KommunSurvey]) -> SurveyTables:
-    """The survey tables of several kommuner at once, stacked in the order of ``kommuner``.
+def region_survey_tables(
+    responses: pd.DataFrame, ledger: pd.DataFrame, kommuner: Sequence[KommunSurvey]
+) -> SurveyTables:
+    """The survey tables of several kommuner at once.
 
-    The same tables as :func:`survey_tables` for each kommun, stacked (tested), but the
-    design weights, strata, breaks and ledger are made once for all of them: pandas'
-    fixed cost per operation is paid once, not once per kommun. The responses are not
-    checked against :data:`RESPONSE_SCHEMA` (the caller checks the stacked table).
+    Parameters
+    ----------
+    responses, ledger
+        :func:`apply_layout`'s responses and ledger lines of every file, kommun after
+        kommun in the order of ``kommuner`` (``rows`` responses each), each kommun's files
+        in the order of the years.
+    kommuner
+        The kommuner, with their populations and codebooks.
+
+    Returns
+    -------
+    SurveyTables
+        The tables :func:`survey_tables` gives for each kommun, stacked (tested), except
+        that the responses are not checked against :data:`RESPONSE_SCHEMA` (the caller
+        checks them). The design weights, strata, breaks and ledger are made once for all
+        kommuner: pandas' fixed cost per operation is paid once, not once per kommun.
 
     Raises
     ------
@@ -987,9 +1000,10 @@ def region_survey_tables(kommuner: Sequence[KommunSurvey]) -> SurveyTables:
     """
     if not kommuner:
         raise ValueError("region_survey_tables: no kommun")
-    parts = [p for k in kommuner for p in k.parts]
-    sizes = np.array([sum(len(p) for p in k.parts) for k in kommuner], dtype=np.int64)
-    responses = pd.concat(parts, ignore_index=True)
+    sizes = np.array([k.rows for k in kommuner], dtype=np.int64)
+    if sizes.sum() != len(responses):
+        raise ValueError("region_survey_tables: the rows do not add up to the responses")
+    responses = responses.reset_index(drop=True)
     strata = _region_weights(responses, sizes, kommuner)
     breaks = [(k.kommun, b) for k in kommuner for b in k.codebook.breaks]
     breaks_table = pd.DataFrame(
@@ -1000,9 +1014,7 @@ def region_survey_tables(kommuner: Sequence[KommunSurvey]) -> SurveyTables:
             "reason": pd.Series([b.reason for _, b in breaks], dtype="str"),
         }
     )
-    ledgers = [x for k in kommuner for x in k.ledgers if len(x)]
-    ledger = _tidy_ledger(pd.concat(ledgers or [_empty_ledger()], ignore_index=True))
-    return SurveyTables(responses, strata, breaks_table, ledger)
+    return SurveyTables(responses, strata, breaks_table, _tidy_ledger(ledger))
 
 
 def _region_weights(
