@@ -528,3 +528,43 @@ def test_damaged_csv_texts_are_rendered_again(tmp_path, monkeypatch, damage):
     pipeline._write_csv_from_blocks(table, tmp_path / "b.csv", "t", BuildCache(tmp_path / ".cache"))
     assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
     assert sorted(c for c in calls if c) == [2] * 6
+
+
+# --- the changes of every kommun in one call -------------------------------------------------
+def test_changes_of_all_kommuner_at_once_equal_one_call_per_kommun(region_data_dir, monkeypatch):
+    """The reference is the loop ``statistics_stage`` had: one ``compare_estimates`` per
+    kommun with its own base year, concatenated in the order of the kommuner. Three base
+    years (one of them none) and one kommun with indicators of its own (its own call)."""
+    import pandas as pd
+
+    from trygghet_analys.config import DataFolder
+    from trygghet_analys.stats.trends import compare_estimates
+    from trygghet_analys.survey.indicators import load_indicators
+    from trygghet_analys.vocabulary import Comparison
+
+    tables = pipeline.compute_tables(
+        region_data_dir, stages=[pipeline.survey_stage, pipeline.statistics_stage]
+    )
+    kommuner = DataFolder.at(region_data_dir).kommuner()
+    assert len(kommuner) == 3
+    bases = dict(zip([k.name for k in kommuner], [2012, None, 2016], strict=True))
+    monkeypatch.setattr(pipeline, "base_year", lambda k: bases[k.name])
+    estimates, breaks = tables["survey_estimates"], tables["survey_breaks"]
+    indicators = load_indicators()
+    for own in ({}, {kommuner[1].name: indicators}, {kommuner[0].name: indicators}):
+        want = pd.concat(
+            [
+                compare_estimates(
+                    estimates[estimates["kommun"] == k.name],
+                    breaks=breaks[breaks["kommun"] == k.name],
+                    base_year=bases[k.name],
+                    indicators=own.get(k.name, indicators),
+                )
+                for k in kommuner
+            ],
+            ignore_index=True,
+        )
+        got = pipeline._changes(kommuner, estimates, breaks, indicators, own)
+        pd.testing.assert_frame_equal(got, want)
+    years = want.loc[want["comparison"] == Comparison.BASE_YEAR].groupby("kommun")["year_from"]
+    assert years.unique().to_dict() == {kommuner[0].name: [2012], kommuner[2].name: [2016]}

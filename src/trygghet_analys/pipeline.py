@@ -71,7 +71,7 @@ from .survey.ingest import (
     survey_tables,
     validate_responses,
 )
-from .vocabulary import Source, load_ntu
+from .vocabulary import Comparison, Source, load_ntu
 from .wastewater.campaigns import detectable_changes
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
@@ -267,24 +267,55 @@ def statistics_stage(
         )
     estimates = suppress(estimates, min_n=min_n)
     every = pd.concat([indicators, *own.values()], ignore_index=True).drop_duplicates("id")
-    changes = []
-    for k in kommuner:
-        own_estimates = estimates[estimates["kommun"] == k.name]
-        base = base_year(k)
-        changes.append(
-            compare_estimates(
-                own_estimates,
-                breaks=breaks[breaks["kommun"] == k.name],
-                base_year=None if base is None else int(base),
-                indicators=own.get(k.name, indicators),
-            )
-        )
     return {
         "survey_estimates": estimates,
-        "survey_changes": pd.concat(changes, ignore_index=True),
+        "survey_changes": _changes(kommuner, estimates, breaks, indicators, own),
         "survey_trends": trend_tests(estimates, breaks=breaks, indicators=every),
         "survey_response_rates": response_rates(strata),
     }
+
+
+def _changes(
+    kommuner: list[KommunConfig],
+    estimates: pd.DataFrame,
+    breaks: pd.DataFrame,
+    indicators: pd.DataFrame,
+    own: Mapping[str, pd.DataFrame],
+) -> pd.DataFrame:
+    """Every kommun's changes (:func:`compare_estimates` with its base year and indicators),
+    in the order of ``kommuner``, each kommun's year-on-year rows before its base-year rows.
+
+    The kommuner with the package's indicators are compared in one call (each with its
+    own base year) instead of one call each; the rows and their order are those of one
+    call per kommun (``tests/test_incremental_build.py``).
+    """
+    bases = {k.name: base_year(k) for k in kommuner}
+    plain = [k.name for k in kommuner if k.name not in own]
+    parts = []
+    if plain:
+        parts.append(
+            compare_estimates(
+                estimates[estimates["kommun"].isin(plain)],
+                breaks=breaks[breaks["kommun"].isin(plain)],
+                base_year={name: bases[name] for name in plain},
+                indicators=indicators,
+            )
+        )
+    for name, defs in own.items():
+        parts.append(
+            compare_estimates(
+                estimates[estimates["kommun"] == name],
+                breaks=breaks[breaks["kommun"] == name],
+                base_year=bases[name],
+                indicators=defs,
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    order = {k.name: i for i, k in enumerate(kommuner)}
+    rank = out["kommun"].map(order).to_numpy(dtype=np.int64) * 2 + (
+        out["comparison"] == Comparison.BASE_YEAR
+    ).to_numpy(dtype=np.int64)
+    return out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
 def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFrame | None:
