@@ -568,3 +568,64 @@ def test_changes_of_all_kommuner_at_once_equal_one_call_per_kommun(region_data_d
         pd.testing.assert_frame_equal(got, want)
     years = want.loc[want["comparison"] == Comparison.BASE_YEAR].groupby("kommun")["year_from"]
     assert years.unique().to_dict() == {kommuner[0].name: [2012], kommuner[2].name: [2016]}
+
+
+# --- the packs: a new year adds a file instead of writing the region's survey again ------------
+def test_a_new_year_keeps_the_survey_pack_files_and_adds_one(data, tmp_path, monkeypatch):
+    from trygghet_analys.files import cache as cache_module
+
+    enkat = data / "processed" / ".cache" / "enkat"
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for year in (2024, 2025):
+        shutil.move(data / "raw" / "trygghetsmatning" / f"{year}.csv", aside / f"{year}.csv")
+    pipeline.build(data)  # 2005–2023
+    first = {p.name: p.read_bytes() for p in enkat.glob("pack-*.responses.parquet")}
+    assert len(first) == 1
+
+    shutil.move(aside / "2024.csv", data / "raw" / "trygghetsmatning" / "2024.csv")
+    pipeline.build(data)
+    second = {p.name: p.read_bytes() for p in enkat.glob("pack-*.responses.parquet")}
+    assert len(second) == 2 and first.items() <= second.items()  # kept as it was, one more
+
+    # a pack that would grow past the bound is written afresh, as one file per table
+    monkeypatch.setattr(cache_module, "_MAX_PACK_FILES", 2)
+    shutil.move(aside / "2025.csv", data / "raw" / "trygghetsmatning" / "2025.csv")
+    pipeline.build(data)
+    assert len(list(enkat.glob("pack-*.responses.parquet"))) == 1
+    index = json.loads((enkat / "pack.json").read_text(encoding="utf-8"))
+    assert len(index["entries"]) == 21
+
+    parsed = _count_parses(monkeypatch)
+    pipeline.build(data)
+    assert parsed == []  # every year read back from the packs
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
+def test_a_changed_past_year_drops_its_pack_file_and_keeps_the_others(data, tmp_path, monkeypatch):
+    """The old year's rows are not kept beside the new ones: the file that held them is
+    written again without them (the cache does not grow with each change)."""
+    aside = tmp_path / "2025.csv"
+    shutil.move(data / "raw" / "trygghetsmatning" / "2025.csv", aside)
+    pipeline.build(data)
+    shutil.move(aside, data / "raw" / "trygghetsmatning" / "2025.csv")
+    pipeline.build(data)  # two survey pack files: 2005–2024, and 2025
+    enkat = data / "processed" / ".cache" / "enkat"
+    before = {p.name for p in enkat.glob("pack-*.responses.parquet")}
+    assert len(before) == 2
+    _change_a_past_year(data)  # 2020: in the first file
+    parsed = _count_parses(monkeypatch)
+    pipeline.build(data)
+    assert parsed == ["2020.csv"]
+    after = {p.name for p in enkat.glob("pack-*.responses.parquet")}
+    index = json.loads((enkat / "pack.json").read_text(encoding="utf-8"))
+    rows = sum(n for f, n in index["files"].items() if f.endswith(".responses.parquet"))
+    spans = [s for names in index["entries"].values() for s in [names["responses"]]]
+    assert rows == sum(stop - start for _, start, stop in spans)  # no rows of dropped keys
+    assert len(index["entries"]) == 21 and len(after & before) == 1  # 2025's file kept
+    parsed.clear()
+    pipeline.build(data)
+    assert parsed == []
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)

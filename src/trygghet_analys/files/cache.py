@@ -132,6 +132,7 @@ class BuildCache:
         self._packs: dict[str, dict[str, dict[str, pd.DataFrame]]] = {}
         self._kept: dict[str, dict[str, dict[str, pd.DataFrame]]] = {}
         self._texts: dict[str, dict[str, bytes]] = {}
+        self._index: dict[str, dict] = {}
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -145,9 +146,10 @@ class BuildCache:
         """Every entry of a kind's pack (read once per build); empty when absent or damaged."""
         if kind not in self._packs:
             try:
-                self._packs[kind] = _read_pack(self.folder / kind)
+                self._packs[kind], self._index[kind] = _read_pack(self.folder / kind)
             except (OSError, ValueError, KeyError, TypeError):  # damaged: parsed again
                 self._packs[kind] = {}
+                self._index.pop(kind, None)
         return self._packs[kind]
 
     def get(self, kind: str, key: str) -> dict[str, pd.DataFrame] | None:
@@ -186,15 +188,20 @@ class BuildCache:
         the cache does not grow without bound) and the manifest. Called after the build
         has written ``processed/``."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        added: set[str] = set()
+        added: dict[str, set[str]] = {}
         for kind, key, tables in self._pending:
             self._kept.setdefault(kind, {})[key] = tables
-            added.add(kind)
+            added.setdefault(kind, set()).add(key)
         self._pending.clear()
         for kind, keys in self.used.items():
             kept = {k: t for k, t in self._kept.get(kind, {}).items() if k in keys}
             if kind in added or set(kept) != set(self._pack(kind)):
-                _write_pack(self.folder / kind, kept)
+                _write_pack(
+                    self.folder / kind,
+                    kept,
+                    old=self._index.get(kind),
+                    fresh=added.get(kind, set()),
+                )
         for name, texts in self._texts.items():
             _write_texts(self.folder / "texts", name, texts)
         self._texts.clear()
@@ -209,8 +216,9 @@ def table_layout(table: pd.DataFrame) -> str:
     return repr([(str(c), repr(d)) for c, d in zip(table.columns, table.dtypes, strict=True)])
 
 
-def _read_pack(folder: Path) -> dict[str, dict[str, pd.DataFrame]]:
-    """The entries of a pack: key → table name → its rows (see :class:`BuildCache`)."""
+def _read_pack(folder: Path) -> tuple[dict[str, dict[str, pd.DataFrame]], dict]:
+    """The entries of a pack: key → table name → its rows (see :class:`BuildCache`), and
+    the pack's index."""
     index = json.loads((folder / "pack.json").read_text(encoding="utf-8"))
     files = {}
     for file, rows in index["files"].items():
@@ -218,25 +226,57 @@ def _read_pack(folder: Path) -> dict[str, dict[str, pd.DataFrame]]:
         if len(frame) != rows:  # a pack file that does not match its index is never used
             raise ValueError(f"{file}: {len(frame)} rows, the index says {rows}")
         files[file] = frame
-    return {
+    entries = {
         key: {
             name: files[file].iloc[start:stop].reset_index(drop=True)
             for name, (file, start, stop) in names.items()
         }
         for key, names in index["entries"].items()
     }
+    return entries, index
 
 
-def _write_pack(folder: Path, entries: dict[str, dict[str, pd.DataFrame]]) -> None:
+#: Files a pack may grow to by keeping its older files (:func:`_write_pack`); beyond, the
+#: pack is written afresh as one file per table name and column layout.
+_MAX_PACK_FILES = 24
+
+
+def _write_pack(
+    folder: Path,
+    entries: dict[str, dict[str, pd.DataFrame]],
+    *,
+    old: dict | None = None,
+    fresh: set[str] | frozenset[str] = frozenset(),
+) -> None:
     """Write a pack under new file names, then its index, then remove the old files: a
-    build stopped half-way leaves the old pack readable (or none), never a mixed one."""
+    build stopped half-way leaves the old pack readable (or none), never a mixed one.
+
+    ``old`` is the index the pack was read with and ``fresh`` the keys put by this build.
+    A file of the old pack is kept as it is when every entry it holds is kept and none was
+    put anew (a new year's survey files only add entries): only the other tables are
+    written, so a region's parsed survey is not written again for each new file. When
+    the pack would hold more than :data:`_MAX_PACK_FILES` files it is written afresh.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    index: dict = {"files": {}, "entries": {}}
+    if old is not None and len(old["files"]) < _MAX_PACK_FILES:
+        holders: dict[str, set[str]] = {}
+        for key, names in old["entries"].items():
+            for file, _, _ in names.values():
+                holders.setdefault(file, set()).add(key)
+        for file, keys in holders.items():
+            if keys <= set(entries) and not keys & fresh:
+                index["files"][file] = old["files"][file]
+        for key, names in old["entries"].items():
+            for name, span in names.items():
+                if span[0] in index["files"]:
+                    index["entries"].setdefault(key, {})[name] = list(span)
     groups: dict[tuple[str, str], list[tuple[str, pd.DataFrame]]] = {}
     for key in sorted(entries):
         for name, table in sorted(entries[key].items()):
-            groups.setdefault((name, table_layout(table)), []).append((key, table))
+            if name not in index["entries"].get(key, {}):
+                groups.setdefault((name, table_layout(table)), []).append((key, table))
     token = secrets.token_hex(6)
-    index: dict = {"files": {}, "entries": {}}
     for i, ((name, _), members) in enumerate(groups.items()):
         file = f"pack-{token}-{i}.{name}.parquet"
         stacked = pd.concat([t for _, t in members], ignore_index=True)
