@@ -91,6 +91,23 @@ class KommunConfig:
         return self.raw / "medborgarloften"
 
 
+def base_year(kommun: KommunConfig) -> int | None:
+    """The kommun's base year: ``basar`` in ``kommun.yml``, else the year before its
+    first medborgarlöfte register (the year before the current commitment period)."""
+    base = kommun.extra.get("basar", _year_before_first_commitment(kommun))
+    return None if base is None else int(base)
+
+
+def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
+    """Default base year for changes: the survey year before the first medborgarlöfte."""
+    years = [
+        int(p.stem)
+        for p in list_raw(kommun.commitments_dir)
+        if p.suffix == ".yml" and p.stem.isdigit()
+    ]
+    return min(years) - 1 if years else None
+
+
 @dataclass(frozen=True)
 class DataFolder:
     """A data folder: ``raw/`` (read only), ``processed/`` and ``external/``."""

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
-from .config import DataFolder, KommunConfig
+from .config import DataFolder, KommunConfig, base_year
 from .errors import ConfigError, DataError, ProblemLog
 from .files._io import atomic_replace_files
 from .files._open import list_raw, raw_exists
@@ -296,23 +296,6 @@ def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFra
     defs = add_indicators(load_indicators(), own, file=path)
     check_indicator_answers(own, responses[responses["kommun"] == kommun.name], file=path)
     return defs
-
-
-def base_year(kommun: KommunConfig) -> int | None:
-    """The kommun's base year: ``basar`` in ``kommun.yml``, else the year before its
-    first medborgarlöfte register (the year before the current commitment period)."""
-    base = kommun.extra.get("basar", _year_before_first_commitment(kommun))
-    return None if base is None else int(base)
-
-
-def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
-    """Default base year for changes: the survey year before the first medborgarlöfte."""
-    years = [
-        int(p.stem)
-        for p in list_raw(kommun.commitments_dir)
-        if p.suffix == ".yml" and p.stem.isdigit()
-    ]
-    return min(years) - 1 if years else None
 
 
 def wastewater_stage(

@@ -326,7 +326,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
 
 
 def _kommun_base_year(cfg: KommunConfig) -> int | None:
-    from ..pipeline import base_year
+    from ..config import base_year
 
     try:
         return base_year(cfg)
