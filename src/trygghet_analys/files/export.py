@@ -84,9 +84,8 @@ _MPL_DROPPED = (
 def _subset_bytes(path: str, face_index: int, glyphs: frozenset[int]) -> tuple[bytes, tuple]:
     """The saved subset font and its glyph index map, once per (font, glyph set).
 
-    A report embeds 72 subsets, 40 of them different (the figure PDFs and
-    ``diagram.pdf`` share many glyph sets, e.g. the bold titles and the few characters
-    past U+00FF that matplotlib puts in a subset of their own).
+    A report embeds 72 subsets; with :data:`PDF_REPERTOIRE` they are three different
+    ones (DejaVu Sans, its bold and its oblique), made once per process.
     """
     from fontTools import subset
     from matplotlib.backends import _backend_pdf_ps
@@ -103,20 +102,68 @@ def _subset_bytes(path: str, face_index: int, glyphs: frozenset[int]) -> tuple[b
     return data, tuple(sorted(subsetter.glyph_index_map.items()))
 
 
+#: Characters whose glyphs a PDF font subset holds, used or not: printable ASCII, the
+#: Swedish letters and a few Latin-1 signs, and the punctuation and symbols past U+00FF
+#: that the report's texts and charts draw (narrow no-break space, dashes, quotes,
+#: ellipsis, minus sign, comparison signs, arrows, the marks of the legends and the
+#: ligatures that matplotlib's text shaping puts in, e.g. "ﬁ"). Text made only of these
+#: characters gets the same subset of a font in every PDF, so the subset is made once per
+#: font and process (:func:`_subset_bytes`) instead of once per distinct set of
+#: characters. Text with any other character gets the exact subset of its glyphs.
+#: matplotlib embeds the characters up to U+00FF and those past it as two subsets of a
+#: font; each gets only its own part of the repertoire (:func:`_subset_glyphs`).
+PDF_REPERTOIRE: str = (
+    "".join(chr(c) for c in range(0x20, 0x7F))
+    + "\u00a0ÅÄÖåäöÉéÜü§°±·×"
+    + "\u2009\u202f–—‘’”…•−≤≥≈→↑↓■●◧✔✖ﬀﬁﬂ"
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _repertoire_glyphs(path: str, face_index: int) -> tuple[frozenset[int], frozenset[int]]:
+    """Glyph ids of :data:`PDF_REPERTOIRE` in one font (those it has), each part with
+    ``.notdef``: the characters up to U+00FF, and those past it."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=face_index, lazy=True) as font:
+        cmap = font.getBestCmap() or {}
+        parts: tuple[set[int], set[int]] = ({0}, {0})
+        for c in PDF_REPERTOIRE:
+            if ord(c) in cmap:
+                parts[ord(c) > 0xFF].add(font.getGlyphID(cmap[ord(c)]))
+    return frozenset(parts[0]), frozenset(parts[1])
+
+
+def _subset_glyphs(path: str, face_index: int, glyphs: Iterable[int]) -> frozenset[int]:
+    """The glyphs a PDF subset of a font holds when ``glyphs`` are drawn with it.
+
+    The glyphs of one part of :data:`PDF_REPERTOIRE` (or of both) when that includes
+    ``glyphs``, otherwise exactly ``glyphs``.
+    """
+    wanted = frozenset(glyphs)
+    low, high = _repertoire_glyphs(path, face_index)
+    for fixed in (low, high, low | high):
+        if wanted <= fixed:
+            return fixed
+    return wanted
+
+
 def _lean_glyphs_subset(fontfile: object, glyphs: Iterable[int]) -> object:
     """matplotlib's ``get_glyphs_subset`` without the layout tables (:data:`LAYOUT_TABLES`).
 
-    Same options, same glyph ids kept (``recommended_glyphs``, glyph names), same
-    result type; only the subset font lacks tables that a PDF never uses. The font is
-    read back from the bytes saved for the same font and glyphs (:func:`_subset_bytes`);
+    Same options and result type; the subset holds the glyphs of
+    :data:`PDF_REPERTOIRE` besides ``glyphs`` when that covers them
+    (:func:`_subset_glyphs`), and lacks tables that a PDF never uses. The font is read
+    back from the bytes saved for the same font and glyphs (:func:`_subset_bytes`);
     matplotlib saves it again unchanged (tables copied as they are, no new time stamp).
+    The PDF's widths, ``CIDToGIDMap`` and ``ToUnicode`` still list only the characters
+    drawn.
     """
     from fontTools.ttLib import TTFont
     from matplotlib.backends import _backend_pdf_ps
 
-    data, index_map = _subset_bytes(
-        os.fspath(fontfile), int(getattr(fontfile, "face_index", 0)), frozenset(glyphs)
-    )
+    path, index = os.fspath(fontfile), int(getattr(fontfile, "face_index", 0))
+    data, index_map = _subset_bytes(path, index, _subset_glyphs(path, index, glyphs))
     font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
     return _backend_pdf_ps.SubsetResults(font, dict(index_map))._as_cm()
 

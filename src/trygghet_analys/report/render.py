@@ -432,7 +432,7 @@ def _render_charts(
     a chart-book page, before closing it.
     """
     for i, chart in enumerate(charts.available_charts(tables, year), start=1):
-        fig = chart.draw(tables, year)
+        fig = plotting.reuse_ticks(chart.draw(tables, year))
         try:
             # one Agg drawing serves the PNG and the facts measured on it
             png = _export.figure_png_bytes(fig)
