@@ -368,6 +368,8 @@ def commitments_stage(
     """Medborgarlöfte registers and their follow-up in the latest survey year."""
     base = load_indicators()
     followups, links = [], []
+    own_estimates = _per_kommun(tables["survey_estimates"])
+    own_findings = _per_kommun(tables["findings"])
     for k in kommuner:
         if not raw_exists(k.commitments_dir):
             continue
@@ -383,13 +385,13 @@ def commitments_stage(
             if raw_exists(activity_file)
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
-        years = _own(tables, "survey_estimates", k.name)["year"]
+        years = own_estimates(k.name)["year"]
         if years.empty:
             continue
         followups.append(
             _cached_follow_up(
                 registers,
-                findings=_own(tables, "findings", k.name),
+                findings=own_findings(k.name),
                 activities=activities,
                 indicators=indicators,
                 base_year=base_year(k),
@@ -451,11 +453,6 @@ def _cached_follow_up(
     return out
 
 
-def _own(tables: Mapping[str, pd.DataFrame], name: str, kommun: str) -> pd.DataFrame:
-    table = tables[name]
-    return table[table["kommun"] == kommun].reset_index(drop=True)
-
-
 def findings_stage(
     folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
@@ -512,7 +509,8 @@ def findings_stage(
 
 
 def _per_kommun(table: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
-    """``kommun → its rows`` of ``table`` (as :func:`_own`), the table grouped once."""
+    """``kommun → its rows`` of ``table`` (in order, index reset), the table grouped once
+    instead of a filter per kommun and stage."""
     groups = table.groupby("kommun", sort=False).indices if len(table) else {}
 
     def rows(kommun: str) -> pd.DataFrame:
@@ -535,12 +533,14 @@ def underlag_stage(
     """
     ntu = load_ntu()
     parts = []
+    own = {name: _per_kommun(tables[name]) for name in ("survey_estimates", "survey_changes")}
+    own_findings = _per_kommun(tables["findings"])
     for k in kommuner:
-        own = _own_indicators(k, tables["survey_responses"])
-        estimates = _own(tables, "survey_estimates", k.name)
-        changes = _own(tables, "survey_changes", k.name)
-        findings = _own(tables, "findings", k.name)
-        indicators = load_indicators() if own is None else own
+        own_ind = _own_indicators(k, tables["survey_responses"])
+        estimates = own["survey_estimates"](k.name)
+        changes = own["survey_changes"](k.name)
+        findings = own_findings(k.name)
+        indicators = load_indicators() if own_ind is None else own_ind
 
         def compute(years, est=estimates, chg=changes, fnd=findings, ind=indicators, k=k):
             return _commitments.underlag_by_year(

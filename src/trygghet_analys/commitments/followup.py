@@ -1108,11 +1108,11 @@ def _underlag_years(
     cols = {c: est[c].to_numpy(dtype="float64") for c in ("estimate", "ci_low", "ci_high", "se")}
     domains = list(est.groupby(["indicator", "group_var", "group"], sort=False).indices.items())
     fnd = _kommun(findings, kommun)
-    fnd_of = dict(iter(fnd.groupby("year", sort=False))) if len(fnd) else {}
+    fnd_rows = fnd.groupby("year", sort=False).indices if len(fnd) else {}
     ntu_of: dict[str, pd.DataFrame] = {}
     rows = []
     for year in years:
-        here = fnd_of.get(year, fnd.iloc[0:0])
+        here = fnd.take(fnd_rows[year]) if year in fnd_rows else fnd.iloc[0:0]
         by_domain: dict[tuple, list] = {}
         for r in here.itertuples(index=False):
             by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)

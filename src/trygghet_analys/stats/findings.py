@@ -693,6 +693,7 @@ def activity_findings(
     kommun: str,
     targets: Mapping[str, float] | None = None,
     base_year: int | None = None,
+    years: Collection[int] | None = None,
 ) -> pd.DataFrame:
     """Activity counts year on year (and against the base year): complete counts, no test.
 
@@ -706,6 +707,9 @@ def activity_findings(
         Measure → this year's target, stated in the sentence (genomförande).
     base_year
         Also compare with this year.
+    years
+        Only the rows of these report years (default: every year); each the same as in
+        the table of every year.
 
     Returns
     -------
@@ -716,20 +720,23 @@ def activity_findings(
     """
     rows = []
     targets = dict(targets or {})
+    wanted = None if years is None else {int(y) for y in years}
     if yearly is None or yearly.empty:
         return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
     for measure, g in yearly.groupby("measure", sort=True):
         v = g.set_index("year")["value"].astype(float).sort_index()
-        years = v.index.tolist()
-        for i, y in enumerate(years):
+        every = v.index.tolist()
+        for i, y in enumerate(every):
+            if wanted is not None and int(y) not in wanted:
+                continue
             pairs = []
             if i > 0:
-                pairs.append((Comparison.PREVIOUS_YEAR, years[i - 1]))
+                pairs.append((Comparison.PREVIOUS_YEAR, every[i - 1]))
             if (
                 base_year is not None
                 and y > base_year
                 and base_year in v.index
-                and (i == 0 or years[i - 1] != base_year)
+                and (i == 0 or every[i - 1] != base_year)
             ):
                 pairs.append((Comparison.BASE_YEAR, base_year))
             for comparison, y0 in pairs:
@@ -810,8 +817,8 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
     )
 
 
-def _wastewater_sentence(r) -> str:
-    name = substance_name(str(r.indicator))
+def _wastewater_sentence(r, names: Mapping[str, str] | None = None) -> str:
+    name = names[str(r.indicator)] if names else substance_name(str(r.indicator))
     base = (
         f"{name} i avloppsvattnet {where_phrase(r.group_var, r.group)}: "
         f"{fmt_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
@@ -1005,6 +1012,7 @@ def build_findings_of(
                     kommun=k,
                     targets=kommuner[k]["activity_targets"],
                     base_year=base_year,
+                    years=years,
                 )
             )
     for k in names:
@@ -1026,6 +1034,8 @@ def build_findings_of(
         _direction(r, worse_up.get(r.indicator, True)) for r in rows.itertuples(index=False)
     ]
     labels = dict(activity_labels or {})
+    wastewater = rows.loc[rows["source"] == Source.WASTEWATER, "indicator"]
+    names = {str(s): substance_name(str(s)) for s in wastewater.unique()}
     sentences = []
     for r in rows.itertuples(index=False):
         if r.comparison == Comparison.EFFECT:
@@ -1033,7 +1043,7 @@ def build_findings_of(
         elif r.source == Source.SURVEY:
             sentences.append(_survey_sentence(r, info, base_year))
         elif r.source == Source.WASTEWATER:
-            sentences.append(_wastewater_sentence(r))
+            sentences.append(_wastewater_sentence(r, names))
         elif r.source == Source.ACTIVITY:
             sentences.append(_activity_sentence(r, labels))
         else:
