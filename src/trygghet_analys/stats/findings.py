@@ -1035,7 +1035,7 @@ def build_findings_of(
     ]
     labels = dict(activity_labels or {})
     wastewater = rows.loc[rows["source"] == Source.WASTEWATER, "indicator"]
-    names = {str(s): substance_name(str(s)) for s in wastewater.unique()}
+    substances = {str(s): substance_name(str(s)) for s in wastewater.unique()}
     sentences = []
     for r in rows.itertuples(index=False):
         if r.comparison == Comparison.EFFECT:
@@ -1043,7 +1043,7 @@ def build_findings_of(
         elif r.source == Source.SURVEY:
             sentences.append(_survey_sentence(r, info, base_year))
         elif r.source == Source.WASTEWATER:
-            sentences.append(_wastewater_sentence(r, names))
+            sentences.append(_wastewater_sentence(r, substances))
         elif r.source == Source.ACTIVITY:
             sentences.append(_activity_sentence(r, labels))
         else:
