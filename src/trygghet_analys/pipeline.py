@@ -12,6 +12,7 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -28,7 +29,7 @@ from .config import DataFolder, KommunConfig, base_year
 from .errors import ConfigError, DataError, ProblemLog
 from .files._io import atomic_replace_files
 from .files._open import list_raw, raw_exists
-from .files.cache import BuildCache, file_digest, frame_digest, year_digests
+from .files.cache import BuildCache, file_digest, frame_digest, table_layout, year_digests
 from .files.codebook import load_codebook
 from .files.delivery import header_row_hint
 from .files.euda import find_euda_file, read_euda
@@ -70,7 +71,7 @@ from .survey.ingest import (
     survey_tables,
     validate_responses,
 )
-from .vocabulary import Source, load_ntu
+from .vocabulary import Comparison, Source, load_ntu
 from .wastewater.campaigns import detectable_changes
 from .wastewater.euda import compare_kommuner_with_euda, comparison_cities
 from .wastewater.loads import wastewater_tables
@@ -266,24 +267,55 @@ def statistics_stage(
         )
     estimates = suppress(estimates, min_n=min_n)
     every = pd.concat([indicators, *own.values()], ignore_index=True).drop_duplicates("id")
-    changes = []
-    for k in kommuner:
-        own_estimates = estimates[estimates["kommun"] == k.name]
-        base = base_year(k)
-        changes.append(
-            compare_estimates(
-                own_estimates,
-                breaks=breaks[breaks["kommun"] == k.name],
-                base_year=None if base is None else int(base),
-                indicators=own.get(k.name, indicators),
-            )
-        )
     return {
         "survey_estimates": estimates,
-        "survey_changes": pd.concat(changes, ignore_index=True),
+        "survey_changes": _changes(kommuner, estimates, breaks, indicators, own),
         "survey_trends": trend_tests(estimates, breaks=breaks, indicators=every),
         "survey_response_rates": response_rates(strata),
     }
+
+
+def _changes(
+    kommuner: list[KommunConfig],
+    estimates: pd.DataFrame,
+    breaks: pd.DataFrame,
+    indicators: pd.DataFrame,
+    own: Mapping[str, pd.DataFrame],
+) -> pd.DataFrame:
+    """Every kommun's changes (:func:`compare_estimates` with its base year and indicators),
+    in the order of ``kommuner``, each kommun's year-on-year rows before its base-year rows.
+
+    The kommuner with the package's indicators are compared in one call (each with its
+    own base year) instead of one call each; the rows and their order are those of one
+    call per kommun (``tests/test_incremental_build.py``).
+    """
+    bases = {k.name: base_year(k) for k in kommuner}
+    plain = [k.name for k in kommuner if k.name not in own]
+    parts = []
+    if plain:
+        parts.append(
+            compare_estimates(
+                estimates[estimates["kommun"].isin(plain)],
+                breaks=breaks[breaks["kommun"].isin(plain)],
+                base_year={name: bases[name] for name in plain},
+                indicators=indicators,
+            )
+        )
+    for name, defs in own.items():
+        parts.append(
+            compare_estimates(
+                estimates[estimates["kommun"] == name],
+                breaks=breaks[breaks["kommun"] == name],
+                base_year=bases[name],
+                indicators=defs,
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    order = {k.name: i for i, k in enumerate(kommuner)}
+    rank = out["kommun"].map(order).to_numpy(dtype=np.int64) * 2 + (
+        out["comparison"] == Comparison.BASE_YEAR
+    ).to_numpy(dtype=np.int64)
+    return out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
 def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFrame | None:
@@ -821,6 +853,15 @@ def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
     Text that a spreadsheet would read as a formula is neutralised
     (:func:`trygghet_analys._export.neutralise`).
     """
+    Path(path).write_bytes(_swedish_csv_text(table, header=True).encode("utf-8-sig"))
+
+
+def _swedish_csv_text(table: pd.DataFrame, *, header: bool) -> str:
+    """The rows of :func:`write_swedish_csv` as text (with the header line or without).
+
+    Every value is rendered on its own (a formula neutralised, a float with decimal
+    comma), so the rows of a part of a table are the same text as in the whole table.
+    """
     out = table.copy()
     for col in out.columns:
         values = out[col]
@@ -831,7 +872,41 @@ def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
                 out[col] = values.map(neutralise)
         elif values.dtype == np.float64:
             out[col] = _decimal_comma(values.to_numpy())
-    out.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n")
+    return out.to_csv(None, sep=";", decimal=",", index=False, header=header, lineterminator="\n")
+
+
+def _write_csv_from_blocks(table: pd.DataFrame, path: Path, name: str, store: BuildCache) -> None:
+    """:func:`write_swedish_csv`, with the rendered rows of each kommun and year kept in the
+    build cache: a block (a run of rows with the same ``kommun`` and ``year``) whose rows,
+    columns and types are those of a kept block is not rendered again.
+
+    The key of a block is the SHA-256 of its rows (``pd.util.hash_pandas_object``), the
+    table's columns and types, the table's name and the program's version. The bytes are
+    those of :func:`write_swedish_csv` of the whole table (``tests/test_incremental_build.py``).
+    """
+    if table.empty or not {"kommun", "year"} <= set(table.columns):
+        write_swedish_csv(table, path)
+        return
+    kommun, year = table["kommun"].to_numpy(), table["year"].to_numpy()
+    starts = np.flatnonzero((kommun[1:] != kommun[:-1]) | (year[1:] != year[:-1])) + 1
+    bounds = np.concatenate([[0], starts, [len(table)]]).tolist()
+    rows = pd.util.hash_pandas_object(table, index=False).to_numpy()
+    fixed = store.key("csv", name, table_layout(table))
+    keys = [
+        store.key(fixed, hashlib.sha256(rows[a:b].tobytes()).hexdigest())
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    kept = store.texts(name)
+    blocks = dict.fromkeys(keys)
+    for key in blocks:
+        blocks[key] = kept.get(key)
+    for key, a, b in zip(keys, bounds[:-1], bounds[1:], strict=True):
+        if blocks[key] is None:
+            blocks[key] = _swedish_csv_text(table.iloc[a:b], header=False).encode("utf-8")
+    head = _swedish_csv_text(table.iloc[0:0], header=True).encode("utf-8-sig")
+    Path(path).write_bytes(head + b"".join(blocks[key] for key in keys))
+    if set(blocks) != set(kept):
+        store.put_texts(name, blocks)
 
 
 def _decimal_comma(values: np.ndarray) -> np.ndarray:
@@ -923,7 +998,13 @@ def build(
     }
     for name in CSV_TABLES:
         if name in tables:
-            writers[f"{name}.csv"] = lambda path, t=tables[name]: write_swedish_csv(t, path)
+            writers[f"{name}.csv"] = (
+                (lambda path, t=tables[name]: write_swedish_csv(t, path))
+                if store is None
+                else (
+                    lambda path, t=tables[name], n=name: _write_csv_from_blocks(t, path, n, store)
+                )
+            )
     try:
         written = atomic_replace_files(folder.processed, writers)
     except PermissionError as exc:
