@@ -151,16 +151,18 @@ def test_a_failing_build_leaves_processed_exactly_as_it_was(data):
 
 # --- next year's delivery: only what changed is computed (issue 16) -------------------------
 def _record_findings_years(monkeypatch) -> list[list[int] | None]:
-    """The report years each ``build_findings`` call computes (None: every year)."""
+    """The report years computed for each kommun (None: every year), one entry per kommun
+    of each ``build_findings_of`` call (the build computes all kommuner together)."""
     calls: list[list[int] | None] = []
-    real = pipeline.build_findings
+    real = pipeline.build_findings_of
 
-    def recording(**kwargs):
+    def recording(kommuner, **kwargs):
         years = kwargs.get("years")
-        calls.append(None if years is None else sorted(int(y) for y in years))
-        return real(**kwargs)
+        for _ in kommuner:
+            calls.append(None if years is None else sorted(int(y) for y in years))
+        return real(kommuner, **kwargs)
 
-    monkeypatch.setattr(pipeline, "build_findings", recording)
+    monkeypatch.setattr(pipeline, "build_findings_of", recording)
     return calls
 
 

@@ -50,7 +50,7 @@ from .stats.disclosure import suppress
 from .stats.estimation import collapse_lonely_strata, estimate_indicators, response_rates
 from .stats.findings import (
     FINDINGS_COLUMNS,
-    build_findings,
+    build_findings_of,
     effect_findings,
     wastewater_findings,
 )
@@ -463,7 +463,9 @@ def findings_stage(
 
     Every comparison the report, follow-up, underlag and draft speak of, tested once,
     with Benjamini–Hochberg q-values per kommun and report year. In ``build``, a report
-    year whose inputs are unchanged is taken from the build cache (:func:`_cached_findings`).
+    year whose inputs are unchanged is taken from the build cache (:func:`_cached_findings`);
+    what is left is computed for all kommuner together
+    (:func:`~trygghet_analys.stats.findings.build_findings_of`).
     """
     measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
     estimates = tables["survey_estimates"]
@@ -471,36 +473,55 @@ def findings_stage(
         reliable=reliability(estimates).to_numpy()
     )
     campaigns = tables.get("wastewater_campaigns")
-    parts = []
+    own = {
+        name: _per_kommun(tables[name])
+        for name in ("survey_estimates", "survey_changes", "survey_breaks", "survey_strata")
+    }
+    own_campaigns = None if campaigns is None else _per_kommun(campaigns)
+    own_flags = _per_kommun(flags)
+    jobs = []
     for k in kommuner:
-        own = _own_indicators(k, tables["survey_responses"])
-        indicators = load_indicators() if own is None else own
+        own_ind = _own_indicators(k, tables["survey_responses"])
+        indicators = load_indicators() if own_ind is None else own_ind
         yearly, targets, links, start = _commitments_of(k, indicators)
         inputs = {
             "kommun": k.name,
-            "estimates": _own(tables, "survey_estimates", k.name),
-            "changes": _own(tables, "survey_changes", k.name),
+            "estimates": own["survey_estimates"](k.name),
+            "changes": own["survey_changes"](k.name),
             "indicators": indicators,
-            "breaks": _own(tables, "survey_breaks", k.name),
+            "breaks": own["survey_breaks"](k.name),
             "base_year": base_year(k),
-            "wastewater_campaigns": None
-            if campaigns is None
-            else _own(tables, "wastewater_campaigns", k.name),
+            "wastewater_campaigns": None if own_campaigns is None else own_campaigns(k.name),
             "activities": yearly,
             "activity_targets": targets,
             "activity_labels": measures,
-            "reliable": flags[flags["kommun"] == k.name].reset_index(drop=True),
+            "reliable": own_flags(k.name),
         }
         effects = {
             "links": links,
             "start_year": start,
-            "strata": _own(tables, "survey_strata", k.name),
+            "strata": own["survey_strata"](k.name),
         }
-        parts.append(_cached_findings(inputs, effects))
-    parts = [p for p in parts if len(p)]
+        jobs.append((inputs, effects))
+    shared = {"estimates": estimates, "changes": tables["survey_changes"]}
+    shared |= {"breaks": tables["survey_breaks"], "reliable": flags}
+    parts = [p for p in _cached_findings(jobs, shared) if len(p)]
     if not parts:
         return {"findings": pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})}
     return {"findings": pd.concat(parts, ignore_index=True)}
+
+
+def _per_kommun(table: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
+    """``kommun → its rows`` of ``table`` (as :func:`_own`), the table grouped once."""
+    groups = table.groupby("kommun", sort=False).indices if len(table) else {}
+
+    def rows(kommun: str) -> pd.DataFrame:
+        idx = groups.get(kommun)
+        if idx is None:
+            return table.iloc[0:0].reset_index(drop=True)
+        return table.take(idx).reset_index(drop=True)
+
+    return rows
 
 
 def underlag_stage(
@@ -608,9 +629,10 @@ def _effects(inputs: dict, effects: dict, years: list[int] | None) -> pd.DataFra
     return effect_findings(inputs["estimates"], **effects, years=years)
 
 
-def _cached_findings(inputs: dict, effects: dict) -> pd.DataFrame:
-    """:func:`build_findings` of one kommun, each report year from the build cache when
-    what that year's rows are computed from is unchanged.
+def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.DataFrame]:
+    """:func:`build_findings` of each kommun (``jobs``: its inputs and ``effects``), each
+    report year from the build cache when what that year's rows are computed from is
+    unchanged, the rest computed for all kommuner together.
 
     A report year's rows depend only on the kommun's estimates, reliability flags, strata,
     wastewater campaigns and activity counts up to that year, its changes to that year,
@@ -623,10 +645,61 @@ def _cached_findings(inputs: dict, effects: dict) -> pd.DataFrame:
     that moves an estimate — gives new keys, and only the years whose key is new are
     computed. The wastewater trend rows, which rest on the campaigns alone, are kept
     under keys of their own. The kommun's rows are one cache entry with each year's key.
+
+    The years left to compute are computed in one
+    :func:`~trygghet_analys.stats.findings.build_findings_of` call per set of kommuner
+    sharing indicators, base year, activity labels and the years to compute (``shared``:
+    the stacked ``estimates``, ``changes``, ``breaks`` and ``reliable`` of all kommuner);
+    per kommun that is the table :func:`build_findings` gives.
     """
     cache = _CACHE.get()
+    plans = [_findings_plan(cache, inputs, effects) for inputs, effects in jobs]
+    groups: dict[tuple, list[int]] = {}
+    for i, ((inputs, _), plan) in enumerate(zip(jobs, plans, strict=True)):
+        if plan["todo"] is None or plan["todo"]:
+            todo = None if plan["todo"] is None else tuple(plan["todo"])
+            key = (
+                inputs["base_year"],
+                frame_digest(inputs["indicators"]),
+                tuple(sorted(inputs["activity_labels"].items())),
+                todo,
+            )
+            groups.setdefault(key, []).append(i)
+    new: dict[int, pd.DataFrame] = {}
+    for members in groups.values():
+        first = jobs[members[0]][0]
+        todo = plans[members[0]]["todo"]
+        own = {}
+        for i in members:
+            inputs, effects = jobs[i]
+            ww = plans[i]["ww_rows"]
+            if ww is None:  # no cache: every year of the campaigns
+                ww = wastewater_findings(inputs["wastewater_campaigns"], years=todo)
+            own[inputs["kommun"]] = {
+                "activities": inputs["activities"],
+                "activity_targets": inputs["activity_targets"],
+                "effects": _effects(inputs, effects, todo),
+                "wastewater_rows": ww,
+            }
+        found = build_findings_of(
+            own,
+            **shared,
+            indicators=first["indicators"],
+            base_year=first["base_year"],
+            activity_labels=first["activity_labels"],
+            years=todo,
+        )
+        for i in members:
+            new[i] = found[jobs[i][0]["kommun"]]
+    return [_findings_done(cache, plan, new.get(i)) for i, plan in enumerate(plans)]
+
+
+def _findings_plan(cache: BuildCache | None, inputs: dict, effects: dict) -> dict:
+    """What of one kommun's findings the cache holds: the rows of the years whose key is
+    unchanged, the years to compute (``todo``; None without a cache: every year), and
+    that kommun's wastewater trend rows of those years (None without a cache)."""
     if cache is None:
-        return build_findings(**inputs, effects=_effects(inputs, effects, None))
+        return {"todo": None, "ww_rows": None}
     kommun = inputs["kommun"]
     tables = {**inputs, "strata": effects["strata"]}
     years: set[int] = set()
@@ -665,35 +738,46 @@ def _cached_findings(inputs: dict, effects: dict) -> pd.DataFrame:
             y for y in wanted if y not in same
         ]
 
-    def joined(*pieces: pd.DataFrame | None) -> pd.DataFrame | None:
-        pieces = [p for p in pieces if p is not None and len(p)]
-        if not pieces:
-            return None
-        out = pd.concat(pieces, ignore_index=True)
-        return out.sort_values("year", kind="stable", ignore_index=True)
-
     old_ww, ww_todo = reuse("ww", "ww_keys", ww_keys)
     new_ww = wastewater_findings(inputs["wastewater_campaigns"], years=ww_todo) if ww_todo else None
-    ww = joined(old_ww, new_ww)
+    ww = _joined(old_ww, new_ww)
     old, todo = reuse("rows", "keys", keys)
-    new = None
-    if todo:
-        new = build_findings(
-            **inputs,
-            effects=_effects(inputs, effects, todo),
-            years=todo,
-            wastewater_rows=(
-                ww[ww["year"].isin(todo)]
-                if ww is not None
-                else pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
-            ),
-        )
-    out = joined(old, new)
+    return {
+        "todo": todo,
+        "ww_rows": (
+            ww[ww["year"].isin(todo)]
+            if ww is not None
+            else pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
+        ),
+        "old": old,
+        "ww": ww,
+        "keys": keys,
+        "ww_keys": ww_keys,
+        "wanted": wanted,
+        "entry": entry,
+    }
+
+
+def _joined(*pieces: pd.DataFrame | None) -> pd.DataFrame | None:
+    pieces = [p for p in pieces if p is not None and len(p)]
+    if not pieces:
+        return None
+    out = pd.concat(pieces, ignore_index=True)
+    return out.sort_values("year", kind="stable", ignore_index=True)
+
+
+def _findings_done(cache: BuildCache | None, plan: dict, new: pd.DataFrame | None) -> pd.DataFrame:
+    """One kommun's findings of every year: the stored years and the computed ``new``,
+    kept in the build cache under each year's key."""
+    if cache is None:
+        return new
+    out = _joined(plan["old"], new)
     if out is None:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
+    wanted, keys, ww_keys, ww = plan["wanted"], plan["keys"], plan["ww_keys"], plan["ww"]
     cache.put(
         "fynd",
-        entry,
+        plan["entry"],
         {
             "rows": out,
             "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]}),

@@ -41,6 +41,7 @@ __all__ = [
     "activity_findings",
     "adjust_q_values",
     "build_findings",
+    "build_findings_of",
     "chance_text",
     "claims_significance",
     "direction_word",
@@ -912,6 +913,74 @@ def build_findings(
             return frame
         return frame[frame["kommun"] == kommun].reset_index(drop=True)
 
+    if wastewater_rows is None:
+        wastewater_rows = wastewater_findings(own(wastewater_campaigns), years=years)
+    own_rows = {
+        "activities": activities,
+        "activity_targets": activity_targets,
+        "effects": own(effects),
+        "wastewater_rows": wastewater_rows,
+    }
+    return build_findings_of(
+        {kommun: own_rows},
+        estimates=estimates,
+        changes=changes,
+        indicators=indicators,
+        breaks=breaks,
+        base_year=base_year,
+        activity_labels=activity_labels,
+        reliable=reliable,
+        years=years,
+    )[kommun]
+
+
+def build_findings_of(
+    kommuner: Mapping[str, Mapping],
+    *,
+    estimates: pd.DataFrame,
+    changes: pd.DataFrame,
+    indicators: pd.DataFrame,
+    breaks: pd.DataFrame | None = None,
+    base_year: int | None = None,
+    activity_labels: Mapping[str, str] | None = None,
+    reliable: pd.DataFrame | None = None,
+    years: Collection[int] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """:func:`build_findings` of several kommuner in one computation, per kommun exactly
+    the table that :func:`build_findings` gives for that kommun alone.
+
+    The survey comparisons (the most work) are computed once for all the kommuner's
+    rows, the q-values per kommun and report year, the direction words and sentences
+    row by row; what costs per call is paid once, not once per kommun. The kommuner must
+    share what :func:`build_findings` takes as settings: ``indicators``, ``base_year``,
+    ``activity_labels`` and ``years``.
+
+    Parameters
+    ----------
+    kommuner
+        Kommun → its own inputs: ``activities``, ``activity_targets``, ``effects``
+        (:func:`effect_findings` rows or None) and ``wastewater_rows``
+        (:func:`wastewater_findings` of its campaigns, for ``years``).
+    estimates, changes, breaks, reliable
+        As for :func:`build_findings`; rows of other kommuner are ignored.
+    indicators, base_year, activity_labels, years
+        As for :func:`build_findings`, the same for every kommun.
+
+    Returns
+    -------
+    dict
+        Kommun → its findings table (:data:`FINDINGS_COLUMNS`), in the order of
+        ``kommuner``.
+    """
+    names = list(kommuner)
+
+    def own(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None or frame.empty or "kommun" not in frame:
+            return frame
+        if len(names) == 1:
+            return frame[frame["kommun"] == names[0]].reset_index(drop=True)
+        return frame[frame["kommun"].isin(names)].reset_index(drop=True)
+
     info = _indicator_info(indicators)
     parts = [
         survey_findings(
@@ -924,22 +993,30 @@ def build_findings(
             years=years,
         )
     ]
-    if wastewater_rows is None:
-        wastewater_rows = wastewater_findings(own(wastewater_campaigns), years=years)
-    parts.append(wastewater_rows)
-    if activities is not None and len(activities):
-        parts.append(
-            activity_findings(
-                activities, kommun=kommun, targets=activity_targets, base_year=base_year
+    # each kind of row of every kommun after the survey rows, kommun by kommun: within a
+    # kommun the rows keep the order build_findings gives them (the sort below is stable)
+    parts += [kommuner[k]["wastewater_rows"] for k in names]
+    for k in names:
+        activities = kommuner[k]["activities"]
+        if activities is not None and len(activities):
+            parts.append(
+                activity_findings(
+                    activities,
+                    kommun=k,
+                    targets=kommuner[k]["activity_targets"],
+                    base_year=base_year,
+                )
             )
-        )
-    if effects is not None and len(effects):
-        parts.append(own(effects))
+    for k in names:
+        effects = kommuner[k]["effects"]
+        if effects is not None and len(effects):
+            parts.append(effects)
     if years is not None:
         parts = [p[p["year"].isin(list(years))] if len(p) else p for p in parts]
     parts = [p for p in parts if p is not None and len(p)]
+    empty = {k: pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS}) for k in names}
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
+        return empty
     rows = pd.concat(parts, ignore_index=True)
     rows = adjust_q_values(rows)
     worse_up = {
@@ -967,10 +1044,11 @@ def build_findings(
     src = {s: i for i, s in enumerate(SOURCES)}
     rows = rows.assign(_c=rows["comparison"].map(order), _s=rows["source"].map(src))
     rows = rows.sort_values(
-        ["year", "_s", "_c", "indicator", "group_var", "group", "from_year"], kind="stable"
+        ["kommun", "year", "_s", "_c", "indicator", "group_var", "group", "from_year"],
+        kind="stable",
     )
     out = rows[FINDINGS_COLUMNS].reset_index(drop=True)
-    return out.astype(
+    out = out.astype(
         {
             "year": "int64",
             "from_year": "int64",
@@ -986,6 +1064,11 @@ def build_findings(
             "reliable": "bool",
         }
     )
+    if len(names) == 1:
+        return {names[0]: out} if len(out) else empty
+    for k, idx in out.groupby("kommun", sort=False).indices.items():
+        empty[k] = out.take(idx).reset_index(drop=True)
+    return empty
 
 
 def _direction(r, higher_is_worse: bool) -> str:
