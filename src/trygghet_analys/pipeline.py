@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -82,6 +83,8 @@ __all__ = [
     "check_finite",
     "commitments_stage",
     "compute_tables",
+    "draft_notices",
+    "draft_stage",
     "findings_stage",
     "statistics_stage",
     "survey_receipt",
@@ -298,21 +301,28 @@ def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFra
     return defs
 
 
-def base_year(kommun: KommunConfig) -> int | None:
+def base_year(kommun: KommunConfig, *, register_years: list[int] | None = None) -> int | None:
     """The kommun's base year: ``basar`` in ``kommun.yml``, else the year before its
-    first medborgarlöfte register (the year before the current commitment period)."""
-    base = kommun.extra.get("basar", _year_before_first_commitment(kommun))
+    first medborgarlöfte register (the year before the current commitment period).
+
+    ``register_years`` are the years of its registers (the report passes those of
+    ``commitment_registers``); default the register files in ``raw/medborgarloften/``.
+    """
+    if "basar" in kommun.extra:
+        base = kommun.extra["basar"]
+    else:
+        years = _register_years(kommun) if register_years is None else register_years
+        base = min(years) - 1 if years else None
     return None if base is None else int(base)
 
 
-def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
-    """Default base year for changes: the survey year before the first medborgarlöfte."""
-    years = [
+def _register_years(kommun: KommunConfig) -> list[int]:
+    """The years of the register files ``<year>.yml`` in ``raw/medborgarloften/``."""
+    return [
         int(p.stem)
         for p in list_raw(kommun.commitments_dir)
         if p.suffix == ".yml" and p.stem.isdigit()
     ]
-    return min(years) - 1 if years else None
 
 
 def wastewater_stage(
@@ -536,6 +546,78 @@ def underlag_stage(
     return {"underlag": pd.concat(parts, ignore_index=True)}
 
 
+def draft_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Next year's draft register for every kommun and underlag year, and the registers
+    themselves as a table (:func:`trygghet_analys.commitments.followup.draft_table`,
+    :func:`~trygghet_analys.commitments.followup.registers_table`).
+
+    The report writes ``medborgarlofte_<YEAR+1>_utkast.yml`` from ``commitment_draft`` and
+    takes the commitment periods and base year from ``commitment_registers``: it reads no
+    register. A draft that cannot be made is a row with its ``reason``; the latest year's
+    is said on stderr by :func:`build` (:func:`draft_notices`).
+    """
+    base = load_indicators()
+    followup = tables.get("commitment_followup")
+    drafts, registers = [], []
+    for k in kommuner:
+        if not raw_exists(k.commitments_dir):
+            continue
+        own = _own_indicators(k, tables["survey_responses"])
+        regs = _registers(k, base if own is None else own)
+        registers.append(_commitments.registers_table(regs, kommun=k.name))
+        mine = None if followup is None else _own(tables, "commitment_followup", k.name)
+        drafts.append(_cached_draft(regs, _own(tables, "underlag", k.name), k.name, mine))
+    out = {}
+    for name, frames in (("commitment_registers", registers), ("commitment_draft", drafts)):
+        frames = [f for f in frames if len(f)]
+        out[name] = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame({c: pd.Series(dtype=object) for c in table_columns(name)})
+        )
+    return out
+
+
+def _cached_draft(
+    registers: list, underlag: pd.DataFrame, kommun: str, followup: pd.DataFrame | None
+) -> pd.DataFrame:
+    """:func:`~trygghet_analys.commitments.followup.draft_table` of one kommun, from the
+    build cache (kind ``utkast``) when its registers (their parsed content), its underlag
+    of every year and its follow-up are unchanged (with the program's version, part of
+    every key)."""
+    cache = _CACHE.get()
+    if cache is None:
+        return _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
+    key = cache.key(kommun, repr(registers), frame_digest(underlag), frame_digest(followup))
+    hit = cache.get("utkast", key)
+    if hit is not None:
+        return hit["rows"]
+    out = _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
+    cache.put("utkast", key, {"rows": out})
+    return out
+
+
+def draft_notices(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """One Swedish line per kommun whose draft for its latest underlag year could not be
+    made (the reason recorded in ``commitment_draft``); earlier years' reasons stay in the
+    table and are said by a report made for that year."""
+    drafts = tables.get("commitment_draft")
+    if drafts is None or drafts.empty:
+        return []
+    lines = []
+    for kommun, rows in drafts.groupby("kommun", sort=False):
+        latest = rows[rows["year"] == rows["year"].max()]
+        reason = latest["reason"].iloc[0]
+        if isinstance(reason, str):
+            lines.append(
+                f"Utkastet till medborgarlöftet {int(latest['year'].iloc[0]) + 1} för {kommun} "
+                f"kunde inte tas fram: {reason}"
+            )
+    return lines
+
+
 def _reuse_years(
     cache: BuildCache,
     kind: str,
@@ -739,6 +821,7 @@ STAGES: list[Stage] = [
     findings_stage,
     commitments_stage,
     underlag_stage,
+    draft_stage,
 ]
 
 
@@ -950,6 +1033,8 @@ def build(
         ) from exc
     if store is not None:
         store.finish()
+    for line in draft_notices(tables):  # a warning, not part of the receipt: also with --tyst
+        print(line, file=sys.stderr)
     if receipt is not None:
         for line in survey_receipt(folder.root, tables):
             receipt(line)
