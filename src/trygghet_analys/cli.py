@@ -122,8 +122,8 @@ def internal_error_line(exc: BaseException) -> str:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from . import pipeline
-
+    if args.command in ("build", "validate"):
+        from . import pipeline  # only here: the report and the rest do not need it (0,5–1 s)
     if args.command == "build":
         pipeline.build(args.data, receipt=None if args.tyst else print, cache=not args.utan_cache)
         if not args.tyst:

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .commitments import followup as _commitments
-from .config import DataFolder, KommunConfig
+from .config import DataFolder, KommunConfig, base_year
 from .errors import ConfigError, DataError, ProblemLog
 from .files._io import atomic_replace_files
 from .files._open import list_raw, raw_exists
@@ -299,30 +299,6 @@ def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFra
     defs = add_indicators(load_indicators(), own, file=path)
     check_indicator_answers(own, responses[responses["kommun"] == kommun.name], file=path)
     return defs
-
-
-def base_year(kommun: KommunConfig, *, register_years: list[int] | None = None) -> int | None:
-    """The kommun's base year: ``basar`` in ``kommun.yml``, else the year before its
-    first medborgarlöfte register (the year before the current commitment period).
-
-    ``register_years`` are the years of its registers (the report passes those of
-    ``commitment_registers``); default the register files in ``raw/medborgarloften/``.
-    """
-    if "basar" in kommun.extra:
-        base = kommun.extra["basar"]
-    else:
-        years = _register_years(kommun) if register_years is None else register_years
-        base = min(years) - 1 if years else None
-    return None if base is None else int(base)
-
-
-def _register_years(kommun: KommunConfig) -> list[int]:
-    """The years of the register files ``<year>.yml`` in ``raw/medborgarloften/``."""
-    return [
-        int(p.stem)
-        for p in list_raw(kommun.commitments_dir)
-        if p.suffix == ".yml" and p.stem.isdigit()
-    ]
 
 
 def wastewater_stage(

@@ -334,12 +334,14 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     )
 
 
-def _kommun_base_year(cfg: KommunConfig, registers: pd.DataFrame) -> int | None:
+def _kommun_base_year(cfg: KommunConfig, registers: pd.DataFrame | None = None) -> int | None:
     """The base year as ``build`` took it, from ``kommun.yml`` and the registers' years in
-    ``commitment_registers`` (not from ``raw/``)."""
-    from ..pipeline import base_year
+    ``commitment_registers`` (:func:`load_tables` passes them; without, the register files)."""
+    from ..config import base_year
 
-    years = [int(y) for y in registers["year"]] if "year" in registers.columns else []
+    years = None
+    if registers is not None:
+        years = [int(y) for y in registers["year"]] if "year" in registers.columns else []
     try:
         return base_year(cfg, register_years=years)
     except (TypeError, ValueError):

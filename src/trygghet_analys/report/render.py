@@ -1060,8 +1060,6 @@ def _share_before_fork() -> None:
     import fontTools.subset  # noqa: F401  (PDF font subsets)
     from matplotlib.backends import backend_pdf, backend_svg  # noqa: F401
 
-    from .. import pipeline  # noqa: F401  (load_tables reads the base year through it)
-
     pages.compile_all()
     _indicator_kinds()
     with plotting.use_style():
