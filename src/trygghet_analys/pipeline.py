@@ -589,6 +589,8 @@ def draft_stage(
     """
     base = load_indicators()
     followup = tables.get("commitment_followup")
+    followup_of = None if followup is None else _per_kommun(followup)
+    underlag_of = _per_kommun(tables["underlag"])
     drafts, registers = [], []
     for k in kommuner:
         if not raw_exists(k.commitments_dir):
@@ -596,8 +598,8 @@ def draft_stage(
         own = _own_indicators(k, tables["survey_responses"])
         regs = _registers(k, base if own is None else own)
         registers.append(_commitments.registers_table(regs, kommun=k.name))
-        mine = None if followup is None else _own(tables, "commitment_followup", k.name)
-        drafts.append(_cached_draft(regs, _own(tables, "underlag", k.name), k.name, mine))
+        mine = None if followup is None else followup_of(k.name)
+        drafts.append(_cached_draft(regs, underlag_of(k.name), k.name, mine))
     out = {}
     for name, frames in (("commitment_registers", registers), ("commitment_draft", drafts)):
         frames = [f for f in frames if len(f)]
