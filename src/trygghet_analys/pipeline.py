@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -83,6 +84,8 @@ __all__ = [
     "check_finite",
     "commitments_stage",
     "compute_tables",
+    "draft_notices",
+    "draft_stage",
     "findings_stage",
     "statistics_stage",
     "survey_receipt",
@@ -572,6 +575,80 @@ def underlag_stage(
     return {"underlag": pd.concat(parts, ignore_index=True)}
 
 
+def draft_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Next year's draft register for every kommun and underlag year, and the registers
+    themselves as a table (:func:`trygghet_analys.commitments.followup.draft_table`,
+    :func:`~trygghet_analys.commitments.followup.registers_table`).
+
+    The report writes ``medborgarlofte_<YEAR+1>_utkast.yml`` from ``commitment_draft`` and
+    takes the commitment periods and base year from ``commitment_registers``: it reads no
+    register. A draft that cannot be made is a row with its ``reason``; the latest year's
+    is said on stderr by :func:`build` (:func:`draft_notices`).
+    """
+    base = load_indicators()
+    followup = tables.get("commitment_followup")
+    followup_of = None if followup is None else _per_kommun(followup)
+    underlag_of = _per_kommun(tables["underlag"])
+    drafts, registers = [], []
+    for k in kommuner:
+        if not raw_exists(k.commitments_dir):
+            continue
+        own = _own_indicators(k, tables["survey_responses"])
+        regs = _registers(k, base if own is None else own)
+        registers.append(_commitments.registers_table(regs, kommun=k.name))
+        mine = None if followup is None else followup_of(k.name)
+        drafts.append(_cached_draft(regs, underlag_of(k.name), k.name, mine))
+    out = {}
+    for name, frames in (("commitment_registers", registers), ("commitment_draft", drafts)):
+        frames = [f for f in frames if len(f)]
+        out[name] = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame({c: pd.Series(dtype=object) for c in table_columns(name)})
+        )
+    return out
+
+
+def _cached_draft(
+    registers: list, underlag: pd.DataFrame, kommun: str, followup: pd.DataFrame | None
+) -> pd.DataFrame:
+    """:func:`~trygghet_analys.commitments.followup.draft_table` of one kommun, from the
+    build cache (kind ``utkast``) when its registers (their parsed content), its underlag
+    of every year and its follow-up are unchanged (with the program's version, part of
+    every key)."""
+    cache = _CACHE.get()
+    if cache is None:
+        return _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
+    key = cache.key(kommun, repr(registers), frame_digest(underlag), frame_digest(followup))
+    hit = cache.get("utkast", key)
+    if hit is not None:
+        return hit["rows"]
+    out = _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
+    cache.put("utkast", key, {"rows": out})
+    return out
+
+
+def draft_notices(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """One Swedish line per kommun whose draft for its latest underlag year could not be
+    made (the reason recorded in ``commitment_draft``); earlier years' reasons stay in the
+    table and are said by a report made for that year."""
+    drafts = tables.get("commitment_draft")
+    if drafts is None or drafts.empty:
+        return []
+    lines = []
+    for kommun, rows in drafts.groupby("kommun", sort=False):
+        latest = rows[rows["year"] == rows["year"].max()]
+        reason = latest["reason"].iloc[0]
+        if isinstance(reason, str):
+            lines.append(
+                f"Utkastet till medborgarlöftet {int(latest['year'].iloc[0]) + 1} för {kommun} "
+                f"kunde inte tas fram: {reason}"
+            )
+    return lines
+
+
 def _reuse_years(
     cache: BuildCache,
     kind: str,
@@ -838,6 +915,7 @@ STAGES: list[Stage] = [
     findings_stage,
     commitments_stage,
     underlag_stage,
+    draft_stage,
 ]
 
 
@@ -1098,6 +1176,8 @@ def build(
         ) from exc
     if store is not None:
         store.finish()
+    for line in draft_notices(tables):  # a warning, not part of the receipt: also with --tyst
+        print(line, file=sys.stderr)
     if receipt is not None:
         for line in survey_receipt(folder.root, tables):
             receipt(line)

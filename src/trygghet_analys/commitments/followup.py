@@ -14,6 +14,7 @@ DataFrame out.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, TrygghetError
 from ..formatting import fmt_number, fmt_value, where_phrase
 from ..schemas import table_columns
 from ..stats.estimation import TOTAL_GROUP
@@ -48,12 +49,15 @@ __all__ = [
     "SUGGESTIONS",
     "STATUSES",
     "activity_follow_up",
+    "draft_document",
     "draft_register",
+    "draft_table",
     "follow_up",
     "known_indicator_ids",
     "load_activity_measures",
     "load_ntu",
     "registers_frame",
+    "registers_table",
     "suggest",
     "summarise_follow_up",
     "underlag",
@@ -1470,6 +1474,167 @@ def draft_register(
             )
     doc["focus_areas"] = areas
     doc["commitments"] = doc["commitments"] + proposals
+    return doc
+
+
+def registers_table(registers: Sequence[Register], *, kommun: str) -> pd.DataFrame:
+    """One row per register of ``kommun`` (``commitment_registers``): what the report needs
+    of the registers besides the draft (commitment periods, base year, whether the kommun
+    has a medborgarlöfte), so that it reads ``processed/`` only.
+
+    Returns
+    -------
+    DataFrame with columns ``kommun, year, draft, example, n_commitments``, by year.
+    """
+    rows = [
+        {
+            "kommun": kommun,
+            "year": int(r.year),
+            "draft": bool(r.draft),
+            "example": bool(r.example),
+            "n_commitments": len(r.commitments),
+        }
+        for r in sorted(registers, key=lambda r: r.year)
+    ]
+    out = _frame(rows, table_columns("commitment_registers"))
+    types = {"year": "int64", "draft": "bool", "example": "bool", "n_commitments": "int64"}
+    return out.astype({"kommun": "str", **types})
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def draft_table(
+    registers: Sequence[Register],
+    underlag: pd.DataFrame,
+    *,
+    kommun: str,
+    followup: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`draft_register` for every year of ``underlag`` (``commitment_draft``).
+
+    The report writes ``medborgarlofte_<YEAR+1>_utkast.yml`` from these rows
+    (:func:`draft_document`) and computes nothing; ``build`` makes them.
+
+    Parameters
+    ----------
+    registers
+        The kommun's registers (none: no rows).
+    underlag
+        The kommun's ``underlag`` table, every year (``year`` column).
+    kommun
+        Whose drafts.
+    followup
+        The kommun's ``commitment_followup`` (see :func:`draft_register`).
+
+    Returns
+    -------
+    DataFrame
+        Per underlag year (``year``, the draft being for ``year + 1``): one row per
+        commitment of the draft, in its order; the register's ``example``, ``signatories``
+        and ``focus_areas`` repeated on each row; nested lists (``signatories``,
+        ``focus_areas``, ``activities``, ``indicators``) as JSON text. A draft without
+        commitments is one row with empty commitment columns; a draft that cannot be made
+        is one row whose ``reason`` says why (the message of the ``DataError``), so that
+        nothing is dropped without a word.
+    """
+    columns = table_columns("commitment_draft")
+    rows: list[dict] = []
+    if registers and underlag is not None and len(underlag):
+        years = sorted({int(y) for y in underlag["year"]})
+        for year in years:
+            under = underlag[underlag["year"].astype(int) == year].reset_index(drop=True)
+            try:
+                doc = draft_register(registers, under, year=year, kommun=kommun, followup=followup)
+            except TrygghetError as exc:
+                rows.append({"kommun": kommun, "year": year, "proposal": False, "example": False,
+                             "reason": str(exc)})  # fmt: skip
+                continue
+            rows += _draft_rows(doc, kommun=kommun, year=year)
+    out = _frame(rows, columns)
+    types = {c: "str" for c in columns if c not in ("year", "example", "proposal")}
+    return out.astype({**types, "year": "int64", "example": "bool", "proposal": "bool"})
+
+
+_DRAFT_KEYS = ("id", "forslag", "motivering", "focus_area", "text", "responsible",
+               "activities", "indicators")  # fmt: skip
+
+
+def _draft_rows(doc: dict, *, kommun: str, year: int) -> list[dict]:
+    """The rows of one draft (see :func:`draft_table`)."""
+    base = {
+        "kommun": kommun,
+        "year": year,
+        "example": bool(doc.get("exempel", False)),
+        "signatories": _json(doc["signatories"]),
+        "focus_areas": _json(doc["focus_areas"]),
+        "proposal": False,
+    }
+    rows = []
+    for c in doc["commitments"]:
+        unknown = set(c) - set(_DRAFT_KEYS)
+        if unknown:
+            raise ValueError(f"a draft commitment has keys the table has no column for: {unknown}")
+        forslag = c.get("forslag")
+        rows.append(
+            {
+                **base,
+                "commitment_id": str(c["id"]),
+                "proposal": forslag is True,
+                "suggestion": forslag if isinstance(forslag, str) else None,
+                "motivation": c.get("motivering"),
+                "focus_area": c["focus_area"],
+                "text": c["text"],
+                "responsible": c["responsible"],
+                "activities": _json(c["activities"]),
+                "indicators": _json(c["indicators"]),
+            }
+        )
+    return rows or [base]
+
+
+def draft_document(rows: pd.DataFrame) -> dict:
+    """The draft register of one kommun and year from its ``commitment_draft`` rows: the
+    dict :func:`draft_register` made, ready for
+    :func:`~trygghet_analys.files.registers.dump_register` (formatting only).
+
+    Raises
+    ------
+    ValueError
+        ``rows`` is empty, holds more than one draft, or the draft could not be made
+        (its ``reason`` is then the message).
+    """
+    if rows.empty or rows[["kommun", "year"]].drop_duplicates().shape[0] != 1:
+        raise ValueError("draft_document needs the rows of exactly one kommun and year")
+    first = rows.iloc[0]
+    if isinstance(first["reason"], str):
+        raise ValueError(first["reason"])
+    doc: dict = {"kommun": str(first["kommun"]), "year": int(first["year"]) + 1}
+    if bool(first["example"]):
+        doc["exempel"] = True
+    doc["utkast"] = True
+    doc["signed"] = None
+    doc["signatories"] = json.loads(first["signatories"])
+    doc["focus_areas"] = json.loads(first["focus_areas"])
+    commitments = []
+    for r in rows.to_dict("records"):
+        if not isinstance(r["commitment_id"], str):  # a draft without commitments
+            continue
+        c: dict = {"id": r["commitment_id"]}
+        if bool(r["proposal"]):
+            c["forslag"] = True
+        elif isinstance(r["suggestion"], str):
+            c["forslag"] = r["suggestion"]
+        if isinstance(r["motivation"], str):
+            c["motivering"] = r["motivation"]
+        c["focus_area"] = r["focus_area"]
+        c["text"] = r["text"]
+        c["responsible"] = r["responsible"]
+        c["activities"] = json.loads(r["activities"])
+        c["indicators"] = json.loads(r["indicators"])
+        commitments.append(c)
+    doc["commitments"] = commitments
     return doc
 
 

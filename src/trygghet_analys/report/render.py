@@ -632,9 +632,10 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     """Write ``underlag_medborgarlofte.html`` and ``medborgarlofte_<YEAR+1>_utkast.yml``.
 
     The page is written for every kommun with a medborgarlöfte register, a follow-up or an
-    underlag for ``year`` (all read from ``processed/``); the draft register needs a
-    register in force in ``year`` and an underlag. A draft that cannot be made is said on
-    stderr and leaves the page in place.
+    underlag for ``year``; the draft register is ``year``'s rows of the ``commitment_draft``
+    table that ``build`` made, turned into YAML (all read from ``processed/``). A draft
+    that could not be made is said on stderr with the reason ``build`` recorded, and the
+    page stays.
 
     Parameters
     ----------
@@ -643,12 +644,12 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     folder
         The report folder being written.
     """
-    from ..commitments import followup as commitments
+    from ..commitments.followup import draft_document
     from ..files.registers import dump_register
     from .underlag import render_underlag_html
 
     under = underlag_table(tables, year)
-    if under.empty and tables.followup.empty and not tables.registers:
+    if under.empty and tables.followup.empty and tables.commitment_registers.empty:
         return
     page = render_underlag_html(
         under,
@@ -661,22 +662,17 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     )
     (folder / "underlag_medborgarlofte.html").write_text(page, encoding="utf-8", newline="\n")
     _say("  underlag för nästa års medborgarlöfte skrivet")
-    if not tables.registers or under.empty:
+    drafts = tables.draft
+    rows = drafts[drafts["year"].astype(int) == year] if "year" in drafts.columns else drafts
+    if rows.empty:  # no register or no underlag that year: nothing to draft
         return
-    try:
-        draft = commitments.draft_register(
-            tables.registers,
-            under,
-            year=year,
-            kommun=tables.kommun.name,
-            followup=tables.followup if "implementation" in tables.followup else None,
-        )
-    except TrygghetError as exc:
+    reason = rows["reason"].iloc[0]
+    if isinstance(reason, str):
         # An optional part: the page and the rest of the report are still worth having.
-        _say(f"Utkastet till nästa års medborgarlöfte kunde inte tas fram: {exc}")
+        _say(f"Utkastet till nästa års medborgarlöfte kunde inte tas fram: {reason}")
         return
     (folder / f"medborgarlofte_{year + 1}_utkast.yml").write_text(
-        dump_register(draft), encoding="utf-8", newline="\n"
+        dump_register(draft_document(rows)), encoding="utf-8", newline="\n"
     )
 
 
