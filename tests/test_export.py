@@ -405,3 +405,47 @@ def test_a_character_outside_the_repertoire_gets_the_exact_subset(tmp_path: Path
     fonts = _embedded_fonts(pdf.read_bytes())
     wide = [font for font, glyphs in fonts if "Ł" in glyphs]
     assert len(wide) == 1 and len(wide[0].getGlyphOrder()) < len(high)
+
+
+def _page_contents(pdf: bytes) -> list[bytes]:
+    objects = _pdf_objects(pdf)
+    return [
+        objects[int(re.search(rb"/Contents (\d+) 0 R", body).group(1))][1]
+        for body, _ in objects.values()
+        if re.search(rb"/Type /Page\b", body)
+    ]
+
+
+def _no_names(content: bytes) -> bytes:
+    """A content stream with its resource names (fonts, graphics states) left out."""
+    return re.sub(rb"/[A-Z]+\d+", b"/R", content)
+
+
+def test_book_page_draws_the_chart_once_for_the_page_and_its_own_pdf(tmp_path: Path) -> None:
+    (reference,) = _export.save_figure(_text_figure(), tmp_path / "ref", formats=("pdf",))
+    header = plt.figure(figsize=(8.27, 11.69))
+    header.text(0.08, 0.96, "Rubrik på sidan", fontsize=16, fontweight="bold", va="top")
+    chart = _text_figure()
+    page = _export.BookPage(header, chart, (2.0, 5.0), tmp_path / "figurer" / "d.pdf")
+    book = _export.write_pdf_book(tmp_path / "bok.pdf", [_figure(), page], title="Trygghet")
+    # the chart's own file: the bytes save_figure writes
+    assert page.pdf.read_bytes() == reference.read_bytes()
+    data = book.read_bytes()
+    assert b"/Count 2" in data and b"/MediaBox [ 0 0 595.44 841.68 ]" in data
+    # on the page: the header, then the same drawing as in the chart's file, moved
+    (own,) = _page_contents(reference.read_bytes())
+    drawn = _page_contents(data)[1]
+    at = drawn.index(b"q 1 0 0 1 144 360 cm")
+    setup = b"/DeviceRGB CS\n/DeviceRGB cs\n1 j\n"  # every page starts with it
+    assert own.startswith(setup) and drawn.startswith(setup)
+    assert _no_names(own[len(setup) :]) in _no_names(drawn[at:])
+    assert b"BT" in drawn[:at]  # the header's text comes first
+    shown = set().union(*(set(g) for _, g in _embedded_fonts(data)))
+    assert set("Rubrik på sidan" + _FONT_TEXT + "Är ÅÄÖ åäö") <= shown
+    from trygghet_analys.report import granska
+
+    issues: list[str] = []
+    granska._check_pdf(book, "bok.pdf", issues)
+    assert issues == []
+    plt.close(header)
+    plt.close(chart)

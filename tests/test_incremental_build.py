@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from trygghet_analys import pipeline
@@ -151,16 +152,18 @@ def test_a_failing_build_leaves_processed_exactly_as_it_was(data):
 
 # --- next year's delivery: only what changed is computed (issue 16) -------------------------
 def _record_findings_years(monkeypatch) -> list[list[int] | None]:
-    """The report years each ``build_findings`` call computes (None: every year)."""
+    """The report years computed for each kommun (None: every year), one entry per kommun
+    of each ``build_findings_of`` call (the build computes all kommuner together)."""
     calls: list[list[int] | None] = []
-    real = pipeline.build_findings
+    real = pipeline.build_findings_of
 
-    def recording(**kwargs):
+    def recording(kommuner, **kwargs):
         years = kwargs.get("years")
-        calls.append(None if years is None else sorted(int(y) for y in years))
-        return real(**kwargs)
+        for _ in kommuner:
+            calls.append(None if years is None else sorted(int(y) for y in years))
+        return real(kommuner, **kwargs)
 
-    monkeypatch.setattr(pipeline, "build_findings", recording)
+    monkeypatch.setattr(pipeline, "build_findings_of", recording)
     return calls
 
 
@@ -205,15 +208,6 @@ def test_a_new_year_computes_that_report_year_only_and_equals_a_full_build(
     monkeypatch.undo()
     after = _equals_a_build_without_cache(data)
     assert after["findings.parquet"] != before["findings.parquet"]
-
-
-def test_an_unchanged_build_computes_no_findings(data, monkeypatch):
-    pipeline.build(data)
-    calls = _record_findings_years(monkeypatch)
-    pipeline.build(data)
-    assert calls == []
-    monkeypatch.undo()
-    _equals_a_build_without_cache(data)
 
 
 def _set_min_n(data: Path) -> None:
@@ -354,9 +348,29 @@ def _change_a_commitment_text(data: Path) -> None:
     path.write_text(text.replace("text: ", "text: Ändrat. ", 1), encoding="utf-8")
 
 
-def test_an_unchanged_kommun_is_not_followed_up_again(data, monkeypatch):
+def _record_drafts(monkeypatch) -> list[int]:
+    """The number of registers of each ``draft_table`` call made by ``build``."""
+    calls: list[int] = []
+    real = pipeline._commitments.draft_table
+
+    def recording(registers, underlag, **kwargs):
+        calls.append(len(registers))
+        return real(registers, underlag, **kwargs)
+
+    monkeypatch.setattr(pipeline._commitments, "draft_table", recording)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "record",
+    [_record_findings_years, _record_follow_ups, _record_drafts],
+    ids=["fynd", "uppfoljning", "utkast"],
+)
+def test_an_unchanged_build_computes_nothing_again(data, monkeypatch, record):
+    """A second build of unchanged inputs computes no findings, follows no kommun up
+    again and drafts no register again; its tables equal a build without cache."""
     pipeline.build(data)
-    calls = _record_follow_ups(monkeypatch)
+    calls = record(monkeypatch)
     pipeline.build(data)
     assert calls == []
     monkeypatch.undo()
@@ -380,6 +394,24 @@ def test_a_changed_input_of_the_follow_up_follows_up_again(data, monkeypatch, ch
     monkeypatch.undo()
     after = _equals_a_build_without_cache(data)
     assert after["commitment_followup.parquet"] != before["commitment_followup.parquet"]
+
+
+# --- next year's draft register: made by build from the registers ----------------------------
+def test_a_changed_register_changes_the_draft_and_equals_a_full_build(data, monkeypatch):
+    """The draft (``commitment_draft``, cache kind ``utkast``) follows the registers: a
+    commitment's text changed in the latest register is drafted again and is in the draft
+    after an incremental build, which equals a build without cache."""
+    pipeline.build(data)
+    before = _tables(data / "processed")
+    _change_a_commitment_text(data)
+    calls = _record_drafts(monkeypatch)
+    pipeline.build(data)
+    assert calls == [4]  # the kommun's four registers, read again
+    monkeypatch.undo()
+    after = _equals_a_build_without_cache(data)
+    assert after["commitment_draft.parquet"] != before["commitment_draft.parquet"]
+    drafts = pd.read_parquet(data / "processed" / "commitment_draft.parquet")
+    assert drafts["text"].str.startswith("Ändrat. ").any()
 
 
 # --- the detectable change of the wastewater sampling plan: with the kommun's tables ----------

@@ -255,3 +255,97 @@ def test_region_pass_with_a_problem_gives_that_kommuns_message(tmp_path, region_
     assert info.value.file == path
     assert "unika respondent-id" in info.value.swedish()
     assert info.value.swedish() == alone.value.swedish()
+
+
+# --- the csv fast path (pyarrow) gives exactly the cells of csv.reader ----------------------
+_CSV_CHARS = st.sampled_from(["a", "b", ";", ",", '"', "\n", "\r\n", "\r", " ", "é", '""'])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(_CSV_CHARS, max_size=40).map("".join),
+    st.sampled_from([";", ","]),
+    st.integers(min_value=0, max_value=2),
+)
+def test_csv_fast_path_equals_the_row_by_row_reader(text, delimiter, skip_rows):
+    """Whenever pyarrow's path answers, its header and columns are csv.reader's (issue 16:
+    the header is read from the first lines only, the columns are pyarrow's own arrays)."""
+    import csv
+    import io
+
+    from trygghet_analys.files._io import nfc
+    from trygghet_analys.files.survey import _csv_arrow
+
+    fast = _csv_arrow(text, delimiter, skip_rows)
+    if fast is None:
+        return
+    header, columns = fast
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    width = len(records[0])
+    rows = [r if r else [""] * width for r in records]  # a blank line: one empty cell
+    assert header == [nfc(" ".join(h.split())) for h in rows[skip_rows]]
+    body = rows[skip_rows + 1 :]
+    assert [c.to_pylist() for c in columns] == [[r[j] for r in body] for j in range(width)]
+
+
+@pytest.mark.parametrize(
+    ("text", "skip_rows", "header"),
+    [
+        ('"Kön; svar";Ålder\n1;2\n', 0, ["Kön; svar", "Ålder"]),  # a quoted header
+        ('Kön;"Ålder\n(år)"\n1;2\n', 0, ["Kön", "Ålder (år)"]),  # a newline in a header
+        ("Enkät 2024;\n\nKön;Ålder\n1;2\n", 2, ["Kön", "Ålder"]),  # a title, a blank line
+        ("Titel;x\nKön;Ålder\r\n1;2\r\n", 1, ["Kön", "Ålder"]),
+        ("Kön;Ålder\r1;2\r", 0, ["Kön", "Ålder"]),  # old Mac line ends
+        ("Kön\n\n1\n", 0, ["Kön"]),  # one column: a blank line is an empty cell
+    ],
+)
+def test_csv_fast_path_header(text, skip_rows, header):
+    from trygghet_analys.files.survey import _csv_arrow
+
+    fast = _csv_arrow(text, ";", skip_rows)
+    assert (fast[0] if fast else None) == header
+
+
+def _region_inputs(data):
+    from trygghet_analys.files.survey import read_population
+    from trygghet_analys.survey.ingest import KommunSurvey
+
+    out = []
+    for kommun in load_kommuner(data / "raw"):
+        tables = ingest_kommun(kommun)
+        population_file = kommun.survey_dir / "population.csv"
+        population = read_population(population_file, kommun.strata)
+        responses = tables.responses.assign(weight=float("nan"))
+        codebook = load_codebook(kommun.survey_dir / "kodbok.yml", areas=kommun.strata)
+        out.append(
+            KommunSurvey(kommun.name, [responses], [tables.ledger], population, codebook,
+                         population_file)
+        )  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("problem", ["missing", "over"])
+def test_region_tables_name_the_first_kommun_with_a_population_problem(region_data_dir, problem):
+    """Weights made for every kommun at once: a population problem gives the message that
+    kommun's own design_weights gives, for the first kommun (in order) that has one."""
+    from trygghet_analys.survey.ingest import design_weights, region_survey_tables
+
+    surveys = _region_inputs(region_data_dir)
+    for k in (1, 2):  # the second and the third kommun
+        population = surveys[k].population.copy()
+        if problem == "missing":
+            population = population.iloc[1:]  # the first year's first area
+        else:
+            population.loc[3, "sampled"] = 1  # fewer sampled than respondents
+        surveys[k] = surveys[k]._replace(population=population)
+    with pytest.raises(DataError) as region:
+        region_survey_tables(surveys)
+    with pytest.raises(DataError) as alone:
+        second = surveys[1]
+        design_weights(second.parts[0], second.population, kommun=second.kommun,
+                       file=second.file)  # fmt: skip
+    assert region.value.file == surveys[1].file
+    assert region.value.swedish() == alone.value.swedish()
+    assert (
+        "en rad i population.csv" if problem == "missing" else "högst"
+    ) in region.value.swedish()

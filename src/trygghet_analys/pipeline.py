@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -50,7 +51,7 @@ from .stats.disclosure import suppress
 from .stats.estimation import collapse_lonely_strata, estimate_indicators, response_rates
 from .stats.findings import (
     FINDINGS_COLUMNS,
-    build_findings,
+    build_findings_of,
     effect_findings,
     wastewater_findings,
 )
@@ -62,12 +63,14 @@ from .survey.ingest import (
     BREAK_COLUMNS,
     LEDGER_COLUMNS,
     STRATA_COLUMNS,
+    KommunSurvey,
     SourceFile,
     SurveyTables,
     apply_layout,
     apply_layout_files,
     layout_for_file,
     layout_signature,
+    region_survey_tables,
     survey_tables,
     validate_responses,
 )
@@ -83,6 +86,8 @@ __all__ = [
     "check_finite",
     "commitments_stage",
     "compute_tables",
+    "draft_notices",
+    "draft_stage",
     "findings_stage",
     "statistics_stage",
     "survey_receipt",
@@ -368,6 +373,8 @@ def commitments_stage(
     """Medborgarlöfte registers and their follow-up in the latest survey year."""
     base = load_indicators()
     followups, links = [], []
+    own_estimates = _per_kommun(tables["survey_estimates"])
+    own_findings = _per_kommun(tables["findings"])
     for k in kommuner:
         if not raw_exists(k.commitments_dir):
             continue
@@ -383,13 +390,13 @@ def commitments_stage(
             if raw_exists(activity_file)
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
-        years = _own(tables, "survey_estimates", k.name)["year"]
+        years = own_estimates(k.name)["year"]
         if years.empty:
             continue
         followups.append(
             _cached_follow_up(
                 registers,
-                findings=_own(tables, "findings", k.name),
+                findings=own_findings(k.name),
                 activities=activities,
                 indicators=indicators,
                 base_year=base_year(k),
@@ -451,11 +458,6 @@ def _cached_follow_up(
     return out
 
 
-def _own(tables: Mapping[str, pd.DataFrame], name: str, kommun: str) -> pd.DataFrame:
-    table = tables[name]
-    return table[table["kommun"] == kommun].reset_index(drop=True)
-
-
 def findings_stage(
     folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
@@ -463,7 +465,9 @@ def findings_stage(
 
     Every comparison the report, follow-up, underlag and draft speak of, tested once,
     with Benjamini–Hochberg q-values per kommun and report year. In ``build``, a report
-    year whose inputs are unchanged is taken from the build cache (:func:`_cached_findings`).
+    year whose inputs are unchanged is taken from the build cache (:func:`_cached_findings`);
+    what is left is computed for all kommuner together
+    (:func:`~trygghet_analys.stats.findings.build_findings_of`).
     """
     measures = _commitments.load_activity_measures().set_index("id")["label"].to_dict()
     estimates = tables["survey_estimates"]
@@ -471,36 +475,56 @@ def findings_stage(
         reliable=reliability(estimates).to_numpy()
     )
     campaigns = tables.get("wastewater_campaigns")
-    parts = []
+    own = {
+        name: _per_kommun(tables[name])
+        for name in ("survey_estimates", "survey_changes", "survey_breaks", "survey_strata")
+    }
+    own_campaigns = None if campaigns is None else _per_kommun(campaigns)
+    own_flags = _per_kommun(flags)
+    jobs = []
     for k in kommuner:
-        own = _own_indicators(k, tables["survey_responses"])
-        indicators = load_indicators() if own is None else own
+        own_ind = _own_indicators(k, tables["survey_responses"])
+        indicators = load_indicators() if own_ind is None else own_ind
         yearly, targets, links, start = _commitments_of(k, indicators)
         inputs = {
             "kommun": k.name,
-            "estimates": _own(tables, "survey_estimates", k.name),
-            "changes": _own(tables, "survey_changes", k.name),
+            "estimates": own["survey_estimates"](k.name),
+            "changes": own["survey_changes"](k.name),
             "indicators": indicators,
-            "breaks": _own(tables, "survey_breaks", k.name),
+            "breaks": own["survey_breaks"](k.name),
             "base_year": base_year(k),
-            "wastewater_campaigns": None
-            if campaigns is None
-            else _own(tables, "wastewater_campaigns", k.name),
+            "wastewater_campaigns": None if own_campaigns is None else own_campaigns(k.name),
             "activities": yearly,
             "activity_targets": targets,
             "activity_labels": measures,
-            "reliable": flags[flags["kommun"] == k.name].reset_index(drop=True),
+            "reliable": own_flags(k.name),
         }
         effects = {
             "links": links,
             "start_year": start,
-            "strata": _own(tables, "survey_strata", k.name),
+            "strata": own["survey_strata"](k.name),
         }
-        parts.append(_cached_findings(inputs, effects))
-    parts = [p for p in parts if len(p)]
+        jobs.append((inputs, effects))
+    shared = {"estimates": estimates, "changes": tables["survey_changes"]}
+    shared |= {"breaks": tables["survey_breaks"], "reliable": flags}
+    parts = [p for p in _cached_findings(jobs, shared) if len(p)]
     if not parts:
         return {"findings": pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})}
     return {"findings": pd.concat(parts, ignore_index=True)}
+
+
+def _per_kommun(table: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
+    """``kommun → its rows`` of ``table`` (in order, index reset), the table grouped once
+    instead of a filter per kommun and stage."""
+    groups = table.groupby("kommun", sort=False).indices if len(table) else {}
+
+    def rows(kommun: str) -> pd.DataFrame:
+        idx = groups.get(kommun)
+        if idx is None:
+            return table.iloc[0:0].reset_index(drop=True)
+        return table.take(idx).reset_index(drop=True)
+
+    return rows
 
 
 def underlag_stage(
@@ -514,12 +538,14 @@ def underlag_stage(
     """
     ntu = load_ntu()
     parts = []
+    own = {name: _per_kommun(tables[name]) for name in ("survey_estimates", "survey_changes")}
+    own_findings = _per_kommun(tables["findings"])
     for k in kommuner:
-        own = _own_indicators(k, tables["survey_responses"])
-        estimates = _own(tables, "survey_estimates", k.name)
-        changes = _own(tables, "survey_changes", k.name)
-        findings = _own(tables, "findings", k.name)
-        indicators = load_indicators() if own is None else own
+        own_ind = _own_indicators(k, tables["survey_responses"])
+        estimates = own["survey_estimates"](k.name)
+        changes = own["survey_changes"](k.name)
+        findings = own_findings(k.name)
+        indicators = load_indicators() if own_ind is None else own_ind
 
         def compute(years, est=estimates, chg=changes, fnd=findings, ind=indicators, k=k):
             return _commitments.underlag_by_year(
@@ -549,6 +575,80 @@ def underlag_stage(
         empty = {c: pd.Series(dtype=object) for c in table_columns("underlag")}
         return {"underlag": pd.DataFrame(empty)}
     return {"underlag": pd.concat(parts, ignore_index=True)}
+
+
+def draft_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Next year's draft register for every kommun and underlag year, and the registers
+    themselves as a table (:func:`trygghet_analys.commitments.followup.draft_table`,
+    :func:`~trygghet_analys.commitments.followup.registers_table`).
+
+    The report writes ``medborgarlofte_<YEAR+1>_utkast.yml`` from ``commitment_draft`` and
+    takes the commitment periods and base year from ``commitment_registers``: it reads no
+    register. A draft that cannot be made is a row with its ``reason``; the latest year's
+    is said on stderr by :func:`build` (:func:`draft_notices`).
+    """
+    base = load_indicators()
+    followup = tables.get("commitment_followup")
+    followup_of = None if followup is None else _per_kommun(followup)
+    underlag_of = _per_kommun(tables["underlag"])
+    drafts, registers = [], []
+    for k in kommuner:
+        if not raw_exists(k.commitments_dir):
+            continue
+        own = _own_indicators(k, tables["survey_responses"])
+        regs = _registers(k, base if own is None else own)
+        registers.append(_commitments.registers_table(regs, kommun=k.name))
+        mine = None if followup is None else followup_of(k.name)
+        drafts.append(_cached_draft(regs, underlag_of(k.name), k.name, mine))
+    out = {}
+    for name, frames in (("commitment_registers", registers), ("commitment_draft", drafts)):
+        frames = [f for f in frames if len(f)]
+        out[name] = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame({c: pd.Series(dtype=object) for c in table_columns(name)})
+        )
+    return out
+
+
+def _cached_draft(
+    registers: list, underlag: pd.DataFrame, kommun: str, followup: pd.DataFrame | None
+) -> pd.DataFrame:
+    """:func:`~trygghet_analys.commitments.followup.draft_table` of one kommun, from the
+    build cache (kind ``utkast``) when its registers (their parsed content), its underlag
+    of every year and its follow-up are unchanged (with the program's version, part of
+    every key)."""
+    cache = _CACHE.get()
+    if cache is None:
+        return _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
+    key = cache.key(kommun, repr(registers), frame_digest(underlag), frame_digest(followup))
+    hit = cache.get("utkast", key)
+    if hit is not None:
+        return hit["rows"]
+    out = _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
+    cache.put("utkast", key, {"rows": out})
+    return out
+
+
+def draft_notices(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """One Swedish line per kommun whose draft for its latest underlag year could not be
+    made (the reason recorded in ``commitment_draft``); earlier years' reasons stay in the
+    table and are said by a report made for that year."""
+    drafts = tables.get("commitment_draft")
+    if drafts is None or drafts.empty:
+        return []
+    lines = []
+    for kommun, rows in drafts.groupby("kommun", sort=False):
+        latest = rows[rows["year"] == rows["year"].max()]
+        reason = latest["reason"].iloc[0]
+        if isinstance(reason, str):
+            lines.append(
+                f"Utkastet till medborgarlöftet {int(latest['year'].iloc[0]) + 1} för {kommun} "
+                f"kunde inte tas fram: {reason}"
+            )
+    return lines
 
 
 def _reuse_years(
@@ -608,9 +708,10 @@ def _effects(inputs: dict, effects: dict, years: list[int] | None) -> pd.DataFra
     return effect_findings(inputs["estimates"], **effects, years=years)
 
 
-def _cached_findings(inputs: dict, effects: dict) -> pd.DataFrame:
-    """:func:`build_findings` of one kommun, each report year from the build cache when
-    what that year's rows are computed from is unchanged.
+def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.DataFrame]:
+    """:func:`build_findings` of each kommun (``jobs``: its inputs and ``effects``), each
+    report year from the build cache when what that year's rows are computed from is
+    unchanged, the rest computed for all kommuner together.
 
     A report year's rows depend only on the kommun's estimates, reliability flags, strata,
     wastewater campaigns and activity counts up to that year, its changes to that year,
@@ -623,10 +724,61 @@ def _cached_findings(inputs: dict, effects: dict) -> pd.DataFrame:
     that moves an estimate — gives new keys, and only the years whose key is new are
     computed. The wastewater trend rows, which rest on the campaigns alone, are kept
     under keys of their own. The kommun's rows are one cache entry with each year's key.
+
+    The years left to compute are computed in one
+    :func:`~trygghet_analys.stats.findings.build_findings_of` call per set of kommuner
+    sharing indicators, base year, activity labels and the years to compute (``shared``:
+    the stacked ``estimates``, ``changes``, ``breaks`` and ``reliable`` of all kommuner);
+    per kommun that is the table :func:`build_findings` gives.
     """
     cache = _CACHE.get()
+    plans = [_findings_plan(cache, inputs, effects) for inputs, effects in jobs]
+    groups: dict[tuple, list[int]] = {}
+    for i, ((inputs, _), plan) in enumerate(zip(jobs, plans, strict=True)):
+        if plan["todo"] is None or plan["todo"]:
+            todo = None if plan["todo"] is None else tuple(plan["todo"])
+            key = (
+                inputs["base_year"],
+                frame_digest(inputs["indicators"]),
+                tuple(sorted(inputs["activity_labels"].items())),
+                todo,
+            )
+            groups.setdefault(key, []).append(i)
+    new: dict[int, pd.DataFrame] = {}
+    for members in groups.values():
+        first = jobs[members[0]][0]
+        todo = plans[members[0]]["todo"]
+        own = {}
+        for i in members:
+            inputs, effects = jobs[i]
+            ww = plans[i]["ww_rows"]
+            if ww is None:  # no cache: every year of the campaigns
+                ww = wastewater_findings(inputs["wastewater_campaigns"], years=todo)
+            own[inputs["kommun"]] = {
+                "activities": inputs["activities"],
+                "activity_targets": inputs["activity_targets"],
+                "effects": _effects(inputs, effects, todo),
+                "wastewater_rows": ww,
+            }
+        found = build_findings_of(
+            own,
+            **shared,
+            indicators=first["indicators"],
+            base_year=first["base_year"],
+            activity_labels=first["activity_labels"],
+            years=todo,
+        )
+        for i in members:
+            new[i] = found[jobs[i][0]["kommun"]]
+    return [_findings_done(cache, plan, new.get(i)) for i, plan in enumerate(plans)]
+
+
+def _findings_plan(cache: BuildCache | None, inputs: dict, effects: dict) -> dict:
+    """What of one kommun's findings the cache holds: the rows of the years whose key is
+    unchanged, the years to compute (``todo``; None without a cache: every year), and
+    that kommun's wastewater trend rows of those years (None without a cache)."""
     if cache is None:
-        return build_findings(**inputs, effects=_effects(inputs, effects, None))
+        return {"todo": None, "ww_rows": None}
     kommun = inputs["kommun"]
     tables = {**inputs, "strata": effects["strata"]}
     years: set[int] = set()
@@ -665,35 +817,46 @@ def _cached_findings(inputs: dict, effects: dict) -> pd.DataFrame:
             y for y in wanted if y not in same
         ]
 
-    def joined(*pieces: pd.DataFrame | None) -> pd.DataFrame | None:
-        pieces = [p for p in pieces if p is not None and len(p)]
-        if not pieces:
-            return None
-        out = pd.concat(pieces, ignore_index=True)
-        return out.sort_values("year", kind="stable", ignore_index=True)
-
     old_ww, ww_todo = reuse("ww", "ww_keys", ww_keys)
     new_ww = wastewater_findings(inputs["wastewater_campaigns"], years=ww_todo) if ww_todo else None
-    ww = joined(old_ww, new_ww)
+    ww = _joined(old_ww, new_ww)
     old, todo = reuse("rows", "keys", keys)
-    new = None
-    if todo:
-        new = build_findings(
-            **inputs,
-            effects=_effects(inputs, effects, todo),
-            years=todo,
-            wastewater_rows=(
-                ww[ww["year"].isin(todo)]
-                if ww is not None
-                else pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
-            ),
-        )
-    out = joined(old, new)
+    return {
+        "todo": todo,
+        "ww_rows": (
+            ww[ww["year"].isin(todo)]
+            if ww is not None
+            else pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
+        ),
+        "old": old,
+        "ww": ww,
+        "keys": keys,
+        "ww_keys": ww_keys,
+        "wanted": wanted,
+        "entry": entry,
+    }
+
+
+def _joined(*pieces: pd.DataFrame | None) -> pd.DataFrame | None:
+    pieces = [p for p in pieces if p is not None and len(p)]
+    if not pieces:
+        return None
+    out = pd.concat(pieces, ignore_index=True)
+    return out.sort_values("year", kind="stable", ignore_index=True)
+
+
+def _findings_done(cache: BuildCache | None, plan: dict, new: pd.DataFrame | None) -> pd.DataFrame:
+    """One kommun's findings of every year: the stored years and the computed ``new``,
+    kept in the build cache under each year's key."""
+    if cache is None:
+        return new
+    out = _joined(plan["old"], new)
     if out is None:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
+    wanted, keys, ww_keys, ww = plan["wanted"], plan["keys"], plan["ww_keys"], plan["ww"]
     cache.put(
         "fynd",
-        entry,
+        plan["entry"],
         {
             "rows": out,
             "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]}),
@@ -754,6 +917,7 @@ STAGES: list[Stage] = [
     findings_stage,
     commitments_stage,
     underlag_stage,
+    draft_stage,
 ]
 
 
@@ -1014,6 +1178,8 @@ def build(
         ) from exc
     if store is not None:
         store.finish()
+    for line in draft_notices(tables):  # a warning, not part of the receipt: also with --tyst
+        print(line, file=sys.stderr)
     if receipt is not None:
         for line in survey_receipt(folder.root, tables):
             receipt(line)
@@ -1207,7 +1373,8 @@ def _kommun_tables(entry: _SurveyInputs, parts, ledgers, *, validate: bool) -> S
 
 
 def _ingest_kommuner(kommuner: list[KommunConfig]) -> list[SurveyTables]:
-    """Every kommun's survey in one pass (:func:`_survey_single_pass` over all of them).
+    """Every kommun's survey in one pass (:func:`_survey_single_pass` over all of them),
+    as one :class:`SurveyTables` for the whole region (:func:`region_survey_tables`).
 
     Raises at the first problem of any kind; :func:`survey_stage` then reads kommun by
     kommun (:func:`ingest_kommun`) for the messages of the first kommun with a problem.
@@ -1227,13 +1394,19 @@ def _ingest_kommuner(kommuner: list[KommunConfig]) -> list[SurveyTables]:
         (parts, ledgers), pending = _survey_single_pass(
             entries, read=lambda entry: bar.step(entry.kommun.name)
         )
-    tables = [
-        _kommun_tables(entry, own_parts, own_ledgers, validate=False)
-        for entry, own_parts, own_ledgers in zip(entries, parts, ledgers, strict=True)
-    ]
+    # the tables of every kommun made at once (pandas' fixed cost paid once, not per kommun)
+    surveys = []
+    for entry, own_parts, own_ledgers in zip(entries, parts, ledgers, strict=True):
+        population_file = entry.kommun.survey_dir / "population.csv"
+        population = read_population(population_file, entry.kommun.strata)
+        surveys.append(
+            KommunSurvey(entry.kommun.name, own_parts, own_ledgers, population, entry.codebook,
+                         population_file)
+        )  # fmt: skip
+    tables = region_survey_tables(surveys)
     for key, parsed in pending:
         cache.put("enkat", key, parsed)
-    return tables
+    return [tables]
 
 
 def _cache_key(kommun: KommunConfig, year: int, path: Path, codebook_digest: str | None):

@@ -107,7 +107,8 @@ def code_version() -> str:
 class BuildCache:
     """Parsed tables under ``folder`` (``processed/.cache``), by kind and key.
 
-    Each kind (``enkat``, ``avloppsvatten``, ``fynd``, ``underlag``, ``uppfoljning``) is
+    Each kind (``enkat``, ``avloppsvatten``, ``fynd``, ``underlag``, ``uppfoljning``,
+    ``utkast``) is
     kept as one *pack*: the tables of
     all its entries stacked into a few parquet files (one per table name and column
     layout) and ``<kind>/pack.json`` saying which rows belong to which key. A build reads

@@ -19,6 +19,7 @@ import functools
 import io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ from ._io import FIXED_DATE
 from ._xlsx import Book
 
 __all__ = [
+    "BookPage",
     "FIXED_DATE",
     "FORMATS",
     "deterministic",
@@ -263,7 +265,120 @@ def figure_png_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = "") -> Path:
+@dataclass(frozen=True)
+class BookPage:
+    """A chart on a page of the chart book, drawn once for the page and its own PDF file.
+
+    ``header`` is a figure of the page's size holding the page's own texts (title,
+    explanation); ``chart`` is drawn on top of it with its lower left corner ``offset``
+    inches from the page's lower left corner, in the same drawing that writes the
+    chart's own PDF file ``pdf`` (the bytes :func:`save_figure` writes for it).
+    """
+
+    header: Figure
+    chart: Figure
+    offset: tuple[float, float]
+    pdf: Path
+
+
+class _Both:
+    """A PDF renderer that draws everything a second time into another PDF file.
+
+    Questions (text sizes, canvas size, dpi) go to the first renderer; every drawing
+    call goes to both. Each renderer keeps its own graphics state and its own file's
+    fonts, images and patterns, so both files are complete.
+    """
+
+    _DRAWING = frozenset(
+        {
+            "draw_path",
+            "draw_markers",
+            "draw_path_collection",
+            "draw_quad_mesh",
+            "draw_gouraud_triangles",
+            "draw_image",
+            "draw_text",
+            "draw_tex",
+            "draw_mathtext",
+            "open_group",
+            "close_group",
+            "finalize",
+        }
+    )
+
+    def __init__(self, first: object, second: object) -> None:
+        self._first = first
+        self._second = second
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self._first, name)
+        if name not in self._DRAWING:
+            return attr
+        again = getattr(self._second, name)
+
+        def both(*args: object, **kwargs: object) -> object:
+            again(*args, **kwargs)
+            return attr(*args, **kwargs)
+
+        return both
+
+
+def _draw_on_page(file: object, fig: Figure) -> None:
+    """Draw ``fig`` on the current page of a matplotlib ``PdfFile`` (as ``print_pdf``)."""
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_pdf import RendererPdf
+
+    dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    fig.dpi = 72  # 72 PDF points to an inch
+    try:
+        renderer = MixedModeRenderer(fig, width, height, dpi, RendererPdf(file, dpi, height, width))
+        fig.draw(renderer)
+        renderer.finalize()
+    finally:
+        fig.dpi = dpi
+
+
+def _add_book_page(book: object, page: BookPage) -> None:
+    """The header on a new page of ``book``, then the chart on top of it, moved by
+    ``page.offset``, in the drawing that saves ``page.pdf``."""
+    from matplotlib.backends import backend_pdf
+
+    file = book._ensure_file()
+    width, height = page.header.get_size_inches()
+    file.newPage(width, height)
+    # each drawing inside its own q … Q: the chart's drawing starts from the page's
+    # initial graphics state, as in its own file
+    file.output(backend_pdf.Op.gsave)
+    _draw_on_page(file, page.header)
+    file.output(backend_pdf.Op.grestore)
+    dx, dy = (72 * float(v) for v in page.offset)
+    file.output(backend_pdf.Op.gsave, 1, 0, 0, 1, dx, dy, backend_pdf.Op.concat_matrix)
+    real = backend_pdf.RendererPdf
+    made: list[object] = []
+
+    def renderer(chart_file: object, dpi: float, h: float, w: float) -> object:
+        # the chart's own file, and the same drawing on the page
+        first = real(chart_file, dpi, h, w)
+        made.append(first)
+        return _Both(first, real(file, dpi, h, w)) if len(made) == 1 else first
+
+    chart_w, chart_h = page.chart.get_size_inches()
+    # markers are left out beyond the chart's edges, as in its own file
+    file.width, file.height = chart_w, chart_h
+    backend_pdf.RendererPdf = renderer
+    try:
+        page.chart.savefig(_with_folder(page.pdf), format="pdf", metadata=_METADATA["pdf"])
+    finally:
+        backend_pdf.RendererPdf = real
+        file.width, file.height = width, height
+    file.output(backend_pdf.Op.grestore)
+    file.endStream()
+
+
+def write_pdf_book(
+    path: str | Path, pages: Iterable[Figure | BookPage], *, title: str = ""
+) -> Path:
     """Write figures as the pages of one PDF, without dates.
 
     Parameters
@@ -271,7 +386,9 @@ def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = ""
     path
         The PDF file.
     pages
-        Figures, one a page, in order. Each is saved at its own size.
+        Figures, one a page, in order. Each is saved at its own size. A
+        :class:`BookPage` is a chart on a page with a header; the chart's own PDF file
+        is written in the same drawing (each chart drawn once for both files).
     title
         The PDF's document title (shown by PDF readers; helps screen readers).
 
@@ -287,8 +404,11 @@ def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = ""
     from matplotlib.backends.backend_pdf import PdfPages
 
     with deterministic(), PdfPages(path, metadata=meta) as book:
-        for fig in pages:
-            book.savefig(fig)
+        for page in pages:
+            if isinstance(page, BookPage):
+                _add_book_page(book, page)
+            else:
+                book.savefig(page)
     return path
 
 

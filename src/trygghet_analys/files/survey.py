@@ -258,21 +258,30 @@ def _csv_arrow(
     ``csv.reader``, strict): every quote belongs to a well-formed quoted field, no NUL,
     no blank or ragged rows (pyarrow refuses those). Otherwise ``None``, and the exact
     row-by-row reader gives the same cells or the error that names the row.
+
+    The header row is read by ``csv.reader`` from the first lines only (the same cells
+    as pyarrow's when every quote is well-formed), and the body columns are pyarrow's
+    own arrays, not copies; pyarrow parses on this thread (its thread pool costs more
+    CPU time than it saves for files of this size).
     """
     import pyarrow.csv as pacsv
 
     if not text or len(delimiter) != 1 or "\x00" in text:
         return None
-    if '"' in text and '"' in _QUOTED[delimiter].sub("", text):
-        return None
-    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    quotes = text.count('"')
+    if quotes and quotes != sum(m.group().count('"') for m in _QUOTED[delimiter].finditer(text)):
+        return None  # a quote outside a well-formed quoted field
+    records = _first_records(text, delimiter, skip_rows + 1)
+    first = records[0] if records else []
     if not first:
         return None
     names = [f"c{i}" for i in range(len(first))]
     try:
         table = pacsv.read_csv(
             pa_.BufferReader(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26),
+            read_options=pacsv.ReadOptions(
+                column_names=names, block_size=1 << 26, use_threads=False
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
                 newlines_in_values=True, ignore_empty_lines=False,
@@ -286,11 +295,29 @@ def _csv_arrow(
         return None
     if table.num_rows <= skip_rows:
         return None
-    header = [
-        nfc(" ".join(str(h).split())) for h in table.slice(skip_rows, 1).to_pylist()[0].values()
-    ]
+    if len(records) > skip_rows and len(records[skip_rows]) == len(names):
+        cells = records[skip_rows]
+    else:  # an empty line among the first (one column): pyarrow's own cells
+        cells = list(table.slice(skip_rows, 1).to_pylist()[0].values())
+    header = [nfc(" ".join(str(h).split())) for h in cells]
     body = table.slice(skip_rows + 1)
-    return header, [c.combine_chunks() for c in body.columns]
+    return header, [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in body.columns]
+
+
+def _first_records(text: str, delimiter: str, count: int) -> list[list[str]]:
+    """The first ``count`` records of a csv text as ``csv.reader`` reads them.
+
+    Only the lines that hold them are parsed when they have no quote (every newline then
+    ends a record); otherwise the whole text.
+    """
+    end = -1
+    for _ in range(count):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    head = text[: end + 1] if end >= 0 and '"' not in text[: end + 1] else text
+    reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
+    return [row for row, _ in zip(reader, range(count), strict=False)]
 
 
 class _QuotedFields(dict):
