@@ -348,3 +348,104 @@ def test_font_subset_made_once_per_font_and_glyph_set_gives_the_same_bytes() -> 
     assert set(made[1][1].glyph_index_map) >= glyphs
     with _export._lean_glyphs_subset(path, glyphs | {40}) as subset:
         assert _backend_pdf_ps.font_as_file(subset.font).getvalue() != fresh
+
+
+def _font_streams(pdf: bytes) -> list[bytes]:
+    objects = _pdf_objects(pdf)
+    return [
+        stream
+        for body, stream in objects.values()
+        if b"/Length1" in body  # the FontFile2 streams
+    ]
+
+
+def test_text_of_the_repertoire_gets_one_subset_per_font_in_every_pdf(tmp_path: Path) -> None:
+    """Two charts with different texts embed the same subsets: made once per process."""
+    from matplotlib import font_manager
+
+    _export._subset_bytes.cache_clear()
+    pdfs = []
+    for i, text in enumerate(["Otrygg ute sent – 12,5 %", "Kvinnor 2025: ökning ≥ 3 …"]):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot([2020, 2021], [0.1, 0.2])
+        ax.set_title(text, fontweight="bold")
+        ax.set_xlabel(text)
+        (pdf,) = _export.save_figure(fig, tmp_path / f"d{i}", formats=("pdf",))
+        plt.close(fig)
+        pdfs.append(pdf.read_bytes())
+    first, second = (_font_streams(p) for p in pdfs)
+    assert first == second and len(first) == 4  # regular and bold, each up to U+00FF and past
+    # four subsets made (two fonts × two parts); every later embedding came from the cache
+    info = _export._subset_bytes.cache_info()
+    assert (info.misses, info.hits) == (4, 4)
+    # still only the characters drawn are mapped (ToUnicode): text extraction unchanged
+    drawn = set().union(*(set(g) for _, g in _embedded_fonts(pdfs[1])))
+    assert set("Kvinnor 2025: ökning ≥ 3 …") <= drawn
+    assert not drawn & set("QXZqxzÅÉ§")  # in the subset's repertoire, but not drawn
+    path = font_manager.findfont("DejaVu Sans")
+    low, high = _export._repertoire_glyphs(path, 0)
+    assert {0, 36, 37} <= low
+    assert len(low) == len({c for c in _export.PDF_REPERTOIRE if c <= "ÿ"}) + 1
+    assert _export._subset_glyphs(path, 0, {36, 37}) == low
+    assert _export._subset_glyphs(path, 0, set(high) - {0}) == high
+    assert _export._subset_glyphs(path, 0, {36, max(high)}) == low | high
+
+
+def test_a_character_outside_the_repertoire_gets_the_exact_subset(tmp_path: Path) -> None:
+    from matplotlib import font_manager
+
+    path = font_manager.findfont("DejaVu Sans")
+    low, high = _export._repertoire_glyphs(path, 0)
+    outside = max(low | high) + 1  # a glyph of no repertoire character
+    assert _export._subset_glyphs(path, 0, {36, outside}) == {36, outside}
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_title("Łódź")  # Ł and ź are not in the repertoire
+    (pdf,) = _export.save_figure(fig, tmp_path / "d", formats=("pdf",))
+    plt.close(fig)
+    fonts = _embedded_fonts(pdf.read_bytes())
+    wide = [font for font, glyphs in fonts if "Ł" in glyphs]
+    assert len(wide) == 1 and len(wide[0].getGlyphOrder()) < len(high)
+
+
+def _page_contents(pdf: bytes) -> list[bytes]:
+    objects = _pdf_objects(pdf)
+    return [
+        objects[int(re.search(rb"/Contents (\d+) 0 R", body).group(1))][1]
+        for body, _ in objects.values()
+        if re.search(rb"/Type /Page\b", body)
+    ]
+
+
+def _no_names(content: bytes) -> bytes:
+    """A content stream with its resource names (fonts, graphics states) left out."""
+    return re.sub(rb"/[A-Z]+\d+", b"/R", content)
+
+
+def test_book_page_draws_the_chart_once_for_the_page_and_its_own_pdf(tmp_path: Path) -> None:
+    (reference,) = _export.save_figure(_text_figure(), tmp_path / "ref", formats=("pdf",))
+    header = plt.figure(figsize=(8.27, 11.69))
+    header.text(0.08, 0.96, "Rubrik på sidan", fontsize=16, fontweight="bold", va="top")
+    chart = _text_figure()
+    page = _export.BookPage(header, chart, (2.0, 5.0), tmp_path / "figurer" / "d.pdf")
+    book = _export.write_pdf_book(tmp_path / "bok.pdf", [_figure(), page], title="Trygghet")
+    # the chart's own file: the bytes save_figure writes
+    assert page.pdf.read_bytes() == reference.read_bytes()
+    data = book.read_bytes()
+    assert b"/Count 2" in data and b"/MediaBox [ 0 0 595.44 841.68 ]" in data
+    # on the page: the header, then the same drawing as in the chart's file, moved
+    (own,) = _page_contents(reference.read_bytes())
+    drawn = _page_contents(data)[1]
+    at = drawn.index(b"q 1 0 0 1 144 360 cm")
+    setup = b"/DeviceRGB CS\n/DeviceRGB cs\n1 j\n"  # every page starts with it
+    assert own.startswith(setup) and drawn.startswith(setup)
+    assert _no_names(own[len(setup) :]) in _no_names(drawn[at:])
+    assert b"BT" in drawn[:at]  # the header's text comes first
+    shown = set().union(*(set(g) for _, g in _embedded_fonts(data)))
+    assert set("Rubrik på sidan" + _FONT_TEXT + "Är ÅÄÖ åäö") <= shown
+    from trygghet_analys.report import granska
+
+    issues: list[str] = []
+    granska._check_pdf(book, "bok.pdf", issues)
+    assert issues == []
+    plt.close(header)
+    plt.close(chart)

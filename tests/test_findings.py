@@ -439,3 +439,69 @@ def test_the_period_trend_needs_the_base_year_itself():
     t = t[(t["comparison"] == "trend") & (t["year"] == 2026)]
     assert (t["from_year"] == 2021).sum() == 0
     assert (t["from_year"] == 2022).sum() == 0  # five years but not before the base year
+
+
+@pytest.mark.parametrize("years", [None, [2024], [2019, 2024]])
+def test_findings_of_several_kommuner_at_once_equal_each_kommun_alone(years):
+    """build_findings_of (what ``build`` uses) gives each kommun exactly the table
+    build_findings gives it alone: same rows, order, values and types."""
+    from trygghet_analys.stats.trends import compare_estimates
+
+    rng = np.random.default_rng(16)
+    ind = load_indicators()
+    span = range(2012, 2025)
+    frames = []
+    for kommun in ("Ös", "Ab", "Mitt"):  # not in name order
+        for indicator in ("otrygghet_ute_sent", "oro_vald", "problemindex"):
+            for group_var, group in (("total", "Hela kommunen"), ("stratum", "Norr")):
+                walk = 0.3 + np.cumsum(rng.normal(0, 0.03, len(span)))
+                est = _est(dict(zip(span, walk, strict=True)), indicator=indicator)
+                frames.append(est.assign(kommun=kommun, group_var=group_var, group=group))
+    est = pd.concat(frames, ignore_index=True)
+    chg = compare_estimates(est, base_year=2019, indicators=ind)
+    yearly = pd.DataFrame({"year": list(span), "measure": "skolbesok", "value": 3.0})
+    campaigns = _campaigns(list(np.exp(rng.normal(0, 0.2, 8))), list(range(2017, 2025)))
+    own = {
+        "Ös": {"activities": yearly, "activity_targets": {"skolbesok": 4.0}, "ww": None},
+        "Ab": {"activities": None, "activity_targets": {}, "ww": campaigns.assign(kommun="Ab")},
+        "Mitt": {"activities": None, "activity_targets": {}, "ww": None},
+    }
+    labels = {"skolbesok": "Polisens besök i skolor"}
+    alone = {
+        k: F.build_findings(
+            kommun=k,
+            estimates=est,
+            changes=chg,
+            indicators=ind,
+            base_year=2019,
+            wastewater_campaigns=o["ww"],
+            activities=o["activities"],
+            activity_targets=o["activity_targets"],
+            activity_labels=labels,
+            years=years,
+        )
+        for k, o in own.items()
+    }
+    together = F.build_findings_of(
+        {
+            k: {
+                "activities": o["activities"],
+                "activity_targets": o["activity_targets"],
+                "effects": None,
+                "wastewater_rows": F.wastewater_findings(o["ww"], years=years),
+            }
+            for k, o in own.items()
+        },
+        estimates=est,
+        changes=chg,
+        indicators=ind,
+        base_year=2019,
+        activity_labels=labels,
+        years=years,
+    )
+    assert list(together) == list(own)
+    for k in own:
+        assert len(alone[k]) > 0
+        pd.testing.assert_frame_equal(together[k], alone[k], check_exact=True)
+    assert (together["Ab"]["source"] == "avloppsvatten").any()
+    assert (together["Ös"]["source"] == "aktivitet").any()

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from trygghet_analys import pipeline
@@ -151,16 +152,18 @@ def test_a_failing_build_leaves_processed_exactly_as_it_was(data):
 
 # --- next year's delivery: only what changed is computed (issue 16) -------------------------
 def _record_findings_years(monkeypatch) -> list[list[int] | None]:
-    """The report years each ``build_findings`` call computes (None: every year)."""
+    """The report years computed for each kommun (None: every year), one entry per kommun
+    of each ``build_findings_of`` call (the build computes all kommuner together)."""
     calls: list[list[int] | None] = []
-    real = pipeline.build_findings
+    real = pipeline.build_findings_of
 
-    def recording(**kwargs):
+    def recording(kommuner, **kwargs):
         years = kwargs.get("years")
-        calls.append(None if years is None else sorted(int(y) for y in years))
-        return real(**kwargs)
+        for _ in kommuner:
+            calls.append(None if years is None else sorted(int(y) for y in years))
+        return real(kommuner, **kwargs)
 
-    monkeypatch.setattr(pipeline, "build_findings", recording)
+    monkeypatch.setattr(pipeline, "build_findings_of", recording)
     return calls
 
 
@@ -195,22 +198,16 @@ def test_a_new_year_computes_that_report_year_only_and_equals_a_full_build(
         return real(*args, years=years, **kwargs)
 
     monkeypatch.setattr(pipeline._commitments, "underlag_by_year", recording)
+    renders = _record_csv_renders(monkeypatch)
     pipeline.build(data)
     assert parsed == ["2025.csv"]
     assert calls == [[2025]]  # 2005–2024's findings come from the cache
     assert underlag == [[2025]]  # and so does their underlag
+    # the csv rows of 2005–2024 too: one block rendered per csv file (2025's rows)
+    assert len([n for n in renders if n]) == len(pipeline.CSV_TABLES)
     monkeypatch.undo()
     after = _equals_a_build_without_cache(data)
     assert after["findings.parquet"] != before["findings.parquet"]
-
-
-def test_an_unchanged_build_computes_no_findings(data, monkeypatch):
-    pipeline.build(data)
-    calls = _record_findings_years(monkeypatch)
-    pipeline.build(data)
-    assert calls == []
-    monkeypatch.undo()
-    _equals_a_build_without_cache(data)
 
 
 def _set_min_n(data: Path) -> None:
@@ -351,9 +348,29 @@ def _change_a_commitment_text(data: Path) -> None:
     path.write_text(text.replace("text: ", "text: Ändrat. ", 1), encoding="utf-8")
 
 
-def test_an_unchanged_kommun_is_not_followed_up_again(data, monkeypatch):
+def _record_drafts(monkeypatch) -> list[int]:
+    """The number of registers of each ``draft_table`` call made by ``build``."""
+    calls: list[int] = []
+    real = pipeline._commitments.draft_table
+
+    def recording(registers, underlag, **kwargs):
+        calls.append(len(registers))
+        return real(registers, underlag, **kwargs)
+
+    monkeypatch.setattr(pipeline._commitments, "draft_table", recording)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "record",
+    [_record_findings_years, _record_follow_ups, _record_drafts],
+    ids=["fynd", "uppfoljning", "utkast"],
+)
+def test_an_unchanged_build_computes_nothing_again(data, monkeypatch, record):
+    """A second build of unchanged inputs computes no findings, follows no kommun up
+    again and drafts no register again; its tables equal a build without cache."""
     pipeline.build(data)
-    calls = _record_follow_ups(monkeypatch)
+    calls = record(monkeypatch)
     pipeline.build(data)
     assert calls == []
     monkeypatch.undo()
@@ -377,6 +394,24 @@ def test_a_changed_input_of_the_follow_up_follows_up_again(data, monkeypatch, ch
     monkeypatch.undo()
     after = _equals_a_build_without_cache(data)
     assert after["commitment_followup.parquet"] != before["commitment_followup.parquet"]
+
+
+# --- next year's draft register: made by build from the registers ----------------------------
+def test_a_changed_register_changes_the_draft_and_equals_a_full_build(data, monkeypatch):
+    """The draft (``commitment_draft``, cache kind ``utkast``) follows the registers: a
+    commitment's text changed in the latest register is drafted again and is in the draft
+    after an incremental build, which equals a build without cache."""
+    pipeline.build(data)
+    before = _tables(data / "processed")
+    _change_a_commitment_text(data)
+    calls = _record_drafts(monkeypatch)
+    pipeline.build(data)
+    assert calls == [4]  # the kommun's four registers, read again
+    monkeypatch.undo()
+    after = _equals_a_build_without_cache(data)
+    assert after["commitment_draft.parquet"] != before["commitment_draft.parquet"]
+    drafts = pd.read_parquet(data / "processed" / "commitment_draft.parquet")
+    assert drafts["text"].str.startswith("Ändrat. ").any()
 
 
 # --- the detectable change of the wastewater sampling plan: with the kommun's tables ----------
@@ -425,3 +460,204 @@ def test_the_detectable_change_per_kommun_equals_the_whole_region_call(region_da
     got = tables["wastewater_detectable"]
     assert got["kommun"].nunique() >= 2  # several kommuner, so the order is tested
     pd.testing.assert_frame_equal(got, detectable_changes(tables["wastewater_campaigns"]))
+
+
+# --- the csv files: rendered rows per kommun and year from the cache ---------------------------
+def _csv_table():
+    """Three kommuner × two years, with what the csv writer treats specially: floats
+    (decimal comma, NaN), a formula, a text with ``;``, quotes and a line break, bools."""
+    import numpy as np
+    import pandas as pd
+
+    n = 12
+    return pd.DataFrame(
+        {
+            "kommun": ["A"] * 4 + ["B"] * 4 + ["C"] * 4,
+            "year": [2024, 2024, 2025, 2025] * 3,
+            "text": ["=1+1", 'sa "hej"; då', "rad ett\nrad två", None] * 3,
+            "x": [0.1 + 0.2, np.nan, -0.0, 1e16] * 3,
+            "n": np.arange(n, dtype="int64"),
+            "ok": [True, False] * 6,
+        }
+    ).astype({"text": "str"})
+
+
+def _record_csv_renders(monkeypatch) -> list[int]:
+    """The number of rows of each csv text rendered (header line calls included, as 0)."""
+    calls: list[int] = []
+    real = pipeline._swedish_csv_text
+
+    def recording(table, *, header):
+        calls.append(len(table))
+        return real(table, header=header)
+
+    monkeypatch.setattr(pipeline, "_swedish_csv_text", recording)
+    return calls
+
+
+def test_csv_from_kept_blocks_equals_a_whole_write_and_renders_only_changed_blocks(
+    tmp_path, monkeypatch
+):
+    from trygghet_analys.files.cache import BuildCache
+
+    table = _csv_table()
+    pipeline.write_swedish_csv(table, tmp_path / "whole.csv")
+    whole = (tmp_path / "whole.csv").read_bytes()
+    assert whole.startswith(b"\xef\xbb\xbfkommun;year;text;x;n;ok\n")  # the reference
+    assert "'=1+1;0,30000000000000004;" in whole.decode("utf-8-sig")
+
+    store = BuildCache(tmp_path / ".cache")
+    calls = _record_csv_renders(monkeypatch)
+    pipeline._write_csv_from_blocks(table, tmp_path / "a.csv", "t", store)
+    store.finish()
+    assert (tmp_path / "a.csv").read_bytes() == whole
+    assert sorted(c for c in calls if c) == [2] * 6  # six blocks (kommun × year)
+
+    # a new year for every kommun and one changed value in B 2024: only those rendered
+    import pandas as pd
+
+    more = table[table["year"] == 2025].assign(year=2026)
+    grown = pd.concat([table, more], ignore_index=True).sort_values(
+        ["kommun", "year"], kind="stable", ignore_index=True
+    )
+    grown.loc[(grown["kommun"] == "B") & (grown["year"] == 2024), "n"] += 100
+    pipeline.write_swedish_csv(grown, tmp_path / "whole2.csv")
+    calls.clear()
+    store = BuildCache(tmp_path / ".cache")
+    pipeline._write_csv_from_blocks(grown, tmp_path / "b.csv", "t", store)
+    store.finish()
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "whole2.csv").read_bytes()
+    assert sorted(c for c in calls if c) == [2] * 4  # B 2024, and 2026 of A, B and C
+
+    # another type for a column: every block rendered again
+    retyped = grown.astype({"n": "float64"})
+    pipeline.write_swedish_csv(retyped, tmp_path / "whole3.csv")
+    calls.clear()
+    pipeline._write_csv_from_blocks(
+        retyped, tmp_path / "c.csv", "t", BuildCache(tmp_path / ".cache")
+    )
+    assert (tmp_path / "c.csv").read_bytes() == (tmp_path / "whole3.csv").read_bytes()
+    assert sorted(c for c in calls if c) == [2] * 9
+
+
+@pytest.mark.parametrize("damage", ["bytes", "index", "length"])
+def test_damaged_csv_texts_are_rendered_again(tmp_path, monkeypatch, damage):
+    from trygghet_analys.files.cache import BuildCache
+
+    table = _csv_table()
+    store = BuildCache(tmp_path / ".cache")
+    pipeline._write_csv_from_blocks(table, tmp_path / "a.csv", "t", store)
+    store.finish()
+    (blob,) = (tmp_path / ".cache" / "texts").glob("t-*.bin")
+    data = blob.read_bytes()
+    if damage == "bytes":  # same length, one byte changed: the SHA-256 differs
+        blob.write_bytes(data.replace(b"0,30000000000000004", b"0,30000000000000005", 1))
+    elif damage == "index":
+        (tmp_path / ".cache" / "texts" / "t.json").write_text("{not json", encoding="utf-8")
+    else:
+        blob.write_bytes(data[:-1])
+    calls = _record_csv_renders(monkeypatch)
+    pipeline._write_csv_from_blocks(table, tmp_path / "b.csv", "t", BuildCache(tmp_path / ".cache"))
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+    assert sorted(c for c in calls if c) == [2] * 6
+
+
+# --- the changes of every kommun in one call -------------------------------------------------
+def test_changes_of_all_kommuner_at_once_equal_one_call_per_kommun(region_data_dir, monkeypatch):
+    """The reference is the loop ``statistics_stage`` had: one ``compare_estimates`` per
+    kommun with its own base year, concatenated in the order of the kommuner. Three base
+    years (one of them none) and one kommun with indicators of its own (its own call)."""
+    import pandas as pd
+
+    from trygghet_analys.config import DataFolder
+    from trygghet_analys.stats.trends import compare_estimates
+    from trygghet_analys.survey.indicators import load_indicators
+    from trygghet_analys.vocabulary import Comparison
+
+    tables = pipeline.compute_tables(
+        region_data_dir, stages=[pipeline.survey_stage, pipeline.statistics_stage]
+    )
+    kommuner = DataFolder.at(region_data_dir).kommuner()
+    assert len(kommuner) == 3
+    bases = dict(zip([k.name for k in kommuner], [2012, None, 2016], strict=True))
+    monkeypatch.setattr(pipeline, "base_year", lambda k: bases[k.name])
+    estimates, breaks = tables["survey_estimates"], tables["survey_breaks"]
+    indicators = load_indicators()
+    for own in ({}, {kommuner[1].name: indicators}, {kommuner[0].name: indicators}):
+        want = pd.concat(
+            [
+                compare_estimates(
+                    estimates[estimates["kommun"] == k.name],
+                    breaks=breaks[breaks["kommun"] == k.name],
+                    base_year=bases[k.name],
+                    indicators=own.get(k.name, indicators),
+                )
+                for k in kommuner
+            ],
+            ignore_index=True,
+        )
+        got = pipeline._changes(kommuner, estimates, breaks, indicators, own)
+        pd.testing.assert_frame_equal(got, want)
+    years = want.loc[want["comparison"] == Comparison.BASE_YEAR].groupby("kommun")["year_from"]
+    assert years.unique().to_dict() == {kommuner[0].name: [2012], kommuner[2].name: [2016]}
+
+
+# --- the packs: a new year adds a file instead of writing the region's survey again ------------
+def test_a_new_year_keeps_the_survey_pack_files_and_adds_one(data, tmp_path, monkeypatch):
+    from trygghet_analys.files import cache as cache_module
+
+    enkat = data / "processed" / ".cache" / "enkat"
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for year in (2024, 2025):
+        shutil.move(data / "raw" / "trygghetsmatning" / f"{year}.csv", aside / f"{year}.csv")
+    pipeline.build(data)  # 2005–2023
+    first = {p.name: p.read_bytes() for p in enkat.glob("pack-*.responses.parquet")}
+    assert len(first) == 1
+
+    shutil.move(aside / "2024.csv", data / "raw" / "trygghetsmatning" / "2024.csv")
+    pipeline.build(data)
+    second = {p.name: p.read_bytes() for p in enkat.glob("pack-*.responses.parquet")}
+    assert len(second) == 2 and first.items() <= second.items()  # kept as it was, one more
+
+    # a pack that would grow past the bound is written afresh, as one file per table
+    monkeypatch.setattr(cache_module, "_MAX_PACK_FILES", 2)
+    shutil.move(aside / "2025.csv", data / "raw" / "trygghetsmatning" / "2025.csv")
+    pipeline.build(data)
+    assert len(list(enkat.glob("pack-*.responses.parquet"))) == 1
+    index = json.loads((enkat / "pack.json").read_text(encoding="utf-8"))
+    assert len(index["entries"]) == 21
+
+    parsed = _count_parses(monkeypatch)
+    pipeline.build(data)
+    assert parsed == []  # every year read back from the packs
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
+def test_a_changed_past_year_drops_its_pack_file_and_keeps_the_others(data, tmp_path, monkeypatch):
+    """The old year's rows are not kept beside the new ones: the file that held them is
+    written again without them (the cache does not grow with each change)."""
+    aside = tmp_path / "2025.csv"
+    shutil.move(data / "raw" / "trygghetsmatning" / "2025.csv", aside)
+    pipeline.build(data)
+    shutil.move(aside, data / "raw" / "trygghetsmatning" / "2025.csv")
+    pipeline.build(data)  # two survey pack files: 2005–2024, and 2025
+    enkat = data / "processed" / ".cache" / "enkat"
+    before = {p.name for p in enkat.glob("pack-*.responses.parquet")}
+    assert len(before) == 2
+    _change_a_past_year(data)  # 2020: in the first file
+    parsed = _count_parses(monkeypatch)
+    pipeline.build(data)
+    assert parsed == ["2020.csv"]
+    after = {p.name for p in enkat.glob("pack-*.responses.parquet")}
+    index = json.loads((enkat / "pack.json").read_text(encoding="utf-8"))
+    rows = sum(n for f, n in index["files"].items() if f.endswith(".responses.parquet"))
+    spans = [s for names in index["entries"].values() for s in [names["responses"]]]
+    assert rows == sum(stop - start for _, start, stop in spans)  # no rows of dropped keys
+    assert len(index["entries"]) == 21 and len(after & before) == 1  # 2025's file kept
+    parsed.clear()
+    pipeline.build(data)
+    assert parsed == []
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)

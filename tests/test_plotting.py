@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.ticker import MaxNLocator
 
 from trygghet_analys.report import plotting
 from trygghet_analys.report.plotting import (
@@ -949,3 +950,76 @@ def test_medicine_caveat_on_commitment_pages(followup):
     ax = commitment_panel(with_amf)
     plotting.add_note(ax, charts.medicine_note("amfetamin"))
     assert "ADHD-läkemedel" in plotting.alt_text(ax)
+
+
+def _tick_figure(reuse: bool) -> plt.Figure:
+    with plotting.use_style():
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7, 3))
+        ax1.plot(pd.to_datetime(["2019-03-01", "2021-06-01", "2025-11-30"]), [0.1, 0.25, 0.2])
+        plotting.format_percent_axis(ax1)
+        ax2.plot([1, 2, 3], [1200.0, 34500.0, 2.0e6])
+        ax2.minorticks_on()
+        fig.tight_layout()
+    return plotting.reuse_ticks(fig) if reuse else fig
+
+
+def _saved(fig: plt.Figure) -> list[bytes]:
+    import io
+
+    from trygghet_analys.files import export
+
+    out = []
+    with export.deterministic():
+        for fmt in ("png", "svg", "pdf", "png"):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, metadata=export._METADATA[fmt])
+            out.append(buf.getvalue())
+    return out
+
+
+def test_reused_ticks_give_the_same_files_as_ticks_placed_anew() -> None:
+    plain, reused = _tick_figure(False), _tick_figure(True)
+    assert _saved(reused) == _saved(plain)
+    # the same after the Axes are moved keeping their size (as on a chart-book page)
+    for fig in (plain, reused):
+        fig.set_size_inches(8.27, 11.69)
+        for ax in fig.get_axes():
+            box = ax.get_position()
+            ax.set_position((box.x0 * 7 / 8.27, 0.4, box.width * 7 / 8.27, box.height * 3 / 11.69))
+    assert _saved(reused) == _saved(plain)
+    plt.close(plain)
+    plt.close(reused)
+
+
+def _ticks(fig: plt.Figure) -> list[tuple[str, ...]]:
+    fig.canvas.draw()
+    return [
+        tuple(f"{t.get_loc():g}:{t.label1.get_text()}" for t in axis._update_ticks())
+        for ax in fig.get_axes()
+        for axis in (ax.xaxis, ax.yaxis)
+    ]
+
+
+def test_ticks_are_placed_anew_when_what_they_depend_on_changes() -> None:
+    """Each change: the reused ticks equal a figure's that never reuses, and differ from
+    before the change (so a stale reuse would be caught)."""
+    plain, reused = _tick_figure(False), _tick_figure(True)
+    changes = [
+        lambda f: f.get_axes()[1].set_ylim(0, 30000),  # a new view
+        lambda f: f.set_size_inches(7, 1.2),  # a smaller Axes: fewer ticks fit
+        lambda f: plotting.format_number_axis(f.get_axes()[1]),  # a new formatter
+        lambda f: f.get_axes()[1].set_yscale("log"),  # a new scale
+        lambda f: f.get_axes()[1].set_yscale("linear"),
+        lambda f: f.get_axes()[1].yaxis.set_major_locator(MaxNLocator(2)),  # a new locator
+    ]
+    before = _ticks(reused)
+    assert before == _ticks(plain)
+    for change in changes:
+        change(plain)
+        change(reused)
+        after = _ticks(reused)
+        assert after == _ticks(plain)
+        assert after != before, change
+        before = after
+    plt.close(plain)
+    plt.close(reused)

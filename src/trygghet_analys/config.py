@@ -91,21 +91,29 @@ class KommunConfig:
         return self.raw / "medborgarloften"
 
 
-def base_year(kommun: KommunConfig) -> int | None:
+def base_year(kommun: KommunConfig, *, register_years: list[int] | None = None) -> int | None:
     """The kommun's base year: ``basar`` in ``kommun.yml``, else the year before its
-    first medborgarlöfte register (the year before the current commitment period)."""
-    base = kommun.extra.get("basar", _year_before_first_commitment(kommun))
+    first medborgarlöfte register (the year before the current commitment period).
+
+    ``register_years`` are the years of its registers (the report passes those of
+    ``processed/commitment_registers``); default the register files in
+    ``raw/medborgarloften/``.
+    """
+    if "basar" in kommun.extra:
+        base = kommun.extra["basar"]
+    else:
+        years = _register_years(kommun) if register_years is None else register_years
+        base = min(years) - 1 if years else None
     return None if base is None else int(base)
 
 
-def _year_before_first_commitment(kommun: KommunConfig) -> int | None:
-    """Default base year for changes: the survey year before the first medborgarlöfte."""
-    years = [
+def _register_years(kommun: KommunConfig) -> list[int]:
+    """The years of the register files ``<year>.yml`` in ``raw/medborgarloften/``."""
+    return [
         int(p.stem)
         for p in list_raw(kommun.commitments_dir)
         if p.suffix == ".yml" and p.stem.isdigit()
     ]
-    return min(years) - 1 if years else None
 
 
 @dataclass(frozen=True)

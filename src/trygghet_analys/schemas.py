@@ -52,6 +52,8 @@ PROCESSED_TABLES: tuple[str, ...] = (
     "commitment_followup",
     "commitment_indicators",
     "underlag",
+    "commitment_registers",
+    "commitment_draft",
 )
 
 _GROUP_VARS = ("total", "stratum", "sex", "age_group")
@@ -422,9 +424,16 @@ def _wastewater_schemas() -> dict[str, pa.DataFrameSchema]:
 
 
 def _commitment_schemas() -> dict[str, pa.DataFrameSchema]:
-    """``commitment_followup`` and ``commitment_indicators``: the statuses, directions,
-    responsible parties and indicator kinds of :mod:`trygghet_analys.commitments.followup`."""
-    from .commitments.followup import _DIRECTIONS, _RESPONSIBLE, IMPLEMENTATION, STATUSES
+    """``commitment_followup``, ``commitment_indicators``, ``commitment_registers`` and
+    ``commitment_draft``: the statuses, directions, responsible parties, suggestions and
+    indicator kinds of :mod:`trygghet_analys.commitments.followup`."""
+    from .commitments.followup import (
+        _DIRECTIONS,
+        _RESPONSIBLE,
+        IMPLEMENTATION,
+        STATUSES,
+        SUGGESTIONS,
+    )
 
     text = pa.Column("str")
     maybe_text = pa.Column("str", nullable=True)
@@ -461,11 +470,27 @@ def _commitment_schemas() -> dict[str, pa.DataFrameSchema]:
         "group_var": maybe_text, "group": maybe_text,
         "proposal": pa.Column("bool"), "example": pa.Column("bool"),
     }  # fmt: skip
+    registers = {
+        "kommun": text, "year": year, "draft": pa.Column("bool"), "example": pa.Column("bool"),
+        "n_commitments": pa.Column("int64", pa.Check.ge(0)),
+    }  # fmt: skip
+    json_list = pa.Column("str", pa.Check.str_startswith("["), nullable=True)
+    draft = {
+        "kommun": text, "year": year, "example": pa.Column("bool"),
+        "signatories": json_list, "focus_areas": json_list,
+        "commitment_id": maybe_text, "proposal": pa.Column("bool"),
+        "suggestion": pa.Column("str", pa.Check.isin(list(SUGGESTIONS)), nullable=True),
+        "motivation": maybe_text, "focus_area": maybe_text, "text": maybe_text,
+        "responsible": pa.Column("str", pa.Check.isin(list(_RESPONSIBLE)), nullable=True),
+        "activities": json_list, "indicators": json_list, "reason": maybe_text,
+    }  # fmt: skip
     return {
         "commitment_followup": pa.DataFrameSchema(followup, strict=True, ordered=True, coerce=True),
         "commitment_indicators": pa.DataFrameSchema(
             indicators, strict=True, ordered=True, coerce=True
         ),
+        "commitment_registers": _schema(registers, unique=["kommun", "year"]),
+        "commitment_draft": _schema(draft),
     }
 
 

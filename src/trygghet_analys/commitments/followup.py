@@ -14,6 +14,7 @@ DataFrame out.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, TrygghetError
 from ..formatting import fmt_number, fmt_value, where_phrase
 from ..schemas import table_columns
 from ..stats.estimation import TOTAL_GROUP
@@ -48,12 +49,15 @@ __all__ = [
     "SUGGESTIONS",
     "STATUSES",
     "activity_follow_up",
+    "draft_document",
     "draft_register",
+    "draft_table",
     "follow_up",
     "known_indicator_ids",
     "load_activity_measures",
     "load_ntu",
     "registers_frame",
+    "registers_table",
     "suggest",
     "summarise_follow_up",
     "underlag",
@@ -281,12 +285,21 @@ def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     if activities is None or activities.empty:
         return pd.DataFrame(columns=["year", "measure", "value"])
     agg = load_activity_measures().set_index("id")["aggregation"].to_dict()
+    groups = activities.groupby(["year", "measure"], sort=True).indices  # row positions
+    values = activities["value"]
+    periods = activities["period"].tolist()
     rows = []
-    for (year, measure), g in activities.groupby(["year", "measure"], sort=True):
+    for year, measure in sorted(groups):
+        idx = groups[(year, measure)]
         if agg.get(measure) == "senaste":
-            value = g.sort_values("period")["value"].iloc[-1]
+            # the row of the latest period (of equal periods the last, as a stable sort)
+            last = idx[0]
+            for i in idx[1:]:
+                if periods[i] >= periods[last]:
+                    last = i
+            value = values.iloc[last]
         else:
-            value = g["value"].sum()
+            value = values.take(idx).sum()
         rows.append({"year": int(year), "measure": measure, "value": float(value)})
     return pd.DataFrame(rows)
 
@@ -316,31 +329,40 @@ def activity_follow_up(
     rows = []
     for reg in _current_registers(registers, year):
         acts = _kommun(activities, reg.kommun) if _has_kommun(activities) else activities
-        yearly = yearly_activities(acts)
-        for c in reg.commitments:
-            for a in c.activities:
-                hit = yearly[(yearly["year"] == year) & (yearly["measure"] == a.measure)]
-                delivered = float(hit["value"].iloc[0]) if len(hit) else np.nan
-                share = delivered / a.target if a.target else np.nan
-                met = (
-                    pd.NA
-                    if a.target is None or np.isnan(delivered)
-                    else bool(delivered >= a.target)
-                )
-                rows.append(
-                    {
-                        "kommun": reg.kommun,
-                        "year": year,
-                        "commitment_id": c.id,
-                        "measure": a.measure,
-                        "label": labels.get(a.measure, a.measure),
-                        "unit": a.unit,
-                        "target": np.nan if a.target is None else a.target,
-                        "delivered": delivered,
-                        "share": share,
-                        "met": met,
-                    }
-                )
+        rows += _activity_rows(reg, yearly_activities(acts), year, labels)
+    return _activity_frame(rows)
+
+
+def _activity_rows(reg: Register, yearly: pd.DataFrame, year: int, labels: Mapping) -> list:
+    """The rows of :func:`activity_follow_up` for one register, from its kommun's
+    :func:`yearly_activities` (looked up per activity, not filtered per activity)."""
+    delivered_by: dict = {}
+    for y, m, v in zip(yearly["year"], yearly["measure"], yearly["value"], strict=True):
+        delivered_by.setdefault((y, m), float(v))
+    rows = []
+    for c in reg.commitments:
+        for a in c.activities:
+            delivered = delivered_by.get((year, a.measure), np.nan)
+            share = delivered / a.target if a.target else np.nan
+            met = pd.NA if a.target is None or np.isnan(delivered) else bool(delivered >= a.target)
+            rows.append(
+                {
+                    "kommun": reg.kommun,
+                    "year": year,
+                    "commitment_id": c.id,
+                    "measure": a.measure,
+                    "label": labels.get(a.measure, a.measure),
+                    "unit": a.unit,
+                    "target": np.nan if a.target is None else a.target,
+                    "delivered": delivered,
+                    "share": share,
+                    "met": met,
+                }
+            )
+    return rows
+
+
+def _activity_frame(rows: list[dict]) -> pd.DataFrame:
     out = _frame(
         rows,
         [
@@ -502,12 +524,16 @@ def follow_up(
 
     ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
+    labels = measure_labels["label"].to_dict()
     rows = []
     for reg in _current_registers(registers, year):
         k = reg.kommun
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
         yearly = yearly_activities(acts)
-        act = activity_follow_up([reg], acts, year=year)
+        act = _activity_rows(reg, yearly, year, labels)
+        for r in act:  # as the activity table holds them (float64)
+            r["target"], r["delivered"] = float(r["target"]), float(r["delivered"])
+        by_measure = _by_measure(yearly)
         firsts = [r.year for r in registers if r.kommun == k]
         k_base = base_year if base_year is not None else min(firsts) - 1
         if findings is None:
@@ -517,10 +543,11 @@ def follow_up(
         else:
             own_findings = _kommun(findings, k)
         fnd = own_findings[own_findings["year"] == year] if len(own_findings) else own_findings
+        fnd = _YearFindings(fnd)  # indexed once: each link looks its rows up
         for c in reg.commitments:
-            a = act[act["commitment_id"] == c.id]
+            a = [r for r in act if r["commitment_id"] == c.id]
             delivered, met = _activity_text(a)
-            words = [implementation_status(r.delivered, r.target) for r in a.itertuples()]
+            words = [implementation_status(r["delivered"], r["target"]) for r in a]
             base = {
                 "kommun": k,
                 "year": year,
@@ -550,7 +577,7 @@ def follow_up(
                         if eff is not None:
                             effects.append(eff)
                     elif link.kind == Source.ACTIVITY:
-                        row.update(_activity_link(link, yearly, measure_labels, year, a))
+                        row.update(_activity_link(link, by_measure, measure_labels, year, a))
                     else:
                         row.update(_wastewater_link(link, fnd))
                 else:
@@ -561,11 +588,13 @@ def follow_up(
                     r["effect"] = " ".join(effects) if effects else None
     out = _frame(rows, table_columns("commitment_followup"))
     if len(out):
-        outcome = {}
-        for key, g in out.groupby(["kommun", "commitment_id"], sort=False):
-            kinds = g["indicator_kind"].isin([Source.SURVEY, Source.WASTEWATER])
-            once = g[kinds].drop_duplicates(["indicator", "group_var", "group"])
-            outcome[key] = commitment_outcome(once["status"].tolist())
+        # per commitment, each survey or wastewater indicator once (its first row)
+        judged: dict[tuple, dict[tuple, str]] = {}
+        for r in rows:
+            once = judged.setdefault((r["kommun"], r["commitment_id"]), {})
+            if r.get("indicator_kind") in (Source.SURVEY, Source.WASTEWATER):
+                once.setdefault((r["indicator"], r["group_var"], r["group"]), r["status"])
+        outcome = {key: commitment_outcome(list(once.values())) for key, once in judged.items()}
         out["commitment_status"] = [
             outcome[(k, c)] for k, c in zip(out["kommun"], out["commitment_id"], strict=True)
         ]
@@ -627,16 +656,30 @@ def _findings_here(kommun, base_year, estimates, changes, breaks, campaigns, ind
     )
 
 
-def _link_rows(fnd: pd.DataFrame, source: str, link) -> pd.DataFrame:
-    if fnd.empty:
-        return fnd
-    hit = (fnd["source"] == source) & (fnd["indicator"] == link.id)
+class _YearFindings:
+    """One kommun's findings rows of the followed-up year, indexed once by ``(source,
+    indicator)`` and, for ``effekt`` rows, by ``(indicator, group)``; each list keeps the
+    table's row order. A link looks up its few rows instead of masking the table."""
+
+    def __init__(self, fnd: pd.DataFrame):
+        self.rows: dict[tuple[str, str], list[dict]] = {}
+        self.effects: dict[tuple[str, str], list[dict]] = {}
+        if fnd.empty:
+            return
+        for r in fnd.to_dict("records"):
+            self.rows.setdefault((str(r["source"]), str(r["indicator"])), []).append(r)
+            if r.get("comparison") == Comparison.EFFECT:
+                self.effects.setdefault((r["indicator"], r["group"]), []).append(r)
+
+
+def _link_rows(fnd: _YearFindings, source: str, link) -> list[dict]:
+    rows = fnd.rows.get((str(source), str(link.id)), [])
     if source == Source.SURVEY:
-        hit &= (fnd["group_var"] == link.group_var) & (fnd["group"] == link.group)
-    return fnd[hit]
+        rows = [r for r in rows if r["group_var"] == link.group_var and r["group"] == link.group]
+    return rows
 
 
-def _status_of(row: pd.Series, link, ind: pd.DataFrame) -> str:
+def _status_of(row: Mapping, link, ind: pd.DataFrame) -> str:
     """The outcome word of a findings row, against the register's desired direction."""
     word = _OUTCOME_WORD[str(row["direction"])]
     indicator_up = (
@@ -647,17 +690,24 @@ def _status_of(row: pd.Series, link, ind: pd.DataFrame) -> str:
     return word
 
 
-def _survey_link(link, fnd: pd.DataFrame, ind: pd.DataFrame, base_year: int | None) -> dict:
+def _survey_link(link, fnd: _YearFindings, ind: pd.DataFrame, base_year: int | None) -> dict:
     label = ind.at[link.id, "label"] if link.id in ind.index else link.id
     kind = ind.at[link.id, "kind"] if link.id in ind.index else "proportion"
     out: dict = {"label": label, "unit": "index 0–6" if kind == "mean" else "andel"}
     f = _link_rows(fnd, Source.SURVEY, link)
-    prev = f[f["comparison"] == Comparison.PREVIOUS_YEAR]
-    base = f[f["comparison"] == Comparison.BASE_YEAR]
-    trend = f[f["comparison"] == Comparison.TREND].sort_values("from_year", ascending=False)
+    prev = [r for r in f if r["comparison"] == Comparison.PREVIOUS_YEAR]
+    base = [r for r in f if r["comparison"] == Comparison.BASE_YEAR]
+    # the trend with the latest start (the commitment period's when there is one); of
+    # equal starts the first row, as pandas' (stable) descending sort puts first
+    trend = None
+    for r in f:
+        if r["comparison"] == Comparison.TREND and (
+            trend is None or r["from_year"] > trend["from_year"]
+        ):
+            trend = r
     decide = None
-    if len(prev):
-        p = prev.iloc[0]
+    if prev:
+        p = prev[0]
         out.update(
             latest_year=int(p["to_year"]),
             latest_value=float(p["value_to"]),
@@ -667,8 +717,8 @@ def _survey_link(link, fnd: pd.DataFrame, ind: pd.DataFrame, base_year: int | No
             significant_previous=bool(p["significant"]),
         )
         decide = p
-    if len(base):
-        b = base.iloc[0]
+    if base:
+        b = base[0]
         decide = b
     elif decide is not None and int(decide["from_year"]) == base_year:
         b = decide  # the base year is the previous year: one comparison, kept once
@@ -684,10 +734,9 @@ def _survey_link(link, fnd: pd.DataFrame, ind: pd.DataFrame, base_year: int | No
             p_value_base=float(b["p_value"]),
             significant_base=bool(b["significant"]),
         )
-    if len(trend):
-        t = trend.iloc[0]  # the commitment period's trend when there is one
+    if trend is not None:
         out["trend"] = {"bättre": "förbättrande", "sämre": "försämrande"}.get(
-            str(t["direction"]), "ingen säkerställd trend"
+            str(trend["direction"]), "ingen säkerställd trend"
         )
     if decide is None:
         out["status"] = "otillräckligt underlag"
@@ -697,39 +746,38 @@ def _survey_link(link, fnd: pd.DataFrame, ind: pd.DataFrame, base_year: int | No
     return out
 
 
-def _effect_of(fnd: pd.DataFrame, link) -> str | None:
-    if fnd.empty or link.group_var != "stratum":
+def _effect_of(fnd: _YearFindings, link) -> str | None:
+    if link.group_var != "stratum":
         return None
-    e = fnd[
-        (fnd["comparison"] == Comparison.EFFECT)
-        & (fnd["indicator"] == link.id)
-        & (fnd["group"] == link.group)
-    ]
-    return None if e.empty else str(e.iloc[0]["sentence"])
+    e = fnd.effects.get((link.id, link.group))
+    return None if not e else str(e[0]["sentence"])
 
 
-def _activity_link(link, yearly, measures, year, act: pd.DataFrame) -> dict:
+def _by_measure(yearly: pd.DataFrame) -> dict[str, dict[int, float]]:
+    """:func:`yearly_activities` as measure → year → value (the first row of each)."""
+    out: dict[str, dict[int, float]] = {}
+    for y, m, v in zip(yearly["year"], yearly["measure"], yearly["value"], strict=True):
+        out.setdefault(m, {}).setdefault(y, float(v))
+    return out
+
+
+def _activity_link(link, by_measure, measures, year, act: list[dict]) -> dict:
     label = measures.at[link.id, "label"] if link.id in measures.index else link.id
     out: dict = {
         "label": label,
         "unit": measures.at[link.id, "unit"] if link.id in measures.index else "",
     }
-    v = (
-        yearly[yearly["measure"] == link.id].set_index("year")["value"]
-        if len(yearly)
-        else pd.Series(dtype=float)
-    )
-    target = act[act["measure"] == link.id]["target"]
-    target = float(target.iloc[0]) if len(target) else np.nan
-    if year in v.index:
+    v = by_measure.get(link.id, {})
+    target = float(next((r["target"] for r in act if r["measure"] == link.id), np.nan))
+    if year in v:
         out.update(latest_year=year, latest_value=float(v[year]))
-    if year - 1 in v.index and year in v.index:
+    if year - 1 in v and year in v:
         out.update(
             previous_year=year - 1,
             previous_value=float(v[year - 1]),
             change_previous=float(v[year] - v[year - 1]),
         )
-    delivered = float(v[year]) if year in v.index else np.nan
+    delivered = float(v[year]) if year in v else np.nan
     # a count is genomförande, judged against its target, never an outcome
     out["status"] = implementation_status(delivered, target)
     goal = "" if np.isnan(target) else f" av målet {fmt_number(target, 0)}"
@@ -741,17 +789,16 @@ def _activity_link(link, yearly, measures, year, act: pd.DataFrame) -> dict:
     return out
 
 
-def _wastewater_link(link, fnd: pd.DataFrame) -> dict:
+def _wastewater_link(link, fnd: _YearFindings) -> dict:
     out: dict = {
         "label": substance_name(link.id),
         "unit": "mg/dag/1000 inv",
     }
-    f = _link_rows(fnd, Source.WASTEWATER, link)
-    f = f[f["comparison"] == Comparison.TREND] if len(f) else f
-    if f.empty:
+    f = [r for r in _link_rows(fnd, Source.WASTEWATER, link) if r["comparison"] == Comparison.TREND]
+    if not f:
         out["status"] = "otillräckligt underlag"
         return out
-    t = f.iloc[0]
+    t = f[0]
     out.update(latest_year=int(t["to_year"]), latest_value=float(t["value_to"]))
     out["sentence"] = str(t["sentence"])
     if pd.isna(t["p_value"]):
@@ -768,20 +815,20 @@ def _wastewater_link(link, fnd: pd.DataFrame) -> dict:
     return out
 
 
-def _activity_text(a: pd.DataFrame) -> tuple[str, object]:
-    if a.empty:
+def _activity_text(a: list[dict]) -> tuple[str, object]:
+    if not a:
         return "", pd.NA
     parts = []
-    for r in a.itertuples():
-        unit = "" if r.unit == "antal" else f" {r.unit}"
-        target = None if np.isnan(r.target) else fmt_number(r.target, 0)
-        if np.isnan(r.delivered):
+    for r in a:
+        unit = "" if r["unit"] == "antal" else f" {r['unit']}"
+        target = None if np.isnan(r["target"]) else fmt_number(r["target"], 0)
+        if np.isnan(r["delivered"]):
             goal = "" if target is None else f" (målet {target}{unit})"
-            parts.append(f"{r.label}: ingen uppgift{goal}")
+            parts.append(f"{r['label']}: ingen uppgift{goal}")
         else:
             goal = "" if target is None else f" av målet {target}"
-            parts.append(f"{r.label}: {fmt_number(r.delivered, 0)}{goal}{unit}")
-    mets = [m for m in a["met"] if not pd.isna(m)]
+            parts.append(f"{r['label']}: {fmt_number(r['delivered'], 0)}{goal}{unit}")
+    mets = [r["met"] for r in a if not pd.isna(r["met"])]
     return "; ".join(parts), (all(mets) if mets else pd.NA)
 
 
@@ -1065,11 +1112,11 @@ def _underlag_years(
     cols = {c: est[c].to_numpy(dtype="float64") for c in ("estimate", "ci_low", "ci_high", "se")}
     domains = list(est.groupby(["indicator", "group_var", "group"], sort=False).indices.items())
     fnd = _kommun(findings, kommun)
-    fnd_of = dict(iter(fnd.groupby("year", sort=False))) if len(fnd) else {}
+    fnd_rows = fnd.groupby("year", sort=False).indices if len(fnd) else {}
     ntu_of: dict[str, pd.DataFrame] = {}
     rows = []
     for year in years:
-        here = fnd_of.get(year, fnd.iloc[0:0])
+        here = fnd.take(fnd_rows[year]) if year in fnd_rows else fnd.iloc[0:0]
         by_domain: dict[tuple, list] = {}
         for r in here.itertuples(index=False):
             by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)
@@ -1427,6 +1474,167 @@ def draft_register(
             )
     doc["focus_areas"] = areas
     doc["commitments"] = doc["commitments"] + proposals
+    return doc
+
+
+def registers_table(registers: Sequence[Register], *, kommun: str) -> pd.DataFrame:
+    """One row per register of ``kommun`` (``commitment_registers``): what the report needs
+    of the registers besides the draft (commitment periods, base year, whether the kommun
+    has a medborgarlöfte), so that it reads ``processed/`` only.
+
+    Returns
+    -------
+    DataFrame with columns ``kommun, year, draft, example, n_commitments``, by year.
+    """
+    rows = [
+        {
+            "kommun": kommun,
+            "year": int(r.year),
+            "draft": bool(r.draft),
+            "example": bool(r.example),
+            "n_commitments": len(r.commitments),
+        }
+        for r in sorted(registers, key=lambda r: r.year)
+    ]
+    out = _frame(rows, table_columns("commitment_registers"))
+    types = {"year": "int64", "draft": "bool", "example": "bool", "n_commitments": "int64"}
+    return out.astype({"kommun": "str", **types})
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def draft_table(
+    registers: Sequence[Register],
+    underlag: pd.DataFrame,
+    *,
+    kommun: str,
+    followup: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`draft_register` for every year of ``underlag`` (``commitment_draft``).
+
+    The report writes ``medborgarlofte_<YEAR+1>_utkast.yml`` from these rows
+    (:func:`draft_document`) and computes nothing; ``build`` makes them.
+
+    Parameters
+    ----------
+    registers
+        The kommun's registers (none: no rows).
+    underlag
+        The kommun's ``underlag`` table, every year (``year`` column).
+    kommun
+        Whose drafts.
+    followup
+        The kommun's ``commitment_followup`` (see :func:`draft_register`).
+
+    Returns
+    -------
+    DataFrame
+        Per underlag year (``year``, the draft being for ``year + 1``): one row per
+        commitment of the draft, in its order; the register's ``example``, ``signatories``
+        and ``focus_areas`` repeated on each row; nested lists (``signatories``,
+        ``focus_areas``, ``activities``, ``indicators``) as JSON text. A draft without
+        commitments is one row with empty commitment columns; a draft that cannot be made
+        is one row whose ``reason`` says why (the message of the ``DataError``), so that
+        nothing is dropped without a word.
+    """
+    columns = table_columns("commitment_draft")
+    rows: list[dict] = []
+    if registers and underlag is not None and len(underlag):
+        years = sorted({int(y) for y in underlag["year"]})
+        for year in years:
+            under = underlag[underlag["year"].astype(int) == year].reset_index(drop=True)
+            try:
+                doc = draft_register(registers, under, year=year, kommun=kommun, followup=followup)
+            except TrygghetError as exc:
+                rows.append({"kommun": kommun, "year": year, "proposal": False, "example": False,
+                             "reason": str(exc)})  # fmt: skip
+                continue
+            rows += _draft_rows(doc, kommun=kommun, year=year)
+    out = _frame(rows, columns)
+    types = {c: "str" for c in columns if c not in ("year", "example", "proposal")}
+    return out.astype({**types, "year": "int64", "example": "bool", "proposal": "bool"})
+
+
+_DRAFT_KEYS = ("id", "forslag", "motivering", "focus_area", "text", "responsible",
+               "activities", "indicators")  # fmt: skip
+
+
+def _draft_rows(doc: dict, *, kommun: str, year: int) -> list[dict]:
+    """The rows of one draft (see :func:`draft_table`)."""
+    base = {
+        "kommun": kommun,
+        "year": year,
+        "example": bool(doc.get("exempel", False)),
+        "signatories": _json(doc["signatories"]),
+        "focus_areas": _json(doc["focus_areas"]),
+        "proposal": False,
+    }
+    rows = []
+    for c in doc["commitments"]:
+        unknown = set(c) - set(_DRAFT_KEYS)
+        if unknown:
+            raise ValueError(f"a draft commitment has keys the table has no column for: {unknown}")
+        forslag = c.get("forslag")
+        rows.append(
+            {
+                **base,
+                "commitment_id": str(c["id"]),
+                "proposal": forslag is True,
+                "suggestion": forslag if isinstance(forslag, str) else None,
+                "motivation": c.get("motivering"),
+                "focus_area": c["focus_area"],
+                "text": c["text"],
+                "responsible": c["responsible"],
+                "activities": _json(c["activities"]),
+                "indicators": _json(c["indicators"]),
+            }
+        )
+    return rows or [base]
+
+
+def draft_document(rows: pd.DataFrame) -> dict:
+    """The draft register of one kommun and year from its ``commitment_draft`` rows: the
+    dict :func:`draft_register` made, ready for
+    :func:`~trygghet_analys.files.registers.dump_register` (formatting only).
+
+    Raises
+    ------
+    ValueError
+        ``rows`` is empty, holds more than one draft, or the draft could not be made
+        (its ``reason`` is then the message).
+    """
+    if rows.empty or rows[["kommun", "year"]].drop_duplicates().shape[0] != 1:
+        raise ValueError("draft_document needs the rows of exactly one kommun and year")
+    first = rows.iloc[0]
+    if isinstance(first["reason"], str):
+        raise ValueError(first["reason"])
+    doc: dict = {"kommun": str(first["kommun"]), "year": int(first["year"]) + 1}
+    if bool(first["example"]):
+        doc["exempel"] = True
+    doc["utkast"] = True
+    doc["signed"] = None
+    doc["signatories"] = json.loads(first["signatories"])
+    doc["focus_areas"] = json.loads(first["focus_areas"])
+    commitments = []
+    for r in rows.to_dict("records"):
+        if not isinstance(r["commitment_id"], str):  # a draft without commitments
+            continue
+        c: dict = {"id": r["commitment_id"]}
+        if bool(r["proposal"]):
+            c["forslag"] = True
+        elif isinstance(r["suggestion"], str):
+            c["forslag"] = r["suggestion"]
+        if isinstance(r["motivation"], str):
+            c["motivering"] = r["motivation"]
+        c["focus_area"] = r["focus_area"]
+        c["text"] = r["text"]
+        c["responsible"] = r["responsible"]
+        c["activities"] = json.loads(r["activities"])
+        c["indicators"] = json.loads(r["indicators"])
+        commitments.append(c)
+    doc["commitments"] = commitments
     return doc
 
 

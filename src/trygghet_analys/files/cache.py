@@ -27,7 +27,14 @@ import pandas as pd
 
 from ._open import open_raw
 
-__all__ = ["BuildCache", "code_version", "file_digest", "frame_digest", "year_digests"]
+__all__ = [
+    "BuildCache",
+    "code_version",
+    "file_digest",
+    "frame_digest",
+    "table_layout",
+    "year_digests",
+]
 
 #: Bump when the cache's own layout changes.
 _LAYOUT = "2"
@@ -46,7 +53,7 @@ def frame_digest(frame: pd.DataFrame | None) -> str:
     """SHA-256 of a whole table: its columns, their types and every row in order."""
     if frame is None:
         return "-"
-    h = hashlib.sha256(_layout(frame).encode())
+    h = hashlib.sha256(table_layout(frame).encode())
     h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return h.hexdigest()
 
@@ -73,7 +80,7 @@ def year_digests(
     """
     if frame is None:
         return {int(y): "-" for y in years}
-    h0 = hashlib.sha256(_layout(frame).encode())
+    h0 = hashlib.sha256(table_layout(frame).encode())
     rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     year = frame[column].to_numpy() if len(frame) else None
     out = {}
@@ -100,12 +107,17 @@ def code_version() -> str:
 class BuildCache:
     """Parsed tables under ``folder`` (``processed/.cache``), by kind and key.
 
-    Each kind (``enkat``, ``avloppsvatten``, ``fynd``, ``underlag``, ``uppfoljning``) is
+    Each kind (``enkat``, ``avloppsvatten``, ``fynd``, ``underlag``, ``uppfoljning``,
+    ``utkast``) is
     kept as one *pack*: the tables of
     all its entries stacked into a few parquet files (one per table name and column
     layout) and ``<kind>/pack.json`` saying which rows belong to which key. A build reads
     a kind's pack once instead of a file per entry (1 218 survey files for a region), and
     writes it again only when an entry was added or dropped.
+
+    Rendered text (the csv files' rows per kommun and year) is kept as bytes under
+    ``texts/``: one file per name with an index of each key's span, its size and SHA-256
+    (:meth:`texts`, :meth:`put_texts`).
 
     Parameters
     ----------
@@ -120,6 +132,8 @@ class BuildCache:
         self._pending: list[tuple[str, str, dict[str, pd.DataFrame]]] = []
         self._packs: dict[str, dict[str, dict[str, pd.DataFrame]]] = {}
         self._kept: dict[str, dict[str, dict[str, pd.DataFrame]]] = {}
+        self._texts: dict[str, dict[str, bytes]] = {}
+        self._index: dict[str, dict] = {}
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -133,9 +147,10 @@ class BuildCache:
         """Every entry of a kind's pack (read once per build); empty when absent or damaged."""
         if kind not in self._packs:
             try:
-                self._packs[kind] = _read_pack(self.folder / kind)
+                self._packs[kind], self._index[kind] = _read_pack(self.folder / kind)
             except (OSError, ValueError, KeyError, TypeError):  # damaged: parsed again
                 self._packs[kind] = {}
+                self._index.pop(kind, None)
         return self._packs[kind]
 
     def get(self, kind: str, key: str) -> dict[str, pd.DataFrame] | None:
@@ -153,6 +168,18 @@ class BuildCache:
         self.used.setdefault(kind, set()).add(key)
         self._pending.append((kind, key, {n: t.copy() for n, t in tables.items()}))
 
+    def texts(self, name: str) -> dict[str, bytes]:
+        """The rendered texts kept under ``name`` (``texts/<name>``): key → bytes; empty when
+        absent or damaged (a file whose length or SHA-256 is not its index's is not used)."""
+        try:
+            return _read_texts(self.folder / "texts", name)
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+
+    def put_texts(self, name: str, texts: dict[str, bytes]) -> None:
+        """Replace the texts kept under ``name`` (written by :meth:`finish`, like tables)."""
+        self._texts[name] = dict(texts)
+
     def note(self, kommun: str, what: str, digest: str) -> None:
         """Record an input's hash in the manifest."""
         self.manifest.setdefault(kommun, {})[what] = digest
@@ -162,28 +189,37 @@ class BuildCache:
         the cache does not grow without bound) and the manifest. Called after the build
         has written ``processed/``."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        added: set[str] = set()
+        added: dict[str, set[str]] = {}
         for kind, key, tables in self._pending:
             self._kept.setdefault(kind, {})[key] = tables
-            added.add(kind)
+            added.setdefault(kind, set()).add(key)
         self._pending.clear()
         for kind, keys in self.used.items():
             kept = {k: t for k, t in self._kept.get(kind, {}).items() if k in keys}
             if kind in added or set(kept) != set(self._pack(kind)):
-                _write_pack(self.folder / kind, kept)
+                _write_pack(
+                    self.folder / kind,
+                    kept,
+                    old=self._index.get(kind),
+                    fresh=added.get(kind, set()),
+                )
+        for name, texts in self._texts.items():
+            _write_texts(self.folder / "texts", name, texts)
+        self._texts.clear()
         doc = {"program": code_version(), "kommuner": self.manifest}
         text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
         _replace_text(self.folder / "manifest.json", text)
 
 
-def _layout(table: pd.DataFrame) -> str:
+def table_layout(table: pd.DataFrame) -> str:
     """A table's columns and their types: tables with the same layout share a pack file."""
     # ``dtypes`` once, not a Series per column (720 tables per region build)
     return repr([(str(c), repr(d)) for c, d in zip(table.columns, table.dtypes, strict=True)])
 
 
-def _read_pack(folder: Path) -> dict[str, dict[str, pd.DataFrame]]:
-    """The entries of a pack: key → table name → its rows (see :class:`BuildCache`)."""
+def _read_pack(folder: Path) -> tuple[dict[str, dict[str, pd.DataFrame]], dict]:
+    """The entries of a pack: key → table name → its rows (see :class:`BuildCache`), and
+    the pack's index."""
     index = json.loads((folder / "pack.json").read_text(encoding="utf-8"))
     files = {}
     for file, rows in index["files"].items():
@@ -191,25 +227,57 @@ def _read_pack(folder: Path) -> dict[str, dict[str, pd.DataFrame]]:
         if len(frame) != rows:  # a pack file that does not match its index is never used
             raise ValueError(f"{file}: {len(frame)} rows, the index says {rows}")
         files[file] = frame
-    return {
+    entries = {
         key: {
             name: files[file].iloc[start:stop].reset_index(drop=True)
             for name, (file, start, stop) in names.items()
         }
         for key, names in index["entries"].items()
     }
+    return entries, index
 
 
-def _write_pack(folder: Path, entries: dict[str, dict[str, pd.DataFrame]]) -> None:
+#: Files a pack may grow to by keeping its older files (:func:`_write_pack`); beyond, the
+#: pack is written afresh as one file per table name and column layout.
+_MAX_PACK_FILES = 24
+
+
+def _write_pack(
+    folder: Path,
+    entries: dict[str, dict[str, pd.DataFrame]],
+    *,
+    old: dict | None = None,
+    fresh: set[str] | frozenset[str] = frozenset(),
+) -> None:
     """Write a pack under new file names, then its index, then remove the old files: a
-    build stopped half-way leaves the old pack readable (or none), never a mixed one."""
+    build stopped half-way leaves the old pack readable (or none), never a mixed one.
+
+    ``old`` is the index the pack was read with and ``fresh`` the keys put by this build.
+    A file of the old pack is kept as it is when every entry it holds is kept and none was
+    put anew (a new year's survey files only add entries): only the other tables are
+    written, so a region's parsed survey is not written again for each new file. When
+    the pack would hold more than :data:`_MAX_PACK_FILES` files it is written afresh.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    index: dict = {"files": {}, "entries": {}}
+    if old is not None and len(old["files"]) < _MAX_PACK_FILES:
+        holders: dict[str, set[str]] = {}
+        for key, names in old["entries"].items():
+            for file, _, _ in names.values():
+                holders.setdefault(file, set()).add(key)
+        for file, keys in holders.items():
+            if keys <= set(entries) and not keys & fresh:
+                index["files"][file] = old["files"][file]
+        for key, names in old["entries"].items():
+            for name, span in names.items():
+                if span[0] in index["files"]:
+                    index["entries"].setdefault(key, {})[name] = list(span)
     groups: dict[tuple[str, str], list[tuple[str, pd.DataFrame]]] = {}
     for key in sorted(entries):
         for name, table in sorted(entries[key].items()):
-            groups.setdefault((name, _layout(table)), []).append((key, table))
+            if name not in index["entries"].get(key, {}):
+                groups.setdefault((name, table_layout(table)), []).append((key, table))
     token = secrets.token_hex(6)
-    index: dict = {"files": {}, "entries": {}}
     for i, ((name, _), members) in enumerate(groups.items()):
         file = f"pack-{token}-{i}.{name}.parquet"
         stacked = pd.concat([t for _, t in members], ignore_index=True)
@@ -222,6 +290,38 @@ def _write_pack(folder: Path, entries: dict[str, dict[str, pd.DataFrame]]) -> No
     _replace_text(folder / "pack.json", json.dumps(index))
     for path in folder.iterdir():  # older packs and any file of an earlier cache layout
         if path.name != "pack.json" and path.name not in index["files"]:
+            path.unlink(missing_ok=True)
+
+
+def _read_texts(folder: Path, name: str) -> dict[str, bytes]:
+    """The texts of ``name``: one file of bytes and ``<name>.json`` with each key's span."""
+    index = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    data = (folder / index["file"]).read_bytes()
+    if len(data) != index["size"] or hashlib.sha256(data).hexdigest() != index["sha256"]:
+        raise ValueError(f"{index['file']}: not the bytes its index describes")
+    return {key: data[start:stop] for key, (start, stop) in index["entries"].items()}
+
+
+def _write_texts(folder: Path, name: str, texts: dict[str, bytes]) -> None:
+    """Write the texts of ``name`` under a new file name, then its index, then remove the
+    older file: a build stopped half-way leaves the old texts readable (or none)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    file = f"{name}-{secrets.token_hex(6)}.bin"
+    entries, start = {}, 0
+    for key in sorted(texts):
+        entries[key] = [start, start + len(texts[key])]
+        start += len(texts[key])
+    data = b"".join(texts[key] for key in sorted(texts))
+    (folder / file).write_bytes(data)
+    index = {
+        "file": file,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "entries": entries,
+    }
+    _replace_text(folder / f"{name}.json", json.dumps(index))
+    for path in folder.glob(f"{name}-*.bin"):
+        if path.name != file:
             path.unlink(missing_ok=True)
 
 

@@ -19,6 +19,7 @@ import functools
 import io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ from ._io import FIXED_DATE
 from ._xlsx import Book
 
 __all__ = [
+    "BookPage",
     "FIXED_DATE",
     "FORMATS",
     "deterministic",
@@ -84,9 +86,8 @@ _MPL_DROPPED = (
 def _subset_bytes(path: str, face_index: int, glyphs: frozenset[int]) -> tuple[bytes, tuple]:
     """The saved subset font and its glyph index map, once per (font, glyph set).
 
-    A report embeds 72 subsets, 40 of them different (the figure PDFs and
-    ``diagram.pdf`` share many glyph sets, e.g. the bold titles and the few characters
-    past U+00FF that matplotlib puts in a subset of their own).
+    A report embeds 72 subsets; with :data:`PDF_REPERTOIRE` they are three different
+    ones (DejaVu Sans, its bold and its oblique), made once per process.
     """
     from fontTools import subset
     from matplotlib.backends import _backend_pdf_ps
@@ -103,20 +104,68 @@ def _subset_bytes(path: str, face_index: int, glyphs: frozenset[int]) -> tuple[b
     return data, tuple(sorted(subsetter.glyph_index_map.items()))
 
 
+#: Characters whose glyphs a PDF font subset holds, used or not: printable ASCII, the
+#: Swedish letters and a few Latin-1 signs, and the punctuation and symbols past U+00FF
+#: that the report's texts and charts draw (narrow no-break space, dashes, quotes,
+#: ellipsis, minus sign, comparison signs, arrows, the marks of the legends and the
+#: ligatures that matplotlib's text shaping puts in, e.g. "ﬁ"). Text made only of these
+#: characters gets the same subset of a font in every PDF, so the subset is made once per
+#: font and process (:func:`_subset_bytes`) instead of once per distinct set of
+#: characters. Text with any other character gets the exact subset of its glyphs.
+#: matplotlib embeds the characters up to U+00FF and those past it as two subsets of a
+#: font; each gets only its own part of the repertoire (:func:`_subset_glyphs`).
+PDF_REPERTOIRE: str = (
+    "".join(chr(c) for c in range(0x20, 0x7F))
+    + "\u00a0ÅÄÖåäöÉéÜü§°±·×"
+    + "\u2009\u202f–—‘’”…•−≤≥≈→↑↓■●◧✔✖ﬀﬁﬂ"
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _repertoire_glyphs(path: str, face_index: int) -> tuple[frozenset[int], frozenset[int]]:
+    """Glyph ids of :data:`PDF_REPERTOIRE` in one font (those it has), each part with
+    ``.notdef``: the characters up to U+00FF, and those past it."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=face_index, lazy=True) as font:
+        cmap = font.getBestCmap() or {}
+        parts: tuple[set[int], set[int]] = ({0}, {0})
+        for c in PDF_REPERTOIRE:
+            if ord(c) in cmap:
+                parts[ord(c) > 0xFF].add(font.getGlyphID(cmap[ord(c)]))
+    return frozenset(parts[0]), frozenset(parts[1])
+
+
+def _subset_glyphs(path: str, face_index: int, glyphs: Iterable[int]) -> frozenset[int]:
+    """The glyphs a PDF subset of a font holds when ``glyphs`` are drawn with it.
+
+    The glyphs of one part of :data:`PDF_REPERTOIRE` (or of both) when that includes
+    ``glyphs``, otherwise exactly ``glyphs``.
+    """
+    wanted = frozenset(glyphs)
+    low, high = _repertoire_glyphs(path, face_index)
+    for fixed in (low, high, low | high):
+        if wanted <= fixed:
+            return fixed
+    return wanted
+
+
 def _lean_glyphs_subset(fontfile: object, glyphs: Iterable[int]) -> object:
     """matplotlib's ``get_glyphs_subset`` without the layout tables (:data:`LAYOUT_TABLES`).
 
-    Same options, same glyph ids kept (``recommended_glyphs``, glyph names), same
-    result type; only the subset font lacks tables that a PDF never uses. The font is
-    read back from the bytes saved for the same font and glyphs (:func:`_subset_bytes`);
+    Same options and result type; the subset holds the glyphs of
+    :data:`PDF_REPERTOIRE` besides ``glyphs`` when that covers them
+    (:func:`_subset_glyphs`), and lacks tables that a PDF never uses. The font is read
+    back from the bytes saved for the same font and glyphs (:func:`_subset_bytes`);
     matplotlib saves it again unchanged (tables copied as they are, no new time stamp).
+    The PDF's widths, ``CIDToGIDMap`` and ``ToUnicode`` still list only the characters
+    drawn.
     """
     from fontTools.ttLib import TTFont
     from matplotlib.backends import _backend_pdf_ps
 
-    data, index_map = _subset_bytes(
-        os.fspath(fontfile), int(getattr(fontfile, "face_index", 0)), frozenset(glyphs)
-    )
+    path, index = os.fspath(fontfile), int(getattr(fontfile, "face_index", 0))
+    data, index_map = _subset_bytes(path, index, _subset_glyphs(path, index, glyphs))
     font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
     return _backend_pdf_ps.SubsetResults(font, dict(index_map))._as_cm()
 
@@ -216,7 +265,120 @@ def figure_png_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = "") -> Path:
+@dataclass(frozen=True)
+class BookPage:
+    """A chart on a page of the chart book, drawn once for the page and its own PDF file.
+
+    ``header`` is a figure of the page's size holding the page's own texts (title,
+    explanation); ``chart`` is drawn on top of it with its lower left corner ``offset``
+    inches from the page's lower left corner, in the same drawing that writes the
+    chart's own PDF file ``pdf`` (the bytes :func:`save_figure` writes for it).
+    """
+
+    header: Figure
+    chart: Figure
+    offset: tuple[float, float]
+    pdf: Path
+
+
+class _Both:
+    """A PDF renderer that draws everything a second time into another PDF file.
+
+    Questions (text sizes, canvas size, dpi) go to the first renderer; every drawing
+    call goes to both. Each renderer keeps its own graphics state and its own file's
+    fonts, images and patterns, so both files are complete.
+    """
+
+    _DRAWING = frozenset(
+        {
+            "draw_path",
+            "draw_markers",
+            "draw_path_collection",
+            "draw_quad_mesh",
+            "draw_gouraud_triangles",
+            "draw_image",
+            "draw_text",
+            "draw_tex",
+            "draw_mathtext",
+            "open_group",
+            "close_group",
+            "finalize",
+        }
+    )
+
+    def __init__(self, first: object, second: object) -> None:
+        self._first = first
+        self._second = second
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self._first, name)
+        if name not in self._DRAWING:
+            return attr
+        again = getattr(self._second, name)
+
+        def both(*args: object, **kwargs: object) -> object:
+            again(*args, **kwargs)
+            return attr(*args, **kwargs)
+
+        return both
+
+
+def _draw_on_page(file: object, fig: Figure) -> None:
+    """Draw ``fig`` on the current page of a matplotlib ``PdfFile`` (as ``print_pdf``)."""
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_pdf import RendererPdf
+
+    dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    fig.dpi = 72  # 72 PDF points to an inch
+    try:
+        renderer = MixedModeRenderer(fig, width, height, dpi, RendererPdf(file, dpi, height, width))
+        fig.draw(renderer)
+        renderer.finalize()
+    finally:
+        fig.dpi = dpi
+
+
+def _add_book_page(book: object, page: BookPage) -> None:
+    """The header on a new page of ``book``, then the chart on top of it, moved by
+    ``page.offset``, in the drawing that saves ``page.pdf``."""
+    from matplotlib.backends import backend_pdf
+
+    file = book._ensure_file()
+    width, height = page.header.get_size_inches()
+    file.newPage(width, height)
+    # each drawing inside its own q … Q: the chart's drawing starts from the page's
+    # initial graphics state, as in its own file
+    file.output(backend_pdf.Op.gsave)
+    _draw_on_page(file, page.header)
+    file.output(backend_pdf.Op.grestore)
+    dx, dy = (72 * float(v) for v in page.offset)
+    file.output(backend_pdf.Op.gsave, 1, 0, 0, 1, dx, dy, backend_pdf.Op.concat_matrix)
+    real = backend_pdf.RendererPdf
+    made: list[object] = []
+
+    def renderer(chart_file: object, dpi: float, h: float, w: float) -> object:
+        # the chart's own file, and the same drawing on the page
+        first = real(chart_file, dpi, h, w)
+        made.append(first)
+        return _Both(first, real(file, dpi, h, w)) if len(made) == 1 else first
+
+    chart_w, chart_h = page.chart.get_size_inches()
+    # markers are left out beyond the chart's edges, as in its own file
+    file.width, file.height = chart_w, chart_h
+    backend_pdf.RendererPdf = renderer
+    try:
+        page.chart.savefig(_with_folder(page.pdf), format="pdf", metadata=_METADATA["pdf"])
+    finally:
+        backend_pdf.RendererPdf = real
+        file.width, file.height = width, height
+    file.output(backend_pdf.Op.grestore)
+    file.endStream()
+
+
+def write_pdf_book(
+    path: str | Path, pages: Iterable[Figure | BookPage], *, title: str = ""
+) -> Path:
     """Write figures as the pages of one PDF, without dates.
 
     Parameters
@@ -224,7 +386,9 @@ def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = ""
     path
         The PDF file.
     pages
-        Figures, one a page, in order. Each is saved at its own size.
+        Figures, one a page, in order. Each is saved at its own size. A
+        :class:`BookPage` is a chart on a page with a header; the chart's own PDF file
+        is written in the same drawing (each chart drawn once for both files).
     title
         The PDF's document title (shown by PDF readers; helps screen readers).
 
@@ -240,8 +404,11 @@ def write_pdf_book(path: str | Path, pages: Iterable[Figure], *, title: str = ""
     from matplotlib.backends.backend_pdf import PdfPages
 
     with deterministic(), PdfPages(path, metadata=meta) as book:
-        for fig in pages:
-            book.savefig(fig)
+        for page in pages:
+            if isinstance(page, BookPage):
+                _add_book_page(book, page)
+            else:
+                book.savefig(page)
     return path
 
 

@@ -64,6 +64,8 @@ _TABLE_FILES = {
     "findings": "findings",
     "euda": "wastewater_euda",
     "underlag": "underlag",
+    "commitment_registers": "commitment_registers",
+    "draft": "commitment_draft",
 }
 
 
@@ -110,7 +112,12 @@ class Tables:
     ntu: pd.DataFrame
     labels: dict[str, str]
     periods: list[tuple[int, int, str]] = field(default_factory=list)
-    registers: list = field(default_factory=list)
+    #: ``processed/commitment_registers.parquet`` of this kommun: one row per register
+    #: (``year``, ``draft``); empty without a medborgarlöfte.
+    commitment_registers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: ``processed/commitment_draft.parquet`` of this kommun: next year's draft register
+    #: per underlag year, or the reason it could not be made.
+    draft: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     #: ``processed/findings.parquet`` of this kommun: every comparison any text speaks of.
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -210,19 +217,22 @@ def _read(processed: Path, stem: str, kommun: str) -> pd.DataFrame:
     return frame
 
 
-def commitment_periods(registers: list) -> list[tuple[int, int, str]]:
+def commitment_periods(registers: list | pd.DataFrame) -> list[tuple[int, int, str]]:
     """Medborgarlöfte periods from the registers: runs of consecutive register years.
 
     Parameters
     ----------
     registers
-        :class:`~trygghet_analys.commitments.Register` objects (``year``, ``draft``).
+        The ``commitment_registers`` table (``year``, ``draft``), or
+        :class:`~trygghet_analys.commitments.Register` objects.
 
     Returns
     -------
     list of (start_year, end_year, label)
         e.g. ``[(2022, 2024, "Medborgarlöfte 2022–2024")]``; drafts are left out.
     """
+    if isinstance(registers, pd.DataFrame):
+        registers = registers.itertuples(index=False) if len(registers) else []
     years = sorted({int(r.year) for r in registers if not getattr(r, "draft", False)})
     runs: list[list[int]] = []
     for y in years:
@@ -279,19 +289,17 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     from ..files.indicators import kommun_indicators
 
     indicators = kommun_indicators(cfg)
-    periods: list[tuple[int, int, str]] = []
     followup = frames["followup"]
+    registers = frames["commitment_registers"]
     try:
-        from ..files.registers import load_registers
         from ..vocabulary import load_ntu
 
-        registers = load_registers(cfg.commitments_dir)
         ntu = load_ntu()
     except (TrygghetError, ImportError) as exc:
-        registers, ntu = [], pd.DataFrame(columns=["indicator", "year", "percent", "source"])
-        notes.append(f"Medborgarlöften kunde inte läsas: {exc}")
+        ntu = pd.DataFrame(columns=["indicator", "year", "percent", "source"])
+        notes.append(f"NTU-jämförelsen kunde inte läsas: {exc}")
     periods = commitment_periods(registers)
-    if followup.empty and registers and not frames["estimates"].empty:
+    if followup.empty and len(registers) and not frames["estimates"].empty:
         notes.append(
             "Uppföljningen av medborgarlöftet saknas i data/processed/ – kör trygghet-analys build."
         )
@@ -313,7 +321,8 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
             zip(indicators["id"].astype(str), indicators["label"].astype(str), strict=True)
         ),
         periods=periods,
-        registers=list(registers),
+        commitment_registers=registers,
+        draft=frames["draft"],
         notes=notes,
         strata=frames["strata"],
         indicators=indicators,
@@ -321,15 +330,20 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         findings=frames["findings"],
         underlag=frames["underlag"],
         wastewater_detectable=frames["wastewater_detectable"],
-        base_year=_kommun_base_year(cfg),
+        base_year=_kommun_base_year(cfg, registers),
     )
 
 
-def _kommun_base_year(cfg: KommunConfig) -> int | None:
+def _kommun_base_year(cfg: KommunConfig, registers: pd.DataFrame | None = None) -> int | None:
+    """The base year as ``build`` took it, from ``kommun.yml`` and the registers' years in
+    ``commitment_registers`` (:func:`load_tables` passes them; without, the register files)."""
     from ..config import base_year
 
+    years = None
+    if registers is not None:
+        years = [int(y) for y in registers["year"]] if "year" in registers.columns else []
     try:
-        return base_year(cfg)
+        return base_year(cfg, register_years=years)
     except (TypeError, ValueError):
         return None
 

@@ -64,6 +64,7 @@ __all__ = [
     "group_var_label",
     "problem_ranking",
     "response_rate_chart",
+    "reuse_ticks",
     "small_multiples",
     "trend_chart",
     "use_style",
@@ -1938,4 +1939,57 @@ def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
                 "linewidth": 1,
             },
         )
+    return fig
+
+
+def _tick_key(axis: object) -> tuple:
+    """What an axis's ticks depend on: its view, scale, locators, formatters, which tick
+    parts show, and the size of its Axes in inches (``nbins="auto"`` counts on it)."""
+    ax = axis.axes
+    fig = ax.get_figure(root=True)
+    box = ax.get_position(original=False)
+    w, h = fig.get_size_inches()
+    return (
+        tuple(float(v) for v in axis.get_view_interval()),
+        axis.get_scale(),
+        id(axis.major.locator),
+        id(axis.major.formatter),
+        id(axis.minor.locator),
+        id(axis.minor.formatter),
+        repr(sorted(axis._major_tick_kw.items())),
+        repr(sorted(axis._minor_tick_kw.items())),
+        # the chart-book page moves an Axes keeping its size; the size computed back from
+        # the new figure fractions can differ in the last bit
+        round(float(box.width * w), 9),
+        round(float(box.height * h), 9),
+    )
+
+
+def reuse_ticks(fig: Figure) -> Figure:
+    """Let every axis of a drawn figure reuse its ticks in the drawings that follow.
+
+    matplotlib places ticks and formats their labels anew in every drawing (PNG, SVG,
+    PDF, the chart-book page, the drawings of the legend check), although nothing they
+    depend on has changed: the locators and formatters are the most repeated work of a
+    report. After this, an axis returns the ticks of its previous drawing when its view,
+    scale, locators, formatters, visible tick parts and the size of its Axes in inches
+    are the same (:func:`_tick_key`), and places them anew otherwise. The drawings are
+    the same as without it (``tests/test_report.py`` compares the bytes).
+    """
+    for ax in fig.get_axes():
+        for axis in ax._axis_map.values():
+            if getattr(axis, "_reused_ticks", None) is not None:
+                continue
+            place = axis._update_ticks
+            memo: dict[str, object] = {}
+
+            def update(axis: object = axis, place: Callable = place, memo: dict = memo) -> list:
+                key = _tick_key(axis)
+                if memo.get("key") != key:
+                    memo["ticks"] = place()
+                    memo["key"] = key
+                return list(memo["ticks"])
+
+            axis._reused_ticks = place
+            axis._update_ticks = update
     return fig

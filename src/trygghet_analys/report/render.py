@@ -367,44 +367,26 @@ def _summary_figure(tables: charts.Tables, year: int, findings: list[str]) -> Fi
     return fig
 
 
-def _as_book_page(fig: Figure, title: str, explanation: str, *, drawn: bool = False) -> Figure:
-    """Turn a finished chart into a chart-book page, keeping it vector graphics.
+def _book_page(fig: Figure, title: str, explanation: str, pdf: Path) -> _export.BookPage:
+    """A finished chart as a chart-book page, kept vector graphics.
 
-    The figure grows to (at least) A4 proportions; every Axes and figure text keeps
-    its size in inches and moves below a title and the explanation. Fonts stay fonts
-    and lines stay lines in the PDF: nothing is rasterised. ``drawn``: the figure has
-    been drawn as it is now (its layout is fixed), so it is not drawn again first.
+    The page is (at least) A4 proportions, with a title and the explanation above the
+    chart; the chart keeps its size in inches and is drawn below them, in the drawing
+    that writes its own PDF file ``pdf``. Fonts stay fonts and lines stay lines in the
+    PDF: nothing is rasterised.
     """
-    if not drawn:
-        fig.canvas.draw()  # fix the layout before anything moves
-    if fig.get_layout_engine() is not None:
-        fig.set_layout_engine("none")
     w, h = (float(v) for v in fig.get_size_inches())
     wrapped = textwrap.fill(explanation, 95)
     lines = wrapped.count("\n") + 1
     header = 0.55 + 0.2 * lines + 0.25  # inches: title, explanation, gap
     width = max(_PAGE[0], w)
     height = max(h + header + 0.4, width * _PAGE[1] / _PAGE[0])
-    dx, dy = (width - w) / 2, height - header - h
-
-    def move(x: float, y: float) -> tuple[float, float]:
-        return (dx + x * w) / width, (dy + y * h) / height
-
-    for ax in fig.get_axes():
-        box = ax.get_position(original=False)
-        x0, y0 = move(box.x0, box.y0)
-        ax.set_position((x0, y0, box.width * w / width, box.height * h / height))
-    texts = list(fig.texts)
-    if getattr(fig, "_suptitle", None) is not None:
-        texts.append(fig._suptitle)
-    for text in texts:
-        if text.get_transform() == fig.transFigure:
-            text.set_position(move(*text.get_position()))
-    fig.set_size_inches(width, height)
+    with plotting.use_style():
+        page = Figure(figsize=(width, height), facecolor=fig.get_facecolor())
     top = 1 - 0.45 / height
-    fig.text(0.08, top, title, fontsize=16, fontweight="bold", va="top")
-    fig.text(0.08, top - 0.4 / height, wrapped, fontsize=10, va="top", linespacing=1.4)
-    return fig
+    page.text(0.08, top, title, fontsize=16, fontweight="bold", va="top")
+    page.text(0.08, top - 0.4 / height, wrapped, fontsize=10, va="top", linespacing=1.4)
+    return _export.BookPage(page, fig, ((width - w) / 2, height - header - h), pdf)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -425,14 +407,15 @@ class RenderedChart:
 
 def _render_charts(
     tables: charts.Tables, year: int, figdir: Path, out: list[RenderedChart]
-) -> Iterator[Figure]:
-    """Draw and save every chart (PNG, SVG, PDF, facts JSON) into ``figdir``.
+) -> Iterator[_export.BookPage]:
+    """Draw and save every chart (PNG, SVG, facts JSON) into ``figdir``.
 
-    Appends each :class:`RenderedChart` to ``out`` and yields the figure, turned into
-    a chart-book page, before closing it.
+    Appends each :class:`RenderedChart` to ``out`` and yields the chart as a chart-book
+    page, before closing it; the chart book writes the chart's PDF file as it draws the
+    page.
     """
     for i, chart in enumerate(charts.available_charts(tables, year), start=1):
-        fig = chart.draw(tables, year)
+        fig = plotting.reuse_ticks(chart.draw(tables, year))
         try:
             # one Agg drawing serves the PNG and the facts measured on it
             png = _export.figure_png_bytes(fig)
@@ -453,12 +436,12 @@ def _render_charts(
                 sheet=_sheet_name(i, chart.name),
                 data_rows=len(data),
             )
-            _export.save_figure(fig, figdir / chart.name, png=png)
+            _export.save_figure(fig, figdir / chart.name, formats=("png", "svg"), png=png)
             (figdir / f"{chart.name}.json").write_text(
                 chartfacts.facts_json(facts), encoding="utf-8", newline="\n"
             )
             out.append(RenderedChart(chart.name, chart.title, explanation, alt, png, data, facts))
-            yield _as_book_page(fig, chart.title, explanation, drawn=True)
+            yield _book_page(fig, chart.title, explanation, figdir / f"{chart.name}.pdf")
         finally:
             plt.close(fig)
 
@@ -649,9 +632,10 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     """Write ``underlag_medborgarlofte.html`` and ``medborgarlofte_<YEAR+1>_utkast.yml``.
 
     The page is written for every kommun with a medborgarlöfte register, a follow-up or an
-    underlag for ``year`` (all read from ``processed/``); the draft register needs a
-    register in force in ``year`` and an underlag. A draft that cannot be made is said on
-    stderr and leaves the page in place.
+    underlag for ``year``; the draft register is ``year``'s rows of the ``commitment_draft``
+    table that ``build`` made, turned into YAML (all read from ``processed/``). A draft
+    that could not be made is said on stderr with the reason ``build`` recorded, and the
+    page stays.
 
     Parameters
     ----------
@@ -660,12 +644,12 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     folder
         The report folder being written.
     """
-    from ..commitments import followup as commitments
+    from ..commitments.followup import draft_document
     from ..files.registers import dump_register
     from .underlag import render_underlag_html
 
     under = underlag_table(tables, year)
-    if under.empty and tables.followup.empty and not tables.registers:
+    if under.empty and tables.followup.empty and tables.commitment_registers.empty:
         return
     page = render_underlag_html(
         under,
@@ -678,22 +662,17 @@ def write_commitment_outputs(tables: charts.Tables, year: int, folder: Path) -> 
     )
     (folder / "underlag_medborgarlofte.html").write_text(page, encoding="utf-8", newline="\n")
     _say("  underlag för nästa års medborgarlöfte skrivet")
-    if not tables.registers or under.empty:
+    drafts = tables.draft
+    rows = drafts[drafts["year"].astype(int) == year] if "year" in drafts.columns else drafts
+    if rows.empty:  # no register or no underlag that year: nothing to draft
         return
-    try:
-        draft = commitments.draft_register(
-            tables.registers,
-            under,
-            year=year,
-            kommun=tables.kommun.name,
-            followup=tables.followup if "implementation" in tables.followup else None,
-        )
-    except TrygghetError as exc:
+    reason = rows["reason"].iloc[0]
+    if isinstance(reason, str):
         # An optional part: the page and the rest of the report are still worth having.
-        _say(f"Utkastet till nästa års medborgarlöfte kunde inte tas fram: {exc}")
+        _say(f"Utkastet till nästa års medborgarlöfte kunde inte tas fram: {reason}")
         return
     (folder / f"medborgarlofte_{year + 1}_utkast.yml").write_text(
-        dump_register(draft), encoding="utf-8", newline="\n"
+        dump_register(draft_document(rows)), encoding="utf-8", newline="\n"
     )
 
 
@@ -1079,9 +1058,9 @@ def _write_book(
     tables: charts.Tables,
     year: int,
     findings: list[str],
-    chart_pages: Iterable[Figure],
+    chart_pages: Iterable[_export.BookPage],
 ) -> None:
-    def pages() -> Iterable[Figure]:
+    def pages() -> Iterable[Figure | _export.BookPage]:
         fig = _summary_figure(tables, year, findings)
         try:
             yield fig

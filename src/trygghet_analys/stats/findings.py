@@ -41,6 +41,7 @@ __all__ = [
     "activity_findings",
     "adjust_q_values",
     "build_findings",
+    "build_findings_of",
     "chance_text",
     "claims_significance",
     "direction_word",
@@ -692,6 +693,7 @@ def activity_findings(
     kommun: str,
     targets: Mapping[str, float] | None = None,
     base_year: int | None = None,
+    years: Collection[int] | None = None,
 ) -> pd.DataFrame:
     """Activity counts year on year (and against the base year): complete counts, no test.
 
@@ -705,6 +707,9 @@ def activity_findings(
         Measure → this year's target, stated in the sentence (genomförande).
     base_year
         Also compare with this year.
+    years
+        Only the rows of these report years (default: every year); each the same as in
+        the table of every year.
 
     Returns
     -------
@@ -715,20 +720,23 @@ def activity_findings(
     """
     rows = []
     targets = dict(targets or {})
+    wanted = None if years is None else {int(y) for y in years}
     if yearly is None or yearly.empty:
         return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
     for measure, g in yearly.groupby("measure", sort=True):
         v = g.set_index("year")["value"].astype(float).sort_index()
-        years = v.index.tolist()
-        for i, y in enumerate(years):
+        every = v.index.tolist()
+        for i, y in enumerate(every):
+            if wanted is not None and int(y) not in wanted:
+                continue
             pairs = []
             if i > 0:
-                pairs.append((Comparison.PREVIOUS_YEAR, years[i - 1]))
+                pairs.append((Comparison.PREVIOUS_YEAR, every[i - 1]))
             if (
                 base_year is not None
                 and y > base_year
                 and base_year in v.index
-                and (i == 0 or years[i - 1] != base_year)
+                and (i == 0 or every[i - 1] != base_year)
             ):
                 pairs.append((Comparison.BASE_YEAR, base_year))
             for comparison, y0 in pairs:
@@ -809,8 +817,8 @@ def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
     )
 
 
-def _wastewater_sentence(r) -> str:
-    name = substance_name(str(r.indicator))
+def _wastewater_sentence(r, names: Mapping[str, str] | None = None) -> str:
+    name = names[str(r.indicator)] if names else substance_name(str(r.indicator))
     base = (
         f"{name} i avloppsvattnet {where_phrase(r.group_var, r.group)}: "
         f"{fmt_value(r.value_from, 'mg')} i första kampanjen år {r.from_year} och "
@@ -912,6 +920,74 @@ def build_findings(
             return frame
         return frame[frame["kommun"] == kommun].reset_index(drop=True)
 
+    if wastewater_rows is None:
+        wastewater_rows = wastewater_findings(own(wastewater_campaigns), years=years)
+    own_rows = {
+        "activities": activities,
+        "activity_targets": activity_targets,
+        "effects": own(effects),
+        "wastewater_rows": wastewater_rows,
+    }
+    return build_findings_of(
+        {kommun: own_rows},
+        estimates=estimates,
+        changes=changes,
+        indicators=indicators,
+        breaks=breaks,
+        base_year=base_year,
+        activity_labels=activity_labels,
+        reliable=reliable,
+        years=years,
+    )[kommun]
+
+
+def build_findings_of(
+    kommuner: Mapping[str, Mapping],
+    *,
+    estimates: pd.DataFrame,
+    changes: pd.DataFrame,
+    indicators: pd.DataFrame,
+    breaks: pd.DataFrame | None = None,
+    base_year: int | None = None,
+    activity_labels: Mapping[str, str] | None = None,
+    reliable: pd.DataFrame | None = None,
+    years: Collection[int] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """:func:`build_findings` of several kommuner in one computation, per kommun exactly
+    the table that :func:`build_findings` gives for that kommun alone.
+
+    The survey comparisons (the most work) are computed once for all the kommuner's
+    rows, the q-values per kommun and report year, the direction words and sentences
+    row by row; what costs per call is paid once, not once per kommun. The kommuner must
+    share what :func:`build_findings` takes as settings: ``indicators``, ``base_year``,
+    ``activity_labels`` and ``years``.
+
+    Parameters
+    ----------
+    kommuner
+        Kommun → its own inputs: ``activities``, ``activity_targets``, ``effects``
+        (:func:`effect_findings` rows or None) and ``wastewater_rows``
+        (:func:`wastewater_findings` of its campaigns, for ``years``).
+    estimates, changes, breaks, reliable
+        As for :func:`build_findings`; rows of other kommuner are ignored.
+    indicators, base_year, activity_labels, years
+        As for :func:`build_findings`, the same for every kommun.
+
+    Returns
+    -------
+    dict
+        Kommun → its findings table (:data:`FINDINGS_COLUMNS`), in the order of
+        ``kommuner``.
+    """
+    names = list(kommuner)
+
+    def own(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None or frame.empty or "kommun" not in frame:
+            return frame
+        if len(names) == 1:
+            return frame[frame["kommun"] == names[0]].reset_index(drop=True)
+        return frame[frame["kommun"].isin(names)].reset_index(drop=True)
+
     info = _indicator_info(indicators)
     parts = [
         survey_findings(
@@ -924,22 +1000,31 @@ def build_findings(
             years=years,
         )
     ]
-    if wastewater_rows is None:
-        wastewater_rows = wastewater_findings(own(wastewater_campaigns), years=years)
-    parts.append(wastewater_rows)
-    if activities is not None and len(activities):
-        parts.append(
-            activity_findings(
-                activities, kommun=kommun, targets=activity_targets, base_year=base_year
+    # each kind of row of every kommun after the survey rows, kommun by kommun: within a
+    # kommun the rows keep the order build_findings gives them (the sort below is stable)
+    parts += [kommuner[k]["wastewater_rows"] for k in names]
+    for k in names:
+        activities = kommuner[k]["activities"]
+        if activities is not None and len(activities):
+            parts.append(
+                activity_findings(
+                    activities,
+                    kommun=k,
+                    targets=kommuner[k]["activity_targets"],
+                    base_year=base_year,
+                    years=years,
+                )
             )
-        )
-    if effects is not None and len(effects):
-        parts.append(own(effects))
+    for k in names:
+        effects = kommuner[k]["effects"]
+        if effects is not None and len(effects):
+            parts.append(effects)
     if years is not None:
         parts = [p[p["year"].isin(list(years))] if len(p) else p for p in parts]
     parts = [p for p in parts if p is not None and len(p)]
+    empty = {k: pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS}) for k in names}
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
+        return empty
     rows = pd.concat(parts, ignore_index=True)
     rows = adjust_q_values(rows)
     worse_up = {
@@ -949,6 +1034,8 @@ def build_findings(
         _direction(r, worse_up.get(r.indicator, True)) for r in rows.itertuples(index=False)
     ]
     labels = dict(activity_labels or {})
+    wastewater = rows.loc[rows["source"] == Source.WASTEWATER, "indicator"]
+    substances = {str(s): substance_name(str(s)) for s in wastewater.unique()}
     sentences = []
     for r in rows.itertuples(index=False):
         if r.comparison == Comparison.EFFECT:
@@ -956,7 +1043,7 @@ def build_findings(
         elif r.source == Source.SURVEY:
             sentences.append(_survey_sentence(r, info, base_year))
         elif r.source == Source.WASTEWATER:
-            sentences.append(_wastewater_sentence(r))
+            sentences.append(_wastewater_sentence(r, substances))
         elif r.source == Source.ACTIVITY:
             sentences.append(_activity_sentence(r, labels))
         else:
@@ -967,10 +1054,11 @@ def build_findings(
     src = {s: i for i, s in enumerate(SOURCES)}
     rows = rows.assign(_c=rows["comparison"].map(order), _s=rows["source"].map(src))
     rows = rows.sort_values(
-        ["year", "_s", "_c", "indicator", "group_var", "group", "from_year"], kind="stable"
+        ["kommun", "year", "_s", "_c", "indicator", "group_var", "group", "from_year"],
+        kind="stable",
     )
     out = rows[FINDINGS_COLUMNS].reset_index(drop=True)
-    return out.astype(
+    out = out.astype(
         {
             "year": "int64",
             "from_year": "int64",
@@ -986,6 +1074,11 @@ def build_findings(
             "reliable": "bool",
         }
     )
+    if len(names) == 1:
+        return {names[0]: out} if len(out) else empty
+    for k, idx in out.groupby("kommun", sort=False).indices.items():
+        empty[k] = out.take(idx).reset_index(drop=True)
+    return empty
 
 
 def _direction(r, higher_is_worse: bool) -> str:

@@ -8,7 +8,7 @@ segment (the years since the last series break of any of the indicator's variabl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -163,7 +163,7 @@ def compare_estimates(
     estimates: pd.DataFrame,
     *,
     breaks: pd.DataFrame | None = None,
-    base_year: int | None = None,
+    base_year: int | Mapping[str, int | None] | None = None,
     indicators: pd.DataFrame | None = None,
     alpha: float = ALPHA,
 ) -> pd.DataFrame:
@@ -176,8 +176,10 @@ def compare_estimates(
         suppressed``, ...). Suppressed rows and rows without an estimate are skipped.
     breaks : DataFrame, optional
         Series breaks ``kommun, variable, year`` (first year of a new series).
-    base_year : int, optional
-        Also compare every other year with this year (``comparison = "basår"``).
+    base_year : int or mapping kommun → int or None, optional
+        Also compare every other year with this year (``comparison = "basår"``); a
+        mapping gives each kommun its own base year (a kommun missing from it, or mapped
+        to None, gets no base-year rows), so many kommuner are compared in one call.
     indicators : DataFrame, optional
         Indicator definitions, used to map break variables to indicators; default the
         package's definitions.
@@ -228,8 +230,14 @@ def compare_estimates(
     frames.append(consecutive)
 
     if base_year is not None:
-        base = est[est["year"] == base_year]
-        others = est[est["year"] != base_year]
+        if isinstance(base_year, Mapping):
+            # NaN for a kommun without a base year: equal to no year, so no pairs
+            wanted = est["kommun"].map(lambda k: base_year.get(k)).astype("float64")
+            is_base = (est["year"] == wanted).to_numpy()
+        else:
+            is_base = (est["year"] == base_year).to_numpy()
+        base = est[is_base]
+        others = est[~is_base]
         pairs = others.merge(
             base[[*SERIES, "_seg", "year", "estimate", "se"]],
             on=[*SERIES, "_seg"],
