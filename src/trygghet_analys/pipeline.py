@@ -11,9 +11,7 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import os
 import sys
@@ -136,21 +134,18 @@ def survey_stage(
         ``survey_responses``, ``survey_strata``, ``survey_breaks`` and ``ledger``, every
         kommun stacked (columns as in ``CONTRIBUTING.md``).
     """
-    with _older_objects_left_alone():
-        try:
-            # every kommun's files at once: the files of one layout applied together across
-            # kommuner (a vendor's layout in many kommuner)
-            parts = _ingest_kommuner(kommuner)
-        except DataError:
-            # a problem somewhere: kommun by kommun, so that the message is the one that
-            # kommun's files give on their own (the first kommun with a problem stops)
-            parts = []
-            with Progress(
-                len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1
-            ) as bar:
-                for k in kommuner:
-                    parts.append(ingest_kommun(k, validate=False))
-                    bar.step(k.name)
+    try:
+        # every kommun's files at once: the files of one layout applied together across
+        # kommuner (a vendor's layout in many kommuner)
+        parts = _ingest_kommuner(kommuner)
+    except DataError:
+        # a problem somewhere: kommun by kommun, so that the message is the one that
+        # kommun's files give on their own (the first kommun with a problem stops)
+        parts = []
+        with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
+            for k in kommuner:
+                parts.append(ingest_kommun(k, validate=False))
+                bar.step(k.name)
     # the schema checked once for the whole region, not once per kommun
     responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
     return {
@@ -159,26 +154,6 @@ def survey_stage(
         "survey_breaks": _stack([p.breaks for p in parts], BREAK_COLUMNS),
         "ledger": _stack([p.ledger for p in parts], LEDGER_COLUMNS),
     }
-
-
-@contextlib.contextmanager
-def _older_objects_left_alone():
-    """Python's cycle collector leaves the objects made before the block alone during it.
-
-    Reading makes many short-lived containers, so the collector runs a full collection a
-    few times, and each one walks every object in the process (the imported libraries:
-    about 0,1 s CPU each), not only reading's own. Frozen objects are still freed as
-    usual by reference counting; they are unfrozen afterwards. When something else has
-    frozen objects already, nothing is changed.
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _stack(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
