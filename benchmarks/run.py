@@ -5,9 +5,13 @@ in fresh processes so that peak memory belongs to the step measured:
 
 ``generate``     ``trygghet-analys sample-data --kommuner N`` (once)
 ``floor``        read every raw survey file with the fastest reader and nothing else
-                 (python_calamine for xlsx, pyarrow.csv for csv): the floor ingestion is
-                 compared with
-``ingest``       raw files → canonical table (``pipeline.survey_stage``)
+                 (python_calamine for xlsx, pyarrow.csv for csv, on one thread as the
+                 ingestion reads them): the floor ingestion is compared with; beside it
+                 the same read with every csv column as text (no type inference, as the
+                 ingestion parses them), reported but not the target's floor
+``ingest``       raw files → canonical table (``pipeline.survey_stage``); its runs take
+                 turns with the floor's (floor, floor as text, ingest, floor, ...), so
+                 that a change of load on the machine falls on both alike
 ``statistics``   every indicator × kommun × year × group, changes, trends, response rates
                  (``pipeline.statistics_stage``) and ``estimate_indicators`` alone
 ``build``        ``trygghet-analys build --utan-cache`` for the whole data folder
@@ -149,6 +153,8 @@ def _worker(step: str, data: Path, out: Path | None) -> dict:
     kommuner = folder.kommuner()
     if step == "floor":
         return _floor(kommuner)
+    if step == "floor-text":
+        return _floor(kommuner, as_text=True)
     if step == "ingest":
         _import_validation()
         tables, wall, cpu = _timed(lambda: pipeline.survey_stage(folder, kommuner, {}))
@@ -201,8 +207,16 @@ def _import_validation() -> None:
     RESPONSE_SCHEMA.register_default_backends(pd.DataFrame)
 
 
-def _floor(kommuner) -> dict:
-    """Read every survey file with the fastest reader, nothing else (the ingestion floor)."""
+def _floor(kommuner, *, as_text: bool = False) -> dict:
+    """Read every survey file with the fastest reader, nothing else (the ingestion floor).
+
+    pyarrow parses on this thread, as the ingestion does (``files/survey.py``): its thread
+    pool adds CPU time of its own, which would make the floor larger and the ratio
+    smaller. With ``as_text`` every csv column is read as text, without pyarrow's type
+    inference (the ingestion reads text too): a stricter floor, reported beside the
+    target's.
+    """
+    import pyarrow as pa
     import pyarrow.csv as pacsv
     from python_calamine import CalamineWorkbook
 
@@ -216,6 +230,11 @@ def _floor(kommuner) -> dict:
             opts = codebook.layout_for(year).file
             jobs.append((path, opts))
 
+    # every column as text (more names than any file has columns)
+    convert = pacsv.ConvertOptions(
+        column_types={f"f{i}": pa.string() for i in range(1000)} if as_text else None
+    )
+
     def read_all() -> int:
         rows = 0
         for path, opts in jobs:
@@ -227,11 +246,16 @@ def _floor(kommuner) -> dict:
                 encoding = (
                     "utf8" if opts.encoding in ("auto", "utf-8", "utf-8-sig") else (opts.encoding)
                 )
+                # as text, the header row is data (autogenerate_column_names), as for calamine
                 table = pacsv.read_csv(
                     path,
-                    read_options=pacsv.ReadOptions(encoding=encoding, skip_rows=opts.skip_rows),
+                    read_options=pacsv.ReadOptions(
+                        encoding=encoding, skip_rows=opts.skip_rows, use_threads=False,
+                        autogenerate_column_names=as_text,
+                    ),
                     parse_options=pacsv.ParseOptions(delimiter=opts.delimiter),
-                )
+                    convert_options=convert,
+                )  # fmt: skip
                 rows += table.num_rows
         return rows
 
@@ -437,12 +461,16 @@ def main(argv: list[str] | None = None) -> int:
             return _finish(results, out, say)
         steps["generate"]["raw_mb"] = _du(region / "raw")
     n = args.repeats
-    if "floor" not in skip:
-        say("golv: läser rådata ...")
-        steps["floor"] = repeat(n, worker_cmd("floor", region), logdir, "floor")
-    if "ingest" not in skip:
-        say("inläsning till kanonisk tabell ...")
-        steps["ingest"] = repeat(n, worker_cmd("ingest", region), logdir, "ingest")
+    # floor and ingestion take turns, so that a change of load falls on both alike
+    turns = [s for s in ("floor", "floor-text", "ingest") if s.split("-")[0] not in skip]
+    if turns:
+        say(f"golv och inläsning, varvade: {', '.join(turns)} ...")
+        runs: dict[str, list] = {s: [] for s in turns}
+        for i in range(n):
+            for s in turns:
+                runs[s].append(measure(worker_cmd(s, region), log=logdir / f"{s}-{i}.log"))
+        for s in turns:
+            steps[s] = median_of(runs[s]) | {"all": runs[s]}
     if "build" not in skip or not (region / "processed" / "survey_responses.parquet").exists():
         say("trygghet-analys build ...")
         full = [str(CLI), "build", "--utan-cache", "--data", str(region)]
@@ -579,6 +607,10 @@ def _ratios(results: dict) -> None:
         summary["ingest_floor_ratio"] = ingest / floor
         # CPU time is steadier than wall time when other work shares the cores
         summary["ingest_floor_ratio_cpu"] = s["ingest"]["cpu_seconds"] / s["floor"]["cpu_seconds"]
+        if s.get("floor-text", {}).get("cpu_seconds"):
+            summary["ingest_floor_text_ratio_cpu"] = (
+                s["ingest"]["cpu_seconds"] / s["floor-text"]["cpu_seconds"]
+            )
     if s.get("build", {}).get("wall_s") is not None:
         summary["build_wall_s"] = s["build"]["wall_s"]
         summary["build_peak_gb"] = s["build"]["peak_mb"] / 1024
@@ -683,6 +715,12 @@ def markdown(results: dict) -> str:
         fl,
         note=(f"{fl.get('files', 0):.0f} filer, {_f(fl.get('rows'), 0)} rader" if fl else ""),
     )
+    ft = s.get("floor-text")
+    row(
+        "golv med csv-kolumnerna som text (ingen typgissning)",
+        ft,
+        note=(f"{ft.get('files', 0):.0f} filer, {_f(ft.get('rows'), 0)} rader" if ft else ""),
+    )
     row(
         "inläsning → kanonisk tabell",
         s.get("ingest"),
@@ -764,6 +802,11 @@ def markdown(results: dict) -> str:
         ]
     if summ.get("ingest_floor_ratio_cpu") is not None:
         lines += ["", f"Inläsning / läsgolv i CPU-tid: {_f(summ['ingest_floor_ratio_cpu'], 2)}."]
+        if summ.get("ingest_floor_text_ratio_cpu") is not None:
+            lines[-1] += (
+                " Mot golvet med csv-kolumnerna som text (inget mål): "
+                f"{_f(summ['ingest_floor_text_ratio_cpu'], 2)}."
+            )
     if summ.get("r_over_ours") is not None:
         lines += [
             "",

@@ -62,12 +62,31 @@ def test_median_of_runs(bench):
 
 def test_floor_and_ingestion_read_the_same_files(bench, work):
     floor = bench._worker("floor", work / "data", None)
+    text = bench._worker("floor-text", work / "data", None)
     ingest = bench._worker("ingest", work / "data", None)
-    for result in (floor, ingest):
+    for result in (floor, text, ingest):
         assert result["seconds"] > 0 and result["cpu_seconds"] >= 0
-    assert floor["files"] == 21  # one file per year 2005–2025
+    assert floor["files"] == text["files"] == 21  # one file per year 2005–2025
     # header rows are data to the floor reader; ledgered rows are not in the canonical table
     assert floor["rows"] >= ingest["rows"] > 0.9 * floor["rows"]
+    # as text, a csv file's header row is one row more (xlsx: data already)
+    csv_files = len(list((work / "data" / "raw").rglob("20[0-9][0-9].csv")))
+    assert text["rows"] == floor["rows"] + csv_files
+
+
+def test_floor_and_ingestion_take_turns(bench, work, tmp_path, monkeypatch):
+    """floor, floor as text and ingest run in turns (a change of load falls on all three)."""
+    order = []
+
+    def fake_measure(cmd, *, log, env=None):
+        order.append(cmd[3])
+        return {"rc": 0, "wall_s": 1.0, "cpu_s": 1.0, "seconds": 1.0, "cpu_seconds": 1.0}
+
+    monkeypatch.setattr(bench, "measure", fake_measure)
+    skip = "build,incremental,statistics,r,reports,warm-report"
+    args = ["--size", "tiny", "--repeats", "2", "--out", str(tmp_path), "--work", str(work)]
+    assert bench.main([*args, "--reuse-data", "--skip", skip]) == 0
+    assert order == ["floor", "floor-text", "ingest"] * 2
 
 
 R_SVYBY = Path(__file__).parent / "fixtures" / "r_survey" / "bench_svyby_otrygghet_ute_sent.csv"
