@@ -214,6 +214,30 @@ def test_read_raw_size_limit(tmp_path):
         read_raw(p, max_bytes=100)
 
 
+@pytest.mark.parametrize("length", [100, 101, 150])
+def test_read_raw_file_grown_after_its_size_was_taken(tmp_path, monkeypatch, length):
+    """read_raw asks for the size fstat gives + 1 bytes first; a file longer than that
+    (grown meanwhile) is still read whole, and over the limit refused."""
+    from trygghet_analys.files import _open
+
+    p = tmp_path / "raw" / "vaxer.csv"
+    p.parent.mkdir()
+    p.write_bytes(b"x" * length)
+    real_fstat = os.fstat
+
+    class Small:  # the size as it was before the file grew
+        def __init__(self, st):
+            self.st_mode, self.st_size = st.st_mode, 10
+
+    monkeypatch.setattr(_open.os, "fstat", lambda fd: Small(real_fstat(fd)))
+    if length <= 101:
+        assert _open.read_raw(p, max_bytes=101) == b"x" * length
+    else:
+        monkeypatch.setattr(_open, "check_file", lambda *a, **k: None)
+        with pytest.raises(DataError, match="inte växer"):
+            _open.read_raw(p, max_bytes=101)
+
+
 def test_list_raw_lists_every_entry_but_hidden(tmp_path):
     from trygghet_analys.files._open import list_raw
 

@@ -1448,6 +1448,7 @@ def _survey_single_pass(
     pieces: list[tuple[int, int, int, int, int, int, int]] = []
     pending = []
     groups: dict[tuple, tuple] = {}
+    signatures: dict[int, tuple] = {}  # layout_signature of each layout object
     for e, entry in enumerate(entries):
         kommun, codebook = entry.kommun, entry.codebook
         for position, (year, path) in enumerate(entry.files.items()):
@@ -1467,7 +1468,9 @@ def _survey_single_pass(
             columns = tuple((c.variable, c.source) for c in layout.columns_for(year))
             source = SourceFile(year, path, raw.rows, raw.sheet, raw.first_row, ledger_file,
                                 kommun.name, kommun.strata, layout)  # fmt: skip
-            group = (layout_signature(codebook, layout), raw.names, columns)
+            if id(layout) not in signatures:  # the layout objects live as long as entries
+                signatures[id(layout)] = layout_signature(codebook, layout)
+            group = (signatures[id(layout)], raw.names, columns)
             groups.setdefault(group, (codebook, layout, kommun, []))[3].append(
                 (e, position, key, raw, source)
             )

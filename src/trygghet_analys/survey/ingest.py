@@ -277,11 +277,13 @@ def apply_layout_files(
     """
     first = sources[0]
     signature = None
+    checked: set[int] = set()  # a kommun's layout object, checked once for all its files
     for s in sources:
-        if s.layout is not None and s.layout is not layout:
+        if s.layout is not None and s.layout is not layout and id(s.layout) not in checked:
             signature = signature or layout_signature(codebook, layout)
             if layout_signature(codebook, s.layout) != signature:
                 raise ValueError("apply_layout_files: the files need the same layout")
+            checked.add(id(s.layout))
     # each file's kommun, areas and area codes
     owners = [
         (s.kommun or kommun, strata if s.strata is None else s.strata,
