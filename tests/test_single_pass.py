@@ -373,3 +373,21 @@ def test_region_tables_equal_each_kommuns_own(region_data_dir):
         expected = pd.concat([getattr(t, field) for t in alone], ignore_index=True)
         pd.testing.assert_frame_equal(getattr(region, field), expected)
     assert region.responses["weight"].notna().all()
+
+
+def test_reading_memory_uses_the_system_pool_and_restores_the_default():
+    """Inside reading_memory Arrow allocates from the system pool; the pool before it is
+    back afterwards, also when the block raises, and buffers made inside outlive it."""
+    import pyarrow as pa
+
+    from trygghet_analys.files.survey import reading_memory
+
+    before = pa.default_memory_pool().backend_name
+    with reading_memory():
+        assert pa.default_memory_pool().backend_name == "system"
+        kept = pa.array(["a", "bb"] * 1000)
+    assert pa.default_memory_pool().backend_name == before
+    with pytest.raises(DataError), reading_memory():
+        raise DataError("något", file="x.csv")
+    assert pa.default_memory_pool().backend_name == before
+    assert kept.to_pylist()[:2] == ["a", "bb"]

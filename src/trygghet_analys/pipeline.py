@@ -42,6 +42,7 @@ from .files.survey import (
     read_population,
     read_raw_file,
     read_survey_cells,
+    reading_memory,
     survey_files,
 )
 from .files.wastewater import read_wastewater
@@ -134,26 +135,29 @@ def survey_stage(
         ``survey_responses``, ``survey_strata``, ``survey_breaks`` and ``ledger``, every
         kommun stacked (columns as in ``CONTRIBUTING.md``).
     """
-    try:
-        # every kommun's files at once: the files of one layout applied together across
-        # kommuner (a vendor's layout in many kommuner)
-        parts = _ingest_kommuner(kommuner)
-    except DataError:
-        # a problem somewhere: kommun by kommun, so that the message is the one that
-        # kommun's files give on their own (the first kommun with a problem stops)
-        parts = []
-        with Progress(len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1) as bar:
-            for k in kommuner:
-                parts.append(ingest_kommun(k, validate=False))
-                bar.step(k.name)
-    # the schema checked once for the whole region, not once per kommun
-    responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
-    return {
-        "survey_responses": responses,
-        "survey_strata": _stack([p.strata for p in parts], STRATA_COLUMNS),
-        "survey_breaks": _stack([p.breaks for p in parts], BREAK_COLUMNS),
-        "ledger": _stack([p.ledger for p in parts], LEDGER_COLUMNS),
-    }
+    with reading_memory():
+        try:
+            # every kommun's files at once: the files of one layout applied together across
+            # kommuner (a vendor's layout in many kommuner)
+            parts = _ingest_kommuner(kommuner)
+        except DataError:
+            # a problem somewhere: kommun by kommun, so that the message is the one that
+            # kommun's files give on their own (the first kommun with a problem stops)
+            parts = []
+            with Progress(
+                len(kommuner), "Läser enkäter", "kommuner", enabled=len(kommuner) > 1
+            ) as bar:
+                for k in kommuner:
+                    parts.append(ingest_kommun(k, validate=False))
+                    bar.step(k.name)
+        # the schema checked once for the whole region, not once per kommun
+        responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
+        return {
+            "survey_responses": responses,
+            "survey_strata": _stack([p.strata for p in parts], STRATA_COLUMNS),
+            "survey_breaks": _stack([p.breaks for p in parts], BREAK_COLUMNS),
+            "ledger": _stack([p.ledger for p in parts], LEDGER_COLUMNS),
+        }
 
 
 def _stack(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:

@@ -8,10 +8,11 @@ sheet, Excel row, column and value.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,6 +32,7 @@ from ._xlsx import column_letter
 __all__ = [
     "RawCells",
     "code_cells",
+    "reading_memory",
     "read_population",
     "read_raw_file",
     "read_survey_cells",
@@ -39,6 +41,25 @@ __all__ = [
 
 
 _FILE_NAME = re.compile(r"^(\d{4})\.(xlsx|csv)$", re.IGNORECASE)
+
+
+@contextlib.contextmanager
+def reading_memory() -> Iterator[None]:
+    """Arrow's memory from the C library's ``malloc`` (its system pool) inside the block.
+
+    Reading many survey files makes and frees many large Arrow buffers; pyarrow's default
+    pool (mimalloc) then hands memory back to the kernel and asks for it again so often
+    that the kernel's time was a quarter of reading 58 kommuner (0,6–0,9 s of 2,9 s CPU;
+    0,3 s with the system pool, and a lower peak; docs/performance.md). Every buffer is
+    freed by the pool that made it, so buffers made inside the block may outlive it. The
+    pool before the block is restored after it, also on an error.
+    """
+    previous = pa_.default_memory_pool()
+    pa_.set_memory_pool(pa_.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa_.set_memory_pool(previous)
 
 
 def survey_files(folder: str | Path) -> dict[int, Path]:
