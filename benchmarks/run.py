@@ -709,22 +709,31 @@ def markdown(results: dict) -> str:
 
     gen = s.get("generate")
     row("sample-data (en gång)", gen, None, f"{_f(gen.get('raw_mb'), 0)} MB rådata" if gen else "")
+
+    def in_step(d: dict) -> str:
+        return f"; CPU i steget {_f(d.get('cpu_seconds'), 2)} s" if d.get("cpu_seconds") else ""
+
     fl = s.get("floor")
     row(
         "golv: bara läsa rådatafilerna",
         fl,
-        note=(f"{fl.get('files', 0):.0f} filer, {_f(fl.get('rows'), 0)} rader" if fl else ""),
+        note=(f"{fl.get('files', 0):.0f} filer, {_f(fl.get('rows'), 0)} rader" + in_step(fl))
+        if fl
+        else "",
     )
     ft = s.get("floor-text")
     row(
         "golv med csv-kolumnerna som text (ingen typgissning)",
         ft,
-        note=(f"{ft.get('files', 0):.0f} filer, {_f(ft.get('rows'), 0)} rader" if ft else ""),
+        note=(f"{ft.get('files', 0):.0f} filer, {_f(ft.get('rows'), 0)} rader" + in_step(ft))
+        if ft
+        else "",
     )
+    ing = s.get("ingest")
     row(
         "inläsning → kanonisk tabell",
-        s.get("ingest"),
-        note=(f"{_f(s['ingest'].get('rows'), 0)} svarsrader" if s.get("ingest") else ""),
+        ing,
+        note=(f"{_f(ing.get('rows'), 0)} svarsrader" + in_step(ing)) if ing else "",
     )
     st = s.get("statistics")
     if st and st.get("estimates_seconds") is not None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_
 
 from ..errors import DataError, ProblemLog
 from ..formatting import file_name
@@ -483,9 +484,11 @@ def apply_layout_files(
                         "unika respondent-id (samma id på rad "
                         f"{', '.join(map(str, where_rows[:-1]))})",
                     )
-        ids = uniq[icodes]
+        # Arrow takes the distinct texts (a Python object per row made pandas' text
+        # array slowly, 0,2 s for the region)
+        ids = pd.array(pa_.array(uniq, pa_.string()).take(icodes), dtype="str")
     else:
-        ids = np.array([f"rad {r}" for r in krows], dtype=object)
+        ids = pd.array(np.array([f"rad {r}" for r in krows], dtype=object), dtype="str")
 
     if "stratum" in col and m:
         stratum = np.empty(m, dtype=object)
@@ -523,7 +526,7 @@ def apply_layout_files(
     out: dict[str, object] = {
         "kommun": pd.array(kommun_col, dtype="str"),
         "year": years[kidx],
-        "respondent_id": pd.array(ids, dtype="str"),
+        "respondent_id": ids,
         "stratum": pd.array(stratum, dtype="str"),
         "weight": np.full(m, np.nan),
     }
