@@ -43,7 +43,7 @@ from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
 from ..vocabulary import Comparison, Source, column_headers
-from . import chartfacts, charts, pages, plotting, tableformat
+from . import chartfacts, charts, pages, plotting, tableformat, textcache
 
 __all__ = [
     "EXTRA_WRITERS",
@@ -869,7 +869,8 @@ def run(
                 out_dir=final.resolve(),
                 kommun=cfg.name,
             )
-        with _export.deterministic():
+        # text metrics, font lookups and font tables kept across every drawing
+        with _export.deterministic(), textcache.shared_text_layout():
             _say(f"Ritar diagram för {year} ...")
             findings = summary_findings(tables, year)
             rendered: list[RenderedChart] = []
