@@ -102,6 +102,29 @@ def data_copy(tmp_path, sample_data_dir) -> Path:
     return out
 
 
+@pytest.fixture
+def no_raw_reading(monkeypatch):
+    """The report reads ``processed/`` only: the kommun's own indicator file readers fail
+    when called, and so does opening any file under a ``raw/`` folder except ``kommun.yml``
+    (the kommun's settings: name, areas, base year)."""
+    from trygghet_analys.files import _open
+    from trygghet_analys.files import indicators as indicators_io
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report read raw/ instead of processed/")
+
+    for name in ("kommun_indicators", "read_own_indicators"):
+        monkeypatch.setattr(indicators_io, name, refuse)
+    real = _open._check
+
+    def check(path, data_root, missing):
+        if "raw" in Path(path).parts and Path(path).name != "kommun.yml":
+            raise AssertionError(f"the report opened {path}")
+        return real(path, data_root, missing)
+
+    monkeypatch.setattr(_open, "_check", check)
+
+
 @contextlib.contextmanager
 def serve_folder(www: Path):
     """A quiet local HTTP server on 127.0.0.1 (random port) serving ``www``; yields its URL."""

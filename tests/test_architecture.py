@@ -206,3 +206,47 @@ print(sorted(m for m in ("trygghet_analys.pipeline", "scipy.stats") if m in sys.
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- the report reads processed/ only (issue 13) -------------------------------------------
+#: What ``report/`` may import from ``files/``: writers, and ``find_euda_file`` (which only
+#: names the EUDA file a note speaks of). Every reader of a kommun's raw files is refused:
+#: the build writes what the report shows (``survey_indicators``, the registers, …).
+REPORT_MAY_IMPORT = {
+    "trygghet_analys.files",  # ``from ..files import export``: the submodule is checked
+    "trygghet_analys.files.export",
+    "trygghet_analys.files.euda",
+    "trygghet_analys.files.euda.find_euda_file",
+    "trygghet_analys.files.registers",
+    "trygghet_analys.files.registers.dump_register",
+    "trygghet_analys.files._io",
+}
+
+
+def report_raw_imports(source: str, module: str) -> list[str]:
+    """Imports of ``files/`` by a report module other than :data:`REPORT_MAY_IMPORT`."""
+    return [
+        f"{module}:{line} imports {name}"
+        for line, name in imports_of(source, module)
+        if name.startswith("trygghet_analys.files") and name not in REPORT_MAY_IMPORT
+    ]
+
+
+def test_no_report_module_imports_a_raw_reader():
+    found = []
+    for path in sorted((PACKAGE / "report").rglob("*.py")):
+        found += report_raw_imports(path.read_text(encoding="utf-8"), _module_name(path))
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from ..files.indicators import kommun_indicators\n",
+        "from ..files import indicators\n",
+        "from ..files.registers import load_registers\n",
+        "from ..files._open import read_raw\n",
+    ],
+)
+def test_the_report_import_check_sees_a_raw_reader(source):
+    assert report_raw_imports(source, "trygghet_analys.report.charts") != []

@@ -276,6 +276,33 @@ def test_a_changed_input_recomputes_what_depends_on_it(data, monkeypatch, change
     assert years[-1] >= 2025
 
 
+def test_an_own_indicator_file_that_changes_changes_the_indicator_table(data):
+    """``raw/indikatorer_egna.csv`` arrives, then its label is edited: the definitions the
+    report labels with (``survey_indicators``) follow each time, and every table equals a
+    build from scratch (no cached finding keeps the old label)."""
+    pipeline.build(data)
+    before = _tables(data / "processed")
+    own = data / "raw" / "indikatorer_egna.csv"
+    head = "id;label;kind;variables;categories;direction\n"
+    row = "mycket_otrygg;Mycket otrygg ute sent;proportion;otrygg_ute_sent;Mycket otrygg;"
+    own.write_text(head + row + "higher_is_worse\n", encoding="utf-8")
+    pipeline.build(data)
+    added = _equals_a_build_without_cache(data)
+    assert added["survey_indicators.parquet"] != before["survey_indicators.parquet"]
+    assert added["survey_estimates.parquet"] != before["survey_estimates.parquet"]
+    table = pd.read_parquet(data / "processed" / "survey_indicators.parquet")
+    assert table.loc[table["own"], "label"].tolist() == ["Mycket otrygg ute sent"]
+
+    own.write_text(head + row.replace("ute sent", "ute på kvällen") + "higher_is_worse\n")
+    pipeline.build(data)
+    edited = _equals_a_build_without_cache(data)
+    assert edited["survey_indicators.parquet"] != added["survey_indicators.parquet"]
+    table = pd.read_parquet(data / "processed" / "survey_indicators.parquet")
+    assert table.loc[table["own"], "label"].tolist() == ["Mycket otrygg ute på kvällen"]
+    # the estimates do not depend on a label
+    assert edited["survey_estimates.parquet"] == added["survey_estimates.parquet"]
+
+
 def test_swedish_csv_floats_are_written_as_pandas_writes_them(tmp_path):
     """The float columns are formatted in one pass (``_decimal_comma``); the reference is
     pandas' own ``to_csv(sep=";", decimal=",")`` of the same table, byte for byte."""

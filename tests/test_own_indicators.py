@@ -118,6 +118,35 @@ def test_mycket_otrygg_is_below_the_ntu_share(own_build):
     assert (total["mycket_otrygg"] > 0).all()
 
 
+def test_the_build_writes_the_definitions_the_report_reads(own_build):
+    """``survey_indicators``: the package's indicators, then the kommun's file (``own``);
+    ``load_tables`` gives back exactly what ``kommun_indicators`` reads from raw/."""
+    from trygghet_analys.report import charts
+
+    table = pd.read_parquet(own_build / "processed" / "survey_indicators.parquet")
+    kommun = DataFolder.at(own_build).kommun()
+    want = kommun_indicators(kommun)
+    assert table["indicator"].tolist() == want["id"].tolist()
+    assert table["own"].tolist() == [False] * len(load_indicators()) + [True, True]
+    assert set(table["kommun"]) == {kommun.name}
+    tables = charts.load_tables(own_build)
+    pd.testing.assert_frame_equal(tables.indicators, want)
+    assert tables.labels["oro_nagon"] == "Orolig för inbrott eller våld"
+
+
+def test_the_report_labels_own_indicators_without_reading_raw(own_build, tmp_path, no_raw_reading):
+    """The whole report of a kommun with its own indicators, every raw reader refused: the
+    own indicators' labels come from processed/ (the estimates sheet of tabeller.xlsx)."""
+    from trygghet_analys.report import charts, render
+
+    assert charts.load_tables(own_build).labels["mycket_otrygg"] == "Mycket otrygg ute sent"
+    out = render.run(data=own_build, out=tmp_path, build=False)
+    sheet = pd.read_excel(out / "tabeller.xlsx", sheet_name="Skattningar", engine="calamine")
+    labels = dict(zip(sheet.iloc[:, 2], sheet.iloc[:, 3], strict=True))
+    assert labels["mycket_otrygg"] == "Mycket otrygg ute sent"
+    assert labels["oro_nagon"] == "Orolig för inbrott eller våld"
+
+
 def test_kommun_indicators_adds_the_file(own_build):
     ids = kommun_indicators(DataFolder.at(own_build).kommun())["id"].tolist()
     assert ids == [*load_indicators()["id"], "mycket_otrygg", "oro_nagon"]

@@ -72,8 +72,10 @@ def test_each_year_is_the_one_year_underlag(processed, year):
 
 
 @pytest.fixture
-def no_computing(monkeypatch):
-    """Every function that computes an underlag or findings fails when called."""
+def no_computing(monkeypatch, no_raw_reading):
+    """Every function that computes an underlag or findings fails when called, and so does
+    reading a raw file (``no_raw_reading``: the kommun's own indicators, any file under
+    ``raw/`` but ``kommun.yml``)."""
 
     def refuse(*args, **kwargs):
         raise AssertionError("the report computed what build should have written")

@@ -5,7 +5,9 @@ The package's resource files are patched in memory (one extra row), every cache 
 a parsed resource is cleared, and the new entry must then show up everywhere it belongs:
 the lab file reader, the wastewater tables of the build, the known register ids, the chart
 registry and the chart itself (substance); the estimates of the build and the chart labels
-(indicator).
+(indicator). ``new_rows_report`` goes all the way: the sample data built and reported with
+a new substance (6-MAM rows added to its lab files) and a new indicator, which must appear
+in the chart facts, ``rapport.html`` and ``tabeller.xlsx``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pytest
 from trygghet_analys import pipeline, vocabulary
 from trygghet_analys.commitments.followup import known_indicator_ids
 from trygghet_analys.files import wastewater as wwf
-from trygghet_analys.report import charts, plotting
+from trygghet_analys.report import charts, plotting, render
 from trygghet_analys.stats.estimation import estimate_indicators
 from trygghet_analys.stats.findings import COMPARISONS, SOURCES
 from trygghet_analys.survey import indicators as ind
@@ -42,6 +44,7 @@ def _clear_caches() -> None:
     wwf._substance_lookup.cache_clear()
     charts._charts.cache_clear()
     ind._read_definitions.cache_clear()
+    render._indicator_kinds.cache_clear()
 
 
 @pytest.fixture
@@ -106,6 +109,89 @@ def test_a_new_indicator_is_one_resource_row_over_a_mapped_question(extra_rows, 
         tables["survey_responses"], tables["survey_strata"], indicators=table.tail(1)
     )
     assert set(again["indicator"]) == {"mycket_otrygg"}
+
+
+# --------------------------------------------------------------------------- seen in the report
+#: A new indicator of the problem family: the ranking chart shows every ``problem_`` share.
+MYCKET_STORT_GANG = (
+    "problem_ungdomsgang_mycket,Mycket stort problem med störande ungdomsgäng,"
+    '"Andel som ser störande ungdomsgäng som ett mycket stort problem.",proportion,'
+    "problem_ungdomsgang,Mycket stort problem,higher_is_worse,Trygghet,andel,\n"
+)
+
+
+def _add_heroin_to_the_lab_files(folder: Path) -> int:
+    """Beside every amphetamine row of the csv lab files, a 6-MAM row (a twentieth of the
+    amphetamine concentration); returns the number of lab files changed."""
+    changed = 0
+    for path in sorted(folder.glob("*.csv")):
+        text = path.read_bytes().decode("utf-8-sig")
+        rows = []
+        for line in text.splitlines():
+            plant, day, substance, value, loq, unit = line.split(";")
+            if substance == "Amfetamin":
+                heroin = f"{float(value.replace(',', '.')) / 20:.1f}".replace(".", ",")
+                rows.append(";".join([plant, day, "6-MAM", heroin, loq, unit]))
+        if rows:
+            path.write_bytes(
+                (text.rstrip("\r\n") + "\r\n" + "\r\n".join(rows) + "\r\n").encode("utf-8-sig")
+            )
+            changed += 1
+    return changed
+
+
+@pytest.fixture(scope="module")
+def new_rows_report(tmp_path_factory, sample_data_dir) -> Path:
+    """The sample data with 6-MAM in its lab files, built and reported with one extra row in
+    ``resources/substanser.csv`` (heroin) and one in ``resources/indikatorer.csv``."""
+    root = tmp_path_factory.mktemp("nya_rader") / "data"
+    shutil.copytree(sample_data_dir, root)
+    assert _add_heroin_to_the_lab_files(root / "raw" / "avloppsvatten" / "labb") == 7
+    original = vocabulary.resource_text
+    rows = {"substanser.csv": HEROIN, "indikatorer.csv": MYCKET_STORT_GANG}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(vocabulary, "resource_text", lambda name: original(name) + rows.get(name, ""))
+        _clear_caches()
+        try:
+            pipeline.build(root)
+            out = render.run(data=root, out=tmp_path_factory.mktemp("rapport"), build=False)
+        finally:
+            mp.undo()
+            _clear_caches()
+    return out
+
+
+def _facts(report: Path, chart: str) -> dict:
+    import json
+
+    return json.loads((report / "figurer" / f"{chart}.json").read_text(encoding="utf-8"))
+
+
+def test_a_new_substance_is_seen_in_the_build_the_chart_and_the_report(new_rows_report):
+    # build → report: the chart of the new substance, drawn from its campaigns (seven csv
+    # lab files carry 6-MAM; the eighth campaign's lab file is an xlsx left as it was)
+    facts = _facts(new_rows_report, "avloppsvatten_heroin")
+    assert facts["kind"] == "wastewater" and facts["data_rows"] == 7
+    assert facts["alt"].startswith("Diagram: Heroin (mätt som 6-monoacetylmorfin) i avloppsvatten")
+    page = (new_rows_report / "rapport.html").read_text(encoding="utf-8")
+    assert "Heroin i avloppsvatten" in page  # its section and its line in the chart list
+    sheets = pd.read_excel(new_rows_report / "tabeller.xlsx", sheet_name=None, engine="calamine")
+    assert any(name.endswith("avloppsvatten_heroin") for name in sheets)
+    campaigns = sheets["Avloppsvatten kampanjer"].astype(str)
+    assert (campaigns == "heroin").to_numpy().sum() == 7
+
+
+def test_a_new_indicator_is_seen_in_the_build_the_chart_and_the_report(new_rows_report):
+    label = "Mycket stort problem med störande ungdomsgäng"
+    # the ranking chart shows every problem share: the new one among them, in its facts
+    # (what the drawn figure shows) and in the table behind the chart in rapport.html
+    facts = _facts(new_rows_report, "problem_rangordning")
+    assert facts["data_rows"] == 12 and f"{label} " in facts["alt"]
+    page = (new_rows_report / "rapport.html").read_text(encoding="utf-8")
+    assert f"<td>{label}</td>" in page
+    sheets = pd.read_excel(new_rows_report / "tabeller.xlsx", sheet_name=None, engine="calamine")
+    estimates = sheets["Skattningar"].astype(str)
+    assert (estimates == label).to_numpy().sum() > 0
 
 
 # --------------------------------------------------------------------------- labels as data

@@ -89,6 +89,7 @@ __all__ = [
     "draft_notices",
     "draft_stage",
     "findings_stage",
+    "indicators_stage",
     "statistics_stage",
     "survey_receipt",
     "survey_stage",
@@ -447,6 +448,25 @@ def _own_indicators(kommun: KommunConfig, responses: pd.DataFrame) -> pd.DataFra
     defs = add_indicators(load_indicators(), own, file=path)
     check_indicator_answers(own, responses[responses["kommun"] == kommun.name], file=path)
     return defs
+
+
+def indicators_stage(
+    folder: DataFolder, kommuner: list[KommunConfig], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """The indicator definitions every kommun's tables were estimated with, for the report:
+    the package's indicators followed by the kommun's own (``raw/indikatorer_egna.csv``,
+    ``own`` True), one row per kommun and indicator (``survey_indicators``). The report
+    takes labels, definitions and units from here and reads no raw file."""
+    base = load_indicators()
+    parts = []
+    for k in kommuner:
+        defs = _own_indicators(k, tables["survey_responses"])
+        defs = base if defs is None else defs
+        own = ~defs["id"].isin(base["id"])
+        parts.append(defs.rename(columns={"id": "indicator"}).assign(kommun=k.name, own=own))
+    columns = table_columns("survey_indicators")
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return {"survey_indicators": table[columns]}
 
 
 def wastewater_stage(
@@ -1027,6 +1047,7 @@ def _registers(kommun: KommunConfig, indicators: pd.DataFrame) -> list:
 STAGES: list[Stage] = [
     survey_stage,
     statistics_stage,
+    indicators_stage,
     wastewater_stage,
     findings_stage,
     commitments_stage,

@@ -42,6 +42,7 @@ PROCESSED_TABLES: tuple[str, ...] = (
     "survey_changes",
     "survey_trends",
     "survey_response_rates",
+    "survey_indicators",
     "findings",
     "wastewater_loads",
     "wastewater_campaigns",
@@ -299,6 +300,7 @@ def _survey_schemas() -> dict[str, pa.DataFrameSchema]:
         "survey_response_rates": _schema(
             {k: strata[k] for k in strata if k != "population"},
         ),
+        "survey_indicators": _indicator_schema(),
         "findings": _schema(
             {
                 "kommun": _text(),
@@ -324,6 +326,23 @@ def _survey_schemas() -> dict[str, pa.DataFrameSchema]:
             }
         ),
     }
+
+
+def _indicator_schema() -> pa.DataFrameSchema:
+    """The indicator definitions each kommun's tables were estimated with: the columns of
+    ``resources/indikatorer.csv`` (``id`` named ``indicator`` as in every other table)."""
+    from .survey.indicators import INDICATOR_COLUMNS, allowed_values
+
+    checked = {
+        col: _text(pa.Check.isin(sorted(allowed_values(col))))
+        for col in ("kind", "direction", "focus_area")
+    }
+    columns = {"kommun": _text(), "indicator": _text(pa.Check.str_matches(r"^[a-z][a-z0-9_]*$"))}
+    for col in INDICATOR_COLUMNS[1:]:
+        columns[col] = checked.get(col, _text())
+    columns["label"] = _text(pa.Check.str_length(min_value=1))
+    columns["own"] = pa.Column("bool")
+    return _schema(columns, unique=["kommun", "indicator"])
 
 
 def _euda_schema() -> pa.DataFrameSchema:

@@ -66,6 +66,7 @@ _TABLE_FILES = {
     "underlag": "underlag",
     "commitment_registers": "commitment_registers",
     "draft": "commitment_draft",
+    "indicators": "survey_indicators",
 }
 
 
@@ -95,7 +96,8 @@ class Tables:
     saknas: …"), which the report prints. For one's own analyses (JupyterLab):
     ``responses`` (the canonical respondent table, read on first use) and ``strata``
     go into :func:`~trygghet_analys.estimate_indicators`; ``indicators`` are the
-    package's definitions plus the kommun's ``raw/indikatorer_egna.csv``.
+    definitions ``build`` estimated with (``processed/survey_indicators``): the package's
+    plus the kommun's ``raw/indikatorer_egna.csv``.
     """
 
     kommun: KommunConfig
@@ -286,9 +288,7 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
     elif euda.empty:
         notes.append(_euda_note(folder))
 
-    from ..files.indicators import kommun_indicators
-
-    indicators = kommun_indicators(cfg)
+    indicators = _indicator_definitions(frames["indicators"], frames["estimates"], notes)
     followup = frames["followup"]
     registers = frames["commitment_registers"]
     try:
@@ -332,6 +332,27 @@ def load_tables(data_dir: str | Path | None, kommun: str | None = None) -> Table
         wastewater_detectable=frames["wastewater_detectable"],
         base_year=_kommun_base_year(cfg, registers),
     )
+
+
+def _indicator_definitions(
+    table: pd.DataFrame, estimates: pd.DataFrame, notes: list[str]
+) -> pd.DataFrame:
+    """The kommun's rows of ``survey_indicators`` as definitions (the columns of
+    :func:`~trygghet_analys.load_indicators`): the package's indicators and the kommun's
+    own, as ``build`` estimated them. A ``processed/`` written before the table existed
+    gives the package's definitions, and a note when an estimated indicator has none."""
+    if table.empty:
+        table = load_indicators()
+        unknown = set() if estimates.empty else set(estimates["indicator"]) - set(table["id"])
+        if unknown:
+            notes.append(
+                "Indikatorernas namn saknas: data/processed/survey_indicators.parquet finns "
+                f"inte – {', '.join(sorted(map(str, unknown)))} visas med sitt id (kör "
+                "trygghet-analys build)."
+            )
+        return table
+    table = table.drop(columns=["kommun", "own"]).rename(columns={"indicator": "id"})
+    return table.reset_index(drop=True)
 
 
 def _kommun_base_year(cfg: KommunConfig, registers: pd.DataFrame | None = None) -> int | None:

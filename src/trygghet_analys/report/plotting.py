@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import functools
 import re
 import textwrap
 import unicodedata
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
-from pathlib import Path
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -50,7 +48,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from .._docstrings import shared_doc
 from ..formatting import THOUSANDS, fmt_number, fmt_percent
 from ..stats.estimation import TOTAL_GROUP
-from ..vocabulary import Comparison, standard_text, substance_title
+from ..vocabulary import Comparison, read_resource_csv, standard_text, substance_title
 
 __all__ = [
     "PALETTE",
@@ -264,16 +262,10 @@ def _legend(ax: Axes, *, sources: Sequence[Axes] = (), **kwargs: object) -> None
 # --------------------------------------------------------------------------- labels
 
 
-@functools.lru_cache(maxsize=4)
-def _read_indicator_file(path: str, mtime: float) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def _indicator_table() -> pd.DataFrame | None:
-    path = Path(str(resources.files("trygghet_analys") / "resources" / _INDICATOR_FILE))
-    if not path.is_file():
-        return None
-    return _read_indicator_file(str(path), path.stat().st_mtime)
+    """The package's indicator definitions, through :mod:`~trygghet_analys.vocabulary` (the
+    one reader of ``resources/``; parsed once per text)."""
+    return read_resource_csv(_INDICATOR_FILE, dtype=str, keep_default_na=False)
 
 
 def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:

@@ -36,6 +36,7 @@ __all__ = [
     "DONT_KNOW",
     "INDICATOR_COLUMNS",
     "add_indicators",
+    "allowed_values",
     "check_indicator_answers",
     "check_indicators",
     "define_indicator",
@@ -65,6 +66,17 @@ _ALLOWED = {
     "direction": {"higher_is_worse", "higher_is_better"},
     "focus_area": {"Samverkan", "Synlighet", "Trygghet"},
 }
+
+
+def allowed_values(column: str) -> frozenset[str]:
+    """The values an indicator definition may hold in ``column`` (kind, direction, focus_area).
+
+    Examples
+    --------
+    >>> sorted(allowed_values("kind"))
+    ['mean', 'proportion']
+    """
+    return frozenset(_ALLOWED[column])
 
 
 @lru_cache(maxsize=1)
