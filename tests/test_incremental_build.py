@@ -843,3 +843,29 @@ def test_the_receipt_counts_every_kommun_and_file_from_the_ledger(region_data_di
     for line, (kommun, year, read, n, out) in zip(lines, want, strict=True):
         assert line.startswith(f"{kommun} {year}: ")
         assert f": {read} rader lästa, {n} behållna, {out} i liggaren" in line
+
+
+def test_row_hashes_of_a_stacked_table_sliced_per_kommun_give_the_same_keys(region_data_dir):
+    """The findings' keys hash each stacked table once and slice it per kommun; the digests
+    are those of hashing each kommun's own table (so the cache's keys did not move)."""
+    from trygghet_analys.files.cache import frame_digest, year_digests
+
+    tables = pipeline.compute_tables(
+        region_data_dir, stages=[pipeline.survey_stage, pipeline.statistics_stage]
+    )
+    for name, column in [
+        ("survey_estimates", "year"),
+        ("survey_changes", "year_to"),
+        ("survey_strata", "year"),
+        ("survey_breaks", "year"),
+    ]:
+        table = tables[name]
+        rows, hashes = pipeline._per_kommun(table), pipeline._per_kommun_hashes(table)
+        for kommun in [*table["kommun"].unique(), "Ingen sådan"]:
+            own = rows(kommun)
+            years = sorted(int(y) for y in table[column].unique())
+            for upto in (True, False):
+                assert year_digests(own, years, column=column, upto=upto) == year_digests(
+                    own, years, column=column, upto=upto, rows=hashes(kommun)
+                )
+            assert frame_digest(own) == frame_digest(own, rows=hashes(kommun))

@@ -30,7 +30,14 @@ from .config import DataFolder, KommunConfig, base_year
 from .errors import ConfigError, DataError, ProblemLog
 from .files._io import atomic_replace_files
 from .files._open import list_raw, raw_exists
-from .files.cache import BuildCache, file_digest, frame_digest, table_layout, year_digests
+from .files.cache import (
+    BuildCache,
+    file_digest,
+    frame_digest,
+    row_hashes,
+    table_layout,
+    year_digests,
+)
 from .files.codebook import load_codebook
 from .files.delivery import header_row_hint
 from .files.euda import find_euda_file, read_euda
@@ -615,10 +622,23 @@ def findings_stage(
     }
     own_campaigns = None if campaigns is None else _per_kommun(campaigns)
     own_flags = _per_kommun(flags)
+    # for the cache keys: each stacked table hashed once, sliced per kommun
+    hashed = {}
+    if _CACHE.get() is not None:
+        hashed = {
+            "estimates": estimates,
+            "changes": tables["survey_changes"],
+            "breaks": tables["survey_breaks"],
+            "strata": tables["survey_strata"],
+            "reliable": flags,
+            "wastewater_campaigns": campaigns,
+        }
+        hashed = {n: _per_kommun_hashes(t) for n, t in hashed.items() if t is not None}
+    package = load_indicators()
     jobs = []
     for k in kommuner:
         own_ind = _own_indicators(k, tables["survey_responses"])
-        indicators = load_indicators() if own_ind is None else own_ind
+        indicators = package if own_ind is None else own_ind
         yearly, targets, links, start = _commitments_of(k, indicators)
         inputs = {
             "kommun": k.name,
@@ -638,13 +658,27 @@ def findings_stage(
             "start_year": start,
             "strata": own["survey_strata"](k.name),
         }
-        jobs.append((inputs, effects))
+        jobs.append((inputs, effects, {n: rows(k.name) for n, rows in hashed.items()}))
     shared = {"estimates": estimates, "changes": tables["survey_changes"]}
     shared |= {"breaks": tables["survey_breaks"], "reliable": flags}
     parts = [p for p in _cached_findings(jobs, shared) if len(p)]
     if not parts:
         return {"findings": pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})}
     return {"findings": pd.concat(parts, ignore_index=True)}
+
+
+def _per_kommun_hashes(table: pd.DataFrame) -> Callable[[str], np.ndarray]:
+    """``kommun → the row hashes of its rows`` (:func:`row_hashes`, as the rows
+    :func:`_per_kommun` gives), the stacked table hashed once."""
+    hashes = row_hashes(table)
+    groups = table.groupby("kommun", sort=False).indices if len(table) else {}
+    none = hashes[0:0]
+
+    def rows(kommun: str) -> np.ndarray:
+        idx = groups.get(kommun)
+        return none if idx is None else hashes[idx]
+
+    return rows
 
 
 def _per_kommun(table: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
@@ -842,8 +876,9 @@ def _effects(inputs: dict, effects: dict, years: list[int] | None) -> pd.DataFra
     return effect_findings(inputs["estimates"], **effects, years=years)
 
 
-def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.DataFrame]:
-    """:func:`build_findings` of each kommun (``jobs``: its inputs and ``effects``), each
+def _cached_findings(jobs: list[tuple[dict, dict, dict]], shared: dict) -> list[pd.DataFrame]:
+    """:func:`build_findings` of each kommun (``jobs``: its inputs, ``effects`` and the row
+    hashes of its slices of the stacked tables, :func:`_per_kommun_hashes`), each
     report year from the build cache when what that year's rows are computed from is
     unchanged, the rest computed for all kommuner together.
 
@@ -866,14 +901,21 @@ def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.Dat
     per kommun that is the table :func:`build_findings` gives.
     """
     cache = _CACHE.get()
-    plans = [_findings_plan(cache, inputs, effects) for inputs, effects in jobs]
+    digests: dict[int, str] = {}  # indicator definitions by object: most kommuner share one
+
+    def digest(frame: pd.DataFrame) -> str:
+        if id(frame) not in digests:
+            digests[id(frame)] = frame_digest(frame)
+        return digests[id(frame)]
+
+    plans = [_findings_plan(cache, *job, digest=digest) for job in jobs]
     groups: dict[tuple, list[int]] = {}
-    for i, ((inputs, _), plan) in enumerate(zip(jobs, plans, strict=True)):
+    for i, ((inputs, _, _), plan) in enumerate(zip(jobs, plans, strict=True)):
         if plan["todo"] is None or plan["todo"]:
             todo = None if plan["todo"] is None else tuple(plan["todo"])
             key = (
                 inputs["base_year"],
-                frame_digest(inputs["indicators"]),
+                digest(inputs["indicators"]),
                 tuple(sorted(inputs["activity_labels"].items())),
                 todo,
             )
@@ -884,7 +926,7 @@ def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.Dat
         todo = plans[members[0]]["todo"]
         own = {}
         for i in members:
-            inputs, effects = jobs[i]
+            inputs, effects, _ = jobs[i]
             ww = plans[i]["ww_rows"]
             if ww is None:  # no cache: every year of the campaigns
                 ww = wastewater_findings(inputs["wastewater_campaigns"], years=todo)
@@ -907,10 +949,20 @@ def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.Dat
     return [_findings_done(cache, plan, new.get(i)) for i, plan in enumerate(plans)]
 
 
-def _findings_plan(cache: BuildCache | None, inputs: dict, effects: dict) -> dict:
+def _findings_plan(
+    cache: BuildCache | None,
+    inputs: dict,
+    effects: dict,
+    hashes: dict[str, np.ndarray],
+    *,
+    digest: Callable[[pd.DataFrame], str] = frame_digest,
+) -> dict:
     """What of one kommun's findings the cache holds: the rows of the years whose key is
     unchanged, the years to compute (``todo``; None without a cache: every year), and
-    that kommun's wastewater trend rows of those years (None without a cache)."""
+    that kommun's wastewater trend rows of those years (None without a cache).
+
+    ``hashes`` holds the row hashes of the kommun's tables that are slices of stacked
+    tables (the keys are those of hashing each table on its own)."""
     if cache is None:
         return {"todo": None, "ww_rows": None}
     kommun = inputs["kommun"]
@@ -922,14 +974,16 @@ def _findings_plan(cache: BuildCache | None, inputs: dict, effects: dict) -> dic
             years.update(int(y) for y in table[column].unique())
     wanted = sorted(years)
     digests = {
-        name: year_digests(tables[name], wanted, column=column, upto=upto)
+        name: year_digests(
+            tables[name], wanted, column=column, upto=upto, rows=hashes.get(name)
+        )
         for name, (column, upto) in _FINDINGS_TABLES.items()
     }
     fixed = cache.key(
         kommun,
         inputs["base_year"],
-        frame_digest(inputs["indicators"]),
-        frame_digest(inputs["breaks"]),
+        digest(inputs["indicators"]),
+        frame_digest(inputs["breaks"], rows=hashes.get("breaks")),
         sorted(inputs["activity_targets"].items()),
         sorted(inputs["activity_labels"].items()),
         effects["links"],

@@ -34,6 +34,7 @@ __all__ = [
     "code_version",
     "file_digest",
     "frame_digest",
+    "row_hashes",
     "table_layout",
     "year_digests",
 ]
@@ -54,17 +55,31 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def frame_digest(frame: pd.DataFrame | None) -> str:
-    """SHA-256 of a whole table: its columns, their types and every row in order."""
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row (``pd.util.hash_pandas_object``, index left out). A row's
+    hash rests on its own values only, so the hashes of a table's rows taken out (same
+    columns and types) are those rows' hashes in the whole table: a stacked table is
+    hashed once and sliced per kommun."""
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def frame_digest(frame: pd.DataFrame | None, *, rows: np.ndarray | None = None) -> str:
+    """SHA-256 of a whole table: its columns, their types and every row in order
+    (``rows``: the table's :func:`row_hashes` when already known)."""
     if frame is None:
         return "-"
     h = hashlib.sha256(table_layout(frame).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update((row_hashes(frame) if rows is None else rows).tobytes())
     return h.hexdigest()
 
 
 def year_digests(
-    frame: pd.DataFrame | None, years: list[int], *, column: str = "year", upto: bool = True
+    frame: pd.DataFrame | None,
+    years: list[int],
+    *,
+    column: str = "year",
+    upto: bool = True,
+    rows: np.ndarray | None = None,
 ) -> dict[int, str]:
     """SHA-256 of a table's rows up to (``upto``) or in each year, with its columns and types.
 
@@ -82,11 +97,14 @@ def year_digests(
         The column holding the year.
     upto
         Rows with ``column <= year`` (True) or ``column == year`` (False).
+    rows
+        The table's :func:`row_hashes`, when already known.
     """
     if frame is None:
         return {int(y): "-" for y in years}
     h0 = hashlib.sha256(table_layout(frame).encode())
-    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    if rows is None:
+        rows = row_hashes(frame)
     year = frame[column].to_numpy() if len(frame) else None
     out = {}
     for y in years:
