@@ -690,6 +690,110 @@ def test_a_changed_past_year_drops_its_pack_file_and_keeps_the_others(data, tmp_
     _equals_a_build_without_cache(data)
 
 
+# --- the draft register per underlag year (issue 16) ------------------------------------------
+def _record_draft_years(monkeypatch) -> list[list[int]]:
+    """The underlag years of each ``draft_table`` call made by ``build``."""
+    calls: list[list[int]] = []
+    real = pipeline._commitments.draft_table
+
+    def recording(registers, underlag, **kwargs):
+        calls.append(sorted({int(y) for y in underlag["year"]}))
+        return real(registers, underlag, **kwargs)
+
+    monkeypatch.setattr(pipeline._commitments, "draft_table", recording)
+    return calls
+
+
+def _first_register_year(data: Path) -> int:
+    return min(int(p.stem) for p in (data / "raw" / "medborgarloften").glob("20*.yml"))
+
+
+def _years_changed(before: pd.DataFrame, after: pd.DataFrame, years, *, upto: bool) -> set[int]:
+    """The years whose rows (up to the year, or of the year) differ between two tables."""
+
+    def rows(t, y):
+        part = t[t["year"] <= y] if upto else t[t["year"] == y]
+        return part.reset_index(drop=True)
+
+    return {y for y in years if not rows(before, y).equals(rows(after, y))}
+
+
+def test_a_changed_register_drafts_only_the_years_it_is_in_force(data, monkeypatch):
+    """The latest register (2025) changed: only the draft of 2025 (for 2026) is made again;
+    the years before it, under the registers of 2022–2024 or none, come from the cache."""
+    pipeline.build(data)
+    _change_a_commitment_text(data)
+    calls = _record_draft_years(monkeypatch)
+    pipeline.build(data)
+    assert calls == [[2025]]
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "first_year"),
+    [(_change_a_population, 2012), (_change_a_past_year, 2020)],
+    ids=["population", "tidigare-ar"],
+)
+def test_a_changed_past_year_recomputes_the_underlag_and_drafts_from_that_year(
+    data, monkeypatch, change, first_year
+):
+    """The underlag of a year rests on the estimates up to it and the findings of the year:
+    exactly the years where those changed are computed again (read off the tables before
+    and after), none before ``first_year``. The drafts of years before it come from the
+    cache; every year with a changed underlag is drafted again. Equal to a full build."""
+    pipeline.build(data)
+    processed = data / "processed"
+    est0 = pd.read_parquet(processed / "survey_estimates.parquet")
+    fnd0 = pd.read_parquet(processed / "findings.parquet")
+    und0 = pd.read_parquet(processed / "underlag.parquet")
+    change(data)
+    underlag: list = []
+    real = pipeline._commitments.underlag_by_year
+
+    def recording(*args, years=None, **kwargs):
+        underlag.append(years)
+        return real(*args, years=years, **kwargs)
+
+    monkeypatch.setattr(pipeline._commitments, "underlag_by_year", recording)
+    drafts = _record_draft_years(monkeypatch)
+    pipeline.build(data)
+    monkeypatch.undo()
+    est1 = pd.read_parquet(processed / "survey_estimates.parquet")
+    fnd1 = pd.read_parquet(processed / "findings.parquet")
+    und1 = pd.read_parquet(processed / "underlag.parquet")
+    years = sorted(int(y) for y in est1["year"].unique())
+    want = _years_changed(est0, est1, years, upto=True) | _years_changed(
+        fnd0, fnd1, years, upto=False
+    )
+    (got,) = underlag
+    assert sorted(got) == sorted(want) and min(want) == first_year
+    (drafted,) = drafts
+    first_register = _first_register_year(data)
+    assert min(drafted) >= max(first_year, first_register)
+    changed = _years_changed(und0, und1, years, upto=False)
+    assert {y for y in changed if y >= first_register} <= set(drafted)
+    _equals_a_build_without_cache(data)
+
+
+def test_a_new_year_drafts_the_years_under_a_register_only(data, tmp_path, monkeypatch):
+    """Next year's delivery: the draft of the new year is made, and of the earlier years
+    only those whose register's follow-up changed (the follow-up is of the latest year);
+    the years before the first register (2022), refused the same way, come from the cache."""
+    newest = data / "raw" / "trygghetsmatning" / "2025.csv"
+    aside = tmp_path / "2025.csv"
+    shutil.move(newest, aside)
+    pipeline.build(data)
+    shutil.move(aside, newest)
+    calls = _record_draft_years(monkeypatch)
+    pipeline.build(data)
+    (drafted,) = calls
+    assert _first_register_year(data) == 2022
+    assert 2025 in drafted and min(drafted) >= 2022
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
 # --- estimates per kommun and year from the cache (issue 16) ---------------------------------
 def _record_estimated_years(monkeypatch) -> list[list[tuple[str, int]]]:
     """The (kommun, year) designs of each ``estimate_indicators`` call of the build."""

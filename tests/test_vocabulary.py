@@ -26,6 +26,7 @@ import pytest
 
 from trygghet_analys import pipeline, vocabulary
 from trygghet_analys.commitments.followup import known_indicator_ids
+from trygghet_analys.errors import DataError
 from trygghet_analys.files import wastewater as wwf
 from trygghet_analys.report import charts, plotting, render
 from trygghet_analys.stats.estimation import estimate_indicators
@@ -109,6 +110,74 @@ def test_a_new_indicator_is_one_resource_row_over_a_mapped_question(extra_rows, 
         tables["survey_responses"], tables["survey_strata"], indicators=table.tail(1)
     )
     assert set(again["indicator"]) == {"mycket_otrygg"}
+
+
+KAMERA = (
+    "kamerabevakning,Vill ha kamerabevakning i området,"
+    '"Andel som vill ha kamerabevakning i sitt bostadsområde.",proportion,'
+    "kamerabevakning,Ja,higher_is_worse,Trygghet,andel,\n"
+)
+
+
+def _add_a_question_to_2025(raw: Path) -> None:
+    """Next year's delivery holds a new question: column ``q09_kamera`` in ``2025.csv``
+    (the answers copied from ``q08_grannsamverkan``, so the new indicator's estimates must
+    equal grannsamverkan's), mapped in ``kodbok.yml`` like any question of one year on."""
+    path = raw / "trygghetsmatning" / "2025.csv"
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    header = lines[0].split(";")
+    source = header.index("q08_grannsamverkan")
+    rows = [line.split(";") for line in lines]
+    text = "\n".join(
+        ";".join([*r, "q09_kamera" if i == 0 else r[source]]) for i, r in enumerate(rows)
+    )
+    path.write_bytes((text + "\n").encode("utf-8-sig"))
+    book = raw / "trygghetsmatning" / "kodbok.yml"
+    text = book.read_text(encoding="utf-8")
+    for old, new in [
+        (
+            "  grannsamverkan: [Nej, Ja, Vet ej]\n",
+            "  grannsamverkan: [Nej, Ja, Vet ej]\n  kamerabevakning: [Nej, Ja, Vet ej]\n",
+        ),
+        (
+            "    q08_grannsamverkan: grannsamverkan\n  svar:\n    stratum:\n      '01'",
+            "    q08_grannsamverkan: grannsamverkan\n"
+            "    q09_kamera:\n      variabel: kamerabevakning\n      fran_ar: 2025\n"
+            "  svar:\n    kamerabevakning: webb_nej_ja\n    stratum:\n      '01'",
+        ),
+    ]:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    book.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.xfail(
+    raises=DataError,
+    strict=True,
+    reason="issue 13, open: the canonical questions are code (survey/codebook.QUESTIONS, "
+    "which kodbok.yml must equal), so a question the survey did not ask before takes a code "
+    "edit besides the codebook mapping and the resource row",
+)
+def test_a_new_question_is_one_codebook_mapping_and_its_indicator_one_row(extra_rows, data_copy):
+    """A question the survey did not ask before: its column mapped in ``kodbok.yml`` and
+    one row in ``indikatorer.csv`` – no code. The answers are grannsamverkan's, so the
+    estimates must be grannsamverkan's in 2025 (every group), and absent before."""
+    _add_a_question_to_2025(data_copy / "raw")
+    extra_rows({"indikatorer.csv": KAMERA})
+    tables = pipeline.compute_tables(
+        data_copy,
+        stages=[pipeline.survey_stage, pipeline.statistics_stage, pipeline.indicators_stage],
+    )
+    est = tables["survey_estimates"]
+    new = est[est["indicator"] == "kamerabevakning"].reset_index(drop=True)
+    assert set(new["year"]) == {2025}
+    same = est[(est["indicator"] == "grannsamverkan") & (est["year"] == 2025)]
+    assert len(new) == len(same) > 1
+    pd.testing.assert_frame_equal(
+        new.drop(columns="indicator"), same.drop(columns="indicator").reset_index(drop=True)
+    )
+    labels = tables["survey_indicators"].set_index("indicator")["label"]
+    assert labels["kamerabevakning"] == "Vill ha kamerabevakning i området"
 
 
 # --------------------------------------------------------------------------- seen in the report

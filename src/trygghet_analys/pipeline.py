@@ -784,20 +784,41 @@ def draft_stage(
 def _cached_draft(
     registers: list, underlag: pd.DataFrame, kommun: str, followup: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """:func:`~trygghet_analys.commitments.followup.draft_table` of one kommun, from the
-    build cache (kind ``utkast``) when its registers (their parsed content), its underlag
-    of every year and its follow-up are unchanged (with the program's version, part of
-    every key)."""
+    """:func:`~trygghet_analys.commitments.followup.draft_table` of one kommun, each
+    underlag year's draft from the build cache (kind ``utkast``) when exactly what it
+    rests on is unchanged.
+
+    The draft for ``year + 1`` (:func:`~trygghet_analys.commitments.followup.draft_register`)
+    reads the register in force in ``year`` (the latest up to it: its parsed content, or
+    none, and then nothing else: it is refused), the underlag rows *of that year* and, of
+    the follow-up, only the rows of that
+    register's commitments in the columns the suggestions are made from
+    (:func:`~trygghet_analys.commitments.followup.suggest_inputs`). With the kommun and the
+    program's version (:meth:`BuildCache.key`) that is the year's key: a new register, a
+    changed underlag year or a changed follow-up of a commitment drafts again exactly the
+    years that read them.
+    """
     cache = _CACHE.get()
     if cache is None:
         return _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
-    key = cache.key(kommun, repr(registers), frame_digest(underlag), frame_digest(followup))
-    hit = cache.get("utkast", key)
-    if hit is not None:
-        return hit["rows"]
-    out = _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
-    cache.put("utkast", key, {"rows": out})
-    return out
+    years = sorted({int(y) for y in underlag["year"]}) if registers and len(underlag) else []
+    rows = year_digests(underlag, years, upto=False)
+    pool = [r for r in registers if r.kommun == kommun]
+    said: dict[str, str] = {}  # the same register in force: the same follow-up slice
+    keys = {}
+    for y in years:
+        current = _commitments.current_registers(pool, y)
+        reg = repr(current)
+        if reg not in said:
+            said[reg] = frame_digest(_commitments.suggest_inputs(current, followup))
+        # without a register in force the year is refused before its underlag is read
+        keys[y] = cache.key(kommun, reg, said[reg], rows[y] if current else "-")
+
+    def compute(todo: list[int]) -> pd.DataFrame:
+        part = underlag[underlag["year"].astype(int).isin(todo)]
+        return _commitments.draft_table(registers, part, kommun=kommun, followup=followup)
+
+    return _reuse_years(cache, "utkast", kommun, keys, compute)
 
 
 def draft_notices(tables: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -974,9 +995,7 @@ def _findings_plan(
             years.update(int(y) for y in table[column].unique())
     wanted = sorted(years)
     digests = {
-        name: year_digests(
-            tables[name], wanted, column=column, upto=upto, rows=hashes.get(name)
-        )
+        name: year_digests(tables[name], wanted, column=column, upto=upto, rows=hashes.get(name))
         for name, (column, upto) in _FINDINGS_TABLES.items()
     }
     fixed = cache.key(

@@ -327,7 +327,7 @@ def activity_follow_up(
     """
     labels = load_activity_measures().set_index("id")["label"].to_dict()
     rows = []
-    for reg in _current_registers(registers, year):
+    for reg in current_registers(registers, year):
         acts = _kommun(activities, reg.kommun) if _has_kommun(activities) else activities
         rows += _activity_rows(reg, yearly_activities(acts), year, labels)
     return _activity_frame(rows)
@@ -384,7 +384,7 @@ def _activity_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- follow-up
-def _current_registers(registers: Sequence[Register], year: int) -> list[Register]:
+def current_registers(registers: Sequence[Register], year: int) -> list[Register]:
     """Per kommun, the register for ``year`` or else the latest one before it."""
     best: dict[str, Register] = {}
     for r in registers:
@@ -526,7 +526,7 @@ def follow_up(
     measure_labels = load_activity_measures().set_index("id")
     labels = measure_labels["label"].to_dict()
     rows = []
-    for reg in _current_registers(registers, year):
+    for reg in current_registers(registers, year):
         k = reg.kommun
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
         yearly = yearly_activities(acts)
@@ -1344,12 +1344,31 @@ def suggest(rows: pd.DataFrame) -> tuple[str, str]:
     motivering quotes the findings sentences of the outcome indicators that moved, the
     genomförande and the effect estimate when there is one.
     """
-    first = rows.iloc[0]
+    return _suggest(rows.to_dict("records"))
+
+
+def _missing_as_one(x: object) -> object:
+    """A value as ``drop_duplicates`` compares it: every missing value (None, NaN, NA) alike."""
+    return None if x is None or (not isinstance(x, str) and pd.isna(x)) else x
+
+
+def _suggest(records: list[dict]) -> tuple[str, str]:
+    """:func:`suggest` on the commitment's rows as records (``to_dict("records")``), in
+    plain Python: each survey or wastewater indicator once (its first row, as
+    ``drop_duplicates`` keeps it), then the rules of :func:`suggest`."""
+    first = records[0]
     impl, outcome = str(first["implementation"]), str(first["commitment_status"])
-    kinds = rows["indicator_kind"].isin([Source.SURVEY, Source.WASTEWATER])
-    outcomes = rows[kinds].drop_duplicates(["indicator", "group_var", "group"])
-    worse = [str(x) for x in outcomes.loc[outcomes["status"] == "försämrad", "sentence"]]
-    better = [str(x) for x in outcomes.loc[outcomes["status"] == "förbättrad", "sentence"]]
+    seen: set[tuple] = set()
+    outcomes = []
+    for r in records:
+        if r["indicator_kind"] not in (Source.SURVEY, Source.WASTEWATER):
+            continue
+        once = tuple(_missing_as_one(r[c]) for c in ("indicator", "group_var", "group"))
+        if once not in seen:
+            seen.add(once)
+            outcomes.append(r)
+    worse = [str(r["sentence"]) for r in outcomes if r["status"] == "försämrad"]
+    better = [str(r["sentence"]) for r in outcomes if r["status"] == "förbättrad"]
     done = f"Genomförande {impl}" + (
         f" ({first['activities_delivered']})." if first["activities_delivered"] else "."
     )
@@ -1409,10 +1428,83 @@ def draft_register(
     dict with the register keys (``utkast: true``, ``signed: None``), ready for
     :func:`dump_register`; it loads with :func:`load_register`.
     """
+    return _draft_register(
+        registers,
+        underlag,
+        year=year,
+        kommun=kommun,
+        max_proposals=max_proposals,
+        said=_Suggestions(followup),
+    )
+
+
+#: The follow-up columns :func:`suggest` reads (with ``commitment_id``, which picks the rows).
+SUGGEST_COLUMNS = ("commitment_id", "implementation", "commitment_status", "indicator_kind",
+                   "indicator", "group_var", "group", "status", "sentence",
+                   "activities_delivered", "effect")  # fmt: skip
+
+
+def suggest_inputs(
+    current: Sequence[Register], followup: pd.DataFrame | None
+) -> pd.DataFrame | None:
+    """What a draft year of :func:`draft_table` reads of the follow-up, given the
+    register in force (``current``, from :func:`current_registers`): the rows of that
+    register's commitments in :data:`SUGGEST_COLUMNS`, in order (None when the draft
+    reads no follow-up: none given, or no single register in force). A build keys each
+    year's draft on this, the register and the year's underlag rows
+    (``pipeline._cached_draft``)."""
+    if len(current) != 1 or followup is None or not len(followup):
+        return None
+    reg = current[0]
+    mine = _kommun(followup, reg.kommun) if _has_kommun(followup) else followup
+    ids = [c.id for c in reg.commitments]
+    cols = [c for c in SUGGEST_COLUMNS if c in mine.columns]
+    return mine.loc[mine["commitment_id"].isin(ids), cols]
+
+
+class _Suggestions:
+    """:func:`suggest` for each commitment of a follow-up table, made once: the table is
+    split by kommun and commitment once, and a commitment's suggestion (the same in every
+    draft year, as it rests on the follow-up only) is kept for the next draft year."""
+
+    def __init__(self, followup: pd.DataFrame | None):
+        self.followup = followup
+        self._split: dict[str, dict[str, list[dict]]] = {}
+        self._said: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+    def __bool__(self) -> bool:
+        return self.followup is not None and len(self.followup) > 0
+
+    def of(self, kommun: str, commitment_id: str) -> tuple[str, str] | None:
+        """``(forslag, motivering)`` of one commitment; None when it has no follow-up rows."""
+        key = (kommun, commitment_id)
+        if key not in self._said:
+            if kommun not in self._split:
+                fu = self.followup
+                mine = _kommun(fu, kommun) if _has_kommun(fu) else fu
+                split: dict[str, list[dict]] = {}
+                for r in mine.to_dict("records"):  # in the table's order
+                    split.setdefault(r["commitment_id"], []).append(r)
+                self._split[kommun] = split
+            rows = self._split[kommun].get(commitment_id)
+            self._said[key] = None if not rows else _suggest(rows)
+        return self._said[key]
+
+
+def _draft_register(
+    registers: Sequence[Register],
+    underlag: pd.DataFrame,
+    *,
+    year: int,
+    kommun: str | None,
+    max_proposals: int,
+    said: _Suggestions,
+) -> dict:
+    """:func:`draft_register`, the suggestions taken from ``said``."""
     if kommun is None and len(underlag):
         kommun = str(underlag["kommun"].iloc[0])
     pool = [r for r in registers if kommun is None or r.kommun == kommun]
-    current = _current_registers(pool, year)
+    current = current_registers(pool, year)
     if len(current) != 1:
         found = ", ".join(r.kommun for r in current) or "inget"
         raise DataError(
@@ -1426,16 +1518,15 @@ def draft_register(
     doc["signed"] = None
     keys = ("kommun", "year", "exempel", "utkast", "signed", "signatories", "focus_areas")
     doc = {k: doc[k] for k in (*keys, "commitments") if k in doc}
-    if followup is not None and len(followup):
-        mine = _kommun(followup, reg.kommun) if _has_kommun(followup) else followup
+    if said:
         carried = []
         for c in doc["commitments"]:
-            rows = mine[mine["commitment_id"] == c["id"]]
             rest = {k: v for k, v in c.items() if k not in ("id", "forslag", "motivering")}
-            if rows.empty:
+            made = said.of(reg.kommun, c["id"])
+            if made is None:
                 carried.append(c)
                 continue
-            suggestion, motivation = suggest(rows)
+            suggestion, motivation = made
             carried.append({"id": c["id"], "forslag": suggestion, "motivering": motivation, **rest})
         doc["commitments"] = carried
     followed = {(i.id, i.group_var, i.group) for c in reg.commitments for i in c.indicators}
@@ -1542,11 +1633,17 @@ def draft_table(
     columns = table_columns("commitment_draft")
     rows: list[dict] = []
     if registers and underlag is not None and len(underlag):
-        years = sorted({int(y) for y in underlag["year"]})
-        for year in years:
-            under = underlag[underlag["year"].astype(int) == year].reset_index(drop=True)
+        said = _Suggestions(followup)  # each commitment's suggestion made once, for every year
+        at = underlag.groupby(underlag["year"].astype(int), sort=True).indices
+        pool = [r for r in registers if r.kommun == kommun]
+        for year in sorted(int(y) for y in at):
+            # a year without a register in force is refused before its underlag is read
+            in_force = current_registers(pool, year)
+            under = underlag.take(at[year]).reset_index(drop=True) if in_force else underlag[:0]
             try:
-                doc = draft_register(registers, under, year=year, kommun=kommun, followup=followup)
+                doc = _draft_register(
+                    registers, under, year=year, kommun=kommun, max_proposals=2, said=said
+                )
             except TrygghetError as exc:
                 rows.append({"kommun": kommun, "year": year, "proposal": False, "example": False,
                              "reason": str(exc)})  # fmt: skip
