@@ -52,6 +52,30 @@ def test_png_bytes_are_reused(tmp_path: Path) -> None:
     assert path.read_bytes() == png
 
 
+def test_pdf_text_without_glyph_loading_gives_the_same_pdf(monkeypatch) -> None:
+    """The PDF back end never reads the glyphs its text layout loads (3.11)."""
+    import contextlib
+
+    from matplotlib.backends import backend_pdf
+
+    def pdf() -> bytes:
+        buf = io.BytesIO()
+        fig = _figure()
+        fig.text(0.1, 0.02, "Källa: ﬁnska och svenska – 95 % ≤ 1", fontsize=7, rotation=5)
+        with _export.deterministic():
+            assert isinstance(backend_pdf._text_helpers, _export._ShapingOnly) is lean
+            fig.savefig(buf, format="pdf", metadata=_export._METADATA["pdf"])
+        plt.close(fig)
+        return buf.getvalue()
+
+    lean = True
+    shaped = pdf()
+    lean = False
+    monkeypatch.setattr(_export, "_pdf_text_without_glyph_loading", contextlib.nullcontext)
+    assert pdf() == shaped
+    assert not isinstance(backend_pdf._text_helpers, _export._ShapingOnly)
+
+
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown format 'gif'"):
         _export.save_figure(_figure(), tmp_path / "d", formats=("gif",))

@@ -351,20 +351,90 @@ def _hidden_line_figures() -> list[plt.Figure]:
     return figs
 
 
-def test_legend_check_without_far_texts_equals_full_drawings(clean, monkeypatch) -> None:
-    """Leaving texts far from an entry's clip box out of its drawings changes no fact."""
+def _legend_figures() -> list[plt.Figure]:
+    """Legends beside the Axes (left out of the entry drawings) and over a line in it."""
+    x = np.arange(5.0)
+    figs = []
+    for width in (1.0, 30.0):  # thin handles: far; a thick handle's cap reaches the Axes
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot(x, x, lw=width, label="Linje")
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1), borderaxespad=1, frameon=False)
+        figs.append(fig)
+    for framed in (True, False):  # a short line under the legend: its frame hides it
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        ax.plot([0.5, 1.0], [9.2, 9.2], lw=1, label="Under förklaringen")
+        ax.legend(loc="upper left", frameon=framed, framealpha=1, fontsize=14)
+        figs.append(fig)
+    return figs
+
+
+def test_legend_check_without_far_artists_equals_full_drawings(clean, monkeypatch) -> None:
+    """Leaving texts and legends far from an entry's clip box out of its drawings
+    changes no fact: compared with full drawings (the reference, ``SKIP_FAR_ARTISTS``
+    off) on every chart of a report and on figures on both sides of each rule."""
     tables = charts.load_tables(clean[0])
     figs = [c.draw(tables, 2025) for c in charts.available_charts(tables, 2025)]
-    figs += _hidden_line_figures()
+    figs += _hidden_line_figures() + _legend_figures()
     results = {}
     for skip in (False, True):
-        monkeypatch.setattr(chartfacts, "SKIP_FAR_TEXTS", skip)
+        monkeypatch.setattr(chartfacts, "SKIP_FAR_ARTISTS", skip)
         results[skip] = [chartfacts.figure_facts(f)["legend"] for f in figs]
     assert results[True] == results[False]
-    seen = [[e["seen"] for e in entries] for entries in results[True][-6:]]
-    assert seen == [[False, True], [True, True], [False], [True], [True], [True]]
+    seen = [[e["seen"] for e in entries] for entries in results[True][-10:]]
+    assert seen == [
+        [False, True],
+        [True, True],
+        [False],
+        [True],
+        [True],
+        [True],
+        [True],
+        [True],
+        [False],
+        [True],
+    ]
     for fig in figs:
         plt.close(fig)
+
+
+def test_legend_check_leaves_out_legends_only_away_from_the_clip_box() -> None:
+    thin, thick, framed, frameless = _legend_figures()
+    far = {}
+    for name, fig in (("thin", thin), ("thick", thick), ("framed", framed), ("bare", frameless)):
+        fig.canvas.draw()
+        check = chartfacts._EntryCheck(fig, chartfacts._drawn_pixels(fig))
+        (line,) = fig.axes[0].get_lines()
+        far[name] = fig.axes[0].get_legend() in check._far_texts([line])
+        plt.close(fig)
+    assert far == {"thin": True, "thick": False, "framed": False, "bare": False}
+
+
+def test_legend_reach_is_refused_for_a_shadow_and_path_effects() -> None:
+    from matplotlib import patheffects
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1], label="Linje")
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert chartfacts._legend_reach(legend, renderer)
+    legend.get_texts()[0].set_path_effects([patheffects.withStroke(linewidth=20)])
+    assert chartfacts._legend_reach(legend, renderer) is None
+    shadowed = ax.legend(loc="upper left", bbox_to_anchor=(1, 1), shadow=True)
+    fig.canvas.draw()
+    assert chartfacts._legend_reach(shadowed, renderer) is None
+    plt.close(fig)
+
+
+def test_changed_pixels_counts_pixels_not_channels() -> None:
+    a = np.zeros((3, 4, 4), dtype=np.uint8)
+    b = a.copy()
+    b[0, 0, :3] = 255  # one pixel, three channels
+    b[2, 3, 3] = 1  # one pixel, alpha only
+    assert chartfacts._changed_pixels(a, b) == 2 == int((a != b).any(axis=-1).sum())
+    assert chartfacts._changed_pixels(a[:, ::2], b[:, ::2]) == 1  # not contiguous
 
 
 def test_legend_check_leaves_out_far_texts_only_for_clipped_artists() -> None:

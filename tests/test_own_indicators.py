@@ -147,6 +147,30 @@ def test_the_report_labels_own_indicators_without_reading_raw(own_build, tmp_pat
     assert labels["oro_nagon"] == "Orolig för inbrott eller våld"
 
 
+@pytest.mark.parametrize("own", [True, False])
+def test_the_summary_tells_an_own_indicator_under_its_focus_area(own_build, own):
+    """A significant finding of an own indicator (``focus_area`` left out: Trygghet) is told
+    under Trygghet, like the package's; an indicator the build does not know goes under
+    Övrigt."""
+    import dataclasses
+
+    from trygghet_analys.report import charts, render
+
+    tables = charts.load_tables(own_build)
+    year = max(tables.years)
+    found = tables.findings
+    row = found[(found["indicator"] == "mycket_otrygg") & (found["year"] == year)].head(1)
+    assert len(row) == 1
+    row = row.assign(significant=True, q_value=0.0, sentence="Testmeningen om ett eget mått.")
+    if not own:
+        row = row.assign(indicator="okant_matt")
+    tables = dataclasses.replace(tables, findings=pd.concat([found, row], ignore_index=True))
+    lines = render.summary_findings(tables, year)
+    told = [line for line in lines if "Testmeningen om ett eget mått." in line]
+    assert len(told) == 1
+    assert told[0].startswith("Trygghet: " if own else "Övrigt: ")
+
+
 def test_kommun_indicators_adds_the_file(own_build):
     ids = kommun_indicators(DataFolder.at(own_build).kommun())["id"].tolist()
     assert ids == [*load_indicators()["id"], "mycket_otrygg", "oro_nagon"]

@@ -513,9 +513,15 @@ def commitments_stage(
 ) -> dict[str, pd.DataFrame]:
     """Medborgarlöfte registers and their follow-up in the latest survey year."""
     base = load_indicators()
+    base_digest = frame_digest(base)
     followups, links = [], []
-    own_estimates = _per_kommun(tables["survey_estimates"])
-    own_findings = _per_kommun(tables["findings"])
+    estimates = tables["survey_estimates"]
+    latest = estimates.groupby("kommun", sort=False)["year"].max() if len(estimates) else {}
+    # the follow-up reads the findings of its year only: the table split by kommun and year
+    # once, and hashed once for the keys
+    findings = tables["findings"]
+    at = findings.groupby(["kommun", "year"], sort=False).indices if len(findings) else {}
+    hashes = row_hashes(findings)
     for k in kommuner:
         if not raw_exists(k.commitments_dir):
             continue
@@ -531,17 +537,20 @@ def commitments_stage(
             if raw_exists(activity_file)
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
-        years = own_estimates(k.name)["year"]
-        if years.empty:
+        if k.name not in latest:
             continue
+        year = int(latest[k.name])
+        rows = at.get((k.name, year), np.arange(0))
         followups.append(
             _cached_follow_up(
                 registers,
-                findings=own_findings(k.name),
+                findings=findings.take(rows).reset_index(drop=True),
                 activities=activities,
                 indicators=indicators,
                 base_year=base_year(k),
-                year=int(years.max()),
+                year=year,
+                hashes=hashes[rows],
+                indicators_digest=base_digest if indicators is base else None,
             )
         )
     schemas = processed_schemas()
@@ -560,9 +569,16 @@ def _cached_follow_up(
     indicators: pd.DataFrame,
     base_year: int | None,
     year: int,
+    hashes: np.ndarray | None = None,
+    indicators_digest: str | None = None,
 ) -> pd.DataFrame:
     """:func:`~trygghet_analys.commitments.followup.follow_up` of one kommun, from the
     build cache when exactly what it rests on is unchanged.
+
+    ``findings`` may be the kommun's rows of ``year`` only (all the follow-up reads);
+    ``hashes`` are their :func:`~trygghet_analys.files.cache.row_hashes` and
+    ``indicators_digest`` the :func:`~trygghet_analys.files.cache.frame_digest` of
+    ``indicators``, when the caller has them (the same key either way).
 
     The follow-up of ``year`` reads the kommun's registers (their parsed content, so a
     changed commitment, target, link or signatory is seen), its activity counts, its
@@ -586,10 +602,10 @@ def _cached_follow_up(
         kommun,
         repr(registers),
         frame_digest(activities),
-        frame_digest(indicators),
+        frame_digest(indicators) if indicators_digest is None else indicators_digest,
         base_year,
         year,
-        year_digests(findings, [year], upto=False)[year],
+        year_digests(findings, [year], upto=False, hashes=hashes)[year],
     )
     hit = cache.get("uppfoljning", key)
     if hit is not None:
@@ -626,14 +642,14 @@ def findings_stage(
     hashed = {}
     if _CACHE.get() is not None:
         hashed = {
-            "estimates": estimates,
-            "changes": tables["survey_changes"],
-            "breaks": tables["survey_breaks"],
-            "strata": tables["survey_strata"],
-            "reliable": flags,
-            "wastewater_campaigns": campaigns,
+            "estimates": own["survey_estimates"],
+            "changes": own["survey_changes"],
+            "breaks": own["survey_breaks"],
+            "strata": own["survey_strata"],
+            "reliable": own_flags,
+            "wastewater_campaigns": own_campaigns,
         }
-        hashed = {n: _per_kommun_hashes(t) for n, t in hashed.items() if t is not None}
+        hashed = {n: rows for n, rows in hashed.items() if rows is not None}
     package = load_indicators()
     jobs = []
     for k in kommuner:
@@ -658,7 +674,7 @@ def findings_stage(
             "start_year": start,
             "strata": own["survey_strata"](k.name),
         }
-        jobs.append((inputs, effects, {n: rows(k.name) for n, rows in hashed.items()}))
+        jobs.append((inputs, effects, {n: rows.hashes(k.name) for n, rows in hashed.items()}))
     shared = {"estimates": estimates, "changes": tables["survey_changes"]}
     shared |= {"breaks": tables["survey_breaks"], "reliable": flags}
     parts = [p for p in _cached_findings(jobs, shared) if len(p)]
@@ -667,32 +683,33 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
-def _per_kommun_hashes(table: pd.DataFrame) -> Callable[[str], np.ndarray]:
-    """``kommun → the row hashes of its rows`` (:func:`row_hashes`, as the rows
-    :func:`_per_kommun` gives), the stacked table hashed once."""
-    hashes = row_hashes(table)
-    groups = table.groupby("kommun", sort=False).indices if len(table) else {}
-    none = hashes[0:0]
-
-    def rows(kommun: str) -> np.ndarray:
-        idx = groups.get(kommun)
-        return none if idx is None else hashes[idx]
-
-    return rows
-
-
-def _per_kommun(table: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
+class _KommunRows:
     """``kommun → its rows`` of ``table`` (in order, index reset), the table grouped once
-    instead of a filter per kommun and stage."""
-    groups = table.groupby("kommun", sort=False).indices if len(table) else {}
+    instead of a filter per kommun and stage; :meth:`hashes` gives the same rows'
+    :func:`~trygghet_analys.files.cache.row_hashes`, the table hashed once for every
+    kommun's cache keys."""
 
-    def rows(kommun: str) -> pd.DataFrame:
-        idx = groups.get(kommun)
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self.groups = table.groupby("kommun", sort=False).indices if len(table) else {}
+        self._hashes: np.ndarray | None = None
+
+    def __call__(self, kommun: str) -> pd.DataFrame:
+        idx = self.groups.get(kommun)
         if idx is None:
-            return table.iloc[0:0].reset_index(drop=True)
-        return table.take(idx).reset_index(drop=True)
+            return self.table.iloc[0:0].reset_index(drop=True)
+        return self.table.take(idx).reset_index(drop=True)
 
-    return rows
+    def hashes(self, kommun: str) -> np.ndarray:
+        if self._hashes is None:
+            self._hashes = row_hashes(self.table)
+        idx = self.groups.get(kommun)
+        return self._hashes[:0] if idx is None else self._hashes[idx]
+
+
+def _per_kommun(table: pd.DataFrame) -> _KommunRows:
+    """``kommun → its rows`` of ``table`` (:class:`_KommunRows`)."""
+    return _KommunRows(table)
 
 
 def underlag_stage(
@@ -705,6 +722,8 @@ def underlag_stage(
     and the draft register): it computes nothing itself.
     """
     ntu = load_ntu()
+    base = load_indicators()
+    digests = {"ntu": frame_digest(ntu), "base": frame_digest(base)}
     parts = []
     own = {name: _per_kommun(tables[name]) for name in ("survey_estimates", "survey_changes")}
     own_findings = _per_kommun(tables["findings"])
@@ -713,7 +732,7 @@ def underlag_stage(
         estimates = own["survey_estimates"](k.name)
         changes = own["survey_changes"](k.name)
         findings = own_findings(k.name)
-        indicators = load_indicators() if own_ind is None else own_ind
+        indicators = base if own_ind is None else own_ind
 
         def compute(years, est=estimates, chg=changes, fnd=findings, ind=indicators, k=k):
             return _commitments.underlag_by_year(
@@ -729,13 +748,13 @@ def underlag_stage(
         years = sorted(int(y) for y in estimates["year"].unique())
         fixed = cache.key(
             k.name,
-            frame_digest(indicators),
-            frame_digest(ntu),
+            digests["base"] if own_ind is None else frame_digest(indicators),
+            digests["ntu"],
             changes.empty,
             frame_digest(changes) if findings.empty else "-",
         )
-        est_d = year_digests(estimates, years)
-        fnd_d = year_digests(findings, years, upto=False)
+        est_d = year_digests(estimates, years, hashes=own["survey_estimates"].hashes(k.name))
+        fnd_d = year_digests(findings, years, upto=False, hashes=own_findings.hashes(k.name))
         keys = {y: cache.key(fixed, est_d[y], fnd_d[y]) for y in years}
         parts.append(_reuse_years(cache, "underlag", k.name, keys, compute))
     parts = [p for p in parts if len(p)]
@@ -769,7 +788,9 @@ def draft_stage(
         regs = _registers(k, base if own is None else own)
         registers.append(_commitments.registers_table(regs, kommun=k.name))
         mine = None if followup is None else followup_of(k.name)
-        drafts.append(_cached_draft(regs, underlag_of(k.name), k.name, mine))
+        drafts.append(
+            _cached_draft(regs, underlag_of(k.name), k.name, mine, underlag_of.hashes(k.name))
+        )
     out = {}
     for name, frames in (("commitment_registers", registers), ("commitment_draft", drafts)):
         frames = [f for f in frames if len(f)]
@@ -782,7 +803,11 @@ def draft_stage(
 
 
 def _cached_draft(
-    registers: list, underlag: pd.DataFrame, kommun: str, followup: pd.DataFrame | None
+    registers: list,
+    underlag: pd.DataFrame,
+    kommun: str,
+    followup: pd.DataFrame | None,
+    hashes: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """:func:`~trygghet_analys.commitments.followup.draft_table` of one kommun, each
     underlag year's draft from the build cache (kind ``utkast``) when exactly what it
@@ -796,13 +821,14 @@ def _cached_draft(
     (:func:`~trygghet_analys.commitments.followup.suggest_inputs`). With the kommun and the
     program's version (:meth:`BuildCache.key`) that is the year's key: a new register, a
     changed underlag year or a changed follow-up of a commitment drafts again exactly the
-    years that read them.
+    years that read them. ``hashes``: the underlag's
+    :func:`~trygghet_analys.files.cache.row_hashes`, when the caller has them.
     """
     cache = _CACHE.get()
     if cache is None:
         return _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
     years = sorted({int(y) for y in underlag["year"]}) if registers and len(underlag) else []
-    rows = year_digests(underlag, years, upto=False)
+    rows = year_digests(underlag, years, upto=False, hashes=hashes)
     pool = [r for r in registers if r.kommun == kommun]
     said: dict[str, str] = {}  # the same register in force: the same follow-up slice
     keys = {}
@@ -899,7 +925,7 @@ def _effects(inputs: dict, effects: dict, years: list[int] | None) -> pd.DataFra
 
 def _cached_findings(jobs: list[tuple[dict, dict, dict]], shared: dict) -> list[pd.DataFrame]:
     """:func:`build_findings` of each kommun (``jobs``: its inputs, ``effects`` and the row
-    hashes of its slices of the stacked tables, :func:`_per_kommun_hashes`), each
+    hashes of its slices of the stacked tables, :meth:`_KommunRows.hashes`), each
     report year from the build cache when what that year's rows are computed from is
     unchanged, the rest computed for all kommuner together.
 
@@ -995,14 +1021,14 @@ def _findings_plan(
             years.update(int(y) for y in table[column].unique())
     wanted = sorted(years)
     digests = {
-        name: year_digests(tables[name], wanted, column=column, upto=upto, rows=hashes.get(name))
+        name: year_digests(tables[name], wanted, column=column, upto=upto, hashes=hashes.get(name))
         for name, (column, upto) in _FINDINGS_TABLES.items()
     }
     fixed = cache.key(
         kommun,
         inputs["base_year"],
         digest(inputs["indicators"]),
-        frame_digest(inputs["breaks"], rows=hashes.get("breaks")),
+        frame_digest(inputs["breaks"], hashes=hashes.get("breaks")),
         sorted(inputs["activity_targets"].items()),
         sorted(inputs["activity_labels"].items()),
         effects["links"],

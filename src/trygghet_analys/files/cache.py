@@ -56,20 +56,20 @@ def file_digest(path: Path) -> str:
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row (``pd.util.hash_pandas_object``, index left out). A row's
-    hash rests on its own values only, so the hashes of a table's rows taken out (same
-    columns and types) are those rows' hashes in the whole table: a stacked table is
-    hashed once and sliced per kommun."""
+    """One 64-bit hash per row of ``frame`` (its values only, not the index). A row's hash
+    depends on that row alone, so the hashes of a table's rows taken out are these
+    hashes taken out at the same positions: a region table is hashed once and each
+    kommun's digests are made from its positions (``hashes=`` below)."""
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def frame_digest(frame: pd.DataFrame | None, *, rows: np.ndarray | None = None) -> str:
+def frame_digest(frame: pd.DataFrame | None, *, hashes: np.ndarray | None = None) -> str:
     """SHA-256 of a whole table: its columns, their types and every row in order
-    (``rows``: the table's :func:`row_hashes` when already known)."""
+    (``hashes``: its :func:`row_hashes`, when already made)."""
     if frame is None:
         return "-"
     h = hashlib.sha256(table_layout(frame).encode())
-    h.update((row_hashes(frame) if rows is None else rows).tobytes())
+    h.update((row_hashes(frame) if hashes is None else hashes).tobytes())
     return h.hexdigest()
 
 
@@ -79,7 +79,7 @@ def year_digests(
     *,
     column: str = "year",
     upto: bool = True,
-    rows: np.ndarray | None = None,
+    hashes: np.ndarray | None = None,
 ) -> dict[int, str]:
     """SHA-256 of a table's rows up to (``upto``) or in each year, with its columns and types.
 
@@ -97,14 +97,13 @@ def year_digests(
         The column holding the year.
     upto
         Rows with ``column <= year`` (True) or ``column == year`` (False).
-    rows
-        The table's :func:`row_hashes`, when already known.
+    hashes
+        The table's :func:`row_hashes`, when already made.
     """
     if frame is None:
         return {int(y): "-" for y in years}
     h0 = hashlib.sha256(table_layout(frame).encode())
-    if rows is None:
-        rows = row_hashes(frame)
+    rows = row_hashes(frame) if hashes is None else hashes
     year = frame[column].to_numpy() if len(frame) else None
     out = {}
     for y in years:

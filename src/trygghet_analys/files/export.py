@@ -190,6 +190,44 @@ def _lean_pdf_fonts() -> Iterator[None]:
         _backend_pdf_ps.get_glyphs_subset = original
 
 
+class _ShapingOnly:
+    """``matplotlib._text_helpers`` as the PDF back end sees it: ``layout`` without
+    loading each glyph into the font.
+
+    The PDF back end (3.11) draws a text from the glyph ids and positions of the layout
+    and never reads the glyph the layout loads for each character (a third of a PDF
+    text's cost); the SVG back end, which does, keeps matplotlib's own.
+    """
+
+    def __init__(self, helpers: object) -> None:
+        self._helpers = helpers
+
+    @staticmethod
+    def layout(string: str, font: object, *, features: object = None, language: object = None):
+        from matplotlib.ft2font import LoadFlags
+
+        yield from font._layout(string, LoadFlags.NO_HINTING, features=features, language=language)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._helpers, name)
+
+
+@contextlib.contextmanager
+def _pdf_text_without_glyph_loading() -> Iterator[None]:
+    """PDF text drawn through :class:`_ShapingOnly`, matplotlib's own put back on exit."""
+    from matplotlib.backends import backend_pdf
+
+    helpers = getattr(backend_pdf, "_text_helpers", None)
+    if helpers is None or isinstance(helpers, _ShapingOnly) or not hasattr(helpers, "layout"):
+        yield
+        return
+    backend_pdf._text_helpers = _ShapingOnly(helpers)
+    try:
+        yield
+    finally:
+        backend_pdf._text_helpers = helpers
+
+
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
     """Settings for reproducible files, restored on exit.
@@ -209,6 +247,7 @@ def deterministic() -> Iterator[None]:
         with (
             mpl.rc_context({"svg.hashsalt": _HASHSALT, "pdf.fonttype": 42}),
             _lean_pdf_fonts(),
+            _pdf_text_without_glyph_loading(),
         ):
             yield
     finally:

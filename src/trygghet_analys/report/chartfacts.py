@@ -25,9 +25,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import Collection
 from matplotlib.container import Container
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
+from matplotlib.offsetbox import DrawingArea, HPacker, TextArea, VPacker
 from matplotlib.patches import Patch
 from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 __all__ = ["artist_is_shown", "facts_json", "figure_facts"]
 
@@ -161,8 +164,9 @@ def _texts(fig: Figure) -> Iterable[tuple[str, Text]]:
             yield "teckenförklaring", text
 
 
-def _pixels(fig: Figure, hidden: Iterable[Artist] = ()) -> np.ndarray | None:
-    """The figure drawn anew on its Agg canvas, with ``hidden`` left out."""
+def _pixels(fig: Figure, hidden: Iterable[Artist] = (), *, copy: bool = True) -> np.ndarray | None:
+    """The figure drawn anew on its Agg canvas, with ``hidden`` left out (a view of the
+    canvas's buffer, valid until the next drawing, when not ``copy``)."""
     if not isinstance(fig.canvas, FigureCanvasAgg):
         return None
     hidden = list(hidden)
@@ -174,7 +178,16 @@ def _pixels(fig: Figure, hidden: Iterable[Artist] = ()) -> np.ndarray | None:
     finally:
         for a, v in zip(hidden, before, strict=True):
             a.set_visible(v)
-    return np.asarray(fig.canvas.buffer_rgba()).copy()
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    return pixels.copy() if copy else pixels
+
+
+def _changed_pixels(a: np.ndarray, b: np.ndarray) -> int:
+    """How many pixels of two RGBA images of one shape differ in any channel."""
+    if a.dtype == np.uint8 and a.shape[-1] == 4 and a.flags.c_contiguous and b.flags.c_contiguous:
+        # one 32-bit word per pixel: a pixel differs when its word does
+        return int(np.count_nonzero(a.view(np.uint32) != b.view(np.uint32)))
+    return int((a != b).any(axis=-1).sum())
 
 
 def _members(artist: Artist | Container) -> list[Artist]:
@@ -190,9 +203,49 @@ def _drawn_pixels(fig: Figure) -> np.ndarray | None:
     return np.asarray(fig.canvas.buffer_rgba()).copy()
 
 
-#: Whether the drawings per legend entry leave out the texts that cannot touch the
-#: entry's pixels (see :class:`_EntryCheck`); the tests turn it off to compare.
-SKIP_FAR_TEXTS = True
+def _reach_pt(artist: Artist) -> float:
+    """How far (points) ``artist`` paints beyond its window extent: half the stroke of a
+    line (caps, marker edges; its extent holds the markers), the whole stroke of a
+    patch or collection (corner joins), nothing for a text."""
+    if isinstance(artist, Text):
+        return 0.0
+    if isinstance(artist, Line2D):
+        return 0.5 * max(artist.get_linewidth(), artist.get_markeredgewidth())
+    return float(np.max(artist.get_linewidth(), initial=0.0))
+
+
+#: What a legend holds that paints nothing itself (it places its children).
+_PLACING = (VPacker, HPacker, TextArea, DrawingArea)
+
+
+def _legend_reach(legend: Legend, renderer: object) -> list[Bbox] | None:
+    """Where a visible legend paints: the extent of every visible frame, handle and text
+    in it, each padded by its own line width and :data:`_PAD_PX`. None when it may
+    paint further (a shadow, path effects, a text in a box, a part of another kind) or
+    is not shown."""
+    if not legend.get_visible() or legend.shadow:
+        return None
+    boxes = []
+    for a in legend.findobj(lambda a: a is not legend):
+        if isinstance(a, _PLACING):
+            continue
+        if not isinstance(a, (Text, Line2D, Patch, Collection)) or a.get_path_effects():
+            return None
+        if not a.get_visible() or (isinstance(a, Text) and not a.get_text()):
+            continue
+        if isinstance(a, Text) and a.get_bbox_patch() is not None:
+            return None
+        box = a.get_window_extent(renderer)
+        if not np.isfinite(box.get_points()).all():
+            return None
+        boxes.append(box.padded(_PAD_PX + renderer.points_to_pixels(_reach_pt(a))))
+    return boxes
+
+
+#: Whether the drawings per legend entry leave out the texts and legends that cannot
+#: touch the entry's pixels (see :class:`_EntryCheck`); the tests turn it off to compare
+#: with full drawings (the reference).
+SKIP_FAR_ARTISTS = True
 
 #: Pixels added around a clip box and around a text's extent (anti-aliasing, rounding to
 #: whole pixels) before deciding that the text cannot touch the clip box.
@@ -209,7 +262,11 @@ class _EntryCheck:
     the others and the texts near them as drawn. The count of changed pixels is the
     same as between full drawings. Texts with a box or path effects (which reach beyond
     their extent), annotations (arrows) and artists that are not clipped to a box are
-    never left out: those entries are compared on full drawings.
+    never left out: those entries are compared on full drawings. A legend (most of what
+    is left of a drawing once the far texts are out: its texts, handles and the layout
+    of its boxes) is left out the same way when every frame, handle and text in it lies
+    away from the clip boxes (:func:`_legend_reach`). The two drawings are compared one
+    32-bit word per pixel.
     """
 
     def __init__(self, fig: Figure, full: np.ndarray | None) -> None:
@@ -217,7 +274,9 @@ class _EntryCheck:
         self.full = full
         self.bases: dict[frozenset[int], np.ndarray | None] = {}
         self.texts: list[tuple[Text, object, tuple[float, float]]] = []
-        if SKIP_FAR_TEXTS and full is not None:
+        #: legends and the extent they can paint (frame, handles, texts, line widths)
+        self.legends: list[tuple[Legend, list[Bbox]]] = []
+        if SKIP_FAR_ARTISTS and full is not None:
             renderer = fig.canvas.get_renderer()
             for text in fig.findobj(lambda a: type(a) is Text):
                 if (
@@ -228,21 +287,33 @@ class _EntryCheck:
                 ):
                     box = text.get_window_extent(renderer).padded(_PAD_PX)
                     self.texts.append((text, box, text.get_position()))
+            for legend in fig.findobj(lambda a: isinstance(a, Legend)):
+                reach = _legend_reach(legend, renderer)
+                if reach is not None:
+                    self.legends.append((legend, reach))
 
-    def _far_texts(self, artists: list[Artist]) -> list[Text]:
+    def _far_texts(self, artists: list[Artist]) -> list[Artist]:
+        """Texts and legends that cannot touch a pixel of ``artists`` (empty when an
+        artist is not clipped to a box)."""
         boxes = []
         for a in artists:
             clip = a.get_clip_box() if a.get_clip_on() else None
             if clip is None:
                 return []
             boxes.append(clip.padded(_PAD_PX))
-        return [
+        far: list[Artist] = [
             t
             for t, box, _ in self.texts
             if t not in artists and not any(box.overlaps(b) for b in boxes)
         ]
+        far += [
+            legend
+            for legend, reach in self.legends
+            if legend not in artists and not any(r.overlaps(b) for r in reach for b in boxes)
+        ]
+        return far
 
-    def _moved(self, far: list[Text]) -> bool:
+    def _moved(self, far: list[Artist]) -> bool:
         """Whether a text that stays drawn sits elsewhere than in the full drawing."""
         left_out = {id(t) for t in far}
         return any(
@@ -265,10 +336,10 @@ class _EntryCheck:
             base = self.bases[key]
             if base is None:
                 far, base = [], self.full
-        without = _pixels(self.fig, [*artists, *far])
+        without = _pixels(self.fig, [*artists, *far], copy=False)
         if without is None or base is None or without.shape != base.shape:
             return True
-        return int((without != base).any(axis=-1).sum()) > MIN_VISIBLE_PIXELS
+        return _changed_pixels(without, base) > MIN_VISIBLE_PIXELS
 
     def restore(self) -> None:
         """Put the full drawing back: its pixels and every text where the drawing put it."""

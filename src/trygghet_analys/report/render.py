@@ -43,7 +43,7 @@ from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
 from ..vocabulary import Comparison, Source, column_headers
-from . import chartfacts, charts, pages, plotting, tableformat
+from . import chartfacts, charts, pages, plotting, tableformat, textcache
 
 __all__ = [
     "EXTRA_WRITERS",
@@ -221,7 +221,7 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
     k = tables.kommun.name
     found = _year_findings(tables, year)
     sig = found[found["significant"].astype(bool)] if len(found) else found
-    area_of = _focus_areas()
+    area_of = _focus_areas(tables.indicators)
     row = _total(tables, "otrygghet_ute_sent", year)
     if row is not None:
         text = (
@@ -326,10 +326,14 @@ def _detectable(tables: charts.Tables, year: int) -> str:
     )
 
 
-def _focus_areas() -> dict[str, str]:
-    from ..survey.indicators import load_indicators
+def _focus_areas(indicators: pd.DataFrame) -> dict[str, str]:
+    """Indicator id → focus area: the kommun's definitions as built (its own indicators
+    included), else the package's."""
+    table = indicators
+    if not {"id", "focus_area"} <= set(table.columns):
+        from ..survey.indicators import load_indicators
 
-    table = load_indicators()
+        table = load_indicators()
     return dict(zip(table["id"].astype(str), table["focus_area"].astype(str), strict=True))
 
 
@@ -865,7 +869,8 @@ def run(
                 out_dir=final.resolve(),
                 kommun=cfg.name,
             )
-        with _export.deterministic():
+        # text metrics, font lookups and font tables kept across every drawing
+        with _export.deterministic(), textcache.shared_text_layout():
             _say(f"Ritar diagram för {year} ...")
             findings = summary_findings(tables, year)
             rendered: list[RenderedChart] = []

@@ -1,0 +1,84 @@
+"""Text metrics, font lookups and font tables kept across drawings give the same files."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import matplotlib.text as mtext
+import pytest
+
+from trygghet_analys.files import export
+from trygghet_analys.report import plotting, textcache
+
+
+def _figure(dpi: float, family: str = "sans-serif") -> plt.Figure:
+    with plotting.use_style(), mpl.rc_context({"font.family": family}):
+        fig, ax = plt.subplots(figsize=(5, 3), dpi=dpi)
+        ax.plot([2019, 2022, 2025], [0.1, 0.25, 0.2], label="Hela kommunen")
+        ax.set_title("Otrygghet i Älmhult, 2019–2025", fontweight="bold")
+        ax.set_ylabel("Andel\n(procent)")
+        ax.text(2020, 0.2, "Fler rader\noch en till", fontsize=7, rotation=30)
+        ax.text(2021, 0.12, r"$\alpha_1$ och text", fontsize=9)
+        ax.legend(title="Förklaring", loc="upper left", bbox_to_anchor=(1, 1))
+        fig.text(0.01, 0.01, "Källa: trygghetsmätningen", fontsize=7, style="italic")
+        fig.tight_layout()
+    return fig
+
+
+def _files(fig: plt.Figure) -> list[bytes]:
+    out = []
+    with export.deterministic():
+        for fmt in ("png", "svg", "pdf"):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, metadata=export._METADATA[fmt])
+            out.append(buf.getvalue())
+    return out
+
+
+def _all(shared: bool) -> list[bytes]:
+    """Figures of two sizes in dots and two font families, drawn one after the other."""
+    files = []
+    context = textcache.shared_text_layout() if shared else mpl.rc_context()
+    with context:
+        for dpi, family in ((100, "sans-serif"), (200, "sans-serif"), (100, "serif")):
+            fig = _figure(dpi, family)
+            files += _files(fig)
+            files.append(repr(fig.axes[0].title.get_window_extent()).encode())
+            plt.close(fig)
+    return files
+
+
+def test_shared_text_layout_gives_the_same_files() -> None:
+    plain = _all(shared=False)
+    assert _all(shared=True) == plain
+    assert plain[0] != plain[4]  # the dpi and the font family make a difference
+    assert plain[0] != plain[8]
+
+
+def test_metrics_are_kept_per_kind_of_renderer() -> None:
+    with textcache.shared_text_layout():
+        small, large = _figure(100), _figure(200)
+        for fig in (small, large):
+            fig.canvas.draw()
+        fn = mtext._get_text_metrics_function
+        a, b = small.canvas.get_renderer(), large.canvas.get_renderer()
+        assert fn(a) is fn(a)
+        prop = small.axes[0].title.get_fontproperties().copy()
+        w_small = fn(a)("Otrygghet", prop, False, 100)[0]
+        w_large = fn(b)("Otrygghet", prop, False, 200)[0]
+        assert w_large == pytest.approx(2 * w_small, rel=0.05)
+    plt.close(small)
+    plt.close(large)
+
+
+def test_shared_text_layout_puts_matplotlib_back() -> None:
+    saved = (mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font)
+    with textcache.shared_text_layout():
+        inner = mtext._get_text_metrics_function
+        assert inner is not saved[0]
+        with textcache.shared_text_layout():  # nested: the outer one stays
+            assert mtext._get_text_metrics_function is inner
+        assert mtext._get_text_metrics_function is inner
+    assert (mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font) == saved
