@@ -792,3 +792,36 @@ def test_a_new_year_drafts_the_years_under_a_register_only(data, tmp_path, monke
     assert 2025 in drafted and min(drafted) >= 2022
     monkeypatch.undo()
     _equals_a_build_without_cache(data)
+
+
+def test_digests_from_a_region_tables_row_hashes_equal_the_kommuns_own():
+    """A kommun's cache keys made from the region table hashed once (``hashes=``) are
+    the keys of its own rows hashed alone: text (with a missing value), integer, float
+    (NaN), bool, nullable and categorical columns, rows of two kommuner interleaved."""
+    from trygghet_analys.files.cache import frame_digest, row_hashes, year_digests
+
+    table = pd.DataFrame(
+        {
+            "kommun": pd.Series(["A", "B", "A", "B", "A", "A"], dtype="str"),
+            "year": [2020, 2020, 2021, 2021, 2022, 2022],
+            "x": [0.5, float("nan"), 1.5, 2.0, -0.0, 3.25],
+            "ok": [True, False, True, True, False, True],
+            "n": pd.array([1, None, 3, 4, None, 6], dtype="Int64"),
+            "text": pd.Series(["a", "b", None, "d", "e", "a"], dtype="str"),
+            "cat": pd.Categorical(["p", "q", "p", "q", "r", "p"]),
+        }
+    )
+    hashes = row_hashes(table)
+    years = [2020, 2021, 2022]
+    for kommun in ("A", "B"):
+        at = (table["kommun"] == kommun).to_numpy().nonzero()[0]
+        own = table.take(at).reset_index(drop=True)
+        for upto in (True, False):
+            assert year_digests(own, years, upto=upto, hashes=hashes[at]) == year_digests(
+                own, years, upto=upto
+            )
+        assert frame_digest(own, hashes=hashes[at]) == frame_digest(own)
+    # the check can fail: another kommun's hashes give other digests
+    b = (table["kommun"] == "B").to_numpy().nonzero()[0]
+    a_rows = table[table["kommun"] == "A"].reset_index(drop=True)
+    assert frame_digest(a_rows.iloc[:2], hashes=hashes[b]) != frame_digest(a_rows.iloc[:2])

@@ -30,7 +30,14 @@ from .config import DataFolder, KommunConfig, base_year
 from .errors import ConfigError, DataError, ProblemLog
 from .files._io import atomic_replace_files
 from .files._open import list_raw, raw_exists
-from .files.cache import BuildCache, file_digest, frame_digest, table_layout, year_digests
+from .files.cache import (
+    BuildCache,
+    file_digest,
+    frame_digest,
+    row_hashes,
+    table_layout,
+    year_digests,
+)
 from .files.codebook import load_codebook
 from .files.delivery import header_row_hint
 from .files.euda import find_euda_file, read_euda
@@ -392,9 +399,15 @@ def commitments_stage(
 ) -> dict[str, pd.DataFrame]:
     """Medborgarlöfte registers and their follow-up in the latest survey year."""
     base = load_indicators()
+    base_digest = frame_digest(base)
     followups, links = [], []
-    own_estimates = _per_kommun(tables["survey_estimates"])
-    own_findings = _per_kommun(tables["findings"])
+    estimates = tables["survey_estimates"]
+    latest = estimates.groupby("kommun", sort=False)["year"].max() if len(estimates) else {}
+    # the follow-up reads the findings of its year only: the table split by kommun and year
+    # once, and hashed once for the keys
+    findings = tables["findings"]
+    at = findings.groupby(["kommun", "year"], sort=False).indices if len(findings) else {}
+    hashes = row_hashes(findings)
     for k in kommuner:
         if not raw_exists(k.commitments_dir):
             continue
@@ -410,17 +423,20 @@ def commitments_stage(
             if raw_exists(activity_file)
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
-        years = own_estimates(k.name)["year"]
-        if years.empty:
+        if k.name not in latest:
             continue
+        year = int(latest[k.name])
+        rows = at.get((k.name, year), np.arange(0))
         followups.append(
             _cached_follow_up(
                 registers,
-                findings=own_findings(k.name),
+                findings=findings.take(rows).reset_index(drop=True),
                 activities=activities,
                 indicators=indicators,
                 base_year=base_year(k),
-                year=int(years.max()),
+                year=year,
+                hashes=hashes[rows],
+                indicators_digest=base_digest if indicators is base else None,
             )
         )
     schemas = processed_schemas()
@@ -439,9 +455,16 @@ def _cached_follow_up(
     indicators: pd.DataFrame,
     base_year: int | None,
     year: int,
+    hashes: np.ndarray | None = None,
+    indicators_digest: str | None = None,
 ) -> pd.DataFrame:
     """:func:`~trygghet_analys.commitments.followup.follow_up` of one kommun, from the
     build cache when exactly what it rests on is unchanged.
+
+    ``findings`` may be the kommun's rows of ``year`` only (all the follow-up reads);
+    ``hashes`` are their :func:`~trygghet_analys.files.cache.row_hashes` and
+    ``indicators_digest`` the :func:`~trygghet_analys.files.cache.frame_digest` of
+    ``indicators``, when the caller has them (the same key either way).
 
     The follow-up of ``year`` reads the kommun's registers (their parsed content, so a
     changed commitment, target, link or signatory is seen), its activity counts, its
@@ -465,10 +488,10 @@ def _cached_follow_up(
         kommun,
         repr(registers),
         frame_digest(activities),
-        frame_digest(indicators),
+        frame_digest(indicators) if indicators_digest is None else indicators_digest,
         base_year,
         year,
-        year_digests(findings, [year], upto=False)[year],
+        year_digests(findings, [year], upto=False, hashes=hashes)[year],
     )
     hit = cache.get("uppfoljning", key)
     if hit is not None:
@@ -533,18 +556,33 @@ def findings_stage(
     return {"findings": pd.concat(parts, ignore_index=True)}
 
 
-def _per_kommun(table: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
+class _KommunRows:
     """``kommun → its rows`` of ``table`` (in order, index reset), the table grouped once
-    instead of a filter per kommun and stage."""
-    groups = table.groupby("kommun", sort=False).indices if len(table) else {}
+    instead of a filter per kommun and stage; :meth:`hashes` gives the same rows'
+    :func:`~trygghet_analys.files.cache.row_hashes`, the table hashed once for every
+    kommun's cache keys."""
 
-    def rows(kommun: str) -> pd.DataFrame:
-        idx = groups.get(kommun)
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self.groups = table.groupby("kommun", sort=False).indices if len(table) else {}
+        self._hashes: np.ndarray | None = None
+
+    def __call__(self, kommun: str) -> pd.DataFrame:
+        idx = self.groups.get(kommun)
         if idx is None:
-            return table.iloc[0:0].reset_index(drop=True)
-        return table.take(idx).reset_index(drop=True)
+            return self.table.iloc[0:0].reset_index(drop=True)
+        return self.table.take(idx).reset_index(drop=True)
 
-    return rows
+    def hashes(self, kommun: str) -> np.ndarray:
+        if self._hashes is None:
+            self._hashes = row_hashes(self.table)
+        idx = self.groups.get(kommun)
+        return self._hashes[:0] if idx is None else self._hashes[idx]
+
+
+def _per_kommun(table: pd.DataFrame) -> _KommunRows:
+    """``kommun → its rows`` of ``table`` (:class:`_KommunRows`)."""
+    return _KommunRows(table)
 
 
 def underlag_stage(
@@ -557,6 +595,8 @@ def underlag_stage(
     and the draft register): it computes nothing itself.
     """
     ntu = load_ntu()
+    base = load_indicators()
+    digests = {"ntu": frame_digest(ntu), "base": frame_digest(base)}
     parts = []
     own = {name: _per_kommun(tables[name]) for name in ("survey_estimates", "survey_changes")}
     own_findings = _per_kommun(tables["findings"])
@@ -565,7 +605,7 @@ def underlag_stage(
         estimates = own["survey_estimates"](k.name)
         changes = own["survey_changes"](k.name)
         findings = own_findings(k.name)
-        indicators = load_indicators() if own_ind is None else own_ind
+        indicators = base if own_ind is None else own_ind
 
         def compute(years, est=estimates, chg=changes, fnd=findings, ind=indicators, k=k):
             return _commitments.underlag_by_year(
@@ -581,13 +621,13 @@ def underlag_stage(
         years = sorted(int(y) for y in estimates["year"].unique())
         fixed = cache.key(
             k.name,
-            frame_digest(indicators),
-            frame_digest(ntu),
+            digests["base"] if own_ind is None else frame_digest(indicators),
+            digests["ntu"],
             changes.empty,
             frame_digest(changes) if findings.empty else "-",
         )
-        est_d = year_digests(estimates, years)
-        fnd_d = year_digests(findings, years, upto=False)
+        est_d = year_digests(estimates, years, hashes=own["survey_estimates"].hashes(k.name))
+        fnd_d = year_digests(findings, years, upto=False, hashes=own_findings.hashes(k.name))
         keys = {y: cache.key(fixed, est_d[y], fnd_d[y]) for y in years}
         parts.append(_reuse_years(cache, "underlag", k.name, keys, compute))
     parts = [p for p in parts if len(p)]
@@ -621,7 +661,9 @@ def draft_stage(
         regs = _registers(k, base if own is None else own)
         registers.append(_commitments.registers_table(regs, kommun=k.name))
         mine = None if followup is None else followup_of(k.name)
-        drafts.append(_cached_draft(regs, underlag_of(k.name), k.name, mine))
+        drafts.append(
+            _cached_draft(regs, underlag_of(k.name), k.name, mine, underlag_of.hashes(k.name))
+        )
     out = {}
     for name, frames in (("commitment_registers", registers), ("commitment_draft", drafts)):
         frames = [f for f in frames if len(f)]
@@ -634,7 +676,11 @@ def draft_stage(
 
 
 def _cached_draft(
-    registers: list, underlag: pd.DataFrame, kommun: str, followup: pd.DataFrame | None
+    registers: list,
+    underlag: pd.DataFrame,
+    kommun: str,
+    followup: pd.DataFrame | None,
+    hashes: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """:func:`~trygghet_analys.commitments.followup.draft_table` of one kommun, each
     underlag year's draft from the build cache (kind ``utkast``) when exactly what it
@@ -648,13 +694,14 @@ def _cached_draft(
     (:func:`~trygghet_analys.commitments.followup.suggest_inputs`). With the kommun and the
     program's version (:meth:`BuildCache.key`) that is the year's key: a new register, a
     changed underlag year or a changed follow-up of a commitment drafts again exactly the
-    years that read them.
+    years that read them. ``hashes``: the underlag's
+    :func:`~trygghet_analys.files.cache.row_hashes`, when the caller has them.
     """
     cache = _CACHE.get()
     if cache is None:
         return _commitments.draft_table(registers, underlag, kommun=kommun, followup=followup)
     years = sorted({int(y) for y in underlag["year"]}) if registers and len(underlag) else []
-    rows = year_digests(underlag, years, upto=False)
+    rows = year_digests(underlag, years, upto=False, hashes=hashes)
     pool = [r for r in registers if r.kommun == kommun]
     said: dict[str, str] = {}  # the same register in force: the same follow-up slice
     keys = {}

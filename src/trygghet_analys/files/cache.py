@@ -23,6 +23,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ._open import open_raw
@@ -49,17 +50,31 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def frame_digest(frame: pd.DataFrame | None) -> str:
-    """SHA-256 of a whole table: its columns, their types and every row in order."""
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row of ``frame`` (its values only, not the index). A row's hash
+    depends on that row alone, so the hashes of a table's rows taken out are these
+    hashes taken out at the same positions: a region table is hashed once and each
+    kommun's digests are made from its positions (``hashes=`` below)."""
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def frame_digest(frame: pd.DataFrame | None, *, hashes: np.ndarray | None = None) -> str:
+    """SHA-256 of a whole table: its columns, their types and every row in order
+    (``hashes``: its :func:`row_hashes`, when already made)."""
     if frame is None:
         return "-"
     h = hashlib.sha256(table_layout(frame).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update((row_hashes(frame) if hashes is None else hashes).tobytes())
     return h.hexdigest()
 
 
 def year_digests(
-    frame: pd.DataFrame | None, years: list[int], *, column: str = "year", upto: bool = True
+    frame: pd.DataFrame | None,
+    years: list[int],
+    *,
+    column: str = "year",
+    upto: bool = True,
+    hashes: np.ndarray | None = None,
 ) -> dict[int, str]:
     """SHA-256 of a table's rows up to (``upto``) or in each year, with its columns and types.
 
@@ -77,11 +92,13 @@ def year_digests(
         The column holding the year.
     upto
         Rows with ``column <= year`` (True) or ``column == year`` (False).
+    hashes
+        The table's :func:`row_hashes`, when already made.
     """
     if frame is None:
         return {int(y): "-" for y in years}
     h0 = hashlib.sha256(table_layout(frame).encode())
-    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    rows = row_hashes(frame) if hashes is None else hashes
     year = frame[column].to_numpy() if len(frame) else None
     out = {}
     for y in years:
