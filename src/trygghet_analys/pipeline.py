@@ -73,6 +73,7 @@ from .survey.ingest import (
     KommunSurvey,
     SourceFile,
     SurveyTables,
+    align_questions,
     apply_layout,
     apply_layout_files,
     layout_for_file,
@@ -155,7 +156,8 @@ def survey_stage(
                 parts.append(ingest_kommun(k, validate=False))
                 bar.step(k.name)
     # the schema checked once for the whole region, not once per kommun
-    responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
+    stacked = align_questions([p.responses for p in parts])
+    responses = validate_responses(pd.concat(stacked, ignore_index=True))
     return {
         "survey_responses": responses,
         "survey_strata": _stack([p.strata for p in parts], STRATA_COLUMNS),
