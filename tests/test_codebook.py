@@ -282,7 +282,7 @@ def test_a_new_question_is_read_after_the_known_ones(tmp_path, sample_doc):
 @pytest.mark.parametrize(
     ("categories", "mapped", "message", "value"),
     [
-        ([], True, "en lista", "variabler.kamerabevakning"),
+        ([], True, "en lista med frågans svarskategorier", "[]"),
         (None, True, "en lista", "variabler.kamerabevakning"),
         (["Nej", "Ja", "Nej"], True, "förekommer en gång var", "'Nej'"),
         (["Nej", "Ja", "Vet ej"], False, "en kolumn i någon layout", "'kamerabevakning'"),

@@ -562,8 +562,7 @@ def _variables(obj: object, path: Path) -> dict[str, tuple[str, ...]]:
     categories unchanged, then the new questions in the codebook's order.
 
     A variable not in :data:`QUESTIONS` is a question the survey did not ask before: it
-    needs a non-empty list of distinct categories (the typed shape refuses a missing or
-    empty list) and a layout column that maps it (checked after the layouts).
+    needs a non-empty list of distinct categories and a layout column that maps it (checked after the layouts).
     """
     table = _mapping(obj, path, "variabler")
     variables = {str(k): tuple(str(c) for c in (v or [])) for k, v in table.items()}
@@ -578,7 +577,12 @@ def _variables(obj: object, path: Path) -> dict[str, tuple[str, ...]]:
             )
     new = [q for q in variables if q not in QUESTIONS]
     for q in new:
-        cats = variables[q]  # an empty list is refused by the typed shape (a list)
+        cats = variables[q]  # a missing list is refused by the typed shape already
+        if not cats:
+            raise DataError(
+                "en lista med frågans svarskategorier (ny fråga, se docs/egna-analyser.md)",
+                file=path, column=f"variabler.{q}", value=table[q],
+            )  # fmt: skip
         twice = [c for i, c in enumerate(cats) if c in cats[:i]]
         if twice:
             raise DataError(
