@@ -825,3 +825,184 @@ def test_digests_from_a_region_tables_row_hashes_equal_the_kommuns_own():
     b = (table["kommun"] == "B").to_numpy().nonzero()[0]
     a_rows = table[table["kommun"] == "A"].reset_index(drop=True)
     assert frame_digest(a_rows.iloc[:2], hashes=hashes[b]) != frame_digest(a_rows.iloc[:2])
+
+
+# --- estimates per kommun and year from the cache (issue 16) ---------------------------------
+def _record_estimated_years(monkeypatch) -> list[list[tuple[str, int]]]:
+    """The (kommun, year) designs of each ``estimate_indicators`` call of the build."""
+    calls: list[list[tuple[str, int]]] = []
+    real = pipeline.estimate_indicators
+
+    def recording(responses, strata, **kwargs):
+        designs = responses[["kommun", "year"]].drop_duplicates()
+        calls.append(sorted((str(k), int(y)) for k, y in designs.itertuples(index=False)))
+        return real(responses, strata, **kwargs)
+
+    monkeypatch.setattr(pipeline, "estimate_indicators", recording)
+    return calls
+
+
+def test_a_new_year_estimates_that_year_only(data, tmp_path, monkeypatch):
+    newest = data / "raw" / "trygghetsmatning" / "2025.csv"
+    aside = tmp_path / "2025.csv"
+    shutil.move(newest, aside)
+    pipeline.build(data)
+    shutil.move(aside, newest)
+    calls = _record_estimated_years(monkeypatch)
+    pipeline.build(data)
+    assert calls == [[("Älmhult", 2025)]]  # 2005–2024 come from the cache
+    calls.clear()
+    pipeline.build(data)  # nothing changed: nothing estimated
+    assert calls == []
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "years"),
+    [
+        (_set_min_n, list(range(2005, 2026))),  # min_n suppresses rows in every year
+        (_set_base_year, []),  # the base year moves comparisons, not estimates
+        (_add_a_series_break, []),  # a break moves comparisons; the answers are the same
+        (_change_a_population, [2012]),  # the weights and N_h of 2012 only
+        (_change_a_past_year, [2020]),  # the answers of 2020 only
+    ],
+    ids=["min_n", "basar", "kodbok", "population", "tidigare-ar"],
+)
+def test_a_changed_input_estimates_the_years_that_rest_on_it(data, monkeypatch, change, years):
+    """Each kommun × year's estimates rest on its own rows, strata and min_n: a change
+    estimates exactly the years it touches, and the result equals a build from scratch."""
+    pipeline.build(data)
+    change(data)
+    calls = _record_estimated_years(monkeypatch)
+    pipeline.build(data)
+    assert calls == ([[("Älmhult", y) for y in years]] if years else [])
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
+def test_estimates_from_the_cache_of_a_region_equal_a_full_build(
+    region_data_dir, tmp_path, monkeypatch
+):
+    """Three kommuner, the newest year of one of them new and a kommun.yml setting of
+    another changed: only those designs are estimated, and the rows (sorted by kommun and
+    year, as one call sorts them) equal a build from scratch."""
+    data = tmp_path / "data"
+    shutil.copytree(region_data_dir, data)
+    folders = sorted((data / "raw" / "kommuner").iterdir())
+    survey = folders[0] / "trygghetsmatning"
+    newest = max(p for p in survey.iterdir() if p.stem.isdigit())
+    shutil.move(newest, tmp_path / newest.name)
+    pipeline.build(data)
+    shutil.move(tmp_path / newest.name, newest)
+    yml = folders[1] / "kommun.yml"
+    text = yml.read_text(encoding="utf-8")
+    assert "min_n: 30\n" in text
+    yml.write_text(text.replace("min_n: 30\n", "min_n: 31\n"), encoding="utf-8")
+    calls = _record_estimated_years(monkeypatch)
+    pipeline.build(data)
+    (designs,) = calls
+    names = {k.raw.name: k.name for k in pipeline.DataFolder.at(data).kommuner()}
+    second = sorted(y for k, y in designs if k == names[folders[1].name])
+    assert (names[folders[0].name], int(newest.stem)) in designs
+    assert len(second) > 1 and second == list(range(second[0], second[-1] + 1))
+    assert {k for k, _ in designs} == {names[folders[0].name], names[folders[1].name]}
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
+
+
+def test_get_rows_stacks_entries_in_the_order_asked(tmp_path):
+    from trygghet_analys.files.cache import BuildCache
+
+    store = BuildCache(tmp_path / ".cache")
+    for i in range(3):
+        store.put("k", f"e{i}", {"rows": pd.DataFrame({"x": [i] * (i + 1), "s": f"t{i}"})})
+    store.finish()
+    store = BuildCache(tmp_path / ".cache")
+    store.put("k", "e3", {"rows": pd.DataFrame({"x": [3], "s": "t3"})})
+    store.get("k", "e0")
+    store.finish()  # e0 and e3 kept: the pack holds its files for e0, e3 anew
+    store = BuildCache(tmp_path / ".cache")
+    found, rows = store.get_rows("k", ["e3", "e1", "e0"], "rows")
+    assert found == ["e3", "e0"]  # e1 was not used by the build before: dropped
+    assert rows["x"].tolist() == [3, 0] and rows["s"].tolist() == ["t3", "t0"]
+    assert rows.index.tolist() == [0, 1]
+    store.finish()
+    found, rows = BuildCache(tmp_path / ".cache").get_rows("k", ["e1", "e0", "e3"], "rows")
+    assert found == ["e0", "e3"] and rows["x"].tolist() == [0, 3]
+    assert BuildCache(tmp_path / ".cache").get_rows("k", ["nope"], "rows")[0] == []
+
+
+def test_a_new_year_keeps_the_csv_text_file_and_adds_one(tmp_path):
+    from trygghet_analys.files.cache import BuildCache
+
+    table = _csv_table()
+    store = BuildCache(tmp_path / ".cache")
+    pipeline._write_csv_from_blocks(table, tmp_path / "a.csv", "t", store)
+    store.finish()
+    (first,) = (tmp_path / ".cache" / "texts").glob("t-*.bin")
+    more = table[table["year"] == 2025].assign(year=2026)
+    grown = pd.concat([table, more], ignore_index=True).sort_values(
+        ["kommun", "year"], kind="stable", ignore_index=True
+    )
+    store = BuildCache(tmp_path / ".cache")
+    pipeline._write_csv_from_blocks(grown, tmp_path / "b.csv", "t", store)
+    store.finish()
+    files = sorted((tmp_path / ".cache" / "texts").glob("t-*.bin"))
+    assert first in files and len(files) == 2  # the old rows are not written again
+    pipeline.write_swedish_csv(grown, tmp_path / "whole.csv")
+    again = tmp_path / "c.csv"
+    pipeline._write_csv_from_blocks(grown, again, "t", BuildCache(tmp_path / ".cache"))
+    assert again.read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    # fewer than half of the first file's bytes still wanted: it is written afresh
+    only_new = grown[grown["year"] == 2026].reset_index(drop=True)
+    store = BuildCache(tmp_path / ".cache")
+    pipeline._write_csv_from_blocks(only_new, tmp_path / "d.csv", "t", store)
+    store.finish()
+    assert first not in sorted((tmp_path / ".cache" / "texts").glob("t-*.bin"))
+
+
+def test_the_receipt_counts_every_kommun_and_file_from_the_ledger(region_data_dir):
+    """The reference is the per-file filtering the receipt did before (issue 16)."""
+    tables = pipeline.compute_tables(region_data_dir, stages=[pipeline.survey_stage])
+    lines = pipeline.survey_receipt(region_data_dir, tables)
+    ledger = tables["ledger"]
+    kommuner = pipeline.DataFolder.at(region_data_dir).kommuner()
+    want = []
+    for k in kommuner:
+        for year, path in pipeline.survey_files(k.survey_dir).items():
+            name = path.relative_to(k.raw).as_posix()
+            own = ledger[(ledger["kommun"] == k.name) & (ledger["file"] == name)]
+            kept = tables["survey_responses"]
+            n = int(((kept["kommun"] == k.name) & (kept["year"] == year)).sum())
+            want.append((k.name, year, n + len(own), n, len(own)))
+    assert len(lines) == len(want) > 20
+    for line, (kommun, year, read, n, out) in zip(lines, want, strict=True):
+        assert line.startswith(f"{kommun} {year}: ")
+        assert f": {read} rader lästa, {n} behållna, {out} i liggaren" in line
+
+
+def test_row_hashes_of_a_stacked_table_sliced_per_kommun_give_the_same_keys(region_data_dir):
+    """The findings' keys hash each stacked table once and slice it per kommun; the digests
+    are those of hashing each kommun's own table (so the cache's keys did not move)."""
+    from trygghet_analys.files.cache import frame_digest, year_digests
+
+    tables = pipeline.compute_tables(
+        region_data_dir, stages=[pipeline.survey_stage, pipeline.statistics_stage]
+    )
+    for name, column in [
+        ("survey_estimates", "year"),
+        ("survey_changes", "year_to"),
+        ("survey_strata", "year"),
+        ("survey_breaks", "year"),
+    ]:
+        table = tables[name]
+        rows = pipeline._per_kommun(table)
+        for kommun in [*table["kommun"].unique(), "Ingen sådan"]:
+            own = rows(kommun)
+            years = sorted(int(y) for y in table[column].unique())
+            for upto in (True, False):
+                assert year_digests(own, years, column=column, upto=upto) == year_digests(
+                    own, years, column=column, upto=upto, hashes=rows.hashes(kommun)
+                )
+            assert frame_digest(own) == frame_digest(own, hashes=rows.hashes(kommun))

@@ -275,3 +275,57 @@ def test_mean_axis_follows_the_indicators_own_scores(indicator, top, label):
     ax = trend_chart(est, indicator=indicator, indicators=_in_code())
     assert ax.get_ylim() == (0.0, top)
     assert ax.get_ylabel() == label
+
+
+def _hand_percent(fraction: float) -> str:
+    """Swedish percent with one decimal, written out by hand: 0.022338 → "2,2 %"."""
+    return f"{100 * fraction:.1f}".replace(".", ",") + "\u00a0%"
+
+
+def _latest_total(tables, indicator: str) -> tuple[int, float]:
+    est = tables.estimates
+    rows = est[(est["indicator"] == indicator) & (est["group_var"] == "total")]
+    row = rows.sort_values("year").iloc[-1]
+    return int(row["year"]), float(row["estimate"])
+
+
+def test_an_own_proportions_table_in_the_report_shows_percent(own_build):
+    """The HTML table of a chart of an own proportion indicator (its trend, as the
+    package's indicators are drawn) shows its estimate as a percent, like the package's –
+    the kinds come from the definitions build estimated with, not the package's only."""
+    from trygghet_analys.report import charts, render
+
+    tables = charts.load_tables(own_build)
+    for indicator in ("mycket_otrygg", "otrygghet_ute_sent"):
+        year, estimate = _latest_total(tables, indicator)
+        chart = charts._trend_chart("egen", "Ett mått", "Förklaring.", indicator=indicator)
+        shown = render.RenderedChart(
+            name="egen",
+            title="Ett mått",
+            explanation="Förklaring.",
+            alt="Diagram.",
+            png=b"",
+            data=chart.data(tables, year),
+            facts={"indicator": indicator},
+        )
+        html = render.render_html(tables, year, [], [shown])
+        assert f'<td class="num">{_hand_percent(estimate)}</td>' in html, indicator
+
+
+def test_own_indicators_have_the_packages_number_formats_in_tabeller_xlsx(own_build, tmp_path):
+    """In tabeller.xlsx an own proportion's estimate has the percent format (0.0%) and an
+    own mean's the index format (0.00), exactly as a package indicator of the same kind."""
+    import openpyxl
+
+    from trygghet_analys.report import render
+
+    out = render.run(data=own_build, out=tmp_path, build=False, quiet=True)
+    sheet = openpyxl.load_workbook(out / "tabeller.xlsx")["Skattningar"]
+    rows = list(sheet.iter_rows(min_row=2))
+    header = [c.value for c in rows[0]]
+    ids, estimate = header.index("Indikator-id"), header.index("Skattning")
+    formats: dict[str, set[str]] = {}
+    for row in rows[1:]:
+        formats.setdefault(row[ids].value, set()).add(row[estimate].number_format)
+    assert formats["mycket_otrygg"] == formats["otrygghet_ute_sent"] == {"0.0%"}
+    assert formats["oro_nagon"] == formats["problemindex"] == {"0.00"}

@@ -214,3 +214,58 @@ def test_trend_significance_at_five_percent_on_both_sides(values, p_expected, di
     assert out["p_value"].iloc[0] == pytest.approx(p_expected, abs=5e-6)
     assert out["direction"].iloc[0] == direction
     assert bool(out["significant"].iloc[0]) is (direction != "ingen säkerställd trend")
+
+
+def _mann_kendall_by_merge(series: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The reference: :func:`mann_kendall` as it was before issue 16 vectorised the pairs
+    (a self-merge of each series, ``pd.factorize`` of the key tuples and pandas' grouped
+    median), for the columns it computes from the pairs."""
+    d = series[[*by, "year", "estimate"]].dropna(subset=["estimate"]).reset_index(drop=True)
+    sid, keys = pd.factorize(pd.MultiIndex.from_frame(d[by]), sort=True)
+    d["_sid"] = sid
+    d = d.sort_values(["_sid", "year"], kind="stable", ignore_index=True)
+    pairs = d[["_sid", "year", "estimate"]].merge(
+        d[["_sid", "year", "estimate"]], on="_sid", suffixes=("_i", "_j")
+    )
+    pairs = pairs[pairs["year_i"] < pairs["year_j"]]
+    dx = pairs["estimate_j"].to_numpy() - pairs["estimate_i"].to_numpy()
+    dt = (pairs["year_j"].to_numpy() - pairs["year_i"].to_numpy()).astype(float)
+    psid = pairs["_sid"].to_numpy()
+    out = keys.to_frame(index=False)
+    out.columns = by
+    out["s"] = np.bincount(psid, weights=np.sign(dx), minlength=len(keys))
+    out["slope"] = pd.Series(dx / dt).groupby(psid).median().reindex(range(len(keys))).to_numpy()
+    out["n_years"] = np.bincount(d["_sid"].to_numpy(), minlength=len(keys)).astype(np.int64)
+    return out
+
+
+@pytest.mark.parametrize("keys", ["text", "category"])
+def test_mann_kendall_pairs_and_median_equal_the_merge_bit_for_bit(keys):
+    """Series of 1–25 years with ties, a repeated year, missing values, odd and even pair
+    counts; text + integer keys (grouped directly) and categorical keys (through the
+    tuples): the same keys, order, S, n and Theil–Sen slope (bits) as the reference."""
+    rng = np.random.default_rng(16)
+    rows = []
+    for k in range(300):
+        n = int(rng.integers(1, 26))
+        years = np.sort(rng.choice(np.arange(2000, 2030), size=n, replace=False))
+        if k % 7 == 0 and n > 2:
+            years[1] = years[0]  # a repeated year: no pair between the two
+        values = np.round(rng.normal(0.5, 0.2, size=n), 2 if k % 3 else 1)  # ties
+        if k % 5 == 0:
+            values[rng.integers(0, n)] = np.nan
+        for y, v in zip(years, values, strict=True):
+            rows.append({"kommun": f"K{k % 13}", "w": k // 13, "year": int(y), "estimate": v})
+    data = pd.DataFrame(rows).astype({"kommun": "str"})
+    if keys == "category":
+        data["kommun"] = pd.Categorical(data["kommun"], categories=[f"K{i}" for i in range(13)])
+    by = ["kommun", "w"]
+    got = mann_kendall(data, by=by)
+    want = _mann_kendall_by_merge(data, by)
+    for col in ["kommun", "w", "n_years"]:
+        assert got[col].tolist() == want[col].tolist()
+    for col in ["s", "slope"]:
+        a, b = got[col].to_numpy(), want[col].to_numpy()
+        assert np.array_equal(a, b, equal_nan=True)
+        assert np.array_equal(np.signbit(a), np.signbit(b))
+    assert got["slope"].isna().sum() > 0 and (got["n_years"] % 2 == 0).any()

@@ -54,7 +54,7 @@ from .files.survey import (
 from .files.wastewater import read_wastewater
 from .progress import Progress
 from .schemas import processed_schemas, table_columns, validate_table
-from .stats.disclosure import suppress
+from .stats.disclosure import DEFAULT_MIN_N, suppress
 from .stats.estimation import collapse_lonely_strata, estimate_indicators, response_rates
 from .stats.findings import (
     FINDINGS_COLUMNS,
@@ -249,7 +249,7 @@ def statistics_stage(
     own = {k.name: _own_indicators(k, responses) for k in kommuner}
     own = {name: defs for name, defs in own.items() if defs is not None}
     if not own:
-        estimates = estimate_indicators(
+        estimates = _estimates(
             responses,
             design_strata,
             indicators=indicators,
@@ -266,7 +266,7 @@ def statistics_stage(
             rows = responses["kommun"].isin(names).to_numpy()
             if rows.any():
                 parts.append(
-                    estimate_indicators(
+                    _estimates(
                         responses[rows],
                         design_strata[design_strata["kommun"].isin(names)],
                         indicators=defs,
@@ -286,6 +286,120 @@ def statistics_stage(
         "survey_trends": trend_tests(estimates, breaks=breaks, indicators=every),
         "survey_response_rates": response_rates(strata),
     }
+
+
+def _estimates(
+    responses: pd.DataFrame,
+    strata: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    min_n: Mapping[str, int],
+    lonely_psu: str,
+    design_stratum: str,
+) -> pd.DataFrame:
+    """:func:`estimate_indicators`, in ``build`` each kommun and year from the build cache
+    when what its rows are computed from is unchanged; the rest in one call.
+
+    Each kommun × year is its own design, so its rows rest only on its own respondent rows
+    and strata rows (every column, in order, with the columns' types and categories), the
+    variance-stratum column, the kommun's ``min_n``, ``lonely_psu``, the indicator
+    definitions and the program's version: the key of a kommun and year is the SHA-256 of
+    exactly those. The tables are hashed once and sliced per kommun and year. The result
+    is that of one call for all (``tests/test_incremental_build.py``): rows sorted by
+    kommun and year as :func:`estimate_indicators` sorts them, each design's rows in the
+    order computed.
+    """
+    cache = _CACHE.get()
+    if cache is None or not len(responses):
+        return estimate_indicators(
+            responses,
+            strata,
+            indicators=indicators,
+            min_n=min_n,
+            lonely_psu=lonely_psu,
+            design_stratum=design_stratum,
+        )
+    fixed = cache.key(
+        "skattning",
+        _exact_layout(responses),
+        _exact_layout(strata),
+        design_stratum,
+        lonely_psu,
+        frame_digest(indicators),
+    )
+    designs = responses.groupby(["kommun", "year"], sort=True, observed=True).indices
+    in_strata = strata.groupby(["kommun", "year"], sort=True, observed=True).indices
+    rows = pd.util.hash_pandas_object(responses, index=False).to_numpy()
+    strata_rows = pd.util.hash_pandas_object(strata, index=False).to_numpy()
+    none = np.zeros(0, dtype=np.int64)
+    keys = {}
+    for (kommun, year), idx in designs.items():
+        sidx = in_strata.get((kommun, year), none)
+        keys[(kommun, year)] = cache.key(
+            fixed,
+            kommun,
+            int(year),
+            min_n.get(kommun, DEFAULT_MIN_N),
+            hashlib.sha256(rows[idx].tobytes()).hexdigest(),
+            hashlib.sha256(strata_rows[sidx].tobytes()).hexdigest(),
+        )
+    found, kept = cache.get_rows("skattning", list(keys.values()), "rows")
+    found = set(found)
+    todo = [design for design, key in keys.items() if key not in found]
+    pieces = [kept] if found else []
+    new = None
+    if todo:
+        wanted = np.zeros(len(responses), dtype=bool)
+        for design in todo:
+            wanted[designs[design]] = True
+        swanted = np.zeros(len(strata), dtype=bool)
+        for design in todo:
+            swanted[in_strata.get(design, none)] = True
+        new = estimate_indicators(
+            responses[wanted],
+            strata[swanted],
+            indicators=indicators,
+            min_n=min_n,
+            lonely_psu=lonely_psu,
+            design_stratum=design_stratum,
+        )
+        own = new.groupby(["kommun", "year"], sort=False, observed=True).indices
+        for design in todo:
+            idx = own.get(design, none)
+            cache.put("skattning", keys[design], {"rows": new.take(idx).reset_index(drop=True)})
+        pieces = [*pieces, new]
+    nonempty = [p for p in pieces if len(p)]
+    if not nonempty:  # no rows in any design: the typed empty table
+        return new if new is not None else kept.astype(_ESTIMATE_TYPES)
+    out = pd.concat(nonempty, ignore_index=True) if len(nonempty) > 1 else nonempty[0]
+    out = out.sort_values(["kommun", "year"], kind="stable", ignore_index=True)
+    return out.astype(_ESTIMATE_TYPES)
+
+
+#: The column types :func:`estimate_indicators` returns (rows from the cache as computed).
+_ESTIMATE_TYPES = {
+    "kommun": "str",
+    "year": "int64",
+    "indicator": "str",
+    "group_var": "str",
+    "group": "str",
+    "estimate": "float64",
+    "se": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "n": "int64",
+    "suppressed": "bool",
+}
+
+
+def _exact_layout(table: pd.DataFrame) -> str:
+    """A table's columns and types with every categorical column's categories in full
+    (a row hash sees a category's value, not its place among the categories)."""
+    parts = [table_layout(table)]
+    for col, dtype in zip(table.columns, table.dtypes, strict=True):
+        if isinstance(dtype, pd.CategoricalDtype):
+            parts.append(repr((str(col), list(dtype.categories), dtype.ordered)))
+    return "\n".join(parts)
 
 
 def _changes(
@@ -524,10 +638,23 @@ def findings_stage(
     }
     own_campaigns = None if campaigns is None else _per_kommun(campaigns)
     own_flags = _per_kommun(flags)
+    # for the cache keys: each stacked table hashed once, sliced per kommun
+    hashed = {}
+    if _CACHE.get() is not None:
+        hashed = {
+            "estimates": own["survey_estimates"],
+            "changes": own["survey_changes"],
+            "breaks": own["survey_breaks"],
+            "strata": own["survey_strata"],
+            "reliable": own_flags,
+            "wastewater_campaigns": own_campaigns,
+        }
+        hashed = {n: rows for n, rows in hashed.items() if rows is not None}
+    package = load_indicators()
     jobs = []
     for k in kommuner:
         own_ind = _own_indicators(k, tables["survey_responses"])
-        indicators = load_indicators() if own_ind is None else own_ind
+        indicators = package if own_ind is None else own_ind
         yearly, targets, links, start = _commitments_of(k, indicators)
         inputs = {
             "kommun": k.name,
@@ -547,7 +674,7 @@ def findings_stage(
             "start_year": start,
             "strata": own["survey_strata"](k.name),
         }
-        jobs.append((inputs, effects))
+        jobs.append((inputs, effects, {n: rows.hashes(k.name) for n, rows in hashed.items()}))
     shared = {"estimates": estimates, "changes": tables["survey_changes"]}
     shared |= {"breaks": tables["survey_breaks"], "reliable": flags}
     parts = [p for p in _cached_findings(jobs, shared) if len(p)]
@@ -796,8 +923,9 @@ def _effects(inputs: dict, effects: dict, years: list[int] | None) -> pd.DataFra
     return effect_findings(inputs["estimates"], **effects, years=years)
 
 
-def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.DataFrame]:
-    """:func:`build_findings` of each kommun (``jobs``: its inputs and ``effects``), each
+def _cached_findings(jobs: list[tuple[dict, dict, dict]], shared: dict) -> list[pd.DataFrame]:
+    """:func:`build_findings` of each kommun (``jobs``: its inputs, ``effects`` and the row
+    hashes of its slices of the stacked tables, :meth:`_KommunRows.hashes`), each
     report year from the build cache when what that year's rows are computed from is
     unchanged, the rest computed for all kommuner together.
 
@@ -820,14 +948,21 @@ def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.Dat
     per kommun that is the table :func:`build_findings` gives.
     """
     cache = _CACHE.get()
-    plans = [_findings_plan(cache, inputs, effects) for inputs, effects in jobs]
+    digests: dict[int, str] = {}  # indicator definitions by object: most kommuner share one
+
+    def digest(frame: pd.DataFrame) -> str:
+        if id(frame) not in digests:
+            digests[id(frame)] = frame_digest(frame)
+        return digests[id(frame)]
+
+    plans = [_findings_plan(cache, *job, digest=digest) for job in jobs]
     groups: dict[tuple, list[int]] = {}
-    for i, ((inputs, _), plan) in enumerate(zip(jobs, plans, strict=True)):
+    for i, ((inputs, _, _), plan) in enumerate(zip(jobs, plans, strict=True)):
         if plan["todo"] is None or plan["todo"]:
             todo = None if plan["todo"] is None else tuple(plan["todo"])
             key = (
                 inputs["base_year"],
-                frame_digest(inputs["indicators"]),
+                digest(inputs["indicators"]),
                 tuple(sorted(inputs["activity_labels"].items())),
                 todo,
             )
@@ -838,7 +973,7 @@ def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.Dat
         todo = plans[members[0]]["todo"]
         own = {}
         for i in members:
-            inputs, effects = jobs[i]
+            inputs, effects, _ = jobs[i]
             ww = plans[i]["ww_rows"]
             if ww is None:  # no cache: every year of the campaigns
                 ww = wastewater_findings(inputs["wastewater_campaigns"], years=todo)
@@ -861,10 +996,20 @@ def _cached_findings(jobs: list[tuple[dict, dict]], shared: dict) -> list[pd.Dat
     return [_findings_done(cache, plan, new.get(i)) for i, plan in enumerate(plans)]
 
 
-def _findings_plan(cache: BuildCache | None, inputs: dict, effects: dict) -> dict:
+def _findings_plan(
+    cache: BuildCache | None,
+    inputs: dict,
+    effects: dict,
+    hashes: dict[str, np.ndarray],
+    *,
+    digest: Callable[[pd.DataFrame], str] = frame_digest,
+) -> dict:
     """What of one kommun's findings the cache holds: the rows of the years whose key is
     unchanged, the years to compute (``todo``; None without a cache: every year), and
-    that kommun's wastewater trend rows of those years (None without a cache)."""
+    that kommun's wastewater trend rows of those years (None without a cache).
+
+    ``hashes`` holds the row hashes of the kommun's tables that are slices of stacked
+    tables (the keys are those of hashing each table on its own)."""
     if cache is None:
         return {"todo": None, "ww_rows": None}
     kommun = inputs["kommun"]
@@ -876,14 +1021,14 @@ def _findings_plan(cache: BuildCache | None, inputs: dict, effects: dict) -> dic
             years.update(int(y) for y in table[column].unique())
     wanted = sorted(years)
     digests = {
-        name: year_digests(tables[name], wanted, column=column, upto=upto)
+        name: year_digests(tables[name], wanted, column=column, upto=upto, hashes=hashes.get(name))
         for name, (column, upto) in _FINDINGS_TABLES.items()
     }
     fixed = cache.key(
         kommun,
         inputs["base_year"],
-        frame_digest(inputs["indicators"]),
-        frame_digest(inputs["breaks"]),
+        digest(inputs["indicators"]),
+        frame_digest(inputs["breaks"], hashes=hashes.get("breaks")),
         sorted(inputs["activity_targets"].items()),
         sorted(inputs["activity_labels"].items()),
         effects["links"],
@@ -1035,7 +1180,10 @@ def compute_tables(
     folder = DataFolder.at(data)
     kommuner = folder.kommuner()
     tables: dict[str, pd.DataFrame] = {}
-    token = _MEMO.set({})
+    # a caller's memo (build: shared with the receipt) or one for this run
+    memo = _MEMO.get()
+    token = _MEMO.set({} if memo is None else memo)
+    _MEMO.get()["kommuner"] = kommuner
     try:
         for stage in stages if stages is not None else STAGES:
             for name, table in stage(folder, kommuner, tables).items():
@@ -1178,28 +1326,43 @@ def survey_receipt(data: str | Path | None, tables: Mapping[str, pd.DataFrame]) 
 
     Rows read = kept + in the ledger (every excluded row is in the ledger), so the line
     is the check the analyst would otherwise do by opening the parquet files.
+
+    In :func:`build` the kommuner and their codebooks are those the build read (kept for
+    the run, not read again); the ledger is counted once per kommun, file and rule
+    instead of a filter per file.
     """
     from .survey.codebook import EXCLUSION_RULES
 
-    folder = DataFolder.at(data)
+    memo = _MEMO.get() or {}
+    kommuner = memo.get("kommuner")
+    if kommuner is None:
+        kommuner = DataFolder.at(data).kommuner()
     responses, ledger = tables["survey_responses"], tables["ledger"]
-    kept = responses.groupby(["kommun", "year"], observed=True).size()
+    kept = responses.groupby(["kommun", "year"], observed=True).size().to_dict()
     survey = ledger[ledger["source"] == "trygghetsmatning"]
+    per_rule = survey.groupby(
+        ["kommun", "file", "rule"], observed=True, sort=False, dropna=False
+    ).size()
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for (kommun, file, rule), n in per_rule.items():
+        counts.setdefault((kommun, file), {})[rule] = int(n)
+    many = len(kommuner) > 1
     lines = []
-    for k in folder.kommuner():
-        book = load_codebook(k.survey_dir / "kodbok.yml")
-        many = len(folder.kommuner()) > 1
+    for k in kommuner:
+        book = memo.get(("codebook", k.name))
+        if book is None:
+            book = load_codebook(k.survey_dir / "kodbok.yml")
         for year, path in survey_files(k.survey_dir).items():
             name = path.relative_to(k.raw).as_posix()
-            own = survey[(survey["kommun"] == k.name) & (survey["file"] == name)]
-            counts = own["rule"].value_counts()
-            rules = {r: int(counts[r]) for r in EXCLUSION_RULES if r in counts}
+            own = counts.get((k.name, name), {})
+            n_ledger = sum(own.values())
+            rules = {r: own[r] for r in EXCLUSION_RULES if own.get(r)}
             n_kept = int(kept.get((k.name, year), 0))
             layout = book.layout_for(year)
             detail = ", ".join(f"{rule} {n}" for rule, n in rules.items())
             lines.append(
                 f"{k.name + ' ' if many else ''}{year}: {name} (layout '{layout.name}'): "
-                f"{n_kept + len(own)} rader lästa, {n_kept} behållna, {len(own)} i liggaren"
+                f"{n_kept + n_ledger} rader lästa, {n_kept} behållna, {n_ledger} i liggaren"
                 + (f" ({detail})" if detail else "")
             )
     return lines
@@ -1241,10 +1404,18 @@ def build(
     _check_processed(folder.processed)  # before hours of work, not after
     store = BuildCache(folder.processed / ".cache") if cache else None
     token = _CACHE.set(store)
+    memo_token = _MEMO.set({})  # what the run read once (kommuner, codebooks), also for the receipt
     try:
-        tables = compute_tables(folder.root)
+        return _build(folder, store, receipt)
     finally:
         _CACHE.reset(token)
+        _MEMO.reset(memo_token)
+
+
+def _build(
+    folder: DataFolder, store: BuildCache | None, receipt: Callable[[str], None] | None
+) -> dict[str, Path]:
+    tables = compute_tables(folder.root)
     writers = {
         f"{name}.parquet": (lambda path, t=table: write_parquet(t, path))
         for name, table in tables.items()
@@ -1303,8 +1474,12 @@ def validate(data: str | Path | None = None) -> list[str]:
         Every problem found in the survey files (up to 50,
         :class:`~trygghet_analys.errors.DataProblems`), else the first problem found.
     """
-    tables = compute_tables(data)
-    return survey_receipt(data, tables)
+    token = _MEMO.set({})  # the kommuner and codebooks read once, also for the receipt
+    try:
+        tables = compute_tables(data)
+        return survey_receipt(data, tables)
+    finally:
+        _MEMO.reset(token)
 
 
 def _raw_entries(folder: Path) -> list[Path]:
@@ -1424,7 +1599,7 @@ def ingest_kommun(kommun: KommunConfig, *, validate: bool = True) -> SurveyTable
     its own file. Files whose parsed rows are in the build cache are not read at all.
     """
     folder = kommun.survey_dir
-    codebook = load_codebook(folder / "kodbok.yml", areas=kommun.strata)
+    codebook = _codebook(kommun)
     files = survey_files(folder)  # a missing folder lists empty; a file there is refused
     if not files:
         raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)
@@ -1440,6 +1615,16 @@ def ingest_kommun(kommun: KommunConfig, *, validate: bool = True) -> SurveyTable
     for key, parsed in pending:  # cached only once the whole kommun was read without a problem
         cache.put("enkat", key, parsed)
     return tables
+
+
+def _codebook(kommun: KommunConfig) -> Codebook:
+    """The kommun's ``kodbok.yml`` (checked against its areas), kept for the run so that
+    :func:`survey_receipt` does not read it again."""
+    codebook = load_codebook(kommun.survey_dir / "kodbok.yml", areas=kommun.strata)
+    memo = _MEMO.get()
+    if memo is not None:
+        memo[("codebook", kommun.name)] = codebook
+    return codebook
 
 
 class _SurveyInputs(NamedTuple):
@@ -1473,7 +1658,7 @@ def _ingest_kommuner(kommuner: list[KommunConfig]) -> list[SurveyTables]:
     entries = []
     for kommun in kommuner:
         folder = kommun.survey_dir
-        codebook = load_codebook(folder / "kodbok.yml", areas=kommun.strata)
+        codebook = _codebook(kommun)
         files = survey_files(folder)
         if not files:
             raise DataError("minst en fil <år>.xlsx eller <år>.csv", file=folder)

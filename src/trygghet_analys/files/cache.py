@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -33,9 +34,13 @@ __all__ = [
     "code_version",
     "file_digest",
     "frame_digest",
+    "row_hashes",
     "table_layout",
     "year_digests",
 ]
+
+#: Copy tables in and out of the cache in full only without copy-on-write (pandas < 3).
+_DEEP = int(pd.__version__.split(".")[0]) < 3
 
 #: Bump when the cache's own layout changes.
 _LAYOUT = "2"
@@ -151,6 +156,7 @@ class BuildCache:
         self._kept: dict[str, dict[str, dict[str, pd.DataFrame]]] = {}
         self._texts: dict[str, dict[str, bytes]] = {}
         self._index: dict[str, dict] = {}
+        self._text_index: dict[str, dict] = {}
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -177,21 +183,49 @@ class BuildCache:
         if tables is None:
             return None
         self._kept.setdefault(kind, {})[key] = tables
-        return {name: table.copy() for name, table in tables.items()}
+        # shallow copies: with pandas' copy-on-write (pandas >= 3) a change to a returned
+        # table never reaches the kept one, and nothing is copied that is not changed
+        # (_DEEP: full copies with an older pandas)
+        return {name: table.copy(deep=_DEEP) for name, table in tables.items()}
+
+    def get_rows(self, kind: str, keys: list[str], name: str) -> tuple[list[str], pd.DataFrame]:
+        """The table ``name`` of each entry of ``keys`` held under ``kind``, stacked in the
+        order of ``keys`` (one take per pack file instead of a slice per entry), and the
+        keys found. Every key counts as used, like :meth:`get`; the stacked table is
+        empty (no columns) when none was found."""
+        used = self.used.setdefault(kind, set())
+        used.update(keys)
+        pack = self._pack(kind)
+        found = [key for key in keys if key in pack]
+        if not found:
+            return [], pd.DataFrame()
+        kept = self._kept.setdefault(kind, {})
+        runs: list[tuple[str, list[np.ndarray]]] = []
+        for key in found:
+            kept[key] = pack[key]
+            file, start, stop = pack.span(key, name)
+            if not runs or runs[-1][0] != file:
+                runs.append((file, []))
+            runs[-1][1].append(np.arange(start, stop))
+        parts = [pack.files[file].take(np.concatenate(idx)) for file, idx in runs]
+        out = parts[0] if len(parts) == 1 else pd.concat(parts)
+        return found, out.reset_index(drop=True)
 
     def put(self, kind: str, key: str, tables: dict[str, pd.DataFrame]) -> None:
         """Keep tables for the cache; they are written by :meth:`finish`, i.e. only after the
         build has written ``processed/`` (a failed build leaves ``processed/`` untouched)."""
         self.used.setdefault(kind, set()).add(key)
-        self._pending.append((kind, key, {n: t.copy() for n, t in tables.items()}))
+        self._pending.append((kind, key, {n: t.copy(deep=_DEEP) for n, t in tables.items()}))
 
     def texts(self, name: str) -> dict[str, bytes]:
         """The rendered texts kept under ``name`` (``texts/<name>``): key → bytes; empty when
         absent or damaged (a file whose length or SHA-256 is not its index's is not used)."""
         try:
-            return _read_texts(self.folder / "texts", name)
+            texts, self._text_index[name] = _read_texts(self.folder / "texts", name)
         except (OSError, ValueError, KeyError, TypeError):
+            self._text_index.pop(name, None)
             return {}
+        return texts
 
     def put_texts(self, name: str, texts: dict[str, bytes]) -> None:
         """Replace the texts kept under ``name`` (written by :meth:`finish`, like tables)."""
@@ -221,7 +255,7 @@ class BuildCache:
                     fresh=added.get(kind, set()),
                 )
         for name, texts in self._texts.items():
-            _write_texts(self.folder / "texts", name, texts)
+            _write_texts(self.folder / "texts", name, texts, old=self._text_index.get(name))
         self._texts.clear()
         doc = {"program": code_version(), "kommuner": self.manifest}
         text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
@@ -244,14 +278,46 @@ def _read_pack(folder: Path) -> tuple[dict[str, dict[str, pd.DataFrame]], dict]:
         if len(frame) != rows:  # a pack file that does not match its index is never used
             raise ValueError(f"{file}: {len(frame)} rows, the index says {rows}")
         files[file] = frame
-    entries = {
-        key: {
-            name: files[file].iloc[start:stop].reset_index(drop=True)
-            for name, (file, start, stop) in names.items()
-        }
-        for key, names in index["entries"].items()
-    }
-    return entries, index
+    return _Pack(files, index["entries"]), index
+
+
+class _Pack(Mapping):
+    """A pack's entries (key → table name → rows), each sliced from its file only when
+    asked for: a build uses a few of the entries of some kinds."""
+
+    def __init__(self, files: dict[str, pd.DataFrame], entries: dict[str, dict]) -> None:
+        self.files, self._entries = files, entries
+
+    def __getitem__(self, key: str) -> _Entry:
+        return _Entry(self.files, self._entries[key])
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def span(self, key: str, name: str) -> tuple[str, int, int]:
+        """(pack file, first row, row after the last) of one table of an entry."""
+        file, start, stop = self._entries[key][name]
+        return file, int(start), int(stop)
+
+
+class _Entry(Mapping):
+    """One entry of a pack: table name → its rows, sliced from the pack file when asked."""
+
+    def __init__(self, files: dict[str, pd.DataFrame], spans: dict[str, list]) -> None:
+        self._files, self._spans = files, spans
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        file, start, stop = self._spans[name]
+        return self._files[file].iloc[start:stop].reset_index(drop=True)
+
+    def __iter__(self):
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
 
 
 #: Files a pack may grow to by keeping its older files (:func:`_write_pack`); beyond, the
@@ -291,8 +357,9 @@ def _write_pack(
                     index["entries"].setdefault(key, {})[name] = list(span)
     groups: dict[tuple[str, str], list[tuple[str, pd.DataFrame]]] = {}
     for key in sorted(entries):
-        for name, table in sorted(entries[key].items()):
+        for name in sorted(entries[key]):  # a kept entry's tables are not sliced out
             if name not in index["entries"].get(key, {}):
+                table = entries[key][name]
                 groups.setdefault((name, table_layout(table)), []).append((key, table))
     token = secrets.token_hex(6)
     for i, ((name, _), members) in enumerate(groups.items()):
@@ -310,35 +377,58 @@ def _write_pack(
             path.unlink(missing_ok=True)
 
 
-def _read_texts(folder: Path, name: str) -> dict[str, bytes]:
-    """The texts of ``name``: one file of bytes and ``<name>.json`` with each key's span."""
+def _read_texts(folder: Path, name: str) -> tuple[dict[str, bytes], dict]:
+    """The texts of ``name`` (key → bytes) and their index: ``<name>.json`` gives each
+    file's size and SHA-256 and each key's file and span."""
     index = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-    data = (folder / index["file"]).read_bytes()
-    if len(data) != index["size"] or hashlib.sha256(data).hexdigest() != index["sha256"]:
-        raise ValueError(f"{index['file']}: not the bytes its index describes")
-    return {key: data[start:stop] for key, (start, stop) in index["entries"].items()}
+    data = {}
+    for file, meta in index["files"].items():
+        blob = (folder / file).read_bytes()
+        if len(blob) != meta["size"] or hashlib.sha256(blob).hexdigest() != meta["sha256"]:
+            raise ValueError(f"{file}: not the bytes its index describes")
+        data[file] = blob
+    texts = {key: data[file][start:stop] for key, (file, start, stop) in index["entries"].items()}
+    return texts, index
 
 
-def _write_texts(folder: Path, name: str, texts: dict[str, bytes]) -> None:
-    """Write the texts of ``name`` under a new file name, then its index, then remove the
-    older file: a build stopped half-way leaves the old texts readable (or none)."""
+def _write_texts(
+    folder: Path, name: str, texts: dict[str, bytes], *, old: dict | None = None
+) -> None:
+    """Write the texts of ``name``: the new ones into a new file, then the index, then
+    remove files no longer listed; a build stopped half-way leaves the old texts readable
+    (or none).
+
+    A file of the previous index (``old``) is kept as it is when at least half of its
+    bytes are texts still wanted (a new year adds blocks and changes a few: the region's
+    earlier years are not written again; the unused rest is dropped when the file is
+    written afresh); beyond :data:`_MAX_PACK_FILES` files everything is written afresh.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    file = f"{name}-{secrets.token_hex(6)}.bin"
-    entries, start = {}, 0
-    for key in sorted(texts):
-        entries[key] = [start, start + len(texts[key])]
-        start += len(texts[key])
-    data = b"".join(texts[key] for key in sorted(texts))
-    (folder / file).write_bytes(data)
-    index = {
-        "file": file,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "entries": entries,
-    }
+    index: dict = {"files": {}, "entries": {}}
+    if old is not None and len(old["files"]) < _MAX_PACK_FILES:
+        used: dict[str, int] = dict.fromkeys(old["files"], 0)
+        for key, (file, start, stop) in old["entries"].items():
+            if key in texts:
+                used[file] += stop - start
+        for file, n in used.items():
+            if n and 2 * n >= old["files"][file]["size"]:
+                index["files"][file] = old["files"][file]
+        for key, span in old["entries"].items():
+            if key in texts and span[0] in index["files"]:
+                index["entries"][key] = list(span)
+    new = sorted(key for key in texts if key not in index["entries"])
+    if new or not index["files"]:
+        file = f"{name}-{secrets.token_hex(6)}.bin"
+        start = 0
+        for key in new:
+            index["entries"][key] = [file, start, start + len(texts[key])]
+            start += len(texts[key])
+        data = b"".join(texts[key] for key in new)
+        (folder / file).write_bytes(data)
+        index["files"][file] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     _replace_text(folder / f"{name}.json", json.dumps(index))
     for path in folder.glob(f"{name}-*.bin"):
-        if path.name != file:
+        if path.name not in index["files"]:
             path.unlink(missing_ok=True)
 
 

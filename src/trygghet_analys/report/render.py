@@ -17,6 +17,7 @@ existing report as it was.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import gc
 import os
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,8 +83,21 @@ _KIND_TEXT = {"proportion": "andel", "mean": "medelvärde"}
 _BANNER = pages.SYNTHETIC_BANNER
 
 
-#: ``report --alla`` silences each kommun's progress lines (it prints one line per kommun).
+#: Whether the progress lines are off: set by :func:`_quiet` for one call of :func:`run`
+#: (``report --alla`` silences each kommun's lines: it prints one line per kommun).
 _QUIET = {"on": False}
+
+
+@contextlib.contextmanager
+def _quiet(on: bool) -> Iterator[None]:
+    """Progress lines off (``on``) or on for the calls inside; the setting before is back
+    on exit, an error included, so a quiet report leaves the next call's lines alone."""
+    before = _QUIET["on"]
+    _QUIET["on"] = on
+    try:
+        yield
+    finally:
+        _QUIET["on"] = before
 
 
 def _say(text: str) -> None:
@@ -523,34 +537,60 @@ def _value_kind(indicator: str | None, kinds: dict[str, str]) -> str:
     return {"proportion": "share", "mean": "index"}.get(kind or "", "number")
 
 
-def table_kinds(frame: pd.DataFrame, indicator: str | None = None) -> tableformat.Kinds:
-    """How each column of a report table is shown (see :mod:`.tableformat`)."""
-    kinds = _indicator_kinds()
+def _report_indicator_kinds(tables: charts.Tables) -> dict[str, str]:
+    """Indicator id → "proportion" | "mean" of a report: the definitions ``build`` estimated
+    with (``processed/survey_indicators``, the kommun's own indicators included, as
+    :func:`~.charts.load_tables` gives them in ``tables.indicators``), over the package's."""
+    kinds = dict(_indicator_kinds())
+    table = tables.indicators
+    if {"id", "kind"} <= set(table.columns):
+        kinds.update(zip(table["id"].astype(str), table["kind"].astype(str), strict=True))
+    return kinds
+
+
+def table_kinds(
+    frame: pd.DataFrame,
+    indicator: str | None = None,
+    *,
+    kinds: Mapping[str, str] | None = None,
+) -> tableformat.Kinds:
+    """How each column of a report table is shown (see :mod:`.tableformat`); ``kinds`` from
+    :func:`_report_indicator_kinds` (default: the package's indicators only)."""
+    kinds = _indicator_kinds() if kinds is None else kinds
     return tableformat.column_kinds(
         frame, indicator_kinds=kinds, values=_value_kind(indicator, kinds)
     )
 
 
 def _html_table(
-    frame: pd.DataFrame, caption: str, *, sheet: str | None = None, indicator: str | None = None
+    frame: pd.DataFrame,
+    caption: str,
+    *,
+    sheet: str | None = None,
+    indicator: str | None = None,
+    kinds: Mapping[str, str] | None = None,
 ) -> pages.Table:
     """Every row of ``frame`` as a table of the page, numbers formatted by column kind; a
     column that is empty in every row is left out (as in ``tabeller.xlsx``)."""
     frame = frame.dropna(axis=1, how="all")
     rows = [
         [("td", "num" if num else "", text) for text, num in cells]
-        for cells in tableformat.html_rows(frame, table_kinds(frame, indicator))
+        for cells in tableformat.html_rows(frame, table_kinds(frame, indicator, kinds=kinds))
     ]
     return pages.table(caption, [str(c) for c in frame.columns], rows, sheet=sheet)
 
 
 def sheet_formats(
-    sheets: dict[str, pd.DataFrame], rendered: Iterable[RenderedChart] = ()
+    sheets: dict[str, pd.DataFrame],
+    rendered: Iterable[RenderedChart] = (),
+    *,
+    kinds: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, str | list[str]]]:
-    """Excel number formats for every sheet of ``tabeller.xlsx``, by column kind."""
+    """Excel number formats for every sheet of ``tabeller.xlsx``, by column kind (``kinds``
+    as for :func:`table_kinds`)."""
     by_sheet = {_sheet_name(i, r.name): r.facts.get("indicator") for i, r in enumerate(rendered, 1)}
     return {
-        name: tableformat.xlsx_formats(table_kinds(frame, by_sheet.get(name)))
+        name: tableformat.xlsx_formats(table_kinds(frame, by_sheet.get(name), kinds=kinds))
         for name, frame in sheets.items()
     }
 
@@ -585,6 +625,7 @@ def render_html(
     if any(n.startswith("EUDA-data saknas") for n in tables.notes):
         # the reason and how to fetch the file are in the log; the council gets the fact
         notes.append("Avloppsvattnet jämförs inte med andra europeiska städer (EUDA-data saknas).")
+    kinds = _report_indicator_kinds(tables)
     shown = [
         {
             "name": r.name,
@@ -597,6 +638,7 @@ def render_html(
                 f"Siffrorna bakom diagrammet: {r.title}",
                 sheet=r.facts.get("sheet"),
                 indicator=r.facts.get("indicator"),
+                kinds=kinds,
             ),
         }
         for r in rendered
@@ -821,8 +863,21 @@ def run(
     ConfigError
         When the data folder or kommun is unknown, or there is no year to report.
     """
+    with _quiet(quiet):
+        return _run(year=year, data=data, out=out, kommun=kommun, notebooks=notebooks, build=build)
+
+
+def _run(
+    *,
+    year: int | None,
+    data: str | Path | None,
+    out: str | Path,
+    kommun: str | None,
+    notebooks: bool,
+    build: bool,
+) -> Path:
+    """:func:`run` with its progress setting in place."""
     started = time.perf_counter()
-    _QUIET["on"] = quiet
     folder = DataFolder.at(data)
     if build and is_stale(folder):
         _say("Bygger data/processed från rådata (rådata är nyare eller processed saknas) ...")
@@ -892,7 +947,9 @@ def run(
                 tmp / "tabeller.xlsx",
                 sheets,
                 title=f"Trygghet i {cfg.name} {year} – tabeller",
-                number_formats=sheet_formats(sheets, rendered),
+                number_formats=sheet_formats(
+                    sheets, rendered, kinds=_report_indicator_kinds(tables)
+                ),
                 banner=_BANNER if cfg.synthetic else None,
             )
             for writer in EXTRA_WRITERS:

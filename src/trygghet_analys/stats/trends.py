@@ -312,20 +312,27 @@ def mann_kendall(
     """
     by = list(by)
     d = series[[*by, time, value]].dropna(subset=[value]).reset_index(drop=True)
-    sid, keys = pd.factorize(pd.MultiIndex.from_frame(d[by]), sort=True)
+    sid, keys = _series_ids(d, by)
     d["_sid"] = sid
     d = d.sort_values(["_sid", time], kind="stable", ignore_index=True)
-    pairs = d[["_sid", time, value]].merge(
-        d[["_sid", time, value]], on="_sid", suffixes=("_i", "_j")
-    )
-    pairs = pairs[pairs[f"{time}_i"] < pairs[f"{time}_j"]]
-    dx = pairs[f"{value}_j"].to_numpy() - pairs[f"{value}_i"].to_numpy()
-    dt = (pairs[f"{time}_j"].to_numpy() - pairs[f"{time}_i"].to_numpy()).astype(float)
+    sid = d["_sid"].to_numpy()
     n_series = len(keys)
-    psid = pairs["_sid"].to_numpy()
+    # every pair i < j within a series (rows sorted by series, then time), built from
+    # positions instead of a self-merge; a pair counts when time_i < time_j
+    size = np.bincount(sid, minlength=n_series)
+    first = np.cumsum(size) - size
+    after = size[sid] - 1 - (np.arange(len(d)) - first[sid])  # later rows of the series
+    i = np.repeat(np.arange(len(d)), after)
+    j = i + 1 + (np.arange(len(i)) - np.repeat(np.cumsum(after) - after, after))
+    t_all, v_all = d[time].to_numpy(), d[value].to_numpy()
+    keep = t_all[i] < t_all[j]
+    i, j = i[keep], j[keep]
+    dx = v_all[j] - v_all[i]
+    dt = (t_all[j] - t_all[i]).astype(float)
+    psid = sid[i]
     s = np.bincount(psid, weights=np.sign(dx), minlength=n_series)
-    slope = pd.Series(dx / dt).groupby(psid).median().reindex(range(n_series)).to_numpy()
-    n = np.bincount(d["_sid"].to_numpy(), minlength=n_series).astype(float)
+    slope = _median_per_group(dx / dt, psid, n_series)
+    n = size.astype(float)
     ties = d.groupby(["_sid", value]).size().rename("t").reset_index()
     t = ties["t"].to_numpy(dtype=float)
     tie_var = np.bincount(
@@ -350,6 +357,49 @@ def mann_kendall(
     out["tau"] = tau
     out["p_value"] = p
     out["slope"] = slope
+    return out
+
+
+def _series_ids(d: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.MultiIndex]:
+    """Series number per row and the series' keys, numbered in sorted key order (as
+    ``pd.factorize`` of the key tuples with ``sort=True``). Text and integer keys are
+    grouped directly; others (categories, objects) through the tuples."""
+    plain = all(
+        isinstance(d[c].dtype, pd.StringDtype) or pd.api.types.is_integer_dtype(d[c].dtype)
+        for c in by
+    )
+    if not plain or not len(d) or d[by].isna().any().any():
+        return pd.factorize(pd.MultiIndex.from_frame(d[by]), sort=True)
+    grouped = d.groupby(by, sort=True, observed=True)
+    return grouped.ngroup().to_numpy(), grouped.size().index
+
+
+def _median_per_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """The median of ``values`` per group (``group``: 0 … n_groups-1, non-decreasing), NaN
+    values left out and NaN for a group without values; for an even count (lower +
+    upper) / 2, the bits ``pd.Series(values).groupby(group).median()`` gives
+    (``tests/test_trends.py``). The groups are sorted as rows of a matrix padded with
+    +inf: one sort along short rows instead of a sort of all values."""
+    ok = ~np.isnan(values)
+    values, group = values[ok], group[ok]
+    cnt = np.bincount(group, minlength=n_groups)
+    start = np.cumsum(cnt) - cnt
+    out = np.full(n_groups, np.nan)
+    has = cnt > 0
+    if not has.any():
+        return out
+    c = cnt[has]
+    width = int(cnt.max())
+    if width * n_groups <= 4 * len(values) + 1024:
+        grid = np.full((n_groups, width), np.inf)
+        grid[group, np.arange(len(values)) - start[group]] = values
+        grid.sort(axis=1)
+        rows = np.flatnonzero(has)
+        hi, lo = grid[rows, c // 2], grid[rows, (c - 1) // 2]
+    else:
+        v = values[np.lexsort((values, group))]
+        hi, lo = v[start[has] + c // 2], v[start[has] + (c - 1) // 2]
+    out[has] = np.where(c % 2 == 1, hi, (hi + lo) / 2)
     return out
 
 
