@@ -12,12 +12,20 @@ is defined here, and the computations take their column lists from here
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
 
+from ._lazy import lazy
 from .errors import DataError
 from .vocabulary import Comparison, Source
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+else:
+    # pandera takes 0,1-0,2 s to import and is needed only when a schema is built
+    # (``build``); a report imports this module for column lists and draft rows only.
+    pa = lazy("pandera.pandas")
 
 __all__ = [
     "CAMPAIGN_COLUMNS",
