@@ -250,3 +250,62 @@ def test_an_answer_table_for_age_is_refused_with_the_way_forward(tmp_path, sampl
     doc["layouter"][2]["svar"].pop("age")
     doc["layouter"][2]["aldersgrupper"] = {"16-24 år": "16–24"}
     assert load_codebook(_write(tmp_path, doc)).layouts[2].age_bands == {"16-24 år": "16–24"}
+
+
+# --------------------------------------------------------------------------- a new question
+def _with_new_question(doc, categories, *, mapped=True) -> dict:
+    """The sample codebook with variable ``kamerabevakning`` (categories as given),
+    mapped from column ``q09_kamera`` of the last layout unless ``mapped`` is false."""
+    doc = copy.deepcopy(doc)
+    doc["variabler"]["kamerabevakning"] = categories
+    if mapped:
+        doc["layouter"][-1]["kolumner"]["q09_kamera"] = {
+            "variabel": "kamerabevakning",
+            "fran_ar": 2025,
+        }
+    return doc
+
+
+def test_a_new_question_is_read_after_the_known_ones(tmp_path, sample_doc):
+    doc = _with_new_question(sample_doc, ["Nej", "Ja", "Vet ej"])
+    # declared first in kodbok.yml: still placed after the known questions
+    doc["variabler"] = {"kamerabevakning": doc["variabler"].pop("kamerabevakning"),
+                        **doc["variabler"]}  # fmt: skip
+    book = load_codebook(_write(tmp_path, doc))
+    assert list(book.variables) == [*QUESTIONS, "kamerabevakning"]
+    assert book.variables["kamerabevakning"] == ("Nej", "Ja", "Vet ej")
+    last = book.layouts[-1]
+    assert "kamerabevakning" not in {c.variable for c in last.columns_for(2024)}
+    assert "kamerabevakning" in {c.variable for c in last.columns_for(2025)}
+
+
+@pytest.mark.parametrize(
+    ("categories", "mapped", "message", "value"),
+    [
+        ([], True, "en lista med frågans svarskategorier", "[]"),
+        (None, True, "en lista", "variabler.kamerabevakning"),
+        (["Nej", "Ja", "Nej"], True, "förekommer en gång var", "'Nej'"),
+        (["Nej", "Ja", "Vet ej"], False, "en kolumn i någon layout", "'kamerabevakning'"),
+    ],
+)
+def test_a_bad_new_question_is_one_line_with_file_line_and_key(
+    tmp_path, sample_doc, categories, mapped, message, value
+):
+    doc = _with_new_question(sample_doc, categories, mapped=mapped)
+    path = _write(tmp_path, doc)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = 1 + next(i for i, s in enumerate(lines) if s.lstrip().startswith("kamerabevakning:"))
+    with pytest.raises(DataError, match=message) as info:
+        load_codebook(path)
+    text = str(info.value)
+    assert "\n" not in text and "kodbok.yml" in text
+    assert f"rad {line}" in text and "variabler.kamerabevakning" in text
+    assert value in text
+
+
+def test_a_known_question_with_other_categories_is_still_refused(tmp_path, sample_doc):
+    doc = _with_new_question(sample_doc, ["Nej", "Ja", "Vet ej"])
+    doc["variabler"]["grannsamverkan"] = ["Ja", "Nej", "Vet ej"]  # reordered: a changed list
+    with pytest.raises(DataError, match="CONTRIBUTING") as info:
+        load_codebook(_write(tmp_path, doc))
+    assert "grannsamverkan" in str(info.value)

@@ -457,3 +457,22 @@ def test_ages_at_every_group_boundary(sample_data_dir):
     # 15 and 86 are outside the sample (16–85): ledger rows 12 and 13 (header is row 1)
     assert ledger["rule"].tolist() == ["alder_utanfor_urvalet"] * 2
     assert ledger["row"].tolist() == [12, 13]
+
+
+def test_a_kommun_without_a_new_question_gets_its_column_empty_when_stacked():
+    """``align_questions``: two kommuner's canonical tables, one with a new question; the
+    stacked table keeps it categorical (its categories), missing (NaN) for the other."""
+    from trygghet_analys.survey.ingest import align_questions, new_questions
+
+    dtype = pd.CategoricalDtype(["Nej", "Ja", "Vet ej"], ordered=True)
+    with_q = pd.DataFrame(
+        {"year": [2025, 2025], "kamera": pd.Categorical(["Ja", "Nej"], dtype=dtype)}
+    )
+    without = pd.DataFrame({"year": [2025, 2024, 2023]})
+    stacked = pd.concat(align_questions([without, with_q]), ignore_index=True)
+    assert stacked["kamera"].dtype == dtype
+    assert stacked["kamera"].isna().tolist() == [True, True, True, False, False]
+    assert stacked["kamera"].iloc[3:].tolist() == ["Ja", "Nej"]
+    assert new_questions(stacked) == {"kamera": ("Nej", "Ja", "Vet ej")}
+    # no new question: the tables as they were
+    assert align_questions([without])[0] is without

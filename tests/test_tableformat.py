@@ -115,3 +115,44 @@ def test_every_key_in_rubriker_has_a_format_rule_and_shared_headers_agree():
 @pytest.mark.parametrize(("value", "text"), [(0.0009, "< 0,001"), (0.001, "0,001")])
 def test_pvalue_format_on_both_sides_of_its_boundary(value, text):
     assert tableformat.format_value(value, "pvalue") == text
+
+
+def test_a_table_naming_indicators_by_label_is_formatted_by_their_kind():
+    # the follow-up chart's table names each indicator by its Swedish label ("Indikator"
+    # is the key ``label``); a proportion's latest value and change are shares, an
+    # activity count (no indicator) stays a number
+    frame = pd.DataFrame(
+        {
+            "Löfte": ["SA1", "SA2", "SA3"],
+            "Indikator": ["Utsatt för brott", "Problemindex", "Möten i rådet"],
+            "Senaste värde": [0.149, 1.47, 9.0],
+            "Förändring mot året före löftet": [-0.01, 0.1, None],
+        }
+    )
+    kinds = {"Utsatt för brott": "proportion", "Problemindex": "mean"}
+    got = tableformat.column_kinds(frame, indicator_kinds=kinds)
+    assert got["Senaste värde"] == ["share", "index", "number"]
+    assert got["Förändring mot året före löftet"] == ["share", "index", "number"]
+    assert tableformat.html_rows(frame, got)[0][2][0] == "14,9\u00a0%"
+    # no label known: every row a plain number, as before
+    assert (
+        tableformat.column_kinds(frame, indicator_kinds={"x": "mean"})["Senaste värde"]
+        == ["number"] * 3
+    )
+
+
+def test_the_report_kinds_know_each_indicator_by_its_label_too():
+    from types import SimpleNamespace
+
+    from trygghet_analys.report import render
+
+    indicators = pd.DataFrame(
+        {
+            "id": ["x_prop", "x_mean"],
+            "label": ["Andel x", "Medel x"],
+            "kind": ["proportion", "mean"],
+        }
+    )
+    kinds = render._report_indicator_kinds(SimpleNamespace(indicators=indicators))
+    assert kinds["Andel x"] == "proportion" and kinds["Medel x"] == "mean"
+    assert kinds["x_prop"] == "proportion"

@@ -26,7 +26,6 @@ import pytest
 
 from trygghet_analys import pipeline, vocabulary
 from trygghet_analys.commitments.followup import known_indicator_ids
-from trygghet_analys.errors import DataError
 from trygghet_analys.files import wastewater as wwf
 from trygghet_analys.report import charts, plotting, render
 from trygghet_analys.stats.estimation import estimate_indicators
@@ -151,13 +150,6 @@ def _add_a_question_to_2025(raw: Path) -> None:
     book.write_text(text, encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    raises=DataError,
-    strict=True,
-    reason="issue 13, open: the canonical questions are code (survey/codebook.QUESTIONS, "
-    "which kodbok.yml must equal), so a question the survey did not ask before takes a code "
-    "edit besides the codebook mapping and the resource row",
-)
 def test_a_new_question_is_one_codebook_mapping_and_its_indicator_one_row(extra_rows, data_copy):
     """A question the survey did not ask before: its column mapped in ``kodbok.yml`` and
     one row in ``indikatorer.csv`` – no code. The answers are grannsamverkan's, so the
@@ -178,6 +170,44 @@ def test_a_new_question_is_one_codebook_mapping_and_its_indicator_one_row(extra_
     )
     labels = tables["survey_indicators"].set_index("indicator")["label"]
     assert labels["kamerabevakning"] == "Vill ha kamerabevakning i området"
+
+
+def _processed(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.*")) if p.suffix in {
+        ".parquet", ".csv"}}  # fmt: skip
+
+
+def test_a_new_question_built_on_a_cache_equals_a_build_from_scratch(data_copy):
+    """The new question arrives after a build: the cached build's tables are the bytes of
+    ``build --utan-cache``; the question's column comes after the known ones, empty before
+    2025, and every known column and row is as before (nothing dropped)."""
+    pipeline.build(data_copy)
+    before = pd.read_parquet(data_copy / "processed" / "survey_responses.parquet")
+    _add_a_question_to_2025(data_copy / "raw")
+    own = data_copy / "raw" / "indikatorer_egna.csv"
+    own.write_text(
+        "id;label;kind;variables;categories;direction\n"
+        "kamerabevakning;Vill ha kamerabevakning;proportion;kamerabevakning;Ja;higher_is_worse\n",
+        encoding="utf-8",
+    )
+    pipeline.build(data_copy)
+    cached = _processed(data_copy / "processed")
+    pipeline.build(data_copy, cache=False)
+    scratch = _processed(data_copy / "processed")
+    assert sorted(cached) == sorted(scratch)
+    assert [name for name in cached if cached[name] != scratch[name]] == []
+    after = pd.read_parquet(data_copy / "processed" / "survey_responses.parquet")
+    assert list(after.columns) == [*before.columns, "kamerabevakning"]
+    pd.testing.assert_frame_equal(after[list(before.columns)], before)
+    asked = after["year"] == 2025
+    assert after.loc[~asked, "kamerabevakning"].isna().all()
+    pd.testing.assert_series_equal(
+        after.loc[asked, "kamerabevakning"].astype(str),
+        after.loc[asked, "grannsamverkan"].astype(str),
+        check_names=False,
+    )
+    est = pd.read_parquet(data_copy / "processed" / "survey_estimates.parquet")
+    assert set(est.loc[est["indicator"] == "kamerabevakning", "year"]) == {2025}
 
 
 # --------------------------------------------------------------------------- seen in the report

@@ -74,6 +74,7 @@ from .survey.ingest import (
     KommunSurvey,
     SourceFile,
     SurveyTables,
+    align_questions,
     apply_layout,
     apply_layout_files,
     layout_for_file,
@@ -159,7 +160,8 @@ def survey_stage(
                     parts.append(ingest_kommun(k, validate=False))
                     bar.step(k.name)
         # the schema checked once for the whole region, not once per kommun
-        responses = validate_responses(pd.concat([p.responses for p in parts], ignore_index=True))
+        stacked = align_questions([p.responses for p in parts])
+        responses = validate_responses(pd.concat(stacked, ignore_index=True))
         return {
             "survey_responses": responses,
             "survey_strata": _stack([p.strata for p in parts], STRATA_COLUMNS),
@@ -1781,7 +1783,8 @@ def _survey_single_pass(
     take_lines = [
         np.arange(line_start[b] + l0, line_start[b] + l1) for *_, b, _, _, l0, l1 in pieces
     ]
-    responses = _taken([r for r, _ in blocks], take_rows)
+    # a new question one layout lacks is added to it as missing (align_questions)
+    responses = _taken(align_questions([r for r, _ in blocks]), take_rows)
     lines = [led for _, led in blocks if len(led)]
     ledger = _taken(lines, take_lines) if lines else blocks[0][1]  # empty
     rows = np.zeros(len(entries), dtype=np.int64)

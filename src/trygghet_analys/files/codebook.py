@@ -371,7 +371,7 @@ def _layout_breaks(
     Either key is a reason (text) for every question the layout maps, or a mapping
     question → reason. ``seriebrott`` becomes a break in the layout's first year.
     """
-    questions = [c.variable for c in columns if c.variable in QUESTIONS]
+    questions = [c.variable for c in columns if c.variable not in ID_VARIABLES]
     decided: dict[str, dict[str, str]] = {}
     # per-question mappings first; a text then covers the questions not named by the other
     keys = sorted(("seriebrott", "inget_seriebrott"), key=lambda k: isinstance(item.get(k), str))
@@ -557,6 +557,41 @@ def _with_line(exc: DataError, doc: dict, lines: dict[tuple, int]) -> DataError:
     return exc
 
 
+def _variables(obj: object, path: Path) -> dict[str, tuple[str, ...]]:
+    """The codebook's questions: every known question (:data:`QUESTIONS`) with its
+    categories unchanged, then the new questions in the codebook's order.
+
+    A variable not in :data:`QUESTIONS` is a question the survey did not ask before: it
+    needs a non-empty list of distinct categories and a layout column that maps it (checked after the layouts).
+    """
+    table = _mapping(obj, path, "variabler")
+    variables = {str(k): tuple(str(c) for c in (v or [])) for k, v in table.items()}
+    for q in QUESTIONS:
+        if variables.get(q) != QUESTIONS[q]:
+            raise DataError(
+                "variablerna och kategorierna i CONTRIBUTING.md (frågan saknas eller har andra "
+                "kategorier)",
+                file=path,
+                column="variabler",
+                value=q,
+            )
+    new = [q for q in variables if q not in QUESTIONS]
+    for q in new:
+        cats = variables[q]  # a missing list is refused by the typed shape already
+        if not cats:
+            raise DataError(
+                "en lista med frågans svarskategorier (ny fråga, se docs/egna-analyser.md)",
+                file=path, column=f"variabler.{q}", value=table[q],
+            )  # fmt: skip
+        twice = [c for i, c in enumerate(cats) if c in cats[:i]]
+        if twice:
+            raise DataError(
+                "svarskategorier som förekommer en gång var (ny fråga)",
+                file=path, column=f"variabler.{q}", value=twice[0],
+            )  # fmt: skip
+    return {**{q: QUESTIONS[q] for q in QUESTIONS}, **{q: variables[q] for q in new}}
+
+
 def _codebook(
     doc: dict, path: Path, lines: dict[tuple, int], areas: Sequence[str] | None
 ) -> Codebook:
@@ -569,18 +604,7 @@ def _codebook(
                 "en av nycklarna " + ", ".join(sorted(known)), file=path, column=str(key)
             )
 
-    variables = {str(k): tuple(str(c) for c in (v or [])) for k, v in _mapping(
-        doc.get("variabler"), path, "variabler").items()}  # fmt: skip
-    if variables != QUESTIONS:
-        missing = [q for q in QUESTIONS if q not in variables]
-        wrong = missing or [q for q in variables if variables.get(q) != QUESTIONS.get(q)]
-        raise DataError(
-            "variablerna och kategorierna i CONTRIBUTING.md (frågan saknas eller har andra "
-            "kategorier)",
-            file=path,
-            column="variabler",
-            value=wrong[0] if wrong else None,
-        )
+    variables = _variables(doc.get("variabler"), path)
 
     age_doc = doc.get("aldersgrupper")
     if age_doc is None:
@@ -657,6 +681,14 @@ def _codebook(
     if areas:
         _check_areas(doc, scales, areas, path, lines)
     _check_break_decisions(layouts, breaks, path)
+    mapped = {c.variable for layout in layouts for c in layout.columns}
+    for q in variables:
+        if q not in QUESTIONS and q not in mapped:
+            raise DataError(
+                "en kolumn i någon layout som mappar den nya frågan (kolumner: <rubrik>: "
+                f"{q})",
+                file=path, column=f"variabler.{q}", value=q,
+            )  # fmt: skip
     for layout in layouts:
         known = {(b.variable, b.year) for b in breaks}
         breaks.extend(b for b in layout.breaks if (b.variable, b.year) not in known)

@@ -545,6 +545,11 @@ def _report_indicator_kinds(tables: charts.Tables) -> dict[str, str]:
     table = tables.indicators
     if {"id", "kind"} <= set(table.columns):
         kinds.update(zip(table["id"].astype(str), table["kind"].astype(str), strict=True))
+    # tables shown to the council name an indicator by its Swedish label (the follow-up
+    # chart's table): the label gives the same kind, unless it is also some id
+    if {"label", "kind"} <= set(table.columns):
+        for label, kind in zip(table["label"].astype(str), table["kind"].astype(str), strict=True):
+            kinds.setdefault(label, kind)
     return kinds
 
 

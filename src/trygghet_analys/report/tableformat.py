@@ -181,6 +181,11 @@ def _row_kind(
     """Per row: "share" or "index"/"number" for the value columns."""
     n = len(frame)
     indicator, unit, kind = (_column_of(keys, k) for k in ("indicator", "unit", "kind"))
+    if indicator is None and indicator_kinds:
+        # a table naming its indicators by their Swedish label (the follow-up chart's)
+        labels = _column_of(keys, "label")
+        known = labels is not None and frame[labels].astype(str).isin(indicator_kinds).any()
+        indicator = labels if known else None
     if indicator is not None:
         ids = frame[indicator].astype(object).tolist()
         units = frame[unit].astype(object).tolist() if unit is not None else [None] * n

@@ -33,7 +33,7 @@ from .codebook import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
 __all__ = [
@@ -44,6 +44,9 @@ __all__ = [
     "LEDGER_COLUMNS",
     "RESPONSE_COLUMNS",
     "RESPONSE_SCHEMA",
+    "align_questions",
+    "new_questions",
+    "response_schema",
     "SOURCE",
     "STRATA_COLUMNS",
     "KommunSurvey",
@@ -81,22 +84,60 @@ def _cat(categories) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(categories), ordered=True)
 
 
-#: The boundary to ``processed/survey_responses.parquet``.
-RESPONSE_SCHEMA = pa.DataFrameSchema(
-    {
-        "kommun": pa.Column(str),
-        "year": pa.Column("int64", pa.Check.in_range(1900, 2100)),
-        "respondent_id": pa.Column(str),
-        "stratum": pa.Column(str),
-        "weight": pa.Column("float64", pa.Check.gt(0)),
-        "sex": pa.Column(_cat(SEX_CATEGORIES), nullable=True),
-        "age_group": pa.Column(_cat(_AGE_LABELS), nullable=True),
-        **{q: pa.Column(_cat(c), nullable=True) for q, c in QUESTIONS.items()},
-    },
-    strict=True,
-    ordered=True,
-    unique=["kommun", "year", "respondent_id"],
-)
+def response_schema(
+    questions: Mapping[str, Sequence[str]] = QUESTIONS,
+) -> pa.DataFrameSchema:
+    """The boundary to ``processed/survey_responses.parquet`` for a build whose codebooks
+    declare ``questions`` (the known :data:`QUESTIONS` first, then the new ones)."""
+    return pa.DataFrameSchema(
+        {
+            "kommun": pa.Column(str),
+            "year": pa.Column("int64", pa.Check.in_range(1900, 2100)),
+            "respondent_id": pa.Column(str),
+            "stratum": pa.Column(str),
+            "weight": pa.Column("float64", pa.Check.gt(0)),
+            "sex": pa.Column(_cat(SEX_CATEGORIES), nullable=True),
+            "age_group": pa.Column(_cat(_AGE_LABELS), nullable=True),
+            **{q: pa.Column(_cat(c), nullable=True) for q, c in questions.items()},
+        },
+        strict=True,
+        ordered=True,
+        unique=["kommun", "year", "respondent_id"],
+    )
+
+
+#: The boundary to ``processed/survey_responses.parquet`` (the known questions only).
+RESPONSE_SCHEMA = response_schema()
+
+
+def new_questions(responses: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """The questions of ``responses`` beyond :data:`RESPONSE_COLUMNS` (a codebook's new
+    questions), with their categories; a column that is not categorical keeps no
+    categories (the schema then rejects it)."""
+    return {
+        str(c): tuple(responses[c].cat.categories)
+        if isinstance(responses[c].dtype, pd.CategoricalDtype)
+        else ()
+        for c in responses.columns
+        if c not in RESPONSE_COLUMNS
+    }
+
+
+def align_questions(parts: Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Canonical tables made to share their columns: a new question one table lacks (its
+    kommun's codebook does not declare it) is added to it as missing (NaN), with the
+    categories of the table that has it, so stacking keeps every column categorical."""
+    extra: dict[str, tuple[str, ...]] = {}
+    for part in parts:
+        for q, cats in new_questions(part).items():
+            extra.setdefault(q, cats)
+    if not extra:
+        return list(parts)
+    out = []
+    for part in parts:
+        lacking = {q: _missing(len(part), c) for q, c in extra.items() if q not in part}
+        out.append(part.assign(**lacking) if lacking else part)
+    return out
 
 
 class SurveyTables(NamedTuple):
@@ -243,6 +284,7 @@ def layout_signature(codebook: Codebook, layout: Layout) -> tuple:
     return (
         layout.name, layout.file, layout.columns, layout.ignore, layout.age,
         repr(layout.age_bands), repr(answers), repr(codebook.rules), codebook.age_groups,
+        tuple(codebook.variables.items()),
     )  # fmt: skip
 
 
@@ -553,7 +595,7 @@ def apply_layout_files(
         )
     else:
         out["age_group"] = _missing(m, _AGE_LABELS)
-    for q, cats in QUESTIONS.items():
+    for q, cats in codebook.variables.items():
         if q in col:
             out[q] = _categorical(codes[kidx, col[q]], uniq, q, cats, layout.answers.get(q), fail)
         else:
@@ -888,7 +930,9 @@ def design_weights(
 def validate_responses(responses: pd.DataFrame) -> pd.DataFrame:
     """Check the canonical table at the boundary (pandera); raise DataError on failure."""
     try:
-        return RESPONSE_SCHEMA.validate(responses, lazy=False)
+        return response_schema({**QUESTIONS, **new_questions(responses)}).validate(
+            responses, lazy=False
+        )
     except (pa.errors.SchemaError, pa.errors.SchemaErrors) as exc:
         raise DataError(
             f"en kanonisk svarstabell enligt CONTRIBUTING.md ({str(exc).splitlines()[0]})",
@@ -948,7 +992,7 @@ def survey_tables(
     SurveyTables
         ``responses`` (canonical, validated), ``strata``, ``breaks`` and ``ledger``.
     """
-    responses = pd.concat(parts, ignore_index=True)
+    responses = pd.concat(align_questions(parts), ignore_index=True)
     responses, strata_table = design_weights(responses, population, kommun=kommun, file=file)
     breaks = pd.DataFrame(
         {
