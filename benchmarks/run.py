@@ -713,22 +713,15 @@ def markdown(results: dict) -> str:
     def in_step(d: dict) -> str:
         return f"; CPU i steget {_f(d.get('cpu_seconds'), 2)} s" if d.get("cpu_seconds") else ""
 
+    def files_note(d: dict | None) -> str:
+        if not d:
+            return ""
+        return f"{d.get('files', 0):.0f} filer, {_f(d.get('rows'), 0)} rader" + in_step(d)
+
     fl = s.get("floor")
-    row(
-        "golv: bara läsa rådatafilerna",
-        fl,
-        note=(f"{fl.get('files', 0):.0f} filer, {_f(fl.get('rows'), 0)} rader" + in_step(fl))
-        if fl
-        else "",
-    )
+    row("golv: bara läsa rådatafilerna", fl, note=files_note(fl))
     ft = s.get("floor-text")
-    row(
-        "golv med csv-kolumnerna som text (ingen typgissning)",
-        ft,
-        note=(f"{ft.get('files', 0):.0f} filer, {_f(ft.get('rows'), 0)} rader" + in_step(ft))
-        if ft
-        else "",
-    )
+    row("golv med csv-kolumnerna som text (ingen typgissning)", ft, note=files_note(ft))
     ing = s.get("ingest")
     row(
         "inläsning → kanonisk tabell",

@@ -190,14 +190,7 @@ def test_a_new_year_computes_that_report_year_only_and_equals_a_full_build(
 
     parsed = _count_parses(monkeypatch)
     calls = _record_findings_years(monkeypatch)
-    underlag: list = []
-    real = pipeline._commitments.underlag_by_year
-
-    def recording(*args, years=None, **kwargs):
-        underlag.append(years)
-        return real(*args, years=years, **kwargs)
-
-    monkeypatch.setattr(pipeline._commitments, "underlag_by_year", recording)
+    underlag = _record_underlag_years(monkeypatch)
     renders = _record_csv_renders(monkeypatch)
     pipeline.build(data)
     assert parsed == ["2025.csv"]
@@ -691,6 +684,19 @@ def test_a_changed_past_year_drops_its_pack_file_and_keeps_the_others(data, tmp_
 
 
 # --- the draft register per underlag year (issue 16) ------------------------------------------
+def _record_underlag_years(monkeypatch) -> list:
+    """The ``years`` of each ``underlag_by_year`` call made by ``build``."""
+    calls: list = []
+    real = pipeline._commitments.underlag_by_year
+
+    def recording(*args, years=None, **kwargs):
+        calls.append(years)
+        return real(*args, years=years, **kwargs)
+
+    monkeypatch.setattr(pipeline._commitments, "underlag_by_year", recording)
+    return calls
+
+
 def _record_draft_years(monkeypatch) -> list[list[int]]:
     """The underlag years of each ``draft_table`` call made by ``build``."""
     calls: list[list[int]] = []
@@ -748,14 +754,7 @@ def test_a_changed_past_year_recomputes_the_underlag_and_drafts_from_that_year(
     fnd0 = pd.read_parquet(processed / "findings.parquet")
     und0 = pd.read_parquet(processed / "underlag.parquet")
     change(data)
-    underlag: list = []
-    real = pipeline._commitments.underlag_by_year
-
-    def recording(*args, years=None, **kwargs):
-        underlag.append(years)
-        return real(*args, years=years, **kwargs)
-
-    monkeypatch.setattr(pipeline._commitments, "underlag_by_year", recording)
+    underlag = _record_underlag_years(monkeypatch)
     drafts = _record_draft_years(monkeypatch)
     pipeline.build(data)
     monkeypatch.undo()
