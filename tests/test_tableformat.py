@@ -156,3 +156,27 @@ def test_the_report_kinds_know_each_indicator_by_its_label_too():
     kinds = render._report_indicator_kinds(SimpleNamespace(indicators=indicators))
     assert kinds["Andel x"] == "proportion" and kinds["Medel x"] == "mean"
     assert kinds["x_prop"] == "proportion"
+
+
+def test_the_follow_up_charts_table_names_each_value_s_unit():
+    # "98,1" means nothing to the council without "mg/dag/1000 inv", nor "9,00" without
+    # "antal": the follow-up chart's table carries the unit its chart writes beside the value
+    draw, data, available = charts._commitment_panel()
+    followup = pd.DataFrame(
+        {
+            "commitment_id": ["SA1", "SA2"],
+            "focus_area": ["Samverkan", "Samverkan"],
+            "text": ["Löfte 1", "Löfte 2"],
+            "indicator": ["kokain", "utsatt_brott"],
+            "label": ["Kokain", "Utsatt för brott"],
+            "latest_year": [2025, 2025],
+            "latest_value": [93.1, 0.149],
+            "unit": ["mg/dag/1000 inv", "andel"],
+            "status": ["försämrad", "oförändrad"],
+        }
+    )
+    from types import SimpleNamespace
+
+    table = data(SimpleNamespace(followup=followup), 2025)
+    assert list(table["Enhet"]) == ["mg/dag/1000 inv", "andel"]
+    assert list(table.columns).index("Enhet") == list(table.columns).index("Senaste värde") + 1

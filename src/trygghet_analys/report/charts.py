@@ -743,6 +743,7 @@ def _commitment_panel() -> tuple[Callable, Callable, Callable]:
             "label",
             "latest_year",
             "latest_value",
+            "unit",
             "change_base",
             "significant_base",
             "status",
