@@ -178,15 +178,22 @@ def _equals_a_build_without_cache(data: Path) -> dict[str, bytes]:
     return got
 
 
-def test_a_new_year_computes_that_report_year_only_and_equals_a_full_build(
-    data, tmp_path, monkeypatch
-):
+def _build_last_year(data: Path, tmp_path: Path) -> dict:
+    """Last year's build (the newest survey file set aside), then this year's delivery
+    put back in place; returns last year's processed tables."""
     newest = data / "raw" / "trygghetsmatning" / "2025.csv"
     aside = tmp_path / "2025.csv"
     shutil.move(newest, aside)
-    pipeline.build(data)  # last year's build: 2005–2024, cache warm
+    pipeline.build(data)
     before = _tables(data / "processed")
-    shutil.move(aside, newest)  # this year's delivery arrives
+    shutil.move(aside, newest)
+    return before
+
+
+def test_a_new_year_computes_that_report_year_only_and_equals_a_full_build(
+    data, tmp_path, monkeypatch
+):
+    before = _build_last_year(data, tmp_path)  # 2005–2024, cache warm
 
     parsed = _count_parses(monkeypatch)
     calls = _record_findings_years(monkeypatch)
@@ -779,11 +786,7 @@ def test_a_new_year_drafts_the_years_under_a_register_only(data, tmp_path, monke
     """Next year's delivery: the draft of the new year is made, and of the earlier years
     only those whose register's follow-up changed (the follow-up is of the latest year);
     the years before the first register (2022), refused the same way, come from the cache."""
-    newest = data / "raw" / "trygghetsmatning" / "2025.csv"
-    aside = tmp_path / "2025.csv"
-    shutil.move(newest, aside)
-    pipeline.build(data)
-    shutil.move(aside, newest)
+    _build_last_year(data, tmp_path)
     calls = _record_draft_years(monkeypatch)
     pipeline.build(data)
     (drafted,) = calls
@@ -842,11 +845,7 @@ def _record_estimated_years(monkeypatch) -> list[list[tuple[str, int]]]:
 
 
 def test_a_new_year_estimates_that_year_only(data, tmp_path, monkeypatch):
-    newest = data / "raw" / "trygghetsmatning" / "2025.csv"
-    aside = tmp_path / "2025.csv"
-    shutil.move(newest, aside)
-    pipeline.build(data)
-    shutil.move(aside, newest)
+    _build_last_year(data, tmp_path)
     calls = _record_estimated_years(monkeypatch)
     pipeline.build(data)
     assert calls == [[("Älmhult", 2025)]]  # 2005–2024 come from the cache
