@@ -12,7 +12,6 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from .files.cache import (
     file_digest,
     frame_digest,
     row_hashes,
+    rows_digest,
     table_layout,
     year_digests,
 )
@@ -335,8 +335,8 @@ def _estimates(
     )
     designs = responses.groupby(["kommun", "year"], sort=True, observed=True).indices
     in_strata = strata.groupby(["kommun", "year"], sort=True, observed=True).indices
-    rows = pd.util.hash_pandas_object(responses, index=False).to_numpy()
-    strata_rows = pd.util.hash_pandas_object(strata, index=False).to_numpy()
+    rows = row_hashes(responses)
+    strata_rows = row_hashes(strata)
     none = np.zeros(0, dtype=np.int64)
     keys = {}
     for (kommun, year), idx in designs.items():
@@ -346,8 +346,8 @@ def _estimates(
             kommun,
             int(year),
             min_n.get(kommun, DEFAULT_MIN_N),
-            hashlib.sha256(rows[idx].tobytes()).hexdigest(),
-            hashlib.sha256(strata_rows[sidx].tobytes()).hexdigest(),
+            rows_digest(rows[idx]),
+            rows_digest(strata_rows[sidx]),
         )
     found, kept = cache.get_rows("skattning", list(keys.values()), "rows")
     found = set(found)
@@ -1287,7 +1287,7 @@ def _write_csv_from_blocks(table: pd.DataFrame, path: Path, name: str, store: Bu
     build cache: a block (a run of rows with the same ``kommun`` and ``year``) whose rows,
     columns and types are those of a kept block is not rendered again.
 
-    The key of a block is the SHA-256 of its rows (``pd.util.hash_pandas_object``), the
+    The key of a block is the SHA-256 of its rows (:func:`~.files.cache.row_hashes`), the
     table's columns and types, the table's name and the program's version. The bytes are
     those of :func:`write_swedish_csv` of the whole table (``tests/test_incremental_build.py``).
     """
@@ -1297,10 +1297,10 @@ def _write_csv_from_blocks(table: pd.DataFrame, path: Path, name: str, store: Bu
     kommun, year = table["kommun"].to_numpy(), table["year"].to_numpy()
     starts = np.flatnonzero((kommun[1:] != kommun[:-1]) | (year[1:] != year[:-1])) + 1
     bounds = np.concatenate([[0], starts, [len(table)]]).tolist()
-    rows = pd.util.hash_pandas_object(table, index=False).to_numpy()
+    rows = row_hashes(table)
     fixed = store.key("csv", name, table_layout(table))
     keys = [
-        store.key(fixed, hashlib.sha256(rows[a:b].tobytes()).hexdigest())
+        store.key(fixed, rows_digest(rows[a:b]))
         for a, b in zip(bounds[:-1], bounds[1:], strict=True)
     ]
     kept = store.texts(name)

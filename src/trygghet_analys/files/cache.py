@@ -63,6 +63,12 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
+def rows_digest(hashes: np.ndarray) -> str:
+    """SHA-256 of some rows' :func:`row_hashes` (the rows of one kommun and year taken out
+    of a region table hashed once)."""
+    return hashlib.sha256(hashes.tobytes()).hexdigest()
+
+
 def frame_digest(frame: pd.DataFrame | None, *, hashes: np.ndarray | None = None) -> str:
     """SHA-256 of a whole table: its columns, their types and every row in order
     (``hashes``: its :func:`row_hashes`, when already made)."""
