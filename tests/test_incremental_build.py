@@ -1004,3 +1004,95 @@ def test_row_hashes_of_a_stacked_table_sliced_per_kommun_give_the_same_keys(regi
                     own, years, column=column, upto=upto, hashes=rows.hashes(kommun)
                 )
             assert frame_digest(own) == frame_digest(own, hashes=rows.hashes(kommun))
+
+
+def test_a_kommuns_rows_sliced_or_taken_equal_a_filter():
+    """``_per_kommun`` slices a kommun whose rows stand together and takes those that do
+    not; either way the rows are those of a plain filter (values, types, index 0..n-1)."""
+    table = pd.DataFrame(
+        {
+            "kommun": pd.Series(["A", "A", "B", "B", "A", "C"], dtype="str"),
+            "year": [2024, 2025, 2024, 2025, 2026, 2024],
+            "x": [0.5, None, 1.5, 2.5, 3.5, 4.5],
+        }
+    )
+    rows = pipeline._per_kommun(table)
+    for kommun in ["A", "B", "C", "D"]:  # A apart, B and C together, D absent
+        want = table[table["kommun"] == kommun].reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows(kommun), want)
+
+
+def test_get_blocks_takes_entries_per_pack_file_with_each_ones_span(tmp_path):
+    """Entries written together share a pack file and come back as one block; an entry
+    written later (another pack file) is a block of its own; each key's span in its block
+    holds exactly its rows (the reference: :meth:`BuildCache.get` of the same key)."""
+    from trygghet_analys.files.cache import BuildCache
+
+    def entry(i: int) -> dict[str, pd.DataFrame]:
+        return {
+            "responses": pd.DataFrame({"x": list(range(i, 2 * i + 1)), "s": f"t{i}"}),
+            "ledger": pd.DataFrame(  # none for even i, of the same types
+                {
+                    "rule": pd.Series(["r"] * (i % 2), dtype="str"),
+                    "n": pd.Series([i] * (i % 2), dtype="int64"),
+                }
+            ),
+        }
+
+    store = BuildCache(tmp_path / ".cache")
+    for i in range(4):
+        store.put("enkat", f"e{i}", entry(i))
+    store.finish()
+    store = BuildCache(tmp_path / ".cache")
+    for i in range(4):
+        store.get("enkat", f"e{i}")
+    store.put("enkat", "e4", entry(4))  # a new year: a pack file of its own
+    store.finish()
+
+    store = BuildCache(tmp_path / ".cache")
+    keys = ["e3", "e4", "nope", "e0", "e2"]
+    blocks, found = store.get_blocks("enkat", keys, ("responses", "ledger"))
+    assert set(found) == {"e0", "e2", "e3", "e4"} and len(blocks) == 2
+    assert found["e3"][0] == found["e0"][0] == found["e2"][0] == 0 and found["e4"][0] == 1
+    reference = BuildCache(tmp_path / ".cache")
+    for key, (b, spans) in found.items():
+        for name in ("responses", "ledger"):
+            start, stop = spans[name]
+            got = blocks[b][name].iloc[start:stop].reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, reference.get("enkat", key)[name])
+    assert store.used["enkat"] == set(keys)
+    store.finish()  # every key found is kept, "e1" (not asked for) is dropped
+    again = BuildCache(tmp_path / ".cache")
+    assert again.get_blocks("enkat", ["e1", "e4"], ("responses", "ledger"))[1].keys() == {"e4"}
+
+
+def test_csv_blocks_rendered_together_equal_a_whole_write(tmp_path, monkeypatch):
+    """Without a line break in any value the blocks left to render are rendered in one
+    call and split at the line ends; the bytes are those of a whole write."""
+    from trygghet_analys.files.cache import BuildCache
+
+    table = _csv_table().assign(text=lambda t: t["text"].str.replace("\n", " ", regex=False))
+    pipeline.write_swedish_csv(table, tmp_path / "whole.csv")
+    calls = _record_csv_renders(monkeypatch)
+    store = BuildCache(tmp_path / ".cache")
+    pipeline._write_csv_from_blocks(table, tmp_path / "a.csv", "t", store)
+    store.finish()
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert [c for c in calls if c] == [12]  # six blocks, one call
+    # a new year for every kommun: the three new blocks in one call, the rest kept
+    more = table[table["year"] == 2025].assign(year=2026)
+    grown = pd.concat([table, more], ignore_index=True).sort_values(
+        ["kommun", "year"], kind="stable", ignore_index=True
+    )
+    pipeline.write_swedish_csv(grown, tmp_path / "whole2.csv")
+    calls.clear()
+    store = BuildCache(tmp_path / ".cache")
+    pipeline._write_csv_from_blocks(grown, tmp_path / "b.csv", "t", store)
+    store.finish()
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "whole2.csv").read_bytes()
+    assert [c for c in calls if c] == [6]
+    # the kept texts are each block's own: a build from them alone gives the same bytes
+    calls.clear()
+    pipeline._write_csv_from_blocks(grown, tmp_path / "c.csv", "t", BuildCache(tmp_path / ".cache"))
+    assert (tmp_path / "c.csv").read_bytes() == (tmp_path / "whole2.csv").read_bytes()
+    assert [c for c in calls if c] == []

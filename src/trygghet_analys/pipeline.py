@@ -704,6 +704,8 @@ class _KommunRows:
         idx = self.groups.get(kommun)
         if idx is None:
             return self.table.iloc[0:0].reset_index(drop=True)
+        if idx[-1] - idx[0] + 1 == len(idx):  # a run of rows (tables sorted by kommun): a slice
+            return self.table.iloc[int(idx[0]) : int(idx[-1]) + 1].reset_index(drop=True)
         return self.table.take(idx).reset_index(drop=True)
 
     def hashes(self, kommun: str) -> np.ndarray:
@@ -1307,13 +1309,44 @@ def _write_csv_from_blocks(table: pd.DataFrame, path: Path, name: str, store: Bu
     blocks = dict.fromkeys(keys)
     for key in blocks:
         blocks[key] = kept.get(key)
-    for key, a, b in zip(keys, bounds[:-1], bounds[1:], strict=True):
-        if blocks[key] is None:
-            blocks[key] = _swedish_csv_text(table.iloc[a:b], header=False).encode("utf-8")
+    todo = [
+        (key, a, b)
+        for key, a, b in zip(keys, bounds[:-1], bounds[1:], strict=True)
+        if blocks[key] is None
+    ]
+    if todo:
+        # the blocks to render rendered together (a new year: one per kommun), then split
+        # at the line ends; when a value holds a line break, block by block
+        rows_todo = np.concatenate([np.arange(a, b) for _, a, b in todo])
+        part = table.take(rows_todo)
+        lines = []
+        if not _has_line_break(part):
+            lines = _swedish_csv_text(part, header=False).split("\n")
+        if len(lines) == len(rows_todo) + 1:  # one line per row, and the last line end
+            at = 0
+            for key, a, b in todo:
+                blocks[key] = ("\n".join(lines[at : at + b - a]) + "\n").encode("utf-8")
+                at += b - a
+        else:
+            for key, a, b in todo:
+                blocks[key] = _swedish_csv_text(table.iloc[a:b], header=False).encode("utf-8")
     head = _swedish_csv_text(table.iloc[0:0], header=True).encode("utf-8-sig")
     Path(path).write_bytes(head + b"".join(blocks[key] for key in keys))
     if set(blocks) != set(kept):
         store.put_texts(name, blocks)
+
+
+def _has_line_break(table: pd.DataFrame) -> bool:
+    """Whether a value of a text (or other non-numeric) column holds a line break, which
+    the csv writer keeps inside a quoted value (one row on several lines)."""
+    for col in table.columns:
+        values = table[col]
+        if values.dtype.kind in "biuf":
+            continue
+        for v in pd.unique(values.to_numpy(dtype=object)):
+            if isinstance(v, str) and ("\n" in v or "\r" in v):
+                return True
+    return False
 
 
 def _decimal_comma(values: np.ndarray) -> np.ndarray:
@@ -1729,18 +1762,30 @@ def _survey_single_pass(
     pending = []
     groups: dict[tuple, tuple] = {}
     signatures: dict[int, tuple] = {}  # layout_signature of each layout object
+    keys = [
+        [
+            _cache_key(entry.kommun, year, path, entry.codebook_digest)
+            for year, path in entry.files.items()
+        ]
+        for entry in entries
+    ]
+    found: dict = {}
+    if cache is not None:
+        # the cached files taken in bulk: one block per pack file, not a copy per file (a
+        # region's earlier years, 1 160 files), in the order of each block's first file
+        hits, found = cache.get_blocks(
+            "enkat", [key for own in keys for key, _ in own], ("responses", "ledger")
+        )
+        blocks.extend((hit["responses"], hit["ledger"]) for hit in hits)
     for e, entry in enumerate(entries):
         kommun, codebook = entry.kommun, entry.codebook
         for position, (year, path) in enumerate(entry.files.items()):
             layout = layout_for_file(codebook, year, path)
-            key, ledger_file = _cache_key(kommun, year, path, entry.codebook_digest)
-            if key is not None:
-                hit = cache.get("enkat", key)
-                if hit is not None:
-                    responses, ledger = hit["responses"], hit["ledger"]
-                    pieces.append((e, position, len(blocks), 0, len(responses), 0, len(ledger)))
-                    blocks.append((responses, ledger))
-                    continue
+            key, ledger_file = keys[e][position]
+            if key in found:
+                b, spans = found[key]
+                pieces.append((e, position, b, *spans["responses"], *spans["ledger"]))
+                continue
             raw = read_survey_cells(path, layout)
             error = header_row_hint(path, layout, year, raw.names, raw.sheet)
             if error is not None:

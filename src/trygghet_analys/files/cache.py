@@ -217,6 +217,48 @@ class BuildCache:
         out = parts[0] if len(parts) == 1 else pd.concat(parts)
         return found, out.reset_index(drop=True)
 
+    def get_blocks(
+        self, kind: str, keys: list[str], names: tuple[str, ...]
+    ) -> tuple[list[dict[str, pd.DataFrame]], dict[str, tuple[int, dict[str, tuple[int, int]]]]]:
+        """The tables ``names`` of every entry of ``keys`` held under ``kind``, taken in
+        bulk: the entries whose tables lie in the same pack files form one *block* (name →
+        their rows, one take per pack file instead of a slice and a copy per entry).
+
+        Returns the blocks, in the order of the first key of each, and for each key found
+        its block and, per name, the span ``(start, stop)`` of its rows in that block.
+        Every key counts as used, like :meth:`get`; an entry lacking one of ``names`` is
+        not found. A block's tables share the columns and types of their pack file."""
+        self.used.setdefault(kind, set()).update(keys)
+        pack = self._pack(kind)
+        kept = self._kept.setdefault(kind, {})
+        groups: dict[tuple[str, ...], list[tuple[str, dict[str, tuple[str, int, int]]]]] = {}
+        for key in keys:
+            if key not in pack:
+                continue
+            try:
+                spans = {name: pack.span(key, name) for name in names}
+            except KeyError:
+                continue
+            kept[key] = pack[key]
+            groups.setdefault(tuple(spans[n][0] for n in names), []).append((key, spans))
+        blocks: list[dict[str, pd.DataFrame]] = []
+        found: dict[str, tuple[int, dict[str, tuple[int, int]]]] = {}
+        for files, members in groups.items():
+            block = {}
+            for name, file in zip(names, files, strict=True):
+                idx = [np.arange(spans[name][1], spans[name][2]) for _, spans in members]
+                block[name] = pack.files[file].take(np.concatenate(idx)).reset_index(drop=True)
+            for key, _ in members:
+                found[key] = (len(blocks), {})
+            for name in names:
+                start = 0
+                for key, spans in members:
+                    stop = start + spans[name][2] - spans[name][1]
+                    found[key][1][name] = (start, stop)
+                    start = stop
+            blocks.append(block)
+        return blocks, found
+
     def put(self, kind: str, key: str, tables: dict[str, pd.DataFrame]) -> None:
         """Keep tables for the cache; they are written by :meth:`finish`, i.e. only after the
         build has written ``processed/`` (a failed build leaves ``processed/`` untouched)."""
