@@ -164,20 +164,18 @@ def _lean_glyphs_subset(fontfile: object, glyphs: Iterable[int]) -> object:
     from matplotlib.backends import _backend_pdf_ps
 
     path, index = os.fspath(fontfile), int(getattr(fontfile, "face_index", 0))
-    key = (path, index, _subset_glyphs(path, index, glyphs))
-    data, index_map = _subset_bytes(*key)
+    data, index_map = _subset_bytes(path, index, _subset_glyphs(path, index, glyphs))
     font = _saved_font_class()(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
-    font.saved = _resaved_bytes(*key)
+    font.saved = _resaved_bytes(data)
     return _backend_pdf_ps.SubsetResults(font, dict(index_map))._as_cm()
 
 
 @functools.lru_cache(maxsize=256)
-def _resaved_bytes(path: str, face_index: int, glyphs: frozenset[int]) -> bytes:
-    """What matplotlib's ``font_as_file`` writes for the subset read back from
-    :func:`_subset_bytes`, once per (font, glyph set) instead of once per embedding."""
+def _resaved_bytes(data: bytes) -> bytes:
+    """What matplotlib's ``font_as_file`` writes for the subset ``data`` read back (the
+    bytes kept by :func:`_subset_bytes`), once per subset instead of once per embedding."""
     from fontTools.ttLib import TTFont
 
-    data, _ = _subset_bytes(path, face_index, glyphs)
     out = io.BytesIO()
     with TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) as font:
         font.save(out, reorderTables=False)
