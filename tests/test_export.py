@@ -374,7 +374,6 @@ def test_font_subset_made_once_per_font_and_glyph_set_gives_the_same_bytes() -> 
         assert _backend_pdf_ps.font_as_file(subset.font).getvalue() != fresh
 
 
-
 def test_font_subset_saved_once_and_as_fonttools_saves_it() -> None:
     import io
 
@@ -400,6 +399,7 @@ def test_font_subset_saved_once_and_as_fonttools_saves_it() -> None:
         expected = io.BytesIO()
         plain.save(expected)
     assert reordered.getvalue() == expected.getvalue()
+
 
 def _font_streams(pdf: bytes) -> list[bytes]:
     objects = _pdf_objects(pdf)

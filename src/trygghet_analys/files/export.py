@@ -192,7 +192,7 @@ def _saved_font_class() -> type:
     class SavedFont(TTFont):
         saved: bytes | None = None
 
-        def save(self, file: object, reorderTables: bool | None = True) -> None:  # noqa: N803
+        def save(self, file: object, reorderTables: bool | None = True) -> None:
             if self.saved is not None and reorderTables is False and hasattr(file, "write"):
                 file.write(self.saved)
                 return
