@@ -105,6 +105,8 @@ class RawCells(NamedTuple):
 
     ``columns`` holds one Arrow string array per column with a header (``names``, as
     written), ``rows`` cells each; ``first_row`` is the Excel row of the first data row.
+    A csv file in a one-byte code page (CP1252) has its columns dictionary-coded over one
+    dictionary of its distinct texts (each decoded once: :func:`_decoded_cells`).
     """
 
     sheet: str | None
@@ -445,8 +447,9 @@ def _decoded_cells(columns: list[pa_.Array], path: Path, encoding: str) -> list[
 def _csv_arrow(
     text: str | bytes, delimiter: str, skip_rows: int, *, encoding: str = "utf-8"
 ) -> tuple[list[str], list[pa_.Array]] | None:
-    """Header and raw body columns of a csv text (or its UTF-8 bytes), parsed by pyarrow
-    in C.
+    """Header and raw body columns of a csv text, or of a file's bytes in ``encoding``
+    (UTF-8, or a one-byte code page: the columns are then bytes, for
+    :func:`_decoded_cells`), parsed by pyarrow in C.
 
     Used only when the result is certain to equal :func:`_csv_records` (Python's
     ``csv.reader``, strict): every quote belongs to a well-formed quoted field, no NUL,
@@ -471,7 +474,7 @@ def _csv_arrow(
     try:
         records = _first_records(data, delimiter, skip_rows + 1, encoding)
     except UnicodeDecodeError:
-        return None  # not UTF-8: the caller reads the file as text (and says so)
+        return None  # not in the encoding: the caller reads the file as text (and says so)
     first = records[0] if records else []
     if not first:
         return None
