@@ -527,7 +527,16 @@ def commitments_stage(
     # once, and hashed once for the keys
     findings = tables["findings"]
     at = findings.groupby(["kommun", "year"], sort=False).indices if len(findings) else {}
-    hashes = row_hashes(findings)
+    # only the latest year's rows are read, so only they are hashed (a row's hash is its own)
+    wanted = [
+        at.get((k.name, int(latest[k.name])), np.arange(0))
+        for k in kommuner
+        if k.name in latest and raw_exists(k.commitments_dir)
+    ]
+    taken = np.concatenate(wanted) if wanted else np.arange(0)
+    hashes = np.zeros(len(findings), dtype="uint64")
+    if len(taken):
+        hashes[taken] = row_hashes(findings.take(taken))
     for k in kommuner:
         if not raw_exists(k.commitments_dir):
             continue

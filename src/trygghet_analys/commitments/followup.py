@@ -287,6 +287,12 @@ def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     agg = load_activity_measures().set_index("id")["aggregation"].to_dict()
     groups = activities.groupby(["year", "measure"], sort=True).indices  # row positions
     values = activities["value"]
+    # a plain float or int column is summed as pandas sums it (NaN as 0, numpy's sum of
+    # the rows in order) without a Series per group; any other type as before
+    plain = values.dtype.kind in "fiu" and not isinstance(
+        values.dtype, pd.api.extensions.ExtensionDtype
+    )
+    array = values.to_numpy() if plain else None
     periods = activities["period"].tolist()
     rows = []
     for year, measure in sorted(groups):
@@ -298,6 +304,8 @@ def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
                 if periods[i] >= periods[last]:
                     last = i
             value = values.iloc[last]
+        elif array is not None:
+            value = np.nansum(array[idx]) if array.dtype.kind == "f" else array[idx].sum()
         else:
             value = values.take(idx).sum()
         rows.append({"year": int(year), "measure": measure, "value": float(value)})
@@ -526,6 +534,7 @@ def follow_up(
     measure_labels = load_activity_measures().set_index("id")
     labels = measure_labels["label"].to_dict()
     rows = []
+    names: dict[str, str] = {}  # substance_name per substance, looked up once per call
     for reg in current_registers(registers, year):
         k = reg.kommun
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
@@ -543,7 +552,10 @@ def follow_up(
         else:
             own_findings = _kommun(findings, k)
         fnd = own_findings[own_findings["year"] == year] if len(own_findings) else own_findings
-        fnd = _YearFindings(fnd)  # indexed once: each link looks its rows up
+        # indexed once: each link looks its rows up (only rows of a linked indicator are
+        # ever looked up, so only they are indexed)
+        fnd = _YearFindings(fnd, {str(i.id) for c in reg.commitments for i in c.indicators})
+        fnd.names = names
         for c in reg.commitments:
             a = [r for r in act if r["commitment_id"] == c.id]
             delivered, met = _activity_text(a)
@@ -661,11 +673,14 @@ class _YearFindings:
     indicator)`` and, for ``effekt`` rows, by ``(indicator, group)``; each list keeps the
     table's row order. A link looks up its few rows instead of masking the table."""
 
-    def __init__(self, fnd: pd.DataFrame):
+    def __init__(self, fnd: pd.DataFrame, indicators: set[str] | None = None):
         self.rows: dict[tuple[str, str], list[dict]] = {}
         self.effects: dict[tuple[str, str], list[dict]] = {}
+        self.names: dict[str, str] = {}  # substance_name per substance (shared by the caller)
         if fnd.empty:
             return
+        if indicators is not None:  # the rows of these indicators only (in order)
+            fnd = fnd[fnd["indicator"].astype(str).isin(indicators).to_numpy()]
         for r in fnd.to_dict("records"):
             self.rows.setdefault((str(r["source"]), str(r["indicator"])), []).append(r)
             if r.get("comparison") == Comparison.EFFECT:
@@ -790,8 +805,10 @@ def _activity_link(link, by_measure, measures, year, act: list[dict]) -> dict:
 
 
 def _wastewater_link(link, fnd: _YearFindings) -> dict:
+    if link.id not in fnd.names:
+        fnd.names[link.id] = substance_name(link.id)
     out: dict = {
-        "label": substance_name(link.id),
+        "label": fnd.names[link.id],
         "unit": "mg/dag/1000 inv",
     }
     f = [r for r in _link_rows(fnd, Source.WASTEWATER, link) if r["comparison"] == Comparison.TREND]
@@ -1499,8 +1516,10 @@ def _draft_register(
     kommun: str | None,
     max_proposals: int,
     said: _Suggestions,
+    groups: list[tuple[str, list]] | None = None,
 ) -> dict:
-    """:func:`draft_register`, the suggestions taken from ``said``."""
+    """:func:`draft_register`, the suggestions taken from ``said`` and, when given, the
+    proposal candidates from ``groups`` (:func:`_proposal_groups` of ``underlag``)."""
     if kommun is None and len(underlag):
         kommun = str(underlag["kommun"].iloc[0])
     pool = [r for r in registers if kommun is None or r.kommun == kommun]
@@ -1534,11 +1553,9 @@ def _draft_register(
     areas = list(doc["focus_areas"])
     proposals = []
     n = 0
-    order = "evidence_rank" if "evidence_rank" in underlag.columns else "rank"
-    strong = underlag[underlag["significant"].astype(bool)] if len(underlag) else underlag
-    for area, g in strong.sort_values(order).groupby("focus_area", sort=False):
+    for area, g in _proposal_groups(underlag) if groups is None else groups:
         picked = 0
-        for r in g.itertuples():
+        for r in g:
             seen = (r.indicator, r.group_var, r.group) in followed or (
                 (r.indicator, r.group_var) in followed
             )
@@ -1566,6 +1583,53 @@ def _draft_register(
     doc["focus_areas"] = areas
     doc["commitments"] = doc["commitments"] + proposals
     return doc
+
+
+def _proposal_groups(underlag: pd.DataFrame) -> list[tuple[str, list]]:
+    """The significant rows of one year's underlag as proposal candidates: per focus area
+    (in order of first appearance after the sort), the rows (``itertuples``) by
+    ``evidence_rank`` (else ``rank``)."""
+    order = "evidence_rank" if "evidence_rank" in underlag.columns else "rank"
+    strong = underlag[underlag["significant"].astype(bool)] if len(underlag) else underlag
+    return [
+        (area, list(g.itertuples()))
+        for area, g in strong.sort_values(order).groupby("focus_area", sort=False)
+    ]
+
+
+class _YearProposals:
+    """:func:`_proposal_groups` of each year of one kommun's underlag (every year), the
+    table read once into rows instead of a take, a sort and a grouping per year.
+
+    Exactly :func:`_proposal_groups` of the year's rows: the significant rows sorted by
+    ``evidence_rank`` (unique within a year, so any sort gives the one order) and grouped
+    by focus area in order of first appearance, rows without a focus area left out as
+    ``groupby`` leaves them. A table without ``evidence_rank``, or with a year whose
+    ranks repeat, is given to :func:`_proposal_groups` itself."""
+
+    def __init__(self, underlag: pd.DataFrame, at: Mapping[int, np.ndarray]):
+        self.underlag = underlag
+        self.at = at
+        self.fast = "evidence_rank" in underlag.columns and len(underlag) > 0
+        if self.fast:
+            self.rows = list(underlag.itertuples())
+            self.strong = underlag["significant"].astype(bool).to_numpy()
+            self.rank = underlag["evidence_rank"].to_numpy()
+            self.area = underlag["focus_area"].to_numpy(dtype=object)
+
+    def of(self, year: int) -> list[tuple[str, list]]:
+        idx = self.at[year]
+        if self.fast:
+            idx = idx[self.strong[idx]]
+            ranks = self.rank[idx]
+            if len(np.unique(ranks)) == len(ranks):
+                groups: dict = {}
+                for i in idx[np.argsort(ranks, kind="stable")]:
+                    area = self.area[i]
+                    if not pd.isna(area):
+                        groups.setdefault(area, []).append(self.rows[i])
+                return list(groups.items())
+        return _proposal_groups(self.underlag.take(self.at[year]).reset_index(drop=True))
 
 
 def registers_table(registers: Sequence[Register], *, kommun: str) -> pd.DataFrame:
@@ -1635,14 +1699,20 @@ def draft_table(
     if registers and underlag is not None and len(underlag):
         said = _Suggestions(followup)  # each commitment's suggestion made once, for every year
         at = underlag.groupby(underlag["year"].astype(int), sort=True).indices
+        proposals = _YearProposals(underlag, at)
         pool = [r for r in registers if r.kommun == kommun]
         for year in sorted(int(y) for y in at):
             # a year without a register in force is refused before its underlag is read
             in_force = current_registers(pool, year)
-            under = underlag.take(at[year]).reset_index(drop=True) if in_force else underlag[:0]
             try:
                 doc = _draft_register(
-                    registers, under, year=year, kommun=kommun, max_proposals=2, said=said
+                    registers,
+                    underlag[:0],
+                    year=year,
+                    kommun=kommun,
+                    max_proposals=2,
+                    said=said,
+                    groups=proposals.of(year) if in_force else [],
                 )
             except TrygghetError as exc:
                 rows.append({"kommun": kommun, "year": year, "proposal": False, "example": False,

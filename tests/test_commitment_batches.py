@@ -1,0 +1,123 @@
+"""The follow-up, underlag and draft of a build made with less pandas per call (issue 16):
+each shortcut against the plain pandas computation it replaces, on the sample region and
+on random data with the edge cases (repeated ranks, missing values, several periods)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trygghet_analys import pipeline
+from trygghet_analys.commitments import followup as cm
+
+
+@pytest.fixture(scope="module")
+def region_tables(region_data_dir):
+    """Every processed table of the three-kommun sample region (computed, not written)."""
+    return pipeline.compute_tables(region_data_dir)
+
+
+def _old_yearly(activities: pd.DataFrame) -> pd.DataFrame:
+    """``yearly_activities`` as it was: a pandas ``Series.sum`` per year and measure."""
+    agg = cm.load_activity_measures().set_index("id")["aggregation"].to_dict()
+    groups = activities.groupby(["year", "measure"], sort=True).indices
+    rows = []
+    for year, measure in sorted(groups):
+        idx = groups[(year, measure)]
+        if agg.get(measure) == "senaste":
+            periods = activities["period"].tolist()
+            last = idx[0]
+            for i in idx[1:]:
+                if periods[i] >= periods[last]:
+                    last = i
+            value = activities["value"].iloc[last]
+        else:
+            value = activities["value"].take(idx).sum()
+        rows.append({"year": int(year), "measure": measure, "value": float(value)})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+def test_yearly_activities_sums_bit_for_bit_as_pandas_sums(rng, dtype):
+    measures = cm.load_activity_measures()
+    summed = measures.loc[measures["aggregation"] == "summa", "id"].tolist()
+    latest = measures.loc[measures["aggregation"] == "senaste", "id"].tolist()
+    n = 400
+    values = rng.normal(size=n) * 10.0 ** rng.integers(-3, 7, size=n)
+    if dtype == "int64":
+        values = rng.integers(0, 10**6, size=n)
+    acts = pd.DataFrame(
+        {
+            "period": [
+                f"{y}-Q{q}"
+                for y, q in zip(rng.integers(2019, 2025, n), rng.integers(1, 5, n), strict=True)
+            ],
+            "measure": rng.choice(summed + latest, size=n),
+            "value": pd.array(values, dtype=dtype),
+        }
+    )
+    acts["year"] = acts["period"].str[:4].astype(int)
+    if dtype != "int64":
+        acts.loc[rng.random(n) < 0.15, "value"] = np.nan
+    got, want = cm.yearly_activities(acts), _old_yearly(acts)
+    assert got["value"].to_numpy().tobytes() == want["value"].to_numpy().tobytes()
+    pd.testing.assert_frame_equal(got, want)
+    assert acts["value"].isna().any() or dtype == "int64"  # the NaN case is exercised
+
+
+def _rows(groups) -> list:
+    """Each group's rows without their index (which differs: the kommun's table or the
+    year's), as text so that NaN equals NaN."""
+    return [(area, [repr(tuple(r)[1:]) for r in g]) for area, g in groups]
+
+
+def test_the_proposals_of_every_year_equal_the_pandas_grouping(region_tables):
+    """``_YearProposals`` (the table read once) gives every year of every kommun exactly
+    the groups and rows of ``_proposal_groups`` (sort, ``groupby``, ``itertuples``)."""
+    under = region_tables["underlag"]
+    assert under["significant"].any()
+    checked = 0
+    for _, own in under.groupby("kommun", sort=False):
+        own = own.reset_index(drop=True)
+        at = own.groupby(own["year"].astype(int), sort=True).indices
+        fast = cm._YearProposals(own, at)
+        assert fast.fast
+        for year in at:
+            want = cm._proposal_groups(own.take(at[year]).reset_index(drop=True))
+            got = fast.of(year)
+            assert [a for a, _ in got] == [a for a, _ in want]
+            assert _rows(got) == _rows(want)
+            checked += bool(want)
+    assert checked > 5
+
+
+def test_repeated_ranks_or_no_evidence_rank_take_the_pandas_grouping(region_tables):
+    under = region_tables["underlag"]
+    own = under[under["kommun"] == under["kommun"].iloc[0]].reset_index(drop=True)
+    year = int(own.loc[own["significant"], "year"].iloc[-1])
+    tied = own.assign(evidence_rank=1)
+    at = tied.groupby("year", sort=True).indices
+    want = cm._proposal_groups(tied.take(at[year]).reset_index(drop=True))
+    got = cm._YearProposals(tied, at).of(year)
+    assert _rows(got) == _rows(want)
+    plain = own.drop(columns="evidence_rank")
+    assert not cm._YearProposals(plain, plain.groupby("year").indices).fast
+
+
+def test_the_follow_up_reads_only_the_linked_indicators_findings(region_tables):
+    """Indexing only the rows of linked indicators changes nothing: every row of the
+    build's follow-up is what a follow-up over all the year's findings rows gives."""
+    followup = region_tables["commitment_followup"]
+    assert len(followup)
+    findings = region_tables["findings"]
+    ids = set(followup["indicator"].dropna().astype(str))
+    rest = findings[~findings["indicator"].astype(str).isin(ids)]
+    assert len(rest)  # rows that were indexed before and are not now
+    every = cm._YearFindings(findings)
+    linked = cm._YearFindings(findings, ids)
+    for key, rows in linked.rows.items():
+        assert repr(rows) == repr(every.rows[key])  # as text: NaN equals NaN
+    assert {k for k in every.rows if k[1] in ids} == set(linked.rows)
+    effects = {k: v for k, v in every.effects.items() if k[0] in ids}
+    assert repr(effects) == repr(linked.effects)
