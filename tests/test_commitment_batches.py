@@ -10,6 +10,11 @@ import pytest
 
 from trygghet_analys import pipeline
 from trygghet_analys.commitments import followup as cm
+from trygghet_analys.config import DataFolder
+from trygghet_analys.files import registers as registers_io
+from trygghet_analys.files.cache import frame_digest
+from trygghet_analys.survey.indicators import load_indicators
+from trygghet_analys.vocabulary import load_ntu
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +126,65 @@ def test_the_follow_up_reads_only_the_linked_indicators_findings(region_tables):
     assert {k for k in every.rows if k[1] in ids} == set(linked.rows)
     effects = {k: v for k, v in every.effects.items() if k[0] in ids}
     assert repr(effects) == repr(linked.effects)
+
+
+def test_the_underlag_of_all_kommuner_in_one_call_equals_one_call_per_kommun(region_tables):
+    """``underlag_of`` (every kommun at once, the build's call) gives each kommun exactly
+    the rows, order and types of its own ``underlag_by_year`` call, for every year and for
+    a different set of years per kommun."""
+    t = region_tables
+    indicators, ntu = load_indicators(), load_ntu()
+    kommuner = list(dict.fromkeys(t["survey_estimates"]["kommun"]))
+    assert len(kommuner) == 3
+    years = {
+        k: sorted(set(t["survey_estimates"].loc[t["survey_estimates"]["kommun"] == k, "year"]))
+        for k in kommuner
+    }
+    for pick in (lambda ys: ys, lambda ys: ys[-1:], lambda ys: ys[::3]):
+        jobs = [(k, pick(years[k])) for k in reversed(kommuner)]  # not the table's order
+        both = cm.underlag_of(
+            t["survey_estimates"], t["findings"], indicators=indicators, ntu=ntu, jobs=jobs
+        )
+        assert list(dict.fromkeys(both["kommun"])) == [
+            k for k, _ in jobs if k in set(both["kommun"])
+        ]
+        for k, ys in jobs:
+            want = cm.underlag_by_year(
+                t["survey_estimates"],
+                t["survey_changes"],
+                indicators=indicators,
+                ntu=ntu,
+                kommun=k,
+                findings=t["findings"],
+                years=ys,
+            )
+            got = both[both["kommun"] == k].reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, want)
+            assert len(want)
+    assert set(both["year"]) != set(t["underlag"]["year"])  # the last pick: some years only
+
+
+def test_the_draft_keys_from_the_region_follow_up_hashed_once_are_the_slices_digests(
+    region_tables, region_data_dir
+):
+    """``_SuggestDigests`` gives, for every kommun and register, exactly
+    ``frame_digest(suggest_inputs(...))`` of the kommun's follow-up: the draft keys are
+    unchanged by hashing the region once."""
+    followup = region_tables["commitment_followup"]
+    rows = pipeline._per_kommun(followup)
+    checked = 0
+    for k in DataFolder.at(region_data_dir).kommuner():
+        regs = registers_io.load_registers(k.commitments_dir)
+        mine = rows(k.name)
+        digests = pipeline._SuggestDigests(rows, k.name)
+        for year in range(2000, 2030):
+            current = cm.current_registers(regs, year)
+            want = frame_digest(cm.suggest_inputs(current, mine))
+            assert digests.of(current) == want
+            checked += want != "-"
+        assert digests.of([]) == frame_digest(None)
+    assert checked > 3
+    empty = pipeline._SuggestDigests(rows, "Ingen kommun")
+    assert empty.of(cm.current_registers(regs, 2029)) == frame_digest(
+        cm.suggest_inputs(cm.current_registers(regs, 2029), rows("Ingen kommun"))
+    )

@@ -80,7 +80,14 @@ def no_computing(monkeypatch, no_raw_reading):
     def refuse(*args, **kwargs):
         raise AssertionError("the report computed what build should have written")
 
-    for name in ("underlag", "underlag_by_year", "_underlag_years", "_underlag_findings"):
+    for name in (
+        "underlag",
+        "underlag_by_year",
+        "underlag_of",
+        "_underlag_years",
+        "_underlag_batch",
+        "_underlag_findings",
+    ):
         monkeypatch.setattr(cm, name, refuse)
     for name in ("draft_register", "draft_table", "registers_table", "follow_up"):
         monkeypatch.setattr(cm, name, refuse)

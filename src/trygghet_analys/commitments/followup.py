@@ -1110,117 +1110,161 @@ def _underlag_years(
     group_vars: Sequence[str],
     min_history: int,
 ) -> pd.DataFrame:
-    """:func:`underlag` for several years at once (each year ranked on its own).
+    """:func:`underlag` for several years at once (each year ranked on its own): one
+    kommun's call of :func:`_underlag_batch`."""
+    return _underlag_batch(
+        estimates,
+        findings,
+        indicators=indicators,
+        ntu=ntu,
+        jobs=[(kommun, years)],
+        group_vars=group_vars,
+        min_history=min_history,
+    )
 
-    The kommun's estimates are split into domains once, and each year looks at a domain's
-    series up to that year; ``build`` writes the underlag of every survey year this way.
+
+def _underlag_batch(
+    estimates: pd.DataFrame,
+    findings: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    ntu: pd.DataFrame | None,
+    jobs: Sequence[tuple[str, Sequence[int]]],
+    group_vars: Sequence[str],
+    min_history: int,
+) -> pd.DataFrame:
+    """:func:`underlag` of several kommuner and years in one call: ``jobs`` is
+    ``(kommun, years)`` pairs, the rows come out by job, then year, each kommun and year
+    ranked on its own, exactly as one call per kommun would give them.
+
+    The estimates and findings of every kommun are split into domains once, and each
+    year looks at a domain's series up to that year; ``build`` writes the underlag of
+    every survey year this way, for every kommun in one call (:func:`underlag_of`).
     """
     table = _indicator_table(indicators)
     ind = table.to_dict("index")
-    est = _kommun(estimates, kommun)
+    order = {f: i for i, f in enumerate(dict.fromkeys(table["focus_area"].dropna()))}
+    names = list(dict.fromkeys(k for k, _ in jobs))
+    est = _kommuner(estimates, names)
     est = est[
         est["group_var"].isin(group_vars)
         & ~est["suppressed"].astype(bool)
         & est["estimate"].notna()
     ]
-    # a domain's years ascending, as plain arrays
+    # a domain's years ascending, as plain arrays (a stable sort: each kommun's rows in
+    # the order of its own table)
     est = est.sort_values("year", kind="stable")
     est_years = est["year"].to_numpy(dtype="int64")
     cols = {c: est[c].to_numpy(dtype="float64") for c in ("estimate", "ci_low", "ci_high", "se")}
-    domains = list(est.groupby(["indicator", "group_var", "group"], sort=False).indices.items())
-    fnd = _kommun(findings, kommun)
-    fnd_rows = fnd.groupby("year", sort=False).indices if len(fnd) else {}
+    domains: dict[str, list] = {k: [] for k in names}
+    for (kommun, *key), at in est.groupby(
+        ["kommun", "indicator", "group_var", "group"], sort=False
+    ).indices.items():
+        domains[kommun].append((tuple(key), at))
+    # the findings rows of every job's years read once, as tuples, in the table's order
+    fnd = _kommuner(findings, names)
+    fnd_rows = fnd.groupby(["kommun", "year"], sort=False).indices if len(fnd) else {}
+    wanted = [fnd_rows.get((k, y), np.arange(0)) for k, years in jobs for y in years]
+    taken = fnd.take(np.concatenate(wanted)) if wanted and len(fnd) else fnd.iloc[0:0]
+    tuples = list(taken.itertuples(index=False))
+    worse_trend = _worsening_wastewater(taken)
     ntu_of: dict[str, pd.DataFrame] = {}
     rows = []
-    for year in years:
-        here = fnd.take(fnd_rows[year]) if year in fnd_rows else fnd.iloc[0:0]
-        by_domain: dict[tuple, list] = {}
-        for r in here.itertuples(index=False):
-            by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)
-        for (indicator, group_var, group), every in domains:
-            info = ind.get(indicator)
-            if info is None:
-                continue
-            at = every[est_years[every] <= year]
-            if not len(at) or est_years[at[-1]] != year:
-                continue
-            series = dict(zip(est_years[at], cols["estimate"][at], strict=True))
-            last = {c: v[at[-1]] for c, v in cols.items()}
-            domain = _Domain(
-                indicator=indicator,
-                group_var=group_var,
-                group=group,
-                kind="mean" if info["kind"] == "mean" else "proportion",
-                worse_up=info["direction"] != "higher_is_better",
-                subject=_SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”"),
-                where=where_phrase(group_var, group),
-                year=year,
-                series=series,
-            )
-            found = _adverse_findings(
-                by_domain.get((indicator, group_var, group, Source.SURVEY), [])
-            )
-            ntu_row = None
-            ntu_id = info.get("ntu_id")
-            if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
-                if ntu_id not in ntu_of:
-                    ntu_of[ntu_id] = ntu[ntu["indicator"] == ntu_id].sort_values("year")
-                n = ntu_of[ntu_id]
-                n = n[n["year"] <= year]
-                if len(n):
-                    ntu_row = n.iloc[-1]
-                    found += _ntu_finding(domain, last, float(ntu_row["percent"]) / 100)
-            found += _history_finding(domain, min_history)
-            if not found:
-                continue
-            found.sort(key=lambda x: (x["prio"], -x["score"], -abs(np.nan_to_num(x["change"]))))
-            best = found[0]
-            rows.append(
-                {
-                    "kommun": kommun,
-                    "year": year,
-                    "focus_area": info["focus_area"],
-                    "indicator": indicator,
-                    "label": info["label"],
-                    "group_var": group_var,
-                    "group": group,
-                    "kind": domain.kind,
-                    "desired_direction": "minska" if domain.worse_up else "öka",
-                    "reason": best["reason"],
-                    "reasons": "; ".join(dict.fromkeys(x["reason"] for x in found)),
-                    "latest_year": year,
-                    "latest_value": series[year],
-                    "compare_year": best["compare_year"],
-                    "compare_value": best["compare_value"],
-                    "change": best["change"],
-                    "significant": best["significant"],
-                    "ntu_year": np.nan if ntu_row is None else int(ntu_row["year"]),
-                    "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
-                    "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
-                    "score": best["score"],
-                    "q_value": best.get("q_value", np.nan),
-                    "sentence": best["sentence"],
-                    "_prio": best["prio"],
-                }
-            )
-        rows += _wastewater_underlag(here, kommun, year, table)
+    start = 0
+    for job, (kommun, years) in enumerate(jobs):
+        for year in years:
+            here = range(start, start + len(fnd_rows.get((kommun, year), ())))
+            start = here.stop
+            by_domain: dict[tuple, list] = {}
+            for i in here:
+                r = tuples[i]
+                by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)
+            for (indicator, group_var, group), every in domains[kommun]:
+                info = ind.get(indicator)
+                if info is None:
+                    continue
+                at = every[est_years[every] <= year]
+                if not len(at) or est_years[at[-1]] != year:
+                    continue
+                series = dict(zip(est_years[at], cols["estimate"][at], strict=True))
+                last = {c: v[at[-1]] for c, v in cols.items()}
+                domain = _Domain(
+                    indicator=indicator,
+                    group_var=group_var,
+                    group=group,
+                    kind="mean" if info["kind"] == "mean" else "proportion",
+                    worse_up=info["direction"] != "higher_is_better",
+                    subject=_SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”"),
+                    where=where_phrase(group_var, group),
+                    year=year,
+                    series=series,
+                )
+                found = _adverse_findings(
+                    by_domain.get((indicator, group_var, group, Source.SURVEY), [])
+                )
+                ntu_row = None
+                ntu_id = info.get("ntu_id")
+                if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
+                    if ntu_id not in ntu_of:
+                        ntu_of[ntu_id] = ntu[ntu["indicator"] == ntu_id].sort_values("year")
+                    n = ntu_of[ntu_id]
+                    n = n[n["year"] <= year]
+                    if len(n):
+                        ntu_row = n.iloc[-1]
+                        found += _ntu_finding(domain, last, float(ntu_row["percent"]) / 100)
+                found += _history_finding(domain, min_history)
+                if not found:
+                    continue
+                found.sort(key=lambda x: (x["prio"], -x["score"], -abs(np.nan_to_num(x["change"]))))
+                best = found[0]
+                rows.append(
+                    {
+                        "kommun": kommun,
+                        "year": year,
+                        "focus_area": info["focus_area"],
+                        "indicator": indicator,
+                        "label": info["label"],
+                        "group_var": group_var,
+                        "group": group,
+                        "kind": domain.kind,
+                        "desired_direction": "minska" if domain.worse_up else "öka",
+                        "reason": best["reason"],
+                        "reasons": "; ".join(dict.fromkeys(x["reason"] for x in found)),
+                        "latest_year": year,
+                        "latest_value": series[year],
+                        "compare_year": best["compare_year"],
+                        "compare_value": best["compare_value"],
+                        "change": best["change"],
+                        "significant": best["significant"],
+                        "ntu_year": np.nan if ntu_row is None else int(ntu_row["year"]),
+                        "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
+                        "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
+                        "score": best["score"],
+                        "q_value": best.get("q_value", np.nan),
+                        "sentence": best["sentence"],
+                        "_prio": best["prio"],
+                        "_job": job,
+                    }
+                )
+            for r in _wastewater_rows([tuples[i] for i in here if worse_trend[i]], kommun, year):
+                rows.append(r | {"_job": job})
     if not rows:
         return _frame([], table_columns("underlag"))
     out = pd.DataFrame(rows)
-    order = {f: i for i, f in enumerate(dict.fromkeys(table["focus_area"].dropna()))}
     gv_order = {g: i for i, g in enumerate(_GROUP_VARS)}
     out = out.assign(
         _fa=out["focus_area"].map(order).fillna(len(order)),
         _gv=out["group_var"].map(gv_order).fillna(len(gv_order)),
         _effect=out["change"].abs().fillna(0.0),
     )
-    # strength of evidence: reason, q-value, then the size of the change (end points)
-    evidence = ["year", "_prio", "q_value", "_effect", "score", "_gv", "indicator", "group"]
-    up = [True, True, True, False, False, True, True, True]
+    # strength of evidence: reason, q-value, then the size of the change (end points);
+    # per job (kommun) and year
+    evidence = ["_job", "year", "_prio", "q_value", "_effect", "score", "_gv", "indicator", "group"]
+    up = [True, True, True, True, False, False, True, True, True]
     out = out.sort_values(evidence, ascending=up, kind="stable", na_position="last")
-    out["evidence_rank"] = out.groupby("year", sort=False).cumcount() + 1
-    out = out.sort_values(["year", "_fa", "evidence_rank"], kind="stable")
-    out["rank"] = out.groupby(["year", "focus_area"], sort=False).cumcount() + 1
+    out["evidence_rank"] = out.groupby(["_job", "year"], sort=False).cumcount() + 1
+    out = out.sort_values(["_job", "year", "_fa", "evidence_rank"], kind="stable")
+    out["rank"] = out.groupby(["_job", "year", "focus_area"], sort=False).cumcount() + 1
     return (
         out[table_columns("underlag")]
         .reset_index(drop=True)
@@ -1236,6 +1280,50 @@ def _underlag_years(
                 "ntu_source": "str",
             }
         )
+    )
+
+
+def _kommuner(frame: pd.DataFrame | None, names: Sequence[str]) -> pd.DataFrame:
+    """The rows of these kommuner (:func:`_kommun` of several), in the table's order."""
+    if frame is None or frame.empty or "kommun" not in frame:
+        return pd.DataFrame() if frame is None else frame.iloc[0:0]
+    if len(names) == 1:
+        return frame[frame["kommun"] == names[0]]
+    return frame[frame["kommun"].isin(names)]
+
+
+def empty_underlag() -> pd.DataFrame:
+    """The ``underlag`` table without rows, as :func:`underlag_by_year` gives it."""
+    return _frame([], table_columns("underlag"))
+
+
+def underlag_of(
+    estimates: pd.DataFrame,
+    findings: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    ntu: pd.DataFrame,
+    jobs: Sequence[tuple[str, Sequence[int]]],
+) -> pd.DataFrame:
+    """:func:`underlag_by_year` of several kommuner in one call (issue 16): ``jobs`` is
+    ``(kommun, years)`` pairs, the kommuner sharing ``indicators``; the rows come out by
+    job and are, for each kommun, exactly those of ``underlag_by_year(..., kommun=k,
+    findings=findings, years=years)``.
+
+    Every kommun must have estimates, changes and findings (``underlag_by_year`` gives
+    an empty table without the first two and builds its own findings without the
+    third: call it for such a kommun). ``years`` are those of the kommun's estimates.
+    """
+    est = _kommuner(estimates, list(dict.fromkeys(k for k, _ in jobs)))
+    est = est.assign(group=est["group"].astype(str))
+    return _underlag_batch(
+        est,
+        findings,
+        indicators=indicators,
+        ntu=ntu,
+        jobs=[(k, sorted(int(y) for y in years)) for k, years in jobs],
+        group_vars=("total", "stratum"),
+        min_history=5,
     )
 
 
@@ -1311,15 +1399,21 @@ def _underlag_findings(estimates, changes, indicators, kommun) -> pd.DataFrame:
     )
 
 
-def _wastewater_underlag(fnd: pd.DataFrame, kommun: str, year: int, table) -> list[dict]:
-    """Substances whose trend over the campaigns worsened (q < 0.05), under Trygghet."""
+def _worsening_wastewater(fnd: pd.DataFrame) -> np.ndarray:
+    """Which findings rows are a wastewater trend that worsened (q < 0.05)."""
     if fnd.empty:
-        return []
-    ww = fnd[
+        return np.zeros(len(fnd), dtype=bool)
+    return (
         (fnd["source"] == Source.WASTEWATER) & fnd["significant"] & (fnd["direction"] == "sämre")
-    ]
+    ).to_numpy(dtype=bool)
+
+
+def _wastewater_rows(ww: Iterable, kommun: str, year: int) -> list[dict]:
+    """Substances whose trend over the campaigns worsened (q < 0.05), under Trygghet: the
+    underlag rows of the findings rows (``itertuples``) :func:`_worsening_wastewater`
+    picks."""
     rows = []
-    for r in ww.itertuples(index=False):
+    for r in ww:
         name = "MDMA" if r.indicator == "mdma" else str(r.indicator).capitalize()
         rows.append(
             {
