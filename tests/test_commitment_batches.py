@@ -13,6 +13,7 @@ from trygghet_analys.commitments import followup as cm
 from trygghet_analys.config import DataFolder
 from trygghet_analys.files import registers as registers_io
 from trygghet_analys.files.cache import frame_digest
+from trygghet_analys.schemas import processed_schemas
 from trygghet_analys.survey.indicators import load_indicators
 from trygghet_analys.vocabulary import load_ntu
 
@@ -188,3 +189,32 @@ def test_the_draft_keys_from_the_region_follow_up_hashed_once_are_the_slices_dig
     assert empty.of(cm.current_registers(regs, 2029)) == frame_digest(
         cm.suggest_inputs(cm.current_registers(regs, 2029), rows("Ingen kommun"))
     )
+
+
+def test_the_follow_up_of_all_kommuner_in_one_call_equals_one_call_per_kommun(
+    region_tables, region_data_dir
+):
+    """``follow_up_of`` (the build's call) gives each kommun the rows of its own
+    ``follow_up`` call: the same values in the same order (the types those of the whole
+    table, which the table's schema coerces as it coerces each kommun's)."""
+    findings = region_tables["findings"]
+    year = int(findings["year"].max())
+    jobs, want = [], []
+    for k in DataFolder.at(region_data_dir).kommuner():
+        regs = registers_io.load_registers(k.commitments_dir)
+        path = k.commitments_dir / "aktiviteter.csv"
+        acts = registers_io.load_activities(path)
+        own = findings[(findings["kommun"] == k.name) & (findings["year"] == year)]
+        jobs.append((regs, own.reset_index(drop=True), acts))
+        want.append(cm.follow_up(regs, findings=own, activities=acts, year=year, base_year=2021))
+    jobs.append(([], findings.iloc[0:0], jobs[0][2]))  # a kommun without a register
+    want.append(cm.empty_follow_up())
+    got, counts = cm.follow_up_of(jobs, year=year, base_year=2021)
+    assert counts == [len(w) for w in want] and all(counts[:-1])
+    schema = processed_schemas()["commitment_followup"]
+    start = 0
+    for w, n in zip(want, counts, strict=True):
+        part = got.iloc[start : start + n].reset_index(drop=True)
+        start += n
+        pd.testing.assert_frame_equal(schema.validate(part), schema.validate(w))
+    assert start == len(got)

@@ -89,7 +89,7 @@ def no_computing(monkeypatch, no_raw_reading):
         "_underlag_findings",
     ):
         monkeypatch.setattr(cm, name, refuse)
-    for name in ("draft_register", "draft_table", "registers_table", "follow_up"):
+    for name in ("draft_register", "draft_table", "registers_table", "follow_up", "follow_up_of"):
         monkeypatch.setattr(cm, name, refuse)
     monkeypatch.setattr(stats_findings, "build_findings", refuse)
     # and no register is read at report time: the registers are in processed/

@@ -521,7 +521,10 @@ def commitments_stage(
     """Medborgarlöfte registers and their follow-up in the latest survey year."""
     base = load_indicators()
     base_digest = frame_digest(base)
-    followups, links = [], []
+    followups: list[pd.DataFrame | None] = []
+    links = []
+    batches: dict[tuple, list] = {}  # (year, base year, indicators) → the kommuner to follow up
+    cache = _CACHE.get()
     estimates = tables["survey_estimates"]
     latest = estimates.groupby("kommun", sort=False)["year"].max() if len(estimates) else {}
     # the follow-up reads the findings of its year only: the table split by kommun and year
@@ -557,18 +560,42 @@ def commitments_stage(
             continue
         year = int(latest[k.name])
         rows = at.get((k.name, year), np.arange(0))
-        followups.append(
-            _cached_follow_up(
-                registers,
-                findings=findings.take(rows).reset_index(drop=True),
-                activities=activities,
-                indicators=indicators,
-                base_year=base_year(k),
-                year=year,
-                hashes=hashes[rows],
-                indicators_digest=base_digest if indicators is base else None,
-            )
+        inputs = {
+            "findings": findings.take(rows).reset_index(drop=True),
+            "activities": activities,
+            "indicators": indicators,
+            "base_year": base_year(k),
+            "year": year,
+        }
+        key = _follow_up_key(
+            registers,
+            inputs,
+            hashes=hashes[rows],
+            indicators_digest=base_digest if indicators is base else None,
         )
+        hit = None if key is None else cache.get("uppfoljning", key)
+        followups.append(None if hit is None else hit["rows"])
+        if hit is None:  # followed up below, with every kommun of its year and settings
+            batch = (year, inputs["base_year"], id(indicators))
+            batches.setdefault(batch, []).append((len(followups) - 1, registers, inputs, key))
+    for jobs in batches.values():
+        _, _, inputs, _ = jobs[0]
+        table, counts = _commitments.follow_up_of(
+            [(registers, i["findings"], i["activities"]) for _, registers, i, _ in jobs],
+            year=inputs["year"],
+            indicators=inputs["indicators"],
+            base_year=inputs["base_year"],
+        )
+        starts = np.cumsum([0, *counts])[:-1]
+        for (at_, _, _, key), start, n in zip(jobs, starts, counts, strict=True):
+            out = (
+                table.iloc[start : start + n].reset_index(drop=True)
+                if n
+                else _commitments.empty_follow_up()
+            )
+            if key is not None:
+                cache.put("uppfoljning", key, {"rows": out})
+            followups[at_] = out
     schemas = processed_schemas()
     out = {}
     for name, frames in (("commitment_followup", followups), ("commitment_indicators", links)):
@@ -577,58 +604,42 @@ def commitments_stage(
     return out
 
 
-def _cached_follow_up(
+def _follow_up_key(
     registers: list,
+    inputs: dict,
     *,
-    findings: pd.DataFrame,
-    activities: pd.DataFrame,
-    indicators: pd.DataFrame,
-    base_year: int | None,
-    year: int,
     hashes: np.ndarray | None = None,
     indicators_digest: str | None = None,
-) -> pd.DataFrame:
-    """:func:`~trygghet_analys.commitments.followup.follow_up` of one kommun, from the
-    build cache when exactly what it rests on is unchanged.
+) -> str | None:
+    """The build cache's key (kind ``uppfoljning``) of one kommun's
+    :func:`~trygghet_analys.commitments.followup.follow_up` with ``inputs`` (None without a
+    cache).
 
-    ``findings`` may be the kommun's rows of ``year`` only (all the follow-up reads);
-    ``hashes`` are their :func:`~trygghet_analys.files.cache.row_hashes` and
-    ``indicators_digest`` the :func:`~trygghet_analys.files.cache.frame_digest` of
-    ``indicators``, when the caller has them (the same key either way).
+    ``inputs["findings"]`` may be the kommun's rows of the year only (all the follow-up
+    reads); ``hashes`` are their :func:`~trygghet_analys.files.cache.row_hashes` and
+    ``indicators_digest`` the :func:`~trygghet_analys.files.cache.frame_digest` of the
+    indicators, when the caller has them (the same key either way).
 
     The follow-up of ``year`` reads the kommun's registers (their parsed content, so a
     changed commitment, target, link or signatory is seen), its activity counts, its
     indicator definitions, base year, the year itself and the findings rows *of that
-    year* only; with the program's version (:func:`BuildCache.key`) that is the key. A
+    year* only; with the program's version (:meth:`BuildCache.key`) that is the key. A
     kommun whose survey, settings and registers did not change is not followed up again;
     a kommun with a new year is (its findings of the new year are new).
     """
     cache = _CACHE.get()
-    inputs = {
-        "findings": findings,
-        "activities": activities,
-        "indicators": indicators,
-        "base_year": base_year,
-        "year": year,
-    }
     if cache is None:
-        return _commitments.follow_up(registers, **inputs)
-    kommun = registers[0].kommun
-    key = cache.key(
-        kommun,
+        return None
+    year = inputs["year"]
+    return cache.key(
+        registers[0].kommun,
         repr(registers),
-        frame_digest(activities),
-        frame_digest(indicators) if indicators_digest is None else indicators_digest,
-        base_year,
+        frame_digest(inputs["activities"]),
+        frame_digest(inputs["indicators"]) if indicators_digest is None else indicators_digest,
+        inputs["base_year"],
         year,
-        year_digests(findings, [year], upto=False, hashes=hashes)[year],
+        year_digests(inputs["findings"], [year], upto=False, hashes=hashes)[year],
     )
-    hit = cache.get("uppfoljning", key)
-    if hit is not None:
-        return hit["rows"]
-    out = _commitments.follow_up(registers, **inputs)
-    cache.put("uppfoljning", key, {"rows": out})
-    return out
 
 
 def findings_stage(

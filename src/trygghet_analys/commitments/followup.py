@@ -532,10 +532,84 @@ def follow_up(
 
     ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
+    rows = _follow_up_rows(
+        registers,
+        activities=activities,
+        year=year,
+        findings=findings,
+        estimates=estimates,
+        changes=changes,
+        wastewater_campaigns=wastewater_campaigns,
+        breaks=breaks,
+        base_year=base_year,
+        ind=ind,
+        measure_labels=measure_labels,
+        names={},
+    )
+    return _follow_up_frame(rows)
+
+
+def follow_up_of(
+    jobs: Sequence[tuple[Sequence[Register], pd.DataFrame, pd.DataFrame]],
+    *,
+    year: int,
+    indicators: pd.DataFrame | None = None,
+    base_year: int | None = None,
+) -> tuple[pd.DataFrame, list[int]]:
+    """:func:`follow_up` of several kommuner in one call (issue 16): ``jobs`` is
+    ``(registers, findings, activities)`` per kommun, all followed up in ``year`` with the
+    same ``indicators`` and ``base_year``.
+
+    Returns the table, the jobs' rows one after another (each job's rows exactly those of
+    ``follow_up(registers, findings=findings, activities=activities, ...)``, the types
+    those of the whole table), and the number of rows of each job.
+    """
+    ind = _indicator_table(load_indicators() if indicators is None else indicators)
+    measure_labels = load_activity_measures().set_index("id")
+    names: dict[str, str] = {}
+    rows: list[dict] = []
+    counts = []
+    for registers, findings, activities in jobs:
+        made = _follow_up_rows(
+            registers,
+            activities=activities,
+            year=year,
+            findings=findings,
+            estimates=None,
+            changes=None,
+            wastewater_campaigns=None,
+            breaks=None,
+            base_year=base_year,
+            ind=ind,
+            measure_labels=measure_labels,
+            names=names,
+        )
+        rows += made
+        counts.append(len(made))
+    return _follow_up_frame(rows), counts
+
+
+def _follow_up_rows(
+    registers: Sequence[Register],
+    *,
+    activities: pd.DataFrame,
+    year: int,
+    findings: pd.DataFrame | None,
+    estimates: pd.DataFrame | None,
+    changes: pd.DataFrame | None,
+    wastewater_campaigns: pd.DataFrame | None,
+    breaks: pd.DataFrame | None,
+    base_year: int | None,
+    ind: pd.DataFrame,
+    measure_labels: pd.DataFrame,
+    names: dict[str, str],
+) -> list[dict]:
+    """The rows of :func:`follow_up` before they become a table (``names``: substance
+    names looked up so far, shared by the caller)."""
     labels = measure_labels["label"].to_dict()
     rows = []
-    names: dict[str, str] = {}  # substance_name per substance, looked up once per call
     for reg in current_registers(registers, year):
+        first = len(rows)  # this register's kommun's rows start here
         k = reg.kommun
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
         yearly = yearly_activities(acts)
@@ -595,9 +669,14 @@ def follow_up(
                 else:
                     row["status"] = "otillräckligt underlag"
                 rows.append(row)
-            for r in rows:
+            for r in rows[first:]:  # the rows before are other kommuner's
                 if r["kommun"] == k and r["commitment_id"] == c.id:
                     r["effect"] = " ".join(effects) if effects else None
+    return rows
+
+
+def _follow_up_frame(rows: list[dict]) -> pd.DataFrame:
+    """The table of :func:`follow_up` from its rows, with each commitment's outcome."""
     out = _frame(rows, table_columns("commitment_followup"))
     if len(out):
         # per commitment, each survey or wastewater indicator once (its first row)
@@ -626,6 +705,11 @@ def follow_up(
             "base_year": "Int64",
         }
     )
+
+
+def empty_follow_up() -> pd.DataFrame:
+    """The ``commitment_followup`` table without rows, as :func:`follow_up` gives it."""
+    return _follow_up_frame([])
 
 
 def _findings_here(kommun, base_year, estimates, changes, breaks, campaigns, ind, yearly):
