@@ -541,6 +541,7 @@ def commitments_stage(
     hashes = np.zeros(len(findings), dtype="uint64")
     if len(taken):
         hashes[taken] = row_hashes(findings.take(taken))
+    layout = table_layout(findings)
     for k in kommuner:
         if not raw_exists(k.commitments_dir):
             continue
@@ -561,16 +562,20 @@ def commitments_stage(
         year = int(latest[k.name])
         rows = at.get((k.name, year), np.arange(0))
         inputs = {
-            "findings": findings.take(rows).reset_index(drop=True),
+            "rows": rows,
             "activities": activities,
             "indicators": indicators,
             "base_year": base_year(k),
             "year": year,
         }
+        # year_digests of the kommun's rows of the year: the table's layout and the rows'
+        # hashes (those of the rows taken out; a take keeps the columns and their types)
+        digest = hashlib.sha256(layout.encode())
+        digest.update(hashes[rows].tobytes())
         key = _follow_up_key(
             registers,
             inputs,
-            hashes=hashes[rows],
+            findings_digest=digest.hexdigest(),
             indicators_digest=base_digest if indicators is base else None,
         )
         hit = None if key is None else cache.get("uppfoljning", key)
@@ -581,7 +586,8 @@ def commitments_stage(
     for jobs in batches.values():
         _, _, inputs, _ = jobs[0]
         table, counts = _commitments.follow_up_of(
-            [(registers, i["findings"], i["activities"]) for _, registers, i, _ in jobs],
+            [(registers, i["rows"], i["activities"]) for _, registers, i, _ in jobs],
+            findings=findings,
             year=inputs["year"],
             indicators=inputs["indicators"],
             base_year=inputs["base_year"],
@@ -608,17 +614,17 @@ def _follow_up_key(
     registers: list,
     inputs: dict,
     *,
-    hashes: np.ndarray | None = None,
+    findings_digest: str,
     indicators_digest: str | None = None,
 ) -> str | None:
     """The build cache's key (kind ``uppfoljning``) of one kommun's
     :func:`~trygghet_analys.commitments.followup.follow_up` with ``inputs`` (None without a
     cache).
 
-    ``inputs["findings"]`` may be the kommun's rows of the year only (all the follow-up
-    reads); ``hashes`` are their :func:`~trygghet_analys.files.cache.row_hashes` and
+    ``findings_digest`` is :func:`~trygghet_analys.files.cache.year_digests` of the
+    kommun's findings rows of the year (all the follow-up reads), and
     ``indicators_digest`` the :func:`~trygghet_analys.files.cache.frame_digest` of the
-    indicators, when the caller has them (the same key either way).
+    indicators, when the caller has it (the same key either way).
 
     The follow-up of ``year`` reads the kommun's registers (their parsed content, so a
     changed commitment, target, link or signatory is seen), its activity counts, its
@@ -638,7 +644,7 @@ def _follow_up_key(
         frame_digest(inputs["indicators"]) if indicators_digest is None else indicators_digest,
         inputs["base_year"],
         year,
-        year_digests(inputs["findings"], [year], upto=False, hashes=hashes)[year],
+        findings_digest,
     )
 
 

@@ -285,7 +285,13 @@ def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     if activities is None or activities.empty:
         return pd.DataFrame(columns=["year", "measure", "value"])
     agg = load_activity_measures().set_index("id")["aggregation"].to_dict()
-    groups = activities.groupby(["year", "measure"], sort=True).indices  # row positions
+    # row positions per (year, measure), as groupby(...).indices gives them (keys with a
+    # missing value left out), without a pandas grouping per kommun
+    groups: dict[tuple, list[int]] = {}
+    keys = zip(activities["year"].tolist(), activities["measure"].tolist(), strict=True)
+    for i, key in enumerate(keys):
+        if not (pd.isna(key[0]) or pd.isna(key[1])):
+            groups.setdefault(key, []).append(i)
     values = activities["value"]
     # a plain float or int column is summed as pandas sums it (NaN as 0, numpy's sum of
     # the rows in order) without a Series per group; any other type as before
@@ -550,31 +556,36 @@ def follow_up(
 
 
 def follow_up_of(
-    jobs: Sequence[tuple[Sequence[Register], pd.DataFrame, pd.DataFrame]],
+    jobs: Sequence[tuple[Sequence[Register], np.ndarray, pd.DataFrame]],
     *,
+    findings: pd.DataFrame,
     year: int,
     indicators: pd.DataFrame | None = None,
     base_year: int | None = None,
 ) -> tuple[pd.DataFrame, list[int]]:
     """:func:`follow_up` of several kommuner in one call (issue 16): ``jobs`` is
-    ``(registers, findings, activities)`` per kommun, all followed up in ``year`` with the
-    same ``indicators`` and ``base_year``.
+    ``(registers, rows, activities)`` per kommun, ``rows`` the positions of the kommun's
+    rows of ``year`` in ``findings``; all followed up in ``year`` with the same
+    ``indicators`` and ``base_year``.
 
     Returns the table, the jobs' rows one after another (each job's rows exactly those of
-    ``follow_up(registers, findings=findings, activities=activities, ...)``, the types
-    those of the whole table), and the number of rows of each job.
+    ``follow_up(registers, findings=findings.take(rows), activities=activities, ...)``,
+    the types those of the whole table), and the number of rows of each job.
     """
     ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
     names: dict[str, str] = {}
     rows: list[dict] = []
     counts = []
-    for registers, findings, activities in jobs:
+    for (registers, _, activities), fnd in zip(
+        jobs, _year_findings_of(findings, jobs, year), strict=True
+    ):
         made = _follow_up_rows(
             registers,
             activities=activities,
             year=year,
-            findings=findings,
+            findings=None,
+            year_findings=fnd,
             estimates=None,
             changes=None,
             wastewater_campaigns=None,
@@ -587,6 +598,28 @@ def follow_up_of(
         rows += made
         counts.append(len(made))
     return _follow_up_frame(rows), counts
+
+
+def _year_findings_of(
+    findings: pd.DataFrame, jobs: Sequence[tuple], year: int
+) -> list[_YearFindings]:
+    """Each job's :class:`_YearFindings`, the rows of every job read out of ``findings``
+    in one go (only the rows of the indicators its register links, as ``follow_up``)."""
+    if not len(findings):
+        return [_YearFindings(findings) for _ in jobs]
+    indicator = findings["indicator"].astype(str).to_numpy(dtype=object)
+    picked = []
+    for registers, at, _ in jobs:
+        ids = {str(i.id) for r in current_registers(registers, year) for c in r.commitments
+               for i in c.indicators}  # fmt: skip
+        at = np.asarray(at, dtype="int64")
+        picked.append(at[np.fromiter((x in ids for x in indicator[at]), bool, len(at))])
+    every = findings.take(np.concatenate(picked)).to_dict("records") if picked else []
+    out, start = [], 0
+    for at in picked:
+        out.append(_YearFindings.of_records(every[start : start + len(at)]))
+        start += len(at)
+    return out
 
 
 def _follow_up_rows(
@@ -603,9 +636,11 @@ def _follow_up_rows(
     ind: pd.DataFrame,
     measure_labels: pd.DataFrame,
     names: dict[str, str],
+    year_findings: _YearFindings | None = None,
 ) -> list[dict]:
     """The rows of :func:`follow_up` before they become a table (``names``: substance
-    names looked up so far, shared by the caller)."""
+    names looked up so far, shared by the caller; ``year_findings``: the findings of
+    ``year`` already indexed, for registers of one kommun, instead of ``findings``)."""
     labels = measure_labels["label"].to_dict()
     rows = []
     for reg in current_registers(registers, year):
@@ -619,16 +654,21 @@ def _follow_up_rows(
         by_measure = _by_measure(yearly)
         firsts = [r.year for r in registers if r.kommun == k]
         k_base = base_year if base_year is not None else min(firsts) - 1
-        if findings is None:
+        if year_findings is not None:
+            own_findings = None
+        elif findings is None:
             own_findings = _findings_here(
                 k, k_base, estimates, changes, breaks, wastewater_campaigns, ind, yearly
             )
         else:
             own_findings = _kommun(findings, k)
-        fnd = own_findings[own_findings["year"] == year] if len(own_findings) else own_findings
-        # indexed once: each link looks its rows up (only rows of a linked indicator are
-        # ever looked up, so only they are indexed)
-        fnd = _YearFindings(fnd, {str(i.id) for c in reg.commitments for i in c.indicators})
+        if own_findings is None:
+            fnd = year_findings
+        else:
+            fnd = own_findings[own_findings["year"] == year] if len(own_findings) else own_findings
+            # indexed once: each link looks its rows up (only rows of a linked indicator are
+            # ever looked up, so only they are indexed)
+            fnd = _YearFindings(fnd, {str(i.id) for c in reg.commitments for i in c.indicators})
         fnd.names = names
         for c in reg.commitments:
             a = [r for r in act if r["commitment_id"] == c.id]
@@ -765,7 +805,17 @@ class _YearFindings:
             return
         if indicators is not None:  # the rows of these indicators only (in order)
             fnd = fnd[fnd["indicator"].astype(str).isin(indicators).to_numpy()]
-        for r in fnd.to_dict("records"):
+        self._index(fnd.to_dict("records"))
+
+    @classmethod
+    def of_records(cls, records: list[dict]) -> _YearFindings:
+        """From the rows as ``to_dict("records")`` gives them."""
+        out = cls(pd.DataFrame())
+        out._index(records)
+        return out
+
+    def _index(self, records: list[dict]) -> None:
+        for r in records:
             self.rows.setdefault((str(r["source"]), str(r["indicator"])), []).append(r)
             if r.get("comparison") == Comparison.EFFECT:
                 self.effects.setdefault((r["indicator"], r["group"]), []).append(r)
