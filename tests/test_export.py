@@ -374,6 +374,33 @@ def test_font_subset_made_once_per_font_and_glyph_set_gives_the_same_bytes() -> 
         assert _backend_pdf_ps.font_as_file(subset.font).getvalue() != fresh
 
 
+def test_font_subset_saved_once_and_as_fonttools_saves_it() -> None:
+    import io
+
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+    from matplotlib.backends import _backend_pdf_ps
+
+    path = font_manager.findfont("DejaVu Sans")
+    glyphs = {36, 37, 38, 41}
+    _export._resaved_bytes.cache_clear()
+    saved = []
+    for _ in range(3):
+        with _export._lean_glyphs_subset(path, glyphs) as subset:
+            saved.append(_backend_pdf_ps.font_as_file(subset.font).getvalue())
+            reordered = io.BytesIO()
+            subset.font.save(reordered)  # not as font_as_file: fontTools' own saving
+    assert _export._resaved_bytes.cache_info().misses == 1
+    data, _ = _export._subset_bytes(path, 0, _export._subset_glyphs(path, 0, glyphs))
+    # font_as_file of the font read back, without the kept bytes (fontTools' TTFont)
+    with TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) as plain:
+        assert saved == [_backend_pdf_ps.font_as_file(plain).getvalue()] * 3
+    with TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) as plain:
+        expected = io.BytesIO()
+        plain.save(expected)
+    assert reordered.getvalue() == expected.getvalue()
+
+
 def _font_streams(pdf: bytes) -> list[bytes]:
     objects = _pdf_objects(pdf)
     return [

@@ -1023,3 +1023,48 @@ def test_ticks_are_placed_anew_when_what_they_depend_on_changes() -> None:
         before = after
     plt.close(plain)
     plt.close(reused)
+
+
+def _panels() -> plt.Figure:
+    with use_style():
+        fig, axes = plt.subplots(2, 2, figsize=(7, 5))
+        for i, ax in enumerate(axes.flat):
+            ax.plot(YEARS, [0.1 * i + 0.01 * y for y in range(5)], label=f"Område {i}")
+            ax.set_title(f"Panel {i}")
+            ax.set_ylabel("Andel (procent)" if i % 2 == 0 else "")
+            format_percent_axis(ax)
+        axes[0, 0].legend(loc="upper left")
+    return fig
+
+
+def test_finish_figure_measures_each_axes_once_with_tight_layouts_result(monkeypatch):
+    from matplotlib import artist as martist
+
+    measured: list[object] = []
+    measure = martist._get_tightbbox_for_layout_only
+
+    def counting(obj, *args, **kwargs):
+        if isinstance(obj, matplotlib.axes.Axes):
+            measured.append(obj)
+        return measure(obj, *args, **kwargs)
+
+    monkeypatch.setattr(martist, "_get_tightbbox_for_layout_only", counting)
+    # matplotlib's own tight_layout with the same rect: each Axes measured twice
+    plain = _panels()
+    height = plain.get_figheight()
+    plain.tight_layout(rect=(0, min(0.25, 0.42 / height), 1, 1 - min(0.2, 0.34 / height)))
+    assert len(measured) == 2 * 4
+    measured.clear()
+    fig = finish_figure(_panels(), source="Polisens trygghetsmätning", synthetic=True)
+    assert len(measured) == 4 and len(set(map(id, measured))) == 4
+    params = ("left", "right", "bottom", "top", "wspace", "hspace")
+    assert [getattr(fig.subplotpars, p) for p in params] == [
+        getattr(plain.subplotpars, p) for p in params
+    ]
+    assert [ax.get_position().bounds for ax in fig.axes] == [
+        ax.get_position().bounds for ax in plain.axes
+    ]
+    from matplotlib import _tight_layout
+
+    assert _tight_layout.martist is martist  # put back
+    plt.close("all")

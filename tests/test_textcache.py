@@ -75,10 +75,89 @@ def test_metrics_are_kept_per_kind_of_renderer() -> None:
 
 def test_shared_text_layout_puts_matplotlib_back() -> None:
     saved = (mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font)
+    layout = mtext.Text._get_layout
     with textcache.shared_text_layout():
+        assert mtext.Text._get_layout is not layout
         inner = mtext._get_text_metrics_function
         assert inner is not saved[0]
         with textcache.shared_text_layout():  # nested: the outer one stays
             assert mtext._get_text_metrics_function is inner
         assert mtext._get_text_metrics_function is inner
     assert (mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font) == saved
+    assert mtext.Text._get_layout is layout
+
+
+#: A text, and one property changed at a time: each is something ``Text._get_layout``
+#: reads, so the layouts kept for two of these texts must differ.
+_BASE = {"rotation": 30, "fontsize": 10}
+_VARIANTS = (
+    {},
+    {"fontsize": 14},
+    {"fontweight": "bold"},
+    {"family": "serif"},
+    {"ha": "right"},
+    {"va": "top"},
+    {"rotation": 60},
+    {"rotation_mode": "anchor"},
+    {"linespacing": 2.0},
+    {"multialignment": "right"},
+    {"parse_math": False},
+)
+
+
+def _texts() -> tuple[plt.Figure, list[mtext.Text]]:
+    fig = plt.figure(figsize=(4, 3), dpi=100)
+    texts = [
+        fig.text(0.1, 0.1, "Två $x_1$\nrader, längre", **(_BASE | change)) for change in _VARIANTS
+    ]
+    texts.append(fig.text(0.2, 0.2, "En annan text", **_BASE))
+    return fig, texts
+
+
+def test_text_layout_kept_is_matplotlibs_own() -> None:
+    fig, texts = _texts()
+    renderer = fig.canvas.get_renderer()
+    plain = [t._get_layout(renderer) for t in texts]
+    with textcache.shared_text_layout():
+        first = [t._get_layout(renderer) for t in texts]
+        again = [t._get_layout(renderer) for t in texts]  # from the table
+    for mine in (first, again):
+        for (box, lines, corner), (pbox, plines, pcorner) in zip(mine, plain, strict=True):
+            assert box.bounds == pbox.bounds
+            assert lines == plines
+            assert corner == pcorner
+    # every property changed makes a difference, so a key without it would mix them up
+    layouts = [(box.bounds, repr(lines)) for box, lines, _ in plain]
+    assert len(set(layouts)) == len(layouts)
+    plt.close(fig)
+
+
+def test_text_layout_follows_a_changed_text_and_dpi() -> None:
+    fig, texts = _texts()
+    text = texts[0]
+    with textcache.shared_text_layout():
+        before = text._get_layout(fig.canvas.get_renderer())[0].bounds
+        text.set_rotation(90)
+        turned = text._get_layout(fig.canvas.get_renderer())[0].bounds
+        text.set_rotation(_BASE["rotation"])
+        assert text._get_layout(fig.canvas.get_renderer())[0].bounds == before
+        fig.set_dpi(200)
+        larger = text._get_layout(fig.canvas.get_renderer())[0].bounds
+    assert turned != before
+    assert larger[2] == pytest.approx(2 * before[2], rel=0.05)
+    fig.set_dpi(200)
+    assert text._get_layout(fig.canvas.get_renderer())[0].bounds == larger
+    plt.close(fig)
+
+
+def test_text_layout_is_a_copy() -> None:
+    fig, texts = _texts()
+    renderer = fig.canvas.get_renderer()
+    with textcache.shared_text_layout():
+        box, lines, _ = texts[2]._get_layout(renderer)
+        box.x0 += 100  # a caller changing what it got
+        lines.clear()
+        again, lines_again, _ = texts[2]._get_layout(renderer)
+    assert again.x0 != box.x0
+    assert len(lines_again) == 2
+    plt.close(fig)

@@ -161,13 +161,44 @@ def _lean_glyphs_subset(fontfile: object, glyphs: Iterable[int]) -> object:
     The PDF's widths, ``CIDToGIDMap`` and ``ToUnicode`` still list only the characters
     drawn.
     """
-    from fontTools.ttLib import TTFont
     from matplotlib.backends import _backend_pdf_ps
 
     path, index = os.fspath(fontfile), int(getattr(fontfile, "face_index", 0))
     data, index_map = _subset_bytes(path, index, _subset_glyphs(path, index, glyphs))
-    font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
+    font = _saved_font_class()(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
+    font.saved = _resaved_bytes(data)
     return _backend_pdf_ps.SubsetResults(font, dict(index_map))._as_cm()
+
+
+@functools.lru_cache(maxsize=256)
+def _resaved_bytes(data: bytes) -> bytes:
+    """What matplotlib's ``font_as_file`` writes for the subset ``data`` read back (the
+    bytes kept by :func:`_subset_bytes`), once per subset instead of once per embedding."""
+    from fontTools.ttLib import TTFont
+
+    out = io.BytesIO()
+    with TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) as font:
+        font.save(out, reorderTables=False)
+    return out.getvalue()
+
+
+@functools.cache
+def _saved_font_class() -> type:
+    """``TTFont`` whose saving as ``font_as_file`` does it (``reorderTables=False``)
+    writes :attr:`saved`, the bytes that saving wrote the first time
+    (:func:`_resaved_bytes`); any other saving is fontTools' own."""
+    from fontTools.ttLib import TTFont
+
+    class SavedFont(TTFont):
+        saved: bytes | None = None
+
+        def save(self, file: object, reorderTables: bool | None = True) -> None:
+            if self.saved is not None and reorderTables is False and hasattr(file, "write"):
+                file.write(self.saved)
+                return
+            super().save(file, reorderTables=reorderTables)
+
+    return SavedFont
 
 
 @contextlib.contextmanager

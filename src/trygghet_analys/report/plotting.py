@@ -1876,6 +1876,49 @@ def alt_text(target: Axes | Figure | Sequence[Axes] | np.ndarray) -> str:
 # --------------------------------------------------------------------------- figure
 
 
+class _OnceBoxes:
+    """``matplotlib._tight_layout``'s ``martist``: each Axes' layout extent measured once.
+
+    ``tight_layout`` with a ``rect`` measures every Axes twice with the same renderer
+    (``_auto_adjust_subplotpars`` runs a second time with the margins of the first) and
+    changes nothing of the figure in between, so the second measurement repeats the
+    first: ticks placed, labels formatted and measured anew. Here the second gets the
+    first's box (the same object, so the same numbers).
+    """
+
+    def __init__(self, module: object) -> None:
+        self._module = module
+        self._boxes: dict[tuple[int, int], tuple[object, object]] = {}
+
+    def _get_tightbbox_for_layout_only(self, obj: object, renderer: object) -> object:
+        key = (id(obj), id(renderer))
+        found = self._boxes.get(key)
+        if found is None or found[0] is not obj:
+            box = self._module._get_tightbbox_for_layout_only(obj, renderer)
+            found = self._boxes[key] = (obj, box)
+        return found[1]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._module, name)
+
+
+@contextlib.contextmanager
+def _tight_boxes_once() -> Iterator[None]:
+    """One ``tight_layout`` call measuring each Axes once (:class:`_OnceBoxes`);
+    matplotlib's own module put back on exit (a matplotlib without it is left as is)."""
+    from matplotlib import _tight_layout
+
+    module = getattr(_tight_layout, "martist", None)
+    if module is None or not hasattr(module, "_get_tightbbox_for_layout_only"):
+        yield
+        return
+    _tight_layout.martist = _OnceBoxes(module)
+    try:
+        yield
+    finally:
+        _tight_layout.martist = module
+
+
 def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
     """Add the source line and, for synthetic data, the "Exempeldata" label.
 
@@ -1902,7 +1945,8 @@ def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
     bottom = min(0.25, 0.42 / height)
     top = 1 - (min(0.2, 0.34 / height) if synthetic else 0.0)
     if fig.get_layout_engine() is None:
-        fig.tight_layout(rect=(0, bottom, 1, top))
+        with _tight_boxes_once():
+            fig.tight_layout(rect=(0, bottom, 1, top))
     fig.text(
         0.01,
         0.012,

@@ -57,6 +57,11 @@ _FINDFONT_RC = tuple(
     )
 )
 
+#: An rcParams value as stored.
+_STORED = dict.__getitem__
+
+#: Environment variables ``findfont`` reads, as they were when the block began.
+_environment: dict[str, str | None] = {}
 _metrics: dict[tuple, dict[tuple, tuple[float, float, float]]] = {}
 _per_renderer: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _fonts: dict[tuple, object] = {}
@@ -161,12 +166,15 @@ class _FontLookup:
             prop.get_file(),
             prop.get_math_fontfamily(),
         )
+        # the settings read as stored (``RcParams.__getitem__`` only adds checks for
+        # deprecated and backend keys), the environment as it was when the block began
+        settings = mpl.rcParams
         key = (
             prop_key,
             args,
             tuple(sorted(kwargs.items())),
-            tuple(_hashable(mpl.rcParams[k]) for k in _FINDFONT_RC),
-            os.getenv("MPL_IGNORE_SYSTEM_FONTS"),
+            tuple(_hashable(_STORED(settings, k)) for k in _FINDFONT_RC),
+            _environment.get("MPL_IGNORE_SYSTEM_FONTS"),
         )
         try:
             return _fonts[key]
@@ -190,8 +198,8 @@ def _font_with_tables(get_font: Callable) -> Callable:
             paths,
             args,
             tuple(sorted(kwargs.items())),
-            mpl.rcParams.get("text.kerning_factor"),
-            mpl.rcParams.get("font.enable_last_resort"),
+            dict.get(mpl.rcParams, "text.kerning_factor"),
+            dict.get(mpl.rcParams, "font.enable_last_resort"),
             threading.get_ident(),
         )
         try:
@@ -251,6 +259,65 @@ def _laying_out(layout: Callable) -> Callable:
     return shaped
 
 
+_text_layouts: dict[tuple, tuple] = {}
+_kinds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _kind_of(renderer: object) -> tuple:
+    """:func:`_renderer_kind`, once per renderer (as the metrics tables are chosen)."""
+    try:
+        return _kinds[renderer]
+    except KeyError:
+        kind = _kinds[renderer] = _renderer_kind(renderer)
+        return kind
+    except TypeError:  # not weakly referable
+        return _renderer_kind(renderer)
+
+
+def _text_layout(get_layout: Callable) -> Callable:
+    """``Text._get_layout`` (the text's box, lines and their offsets from its anchor)
+    kept per kind of renderer (:func:`_renderer_kind`), figure dpi, text, font
+    properties, math parsing, line spacing, alignments, rotation and rotation mode:
+    all it reads of the text, whose position it does not use. A report measures and
+    draws each text several times (layout, PNG, facts, legend check, SVG, PDF) and
+    the same tick labels in chart after chart. Wrapped and TeX texts, and texts whose
+    transform rotates them, are laid out anew every time."""
+
+    def layout(text: object, renderer: object) -> tuple:
+        if (
+            renderer is None
+            or text.get_wrap()
+            or text.get_usetex()
+            or text.get_transform_rotates_text()
+        ):
+            return get_layout(text, renderer)
+        prop = text._fontproperties
+        key = (
+            _kind_of(renderer),
+            text.get_figure(root=True).dpi,
+            text._text,
+            tuple((k, _hashable(v)) for k, v in prop.__dict__.items()),
+            text.get_parse_math(),
+            text._linespacing,
+            text._multialignment,
+            text._horizontalalignment,
+            text._verticalalignment,
+            text._rotation,
+            text.get_rotation_mode(),
+        )
+        try:
+            box, lines, corner = _text_layouts[key]
+        except KeyError:
+            if len(_text_layouts) >= MAX_ENTRIES:
+                _text_layouts.clear()
+            box, lines, corner = get_layout(text, renderer)
+            _text_layouts[key] = (box.frozen(), tuple(lines), corner)
+            return box, lines, corner
+        return box.frozen(), list(lines), corner
+
+    return layout
+
+
 @contextlib.contextmanager
 def shared_text_layout() -> Iterator[None]:
     """Keep text metrics, font lookups and font tables across renderers and drawings.
@@ -266,16 +333,20 @@ def shared_text_layout() -> Iterator[None]:
         return
     saved = (mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font)
     font_methods = (FT2Font.set_size, FT2Font._layout)
+    text_layout = mtext.Text._get_layout
     mtext._get_text_metrics_function = _text_metrics_function
     mtext.fontManager = _FontLookup(saved[1])
     mtext.get_font = _font_with_tables(saved[2])
     FT2Font.set_size = _sizing(font_methods[0])
     FT2Font._layout = _laying_out(font_methods[1])
+    mtext.Text._get_layout = _text_layout(text_layout)
     _installed.on = True
+    _environment["MPL_IGNORE_SYSTEM_FONTS"] = os.getenv("MPL_IGNORE_SYSTEM_FONTS")
     try:
         yield
     finally:
         mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font = saved
         FT2Font.set_size, FT2Font._layout = font_methods
+        mtext.Text._get_layout = text_layout
         _sizes.clear()
         _installed.on = False
