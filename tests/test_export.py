@@ -252,6 +252,53 @@ def test_xlsx_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
         one(np.datetime64("2024-03-05T00:00:00.000000000"))
 
 
+@pytest.mark.parametrize(
+    ("values", "fmt"),
+    [
+        ([0.1, None, -1e-05, 0.30000000000000004, 1e300, 1e300], "0.0%"),  # sum overflows
+        ([None, 3.5, 2.0], None),
+        ([3, None, -7, 10**15], None),
+        ([3, None, 4], "#,##0"),
+        ([0.25, None, 12.0, 0.5], ["0.0%", "0.0%", "#,##0.0", None]),  # one format per row
+        ([1, 2], ["0", None]),
+        (["b", "", None, "a", "b", " kant "], None),
+        (["x", None], ["0", "0"]),
+        ([True, None, False], None),
+        ([None, None], "0.0%"),
+        ([1, 1.5, "x", True, None], None),  # mixed: the per-cell path
+    ],
+)
+def test_xlsx_column_at_once_writes_what_cell_by_cell_writes(values: list, fmt: object) -> None:
+    """The per-column path (:meth:`Book._plain_column`) gives the same XML, shared strings
+    (same numbers, same count) and styles (numbered in the same order) as writing the
+    cells one at a time (:meth:`Book._any_column`), after a column that used some already."""
+    from trygghet_analys.files._xlsx import Book
+
+    def book() -> Book:
+        b = Book()
+        b._column("A", 2, ["a", 1.5, None], ["#,##0.0", "0.0%", None])  # earlier columns
+        return b
+
+    fast, slow = book(), book()
+    per_row = isinstance(fmt, list)
+    got = fast._column("B", 2, values, fmt)
+    want = slow._any_column("B", 2, values, fmt, per_row)
+    assert got == want and len(got) == len(values)
+    assert (fast._strings, fast._string_count) == (slow._strings, slow._string_count)
+    assert fast._formats == slow._formats
+
+
+def test_xlsx_column_at_once_leaves_bad_values_to_the_cell_by_cell_message() -> None:
+    from trygghet_analys.files._xlsx import MAX_TEXT, Book
+
+    with pytest.raises(ValueError, match="cell C4: nan is no number Excel holds"):
+        Book()._column("C", 2, [1.0, 2.0, float("nan"), 3.0], None)
+    with pytest.raises(ValueError, match="cell C3: inf is no number Excel holds"):
+        Book()._column("C", 2, [-1.0, float("inf")], "0.0%")
+    with pytest.raises(ValueError, match="cell C3: text longer than 32767"):
+        Book()._column("C", 2, ["a", "x" * (MAX_TEXT + 1)], None)
+
+
 # --------------------------------------------------------------------------- PDF fonts
 
 

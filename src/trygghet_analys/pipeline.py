@@ -47,6 +47,7 @@ from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
 from .files.registers import load_activities, load_registers
 from .files.survey import (
     code_cells,
+    encode_cells,
     read_population,
     read_raw_file,
     read_survey_cells,
@@ -1894,8 +1895,9 @@ def _survey_single_pass(
             if id(layout) not in signatures:  # the layout objects live as long as entries
                 signatures[id(layout)] = layout_signature(codebook, layout)
             group = (signatures[id(layout)], raw.names, columns)
+            # coded now, so that the file's text is freed before the next file is read
             groups.setdefault(group, (codebook, layout, kommun, []))[3].append(
-                (e, position, key, raw, source)
+                (e, position, key, encode_cells(raw), source)
             )
         if read is not None:
             read(entry)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import numbers
 import re
 import zipfile
@@ -213,6 +214,74 @@ class Book:
     def _column(self, letter: str, first: int, values: Sequence[object], fmt: object) -> list[str]:
         """The cells of one column as XML ("" where there is no value)."""
         per_row = isinstance(fmt, (list, tuple))
+        fast = self._plain_column(letter, first, values, fmt, per_row)
+        if fast is not None:
+            return fast
+        return self._any_column(letter, first, values, fmt, per_row)
+
+    def _plain_column(
+        self, letter: str, first: int, values: Sequence[object], fmt: object, per_row: bool
+    ) -> list[str] | None:
+        """:meth:`_column` for a column of one plain type (float, int, str or bool, with
+        None for no value), the kinds a table's columns give: a type check per column
+        instead of per cell, and the same XML (styles numbered in the same order). None
+        for any other column, or one with a value :meth:`_any_column` refuses (so that
+        its message is the one said)."""
+        if per_row and len(fmt) != len(values):  # type: ignore[arg-type]
+            return None
+        kinds = set(map(type, values))
+        kinds.discard(type(None))
+        if len(kinds) != 1:
+            return None if kinds else [""] * len(values)
+        (kind,) = kinds
+        rows = range(first, first + len(values))
+        if kind is float or kind is int:
+            # NaN and ±inf make the sum NaN or inf (as may a sum of huge numbers): the
+            # slow path then decides, and names the cell it refuses
+            if kind is float and not math.isfinite(sum(v for v in values if v is not None)):  # type: ignore[misc]
+                return None
+            default = "0" if kind is int else "#,##0.00"
+            if per_row:
+                style = self._style
+                return [
+                    ""
+                    if v is None
+                    else f'<c r="{letter}{r}" s="{style(code or default)}"><v>{v!r}</v></c>'
+                    for r, v, code in zip(rows, values, fmt, strict=True)  # type: ignore[call-overload]
+                ]
+            s = self._style(fmt or default)  # type: ignore[arg-type]
+            return [
+                "" if v is None else f'<c r="{letter}{r}" s="{s}"><v>{v!r}</v></c>'
+                for r, v in zip(rows, values, strict=True)
+            ]
+        if kind is str:
+            if max(map(len, filter(None, values)), default=0) > MAX_TEXT:  # type: ignore[arg-type]
+                return None
+            strings = self._strings
+            out = []
+            used = 0
+            for r, v in zip(rows, values, strict=True):
+                if not v:  # None or "": an empty text is an empty cell
+                    out.append("")
+                    continue
+                used += 1
+                index = strings.get(v)  # type: ignore[call-overload]
+                if index is None:
+                    index = strings[v] = len(strings)  # type: ignore[index]
+                out.append(f'<c r="{letter}{r}" t="s"><v>{index}</v></c>')
+            self._string_count += used
+            return out
+        if kind is bool:
+            return [
+                "" if v is None else f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>'  # type: ignore[call-overload]
+                for r, v in zip(rows, values, strict=True)
+            ]
+        return None
+
+    def _any_column(
+        self, letter: str, first: int, values: Sequence[object], fmt: object, per_row: bool
+    ) -> list[str]:
+        """:meth:`_column` one cell at a time, for any mix of values and formats."""
         fixed = None if per_row else fmt
         out = []
         string = self._string
@@ -243,7 +312,7 @@ class Book:
                 if plain is v:
                     raise TypeError(f"cell {letter}{first + i}: cannot write {kind.__name__}")
                 one = [fmt[i]] if per_row else fmt  # type: ignore[index]
-                out.extend(self._column(letter, first + i, [plain], one))
+                out.extend(self._any_column(letter, first + i, [plain], one, per_row))
         return out
 
     def _styles_xml(self) -> str:

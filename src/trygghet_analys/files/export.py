@@ -522,14 +522,21 @@ def _column_values(column: pd.Series) -> list[object]:
         column.dtype, pd.CategoricalDtype
     ):
         values = column.to_numpy(dtype="float64", na_value=np.nan)
-        return [None if not np.isfinite(v) else float(v) for v in values]
+        out: list[object] = values.tolist()
+        for i in np.flatnonzero(~np.isfinite(values)).tolist():
+            out[i] = None
+        return out
     if column.dtype == np.dtype("int64") or column.dtype == np.dtype("bool"):
         return column.tolist()
     if pd.api.types.is_string_dtype(column.dtype) and not isinstance(
         column.dtype, pd.CategoricalDtype
     ):
+        start = _FORMULA_START
         return [
-            None if v is None or v is pd.NA or v != v else neutralise(v) for v in column.tolist()
+            None
+            if v is None or v is pd.NA or v != v
+            else (v if v.__class__ is str and not v.startswith(start) else neutralise(v))
+            for v in column.tolist()
         ]
     return [_cell_value(v) for v in column.astype(object).tolist()]
 
