@@ -132,3 +132,37 @@ def test_harness_writes_json_and_markdown(bench, work, tmp_path):
 def test_unknown_step_is_refused(bench, tmp_path):
     with pytest.raises(SystemExit):
         bench.main(["--size", "tiny", "--out", str(tmp_path), "--skip", "nonsense"])
+
+
+@pytest.mark.parametrize(
+    ("skip", "builds"),
+    [
+        # build skipped, processed/ missing, statistics needs it: one build, not five
+        ("floor,ingest,build,incremental,r,reports,warm-report", 1),
+        # build skipped and nothing later reads processed/: no build at all
+        ("floor,ingest,build,statistics,incremental,r,reports,warm-report", 0),
+        # build not skipped: the timed step, repeated
+        ("floor,ingest,statistics,incremental,r,reports,warm-report", 3),
+    ],
+)
+def test_skipped_build_builds_once_when_processed_is_missing(
+    bench, tmp_path, monkeypatch, skip, builds
+):
+    work = tmp_path / "work"
+    (work / "data" / "raw").mkdir(parents=True)  # generated data, never built
+    calls = []
+
+    def fake_measure(cmd, *, log, env=None):
+        calls.append(cmd)
+        return {"rc": 0, "wall_s": 1.0, "cpu_s": 1.0, "peak_mb": 1.0, "seconds": 1.0}
+
+    monkeypatch.setattr(bench, "measure", fake_measure)
+    args = ["--size", "tiny", "--repeats", "3", "--out", str(tmp_path / "out"), "--work", str(work)]
+    assert bench.main([*args, "--reuse-data", "--skip", skip]) == 0
+    assert sum("build" in cmd for cmd in calls) == builds
+    results = json.loads((tmp_path / "out" / "tiny.json").read_text())
+    assert ("build-once" in results["steps"]) == (builds == 1)
+    assert ("build" in results["steps"]) == (builds == 3)
+    if builds == 1:
+        assert results["steps"]["build-once"]["needed_by"] == ["statistics"]
+        assert "build_wall_s" not in results["summary"]  # no target computed on it

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.text import Text
 
 from test_report import make_fake_data
 from trygghet_analys import cli
@@ -376,7 +377,7 @@ def test_legend_check_without_far_artists_equals_full_drawings(clean, monkeypatc
     off) on every chart of a report and on figures on both sides of each rule."""
     tables = charts.load_tables(clean[0])
     figs = [c.draw(tables, 2025) for c in charts.available_charts(tables, 2025)]
-    figs += _hidden_line_figures() + _legend_figures()
+    figs += _boxed_text_figures() + _hidden_line_figures() + _legend_figures()
     results = {}
     for skip in (False, True):
         monkeypatch.setattr(chartfacts, "SKIP_FAR_ARTISTS", skip)
@@ -447,8 +448,64 @@ def test_legend_check_leaves_out_far_texts_only_for_clipped_artists() -> None:
         found[line.get_clip_on()] = {t.get_text() for t in check._far_texts([line])}
         plt.close(fig)
     assert {"0", "10"} <= found[True]  # tick labels: outside the Axes
-    assert "En rubrik med text" not in found[True]  # a text with a box may reach further
     assert found[False] == set()  # not clipped: full drawings
+
+
+def _boxed_text_figures() -> list[plt.Figure]:
+    """A text with a box above the Axes: a small box stays away from the clip box, a
+    wide one (pad) or a thick edge reaches into it; a line under it in the Axes."""
+    figs = []
+    for pad, edge in ((0.3, 1.0), (3.0, 1.0), (0.3, 40.0)):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        ax.plot([2, 8], [9.6, 9.6], lw=1, label="Under rutan")
+        top = ax.get_position().y1
+        fig.text(
+            0.5,
+            top + 0.08,
+            "Exempeldata – inte verkliga resultat",
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            bbox={
+                "boxstyle": f"round,pad={pad}",
+                "facecolor": "#FFF4E5",
+                "edgecolor": "#A33F00",
+                "linewidth": edge,
+            },
+        )
+        ax.legend(loc="lower left", bbox_to_anchor=(1, 0))
+        figs.append(fig)
+    return figs
+
+
+def test_legend_check_leaves_out_boxed_texts_only_away_from_the_clip_box() -> None:
+    far = []
+    for fig in _boxed_text_figures():
+        fig.canvas.draw()
+        check = chartfacts._EntryCheck(fig, chartfacts._drawn_pixels(fig))
+        (line,) = fig.axes[0].get_lines()
+        far.append(
+            "Exempeldata – inte verkliga resultat"
+            in {t.get_text() for t in check._far_texts([line]) if isinstance(t, Text)}
+        )
+        plt.close(fig)
+    assert far == [True, False, False]
+
+
+def test_text_reach_is_refused_for_a_box_with_path_effects() -> None:
+    from matplotlib import patheffects
+
+    fig = plt.figure(figsize=(4, 3))
+    text = fig.text(0.5, 0.5, "Exempeldata", bbox={"boxstyle": "round,pad=0.3"})
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    reach = chartfacts._text_reach(text, renderer)
+    assert reach is not None and reach.width > text.get_window_extent(renderer).width
+    text.get_bbox_patch().set_path_effects([patheffects.withStroke(linewidth=20)])
+    assert chartfacts._text_reach(text, renderer) is None
+    plt.close(fig)
 
 
 def test_text_inside_figure_on_both_sides_of_the_edge() -> None:
@@ -630,3 +687,23 @@ def test_bundled_report_with_the_euda_file_passes(tmp_path: Path, sample_data_di
     out = report.run(data=data, out=tmp_path / "ut", notebooks=False)
     assert (out / "figurer" / "avloppsvatten_tramadol.png").is_file()
     assert granska.check_report(out) == []
+
+
+def test_unpainted_texts_keep_the_layout_of_the_full_drawing() -> None:
+    """Tick labels left unpainted (not hidden) leave the axis label where the full
+    drawing put it; hidden ones move it. Their ``draw`` is theirs again afterwards."""
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_ylim(0, 1000000)
+    ax.set_ylabel("Antal svar")
+    ax.plot([0, 1], [0, 1000000], label="Linje")
+    fig.canvas.draw()
+    where = ax.yaxis.label.get_position()
+    full = chartfacts._drawn_pixels(fig)
+    labels = [t for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    unpainted = chartfacts._pixels(fig, unpainted=labels)
+    assert ax.yaxis.label.get_position() == where
+    assert all("draw" not in t.__dict__ for t in labels)
+    assert chartfacts._changed_pixels(unpainted, full) > 0  # the labels are not painted
+    chartfacts._pixels(fig, labels)  # hidden: the label moves to the Axes
+    assert ax.yaxis.label.get_position()[0] > where[0]
+    plt.close(fig)

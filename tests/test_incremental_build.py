@@ -342,15 +342,22 @@ def test_swedish_csv_neutralises_a_formula_among_repeated_names(tmp_path):
 
 # --- the follow-up of the medborgarlöften: per kommun from the cache ---------------------------
 def _record_follow_ups(monkeypatch) -> list[int]:
-    """The year of each ``follow_up`` call made by ``build``."""
+    """The year of each kommun's follow-up made by ``build``: of each ``follow_up`` call,
+    and of each kommun of a ``follow_up_of`` call (all kommuner at once)."""
     calls: list[int] = []
     real = pipeline._commitments.follow_up
+    real_of = pipeline._commitments.follow_up_of
 
     def recording(registers, **kwargs):
         calls.append(kwargs["year"])
         return real(registers, **kwargs)
 
+    def recording_of(jobs, **kwargs):
+        calls.extend(kwargs["year"] for _ in jobs)
+        return real_of(jobs, **kwargs)
+
     monkeypatch.setattr(pipeline._commitments, "follow_up", recording)
+    monkeypatch.setattr(pipeline._commitments, "follow_up_of", recording_of)
     return calls
 
 
@@ -692,15 +699,22 @@ def test_a_changed_past_year_drops_its_pack_file_and_keeps_the_others(data, tmp_
 
 # --- the draft register per underlag year (issue 16) ------------------------------------------
 def _record_underlag_years(monkeypatch) -> list:
-    """The ``years`` of each ``underlag_by_year`` call made by ``build``."""
+    """The ``years`` computed for each kommun by ``build``: of each ``underlag_by_year``
+    call, and of each kommun of an ``underlag_of`` call (all kommuner at once)."""
     calls: list = []
     real = pipeline._commitments.underlag_by_year
+    real_of = pipeline._commitments.underlag_of
 
     def recording(*args, years=None, **kwargs):
         calls.append(years)
         return real(*args, years=years, **kwargs)
 
+    def recording_of(*args, jobs, **kwargs):
+        calls.extend(list(years) for _, years in jobs)
+        return real_of(*args, jobs=jobs, **kwargs)
+
     monkeypatch.setattr(pipeline._commitments, "underlag_by_year", recording)
+    monkeypatch.setattr(pipeline._commitments, "underlag_of", recording_of)
     return calls
 
 

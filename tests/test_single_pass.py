@@ -4,6 +4,7 @@ give exactly what applying them one by one gives — rows, ledger and error mess
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,9 @@ from trygghet_analys.config import load_kommuner
 from trygghet_analys.errors import DataError
 from trygghet_analys.files.codebook import load_codebook
 from trygghet_analys.files.survey import (
+    RawCells,
     code_cells,
+    encode_cells,
     read_raw_file,
     read_survey_cells,
     survey_files,
@@ -104,6 +107,103 @@ def test_coded_cells_decode_to_the_text_read_file_by_file(sample_data_dir):
         cells = [read_raw_file(path, layout)[1] for _, path, layout, _ in members]
         pd.testing.assert_frame_equal(text, pd.concat(cells, ignore_index=True))
         assert len(set(coded.uniques)) == len(coded.uniques)  # one code per distinct text
+        # each file coded as soon as it is read (the pipeline's way) gives the same cells
+        early = code_cells([encode_cells(raw) for *_, raw in members])
+        assert early.names == coded.names and early.codes.shape == coded.codes.shape
+        assert (early.uniques[early.codes] == coded.uniques[coded.codes]).all()
+        assert len(set(early.uniques)) == len(early.uniques)
+
+
+def test_each_survey_file_is_checked_once(sample_data_dir, monkeypatch):
+    """The size limit and the zip/XML-bomb checks run once per read of a file (by the one
+    way in, files/_open.py), not once more by the survey reader (issue 16). An xlsx file
+    is opened twice: by calamine, and for the formula scan of its sheet's XML."""
+    from trygghet_analys.files import _open
+
+    checked = []
+    real = _open.check_file
+    monkeypatch.setattr(_open, "check_file", lambda p, **kw: (checked.append(p), real(p, **kw)))
+    _, _, groups = _groups(sample_data_dir)
+    files = [path for members in groups for _, path, _, _ in members]
+    assert len(files) >= 20
+    survey = [str(p) for p in checked if p.parent.name == "trygghetsmatning" and p.stem.isdigit()]
+    reads = {".csv": 1, ".xlsx": 2}
+    expected = [str(p.resolve()) for p in files for _ in range(reads[p.suffix])]
+    assert {p.suffix for p in files} == {".csv", ".xlsx"}
+    assert sorted(survey) == sorted(expected)
+
+
+def test_utf8_bytes_give_the_cells_of_the_decoded_text(tmp_path):
+    """A UTF-8 csv file goes to pyarrow as bytes: a header and cells written decomposed
+    (NFD, as a Mac may save them) are read in form NFC, exactly as the decoded text."""
+    import unicodedata
+
+    from trygghet_analys.files.survey import _csv_arrow, _csv_utf8
+
+    text = "Område;Svar\n" + 'Södra;"Ja; ganska"\nNorra;Vet ej\n' * 3
+    path = tmp_path / "2024.csv"
+    path.write_bytes(unicodedata.normalize("NFD", text).encode("utf-8-sig"))
+    data = _csv_utf8(path)
+    assert not data.startswith(b"\xef\xbb\xbf")
+    header, columns = _csv_arrow(data, ";", 0)
+    expected_header, expected = _csv_arrow(text, ";", 0)
+    assert header == expected_header == ["Område", "Svar"]
+    coded = code_cells([RawCells(None, tuple(header), tuple(columns), 6, 2)])
+    assert list(coded.uniques[coded.codes[:, 0]]) == ["Södra", "Norra"] * 3
+    assert expected[1].to_pylist()[0] == "Ja; ganska"
+    assert list(coded.uniques[coded.codes[:, 1]]) == ["Ja; ganska", "Vet ej"] * 3
+
+
+def test_cp1252_cells_are_decoded_once_per_distinct_text(tmp_path):
+    """A CP1252 csv file is split by pyarrow as bytes and each distinct cell decoded once;
+    the cells are those of the decoded text (every character CP1252 has, of one, two and
+    three bytes in UTF-8), and a byte CP1252 leaves undefined gives the text reader's
+    message naming the file."""
+    from trygghet_analys.files.survey import _csv_arrow, _decoded_cells
+    from trygghet_analys.survey.codebook import FileOptions, Layout
+
+    chars = bytes(
+        b for b in range(32, 256) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D, 0x22, 0x3B, 0x7F)
+    )
+    cells = [chars[i : i + 7].decode("cp1252") for i in range(0, len(chars), 7)]
+    text = "Område;Svar\n" + "".join(f"Söder;{c}\n" for c in cells) + "Söder;\n"
+    path = tmp_path / "2024.csv"
+    path.write_bytes(text.encode("cp1252"))
+    layout = Layout(name="w", years=frozenset({2024}), file=FileOptions(format="csv",
+                    encoding="cp1252", delimiter=";"), columns=(), answers={})  # fmt: skip
+    raw = read_survey_cells(path, layout)
+    assert raw.names == ("Område", "Svar") and raw.rows == len(cells) + 1
+    coded = code_cells([raw])
+    expected = _csv_arrow(text, ";", 0)[1]  # the decoded text's cells, as read before
+    before = code_cells([raw._replace(columns=tuple(expected))])
+    assert (coded.uniques[coded.codes] == before.uniques[before.codes]).all()
+    assert raw.columns[1].dictionary_decode().to_pylist() == expected[1].to_pylist()
+    # a byte CP1252 leaves undefined
+    path.write_bytes(text.encode("cp1252").replace(b"Svar", b"Sv\x81r"))
+    with pytest.raises(DataError) as info:
+        read_survey_cells(path, layout)
+    assert info.value.file == path and "kodningen cp1252" in info.value.swedish()
+    path.write_bytes(text.encode("cp1252") + b"S\x9d;x\n")
+    with pytest.raises(DataError) as info:
+        read_survey_cells(path, layout)
+    assert info.value.file == path and "kodningen cp1252" in info.value.swedish()
+    with pytest.raises(DataError):
+        _decoded_cells([pa.array([b"a", b"\x8f"], pa.binary())], path, "cp1252")
+
+
+def test_invalid_utf8_is_reported_as_before(tmp_path):
+    """Bytes that are not UTF-8 in a file the codebook says is UTF-8: the text reader's
+    message (which names the file and the setting to change), not pyarrow's."""
+    from trygghet_analys.survey.codebook import FileOptions, Layout
+
+    path = tmp_path / "2024.csv"
+    path.write_bytes("Område;Svar\nSödra;Ja\n".encode("cp1252"))
+    layout = Layout(name="w", years=frozenset({2024}), file=FileOptions(format="csv",
+                    encoding="utf-8", delimiter=";"), columns=(), answers={})  # fmt: skip
+    with pytest.raises(DataError) as info:
+        read_survey_cells(path, layout)
+    assert info.value.file == path
+    assert "kodningen utf-8" in info.value.swedish()
 
 
 def _two_web_files(data):
@@ -286,6 +386,15 @@ def test_csv_fast_path_equals_the_row_by_row_reader(text, delimiter, skip_rows):
     assert header == [nfc(" ".join(h.split())) for h in rows[skip_rows]]
     body = rows[skip_rows + 1 :]
     assert [c.to_pylist() for c in columns] == [[r[j] for r in body] for j in range(width)]
+    # the same text's UTF-8 bytes (how a UTF-8 file is read): the same header and cells
+    header_b, columns_b = _csv_arrow(text.encode("utf-8"), delimiter, skip_rows)
+    assert header_b == header
+    assert [c.to_pylist() for c in columns_b] == [c.to_pylist() for c in columns]
+    # and its CP1252 bytes: the same header; byte cells that decode to the same text
+    header_c, columns_c = _csv_arrow(text.encode("cp1252"), delimiter, skip_rows, encoding="cp1252")
+    assert header_c == header
+    decoded = [[v.decode("cp1252") for v in c.to_pylist()] for c in columns_c]
+    assert decoded == [c.to_pylist() for c in columns]
 
 
 @pytest.mark.parametrize(
@@ -378,16 +487,29 @@ def test_region_tables_equal_each_kommuns_own(region_data_dir):
 def test_reading_memory_uses_the_system_pool_and_restores_the_default():
     """Inside reading_memory Arrow allocates from the system pool; the pool before it is
     back afterwards, also when the block raises, and buffers made inside outlive it."""
+    import gc
+
     import pyarrow as pa
 
     from trygghet_analys.files.survey import reading_memory
 
     before = pa.default_memory_pool().backend_name
+    assert gc.isenabled()
     with reading_memory():
         assert pa.default_memory_pool().backend_name == "system"
+        assert not gc.isenabled()  # the cyclic collector paused while reading
         kept = pa.array(["a", "bb"] * 1000)
     assert pa.default_memory_pool().backend_name == before
+    assert gc.isenabled()
     with pytest.raises(DataError), reading_memory():
         raise DataError("något", file="x.csv")
     assert pa.default_memory_pool().backend_name == before
+    assert gc.isenabled()
     assert kept.to_pylist()[:2] == ["a", "bb"]
+    gc.disable()  # a collector paused by the caller stays paused
+    try:
+        with reading_memory():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

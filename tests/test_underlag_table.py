@@ -80,9 +80,16 @@ def no_computing(monkeypatch, no_raw_reading):
     def refuse(*args, **kwargs):
         raise AssertionError("the report computed what build should have written")
 
-    for name in ("underlag", "underlag_by_year", "_underlag_years", "_underlag_findings"):
+    for name in (
+        "underlag",
+        "underlag_by_year",
+        "underlag_of",
+        "_underlag_years",
+        "_underlag_batch",
+        "_underlag_findings",
+    ):
         monkeypatch.setattr(cm, name, refuse)
-    for name in ("draft_register", "draft_table", "registers_table", "follow_up"):
+    for name in ("draft_register", "draft_table", "registers_table", "follow_up", "follow_up_of"):
         monkeypatch.setattr(cm, name, refuse)
     monkeypatch.setattr(stats_findings, "build_findings", refuse)
     # and no register is read at report time: the registers are in processed/

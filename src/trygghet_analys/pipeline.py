@@ -12,6 +12,7 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -46,6 +47,7 @@ from .files.indicators import OWN_INDICATORS_FILE, read_own_indicators
 from .files.registers import load_activities, load_registers
 from .files.survey import (
     code_cells,
+    encode_cells,
     read_population,
     read_raw_file,
     read_survey_cells,
@@ -520,14 +522,27 @@ def commitments_stage(
     """Medborgarlöfte registers and their follow-up in the latest survey year."""
     base = load_indicators()
     base_digest = frame_digest(base)
-    followups, links = [], []
+    followups: list[pd.DataFrame | None] = []
+    links = []
+    batches: dict[tuple, list] = {}  # (year, base year, indicators) → the kommuner to follow up
+    cache = _CACHE.get()
     estimates = tables["survey_estimates"]
     latest = estimates.groupby("kommun", sort=False)["year"].max() if len(estimates) else {}
     # the follow-up reads the findings of its year only: the table split by kommun and year
     # once, and hashed once for the keys
     findings = tables["findings"]
     at = findings.groupby(["kommun", "year"], sort=False).indices if len(findings) else {}
-    hashes = row_hashes(findings)
+    # only the latest year's rows are read, so only they are hashed (a row's hash is its own)
+    wanted = [
+        at.get((k.name, int(latest[k.name])), np.arange(0))
+        for k in kommuner
+        if k.name in latest and raw_exists(k.commitments_dir)
+    ]
+    taken = np.concatenate(wanted) if wanted else np.arange(0)
+    hashes = np.zeros(len(findings), dtype="uint64")
+    if len(taken):
+        hashes[taken] = row_hashes(findings.take(taken))
+    layout = table_layout(findings)
     for k in kommuner:
         if not raw_exists(k.commitments_dir):
             continue
@@ -547,18 +562,47 @@ def commitments_stage(
             continue
         year = int(latest[k.name])
         rows = at.get((k.name, year), np.arange(0))
-        followups.append(
-            _cached_follow_up(
-                registers,
-                findings=findings.take(rows).reset_index(drop=True),
-                activities=activities,
-                indicators=indicators,
-                base_year=base_year(k),
-                year=year,
-                hashes=hashes[rows],
-                indicators_digest=base_digest if indicators is base else None,
-            )
+        inputs = {
+            "rows": rows,
+            "activities": activities,
+            "indicators": indicators,
+            "base_year": base_year(k),
+            "year": year,
+        }
+        # year_digests of the kommun's rows of the year: the table's layout and the rows'
+        # hashes (those of the rows taken out; a take keeps the columns and their types)
+        digest = hashlib.sha256(layout.encode())
+        digest.update(hashes[rows].tobytes())
+        key = _follow_up_key(
+            registers,
+            inputs,
+            findings_digest=digest.hexdigest(),
+            indicators_digest=base_digest if indicators is base else None,
         )
+        hit = None if key is None else cache.get("uppfoljning", key)
+        followups.append(None if hit is None else hit["rows"])
+        if hit is None:  # followed up below, with every kommun of its year and settings
+            batch = (year, inputs["base_year"], id(indicators))
+            batches.setdefault(batch, []).append((len(followups) - 1, registers, inputs, key))
+    for jobs in batches.values():
+        _, _, inputs, _ = jobs[0]
+        table, counts = _commitments.follow_up_of(
+            [(registers, i["rows"], i["activities"]) for _, registers, i, _ in jobs],
+            findings=findings,
+            year=inputs["year"],
+            indicators=inputs["indicators"],
+            base_year=inputs["base_year"],
+        )
+        starts = np.cumsum([0, *counts])[:-1]
+        for (at_, _, _, key), start, n in zip(jobs, starts, counts, strict=True):
+            out = (
+                table.iloc[start : start + n].reset_index(drop=True)
+                if n
+                else _commitments.empty_follow_up()
+            )
+            if key is not None:
+                cache.put("uppfoljning", key, {"rows": out})
+            followups[at_] = out
     schemas = processed_schemas()
     out = {}
     for name, frames in (("commitment_followup", followups), ("commitment_indicators", links)):
@@ -567,58 +611,42 @@ def commitments_stage(
     return out
 
 
-def _cached_follow_up(
+def _follow_up_key(
     registers: list,
+    inputs: dict,
     *,
-    findings: pd.DataFrame,
-    activities: pd.DataFrame,
-    indicators: pd.DataFrame,
-    base_year: int | None,
-    year: int,
-    hashes: np.ndarray | None = None,
+    findings_digest: str,
     indicators_digest: str | None = None,
-) -> pd.DataFrame:
-    """:func:`~trygghet_analys.commitments.followup.follow_up` of one kommun, from the
-    build cache when exactly what it rests on is unchanged.
+) -> str | None:
+    """The build cache's key (kind ``uppfoljning``) of one kommun's
+    :func:`~trygghet_analys.commitments.followup.follow_up` with ``inputs`` (None without a
+    cache).
 
-    ``findings`` may be the kommun's rows of ``year`` only (all the follow-up reads);
-    ``hashes`` are their :func:`~trygghet_analys.files.cache.row_hashes` and
-    ``indicators_digest`` the :func:`~trygghet_analys.files.cache.frame_digest` of
-    ``indicators``, when the caller has them (the same key either way).
+    ``findings_digest`` is :func:`~trygghet_analys.files.cache.year_digests` of the
+    kommun's findings rows of the year (all the follow-up reads), and
+    ``indicators_digest`` the :func:`~trygghet_analys.files.cache.frame_digest` of the
+    indicators, when the caller has it (the same key either way).
 
     The follow-up of ``year`` reads the kommun's registers (their parsed content, so a
     changed commitment, target, link or signatory is seen), its activity counts, its
     indicator definitions, base year, the year itself and the findings rows *of that
-    year* only; with the program's version (:func:`BuildCache.key`) that is the key. A
+    year* only; with the program's version (:meth:`BuildCache.key`) that is the key. A
     kommun whose survey, settings and registers did not change is not followed up again;
     a kommun with a new year is (its findings of the new year are new).
     """
     cache = _CACHE.get()
-    inputs = {
-        "findings": findings,
-        "activities": activities,
-        "indicators": indicators,
-        "base_year": base_year,
-        "year": year,
-    }
     if cache is None:
-        return _commitments.follow_up(registers, **inputs)
-    kommun = registers[0].kommun
-    key = cache.key(
-        kommun,
+        return None
+    year = inputs["year"]
+    return cache.key(
+        registers[0].kommun,
         repr(registers),
-        frame_digest(activities),
-        frame_digest(indicators) if indicators_digest is None else indicators_digest,
-        base_year,
+        frame_digest(inputs["activities"]),
+        frame_digest(inputs["indicators"]) if indicators_digest is None else indicators_digest,
+        inputs["base_year"],
         year,
-        year_digests(findings, [year], upto=False, hashes=hashes)[year],
+        findings_digest,
     )
-    hit = cache.get("uppfoljning", key)
-    if hit is not None:
-        return hit["rows"]
-    out = _commitments.follow_up(registers, **inputs)
-    cache.put("uppfoljning", key, {"rows": out})
-    return out
 
 
 def findings_stage(
@@ -699,6 +727,7 @@ class _KommunRows:
         self.table = table
         self.groups = table.groupby("kommun", sort=False).indices if len(table) else {}
         self._hashes: np.ndarray | None = None
+        self.suggest: tuple[str, np.ndarray] | None = None  # see _SuggestDigests
 
     def __call__(self, kommun: str) -> pd.DataFrame:
         idx = self.groups.get(kommun)
@@ -726,43 +755,84 @@ def underlag_stage(
 
     Read by the report (``underlag_medborgarlofte.html``, the sheet "Underlag nästa år"
     and the draft register): it computes nothing itself.
+
+    The years not in the build cache are computed for every kommun in one call
+    (:func:`~trygghet_analys.commitments.followup.underlag_of`, kommuner with the same
+    indicators together), each kommun's rows exactly those of its own call.
     """
     ntu = load_ntu()
     base = load_indicators()
     digests = {"ntu": frame_digest(ntu), "base": frame_digest(base)}
-    parts = []
+    cache = _CACHE.get()
     own = {name: _per_kommun(tables[name]) for name in ("survey_estimates", "survey_changes")}
     own_findings = _per_kommun(tables["findings"])
+    plans: list[tuple] = []  # per kommun: (kommun, plan or None, its rows computed)
+    batches: dict[int, tuple[pd.DataFrame, list]] = {}  # id(indicators) → (them, jobs)
     for k in kommuner:
         own_ind = _own_indicators(k, tables["survey_responses"])
-        estimates = own["survey_estimates"](k.name)
-        changes = own["survey_changes"](k.name)
-        findings = own_findings(k.name)
         indicators = base if own_ind is None else own_ind
-
-        def compute(years, est=estimates, chg=changes, fnd=findings, ind=indicators, k=k):
-            return _commitments.underlag_by_year(
-                est, chg, indicators=ind, ntu=ntu, kommun=k.name, findings=fnd, years=years
+        est_at = own["survey_estimates"].groups.get(k.name, np.arange(0))
+        years = sorted({int(y) for y in own["survey_estimates"].table["year"].to_numpy()[est_at]})
+        no_changes = k.name not in own["survey_changes"].groups
+        no_findings = k.name not in own_findings.groups
+        plan, todo = None, years
+        if cache is not None:
+            # a year's underlag rests on the estimates up to it and the findings of that
+            # year; without findings it builds its own from every year's changes (then
+            # all in the key)
+            estimates = own["survey_estimates"](k.name)
+            fixed = cache.key(
+                k.name,
+                digests["base"] if own_ind is None else frame_digest(indicators),
+                digests["ntu"],
+                no_changes,
+                frame_digest(own["survey_changes"](k.name)) if no_findings else "-",
             )
-
-        cache = _CACHE.get()
-        if cache is None:
-            parts.append(compute(None))
-            continue
-        # a year's underlag rests on the estimates up to it and the findings of that year;
-        # without findings it builds its own from every year's changes (then all in the key)
-        years = sorted(int(y) for y in estimates["year"].unique())
-        fixed = cache.key(
-            k.name,
-            digests["base"] if own_ind is None else frame_digest(indicators),
-            digests["ntu"],
-            changes.empty,
-            frame_digest(changes) if findings.empty else "-",
+            est_d = year_digests(estimates, years, hashes=own["survey_estimates"].hashes(k.name))
+            fnd_d = year_digests(
+                own_findings(k.name), years, upto=False, hashes=own_findings.hashes(k.name)
+            )
+            keys = {y: cache.key(fixed, est_d[y], fnd_d[y]) for y in years}
+            plan = _reuse_plan(cache, "underlag", k.name, keys)
+            todo = plan.todo
+        new = None
+        if todo and not (len(est_at) == 0 or no_changes or no_findings):
+            batches.setdefault(id(indicators), (indicators, []))[1].append((k.name, todo))
+        elif plan is None or todo:
+            new = _commitments.underlag_by_year(
+                own["survey_estimates"](k.name),
+                own["survey_changes"](k.name),
+                indicators=indicators,
+                ntu=ntu,
+                kommun=k.name,
+                findings=own_findings(k.name),
+                years=None if plan is None else todo,
+            )
+        plans.append((k.name, plan, new))
+    computed: dict[str, pd.DataFrame] = {}
+    for indicators, jobs in batches.values():
+        rows = _commitments.underlag_of(
+            tables["survey_estimates"],
+            tables["findings"],
+            indicators=indicators,
+            ntu=ntu,
+            jobs=jobs,
         )
-        est_d = year_digests(estimates, years, hashes=own["survey_estimates"].hashes(k.name))
-        fnd_d = year_digests(findings, years, upto=False, hashes=own_findings.hashes(k.name))
-        keys = {y: cache.key(fixed, est_d[y], fnd_d[y]) for y in years}
-        parts.append(_reuse_years(cache, "underlag", k.name, keys, compute))
+        at = rows.groupby("kommun", sort=False).indices if len(rows) else {}
+        for kommun, _ in jobs:
+            idx = at.get(kommun)
+            computed[kommun] = (
+                _commitments.empty_underlag()
+                if idx is None
+                else rows.take(idx).reset_index(drop=True)
+            )
+    parts = []
+    for kommun, plan, new in plans:
+        new = computed.get(kommun, new)
+        if plan is None:
+            parts.append(new)
+        else:
+            parts.append(_reuse_finish(cache, plan, new, _commitments.empty_underlag))
     parts = [p for p in parts if len(p)]
     if not parts:
         empty = {c: pd.Series(dtype=object) for c in table_columns("underlag")}
@@ -795,7 +865,14 @@ def draft_stage(
         registers.append(_commitments.registers_table(regs, kommun=k.name))
         mine = None if followup is None else followup_of(k.name)
         drafts.append(
-            _cached_draft(regs, underlag_of(k.name), k.name, mine, underlag_of.hashes(k.name))
+            _cached_draft(
+                regs,
+                underlag_of(k.name),
+                k.name,
+                mine,
+                underlag_of.hashes(k.name),
+                suggested=None if followup_of is None else _SuggestDigests(followup_of, k.name),
+            )
         )
     out = {}
     for name, frames in (("commitment_registers", registers), ("commitment_draft", drafts)):
@@ -814,6 +891,7 @@ def _cached_draft(
     kommun: str,
     followup: pd.DataFrame | None,
     hashes: np.ndarray | None = None,
+    suggested: _SuggestDigests | None = None,
 ) -> pd.DataFrame:
     """:func:`~trygghet_analys.commitments.followup.draft_table` of one kommun, each
     underlag year's draft from the build cache (kind ``utkast``) when exactly what it
@@ -828,7 +906,9 @@ def _cached_draft(
     program's version (:meth:`BuildCache.key`) that is the year's key: a new register, a
     changed underlag year or a changed follow-up of a commitment drafts again exactly the
     years that read them. ``hashes``: the underlag's
-    :func:`~trygghet_analys.files.cache.row_hashes`, when the caller has them.
+    :func:`~trygghet_analys.files.cache.row_hashes`, when the caller has them;
+    ``suggested``: the follow-up slices' digests made from the region's follow-up hashed
+    once (:class:`_SuggestDigests`, the same digests).
     """
     cache = _CACHE.get()
     if cache is None:
@@ -842,7 +922,11 @@ def _cached_draft(
         current = _commitments.current_registers(pool, y)
         reg = repr(current)
         if reg not in said:
-            said[reg] = frame_digest(_commitments.suggest_inputs(current, followup))
+            said[reg] = (
+                frame_digest(_commitments.suggest_inputs(current, followup))
+                if suggested is None
+                else suggested.of(current)
+            )
         # without a register in force the year is refused before its underlag is read
         keys[y] = cache.key(kommun, reg, said[reg], rows[y] if current else "-")
 
@@ -851,6 +935,34 @@ def _cached_draft(
         return _commitments.draft_table(registers, part, kommun=kommun, followup=followup)
 
     return _reuse_years(cache, "utkast", kommun, keys, compute)
+
+
+class _SuggestDigests:
+    """The :func:`~trygghet_analys.files.cache.frame_digest` of
+    :func:`~trygghet_analys.commitments.followup.suggest_inputs` for one kommun's
+    follow-up, made from the region's follow-up hashed once in those columns: a row's hash
+    is its own, so the digest of the rows taken out is the layout and these hashes at
+    their positions (test: the same digests as the slices hashed on their own)."""
+
+    def __init__(self, rows: _KommunRows, kommun: str) -> None:
+        table = rows.table
+        if rows.suggest is None:  # once per region table
+            cols = [c for c in _commitments.SUGGEST_COLUMNS if c in table.columns]
+            rows.suggest = (table_layout(table[cols]), row_hashes(table[cols]))
+        self.layout, hashes = rows.suggest
+        at = rows.groups.get(kommun, np.arange(0))
+        self.hashes = hashes[at]
+        self.ids = table["commitment_id"].to_numpy(dtype=object)[at]
+        self.empty = len(at) == 0
+
+    def of(self, current: list) -> str:
+        if len(current) != 1 or self.empty:
+            return "-"  # suggest_inputs gives None: no follow-up is read
+        ids = {c.id for c in current[0].commitments}
+        keep = np.fromiter((i in ids for i in self.ids), dtype=bool, count=len(self.ids))
+        digest = hashlib.sha256(self.layout.encode())
+        digest.update(self.hashes[keep].tobytes())
+        return digest.hexdigest()
 
 
 def draft_notices(tables: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -872,6 +984,59 @@ def draft_notices(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     return lines
 
 
+class _ReusePlan(NamedTuple):
+    kind: str
+    entry: str
+    keys: dict[int, str]
+    hit: dict | None
+    same: list[int]
+    todo: list[int]
+
+
+def _reuse_plan(cache: BuildCache, kind: str, kommun: str, keys: dict[int, str]) -> _ReusePlan:
+    """Which years of ``keys`` the build cache holds under the same key (``same``) and
+    which must be computed (``todo``), ascending (see :func:`_reuse_years`)."""
+    wanted = sorted(keys)
+    entry = cache.key(kind, kommun)
+    hit = cache.get(kind, entry)
+    stored = {} if hit is None else {int(y): str(k) for y, k in hit["keys"].itertuples(False)}
+    same = [y for y in wanted if stored.get(y) == keys[y]]
+    todo = [y for y in wanted if y not in same]
+    return _ReusePlan(kind, entry, keys, hit, same, todo)
+
+
+def _reuse_finish(
+    cache: BuildCache,
+    plan: _ReusePlan,
+    new: pd.DataFrame | None,
+    empty: Callable[[], pd.DataFrame],
+) -> pd.DataFrame:
+    """The table of :func:`_reuse_years` from its plan and the rows computed for
+    ``plan.todo`` (``new``; None when nothing was to be computed); ``empty()`` is the
+    typed empty table when no year has rows and nothing was computed."""
+    pieces = []
+    if plan.same:
+        pieces.append(plan.hit["rows"][plan.hit["rows"]["year"].isin(plan.same)])
+    if new is not None:
+        pieces.append(new)
+    nonempty = [p for p in pieces if len(p)]
+    if nonempty:
+        out = pd.concat(nonempty, ignore_index=True)
+        out = out.sort_values("year", kind="stable", ignore_index=True)
+    else:  # no rows in any year: as computed (the typed empty table)
+        out = empty() if new is None else new
+    wanted = sorted(plan.keys)
+    cache.put(
+        plan.kind,
+        plan.entry,
+        {
+            "rows": out,
+            "keys": pd.DataFrame({"year": wanted, "key": [plan.keys[y] for y in wanted]}),
+        },
+    )
+    return out
+
+
 def _reuse_years(
     cache: BuildCache,
     kind: str,
@@ -883,30 +1048,9 @@ def _reuse_years(
     one stored in the build cache are taken from there, the other years computed
     (``compute(years)``, rows of those years only), and the whole kept under the new keys.
     The years come out ascending, each year's rows in the order computed."""
-    wanted = sorted(keys)
-    entry = cache.key(kind, kommun)
-    hit = cache.get(kind, entry)
-    stored = {} if hit is None else {int(y): str(k) for y, k in hit["keys"].itertuples(False)}
-    same = [y for y in wanted if stored.get(y) == keys[y]]
-    todo = [y for y in wanted if y not in same]
-    pieces = []
-    if same:
-        pieces.append(hit["rows"][hit["rows"]["year"].isin(same)])
-    new = compute(todo) if todo else None
-    if new is not None:
-        pieces.append(new)
-    nonempty = [p for p in pieces if len(p)]
-    if nonempty:
-        out = pd.concat(nonempty, ignore_index=True)
-        out = out.sort_values("year", kind="stable", ignore_index=True)
-    else:  # no rows in any year: as computed (the typed empty table)
-        out = compute([]) if new is None else new
-    cache.put(
-        kind,
-        entry,
-        {"rows": out, "keys": pd.DataFrame({"year": wanted, "key": [keys[y] for y in wanted]})},
-    )
-    return out
+    plan = _reuse_plan(cache, kind, kommun, keys)
+    new = compute(plan.todo) if plan.todo else None
+    return _reuse_finish(cache, plan, new, lambda: compute([]))
 
 
 #: The tables a kommun's findings are computed from, with the year column that bounds what a
@@ -1751,8 +1895,9 @@ def _survey_single_pass(
             if id(layout) not in signatures:  # the layout objects live as long as entries
                 signatures[id(layout)] = layout_signature(codebook, layout)
             group = (signatures[id(layout)], raw.names, columns)
+            # coded now, so that the file's text is freed before the next file is read
             groups.setdefault(group, (codebook, layout, kommun, []))[3].append(
-                (e, position, key, raw, source)
+                (e, position, key, encode_cells(raw), source)
             )
         if read is not None:
             read(entry)

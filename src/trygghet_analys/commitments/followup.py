@@ -285,8 +285,20 @@ def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
     if activities is None or activities.empty:
         return pd.DataFrame(columns=["year", "measure", "value"])
     agg = load_activity_measures().set_index("id")["aggregation"].to_dict()
-    groups = activities.groupby(["year", "measure"], sort=True).indices  # row positions
+    # row positions per (year, measure), as groupby(...).indices gives them (keys with a
+    # missing value left out), without a pandas grouping per kommun
+    groups: dict[tuple, list[int]] = {}
+    keys = zip(activities["year"].tolist(), activities["measure"].tolist(), strict=True)
+    for i, key in enumerate(keys):
+        if not (pd.isna(key[0]) or pd.isna(key[1])):
+            groups.setdefault(key, []).append(i)
     values = activities["value"]
+    # a plain float or int column is summed as pandas sums it (NaN as 0, numpy's sum of
+    # the rows in order) without a Series per group; any other type as before
+    plain = values.dtype.kind in "fiu" and not isinstance(
+        values.dtype, pd.api.extensions.ExtensionDtype
+    )
+    array = values.to_numpy() if plain else None
     periods = activities["period"].tolist()
     rows = []
     for year, measure in sorted(groups):
@@ -298,6 +310,8 @@ def yearly_activities(activities: pd.DataFrame) -> pd.DataFrame:
                 if periods[i] >= periods[last]:
                     last = i
             value = values.iloc[last]
+        elif array is not None:
+            value = np.nansum(array[idx]) if array.dtype.kind == "f" else array[idx].sum()
         else:
             value = values.take(idx).sum()
         rows.append({"year": int(year), "measure": measure, "value": float(value)})
@@ -524,9 +538,113 @@ def follow_up(
 
     ind = _indicator_table(load_indicators() if indicators is None else indicators)
     measure_labels = load_activity_measures().set_index("id")
+    rows = _follow_up_rows(
+        registers,
+        activities=activities,
+        year=year,
+        findings=findings,
+        estimates=estimates,
+        changes=changes,
+        wastewater_campaigns=wastewater_campaigns,
+        breaks=breaks,
+        base_year=base_year,
+        ind=ind,
+        measure_labels=measure_labels,
+        names={},
+    )
+    return _follow_up_frame(rows)
+
+
+def follow_up_of(
+    jobs: Sequence[tuple[Sequence[Register], np.ndarray, pd.DataFrame]],
+    *,
+    findings: pd.DataFrame,
+    year: int,
+    indicators: pd.DataFrame | None = None,
+    base_year: int | None = None,
+) -> tuple[pd.DataFrame, list[int]]:
+    """:func:`follow_up` of several kommuner in one call (issue 16): ``jobs`` is
+    ``(registers, rows, activities)`` per kommun, ``rows`` the positions of the kommun's
+    rows of ``year`` in ``findings``; all followed up in ``year`` with the same
+    ``indicators`` and ``base_year``.
+
+    Returns the table, the jobs' rows one after another (each job's rows exactly those of
+    ``follow_up(registers, findings=findings.take(rows), activities=activities, ...)``,
+    the types those of the whole table), and the number of rows of each job.
+    """
+    ind = _indicator_table(load_indicators() if indicators is None else indicators)
+    measure_labels = load_activity_measures().set_index("id")
+    names: dict[str, str] = {}
+    rows: list[dict] = []
+    counts = []
+    for (registers, _, activities), fnd in zip(
+        jobs, _year_findings_of(findings, jobs, year), strict=True
+    ):
+        made = _follow_up_rows(
+            registers,
+            activities=activities,
+            year=year,
+            findings=None,
+            year_findings=fnd,
+            estimates=None,
+            changes=None,
+            wastewater_campaigns=None,
+            breaks=None,
+            base_year=base_year,
+            ind=ind,
+            measure_labels=measure_labels,
+            names=names,
+        )
+        rows += made
+        counts.append(len(made))
+    return _follow_up_frame(rows), counts
+
+
+def _year_findings_of(
+    findings: pd.DataFrame, jobs: Sequence[tuple], year: int
+) -> list[_YearFindings]:
+    """Each job's :class:`_YearFindings`, the rows of every job read out of ``findings``
+    in one go (only the rows of the indicators its register links, as ``follow_up``)."""
+    if not len(findings):
+        return [_YearFindings(findings) for _ in jobs]
+    indicator = findings["indicator"].astype(str).to_numpy(dtype=object)
+    picked = []
+    for registers, at, _ in jobs:
+        ids = {str(i.id) for r in current_registers(registers, year) for c in r.commitments
+               for i in c.indicators}  # fmt: skip
+        at = np.asarray(at, dtype="int64")
+        picked.append(at[np.fromiter((x in ids for x in indicator[at]), bool, len(at))])
+    every = findings.take(np.concatenate(picked)).to_dict("records") if picked else []
+    out, start = [], 0
+    for at in picked:
+        out.append(_YearFindings.of_records(every[start : start + len(at)]))
+        start += len(at)
+    return out
+
+
+def _follow_up_rows(
+    registers: Sequence[Register],
+    *,
+    activities: pd.DataFrame,
+    year: int,
+    findings: pd.DataFrame | None,
+    estimates: pd.DataFrame | None,
+    changes: pd.DataFrame | None,
+    wastewater_campaigns: pd.DataFrame | None,
+    breaks: pd.DataFrame | None,
+    base_year: int | None,
+    ind: pd.DataFrame,
+    measure_labels: pd.DataFrame,
+    names: dict[str, str],
+    year_findings: _YearFindings | None = None,
+) -> list[dict]:
+    """The rows of :func:`follow_up` before they become a table (``names``: substance
+    names looked up so far, shared by the caller; ``year_findings``: the findings of
+    ``year`` already indexed, for registers of one kommun, instead of ``findings``)."""
     labels = measure_labels["label"].to_dict()
     rows = []
     for reg in current_registers(registers, year):
+        first = len(rows)  # this register's kommun's rows start here
         k = reg.kommun
         acts = _kommun(activities, k) if _has_kommun(activities) else activities
         yearly = yearly_activities(acts)
@@ -536,14 +654,22 @@ def follow_up(
         by_measure = _by_measure(yearly)
         firsts = [r.year for r in registers if r.kommun == k]
         k_base = base_year if base_year is not None else min(firsts) - 1
-        if findings is None:
+        if year_findings is not None:
+            own_findings = None
+        elif findings is None:
             own_findings = _findings_here(
                 k, k_base, estimates, changes, breaks, wastewater_campaigns, ind, yearly
             )
         else:
             own_findings = _kommun(findings, k)
-        fnd = own_findings[own_findings["year"] == year] if len(own_findings) else own_findings
-        fnd = _YearFindings(fnd)  # indexed once: each link looks its rows up
+        if own_findings is None:
+            fnd = year_findings
+        else:
+            fnd = own_findings[own_findings["year"] == year] if len(own_findings) else own_findings
+            # indexed once: each link looks its rows up (only rows of a linked indicator are
+            # ever looked up, so only they are indexed)
+            fnd = _YearFindings(fnd, {str(i.id) for c in reg.commitments for i in c.indicators})
+        fnd.names = names
         for c in reg.commitments:
             a = [r for r in act if r["commitment_id"] == c.id]
             delivered, met = _activity_text(a)
@@ -583,9 +709,14 @@ def follow_up(
                 else:
                     row["status"] = "otillräckligt underlag"
                 rows.append(row)
-            for r in rows:
+            for r in rows[first:]:  # the rows before are other kommuner's
                 if r["kommun"] == k and r["commitment_id"] == c.id:
                     r["effect"] = " ".join(effects) if effects else None
+    return rows
+
+
+def _follow_up_frame(rows: list[dict]) -> pd.DataFrame:
+    """The table of :func:`follow_up` from its rows, with each commitment's outcome."""
     out = _frame(rows, table_columns("commitment_followup"))
     if len(out):
         # per commitment, each survey or wastewater indicator once (its first row)
@@ -614,6 +745,11 @@ def follow_up(
             "base_year": "Int64",
         }
     )
+
+
+def empty_follow_up() -> pd.DataFrame:
+    """The ``commitment_followup`` table without rows, as :func:`follow_up` gives it."""
+    return _follow_up_frame([])
 
 
 def _findings_here(kommun, base_year, estimates, changes, breaks, campaigns, ind, yearly):
@@ -661,12 +797,25 @@ class _YearFindings:
     indicator)`` and, for ``effekt`` rows, by ``(indicator, group)``; each list keeps the
     table's row order. A link looks up its few rows instead of masking the table."""
 
-    def __init__(self, fnd: pd.DataFrame):
+    def __init__(self, fnd: pd.DataFrame, indicators: set[str] | None = None):
         self.rows: dict[tuple[str, str], list[dict]] = {}
         self.effects: dict[tuple[str, str], list[dict]] = {}
+        self.names: dict[str, str] = {}  # substance_name per substance (shared by the caller)
         if fnd.empty:
             return
-        for r in fnd.to_dict("records"):
+        if indicators is not None:  # the rows of these indicators only (in order)
+            fnd = fnd[fnd["indicator"].astype(str).isin(indicators).to_numpy()]
+        self._index(fnd.to_dict("records"))
+
+    @classmethod
+    def of_records(cls, records: list[dict]) -> _YearFindings:
+        """From the rows as ``to_dict("records")`` gives them."""
+        out = cls(pd.DataFrame())
+        out._index(records)
+        return out
+
+    def _index(self, records: list[dict]) -> None:
+        for r in records:
             self.rows.setdefault((str(r["source"]), str(r["indicator"])), []).append(r)
             if r.get("comparison") == Comparison.EFFECT:
                 self.effects.setdefault((r["indicator"], r["group"]), []).append(r)
@@ -790,8 +939,10 @@ def _activity_link(link, by_measure, measures, year, act: list[dict]) -> dict:
 
 
 def _wastewater_link(link, fnd: _YearFindings) -> dict:
+    if link.id not in fnd.names:
+        fnd.names[link.id] = substance_name(link.id)
     out: dict = {
-        "label": substance_name(link.id),
+        "label": fnd.names[link.id],
         "unit": "mg/dag/1000 inv",
     }
     f = [r for r in _link_rows(fnd, Source.WASTEWATER, link) if r["comparison"] == Comparison.TREND]
@@ -1093,117 +1244,161 @@ def _underlag_years(
     group_vars: Sequence[str],
     min_history: int,
 ) -> pd.DataFrame:
-    """:func:`underlag` for several years at once (each year ranked on its own).
+    """:func:`underlag` for several years at once (each year ranked on its own): one
+    kommun's call of :func:`_underlag_batch`."""
+    return _underlag_batch(
+        estimates,
+        findings,
+        indicators=indicators,
+        ntu=ntu,
+        jobs=[(kommun, years)],
+        group_vars=group_vars,
+        min_history=min_history,
+    )
 
-    The kommun's estimates are split into domains once, and each year looks at a domain's
-    series up to that year; ``build`` writes the underlag of every survey year this way.
+
+def _underlag_batch(
+    estimates: pd.DataFrame,
+    findings: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    ntu: pd.DataFrame | None,
+    jobs: Sequence[tuple[str, Sequence[int]]],
+    group_vars: Sequence[str],
+    min_history: int,
+) -> pd.DataFrame:
+    """:func:`underlag` of several kommuner and years in one call: ``jobs`` is
+    ``(kommun, years)`` pairs, the rows come out by job, then year, each kommun and year
+    ranked on its own, exactly as one call per kommun would give them.
+
+    The estimates and findings of every kommun are split into domains once, and each
+    year looks at a domain's series up to that year; ``build`` writes the underlag of
+    every survey year this way, for every kommun in one call (:func:`underlag_of`).
     """
     table = _indicator_table(indicators)
     ind = table.to_dict("index")
-    est = _kommun(estimates, kommun)
+    order = {f: i for i, f in enumerate(dict.fromkeys(table["focus_area"].dropna()))}
+    names = list(dict.fromkeys(k for k, _ in jobs))
+    est = _kommuner(estimates, names)
     est = est[
         est["group_var"].isin(group_vars)
         & ~est["suppressed"].astype(bool)
         & est["estimate"].notna()
     ]
-    # a domain's years ascending, as plain arrays
+    # a domain's years ascending, as plain arrays (a stable sort: each kommun's rows in
+    # the order of its own table)
     est = est.sort_values("year", kind="stable")
     est_years = est["year"].to_numpy(dtype="int64")
     cols = {c: est[c].to_numpy(dtype="float64") for c in ("estimate", "ci_low", "ci_high", "se")}
-    domains = list(est.groupby(["indicator", "group_var", "group"], sort=False).indices.items())
-    fnd = _kommun(findings, kommun)
-    fnd_rows = fnd.groupby("year", sort=False).indices if len(fnd) else {}
+    domains: dict[str, list] = {k: [] for k in names}
+    for (kommun, *key), at in est.groupby(
+        ["kommun", "indicator", "group_var", "group"], sort=False
+    ).indices.items():
+        domains[kommun].append((tuple(key), at))
+    # the findings rows of every job's years read once, as tuples, in the table's order
+    fnd = _kommuner(findings, names)
+    fnd_rows = fnd.groupby(["kommun", "year"], sort=False).indices if len(fnd) else {}
+    wanted = [fnd_rows.get((k, y), np.arange(0)) for k, years in jobs for y in years]
+    taken = fnd.take(np.concatenate(wanted)) if wanted and len(fnd) else fnd.iloc[0:0]
+    tuples = list(taken.itertuples(index=False))
+    worse_trend = _worsening_wastewater(taken)
     ntu_of: dict[str, pd.DataFrame] = {}
     rows = []
-    for year in years:
-        here = fnd.take(fnd_rows[year]) if year in fnd_rows else fnd.iloc[0:0]
-        by_domain: dict[tuple, list] = {}
-        for r in here.itertuples(index=False):
-            by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)
-        for (indicator, group_var, group), every in domains:
-            info = ind.get(indicator)
-            if info is None:
-                continue
-            at = every[est_years[every] <= year]
-            if not len(at) or est_years[at[-1]] != year:
-                continue
-            series = dict(zip(est_years[at], cols["estimate"][at], strict=True))
-            last = {c: v[at[-1]] for c, v in cols.items()}
-            domain = _Domain(
-                indicator=indicator,
-                group_var=group_var,
-                group=group,
-                kind="mean" if info["kind"] == "mean" else "proportion",
-                worse_up=info["direction"] != "higher_is_better",
-                subject=_SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”"),
-                where=where_phrase(group_var, group),
-                year=year,
-                series=series,
-            )
-            found = _adverse_findings(
-                by_domain.get((indicator, group_var, group, Source.SURVEY), [])
-            )
-            ntu_row = None
-            ntu_id = info.get("ntu_id")
-            if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
-                if ntu_id not in ntu_of:
-                    ntu_of[ntu_id] = ntu[ntu["indicator"] == ntu_id].sort_values("year")
-                n = ntu_of[ntu_id]
-                n = n[n["year"] <= year]
-                if len(n):
-                    ntu_row = n.iloc[-1]
-                    found += _ntu_finding(domain, last, float(ntu_row["percent"]) / 100)
-            found += _history_finding(domain, min_history)
-            if not found:
-                continue
-            found.sort(key=lambda x: (x["prio"], -x["score"], -abs(np.nan_to_num(x["change"]))))
-            best = found[0]
-            rows.append(
-                {
-                    "kommun": kommun,
-                    "year": year,
-                    "focus_area": info["focus_area"],
-                    "indicator": indicator,
-                    "label": info["label"],
-                    "group_var": group_var,
-                    "group": group,
-                    "kind": domain.kind,
-                    "desired_direction": "minska" if domain.worse_up else "öka",
-                    "reason": best["reason"],
-                    "reasons": "; ".join(dict.fromkeys(x["reason"] for x in found)),
-                    "latest_year": year,
-                    "latest_value": series[year],
-                    "compare_year": best["compare_year"],
-                    "compare_value": best["compare_value"],
-                    "change": best["change"],
-                    "significant": best["significant"],
-                    "ntu_year": np.nan if ntu_row is None else int(ntu_row["year"]),
-                    "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
-                    "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
-                    "score": best["score"],
-                    "q_value": best.get("q_value", np.nan),
-                    "sentence": best["sentence"],
-                    "_prio": best["prio"],
-                }
-            )
-        rows += _wastewater_underlag(here, kommun, year, table)
+    start = 0
+    for job, (kommun, years) in enumerate(jobs):
+        for year in years:
+            here = range(start, start + len(fnd_rows.get((kommun, year), ())))
+            start = here.stop
+            by_domain: dict[tuple, list] = {}
+            for i in here:
+                r = tuples[i]
+                by_domain.setdefault((r.indicator, r.group_var, r.group, r.source), []).append(r)
+            for (indicator, group_var, group), every in domains[kommun]:
+                info = ind.get(indicator)
+                if info is None:
+                    continue
+                at = every[est_years[every] <= year]
+                if not len(at) or est_years[at[-1]] != year:
+                    continue
+                series = dict(zip(est_years[at], cols["estimate"][at], strict=True))
+                last = {c: v[at[-1]] for c, v in cols.items()}
+                domain = _Domain(
+                    indicator=indicator,
+                    group_var=group_var,
+                    group=group,
+                    kind="mean" if info["kind"] == "mean" else "proportion",
+                    worse_up=info["direction"] != "higher_is_better",
+                    subject=_SUBJECTS.get(indicator, f"Indikatorn ”{info['label']}”"),
+                    where=where_phrase(group_var, group),
+                    year=year,
+                    series=series,
+                )
+                found = _adverse_findings(
+                    by_domain.get((indicator, group_var, group, Source.SURVEY), [])
+                )
+                ntu_row = None
+                ntu_id = info.get("ntu_id")
+                if group_var == "total" and isinstance(ntu_id, str) and ntu_id and ntu is not None:
+                    if ntu_id not in ntu_of:
+                        ntu_of[ntu_id] = ntu[ntu["indicator"] == ntu_id].sort_values("year")
+                    n = ntu_of[ntu_id]
+                    n = n[n["year"] <= year]
+                    if len(n):
+                        ntu_row = n.iloc[-1]
+                        found += _ntu_finding(domain, last, float(ntu_row["percent"]) / 100)
+                found += _history_finding(domain, min_history)
+                if not found:
+                    continue
+                found.sort(key=lambda x: (x["prio"], -x["score"], -abs(np.nan_to_num(x["change"]))))
+                best = found[0]
+                rows.append(
+                    {
+                        "kommun": kommun,
+                        "year": year,
+                        "focus_area": info["focus_area"],
+                        "indicator": indicator,
+                        "label": info["label"],
+                        "group_var": group_var,
+                        "group": group,
+                        "kind": domain.kind,
+                        "desired_direction": "minska" if domain.worse_up else "öka",
+                        "reason": best["reason"],
+                        "reasons": "; ".join(dict.fromkeys(x["reason"] for x in found)),
+                        "latest_year": year,
+                        "latest_value": series[year],
+                        "compare_year": best["compare_year"],
+                        "compare_value": best["compare_value"],
+                        "change": best["change"],
+                        "significant": best["significant"],
+                        "ntu_year": np.nan if ntu_row is None else int(ntu_row["year"]),
+                        "ntu_percent": np.nan if ntu_row is None else float(ntu_row["percent"]),
+                        "ntu_source": None if ntu_row is None else str(ntu_row["source"]),
+                        "score": best["score"],
+                        "q_value": best.get("q_value", np.nan),
+                        "sentence": best["sentence"],
+                        "_prio": best["prio"],
+                        "_job": job,
+                    }
+                )
+            for r in _wastewater_rows([tuples[i] for i in here if worse_trend[i]], kommun, year):
+                rows.append(r | {"_job": job})
     if not rows:
         return _frame([], table_columns("underlag"))
     out = pd.DataFrame(rows)
-    order = {f: i for i, f in enumerate(dict.fromkeys(table["focus_area"].dropna()))}
     gv_order = {g: i for i, g in enumerate(_GROUP_VARS)}
     out = out.assign(
         _fa=out["focus_area"].map(order).fillna(len(order)),
         _gv=out["group_var"].map(gv_order).fillna(len(gv_order)),
         _effect=out["change"].abs().fillna(0.0),
     )
-    # strength of evidence: reason, q-value, then the size of the change (end points)
-    evidence = ["year", "_prio", "q_value", "_effect", "score", "_gv", "indicator", "group"]
-    up = [True, True, True, False, False, True, True, True]
+    # strength of evidence: reason, q-value, then the size of the change (end points);
+    # per job (kommun) and year
+    evidence = ["_job", "year", "_prio", "q_value", "_effect", "score", "_gv", "indicator", "group"]
+    up = [True, True, True, True, False, False, True, True, True]
     out = out.sort_values(evidence, ascending=up, kind="stable", na_position="last")
-    out["evidence_rank"] = out.groupby("year", sort=False).cumcount() + 1
-    out = out.sort_values(["year", "_fa", "evidence_rank"], kind="stable")
-    out["rank"] = out.groupby(["year", "focus_area"], sort=False).cumcount() + 1
+    out["evidence_rank"] = out.groupby(["_job", "year"], sort=False).cumcount() + 1
+    out = out.sort_values(["_job", "year", "_fa", "evidence_rank"], kind="stable")
+    out["rank"] = out.groupby(["_job", "year", "focus_area"], sort=False).cumcount() + 1
     return (
         out[table_columns("underlag")]
         .reset_index(drop=True)
@@ -1219,6 +1414,50 @@ def _underlag_years(
                 "ntu_source": "str",
             }
         )
+    )
+
+
+def _kommuner(frame: pd.DataFrame | None, names: Sequence[str]) -> pd.DataFrame:
+    """The rows of these kommuner (:func:`_kommun` of several), in the table's order."""
+    if frame is None or frame.empty or "kommun" not in frame:
+        return pd.DataFrame() if frame is None else frame.iloc[0:0]
+    if len(names) == 1:
+        return frame[frame["kommun"] == names[0]]
+    return frame[frame["kommun"].isin(names)]
+
+
+def empty_underlag() -> pd.DataFrame:
+    """The ``underlag`` table without rows, as :func:`underlag_by_year` gives it."""
+    return _frame([], table_columns("underlag"))
+
+
+def underlag_of(
+    estimates: pd.DataFrame,
+    findings: pd.DataFrame,
+    *,
+    indicators: pd.DataFrame,
+    ntu: pd.DataFrame,
+    jobs: Sequence[tuple[str, Sequence[int]]],
+) -> pd.DataFrame:
+    """:func:`underlag_by_year` of several kommuner in one call (issue 16): ``jobs`` is
+    ``(kommun, years)`` pairs, the kommuner sharing ``indicators``; the rows come out by
+    job and are, for each kommun, exactly those of ``underlag_by_year(..., kommun=k,
+    findings=findings, years=years)``.
+
+    Every kommun must have estimates, changes and findings (``underlag_by_year`` gives
+    an empty table without the first two and builds its own findings without the
+    third: call it for such a kommun). ``years`` are those of the kommun's estimates.
+    """
+    est = _kommuner(estimates, list(dict.fromkeys(k for k, _ in jobs)))
+    est = est.assign(group=est["group"].astype(str))
+    return _underlag_batch(
+        est,
+        findings,
+        indicators=indicators,
+        ntu=ntu,
+        jobs=[(k, sorted(int(y) for y in years)) for k, years in jobs],
+        group_vars=("total", "stratum"),
+        min_history=5,
     )
 
 
@@ -1294,15 +1533,21 @@ def _underlag_findings(estimates, changes, indicators, kommun) -> pd.DataFrame:
     )
 
 
-def _wastewater_underlag(fnd: pd.DataFrame, kommun: str, year: int, table) -> list[dict]:
-    """Substances whose trend over the campaigns worsened (q < 0.05), under Trygghet."""
+def _worsening_wastewater(fnd: pd.DataFrame) -> np.ndarray:
+    """Which findings rows are a wastewater trend that worsened (q < 0.05)."""
     if fnd.empty:
-        return []
-    ww = fnd[
+        return np.zeros(len(fnd), dtype=bool)
+    return (
         (fnd["source"] == Source.WASTEWATER) & fnd["significant"] & (fnd["direction"] == "sämre")
-    ]
+    ).to_numpy(dtype=bool)
+
+
+def _wastewater_rows(ww: Iterable, kommun: str, year: int) -> list[dict]:
+    """Substances whose trend over the campaigns worsened (q < 0.05), under Trygghet: the
+    underlag rows of the findings rows (``itertuples``) :func:`_worsening_wastewater`
+    picks."""
     rows = []
-    for r in ww.itertuples(index=False):
+    for r in ww:
         name = "MDMA" if r.indicator == "mdma" else str(r.indicator).capitalize()
         rows.append(
             {
@@ -1499,8 +1744,10 @@ def _draft_register(
     kommun: str | None,
     max_proposals: int,
     said: _Suggestions,
+    groups: list[tuple[str, list]] | None = None,
 ) -> dict:
-    """:func:`draft_register`, the suggestions taken from ``said``."""
+    """:func:`draft_register`, the suggestions taken from ``said`` and, when given, the
+    proposal candidates from ``groups`` (:func:`_proposal_groups` of ``underlag``)."""
     if kommun is None and len(underlag):
         kommun = str(underlag["kommun"].iloc[0])
     pool = [r for r in registers if kommun is None or r.kommun == kommun]
@@ -1534,11 +1781,9 @@ def _draft_register(
     areas = list(doc["focus_areas"])
     proposals = []
     n = 0
-    order = "evidence_rank" if "evidence_rank" in underlag.columns else "rank"
-    strong = underlag[underlag["significant"].astype(bool)] if len(underlag) else underlag
-    for area, g in strong.sort_values(order).groupby("focus_area", sort=False):
+    for area, g in _proposal_groups(underlag) if groups is None else groups:
         picked = 0
-        for r in g.itertuples():
+        for r in g:
             seen = (r.indicator, r.group_var, r.group) in followed or (
                 (r.indicator, r.group_var) in followed
             )
@@ -1566,6 +1811,53 @@ def _draft_register(
     doc["focus_areas"] = areas
     doc["commitments"] = doc["commitments"] + proposals
     return doc
+
+
+def _proposal_groups(underlag: pd.DataFrame) -> list[tuple[str, list]]:
+    """The significant rows of one year's underlag as proposal candidates: per focus area
+    (in order of first appearance after the sort), the rows (``itertuples``) by
+    ``evidence_rank`` (else ``rank``)."""
+    order = "evidence_rank" if "evidence_rank" in underlag.columns else "rank"
+    strong = underlag[underlag["significant"].astype(bool)] if len(underlag) else underlag
+    return [
+        (area, list(g.itertuples()))
+        for area, g in strong.sort_values(order).groupby("focus_area", sort=False)
+    ]
+
+
+class _YearProposals:
+    """:func:`_proposal_groups` of each year of one kommun's underlag (every year), the
+    table read once into rows instead of a take, a sort and a grouping per year.
+
+    Exactly :func:`_proposal_groups` of the year's rows: the significant rows sorted by
+    ``evidence_rank`` (unique within a year, so any sort gives the one order) and grouped
+    by focus area in order of first appearance, rows without a focus area left out as
+    ``groupby`` leaves them. A table without ``evidence_rank``, or with a year whose
+    ranks repeat, is given to :func:`_proposal_groups` itself."""
+
+    def __init__(self, underlag: pd.DataFrame, at: Mapping[int, np.ndarray]):
+        self.underlag = underlag
+        self.at = at
+        self.fast = "evidence_rank" in underlag.columns and len(underlag) > 0
+        if self.fast:
+            self.rows = list(underlag.itertuples())
+            self.strong = underlag["significant"].astype(bool).to_numpy()
+            self.rank = underlag["evidence_rank"].to_numpy()
+            self.area = underlag["focus_area"].to_numpy(dtype=object)
+
+    def of(self, year: int) -> list[tuple[str, list]]:
+        idx = self.at[year]
+        if self.fast:
+            idx = idx[self.strong[idx]]
+            ranks = self.rank[idx]
+            if len(np.unique(ranks)) == len(ranks):
+                groups: dict = {}
+                for i in idx[np.argsort(ranks, kind="stable")]:
+                    area = self.area[i]
+                    if not pd.isna(area):
+                        groups.setdefault(area, []).append(self.rows[i])
+                return list(groups.items())
+        return _proposal_groups(self.underlag.take(self.at[year]).reset_index(drop=True))
 
 
 def registers_table(registers: Sequence[Register], *, kommun: str) -> pd.DataFrame:
@@ -1635,14 +1927,20 @@ def draft_table(
     if registers and underlag is not None and len(underlag):
         said = _Suggestions(followup)  # each commitment's suggestion made once, for every year
         at = underlag.groupby(underlag["year"].astype(int), sort=True).indices
+        proposals = _YearProposals(underlag, at)
         pool = [r for r in registers if r.kommun == kommun]
         for year in sorted(int(y) for y in at):
             # a year without a register in force is refused before its underlag is read
             in_force = current_registers(pool, year)
-            under = underlag.take(at[year]).reset_index(drop=True) if in_force else underlag[:0]
             try:
                 doc = _draft_register(
-                    registers, under, year=year, kommun=kommun, max_proposals=2, said=said
+                    registers,
+                    underlag[:0],
+                    year=year,
+                    kommun=kommun,
+                    max_proposals=2,
+                    said=said,
+                    groups=proposals.of(year) if in_force else [],
                 )
             except TrygghetError as exc:
                 rows.append({"kommun": kommun, "year": year, "proposal": False, "example": False,

@@ -33,7 +33,6 @@ from ..survey.codebook import (
     normalise_value,
     parse_age_band,
 )
-from ._limits import check_file
 from ._models import CodebookDoc, check_shape
 from ._open import read_raw
 from ._yaml import key_path, load_yaml_with_lines
@@ -506,8 +505,7 @@ def load_codebook(path: str | Path, *, areas: Sequence[str] | None = None) -> Co
     path = Path(path)
     text = ""  # read_raw may refuse the file before there is any text
     try:
-        check_file(path)  # size limit before reading
-        text = read_raw(path, kind=None).decode("utf-8")
+        text = read_raw(path, kind=None).decode("utf-8")  # size limit before reading
         # alias bombs, duplicate keys and dates that do not exist: one line with the line
         doc, lines = load_yaml_with_lines(
             text, file=path, loader=_LOADER, expected="giltig YAML i UTF-8"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import gc
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -25,13 +27,15 @@ from ..errors import DataError
 from ..survey.codebook import Layout, normalise_header
 from ..survey.ingest import CodedCells
 from ._io import decoded_nfc, nfc, read_text_any
-from ._limits import check_file, check_rows
+from ._limits import check_rows
 from ._open import list_raw, open_workbook, read_raw
 from ._xlsx import column_letter
 
 __all__ = [
+    "EncodedCells",
     "RawCells",
     "code_cells",
+    "encode_cells",
     "reading_memory",
     "read_population",
     "read_raw_file",
@@ -45,21 +49,31 @@ _FILE_NAME = re.compile(r"^(\d{4})\.(xlsx|csv)$", re.IGNORECASE)
 
 @contextlib.contextmanager
 def reading_memory() -> Iterator[None]:
-    """Arrow's memory from the C library's ``malloc`` (its system pool) inside the block.
+    """Arrow's memory from the C library's ``malloc`` (its system pool) inside the block,
+    and Python's cyclic garbage collector paused.
 
     Reading many survey files makes and frees many large Arrow buffers; pyarrow's default
     pool (mimalloc) then hands memory back to the kernel and asks for it again so often
     that the kernel's time was a quarter of reading 58 kommuner (0,6–0,9 s of 2,9 s CPU;
     0,3 s with the system pool, and a lower peak; docs/performance.md). Every buffer is
-    freed by the pool that made it, so buffers made inside the block may outlive it. The
-    pool before the block is restored after it, also on an error.
+    freed by the pool that made it, so buffers made inside the block may outlive it.
+
+    The collector looked for cycles about 200 times while 58 kommuner were read (the
+    codebooks' YAML and the tables make many small objects), 0,18 s of 2,9 s CPU, and
+    found next to nothing: almost everything is freed by reference counting. Paused, the
+    peak grew by about 10 MB. The pool and the collector before the block are restored
+    after it, also on an error.
     """
     previous = pa_.default_memory_pool()
+    collecting = gc.isenabled()
     pa_.set_memory_pool(pa_.system_memory_pool())
+    gc.disable()
     try:
         yield
     finally:
         pa_.set_memory_pool(previous)
+        if collecting:
+            gc.enable()
 
 
 def survey_files(folder: str | Path) -> dict[int, Path]:
@@ -91,6 +105,8 @@ class RawCells(NamedTuple):
 
     ``columns`` holds one Arrow string array per column with a header (``names``, as
     written), ``rows`` cells each; ``first_row`` is the Excel row of the first data row.
+    A csv file in a one-byte code page (CP1252) has its columns dictionary-coded over one
+    dictionary of its distinct texts (each decoded once: :func:`_decoded_cells`).
     """
 
     sheet: str | None
@@ -151,15 +167,34 @@ def read_survey_cells(path: str | Path, layout: Layout) -> RawCells:
     opts = layout.file
     sheet: str | None = None
     fast = None
-    check_file(path)  # size limit, zip and XML bombs: before anything is read into memory
+    # size limit, zip and XML bombs before anything is read into memory: checked by the
+    # one way in (files/_open.py: read_raw, open_workbook), once per file
     merged: list = []
     if opts.format == "xlsx":
         sheet, grid, merged = _read_xlsx(path, opts.sheet)
     else:
-        text = _csv_text(path, opts.encoding)
-        fast = _csv_arrow(text, opts.delimiter, opts.skip_rows)
+        utf8 = opts.encoding in ("utf-8", "utf-8-sig")
+        if utf8:
+            # UTF-8 bytes go to pyarrow as they are (it checks them; cells are put in
+            # form NFC with their other normalisation, once per distinct text): no
+            # decoding of the whole file into Python text and encoding it again
+            fast = _csv_arrow(_csv_utf8(path), opts.delimiter, opts.skip_rows)
+        elif opts.encoding in _SINGLE_BYTE:
+            # a one-byte code page: pyarrow splits the bytes (every delimiter, quote and
+            # line end is ASCII), and only each distinct cell is decoded (_decoded_cells)
+            fast = _csv_arrow(
+                _csv_bytes(path), opts.delimiter, opts.skip_rows, encoding=opts.encoding
+            )
+            if fast is not None:
+                fast = fast[0], _decoded_cells(fast[1], path, opts.encoding)
         if fast is None:
-            grid = _csv_records(text, path, opts.delimiter)
+            # not the code page's text (the text says so), or a file pyarrow cannot take
+            # exactly as csv.reader does (the same as text: only the form NFC differs)
+            text = _csv_text(path, opts.encoding)
+            direct = utf8 or opts.encoding in _SINGLE_BYTE
+            fast = None if direct else _csv_arrow(text, opts.delimiter, opts.skip_rows)
+            if fast is None:
+                grid = _csv_records(text, path, opts.delimiter)
     if fast is not None:
         header, columns = fast
         n = len(columns[0]) if columns else 0
@@ -197,13 +232,64 @@ def read_survey_cells(path: str | Path, layout: Layout) -> RawCells:
     return RawCells(sheet, names, tuple(columns[j] for j in keep), n, opts.header_row + 1)
 
 
-def code_cells(files: Sequence[RawCells]) -> CodedCells:
+class EncodedCells(NamedTuple):
+    """One file's cells dictionary-coded as soon as it is read (:func:`encode_cells`).
+
+    ``indices`` (32-bit) holds, column after column, the position of each cell's raw
+    text in ``dictionary`` (the file's distinct raw texts, not yet normalised).
+    """
+
+    names: tuple[str, ...]
+    rows: int
+    indices: np.ndarray
+    dictionary: pa_.Array
+
+
+def encode_cells(raw: RawCells) -> EncodedCells:
+    """One file's cells as :class:`EncodedCells`, for :func:`code_cells`.
+
+    Done right after the file is read, so that its text can be freed before the next
+    file is read: the memory of every file's text is then not held (and faulted in anew)
+    until all files of a layout are read, and the texts are not copied into one array.
+    """
+    width = len(raw.names)
+    if width == 0 or raw.rows == 0:
+        return EncodedCells(raw.names, raw.rows, np.zeros(0, np.int32), pa_.array([""]))
+    shared = _shared_dictionary(raw.columns)
+    if shared is not None:  # coded while read (_decoded_cells): taken as it is
+        indices = pa_.concat_arrays([c.indices for c in raw.columns])
+        return EncodedCells(raw.names, raw.rows, indices.to_numpy(), shared)
+    columns = [c.dictionary_decode() if pa_.types.is_dictionary(c.type) else c for c in raw.columns]
+    flat = pa_.concat_arrays(columns) if width > 1 else columns[0]
+    if flat.null_count:  # a missing cell is an empty one (as _normalise reads it)
+        flat = pc.fill_null(flat, "")
+    encoded = pc.dictionary_encode(flat)
+    indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    return EncodedCells(raw.names, raw.rows, indices, encoded.dictionary)
+
+
+def _shared_dictionary(columns: Sequence[pa_.Array]) -> pa_.Array | None:
+    """The one dictionary every column is coded over (the same buffers), else None."""
+    if not columns or not all(pa_.types.is_dictionary(c.type) for c in columns):
+        return None
+    first = columns[0].dictionary
+    key = [None if b is None else b.address for b in first.buffers()]
+    for c in columns[1:]:
+        d = c.dictionary
+        if len(d) != len(first) or [None if b is None else b.address for b in d.buffers()] != key:
+            return None
+    if any(c.null_count for c in columns):
+        return None
+    return first
+
+
+def code_cells(files: Sequence[RawCells | EncodedCells]) -> CodedCells:
     """The cells of files with the same header as one dictionary-coded grid.
 
-    The files' columns are joined, every distinct raw text found once (Arrow's hash
-    table, in C) and only the distinct texts normalised (trimmed, whitespace runs one
-    space, whole decimals without ``.0``), so the cost of normalising does not grow with
-    the number of files or cells.
+    Each file's distinct raw texts (Arrow's hash table, in C: :func:`encode_cells`) are
+    joined and found once more across the files, and only the distinct texts normalised
+    (trimmed, whitespace runs one space, whole decimals without ``.0``), so the cost of
+    normalising does not grow with the number of files or cells.
     """
     names = files[0].names
     if any(f.names != names for f in files):
@@ -212,17 +298,27 @@ def code_cells(files: Sequence[RawCells]) -> CodedCells:
     width = len(names)
     if width == 0 or n == 0:
         return CodedCells(names, np.zeros((n, width), dtype=np.int64), np.array([""], dtype=object))
-    flat = pa_.concat_arrays([f.columns[j] for j in range(width) for f in files])
-    encoded = pc.dictionary_encode(flat)
-    normalised = _normalise(encoded.dictionary).to_numpy(zero_copy_only=False)
+    encoded = [f if isinstance(f, EncodedCells) else encode_cells(f) for f in files]
+    encoded = [e for e in encoded if e.rows]
+    merged = pc.dictionary_encode(pa_.concat_arrays([e.dictionary for e in encoded]))
+    normalised = _normalise(merged.dictionary).to_numpy(zero_copy_only=False)
     again, uniques = pd.factorize(np.asarray(normalised, dtype=object))
-    # 32-bit codes (Arrow's): half the memory traffic of the region's grid
-    codes = again.astype(np.int32)[encoded.indices.to_numpy(zero_copy_only=False)]
-    return CodedCells(names, codes.reshape(width, n).T, np.asarray(uniques, dtype=object))
+    # each file's dictionary entry → its code; 32-bit codes (Arrow's): half the memory
+    # traffic of the region's grid
+    code_of = again.astype(np.int32)[merged.indices.to_numpy(zero_copy_only=False)]
+    codes = np.empty((width, n), dtype=np.int32)
+    row, entry = 0, 0
+    for e in encoded:
+        own = code_of[entry : entry + len(e.dictionary)]
+        codes[:, row : row + e.rows] = own[e.indices].reshape(width, e.rows)
+        row, entry = row + e.rows, entry + len(e.dictionary)
+    return CodedCells(names, codes.T, np.asarray(uniques, dtype=object))
 
 
 def _text(column: pa_.Array) -> np.ndarray:
     """One raw column as normalised text (object array)."""
+    if pa_.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
     return _normalise(column).to_numpy(zero_copy_only=False).astype(object)
 
 
@@ -270,10 +366,90 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _csv_bytes(path: Path) -> bytes:
+    """A csv file's bytes, not decoded (an unreadable file as :func:`_csv_text` says)."""
+    try:
+        return read_raw(path)
+    except OSError as exc:
+        raise DataError("en läsbar fil", file=path) from exc
+
+
+def _csv_utf8(path: Path) -> bytes:
+    """A csv file's bytes without a UTF-8 byte order mark (not decoded: pyarrow checks
+    them; the caller reads the file as text for the message when they are not UTF-8)."""
+    data = _csv_bytes(path)
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+#: code pages of one byte per character (csv files read as bytes, cells decoded later)
+_SINGLE_BYTE = ("cp1252",)
+
+
+@functools.cache
+def _utf8_widths(encoding: str) -> np.ndarray:
+    """UTF-8 length of each byte's character in a one-byte code page (1 if undefined:
+    decoding raises before it is used)."""
+    widths = np.ones(256, dtype=np.int64)
+    for b in range(256):
+        with contextlib.suppress(UnicodeDecodeError):
+            widths[b] = len(bytes([b]).decode(encoding).encode("utf-8"))
+    return widths
+
+
+def _decoded(values: pa_.Array, encoding: str) -> pa_.Array:
+    """Byte strings of a one-byte code page as UTF-8 text, decoded in one call.
+
+    Raises ``UnicodeDecodeError`` for a byte the code page leaves undefined.
+    """
+    n = len(values)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset : values.offset + n + 1
+    ]
+    data = values.buffers()[2]
+    raw = b"" if data is None else data.to_pybytes()[offsets[0] : offsets[-1]]
+    utf8 = raw.decode(encoding).encode("utf-8")
+    starts = (offsets - offsets[0]).astype(np.int64)
+    if len(utf8) != len(raw):  # characters of two or three bytes in UTF-8: offsets move
+        grown = np.concatenate(
+            ([0], np.cumsum(_utf8_widths(encoding)[np.frombuffer(raw, np.uint8)] - 1))
+        )
+        starts = starts + grown[starts]
+    return pa_.StringArray.from_buffers(
+        n, pa_.py_buffer(starts.astype(np.int32)), pa_.py_buffer(utf8)
+    )
+
+
+def _decoded_cells(columns: list[pa_.Array], path: Path, encoding: str) -> list[pa_.Array]:
+    """Byte columns of one file as text: each distinct cell decoded once; the columns are
+    dictionary-coded over one shared dictionary (:func:`encode_cells` takes it as it is).
+
+    Raises
+    ------
+    DataError
+        A byte the code page leaves undefined (the message of :func:`_csv_text`).
+    """
+    if not columns:
+        return columns
+    n = len(columns[0])
+    flat = pa_.concat_arrays(columns) if len(columns) > 1 else columns[0]
+    encoded = pc.dictionary_encode(flat)
+    try:
+        dictionary = _decoded(encoded.dictionary, encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(_NOT_IN_ENCODING.format(encoding=encoding), file=path) from exc
+    indices = encoded.indices
+    return [
+        pa_.DictionaryArray.from_arrays(indices.slice(j * n, n), dictionary)
+        for j in range(len(columns))
+    ]
+
+
 def _csv_arrow(
-    text: str, delimiter: str, skip_rows: int
+    text: str | bytes, delimiter: str, skip_rows: int, *, encoding: str = "utf-8"
 ) -> tuple[list[str], list[pa_.Array]] | None:
-    """Header and raw body columns of a csv text, parsed by pyarrow in C.
+    """Header and raw body columns of a csv text, or of a file's bytes in ``encoding``
+    (UTF-8, or a one-byte code page: the columns are then bytes, for
+    :func:`_decoded_cells`), parsed by pyarrow in C.
 
     Used only when the result is certain to equal :func:`_csv_records` (Python's
     ``csv.reader``, strict): every quote belongs to a well-formed quoted field, no NUL,
@@ -287,19 +463,25 @@ def _csv_arrow(
     """
     import pyarrow.csv as pacsv
 
-    if not text or len(delimiter) != 1 or "\x00" in text:
+    if not text or len(delimiter) != 1 or not delimiter.isascii():
         return None
-    quotes = text.count('"')
-    if quotes and quotes != sum(m.group().count('"') for m in _QUOTED[delimiter].finditer(text)):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if b"\x00" in data:
+        return None
+    quotes = data.count(b'"')
+    if quotes and quotes != sum(m.group().count(b'"') for m in _QUOTED[delimiter].finditer(data)):
         return None  # a quote outside a well-formed quoted field
-    records = _first_records(text, delimiter, skip_rows + 1)
+    try:
+        records = _first_records(data, delimiter, skip_rows + 1, encoding)
+    except UnicodeDecodeError:
+        return None  # not in the encoding: the caller reads the file as text (and says so)
     first = records[0] if records else []
     if not first:
         return None
     names = [f"c{i}" for i in range(len(first))]
     try:
         table = pacsv.read_csv(
-            pa_.BufferReader(text.encode("utf-8")),
+            pa_.BufferReader(data),
             read_options=pacsv.ReadOptions(
                 column_names=names, block_size=1 << 26, use_threads=False
             ),
@@ -308,7 +490,10 @@ def _csv_arrow(
                 newlines_in_values=True, ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa_.string()),
+                # UTF-8 checked by pyarrow; a code page's bytes decoded by the caller
+                column_types=dict.fromkeys(
+                    names, pa_.string() if encoding == "utf-8" else pa_.binary()
+                ),
                 strings_can_be_null=False, quoted_strings_can_be_null=False,
             ),
         )  # fmt: skip
@@ -320,24 +505,29 @@ def _csv_arrow(
         cells = records[skip_rows]
     else:  # an empty line among the first (one column): pyarrow's own cells
         cells = list(table.slice(skip_rows, 1).to_pylist()[0].values())
+        cells = [c.decode(encoding) if isinstance(c, bytes) else c for c in cells]
     header = [nfc(" ".join(str(h).split())) for h in cells]
     body = table.slice(skip_rows + 1)
     return header, [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in body.columns]
 
 
-def _first_records(text: str, delimiter: str, count: int) -> list[list[str]]:
-    """The first ``count`` records of a csv text as ``csv.reader`` reads them.
+def _first_records(
+    data: bytes, delimiter: str, count: int, encoding: str = "utf-8"
+) -> list[list[str]]:
+    """The first ``count`` records of a csv text's UTF-8 bytes as ``csv.reader`` reads
+    them (in form NFC, as the header is compared).
 
-    Only the lines that hold them are parsed when they have no quote (every newline then
-    ends a record); otherwise the whole text.
+    Only the lines that hold them are decoded and parsed when they have no quote (every
+    newline then ends a record); otherwise the whole text.
     """
     end = -1
     for _ in range(count):
-        end = text.find("\n", end + 1)
+        end = data.find(b"\n", end + 1)
         if end < 0:
             break
-    head = text[: end + 1] if end >= 0 and '"' not in text[: end + 1] else text
-    reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
+    head = data[: end + 1] if end >= 0 and b'"' not in data[: end + 1] else data
+    text = nfc(head.decode(encoding))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return [row for row, _ in zip(reader, range(count), strict=False)]
 
 
@@ -347,8 +537,9 @@ class _QuotedFields(dict):
     def __missing__(self, delimiter: str) -> re.Pattern:
         d = re.escape(delimiter)
         # the opening quote first (fast scanning), then: preceded by start, delimiter or
-        # newline; closed by a quote followed by delimiter, newline or the end
-        pattern = re.compile(rf'"(?<![^{d}\r\n]")[^"]*(?:""[^"]*)*"(?![^{d}\r\n])')
+        # newline; closed by a quote followed by delimiter, newline or the end (on the
+        # UTF-8 bytes: the delimiter is ASCII, so no byte of another character is it)
+        pattern = re.compile(rf'"(?<![^{d}\r\n]")[^"]*(?:""[^"]*)*"(?![^{d}\r\n])'.encode("ascii"))
         self[delimiter] = pattern
         return pattern
 
@@ -486,6 +677,12 @@ def _sheet_member(z, sheet: str) -> str | None:
     return None
 
 
+_NOT_IN_ENCODING = (
+    "en textfil i kodningen {encoding} – sätt kodning: auto under fil i layouten "
+    "(eller den kodning leverantören använt)"
+)
+
+
 def _csv_text(path: Path, encoding: str) -> str:
     try:
         if encoding == "auto":
@@ -493,11 +690,7 @@ def _csv_text(path: Path, encoding: str) -> str:
         else:
             text = decoded_nfc(read_raw(path), encoding)
     except UnicodeDecodeError as exc:
-        raise DataError(
-            f"en textfil i kodningen {encoding} – sätt kodning: auto under fil i layouten "
-            "(eller den kodning leverantören använt)",
-            file=path,
-        ) from exc
+        raise DataError(_NOT_IN_ENCODING.format(encoding=encoding), file=path) from exc
     except OSError as exc:
         raise DataError("en läsbar fil", file=path) from exc
     if text.startswith("\ufeff"):
@@ -553,8 +746,7 @@ def read_population(path: str | Path, strata: tuple[str, ...]) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        check_file(path)
-        text, _ = read_text_any(path)
+        text, _ = read_text_any(path)  # read_raw: the size limit before reading
     except FileNotFoundError as exc:
         raise DataError(
             "filen population.csv (year, stratum, population, sampled)", file=path

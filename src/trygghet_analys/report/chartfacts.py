@@ -164,20 +164,44 @@ def _texts(fig: Figure) -> Iterable[tuple[str, Text]]:
             yield "teckenförklaring", text
 
 
-def _pixels(fig: Figure, hidden: Iterable[Artist] = (), *, copy: bool = True) -> np.ndarray | None:
-    """The figure drawn anew on its Agg canvas, with ``hidden`` left out (a view of the
-    canvas's buffer, valid until the next drawing, when not ``copy``)."""
+def _draw_nothing(*args: object, **kwargs: object) -> None:
+    """An artist's ``draw`` that paints nothing (see :func:`_pixels`)."""
+
+
+def _pixels(
+    fig: Figure,
+    hidden: Iterable[Artist] = (),
+    *,
+    unpainted: Iterable[Artist] = (),
+    copy: bool = True,
+) -> np.ndarray | None:
+    """The figure drawn anew on its Agg canvas, with ``hidden`` made invisible and
+    ``unpainted`` not painted (a view of the canvas's buffer, valid until the next
+    drawing, when not ``copy``).
+
+    An unpainted artist stays visible: whatever is placed from its extent (an axis
+    label from the tick labels, a title above them) is placed as in the full drawing;
+    only its ``draw`` does nothing.
+    """
     if not isinstance(fig.canvas, FigureCanvasAgg):
         return None
-    hidden = list(hidden)
+    hidden, unpainted = list(hidden), list(unpainted)
     before = [a.get_visible() for a in hidden]
+    own = [a.__dict__.get("draw") for a in unpainted]
     for a in hidden:
         a.set_visible(False)
+    for a in unpainted:
+        a.draw = _draw_nothing
     try:
         fig.canvas.draw()
     finally:
         for a, v in zip(hidden, before, strict=True):
             a.set_visible(v)
+        for a, draw in zip(unpainted, own, strict=True):
+            if draw is None:
+                del a.draw
+            else:
+                a.draw = draw
     pixels = np.asarray(fig.canvas.buffer_rgba())
     return pixels.copy() if copy else pixels
 
@@ -242,6 +266,23 @@ def _legend_reach(legend: Legend, renderer: object) -> list[Bbox] | None:
     return boxes
 
 
+def _text_reach(text: Text, renderer: object) -> Bbox | None:
+    """Where a drawn text paints, padded by :data:`_PAD_PX`: its extent, and that of its
+    box (e.g. the "Exempeldata" label) padded by the box's line width as well. None when
+    the box may paint further (path effects, a box whose extent is not finite)."""
+    box = text.get_window_extent(renderer)
+    patch = text.get_bbox_patch()
+    if patch is not None and patch.get_visible():
+        if patch.get_path_effects():
+            return None
+        frame = patch.get_window_extent(renderer)
+        if not np.isfinite(frame.get_points()).all():
+            return None
+        reach = renderer.points_to_pixels(_reach_pt(patch))
+        return Bbox.union([box.padded(_PAD_PX), frame.padded(_PAD_PX + reach)])
+    return box.padded(_PAD_PX)
+
+
 #: Whether the drawings per legend entry leave out the texts and legends that cannot
 #: touch the entry's pixels (see :class:`_EntryCheck`); the tests turn it off to compare
 #: with full drawings (the reference).
@@ -260,7 +301,9 @@ class _EntryCheck:
     extent lies outside every such clip box cannot touch a pixel the artists can touch,
     so it is left out of *both* drawings compared: the entry's artists shown and hidden,
     the others and the texts near them as drawn. The count of changed pixels is the
-    same as between full drawings. Texts with a box or path effects (which reach beyond
+    same as between full drawings. A text with a box (the "Exempeldata" label) is left
+    out the same way when its box, padded by the box's line width, lies away from the
+    clip boxes too (:func:`_text_reach`). Texts with path effects (which reach beyond
     their extent), annotations (arrows) and artists that are not clipped to a box are
     never left out: those entries are compared on full drawings. A legend (most of what
     is left of a drawing once the far texts are out: its texts, handles and the layout
@@ -279,14 +322,10 @@ class _EntryCheck:
         if SKIP_FAR_ARTISTS and full is not None:
             renderer = fig.canvas.get_renderer()
             for text in fig.findobj(lambda a: type(a) is Text):
-                if (
-                    text.get_visible()
-                    and text.get_text()
-                    and text.get_bbox_patch() is None
-                    and not text.get_path_effects()
-                ):
-                    box = text.get_window_extent(renderer).padded(_PAD_PX)
-                    self.texts.append((text, box, text.get_position()))
+                if text.get_visible() and text.get_text() and not text.get_path_effects():
+                    box = _text_reach(text, renderer)
+                    if box is not None:
+                        self.texts.append((text, box, text.get_position()))
             for legend in fig.findobj(lambda a: isinstance(a, Legend)):
                 reach = _legend_reach(legend, renderer)
                 if reach is not None:
@@ -329,14 +368,15 @@ class _EntryCheck:
         if far:
             key = frozenset(id(t) for t in far)
             if key not in self.bases:
-                drawn = _pixels(self.fig, far)
+                drawn = _pixels(self.fig, unpainted=far)
                 # a text placed after others (axis label below tick labels) that moved
-                # when they were left out: compare full drawings instead
+                # when they were left out (never seen: they are measured, not painted):
+                # compare full drawings instead
                 self.bases[key] = None if self._moved(far) else drawn
             base = self.bases[key]
             if base is None:
                 far, base = [], self.full
-        without = _pixels(self.fig, [*artists, *far], copy=False)
+        without = _pixels(self.fig, artists, unpainted=far, copy=False)
         if without is None or base is None or without.shape != base.shape:
             return True
         return _changed_pixels(without, base) > MIN_VISIBLE_PIXELS
