@@ -523,7 +523,7 @@ def commitments_stage(
     base = load_indicators()
     base_digest = frame_digest(base)
     followups: list[pd.DataFrame | None] = []
-    links = []
+    linked: list = []
     batches: dict[tuple, list] = {}  # (year, base year, indicators) → the kommuner to follow up
     cache = _CACHE.get()
     estimates = tables["survey_estimates"]
@@ -551,7 +551,7 @@ def commitments_stage(
         registers = _registers(k, indicators)
         if not registers:
             continue
-        links.append(_commitments.registers_frame(registers))
+        linked += registers  # one table of them all below
         activity_file = k.commitments_dir / "aktiviteter.csv"
         activities = (
             load_activities(activity_file)
@@ -603,6 +603,7 @@ def commitments_stage(
             if key is not None:
                 cache.put("uppfoljning", key, {"rows": out})
             followups[at_] = out
+    links = [_commitments.registers_frame(linked)] if linked else []
     schemas = processed_schemas()
     out = {}
     for name, frames in (("commitment_followup", followups), ("commitment_indicators", links)):

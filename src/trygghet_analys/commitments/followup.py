@@ -164,6 +164,10 @@ class Register:
         proposal, example``. A commitment without indicators gets one row with
         missing indicator columns.
         """
+        return _frame(self._link_rows(), table_columns("commitment_indicators"))
+
+    def _link_rows(self) -> list[dict]:
+        """The rows of :meth:`to_frame`."""
         rows = []
         for c in self.commitments:
             base = {
@@ -188,7 +192,7 @@ class Register:
                         "example": self.example,
                     }
                 )
-        return _frame(rows, table_columns("commitment_indicators"))
+        return rows
 
     def to_dict(self) -> dict:
         """The register as the plain dict that :func:`dump_register` writes."""
@@ -273,10 +277,11 @@ def _known(known_indicators: Mapping[str, str] | Iterable[str] | None) -> dict[s
 
 def registers_frame(registers: Sequence[Register]) -> pd.DataFrame:
     """All registers as one ``commitment_indicators`` table (see :meth:`Register.to_frame`)."""
-    frames = [r.to_frame() for r in registers]
-    if not frames:
-        return _frame([], table_columns("commitment_indicators"))
-    return pd.concat(frames, ignore_index=True)
+    # one table of every register's rows (the schema of ``commitment_indicators`` gives
+    # each column its type), not a table per register put together
+    return _frame(
+        [row for r in registers for row in r._link_rows()], table_columns("commitment_indicators")
+    )
 
 
 # --------------------------------------------------------------------------- activities
