@@ -4,6 +4,8 @@ sample-data, fetch-euda."""
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import sys
 from pathlib import Path
 
@@ -78,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _exit_without_collecting()
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
@@ -99,6 +102,29 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(internal_error_line(exc), file=sys.stderr)
         return INTERNAL_ERROR
+
+
+_EXIT_REGISTERED = False
+
+
+def _exit_without_collecting() -> None:
+    """Freeze the heap when the interpreter exits, so its last collections skip it.
+
+    At exit Python clears every module and runs its cyclic garbage collector over
+    everything still alive: the tables, the matplotlib figures and caches, the text
+    layouts. For a report or a build of the bundled data that is 0,35–0,45 s CPU after
+    the last file is written (docs/performance.md). ``gc.freeze`` moves every object to
+    the permanent generation, which those collections do not traverse; objects are
+    still released by reference counting, files opened by the program are closed by
+    then (every writer uses ``with``) and ``sys.stdout``/``sys.stderr`` are flushed by
+    the interpreter as before. Registered with :mod:`atexit` rather than done when
+    :func:`main` returns, so that a process calling :func:`main` several times (the
+    tests) keeps collecting in between. Registered once per process.
+    """
+    global _EXIT_REGISTERED
+    if not _EXIT_REGISTERED:
+        atexit.register(gc.freeze)
+        _EXIT_REGISTERED = True
 
 
 #: Exit code of an unexpected error (a bug in the program, not a problem in the data).
