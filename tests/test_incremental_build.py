@@ -529,6 +529,29 @@ def _record_csv_renders(monkeypatch) -> list[int]:
     return calls
 
 
+def _a_new_year(table):
+    """``table`` with a year 2026 for every kommun (a copy of its 2025 rows)."""
+    import pandas as pd
+
+    more = table[table["year"] == 2025].assign(year=2026)
+    return pd.concat([table, more], ignore_index=True).sort_values(
+        ["kommun", "year"], kind="stable", ignore_index=True
+    )
+
+
+def _write_from_blocks_as_whole(table, tmp_path, calls):
+    """Write ``table`` from the kept csv blocks (``calls`` cleared first) and check the
+    bytes equal a whole write."""
+    from trygghet_analys.files.cache import BuildCache
+
+    pipeline.write_swedish_csv(table, tmp_path / "whole2.csv")
+    calls.clear()
+    store = BuildCache(tmp_path / ".cache")
+    pipeline._write_csv_from_blocks(table, tmp_path / "b.csv", "t", store)
+    store.finish()
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "whole2.csv").read_bytes()
+
+
 def test_csv_from_kept_blocks_equals_a_whole_write_and_renders_only_changed_blocks(
     tmp_path, monkeypatch
 ):
@@ -548,19 +571,10 @@ def test_csv_from_kept_blocks_equals_a_whole_write_and_renders_only_changed_bloc
     assert sorted(c for c in calls if c) == [2] * 6  # six blocks (kommun × year)
 
     # a new year for every kommun and one changed value in B 2024: only those rendered
-    import pandas as pd
 
-    more = table[table["year"] == 2025].assign(year=2026)
-    grown = pd.concat([table, more], ignore_index=True).sort_values(
-        ["kommun", "year"], kind="stable", ignore_index=True
-    )
+    grown = _a_new_year(table)
     grown.loc[(grown["kommun"] == "B") & (grown["year"] == 2024), "n"] += 100
-    pipeline.write_swedish_csv(grown, tmp_path / "whole2.csv")
-    calls.clear()
-    store = BuildCache(tmp_path / ".cache")
-    pipeline._write_csv_from_blocks(grown, tmp_path / "b.csv", "t", store)
-    store.finish()
-    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "whole2.csv").read_bytes()
+    _write_from_blocks_as_whole(grown, tmp_path, calls)
     assert sorted(c for c in calls if c) == [2] * 4  # B 2024, and 2026 of A, B and C
 
     # another type for a column: every block rendered again
@@ -1094,16 +1108,8 @@ def test_csv_blocks_rendered_together_equal_a_whole_write(tmp_path, monkeypatch)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert [c for c in calls if c] == [12]  # six blocks, one call
     # a new year for every kommun: the three new blocks in one call, the rest kept
-    more = table[table["year"] == 2025].assign(year=2026)
-    grown = pd.concat([table, more], ignore_index=True).sort_values(
-        ["kommun", "year"], kind="stable", ignore_index=True
-    )
-    pipeline.write_swedish_csv(grown, tmp_path / "whole2.csv")
-    calls.clear()
-    store = BuildCache(tmp_path / ".cache")
-    pipeline._write_csv_from_blocks(grown, tmp_path / "b.csv", "t", store)
-    store.finish()
-    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "whole2.csv").read_bytes()
+    grown = _a_new_year(table)
+    _write_from_blocks_as_whole(grown, tmp_path, calls)
     assert [c for c in calls if c] == [6]
     # the kept texts are each block's own: a build from them alone gives the same bytes
     calls.clear()
