@@ -610,7 +610,7 @@ def test_pdf_text_kept_is_written_without_matplotlibs_draw_text(monkeypatch) -> 
     drawn: list[str] = []
     original = RendererPdf.draw_text
 
-    def counted(self, gc, x, y, s, *args, **kwargs):  # noqa: ANN001, ANN202
+    def counted(self, gc, x, y, s, *args, **kwargs):
         drawn.append(s)
         return original(self, gc, x, y, s, *args, **kwargs)
 
@@ -632,3 +632,40 @@ def test_pdf_text_kept_is_written_without_matplotlibs_draw_text(monkeypatch) -> 
     assert len(first) > 5 and _FONT_TEXT in first
     assert sorted(drawn) == sorted(["2021", r"$\alpha = 0{,}5$"])
     assert RendererPdf.draw_text is counted
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0.0, -0.0, 1.5, -2.25, 1e-12, 0.1234567891234, 123456.789, 3, -7, 2**40, True, False],
+)
+def test_pdf_numbers_written_as_matplotlib_writes_them(value: object) -> None:
+    import numpy as np
+    from matplotlib.backends import backend_pdf
+
+    written = _export._numbers_first(backend_pdf.pdfRepr)
+    for v in (value, np.float64(value), np.int64(value), np.float32(value)):
+        assert written(v) == backend_pdf.pdfRepr(v), v
+    assert written(backend_pdf.Op.gsave) == b"q"
+    with pytest.raises(ValueError, match="finite"):
+        written(float("nan"))
+
+
+def test_pdf_with_numbers_first_is_matplotlibs_pdf(monkeypatch) -> None:
+    import contextlib
+
+    from matplotlib.backends import backend_pdf
+
+    def pdf() -> bytes:
+        fig = _texts_figure()
+        fig.axes[0].scatter([2020.5, 2020.75], [0.12, 0.18], alpha=0.5, hatch="//")
+        buf = io.BytesIO()
+        with _export.deterministic():
+            fig.savefig(buf, format="pdf", metadata=_export._METADATA["pdf"])
+        plt.close(fig)
+        return buf.getvalue()
+
+    original = backend_pdf.pdfRepr
+    fast = pdf()
+    assert backend_pdf.pdfRepr is original
+    monkeypatch.setattr(_export, "_pdf_numbers_first", contextlib.nullcontext)
+    assert pdf() == fast

@@ -444,6 +444,50 @@ def _pdf_texts_kept() -> Iterator[None]:
         RendererPdf.draw_text = original
 
 
+def _numbers_first(pdf_repr: object) -> object:
+    """matplotlib's ``pdfRepr`` with plain floats and ints written first.
+
+    Most of what a PDF page holds is numbers; matplotlib asks each whether it has a
+    ``pdfRepr`` method (a failed attribute lookup) before formatting it. Floats (also
+    NumPy's) and ints are formatted here exactly as there (``%.10f`` without trailing
+    zeros, ``%d``), operators as their bytes; everything else, booleans included, goes
+    to matplotlib's own.
+    """
+    from matplotlib.backends.backend_pdf import Op
+
+    def written(obj: object) -> bytes:
+        kind = type(obj)
+        if kind is float or kind is np.float64:
+            if not math.isfinite(obj):
+                raise ValueError("Can only output finite numbers in PDF")
+            return (b"%.10f" % obj).rstrip(b"0").rstrip(b".")
+        if kind is int:
+            return b"%d" % obj
+        if kind is Op:
+            return obj.value
+        return pdf_repr(obj)
+
+    written.__wrapped__ = pdf_repr
+    return written
+
+
+@contextlib.contextmanager
+def _pdf_numbers_first() -> Iterator[None]:
+    """PDF objects written through :func:`_numbers_first`, matplotlib's own put back on
+    exit (the back end looks ``pdfRepr`` up on its module at every use)."""
+    from matplotlib.backends import backend_pdf
+
+    original = getattr(backend_pdf, "pdfRepr", None)
+    if original is None or hasattr(original, "__wrapped__"):
+        yield
+        return
+    backend_pdf.pdfRepr = _numbers_first(original)
+    try:
+        yield
+    finally:
+        backend_pdf.pdfRepr = original
+
+
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
     """Settings for reproducible files, restored on exit.
@@ -465,6 +509,7 @@ def deterministic() -> Iterator[None]:
             _lean_pdf_fonts(),
             _pdf_text_without_glyph_loading(),
             _pdf_texts_kept(),
+            _pdf_numbers_first(),
         ):
             yield
     finally:
