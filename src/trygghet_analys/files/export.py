@@ -286,6 +286,30 @@ def deterministic() -> Iterator[None]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
+@contextlib.contextmanager
+def _no_layout_predraw(fig: Figure) -> Iterator[None]:
+    """Save ``fig`` without the extra drawing ``savefig`` makes for a layout engine.
+
+    ``Figure.tight_layout`` leaves a ``PlaceHolderLayoutEngine`` on the figure, an
+    engine that does nothing. Because the figure then has *an* engine, every
+    ``savefig`` draws the whole figure once without output (for the engine to lay it
+    out) before drawing it into the file: a second full drawing of every text, tick
+    and legend per file, for nothing. The place holder is taken off while saving and
+    put back afterwards; any other engine (tight, constrained) is left to work.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if type(engine) is not PlaceHolderLayoutEngine:
+        yield
+        return
+    fig._layout_engine = None
+    try:
+        yield
+    finally:
+        fig._layout_engine = engine
+
+
 def save_figure(
     fig: Figure,
     stem: str | Path,
@@ -313,7 +337,7 @@ def save_figure(
     """
     stem = _with_folder(stem)
     written = []
-    with deterministic():
+    with deterministic(), _no_layout_predraw(fig):
         for fmt in formats:
             if fmt not in _METADATA:
                 raise ValueError(f"unknown format {fmt!r}; allowed: {list(_METADATA)}")
@@ -330,7 +354,7 @@ def save_figure(
 def figure_png_bytes(fig: Figure) -> bytes:
     """The figure as PNG bytes (for embedding in HTML), without time stamps."""
     buf = io.BytesIO()
-    with deterministic():
+    with deterministic(), _no_layout_predraw(fig):
         fig.savefig(buf, format="png", metadata=_METADATA["png"])
     return buf.getvalue()
 
