@@ -87,6 +87,31 @@ def test_skipping_the_layout_predraw_gives_the_same_bytes(tmp_path: Path, fmt: s
     assert path.read_bytes() == buf.getvalue()
 
 
+def _plain_svg(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    with _export.deterministic():
+        fig.savefig(buf, format="svg", metadata=_export._METADATA["svg"])
+    return buf.getvalue()
+
+
+def test_svg_glyphs_kept_across_figures_give_matplotlibs_svg(tmp_path: Path) -> None:
+    """Texts laid out once per process: each SVG still defines every glyph it uses
+    (once, in order of first use) and is matplotlib's own, byte for byte."""
+    from matplotlib.textpath import TextToPath
+
+    original = TextToPath.get_glyphs_with_font
+    _export._svg_glyphs.clear()
+    figures = [_laid_out_figure(), _figure(), _figure()]
+    figures[1].text(0.1, 0.5, "Otrygg ute – ﬁnska åäö 2021", fontsize=9, rotation=10)
+    figures[2].suptitle("Älmhult kväll kväll")
+    for i, fig in enumerate(figures):
+        (path,) = _export.save_figure(fig, tmp_path / f"d{i}", formats=("svg",))
+        assert path.read_bytes() == _plain_svg(fig), i
+        plt.close(fig)
+    assert _export._svg_glyphs  # the texts were kept ...
+    assert TextToPath.get_glyphs_with_font is original  # ... and matplotlib's is back
+
+
 def test_pdf_text_without_glyph_loading_gives_the_same_pdf(monkeypatch) -> None:
     """The PDF back end never reads the glyphs its text layout loads (3.11)."""
     import contextlib
