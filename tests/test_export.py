@@ -609,6 +609,38 @@ def test_book_page_draws_the_chart_once_for_the_page_and_its_own_pdf(tmp_path: P
     plt.close(chart)
 
 
+def test_laid_out_chart_on_a_book_page_is_drawn_once_and_its_page_closes(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A chart after ``tight_layout`` (every report chart) is drawn once for its book page
+    and its own PDF: savefig's layout pre-draw used to be the page's drawing and the
+    real one the file's, two drawings, and the page missed the drawing's closing Q."""
+    from matplotlib.figure import Figure
+
+    header = plt.figure(figsize=(8.27, 11.69))
+    chart = _laid_out_figure()
+    page = _export.BookPage(header, chart, (2.0, 5.0), tmp_path / "figurer" / "d.pdf")
+    draws: list[object] = []
+    original = Figure.draw
+
+    def counted(self: Figure, renderer: object) -> None:
+        if self is chart:
+            draws.append(renderer)
+        original(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    book = _export.write_pdf_book(tmp_path / "bok.pdf", [page], title="T")
+    assert len(draws) == 1
+    (own,) = _page_contents(page.pdf.read_bytes())
+    (drawn,) = _page_contents(book.read_bytes())
+    # the page ends with the chart's drawing as in its own file, its closing Q included,
+    # then the page's own Q that ends the moved chart
+    setup = b"/DeviceRGB CS\n/DeviceRGB cs\n1 j\n"
+    assert _no_names(drawn).endswith(_no_names(own[len(setup) :]) + b"Q\n")
+    plt.close(header)
+    plt.close(chart)
+
+
 def _texts_figure() -> plt.Figure:
     """Texts of every kind the kept PDF text handles or hands on: two fonts, a second
     subset (the ligature), a character outside the repertoire, rotation, a link,

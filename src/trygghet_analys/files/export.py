@@ -772,7 +772,9 @@ def _add_book_page(book: object, page: BookPage) -> None:
     file.width, file.height = chart_w, chart_h
     backend_pdf.RendererPdf = renderer
     try:
-        page.chart.savefig(_with_folder(page.pdf), format="pdf", metadata=_METADATA["pdf"])
+        # without savefig's layout pre-draw, the one drawing is the one that writes both
+        with _no_layout_predraw(page.chart):
+            page.chart.savefig(_with_folder(page.pdf), format="pdf", metadata=_METADATA["pdf"])
     finally:
         backend_pdf.RendererPdf = real
         file.width, file.height = width, height
