@@ -237,6 +237,36 @@ print("efter main", gc.get_freeze_count(), atexit._ncallbacks() - before)
     assert lines[-2:] == ["efter main 0 1", "vid slutet True"]
 
 
+def test_a_lone_report_draws_with_its_heap_frozen_and_a_worker_keeps_its_own(
+    built_data_dir, tmp_path, monkeypatch
+):
+    """A lone ``report`` freezes what it holds once its tables are read, so that the
+    collections while drawing skip it (issue 16), and thaws afterwards; inside a
+    ``report --alla`` worker (its parent's heap already frozen) it freezes nothing more
+    and thaws nothing, so the shared pages stay shared."""
+    import gc
+
+    from trygghet_analys.report import render
+
+    seen: list[int] = []
+
+    def drawing(*args, **kwargs):
+        seen.append(gc.get_freeze_count())
+        return tmp_path
+
+    monkeypatch.setattr(render, "_render", drawing)
+    assert gc.get_freeze_count() == 0
+    render.run(data=built_data_dir, out=tmp_path, build=False, quiet=True)
+    assert seen[-1] > 0 and gc.get_freeze_count() == 0
+    gc.freeze()  # as a worker of ``report --alla`` starts
+    try:
+        shared = gc.get_freeze_count()
+        render.run(data=built_data_dir, out=tmp_path, build=False, quiet=True)
+        assert seen[-1] == shared and gc.get_freeze_count() == shared
+    finally:
+        gc.unfreeze()
+
+
 # --- the report reads processed/ only (issue 13) -------------------------------------------
 #: What ``report/`` may import from ``files/``: writers, and ``find_euda_file`` (which only
 #: names the EUDA file a note speaks of). Every reader of a kommun's raw files is refused:

@@ -52,6 +52,66 @@ def test_png_bytes_are_reused(tmp_path: Path) -> None:
     assert path.read_bytes() == png
 
 
+def _laid_out_figure() -> plt.Figure:
+    """A chart after ``tight_layout``, as every report chart is (``finish_figure``)."""
+    fig = _figure()
+    fig.tight_layout(rect=(0, 0.1, 1, 0.95))
+    return fig
+
+
+def test_laid_out_figure_is_drawn_once_per_file(tmp_path: Path, monkeypatch) -> None:
+    """``tight_layout`` leaves a do-nothing layout engine, for which ``savefig`` would draw
+    the whole figure a second time before each file; it is drawn once per file."""
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    fig = _laid_out_figure()
+    engine = fig.get_layout_engine()
+    assert type(engine) is PlaceHolderLayoutEngine
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, r: (draws.append(r), original(self, r))[1])
+    png = _export.figure_png_bytes(fig)
+    _export.save_figure(fig, tmp_path / "d", png=png)
+    assert len(draws) == 3  # PNG, SVG, PDF
+    assert fig.get_layout_engine() is engine
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_skipping_the_layout_predraw_gives_the_same_bytes(tmp_path: Path, fmt: str) -> None:
+    """The same bytes as matplotlib's own ``savefig`` with its extra drawing."""
+    (path,) = _export.save_figure(_laid_out_figure(), tmp_path / "d", formats=(fmt,))
+    buf = io.BytesIO()
+    with _export.deterministic():
+        _laid_out_figure().savefig(buf, format=fmt, metadata=_export._METADATA[fmt])
+    assert path.read_bytes() == buf.getvalue()
+
+
+def _plain_svg(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    with _export.deterministic():
+        fig.savefig(buf, format="svg", metadata=_export._METADATA["svg"])
+    return buf.getvalue()
+
+
+def test_svg_glyphs_kept_across_figures_give_matplotlibs_svg(tmp_path: Path) -> None:
+    """Texts laid out once per process: each SVG still defines every glyph it uses
+    (once, in order of first use) and is matplotlib's own, byte for byte."""
+    from matplotlib.textpath import TextToPath
+
+    original = TextToPath.get_glyphs_with_font
+    _export._svg_glyphs.clear()
+    figures = [_laid_out_figure(), _figure(), _figure()]
+    figures[1].text(0.1, 0.5, "Otrygg ute – ﬁnska åäö 2021", fontsize=9, rotation=10)
+    figures[2].suptitle("Älmhult kväll kväll")
+    for i, fig in enumerate(figures):
+        (path,) = _export.save_figure(fig, tmp_path / f"d{i}", formats=("svg",))
+        assert path.read_bytes() == _plain_svg(fig), i
+        plt.close(fig)
+    assert _export._svg_glyphs  # the texts were kept ...
+    assert TextToPath.get_glyphs_with_font is original  # ... and matplotlib's is back
+
+
 def test_pdf_text_without_glyph_loading_gives_the_same_pdf(monkeypatch) -> None:
     """The PDF back end never reads the glyphs its text layout loads (3.11)."""
     import contextlib

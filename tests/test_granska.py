@@ -707,3 +707,67 @@ def test_unpainted_texts_keep_the_layout_of_the_full_drawing() -> None:
     chartfacts._pixels(fig, labels)  # hidden: the label moves to the Axes
     assert ax.yaxis.label.get_position()[0] > where[0]
     plt.close(fig)
+
+
+def test_changed_pixels_inside_the_clip_region_count_as_between_left_out_drawings() -> None:
+    """The legend check draws an entry once, far texts left out, and compares it with
+    the full drawing inside the entry's clip boxes: the count is the one between two
+    drawings with the far texts left out (entry shown and hidden), on figures on both
+    sides of each rule."""
+    figs = _boxed_text_figures() + _hidden_line_figures() + _legend_figures()
+    compared = 0
+    for fig in figs:
+        fig.canvas.draw()
+        full = chartfacts._drawn_pixels(fig)
+        check = chartfacts._EntryCheck(fig, full)
+        for line in fig.axes[0].get_lines():
+            far = check._far_texts([line])
+            if not far:
+                continue
+            base = chartfacts._pixels(fig, unpainted=far)
+            without = chartfacts._pixels(fig, [line], unpainted=far)
+            region = chartfacts._clip_region([line], without.shape)
+            assert region.any() and not region.all()
+            assert chartfacts._changed_pixels(without, full, region) == (
+                chartfacts._changed_pixels(without, base)
+            )
+            compared += 1
+        plt.close(fig)
+    assert compared >= 5
+
+
+def test_changed_pixels_count_only_inside_the_region() -> None:
+    a = np.zeros((4, 5, 4), dtype=np.uint8)
+    b = a.copy()
+    b[0, 0, 0] = 1
+    b[3, 4, 2] = 1
+    region = np.zeros((4, 5), dtype=bool)
+    region[2:, 3:] = True
+    assert chartfacts._changed_pixels(a, b, region) == 1
+    assert chartfacts._changed_pixels(a, b) == 2
+
+
+def test_kept_layout_draws_what_matplotlib_places_and_gives_its_steps_back() -> None:
+    """The legend check's drawings keep the full drawing's titles, axis labels and
+    offset texts where they are: the pixels are those of matplotlib's own placing,
+    a text moved by hand stays moved only while the layout is kept, and the placing
+    steps are matplotlib's again afterwards."""
+    for fig in _boxed_text_figures() + _legend_figures():
+        ax = fig.axes[0]
+        ax.set_title("Rubrik")
+        ax.set_ylabel("Andel")
+        ax.set_xlabel("År")
+        fig.canvas.draw()
+        full = chartfacts._drawn_pixels(fig)
+        layout = chartfacts._KeptLayout(fig)
+        with layout.kept():
+            assert chartfacts._changed_pixels(chartfacts._pixels(fig), full) == 0
+            ax.title.set_position((0.5, 2.0))
+            chartfacts._pixels(fig)
+            assert ax.title.get_position() == (0.5, 2.0)
+        assert "_update_title_position" not in ax.__dict__
+        for axis in ax._axis_map.values():
+            assert not {"_update_label_position", "_get_ticklabel_bboxes"} & set(axis.__dict__)
+        assert chartfacts._changed_pixels(chartfacts._pixels(fig), full) == 0
+        assert ax.title.get_position() != (0.5, 2.0)
+        plt.close(fig)

@@ -120,7 +120,7 @@ def test_pvalue_format_on_both_sides_of_its_boundary(value, text):
 def test_a_table_naming_indicators_by_label_is_formatted_by_their_kind():
     # the follow-up chart's table names each indicator by its Swedish label ("Indikator"
     # is the key ``label``); a proportion's latest value and change are shares, an
-    # activity count (no indicator) stays a number
+    # activity count (no indicator) an amount: whole, it reads as a count ("9")
     frame = pd.DataFrame(
         {
             "Löfte": ["SA1", "SA2", "SA3"],
@@ -131,7 +131,7 @@ def test_a_table_naming_indicators_by_label_is_formatted_by_their_kind():
     )
     kinds = {"Utsatt för brott": "proportion", "Problemindex": "mean"}
     got = tableformat.column_kinds(frame, indicator_kinds=kinds)
-    assert got["Senaste värde"] == ["share", "index", "number"]
+    assert got["Senaste värde"] == ["share", "index", "count"]
     assert got["Förändring mot året före löftet"] == ["share", "index", "number"]
     assert tableformat.html_rows(frame, got)[0][2][0] == "14,9\u00a0%"
     # no label known: every row a plain number, as before
@@ -180,3 +180,47 @@ def test_the_follow_up_charts_table_names_each_value_s_unit():
     table = data(SimpleNamespace(followup=followup), 2025)
     assert list(table["Enhet"]) == ["mg/dag/1000 inv", "andel"]
     assert list(table.columns).index("Enhet") == list(table.columns).index("Senaste värde") + 1
+
+
+def test_a_value_in_a_named_unit_reads_as_the_follow_up_chart_writes_it():
+    # the follow-up chart writes "9 antal", "93,1 mg/dag/1000 inv": a whole value in a
+    # named unit has no decimals in rapport.html and tabeller.xlsx either ("9", not "9,00")
+    from types import SimpleNamespace
+
+    _draw, data, _available = charts._commitment_panel()
+    followup = pd.DataFrame(
+        {
+            "commitment_id": ["SA1", "SA2", "SA3", "SA4", "SA5"],
+            "focus_area": ["Samverkan"] * 5,
+            "text": ["Löfte"] * 5,
+            "indicator": ["moten", "kokain", "utsatt_brott", "problemindex", "trygghetsvandringar"],
+            "label": ["Möten i rådet", "Kokain", "Utsatt för brott", "Problemindex", "Vandringar"],
+            "latest_year": [2025] * 5,
+            "latest_value": [9.0, 93.1, 0.149, 2.0, 4.0],
+            "unit": ["antal", "mg/dag/1000 inv", "andel", "index 0–6", None],
+            "status": ["förbättrad"] * 5,
+        }
+    )
+    table = data(SimpleNamespace(followup=followup), 2025)
+    kinds = tableformat.column_kinds(
+        table, indicator_kinds={"Utsatt för brott": "proportion", "Problemindex": "mean"}
+    )
+    assert kinds["Senaste värde"] == ["count", "number", "share", "index", "count"]
+    texts = [
+        row[list(table.columns).index("Senaste värde")][0]
+        for row in tableformat.html_rows(table, kinds)
+    ]
+    assert texts == ["9", "93,1", "14,9\u00a0%", "2,00", "4"]
+    formats = tableformat.xlsx_formats(kinds)["Senaste värde"]
+    assert formats == ["#,##0", "#,##0.00", "0.0%", "0.00", "#,##0"]
+    # a named unit outside the follow-up: a whole value a count, a fraction a number
+    frame = pd.DataFrame(
+        {
+            "indicator": ["a", "b", "c"],
+            "unit": ["antal", "antal", None],
+            "estimate": [12.0, 2.5, 3.0],
+        }
+    )
+    assert tableformat.column_kinds(frame)["estimate"] == ["count", "number", "number"]
+    assert tableformat.format_value(9.0, "amount") == "9"
+    assert tableformat.format_value(9.5, "amount") == "9,50"

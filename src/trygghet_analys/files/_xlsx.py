@@ -242,11 +242,9 @@ class Book:
                 return None
             default = "0" if kind is int else "#,##0.00"
             if per_row:
-                style = self._style
+                styles = self._row_styles(values, fmt, default)  # type: ignore[arg-type]
                 return [
-                    ""
-                    if v is None
-                    else f'<c r="{letter}{r}" s="{style(code or default)}"><v>{v!r}</v></c>'
+                    "" if v is None else f'<c r="{letter}{r}" s="{styles[code]}"><v>{v!r}</v></c>'
                     for r, v, code in zip(rows, values, fmt, strict=True)  # type: ignore[call-overload]
                 ]
             s = self._style(fmt or default)  # type: ignore[arg-type]
@@ -277,6 +275,18 @@ class Book:
                 for r, v in zip(rows, values, strict=True)
             ]
         return None
+
+    def _row_styles(
+        self, values: Sequence[object], fmt: Sequence[str | None], default: str
+    ) -> dict[str | None, int]:
+        """The style of each of a column's per-row formats, looked up once per format
+        rather than once per cell, in the order the cells first use them (that order
+        numbers the styles, so the bytes stay the same)."""
+        styles: dict[str | None, int] = {}
+        for v, code in zip(values, fmt, strict=True):
+            if v is not None and code not in styles:
+                styles[code] = self._style(code or default)
+        return styles
 
     def _any_column(
         self, letter: str, first: int, values: Sequence[object], fmt: object, per_row: bool

@@ -18,7 +18,8 @@ import datetime as dt
 import functools
 import io
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -286,6 +287,107 @@ def deterministic() -> Iterator[None]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
+#: Entries :func:`_glyphs_once` keeps before its table is emptied (a region report run
+#: writes a few thousand distinct texts as SVG).
+MAX_SVG_TEXTS = 20_000
+
+#: Text → its glyphs as paths, per font: ``(font, text, features, language)`` →
+#: (glyph ids and positions, every glyph's path in order of first use).
+_svg_glyphs: dict[tuple, tuple[tuple, dict]] = {}
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _glyphs_once(original: Callable) -> Callable:
+    """``TextToPath.get_glyphs_with_font`` that lays a text out once per process.
+
+    The SVG writer draws every text as glyph paths: it shapes the text, loads each
+    glyph into the font and reads its outline, every time the text is written. The
+    same tick labels, titles and legend texts come back in chart after chart, so
+    the positions and outlines are kept per font object (``get_font`` keeps one per
+    font files) and text. The answer is matplotlib's own: the glyphs the file does
+    not define yet (``glyph_map``), in the order of their first use in the text.
+    """
+
+    def get_glyphs_with_font(
+        self: object,
+        font: object,
+        s: str,
+        glyph_map: dict | None = None,
+        return_new_glyphs_only: bool = False,
+        *,
+        features: object = None,
+        language: object = None,
+    ) -> tuple[list, dict, list]:
+        key = (font, s, _hashable(features), _hashable(language))
+        try:
+            entry = _svg_glyphs.get(key)
+        except TypeError:  # features or language not hashable: matplotlib's own
+            return original(
+                self,
+                font,
+                s,
+                glyph_map,
+                return_new_glyphs_only,
+                features=features,
+                language=language,
+            )
+        if entry is None:
+            info, paths, _rects = original(self, font, s, features=features, language=language)
+            if len(_svg_glyphs) >= MAX_SVG_TEXTS:
+                _svg_glyphs.clear()
+            entry = _svg_glyphs[key] = (tuple(info), dict(paths))
+        info, paths = entry
+        if glyph_map is None:
+            glyph_map = OrderedDict()
+        new = OrderedDict() if return_new_glyphs_only else glyph_map
+        for glyph, path in paths.items():
+            if glyph not in glyph_map:
+                new[glyph] = path
+        return list(info), new, []
+
+    return get_glyphs_with_font
+
+
+@contextlib.contextmanager
+def _svg_text_glyphs_once() -> Iterator[None]:
+    """SVG text drawn through :func:`_glyphs_once`, matplotlib's own put back on exit."""
+    from matplotlib.textpath import TextToPath
+
+    original = TextToPath.get_glyphs_with_font
+    TextToPath.get_glyphs_with_font = _glyphs_once(original)
+    try:
+        yield
+    finally:
+        TextToPath.get_glyphs_with_font = original
+
+
+@contextlib.contextmanager
+def _no_layout_predraw(fig: Figure) -> Iterator[None]:
+    """Save ``fig`` without the extra drawing ``savefig`` makes for a layout engine.
+
+    ``Figure.tight_layout`` leaves a ``PlaceHolderLayoutEngine`` on the figure, an
+    engine that does nothing. Because the figure then has *an* engine, every
+    ``savefig`` draws the whole figure once without output (for the engine to lay it
+    out) before drawing it into the file: a second full drawing of every text, tick
+    and legend per file, for nothing. The place holder is taken off while saving and
+    put back afterwards; any other engine (tight, constrained) is left to work.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if type(engine) is not PlaceHolderLayoutEngine:
+        yield
+        return
+    fig._layout_engine = None
+    try:
+        yield
+    finally:
+        fig._layout_engine = engine
+
+
 def save_figure(
     fig: Figure,
     stem: str | Path,
@@ -313,7 +415,7 @@ def save_figure(
     """
     stem = _with_folder(stem)
     written = []
-    with deterministic():
+    with deterministic(), _no_layout_predraw(fig):
         for fmt in formats:
             if fmt not in _METADATA:
                 raise ValueError(f"unknown format {fmt!r}; allowed: {list(_METADATA)}")
@@ -322,7 +424,8 @@ def save_figure(
                 path.write_bytes(png)
                 written.append(path)
                 continue
-            fig.savefig(path, format=fmt, metadata=_METADATA[fmt])
+            with _svg_text_glyphs_once() if fmt == "svg" else contextlib.nullcontext():
+                fig.savefig(path, format=fmt, metadata=_METADATA[fmt])
             written.append(path)
     return written
 
@@ -330,7 +433,7 @@ def save_figure(
 def figure_png_bytes(fig: Figure) -> bytes:
     """The figure as PNG bytes (for embedding in HTML), without time stamps."""
     buf = io.BytesIO()
-    with deterministic():
+    with deterministic(), _no_layout_predraw(fig):
         fig.savefig(buf, format="png", metadata=_METADATA["png"])
     return buf.getvalue()
 

@@ -14,9 +14,10 @@ that was shipped (other fonts, another matplotlib).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -29,6 +30,7 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import DrawingArea, HPacker, TextArea, VPacker
 from matplotlib.patches import Patch
+from matplotlib.spines import Spine
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
@@ -206,12 +208,35 @@ def _pixels(
     return pixels.copy() if copy else pixels
 
 
-def _changed_pixels(a: np.ndarray, b: np.ndarray) -> int:
-    """How many pixels of two RGBA images of one shape differ in any channel."""
+def _changed_pixels(a: np.ndarray, b: np.ndarray, region: np.ndarray | None = None) -> int:
+    """How many pixels of two RGBA images of one shape differ in any channel (inside
+    ``region``, a boolean mask of rows × columns, when given)."""
     if a.dtype == np.uint8 and a.shape[-1] == 4 and a.flags.c_contiguous and b.flags.c_contiguous:
         # one 32-bit word per pixel: a pixel differs when its word does
-        return int(np.count_nonzero(a.view(np.uint32) != b.view(np.uint32)))
-    return int((a != b).any(axis=-1).sum())
+        differ = a.view(np.uint32)[..., 0] != b.view(np.uint32)[..., 0]
+    else:
+        differ = (a != b).any(axis=-1)
+    if region is not None:
+        differ &= region
+    return int(np.count_nonzero(differ))
+
+
+#: Pixels added around a clip box (Agg rounds it to whole pixels) for the region where
+#: a clipped artist can paint; far texts keep :data:`_PAD_PX` twice away from the box.
+_CLIP_PAD_PX = 1.0
+
+
+def _clip_region(artists: list[Artist], shape: tuple[int, ...]) -> np.ndarray:
+    """The pixels (rows from the top × columns) where ``artists``, each clipped to its
+    clip box, can paint: every box padded by :data:`_CLIP_PAD_PX`, rounded outwards."""
+    height, width = shape[0], shape[1]
+    region = np.zeros((height, width), dtype=bool)
+    for a in artists:
+        x0, y0, x1, y1 = np.clip(a.get_clip_box().padded(_CLIP_PAD_PX).extents, -1, 1e7)
+        c0, c1 = max(0, math.floor(x0)), min(width, math.ceil(x1))
+        r0, r1 = max(0, math.floor(height - y1)), min(height, math.ceil(height - y0))
+        region[r0:r1, c0:c1] = True
+    return region
 
 
 def _members(artist: Artist | Container) -> list[Artist]:
@@ -293,6 +318,70 @@ SKIP_FAR_ARTISTS = True
 _PAD_PX = 3.0
 
 
+def _no_layout(*args: object, **kwargs: object) -> None:
+    """A placing step that leaves every text where the last drawing put it."""
+
+
+#: What may be hidden in a drawing whose layout is kept (:class:`_KeptLayout`): artists
+#: that no title, axis label or offset text is placed from.
+_PLAIN = (Line2D, Collection, Patch)
+
+
+class _KeptLayout:
+    """The placing steps of a drawing left out, for drawings after a full one.
+
+    In every drawing matplotlib places the titles above the tick labels
+    (``Axes._update_title_position``), the axis labels beside them and the offset texts
+    (``Axis._update_label_position``, ``_update_offset_text_position``), measuring each
+    tick label again. Between the full drawing and the legend check's drawings nothing
+    those steps read changes: the same figure, size and renderer, the same ticks
+    (:func:`~.plotting.reuse_ticks`), the same texts (far ones are measured, not
+    painted); only lines, bands and bars are hidden, which they never read. So they
+    would put every text where it already is, and are not run (the tick label extents
+    that ``Axis.draw`` still asks for are given as first measured). Used only while
+    :data:`SKIP_FAR_ARTISTS` is on: the tests compare with full drawings without it.
+    """
+
+    def __init__(self, fig: Figure) -> None:
+        self.steps: list[tuple[object, str, object]] = []
+        for ax in fig.get_axes():
+            self.steps.append((ax, "_update_title_position", _no_layout))
+            for axis in ax._axis_map.values():
+                self.steps.append((axis, "_update_label_position", _no_layout))
+                self.steps.append((axis, "_update_offset_text_position", _no_layout))
+                self.steps.append(
+                    (axis, "_get_ticklabel_bboxes", _first_measured(axis._get_ticklabel_bboxes))
+                )
+
+    @contextlib.contextmanager
+    def kept(self) -> Iterator[None]:
+        """The steps left out while the block runs, matplotlib's own back afterwards."""
+        own = [obj.__dict__.get(name) for obj, name, _ in self.steps]
+        for obj, name, step in self.steps:
+            setattr(obj, name, step)
+        try:
+            yield
+        finally:
+            for (obj, name, _), before in zip(self.steps, own, strict=True):
+                if before is None:
+                    delattr(obj, name)
+                else:
+                    setattr(obj, name, before)
+
+
+def _first_measured(measure: Callable[..., object]) -> Callable[..., object]:
+    """``Axis._get_ticklabel_bboxes`` answering as it first did for the same ticks."""
+    found: dict[tuple[int, ...], tuple[list[object], object]] = {}
+
+    def measured(ticks: list[object], renderer: object) -> object:
+        key = (id(renderer), *map(id, ticks))
+        if key not in found:
+            found[key] = ([renderer, *ticks], measure(ticks, renderer))
+        return found[key][1]
+
+    return measured
+
+
 class _EntryCheck:
     """Whether hiding a legend entry's artists changes the image, for one drawn figure.
 
@@ -308,25 +397,31 @@ class _EntryCheck:
     never left out: those entries are compared on full drawings. A legend (most of what
     is left of a drawing once the far texts are out: its texts, handles and the layout
     of its boxes) is left out the same way when every frame, handle and text in it lies
-    away from the clip boxes (:func:`_legend_reach`). The two drawings are compared one
-    32-bit word per pixel.
+    away from the clip boxes (:func:`_legend_reach`). The drawing with those left out
+    and the entry hidden is compared with the full drawing inside the entry's clip boxes
+    (see :meth:`changes_pixels`), one 32-bit word per pixel.
     """
 
-    def __init__(self, fig: Figure, full: np.ndarray | None) -> None:
+    def __init__(
+        self, fig: Figure, full: np.ndarray | None, artists: list[Artist] | None = None
+    ) -> None:
         self.fig = fig
         self.full = full
-        self.bases: dict[frozenset[int], np.ndarray | None] = {}
+        #: sets of far texts whose leaving out moved a text that stays (full drawings)
+        self.moving: set[frozenset[int]] = set()
         self.texts: list[tuple[Text, object, tuple[float, float]]] = []
         #: legends and the extent they can paint (frame, handles, texts, line widths)
         self.legends: list[tuple[Legend, list[Bbox]]] = []
+        self.layout = _KeptLayout(fig) if SKIP_FAR_ARTISTS and full is not None else None
         if SKIP_FAR_ARTISTS and full is not None:
             renderer = fig.canvas.get_renderer()
-            for text in fig.findobj(lambda a: type(a) is Text):
+            everything = fig.findobj() if artists is None else artists
+            for text in (a for a in everything if type(a) is Text):
                 if text.get_visible() and text.get_text() and not text.get_path_effects():
                     box = _text_reach(text, renderer)
                     if box is not None:
                         self.texts.append((text, box, text.get_position()))
-            for legend in fig.findobj(lambda a: isinstance(a, Legend)):
+            for legend in (a for a in everything if isinstance(a, Legend)):
                 reach = _legend_reach(legend, renderer)
                 if reach is not None:
                     self.legends.append((legend, reach))
@@ -352,6 +447,14 @@ class _EntryCheck:
         ]
         return far
 
+    def _kept_layout(self, artists: list[Artist]) -> contextlib.AbstractContextManager[None]:
+        """The full drawing's layout kept (:class:`_KeptLayout`) when only lines, bands
+        and bars are hidden; matplotlib's placing otherwise."""
+        plain = all(isinstance(a, _PLAIN) and not isinstance(a, Spine) for a in artists)
+        if self.layout is None or not plain:
+            return contextlib.nullcontext()
+        return self.layout.kept()
+
     def _moved(self, far: list[Artist]) -> bool:
         """Whether a text that stays drawn sits elsewhere than in the full drawing."""
         left_out = {id(t) for t in far}
@@ -360,26 +463,37 @@ class _EntryCheck:
         )
 
     def changes_pixels(self, artists: list[Artist]) -> bool:
-        """Whether hiding ``artists`` changes the rendered image (i.e. a reader sees them)."""
+        """Whether hiding ``artists`` changes the rendered image (i.e. a reader sees them).
+
+        With texts left out, one drawing: the entry's artists hidden, the far texts not
+        painted. It is compared with the full drawing inside the entry's clip boxes only
+        (:func:`_clip_region`): there the far texts paint nothing, so the full drawing
+        is what the far texts left out would give; outside them hiding the entry
+        changes nothing, since its artists are clipped to the boxes. The count is the
+        one between the two drawings with the far texts left out, without drawing the
+        second of them.
+        """
         if self.full is None or not artists:
             return True
         far = self._far_texts(artists)
-        base: np.ndarray | None = self.full
         if far:
             key = frozenset(id(t) for t in far)
-            if key not in self.bases:
-                drawn = _pixels(self.fig, unpainted=far)
+            if key not in self.moving:
+                with self._kept_layout(artists):
+                    without = _pixels(self.fig, artists, unpainted=far, copy=False)
                 # a text placed after others (axis label below tick labels) that moved
                 # when they were left out (never seen: they are measured, not painted):
                 # compare full drawings instead
-                self.bases[key] = None if self._moved(far) else drawn
-            base = self.bases[key]
-            if base is None:
-                far, base = [], self.full
-        without = _pixels(self.fig, artists, unpainted=far, copy=False)
-        if without is None or base is None or without.shape != base.shape:
+                if not self._moved(far):
+                    if without is None or without.shape != self.full.shape:
+                        return True
+                    region = _clip_region(artists, without.shape)
+                    return _changed_pixels(without, self.full, region) > MIN_VISIBLE_PIXELS
+                self.moving.add(key)
+        without = _pixels(self.fig, artists, copy=False)
+        if without is None or without.shape != self.full.shape:
             return True
-        return _changed_pixels(without, base) > MIN_VISIBLE_PIXELS
+        return _changed_pixels(without, self.full) > MIN_VISIBLE_PIXELS
 
     def restore(self) -> None:
         """Put the full drawing back: its pixels and every text where the drawing put it."""
@@ -390,12 +504,12 @@ class _EntryCheck:
         np.asarray(self.fig.canvas.buffer_rgba())[...] = self.full
 
 
-def _legend_entries(fig: Figure) -> list[dict[str, object]]:
+def _legend_entries(fig: Figure, artists: list[Artist] | None = None) -> list[dict[str, object]]:
     """Legend entries of a figure that ``fig.canvas`` has just drawn (see :func:`figure_facts`).
 
-    Each entry whose artists are drawn costs one drawing with them hidden (two for the
-    first entry of an Axes, see :class:`_EntryCheck`); the canvas gets the full drawing
-    back at the end (copied, not drawn again).
+    Each entry whose artists are drawn costs one drawing with them hidden (see
+    :class:`_EntryCheck`); the canvas gets the full drawing back at the end (copied, not
+    drawn again).
     """
     out: list[dict[str, object]] = []
     check: _EntryCheck | None = None
@@ -414,7 +528,7 @@ def _legend_entries(fig: Figure) -> list[dict[str, object]]:
             seen = False
             if drawn:
                 if check is None:
-                    check = _EntryCheck(fig, _drawn_pixels(fig))
+                    check = _EntryCheck(fig, _drawn_pixels(fig), artists)
                 seen = check.changes_pixels([m for a in drawn for m in _members(a)])
             out.append({"label": label, "artists": len(same), "shown": bool(drawn), "seen": seen})
     if check is not None:
@@ -422,9 +536,10 @@ def _legend_entries(fig: Figure) -> list[dict[str, object]]:
     return out
 
 
-def _gids(fig: Figure) -> dict[str, dict[str, int]]:
+def _gids(fig: Figure, artists: list[Artist] | None = None) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
-    for artist in fig.findobj(lambda a: a.get_gid() is not None):
+    everything = fig.findobj() if artists is None else artists
+    for artist in (a for a in everything if a.get_gid() is not None):
         gid = str(artist.get_gid())
         entry = found.setdefault(gid, {"artists": 0, "shown": 0})
         entry["artists"] += 1
@@ -467,6 +582,8 @@ def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[s
     if not (drawn and isinstance(fig.canvas, FigureCanvasAgg)):
         fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
+    # every artist of the figure, gathered once (the walk asks each axis for its ticks)
+    everything = fig.findobj()
     width, height = fig.bbox.width, fig.bbox.height
     measured = []
     for role, text in _texts(fig):
@@ -496,12 +613,12 @@ def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[s
     for ax in fig.get_axes():
         if not ax.get_visible() or not ax.axison:
             continue
+        written = [t for t in _tick_labels(ax) if t.get_text().strip()]
         for axis in ("x", "y"):
-            labels = [
-                t
-                for t in _tick_labels(ax)
-                if t.get_text().strip() and t in getattr(ax, f"get_{axis}ticklabels")()
-            ]
+            # the axis's labels asked for once, not once per label (each asking runs
+            # the tick locator)
+            own = {id(t) for t in getattr(ax, f"get_{axis}ticklabels")()}
+            labels = [t for t in written if id(t) in own]
             boxes = sorted(
                 ((t.get_window_extent(renderer), t.get_text()) for t in labels),
                 key=lambda b: (b[0].x0, b[0].y0),
@@ -517,8 +634,8 @@ def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[s
         "figure": {"width": _round(width), "height": _round(height), "dpi": _round(fig.dpi)},
         "overlaps": overlaps,
         "texts": measured,
-        "legend": _legend_entries(fig),
-        "gids": _gids(fig),
+        "legend": _legend_entries(fig, everything),
+        "gids": _gids(fig, everything),
     }
 
 

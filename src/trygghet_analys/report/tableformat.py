@@ -5,7 +5,8 @@ header (:data:`COLUMN_FORMATS`; for value columns that mix shares and index valu
 each row's indicator): ``year`` ("2025"), ``count``
 ("4 000"), ``share`` (a fraction shown as "16,5 %"), ``index`` (the 0–6 problemindex,
 "1,47"), ``pvalue``, ``percent_number`` (a value already in percent, "24 %"),
-``number`` (other decimals, "0,23", "97,1"), ``date``, ``bool`` and ``text``.
+``number`` (other decimals, "0,23", "97,1"), ``date``, ``bool`` and ``text``. A value
+in a named unit ("antal") is an ``amount``: a count when whole ("9"), else a number.
 
 :func:`html_rows` turns a table into the strings of an HTML table; :func:`xlsx_formats`
 gives the Excel number format of every numeric cell, so the workbook shows the same
@@ -178,9 +179,16 @@ def _row_kind(
     indicator_kinds: Mapping[str, str],
     default: str,
 ) -> list[str]:
-    """Per row: "share" or "index"/"number" for the value columns."""
+    """Per row: "share", "index", "amount" or "number" for the value columns.
+
+    "amount" is a value in a named unit (a ``unit`` other than "andel", such as "antal",
+    or a follow-up row of an indicator that is neither a proportion nor a mean): the
+    follow-up chart writes a whole one without decimals ("9"), so its table must too;
+    :func:`column_kinds` resolves it per cell (:func:`_amount_kind`).
+    """
     n = len(frame)
     indicator, unit, kind = (_column_of(keys, k) for k in ("indicator", "unit", "kind"))
+    followup = _column_of(keys, "commitment_id") is not None
     if indicator is None and indicator_kinds:
         # a table naming its indicators by their Swedish label (the follow-up chart's)
         labels = _column_of(keys, "label")
@@ -192,10 +200,13 @@ def _row_kind(
         out = []
         for i, u in zip(ids, units, strict=True):
             k = indicator_kinds.get(str(i))
-            if k == "proportion" or (isinstance(u, str) and u.strip().lower() == "andel"):
+            named = u.strip().lower() if isinstance(u, str) else ""
+            if k == "proportion" or named == "andel":
                 out.append("share")
             elif k == "mean":
                 out.append("index")
+            elif named or followup:
+                out.append("amount")
             else:
                 out.append("number")
         return out
@@ -208,6 +219,24 @@ def _row_kind(
 
 
 _MEASURE_KINDS = frozenset({"proportion", "andel", "mean", "medelvärde"})
+
+
+def _amount_kind(value: object) -> str:
+    """An "amount" cell's kind: a whole value is a "count" ("9", as the follow-up chart
+    writes it), any other a "number" ("9,50")."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "count" if math.isfinite(value) and float(value).is_integer() else "number"
+    return "number"
+
+
+def _resolve_amounts(per_row: list[str], values: pd.Series) -> list[str]:
+    """``per_row`` with each "amount" replaced by its cell's kind (:func:`_amount_kind`)."""
+    if "amount" not in per_row:
+        return per_row
+    cells = values.tolist()
+    return [_amount_kind(v) if k == "amount" else k for k, v in zip(per_row, cells, strict=True)]
 
 
 def _by_dtype(series: pd.Series) -> str:
@@ -251,7 +280,7 @@ def column_kinds(
         if kind == "value":
             if per_row is None:
                 per_row = _row_kind(frame, keys, indicator_kinds or {}, values)
-            out[name] = per_row
+            out[name] = _resolve_amounts(per_row, frame[col])
         elif kind == "auto":
             out[name] = _by_dtype(frame[col])
         else:
@@ -280,6 +309,8 @@ def format_value(value: object, kind: str) -> str:
     v = float(value)
     if kind == "year":
         return str(round(v))
+    if kind == "amount":
+        kind = _amount_kind(v)
     if kind == "count":
         return fmt_number(v, 0)
     if kind == "share":
