@@ -607,3 +607,125 @@ def test_book_page_draws_the_chart_once_for_the_page_and_its_own_pdf(tmp_path: P
     assert issues == []
     plt.close(header)
     plt.close(chart)
+
+
+def _texts_figure() -> plt.Figure:
+    """Texts of every kind the kept PDF text handles or hands on: two fonts, a second
+    subset (the ligature), a character outside the repertoire, rotation, a link,
+    math text and the same text twice."""
+    fig = _text_figure()
+    fig.text(0.1, 0.02, "Källa: ﬁnska och svenska – 95 % ≤ 1 ☂", fontsize=7, rotation=5)
+    fig.text(0.5, 0.5, "2021", fontsize=9, url="https://example.org/")
+    fig.text(0.6, 0.6, r"$\alpha = 0{,}5$")
+    fig.text(0.7, 0.7, "Är ÅÄÖ åäö", fontsize=9, rotation=90)
+    return fig
+
+
+def _book_with_page(folder: Path) -> tuple[bytes, bytes]:
+    """A chart book with a header page and a chart page, and the chart's own PDF."""
+    header = plt.figure(figsize=(8.27, 11.69))
+    header.text(0.08, 0.96, "Rubrik på sidan – ﬁnal", fontsize=16, fontweight="bold")
+    chart = _texts_figure()
+    page = _export.BookPage(header, chart, (2.0, 5.0), folder / "figurer" / "d.pdf")
+    book = _export.write_pdf_book(folder / "bok.pdf", [_texts_figure(), page], title="T")
+    plt.close(header)
+    plt.close(chart)
+    return book.read_bytes(), page.pdf.read_bytes()
+
+
+def _ligatures_pdf(texts: list[str]) -> bytes:
+    """A PDF of ``texts`` drawn in this order (each a ligature: a multi-character glyph)."""
+    fig = plt.figure(figsize=(2, 2))
+    for i, text in enumerate(texts):
+        fig.text(0.1, 0.1 + 0.2 * i, text)
+    buf = io.BytesIO()
+    with _export.deterministic():
+        fig.savefig(buf, format="pdf", metadata=_export._METADATA["pdf"])
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def test_pdf_text_written_once_gives_matplotlibs_bytes(tmp_path: Path, monkeypatch) -> None:
+    """Texts written from the kept text give the bytes matplotlib writes, in a fresh
+    process state, again (every text kept) and with other font names (the book)."""
+    import contextlib
+
+    _export._pdf_bodies.clear()
+    _export._pdf_glyphs.clear()
+    kept = [_book_with_page(tmp_path / "first"), _book_with_page(tmp_path / "again")]
+    # ligatures get codes in the order a file meets them: "fl" first here, second above
+    kept_ligatures = _ligatures_pdf(["flat", "fine"]), _ligatures_pdf(["fine", "flat"])
+    assert _export._pdf_bodies  # the texts were kept …
+    monkeypatch.setattr(_export, "_pdf_texts_kept", contextlib.nullcontext)
+    own = _book_with_page(tmp_path / "matplotlib")
+    assert kept == [own, own]  # … and written as matplotlib writes them
+    assert kept_ligatures == (_ligatures_pdf(["flat", "fine"]), _ligatures_pdf(["fine", "flat"]))
+
+
+def test_pdf_text_kept_is_written_without_matplotlibs_draw_text(monkeypatch) -> None:
+    """The second drawing of the same texts never reaches matplotlib's ``draw_text``
+    except for math text and links; the swap is undone on exit."""
+    from matplotlib.backends.backend_pdf import RendererPdf
+
+    drawn: list[str] = []
+    original = RendererPdf.draw_text
+
+    def counted(self, gc, x, y, s, *args, **kwargs):
+        drawn.append(s)
+        return original(self, gc, x, y, s, *args, **kwargs)
+
+    monkeypatch.setattr(RendererPdf, "draw_text", counted)
+    _export._pdf_bodies.clear()
+    _export._pdf_glyphs.clear()
+
+    def pdf() -> None:
+        fig = _texts_figure()
+        with _export.deterministic():
+            assert RendererPdf.draw_text is not counted
+            fig.savefig(io.BytesIO(), format="pdf")
+        plt.close(fig)
+
+    pdf()
+    first = list(drawn)
+    drawn.clear()
+    pdf()
+    assert len(first) > 5 and _FONT_TEXT in first
+    assert sorted(drawn) == sorted(["2021", r"$\alpha = 0{,}5$"])
+    assert RendererPdf.draw_text is counted
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0.0, -0.0, 1.5, -2.25, 1e-12, 0.1234567891234, 123456.789, 3, -7, 2**40, True, False],
+)
+def test_pdf_numbers_written_as_matplotlib_writes_them(value: object) -> None:
+    import numpy as np
+    from matplotlib.backends import backend_pdf
+
+    written = _export._numbers_first(backend_pdf.pdfRepr)
+    for v in (value, np.float64(value), np.int64(value), np.float32(value)):
+        assert written(v) == backend_pdf.pdfRepr(v), v
+    assert written(backend_pdf.Op.gsave) == b"q"
+    with pytest.raises(ValueError, match="finite"):
+        written(float("nan"))
+
+
+def test_pdf_with_numbers_first_is_matplotlibs_pdf(monkeypatch) -> None:
+    import contextlib
+
+    from matplotlib.backends import backend_pdf
+
+    def pdf() -> bytes:
+        fig = _texts_figure()
+        fig.axes[0].scatter([2020.5, 2020.75], [0.12, 0.18], alpha=0.5, hatch="//")
+        buf = io.BytesIO()
+        with _export.deterministic():
+            fig.savefig(buf, format="pdf", metadata=_export._METADATA["pdf"])
+        plt.close(fig)
+        return buf.getvalue()
+
+    original = backend_pdf.pdfRepr
+    fast = pdf()
+    assert backend_pdf.pdfRepr is original
+    monkeypatch.setattr(_export, "_pdf_numbers_first", contextlib.nullcontext)
+    assert pdf() == fast

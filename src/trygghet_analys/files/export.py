@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import functools
 import io
+import math
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -260,6 +261,234 @@ def _pdf_text_without_glyph_loading() -> Iterator[None]:
         backend_pdf._text_helpers = helpers
 
 
+#: Most texts kept by :func:`_pdf_text_once` (glyphs per text, and written text per
+#: text, codes and font names); both tables are emptied when full.
+MAX_PDF_TEXTS = 20_000
+
+_pdf_glyphs: dict[tuple, tuple] = {}
+_pdf_bodies: dict[tuple, tuple[bytes | int, ...]] = {}
+
+
+class _Recorder:
+    """Stands in for a PDF file's current stream: keeps what is written, in order."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.pieces.append(bytes(data))
+
+
+def _text_key(renderer: object, s: str, prop: object, mtext: object) -> tuple | None:
+    """What the glyphs of a PDF text depend on: font (set to its size), text, size,
+    font features and language; None when it cannot be a dictionary key."""
+    font = renderer._get_font_ttf(prop)
+    if mtext is not None:
+        features, language = mtext.get_fontfeatures(), mtext.get_language()
+    else:
+        features = language = None
+    key = (font, s, prop.get_size_in_points(), features, language)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _text_glyphs(key: tuple) -> tuple:
+    """(font, characters, glyph id) of each glyph of the text of ``key``, laid out as
+    the PDF back end lays it out, once per text."""
+    glyphs = _pdf_glyphs.get(key)
+    if glyphs is None:
+        from matplotlib.backends import backend_pdf
+
+        font, s, _size, features, language = key
+        glyphs = tuple(
+            (item.ft_object, item.char, item.glyph_index)
+            for item in backend_pdf._text_helpers.layout(
+                s, font, features=features, language=language
+            )
+        )
+        if len(_pdf_glyphs) >= MAX_PDF_TEXTS:
+            _pdf_glyphs.clear()
+        _pdf_glyphs[key] = glyphs
+    return glyphs
+
+
+def _tracked(file: object, glyphs: tuple) -> tuple[tuple, tuple]:
+    """The glyphs recorded in ``file``'s font subsets (as drawing them records them),
+    and what the written text depends on besides the text: each glyph's (subset,
+    character code) and the file's font name of each (font, subset) it uses, named in
+    the order the back end names them."""
+    from matplotlib.font_manager import FontPath
+
+    track = file._character_tracker.track_glyph
+    codes = tuple(track(font, chars, glyph) for font, chars, glyph in glyphs)
+    names: dict[tuple, object] = {}
+    for (font, _chars, _glyph), (subset, _code) in zip(glyphs, codes, strict=True):
+        if (font, subset) not in names:
+            names[font, subset] = file.fontName(FontPath(font.fname, font.face_index), subset)
+    return codes, tuple(names.values())
+
+
+def _text_pieces(pieces: list[bytes]) -> bool:
+    """Whether ``pieces`` are a text as the back end writes it: ``q``, the matrix (``cm``),
+    the text (``BT … ET``) and ``Q``, each with its line end."""
+    return (
+        len(pieces) > 6
+        and pieces[:2] == [b"q", b"\n"]
+        and pieces[2].endswith(b" cm")
+        and pieces[3:5] == [b"\n", b"BT"]
+        and pieces[-4:] == [b"ET", b"\n", b"Q", b"\n"]
+    )
+
+
+def _text_template(pieces: list[bytes], names: tuple) -> tuple[bytes | int, ...] | None:
+    """The text (``BT … ET``) of a recorded text with each font name left open: its
+    number in ``names`` in place of the name, which differs between files (the chart's
+    own PDF and the chart book name the same font differently). None when a font
+    selection names a font outside ``names``."""
+    written = [name.pdfRepr() for name in names]
+    parts: list[bytes | int] = []
+    for piece in pieces[4:-2]:
+        if piece.startswith(b"/") and piece.endswith(b" Tf"):
+            name, rest = piece.split(b" ", 1)
+            if name not in written:
+                return None
+            parts += [written.index(name), b" " + rest]
+        else:
+            parts.append(piece)
+    return tuple(parts)
+
+
+def _filled(template: tuple[bytes | int, ...], names: tuple) -> bytes:
+    """A text template (:func:`_text_template`) with this file's font names."""
+    written = [name.pdfRepr() for name in names]
+    return b"".join(written[part] if isinstance(part, int) else part for part in template)
+
+
+def _pdf_text_once(draw_text: object) -> object:
+    """``RendererPdf.draw_text`` writing each text's ``BT … ET`` once per process.
+
+    A chart's texts are written twice (its own PDF and its page in the chart book) and
+    many texts recur across charts; matplotlib builds the text operators glyph by glyph
+    in Python every time. The written text depends only on the glyphs (font, size,
+    text, features, language), their subset codes and the file's font names, so it is
+    kept under those; the glyphs are still recorded in every file's subsets and the
+    font names assigned as matplotlib does, and the graphics state, position and angle
+    are written by matplotlib's own calls. Math text, links and other font types go to
+    matplotlib's own ``draw_text``.
+    """
+    from matplotlib.backends.backend_pdf import Op
+
+    def drawn(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        import matplotlib as mpl
+
+        if (
+            ismath
+            or gc.get_url() is not None
+            or mpl.rcParams["pdf.use14corefonts"]
+            or mpl.rcParams["pdf.fonttype"] != 42
+            or self.file.currentstream is None
+        ):
+            return draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        key = _text_key(self, s, prop, mtext)
+        if key is None:
+            return draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        glyphs = _text_glyphs(key)
+        self.check_gc(gc, gc._rgb)
+        codes, names = _tracked(self.file, glyphs)
+        template = _pdf_bodies.get((key, codes))
+        if template is not None:
+            a = math.radians(angle)
+            self.file.output(Op.gsave)
+            self.file.output(
+                math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y, Op.concat_matrix
+            )
+            self.file.write(_filled(template, names))
+            self.file.output(Op.grestore)
+            return None
+        stream, recorder = self.file.currentstream, _Recorder()
+        self.file.currentstream = recorder
+        try:
+            draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        finally:
+            self.file.currentstream = stream
+        pieces = recorder.pieces
+        for piece in pieces:
+            stream.write(piece)
+        # q \n <matrix> cm \n BT … ET \n Q \n: the text between the matrix and Q
+        template = _text_template(pieces, names) if _text_pieces(pieces) else None
+        if template is not None:
+            if len(_pdf_bodies) >= MAX_PDF_TEXTS:
+                _pdf_bodies.clear()
+            _pdf_bodies[key, codes] = template
+        return None
+
+    drawn.__wrapped__ = draw_text
+    return drawn
+
+
+@contextlib.contextmanager
+def _pdf_texts_kept() -> Iterator[None]:
+    """PDF text written through :func:`_pdf_text_once`, matplotlib's own put back on exit."""
+    from matplotlib.backends.backend_pdf import RendererPdf
+
+    original = RendererPdf.__dict__.get("draw_text")
+    if original is None or hasattr(original, "__wrapped__"):
+        yield
+        return
+    RendererPdf.draw_text = _pdf_text_once(original)
+    try:
+        yield
+    finally:
+        RendererPdf.draw_text = original
+
+
+def _numbers_first(pdf_repr: object) -> object:
+    """matplotlib's ``pdfRepr`` with plain floats and ints written first.
+
+    Most of what a PDF page holds is numbers; matplotlib asks each whether it has a
+    ``pdfRepr`` method (a failed attribute lookup) before formatting it. Floats (also
+    NumPy's) and ints are formatted here exactly as there (``%.10f`` without trailing
+    zeros, ``%d``), operators as their bytes; everything else, booleans included, goes
+    to matplotlib's own.
+    """
+    from matplotlib.backends.backend_pdf import Op
+
+    def written(obj: object) -> bytes:
+        kind = type(obj)
+        if kind is float or kind is np.float64:
+            if not math.isfinite(obj):
+                raise ValueError("Can only output finite numbers in PDF")
+            return (b"%.10f" % obj).rstrip(b"0").rstrip(b".")
+        if kind is int:
+            return b"%d" % obj
+        if kind is Op:
+            return obj.value
+        return pdf_repr(obj)
+
+    written.__wrapped__ = pdf_repr
+    return written
+
+
+@contextlib.contextmanager
+def _pdf_numbers_first() -> Iterator[None]:
+    """PDF objects written through :func:`_numbers_first`, matplotlib's own put back on
+    exit (the back end looks ``pdfRepr`` up on its module at every use)."""
+    from matplotlib.backends import backend_pdf
+
+    original = getattr(backend_pdf, "pdfRepr", None)
+    if original is None or hasattr(original, "__wrapped__"):
+        yield
+        return
+    backend_pdf.pdfRepr = _numbers_first(original)
+    try:
+        yield
+    finally:
+        backend_pdf.pdfRepr = original
+
+
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
     """Settings for reproducible files, restored on exit.
@@ -280,6 +509,8 @@ def deterministic() -> Iterator[None]:
             mpl.rc_context({"svg.hashsalt": _HASHSALT, "pdf.fonttype": 42}),
             _lean_pdf_fonts(),
             _pdf_text_without_glyph_loading(),
+            _pdf_texts_kept(),
+            _pdf_numbers_first(),
         ):
             yield
     finally:
