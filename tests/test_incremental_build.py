@@ -1116,3 +1116,72 @@ def test_csv_blocks_rendered_together_equal_a_whole_write(tmp_path, monkeypatch)
     pipeline._write_csv_from_blocks(grown, tmp_path / "c.csv", "t", BuildCache(tmp_path / ".cache"))
     assert (tmp_path / "c.csv").read_bytes() == (tmp_path / "whole2.csv").read_bytes()
     assert [c for c in calls if c] == []
+
+
+# --- parsed registers kept in the build cache (texts ``parsed_registers``) -------------------
+def _record_register_reads(monkeypatch) -> list[str]:
+    """The register files ``build`` parses (``load_register``), by name."""
+    reads: list[str] = []
+    real = pipeline.load_register
+
+    def recording(path, **checks):
+        reads.append(Path(path).name)
+        return real(path, **checks)
+
+    monkeypatch.setattr(pipeline, "load_register", recording)
+    return reads
+
+
+def test_registers_come_from_the_cache_until_a_register_file_changes(data, monkeypatch):
+    """An unchanged build parses no register; a changed register file is parsed again (that
+    one only) and its change reaches the tables, which equal a build without cache."""
+    reads = _record_register_reads(monkeypatch)
+    pipeline.build(data)
+    assert len(reads) == 4
+    before = _tables(data / "processed")
+    reads.clear()
+    pipeline.build(data)
+    assert reads == []
+    assert _tables(data / "processed") == before
+    _change_a_commitment_text(data)
+    changed = sorted((data / "raw" / "medborgarloften").glob("20*.yml"))[-1].name
+    pipeline.build(data)
+    assert reads == [changed]
+    monkeypatch.undo()
+    after = _equals_a_build_without_cache(data)
+    assert after["commitment_draft.parquet"] != before["commitment_draft.parquet"]
+
+
+def test_damaged_parsed_registers_are_parsed_again(data, monkeypatch):
+    pipeline.build(data)
+    before = _tables(data / "processed")
+    texts = data / "processed" / ".cache" / "texts"
+    (texts / "parsed_registers.json").write_text("{not json", encoding="utf-8")
+    reads = _record_register_reads(monkeypatch)
+    pipeline.build(data)
+    assert len(reads) == 4
+    assert _tables(data / "processed") == before
+
+
+def test_a_register_read_back_from_json_equals_the_register(sample_data_dir):
+    import dataclasses
+    import datetime as dt
+
+    from trygghet_analys.files.registers import (
+        load_registers,
+        register_from_json,
+        register_to_json,
+    )
+
+    registers = load_registers(sample_data_dir / "raw" / "medborgarloften")
+    assert registers
+    signed = [dt.datetime(2024, 5, 2, 10, 30), None, dt.date(2024, 5, 2)]
+    for register in registers:
+        for when in signed:
+            r = dataclasses.replace(register, signed=when)
+            back = register_from_json(register_to_json(r), source=r.source)
+            assert back == r
+            assert repr(back) == repr(r)
+            assert type(back.signed) is type(r.signed)
+            assert back.source == r.source
+            assert [c.activities for c in back.commitments] == [c.activities for c in r.commitments]
