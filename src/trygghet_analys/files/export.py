@@ -430,19 +430,25 @@ def _pdf_text_once(draw_text: object) -> object:
 
 
 @contextlib.contextmanager
-def _pdf_texts_kept() -> Iterator[None]:
-    """PDF text written through :func:`_pdf_text_once`, matplotlib's own put back on exit."""
-    from matplotlib.backends.backend_pdf import RendererPdf
-
-    original = RendererPdf.__dict__.get("draw_text")
+def _wrapped(owner: object, name: str, wrap: Callable) -> Iterator[None]:
+    """``owner.name`` replaced by ``wrap(original)`` while the block runs and put back on
+    exit; left as it is when missing or already wrapped (a block inside another)."""
+    original = getattr(owner, name, None)
     if original is None or hasattr(original, "__wrapped__"):
         yield
         return
-    RendererPdf.draw_text = _pdf_text_once(original)
+    setattr(owner, name, wrap(original))
     try:
         yield
     finally:
-        RendererPdf.draw_text = original
+        setattr(owner, name, original)
+
+
+def _pdf_texts_kept() -> contextlib.AbstractContextManager[None]:
+    """PDF text written through :func:`_pdf_text_once`, matplotlib's own put back on exit."""
+    from matplotlib.backends.backend_pdf import RendererPdf
+
+    return _wrapped(RendererPdf, "draw_text", _pdf_text_once)
 
 
 def _numbers_first(pdf_repr: object) -> object:
@@ -472,21 +478,12 @@ def _numbers_first(pdf_repr: object) -> object:
     return written
 
 
-@contextlib.contextmanager
-def _pdf_numbers_first() -> Iterator[None]:
+def _pdf_numbers_first() -> contextlib.AbstractContextManager[None]:
     """PDF objects written through :func:`_numbers_first`, matplotlib's own put back on
     exit (the back end looks ``pdfRepr`` up on its module at every use)."""
     from matplotlib.backends import backend_pdf
 
-    original = getattr(backend_pdf, "pdfRepr", None)
-    if original is None or hasattr(original, "__wrapped__"):
-        yield
-        return
-    backend_pdf.pdfRepr = _numbers_first(original)
-    try:
-        yield
-    finally:
-        backend_pdf.pdfRepr = original
+    return _wrapped(backend_pdf, "pdfRepr", _numbers_first)
 
 
 @contextlib.contextmanager
@@ -579,20 +576,15 @@ def _glyphs_once(original: Callable) -> Callable:
                 new[glyph] = path
         return list(info), new, []
 
+    get_glyphs_with_font.__wrapped__ = original
     return get_glyphs_with_font
 
 
-@contextlib.contextmanager
-def _svg_text_glyphs_once() -> Iterator[None]:
+def _svg_text_glyphs_once() -> contextlib.AbstractContextManager[None]:
     """SVG text drawn through :func:`_glyphs_once`, matplotlib's own put back on exit."""
     from matplotlib.textpath import TextToPath
 
-    original = TextToPath.get_glyphs_with_font
-    TextToPath.get_glyphs_with_font = _glyphs_once(original)
-    try:
-        yield
-    finally:
-        TextToPath.get_glyphs_with_font = original
+    return _wrapped(TextToPath, "get_glyphs_with_font", _glyphs_once)
 
 
 @contextlib.contextmanager
