@@ -295,6 +295,16 @@ def _text_key(renderer: object, s: str, prop: object, mtext: object) -> tuple | 
     return key
 
 
+def _keep(table: dict, key: object, value: object, limit: int) -> object:
+    """``value`` kept in ``table`` under ``key`` (returned), the table emptied first when
+    it holds ``limit`` entries: the per-process text tables stay bounded in a long
+    region run."""
+    if len(table) >= limit:
+        table.clear()
+    table[key] = value
+    return value
+
+
 def _text_glyphs(key: tuple) -> tuple:
     """(font, characters, glyph id) of each glyph of the text of ``key``, laid out as
     the PDF back end lays it out, once per text."""
@@ -309,9 +319,7 @@ def _text_glyphs(key: tuple) -> tuple:
                 s, font, features=features, language=language
             )
         )
-        if len(_pdf_glyphs) >= MAX_PDF_TEXTS:
-            _pdf_glyphs.clear()
-        _pdf_glyphs[key] = glyphs
+        _keep(_pdf_glyphs, key, glyphs, MAX_PDF_TEXTS)
     return glyphs
 
 
@@ -420,9 +428,7 @@ def _pdf_text_once(draw_text: object) -> object:
         # q \n <matrix> cm \n BT … ET \n Q \n: the text between the matrix and Q
         template = _text_template(pieces, names) if _text_pieces(pieces) else None
         if template is not None:
-            if len(_pdf_bodies) >= MAX_PDF_TEXTS:
-                _pdf_bodies.clear()
-            _pdf_bodies[key, codes] = template
+            _keep(_pdf_bodies, (key, codes), template, MAX_PDF_TEXTS)
         return None
 
     drawn.__wrapped__ = draw_text
@@ -564,9 +570,7 @@ def _glyphs_once(original: Callable) -> Callable:
             )
         if entry is None:
             info, paths, _rects = original(self, font, s, features=features, language=language)
-            if len(_svg_glyphs) >= MAX_SVG_TEXTS:
-                _svg_glyphs.clear()
-            entry = _svg_glyphs[key] = (tuple(info), dict(paths))
+            entry = _keep(_svg_glyphs, key, (tuple(info), dict(paths)), MAX_SVG_TEXTS)
         info, paths = entry
         if glyph_map is None:
             glyph_map = OrderedDict()
