@@ -52,6 +52,40 @@ def test_png_bytes_are_reused(tmp_path: Path) -> None:
     assert path.read_bytes() == png
 
 
+def _png_idat(png: bytes) -> bytes:
+    """The concatenated IDAT chunks of a PNG: one zlib stream."""
+    data, at = b"", 8
+    while at < len(png):
+        length = int.from_bytes(png[at : at + 4], "big")
+        if png[at + 4 : at + 8] == b"IDAT":
+            data += png[at + 8 : at + 8 + length]
+        at += 12 + length
+    return data
+
+
+def _zlib_header(level: int) -> bytes:
+    """The two bytes a zlib stream starts with: they name the level's class (fast … best)."""
+    return zlib.compress(b"", level)[:2]
+
+
+def test_png_is_the_figures_pixels_at_the_cheaper_level() -> None:
+    """The PNG is compressed at :data:`PNG_COMPRESS_LEVEL` (not Pillow's 6) and holds
+    exactly the pixels of matplotlib's own PNG of the figure."""
+    import numpy as np
+    from PIL import Image
+
+    assert _zlib_header(_export.PNG_COMPRESS_LEVEL) != _zlib_header(6)
+    fig = _laid_out_figure()
+    png = _export.figure_png_bytes(fig)
+    assert _png_idat(png)[:2] == _zlib_header(_export.PNG_COMPRESS_LEVEL)
+    plain = io.BytesIO()
+    fig.savefig(plain, format="png")
+    assert _png_idat(plain.getvalue())[:2] == _zlib_header(6)
+    ours, theirs = (np.asarray(Image.open(io.BytesIO(b))) for b in (png, plain.getvalue()))
+    assert ours.shape == theirs.shape
+    assert (ours == theirs).all()
+
+
 def _laid_out_figure() -> plt.Figure:
     """A chart after ``tight_layout``, as every report chart is (``finish_figure``)."""
     fig = _figure()
@@ -79,11 +113,13 @@ def test_laid_out_figure_is_drawn_once_per_file(tmp_path: Path, monkeypatch) -> 
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_skipping_the_layout_predraw_gives_the_same_bytes(tmp_path: Path, fmt: str) -> None:
-    """The same bytes as matplotlib's own ``savefig`` with its extra drawing."""
+    """The same bytes as matplotlib's own ``savefig`` with its extra drawing (and the
+    same PNG level)."""
     (path,) = _export.save_figure(_laid_out_figure(), tmp_path / "d", formats=(fmt,))
     buf = io.BytesIO()
+    options = {"pil_kwargs": _export._PNG_OPTIONS} if fmt == "png" else {}
     with _export.deterministic():
-        _laid_out_figure().savefig(buf, format=fmt, metadata=_export._METADATA[fmt])
+        _laid_out_figure().savefig(buf, format=fmt, metadata=_export._METADATA[fmt], **options)
     assert path.read_bytes() == buf.getvalue()
 
 
@@ -110,6 +146,54 @@ def test_svg_glyphs_kept_across_figures_give_matplotlibs_svg(tmp_path: Path) -> 
         plt.close(fig)
     assert _export._svg_glyphs  # the texts were kept ...
     assert TextToPath.get_glyphs_with_font is original  # ... and matplotlib's is back
+
+
+def _svg_texts_figure() -> plt.Figure:
+    """Texts at several depths of an SVG file: in the figure, clipped to the axes (a
+    group around the text), a link (an ``<a>``), coloured and transparent, math text,
+    the same text twice and a text of spaces only (a group without glyphs)."""
+    fig = _figure()
+    ax = fig.axes[0]
+    ax.text(2021, 0.15, "Otrygg ute – ﬁnska åäö 2021", clip_on=True, color="#d95f02")
+    ax.text(2020.5, 0.12, "2021", alpha=0.5, url="https://example.org/")
+    fig.text(0.1, 0.5, "Otrygg ute – ﬁnska åäö 2021", fontsize=9, rotation=10)
+    fig.text(0.2, 0.2, r"$\alpha = 0{,}5$")
+    fig.text(0.3, 0.3, "   ")
+    return fig
+
+
+def test_svg_text_written_once_gives_matplotlibs_svg(tmp_path: Path) -> None:
+    """References, definitions and outlines kept from one figure to the next (and the
+    same figure again) give matplotlib's own SVG, byte for byte; the swaps are undone."""
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    original = RendererSVG._draw_text_as_path
+    for table in (_export._svg_glyphs, _export._svg_outlines, _export._svg_written):
+        table.clear()
+    figures = [_svg_texts_figure(), _figure(), _svg_texts_figure()]
+    for i, fig in enumerate(figures):
+        (path,) = _export.save_figure(fig, tmp_path / f"d{i}", formats=("svg",))
+        assert path.read_bytes() == _plain_svg(fig), i
+        plt.close(fig)
+    assert _export._svg_outlines and _export._svg_written
+    assert RendererSVG._draw_text_as_path is original
+
+
+def test_pdf_glyphs_found_by_font_are_matplotlibs(tmp_path: Path, monkeypatch) -> None:
+    """Glyphs found per font object get the subsets and codes matplotlib gives them:
+    the same chart book and chart PDF, ligatures (a second subset) in either order."""
+    import contextlib
+
+    from matplotlib.backends._backend_pdf_ps import CharacterTracker
+
+    original = CharacterTracker.track_glyph
+    _export._pdf_bodies.clear()
+    _export._pdf_glyphs.clear()
+    found = _book_with_page(tmp_path / "found"), _ligatures_pdf(["fine", "flat", "fine"])
+    assert CharacterTracker.track_glyph is original
+    monkeypatch.setattr(_export, "_pdf_glyphs_found_by_font", contextlib.nullcontext)
+    own = _book_with_page(tmp_path / "own"), _ligatures_pdf(["fine", "flat", "fine"])
+    assert found == own
 
 
 def test_pdf_text_without_glyph_loading_gives_the_same_pdf(monkeypatch) -> None:
@@ -157,6 +241,33 @@ def test_pdf_book_is_reproducible(tmp_path: Path) -> None:
     assert b"/Count 2" in a
 
 
+def test_pdf_streams_use_the_cheaper_level_and_hold_the_same_drawing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """PDF streams are compressed at :data:`PDF_COMPRESSION` (not matplotlib's 6); each
+    decompresses to what is written at matplotlib's own level."""
+    level = _export.PDF_COMPRESSION
+    assert _zlib_header(level) != _zlib_header(6)
+    _export.write_pdf_book(tmp_path / "a.pdf", [_figure()], title="Trygghet")
+    monkeypatch.setattr(_export, "PDF_COMPRESSION", 6)
+    _export.write_pdf_book(tmp_path / "b.pdf", [_figure()], title="Trygghet")
+    ours, theirs = ((tmp_path / n).read_bytes() for n in ("a.pdf", "b.pdf"))
+    flate = re.findall(rb"/FlateDecode.*?stream\n(..)", ours, re.S)
+    assert flate and set(flate) == {_zlib_header(level)}
+    assert ours != theirs
+
+    def content(pdf: bytes) -> list[tuple[bytes, bytes]]:
+        # stream lengths (some objects of their own) and offsets (the xref table) differ
+        objects = _pdf_objects(pdf[: pdf.rindex(b"\nxref\n")])
+        return [
+            (re.sub(rb"/Length \d+( 0 R)?", b"", head), body)
+            for head, body in objects.values()
+            if not re.fullmatch(rb"\s*\d+\s*endobj\s*", head)
+        ]
+
+    assert content(ours) == content(theirs)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -198,6 +309,25 @@ def test_xlsx_is_byte_reproducible(tmp_path: Path) -> None:
         assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
         core = z.read("docProps/core.xml").decode()
     assert "2000-01-01T00:00:00Z" in core
+
+
+def test_xlsx_entries_are_deflated_at_the_cheaper_level(tmp_path: Path) -> None:
+    """Every entry is deflated at :data:`~trygghet_analys.files._xlsx.COMPRESS_LEVEL`
+    (zipfile takes a level from ``writestr`` for a ``ZipInfo`` entry, not from the
+    ``ZipFile``): its stored bytes are zlib's raw deflate of the part at that level."""
+    from trygghet_analys.files._xlsx import COMPRESS_LEVEL
+
+    data = _export.write_xlsx(tmp_path / "t.xlsx", _sheets(), title="Tabeller").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for info in z.infolist():
+            at = info.header_offset
+            start = at + 30 + int.from_bytes(data[at + 26 : at + 28], "little")
+            start += int.from_bytes(data[at + 28 : at + 30], "little")
+            stored = data[start : start + info.compress_size]
+            deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+            expected = deflate.compress(z.read(info)) + deflate.flush()
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert stored == expected, info.filename
 
 
 def test_xlsx_contents(tmp_path: Path) -> None:
