@@ -166,3 +166,29 @@ def test_skipped_build_builds_once_when_processed_is_missing(
     if builds == 1:
         assert results["steps"]["build-once"]["needed_by"] == ["statistics"]
         assert "build_wall_s" not in results["summary"]  # no target computed on it
+
+
+ANATOMY_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "report_anatomy.py"
+
+
+def test_report_anatomy_splits_a_real_report_and_puts_the_functions_back(built_data_dir):
+    """benchmarks/report_anatomy.py (docs/performance.md quotes it): every step it names
+    exists and is reached by a real report, the timed steps add up to the total, and the
+    report's own functions are back in place afterwards."""
+    spec = importlib.util.spec_from_file_location("report_anatomy", ANATOMY_PY)
+    anatomy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(anatomy)
+    before = {(id(owner), name): getattr(owner, name) for owner, name, _ in anatomy.STEPS}
+
+    [(name, total, steps)] = anatomy.anatomy(built_data_dir, ["Älmhult"])
+
+    assert name == "Älmhult" and total > 0
+    labels = [label for _, _, label in anatomy.STEPS]
+    assert set(steps) == {*labels, anatomy.REST}
+    # every step was reached (a renamed function would leave its step at nothing)
+    assert all(steps[label] > 0 for label in labels), steps
+    outer = sum(v for k, v in steps.items() if k not in anatomy.NESTED)
+    assert outer == pytest.approx(total)
+    assert steps[anatomy.REST] >= steps["tight_layout (del av uppbyggnaden)"]
+    after = {(id(owner), name): getattr(owner, name) for owner, name, _ in anatomy.STEPS}
+    assert after == before

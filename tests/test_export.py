@@ -112,6 +112,54 @@ def test_svg_glyphs_kept_across_figures_give_matplotlibs_svg(tmp_path: Path) -> 
     assert TextToPath.get_glyphs_with_font is original  # ... and matplotlib's is back
 
 
+def _svg_texts_figure() -> plt.Figure:
+    """Texts at several depths of an SVG file: in the figure, clipped to the axes (a
+    group around the text), a link (an ``<a>``), coloured and transparent, math text,
+    the same text twice and a text of spaces only (a group without glyphs)."""
+    fig = _figure()
+    ax = fig.axes[0]
+    ax.text(2021, 0.15, "Otrygg ute – ﬁnska åäö 2021", clip_on=True, color="#d95f02")
+    ax.text(2020.5, 0.12, "2021", alpha=0.5, url="https://example.org/")
+    fig.text(0.1, 0.5, "Otrygg ute – ﬁnska åäö 2021", fontsize=9, rotation=10)
+    fig.text(0.2, 0.2, r"$\alpha = 0{,}5$")
+    fig.text(0.3, 0.3, "   ")
+    return fig
+
+
+def test_svg_text_written_once_gives_matplotlibs_svg(tmp_path: Path) -> None:
+    """References, definitions and outlines kept from one figure to the next (and the
+    same figure again) give matplotlib's own SVG, byte for byte; the swaps are undone."""
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    original = RendererSVG._draw_text_as_path
+    for table in (_export._svg_glyphs, _export._svg_outlines, _export._svg_written):
+        table.clear()
+    figures = [_svg_texts_figure(), _figure(), _svg_texts_figure()]
+    for i, fig in enumerate(figures):
+        (path,) = _export.save_figure(fig, tmp_path / f"d{i}", formats=("svg",))
+        assert path.read_bytes() == _plain_svg(fig), i
+        plt.close(fig)
+    assert _export._svg_outlines and _export._svg_written
+    assert RendererSVG._draw_text_as_path is original
+
+
+def test_pdf_glyphs_found_by_font_are_matplotlibs(tmp_path: Path, monkeypatch) -> None:
+    """Glyphs found per font object get the subsets and codes matplotlib gives them:
+    the same chart book and chart PDF, ligatures (a second subset) in either order."""
+    import contextlib
+
+    from matplotlib.backends._backend_pdf_ps import CharacterTracker
+
+    original = CharacterTracker.track_glyph
+    _export._pdf_bodies.clear()
+    _export._pdf_glyphs.clear()
+    found = _book_with_page(tmp_path / "found"), _ligatures_pdf(["fine", "flat", "fine"])
+    assert CharacterTracker.track_glyph is original
+    monkeypatch.setattr(_export, "_pdf_glyphs_found_by_font", contextlib.nullcontext)
+    own = _book_with_page(tmp_path / "own"), _ligatures_pdf(["fine", "flat", "fine"])
+    assert found == own
+
+
 def test_pdf_text_without_glyph_loading_gives_the_same_pdf(monkeypatch) -> None:
     """The PDF back end never reads the glyphs its text layout loads (3.11)."""
     import contextlib

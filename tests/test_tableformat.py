@@ -224,3 +224,25 @@ def test_a_value_in_a_named_unit_reads_as_the_follow_up_chart_writes_it():
     assert tableformat.column_kinds(frame)["estimate"] == ["count", "number", "number"]
     assert tableformat.format_value(9.0, "amount") == "9"
     assert tableformat.format_value(9.5, "amount") == "9,50"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (0.35, "mg/dag/1000 inv", "0,35"),  # the chart wrote "0,4", the table "0,35"
+        (7.1, "mg/dag/1000 inv", "7,10"),
+        (93.1, "mg/dag/1000 inv", "93,1"),
+        (9.0, "antal", "9"),
+        (1404.0, "hushåll", "1\u202f404"),
+    ],
+)
+def test_the_follow_up_chart_writes_a_value_in_a_named_unit_as_its_table(value, unit, shown):
+    # one rule for a value in a named unit: the chart's label and its table's cell agree
+    from trygghet_analys.report import plotting
+
+    table = tableformat.html_rows(
+        pd.DataFrame({"Senaste värde": [value], "Enhet": [unit]}),
+        {"Senaste värde": ["amount"], "Enhet": "text"},
+    )
+    assert table[0][0][0] == shown
+    assert plotting._value_text("x", value, unit) == f"{shown} {unit}"

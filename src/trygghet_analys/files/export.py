@@ -484,6 +484,48 @@ def _numbers_first(pdf_repr: object) -> object:
     return written
 
 
+def _glyphs_found_by_font(track_glyph: Callable) -> Callable:
+    """``CharacterTracker.track_glyph`` finding a glyph already recorded without
+    matplotlib's per-call font key.
+
+    A PDF records every glyph of every text it writes (about 42 000 per report), and
+    matplotlib builds a ``FontPath`` for each and hashes it (in Python) twice, even
+    when the glyph is already recorded, as almost every glyph is. Each tracker here
+    keeps its glyph map per font object, and a recorded glyph's (subset, code) is read
+    from it directly: the answer matplotlib's lookup gives, which never changes once
+    given. A glyph not yet recorded goes to matplotlib's own, which records it.
+    """
+
+    def found(self, font, chars, glyph):
+        maps = self.__dict__.get("_maps_by_font")
+        if maps is None:
+            maps = self.__dict__["_maps_by_font"] = {}
+        glyph_map = maps.get(font)
+        if glyph_map is not None:
+            kept = glyph_map.get(chars if chars.__class__ is str else chr(chars), glyph)
+            if kept is not None:
+                return kept
+        answer = track_glyph(self, font, chars, glyph)
+        if glyph_map is None:
+            from matplotlib.font_manager import FontPath
+
+            glyph_map = self.glyph_maps.get(FontPath(font.fname, font.face_index))
+            if glyph_map is not None:
+                maps[font] = glyph_map
+        return answer
+
+    found.__wrapped__ = track_glyph
+    return found
+
+
+def _pdf_glyphs_found_by_font() -> contextlib.AbstractContextManager[None]:
+    """Glyphs recorded through :func:`_glyphs_found_by_font`, matplotlib's own put back
+    on exit."""
+    from matplotlib.backends._backend_pdf_ps import CharacterTracker
+
+    return _wrapped(CharacterTracker, "track_glyph", _glyphs_found_by_font)
+
+
 def _pdf_numbers_first() -> contextlib.AbstractContextManager[None]:
     """PDF objects written through :func:`_numbers_first`, matplotlib's own put back on
     exit (the back end looks ``pdfRepr`` up on its module at every use)."""
@@ -513,6 +555,7 @@ def deterministic() -> Iterator[None]:
             _lean_pdf_fonts(),
             _pdf_text_without_glyph_loading(),
             _pdf_texts_kept(),
+            _pdf_glyphs_found_by_font(),
             _pdf_numbers_first(),
         ):
             yield
@@ -532,6 +575,43 @@ _svg_glyphs: dict[tuple, tuple[tuple, dict]] = {}
 
 def _hashable(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value
+
+
+#: Glyph → its outline, as the SVG writer reads it: ``(font object, glyph id)`` → the
+#: path (vertices, codes) at ``TextToPath.FONT_SCALE``.
+_svg_outlines: dict[tuple, tuple] = {}
+
+
+def _laid_out(
+    text2path: object, font: object, s: str, features: object, language: object
+) -> tuple[tuple, dict]:
+    """What matplotlib's ``TextToPath.get_glyphs_with_font`` answers for a text (glyph
+    ids and positions, each glyph's path in order of first use), each glyph's outline
+    read once per process.
+
+    matplotlib loads every glyph of the text into the font to read the outlines of
+    those it returns; an outline depends only on the font and the glyph (the font's
+    size is always ``FONT_SCALE`` here), so each is loaded and read once
+    (:data:`_svg_outlines`), and the text is only shaped.
+    """
+    from matplotlib.ft2font import LoadFlags
+
+    info, paths = [], {}
+    for item in font._layout(s, LoadFlags.NO_HINTING, features=features, language=language):
+        glyph = text2path._get_glyph_repr(item.ft_object, item.glyph_index)
+        info.append((glyph, item.x, item.y, 1.0))
+        if glyph not in paths:
+            outline = _svg_outlines.get((item.ft_object, item.glyph_index))
+            if outline is None:
+                item.ft_object.load_glyph(item.glyph_index, flags=LoadFlags.NO_HINTING)
+                outline = _keep(
+                    _svg_outlines,
+                    (item.ft_object, item.glyph_index),
+                    item.ft_object.get_path(),
+                    MAX_SVG_TEXTS,
+                )
+            paths[glyph] = outline
+    return tuple(info), paths
 
 
 def _glyphs_once(original: Callable) -> Callable:
@@ -569,8 +649,9 @@ def _glyphs_once(original: Callable) -> Callable:
                 language=language,
             )
         if entry is None:
-            info, paths, _rects = original(self, font, s, features=features, language=language)
-            entry = _keep(_svg_glyphs, key, (tuple(info), dict(paths)), MAX_SVG_TEXTS)
+            entry = _keep(
+                _svg_glyphs, key, _laid_out(self, font, s, features, language), MAX_SVG_TEXTS
+            )
         info, paths = entry
         if glyph_map is None:
             glyph_map = OrderedDict()
@@ -584,11 +665,177 @@ def _glyphs_once(original: Callable) -> Callable:
     return get_glyphs_with_font
 
 
-def _svg_text_glyphs_once() -> contextlib.AbstractContextManager[None]:
-    """SVG text drawn through :func:`_glyphs_once`, matplotlib's own put back on exit."""
+#: Elements of SVG text written once per process: the glyph references of a text and
+#: the definitions of glyphs, each at its depth in the file (:func:`_svg_elements`).
+_svg_written: dict[tuple, str] = {}
+
+
+def _svg_elements(key: tuple, depth: int, elements: Callable[[], Iterable[dict]]) -> str:
+    """Empty elements as matplotlib's SVG writer writes them at ``depth`` (open
+    elements around them), kept under ``(key, depth)``.
+
+    ``elements`` gives the tag and attributes of each, as the writer's ``element`` takes
+    them; they are written by a writer of matplotlib's own, so indentation, attribute
+    order, escaping and quoting are its own.
+    """
+    written = _svg_written.get((key, depth))
+    if written is None:
+        from matplotlib.backends.backend_svg import _XMLWriter
+
+        out = io.StringIO()
+        writer = _XMLWriter(out)
+        writer._XMLWriter__tags.extend(["g"] * depth)  # inside ``depth`` open elements
+        for element in elements():
+            writer.element(**element)
+        written = _keep(_svg_written, (key, depth), out.getvalue(), MAX_SVG_TEXTS)
+    return written
+
+
+def _write_elements(writer: object, text: str) -> None:
+    """``text`` (:func:`_svg_elements`) written by ``writer`` as its ``element`` calls
+    would write them: the open start tag closed first."""
+    writer._XMLWriter__flush()
+    writer._XMLWriter__write(text)
+
+
+def _svg_text_once(draw: Callable) -> Callable:
+    """``RendererSVG._draw_text_as_path`` writing the repeated parts of a text once per
+    process.
+
+    A text is a group (``<g>`` with its colour and position) holding a reference
+    (``<use>``) to each glyph, after the definitions (``<path>``) of the glyphs the
+    file does not have yet. matplotlib writes each reference and definition element
+    by element; they depend only on the glyphs and positions (:func:`_glyphs_once`),
+    so each text's references and each glyph's definition are written once per
+    process and depth (:func:`_svg_elements`). The group, the comment and which glyphs
+    get defined are matplotlib's. Math text and a writer other than matplotlib's
+    go to matplotlib's own.
+    """
+    from matplotlib.backends import backend_svg as svg
+    from matplotlib.colors import rgb2hex
+
+    def drawn(self, gc, x, y, s, prop, angle, ismath, mtext=None):
+        writer = self.writer
+        if ismath or type(writer) is not svg._XMLWriter:
+            return draw(self, gc, x, y, s, prop, angle, ismath, mtext)
+        text2path = self._text2path
+        if mtext is not None:
+            features, language = mtext.get_fontfeatures(), mtext.get_language()
+        else:
+            features = language = None
+        font = text2path._get_font(prop)
+        # the references are the text's glyphs and positions, fixed for the text
+        key = ("use", font, s, _hashable(features), _hashable(language))
+        try:
+            hash(key)
+        except TypeError:
+            return draw(self, gc, x, y, s, prop, angle, ismath, mtext)
+        # as matplotlib's own, up to the glyphs
+        writer.comment(s)
+        color = rgb2hex(gc.get_rgb())
+        fontsize = prop.get_size_in_points()
+        style = {}
+        if color != "#000000":
+            style["fill"] = color
+        alpha = gc.get_alpha() if gc.get_forced_alpha() else gc.get_rgb()[3]
+        if alpha != 1:
+            style["opacity"] = svg._short_float_fmt(alpha)
+        font_scale = fontsize / text2path.FONT_SCALE
+        writer.start(
+            "g",
+            style=svg._generate_css(style),
+            transform=svg._generate_transform(
+                [
+                    ("translate", (x, y)),
+                    ("rotate", (-angle,)),
+                    ("scale", (font_scale, -font_scale)),
+                ]
+            ),
+        )
+        glyph_info, glyph_map_new, _rects = text2path.get_glyphs_with_font(
+            font,
+            s,
+            features=features,
+            language=language,
+            glyph_map=self._glyph_map,
+            return_new_glyphs_only=True,
+        )
+        _define_glyphs(self, glyph_map_new)
+        if glyph_info:
+            _write_elements(
+                writer,
+                _svg_elements(
+                    key,
+                    len(writer._XMLWriter__tags),
+                    functools.partial(_glyph_references, glyph_info),
+                ),
+            )
+        writer.end("g")
+
+    drawn.__wrapped__ = draw
+    return drawn
+
+
+def _glyph_references(glyph_info: Iterable[tuple]) -> Iterator[dict]:
+    """The ``<use>`` elements of a text's glyphs, as matplotlib's SVG writer makes them."""
+    from matplotlib.backends.backend_svg import _generate_transform
+
+    for glyph, x, y, scale in glyph_info:
+        yield {
+            "tag": "use",
+            "transform": _generate_transform([("translate", (x, y)), ("scale", (scale,))]),
+            "attrib": {"xlink:href": f"#{glyph}"},
+        }
+
+
+def _define_glyphs(renderer: object, new: Mapping[str, tuple]) -> None:
+    """matplotlib's ``_update_glyph_map_defs``: the ``<defs>`` of the glyphs new to the
+    file, each glyph's ``<path>`` written once per process (:func:`_svg_elements`)."""
+    if not new:
+        return
+    writer = renderer.writer
+    writer.start("defs")
+    depth = len(writer._XMLWriter__tags)
+    for glyph, (vertices, codes) in new.items():
+        key = ("path", glyph, vertices.tobytes(), codes.tobytes())
+        _write_elements(
+            writer,
+            _svg_elements(
+                key, depth, functools.partial(_glyph_definition, renderer, glyph, vertices, codes)
+            ),
+        )
+    writer.end("defs")
+    renderer._glyph_map.update(new)
+
+
+def _glyph_definition(
+    renderer: object, glyph: str, vertices: object, codes: object
+) -> Iterator[dict]:
+    """The ``<path>`` element defining a glyph, as matplotlib's SVG writer makes it."""
+    from matplotlib.backends.backend_svg import _generate_transform
+    from matplotlib.path import Path
+
+    # x64 to go back to FreeType's internal (integral) units, as matplotlib does
+    yield {
+        "tag": "path",
+        "id": renderer._adjust_glyph_repr(glyph),
+        "d": renderer._convert_path(Path(vertices * 64, codes), simplify=False),
+        "transform": _generate_transform([("scale", (1 / 64,))]),
+    }
+
+
+@contextlib.contextmanager
+def _svg_text_glyphs_once() -> Iterator[None]:
+    """SVG text drawn through :func:`_glyphs_once` and :func:`_svg_text_once`,
+    matplotlib's own put back on exit."""
+    from matplotlib.backends.backend_svg import RendererSVG
     from matplotlib.textpath import TextToPath
 
-    return _wrapped(TextToPath, "get_glyphs_with_font", _glyphs_once)
+    with (
+        _wrapped(TextToPath, "get_glyphs_with_font", _glyphs_once),
+        _wrapped(RendererSVG, "_draw_text_as_path", _svg_text_once),
+    ):
+        yield
 
 
 @contextlib.contextmanager

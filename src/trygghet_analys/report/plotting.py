@@ -49,6 +49,7 @@ from .._docstrings import shared_doc
 from ..formatting import THOUSANDS, fmt_number, fmt_percent
 from ..stats.estimation import TOTAL_GROUP
 from ..vocabulary import Comparison, read_resource_csv, standard_text, substance_title
+from .tableformat import format_value
 
 __all__ = [
     "PALETTE",
@@ -1593,8 +1594,8 @@ def _value_text(indicator: str, value: object, unit: object = None) -> str:
         return fmt_percent(number)
     if unit.startswith("index"):
         return fmt_number(number, 1)
-    if unit:
-        return f"{fmt_number(number, 0 if number == round(number) else 1)} {unit}"
+    if unit:  # as the chart's table beside it writes the value (tableformat, "amount")
+        return f"{format_value(number, 'amount')} {unit}"
     table_kind = _indicator_attr(indicator, "kind")
     proportion = table_kind == "proportion" or (not table_kind and indicator in _KNOWN_PROPORTIONS)
     if proportion:
