@@ -52,6 +52,40 @@ def test_png_bytes_are_reused(tmp_path: Path) -> None:
     assert path.read_bytes() == png
 
 
+def _png_idat(png: bytes) -> bytes:
+    """The concatenated IDAT chunks of a PNG: one zlib stream."""
+    data, at = b"", 8
+    while at < len(png):
+        length = int.from_bytes(png[at : at + 4], "big")
+        if png[at + 4 : at + 8] == b"IDAT":
+            data += png[at + 8 : at + 8 + length]
+        at += 12 + length
+    return data
+
+
+def _zlib_header(level: int) -> bytes:
+    """The two bytes a zlib stream starts with: they name the level's class (fast … best)."""
+    return zlib.compress(b"", level)[:2]
+
+
+def test_png_is_the_figures_pixels_at_the_cheaper_level() -> None:
+    """The PNG is compressed at :data:`PNG_COMPRESS_LEVEL` (not Pillow's 6) and holds
+    exactly the pixels of matplotlib's own PNG of the figure."""
+    import numpy as np
+    from PIL import Image
+
+    assert _zlib_header(_export.PNG_COMPRESS_LEVEL) != _zlib_header(6)
+    fig = _laid_out_figure()
+    png = _export.figure_png_bytes(fig)
+    assert _png_idat(png)[:2] == _zlib_header(_export.PNG_COMPRESS_LEVEL)
+    plain = io.BytesIO()
+    fig.savefig(plain, format="png")
+    assert _png_idat(plain.getvalue())[:2] == _zlib_header(6)
+    ours, theirs = (np.asarray(Image.open(io.BytesIO(b))) for b in (png, plain.getvalue()))
+    assert ours.shape == theirs.shape
+    assert (ours == theirs).all()
+
+
 def _laid_out_figure() -> plt.Figure:
     """A chart after ``tight_layout``, as every report chart is (``finish_figure``)."""
     fig = _figure()
@@ -79,11 +113,13 @@ def test_laid_out_figure_is_drawn_once_per_file(tmp_path: Path, monkeypatch) -> 
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_skipping_the_layout_predraw_gives_the_same_bytes(tmp_path: Path, fmt: str) -> None:
-    """The same bytes as matplotlib's own ``savefig`` with its extra drawing."""
+    """The same bytes as matplotlib's own ``savefig`` with its extra drawing (and the
+    same PNG level)."""
     (path,) = _export.save_figure(_laid_out_figure(), tmp_path / "d", formats=(fmt,))
     buf = io.BytesIO()
+    options = {"pil_kwargs": _export._PNG_OPTIONS} if fmt == "png" else {}
     with _export.deterministic():
-        _laid_out_figure().savefig(buf, format=fmt, metadata=_export._METADATA[fmt])
+        _laid_out_figure().savefig(buf, format=fmt, metadata=_export._METADATA[fmt], **options)
     assert path.read_bytes() == buf.getvalue()
 
 
@@ -205,6 +241,33 @@ def test_pdf_book_is_reproducible(tmp_path: Path) -> None:
     assert b"/Count 2" in a
 
 
+def test_pdf_streams_use_the_cheaper_level_and_hold_the_same_drawing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """PDF streams are compressed at :data:`PDF_COMPRESSION` (not matplotlib's 6); each
+    decompresses to what is written at matplotlib's own level."""
+    level = _export.PDF_COMPRESSION
+    assert _zlib_header(level) != _zlib_header(6)
+    _export.write_pdf_book(tmp_path / "a.pdf", [_figure()], title="Trygghet")
+    monkeypatch.setattr(_export, "PDF_COMPRESSION", 6)
+    _export.write_pdf_book(tmp_path / "b.pdf", [_figure()], title="Trygghet")
+    ours, theirs = ((tmp_path / n).read_bytes() for n in ("a.pdf", "b.pdf"))
+    flate = re.findall(rb"/FlateDecode.*?stream\n(..)", ours, re.S)
+    assert flate and set(flate) == {_zlib_header(level)}
+    assert ours != theirs
+
+    def content(pdf: bytes) -> list[tuple[bytes, bytes]]:
+        # stream lengths (some objects of their own) and offsets (the xref table) differ
+        objects = _pdf_objects(pdf[: pdf.rindex(b"\nxref\n")])
+        return [
+            (re.sub(rb"/Length \d+( 0 R)?", b"", head), body)
+            for head, body in objects.values()
+            if not re.fullmatch(rb"\s*\d+\s*endobj\s*", head)
+        ]
+
+    assert content(ours) == content(theirs)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -246,6 +309,25 @@ def test_xlsx_is_byte_reproducible(tmp_path: Path) -> None:
         assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
         core = z.read("docProps/core.xml").decode()
     assert "2000-01-01T00:00:00Z" in core
+
+
+def test_xlsx_entries_are_deflated_at_the_cheaper_level(tmp_path: Path) -> None:
+    """Every entry is deflated at :data:`~trygghet_analys.files._xlsx.COMPRESS_LEVEL`
+    (zipfile takes a level from ``writestr`` for a ``ZipInfo`` entry, not from the
+    ``ZipFile``): its stored bytes are zlib's raw deflate of the part at that level."""
+    from trygghet_analys.files._xlsx import COMPRESS_LEVEL
+
+    data = _export.write_xlsx(tmp_path / "t.xlsx", _sheets(), title="Tabeller").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for info in z.infolist():
+            at = info.header_offset
+            start = at + 30 + int.from_bytes(data[at + 26 : at + 28], "little")
+            start += int.from_bytes(data[at + 28 : at + 30], "little")
+            stored = data[start : start + info.compress_size]
+            deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+            expected = deflate.compress(z.read(info)) + deflate.flush()
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert stored == expected, info.filename
 
 
 def test_xlsx_contents(tmp_path: Path) -> None:
