@@ -505,3 +505,27 @@ def test_findings_of_several_kommuner_at_once_equal_each_kommun_alone(years):
         pd.testing.assert_frame_equal(together[k], alone[k], check_exact=True)
     assert (together["Ab"]["source"] == "avloppsvatten").any()
     assert (together["Ös"]["source"] == "aktivitet").any()
+
+
+def test_activity_rows_follow_the_years_in_order_whatever_the_row_order():
+    """Each measure's counts are read by year (rows in any order): previous year and base
+    year compared with the counts of those years, and only the report years asked for."""
+    yearly = pd.DataFrame(
+        {
+            "year": [2023, 2021, 2022, 2022, 2021],
+            "measure": ["skolbesok", "skolbesok", "skolbesok", "fotpatrull", "fotpatrull"],
+            "value": [15.0, 0.0, 13.0, 4.0, 6.0],
+        }
+    )
+    out = F.activity_findings(yearly, kommun="K", base_year=2021)
+    cols = ["indicator", "comparison", "from_year", "to_year", "change"]
+    got = list(out[cols].itertuples(index=False, name=None))
+    assert got == [
+        ("fotpatrull", "föregående år", 2021, 2022, -2.0),
+        ("skolbesok", "föregående år", 2021, 2022, 13.0),
+        ("skolbesok", "föregående år", 2022, 2023, 2.0),
+        ("skolbesok", "basår", 2021, 2023, 15.0),
+    ]
+    only = F.activity_findings(yearly, kommun="K", base_year=2021, years=[2023])
+    assert only["to_year"].tolist() == [2023, 2023]
+    assert only["value_from"].tolist() == [13.0, 0.0]

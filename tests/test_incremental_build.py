@@ -1185,3 +1185,70 @@ def test_a_register_read_back_from_json_equals_the_register(sample_data_dir):
             assert type(back.signed) is type(r.signed)
             assert back.source == r.source
             assert [c.activities for c in back.commitments] == [c.activities for c in r.commitments]
+
+
+def test_a_runs_row_hashes_are_kept_per_table_and_a_changed_table_is_hashed_again():
+    """``_row_hashes`` gives a table of the run the hashes made the first time, and any
+    other table — a changed copy, the same values in a new object — its own, so a changed
+    input never gets the keys of the table it replaced."""
+    from trygghet_analys.files.cache import row_hashes
+
+    table = pd.DataFrame({"kommun": pd.Series(["A", "B"], dtype="str"), "x": [0.5, 1.5]})
+    token = pipeline._MEMO.set({})
+    try:
+        first = pipeline._row_hashes(table)
+        assert pipeline._row_hashes(table) is first  # made once
+        changed = table.copy()
+        changed.loc[1, "x"] = 2.5
+        again = pipeline._row_hashes(changed)
+        assert (again == row_hashes(changed)).all() and (again != first).any()
+        assert pipeline._per_kommun(table) is pipeline._per_kommun(table)
+        assert pipeline._per_kommun(changed) is not pipeline._per_kommun(table)
+    finally:
+        pipeline._MEMO.reset(token)
+    # without a run's memo nothing is kept
+    assert pipeline._row_hashes(table) is not pipeline._row_hashes(table)
+
+
+def test_table_layouts_differ_with_their_types_also_when_types_compare_equal():
+    """The layout (a part of every cache key) keeps each type's own text: unordered
+    categoricals with their categories in another order compare equal but are not the
+    same type for a parquet file, nor are the two kinds of missing text."""
+    from trygghet_analys.files.cache import table_layout
+
+    ab = pd.DataFrame({"c": pd.Categorical(["a"], categories=["a", "b"])})
+    ba = pd.DataFrame({"c": pd.Categorical(["a"], categories=["b", "a"])})
+    assert ab["c"].dtype == ba["c"].dtype
+    assert table_layout(ab) != table_layout(ba)
+    nan_text = pd.DataFrame({"c": pd.Series(["a"], dtype=pd.StringDtype(na_value=float("nan")))})
+    na_text = pd.DataFrame({"c": pd.Series(["a"], dtype=pd.StringDtype())})
+    assert table_layout(nan_text) != table_layout(na_text)
+    assert table_layout(nan_text) == table_layout(nan_text.copy())
+
+
+def test_activities_are_read_once_per_build_and_a_changed_file_changes_the_findings(
+    data, monkeypatch
+):
+    """The findings and the follow-up share one read of ``aktiviteter.csv`` per build; the
+    next build reads it again, so a changed count changes the findings."""
+    reads: list[str] = []
+    real = pipeline.load_activities
+
+    def counting(path):
+        reads.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(pipeline, "load_activities", counting)
+    pipeline.build(data)
+    assert reads and len(reads) == len(set(reads))
+    before = pd.read_parquet(data / "processed" / "findings.parquet")
+    _change_an_activity_count(data)
+    reads.clear()
+    pipeline.build(data)
+    assert reads and len(reads) == len(set(reads))
+    after = pd.read_parquet(data / "processed" / "findings.parquet")
+
+    def counts(table: pd.DataFrame) -> pd.DataFrame:
+        return table[table["source"] == "aktivitet"].reset_index(drop=True)
+
+    assert not counts(after).equals(counts(before))

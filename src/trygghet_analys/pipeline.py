@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -560,7 +560,7 @@ def commitments_stage(
         linked += registers  # one table of them all below
         activity_file = k.commitments_dir / "aktiviteter.csv"
         activities = (
-            load_activities(activity_file)
+            _activities(activity_file)
             if raw_exists(activity_file)
             else pd.DataFrame(columns=["period", "year", "measure", "value", "unit"])
         )
@@ -746,14 +746,42 @@ class _KommunRows:
 
     def hashes(self, kommun: str) -> np.ndarray:
         if self._hashes is None:
-            self._hashes = row_hashes(self.table)
+            self._hashes = _row_hashes(self.table)
         idx = self.groups.get(kommun)
         return self._hashes[:0] if idx is None else self._hashes[idx]
 
 
 def _per_kommun(table: pd.DataFrame) -> _KommunRows:
-    """``kommun → its rows`` of ``table`` (:class:`_KommunRows`)."""
-    return _KommunRows(table)
+    """``kommun → its rows`` of ``table`` (:class:`_KommunRows`), made once per table of
+    the run: the estimates and findings are read per kommun by several stages, which then
+    share one grouping and one hashing of them."""
+    return _per_table("per_kommun", table, _KommunRows)
+
+
+def _row_hashes(table: pd.DataFrame) -> np.ndarray:
+    """:func:`~trygghet_analys.files.cache.row_hashes` of a table of the run, made once:
+    the findings (196 000 rows of text for a region) are hashed for the underlag's keys
+    and again for the csv file's blocks otherwise."""
+    return _per_table("row_hashes", table, row_hashes)
+
+
+def _per_table(kind: str, table: pd.DataFrame, make: Callable[[pd.DataFrame], Any]) -> Any:
+    """``make(table)``, kept in the run's memo under the table object itself.
+
+    The tables of a run are never changed once a stage has made them, so a result made
+    from one holds for the whole run. The memo keeps the table with the result: its
+    ``id`` cannot be taken by another table while the entry exists. Without a run's memo
+    (a stage called on its own) it is made every time."""
+    memo = _MEMO.get()
+    if memo is None:
+        return make(table)
+    kept = memo.setdefault(kind, {})
+    hit = kept.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    value = make(table)
+    kept[id(table)] = (table, value)
+    return value
 
 
 def underlag_stage(
@@ -1281,8 +1309,21 @@ def _commitments_of(kommun: KommunConfig, indicators: pd.DataFrame) -> tuple:
                 if i.kind == Source.SURVEY and i.group_var == "stratum":
                     links.append((c.id, i.id, i.group))
     path = kommun.commitments_dir / "aktiviteter.csv"
-    yearly = _commitments.yearly_activities(load_activities(path)) if raw_exists(path) else None
+    yearly = _commitments.yearly_activities(_activities(path)) if raw_exists(path) else None
     return yearly, targets, links, start
+
+
+def _activities(path: Path) -> pd.DataFrame:
+    """:func:`~trygghet_analys.files.registers.load_activities`, read once per run: the
+    findings and the follow-up both read every kommun's ``aktiviteter.csv`` (the table is
+    only read by them, never changed)."""
+    memo = _MEMO.get()
+    if memo is None:
+        return load_activities(path)
+    kept = memo.setdefault("activities", {})
+    if path not in kept:
+        kept[path] = load_activities(path)
+    return kept[path]
 
 
 def _registers(kommun: KommunConfig, indicators: pd.DataFrame) -> list:
@@ -1503,7 +1544,7 @@ def _write_csv_from_blocks(table: pd.DataFrame, path: Path, name: str, store: Bu
     kommun, year = table["kommun"].to_numpy(), table["year"].to_numpy()
     starts = np.flatnonzero((kommun[1:] != kommun[:-1]) | (year[1:] != year[:-1])) + 1
     bounds = np.concatenate([[0], starts, [len(table)]]).tolist()
-    rows = row_hashes(table)
+    rows = _row_hashes(table)
     fixed = store.key("csv", name, table_layout(table))
     keys = [
         store.key(fixed, rows_digest(rows[a:b]))

@@ -312,8 +312,26 @@ class BuildCache:
 
 def table_layout(table: pd.DataFrame) -> str:
     """A table's columns and their types: tables with the same layout share a pack file."""
-    # ``dtypes`` once, not a Series per column (720 tables per region build)
-    return repr([(str(c), repr(d)) for c, d in zip(table.columns, table.dtypes, strict=True)])
+    # ``dtypes`` once, not a Series per column (720 tables per region build); each type's
+    # text made once (the repr of a string type costs more than the lookup)
+    return repr(
+        [(str(c), _dtype_text(d)) for c, d in zip(table.columns, table.dtypes, strict=True)]
+    )
+
+
+_DTYPE_TEXTS: dict[object, str] = {}
+
+
+def _dtype_text(dtype: object) -> str:
+    """``repr(dtype)``, kept for NumPy and string types, whose equal types have the same
+    repr (not for a categorical type: unordered ones are equal with their categories in
+    another order, which the repr shows)."""
+    if not isinstance(dtype, (np.dtype, pd.StringDtype)):
+        return repr(dtype)
+    text = _DTYPE_TEXTS.get(dtype)
+    if text is None:
+        text = _DTYPE_TEXTS[dtype] = repr(dtype)
+    return text
 
 
 def _read_pack(folder: Path) -> tuple[dict[str, dict[str, pd.DataFrame]], dict]:

@@ -724,8 +724,8 @@ def activity_findings(
     if yearly is None or yearly.empty:
         return pd.DataFrame(columns=FINDINGS_COLUMNS[:15])
     for measure, g in yearly.groupby("measure", sort=True):
-        v = g.set_index("year")["value"].astype(float).sort_index()
-        every = v.index.tolist()
+        v = _by_year(g)
+        every = v.index.tolist() if isinstance(v, pd.Series) else list(v)
         for i, y in enumerate(every):
             if wanted is not None and int(y) not in wanted:
                 continue
@@ -735,7 +735,7 @@ def activity_findings(
             if (
                 base_year is not None
                 and y > base_year
-                and base_year in v.index
+                and base_year in v
                 and (i == 0 or every[i - 1] != base_year)
             ):
                 pairs.append((Comparison.BASE_YEAR, base_year))
@@ -764,6 +764,18 @@ def activity_findings(
     if len(out):
         out["reliable"] = True
     return out
+
+
+def _by_year(g: pd.DataFrame) -> dict | pd.Series:
+    """One measure's ``year → value`` (float), by year: a dict of NumPy values instead of
+    an indexed Series per measure and kommun (58 × 10 for a region, most of
+    :func:`activity_findings`' time). With a year twice the Series, as before."""
+    years = g["year"].to_numpy()
+    if len(np.unique(years)) != len(years):
+        return g.set_index("year")["value"].astype(float).sort_index()
+    values = g["value"].to_numpy(dtype=float)
+    order = np.argsort(years, kind="stable")
+    return dict(zip(years[order].tolist(), values[order], strict=True))
 
 
 # --------------------------------------------------------------------------- sentences
@@ -1022,9 +1034,8 @@ def build_findings_of(
     if years is not None:
         parts = [p[p["year"].isin(list(years))] if len(p) else p for p in parts]
     parts = [p for p in parts if p is not None and len(p)]
-    empty = {k: pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS}) for k in names}
     if not parts:
-        return empty
+        return {k: _no_findings() for k in names}
     rows = pd.concat(parts, ignore_index=True)
     rows = adjust_q_values(rows)
     worse_up = {
@@ -1075,10 +1086,19 @@ def build_findings_of(
         }
     )
     if len(names) == 1:
-        return {names[0]: out} if len(out) else empty
-    for k, idx in out.groupby("kommun", sort=False).indices.items():
-        empty[k] = out.take(idx).reset_index(drop=True)
-    return empty
+        return {names[0]: out if len(out) else _no_findings()}
+    found = {
+        k: out.take(idx).reset_index(drop=True)
+        for k, idx in out.groupby("kommun", sort=False).indices.items()
+    }
+    # the empty table made only for a kommun without rows (one per kommun cost as much as
+    # the sentences of a new year)
+    return {k: found[k] if k in found else _no_findings() for k in names} | found
+
+
+def _no_findings() -> pd.DataFrame:
+    """The findings table of a kommun without findings (every column, no rows)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
 
 
 def _direction(r, higher_is_worse: bool) -> str:
