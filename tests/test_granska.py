@@ -771,3 +771,25 @@ def test_kept_layout_draws_what_matplotlib_places_and_gives_its_steps_back() -> 
         assert chartfacts._changed_pixels(chartfacts._pixels(fig), full) == 0
         assert ax.title.get_position() != (0.5, 2.0)
         plt.close(fig)
+
+
+def test_figure_artists_are_findobj_without_new_ticks_on_axes_switched_off() -> None:
+    fig, (shown, off) = plt.subplots(1, 2, figsize=(4, 2))
+    shown.plot([0, 1], [0, 1], gid="linje", label="Linje")
+    off.set_axis_off()
+    off.text(0.5, 0.5, "Status", gid="status")
+    fig.canvas.draw()
+    ticks = len(off.xaxis.__dict__.get("majorTicks", []))
+    gathered = chartfacts.figure_artists(fig)
+    assert len(off.xaxis.__dict__.get("majorTicks", [])) == ticks  # none made
+    everything = fig.findobj()  # makes the ticks the switched-off axes lack
+    made = {id(a) for a in everything} - {id(a) for a in gathered}
+    assert made  # findobj made new ticks on the switched-off axes ...
+    assert [a for a in everything if id(a) not in made] == gathered  # ... and nothing else
+    for artist in everything:
+        if id(artist) in made:  # ... each with an empty label and no gid
+            assert artist.get_gid() is None
+            assert not (isinstance(artist, Text) and artist.get_text())
+    # once the ticks exist, it is findobj itself
+    assert chartfacts.figure_artists(fig) == fig.findobj()
+    plt.close(fig)

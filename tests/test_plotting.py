@@ -952,14 +952,15 @@ def test_medicine_caveat_on_commitment_pages(followup):
     assert "ADHD-läkemedel" in plotting.alt_text(ax)
 
 
-def _tick_figure(reuse: bool) -> plt.Figure:
+def _tick_figure(reuse: bool, *, laid_out: bool = True) -> plt.Figure:
     with plotting.use_style():
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7, 3))
         ax1.plot(pd.to_datetime(["2019-03-01", "2021-06-01", "2025-11-30"]), [0.1, 0.25, 0.2])
         plotting.format_percent_axis(ax1)
         ax2.plot([1, 2, 3], [1200.0, 34500.0, 2.0e6])
         ax2.minorticks_on()
-        fig.tight_layout()
+        if laid_out:
+            fig.tight_layout()
     return plotting.reuse_ticks(fig) if reuse else fig
 
 
@@ -1068,3 +1069,43 @@ def test_finish_figure_measures_each_axes_once_with_tight_layouts_result(monkeyp
 
     assert _tight_layout.martist is martist  # put back
     plt.close("all")
+
+
+def test_finish_figure_places_each_axiss_ticks_once_with_the_same_layout_and_files(
+    monkeypatch,
+):
+    """In its ``tight_layout`` an axis's ticks are placed once (matplotlib asks about five
+    times per Axes); the layout, and every file drawn after it, are the same as with
+    ticks placed at every ask, and no axis keeps the once-only placing."""
+    from matplotlib.axis import Axis
+
+    placed: list[object] = []
+    place = Axis._update_ticks
+
+    def counting(axis):
+        placed.append(axis)
+        return place(axis)
+
+    monkeypatch.setattr(Axis, "_update_ticks", counting)
+    # dates, percent, minor ticks: laid out by matplotlib's tight_layout
+    plain = _tick_figure(False, laid_out=False)
+    height = plain.get_figheight()
+    placed.clear()
+    plain.tight_layout(rect=(0, min(0.25, 0.42 / height), 1, 1 - min(0.2, 0.34 / height)))
+    asked = len(placed)
+    fig = _tick_figure(False, laid_out=False)
+    placed.clear()
+    finish_figure(fig, source="Polisens trygghetsmätning", synthetic=True)
+    axes = [axis for ax in fig.get_axes() for axis in (ax.xaxis, ax.yaxis)]
+    assert len(placed) == len(axes) < asked
+    assert sorted(map(id, placed)) == sorted(map(id, axes))
+    assert not any("_update_ticks" in vars(axis) for axis in axes)  # placing anew again
+    params = ("left", "right", "bottom", "top", "wspace", "hspace")
+    assert [getattr(fig.subplotpars, p) for p in params] == [
+        getattr(plain.subplotpars, p) for p in params
+    ]
+    # the same texts on both (the layout is done), then the same bytes in every format
+    finish_figure(plain, source="Polisens trygghetsmätning", synthetic=True)
+    assert _saved(fig) == _saved(plain)
+    plt.close(fig)
+    plt.close(plain)

@@ -87,6 +87,66 @@ def test_shared_text_layout_puts_matplotlib_back() -> None:
     assert mtext.Text._get_layout is layout
 
 
+def test_agg_glyph_drawing_is_put_back() -> None:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    own = RendererAgg._draw_text_glyphs_and_boxes
+    with textcache.shared_text_layout():
+        assert RendererAgg._draw_text_glyphs_and_boxes is not own
+    assert RendererAgg._draw_text_glyphs_and_boxes is own
+
+
+def _glyph_figure() -> plt.Figure:
+    """Texts whole pixels apart, at another fraction of a pixel, turned, not smoothed
+    (one-bit glyphs), with spaces (empty glyphs) and math rules."""
+    fig = plt.figure(figsize=(4, 3), dpi=100)
+    for i in range(12):
+        x, y = (10 + 29 * i) / 400, (20 + 13 * i) / 300
+        fig.text(x, y, "Ål 1 2", fontsize=9)
+        fig.text(x + 0.0113, 1 - y, "Ål 1 2", fontsize=9, rotation=90)
+        fig.text(x, y + 0.3, "Ål 1 2", fontsize=9, rotation=30, antialiased=False)
+    for i in range(12):
+        fig.text(0.6 + i * 0.0317, 0.9, "Ål", fontsize=9)
+    fig.text(0.5, 0.5, r"$\frac{1}{2}$ av $\sqrt{x}$", fontsize=11)
+    return fig
+
+
+def _pixels(fig: plt.Figure) -> bytes:
+    fig.canvas.draw()
+    return bytes(fig.canvas.buffer_rgba())
+
+
+def test_agg_glyphs_kept_paint_the_same_pixels() -> None:
+    fig = _glyph_figure()
+    plain = _pixels(fig)
+    textcache._glyph_bitmaps.clear()
+    with textcache.shared_text_layout():
+        first = _pixels(fig)
+        kept = len(textcache._glyph_bitmaps)
+        again = _pixels(fig)  # every glyph from the table
+        assert len(textcache._glyph_bitmaps) == kept
+        moved = plt.figure(figsize=(4, 3), dpi=100)
+        for text in fig.texts:  # the same texts three whole pixels further right
+            x, y = text.get_position()
+            moved.text(
+                x + 3 / 400,
+                y,
+                text.get_text(),
+                fontsize=text.get_fontsize(),
+                rotation=text.get_rotation(),
+                antialiased=text.get_antialiased(),
+            )
+        shifted = _pixels(moved)
+    assert first == again == plain
+    # 36 texts of 6 glyphs whole pixels apart: a glyph at the same fraction of a pixel
+    # is kept once (the 72 spaces once per position)
+    assert 0 < kept < 72 + 36 * 4 / 2
+    textcache._glyph_bitmaps.clear()
+    assert shifted == _pixels(moved)
+    plt.close(fig)
+    plt.close(moved)
+
+
 #: A text, and one property changed at a time: each is something ``Text._get_layout``
 #: reads, so the layouts kept for two of these texts must differ.
 _BASE = {"rotation": 30, "fontsize": 10}

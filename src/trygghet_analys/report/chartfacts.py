@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import Collection
 from matplotlib.container import Container
@@ -34,7 +35,7 @@ from matplotlib.spines import Spine
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-__all__ = ["artist_is_shown", "facts_json", "figure_facts"]
+__all__ = ["artist_is_shown", "facts_json", "figure_artists", "figure_facts"]
 
 #: Pixels that must change when a legend entry's artists are hidden for them to count as
 #: seen (an artist drawn exactly under another one changes none).
@@ -115,6 +116,44 @@ def artist_is_shown(artist: Artist | Container) -> bool:
     if isinstance(artist, Text):
         return bool(artist.get_text().strip())
     return True
+
+
+def _existing_ticks(axis: Axis) -> list[Artist]:
+    """What ``Axis.get_children`` returns, without making ticks the axis lacks.
+
+    ``get_children`` asks for as many major and minor ticks as the locators place and
+    makes the missing ones. An Axes with its axes switched off (``set_axis_off``, as in
+    the commitments table) never draws or measures its ticks, so asking for them only
+    makes objects; a new tick has an empty label and no gid, so nothing gathered from
+    the artists (texts, legends, gids) can differ without it. The ticks the axis has
+    are returned as ``get_children`` returns them.
+    """
+    major = axis.__dict__.get("majorTicks", [])  # the class attribute makes a first tick
+    minor = axis.__dict__.get("minorTicks", [])
+    return [
+        axis.label,
+        axis.offsetText,
+        *major[: len(axis.get_majorticklocs())],
+        *minor[: len(axis.get_minorticklocs())],
+    ]
+
+
+def figure_artists(fig: Figure) -> list[Artist]:
+    """``fig.findobj()``: every artist of the figure, children before their parent, in
+    the same order, except new ticks on Axes whose axes are off (:func:`_existing_ticks`)."""
+    found: list[Artist] = []
+
+    def walk(artist: Artist) -> None:
+        if isinstance(artist, Axis) and not artist.axes.axison:
+            children = _existing_ticks(artist)
+        else:
+            children = artist.get_children()
+        for child in children:
+            walk(child)
+        found.append(artist)
+
+    walk(fig)
+    return found
 
 
 def _round(value: float) -> float:
@@ -415,7 +454,7 @@ class _EntryCheck:
         self.layout = _KeptLayout(fig) if SKIP_FAR_ARTISTS and full is not None else None
         if SKIP_FAR_ARTISTS and full is not None:
             renderer = fig.canvas.get_renderer()
-            everything = fig.findobj() if artists is None else artists
+            everything = figure_artists(fig) if artists is None else artists
             for text in (a for a in everything if type(a) is Text):
                 if text.get_visible() and text.get_text() and not text.get_path_effects():
                     box = _text_reach(text, renderer)
@@ -538,7 +577,7 @@ def _legend_entries(fig: Figure, artists: list[Artist] | None = None) -> list[di
 
 def _gids(fig: Figure, artists: list[Artist] | None = None) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
-    everything = fig.findobj() if artists is None else artists
+    everything = figure_artists(fig) if artists is None else artists
     for artist in (a for a in everything if a.get_gid() is not None):
         gid = str(artist.get_gid())
         entry = found.setdefault(gid, {"artists": 0, "shown": 0})
@@ -583,7 +622,7 @@ def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[s
         fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     # every artist of the figure, gathered once (the walk asks each axis for its ticks)
-    everything = fig.findobj()
+    everything = figure_artists(fig)
     width, height = fig.bbox.width, fig.bbox.height
     measured = []
     for role, text in _texts(fig):

@@ -442,12 +442,12 @@ class Chart:
 
     def explain(self, fig: Figure) -> str:
         """The explanation for this drawing: only sentences about elements it shows."""
-        from .chartfacts import artist_is_shown
+        from .chartfacts import artist_is_shown, figure_artists
 
         drawn = {
             str(a.get_gid())
-            for a in fig.findobj(lambda a: a.get_gid() is not None)
-            if artist_is_shown(a)
+            for a in figure_artists(fig)
+            if a.get_gid() is not None and artist_is_shown(a)
         }
         parts = [self.explanation, *(s for gid, s in self.notes if gid in drawn), self.tail]
         return " ".join(p for p in parts if p)

@@ -1904,9 +1904,10 @@ class _OnceBoxes:
 
 
 @contextlib.contextmanager
-def _tight_boxes_once() -> Iterator[None]:
-    """One ``tight_layout`` call measuring each Axes once (:class:`_OnceBoxes`);
-    matplotlib's own module put back on exit (a matplotlib without it is left as is)."""
+def _tight_boxes_once(fig: Figure) -> Iterator[None]:
+    """One ``tight_layout`` call measuring each Axes once (:class:`_OnceBoxes`) and
+    placing each axis's ticks once (:func:`_ticks_placed_once`); matplotlib's own module
+    put back on exit (a matplotlib without it is left as is)."""
     from matplotlib import _tight_layout
 
     module = getattr(_tight_layout, "martist", None)
@@ -1915,9 +1916,35 @@ def _tight_boxes_once() -> Iterator[None]:
         return
     _tight_layout.martist = _OnceBoxes(module)
     try:
-        yield
+        with _ticks_placed_once(fig):
+            yield
     finally:
         _tight_layout.martist = module
+
+
+@contextlib.contextmanager
+def _ticks_placed_once(fig: Figure) -> Iterator[None]:
+    """Every axis of ``fig`` reuses its ticks inside the block, as after
+    :func:`reuse_ticks`, and places them anew again after it.
+
+    Measuring one Axes for ``tight_layout`` asks for each axis's ticks about five times
+    (the axis's extent, the spines, the label and title positions, the sibling axes),
+    with nothing in between that they depend on: matplotlib places and formats them
+    every time. Inside the block they are placed once per :func:`_tick_key`. On exit
+    the axes are as before (the layout moves the Axes, and the drawings that follow
+    place the ticks for the new size); an axis already reusing its ticks is left alone.
+    """
+    wrapped = []
+    for ax in fig.get_axes():
+        for axis in ax._axis_map.values():
+            if getattr(axis, "_reused_ticks", None) is None and "_update_ticks" not in vars(axis):
+                axis._update_ticks = _placing_once(axis, axis._update_ticks)
+                wrapped.append(axis)
+    try:
+        yield
+    finally:
+        for axis in wrapped:
+            del axis._update_ticks
 
 
 def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
@@ -1946,7 +1973,7 @@ def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
     bottom = min(0.25, 0.42 / height)
     top = 1 - (min(0.2, 0.34 / height) if synthetic else 0.0)
     if fig.get_layout_engine() is None:
-        with _tight_boxes_once():
+        with _tight_boxes_once(fig):
             fig.tight_layout(rect=(0, bottom, 1, top))
     fig.text(
         0.01,
@@ -2018,15 +2045,21 @@ def reuse_ticks(fig: Figure) -> Figure:
             if getattr(axis, "_reused_ticks", None) is not None:
                 continue
             place = axis._update_ticks
-            memo: dict[str, object] = {}
-
-            def update(axis: object = axis, place: Callable = place, memo: dict = memo) -> list:
-                key = _tick_key(axis)
-                if memo.get("key") != key:
-                    memo["ticks"] = place()
-                    memo["key"] = key
-                return list(memo["ticks"])
-
             axis._reused_ticks = place
-            axis._update_ticks = update
+            axis._update_ticks = _placing_once(axis, place)
     return fig
+
+
+def _placing_once(axis: object, place: Callable) -> Callable:
+    """``axis._update_ticks`` that calls ``place`` only when :func:`_tick_key` changed
+    since its last call, and otherwise returns the ticks ``place`` returned then."""
+    memo: dict[str, object] = {}
+
+    def update() -> list:
+        key = _tick_key(axis)
+        if memo.get("key") != key:
+            memo["ticks"] = place()
+            memo["key"] = key
+        return list(memo["ticks"])
+
+    return update

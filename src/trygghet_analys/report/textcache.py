@@ -16,7 +16,10 @@ and draws the same tick labels, titles and legend texts in chart after chart. In
 - the font files for font properties, keyed as matplotlib's own ``findfont`` cache is
   (the properties' hash tuple and the ``font.*`` settings it reads);
 - each font file's ``OS/2``, ``hhea`` and ``head`` tables, which do not change (all that
-  ``Text._get_layout`` reads of the font it gets).
+  ``Text._get_layout`` reads of the font it gets);
+- the bitmap of each glyph the Agg renderer draws (the PNG files, the facts and the
+  legend check), per font, size, dots per inch, transform, position within its pixel,
+  glyph, hinting and render mode (:func:`_agg_glyphs_kept`).
 
 Every answer is what matplotlib computes itself: the report's files are byte for byte
 the same with and without it (``tests/test_report.py``).
@@ -25,12 +28,18 @@ the same with and without it (``tests/test_report.py``).
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 
 __all__ = ["shared_text_layout"]
+
+#: Agg glyph bitmaps kept before the table is emptied (a report draws some 3 500
+#: distinct ones, a region run more).
+MAX_GLYPHS = 20_000
 
 #: Entries kept per kind of renderer before its table is emptied (a region report run
 #: draws tens of thousands of distinct texts).
@@ -318,14 +327,117 @@ def _text_layout(get_layout: Callable) -> Callable:
     return layout
 
 
+_glyph_bitmaps: dict[tuple, tuple[object, int, int]] = {}
+
+
+@functools.lru_cache(maxsize=64)
+def _glyph_matrix(cos: float, sin: float, extend: float, slant: float) -> tuple[object, tuple]:
+    """The 16.16 transform of a glyph, computed as the Agg renderer computes it (once
+    per angle, width and slant instead of once per glyph), and as a key."""
+    import numpy as np
+
+    matrix = (
+        (0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]])
+        .round()
+        .astype(int)
+    )
+    return matrix, tuple(matrix.ravel().tolist())
+
+
+def _rendered(
+    font: object, size: float, dpi: float, matrix: object, delta: list[int], key: tuple
+) -> tuple[tuple[object, int, int], tuple[int, int], tuple]:
+    """A glyph rendered as matplotlib's Agg loop renders it: its bitmap and corner, the
+    whole pixels to add to the corner, and its key in the table. The corner is kept
+    relative to the position's whole pixels; a bitmap of at most one pixel (an empty
+    glyph, whose corner does not move with the position) is kept per exact position."""
+    font.set_size(size, dpi)
+    font._set_transform(matrix, delta)
+    bitmap = font._render_glyph(key[6], key[7], key[8])
+    buffer = bitmap.buffer
+    whole = (delta[0] >> 6, delta[1] >> 6)
+    if buffer.size > 1:
+        return (buffer, bitmap.left - whole[0], bitmap.top - whole[1]), whole, key
+    return (buffer, bitmap.left, bitmap.top), (0, 0), (*key, *whole)
+
+
+def _agg_glyphs_kept(draw: Callable) -> Callable:
+    """``RendererAgg._draw_text_glyphs_and_boxes`` rendering each glyph bitmap once.
+
+    matplotlib (3.11) sets the font's size and transform and has FreeType render every
+    glyph of every text it draws on an Agg canvas, although a report draws the same
+    tick labels, titles and legend texts again and again (PNG, facts, legend check). A
+    glyph's bitmap depends on the font, its size, the dots per inch, the 2×2 transform,
+    the position's fraction of a pixel (26.6 fixed point: the last six bits), the glyph,
+    the load flags and the render mode; the whole pixels of the position only move the
+    bitmap (``left``, ``top``), so the bitmap and its corner relative to those pixels
+    are kept and reused (:func:`_rendered`). The glyphs are painted with the same calls and arguments as matplotlib's, and a font
+    drawn from the table is left with the size and transform that matplotlib's loop
+    would leave it with; the boxes (math rules) are drawn by matplotlib's own code.
+    """
+    from matplotlib.backends import backend_agg
+    from matplotlib.ft2font import RenderMode
+
+    def drawn(
+        self: object, gc: object, x: float, y: float, angle: float, glyphs: object, boxes: object
+    ) -> None:
+        # y is downwards; FreeType's y is upwards (as matplotlib's own loop)
+        cos = math.cos(math.radians(angle))
+        sin = math.sin(math.radians(angle))
+        load_flags = backend_agg.get_hinting_flag()
+        antialiased = gc.get_antialiased()
+        mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+        dpi = self.dpi
+        last: dict[object, tuple] = {}  # font -> its last glyph's size, transform, kept?
+        for font, size, glyph_index, slant, extend, dx, dy in glyphs:  # dy is upwards
+            matrix, matrix_key = _glyph_matrix(cos, sin, extend, slant)
+            delta = [
+                round(0x40 * (x + dx * cos - dy * sin)),
+                round(0x40 * (self.height - y + dx * sin + dy * cos)),
+            ]
+            key = (font, size, dpi, matrix_key, delta[0] & 63, delta[1] & 63, glyph_index)
+            key += (load_flags, mode)
+            whole = (delta[0] >> 6, delta[1] >> 6)  # the position's whole pixels
+            found = _glyph_bitmaps.get(key)
+            if found is None:
+                found = _glyph_bitmaps.get((*key, *whole))
+                whole = (0, 0)
+            kept = found is not None
+            if found is None:
+                found, whole, key = _rendered(font, size, dpi, matrix, delta, key)
+                buffer = found[0]
+                if not antialiased:
+                    buffer *= 0xFF
+                if len(_glyph_bitmaps) >= MAX_GLYPHS:
+                    _glyph_bitmaps.clear()
+                _glyph_bitmaps[key] = found
+            buffer, left, top = found
+            left, top = left + whole[0], top + whole[1]
+            last.pop(font, None)
+            last[font] = (size, matrix, delta, kept)
+            # draw_text_image's y is downwards & the bitmap bottom side
+            bottom = int(self.height) - top + buffer.shape[0]
+            self._renderer.draw_text_image(buffer, left, bottom, 0, gc)
+        if any(kept for *_, kept in last.values()):
+            # each font as matplotlib's loop leaves it, in the order it last used them
+            for font, (size, matrix, delta, _) in last.items():
+                font.set_size(size, dpi)
+                font._set_transform(matrix, delta)
+        draw(self, gc, x, y, angle, (), boxes)
+
+    return drawn
+
+
 @contextlib.contextmanager
 def shared_text_layout() -> Iterator[None]:
     """Keep text metrics, font lookups and font tables across renderers and drawings.
 
-    Swaps three names in ``matplotlib.text`` for the time of the block (nested blocks
-    leave the outer one in place) and puts matplotlib's own back on exit.
+    Swaps names in ``matplotlib.text``, two ``FT2Font`` methods and the Agg renderer's
+    glyph drawing for the time of the block (nested blocks leave the outer one in
+    place) and puts matplotlib's own back on exit.
     """
     import matplotlib.text as mtext
+    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.ft2font import FT2Font
 
     if getattr(_installed, "on", False):
@@ -334,6 +446,8 @@ def shared_text_layout() -> Iterator[None]:
     saved = (mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font)
     font_methods = (FT2Font.set_size, FT2Font._layout)
     text_layout = mtext.Text._get_layout
+    agg_glyphs = RendererAgg._draw_text_glyphs_and_boxes
+    RendererAgg._draw_text_glyphs_and_boxes = _agg_glyphs_kept(agg_glyphs)
     mtext._get_text_metrics_function = _text_metrics_function
     mtext.fontManager = _FontLookup(saved[1])
     mtext.get_font = _font_with_tables(saved[2])
@@ -348,5 +462,6 @@ def shared_text_layout() -> Iterator[None]:
         mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font = saved
         FT2Font.set_size, FT2Font._layout = font_methods
         mtext.Text._get_layout = text_layout
+        RendererAgg._draw_text_glyphs_and_boxes = agg_glyphs
         _sizes.clear()
         _installed.on = False
