@@ -100,6 +100,42 @@ def test_preloaded_rows_count_each_kommuns_rows(region):
     assert len(want) == 3 and min(want.values()) > 1000
 
 
+def test_preloaded_tables_give_each_kommun_the_same_frames_as_reading_alone(region):
+    """A worker of ``report --alla`` takes its kommun's rows by kept positions; the frames
+    must equal what a lone ``report --kommun`` selects row by row (values, dtypes, index)."""
+    import pandas as pd
+
+    from trygghet_analys.report import charts
+
+    alone = {name: charts.load_tables(region, name) for name in ("Helsingborg", "Malmö", "Älmhult")}
+    charts.preload(region)
+    try:
+        for name, tables in alone.items():
+            kept = charts.load_tables(region, name)
+            for attr in ("estimates", "changes", "trends", "findings", "followup", "strata"):
+                pd.testing.assert_frame_equal(getattr(kept, attr), getattr(tables, attr))
+        assert charts._KOMMUN_ROWS  # the positions were used, not the row-by-row selection
+    finally:
+        charts.release()
+
+
+@pytest.mark.parametrize("dtype", ["category", "string", "object"])
+def test_kommun_rows_take_the_rows_selection_by_name_takes(dtype):
+    """Same rows, same order, as ``kommun == name``; a missing kommun is in no group."""
+    import pandas as pd
+
+    from trygghet_analys.report.charts import kommun_rows
+
+    frame = pd.DataFrame(
+        {"kommun": pd.Series(["Lund", "Malmö", None, "Lund", "Ystad"], dtype=dtype), "x": range(5)}
+    )
+    rows = kommun_rows(frame)
+    assert sorted(rows) == ["Lund", "Malmö", "Ystad"]
+    for name, at in rows.items():
+        want = frame[frame["kommun"].astype("string") == name].reset_index(drop=True)
+        pd.testing.assert_frame_equal(frame.take(at).reset_index(drop=True), want)
+
+
 def test_report_alla_starts_the_largest_kommun_first(region, tmp_path, monkeypatch):
     from trygghet_analys.report import charts
 

@@ -166,18 +166,42 @@ class Tables:
 #: Whole processed tables by (path, size, mtime): ``report --alla`` reads each table once in
 #: the parent process (:func:`preload`) and its forked workers pick their kommun from it.
 _TABLE_CACHE: dict[tuple[str, int, int], pd.DataFrame] = {}
+#: Row positions of each kommun in a kept table, by the same key: found once in the parent,
+#: so that a worker's report takes its rows instead of comparing every row's kommun again.
+_KOMMUN_ROWS: dict[tuple[str, int, int], dict[str, np.ndarray]] = {}
 _KEEP = {"tables": False}
 
 
-def _whole_table(path: Path) -> pd.DataFrame:
+def _table_key(path: Path) -> tuple[str, int, int]:
     st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
+def _whole_table(path: Path) -> pd.DataFrame:
+    key = _table_key(path)
     frame = _TABLE_CACHE.get(key)
     if frame is None:
         frame = pd.read_parquet(path)
         if _KEEP["tables"]:  # only while preloaded (report --alla)
             _TABLE_CACHE[key] = frame
+            if "kommun" in frame.columns:
+                _KOMMUN_ROWS[key] = kommun_rows(frame)
     return frame
+
+
+def kommun_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each kommun's row positions in ``frame``, ascending (rows without a kommun in none).
+
+    Taking these rows gives the same frame as selecting ``kommun == name``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"kommun": ["Lund", "Malmö", None, "Lund"]})
+    >>> {k: v.tolist() for k, v in kommun_rows(frame).items()}
+    {'Lund': [0, 3], 'Malmö': [1]}
+    """
+    names = frame["kommun"].astype("string")
+    return {str(k): v for k, v in names.groupby(names, sort=False).indices.items()}
 
 
 def preload(data_dir: str | Path | None) -> None:
@@ -196,10 +220,9 @@ def preload(data_dir: str | Path | None) -> None:
 def preloaded_rows() -> dict[str, int]:
     """Rows per kommun over the tables :func:`preload` keeps (how much each report shows)."""
     rows: dict[str, int] = {}
-    for frame in _TABLE_CACHE.values():
-        if "kommun" in frame.columns:
-            for name, n in frame["kommun"].astype("string").value_counts().items():
-                rows[str(name)] = rows.get(str(name), 0) + int(n)
+    for positions in _KOMMUN_ROWS.values():
+        for name, at in positions.items():
+            rows[name] = rows.get(name, 0) + len(at)
     return rows
 
 
@@ -207,6 +230,7 @@ def release() -> None:
     """Forget the tables kept by :func:`preload`."""
     _KEEP["tables"] = False
     _TABLE_CACHE.clear()
+    _KOMMUN_ROWS.clear()
 
 
 def _read(processed: Path, stem: str, kommun: str) -> pd.DataFrame:
@@ -214,9 +238,15 @@ def _read(processed: Path, stem: str, kommun: str) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame()
     frame = _whole_table(path)
-    if "kommun" in frame.columns:
-        frame = frame[frame["kommun"].astype("string") == kommun].reset_index(drop=True)
-    return frame
+    if "kommun" not in frame.columns:
+        return frame
+    rows = _KOMMUN_ROWS.get(_table_key(path)) if _KEEP["tables"] else None
+    if rows is not None:
+        return frame.take(rows.get(kommun, _NO_ROWS)).reset_index(drop=True)
+    return frame[frame["kommun"].astype("string") == kommun].reset_index(drop=True)
+
+
+_NO_ROWS = np.array([], dtype=np.intp)
 
 
 def commitment_periods(registers: list | pd.DataFrame) -> list[tuple[int, int, str]]:
