@@ -1100,6 +1100,7 @@ def test_finish_figure_places_each_axiss_ticks_once_with_the_same_layout_and_fil
     assert len(placed) == len(axes) < asked
     assert sorted(map(id, placed)) == sorted(map(id, axes))
     assert not any("_update_ticks" in vars(axis) for axis in axes)  # placing anew again
+    assert not any("_get_ticklabel_bboxes" in vars(axis) for axis in axes)  # measuring too
     params = ("left", "right", "bottom", "top", "wspace", "hspace")
     assert [getattr(fig.subplotpars, p) for p in params] == [
         getattr(plain.subplotpars, p) for p in params
@@ -1109,3 +1110,53 @@ def test_finish_figure_places_each_axiss_ticks_once_with_the_same_layout_and_fil
     assert _saved(fig) == _saved(plain)
     plt.close(fig)
     plt.close(plain)
+
+
+def test_a_drawing_measures_each_axiss_tick_labels_once(monkeypatch) -> None:
+    """matplotlib measures an axis's tick labels four to six times per drawing; a figure
+    after ``reuse_ticks`` once, and still the same files after its labels are rotated
+    (between drawings, where nothing is kept)."""
+    from matplotlib.axis import Axis
+
+    measured: list[object] = []
+    measure = Axis._get_ticklabel_bboxes
+
+    def counting(axis, *args):
+        measured.append(axis)
+        return measure(axis, *args)
+
+    monkeypatch.setattr(Axis, "_get_ticklabel_bboxes", counting)
+    plain, reused = _tick_figure(False), _tick_figure(True)
+    plain.canvas.draw()
+    asked = len(measured)
+    measured.clear()
+    reused.canvas.draw()
+    axes = [axis for ax in reused.get_axes() for axis in (ax.xaxis, ax.yaxis)]
+    assert sorted(map(id, measured)) == sorted(map(id, axes)) and len(measured) < asked
+    for fig in (plain, reused):
+        plt.setp(fig.get_axes()[0].get_xticklabels(), rotation=40, ha="right")
+    assert _saved(reused) == _saved(plain)
+    plt.close(plain)
+    plt.close(reused)
+
+
+def test_campaign_spans_are_each_campaigns_selected_days() -> None:
+    days = pd.DataFrame(
+        {
+            "campaign": ["v1", "v1", "v1", "v2", None, "v2"],
+            "plant": ["A", "A", "B", "A", "A", None],
+            "date": pd.to_datetime(
+                ["2024-03-04", "2024-03-01", "2024-03-09", "2025-03-02", "2025-03-05", "2025-03-09"]
+            ),
+        }
+    )
+    for by_plant in (True, False):
+        spans = plotting._campaign_spans(days, by_plant)
+        keys = ["campaign", "plant"] if by_plant else ["campaign"]
+        for key in (("v1", "A"), ("v1", "B"), ("v2", "A"), ("v2", "B"), ("v3", "A")):
+            chosen = days
+            for column, value in zip(keys, key, strict=False):
+                chosen = chosen[chosen[column] == value]
+            found = spans.get(key if by_plant else key[0])
+            expected = (chosen["date"].min(), chosen["date"].max()) if len(chosen) else None
+            assert found == expected, (by_plant, key)

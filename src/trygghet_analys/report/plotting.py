@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import re
 import textwrap
 import unicodedata
@@ -37,6 +38,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
 
+import matplotlib as mpl
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
@@ -165,9 +167,22 @@ def use_style() -> Iterator[None]:
     ...     fig, ax = plt.subplots()
     >>> plt.close(fig)
     """
-    style = resources.files("trygghet_analys") / "resources" / _STYLE_FILE
-    with resources.as_file(style) as path, plt.style.context(str(path)):
+    with mpl.rc_context():
+        plt.style.use(_style_settings())
         yield
+
+
+@functools.cache
+def _style_settings() -> dict[str, object]:
+    """The style sheet's settings, read once per process.
+
+    ``plt.style.context(path)`` reads and parses the file at every entry, and a report
+    enters :func:`use_style` some fifty times; the sheet is part of the package and does
+    not change while it runs. ``plt.style.use`` applies them as it would the file's.
+    """
+    style = resources.files("trygghet_analys") / "resources" / _STYLE_FILE
+    with resources.as_file(style) as path:
+        return dict(mpl.rc_params_from_file(str(path), use_default_template=False))
 
 
 #: Parameter text shared by several docstrings (see :mod:`trygghet_analys._docstrings`).
@@ -1318,6 +1333,17 @@ def add_note(ax: Axes, text: str) -> Axes:
     return ax
 
 
+def _campaign_spans(day: pd.DataFrame, by_plant: bool) -> dict[object, tuple]:
+    """First and last date of each campaign's daily values (per plant when ``by_plant``):
+    one grouping of the days instead of two selections per campaign. Days without a
+    campaign (or plant) belong to none, as a comparison with ``==`` would have it."""
+    keys = ["campaign", "plant"] if by_plant else ["campaign"]
+    grouped = day.groupby(keys, observed=True, sort=False, dropna=True)["date"]
+    first, last = grouped.min(), grouped.max()
+    names = first.index if by_plant else first.index.get_level_values(0)
+    return dict(zip(names, zip(first, last, strict=True), strict=True))
+
+
 def wastewater_chart(
     campaigns: pd.DataFrame,
     *,
@@ -1386,12 +1412,12 @@ def wastewater_chart(
         if "plant" in day.columns and "plant" in camp.columns:
             day = day[day["plant"].isin(set(camp["plant"]))]
     when, start, end = [], [], []
+    by_plant = day is not None and "plant" in camp.columns and "plant" in day.columns
+    spans = _campaign_spans(day, by_plant) if day is not None else {}
     for _, row in camp.iterrows():
-        days = day[day["campaign"] == row["campaign"]] if day is not None else None
-        if days is not None and "plant" in camp.columns and "plant" in days.columns:
-            days = days[days["plant"] == row["plant"]]
-        if days is not None and len(days):
-            first, last = days["date"].min(), days["date"].max()
+        span = spans.get((row["campaign"], row["plant"]) if by_plant else row["campaign"])
+        if span is not None:
+            first, last = span
             when.append(first + (last - first) / 2)
             start.append(first - pd.Timedelta(hours=12))
             end.append(last + pd.Timedelta(hours=12))
@@ -1935,16 +1961,23 @@ def _ticks_placed_once(fig: Figure) -> Iterator[None]:
     place the ticks for the new size); an axis already reusing its ticks is left alone.
     """
     wrapped = []
+    measuring = []
     for ax in fig.get_axes():
         for axis in ax._axis_map.values():
             if getattr(axis, "_reused_ticks", None) is None and "_update_ticks" not in vars(axis):
                 axis._update_ticks = _placing_once(axis, axis._update_ticks)
                 wrapped.append(axis)
+            if "_get_ticklabel_bboxes" not in vars(axis):
+                axis._get_ticklabel_bboxes = _measuring_once(axis, axis._get_ticklabel_bboxes)
+                measuring.append(axis)
     try:
-        yield
+        with _one_measurement():
+            yield
     finally:
         for axis in wrapped:
             del axis._update_ticks
+        for axis in measuring:
+            del axis._get_ticklabel_bboxes
 
 
 def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
@@ -2041,7 +2074,11 @@ def reuse_ticks(fig: Figure) -> Figure:
     the same as without it (``tests/test_report.py`` compares the bytes).
     """
     for ax in fig.get_axes():
+        if "draw" not in vars(ax):
+            ax.draw = _drawing_measures_once(ax.draw)
         for axis in ax._axis_map.values():
+            if "_get_ticklabel_bboxes" not in vars(axis):
+                axis._get_ticklabel_bboxes = _measuring_once(axis, axis._get_ticklabel_bboxes)
             if getattr(axis, "_reused_ticks", None) is not None:
                 continue
             place = axis._update_ticks
@@ -2063,3 +2100,74 @@ def _placing_once(axis: object, place: Callable) -> Callable:
         return list(memo["ticks"])
 
     return update
+
+
+#: The measurement under way (:func:`_one_measurement`): while it is set, an axis
+#: wrapped by :func:`_measuring_once` measures the same tick labels only once.
+_MEASURING: contextvars.ContextVar[object | None] = contextvars.ContextVar(
+    "trygghet_measuring", default=None
+)
+
+
+@contextlib.contextmanager
+def _one_measurement() -> Iterator[None]:
+    """A block in which nothing changes the tick labels' fonts, rotations or alignment:
+    one drawing of an Axes, one ``tight_layout``."""
+    token = _MEASURING.set(object())
+    try:
+        yield
+    finally:
+        _MEASURING.reset(token)
+
+
+def _drawing_measures_once(draw: Callable) -> Callable:
+    """An Axes' ``draw`` as :func:`_one_measurement`.
+
+    One drawing of an Axes measures each axis's tick labels four to six times: for the
+    title's position (the y axis's extent), for the axis itself, and for its label's
+    position (the labels of the axis and its siblings), with nothing in between that
+    moves or changes them.
+    """
+
+    @functools.wraps(draw)  # keeps matplotlib's marks on ``draw`` (rasterization)
+    def drawn(renderer: object) -> object:
+        with _one_measurement():
+            return draw(renderer)
+
+    return drawn
+
+
+def _label_key(axis: object, ticks: Sequence, renderer: object) -> tuple:
+    """What the boxes of ``ticks``' labels depend on within one measurement: the ticks,
+    their places and texts, the view and the Axes' place in pixels, the renderer."""
+    return (
+        id(renderer),
+        tuple(
+            (id(tick), tick.get_loc(), tick.label1.get_text(), tick.label2.get_text())
+            for tick in ticks
+        ),
+        tuple(float(v) for v in axis.get_view_interval()),
+        tuple(float(v) for v in axis.axes.bbox.bounds),
+    )
+
+
+def _measuring_once(axis: object, measure: Callable) -> Callable:
+    """``axis._get_ticklabel_bboxes`` that, inside :func:`_one_measurement`, measures
+    the same labels (:func:`_label_key`) once and hands out copies of those boxes (so
+    the numbers are matplotlib's own); outside one it measures every time."""
+    memo: dict[str, object] = {}
+
+    def measured(ticks: Sequence, renderer: object) -> tuple[list, list]:
+        epoch = _MEASURING.get()
+        if epoch is None:
+            return measure(ticks, renderer)
+        if memo.get("epoch") is not epoch:
+            memo.clear()
+            memo["epoch"] = epoch
+        key = _label_key(axis, ticks, renderer)
+        boxes = memo.get(key)
+        if boxes is None:
+            boxes = memo[key] = measure(ticks, renderer)
+        return [box.frozen() for box in boxes[0]], [box.frozen() for box in boxes[1]]
+
+    return measured
