@@ -148,17 +148,23 @@ def test_no_secret_in_processed_csv(e2e, secrets):
 
 
 def _xlsx_numbers(path: Path) -> dict[str, set[float]]:
+    """Every number of every sheet, in the processed tables' units: a cell in percentage
+    points (format "… p.e.") holds a difference of shares × 100, compared as the share
+    (a secret change stored as points must be found; a published slope in points that
+    happens to equal some secret fraction is no leak)."""
     wb = openpyxl.load_workbook(path, read_only=True)
     out = {}
     for ws in wb.worksheets:
         found: set[float] = set()
-        for row in ws.iter_rows(values_only=True):
-            for v in row:
+        for row in ws.iter_rows():
+            for cell in row:
+                v = cell.value
                 if isinstance(v, bool) or v is None:
                     continue
                 if isinstance(v, (int, float)):
                     if math.isfinite(v):
-                        found.add(_key(float(v)))
+                        points = "p.e." in (cell.number_format or "")
+                        found.add(_key(float(v) / 100 if points else float(v)))
                 elif isinstance(v, str):
                     found |= _tokens(v)
         out[ws.title] = found

@@ -132,7 +132,8 @@ def test_a_table_naming_indicators_by_label_is_formatted_by_their_kind():
     kinds = {"Utsatt för brott": "proportion", "Problemindex": "mean"}
     got = tableformat.column_kinds(frame, indicator_kinds=kinds)
     assert got["Senaste värde"] == ["share", "index", "count"]
-    assert got["Förändring mot året före löftet"] == ["share", "index", "number"]
+    # a proportion's change in percentage points (see the test below)
+    assert got["Förändring mot året före löftet"] == ["points_change", "index", "number"]
     assert tableformat.html_rows(frame, got)[0][2][0] == "14,9\u00a0%"
     # no label known: every row a plain number, as before
     assert (
@@ -246,3 +247,83 @@ def test_the_follow_up_chart_writes_a_value_in_a_named_unit_as_its_table(value, 
     )
     assert table[0][0][0] == shown
     assert plotting._value_text("x", value, unit) == f"{shown} {unit}"
+
+
+def test_a_change_of_a_proportion_reads_in_percentage_points_not_percent():
+    # "Förändring 17,5 %" beside "51,6 %" reads as a relative change; the difference of two
+    # shares is 17,5 percentage points, signed as the prose writes it ("+6 procentenheter")
+    frame = pd.DataFrame(
+        {
+            "indicator": ["otrygghet_ute_sent", "otrygghet_ute_sent", "problemindex"],
+            "estimate_to": [0.516, 0.095, 1.47],
+            "change": [0.175, -0.0104, -0.12],
+            "se_change": [0.031, 0.009, 0.05],
+            "ci_low": [0.11, -0.03, -0.2],
+        }
+    )
+    kinds = tableformat.column_kinds(frame, indicator_kinds=KINDS)
+    assert kinds["estimate_to"] == ["share", "share", "index"]  # a level stays a share
+    assert kinds["change"] == ["points_change", "points_change", "index"]
+    assert kinds["se_change"] == ["points", "points", "index"]  # a standard error: no sign
+    assert kinds["ci_low"] == ["points_change", "points_change", "index"]  # the change's bound
+    cells = [[text for text, _ in row] for row in tableformat.html_rows(frame, kinds)]
+    assert cells[0][1:] == ["51,6\u00a0%", "+17,5\u00a0p.e.", "3,1\u00a0p.e.", "+11,0\u00a0p.e."]
+    assert cells[1][2] == "−1,0\u00a0p.e."
+    assert cells[2][2] == "−0,12"  # an index change in index units, as before
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [(0.0004, "0,0\u00a0p.e."), (0.0005001, "+0,1\u00a0p.e."), (-0.0005001, "−0,1\u00a0p.e.")],
+)
+def test_a_change_that_rounds_to_zero_has_no_sign(change, text):
+    assert tableformat.format_value(change, "points_change") == text
+
+
+def test_confidence_bounds_of_a_level_stay_shares():
+    # the estimates' "ci_low" is the level's bound; only a table with a change has the
+    # change's bounds under that key (the findings)
+    frame = pd.DataFrame(
+        {"indicator": ["otrygghet_ute_sent"], "estimate": [0.21], "ci_low": [0.18]}
+    )
+    assert tableformat.column_kinds(frame, indicator_kinds=KINDS)["ci_low"] == ["share"]
+
+
+def test_the_workbook_stores_a_change_of_shares_in_the_points_its_format_shows():
+    frame = pd.DataFrame(
+        {
+            "indicator": ["otrygghet_ute_sent", "problemindex"],
+            "estimate": [0.25, 1.5],
+            "change": [-0.0125, -0.25],
+        }
+    )
+    kinds = tableformat.column_kinds(frame, indicator_kinds=KINDS)
+    stored = tableformat.excel_values(frame, kinds)
+    assert stored["change"].tolist() == [-1.25, -0.25]  # points; the index change as it is
+    assert stored["estimate"].tolist() == [0.25, 1.5]  # a share stays a fraction ("0.0%")
+    assert frame["change"].tolist() == [-0.0125, -0.25]  # the table itself is not changed
+    formats = tableformat.xlsx_formats(kinds)
+    assert formats["change"] == ['+0.0" p.e.";-0.0" p.e.";0.0" p.e."', "0.00"]
+    assert formats["estimate"] == ["0.0%", "0.00"]
+
+
+def test_the_report_workbook_holds_changes_in_points(tmp_path):
+    # the xlsx a report writes: the Förändringar sheet's change equals the processed
+    # survey_changes' change × 100 for a proportion, with the points format
+    import openpyxl
+
+    from trygghet_analys.report import render
+
+    changes = pd.DataFrame(
+        {"indicator": ["otrygghet_ute_sent"], "change": [0.175], "se_change": [0.031]}
+    )
+    path = render.write_tables(
+        tmp_path / "t.xlsx",
+        {"Förändringar": changes},
+        [],
+        title="t",
+        kinds=KINDS,
+    )
+    sheet = openpyxl.load_workbook(path)["Förändringar"]
+    assert sheet.cell(2, 2).value == pytest.approx(17.5) and sheet.cell(2, 3).value == 3.1
+    assert sheet.cell(2, 2).number_format == '+0.0" p.e.";-0.0" p.e.";0.0" p.e."'

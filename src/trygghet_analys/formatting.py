@@ -54,16 +54,22 @@ def fmt_percent(fraction: float, decimals: int = 0) -> str:
     return f"{fmt_number(100 * fraction, decimals)}\u00a0%"
 
 
-def fmt_signed_points(diff: float, decimals: int = 0) -> str:
+def fmt_signed_points(diff: float, decimals: int = 0, unit: str = " procentenheter") -> str:
     """A difference of fractions as signed percentage points: ``0.06`` → ``"+6 procentenheter"``.
 
     A difference that rounds to zero has no sign: ``-0.001`` → ``"0 procentenheter"``.
+    ``unit`` follows the number (a table cell writes ``"\u00a0p.e."``).
+
+    Examples
+    --------
+    >>> fmt_signed_points(-0.0104, 1, unit="\u00a0p.e.")
+    '−1,0\xa0p.e.'
     """
     if diff is None or (isinstance(diff, float) and math.isnan(diff)):
         return "–"
     shown = fmt_number(100 * diff, decimals)
     sign = "+" if diff > 0 and shown.strip("0,") else ""
-    return f"{sign}{shown} procentenheter"
+    return f"{sign}{shown}{unit}"
 
 
 def fmt_value(value: float, kind: str, decimals: int | None = None) -> str:

@@ -593,11 +593,43 @@ def sheet_formats(
 ) -> dict[str, dict[str, str | list[str]]]:
     """Excel number formats for every sheet of ``tabeller.xlsx``, by column kind (``kinds``
     as for :func:`table_kinds`)."""
+    return {
+        name: tableformat.xlsx_formats(k)
+        for name, k in _sheet_kinds(sheets, rendered, kinds=kinds).items()
+    }
+
+
+def _sheet_kinds(
+    sheets: dict[str, pd.DataFrame],
+    rendered: Iterable[RenderedChart] = (),
+    *,
+    kinds: Mapping[str, str] | None = None,
+) -> dict[str, tableformat.Kinds]:
     by_sheet = {_sheet_name(i, r.name): r.facts.get("indicator") for i, r in enumerate(rendered, 1)}
     return {
-        name: tableformat.xlsx_formats(table_kinds(frame, by_sheet.get(name), kinds=kinds))
-        for name, frame in sheets.items()
+        name: table_kinds(frame, by_sheet.get(name), kinds=kinds) for name, frame in sheets.items()
     }
+
+
+def write_tables(
+    path: Path,
+    sheets: dict[str, pd.DataFrame],
+    rendered: Iterable[RenderedChart],
+    *,
+    title: str,
+    kinds: Mapping[str, str] | None = None,
+    banner: str | None = None,
+) -> Path:
+    """``tabeller.xlsx``: every sheet with each column's format by kind, and a difference of
+    shares stored in percentage points as its format shows it (:func:`.tableformat.excel_values`)."""
+    by_kind = _sheet_kinds(sheets, rendered, kinds=kinds)
+    return _export.write_xlsx(
+        path,
+        {name: tableformat.excel_values(frame, by_kind[name]) for name, frame in sheets.items()},
+        title=title,
+        number_formats={name: tableformat.xlsx_formats(k) for name, k in by_kind.items()},
+        banner=banner,
+    )
 
 
 def _for_the_council(note: str) -> bool:
@@ -988,14 +1020,12 @@ def _render(
                 render_html(tables, year, findings, rendered), encoding="utf-8", newline="\n"
             )
             _say("Skriver tabeller.xlsx ...")
-            sheets = table_sheets(tables, year, rendered)
-            _export.write_xlsx(
+            write_tables(
                 tmp / "tabeller.xlsx",
-                sheets,
+                table_sheets(tables, year, rendered),
+                rendered,
                 title=f"Trygghet i {cfg.name} {year} – tabeller",
-                number_formats=sheet_formats(
-                    sheets, rendered, kinds=_report_indicator_kinds(tables)
-                ),
+                kinds=_report_indicator_kinds(tables),
                 banner=_BANNER if cfg.synthetic else None,
             )
             for writer in EXTRA_WRITERS:

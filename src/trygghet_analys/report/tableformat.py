@@ -7,6 +7,9 @@ each row's indicator): ``year`` ("2025"), ``count``
 "1,47"), ``pvalue``, ``percent_number`` (a value already in percent, "24 %"),
 ``number`` (other decimals, "0,23", "97,1"), ``date``, ``bool`` and ``text``. A value
 in a named unit ("antal") is an ``amount``: a count when whole ("9"), else a number.
+A difference of two shares (a change, its standard error, a trend's slope per year) is
+in percentage points: ``points_change`` ("+1,5 p.e.", "−1,0 p.e.") or ``points`` (a
+standard error, "0,9 p.e."), never "1,0 %", which reads as a relative change.
 
 :func:`html_rows` turns a table into the strings of an HTML table; :func:`xlsx_formats`
 gives the Excel number format of every numeric cell, so the workbook shows the same
@@ -25,10 +28,18 @@ import numpy as np
 import pandas as pd
 
 from .. import vocabulary
-from ..formatting import fmt_number, fmt_percent
+from ..formatting import fmt_number, fmt_percent, fmt_signed_points
 from ..vocabulary import header_keys
 
-__all__ = ["COLUMN_FORMATS", "column_keys", "column_kinds", "html_rows", "xlsx_formats"]
+__all__ = [
+    "COLUMN_FORMATS",
+    "DIFFERENCE_KEYS",
+    "column_keys",
+    "column_kinds",
+    "excel_values",
+    "html_rows",
+    "xlsx_formats",
+]
 
 #: How each column is shown, by its KEY (the English column name of the processed tables
 #: and ``resources/rubriker.csv``), never by its Swedish header: renaming a header changes
@@ -135,6 +146,19 @@ COLUMN_FORMATS: dict[str, str] = {
 }
 SUPPRESSED_TEXT = "för få svar"
 
+#: Value keys that hold a difference rather than a level, and whether it has a sign: for a
+#: proportion they are percentage points ("p.e."), not shares. A table with a ``change``
+#: column gives the change's confidence bounds under ``ci_low``/``ci_high`` (the findings).
+DIFFERENCE_KEYS: dict[str, bool] = {
+    "change": True,
+    "change_previous": True,
+    "change_base": True,
+    "slope": True,
+    "se_change": False,
+}
+_CHANGE_BOUNDS = ("ci_low", "ci_high")
+POINTS_UNIT = "\u00a0p.e."
+
 _EXCEL = {
     "year": "0",
     "count": "#,##0",
@@ -144,6 +168,9 @@ _EXCEL = {
     "percent_number": "0",
     "number": "#,##0.00",
     "date": "yyyy-mm-dd",
+    # the workbook stores a difference of shares in percentage points (see excel_values)
+    "points": '0.0" p.e."',
+    "points_change": '+0.0" p.e.";-0.0" p.e.";0.0" p.e."',
 }
 
 Kinds = dict[str, "str | list[str]"]
@@ -298,17 +325,58 @@ def column_kinds(
     keys = column_keys(frame.columns)
     per_row: list[str] | None = None
     out: Kinds = {}
+    has_change = "change" in keys.values()
     for col in frame.columns:
         name = str(col)
-        kind = COLUMN_FORMATS.get(keys[name], "auto")
+        key = keys[name]
+        kind = COLUMN_FORMATS.get(key, "auto")
         if kind == "value":
             if per_row is None:
                 per_row = _row_kind(frame, keys, indicator_kinds or {}, values)
-            out[name] = _resolve_amounts(per_row, frame[col])
+            cells = _resolve_amounts(per_row, frame[col])
+            signed = DIFFERENCE_KEYS.get(
+                key, True if has_change and key in _CHANGE_BOUNDS else None
+            )
+            out[name] = cells if signed is None else _in_points(cells, signed)
         elif kind == "auto":
             out[name] = _by_dtype(frame[col])
         else:
             out[name] = kind
+    return out
+
+
+def _in_points(kinds: list[str], signed: bool) -> list[str]:
+    """A difference column's kinds: each share a percentage-point kind."""
+    points = "points_change" if signed else "points"
+    return [points if k == "share" else k for k in kinds]
+
+
+def excel_values(frame: pd.DataFrame, kinds: Kinds) -> pd.DataFrame:
+    """``frame`` as ``tabeller.xlsx`` stores it: a difference of shares in percentage
+    points (the share × 100), so that the cell holds what its format shows ("−1,0 p.e.";
+    an Excel format can scale by 100 only by showing "%"). Other cells as they are.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"change": [-0.0125, 0.5], "estimate": [0.25, 1.5]})
+    >>> kinds = {"change": ["points_change", "index"], "estimate": ["share", "index"]}
+    >>> excel_values(frame, kinds)["change"].tolist()
+    [-1.25, 0.5]
+    """
+    out = frame
+    for i, col in enumerate(frame.columns):
+        kind = kinds.get(str(col))
+        per_row = kind if isinstance(kind, list) else [kind] * len(frame)
+        rows = [r for r, k in enumerate(per_row) if k in ("points", "points_change")]
+        if not rows:
+            continue
+        if out is frame:
+            out = frame.copy()
+        values = pd.to_numeric(out.iloc[:, i], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan, copy=True
+        )
+        values[rows] = values[rows] * 100
+        out[col] = values
     return out
 
 
@@ -339,6 +407,10 @@ def format_value(value: object, kind: str) -> str:
         return fmt_number(v, 0)
     if kind == "share":
         return fmt_percent(v, 1)
+    if kind == "points_change":
+        return fmt_signed_points(v, 1, unit=POINTS_UNIT)
+    if kind == "points":
+        return f"{fmt_number(100 * v, 1)}{POINTS_UNIT}"
     if kind == "index":
         return fmt_number(v, 2)
     if kind == "pvalue":
@@ -353,6 +425,9 @@ def format_value(value: object, kind: str) -> str:
 def _kind_at(kinds: Kinds, column: str, row: int) -> str:
     kind = kinds.get(column, "text")
     return kind[row] if isinstance(kind, list) else kind
+
+
+_VALUE_KINDS = frozenset({"share", "index", "number", "points", "points_change"})
 
 
 def html_rows(frame: pd.DataFrame, kinds: Kinds) -> list[list[tuple[str, bool]]]:
@@ -373,7 +448,7 @@ def html_rows(frame: pd.DataFrame, kinds: Kinds) -> list[list[tuple[str, bool]]]
         cells = []
         for col, value in zip(columns, values, strict=True):
             kind = _kind_at(kinds, col, i)
-            if suppressed[i] and _missing(value) and kind in ("share", "index", "number"):
+            if suppressed[i] and _missing(value) and kind in _VALUE_KINDS:
                 cells.append((SUPPRESSED_TEXT, True))
                 continue
             text = format_value(value, kind)
