@@ -953,3 +953,106 @@ def test_pdf_with_numbers_first_is_matplotlibs_pdf(monkeypatch) -> None:
     assert backend_pdf.pdfRepr is original
     monkeypatch.setattr(_export, "_pdf_numbers_first", contextlib.nullcontext)
     assert pdf() == fast
+
+
+class _DrawnTwice:
+    """The chart book page drawn by a second renderer of its own, every call: what the
+    copying of :class:`~trygghet_analys.files.export._Both` must write."""
+
+    _DRAWING = _export._Both._DRAWING
+
+    def __init__(self, first: object, second: object) -> None:
+        self._first, self._second = first, second
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self._first, name)
+        if name not in self._DRAWING:
+            return attr
+        again = getattr(self._second, name)
+
+        def both(*args: object, **kwargs: object) -> object:
+            again(*args, **kwargs)
+            return attr(*args, **kwargs)
+
+        return both
+
+
+def _shapes_figure(shift: int) -> plt.Figure:
+    """Markers, a path collection, hatches, transparency, dashes, clipping and texts
+    (math text among them): every kind of drawing call a report chart makes."""
+    fig, ax = plt.subplots(figsize=(5, 3))
+    xs = list(range(30))
+    ax.plot(xs, [(i + shift) % 7 for i in xs], marker="o", alpha=0.6, linestyle="--")
+    ax.plot(xs, [(i * shift) % 5 for i in xs], marker="s", color="#1b5e20")
+    ax.scatter(xs, [i % 5 for i in xs], s=25, alpha=0.4, label="punkter")  # path templates
+    ax.scatter(xs, [i % 4 for i in xs], s=[10 + i for i in xs], marker="^")
+    ax.bar([1, 2, 3], [2, 3, 1 + shift], hatch="//", alpha=0.5, edgecolor="k", label="staplar")
+    ax.fill_between(xs, 0, [i % 3 for i in xs], alpha=0.2)
+    ax.set_ylim(0, 6)  # markers beyond the axes, clipped
+    ax.set_title(f"Otrygghet – ﬁnal {shift}")
+    ax.text(5, 2, r"$\alpha = 0{,}5$")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _book_of_shapes(folder: Path) -> list[bytes]:
+    """A chart book of two chart pages (the second page's resources get other names
+    than in its own file) and the charts' own PDFs."""
+    pages, figures = [], []
+    for shift in (1, 2):
+        header = plt.figure(figsize=(8.27, 11.69))
+        header.text(0.08, 0.96, f"Sida {shift}", fontsize=16, fontweight="bold")
+        chart = _shapes_figure(shift)
+        figures += [header, chart]
+        pages.append(_export.BookPage(header, chart, (1.5, 4.0), folder / f"d{shift}.pdf"))
+    book = _export.write_pdf_book(folder / "bok.pdf", [_figure(), *pages], title="T")
+    for fig in figures:
+        plt.close(fig)
+    return [book.read_bytes(), *(page.pdf.read_bytes() for page in pages)]
+
+
+def test_book_page_copies_the_charts_drawing_as_a_second_renderer_writes_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The page gets the chart's drawing copied from its own file's (resource names
+    replaced), byte for byte what a second renderer drawing on the page writes; most
+    drawing calls never reach the second renderer."""
+    from matplotlib.backends.backend_pdf import RendererPdf
+
+    drawn_twice = _book_of_shapes(tmp_path / "reference")  # every text kept from here on
+    calls: list[object] = []
+    original = RendererPdf.draw_path
+
+    def counted(self: object, *args: object, **kwargs: object) -> object:
+        calls.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RendererPdf, "draw_path", counted)
+    copied = _book_of_shapes(tmp_path / "copied")
+    paths_copied = len(calls)
+    monkeypatch.setattr(_export, "_Both", _DrawnTwice)
+    assert _book_of_shapes(tmp_path / "twice") == copied
+    assert drawn_twice == copied
+    assert 0 < paths_copied < len(calls) - paths_copied  # the copy drew the paths once
+
+
+def test_book_page_copy_refuses_a_resource_it_cannot_name(tmp_path: Path, monkeypatch) -> None:
+    """A resource the page file was not asked for stops the drawing: the page would
+    otherwise name a resource of the chart's own file."""
+    monkeypatch.setattr(_export, "_RESOURCES", ("alphaState", "hatchPattern"))
+    with pytest.raises(RuntimeError, match="cannot name"):
+        _book_of_shapes(tmp_path)
+
+
+def test_pdf_streams_compressed_once_give_matplotlibs_bytes(tmp_path: Path, monkeypatch) -> None:
+    """Font files and glyph maps compressed once per process are written as matplotlib
+    writes them, in every file that embeds them."""
+    import contextlib
+
+    _export._deflated.cache_clear()
+    kept = [_book_with_page(tmp_path / "first"), _book_with_page(tmp_path / "again")]
+    assert _export._deflated.cache_info().hits > 0
+    monkeypatch.setattr(_export, "_pdf_streams_compressed_once", contextlib.nullcontext)
+    own = _book_with_page(tmp_path / "matplotlib")
+    assert kept == [own, own]

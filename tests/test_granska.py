@@ -793,3 +793,96 @@ def test_figure_artists_are_findobj_without_new_ticks_on_axes_switched_off() -> 
     # once the ticks exist, it is findobj itself
     assert chartfacts.figure_artists(fig) == fig.findobj()
     plt.close(fig)
+
+
+def _layered_figures() -> list[plt.Figure]:
+    """Entries the replayed drawings must get right: a line under a wider one drawn
+    later and beside it, a band under an opaque patch drawn later, a line mostly
+    outside its Axes (clipped), small multiples whose entries span the panels (one
+    panel's line under a wider one), and a label in two legends."""
+    x = np.arange(5.0)
+    figs = []
+    for offset in (0.0, 0.3):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.fill_between(x, x - 1, x + 1, alpha=0.3, label="Band", zorder=1)
+        ax.plot(x, x + offset, lw=1, zorder=2, label="Under")
+        ax.plot(x, x, lw=6, zorder=3, color="black", label="Över")
+        ax.set_ylim(-2, 6)
+        ax.legend(loc="upper left")
+        figs.append(fig)
+    for covered in (True, False):  # a band under an opaque rectangle drawn after it
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        ax.fill_between([2, 4], [2, 2], [4, 4], label="Gömt band", zorder=1)
+        width = 4 if covered else 1
+        ax.add_patch(plt.Rectangle((1, 1), width, width, color="white", zorder=2, label="Ruta"))
+        ax.plot([0, 10], [9, 9], zorder=3, label="Linje")
+        ax.legend(loc="lower right")
+        figs.append(fig)
+    fig, ax = plt.subplots(figsize=(4, 3))  # partly clipped: most of the line is outside
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ax.plot([8, 30], [5, 40], lw=3, label="Delvis utanför")
+    ax.plot([-20, -10], [5, 5], lw=3, label="Helt utanför")
+    ax.legend(loc="lower left")
+    figs.append(fig)
+    fig, axes = plt.subplots(1, 3, figsize=(6, 2.5), sharey=True)  # small multiples
+    for i, ax in enumerate(axes):
+        ax.plot(x, x * (i + 1) / 3, lw=1, color="tab:blue", label="Område")
+        ax.plot(x, x / 3 if i == 0 else x, lw=5, color="black", label="Hela kommunen")
+    axes[0].legend(loc="upper left")
+    axes[2].legend(loc="upper left")  # the same labels again
+    figs.append(fig)
+    return figs
+
+
+def test_legend_check_replayed_from_the_image_before_the_entry_equals_whole_drawings(
+    clean, monkeypatch
+) -> None:
+    """An entry's drawing that starts from the image just before its first artist and
+    paints only what follows (:class:`chartfacts._Layers`) gives every fact of the
+    whole drawings, on every chart of a report and on figures on both sides of each
+    rule; a label met twice is checked once."""
+    tables = charts.load_tables(clean[0])
+    figs = [c.draw(tables, 2025) for c in charts.available_charts(tables, 2025)]
+    figs += _layered_figures() + _hidden_line_figures() + _legend_figures()
+    replayed, checked = [], []
+    replay, changes = chartfacts._Layers.replay, chartfacts._EntryCheck.changes_pixels
+
+    def counted_replay(self, artists, unpainted):
+        out = replay(self, artists, unpainted)
+        replayed.append(out is not None)
+        return out
+
+    def counted_check(self, artists):
+        checked.append(tuple(map(id, artists)))
+        return changes(self, artists)
+
+    results = {}
+    for layers in (False, True):
+        monkeypatch.setattr(chartfacts, "REPLAY_LAYERS", layers)
+        monkeypatch.setattr(chartfacts._Layers, "replay", counted_replay)
+        monkeypatch.setattr(chartfacts._EntryCheck, "changes_pixels", counted_check)
+        checked.clear()
+        results[layers] = [chartfacts.figure_facts(f)["legend"] for f in figs]
+        assert len(checked) == len(set(checked))  # no set of artists checked twice
+        for fig in figs:  # the canvas shows the whole figure again afterwards
+            after = np.asarray(fig.canvas.buffer_rgba()).copy()
+            fig.canvas.draw()
+            assert np.array_equal(after, np.asarray(fig.canvas.buffer_rgba()))
+    assert results[True] == results[False]
+    assert sum(replayed) >= 20  # the shortcut was taken
+    seen = [[e["seen"] for e in entries] for entries in results[True][-16:-11]]
+    assert seen == [
+        [True, False, True],
+        [True, True, True],
+        [False, True, True],
+        [True, False, True],  # a white square beside the band, on white: not seen
+        [True, False],
+    ]
+    multiples = results[True][-11]
+    assert [e["label"] for e in multiples] == ["Område", "Hela kommunen"] * 2
+    assert multiples[:2] == multiples[2:]
+    for fig in figs:
+        plt.close(fig)

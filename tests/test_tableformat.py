@@ -184,7 +184,7 @@ def test_the_follow_up_charts_table_names_each_value_s_unit():
 
 
 def test_a_value_in_a_named_unit_reads_as_the_follow_up_chart_writes_it():
-    # the follow-up chart writes "9 antal", "93,1 mg/dag/1000 inv": a whole value in a
+    # the follow-up chart writes "9", "93,1 mg/dag/1000 inv": a whole value in a
     # named unit has no decimals in rapport.html and tabeller.xlsx either ("9", not "9,00")
     from types import SimpleNamespace
 
@@ -233,7 +233,6 @@ def test_a_value_in_a_named_unit_reads_as_the_follow_up_chart_writes_it():
         (0.35, "mg/dag/1000 inv", "0,35"),  # the chart wrote "0,4", the table "0,35"
         (7.1, "mg/dag/1000 inv", "7,10"),
         (93.1, "mg/dag/1000 inv", "93,1"),
-        (9.0, "antal", "9"),
         (1404.0, "hushåll", "1\u202f404"),
     ],
 )
@@ -247,6 +246,16 @@ def test_the_follow_up_chart_writes_a_value_in_a_named_unit_as_its_table(value, 
     )
     assert table[0][0][0] == shown
     assert plotting._value_text("x", value, unit) == f"{shown} {unit}"
+
+
+@pytest.mark.parametrize("unit", ["antal", "Antal"])
+def test_the_follow_up_chart_writes_a_count_without_the_word_antal(unit):
+    # "9 antal" is not Swedish; the chart writes "9" and its table "9" with the unit
+    # "antal" in its own column
+    from trygghet_analys.report import plotting
+
+    assert plotting._value_text("x", 9.0, unit) == "9"
+    assert plotting._value_text("x", 9.5, unit) == "9,50"
 
 
 def test_a_change_of_a_proportion_reads_in_percentage_points_not_percent():

@@ -19,6 +19,8 @@ import functools
 import io
 import math
 import os
+import re
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -349,6 +351,20 @@ def _tracked(file: object, glyphs: tuple) -> tuple[tuple, tuple]:
     return codes, tuple(names.values())
 
 
+def _tracked_once(file: object, key: tuple, glyphs: tuple) -> tuple[tuple, tuple]:
+    """:func:`_tracked` once per file and text (``key``, whose ``glyphs`` they are).
+
+    The chart book and a chart's own PDF draw the same tick labels and legend texts
+    many times; once a text's glyphs are recorded in a file, recording them again
+    changes nothing and gives the same codes, and the file's font names stay the same.
+    """
+    kept = file.__dict__.setdefault("_tracked_texts", {})
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = _tracked(file, glyphs)
+    return found
+
+
 def _text_pieces(pieces: list[bytes]) -> bool:
     """Whether ``pieces`` are a text as the back end writes it: ``q``, the matrix (``cm``),
     the text (``BT … ET``) and ``Q``, each with its line end."""
@@ -415,7 +431,7 @@ def _pdf_text_once(draw_text: object) -> object:
             return draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
         glyphs = _text_glyphs(key)
         self.check_gc(gc, gc._rgb)
-        codes, names = _tracked(self.file, glyphs)
+        codes, names = _tracked_once(self.file, key, glyphs)
         template = _pdf_bodies.get((key, codes))
         if template is not None:
             a = math.radians(angle)
@@ -458,6 +474,65 @@ def _wrapped(owner: object, name: str, wrap: Callable) -> Iterator[None]:
         yield
     finally:
         setattr(owner, name, original)
+
+
+#: Streams shorter than this are compressed as matplotlib does, each time (the kept
+#: streams are the embedded fonts and their glyph maps, tens of kilobytes each).
+MIN_KEPT_STREAM = 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _deflated(data: bytes, level: int) -> bytes:
+    """``data`` as a PDF stream holds it: one zlib stream at ``level``, all of ``data``
+    written at once, then flushed (what matplotlib's ``outputStream`` writes)."""
+    compressor = zlib.compressobj(level)
+    return compressor.compress(data) + compressor.flush()
+
+
+class _Deflated:
+    """Stands in for a stream's zlib compressor: gives the compressed bytes, made before."""
+
+    def __init__(self, compressed: bytes) -> None:
+        self._compressed = compressed
+
+    def compress(self, data: bytes) -> bytes:
+        return self._compressed
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def _streams_compressed_once(output_stream: Callable) -> Callable:
+    """``PdfFile.outputStream`` compressing each stream content once per process.
+
+    Every PDF of a report embeds the same few font subsets (:data:`PDF_REPERTOIRE`),
+    and matplotlib compresses each font file and glyph map anew for every file; the
+    compressed bytes depend only on the content and the compression level, so they are
+    kept (:func:`_deflated`). The stream is written by matplotlib's own code, with the
+    compressor handing over the kept bytes."""
+    import matplotlib as mpl
+
+    def output(self, ref, data, *, extra=None):
+        level = mpl.rcParams["pdf.compression"]
+        if not level or type(data) is not bytes or len(data) < MIN_KEPT_STREAM:
+            return output_stream(self, ref, data, extra=extra)
+        compressed = _deflated(data, level)
+        self.beginStream(ref.id, None, extra)
+        self.currentstream.compressobj = _Deflated(compressed)
+        self.currentstream.write(data)
+        self.endStream()
+        return None
+
+    output.__wrapped__ = output_stream
+    return output
+
+
+def _pdf_streams_compressed_once() -> contextlib.AbstractContextManager[None]:
+    """Streams written through :func:`_streams_compressed_once`, matplotlib's own put
+    back on exit."""
+    from matplotlib.backends.backend_pdf import PdfFile
+
+    return _wrapped(PdfFile, "outputStream", _streams_compressed_once)
 
 
 def _pdf_texts_kept() -> contextlib.AbstractContextManager[None]:
@@ -551,7 +626,9 @@ def deterministic() -> Iterator[None]:
     Fixes ``svg.hashsalt``, embeds PDF fonts as TrueType subsets (``pdf.fonttype``
     42, without layout tables: :data:`LAYOUT_TABLES`) and sets ``SOURCE_DATE_EPOCH``
     (when unset) so that no writer falls back to the clock. PDF streams are compressed
-    at :data:`PDF_COMPRESSION` (cheaper than matplotlib's default, same drawing).
+    at :data:`PDF_COMPRESSION` (cheaper than matplotlib's default, same drawing); the
+    font files every PDF embeds are compressed once per process
+    (:func:`_streams_compressed_once`).
     """
     old_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = old_epoch or str(
@@ -570,6 +647,7 @@ def deterministic() -> Iterator[None]:
             _pdf_texts_kept(),
             _pdf_glyphs_found_by_font(),
             _pdf_numbers_first(),
+            _pdf_streams_compressed_once(),
         ):
             yield
     finally:
@@ -943,11 +1021,173 @@ class BookPage:
     pdf: Path
 
 
-class _Both:
-    """A PDF renderer that draws everything a second time into another PDF file.
+#: Drawing calls of a chart that the chart book's page gets as the bytes the chart's own
+#: PDF file gets (:class:`_Copy`): they write only numbers, operators and resource names.
+_COPIED = frozenset(
+    {"draw_path", "draw_markers", "draw_path_collection", "open_group", "close_group", "finalize"}
+)
 
-    Questions (text sizes, canvas size, dpi) go to the first renderer; every drawing
-    call goes to both. Each renderer keeps its own graphics state and its own file's
+#: ``PdfFile`` methods that name a resource of the file (transparency state, hatch
+#: pattern, marker, path template) which the copied drawing calls write into the page.
+_RESOURCES = ("alphaState", "hatchPattern", "markerObject", "pathCollectionObject")
+
+#: The names ``PdfFile`` gives its resources (fonts, transparency and soft mask states,
+#: hatch patterns, images, markers, path templates, shadings): differ between files.
+_RESOURCE_NAME = re.compile(rb"(F|A|SM|H|I|M|P|GT)[0-9]+")
+
+
+class _Copy:
+    """Writes what a chart's PDF renderer writes into its file on a page of another PDF
+    file too, while :attr:`on`.
+
+    Installed on the chart's own file for one chart. Lines written through ``output``
+    go to both files; a resource name in them (:data:`_RESOURCES`) is replaced by the
+    page file's name for the same resource, which the page file is asked for with the
+    same arguments, in the same order, as a renderer drawing on the page would ask. A
+    name of a resource asked for otherwise, or a name in anything written other than
+    through ``output``, stops the drawing (``RuntimeError``) rather than write a page
+    that names the chart's resources.
+    """
+
+    def __init__(self, file: object, page: object) -> None:
+        self.file = file
+        self.page = page
+        self.on = False
+        self._names: dict[object, object] = {}
+        self._write = type(file).write
+        file.output = self.output
+        file.write = self.write
+        for name in _RESOURCES:
+            setattr(file, name, self._asked(getattr(file, name), getattr(page, name)))
+
+    def _asked(self, own: Callable, page: Callable) -> Callable:
+        def asked(*args: object, **kwargs: object) -> object:
+            name = own(*args, **kwargs)
+            if self.on:
+                self._names[name] = page(*args, **kwargs)
+            return name
+
+        return asked
+
+    def output(self, *data: object) -> None:
+        """``PdfFile.output``: the line written into the file, and onto the page."""
+        from matplotlib.backends import backend_pdf
+
+        line = backend_pdf._fill([backend_pdf.pdfRepr(x) for x in data])
+        self._write(self.file, line)
+        self._write(self.file, b"\n")
+        if self.on:
+            if b"/" in line:
+                line = backend_pdf._fill(self._page_pieces(data))
+            self.page.write(line)
+            self.page.write(b"\n")
+
+    def _page_pieces(self, data: tuple) -> list[bytes]:
+        """The pieces of an ``output`` line as written onto the page: resource names
+        replaced (:meth:`_asked`), everything else as written into the chart's file."""
+        from matplotlib.backends import backend_pdf
+
+        pieces = []
+        for x in data:
+            if type(x) is backend_pdf.Name:
+                page = self._names.get(x)
+                if page is None and _RESOURCE_NAME.fullmatch(x.name):
+                    raise RuntimeError(f"the chart book page cannot name the resource {x}")
+                x = x if page is None else page
+                pieces.append(x.pdfRepr())
+                continue
+            piece = backend_pdf.pdfRepr(x)
+            if b"/" in piece:
+                raise RuntimeError(f"the chart book page cannot copy {piece[:40]!r}")
+            pieces.append(piece)
+        return pieces
+
+    def write(self, data: bytes) -> None:
+        """``PdfFile.write``: into the file, and onto the page unless it holds a name."""
+        self._write(self.file, data)
+        if self.on:
+            if b"/" in data:
+                raise RuntimeError(f"the chart book page cannot copy {bytes(data[:40])!r}")
+            self.page.write(data)
+
+
+def _state_copy(gc: object, file: object) -> object:
+    """A PDF renderer's graphics state ``gc`` (with the states pushed under it) for a
+    renderer drawing into ``file``."""
+    from matplotlib.backends.backend_pdf import GraphicsContextPdf
+
+    copy = GraphicsContextPdf(file)
+    copy.copy_properties(gc)
+    copy.parent = None if gc.parent is None else _state_copy(gc.parent, file)
+    return copy
+
+
+def _text_copied(
+    first: object,
+    copy: _Copy,
+    gc: object,
+    x: float,
+    y: float,
+    s: str,
+    prop: object,
+    angle: float,
+    ismath: object = False,
+    mtext: object = None,
+) -> bool:
+    """Draw a text with the first renderer and copy it onto the page (:class:`_Copy`)
+    when both files have its written text kept (:func:`_pdf_text_once`): each file's
+    text with its own codes and font names, the rest copied. False, with nothing
+    drawn, otherwise."""
+    import matplotlib as mpl
+    from matplotlib.backends.backend_pdf import Op
+
+    file, page = first.file, copy.page
+    if (
+        ismath
+        or gc.get_url() is not None
+        or mpl.rcParams["pdf.use14corefonts"]
+        or mpl.rcParams["pdf.fonttype"] != 42
+        or file.currentstream is None
+        or page.currentstream is None
+    ):
+        return False
+    key = _text_key(first, s, prop, mtext)
+    if key is None:
+        return False
+    glyphs = _text_glyphs(key)
+    # recording the glyphs in a file again (when drawn after all) changes nothing
+    codes, names = _tracked_once(file, key, glyphs)
+    page_codes, page_names = _tracked_once(page, key, glyphs)
+    template = _pdf_bodies.get((key, codes))
+    page_template = _pdf_bodies.get((key, page_codes))
+    if template is None or page_template is None:
+        return False
+    a = math.radians(angle)
+    copy.on = True
+    try:
+        first.check_gc(gc, gc._rgb)
+        file.output(Op.gsave)
+        file.output(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y, Op.concat_matrix)
+        copy.on = False
+        file.write(_filled(template, names))
+        page.write(_filled(page_template, page_names))
+        copy.on = True
+        file.output(Op.grestore)
+    finally:
+        copy.on = False
+    return True
+
+
+class _Both:
+    """A PDF renderer whose drawing goes onto a page of another PDF file too.
+
+    Questions (text sizes, canvas size, dpi) go to the first renderer. Paths, markers,
+    path collections and texts already written once (:func:`_pdf_text_once`) are
+    drawn by the first renderer only and copied onto the page (:class:`_Copy`), which
+    gets the same bytes a second renderer drawing on it would write: both start from
+    the same graphics state and get the same calls, and only the names of the files'
+    resources differ. Every other drawing call is drawn by both renderers, the second
+    one first given the graphics state the copied calls left. Each file keeps its own
     fonts, images and patterns, so both files are complete.
     """
 
@@ -971,18 +1211,39 @@ class _Both:
     def __init__(self, first: object, second: object) -> None:
         self._first = first
         self._second = second
+        self._copy = _Copy(first.file, second.file)
+        self._behind = False  # the second renderer's graphics state behind the first's
 
     def __getattr__(self, name: str) -> object:
         attr = getattr(self._first, name)
         if name not in self._DRAWING:
             return attr
-        again = getattr(self._second, name)
+        if name in _COPIED:
+            return functools.partial(self._copied, attr)
+        if name == "draw_text":
+            return functools.partial(self._text, attr)
+        return functools.partial(self._twice, getattr(self._second, name), attr)
 
-        def both(*args: object, **kwargs: object) -> object:
-            again(*args, **kwargs)
-            return attr(*args, **kwargs)
+    def _copied(self, draw: Callable, *args: object, **kwargs: object) -> object:
+        self._behind = True
+        self._copy.on = True
+        try:
+            return draw(*args, **kwargs)
+        finally:
+            self._copy.on = False
 
-        return both
+    def _twice(self, again: Callable, draw: Callable, *args: object, **kwargs: object) -> object:
+        if self._behind:
+            self._second.gc = _state_copy(self._first.gc, self._second.file)
+            self._behind = False
+        again(*args, **kwargs)
+        return draw(*args, **kwargs)
+
+    def _text(self, draw: Callable, *args: object, **kwargs: object) -> object:
+        if _text_copied(self._first, self._copy, *args, **kwargs):
+            self._behind = True
+            return None
+        return self._twice(self._second.draw_text, draw, *args, **kwargs)
 
 
 def _draw_on_page(file: object, fig: Figure) -> None:

@@ -15,6 +15,7 @@ that was shipped (other fonts, another matplotlib).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import Collection
 from matplotlib.container import Container
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import DrawingArea, HPacker, TextArea, VPacker
@@ -421,6 +423,144 @@ def _first_measured(measure: Callable[..., object]) -> Callable[..., object]:
     return measured
 
 
+#: Whether an entry's drawing starts from the image as it was just before its first
+#: artist painted and paints only what comes after it (see :class:`_Layers`); the tests
+#: turn it off to compare with whole drawings (the reference).
+REPLAY_LAYERS = True
+
+
+def _paint_steps(fig: Figure) -> list[Artist]:
+    """The artists whose ``draw`` is one step of painting ``fig``: its patch and its
+    children, and for an Axes each of its children (its patch, spines, axes, lines …)
+    instead of the Axes itself. A step paints onto the canvas and reads nothing that an
+    earlier step leaves behind but the pixels."""
+    steps: list[Artist] = [fig.patch]
+    for child in fig.get_children():
+        if child is fig.patch:
+            continue
+        steps.extend(child.get_children() if isinstance(child, Axes) else [child])
+    return steps
+
+
+@contextlib.contextmanager
+def _unpainted(artists: list[Artist]) -> Iterator[None]:
+    """``artists`` not painted while the block runs (see :func:`_pixels`)."""
+    own = [a.__dict__.get("draw") for a in artists]
+    for a in artists:
+        a.draw = _draw_nothing
+    try:
+        yield
+    finally:
+        for a, draw in zip(artists, own, strict=True):
+            if draw is None:
+                del a.draw
+            else:
+                a.draw = draw
+
+
+@contextlib.contextmanager
+def _each_step(steps: list[Artist], step: Callable[..., None]) -> Iterator[None]:
+    """Every step's ``draw`` replaced by ``step(artist, draw, renderer)`` (``draw`` is the
+    artist's own, or the one it has now, e.g. :func:`_draw_nothing`) while the block
+    runs; their own ``draw`` back afterwards."""
+    own = [a.__dict__.get("draw") for a in steps]
+    for a in steps:
+        a.draw = functools.partial(step, a, a.draw)
+    try:
+        yield
+    finally:
+        for a, draw in zip(steps, own, strict=True):
+            if draw is None:
+                del a.draw
+            else:
+                a.draw = draw
+
+
+def _replayable(fig: Figure) -> bool:
+    """Whether a drawing of ``fig`` is its steps (:func:`_paint_steps`) painted one after
+    the other onto the canvas: an Agg canvas, no layout engine that places the Axes
+    anew, no images (composited together, not painted one by one)."""
+    engine = fig.get_layout_engine()
+    return (
+        isinstance(fig.canvas, FigureCanvasAgg)
+        and (engine is None or isinstance(engine, PlaceHolderLayoutEngine))
+        and not fig.images
+        and not any(ax.images for ax in fig.get_axes())
+    )
+
+
+class _Layers:
+    """The image as it was just before each legend entry's first artist painted.
+
+    A drawing paints its steps (:func:`_paint_steps`) one after the other; a step
+    painted before an entry's first artist paints the same whether the entry is hidden
+    or not. So the drawing with the entry hidden is: the image just before its first
+    artist, then the steps after it, the entry's artists hidden. One drawing of the
+    figure keeps that image for every entry (it stops painting once the last is kept);
+    each entry then paints only the steps after its first artist (:meth:`replay`), not
+    the figure patch, the Axes patches, the axes with their ticks and grid lines (drawn
+    first in every chart) and the artists below it. The count of changed pixels is the
+    one between whole drawings (``tests/test_granska.py`` compares them).
+    """
+
+    def __init__(self, fig: Figure, entries: list[list[Artist]], unpainted: list[Artist]) -> None:
+        self.fig = fig
+        self.steps = _paint_steps(fig)
+        #: position of each step in the drawing's order (matplotlib sorts by zorder)
+        self.order: dict[int, int] = {}
+        #: per entry (its artists' ids): the position of its first artist, and the image
+        #: just before it
+        self.first: dict[tuple[int, ...], int] = {}
+        self.before: dict[tuple[int, ...], np.ndarray] = {}
+        waiting: dict[int, list[tuple[int, ...]]] = {}
+        for artists in entries:
+            key = tuple(id(a) for a in artists)
+            for a in artists:
+                waiting.setdefault(id(a), []).append(key)
+        left = {key for keys in waiting.values() for key in keys}
+
+        def keep(artist: Artist, draw: Callable[..., None], renderer: object) -> None:
+            self.order[id(artist)] = len(self.order)
+            for key in waiting.get(id(artist), ()):
+                if key in left:
+                    self.first[key] = self.order[id(artist)]
+                    self.before[key] = np.asarray(renderer.buffer_rgba()).copy()
+                    left.discard(key)
+            if left:  # nothing after the last entry's first artist is needed
+                draw(renderer)
+
+        with _unpainted(unpainted), _each_step(self.steps, keep):
+            fig.canvas.draw()
+
+    def replay(self, artists: list[Artist], unpainted: list[Artist]) -> np.ndarray | None:
+        """The drawing with ``artists`` hidden and ``unpainted`` not painted: the image
+        before their first artist, then only the steps after it (a view of the canvas's
+        buffer); None when their first artist was not met."""
+        key = tuple(id(a) for a in artists)
+        first = self.first.get(key)
+        if first is None:
+            return None
+        order = self.order
+
+        def after(artist: Artist, draw: Callable[..., None], renderer: object) -> None:
+            if order.get(id(artist), first) > first:
+                draw(renderer)
+
+        renderer = self.fig.canvas.get_renderer()
+        buffer = np.asarray(renderer.buffer_rgba())
+        buffer[...] = self.before[key]
+        hidden = [(a, a.get_visible()) for a in artists]
+        for a, _ in hidden:
+            a.set_visible(False)
+        try:
+            with _unpainted(unpainted), _each_step(self.steps, after):
+                self.fig.draw(renderer)
+        finally:
+            for a, visible in hidden:
+                a.set_visible(visible)
+        return np.asarray(self.fig.canvas.buffer_rgba())
+
+
 class _EntryCheck:
     """Whether hiding a legend entry's artists changes the image, for one drawn figure.
 
@@ -442,10 +582,18 @@ class _EntryCheck:
     """
 
     def __init__(
-        self, fig: Figure, full: np.ndarray | None, artists: list[Artist] | None = None
+        self,
+        fig: Figure,
+        full: np.ndarray | None,
+        artists: list[Artist] | None = None,
+        entries: list[list[Artist]] = (),
     ) -> None:
         self.fig = fig
         self.full = full
+        #: the artists of every entry to be checked (for :class:`_Layers`)
+        self.entries = list(entries)
+        self.layers: _Layers | None | bool = None
+        self.far: dict[tuple[int, ...], list[Artist]] = {}
         #: sets of far texts whose leaving out moved a text that stays (full drawings)
         self.moving: set[frozenset[int]] = set()
         self.texts: list[tuple[Text, object, tuple[float, float]]] = []
@@ -468,6 +616,12 @@ class _EntryCheck:
     def _far_texts(self, artists: list[Artist]) -> list[Artist]:
         """Texts and legends that cannot touch a pixel of ``artists`` (empty when an
         artist is not clipped to a box)."""
+        key = tuple(id(a) for a in artists)
+        if key not in self.far:
+            self.far[key] = self._far_from(artists)
+        return self.far[key]
+
+    def _far_from(self, artists: list[Artist]) -> list[Artist]:
         boxes = []
         for a in artists:
             clip = a.get_clip_box() if a.get_clip_on() else None
@@ -494,6 +648,42 @@ class _EntryCheck:
             return contextlib.nullcontext()
         return self.layout.kept()
 
+    def _plain(self, artists: list[Artist]) -> bool:
+        """Whether the drawings of ``artists`` keep the layout (:meth:`_kept_layout`)."""
+        return self.layout is not None and all(
+            isinstance(a, _PLAIN) and not isinstance(a, Spine) for a in artists
+        )
+
+    def _layers(self) -> _Layers | None:
+        """The images before each entry (:class:`_Layers`), drawn at the first need: for
+        the entries whose drawings keep the layout and leave texts out, with the texts
+        far from all of them left out (a text far from an entry paints nothing inside
+        its clip boxes, where its drawings are compared). None when the figure is not
+        drawn step by step (:func:`_replayable`) or a text moved in that drawing."""
+        if self.layers is None:
+            self.layers = False
+            entries = [a for a in self.entries if self._plain(a) and self._far_texts(a)]
+            if REPLAY_LAYERS and entries and _replayable(self.fig):
+                common = set.intersection(*({id(t) for t in self._far_texts(a)} for a in entries))
+                unpainted = [t for t in self._far_texts(entries[0]) if id(t) in common]
+                with self.layout.kept():
+                    layers = _Layers(self.fig, entries, unpainted)
+                if not self._moved([]):
+                    self.layers = layers
+        return self.layers or None
+
+    def _without(self, artists: list[Artist], far: list[Artist]) -> np.ndarray | None:
+        """The drawing with ``artists`` hidden and ``far`` not painted: replayed from the
+        image before them when it can be (:meth:`_Layers.replay`), drawn whole otherwise."""
+        layers = self._layers() if self._plain(artists) else None
+        if layers is not None:
+            with self.layout.kept():
+                without = layers.replay(artists, far)
+            if without is not None:
+                return without
+        with self._kept_layout(artists):
+            return _pixels(self.fig, artists, unpainted=far, copy=False)
+
     def _moved(self, far: list[Artist]) -> bool:
         """Whether a text that stays drawn sits elsewhere than in the full drawing."""
         left_out = {id(t) for t in far}
@@ -518,8 +708,7 @@ class _EntryCheck:
         if far:
             key = frozenset(id(t) for t in far)
             if key not in self.moving:
-                with self._kept_layout(artists):
-                    without = _pixels(self.fig, artists, unpainted=far, copy=False)
+                without = self._without(artists, far)
                 # a text placed after others (axis label below tick labels) that moved
                 # when they were left out (never seen: they are measured, not painted):
                 # compare full drawings instead
@@ -550,12 +739,11 @@ def _legend_entries(fig: Figure, artists: list[Artist] | None = None) -> list[di
     :class:`_EntryCheck`); the canvas gets the full drawing back at the end (copied, not
     drawn again).
     """
-    out: list[dict[str, object]] = []
-    check: _EntryCheck | None = None
     # a legend may gather entries from several panels (small multiples)
     candidates: list[Artist | Container] = [
         c for ax in fig.get_axes() for c in (*ax.get_children(), *ax.containers)
     ]
+    found: list[tuple[str, int, list[Artist]]] = []
     for ax in fig.get_axes():
         legend = ax.get_legend()
         if legend is None or not legend.get_visible():
@@ -563,13 +751,19 @@ def _legend_entries(fig: Figure, artists: list[Artist] | None = None) -> list[di
         for text in legend.get_texts():
             label = text.get_text()
             same = [a for a in candidates if a.get_label() == label]
-            drawn = [a for a in same if artist_is_shown(a)]
-            seen = False
-            if drawn:
-                if check is None:
-                    check = _EntryCheck(fig, _drawn_pixels(fig), artists)
-                seen = check.changes_pixels([m for a in drawn for m in _members(a)])
-            out.append({"label": label, "artists": len(same), "shown": bool(drawn), "seen": seen})
+            drawn = [m for a in same if artist_is_shown(a) for m in _members(a)]
+            found.append((label, len(same), drawn))
+    checked = [drawn for _, _, drawn in found if drawn]
+    check = _EntryCheck(fig, _drawn_pixels(fig), artists, checked) if checked else None
+    # one answer per set of artists: a label in two legends has the same artists
+    answers: dict[tuple[int, ...], bool] = {}
+    out: list[dict[str, object]] = []
+    for label, count, drawn in found:
+        key = tuple(id(a) for a in drawn)
+        if drawn and key not in answers:
+            answers[key] = check.changes_pixels(drawn)
+        seen = answers.get(key, False) if drawn else False
+        out.append({"label": label, "artists": count, "shown": bool(drawn), "seen": seen})
     if check is not None:
         check.restore()
     return out

@@ -1594,6 +1594,8 @@ def _value_text(indicator: str, value: object, unit: object = None) -> str:
         return fmt_percent(number)
     if unit.startswith("index"):
         return fmt_number(number, 1)
+    if unit.lower() == "antal":  # "9", not "9 antal": a count needs no unit
+        return format_value(number, "amount")
     if unit:  # as the chart's table beside it writes the value (tableformat, "amount")
         return f"{format_value(number, 'amount')} {unit}"
     table_kind = _indicator_attr(indicator, "kind")

@@ -13,8 +13,9 @@ and draws the same tick labels, titles and legend texts in chart after chart. In
   inch and the text and font settings (``text.*``, ``mathtext.*``, ``font.*``, and the
   AFM switches of the PDF and PS back ends), besides matplotlib's own key (text, font
   properties, math or not, figure dpi);
-- the font files for font properties, keyed as matplotlib's own ``findfont`` cache is
-  (the properties' hash tuple and the ``font.*`` settings it reads);
+- the font files for font properties, for the text layout and every back end (Agg, SVG,
+  PDF), keyed as matplotlib's own ``findfont`` cache is (the properties' hash tuple and
+  the ``font.*`` settings it reads);
 - each font file's ``OS/2``, ``hhea`` and ``head`` tables, which do not change (all that
   ``Text._get_layout`` reads of the font it gets);
 - the bitmap of each glyph the Agg renderer draws (the PNG files, the facts and the
@@ -155,16 +156,20 @@ class _FontTables:
         return getattr(self._font, name)
 
 
-class _FontLookup:
-    """``Text._get_layout``'s ``fontManager``: font files per font properties, kept."""
+def _fonts_kept(find: Callable) -> Callable:
+    """``FontManager._find_fonts_by_props`` (``find``, matplotlib's own) answering from
+    a per-process table: font files per font properties, keyed as matplotlib's own
+    ``findfont`` cache is (the properties' hash tuple and the ``font.*`` settings it
+    reads). matplotlib computes that key anew for every family of every lookup, and a
+    report looks fonts up some 3 000 times (text layout, and each back end as it draws:
+    Agg, SVG, PDF); properties that are not a ``FontProperties`` go to ``find``."""
+    from matplotlib.font_manager import FontProperties
 
-    def __init__(self, manager: object) -> None:
-        self._manager = manager
-
-    def _find_fonts_by_props(self, prop: object, *args: object, **kwargs: object) -> object:
+    def found(prop: object, *args: object, **kwargs: object) -> object:
         import matplotlib as mpl
 
-        # matplotlib's own findfont cache key: the properties' hash tuple, the settings
+        if type(prop) is not FontProperties:
+            return find(prop, *args, **kwargs)
         prop_key = (
             tuple(prop.get_family()),
             prop.get_slant(),
@@ -181,18 +186,18 @@ class _FontLookup:
         key = (
             prop_key,
             args,
-            tuple(sorted(kwargs.items())),
+            tuple(sorted(kwargs.items())) if kwargs else (),
             tuple(_hashable(_STORED(settings, k)) for k in _FINDFONT_RC),
             _environment.get("MPL_IGNORE_SYSTEM_FONTS"),
         )
         try:
             return _fonts[key]
         except KeyError:
-            found = _fonts[key] = self._manager._find_fonts_by_props(prop, *args, **kwargs)
-            return found
+            fonts = _fonts[key] = find(prop, *args, **kwargs)
+            return fonts
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._manager, name)
+    found.__wrapped__ = find
+    return found
 
 
 def _font_with_tables(get_font: Callable) -> Callable:
@@ -437,20 +442,23 @@ def shared_text_layout() -> Iterator[None]:
     place) and puts matplotlib's own back on exit.
     """
     import matplotlib.text as mtext
+    from matplotlib import font_manager
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.ft2font import FT2Font
 
     if getattr(_installed, "on", False):
         yield
         return
-    saved = (mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font)
+    saved = (mtext._get_text_metrics_function, mtext.get_font)
+    manager = font_manager.fontManager
     font_methods = (FT2Font.set_size, FT2Font._layout)
     text_layout = mtext.Text._get_layout
     agg_glyphs = RendererAgg._draw_text_glyphs_and_boxes
     RendererAgg._draw_text_glyphs_and_boxes = _agg_glyphs_kept(agg_glyphs)
     mtext._get_text_metrics_function = _text_metrics_function
-    mtext.fontManager = _FontLookup(saved[1])
-    mtext.get_font = _font_with_tables(saved[2])
+    # on the one FontManager, which the text layout and every back end ask
+    manager._find_fonts_by_props = _fonts_kept(manager._find_fonts_by_props)
+    mtext.get_font = _font_with_tables(saved[1])
     FT2Font.set_size = _sizing(font_methods[0])
     FT2Font._layout = _laying_out(font_methods[1])
     mtext.Text._get_layout = _text_layout(text_layout)
@@ -459,7 +467,8 @@ def shared_text_layout() -> Iterator[None]:
     try:
         yield
     finally:
-        mtext._get_text_metrics_function, mtext.fontManager, mtext.get_font = saved
+        mtext._get_text_metrics_function, mtext.get_font = saved
+        del manager._find_fonts_by_props
         FT2Font.set_size, FT2Font._layout = font_methods
         mtext.Text._get_layout = text_layout
         RendererAgg._draw_text_glyphs_and_boxes = agg_glyphs
