@@ -456,6 +456,10 @@ def test_xlsx_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
         ([True, None, False], None),
         ([None, None], "0.0%"),
         ([1, 1.5, "x", True, None], None),  # mixed: the per-cell path
+        (["b", "a", "b"], None),  # a value in every row: the row template's own piece
+        ([True, False], None),
+        ([0.5, 0.25], ["0.0%", "#,##0.0"]),
+        ([0.0, None, 0.0, -0.0], None),
     ],
 )
 def test_xlsx_column_at_once_writes_what_cell_by_cell_writes(values: list, fmt: object) -> None:
@@ -476,6 +480,64 @@ def test_xlsx_column_at_once_writes_what_cell_by_cell_writes(values: list, fmt: 
     assert got == want and len(got) == len(values)
     assert (fast._strings, fast._string_count) == (slow._strings, slow._string_count)
     assert fast._formats == slow._formats
+
+
+def test_xlsx_sheet_rows_from_the_template_are_the_cells_one_at_a_time() -> None:
+    """A sheet's rows, filled in from one template per sheet (:meth:`Book.add_sheet`),
+    hold exactly the cells written one at a time, row by row (sparse, dense, per-row
+    formats, text, booleans and a mixed column side by side)."""
+    from trygghet_analys.files._xlsx import Book, column_letter
+
+    columns = [
+        ["a", "b", "a", "c"],
+        [1.5, None, 2.0, 0.0],
+        [True, False, None, True],
+        [1, 2, 3, 4],
+        [0.25, 0.5, 0.75, None],
+        ["x", "", None, "y"],
+        [1, "z", None, 2.5],
+        [None, None, None, None],
+    ]
+    formats = [None, "0.0%", None, "#,##0", ["0.0%", "0.00", "0.0%", None], None, None, None]
+    fast = Book()
+    fast.add_sheet(
+        "S", top=[[("h", "bold")]], columns=columns, formats=formats, widths=[], frozen_rows=0
+    )
+    slow = Book()
+    cells = [
+        slow._any_column(column_letter(j), 2, c, f, isinstance(f, list))
+        for j, (c, f) in enumerate(zip(columns, formats, strict=True))
+    ]
+    rows = "".join(
+        f'<row r="{i}">{"".join(row)}</row>'
+        for i, row in enumerate(zip(*cells, strict=True), start=2)
+    )
+    header = f'<row r="1"><c r="A1" s="1" t="s"><v>{slow._string("h")}</v></c></row>'
+    assert f"<sheetData>{header}{rows}</sheetData>" in fast._sheets[0].xml
+    assert (fast._strings, fast._string_count, fast._formats) == (
+        slow._strings,
+        slow._string_count,
+        slow._formats,
+    )
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(["b", "=a", None, "b", "-1", "ok"], dtype="str"),
+        pd.Series(["b", "a", "b"], dtype="str"),
+        pd.Series(["x", None, float("nan"), "+y"], dtype=object),
+        pd.Series(pd.Categorical(["b", None, "@a", "b"])),
+        pd.Series(pd.Categorical([3, None, 1], categories=[3, 1, 2])),
+    ],
+)
+def test_xlsx_text_and_category_cells_decided_once_per_value(column: pd.Series) -> None:
+    """Text and category columns are made cells once per distinct value: the same cells
+    as one value at a time (missing → None, formulas neutralised)."""
+    got = _export._column_values(column)
+    want = [_export._cell_value(v) for v in column.astype(object).tolist()]
+    assert got == want
+    assert [type(v) for v in got] == [type(v) for v in want]
 
 
 def test_xlsx_column_at_once_leaves_bad_values_to_the_cell_by_cell_message() -> None:

@@ -857,6 +857,36 @@ def test_digests_from_a_region_tables_row_hashes_equal_the_kommuns_own():
     assert frame_digest(a_rows.iloc[:2], hashes=hashes[b]) != frame_digest(a_rows.iloc[:2])
 
 
+@pytest.mark.parametrize("in_year_order", [True, False])
+@pytest.mark.parametrize("upto", [True, False])
+def test_year_digests_equal_the_rows_of_each_year_filtered_and_hashed(upto, in_year_order):
+    """``year_digests`` feeds the rows year by year (a running digest for the rows up to a
+    year, a run of a stable sort for the rows of one) instead of a filter per year: the
+    digests are those of each year's rows filtered out in table order and hashed, years
+    asked twice, before, between and after the table's years included."""
+    import hashlib
+
+    import numpy as np
+
+    from trygghet_analys.files.cache import row_hashes, table_layout, year_digests
+
+    rng = np.random.default_rng(7)
+    year = rng.integers(2018, 2024, size=60)
+    if in_year_order:
+        year = np.sort(year)
+    table = pd.DataFrame({"year": year, "x": rng.random(60), "t": rng.choice(["a", "b"], 60)})
+    years = [2021, 2017, 2019, 2023, 2025, 2019, 2020]
+    rows = row_hashes(table)
+    expected = {}
+    for y in years:
+        h = hashlib.sha256(table_layout(table).encode())
+        h.update(rows[(year <= y) if upto else (year == y)].tobytes())
+        expected[y] = h.hexdigest()
+    got = year_digests(table, years, upto=upto)
+    assert got == expected
+    assert list(got) == list(dict.fromkeys(years))
+
+
 # --- estimates per kommun and year from the cache (issue 16) ---------------------------------
 def _record_estimated_years(monkeypatch) -> list[list[tuple[str, int]]]:
     """The (kommun, year) designs of each ``estimate_indicators`` call of the build."""

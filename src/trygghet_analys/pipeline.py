@@ -63,6 +63,7 @@ from .files.survey import (
 from .files.wastewater import read_wastewater
 from .progress import Progress
 from .schemas import processed_schemas, table_columns, validate_table
+from .stats._values import per_value
 from .stats.disclosure import DEFAULT_MIN_N, suppress
 from .stats.estimation import collapse_lonely_strata, estimate_indicators, response_rates
 from .stats.findings import (
@@ -453,7 +454,7 @@ def _changes(
         )
     out = pd.concat(parts, ignore_index=True)
     order = {k.name: i for i, k in enumerate(kommuner)}
-    rank = out["kommun"].map(order).to_numpy(dtype=np.int64) * 2 + (
+    rank = per_value(out["kommun"], order.get, dtype=np.int64) * 2 + (
         out["comparison"] == Comparison.BASE_YEAR
     ).to_numpy(dtype=np.int64)
     return out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
@@ -1053,13 +1054,12 @@ def _reuse_finish(
     typed empty table when no year has rows and nothing was computed."""
     pieces = []
     if plan.same:
-        pieces.append(plan.hit["rows"][plan.hit["rows"]["year"].isin(plan.same)])
+        pieces.append(_rows_of_years(plan.hit["rows"], plan.same))
     if new is not None:
         pieces.append(new)
     nonempty = [p for p in pieces if len(p)]
     if nonempty:
-        out = pd.concat(nonempty, ignore_index=True)
-        out = out.sort_values("year", kind="stable", ignore_index=True)
+        out = _in_year_order(pd.concat(nonempty, ignore_index=True))
     else:  # no rows in any year: as computed (the typed empty table)
         out = empty() if new is None else new
     wanted = sorted(plan.keys)
@@ -1233,7 +1233,7 @@ def _findings_plan(
         stored = {int(y): str(k) for y, k in hit[keyed].itertuples(index=False)}
         same = [y for y in wanted if stored.get(y) == now[y]]
         old = hit[rows]
-        return (old[old["year"].isin(same)] if len(old) else None), [
+        return (_rows_of_years(old, same) if len(old) else None), [
             y for y in wanted if y not in same
         ]
 
@@ -1261,8 +1261,23 @@ def _joined(*pieces: pd.DataFrame | None) -> pd.DataFrame | None:
     pieces = [p for p in pieces if p is not None and len(p)]
     if not pieces:
         return None
-    out = pd.concat(pieces, ignore_index=True)
-    return out.sort_values("year", kind="stable", ignore_index=True)
+    return _in_year_order(pd.concat(pieces, ignore_index=True))
+
+
+def _rows_of_years(table: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    """The rows of a stored table whose ``year`` is in ``years``: the table itself when
+    that is every row, as in a new year's build (the stored years are all still wanted,
+    the new one is added), instead of a copy of each column."""
+    keep = table["year"].isin(years).to_numpy()
+    return table if keep.all() else table[keep]
+
+
+def _in_year_order(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` stably sorted by ``year``; as it is when already in year order (stored
+    years followed by a later new one), instead of a take of every column."""
+    if table["year"].is_monotonic_increasing:
+        return table
+    return table.sort_values("year", kind="stable", ignore_index=True)
 
 
 def _findings_done(cache: BuildCache | None, plan: dict, new: pd.DataFrame | None) -> pd.DataFrame:

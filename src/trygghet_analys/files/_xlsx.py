@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import math
 import numbers
+import operator
 import re
 import zipfile
 from collections.abc import Sequence
@@ -49,6 +51,8 @@ _LOOKS_ESCAPED = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _EPOCH = dt.datetime(1899, 12, 30)
 #: Larger than any finite float: NaN and ±inf fail ``-_HUGE < v < _HUGE``.
 _HUGE = float("inf")
+#: A boolean cell's value.
+_BIT = {True: "1", False: "0"}
 
 
 def column_letter(index: int) -> str:
@@ -104,6 +108,24 @@ def _plain(value: object) -> object:
     return value
 
 
+def _sparse(
+    part: str, args: list[Sequence[object]], values: Sequence[object], empty: tuple = (None,)
+) -> tuple[str, list[Sequence[object]]]:
+    """A column's piece of the row template: ``part`` filled from ``args`` when every row
+    has a value, else ``"%s"`` and its cells as XML: every row filled in from ``part``,
+    then "" where the value is one of ``empty`` (found by ``Sequence.index``, not by a
+    test per cell)."""
+    if not any(map(values.__contains__, empty)):
+        return part, args
+    cells = list(map(part.__mod__, zip(*args, strict=True)))
+    for nothing in empty:
+        i = -1
+        for _ in range(values.count(nothing)):
+            i = values.index(nothing, i + 1)
+            cells[i] = ""
+    return "%s", [cells]
+
+
 @dataclass
 class _Sheet:
     name: str
@@ -125,6 +147,7 @@ class Book:
     _strings: dict[str, int] = field(default_factory=dict)
     _string_count: int = 0
     _formats: dict[str, int] = field(default_factory=dict)
+    _numbers: tuple[int, int, list[str]] = (0, 0, [])
 
     def _style(self, code: str) -> int:
         """The cell style (index into cellXfs) of a number format; 0–2 are fixed."""
@@ -173,9 +196,14 @@ class Book:
         if first - 1 + n_rows > MAX_ROWS:
             raise ValueError(f"sheet {name!r}: {first - 1 + n_rows} rows, Excel holds {MAX_ROWS}")
         letters = [column_letter(j) for j in range(max(len(columns), *map(len, top), 1))]
-        cells: list[list[str]] = []
+        # the columns first: they number the shared strings and styles before the header
+        template = ['<row r="%s">']
+        arguments: list[Sequence[object]] = [self._row_numbers(first, n_rows)]
         for j, values in enumerate(columns):
-            cells.append(self._column(letters[j], first, values, formats[j]))
+            part, args = self._column_part(letters[j], first, values, formats[j])
+            template.append(part)
+            arguments.extend(args)
+        template.append("</row>")
         parts = []
         for r, row in enumerate(top, start=1):
             parts.append(f'<row r="{r}">')
@@ -185,8 +213,9 @@ class Book:
                     f'<c r="{letters[j]}{r}" s="{s}" t="s"><v>{self._string(value)}</v></c>'
                 )
             parts.append("</row>")
-        for i, row_cells in enumerate(zip(*cells, strict=True)):
-            parts.append(f'<row r="{first + i}">{"".join(row_cells)}</row>')
+        # every row of the table from one %-template, filled in C: a row costs one
+        # formatting call instead of a string per cell and a join per row
+        parts.extend(map("".join(template).__mod__, zip(*arguments, strict=True)))
         n_cols = max(len(columns), *map(len, top), 1)
         last = len(top) + n_rows
         ref = "A1" if last <= 1 and n_cols <= 1 else f"A1:{letters[n_cols - 1]}{max(last, 1)}"
@@ -217,68 +246,76 @@ class Book:
 
     def _column(self, letter: str, first: int, values: Sequence[object], fmt: object) -> list[str]:
         """The cells of one column as XML ("" where there is no value)."""
+        part, args = self._column_part(letter, first, values, fmt)
+        if not args:
+            return [part] * len(values)
+        return [part % cell for cell in zip(*args, strict=True)]
+
+    def _column_part(
+        self, letter: str, first: int, values: Sequence[object], fmt: object
+    ) -> tuple[str, list[Sequence[object]]]:
+        """One column as a piece of the row template of :meth:`add_sheet`: a %-format
+        for its cell in any row and the columns of arguments that fill it, row by row
+        (``"%s"`` and the cells as XML when its cells differ in more than their values)."""
         per_row = isinstance(fmt, (list, tuple))
         fast = self._plain_column(letter, first, values, fmt, per_row)
         if fast is not None:
             return fast
-        return self._any_column(letter, first, values, fmt, per_row)
+        return "%s", [self._any_column(letter, first, values, fmt, per_row)]
 
     def _plain_column(
         self, letter: str, first: int, values: Sequence[object], fmt: object, per_row: bool
-    ) -> list[str] | None:
-        """:meth:`_column` for a column of one plain type (float, int, str or bool, with
-        None for no value), the kinds a table's columns give: a type check per column
-        instead of per cell, and the same XML (styles numbered in the same order). None
-        for any other column, or one with a value :meth:`_any_column` refuses (so that
-        its message is the one said)."""
+    ) -> tuple[str, list[Sequence[object]]] | None:
+        """:meth:`_column_part` for a column of one plain type (float, int, str or bool,
+        with None for no value), the kinds a table's columns give: a type check per column
+        instead of per cell, and the same XML (styles numbered in the same order). A
+        column with a value in every row is a format with a place for the row and the
+        value. None for any other column, or one with a value :meth:`_any_column` refuses
+        (so that its message is the one said)."""
         if per_row and len(fmt) != len(values):  # type: ignore[arg-type]
             return None
         kinds = set(map(type, values))
         kinds.discard(type(None))
         if len(kinds) != 1:
-            return None if kinds else [""] * len(values)
+            return None if kinds else ("", [])
         (kind,) = kinds
-        rows = range(first, first + len(values))
+        rows = self._row_numbers(first, len(values))
         if kind is float or kind is int:
             # NaN and ±inf make the sum NaN or inf (as may a sum of huge numbers): the
-            # slow path then decides, and names the cell it refuses
-            if kind is float and not math.isfinite(sum(v for v in values if v is not None)):  # type: ignore[misc]
+            # slow path then decides, and names the cell it refuses (a zero adds nothing)
+            if kind is float and not math.isfinite(sum(filter(None, values))):
                 return None
             default = "0" if kind is int else "#,##0.00"
             if per_row:
                 styles = self._row_styles(values, fmt, default)  # type: ignore[arg-type]
-                return [
-                    "" if v is None else f'<c r="{letter}{r}" s="{styles[code]}"><v>{v!r}</v></c>'
-                    for r, v, code in zip(rows, values, fmt, strict=True)  # type: ignore[call-overload]
-                ]
-            s = self._style(fmt or default)  # type: ignore[arg-type]
-            return [
-                "" if v is None else f'<c r="{letter}{r}" s="{s}"><v>{v!r}</v></c>'
-                for r, v in zip(rows, values, strict=True)
-            ]
+                part = f'<c r="{letter}%s" s="%s"><v>%r</v></c>'
+                args = [rows, list(map(styles.get, fmt)), values]  # type: ignore[arg-type]
+            else:
+                part = f'<c r="{letter}%s" s="{self._style(fmt or default)}"><v>%r</v></c>'  # type: ignore[arg-type]
+                args = [rows, values]
+            return _sparse(part, args, values)
         if kind is str:
             if max(map(len, filter(None, values)), default=0) > MAX_TEXT:  # type: ignore[arg-type]
                 return None
             strings = self._strings
-            out = []
-            used = 0
-            for r, v in zip(rows, values, strict=True):
-                if not v:  # None or "": an empty text is an empty cell
-                    out.append("")
-                    continue
-                used += 1
-                index = strings.get(v)  # type: ignore[call-overload]
-                if index is None:
-                    index = strings[v] = len(strings)  # type: ignore[index]
-                out.append(f'<c r="{letter}{r}" t="s"><v>{index}</v></c>')
-            self._string_count += used
-            return out
+            # numbered in the order of first use, as one cell at a time would number them
+            for v in dict.fromkeys(values):
+                if v and v not in strings:
+                    strings[v] = len(strings)  # type: ignore[index]
+            self._string_count += len(values) - values.count(None) - values.count("")
+            part = f'<c r="{letter}%s" t="s"><v>%s</v></c>'
+            return _sparse(part, [rows, list(map(strings.get, values))], values, (None, ""))
         if kind is bool:
-            return [
-                "" if v is None else f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>'  # type: ignore[call-overload]
-                for r, v in zip(rows, values, strict=True)
-            ]
+            bits = list(map(_BIT.get, values))  # type: ignore[arg-type]
+            return _sparse(f'<c r="{letter}%s" t="b"><v>%s</v></c>', [rows, bits], values)
         return None
+
+    def _row_numbers(self, first: int, n: int) -> list[str]:
+        """Rows ``first`` … ``first + n - 1`` as text, made once for every column of a
+        sheet (each of its cells names its row)."""
+        if self._numbers[:2] != (first, n):
+            self._numbers = (first, n, [str(r) for r in range(first, first + n)])
+        return self._numbers[2]
 
     def _row_styles(
         self, values: Sequence[object], fmt: Sequence[str | None], default: str
@@ -286,11 +323,10 @@ class Book:
         """The style of each of a column's per-row formats, looked up once per format
         rather than once per cell, in the order the cells first use them (that order
         numbers the styles, so the bytes stay the same)."""
-        styles: dict[str | None, int] = {}
-        for v, code in zip(values, fmt, strict=True):
-            if v is not None and code not in styles:
-                styles[code] = self._style(code or default)
-        return styles
+        if len(values) != len(fmt):
+            raise ValueError(f"{len(values)} values, {len(fmt)} formats")
+        used = itertools.compress(fmt, map(operator.is_not, values, itertools.repeat(None)))
+        return {code: self._style(code or default) for code in dict.fromkeys(used)}
 
     def _any_column(
         self, letter: str, first: int, values: Sequence[object], fmt: object, per_row: bool

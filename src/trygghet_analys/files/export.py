@@ -1386,14 +1386,43 @@ def _column_values(column: pd.Series) -> list[object]:
     if pd.api.types.is_string_dtype(column.dtype) and not isinstance(
         column.dtype, pd.CategoricalDtype
     ):
-        start = _FORMULA_START
-        return [
-            None
-            if v is None or v is pd.NA or v != v
-            else (v if v.__class__ is str and not v.startswith(start) else neutralise(v))
-            for v in column.tolist()
-        ]
+        return _text_cells(column.tolist())
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # each category made a cell once; code -1 (missing) takes the None at the end
+        cells = [_cell_value(v) for v in column.cat.categories.astype(object).tolist()]
+        cells.append(None)
+        return list(map(cells.__getitem__, column.cat.codes.tolist()))
     return [_cell_value(v) for v in column.astype(object).tolist()]
+
+
+def _text_cell(value: object) -> object:
+    """One value of a text column as a cell: missing → None, a formula neutralised."""
+    if value is None or value is pd.NA or value != value:
+        return None
+    if value.__class__ is str and not value.startswith(_FORMULA_START):  # type: ignore[attr-defined]
+        return value
+    return neutralise(value)
+
+
+def _text_cells(values: list[object]) -> list[object]:
+    """:func:`_text_cell` of every value, decided once per distinct value: a text column
+    repeats a few values (kommun, indicator, label) over thousands of rows, and most
+    come out as they went in, so the column is then handed back as it is."""
+    try:
+        cells = dict.fromkeys(values)
+    except TypeError:  # an unhashable value (a list in an object column): one at a time
+        return [_text_cell(v) for v in values]
+    unchanged = True
+    for value in cells:
+        cell = cells[value] = _text_cell(value)
+        unchanged = unchanged and cell is value
+    return values if unchanged else [cells[v] for v in values]
+
+
+def _width(header: object, values: list[object]) -> int:
+    """A column's width in characters: its header's or widest value's text, plus two."""
+    widest = max(map(len, map(str, values)), default=0)
+    return min(_MAX_WIDTH, max(len(str(header)), widest) + 2)
 
 
 def write_xlsx(
@@ -1438,10 +1467,8 @@ def write_xlsx(
     path = _with_folder(path)
     book = Book()
     for name, frame in sheets.items():
-        widths = []
-        for i, col in enumerate(frame.columns):
-            texts = [str(col)] + [str(v) for v in frame.iloc[:200, i].tolist()]
-            widths.append(min(_MAX_WIDTH, max(len(t) for t in texts) + 2))
+        head = frame.iloc[:200]  # a column is as wide as its header and first 200 cells
+        widths = [_width(col, head.iloc[:, i].tolist()) for i, col in enumerate(frame.columns)]
         top = [[(str(neutralise(str(c))), "bold") for c in frame.columns]]
         if banner:
             top.insert(0, [(str(neutralise(banner)), "banner")])

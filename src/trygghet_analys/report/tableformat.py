@@ -19,6 +19,7 @@ thing (Excel renders the decimal comma and digit groups from the reader's locale
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .. import vocabulary
 from ..formatting import fmt_number, fmt_percent, fmt_signed_points
 from ..vocabulary import header_keys
 
@@ -180,20 +182,32 @@ def column_keys(columns: Iterable[object]) -> dict[str, str]:
     ``{year}`` templates such as "Andel {year}"), an English key as itself. A column
     with neither keeps its header (its format then follows its dtype).
     """
+    known, templates = _header_lookup(vocabulary.resource_text("rubriker.csv"))
+    out: dict[str, str] = {}
+    for col in columns:
+        name = str(col)
+        key = known.get(name)
+        if key is None:
+            key = next((k for pattern, k in templates if pattern.match(name)), name)
+            known[name] = key
+        out[name] = key
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _header_lookup(text: str) -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
+    """:func:`~trygghet_analys.vocabulary.header_keys` and its ``{year}`` templates
+    compiled, for one text of ``rubriker.csv`` (the cache key, so an edited text is read
+    anew). A report asks for the keys of some 60 tables, each of which read and parsed
+    the file and compiled the templates again. The dict also remembers the key found for
+    any other header (a template's or its own)."""
     keys = header_keys()
     templates = [
         (re.compile(re.escape(h).replace(re.escape("{year}"), r"\d{4}") + "$"), k)
         for h, k in keys.items()
         if "{year}" in h
     ]
-    out: dict[str, str] = {}
-    for col in columns:
-        name = str(col)
-        key = keys.get(name)
-        if key is None:
-            key = next((k for pattern, k in templates if pattern.match(name)), name)
-        out[name] = key
-    return out
+    return dict(keys), templates
 
 
 def _column_of(keys: Mapping[str, str], key: str) -> str | None:
@@ -224,19 +238,14 @@ def _row_kind(
     if indicator is not None:
         ids = frame[indicator].astype(object).tolist()
         units = frame[unit].astype(object).tolist() if unit is not None else [None] * n
-        out = []
-        for i, u in zip(ids, units, strict=True):
-            k = indicator_kinds.get(str(i))
-            named = u.strip().lower() if isinstance(u, str) else ""
-            if k == "proportion" or named == "andel":
-                out.append("share")
-            elif k == "mean":
-                out.append("index")
-            elif named or followup:
-                out.append("amount")
-            else:
-                out.append("number")
-        return out
+        rows = list(zip(ids, units, strict=True))
+        try:  # decided once per (indicator, unit): a table repeats them over many rows
+            decided = dict.fromkeys(rows)
+        except TypeError:  # an unhashable value: one row at a time
+            return [_value_row_kind(i, u, indicator_kinds, followup) for i, u in rows]
+        for i, u in decided:
+            decided[i, u] = _value_row_kind(i, u, indicator_kinds, followup)
+        return list(map(decided.__getitem__, rows))
     # the underlag's kind of measure (the same key names the EUDA rows' kind, whose
     # values are no kind of measure: those keep the default)
     kinds = frame[kind].astype(object) if kind is not None else pd.Series([], dtype=object)
@@ -246,6 +255,21 @@ def _row_kind(
 
 
 _MEASURE_KINDS = frozenset({"proportion", "andel", "mean", "medelvärde"})
+
+
+def _value_row_kind(
+    indicator: object, unit: object, indicator_kinds: Mapping[str, str], followup: bool
+) -> str:
+    """:func:`_row_kind` of one row with an indicator (and perhaps a unit)."""
+    k = indicator_kinds.get(str(indicator))
+    named = unit.strip().lower() if isinstance(unit, str) else ""
+    if k == "proportion" or named == "andel":
+        return "share"
+    if k == "mean":
+        return "index"
+    if named or followup:
+        return "amount"
+    return "number"
 
 
 def _amount_kind(value: object) -> str:
@@ -439,7 +463,9 @@ def xlsx_formats(kinds: Kinds) -> dict[str, str | list[str]]:
     out: dict[str, str | list[str]] = {}
     for col, kind in kinds.items():
         if isinstance(kind, list):
-            out[col] = [_EXCEL.get(k, _EXCEL["number"]) for k in kind]
+            # looked up once per kind, not per row
+            excel = {k: _EXCEL.get(k, _EXCEL["number"]) for k in set(kind)}
+            out[col] = list(map(excel.__getitem__, kind))
         elif kind in _EXCEL:
             out[col] = _EXCEL[kind]
     return out

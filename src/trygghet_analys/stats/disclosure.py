@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ._values import per_value
 
 __all__ = [
     "DEFAULT_MIN_N",
@@ -42,7 +43,7 @@ def _thresholds(table: pd.DataFrame, min_n: int | Mapping[str, int]) -> np.ndarr
     if isinstance(min_n, Mapping):
         if "kommun" not in table.columns:
             raise ValueError("min_n per kommun needs a 'kommun' column in the table")
-        return table["kommun"].map(lambda k: min_n.get(k, DEFAULT_MIN_N)).to_numpy(dtype=np.int64)
+        return per_value(table["kommun"], lambda k: min_n.get(k, DEFAULT_MIN_N), dtype=np.int64)
     if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 0:
         raise ValueError(f"min_n must be a non-negative int or a mapping, got {min_n!r}")
     return np.full(len(table), int(min_n), dtype=np.int64)
@@ -221,7 +222,7 @@ def suppress_small(estimates: pd.DataFrame, min_n: int | Mapping[str, int]) -> p
     """
     out = estimates.copy()
     if isinstance(min_n, Mapping):
-        thresholds = out["kommun"].map(lambda k: min_n.get(k, DEFAULT_MIN_N)).to_numpy()
+        thresholds = per_value(out["kommun"], lambda k: min_n.get(k, DEFAULT_MIN_N))
     else:
         if not isinstance(min_n, (int, np.integer)) or min_n < 0:
             raise ValueError(f"min_n must be a non-negative int or a mapping, got {min_n!r}")

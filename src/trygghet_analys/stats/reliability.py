@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ._values import per_value
 from .estimation import korn_graubard_ci
 
 __all__ = [
@@ -195,7 +196,7 @@ def reliability(
 
         defs = load_indicators()
         kinds = dict(zip(defs["id"], defs["kind"], strict=True))
-    kind = estimates["indicator"].map(lambda i: kinds.get(i, "proportion")).to_numpy()
+    kind = per_value(estimates["indicator"], lambda i: kinds.get(i, "proportion"), dtype=object)
     p = estimates["estimate"].to_numpy(dtype=float)
     se = estimates["se"].to_numpy(dtype=float)
     n = estimates["n"].to_numpy(dtype=float)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._lazy import lazy
 from ..vocabulary import Comparison
+from ._values import per_value
 
 # scipy.stats on first use: a report imports this module but computes nothing with it
 stats = lazy("scipy.stats")
@@ -232,7 +233,7 @@ def compare_estimates(
     if base_year is not None:
         if isinstance(base_year, Mapping):
             # NaN for a kommun without a base year: equal to no year, so no pairs
-            wanted = est["kommun"].map(lambda k: base_year.get(k)).astype("float64")
+            wanted = per_value(est["kommun"], base_year.get, dtype="float64")
             is_base = (est["year"] == wanted).to_numpy()
         else:
             is_base = (est["year"] == base_year).to_numpy()
