@@ -366,10 +366,10 @@ def excel_values(frame: pd.DataFrame, kinds: Kinds) -> pd.DataFrame:
     out = frame
     for i, col in enumerate(frame.columns):
         kind = kinds.get(str(col))
+        if kind is None or ("points" not in kind and "points_change" not in kind):
+            continue  # (a list or a single kind; neither is in points)
         per_row = kind if isinstance(kind, list) else [kind] * len(frame)
         rows = [r for r, k in enumerate(per_row) if k in ("points", "points_change")]
-        if not rows:
-            continue
         if out is frame:
             out = frame.copy()
         values = pd.to_numeric(out.iloc[:, i], errors="coerce").to_numpy(
