@@ -442,20 +442,9 @@ def _paint_steps(fig: Figure) -> list[Artist]:
     return steps
 
 
-@contextlib.contextmanager
-def _unpainted(artists: list[Artist]) -> Iterator[None]:
+def _unpainted(artists: list[Artist]) -> contextlib.AbstractContextManager[None]:
     """``artists`` not painted while the block runs (see :func:`_pixels`)."""
-    own = [a.__dict__.get("draw") for a in artists]
-    for a in artists:
-        a.draw = _draw_nothing
-    try:
-        yield
-    finally:
-        for a, draw in zip(artists, own, strict=True):
-            if draw is None:
-                del a.draw
-            else:
-                a.draw = draw
+    return _each_step(artists, _draw_nothing)
 
 
 @contextlib.contextmanager
