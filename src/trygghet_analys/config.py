@@ -238,6 +238,27 @@ def _settings_error(exc: ValidationError, path: Path, lines: dict[tuple, int]) -
 
 def _read_kommun_file(path: Path) -> KommunConfig:
     text, _encoding = read_text_any(path)  # Notepad's "ANSI" (CP1252) is read too
+    key = (Path(path), text)
+    kept = _READ.get(key)
+    if kept is None:
+        if len(_READ) >= MAX_READ:
+            _READ.clear()
+        kept = _READ[key] = _kommun_config(path, text)
+    return kept
+
+
+#: ``kommun.yml`` files already checked in this process, by path and text: a region's
+#: report run asks for all 58 kommuners settings a few times per kommun. The file is
+#: read (and its checks made) every time; only a text seen before is not parsed and
+#: validated again. A file that fails is checked, and refused, every time.
+_READ: dict[tuple[Path, str], KommunConfig] = {}
+
+#: How many checked ``kommun.yml`` files :data:`_READ` holds before it starts over.
+MAX_READ = 1024
+
+
+def _kommun_config(path: Path, text: str) -> KommunConfig:
+    """A ``kommun.yml``'s text, checked, as a :class:`KommunConfig`."""
     # alias bombs, duplicate keys and dates that do not exist are refused naming the line
     doc, lines = load_yaml_with_lines(text, file=path)
     doc = doc or {}

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 
 from ..config import DataFolder, KommunConfig
 from ..errors import TrygghetError
+from ..stats._values import per_value
 from ..stats.estimation import TOTAL_GROUP
 from ..survey.codebook import AGE_GROUPS, SEX_CATEGORIES
 from ..survey.indicators import load_indicators
@@ -78,11 +79,11 @@ def swedish_headers(frame: pd.DataFrame, extra: Mapping[str, str] | None = None)
     """
     names = {**column_headers(), **(extra or {})}
     out = frame.copy()
-    if "group_var" in out.columns:
-        out["group_var"] = (
-            out["group_var"]
-            .astype(object)
-            .map(lambda v: plotting.group_var_label(v) if isinstance(v, str) else v)
+    if "group_var" in out.columns:  # a few distinct values in thousands of rows
+        out["group_var"] = per_value(
+            out["group_var"].astype(object),
+            lambda v: plotting.group_var_label(v) if isinstance(v, str) else v,
+            dtype=object,
         )
     return out.rename(columns={c: names.get(c, c) for c in out.columns})
 

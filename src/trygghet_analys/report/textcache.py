@@ -98,15 +98,21 @@ def _drawing_renderer(renderer: object) -> object:
             return renderer
 
 
+@functools.cache
+def _rc_keys() -> tuple[str, ...]:
+    """The rcParams keys of :data:`_RC_PREFIXES`, in rcParams' order (matplotlib's set of
+    keys is fixed: a key it does not know cannot be set)."""
+    import matplotlib as mpl
+
+    return tuple(key for key in mpl.rcParams if key.startswith(_RC_PREFIXES))
+
+
 def _renderer_kind(renderer: object) -> tuple:
     import matplotlib as mpl
 
     inner = _drawing_renderer(renderer)
-    settings = tuple(
-        (key, _hashable(value))
-        for key, value in mpl.rcParams.items()
-        if key.startswith(_RC_PREFIXES)
-    )
+    rc = mpl.rcParams
+    settings = tuple((key, _hashable(rc[key])) for key in _rc_keys())
     return (type(inner), getattr(inner, "dpi", None), inner.points_to_pixels(72.0), settings)
 
 
