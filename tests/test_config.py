@@ -1,5 +1,5 @@
-"""kommun.yml read again in one process (config._READ): the same settings, an edit seen
-at once, a broken file refused every time."""
+"""kommun.yml read again in one process (config._kommun_config, an lru_cache): the
+same settings, an edit seen at once, a broken file refused every time."""
 
 from __future__ import annotations
 
@@ -27,11 +27,13 @@ def _raw(tmp_path, text: str):
 
 def test_a_kommun_file_read_again_gives_the_same_settings_and_sees_an_edit(tmp_path):
     raw = _raw(tmp_path, TEXT)
-    config._READ.clear()
+    config._kommun_config.cache_clear()
     (first,) = load_kommuner(raw)
-    assert len(config._READ) == 1
+    assert config._kommun_config.cache_info().currsize == 1
     (again,) = load_kommuner(raw)
-    assert again is first and len(config._READ) == 1  # not parsed a second time
+    assert (
+        again is first and config._kommun_config.cache_info().currsize == 1
+    )  # not parsed a second time
     assert (first.name, first.min_n, first.strata) == ("Ankeby", 30, ("Norr", "Söder"))
     _raw(tmp_path, TEXT.replace("min_n: 30", "min_n: 50"))
     (edited,) = load_kommuner(raw)
@@ -40,8 +42,8 @@ def test_a_kommun_file_read_again_gives_the_same_settings_and_sees_an_edit(tmp_p
 
 def test_a_broken_kommun_file_is_refused_every_time(tmp_path):
     raw = _raw(tmp_path, TEXT.replace("min_n: 30", "min_n: trettio"))
-    config._READ.clear()
+    config._kommun_config.cache_clear()
     for _ in range(2):
         with pytest.raises(DataError, match="min_n"):
             load_kommuner(raw)
-    assert not config._READ
+    assert config._kommun_config.cache_info().currsize == 0

@@ -18,6 +18,7 @@ Processed tables always cover every kommun in the folder and carry a ``kommun`` 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -238,27 +239,19 @@ def _settings_error(exc: ValidationError, path: Path, lines: dict[tuple, int]) -
 
 def _read_kommun_file(path: Path) -> KommunConfig:
     text, _encoding = read_text_any(path)  # Notepad's "ANSI" (CP1252) is read too
-    key = (Path(path), text)
-    kept = _READ.get(key)
-    if kept is None:
-        if len(_READ) >= MAX_READ:
-            _READ.clear()
-        kept = _READ[key] = _kommun_config(path, text)
-    return kept
+    return _kommun_config(path, text)
 
 
-#: ``kommun.yml`` files already checked in this process, by path and text: a region's
-#: report run asks for all 58 kommuners settings a few times per kommun. The file is
-#: read (and its checks made) every time; only a text seen before is not parsed and
-#: validated again. A file that fails is checked, and refused, every time.
-_READ: dict[tuple[Path, str], KommunConfig] = {}
-
-#: How many checked ``kommun.yml`` files :data:`_READ` holds before it starts over.
-MAX_READ = 1024
-
-
+@functools.lru_cache(maxsize=1024)
 def _kommun_config(path: Path, text: str) -> KommunConfig:
-    """A ``kommun.yml``'s text, checked, as a :class:`KommunConfig`."""
+    """A ``kommun.yml``'s text, checked, as a :class:`KommunConfig`.
+
+    Kept per path and text for the process: a region's report run asks for all 58
+    kommuners settings a few times per kommun. :func:`_read_kommun_file` reads the file
+    (with its checks) every time; only a text seen before is not parsed and validated
+    again. A file that fails raises, which ``lru_cache`` does not keep, so it is checked
+    and refused every time.
+    """
     # alias bombs, duplicate keys and dates that do not exist are refused naming the line
     doc, lines = load_yaml_with_lines(text, file=path)
     doc = doc or {}
