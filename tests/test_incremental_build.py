@@ -1282,3 +1282,102 @@ def test_activities_are_read_once_per_build_and_a_changed_file_changes_the_findi
         return table[table["source"] == "aktivitet"].reset_index(drop=True)
 
     assert not counts(after).equals(counts(before))
+
+
+def _estimates_rows() -> pd.DataFrame:
+    """Three ``survey_estimates`` rows: two reliable proportions and a mean."""
+    return pd.DataFrame(
+        {
+            "kommun": ["Lund", "Lund", "Ystad"],
+            "year": [2023, 2024, 2024],
+            "indicator": ["otrygghet_ute_sent", "otrygghet_ute_sent", "problemindex"],
+            "group_var": ["total"] * 3,
+            "group": ["Alla"] * 3,
+            "estimate": [0.30, 0.28, 2.1],
+            "se": [0.02, 0.02, 0.1],
+            "ci_low": [0.26, 0.24, 1.9],
+            "ci_high": [0.34, 0.32, 2.3],
+            "n": [500, 480, 400],
+            "suppressed": [False, False, False],
+        }
+    ).astype({"kommun": "str", "indicator": "str", "group_var": "str", "group": "str"})
+
+
+def _reliable_with_cache(cache: Path, estimates: pd.DataFrame, calls: list[int]):
+    """``pipeline._reliable`` as ``build`` runs it with the build cache at ``cache``."""
+    from trygghet_analys.files.cache import BuildCache
+
+    store = BuildCache(cache)
+    token = pipeline._CACHE.set(store)
+    try:
+        flags = pipeline._reliable(estimates)
+    finally:
+        pipeline._CACHE.reset(token)
+    store.finish()
+    return flags
+
+
+def test_reliability_flags_come_from_the_cache_until_an_estimate_changes(tmp_path, monkeypatch):
+    from trygghet_analys.stats.reliability import reliability
+
+    calls: list[int] = []
+
+    def counted(estimates, **kw):
+        calls.append(len(estimates))
+        return reliability(estimates, **kw)
+
+    monkeypatch.setattr(pipeline, "reliability", counted)
+    cache = tmp_path / ".cache"
+    est = _estimates_rows()
+    first = _reliable_with_cache(cache, est, calls)
+    assert first.tolist() == reliability(est).tolist() == [True, True, True]
+    assert _reliable_with_cache(cache, est, calls).tolist() == first.tolist()
+    assert calls == [3]  # the second build computed nothing
+    wider = est.copy()
+    wider.loc[1, "se"] = 0.2  # the interval of the 2024 row is now far too wide
+    again = _reliable_with_cache(cache, wider, calls)
+    assert again.tolist() == reliability(wider).tolist() == [True, False, True]
+    assert calls == [3, 1]  # the changed row only
+    a_new_year = pd.concat([wider, est.iloc[[1]].assign(year=2025)], ignore_index=True)
+    assert _reliable_with_cache(cache, a_new_year, calls).tolist() == [True, False, True, True]
+    assert calls == [3, 1, 1]
+
+
+def test_activities_come_from_the_cache_until_the_file_changes(data, monkeypatch):
+    """``aktiviteter.csv`` is read again only when its bytes change, and the new counts
+    reach the tables: the result equals a full build."""
+    real, read = pipeline.load_activities, []
+
+    def counting(path):
+        read.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(pipeline, "load_activities", counting)
+    pipeline.build(data)
+    assert read == ["aktiviteter.csv"]
+    before = _tables(data / "processed")
+    pipeline.build(data)
+    assert read == ["aktiviteter.csv"]  # unchanged: from the cache
+    _change_an_activity_count(data)
+    pipeline.build(data)
+    assert read == ["aktiviteter.csv"] * 2
+    monkeypatch.undo()
+    after = _equals_a_build_without_cache(data)
+    assert after["commitment_followup.parquet"] != before["commitment_followup.parquet"]
+
+
+def test_activities_from_the_cache_are_the_table_as_read(data, tmp_path):
+    """The cached table has the columns, types, index and values of a fresh read."""
+    from trygghet_analys.files.cache import BuildCache
+    from trygghet_analys.files.registers import load_activities
+
+    path = data / "raw" / "medborgarloften" / "aktiviteter.csv"
+    for _ in range(2):  # the first run reads and keeps it, the second takes it from the cache
+        store = BuildCache(tmp_path / ".cache")
+        token = pipeline._CACHE.set(store)
+        try:
+            table = pipeline._cached_activities(path)
+        finally:
+            pipeline._CACHE.reset(token)
+        store.finish()
+        pd.testing.assert_frame_equal(table, load_activities(path), check_index_type=True)

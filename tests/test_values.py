@@ -1,4 +1,5 @@
-"""``stats._values.per_value``: the same answers as ``Series.map`` row by row."""
+"""``stats._values``: ``per_value`` gives the same answers as ``Series.map`` row by row;
+``row_tuples`` and ``records`` the same rows as ``itertuples`` and ``to_dict("records")``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trygghet_analys.stats._values import per_value
+from trygghet_analys.stats._values import per_value, records, row_tuples
 
 LOOKUP = {"Lund": 25, "Ystad": 40}
 
@@ -47,3 +48,53 @@ def test_per_value_calls_the_lookup_once_per_distinct_value():
     values = pd.Series(["Lund", "Ystad"] * 1000, dtype="str")
     assert per_value(values, lookup, dtype=np.int64).tolist() == [4, 5] * 1000
     assert sorted(calls) == ["Lund", "Ystad"]
+
+
+def _mixed_table() -> pd.DataFrame:
+    """Every kind of column the processed tables hold, with missing values where the
+    kind has them, and a column name that is not an identifier."""
+    return pd.DataFrame(
+        {
+            "kommun": pd.Series(["Lund", None, "Ystad"], dtype="str"),
+            "text": pd.Series(["a", "b", None], dtype="string"),
+            "year": np.array([2019, 2020, 2021], dtype="int64"),
+            "estimate": [0.25, np.nan, 1.0],
+            "suppressed": [True, False, True],
+            "note": pd.Series([np.int64(3), "x", None], dtype=object),
+            "area": pd.Series(["Norr", "Söder", None], dtype="category"),
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "day": pd.to_datetime(["2020-01-01", None, "2021-06-30"]),
+            "group var": ["x", "y", "z"],
+        },
+        index=[5, 7, 9],
+    )
+
+
+@pytest.mark.parametrize("index", [False, True])
+@pytest.mark.parametrize("name", ["Pandas", "Row", None])
+def test_row_tuples_are_itertuples(index, name):
+    table = _mixed_table()
+    expected = list(table.itertuples(index=index, name=name))
+    got = list(row_tuples(table, index=index, name=name))
+    assert repr(got) == repr(expected)  # NaN != NaN: the reprs show every value
+    for g, e in zip(got, expected, strict=True):
+        assert [type(v) for v in g] == [type(v) for v in e]
+        if name is not None:
+            assert g._fields == e._fields
+
+
+def test_row_tuples_of_an_empty_table_and_of_no_columns():
+    empty = _mixed_table().iloc[0:0]
+    assert list(row_tuples(empty)) == list(empty.itertuples(index=False))
+    bare = pd.DataFrame(index=range(3))
+    assert list(row_tuples(bare, name=None)) == list(bare.itertuples(index=False, name=None))
+
+
+def test_records_are_to_dict_records():
+    table = _mixed_table()
+    expected = table.to_dict("records")
+    got = records(table)
+    assert repr(got) == repr(expected)
+    for g, e in zip(got, expected, strict=True):
+        assert list(g) == list(e)
+        assert [type(v) for v in g.values()] == [type(v) for v in e.values()]

@@ -25,6 +25,7 @@ import pandas as pd
 from ..errors import DataError, TrygghetError
 from ..formatting import fmt_number, fmt_value, where_phrase
 from ..schemas import table_columns
+from ..stats._values import records, row_tuples
 from ..stats.estimation import TOTAL_GROUP
 from ..stats.findings import SUBJECTS
 from ..survey.indicators import load_indicators
@@ -619,7 +620,7 @@ def _year_findings_of(
                for i in c.indicators}  # fmt: skip
         at = np.asarray(at, dtype="int64")
         picked.append(at[np.fromiter((x in ids for x in indicator[at]), bool, len(at))])
-    every = findings.take(np.concatenate(picked)).to_dict("records") if picked else []
+    every = records(findings.take(np.concatenate(picked))) if picked else []
     out, start = [], 0
     for at in picked:
         out.append(_YearFindings.of_records(every[start : start + len(at)]))
@@ -810,7 +811,7 @@ class _YearFindings:
             return
         if indicators is not None:  # the rows of these indicators only (in order)
             fnd = fnd[fnd["indicator"].astype(str).isin(indicators).to_numpy()]
-        self._index(fnd.to_dict("records"))
+        self._index(records(fnd))
 
     @classmethod
     def of_records(cls, records: list[dict]) -> _YearFindings:
@@ -1305,7 +1306,7 @@ def _underlag_batch(
     fnd_rows = fnd.groupby(["kommun", "year"], sort=False).indices if len(fnd) else {}
     wanted = [fnd_rows.get((k, y), np.arange(0)) for k, years in jobs for y in years]
     taken = fnd.take(np.concatenate(wanted)) if wanted and len(fnd) else fnd.iloc[0:0]
-    tuples = list(taken.itertuples(index=False))
+    tuples = list(row_tuples(taken))
     worse_trend = _worsening_wastewater(taken)
     ntu_of: dict[str, pd.DataFrame] = {}
     rows = []
@@ -1733,7 +1734,7 @@ class _Suggestions:
                 fu = self.followup
                 mine = _kommun(fu, kommun) if _has_kommun(fu) else fu
                 split: dict[str, list[dict]] = {}
-                for r in mine.to_dict("records"):  # in the table's order
+                for r in records(mine):  # in the table's order
                     split.setdefault(r["commitment_id"], []).append(r)
                 self._split[kommun] = split
             rows = self._split[kommun].get(commitment_id)
@@ -1845,7 +1846,7 @@ class _YearProposals:
         self.at = at
         self.fast = "evidence_rank" in underlag.columns and len(underlag) > 0
         if self.fast:
-            self.rows = list(underlag.itertuples())
+            self.rows = list(row_tuples(underlag, index=True))
             self.strong = underlag["significant"].astype(bool).to_numpy()
             self.rank = underlag["evidence_rank"].to_numpy()
             self.area = underlag["focus_area"].to_numpy(dtype=object)

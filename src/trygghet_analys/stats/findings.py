@@ -26,6 +26,7 @@ import pandas as pd
 from .._lazy import lazy
 from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
 from ..vocabulary import Comparison, Source, substance_name
+from ._values import row_tuples
 from .estimation import TOTAL_GROUP
 from .trends import _segments, _usable, mann_kendall
 
@@ -1041,14 +1042,12 @@ def build_findings_of(
     worse_up = {
         k: v.get("direction") != "higher_is_better" for k, v in info.items()
     }  # wastewater substances: more is worse
-    rows["direction"] = [
-        _direction(r, worse_up.get(r.indicator, True)) for r in rows.itertuples(index=False)
-    ]
+    rows["direction"] = [_direction(r, worse_up.get(r.indicator, True)) for r in row_tuples(rows)]
     labels = dict(activity_labels or {})
     wastewater = rows.loc[rows["source"] == Source.WASTEWATER, "indicator"]
     substances = {str(s): substance_name(str(s)) for s in wastewater.unique()}
     sentences = []
-    for r in rows.itertuples(index=False):
+    for r in row_tuples(rows):
         if r.comparison == Comparison.EFFECT:
             sentences.append(_effect_sentence(r, info))
         elif r.source == Source.SURVEY:
