@@ -92,7 +92,10 @@ def test_floor_and_ingestion_take_turns(bench, work, tmp_path, monkeypatch):
 def test_report_alla_runs_three_times_between_lone_reports(bench, work, tmp_path, monkeypatch):
     """``report --alla`` is a median of ``ALLA_RUNS`` runs, each after a lone report, and
     the ratio is the median of the one over the median of the other."""
-    order, walls = [], {"one": iter([10.0, 12.0, 11.0, 13.0, 9.0]), "alla": iter([150.0, 170.0, 160.0])}
+    order, walls = (
+        [],
+        {"one": iter([10.0, 12.0, 11.0, 13.0, 9.0]), "alla": iter([150.0, 170.0, 160.0])},
+    )
 
     def fake_measure(cmd, *, log, env=None):
         kind = "alla" if "--alla" in cmd else "one"
