@@ -89,6 +89,29 @@ def test_floor_and_ingestion_take_turns(bench, work, tmp_path, monkeypatch):
     assert order == ["floor", "floor-text", "ingest"] * 2
 
 
+def test_report_alla_runs_three_times_between_lone_reports(bench, work, tmp_path, monkeypatch):
+    """``report --alla`` is a median of ``ALLA_RUNS`` runs, each after a lone report, and
+    the ratio is the median of the one over the median of the other."""
+    order, walls = (
+        [],
+        {"one": iter([10.0, 12.0, 11.0, 13.0, 9.0]), "alla": iter([150.0, 170.0, 160.0])},
+    )
+
+    def fake_measure(cmd, *, log, env=None):
+        kind = "alla" if "--alla" in cmd else "one"
+        order.append(kind)
+        wall = 10.0 if log.name == "report-one-cold.log" else next(walls[kind])
+        return {"rc": 0, "wall_s": wall, "cpu_s": wall}
+
+    monkeypatch.setattr(bench, "measure", fake_measure)
+    out = bench.run_reports(work / "data", ["alvesta"], tmp_path, tmp_path, 5)
+    assert bench.ALLA_RUNS == 3
+    assert order == ["one", "one", "alla", "one", "alla", "one", "alla", "one", "one"]
+    assert out["alla"]["runs"] == 3 and out["alla"]["wall_s"] == 160.0
+    assert out["one"]["runs"] == 5 and out["one"]["wall_s"] == 11.0
+    assert out["alla_over_one"] == 160.0 / 11.0
+
+
 R_SVYBY = Path(__file__).parent / "fixtures" / "r_survey" / "bench_svyby_otrygghet_ute_sent.csv"
 
 

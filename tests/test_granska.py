@@ -886,3 +886,53 @@ def test_legend_check_replayed_from_the_image_before_the_entry_equals_whole_draw
     assert multiples[:2] == multiples[2:]
     for fig in figs:
         plt.close(fig)
+
+
+def test_legend_check_from_the_images_kept_in_the_png_drawing_equals_whole_drawings(
+    clean, monkeypatch
+) -> None:
+    """The images before each entry's first artist kept while the PNG is drawn
+    (:func:`chartfacts.layers_kept`, where the texts far from the entries are painted
+    too) give every fact of the whole drawings, on every chart of a report and on
+    figures on both sides of each rule; a block that draws the figure twice keeps
+    nothing, and the check draws its own images as before."""
+    from trygghet_analys.files import export
+
+    tables = charts.load_tables(clean[0])
+    figs = [c.draw(tables, 2025) for c in charts.available_charts(tables, 2025)]
+    figs += _layered_figures() + _hidden_line_figures() + _legend_figures()
+    monkeypatch.setattr(chartfacts, "REPLAY_LAYERS", False)
+    whole = [chartfacts.figure_facts(f)["legend"] for f in figs]
+    monkeypatch.setattr(chartfacts, "REPLAY_LAYERS", True)
+    used = []
+    layers = chartfacts._EntryCheck._layers
+
+    def counted(self):
+        out = layers(self)
+        used.append(out is not None and out is self.kept)
+        return out
+
+    monkeypatch.setattr(chartfacts._EntryCheck, "_layers", counted)
+    kept_facts = []
+    for fig in figs:
+        with chartfacts.layers_kept(fig) as kept:
+            png = export.figure_png_bytes(fig)
+        kept_facts.append(chartfacts.figure_facts(fig, drawn=True, kept=kept)["legend"])
+        after = np.asarray(fig.canvas.buffer_rgba()).copy()  # the PNG's drawing is back
+        fig.canvas.draw()
+        assert np.array_equal(after, np.asarray(fig.canvas.buffer_rgba()))
+        assert png == export.figure_png_bytes(fig)
+    assert kept_facts == whole
+    assert sum(used) >= 20  # the kept images were used
+    used.clear()
+    twice = []
+    for fig in figs:
+        with chartfacts.layers_kept(fig) as kept:
+            fig.canvas.draw()
+            fig.canvas.draw()
+        assert kept is None or not kept.covers([[fig.patch]])
+        twice.append(chartfacts.figure_facts(fig, drawn=True, kept=kept)["legend"])
+    assert twice == whole
+    assert not any(used)
+    for fig in figs:
+        plt.close(fig)

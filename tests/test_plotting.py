@@ -1160,3 +1160,74 @@ def test_campaign_spans_are_each_campaigns_selected_days() -> None:
             found = spans.get(key if by_plant else key[0])
             expected = (chosen["date"].min(), chosen["date"].max()) if len(chosen) else None
             assert found == expected, (by_plant, key)
+
+
+def _shared_tick_figure(share: bool) -> plt.Figure:
+    with plotting.use_style():
+        fig, ax = plt.subplots(figsize=(7, 3))
+        if share:
+            plotting.share_tick_markers(fig)
+        ax.plot([1, 2, 3], [1200.0, 34500.0, 2.0e6])
+        ax.minorticks_on()
+        ax.tick_params(axis="x", direction="inout", length=6)
+        ax.grid(True)
+        fig.tight_layout()
+    return fig
+
+
+def test_ticks_sharing_their_first_ticks_markers_draw_the_same_files() -> None:
+    plain, shared = _shared_tick_figure(False), _shared_tick_figure(True)
+    assert _saved(shared) == _saved(plain)
+    for fig_p, fig_s in ((plain, shared),):
+        for axis_p, axis_s in zip(
+            (fig_p.axes[0].xaxis, fig_p.axes[0].yaxis),
+            (fig_s.axes[0].xaxis, fig_s.axes[0].yaxis),
+            strict=True,
+        ):
+            ticks_p = axis_p.get_major_ticks() + axis_p.get_minor_ticks()
+            ticks_s = axis_s.get_major_ticks() + axis_s.get_minor_ticks()
+            assert len(ticks_s) == len(ticks_p) > 2
+            for tp, ts in zip(ticks_p, ticks_s, strict=True):
+                for name in ("tick1line", "tick2line", "gridline"):
+                    mp, ms = getattr(tp, name)._marker, getattr(ts, name)._marker
+                    assert ms.get_marker() == mp.get_marker()
+                    assert ms.get_fillstyle() == mp.get_fillstyle()
+                    assert np.array_equal(ms.get_path().vertices, mp.get_path().vertices)
+                    assert ms.get_transform() == mp.get_transform()
+    # a new tick's lines hold its first tick's markers, and the first tick keeps its own
+    axis = shared.axes[0].yaxis
+    first, later = axis.get_major_ticks()[0], axis.get_major_ticks()[-1]
+    assert later.tick1line._marker is first.tick1line._marker
+    assert first.tick1line._marker.get_marker() != ""
+    plt.close(plain)
+    plt.close(shared)
+
+
+@pytest.mark.parametrize(("month", "day"), [(7, 1), (1, 1)])
+def test_year_ticks_are_yearlocators_days(month: int, day: int) -> None:
+    import matplotlib.dates as mdates
+
+    rng = np.random.default_rng(7)
+    starts = mdates.date2num(pd.Timestamp("1990-01-01")) + rng.uniform(0, 40 * 365, 200)
+    spans = rng.uniform(1, 30 * 365, 200)
+    ours, theirs = (
+        plotting._YearTicks(month=month, day=day),
+        mdates.YearLocator(month=month, day=day),
+    )
+    # whole days (no fraction of a second) and views within one year as well
+    starts = np.concatenate([starts, np.floor(starts[:50]), np.floor(starts[:20])])
+    spans = np.concatenate([spans, np.floor(spans[:50]), rng.uniform(0.5, 200, 20)])
+    for lo, span in zip(starts, spans, strict=True):
+        vmin, vmax = mdates.num2date(lo), mdates.num2date(lo + span)
+        assert np.array_equal(ours.tick_values(vmin, vmax), theirs.tick_values(vmin, vmax))
+    # in a drawn chart too
+    with plotting.use_style():
+        fig, ax = plt.subplots()
+        ax.plot(pd.to_datetime(["2016-05-03", "2025-10-20"]), [1.0, 2.0])
+        ax.xaxis.set_major_locator(ours)
+        fig.canvas.draw()
+        mine = ax.get_xticks()
+        ax.xaxis.set_major_locator(theirs)
+        fig.canvas.draw()
+        assert np.array_equal(mine, ax.get_xticks())
+    plt.close(fig)

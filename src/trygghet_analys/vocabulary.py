@@ -106,6 +106,13 @@ def substance_name(substance: str) -> str:
     >>> substance_name("mdma"), substance_name("okänd")
     ('MDMA', 'Okänd')
     """
+    return _substance_name(resource_text("substanser.csv"), substance)
+
+
+@cache
+def _substance_name(_register: str, substance: str) -> str:
+    """:func:`substance_name`, kept per text of the register and substance: a report asks
+    for the same few names hundreds of times (titles, alt texts, notes, tables)."""
     table = load_substances().set_index("id")
     if substance in table.index and isinstance(table.loc[substance, "kort_namn"], str):
         return table.loc[substance, "kort_namn"]
@@ -120,6 +127,12 @@ def substance_title(substance: str) -> str:
     >>> substance_title("kokain"), substance_title("mdma"), substance_title("ketamin")
     ('Kokain (mätt som bensoylekgonin)', 'MDMA', 'Ketamin')
     """
+    return _substance_title(resource_text("substanser.csv"), substance)
+
+
+@cache
+def _substance_title(_register: str, substance: str) -> str:
+    """:func:`substance_title`, kept per text of the register and substance."""
     name = substance_name(substance)
     table = load_substances().set_index("id")
     if substance not in table.index:
@@ -140,6 +153,12 @@ def medicine_note(substance: str) -> str:
     >>> medicine_note("kokain")
     ''
     """
+    return _medicine_note(resource_text("substanser.csv"), substance)
+
+
+@cache
+def _medicine_note(_register: str, substance: str) -> str:
+    """:func:`medicine_note`, kept per text of the register and substance."""
     table = load_substances().set_index("id")
     if substance not in table.index or "lakemedel" not in table.columns:
         return ""
@@ -244,6 +263,13 @@ def column_headers(table: str | None = None) -> dict[str, str]:
     >>> column_headers("findings")["ci_low"]
     'Förändring, 95 % KI nedre'
     """
+    return dict(_column_headers(resource_text("rubriker.csv"), table))
+
+
+@cache
+def _column_headers(_headers: str, table: str | None) -> dict[str, str]:
+    """:func:`column_headers`, kept per text of ``resources/rubriker.csv`` and table (only
+    ever handed out as a copy)."""
     table_ = read_resource_csv("rubriker.csv", dtype=str, keep_default_na=False)
     common: dict[str, str] = {}
     own: dict[str, str] = {}
@@ -282,6 +308,13 @@ def standard_text(key: str) -> str:
     >>> standard_text("exempeldata")
     'Exempeldata – inte verkliga resultat'
     """
+    return _standard_text(resource_text("texter.csv"), key)
+
+
+@cache
+def _standard_text(_texts: str, key: str) -> str:
+    """:func:`standard_text`, kept per text of ``resources/texter.csv`` and key (every
+    chart asks for its source line and banner)."""
     table = read_resource_csv("texter.csv", dtype=str, keep_default_na=False)
     found = table.loc[table["id"] == key, "text"]
     if found.empty:

@@ -492,7 +492,14 @@ class _Layers:
     one between whole drawings (``tests/test_granska.py`` compares them).
     """
 
-    def __init__(self, fig: Figure, entries: list[list[Artist]], unpainted: list[Artist]) -> None:
+    def __init__(
+        self,
+        fig: Figure,
+        entries: list[list[Artist]],
+        unpainted: list[Artist],
+        *,
+        drawing: bool = True,
+    ) -> None:
         self.fig = fig
         self.steps = _paint_steps(fig)
         #: position of each step in the drawing's order (matplotlib sorts by zorder)
@@ -508,18 +515,33 @@ class _Layers:
                 waiting.setdefault(id(a), []).append(key)
         left = {key for keys in waiting.values() for key in keys}
 
+        #: a step met twice: the block of :func:`layers_kept` drew the figure again
+        self.redrawn = False
+
         def keep(artist: Artist, draw: Callable[..., None], renderer: object) -> None:
+            self.redrawn |= id(artist) in self.order
             self.order[id(artist)] = len(self.order)
             for key in waiting.get(id(artist), ()):
                 if key in left:
                     self.first[key] = self.order[id(artist)]
                     self.before[key] = np.asarray(renderer.buffer_rgba()).copy()
                     left.discard(key)
-            if left:  # nothing after the last entry's first artist is needed
+            # nothing after the last entry's first artist is needed, but in a drawing
+            # made for its own sake (:func:`layers_kept`)
+            if left or not drawing:
                 draw(renderer)
 
-        with _unpainted(unpainted), _each_step(self.steps, keep):
-            fig.canvas.draw()
+        #: every step's ``draw`` keeping the images (for a drawing made elsewhere)
+        self.keeping = functools.partial(_each_step, self.steps, keep)
+        if drawing:
+            with _unpainted(unpainted), self.keeping():
+                fig.canvas.draw()
+
+    def covers(self, entries: list[list[Artist]]) -> bool:
+        """Whether the image before the first artist of each of ``entries`` was kept."""
+        return not self.redrawn and all(
+            tuple(id(a) for a in artists) in self.first for artists in entries
+        )
 
     def replay(self, artists: list[Artist], unpainted: list[Artist]) -> np.ndarray | None:
         """The drawing with ``artists`` hidden and ``unpainted`` not painted: the image
@@ -576,9 +598,12 @@ class _EntryCheck:
         full: np.ndarray | None,
         artists: list[Artist] | None = None,
         entries: list[list[Artist]] = (),
+        kept: _Layers | None = None,
     ) -> None:
         self.fig = fig
         self.full = full
+        #: the images kept in the drawing of ``full`` (:func:`layers_kept`)
+        self.kept = kept
         #: the artists of every entry to be checked (for :class:`_Layers`)
         self.entries = list(entries)
         self.layers: _Layers | None | bool = None
@@ -652,7 +677,12 @@ class _EntryCheck:
         if self.layers is None:
             self.layers = False
             entries = [a for a in self.entries if self._plain(a) and self._far_texts(a)]
-            if REPLAY_LAYERS and entries and _replayable(self.fig):
+            if REPLAY_LAYERS and entries and self.kept is not None and self.kept.covers(entries):
+                # kept in the full drawing itself: there the texts far from all of them
+                # were painted too, but they paint nothing inside the entries' clip
+                # boxes, where the drawings are compared; and no text moved
+                self.layers = self.kept
+            elif REPLAY_LAYERS and entries and _replayable(self.fig):
                 common = set.intersection(*({id(t) for t in self._far_texts(a)} for a in entries))
                 unpainted = [t for t in self._far_texts(entries[0]) if id(t) in common]
                 with self.layout.kept():
@@ -721,13 +751,9 @@ class _EntryCheck:
         np.asarray(self.fig.canvas.buffer_rgba())[...] = self.full
 
 
-def _legend_entries(fig: Figure, artists: list[Artist] | None = None) -> list[dict[str, object]]:
-    """Legend entries of a figure that ``fig.canvas`` has just drawn (see :func:`figure_facts`).
-
-    Each entry whose artists are drawn costs one drawing with them hidden (see
-    :class:`_EntryCheck`); the canvas gets the full drawing back at the end (copied, not
-    drawn again).
-    """
+def _entries_found(fig: Figure) -> list[tuple[str, int, list[Artist]]]:
+    """Every legend entry of ``fig``: its label, how many artists carry the label, and
+    the artists of those that are shown (:func:`artist_is_shown`)."""
     # a legend may gather entries from several panels (small multiples)
     candidates: list[Artist | Container] = [
         c for ax in fig.get_axes() for c in (*ax.get_children(), *ax.containers)
@@ -742,8 +768,43 @@ def _legend_entries(fig: Figure, artists: list[Artist] | None = None) -> list[di
             same = [a for a in candidates if a.get_label() == label]
             drawn = [m for a in same if artist_is_shown(a) for m in _members(a)]
             found.append((label, len(same), drawn))
+    return found
+
+
+@contextlib.contextmanager
+def layers_kept(fig: Figure) -> Iterator[_Layers | None]:
+    """While the block draws ``fig`` on its Agg canvas once (its PNG), keep the image
+    just before each legend entry's first artist (:class:`_Layers`): given as ``kept``
+    to the :func:`figure_facts` that measures that drawing (``drawn=True``).
+
+    The legend check then replays each entry from those images instead of drawing the
+    figure once more up to them. That drawing leaves out the texts far from every
+    entry; this one paints them, but only where the check never compares (outside the
+    entries' clip boxes), and it places every text where the full drawing does, being
+    the full drawing. An entry whose image was not kept (its artists are found shown
+    only later) is checked as before. ``tests/test_granska.py`` compares the facts.
+    """
+    entries = [drawn for _, _, drawn in _entries_found(fig) if drawn]
+    if not (REPLAY_LAYERS and SKIP_FAR_ARTISTS and entries and _replayable(fig)):
+        yield None
+        return
+    layers = _Layers(fig, entries, [], drawing=False)
+    with layers.keeping():
+        yield layers
+
+
+def _legend_entries(
+    fig: Figure, artists: list[Artist] | None = None, kept: _Layers | None = None
+) -> list[dict[str, object]]:
+    """Legend entries of a figure that ``fig.canvas`` has just drawn (see :func:`figure_facts`).
+
+    Each entry whose artists are drawn costs one drawing with them hidden (see
+    :class:`_EntryCheck`); the canvas gets the full drawing back at the end (copied, not
+    drawn again).
+    """
+    found = _entries_found(fig)
     checked = [drawn for _, _, drawn in found if drawn]
-    check = _EntryCheck(fig, _drawn_pixels(fig), artists, checked) if checked else None
+    check = _EntryCheck(fig, _drawn_pixels(fig), artists, checked, kept) if checked else None
     # one answer per set of artists: a label in two legends has the same artists
     answers: dict[tuple[int, ...], bool] = {}
     out: list[dict[str, object]] = []
@@ -776,7 +837,9 @@ def _gids(fig: Figure, artists: list[Artist] | None = None) -> dict[str, dict[st
     return dict(sorted(found.items()))
 
 
-def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[str, object]:
+def figure_facts(
+    fig: Figure, *, drawn: bool = False, kept: _Layers | None = None, **texts: object
+) -> dict[str, object]:
     """Measure a finished figure for the report checker.
 
     Parameters
@@ -787,6 +850,8 @@ def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[s
         True when ``fig.canvas`` (Agg) has just drawn the figure as it is now, at
         ``fig.dpi``, e.g. by saving it as PNG (:func:`~trygghet_analys.files.export.figure_png_bytes`):
         that drawing is measured instead of a new one.
+    kept
+        What :func:`layers_kept` kept while that drawing was made (only with ``drawn``).
     **texts
         What the report shows with it, stored as is: ``name``, ``title``,
         ``explanation`` (the caption), ``alt`` (alt text), ``kind``, ``indicator``,
@@ -803,6 +868,7 @@ def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[s
     """
     if not (drawn and isinstance(fig.canvas, FigureCanvasAgg)):
         fig.canvas.draw()
+        kept = None
     renderer = fig.canvas.get_renderer()
     # every artist of the figure, gathered once (the walk asks each axis for its ticks)
     everything = figure_artists(fig)
@@ -856,7 +922,7 @@ def figure_facts(fig: Figure, *, drawn: bool = False, **texts: object) -> dict[s
         "figure": {"width": _round(width), "height": _round(height), "dpi": _round(fig.dpi)},
         "overlaps": overlaps,
         "texts": measured,
-        "legend": _legend_entries(fig, everything),
+        "legend": _legend_entries(fig, everything, kept),
         "gids": _gids(fig, everything),
     }
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 import functools
 import re
 import textwrap
@@ -66,6 +67,7 @@ __all__ = [
     "problem_ranking",
     "response_rate_chart",
     "reuse_ticks",
+    "share_tick_markers",
     "small_multiples",
     "trend_chart",
     "use_style",
@@ -1169,15 +1171,45 @@ def problem_ranking(
 # --------------------------------------------------------------------------- wastewater
 
 
+class _YearTicks(mdates.YearLocator):
+    """A tick on one day of every year, as :class:`~matplotlib.dates.YearLocator` (every
+    year, ``base`` 1) places it, counted instead of searched.
+
+    ``YearLocator`` asks a dateutil ``rrule`` for the day in each year from the view's
+    first year to its last (``rrule.between`` walks the calendar), in every drawing of
+    every wastewater chart. The days are those years' ``month``/``day`` at midnight in
+    the locator's time zone, as ``YearLocator`` finds them: its search starts at the
+    first year's day with the view's microseconds kept, so that day is left out when the
+    view starts at a fraction of a second (and with no day found, the view's ends are
+    the ticks). ``tests/test_plotting.py`` compares them with ``YearLocator``'s over many
+    views.
+    """
+
+    def __init__(self, month: int = 1, day: int = 1, tz: object = None) -> None:
+        super().__init__(1, month=month, day=day, tz=tz)
+        self._day = (month, day)
+
+    def tick_values(self, vmin: datetime.datetime, vmax: datetime.datetime) -> np.ndarray:
+        month, day = self._day
+        first, last = max(vmin.year, 1) + (vmin.microsecond > 0), min(vmax.year, 9999)
+        if first > last:
+            return mdates.date2num([vmin, vmax])
+        days = [
+            vmin.replace(year=y, month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
+            for y in range(first, last + 1)
+        ]
+        return self.raise_if_exceeds(mdates.date2num(days))
+
+
 def _swedish_date_axis(ax: Axes, span_days: float) -> None:
     """Years (ticked at 1 July, mid-year) for long spans; Swedish month names for short ones.
 
     Month names come from a fixed list, never from the locale.
     """
     if span_days > 400:
-        ax.xaxis.set_major_locator(mdates.YearLocator(month=7, day=1))
+        ax.xaxis.set_major_locator(_YearTicks(month=7, day=1))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: str(mdates.num2date(v).year)))
-        ax.xaxis.set_minor_locator(mdates.YearLocator())
+        ax.xaxis.set_minor_locator(_YearTicks())
         return
     ax.xaxis.set_major_locator(mdates.MonthLocator())
 
@@ -2007,6 +2039,7 @@ def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
     height = fig.get_figheight()
     bottom = min(0.25, 0.42 / height)
     top = 1 - (min(0.2, 0.34 / height) if synthetic else 0.0)
+    share_tick_markers(fig)
     if fig.get_layout_engine() is None:
         with _tight_boxes_once(fig):
             fig.tight_layout(rect=(0, bottom, 1, top))
@@ -2087,6 +2120,53 @@ def reuse_ticks(fig: Figure) -> Figure:
             axis._reused_ticks = place
             axis._update_ticks = _placing_once(axis, place)
     return fig
+
+
+def share_tick_markers(fig: Figure) -> Figure:
+    """Let every axis of ``fig`` give a new tick the markers of its first tick themselves.
+
+    matplotlib copies the first tick's properties to every tick it adds, and copies the
+    marker of each of its three lines (tick marks and grid line) as a deep copy of the
+    whole :class:`~matplotlib.markers.MarkerStyle`, bound method, paths and transforms
+    included: the most costly part of making a tick, and a report makes some 300. A
+    ``MarkerStyle`` is never changed once made (a line given another marker gets a new
+    one), so the new tick's lines can hold the same one; everything else is copied as
+    matplotlib copies it. The drawings are the same (``tests/test_plotting.py`` compares
+    the ticks' markers and the bytes of a drawing).
+    """
+    for ax in fig.get_axes():
+        for axis in ax._axis_map.values():
+            if "_copy_tick_props" not in vars(axis):
+                axis._copy_tick_props = _markers_shared(axis._copy_tick_props)
+    return fig
+
+
+#: The lines of a tick that carry a marker.
+_TICK_LINES = ("tick1line", "tick2line", "gridline")
+
+
+def _markers_shared(copy: Callable) -> Callable:
+    """``axis._copy_tick_props`` that lets ``copy`` copy everything but the three lines'
+    markers (it is handed the empty marker, cheap to copy, instead) and then gives the
+    new tick's lines the first tick's markers (:func:`share_tick_markers`)."""
+
+    def copied(src: object, dest: object) -> None:
+        if src is None or dest is None:
+            copy(src, dest)
+            return
+        lines = [getattr(src, name) for name in _TICK_LINES]
+        markers = [line._marker for line in lines]
+        for line in lines:
+            line._marker = ""
+        try:
+            copy(src, dest)
+        finally:
+            for line, marker in zip(lines, markers, strict=True):
+                line._marker = marker
+        for name, marker in zip(_TICK_LINES, markers, strict=True):
+            getattr(dest, name)._marker = marker
+
+    return copied
 
 
 def _placing_once(axis: object, place: Callable) -> Callable:

@@ -435,13 +435,16 @@ def _render_charts(
     for i, chart in enumerate(charts.available_charts(tables, year), start=1):
         fig = plotting.reuse_ticks(chart.draw(tables, year))
         try:
-            # one Agg drawing serves the PNG and the facts measured on it
-            png = _export.figure_png_bytes(fig)
+            # one Agg drawing serves the PNG and the facts measured on it, and keeps
+            # the images the legend check starts from
+            with chartfacts.layers_kept(fig) as kept:
+                png = _export.figure_png_bytes(fig)
             data = chart.data(tables, year)
             explanation, alt = chart.explain(fig), chart.alt(fig)
             facts = chartfacts.figure_facts(
                 fig,
                 drawn=True,
+                kept=kept,
                 name=chart.name,
                 title=chart.title,
                 explanation=explanation,
