@@ -136,6 +136,35 @@ def test_kommun_rows_take_the_rows_selection_by_name_takes(dtype):
         pd.testing.assert_frame_equal(frame.take(at).reset_index(drop=True), want)
 
 
+@pytest.mark.parametrize("at", [[0, 1, 2], [2, 3, 4, 5], [1, 3], [0, 5], [4], []])
+def test_kommun_rows_taken_as_a_slice_equal_the_taken_rows(at):
+    """A kommun's rows in one run are sliced instead of taken: the same frame (values,
+    dtypes, Arrow text split over chunks), and altering it leaves the kept table as it was."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    from trygghet_analys.report.charts import _rows_at
+
+    text = pd.arrays.ArrowStringArray(pa.chunked_array([["a", "b", "c"], ["d", None, "f"]]))
+    frame = pd.DataFrame(
+        {
+            "kommun": pd.Series(list("LLLMMM"), dtype="category"),
+            "text": text,
+            "x": np.arange(6.0),
+            "n": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
+        }
+    )
+    kept = frame.copy(deep=True)
+    positions = np.array(at, dtype=np.intp)
+    got = _rows_at(frame, positions).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, frame.take(positions).reset_index(drop=True))
+    if len(got):
+        got.loc[0, "x"] = -1.0
+        got["text"] = got["text"].str.upper()
+    pd.testing.assert_frame_equal(frame, kept)
+
+
 def test_report_alla_starts_the_largest_kommun_first(region, tmp_path, monkeypatch):
     from trygghet_analys.report import charts
 
