@@ -309,3 +309,20 @@ def test_no_report_module_imports_a_raw_reader():
 )
 def test_the_report_import_check_sees_a_raw_reader(source):
     assert report_raw_imports(source, "trygghet_analys.report.charts") != []
+
+
+def test_frozen_while_running_freezes_once_and_thaws():
+    """The build and a lone report freeze what they hold while they run and thaw after;
+    inside something frozen (a ``report --alla`` worker) it leaves the freeze alone."""
+    import gc
+
+    from trygghet_analys._gc import frozen_while_running
+
+    assert gc.get_freeze_count() == 0
+    with frozen_while_running():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with frozen_while_running():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() == 0

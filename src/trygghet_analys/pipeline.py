@@ -11,13 +11,11 @@ writes nothing. Further stages (estimates, wastewater, commitments) are added to
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ._gc import frozen_while_running
 from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig, base_year
 from .errors import ConfigError, DataError, ProblemLog
@@ -1766,33 +1765,11 @@ def build(
     token = _CACHE.set(store)
     memo_token = _MEMO.set({})  # what the run read once (kommuner, codebooks), also for the receipt
     try:
-        with _imports_out_of_collections():
+        with frozen_while_running():  # the imports: 1,2–1,7 → 0,7–0,8 s CPU, a new year
             return _build(folder, store, receipt)
     finally:
         _CACHE.reset(token)
         _MEMO.reset(memo_token)
-
-
-@contextlib.contextmanager
-def _imports_out_of_collections() -> Iterator[None]:
-    """Everything alive when the build starts (the imported modules of pandas, SciPy,
-    pandera and the package: some 130 000 objects) kept out of the garbage collections
-    while it runs.
-
-    A build makes and drops hundreds of thousands of objects (pandas' copy-on-write
-    references above all), so the collector's oldest generation runs six to eight times,
-    and each such collection walked every imported object as well: 1,2–1,7 s CPU of a new
-    year's build for 58 kommuner, 0,7–0,8 s with the imports frozen. Thawed when done, so
-    that a process going on (a notebook, the tests) collects as before; inside something
-    already frozen it does nothing (as :func:`trygghet_analys.report.render` does)."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _build(

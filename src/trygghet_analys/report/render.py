@@ -39,6 +39,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .._gc import frozen_while_running
 from ..config import DataFolder, KommunConfig, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
@@ -927,34 +928,10 @@ def _run(
     cfg = folder.kommun(kommun)
     _say(f"Läser tabeller för {cfg.name} ...")
     tables = charts.load_tables(folder.root, cfg.name)
-    with _frozen_unless_shared():
+    with frozen_while_running():
         return _render(
             folder, cfg, tables, year=year, out=out, notebooks=notebooks, started=started
         )
-
-
-@contextlib.contextmanager
-def _frozen_unless_shared() -> Iterator[None]:
-    """Everything alive once a lone report has read its tables (the imports, the tables,
-    matplotlib's state) kept out of the garbage collections while its charts are drawn.
-
-    Drawing makes tens of thousands of reference cycles, so the collector's oldest
-    generation runs a few times; each full collection would walk every object the
-    process holds. ``report --alla`` freezes its parent before forking the workers
-    (:func:`run_all`), so a worker never walks the shared tables; a lone ``report``
-    freezes here, and thaws when done so that a process going on (a notebook, the
-    tests) keeps collecting as before. Inside a worker (something already frozen) this
-    does nothing: freezing there would keep each kommun's cycles for the worker's life,
-    and thawing would touch the parent's shared pages.
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _render(
