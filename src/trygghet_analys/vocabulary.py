@@ -14,10 +14,13 @@ also what the tables hold.
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 import pandas as pd
 
@@ -40,6 +43,9 @@ __all__ = [
     "resource_text",
     "standard_text",
 ]
+
+
+T = TypeVar("T")
 
 
 @cache
@@ -71,6 +77,25 @@ def _parsed_csv(text: str, options: tuple) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text), **dict(options))
 
 
+def _kept_per_text(resource: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A lookup in ``resources/<resource>`` answered once per text of that resource and
+    arguments (a report asks for the same few names and texts hundreds of times: titles,
+    alt texts, notes, tables); an edited text is a new key, so it is looked up anew. A
+    dict is handed out as a copy, so a caller may change what it gets."""
+
+    def wrap(lookup: Callable[..., T]) -> Callable[..., T]:
+        kept = cache(lambda _text, *args, **kwargs: lookup(*args, **kwargs))
+
+        @functools.wraps(lookup)
+        def answer(*args, **kwargs):
+            found = kept(resource_text(resource), *args, **kwargs)
+            return dict(found) if isinstance(found, dict) else found
+
+        return answer
+
+    return wrap
+
+
 def load_substances() -> pd.DataFrame:
     """The substance register ``resources/substanser.csv``.
 
@@ -98,6 +123,7 @@ def substance_ids() -> tuple[str, ...]:
     return tuple(load_substances()["id"])
 
 
+@_kept_per_text("substanser.csv")
 def substance_name(substance: str) -> str:
     """The short Swedish name used in sentences and tables ("Kokain", "MDMA").
 
@@ -106,19 +132,13 @@ def substance_name(substance: str) -> str:
     >>> substance_name("mdma"), substance_name("okänd")
     ('MDMA', 'Okänd')
     """
-    return _substance_name(resource_text("substanser.csv"), substance)
-
-
-@cache
-def _substance_name(_register: str, substance: str) -> str:
-    """:func:`substance_name`, kept per text of the register and substance: a report asks
-    for the same few names hundreds of times (titles, alt texts, notes, tables)."""
     table = load_substances().set_index("id")
     if substance in table.index and isinstance(table.loc[substance, "kort_namn"], str):
         return table.loc[substance, "kort_namn"]
     return substance.capitalize()
 
 
+@_kept_per_text("substanser.csv")
 def substance_title(substance: str) -> str:
     """A chart title: the short name, and the residue measured when it is another substance.
 
@@ -127,12 +147,6 @@ def substance_title(substance: str) -> str:
     >>> substance_title("kokain"), substance_title("mdma"), substance_title("ketamin")
     ('Kokain (mätt som bensoylekgonin)', 'MDMA', 'Ketamin')
     """
-    return _substance_title(resource_text("substanser.csv"), substance)
-
-
-@cache
-def _substance_title(_register: str, substance: str) -> str:
-    """:func:`substance_title`, kept per text of the register and substance."""
     name = substance_name(substance)
     table = load_substances().set_index("id")
     if substance not in table.index:
@@ -143,6 +157,7 @@ def _substance_title(_register: str, substance: str) -> str:
     return f"{name} (mätt som {measured})"
 
 
+@_kept_per_text("substanser.csv")
 def medicine_note(substance: str) -> str:
     """The caveat for a substance that is also a prescribed medicine ("" for others).
 
@@ -153,12 +168,6 @@ def medicine_note(substance: str) -> str:
     >>> medicine_note("kokain")
     ''
     """
-    return _medicine_note(resource_text("substanser.csv"), substance)
-
-
-@cache
-def _medicine_note(_register: str, substance: str) -> str:
-    """:func:`medicine_note`, kept per text of the register and substance."""
     table = load_substances().set_index("id")
     if substance not in table.index or "lakemedel" not in table.columns:
         return ""
@@ -247,6 +256,7 @@ def load_age_groups() -> tuple[tuple[str, int, int], ...]:
     return tuple((str(r.etikett), int(r.fran), int(r.till)) for r in table.itertuples(index=False))
 
 
+@_kept_per_text("rubriker.csv")
 def column_headers(table: str | None = None) -> dict[str, str]:
     """Column name → Swedish header, the one dictionary of every table a person reads
     (``resources/rubriker.csv``).
@@ -263,13 +273,6 @@ def column_headers(table: str | None = None) -> dict[str, str]:
     >>> column_headers("findings")["ci_low"]
     'Förändring, 95 % KI nedre'
     """
-    return dict(_column_headers(resource_text("rubriker.csv"), table))
-
-
-@cache
-def _column_headers(_headers: str, table: str | None) -> dict[str, str]:
-    """:func:`column_headers`, kept per text of ``resources/rubriker.csv`` and table (only
-    ever handed out as a copy)."""
     table_ = read_resource_csv("rubriker.csv", dtype=str, keep_default_na=False)
     common: dict[str, str] = {}
     own: dict[str, str] = {}
@@ -300,6 +303,7 @@ def header_keys() -> dict[str, str]:
     return out
 
 
+@_kept_per_text("texter.csv")
 def standard_text(key: str) -> str:
     """A recurring Swedish text (``resources/texter.csv``), e.g. the synthetic-data banner.
 
@@ -308,13 +312,6 @@ def standard_text(key: str) -> str:
     >>> standard_text("exempeldata")
     'Exempeldata – inte verkliga resultat'
     """
-    return _standard_text(resource_text("texter.csv"), key)
-
-
-@cache
-def _standard_text(_texts: str, key: str) -> str:
-    """:func:`standard_text`, kept per text of ``resources/texter.csv`` and key (every
-    chart asks for its source line and banner)."""
     table = read_resource_csv("texter.csv", dtype=str, keep_default_na=False)
     found = table.loc[table["id"] == key, "text"]
     if found.empty:
