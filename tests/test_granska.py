@@ -494,6 +494,30 @@ def test_legend_check_leaves_out_boxed_texts_only_away_from_the_clip_box() -> No
     assert far == [True, False, False]
 
 
+def test_text_extents_measure_each_text_once_for_one_renderer() -> None:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    fig = plt.figure(figsize=(4, 3))
+    text = fig.text(0.5, 0.5, "Exempeldata", bbox={"boxstyle": "round,pad=0.3"})
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    own = text.get_window_extent(renderer)
+    extents = chartfacts._TextExtents(renderer)
+    measured = []
+    text.get_window_extent = lambda r=None: measured.append(r) or Text.get_window_extent(text, r)
+    first = extents(text)
+    assert extents(text) is first and measured == [renderer]
+    assert np.array_equal(first.get_points(), own.get_points())
+    assert chartfacts._text_reach(text, renderer, extents).bounds == (
+        chartfacts._text_reach(text, renderer).bounds
+    )
+    assert len(measured) == 2  # the second without the kept extents
+    # another renderer (another size) measures anew: the kept extent is not its answer
+    other = RendererAgg(800, 600, 200)
+    assert chartfacts._extent(text, other, extents).width > 1.5 * first.width
+    plt.close(fig)
+
+
 def test_text_reach_is_refused_for_a_box_with_path_effects() -> None:
     from matplotlib import patheffects
 

@@ -308,7 +308,38 @@ def _reach_pt(artist: Artist) -> float:
 _PLACING = (VPacker, HPacker, TextArea, DrawingArea)
 
 
-def _legend_reach(legend: Legend, renderer: object) -> list[Bbox] | None:
+class _TextExtents:
+    """``Text.get_window_extent(renderer)`` measured once per text, for one drawn figure.
+
+    :func:`figure_facts` measures a text as a text the reader meets, a tick label
+    beside its neighbours, and where it paints (:func:`_text_reach`,
+    :func:`_legend_reach`), all before the legend check draws anything: nothing moves
+    a text in between, so each text is measured once. The extents are only read
+    (``padded`` and ``union`` make new boxes).
+    """
+
+    def __init__(self, renderer: object) -> None:
+        self.renderer = renderer
+        #: the text (kept alive, its id is the key) and its extent
+        self.found: dict[int, tuple[Text, Bbox]] = {}
+
+    def __call__(self, text: Text) -> Bbox:
+        kept = self.found.get(id(text))
+        if kept is None:
+            kept = self.found[id(text)] = (text, text.get_window_extent(self.renderer))
+        return kept[1]
+
+
+def _extent(artist: Artist, renderer: object, texts: _TextExtents | None) -> Bbox:
+    """``artist``'s window extent, a text's from ``texts`` when given."""
+    if texts is not None and isinstance(artist, Text) and texts.renderer is renderer:
+        return texts(artist)
+    return artist.get_window_extent(renderer)
+
+
+def _legend_reach(
+    legend: Legend, renderer: object, texts: _TextExtents | None = None
+) -> list[Bbox] | None:
     """Where a visible legend paints: the extent of every visible frame, handle and text
     in it, each padded by its own line width and :data:`_PAD_PX`. None when it may
     paint further (a shadow, path effects, a text in a box, a part of another kind) or
@@ -325,18 +356,18 @@ def _legend_reach(legend: Legend, renderer: object) -> list[Bbox] | None:
             continue
         if isinstance(a, Text) and a.get_bbox_patch() is not None:
             return None
-        box = a.get_window_extent(renderer)
+        box = _extent(a, renderer, texts)
         if not np.isfinite(box.get_points()).all():
             return None
         boxes.append(box.padded(_PAD_PX + renderer.points_to_pixels(_reach_pt(a))))
     return boxes
 
 
-def _text_reach(text: Text, renderer: object) -> Bbox | None:
+def _text_reach(text: Text, renderer: object, texts: _TextExtents | None = None) -> Bbox | None:
     """Where a drawn text paints, padded by :data:`_PAD_PX`: its extent, and that of its
     box (e.g. the "Exempeldata" label) padded by the box's line width as well. None when
     the box may paint further (path effects, a box whose extent is not finite)."""
-    box = text.get_window_extent(renderer)
+    box = _extent(text, renderer, texts)
     patch = text.get_bbox_patch()
     if patch is not None and patch.get_visible():
         if patch.get_path_effects():
@@ -599,6 +630,7 @@ class _EntryCheck:
         artists: list[Artist] | None = None,
         entries: list[list[Artist]] = (),
         kept: _Layers | None = None,
+        extents: _TextExtents | None = None,
     ) -> None:
         self.fig = fig
         self.full = full
@@ -619,11 +651,11 @@ class _EntryCheck:
             everything = figure_artists(fig) if artists is None else artists
             for text in (a for a in everything if type(a) is Text):
                 if text.get_visible() and text.get_text() and not text.get_path_effects():
-                    box = _text_reach(text, renderer)
+                    box = _text_reach(text, renderer, extents)
                     if box is not None:
                         self.texts.append((text, box, text.get_position()))
             for legend in (a for a in everything if isinstance(a, Legend)):
-                reach = _legend_reach(legend, renderer)
+                reach = _legend_reach(legend, renderer, extents)
                 if reach is not None:
                     self.legends.append((legend, reach))
 
@@ -794,7 +826,10 @@ def layers_kept(fig: Figure) -> Iterator[_Layers | None]:
 
 
 def _legend_entries(
-    fig: Figure, artists: list[Artist] | None = None, kept: _Layers | None = None
+    fig: Figure,
+    artists: list[Artist] | None = None,
+    kept: _Layers | None = None,
+    extents: _TextExtents | None = None,
 ) -> list[dict[str, object]]:
     """Legend entries of a figure that ``fig.canvas`` has just drawn (see :func:`figure_facts`).
 
@@ -804,7 +839,9 @@ def _legend_entries(
     """
     found = _entries_found(fig)
     checked = [drawn for _, _, drawn in found if drawn]
-    check = _EntryCheck(fig, _drawn_pixels(fig), artists, checked, kept) if checked else None
+    check = (
+        _EntryCheck(fig, _drawn_pixels(fig), artists, checked, kept, extents) if checked else None
+    )
     # one answer per set of artists: a label in two legends has the same artists
     answers: dict[tuple[int, ...], bool] = {}
     out: list[dict[str, object]] = []
@@ -870,6 +907,8 @@ def figure_facts(
         fig.canvas.draw()
         kept = None
     renderer = fig.canvas.get_renderer()
+    # every text measured once (:class:`_TextExtents`)
+    extent = _TextExtents(renderer)
     # every artist of the figure, gathered once (the walk asks each axis for its ticks)
     everything = figure_artists(fig)
     width, height = fig.bbox.width, fig.bbox.height
@@ -878,7 +917,7 @@ def figure_facts(
         content = text.get_text()
         if not text.get_visible() or not content.strip():
             continue
-        box = text.get_window_extent(renderer)
+        box = extent(text)
         inside = (
             box.x0 >= -TOLERANCE_PX
             and box.y0 >= -TOLERANCE_PX
@@ -908,7 +947,7 @@ def figure_facts(
             own = {id(t) for t in getattr(ax, f"get_{axis}ticklabels")()}
             labels = [t for t in written if id(t) in own]
             boxes = sorted(
-                ((t.get_window_extent(renderer), t.get_text()) for t in labels),
+                ((extent(t), t.get_text()) for t in labels),
                 key=lambda b: (b[0].x0, b[0].y0),
             )
             for (a, ta), (b, tb) in zip(boxes, boxes[1:], strict=False):
@@ -922,7 +961,7 @@ def figure_facts(
         "figure": {"width": _round(width), "height": _round(height), "dpi": _round(fig.dpi)},
         "overlaps": overlaps,
         "texts": measured,
-        "legend": _legend_entries(fig, everything, kept),
+        "legend": _legend_entries(fig, everything, kept, extent),
         "gids": _gids(fig, everything),
     }
 

@@ -45,7 +45,7 @@ from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
 from ..vocabulary import Comparison, Source, column_headers
-from . import chartfacts, charts, pages, plotting, tableformat, textcache
+from . import chartfacts, charts, markercache, pages, plotting, tableformat, textcache
 
 __all__ = [
     "EXTRA_WRITERS",
@@ -982,8 +982,13 @@ def _render(
                 out_dir=final.resolve(),
                 kommun=cfg.name,
             )
-        # text metrics, font lookups and font tables kept across every drawing
-        with _export.deterministic(), textcache.shared_text_layout():
+        # text metrics, font lookups and font tables, and the PDF files' marker
+        # extents, kept across every drawing
+        with (
+            _export.deterministic(),
+            textcache.shared_text_layout(),
+            markercache.shared_marker_extents(),
+        ):
             _say(f"Ritar diagram för {year} ...")
             findings = summary_findings(tables, year)
             rendered: list[RenderedChart] = []
