@@ -1056,3 +1056,23 @@ def test_pdf_streams_compressed_once_give_matplotlibs_bytes(tmp_path: Path, monk
     monkeypatch.setattr(_export, "_pdf_streams_compressed_once", contextlib.nullcontext)
     own = _book_with_page(tmp_path / "matplotlib")
     assert kept == [own, own]
+
+
+def test_recorded_codes_only_for_glyphs_recorded_already() -> None:
+    """A text's codes are read from the tracker only when every glyph is recorded: a
+    text with one glyph new gets None (it must be recorded, taking a new code)."""
+    from matplotlib.backends._backend_pdf_ps import CharacterTracker
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    font = get_font(findfont(FontProperties(family="DejaVu Sans")))
+    glyphs = {c: (font, c, font.get_char_index(ord(c))) for c in "Ålx"}
+    tracker = CharacterTracker(256)
+    assert _export._recorded_codes(tracker, (glyphs["Å"],)) is None  # no maps kept yet
+    with _export._pdf_glyphs_found_by_font():
+        codes = tuple(tracker.track_glyph(*glyphs[c]) for c in "Ål")
+        assert _export._recorded_codes(tracker, (glyphs["Å"], glyphs["l"])) == codes
+        assert _export._recorded_codes(tracker, (glyphs["l"], glyphs["Å"])) == codes[::-1]
+        assert _export._recorded_codes(tracker, (glyphs["Å"], glyphs["x"])) is None
+        new = tracker.track_glyph(*glyphs["x"])
+        assert new not in codes
+        assert _export._recorded_codes(tracker, (glyphs["x"],)) == (new,)

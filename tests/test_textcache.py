@@ -221,3 +221,66 @@ def test_text_layout_is_a_copy() -> None:
     assert again.x0 != box.x0
     assert len(lines_again) == 2
     plt.close(fig)
+
+
+def test_font_lookup_follows_a_setting_changed_in_place() -> None:
+    """The ``font.*`` settings are compared with those read last: a family list
+    changed in place (the same list object) must not give the fonts found before."""
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(family="sans-serif", size=10)
+    families = list(mpl.rcParams["font.sans-serif"])
+    with mpl.rc_context({"font.sans-serif": ["DejaVu Sans"]}):
+        with textcache.shared_text_layout():
+            find = font_manager.fontManager._find_fonts_by_props
+            before = [path.path for path in find(prop)]
+            mpl.rcParams["font.sans-serif"].insert(0, "DejaVu Serif")  # in place
+            after = [path.path for path in find(prop)]
+            own = [path.path for path in find.__wrapped__(prop)]
+            mpl.rcParams["font.sans-serif"].pop(0)
+            again = [path.path for path in find(prop)]
+    assert mpl.rcParams["font.sans-serif"] == families
+    assert after == own
+    assert after != before
+    assert again == before
+
+
+def test_text_extent_is_matplotlibs_own() -> None:
+    """Texts measured without a dpi are measured as matplotlib measures them; texts of
+    the same layout at other places, with a dpi given, or empty, each get their own."""
+    fig, texts = _texts()
+    renderer = fig.canvas.get_renderer()
+    texts += [fig.text(0.7, 0.3, "En annan text", **_BASE), fig.text(0.5, 0.5, "")]
+
+    def extents() -> list:
+        return [
+            (t.get_window_extent(renderer).bounds, t.get_window_extent(dpi=200).bounds)
+            for t in texts
+        ]
+
+    plain = extents()
+    with textcache.shared_text_layout():
+        first, again = extents(), extents()
+    assert first == again == plain
+    assert plain[-3] != plain[-2]  # the same text at another place
+    assert plain[-2][0] != plain[-2][1]  # another dpi
+    plt.close(fig)
+
+
+def test_text_layout_is_kept_per_renderer_dpi() -> None:
+    """Renderers of another dpi (one after the other, the first gone) lay texts out
+    anew: a kind of renderer is known by its settings, not by the last renderer."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    fig, texts = _texts()
+    text = texts[-1]
+    with textcache.shared_text_layout():
+        sizes = []
+        for dpi in (100, 200, 100):
+            renderer = RendererAgg(400, 300, dpi)
+            sizes.append(text._get_layout(renderer)[0].bounds)
+            del renderer
+    plain = text._get_layout(RendererAgg(400, 300, 200))[0].bounds
+    assert sizes[0] == sizes[2] != sizes[1] == plain
+    plt.close(fig)

@@ -335,6 +335,26 @@ def _text_glyphs(key: tuple) -> tuple:
     return glyphs
 
 
+def _recorded_codes(tracker: object, glyphs: tuple) -> tuple | None:
+    """Each glyph's (subset, character code) when all of ``glyphs`` are recorded in
+    ``tracker`` already (read from the glyph maps :func:`_glyphs_found_by_font` keeps
+    per font: what recording them again answers, and recording a recorded glyph
+    changes nothing); None when one is not, or the maps are not kept."""
+    maps = tracker.__dict__.get("_maps_by_font")
+    if not maps:
+        return None
+    codes = []
+    for font, chars, glyph in glyphs:
+        glyph_map = maps.get(font)
+        if glyph_map is None:
+            return None
+        code = glyph_map.get(chars if chars.__class__ is str else chr(chars), glyph)
+        if code is None:
+            return None
+        codes.append(code)
+    return tuple(codes)
+
+
 def _tracked(file: object, glyphs: tuple) -> tuple[tuple, tuple]:
     """The glyphs recorded in ``file``'s font subsets (as drawing them records them),
     and what the written text depends on besides the text: each glyph's (subset,
@@ -342,8 +362,11 @@ def _tracked(file: object, glyphs: tuple) -> tuple[tuple, tuple]:
     the order the back end names them."""
     from matplotlib.font_manager import FontPath
 
-    track = file._character_tracker.track_glyph
-    codes = tuple(track(font, chars, glyph) for font, chars, glyph in glyphs)
+    tracker = file._character_tracker
+    codes = _recorded_codes(tracker, glyphs)
+    if codes is None:
+        track = tracker.track_glyph
+        codes = tuple(track(font, chars, glyph) for font, chars, glyph in glyphs)
     names: dict[tuple, object] = {}
     for (font, _chars, _glyph), (subset, _code) in zip(glyphs, codes, strict=True):
         if (font, subset) not in names:

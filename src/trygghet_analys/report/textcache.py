@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import math
 import os
 import threading
@@ -162,6 +163,26 @@ class _FontTables:
         return getattr(self._font, name)
 
 
+#: The ``font.*`` settings last read by :func:`_findfont_settings`: as read (the
+#: lists copied) and as a key.
+_last_findfont: list = [None, None]
+
+
+def _findfont_settings(settings: object) -> tuple:
+    """The :data:`_FINDFONT_RC` settings as a key (lists as tuples), read as stored
+    (``RcParams.__getitem__`` only adds checks for deprecated and backend keys).
+
+    A report reads them thousands of times and they hardly ever change: the values
+    are compared with those read last (a copy, so a list changed in place differs)
+    and the key made anew only when they differ."""
+    values = list(map(_STORED, itertools.repeat(settings, len(_FINDFONT_RC)), _FINDFONT_RC))
+    last, key = _last_findfont
+    if values != last:
+        key = tuple(_hashable(v) for v in values)
+        _last_findfont[:] = [[list(v) if isinstance(v, list) else v for v in values], key]
+    return key
+
+
 def _fonts_kept(find: Callable) -> Callable:
     """``FontManager._find_fonts_by_props`` (``find``, matplotlib's own) answering from
     a per-process table: font files per font properties, keyed as matplotlib's own
@@ -186,14 +207,11 @@ def _fonts_kept(find: Callable) -> Callable:
             prop.get_file(),
             prop.get_math_fontfamily(),
         )
-        # the settings read as stored (``RcParams.__getitem__`` only adds checks for
-        # deprecated and backend keys), the environment as it was when the block began
-        settings = mpl.rcParams
         key = (
             prop_key,
             args,
             tuple(sorted(kwargs.items())) if kwargs else (),
-            tuple(_hashable(_STORED(settings, k)) for k in _FINDFONT_RC),
+            _findfont_settings(mpl.rcParams),
             _environment.get("MPL_IGNORE_SYSTEM_FONTS"),
         )
         try:
@@ -283,15 +301,39 @@ _text_layouts: dict[tuple, tuple] = {}
 _kinds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _kind_of(renderer: object) -> tuple:
-    """:func:`_renderer_kind`, once per renderer (as the metrics tables are chosen)."""
+#: Each kind of renderer (:func:`_renderer_kind`) → a number standing for it in keys:
+#: equal kinds get the same number, and a number hashes at once where the kind (a
+#: tuple of some sixty settings) would be hashed anew at every lookup.
+_kind_numbers: dict[tuple, int] = {}
+
+#: The renderer :func:`_kind_of` answered last (a weak reference) and its answer: a
+#: text is laid out for the same renderer many times in a row.
+_last_kind: list = [None, None]
+
+
+def _kind_of(renderer: object) -> int:
+    """:func:`_renderer_kind` as its number (:data:`_kind_numbers`), once per renderer
+    (as the metrics tables are chosen)."""
+    last, number = _last_kind
+    if last is not None and last() is renderer:
+        return number
     try:
-        return _kinds[renderer]
+        number = _kinds[renderer]
     except KeyError:
-        kind = _kinds[renderer] = _renderer_kind(renderer)
-        return kind
+        kind = _renderer_kind(renderer)
+        number = _kinds[renderer] = _kind_numbers.setdefault(kind, len(_kind_numbers))
     except TypeError:  # not weakly referable
-        return _renderer_kind(renderer)
+        kind = _renderer_kind(renderer)
+        return _kind_numbers.setdefault(kind, len(_kind_numbers))
+    _last_kind[:] = [weakref.ref(renderer), number]
+    return number
+
+
+def _properties_key(prop: object) -> tuple:
+    """A font properties' attributes as a key (names and values, lists as tuples): all
+    that ``Text._get_layout`` reads of them, without a generator per attribute."""
+    d = prop.__dict__
+    return (*d, *[tuple(v) if v.__class__ is list else v for v in d.values()])
 
 
 def _text_layout(get_layout: Callable) -> Callable:
@@ -303,7 +345,8 @@ def _text_layout(get_layout: Callable) -> Callable:
     the same tick labels in chart after chart. Wrapped and TeX texts, and texts whose
     transform rotates them, are laid out anew every time."""
 
-    def layout(text: object, renderer: object) -> tuple:
+    def kept(text: object, renderer: object) -> tuple:
+        """The layout as kept: its box and lines are the table's own, to be read only."""
         if (
             renderer is None
             or text.get_wrap()
@@ -311,12 +354,11 @@ def _text_layout(get_layout: Callable) -> Callable:
             or text.get_transform_rotates_text()
         ):
             return get_layout(text, renderer)
-        prop = text._fontproperties
         key = (
             _kind_of(renderer),
             text.get_figure(root=True).dpi,
             text._text,
-            tuple((k, _hashable(v)) for k, v in prop.__dict__.items()),
+            _properties_key(text._fontproperties),
             text.get_parse_math(),
             text._linespacing,
             text._multialignment,
@@ -326,16 +368,55 @@ def _text_layout(get_layout: Callable) -> Callable:
             text.get_rotation_mode(),
         )
         try:
-            box, lines, corner = _text_layouts[key]
+            return _text_layouts[key]
         except KeyError:
-            if len(_text_layouts) >= MAX_ENTRIES:
-                _text_layouts.clear()
-            box, lines, corner = get_layout(text, renderer)
-            _text_layouts[key] = (box.frozen(), tuple(lines), corner)
-            return box, lines, corner
-        return box.frozen(), list(lines), corner
+            pass
+        if len(_text_layouts) >= MAX_ENTRIES:
+            _text_layouts.clear()
+        box, lines, corner = get_layout(text, renderer)
+        _text_layouts[key] = (box.frozen(), tuple(lines), corner)
+        return box, lines, corner
 
+    def layout(text: object, renderer: object) -> tuple:
+        box, lines, corner = kept(text, renderer)
+        if type(lines) is tuple:  # from the table: a copy for the caller
+            return box.frozen(), list(lines), corner
+        return box, lines, corner
+
+    layout.kept = kept
     return layout
+
+
+def _window_extent(extent: Callable) -> Callable:
+    """``Text.get_window_extent`` (``extent``, matplotlib's own) without setting the
+    figure's dpi to the value it has.
+
+    Asked without a dpi, matplotlib sets the figure's dpi to the figure's dpi around the
+    measurement (a context manager per call; the figure ignores a dpi equal to its
+    own) and a report measures texts some 2 600 times (layout, legend check). That
+    case measures as matplotlib does, in the same order; any other case (a dpi given,
+    an invisible or empty text, no renderer, no figure) goes to matplotlib's own."""
+
+    def window_extent(self: object, renderer: object = None, dpi: object = None) -> object:
+        if (
+            dpi is not None
+            or not self.get_visible()
+            or self.get_text() == ""
+            or self.get_figure(root=True) is None
+            or (renderer is None and self._renderer is None)
+        ):
+            return extent(self, renderer, dpi)
+        if renderer is not None:
+            self._renderer = renderer
+        get_layout = type(self)._get_layout
+        # the kept box itself when laid out by :func:`_text_layout` (it is only read)
+        bbox, _, _ = getattr(get_layout, "kept", get_layout)(self, self._renderer)
+        x, y = self.get_unitless_position()
+        x, y = self.get_transform().transform((x, y))
+        return bbox.translated(x, y)
+
+    window_extent.__wrapped__ = extent
+    return window_extent
 
 
 _glyph_bitmaps: dict[tuple, tuple[object, int, int]] = {}
@@ -459,6 +540,7 @@ def shared_text_layout() -> Iterator[None]:
     manager = font_manager.fontManager
     font_methods = (FT2Font.set_size, FT2Font._layout)
     text_layout = mtext.Text._get_layout
+    window_extent = mtext.Text.get_window_extent
     agg_glyphs = RendererAgg._draw_text_glyphs_and_boxes
     RendererAgg._draw_text_glyphs_and_boxes = _agg_glyphs_kept(agg_glyphs)
     mtext._get_text_metrics_function = _text_metrics_function
@@ -468,6 +550,7 @@ def shared_text_layout() -> Iterator[None]:
     FT2Font.set_size = _sizing(font_methods[0])
     FT2Font._layout = _laying_out(font_methods[1])
     mtext.Text._get_layout = _text_layout(text_layout)
+    mtext.Text.get_window_extent = _window_extent(window_extent)
     _installed.on = True
     _environment["MPL_IGNORE_SYSTEM_FONTS"] = os.getenv("MPL_IGNORE_SYSTEM_FONTS")
     try:
@@ -477,6 +560,7 @@ def shared_text_layout() -> Iterator[None]:
         del manager._find_fonts_by_props
         FT2Font.set_size, FT2Font._layout = font_methods
         mtext.Text._get_layout = text_layout
+        mtext.Text.get_window_extent = window_extent
         RendererAgg._draw_text_glyphs_and_boxes = agg_glyphs
         _sizes.clear()
         _installed.on = False
