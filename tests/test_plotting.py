@@ -1290,8 +1290,9 @@ def test_an_axis_without_ticks_makes_its_first_tick_itself() -> None:
     made = [ax.xaxis._get_tick(major=True) for _ in range(2)]
     assert all(type(t).__name__ == "XTick" for t in made)
     assert made[0] is not made[1]
-    ax.xaxis.majorTicks  # the class attribute makes a first tick
-    assert ax.xaxis._get_tick(major=True).label1 is not ax.xaxis.majorTicks[0].label1
+    first = ax.xaxis.majorTicks[0]  # the class attribute makes a first tick
+    copied = ax.xaxis._get_tick(major=True)
+    assert type(copied) is type(first) and copied.label1 is not first.label1
     plt.close(fig)
 
 
