@@ -460,6 +460,8 @@ def test_xlsx_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
         ([True, False], None),
         ([0.5, 0.25], ["0.0%", "#,##0.0"]),
         ([0.0, None, 0.0, -0.0], None),
+        (["", ""], None),  # text with no shared string at all
+        ([None, "", "a", ""], None),
     ],
 )
 def test_xlsx_column_at_once_writes_what_cell_by_cell_writes(values: list, fmt: object) -> None:

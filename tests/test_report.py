@@ -360,6 +360,12 @@ def test_summary_findings_have_numbers(fake_data: Path) -> None:
     lines = [f for f in findings if "Löfte " in f]
     assert len(lines) == tables.followup["commitment_id"].nunique() > 0
     assert all("genomförande " in f and "; utfall " in f for f in lines)
+    # each commitment told once, under its own focus area, in follow-up order
+    first = tables.followup.drop_duplicates("commitment_id")
+    for area in ("Samverkan", "Synlighet", "Trygghet"):
+        mine = first.loc[first["focus_area"] == area, "commitment_id"].tolist()
+        told = [f for f in lines if f.startswith(f"{area}: Löfte ")]
+        assert [f.split()[2] for f in told] == [str(c) for c in mine]
     tested = tables.findings.query("year == 2025")["p_value"].notna().sum()
     assert any(f.startswith(f"{tested} jämförelser testades för 2025") for f in findings)
     assert any("svarade 2025" in f for f in findings)

@@ -98,3 +98,16 @@ def test_records_are_to_dict_records():
     for g, e in zip(got, expected, strict=True):
         assert list(g) == list(e)
         assert [type(v) for v in g.values()] == [type(v) for v in e.values()]
+
+
+def test_row_tuples_reuse_one_row_type_per_columns_and_name():
+    """The namedtuple class is made once per (name, columns) and kept: rows of tables
+    with other columns, names or renamed fields still get their own fields."""
+    a = pd.DataFrame({"x": [1], "y": ["s"]})
+    b = pd.DataFrame({"x": [2], "class": ["t"], "_z": [3.0]})
+    first, again = next(row_tuples(a)), next(row_tuples(a.copy()))
+    assert type(first) is type(again) and first._fields == ("x", "y")
+    other = next(row_tuples(b))
+    assert other._fields == next(b.itertuples(index=False))._fields == ("x", "_1", "_2")
+    assert next(row_tuples(a, name="Row")).__class__.__name__ == "Row"
+    assert next(row_tuples(a, index=True))._fields == ("Index", "x", "y")

@@ -302,9 +302,11 @@ class Book:
             for v in dict.fromkeys(values):
                 if v and v not in strings:
                     strings[v] = len(strings)  # type: ignore[index]
-            self._string_count += len(values) - values.count(None) - values.count("")
+            # None and "" have no shared string (their index is None) and get no cell
+            ids = list(map(strings.get, values))
+            self._string_count += len(values) - ids.count(None)
             part = f'<c r="{letter}%s" t="s"><v>%s</v></c>'
-            return _sparse(part, [rows, list(map(strings.get, values))], values, (None, ""))
+            return _sparse(part, [rows, ids], ids)
         if kind is bool:
             bits = list(map(_BIT.get, values))  # type: ignore[arg-type]
             return _sparse(f'<c r="{letter}%s" t="b"><v>%s</v></c>', [rows, bits], values)

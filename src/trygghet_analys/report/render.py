@@ -44,6 +44,7 @@ from ..config import DataFolder, KommunConfig, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
+from ..stats._values import row_tuples
 from ..vocabulary import Comparison, Source, column_headers
 from . import chartfacts, charts, pages, plotting, tableformat, textcache
 
@@ -189,14 +190,17 @@ def _more(n: int) -> str:
     return f" Och {n} till, se underlaget." if n else ""
 
 
-def _commitment_lines(tables: charts.Tables, area: str) -> list[str]:
+def _commitment_lines(tables: charts.Tables) -> dict[str, list[str]]:
+    """Focus area → a line per commitment in it (how it went), in follow-up order; read
+    in one pass over the follow-up rather than once per area."""
     fu = tables.followup
     if fu.empty or "implementation" not in fu.columns:
-        return []
-    # a commitment's own columns repeat on each of its indicator rows: read the first
-    mine = fu[fu["focus_area"] == area].drop_duplicates(["kommun", "commitment_id"])
-    out = []
-    for r in mine.itertuples():
+        return {}
+    # a commitment's own columns (its focus area too) repeat on each of its indicator
+    # rows: read the first
+    firsts = fu.drop_duplicates(["kommun", "commitment_id"])
+    out: dict[str, list[str]] = {}
+    for r in row_tuples(firsts):
         text = textwrap.shorten(str(r.text), 90, placeholder=" …")
         line = (
             f"Löfte {r.commitment_id} ({text}): genomförande {r.implementation}"
@@ -205,7 +209,7 @@ def _commitment_lines(tables: charts.Tables, area: str) -> list[str]:
         )
         if isinstance(r.effect, str) and r.effect:
             line += f" {r.effect}"
-        out.append(line)
+        out.setdefault(r.focus_area, []).append(line)
     return out
 
 
@@ -262,6 +266,7 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
             & (sig["comparison"] != Comparison.EFFECT)
             & ~sig["indicator"].isin(DRUG_INDICATORS)
         ]
+        commitments = _commitment_lines(tables)
         for area in _FOCUS_AREAS:
             mine = survey[survey["indicator"].map(area_of) == area]
             lines, more = _listed(mine, SUMMARY_PER_AREA)
@@ -270,7 +275,7 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
             else:
                 text = f"{area}: inga statistiskt säkerställda förändringar i enkätens indikatorer."
             out.append(text)
-            out += [f"{area}: {c}" for c in _commitment_lines(tables, area)]
+            out += [f"{area}: {c}" for c in commitments.get(area, [])]
         other = survey[~survey["indicator"].map(area_of).isin(_FOCUS_AREAS)]
         if len(other):
             lines, more = _listed(other, SUMMARY_PER_AREA)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .. import vocabulary
 from ..formatting import fmt_number, fmt_percent, fmt_signed_points
+from ..stats._values import row_tuples
 from ..vocabulary import header_keys
 
 __all__ = [
@@ -444,7 +445,7 @@ def html_rows(frame: pd.DataFrame, kinds: Kinds) -> list[list[tuple[str, bool]]]
     )
     rows = []
     columns = [str(c) for c in frame.columns]
-    for i, values in enumerate(frame.itertuples(index=False, name=None)):
+    for i, values in enumerate(row_tuples(frame, name=None)):
         cells = []
         for col, value in zip(columns, values, strict=True):
             kind = _kind_at(kinds, col, i)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..formatting import fmt_number, fmt_percent, fmt_value
+from ..stats._values import row_tuples
 from ..stats.findings import chance_text, policy_text
 from ..vocabulary import Source, medicine_note
 from . import pages
@@ -70,7 +71,7 @@ def render_underlag_html(
     for area, g in underlag.groupby("focus_area", sort=False) if len(underlag) else ():
         g = g.sort_values("rank")
         rows = []
-        for r in g.itertuples():
+        for r in row_tuples(g):  # itertuples' rows, each text column read in one call
             ntu_txt = (
                 ""
                 if pd.isna(r.ntu_percent)
@@ -104,7 +105,7 @@ def render_underlag_html(
         first = g.iloc[0]
         effect = first.get("effect")
         rows = []
-        for r in g.itertuples():
+        for r in row_tuples(g):  # itertuples' rows, each text column read in one call
             if pd.isna(r.indicator):
                 continue
             rows.append(

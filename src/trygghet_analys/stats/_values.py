@@ -15,6 +15,7 @@ the same rows with each such column converted in one call.
 from __future__ import annotations
 
 import collections
+import functools
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -81,7 +82,15 @@ def row_tuples(
     rows = zip(*columns, strict=True) if columns else iter([()] * len(frame))
     if name is None:
         return rows
-    return map(collections.namedtuple(name, fields, rename=True)._make, rows)
+    return map(_row_type(name, tuple(fields))._make, rows)
+
+
+@functools.cache
+def _row_type(name: str, fields: tuple[str, ...]) -> type:
+    """The namedtuple class of rows with these fields, made once: making one costs about
+    as much as reading a small table's rows, and a report reads the same tables' rows
+    for every kommun."""
+    return collections.namedtuple(name, fields, rename=True)
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
