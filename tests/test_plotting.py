@@ -477,6 +477,19 @@ def test_labels_fall_back_to_id(estimates, monkeypatch):
     assert ax.get_title() == "otrygghet_ute_sent"
 
 
+def test_indicator_attributes_are_the_tables_first_rows() -> None:
+    table = plotting._indicator_table()
+    assert len(table) > 10
+    for column in [*table.columns, "no_such_column"]:
+        for indicator in [*table["id"], "no_such_indicator"]:
+            if column in table.columns:
+                hit = table.loc[table["id"] == indicator, column]
+                expected = str(hit.iloc[0]) if len(hit) else ""
+            else:
+                expected = ""
+            assert plotting._indicator_attr(indicator, column) == expected, (indicator, column)
+
+
 def test_trend_draws_on_given_axes(estimates):
     fig, (left, right) = plt.subplots(1, 2)
     out = trend_chart(estimates, indicator="problemindex", labels=LABELS, ax=right)
@@ -1201,6 +1214,86 @@ def test_ticks_sharing_their_first_ticks_markers_draw_the_same_files() -> None:
     assert first.tick1line._marker.get_marker() != ""
     plt.close(plain)
     plt.close(shared)
+
+
+def _copied_tick_figure(copy: bool) -> plt.Figure:
+    with plotting.use_style():
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3))
+        if copy:
+            plotting.copy_new_ticks(fig)
+            plotting.share_tick_markers(fig)
+        ax1.plot([1, 2, 3], [1200.0, 34500.0, 2.0e6])
+        ax1.minorticks_on()
+        ax1.tick_params(axis="x", direction="inout", length=6, labelrotation=30)
+        ax1.grid(True)
+        plotting.format_number_axis(ax1)
+        # as group_chart: labels set, one made bold, then more ticks asked for
+        ax2.set_yticks(range(3), ["Totalt", "Kvinnor", "Män"])
+        ax2.get_yticklabels()[0].set_fontweight("bold")
+        ax2.tick_params(axis="y", length=0)
+        ax2.set_yticks(range(5), ["Totalt", "Kvinnor", "Män", "16–29 år", "30–49 år"])
+        ax2.set_xlim(0, 0.8)
+        plotting.format_percent_axis(ax2, "x")
+        fig.tight_layout()
+    return fig
+
+
+def _tick_state(artist: object) -> dict[str, object]:
+    """What a tick or one of its artists holds, comparable across two figures: plain
+    values as they are, fonts by their properties, arrays by their numbers, other
+    objects by their type."""
+    state = {}
+    for key, value in vars(artist).items():
+        if isinstance(value, (bool, int, float, str, tuple, type(None))):
+            state[key] = value
+        elif isinstance(value, matplotlib.font_manager.FontProperties):
+            state[key] = hash(value)
+        elif isinstance(value, (list, np.ndarray)):
+            state[key] = np.asarray(value, dtype=object).tolist()
+        else:
+            state[key] = type(value)
+    return state
+
+
+def test_ticks_copied_from_the_first_tick_equal_ticks_made_anew() -> None:
+    plain, copied = _copied_tick_figure(False), _copied_tick_figure(True)
+    assert _saved(copied) == _saved(plain)
+    for ax_p, ax_c in zip(plain.axes, copied.axes, strict=True):
+        for axis_p, axis_c in ((ax_p.xaxis, ax_c.xaxis), (ax_p.yaxis, ax_c.yaxis)):
+            for minor in (False, True):
+                ticks_p = axis_p.get_minor_ticks() if minor else axis_p.get_major_ticks()
+                ticks_c = axis_c.get_minor_ticks() if minor else axis_c.get_major_ticks()
+                assert len(ticks_c) == len(ticks_p)
+                for tp, tc in zip(ticks_p, ticks_c, strict=True):
+                    assert type(tc) is type(tp)
+                    # the markers are shared in ``copied`` only (share_tick_markers)
+                    for name in ("", "label1", "label2"):
+                        part_p = getattr(tp, name) if name else tp
+                        part_c = getattr(tc, name) if name else tc
+                        assert _tick_state(part_c) == _tick_state(part_p), (name, minor)
+    # the later ticks are copies with parts of their own: changing one changes no other
+    axis = copied.axes[1].yaxis
+    first, later = axis.get_major_ticks()[0], axis.get_major_ticks()[-1]
+    assert later is not first and later.label1 is not first.label1
+    assert later.label1.get_fontproperties() is not first.label1.get_fontproperties()
+    assert later.label1._callbacks is not first.label1._callbacks
+    later.label1.set_fontsize(20)
+    later.tick1line.set_markersize(11)
+    assert first.label1.get_fontsize() != 20 and first.tick1line.get_markersize() != 11
+    plt.close(plain)
+    plt.close(copied)
+
+
+def test_an_axis_without_ticks_makes_its_first_tick_itself() -> None:
+    fig, ax = plt.subplots()
+    plotting.copy_new_ticks(fig)
+    made = [ax.xaxis._get_tick(major=True) for _ in range(2)]
+    assert all(type(t).__name__ == "XTick" for t in made)
+    assert made[0] is not made[1]
+    first = ax.xaxis.majorTicks[0]  # the class attribute makes a first tick
+    copied = ax.xaxis._get_tick(major=True)
+    assert type(copied) is type(first) and copied.label1 is not first.label1
+    plt.close(fig)
 
 
 @pytest.mark.parametrize(("month", "day"), [(7, 1), (1, 1)])

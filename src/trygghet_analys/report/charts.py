@@ -594,7 +594,8 @@ def _marked_changes(tables: Tables, year: int) -> pd.DataFrame:
 def _wide_axes() -> Axes:
     """A new wide figure's Axes in the package style (trend and wastewater charts)."""
     with plotting.use_style():
-        _fig, ax = plt.subplots(figsize=(9, 4.8))
+        fig, ax = plt.subplots(figsize=(9, 4.8))
+    plotting.copy_new_ticks(fig)
     return ax
 
 

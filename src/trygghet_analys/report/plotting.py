@@ -51,7 +51,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from .._docstrings import shared_doc
 from ..formatting import THOUSANDS, fmt_number, fmt_percent
 from ..stats.estimation import TOTAL_GROUP
-from ..vocabulary import Comparison, read_resource_csv, standard_text, substance_title
+from ..vocabulary import (
+    Comparison,
+    read_resource_csv,
+    resource_text,
+    standard_text,
+    substance_title,
+)
 from .tableformat import format_value
 
 __all__ = [
@@ -259,7 +265,8 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Ax
     if ax is not None:
         return ax
     with use_style():
-        _fig, ax = plt.subplots(figsize=figsize)
+        fig, ax = plt.subplots(figsize=figsize)
+    copy_new_ticks(fig)
     return ax
 
 
@@ -328,11 +335,23 @@ def _indicator_attr(indicator: str, column: str) -> str:
         hit = given.loc[given["id"] == indicator, column]
         if len(hit):
             return str(hit.iloc[0])
-    table = _indicator_table()
+    return _package_attrs(_indicator_table, resource_text(_INDICATOR_FILE), column).get(
+        indicator, ""
+    )
+
+
+@functools.cache
+def _package_attrs(read: Callable[[], pd.DataFrame | None], _text: str, column: str) -> dict:
+    """``column`` of each indicator in the package's definitions (``read()``), its first
+    row's, as text: one lookup per text of the file instead of a copy of the table and a
+    search of it for every question a chart asks (a report asks some 300)."""
+    table = read()
     if table is None or column not in table.columns or "id" not in table.columns:
-        return ""
-    hit = table.loc[table["id"] == indicator, column]
-    return str(hit.iloc[0]) if len(hit) else ""
+        return {}
+    attrs: dict[str, str] = {}
+    for key, value in zip(table["id"], table[column], strict=True):
+        attrs.setdefault(key, str(value))
+    return attrs
 
 
 def _is_mean(indicator: str) -> bool:
@@ -821,6 +840,7 @@ def small_multiples(
                     squeeze=False,
                     figsize=(3.4 * ncols + 1.6, 2.9 * nrows + 0.8),
                 )
+                copy_new_ticks(fig)
                 fig.suptitle(
                     f"{_label(indicator, names)} – per {group_var_label(group_var).lower()}",
                     x=0.01,
@@ -2040,6 +2060,7 @@ def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
     bottom = min(0.25, 0.42 / height)
     top = 1 - (min(0.2, 0.34 / height) if synthetic else 0.0)
     share_tick_markers(fig)
+    copy_new_ticks(fig)
     if fig.get_layout_engine() is None:
         with _tight_boxes_once(fig):
             fig.tight_layout(rect=(0, bottom, 1, top))
@@ -2143,6 +2164,69 @@ def share_tick_markers(fig: Figure) -> Figure:
 
 #: The lines of a tick that carry a marker.
 _TICK_LINES = ("tick1line", "tick2line", "gridline")
+
+#: The artists a tick is made of.
+_TICK_PARTS = (*_TICK_LINES, "label1", "label2")
+
+
+def copy_new_ticks(fig: Figure) -> Figure:
+    """Let every axis of ``fig`` make a new tick as a copy of its first tick.
+
+    matplotlib makes every tick of an axis from scratch (three lines and two texts,
+    each reading some thirty style settings and building its marker, font and
+    transforms) and then copies the first tick's properties onto it
+    (``_copy_tick_props``): a report makes some 250 ticks, mostly in ``tight_layout``,
+    and making them is most of the cost of building a chart. The first tick already
+    holds everything a new tick gets from both steps, so a new tick is here a copy of
+    it (:func:`_tick_copy`), and the properties are then copied onto it as before. The
+    first tick of an axis is still made by matplotlib. The drawings are the same
+    (``tests/test_plotting.py`` compares every tick's state and the bytes of drawings).
+    """
+    for ax in fig.get_axes():
+        for axis in ax._axis_map.values():
+            if "_get_tick" not in vars(axis):
+                axis._get_tick = _copying_first_tick(axis, axis._get_tick)
+    return fig
+
+
+def _copying_first_tick(axis: object, make: Callable) -> Callable:
+    """``axis._get_tick`` returning a copy of the axis's first major (minor) tick when it
+    has one, and otherwise what ``make`` makes (the first tick itself)."""
+
+    def get_tick(major: bool) -> object:
+        # vars(): the class attribute would make a first tick when there is none
+        ticks = vars(axis).get("majorTicks" if major else "minorTicks")
+        if not ticks:
+            return make(major)
+        return _tick_copy(ticks[0])
+
+    return get_tick
+
+
+def _tick_copy(tick: object) -> object:
+    """A tick with the state of ``tick``: its own copies of the tick and of its five
+    artists (:func:`_artist_copy`), sharing what matplotlib never changes in place
+    (transforms, markers, data arrays it replaces rather than edits)."""
+    new = _artist_copy(tick)
+    for name in _TICK_PARTS:
+        setattr(new, name, _artist_copy(getattr(tick, name)))
+    return new
+
+
+def _artist_copy(artist: object) -> object:
+    """A shallow copy of ``artist`` with its own callbacks, sticky edges, font and no
+    remembered renderer: the parts an artist changes in place or that a fresh one has
+    empty."""
+    new = object.__new__(type(artist))
+    state = new.__dict__
+    state.update(artist.__dict__)
+    state["_callbacks"] = mpl.cbook.CallbackRegistry(signals=["pchanged"])
+    state["_sticky_edges"] = None
+    if "_fontproperties" in state:
+        state["_fontproperties"] = state["_fontproperties"].copy()
+    if "_renderer" in state:
+        state["_renderer"] = None
+    return new
 
 
 def _markers_shared(copy: Callable) -> Callable:
