@@ -1324,3 +1324,113 @@ def test_year_ticks_are_yearlocators_days(month: int, day: int) -> None:
         fig.canvas.draw()
         assert np.array_equal(mine, ax.get_xticks())
     plt.close(fig)
+
+
+def _titled_figure(light: bool) -> plt.Figure:
+    """Titles over a y axis with an offset text ("1e6", which the left title must clear),
+    a twin, an Axes without axes and sibling y labels, laid out and ready to draw."""
+    with plotting.use_style():
+        fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(9, 3))
+        ax1.plot([1, 2, 3], [1.2e6, 3.45e6, 2.0e6])
+        ax1.set_title("Vänster", loc="left")
+        ax1.set_title("Mitten")
+        ax1.set_ylabel("Antal")
+        twin = ax1.twinx()
+        twin.plot([1, 2, 3], [0.1, 0.3, 0.2])
+        twin.set_ylabel("Andel")
+        ax2.plot([1, 2, 3], [1, 5, 2])
+        ax2.set_title("Utan förskjutning", loc="left")
+        ax2.set_ylabel("Värde")
+        ax3.plot([1, 2, 3], [4, 5, 6])
+        ax3.set_title("Utan axlar")
+        ax3.set_ylabel("Dold")
+        ax3.set_axis_off()
+        fig.align_ylabels([ax1, ax2])
+        if light:
+            plotting.place_titles_lightly(fig)
+        fig.tight_layout()
+    return plotting.reuse_ticks(fig) if light else fig
+
+
+def _title_places(fig: plt.Figure, dpi: float, fmt: str) -> list[tuple]:
+    """Where the titles, axis labels and offset texts are after one drawing."""
+    import io
+
+    fig.savefig(io.BytesIO(), format=fmt, dpi=dpi)
+    return [
+        (
+            tuple(t.get_position() for t in (ax.title, ax._left_title, ax._right_title)),
+            ax.yaxis.label.get_position(),
+            ax.yaxis.offsetText.get_position(),
+            ax.yaxis.offsetText.get_text(),
+        )
+        for ax in fig.get_axes()
+    ]
+
+
+def test_titles_placed_lightly_give_the_same_layout_places_and_files() -> None:
+    plain, light = _titled_figure(False), _titled_figure(True)
+    params = ("left", "right", "bottom", "top", "wspace", "hspace")
+    assert [getattr(light.subplotpars, p) for p in params] == [
+        getattr(plain.subplotpars, p) for p in params
+    ]
+    assert _saved(light) == _saved(plain)
+    # at another dpi and for every renderer kind, the places are matplotlib's own
+    for dpi, fmt in ((150, "png"), (72, "svg"), (72, "pdf"), (60, "png")):
+        assert _title_places(light, dpi, fmt) == _title_places(plain, dpi, fmt)
+    # the offset text is shown: the left title was moved above it, on both
+    ax1 = light.get_axes()[0]
+    assert ax1.yaxis.offsetText.get_text() and ax1._left_title.get_position()[1] > 1.0
+    plt.close(plain)
+    plt.close(light)
+
+
+def test_titles_placed_lightly_follow_changes_of_the_figure() -> None:
+    """Each change moves a title or an axis label; the light figure's places and files
+    equal those of a figure drawn by matplotlib alone, and differ from before."""
+    plain, light = _titled_figure(False), _titled_figure(True)
+    changes = [
+        lambda f: f.get_axes()[0].set_ylim(0, 4),  # the offset text goes: the title drops
+        lambda f: f.get_axes()[0].set_ylim(0, 4.0e6),  # and comes back
+        lambda f: f.get_axes()[1].tick_params(axis="y", labelsize=14),  # aligned labels move
+        lambda f: f.get_axes()[1].set_ylim(0, 123456.0),  # wider tick labels
+        lambda f: f.set_size_inches(6, 2.5),
+    ]
+    before = _title_places(light, 100, "png")
+    for change in changes:
+        change(plain)
+        change(light)
+        after = _title_places(light, 100, "png")
+        assert after == _title_places(plain, 100, "png")
+        assert after != before, change
+        assert _saved(light) == _saved(plain)
+        before = after
+    plt.close(plain)
+    plt.close(light)
+
+
+def test_titles_placed_lightly_skip_the_y_axis_measurement(monkeypatch) -> None:
+    """Placing a title measures a y axis whole only when its offset text is shown."""
+    from matplotlib.axis import YAxis
+
+    placed: list[object] = []
+    place = YAxis._update_label_position
+
+    def counting(axis, renderer):
+        placed.append(axis)
+        return place(axis, renderer)
+
+    monkeypatch.setattr(YAxis, "_update_label_position", counting)
+    counts = []
+    for light in (False, True):
+        fig = _titled_figure(light)
+        fig.canvas.draw()
+        placed.clear()
+        fig.canvas.draw()
+        counts.append([sum(p is ax.yaxis for p in placed) for ax in fig.get_axes()])
+        plt.close(fig)
+    (ax1, ax2, ax3, twin), (light1, light2, light3, light_twin) = counts
+    assert light2 < ax2  # no offset text: the title placing does not measure it
+    assert light_twin < twin  # nor the twin's (placing the first Axes' titles)
+    assert light1 == ax1  # offset text shown: measured as by matplotlib
+    assert light3 == ax3  # an axis not drawn afterwards (no axes): as by matplotlib

@@ -66,6 +66,7 @@ __all__ = [
     "alt_text",
     "commitment_panel",
     "finish_figure",
+    "place_titles_lightly",
     "format_number_axis",
     "format_percent_axis",
     "group_chart",
@@ -2061,6 +2062,7 @@ def finish_figure(fig: Figure, *, source: str, synthetic: bool) -> Figure:
     top = 1 - (min(0.2, 0.34 / height) if synthetic else 0.0)
     share_tick_markers(fig)
     copy_new_ticks(fig)
+    place_titles_lightly(fig)
     if fig.get_layout_engine() is None:
         with _tight_boxes_once(fig):
             fig.tight_layout(rect=(0, bottom, 1, top))
@@ -2129,6 +2131,7 @@ def reuse_ticks(fig: Figure) -> Figure:
     are the same (:func:`_tick_key`), and places them anew otherwise. The drawings are
     the same as without it (``tests/test_report.py`` compares the bytes).
     """
+    place_titles_lightly(fig)
     for ax in fig.get_axes():
         if "draw" not in vars(ax):
             ax.draw = _drawing_measures_once(ax.draw)
@@ -2141,6 +2144,70 @@ def reuse_ticks(fig: Figure) -> Figure:
             axis._reused_ticks = place
             axis._update_ticks = _placing_once(axis, place)
     return fig
+
+
+#: Set while an Axes places its titles (:func:`_placing_titles`): the y axes then only
+#: bring their offset text up to date (:func:`_offset_text_only`).
+_PLACING_TITLES: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "trygghet_placing_titles", default=False
+)
+
+
+def place_titles_lightly(fig: Figure) -> Figure:
+    """Let every Axes of ``fig`` place its titles without measuring the y axes whole.
+
+    To place a title, matplotlib (``_AxesBase._update_title_position``) calls
+    ``yaxis.get_tightbbox`` of the Axes and its siblings only to bring the y axis's
+    offset text (the "1e6" above the axis) up to date, and throws the box away: the
+    ticks are placed, every tick label measured, the axis label placed beside the
+    labels of all sibling axes and measured too. Only the offset text is then read,
+    and only when it is shown. Here that call places the ticks and sets the offset
+    text; the rest is done only when the offset text is shown (:func:`_offset_text_only`).
+    What it skips, the places of the axis label and offset text, is set again from the
+    same state by ``Axis.draw`` and ``Axis.get_tightbbox`` before they are drawn or
+    measured, so drawings and layouts are the same (``tests/test_plotting.py``).
+    """
+    for ax in fig.get_axes():
+        if "_update_title_position" not in vars(ax):
+            ax._update_title_position = _placing_titles(ax._update_title_position)
+        if "get_tightbbox" not in vars(ax.yaxis):
+            ax.yaxis.get_tightbbox = _offset_text_only(ax.yaxis, ax.yaxis.get_tightbbox)
+    return fig
+
+
+def _placing_titles(place: Callable) -> Callable:
+    """``ax._update_title_position`` run with :data:`_PLACING_TITLES` set."""
+
+    def placed(renderer: object) -> None:
+        token = _PLACING_TITLES.set(True)
+        try:
+            place(renderer)
+        finally:
+            _PLACING_TITLES.reset(token)
+
+    return placed
+
+
+def _offset_text_only(axis: object, measure: Callable) -> Callable:
+    """``yaxis.get_tightbbox`` that, while titles are placed, only places the ticks and
+    sets the offset text when the offset text is not shown (returning no box, which the
+    title placement does not read); otherwise, or when the axis is not drawn and
+    measured afterwards (its Axes hidden or without axes), it is ``measure``."""
+
+    def measured(renderer: object = None, **kwargs: object) -> object:
+        if kwargs or not _PLACING_TITLES.get():
+            return measure(renderer, **kwargs)
+        ax = axis.axes
+        if not (axis.get_visible() and ax.axison and ax.get_visible()):
+            return measure(renderer)
+        axis._update_ticks()
+        offset = axis.offsetText
+        offset.set_text(axis.major.formatter.get_offset())
+        if offset.get_visible() and offset.get_text():
+            return measure(renderer)
+        return None
+
+    return measured
 
 
 def share_tick_markers(fig: Figure) -> Figure:
