@@ -1434,3 +1434,91 @@ def test_titles_placed_lightly_skip_the_y_axis_measurement(monkeypatch) -> None:
     assert light_twin < twin  # nor the twin's (placing the first Axes' titles)
     assert light1 == ax1  # offset text shown: measured as by matplotlib
     assert light3 == ax3  # an axis not drawn afterwards (no axes): as by matplotlib
+
+
+def _legend_figure(once: bool) -> plt.Figure:
+    """Two legends of several rows (one with a title, one over two columns)."""
+    with plotting.use_style():
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3))
+        for i in range(4):
+            ax1.plot([1, 2, 3], [i, i + 1, i * 2], label=f"Område {i}" + "\nandra rad" * (i == 2))
+            ax2.bar([i], [i + 1], label=f"Grupp {i}")
+        ax1.legend(title="Områden", loc="best")
+        ax2.legend(ncols=2, loc="upper left")
+        fig.tight_layout()
+    return plotting.pack_legends_once(fig) if once else fig
+
+
+def _legend_places(fig: plt.Figure, dpi: float, fmt: str) -> list[tuple]:
+    import io
+
+    fig.savefig(io.BytesIO(), format=fmt, dpi=dpi)
+    return [
+        (
+            ax.get_legend().legendPatch.get_bbox().bounds,
+            [tuple(t.get_transform().get_matrix().ravel()) for t in ax.get_legend().get_texts()],
+        )
+        for ax in fig.get_axes()
+    ]
+
+
+def test_legends_packed_once_give_the_same_files_and_follow_changes() -> None:
+    """The same bytes in every format and the same legend places at other dpis; after
+    each change (which moves or resizes a legend) the same as matplotlib's again."""
+    plain, once = _legend_figure(False), _legend_figure(True)
+    assert _saved(once) == _saved(plain)
+    for dpi, fmt in ((150, "png"), (72, "svg"), (72, "pdf"), (60, "png")):
+        assert _legend_places(once, dpi, fmt) == _legend_places(plain, dpi, fmt)
+    changes = [
+        lambda f: f.get_axes()[0].get_legend().get_texts()[0].set_text("Ett mycket längre namn"),
+        lambda f: f.get_axes()[0].get_legend().set_title("Andra områden\npå två rader"),
+        lambda f: f.get_axes()[1].get_legend().get_texts()[1].set_fontsize(16),
+        lambda f: f.set_size_inches(6, 2.5),
+    ]
+    before = _legend_places(once, 100, "png")
+    for change in changes:
+        change(plain)
+        change(once)
+        after = _legend_places(once, 100, "png")
+        assert after == _legend_places(plain, 100, "png")
+        assert after != before, change
+        assert _saved(once) == _saved(plain)
+        before = after
+    plt.close(plain)
+    plt.close(once)
+
+
+def test_a_legend_drawing_measures_each_text_once(monkeypatch) -> None:
+    """matplotlib measures a legend row's text several times per drawing; a legend
+    after ``pack_legends_once`` once per drawing, and anew in the next drawing."""
+    from matplotlib.offsetbox import TextArea
+
+    measured: list[object] = []
+    measure = TextArea.get_bbox
+
+    def counting(box, renderer):
+        measured.append(box)
+        return measure(box, renderer)
+
+    monkeypatch.setattr(TextArea, "get_bbox", counting)
+    counts = []
+    for once in (False, True):
+        fig = _legend_figure(once)
+        texts = [t for ax in fig.get_axes() for t in ax.get_legend()._legend_box.findobj(TextArea)]
+        counts.append([])
+        for _ in range(2):
+            measured.clear()
+            fig.canvas.draw()
+            counts[-1].append(sorted(sum(m is t for m in measured) for t in texts))
+        plt.close(fig)
+    plain, once = counts
+    assert all(n > 1 for n in plain[0] if n) and plain[0] == plain[1]
+    assert once[0] == once[1] == [1 if n else 0 for n in plain[0]]
+    # outside a drawing (a layout, the chart facts) every ask measures
+    fig = _legend_figure(True)
+    legend = fig.get_axes()[0].get_legend()
+    measured.clear()
+    legend.get_window_extent(fig.canvas.get_renderer())
+    legend.get_window_extent(fig.canvas.get_renderer())
+    assert len(measured) == 2 * len(legend._legend_box.findobj(TextArea))
+    plt.close(fig)

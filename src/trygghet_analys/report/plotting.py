@@ -41,6 +41,7 @@ from importlib import resources
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
+import matplotlib.offsetbox as moffsetbox
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -66,6 +67,7 @@ __all__ = [
     "alt_text",
     "commitment_panel",
     "finish_figure",
+    "pack_legends_once",
     "place_titles_lightly",
     "format_number_axis",
     "format_percent_axis",
@@ -2132,6 +2134,7 @@ def reuse_ticks(fig: Figure) -> Figure:
     the same as without it (``tests/test_report.py`` compares the bytes).
     """
     place_titles_lightly(fig)
+    pack_legends_once(fig)
     for ax in fig.get_axes():
         if "draw" not in vars(ax):
             ax.draw = _drawing_measures_once(ax.draw)
@@ -2208,6 +2211,92 @@ def _offset_text_only(axis: object, measure: Callable) -> Callable:
         return None
 
     return measured
+
+
+#: The legend drawing under way (:func:`_drawing_legend_once`): while it is set, the
+#: boxes of a legend wrapped by :func:`pack_legends_once` are packed once.
+_LEGEND_DRAWING: contextvars.ContextVar[object | None] = contextvars.ContextVar(
+    "trygghet_legend_drawing", default=None
+)
+
+
+def pack_legends_once(fig: Figure) -> Figure:
+    """Let every legend of ``fig`` pack each of its boxes once per drawing.
+
+    A legend is a tree of boxes (a column of rows, each a marker and a text) packed
+    by matplotlib at draw time, and every box packs its children anew each time it
+    is asked for its size: the legend's extent packs the whole tree, drawing the tree
+    packs it again, and each box drawn packs its own subtree once more, so the texts
+    of the rows are measured four to six times in one drawing with nothing changed in
+    between but where the boxes are put (which their sizes do not depend on). Here
+    each box and text is measured once per drawing of the legend and renderer; a new
+    drawing measures anew. The drawings are the same (``tests/test_plotting.py``).
+    """
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.get_axes())]
+    for legend in legends:
+        if legend is None or getattr(legend, "_legend_box", None) is None:
+            continue
+        if "draw" not in vars(legend):
+            legend.draw = _drawing_legend_once(legend.draw)
+        for box in _legend_boxes(legend._legend_box):
+            if isinstance(box, moffsetbox.PackerBase):
+                name = "_get_bbox_and_child_offsets"
+            elif isinstance(box, moffsetbox.TextArea):
+                name = "get_bbox"
+            else:
+                continue
+            if name not in vars(box):
+                setattr(box, name, _packed_once(box, getattr(box, name)))
+    return fig
+
+
+def _legend_boxes(box: object) -> Iterator[object]:
+    """``box`` and the boxes in it, depth first."""
+    yield box
+    if isinstance(box, moffsetbox.PackerBase):
+        for child in box.get_children():
+            yield from _legend_boxes(child)
+
+
+def _drawing_legend_once(draw: Callable) -> Callable:
+    """A legend's ``draw`` in which its boxes are packed once (:func:`pack_legends_once`)."""
+
+    @functools.wraps(draw)
+    def drawn(renderer: object) -> object:
+        token = _LEGEND_DRAWING.set(object())
+        try:
+            return draw(renderer)
+        finally:
+            _LEGEND_DRAWING.reset(token)
+
+    return drawn
+
+
+def _packed_once(box: object, pack: Callable) -> Callable:
+    """A box's packing (``pack(renderer)``) done once per legend drawing, renderer and
+    packing settings, and every time outside a legend drawing."""
+    memo: dict[object, object] = {}
+
+    def packed(renderer: object) -> object:
+        epoch = _LEGEND_DRAWING.get()
+        if epoch is None:
+            return pack(renderer)
+        if memo.get("epoch") is not epoch:
+            memo.clear()
+            memo["epoch"] = epoch
+        key = (
+            id(renderer),
+            getattr(box, "width", None),
+            getattr(box, "height", None),
+            getattr(box, "align", None),
+            getattr(box, "mode", None),
+        )
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = pack(renderer)
+        return found
+
+    return packed
 
 
 def share_tick_markers(fig: Figure) -> Figure:
