@@ -1438,9 +1438,8 @@ def _campaign_bars(ax: Axes, start: list, end: list, means: np.ndarray) -> None:
     The same artists as one ``ax.hlines(mean, start, end, color=…, lw=2.5)`` call per
     campaign (a LineCollection each, so the SVG and PDF keep one group per campaign),
     without what ``hlines`` repeats per call: unit handling of every argument, masked
-    arrays, the default colour ("C0", looked up in the whole colour cycle) that the bar's
-    own colour replaces at once, the collection's data limits measured through its
-    transform, and one autoscale request per bar. The data limits grow once by the bars'
+    arrays, the collection's data limits measured through its transform, and one
+    autoscale request per bar. The data limits grow once by the bars'
     end points, which are what ``hlines`` measures.
     """
     bars = [(s, e, m) for s, e, m in zip(start, end, means, strict=True) if not pd.isna(s)]
