@@ -157,9 +157,7 @@ class Tables:
         estimates = self.estimates
         memo = self.__dict__.get("_years_of")
         if memo is None or memo[0] is not estimates:
-            found = (
-                [] if estimates.empty else sorted({int(y) for y in estimates["year"].dropna()})
-            )
+            found = [] if estimates.empty else sorted({int(y) for y in estimates["year"].dropna()})
             memo = (estimates, found)
             self.__dict__["_years_of"] = memo
         return list(memo[1])
