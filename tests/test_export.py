@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from fontTools.ttLib import TTFont
@@ -462,6 +463,13 @@ def test_xlsx_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
         ([0.0, None, 0.0, -0.0], None),
         (["", ""], None),  # text with no shared string at all
         ([None, "", "a", ""], None),
+        (["a", np.str_("a"), "b", np.str_("c")], None),  # str subclasses: as their text
+        (["a", 1, "a"], None),  # text first, then a number: the per-cell path
+        (['<&>"', "😀", "x\x01y", "_x0041_", "a"], None),  # text to escape: numbered as any
+        ([1.0, 1, True], None),  # equal values of three types stay three types
+        ([0.5, 0.25], ["0.0%", "0.0%"]),  # one per-row format throughout
+        ([0.5, None, 0.25], ["0.0%", "#,##0", "0.0%"]),  # a format only an empty row has
+        ([None, 0.5, 0.25], ["#,##0", "0.00", "0.0%"]),
     ],
 )
 def test_xlsx_column_at_once_writes_what_cell_by_cell_writes(values: list, fmt: object) -> None:

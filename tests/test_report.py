@@ -646,3 +646,33 @@ def test_every_column_of_tabeller_xlsx_has_a_format_rule(built: tuple[Path, Path
         if lacking:
             missing[ws.title] = lacking
     assert missing == {}
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame(
+            {
+                "a": [None, None],
+                "b": [1.0, np.nan],
+                "c": pd.Series([None, None], dtype="str"),
+                "d": pd.Categorical([None, None]),
+                "e": pd.Series([pd.NA, pd.NA], dtype="Int64"),
+                "f": pd.to_datetime([None, "2024-01-01"]),
+                "g": [True, False],
+            }
+        ),
+        pd.DataFrame([[1, None, "x"], [2, None, None]], columns=["x", "x", "y"]),  # repeated
+        pd.DataFrame({"a": [1.0], "b": ["t"]}),  # nothing to drop
+        pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype="str")}),
+        pd.DataFrame(index=[3, 4]),
+        pd.DataFrame(),
+    ],
+)
+def test_without_empty_columns_is_dropna_of_all_empty_columns(frame: pd.DataFrame) -> None:
+    """The sheets' and chart tables' empty columns go as ``dropna(axis=1, how="all")``
+    drops them: the same columns, dtypes and index."""
+    want = frame.dropna(axis=1, how="all")
+    got = report._without_empty_columns(frame)
+    pd.testing.assert_frame_equal(got, want)
+    assert list(got.columns) == list(want.columns)

