@@ -337,8 +337,10 @@ class Book:
         for v in distinct:
             if v and v not in strings:
                 strings[v] = len(strings)  # type: ignore[index]
-        # None and "" have no shared string (their index is None) and get no cell
-        ids = list(map(strings.get, values))
+        # None and "" have no shared string (their index is None) and get no cell; the
+        # indexes as text once per distinct value, not once per cell
+        names = {v: str(strings[v]) for v in distinct if v in strings}
+        ids = list(map(names.get, values))
         rows = self._row_numbers(first, len(values))
         part = f'<c r="{letter}%s" t="s"><v>%s</v></c>'
         if all(map(strings.__contains__, distinct)):  # a cell in every row
