@@ -960,3 +960,56 @@ def test_legend_check_from_the_images_kept_in_the_png_drawing_equals_whole_drawi
     assert not any(used)
     for fig in figs:
         plt.close(fig)
+
+
+def _edge_figures() -> list[plt.Figure]:
+    """A line covered by an opaque rectangle drawn after it but for a strip a few
+    pixels wide at the left or right edge of its Axes (its clip box), and covered
+    whole: only the strip at the edge shows it."""
+    figs = []
+    for left, right in ((0.08, 10.0), (0.0, 9.92), (0.0, 10.0)):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        ax.plot([0, 5, 10], [5, 5, 5], lw=3, zorder=2, label="Linje")
+        ax.add_patch(plt.Rectangle((left, -1), right - left, 12, color="white", zorder=3))
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        figs.append(fig)
+    return figs
+
+
+def test_legend_check_compares_the_pixels_at_the_edge_of_the_clip_box(monkeypatch) -> None:
+    """The replayed drawings are painted and compared only inside the rectangle of the
+    entry's clip boxes (:func:`chartfacts._clip_window`): an entry seen only at the
+    edge of its Axes is seen, one covered whole is not, as in whole drawings; and the
+    rectangle holds every pixel of the region compared, boxes at fractional pixels
+    too."""
+    figs = _edge_figures()
+    replayed = []
+    replay = chartfacts._Layers.replay
+
+    def counted_replay(self, artists, unpainted):
+        out = replay(self, artists, unpainted)
+        replayed.append(out is not None)
+        return out
+
+    monkeypatch.setattr(chartfacts._Layers, "replay", counted_replay)
+    results = {}
+    for layers in (False, True):
+        monkeypatch.setattr(chartfacts, "REPLAY_LAYERS", layers)
+        results[layers] = [[e["seen"] for e in chartfacts.figure_facts(f)["legend"]] for f in figs]
+    assert results[True] == results[False] == [[True], [True], [False]]
+    assert sum(replayed) == 3
+    for fig in figs:
+        (line,) = fig.axes[0].get_lines()
+        for box in ((10.3, 20.6, 200.2, 150.7), (-5.5, 0.4, 50.5, 299.99), (0.0, 0.0, 400, 300)):
+            line.set_clip_box(chartfacts.Bbox.from_extents(*box))
+            shape = (300, 400, 4)
+            rows, cols = chartfacts._clip_window([line], shape)
+            whole = chartfacts._clip_region([line], shape)
+            assert whole[rows, cols].sum() == whole.sum()  # nothing of the region left out
+            assert whole[rows, cols].all()
+            assert np.array_equal(
+                chartfacts._clip_region([line], shape, (rows, cols)), whole[rows, cols]
+            )
+        plt.close(fig)

@@ -1522,3 +1522,49 @@ def test_a_legend_drawing_measures_each_text_once(monkeypatch) -> None:
     legend.get_window_extent(fig.canvas.get_renderer())
     assert len(measured) == 2 * len(legend._legend_box.findobj(TextArea))
     plt.close(fig)
+
+
+def test_campaign_bars_are_the_artists_hlines_draws():
+    """The campaign bars made directly equal one ``ax.hlines`` per campaign: same
+    segments, colour, width and data limits (the SVG and PDF keep one group per bar)."""
+    start = [pd.Timestamp("2024-03-01"), pd.NaT, pd.Timestamp("2025-03-03")]
+    end = [pd.Timestamp("2024-03-08"), pd.NaT, pd.Timestamp("2025-03-10 12:00")]
+    means = np.array([1.5, 2.0, 3.25])
+    fig, (old, new) = plt.subplots(1, 2)
+    for ax in (old, new):
+        ax.plot([pd.Timestamp("2024-01-01")], [0.5])
+    for s, e, m in zip(start, end, means, strict=True):
+        if not pd.isna(s):
+            old.hlines(m, s, e, color=plotting.PALETTE[0], lw=2.5)
+    plotting._campaign_bars(new, start, end, means)
+    for a, b in zip(old.collections, new.collections, strict=True):
+        assert [p.vertices.tolist() for p in a.get_paths()] == [
+            p.vertices.tolist() for p in b.get_paths()
+        ]
+        assert a.get_edgecolor().tolist() == b.get_edgecolor().tolist()
+        assert a.get_linewidth().tolist() == b.get_linewidth().tolist()
+        assert a.get_label() == b.get_label()
+    assert len(old.collections) == len(new.collections) == 2
+    assert old.dataLim.bounds == new.dataLim.bounds
+    assert old.get_xlim() == new.get_xlim() and old.get_ylim() == new.get_ylim()
+
+
+def test_campaign_spans_match_a_grouping():
+    """First and last day per campaign (and plant) as a pandas grouping with dropna
+    gives them: days without a campaign or plant belong to none."""
+    day = pd.DataFrame(
+        {
+            "campaign": pd.array(["v24", "v24", "h24", None, "v24"], dtype="string"),
+            "plant": pd.array(["A", "A", "A", "A", None], dtype="string"),
+            "date": pd.to_datetime(
+                ["2024-03-05", "2024-03-01", "2024-10-02", "2024-05-05", "2024-02-01"]
+            ),
+        }
+    )
+    for by_plant in (False, True):
+        keys = ["campaign", "plant"] if by_plant else ["campaign"]
+        grouped = day.groupby(keys, observed=True, sort=False, dropna=True)["date"]
+        first, last = grouped.min(), grouped.max()
+        names = first.index if by_plant else first.index.get_level_values(0)
+        want = dict(zip(names, zip(first, last, strict=True), strict=True))
+        assert plotting._campaign_spans(day, by_plant) == want

@@ -249,14 +249,21 @@ def _pixels(
     return pixels.copy() if copy else pixels
 
 
-def _changed_pixels(a: np.ndarray, b: np.ndarray, region: np.ndarray | None = None) -> int:
+def _changed_pixels(
+    a: np.ndarray,
+    b: np.ndarray,
+    region: np.ndarray | None = None,
+    window: tuple[slice, slice] | None = None,
+) -> int:
     """How many pixels of two RGBA images of one shape differ in any channel (inside
-    ``region``, a boolean mask of rows × columns, when given)."""
+    ``region``, a boolean mask of rows × columns, when given; only the rows and
+    columns of ``window`` are compared, ``region`` being the mask of that window)."""
+    rows, cols = window if window is not None else (slice(None), slice(None))
     if a.dtype == np.uint8 and a.shape[-1] == 4 and a.flags.c_contiguous and b.flags.c_contiguous:
         # one 32-bit word per pixel: a pixel differs when its word does
-        differ = a.view(np.uint32)[..., 0] != b.view(np.uint32)[..., 0]
+        differ = a.view(np.uint32)[rows, cols, 0] != b.view(np.uint32)[rows, cols, 0]
     else:
-        differ = (a != b).any(axis=-1)
+        differ = (a[rows, cols] != b[rows, cols]).any(axis=-1)
     if region is not None:
         differ &= region
     return int(np.count_nonzero(differ))
@@ -267,16 +274,35 @@ def _changed_pixels(a: np.ndarray, b: np.ndarray, region: np.ndarray | None = No
 _CLIP_PAD_PX = 1.0
 
 
-def _clip_region(artists: list[Artist], shape: tuple[int, ...]) -> np.ndarray:
-    """The pixels (rows from the top × columns) where ``artists``, each clipped to its
-    clip box, can paint: every box padded by :data:`_CLIP_PAD_PX`, rounded outwards."""
+def _clip_window(artists: list[Artist], shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """The rows (from the top) and columns of the smallest rectangle holding
+    :func:`_clip_region`: outside it nothing of ``artists`` is painted or compared."""
     height, width = shape[0], shape[1]
-    region = np.zeros((height, width), dtype=bool)
+    r0, r1, c0, c1 = height, 0, width, 0
+    for a in artists:
+        x0, y0, x1, y1 = np.clip(a.get_clip_box().padded(_CLIP_PAD_PX).extents, -1, 1e7)
+        c0, c1 = min(c0, max(0, math.floor(x0))), max(c1, min(width, math.ceil(x1)))
+        r0 = min(r0, max(0, math.floor(height - y1)))
+        r1 = max(r1, min(height, math.ceil(height - y0)))
+    return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
+
+
+def _clip_region(
+    artists: list[Artist], shape: tuple[int, ...], window: tuple[slice, slice] | None = None
+) -> np.ndarray:
+    """The pixels (rows from the top × columns) where ``artists``, each clipped to its
+    clip box, can paint: every box padded by :data:`_CLIP_PAD_PX`, rounded outwards
+    (the mask of ``window``, :func:`_clip_window`, when given; of the image otherwise)."""
+    height, width = shape[0], shape[1]
+    if window is None:
+        window = slice(0, height), slice(0, width)
+    top, left = window[0].start, window[1].start
+    region = np.zeros((window[0].stop - top, window[1].stop - left), dtype=bool)
     for a in artists:
         x0, y0, x1, y1 = np.clip(a.get_clip_box().padded(_CLIP_PAD_PX).extents, -1, 1e7)
         c0, c1 = max(0, math.floor(x0)), min(width, math.ceil(x1))
         r0, r1 = max(0, math.floor(height - y1)), min(height, math.ceil(height - y0))
-        region[r0:r1, c0:c1] = True
+        region[max(0, r0 - top) : max(0, r1 - top), max(0, c0 - left) : max(0, c1 - left)] = True
     return region
 
 
@@ -548,10 +574,14 @@ class _Layers:
 
         #: a step met twice: the block of :func:`layers_kept` drew the figure again
         self.redrawn = False
+        #: the steps in the drawing's order (``sequence[order[id(step)]] is step`` when
+        #: no step was met twice)
+        self.sequence: list[Artist] = []
 
         def keep(artist: Artist, draw: Callable[..., None], renderer: object) -> None:
             self.redrawn |= id(artist) in self.order
             self.order[id(artist)] = len(self.order)
+            self.sequence.append(artist)
             for key in waiting.get(id(artist), ()):
                 if key in left:
                     self.first[key] = self.order[id(artist)]
@@ -575,32 +605,48 @@ class _Layers:
         )
 
     def replay(self, artists: list[Artist], unpainted: list[Artist]) -> np.ndarray | None:
-        """The drawing with ``artists`` hidden and ``unpainted`` not painted: the image
-        before their first artist, then only the steps after it (a view of the canvas's
-        buffer); None when their first artist was not met."""
+        """The drawing with ``artists`` hidden and ``unpainted`` not painted, inside the
+        rectangle of their clip boxes (:func:`_clip_window`): the image before their
+        first artist, then only the steps after it (a view of the canvas's buffer,
+        whose pixels outside that rectangle are left as they were); None when their
+        first artist was not met.
+
+        The steps after it are painted one by one, in the order the drawing painted
+        them, not through ``Figure.draw`` and ``Axes.draw``: those only place and sort
+        their children (as in the drawing, the layout being kept) and paint each step
+        in turn. Every step blends its colours into the pixels it covers, so a pixel
+        inside the rectangle depends only on its value before and on the steps: the
+        pixels outside it need not be copied back.
+        """
         key = tuple(id(a) for a in artists)
         first = self.first.get(key)
         if first is None:
             return None
-        order = self.order
-
-        def after(artist: Artist, draw: Callable[..., None], renderer: object) -> None:
-            if order.get(id(artist), first) > first:
-                draw(renderer)
-
+        later = self._later(first)
         renderer = self.fig.canvas.get_renderer()
         buffer = np.asarray(renderer.buffer_rgba())
-        buffer[...] = self.before[key]
+        rows, cols = _clip_window(artists, buffer.shape)
+        buffer[rows, cols] = self.before[key][rows, cols]
         hidden = [(a, a.get_visible()) for a in artists]
         for a, _ in hidden:
             a.set_visible(False)
         try:
-            with _unpainted(unpainted), _each_step(self.steps, after):
-                self.fig.draw(renderer)
+            with _unpainted(unpainted):
+                for step in later:
+                    step.draw(renderer)
         finally:
             for a, visible in hidden:
                 a.set_visible(visible)
         return np.asarray(self.fig.canvas.buffer_rgba())
+
+    def _later(self, first: int) -> list[Artist]:
+        """The steps painted after step ``first``, in the drawing's order."""
+        if self.redrawn:  # not met here (:meth:`covers`), but then by their last places
+            return sorted(
+                (a for a in self.steps if self.order.get(id(a), first) > first),
+                key=lambda a: self.order[id(a)],
+            )
+        return self.sequence[first + 1 :]
 
 
 class _EntryCheck:
@@ -766,8 +812,10 @@ class _EntryCheck:
                 if not self._moved(far):
                     if without is None or without.shape != self.full.shape:
                         return True
-                    region = _clip_region(artists, without.shape)
-                    return _changed_pixels(without, self.full, region) > MIN_VISIBLE_PIXELS
+                    window = _clip_window(artists, without.shape)
+                    region = _clip_region(artists, without.shape, window)
+                    changed = _changed_pixels(without, self.full, region, window)
+                    return changed > MIN_VISIBLE_PIXELS
                 self.moving.add(key)
         without = _pixels(self.fig, artists, copy=False)
         if without is None or without.shape != self.full.shape:

@@ -149,10 +149,18 @@ class Tables:
 
     @property
     def years(self) -> list[int]:
-        """Survey years with estimates, ascending."""
-        if self.estimates.empty:
-            return []
-        return sorted({int(y) for y in self.estimates["year"].dropna()})
+        """Survey years with estimates, ascending.
+
+        Worked out once per ``estimates`` table (again when another table is assigned):
+        a report asks some twenty times, and each answer went through every row.
+        """
+        estimates = self.estimates
+        memo = self.__dict__.get("_years_of")
+        if memo is None or memo[0] is not estimates:
+            found = [] if estimates.empty else sorted({int(y) for y in estimates["year"].dropna()})
+            memo = (estimates, found)
+            self.__dict__["_years_of"] = memo
+        return list(memo[1])
 
     @property
     def latest_year(self) -> int | None:

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
 
 import matplotlib as mpl
+import matplotlib.collections as mcoll
 import matplotlib.dates as mdates
 import matplotlib.offsetbox as moffsetbox
 import matplotlib.pyplot as plt
@@ -1389,14 +1390,79 @@ def add_note(ax: Axes, text: str) -> Axes:
 
 
 def _campaign_spans(day: pd.DataFrame, by_plant: bool) -> dict[object, tuple]:
-    """First and last date of each campaign's daily values (per plant when ``by_plant``):
-    one grouping of the days instead of two selections per campaign. Days without a
-    campaign (or plant) belong to none, as a comparison with ``==`` would have it."""
-    keys = ["campaign", "plant"] if by_plant else ["campaign"]
-    grouped = day.groupby(keys, observed=True, sort=False, dropna=True)["date"]
-    first, last = grouped.min(), grouped.max()
-    names = first.index if by_plant else first.index.get_level_values(0)
-    return dict(zip(names, zip(first, last, strict=True), strict=True))
+    """First and last date of each campaign's daily values (per plant when ``by_plant``).
+
+    One pass over the few days of one substance in plain Python: a pandas grouping costs
+    more than the days it groups. As a grouping with ``dropna=True``, days without a
+    campaign (or plant) belong to none, and a campaign whose dates are all missing spans
+    (NaT, NaT).
+    """
+    campaigns = day["campaign"].tolist()
+    plants = day["plant"].tolist() if by_plant else [None] * len(campaigns)
+    spans: dict[object, list] = {}
+    for campaign, plant, date in zip(campaigns, plants, day["date"].tolist(), strict=True):
+        if pd.isna(campaign) or (by_plant and pd.isna(plant)):
+            continue
+        span = spans.setdefault((campaign, plant) if by_plant else campaign, [pd.NaT, pd.NaT])
+        if pd.isna(date):
+            continue
+        if pd.isna(span[0]) or date < span[0]:
+            span[0] = date
+        if pd.isna(span[1]) or date > span[1]:
+            span[1] = date
+    return {key: (first, last) for key, (first, last) in spans.items()}
+
+
+def _substance_days(
+    loads: pd.DataFrame, kommun: str | None, substance: str, camp: pd.DataFrame
+) -> pd.DataFrame:
+    """The kommun's daily loads of one substance at the plants of its campaigns.
+
+    One selection by the combined conditions instead of one per condition: each
+    selection copies every column of the table.
+    """
+    keep = (loads["substance"] == substance).to_numpy(dtype=bool)
+    if kommun is not None and "kommun" in loads.columns:
+        keep = keep & (loads["kommun"] == kommun).to_numpy(dtype=bool)
+    if "plant" in loads.columns and "plant" in camp.columns:
+        keep = keep & loads["plant"].isin(set(camp["plant"])).to_numpy(dtype=bool)
+    return loads[keep].assign(date=lambda d: pd.to_datetime(d["date"]))
+
+
+def _column_values(frame: pd.DataFrame, column: str) -> list:
+    """A column's values as Python objects (Timestamps for dates), None where it is missing:
+    what ``row.get(column)`` gives in ``iterrows`` without building a Series per row."""
+    return frame[column].tolist() if column in frame.columns else [None] * len(frame)
+
+
+def _campaign_bars(ax: Axes, start: list, end: list, means: np.ndarray) -> None:
+    """One horizontal bar per campaign across its days, as ``ax.hlines`` draws it.
+
+    The same artists as one ``ax.hlines(mean, start, end, color=…, lw=2.5)`` call per
+    campaign (a LineCollection each, so the SVG and PDF keep one group per campaign),
+    without what ``hlines`` repeats per call: unit handling of every argument, masked
+    arrays, the collection's data limits measured through its transform, and one
+    autoscale request per bar. The data limits grow once by the bars'
+    end points, which are what ``hlines`` measures.
+    """
+    bars = [(s, e, m) for s, e, m in zip(start, end, means, strict=True) if not pd.isna(s)]
+    if not bars:
+        return
+    xaxis = ax.xaxis
+    if not xaxis.have_units():
+        xaxis.update_units(bars[0][0])
+    corners = []
+    for s, e, m in bars:
+        x0, x1 = float(xaxis.convert_units(s)), float(xaxis.convert_units(e))
+        y = float(m)
+        lines = mcoll.LineCollection(
+            [np.array([[x0, y], [x1, y]])], colors=PALETTE[0], linestyles="solid", label=""
+        )
+        ax.add_collection(lines, autolim=False)
+        lines._internal_update({"color": PALETTE[0], "lw": 2.5})
+        corners.extend([(min(x0, x1), y), (max(x0, x1), y)])
+    ax.update_datalim(corners)
+    ax._request_autoscale_view()
 
 
 def wastewater_chart(
@@ -1462,27 +1528,27 @@ def wastewater_chart(
     day = None
     if loads is not None and not loads.empty:
         _require(loads, ("campaign", "date", "substance", "below_loq", "load_mg_day_1000"), "loads")
-        day = _same_kommun(loads, kommun)
-        day = day[day["substance"] == substance].assign(date=lambda d: pd.to_datetime(d["date"]))
-        if "plant" in day.columns and "plant" in camp.columns:
-            day = day[day["plant"].isin(set(camp["plant"]))]
+        day = _substance_days(loads, kommun, substance, camp)
     when, start, end = [], [], []
     by_plant = day is not None and "plant" in camp.columns and "plant" in day.columns
     spans = _campaign_spans(day, by_plant) if day is not None else {}
-    for _, row in camp.iterrows():
-        span = spans.get((row["campaign"], row["plant"]) if by_plant else row["campaign"])
+    for campaign, plant, date_from, date_to, year in zip(
+        *(_column_values(camp, c) for c in ("campaign", "plant", "date_from", "date_to", "year")),
+        strict=True,
+    ):
+        span = spans.get((campaign, plant) if by_plant else campaign)
         if span is not None:
             first, last = span
             when.append(first + (last - first) / 2)
             start.append(first - pd.Timedelta(hours=12))
             end.append(last + pd.Timedelta(hours=12))
-        elif pd.notna(row.get("date_from")) and pd.notna(row.get("date_to")):
-            first, last = pd.Timestamp(row["date_from"]), pd.Timestamp(row["date_to"])
+        elif pd.notna(date_from) and pd.notna(date_to):
+            first, last = pd.Timestamp(date_from), pd.Timestamp(date_to)
             when.append(first + (last - first) / 2)
             start.append(first - pd.Timedelta(hours=12))
             end.append(last + pd.Timedelta(hours=12))
         else:
-            when.append(pd.Timestamp(int(row["year"]), 7, 1))
+            when.append(pd.Timestamp(int(year), 7, 1))
             start.append(pd.NaT)
             end.append(pd.NaT)
     means = camp["daily_mean"].astype(float).to_numpy()
@@ -1551,9 +1617,7 @@ def wastewater_chart(
                     label=_LOQ_LABEL,
                     gid="under_loq",
                 )
-        for s, e, m in zip(start, end, means, strict=True):
-            if not pd.isna(s):
-                ax.hlines(m, s, e, color=PALETTE[0], lw=2.5)
+        _campaign_bars(ax, start, end, means)
         if {"daily_mean_low", "daily_mean_high"} <= set(camp.columns):
             low = camp["daily_mean_low"].astype(float).to_numpy()
             high = camp["daily_mean_high"].astype(float).to_numpy()
