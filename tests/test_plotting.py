@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -1396,17 +1398,25 @@ def test_titles_placed_lightly_follow_changes_of_the_figure() -> None:
         lambda f: f.get_axes()[1].set_ylim(0, 123456.0),  # wider tick labels
         lambda f: f.set_size_inches(6, 2.5),
     ]
-    before = _title_places(light, 100, "png")
+    _assert_follows_changes(plain, light, changes, _title_places)
+
+
+def _assert_follows_changes(
+    plain: plt.Figure, changed: plt.Figure, changes: list, places: Callable
+) -> None:
+    """After each change, applied to both figures, ``changed`` is placed (``places`` at
+    100 dpi, png) and saved as ``plain`` is, and the change moved something."""
+    before = places(changed, 100, "png")
     for change in changes:
         change(plain)
-        change(light)
-        after = _title_places(light, 100, "png")
-        assert after == _title_places(plain, 100, "png")
+        change(changed)
+        after = places(changed, 100, "png")
+        assert after == places(plain, 100, "png")
         assert after != before, change
-        assert _saved(light) == _saved(plain)
+        assert _saved(changed) == _saved(plain)
         before = after
     plt.close(plain)
-    plt.close(light)
+    plt.close(changed)
 
 
 def test_titles_placed_lightly_skip_the_y_axis_measurement(monkeypatch) -> None:
@@ -1475,17 +1485,7 @@ def test_legends_packed_once_give_the_same_files_and_follow_changes() -> None:
         lambda f: f.get_axes()[1].get_legend().get_texts()[1].set_fontsize(16),
         lambda f: f.set_size_inches(6, 2.5),
     ]
-    before = _legend_places(once, 100, "png")
-    for change in changes:
-        change(plain)
-        change(once)
-        after = _legend_places(once, 100, "png")
-        assert after == _legend_places(plain, 100, "png")
-        assert after != before, change
-        assert _saved(once) == _saved(plain)
-        before = after
-    plt.close(plain)
-    plt.close(once)
+    _assert_follows_changes(plain, once, changes, _legend_places)
 
 
 def test_a_legend_drawing_measures_each_text_once(monkeypatch) -> None:
