@@ -1419,18 +1419,25 @@ def _assert_follows_changes(
     plt.close(changed)
 
 
+def _calls_on(monkeypatch, cls: type, name: str) -> list[object]:
+    """The objects whose ``cls.name(self, renderer)`` is called, in call order (the
+    method still does its work)."""
+    calls: list[object] = []
+    method = getattr(cls, name)
+
+    def counting(obj, renderer):
+        calls.append(obj)
+        return method(obj, renderer)
+
+    monkeypatch.setattr(cls, name, counting)
+    return calls
+
+
 def test_titles_placed_lightly_skip_the_y_axis_measurement(monkeypatch) -> None:
     """Placing a title measures a y axis whole only when its offset text is shown."""
     from matplotlib.axis import YAxis
 
-    placed: list[object] = []
-    place = YAxis._update_label_position
-
-    def counting(axis, renderer):
-        placed.append(axis)
-        return place(axis, renderer)
-
-    monkeypatch.setattr(YAxis, "_update_label_position", counting)
+    placed = _calls_on(monkeypatch, YAxis, "_update_label_position")
     counts = []
     for light in (False, True):
         fig = _titled_figure(light)
@@ -1493,14 +1500,7 @@ def test_a_legend_drawing_measures_each_text_once(monkeypatch) -> None:
     after ``pack_legends_once`` once per drawing, and anew in the next drawing."""
     from matplotlib.offsetbox import TextArea
 
-    measured: list[object] = []
-    measure = TextArea.get_bbox
-
-    def counting(box, renderer):
-        measured.append(box)
-        return measure(box, renderer)
-
-    monkeypatch.setattr(TextArea, "get_bbox", counting)
+    measured = _calls_on(monkeypatch, TextArea, "get_bbox")
     counts = []
     for once in (False, True):
         fig = _legend_figure(once)
