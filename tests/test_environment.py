@@ -33,12 +33,20 @@ def _lock() -> dict[str, str]:
 
 
 def _environment() -> dict[str, str]:
+    """Package → version of environment.yml: conda's ``name=version`` and, in its pip
+    list, PyPI's ``name==version`` (for a package whose conda name differs)."""
     doc = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     pins = {}
     for dep in doc["dependencies"]:
         if isinstance(dep, str) and dep not in ("pip",) and not dep.startswith("python="):
             name, _, version = dep.partition("=")
             pins[_name(name)] = version
+        elif isinstance(dep, dict):
+            for pip_dep in dep["pip"]:
+                if pip_dep != "-e .":
+                    assert "==" in pip_dep, f"environment.yml: '{pip_dep}' is not pinned exactly"
+                    name, version = pip_dep.split("==")
+                    pins[_name(name)] = version
     return pins
 
 
@@ -55,6 +63,11 @@ def test_environment_versions_equal_the_lock():
     lock = _lock()
     drift = {n: (v, lock.get(n)) for n, v in _environment().items() if lock.get(n) != v}
     assert not drift, f"environment.yml vs requirements.lock: {drift}"
+
+
+def test_environment_reads_the_pip_list():
+    # zlib-ng comes from PyPI there (conda-forge's "zlib-ng" is the C library)
+    assert _environment()["zlib-ng"] == _lock()["zlib-ng"]
 
 
 def test_lock_pins_python_311_compatible_setuptools_for_editable_install():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import re
@@ -415,23 +416,97 @@ def test_xlsx_is_byte_reproducible(tmp_path: Path) -> None:
     assert "2000-01-01T00:00:00Z" in core
 
 
-def test_xlsx_entries_are_deflated_at_the_cheaper_level(tmp_path: Path) -> None:
-    """Every entry is deflated at :data:`~trygghet_analys.files._xlsx.COMPRESS_LEVEL`
-    (zipfile takes a level from ``writestr`` for a ``ZipInfo`` entry, not from the
-    ``ZipFile``): its stored bytes are zlib's raw deflate of the part at that level."""
+def _stored(data: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The bytes of ``info``'s entry as stored in the zip ``data`` (after its local header)."""
+    at = info.header_offset
+    start = at + 30 + int.from_bytes(data[at + 26 : at + 28], "little")
+    start += int.from_bytes(data[at + 28 : at + 30], "little")
+    return data[start : start + info.compress_size]
+
+
+def _zlib_deflate(level: int):
+    """Stdlib zlib's raw deflate at ``level``, as zipfile deflates an entry."""
+
+    def deflate(data: bytes) -> bytes:
+        packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return packer.compress(data) + packer.flush()
+
+    return deflate
+
+
+def test_xlsx_entries_are_deflated_by_zlib_ng_at_its_level(tmp_path: Path) -> None:
+    """Every entry is zlib-ng's raw deflate at :data:`~trygghet_analys.files._xlsx.COMPRESS_LEVEL`
+    (level 4: smaller than stdlib zlib's level 5, used before, in about half the CPU); a
+    change of level or back to stdlib zlib fails here."""
+    from zlib_ng import zlib_ng
+
     from trygghet_analys.files._xlsx import COMPRESS_LEVEL
 
+    assert COMPRESS_LEVEL == 4
     data = _export.write_xlsx(tmp_path / "t.xlsx", _sheets(), title="Tabeller").read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        for info in z.infolist():
-            at = info.header_offset
-            start = at + 30 + int.from_bytes(data[at + 26 : at + 28], "little")
-            start += int.from_bytes(data[at + 28 : at + 30], "little")
-            stored = data[start : start + info.compress_size]
-            deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-            expected = deflate.compress(z.read(info)) + deflate.flush()
+        assert z.testzip() is None
+        infos = z.infolist()
+        for info in infos:
+            content = z.read(info)
             assert info.compress_type == zipfile.ZIP_DEFLATED
-            assert stored == expected, info.filename
+            assert _stored(data, info) == zlib_ng.compress(content, 4, -15), info.filename
+        # the largest entry tells the two libraries apart
+        largest = max(infos, key=lambda i: i.file_size)
+        assert _stored(data, largest) != _zlib_deflate(4)(z.read(largest))
+        assert _stored(data, largest) != _zlib_deflate(5)(z.read(largest))
+
+
+def _zipfile_bytes(parts: dict[str, bytes], when: tuple[int, ...]) -> bytes:
+    """``parts`` through stdlib zipfile as :meth:`Book.to_bytes` wrote them before."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, content in parts.items():
+            entry = zipfile.ZipInfo(name, date_time=when)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            z.writestr(entry, content, compresslevel=5)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "when",
+    [dt.datetime(2000, 1, 1), dt.datetime(2023, 12, 31, 23, 59, 59), dt.datetime(1980, 1, 1)],
+)
+def test_zip_entries_writes_the_records_zipfile_writes(tmp_path: Path, when) -> None:
+    """With stdlib zlib's deflate, :func:`zip_entries` gives zipfile's bytes exactly (the
+    xlsx's own parts, a UTF-8 name, an empty entry); with zlib-ng the same entries come
+    back from zipfile, openpyxl and calamine."""
+    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
+
+    from trygghet_analys.files._xlsx import zip_entries
+
+    xlsx = _export.write_xlsx(tmp_path / "t.xlsx", _sheets(), title="Tabeller").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
+        parts = {info.filename: z.read(info) for info in z.infolist()}
+    assert zip_entries(parts, when, _zlib_deflate(5)) == _zipfile_bytes(parts, when.timetuple()[:6])
+    odd = {**parts, "xl/blad_å.xml": "<å/>".encode(), "tom.txt": b""}
+    assert zip_entries(odd, when, _zlib_deflate(5)) == _zipfile_bytes(odd, when.timetuple()[:6])
+    data = zip_entries(parts, when)
+    assert data == zip_entries(parts, when)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.testzip() is None
+        assert {info.filename: z.read(info) for info in z.infolist()} == parts
+        assert {i.date_time for i in z.infolist()} == {
+            (*when.timetuple()[:5], when.second // 2 * 2)
+        }
+    (tmp_path / "n.xlsx").write_bytes(data)
+    assert load_workbook(tmp_path / "n.xlsx").sheetnames == ["Skattningar", "Tomt"]
+    rows = CalamineWorkbook.from_path(str(tmp_path / "n.xlsx")).get_sheet_by_index(0).to_python()
+    assert rows[1][:2] == [2024, "Hela kommunen"]
+
+
+def test_zip_entries_refuses_a_date_a_zip_cannot_hold() -> None:
+    from trygghet_analys.files._xlsx import zip_entries
+
+    with pytest.raises(ValueError, match="cannot be dated"):
+        zip_entries({"a.xml": b"<a/>"}, dt.datetime(1979, 12, 31))
 
 
 def test_xlsx_contents(tmp_path: Path) -> None:

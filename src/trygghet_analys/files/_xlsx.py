@@ -9,32 +9,35 @@ banner line, column widths and frozen rows.
 
 The parts and their order follow what XlsxWriter and openpyxl write (shared strings,
 built-in number formats where one exists, no theme); every zip entry carries the same
-fixed date, so the same tables give the same bytes.
+fixed date, so the same tables give the same bytes. The zip container is written here too
+(:func:`zip_entries`, the same records as :mod:`zipfile` writes), so that its entries can
+be deflated by zlib-ng, which :mod:`zipfile` cannot be given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 import math
 import numbers
 import operator
 import re
-import zipfile
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["MAX_ROWS", "Book", "column_letter"]
+from zlib_ng import zlib_ng
+
+__all__ = ["MAX_ROWS", "Book", "column_letter", "zip_entries"]
 
 #: Rows of one Excel sheet.
 MAX_ROWS = 1_048_576
 #: Characters of one Excel cell.
 MAX_TEXT = 32_767
-#: zlib level of the zip entries (zipfile's default is 6). ``tabeller.xlsx`` holds some
-#: 10 MB of XML: level 5 deflates it in about a third less CPU for some 2 % more bytes
-#: (table in ``docs/performance.md``); the cells are the same.
-COMPRESS_LEVEL = 5
+#: zlib-ng level of the zip entries. ``tabeller.xlsx`` holds some 10 MB of XML: zlib-ng's
+#: level 4 deflates it in about half the CPU of stdlib zlib's level 5 (used before) into
+#: slightly fewer bytes (table in ``docs/performance.md``); the cells are the same.
+COMPRESS_LEVEL = 4
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -53,6 +56,105 @@ _EPOCH = dt.datetime(1899, 12, 30)
 _HUGE = float("inf")
 #: A boolean cell's value.
 _BIT = {True: "1", False: "0"}
+
+#: The zip records as :mod:`zipfile` packs them: local file header, central directory
+#: entry, end of central directory.
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_END = struct.Struct("<4s4H2LH")
+#: Version 2.0 of the zip format (deflate), to make and to extract, as zipfile writes it.
+_ZIP_VERSION = 20
+#: The "made by" system: Unix (what zipfile writes on any system but Windows).
+_UNIX = 3
+_DEFLATED = 8
+#: The general-purpose flag of a name in UTF-8.
+_UTF8_NAME = 0x800
+#: Entry permissions rw-r--r--, in the high half of the external attributes.
+_PERMISSIONS = 0o644 << 16
+#: Sizes and offsets at which zipfile would switch to ZIP64 records (not written here).
+_ZIP64_LIMIT = (1 << 31) - 1
+
+
+def _deflate(data: bytes) -> bytes:
+    """``data`` as raw deflate (no zlib header), zlib-ng at :data:`COMPRESS_LEVEL`."""
+    return zlib_ng.compress(data, COMPRESS_LEVEL, -15)
+
+
+def zip_entries(
+    entries: Mapping[str, bytes],
+    when: dt.datetime,
+    deflate: Callable[[bytes], bytes] = _deflate,
+) -> bytes:
+    """A zip archive of ``entries`` (name → content, in that order), each deflated.
+
+    The records and fields are those :mod:`zipfile` writes for a ``ZipInfo`` entry with
+    ``compress_type=ZIP_DEFLATED`` and ``external_attr=0o644 << 16``, dated ``when``, on a
+    seekable file (no data descriptor, no extra fields, no comments): with zlib's deflate
+    as ``deflate`` the bytes are those of :mod:`zipfile`. Here the entries are deflated by
+    zlib-ng (:func:`_deflate`), which :mod:`zipfile` cannot be handed.
+
+    Parameters
+    ----------
+    entries
+        Entry name → uncompressed content.
+    when
+        The date and time of every entry (1980–2107, to two seconds).
+    deflate
+        Raw deflate (no zlib header or checksum) of one entry's content.
+
+    Returns
+    -------
+    bytes
+        The archive.
+    """
+    year, month, day, hour, minute, second = when.timetuple()[:6]
+    if not 1980 <= year <= 2107:
+        raise ValueError(f"a zip entry cannot be dated {when:%Y-%m-%d}")
+    if len(entries) > 0xFFFF:
+        raise ValueError(f"{len(entries)} zip entries need ZIP64")
+    dos_time = hour << 11 | minute << 5 | second // 2
+    dos_date = (year - 1980) << 9 | month << 5 | day
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for name, data in entries.items():
+        if len(data) * 1.05 > _ZIP64_LIMIT or offset > _ZIP64_LIMIT:
+            raise ValueError(f"zip entry {name!r}: too large without ZIP64")
+        try:
+            raw_name, flags = name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            raw_name, flags = name.encode("utf-8"), _UTF8_NAME
+        packed = deflate(data)
+        crc = zlib_ng.crc32(data)
+        fields = (flags, _DEFLATED, dos_time, dos_date, crc, len(packed), len(data))
+        out.append(
+            _LOCAL.pack(b"PK\x03\x04", _ZIP_VERSION, 0, *fields, len(raw_name), 0) + raw_name
+        )
+        out.append(packed)
+        central.append(
+            _CENTRAL.pack(
+                b"PK\x01\x02",
+                _ZIP_VERSION,
+                _UNIX,
+                _ZIP_VERSION,
+                0,
+                *fields,
+                len(raw_name),
+                0,
+                0,
+                0,
+                0,
+                _PERMISSIONS,
+                offset,
+            )
+            + raw_name
+        )
+        offset += len(out[-2]) + len(packed)
+    directory = b"".join(central)
+    if offset > _ZIP64_LIMIT:
+        raise ValueError("zip archive too large without ZIP64")
+    end = _END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), len(directory), offset, 0)
+    return b"".join(out) + directory + end
 
 
 def column_letter(index: int) -> str:
@@ -533,12 +635,4 @@ class Book:
         }
         for i, sheet in enumerate(self._sheets, start=1):
             parts[f"xl/worksheets/sheet{i}.xml"] = sheet.xml
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            for name, text in parts.items():
-                entry = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                entry.external_attr = 0o644 << 16
-                # a ZipInfo entry takes its level from writestr, not from the ZipFile
-                z.writestr(entry, text.encode("utf-8"), compresslevel=COMPRESS_LEVEL)
-        return buf.getvalue()
+        return zip_entries({name: text.encode("utf-8") for name, text in parts.items()}, when)
