@@ -1613,7 +1613,9 @@ def test_series_equal_the_long_way_on_the_built_data(built_data_dir) -> None:
     assert len(keys) > 50
     for year in (tables.years[0], tables.years[-1]):
         upto = charts._upto(estimates, year)
-        for indicator, group_var, group in upto[["indicator", "group_var", "group"]].drop_duplicates().itertuples(index=False):
+        for indicator, group_var, group in (
+            upto[["indicator", "group_var", "group"]].drop_duplicates().itertuples(index=False)
+        ):
             found = plotting._series(upto, indicator, group_var, group)
             _assert_same_series(found, _series_the_long_way(upto, indicator, group_var, group))
 

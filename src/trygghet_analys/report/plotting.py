@@ -448,9 +448,7 @@ def _equals_text(column: pd.Series, text: str) -> pd.Series | np.ndarray:
     looks its codes up, instead of turning every row into a string.
     """
     dtype = column.dtype
-    if isinstance(dtype, pd.CategoricalDtype) and all(
-        isinstance(c, str) for c in dtype.categories
-    ):
+    if isinstance(dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in dtype.categories):
         hits = np.append(np.asarray(dtype.categories == text, dtype=bool), False)
         return hits[column.cat.codes.to_numpy()]  # code -1 (missing) takes the last
     return column.astype("string") == text
