@@ -326,3 +326,22 @@ def test_frozen_while_running_freezes_once_and_thaws():
             assert gc.get_freeze_count() == frozen
         assert gc.get_freeze_count() == frozen
     assert gc.get_freeze_count() == 0
+
+
+def test_collecting_rarely_raises_the_youngest_threshold_and_puts_it_back():
+    """A report draws with the youngest generation collected once per
+    ``DRAWING_THRESHOLD`` new objects; the thresholds are as before afterwards, also
+    when the drawing fails."""
+    import gc
+
+    from trygghet_analys._gc import DRAWING_THRESHOLD, collecting_rarely
+
+    before = gc.get_threshold()
+    assert DRAWING_THRESHOLD > before[0]
+    with collecting_rarely():
+        assert gc.get_threshold() == (DRAWING_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), collecting_rarely(1234):
+        assert gc.get_threshold()[0] == 1234
+        raise RuntimeError("ritningen misslyckades")
+    assert gc.get_threshold() == before

@@ -189,3 +189,53 @@ def test_pool_size_is_the_cores_this_process_may_use(monkeypatch):
     assert render.usable_cores() == 2
     monkeypatch.delattr(render.os, "sched_getaffinity", raising=False)  # not on Linux
     assert render.usable_cores() == 64
+
+
+def test_a_report_draws_collecting_rarely(region, tmp_path, monkeypatch):
+    """``report`` draws with the collector's youngest threshold raised
+    (``_gc.collecting_rarely``) and puts Python's back when it is done."""
+    import gc
+
+    from trygghet_analys._gc import DRAWING_THRESHOLD
+
+    seen: list[tuple[int, int, int]] = []
+
+    def render_(*args: object, **kwargs: object) -> Path:
+        seen.append(gc.get_threshold())
+        return tmp_path
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(render, "_render", render_)
+    name = load_kommuner(region / "raw")[0].name
+    render.run(data=region, out=tmp_path, kommun=name, build=False, quiet=True)
+    assert seen == [(DRAWING_THRESHOLD, *before[1:])]
+    assert gc.get_threshold() == before
+
+
+def test_a_pool_worker_frees_each_kommuns_cycles_before_the_next(tmp_path, monkeypatch):
+    """``report --alla``'s worker collects after each kommun: a reference cycle the
+    kommun's report left behind is gone when the worker takes the next kommun, even when
+    no collection would otherwise have run."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    left: list[weakref.ref] = []
+
+    def run(**job: object) -> Path:
+        node = Node()
+        node.self = node  # a cycle only the collector frees
+        left.append(weakref.ref(node))
+        return tmp_path
+
+    monkeypatch.setattr(render, "run", run)
+    before = gc.get_threshold()
+    gc.set_threshold(10**9)  # no collection but the worker's own
+    try:
+        name, final, error = render._one_kommun({"kommun": "Alvesta"})
+    finally:
+        gc.set_threshold(*before)
+    assert (name, final, error) == ("Alvesta", str(tmp_path), None)
+    assert left and left[0]() is None

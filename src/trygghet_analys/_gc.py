@@ -32,3 +32,27 @@ def frozen_while_running() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+#: How many new container objects the collector's youngest generation may hold while a
+#: report draws before it is collected (Python's default is 700). Drawing one kommun's
+#: charts makes millions of short-lived objects that reference counting frees, and at 700
+#: the collector ran some 200 times per kommun, walking about 375 000 objects; at 50 000
+#: it runs 2–3 times and walks about 145 000 (docs/performance.md, issue 16).
+DRAWING_THRESHOLD = 50_000
+
+
+@contextlib.contextmanager
+def collecting_rarely(threshold: int = DRAWING_THRESHOLD) -> Iterator[None]:
+    """The youngest generation collected once per ``threshold`` new objects while the
+    block runs; the collector's thresholds put back as they were when it ends.
+
+    Nothing is kept longer than the block: cycles made in it are collected by the first
+    collection after it, or by the one that ``report --alla`` makes after each kommun.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(threshold, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

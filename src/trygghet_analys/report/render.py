@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .._gc import frozen_while_running
+from .._gc import collecting_rarely, frozen_while_running
 from ..config import DataFolder, KommunConfig, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
@@ -947,7 +947,7 @@ def _run(
     cfg = folder.kommun(kommun)
     _say(f"Läser tabeller för {cfg.name} ...")
     tables = charts.load_tables(folder.root, cfg.name)
-    with frozen_while_running():
+    with frozen_while_running(), collecting_rarely():
         return _render(
             folder, cfg, tables, year=year, out=out, notebooks=notebooks, started=started
         )
@@ -1058,6 +1058,9 @@ def _one_kommun(job: dict) -> tuple[str, str | None, str | None]:
         return job["kommun"], None, exc.swedish()
     finally:
         plt.close("all")
+        # the kommun's figures and their reference cycles freed before the next kommun,
+        # so that a worker's memory stays as after its first (``collecting_rarely``)
+        gc.collect()
     return job["kommun"], str(final), None
 
 
