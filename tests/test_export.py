@@ -72,8 +72,7 @@ def _zlib_header(level: int) -> bytes:
 
 def test_png_is_the_figures_pixels_at_the_cheaper_level() -> None:
     """The PNG is compressed at :data:`PNG_COMPRESS_LEVEL` (not Pillow's 6) and holds
-    exactly the pixels of matplotlib's own PNG of the figure."""
-    import numpy as np
+    exactly the pixels of matplotlib's own PNG of the figure (opaque: its RGB)."""
     from PIL import Image
 
     assert _zlib_header(_export.PNG_COMPRESS_LEVEL) != _zlib_header(6)
@@ -84,8 +83,107 @@ def test_png_is_the_figures_pixels_at_the_cheaper_level() -> None:
     fig.savefig(plain, format="png")
     assert _png_idat(plain.getvalue())[:2] == _zlib_header(6)
     ours, theirs = (np.asarray(Image.open(io.BytesIO(b))) for b in (png, plain.getvalue()))
-    assert ours.shape == theirs.shape
-    assert (ours == theirs).all()
+    assert ours.shape == (*theirs.shape[:2], 3)
+    assert (theirs[..., 3] == 255).all()
+    assert (ours == theirs[..., :3]).all()
+
+
+def _png_chunks(png: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, data) of every chunk of a PNG, in order."""
+    chunks, at = [], 8
+    while at < len(png):
+        length = int.from_bytes(png[at : at + 4], "big")
+        chunks.append((png[at + 4 : at + 8], png[at + 8 : at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+def _matplotlibs_png(fig: plt.Figure) -> bytes:
+    """The PNG matplotlib's own ``savefig`` writes with the report's options."""
+    buf = io.BytesIO()
+    with _export.deterministic():
+        fig.savefig(buf, format="png", metadata=_export._METADATA["png"], **_png_options())
+    return buf.getvalue()
+
+
+def _png_options() -> dict:
+    return {"pil_kwargs": dict(_export._PNG_OPTIONS)}
+
+
+def _colour_type(png: bytes) -> int:
+    """The PNG colour type in IHDR: 2 RGB, 6 RGBA."""
+    ((kind, header), *_rest) = _png_chunks(png)
+    assert kind == b"IHDR"
+    return header[9]
+
+
+def test_opaque_figure_png_is_rgb_with_the_same_pixels_and_chunks(tmp_path: Path) -> None:
+    """An opaque chart is written as RGB (colour type 2): the decoded pixels are the RGB
+    of matplotlib's RGBA PNG (alpha 255 everywhere), every chunk but IHDR and IDAT is
+    matplotlib's (``pHYs``, no ``Software``), IHDR differs only in the colour type, and
+    the bytes are the same every time and in ``save_figure``'s file."""
+    from PIL import Image
+
+    fig = _laid_out_figure()
+    png = _export.figure_png_bytes(fig)
+    theirs = _matplotlibs_png(fig)
+    assert _colour_type(png) == 2 and _colour_type(theirs) == 6
+    assert Image.open(io.BytesIO(png)).mode == "RGB"
+    rgb = np.asarray(Image.open(io.BytesIO(png)))
+    rgba = np.asarray(Image.open(io.BytesIO(theirs)))
+    assert (rgba[..., 3] == 255).all()
+    assert np.array_equal(rgb, rgba[..., :3])
+    ours, own = _png_chunks(png), _png_chunks(theirs)
+    assert [c for c in ours if c[0] not in (b"IHDR", b"IDAT")] == [
+        c for c in own if c[0] not in (b"IHDR", b"IDAT")
+    ]
+    assert [k for k, _ in ours if k == b"pHYs"] == [b"pHYs"]
+    assert ours[0][1][:9] + ours[0][1][10:] == own[0][1][:9] + own[0][1][10:]
+    assert len(png) < len(theirs)
+    assert _export.figure_png_bytes(fig) == png
+    (path,) = _export.save_figure(fig, tmp_path / "d", formats=("png",))
+    assert path.read_bytes() == png
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_figure_png_with_transparency_stays_rgba(alpha: float) -> None:
+    """A figure with a (half) transparent region, here the margins around the axes, is
+    written as RGBA, as matplotlib writes it (same bytes: same pixels and chunks)."""
+    fig = _laid_out_figure()
+    fig.patch.set_alpha(alpha)
+    png = _export.figure_png_bytes(fig)
+    assert _colour_type(png) == 6
+    assert png == _matplotlibs_png(fig)
+
+
+@pytest.mark.parametrize(
+    ("pixel", "colour_type"),
+    [
+        ((0, 0, 0, 255), 2),  # opaque black: nothing above alpha
+        ((255, 255, 255, 254), 6),  # white, alpha just below opaque
+        ((255, 255, 255, 0), 6),  # white, fully transparent
+        ((0, 0, 0, 0), 6),
+    ],
+)
+def test_png_bytes_are_rgb_only_when_every_pixel_is_opaque(
+    pixel: tuple[int, ...], colour_type: int
+) -> None:
+    """The opacity check looks at alpha alone, in every pixel; the decoded pixels are
+    the input's (its RGB when written as RGB)."""
+    from PIL import Image
+
+    rgba = np.full((3, 5, 4), 255, dtype=np.uint8)
+    rgba[..., :3] = np.arange(45, dtype=np.uint8).reshape(3, 5, 3)
+    rgba[2, 4] = pixel
+    png = _export._png_bytes(rgba, dpi=100)
+    assert _colour_type(png) == colour_type
+    decoded = np.asarray(Image.open(io.BytesIO(png)))
+    assert np.array_equal(decoded, rgba if colour_type == 6 else rgba[..., :3])
+
+
+def test_png_bytes_refuse_other_shapes() -> None:
+    with pytest.raises(ValueError, match=r"\(height, width, 4\)"):
+        _export._png_bytes(np.zeros((2, 2, 3), dtype=np.uint8), dpi=100)
 
 
 def _laid_out_figure() -> plt.Figure:
@@ -119,10 +217,15 @@ def test_skipping_the_layout_predraw_gives_the_same_bytes(tmp_path: Path, fmt: s
     same PNG level)."""
     (path,) = _export.save_figure(_laid_out_figure(), tmp_path / "d", formats=(fmt,))
     buf = io.BytesIO()
-    options = {"pil_kwargs": _export._PNG_OPTIONS} if fmt == "png" else {}
+    options = _png_options() if fmt == "png" else {}
     with _export.deterministic():
         _laid_out_figure().savefig(buf, format=fmt, metadata=_export._METADATA[fmt], **options)
-    assert path.read_bytes() == buf.getvalue()
+    expected = buf.getvalue()
+    if fmt == "png":  # matplotlib's pixels, written as the report writes them (RGB)
+        from PIL import Image
+
+        expected = _export._png_bytes(np.asarray(Image.open(buf)), dpi=plt.rcParams["figure.dpi"])
+    assert path.read_bytes() == expected
 
 
 def _plain_svg(fig: plt.Figure) -> bytes:

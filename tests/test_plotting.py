@@ -1568,3 +1568,100 @@ def test_campaign_spans_match_a_grouping():
         names = first.index if by_plant else first.index.get_level_values(0)
         want = dict(zip(names, zip(first, last, strict=True), strict=True))
         assert plotting._campaign_spans(day, by_plant) == want
+
+
+def _series_the_long_way(
+    estimates: pd.DataFrame, indicator: str, group_var: str, group: str
+) -> pd.DataFrame:
+    """``plotting._series`` as it was before it was built from arrays."""
+    rows = estimates[
+        (estimates["indicator"] == indicator)
+        & (estimates["group_var"] == group_var)
+        & (estimates["group"].astype("string") == str(group))
+    ]
+    if rows.empty:
+        raise ValueError(f"no estimates of indicator {indicator!r}, {group_var}={group!r}")
+    cols = ["estimate", "ci_low", "ci_high"]
+    rows = rows.assign(year=rows["year"].astype(int)).sort_values("year")
+    out = rows.set_index("year")[cols].astype(float)
+    if "suppressed" in rows.columns:
+        out["suppressed"] = rows.set_index("year")["suppressed"].astype("boolean").fillna(False)
+    else:
+        out["suppressed"] = False
+    years = np.arange(out.index.min(), out.index.max() + 1)
+    out = out.reindex(years)
+    out["suppressed"] = out["suppressed"].astype("boolean").fillna(False).astype(bool)
+    out.index.name = "year"
+    return out
+
+
+def _assert_same_series(found: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(
+        found, expected, check_exact=True, check_index_type=True, check_column_type=True
+    )
+    assert found.index.name == expected.index.name == "year"
+    assert list(found.dtypes) == list(expected.dtypes)
+
+
+def test_series_equal_the_long_way_on_the_built_data(built_data_dir) -> None:
+    from trygghet_analys.report import charts
+
+    tables = charts.load_tables(built_data_dir)
+    estimates = tables.estimates
+    assert isinstance(estimates["group"].dtype, pd.CategoricalDtype)
+    keys = estimates[["indicator", "group_var", "group"]].drop_duplicates()
+    assert len(keys) > 50
+    for year in (tables.years[0], tables.years[-1]):
+        upto = charts._upto(estimates, year)
+        for indicator, group_var, group in (
+            upto[["indicator", "group_var", "group"]].drop_duplicates().itertuples(index=False)
+        ):
+            found = plotting._series(upto, indicator, group_var, group)
+            _assert_same_series(found, _series_the_long_way(upto, indicator, group_var, group))
+
+
+def _edge_estimates(group_dtype: str, suppressed: object) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "year": [2024, 2019, 2021, 2024, 2020, 2022, 2020],
+            "indicator": ["a", "a", "a", "a", "b", "a", "a"],
+            "group_var": ["total", "total", "total", "sex", "total", "total", "sex"],
+            "group": ["Hela", "Hela", "Hela", "Kvinna", "Hela", None, "Kvinna"],
+            "estimate": [0.3, 0.1, np.nan, 0.5, 0.2, 0.4, 0.45],
+            "ci_low": [0.2, 0.05, np.nan, 0.4, 0.1, 0.3, 0.35],
+            "ci_high": [0.4, 0.15, np.nan, 0.6, 0.3, 0.5, 0.55],
+        }
+    )
+    if group_dtype == "category":
+        frame["group"] = pd.Categorical(frame["group"], categories=["Kvinna", "Hela", "Tom"])
+    elif group_dtype == "int_category":
+        frame["group"] = pd.Categorical([1, 1, 1, 2, 1, None, 2])
+    else:
+        frame["group"] = frame["group"].astype(group_dtype)
+    if suppressed == "none":
+        return frame
+    frame["suppressed"] = pd.array(
+        [False, suppressed, True, False, False, False, False],
+        dtype=object if suppressed is None else "boolean",
+    )
+    return frame
+
+
+@pytest.mark.parametrize("group_dtype", ["category", "object", "string", "int_category"])
+@pytest.mark.parametrize("suppressed", [False, True, None, "none"])
+def test_series_equal_the_long_way_at_the_edges(group_dtype: str, suppressed: object) -> None:
+    """Unsorted years with gaps, equally spaced years, one year, a missing group, NA and
+    missing suppression."""
+    est = _edge_estimates(group_dtype, suppressed)
+    # pandas writes an integer category with a missing value as "1.0"
+    group, other = ("1.0", "2.0") if group_dtype == "int_category" else ("Hela", "Kvinna")
+    for key in (("a", "total", group), ("b", "total", group), ("a", "sex", other)):
+        _assert_same_series(plotting._series(est, *key), _series_the_long_way(est, *key))
+    # a category nobody has, and an empty table, raise as before
+    for frame in (est, est.iloc[0:0]):
+        with pytest.raises(ValueError, match="no estimates"):
+            plotting._series(frame, "a", "total", "Tom")
+    # a repeated year: the pandas way, which reindex refuses
+    twice = pd.concat([est, est.iloc[[0]]], ignore_index=True)
+    with pytest.raises(ValueError, match="duplicate"):
+        plotting._series(twice, "a", "total", group)

@@ -516,6 +516,25 @@ def test_chart_registry(fake_data: Path) -> None:
         charts.get_chart("finns_inte")
 
 
+def test_marked_changes_are_made_once_per_findings_table_and_year(fake_data: Path) -> None:
+    tables = charts.load_tables(fake_data)
+    assert len(tables.findings)
+    first = charts._marked_changes(tables, 2025)
+    assert len(first) and (first["year_to"] <= 2025).all()
+    # the same frame for every chart of the report, equal to one made anew
+    assert charts._marked_changes(tables, 2025) is first
+    pd.testing.assert_frame_equal(first, charts._changes_to_mark(tables.findings, 2025))
+    earlier = charts._marked_changes(tables, 2020)
+    assert earlier is not first and len(earlier) < len(first)
+    pd.testing.assert_frame_equal(earlier, charts._changes_to_mark(tables.findings, 2020))
+    # another findings table is read anew
+    tables.findings = tables.findings[tables.findings["indicator"] == "otrygghet_ute_sent"]
+    fewer = charts._marked_changes(tables, 2025)
+    assert set(fewer["indicator"]) == {"otrygghet_ute_sent"} and len(fewer) < len(first)
+    tables.findings = pd.DataFrame()
+    assert charts._marked_changes(tables, 2025).empty
+
+
 def test_commitment_periods() -> None:
     from types import SimpleNamespace as R
 
