@@ -181,6 +181,33 @@ def test_png_bytes_are_rgb_only_when_every_pixel_is_opaque(
     assert np.array_equal(decoded, rgba if colour_type == 6 else rgba[..., :3])
 
 
+@pytest.mark.parametrize("dpi", [72, 100, 150.5, 300])
+def test_opaque_png_is_up_filtered_zlib_ng_with_pillows_other_chunks(dpi: float) -> None:
+    """An opaque image is written without Pillow: every row filtered "Up" (wrapping
+    modulo 256 where a byte is smaller than the one above it), deflated by zlib-ng at
+    :data:`PNG_COMPRESS_LEVEL`, and with the chunks Pillow writes for the same image and
+    dpi; any reader decodes the same pixels."""
+    from PIL import Image
+    from zlib_ng import zlib_ng
+
+    rng = np.random.default_rng(7)
+    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)  # odd sizes, any bytes
+    rgba[..., 3] = 255
+    rgba[5:9] = rgba[4]  # repeated rows: all zeros once filtered
+    png = _export._png_bytes(rgba, dpi=dpi)
+    idat = _png_idat(png)
+    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(37, 1 + 53 * 3)
+    assert (rows[:, 0] == 2).all()
+    assert (rows[5:9, 1:] == 0).all()
+    assert idat == zlib_ng.compress(rows.tobytes(), _export.PNG_COMPRESS_LEVEL)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), rgba[..., :3])
+    pillows = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(pillows, format="png", dpi=(dpi, dpi))
+    assert [c for c in _png_chunks(png) if c[0] != b"IDAT"] == [
+        c for c in _png_chunks(pillows.getvalue()) if c[0] != b"IDAT"
+    ]
+
+
 def test_png_bytes_refuse_other_shapes() -> None:
     with pytest.raises(ValueError, match=r"\(height, width, 4\)"):
         _export._png_bytes(np.zeros((2, 2, 3), dtype=np.uint8), dpi=100)
