@@ -181,6 +181,33 @@ def test_png_bytes_are_rgb_only_when_every_pixel_is_opaque(
     assert np.array_equal(decoded, rgba if colour_type == 6 else rgba[..., :3])
 
 
+@pytest.mark.parametrize("dpi", [72, 100, 150.5, 300])
+def test_opaque_png_is_up_filtered_zlib_ng_with_pillows_other_chunks(dpi: float) -> None:
+    """An opaque image is written without Pillow: every row filtered "Up" (wrapping
+    modulo 256 where a byte is smaller than the one above it), deflated by zlib-ng at
+    :data:`PNG_COMPRESS_LEVEL`, and with the chunks Pillow writes for the same image and
+    dpi; any reader decodes the same pixels."""
+    from PIL import Image
+    from zlib_ng import zlib_ng
+
+    rng = np.random.default_rng(7)
+    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)  # odd sizes, any bytes
+    rgba[..., 3] = 255
+    rgba[5:9] = rgba[4]  # repeated rows: all zeros once filtered
+    png = _export._png_bytes(rgba, dpi=dpi)
+    idat = _png_idat(png)
+    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(37, 1 + 53 * 3)
+    assert (rows[:, 0] == 2).all()
+    assert (rows[5:9, 1:] == 0).all()
+    assert idat == zlib_ng.compress(rows.tobytes(), _export.PNG_COMPRESS_LEVEL)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), rgba[..., :3])
+    pillows = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(pillows, format="png", dpi=(dpi, dpi))
+    assert [c for c in _png_chunks(png) if c[0] != b"IDAT"] == [
+        c for c in _png_chunks(pillows.getvalue()) if c[0] != b"IDAT"
+    ]
+
+
 def test_png_bytes_refuse_other_shapes() -> None:
     with pytest.raises(ValueError, match=r"\(height, width, 4\)"):
         _export._png_bytes(np.zeros((2, 2, 3), dtype=np.uint8), dpi=100)
@@ -621,6 +648,48 @@ def test_xlsx_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
         one(np.datetime64("2024-03-05T00:00:00.000000000"))
 
 
+#: A float column long enough for its text to be made in bulk, with the numbers whose
+#: text Arrow lays out otherwise than ``repr`` (whole, tiny, long, signed zero).
+_LONG_FLOATS = [
+    *(i / 7 for i in range(1, 60)),
+    *(-(10.0**e) / 3 for e in range(-8, 20)),
+    *(float(10**e) for e in range(0, 20)),
+    1e-4, 9.999999999999999e-05, 0.00010000000000000002, 123456789012.5, 1234567890123.5,
+    2.0**53, 2.0**53 + 2, 0.0, -0.0, 5e-324, 1.7976931348623157e308, 0.30000000000000004,
+]  # fmt: skip
+
+
+def test_float_reprs_are_repr() -> None:
+    """:func:`_float_reprs` (Arrow's text where it is ``repr``'s, else ``repr``) gives
+    exactly ``repr`` of every float: random bit patterns, magnitudes from 1e-8 to 1e20,
+    rounded decimals, whole numbers and the edges of Arrow's and ``repr``'s layouts."""
+    from trygghet_analys.files._xlsx import _float_reprs
+
+    rng = np.random.default_rng(16)
+    bits = np.frombuffer(rng.bytes(8 * 100_000), dtype=np.float64)
+    spread = 10.0 ** rng.uniform(-8, 20, 100_000) * rng.choice([-1.0, 1.0], 100_000)
+    decimals = np.round(rng.uniform(-1000, 1000, 100_000), 3)
+    whole = np.round(rng.uniform(-1e17, 1e17, 10_000))
+    for floats in (bits[np.isfinite(bits)], spread, decimals, whole, np.array(_LONG_FLOATS)):
+        values = floats.tolist()
+        assert _float_reprs(values) == list(map(repr, values))
+
+
+def test_long_float_column_text_is_made_in_bulk() -> None:
+    """A float column of :data:`_BULK_REPR` values or more has its text made in bulk: its
+    piece of the row template takes text (``%s``), not the floats (``%r``)."""
+    from trygghet_analys.files._xlsx import _BULK_REPR, Book
+
+    assert len(_LONG_FLOATS) >= _BULK_REPR
+    part, args = Book()._column_part("B", 2, _LONG_FLOATS, "0.0%")
+    assert part == '<c r="B%s" s="3"><v>%s</v></c>'
+    assert args[-1] == list(map(repr, _LONG_FLOATS))
+    part, args = Book()._column_part("B", 2, [None, *_LONG_FLOATS], "0.0%")
+    assert part == "%s" and args[0][1] == f'<c r="B3" s="3"><v>{_LONG_FLOATS[0]!r}</v></c>'
+    short = _LONG_FLOATS[: _BULK_REPR - 1]
+    assert Book()._column_part("B", 2, short, "0.0%")[0].endswith("<v>%r</v></c>")
+
+
 @pytest.mark.parametrize(
     ("values", "fmt"),
     [
@@ -648,6 +717,15 @@ def test_xlsx_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
         ([0.5, 0.25], ["0.0%", "0.0%"]),  # one per-row format throughout
         ([0.5, None, 0.25], ["0.0%", "#,##0", "0.0%"]),  # a format only an empty row has
         ([None, 0.5, 0.25], ["#,##0", "0.00", "0.0%"]),
+        # long float columns: their text made in bulk (:func:`_float_reprs`)
+        (_LONG_FLOATS, "0.0%"),
+        (_LONG_FLOATS, (["0.0%", "0.00"] * len(_LONG_FLOATS))[: len(_LONG_FLOATS)]),
+        (_LONG_FLOATS, ["0.0%"] * len(_LONG_FLOATS)),
+        ([None, *_LONG_FLOATS, None, 0.5, None], None),
+        (
+            [*_LONG_FLOATS, None],
+            (["0.0%", "0.00", None] * len(_LONG_FLOATS))[: len(_LONG_FLOATS) + 1],
+        ),
     ],
 )
 def test_xlsx_column_at_once_writes_what_cell_by_cell_writes(values: list, fmt: object) -> None:
