@@ -1732,3 +1732,43 @@ def test_marked_rows_equal_the_long_way_at_the_edges(significant: str, group_dty
         plotting._marked_rows(alone, "A", "x", "total", "Hela"),
         _marked_the_long_way(alone, "A", "x", "total", "Hela"),
     )
+
+
+@pytest.mark.parametrize("group_dtype", ["category", "object", "str"])
+def test_first_row_of_a_group_is_the_long_ways_row(group_dtype: str) -> None:
+    """As ``group_chart`` took each group's row: repeated and missing groups, mixed
+    column types (the row is a Series of objects)."""
+    rows = pd.DataFrame(
+        {
+            "group_var": ["sex", "sex", "sex", "sex"],
+            "group": ["Man", None, "Kvinna", "Man"],
+            "estimate": [0.2, 0.3, np.nan, 0.4],
+            "n": [10, 20, 30, 40],
+            "suppressed": [False, False, True, False],
+        },
+        index=[7, 3, 5, 1],
+    )
+    if group_dtype == "category":
+        rows["group"] = pd.Categorical(rows["group"], categories=["Kvinna", "Man", "Annat"])
+    else:
+        rows["group"] = rows["group"].astype(group_dtype)
+    for group in ("Man", "Kvinna"):
+        expected = rows[rows["group"].astype("string") == group].iloc[0]
+        pd.testing.assert_series_equal(plotting._first_row(rows, group), expected)
+    with pytest.raises(IndexError):
+        plotting._first_row(rows, "Annat")
+
+
+def test_group_chart_rows_equal_the_long_way_on_the_built_data(built_data_dir) -> None:
+    from trygghet_analys.report import charts
+
+    tables = charts.load_tables(built_data_dir)
+    est = tables.estimates
+    rows = est[(est["indicator"] == "otrygghet_ute_sent") & (est["year"] == tables.years[-1])]
+    for gv in ("stratum", "sex", "age_group"):
+        part = rows[rows["group_var"] == gv]
+        groups = plotting._groups_in_order(part)
+        assert groups
+        for group in groups:
+            expected = part[part["group"].astype("string") == group].iloc[0]
+            pd.testing.assert_series_equal(plotting._first_row(part, group), expected)

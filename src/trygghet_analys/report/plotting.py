@@ -559,6 +559,19 @@ def _flags(column: pd.Series) -> np.ndarray:
     return column.astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
+def _first_row(rows: pd.DataFrame, group: str) -> pd.Series:
+    """The first of ``rows`` whose group is ``group`` (as text): the row
+    ``rows[rows["group"].astype("string") == group].iloc[0]``, found with
+    :func:`_equals_text` and taken by its position without selecting the rows first."""
+    hits = _equals_text(rows["group"], group)
+    if isinstance(hits, pd.Series):
+        hits = hits.to_numpy(dtype=bool, na_value=False)
+    at = np.flatnonzero(hits)
+    if not len(at):
+        raise IndexError(f"no rows of group {group!r}")
+    return rows.iloc[int(at[0])]
+
+
 def _groups_in_order(rows: pd.DataFrame) -> list[str]:
     col = rows["group"]
     if isinstance(col.dtype, pd.CategoricalDtype):
@@ -1064,7 +1077,7 @@ def group_chart(
             headings.append(len(ticks))
             ticks.append(group_var_label(gv))
             for group in _groups_in_order(part):
-                row = part[part["group"].astype("string") == group].iloc[0]
+                row = _first_row(part, group)
                 y = len(ticks)
                 ticks.append(group)
                 if pd.isna(row["estimate"]):
