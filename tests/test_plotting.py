@@ -1665,3 +1665,70 @@ def test_series_equal_the_long_way_at_the_edges(group_dtype: str, suppressed: ob
     twice = pd.concat([est, est.iloc[[0]]], ignore_index=True)
     with pytest.raises(ValueError, match="duplicate"):
         plotting._series(twice, "a", "total", group)
+
+
+def _marked_the_long_way(
+    changes: pd.DataFrame, kommun: str | None, indicator: str, group_var: str, group: str
+) -> pd.DataFrame:
+    """The changes ``_draw_trend`` marked before ``plotting._marked_rows``."""
+    sig = plotting._same_kommun(changes, kommun)
+    return sig[
+        (sig["indicator"] == indicator)
+        & (sig["group_var"] == group_var)
+        & (sig["group"].astype("string") == str(group))
+        & (sig["comparison"] == "föregående år")
+        & sig["significant"].astype("boolean").fillna(False)
+    ]
+
+
+def test_marked_rows_equal_the_long_way_on_the_built_data(built_data_dir) -> None:
+    from trygghet_analys.report import charts
+
+    tables = charts.load_tables(built_data_dir)
+    changes = charts._marked_changes(tables, tables.years[-1])
+    assert changes["significant"].any()
+    kommun = tables.kommun.name
+    keys = changes[["indicator", "group_var", "group"]].drop_duplicates()
+    marked = 0
+    for indicator, group_var, group in keys.itertuples(index=False):
+        for who in (kommun, None, "Annan kommun"):
+            found = plotting._marked_rows(changes, who, indicator, group_var, group)
+            expected = _marked_the_long_way(changes, who, indicator, group_var, group)
+            pd.testing.assert_frame_equal(found, expected, check_exact=True)
+            marked += len(found)
+    assert marked > 0
+
+
+@pytest.mark.parametrize("significant", ["bool", "boolean", "object"])
+@pytest.mark.parametrize("group_dtype", ["str", "object", "category"])
+def test_marked_rows_equal_the_long_way_at_the_edges(significant: str, group_dtype: str) -> None:
+    """Another kommun, another comparison, missing values and other column types."""
+    changes = pd.DataFrame(
+        {
+            "kommun": ["A", "A", "B", "A", None, "A"],
+            "indicator": ["x", "x", "x", "x", "x", None],
+            "group_var": ["total"] * 6,
+            "group": ["Hela", "Hela", "Hela", None, "Hela", "Hela"],
+            "comparison": ["föregående år", "basår", "föregående år"] + ["föregående år"] * 3,
+            "year_to": [2024, 2024, 2024, 2023, 2022, 2021],
+            "estimate_to": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+            "significant": [True, True, True, True, True, True],
+        }
+    )
+    changes["group"] = changes["group"].astype(group_dtype)
+    if significant == "boolean":
+        changes["significant"] = pd.array([True, True, None, True, True, False], dtype="boolean")
+    elif significant == "object":
+        changes["significant"] = pd.Series([True, None, True, True, True, False], dtype=object)
+    for kommun in ("A", "B", None):
+        for group in ("Hela", "Kvinna"):
+            found = plotting._marked_rows(changes, kommun, "x", "total", group)
+            expected = _marked_the_long_way(changes, kommun, "x", "total", group)
+            pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    assert len(plotting._marked_rows(changes, "A", "x", "total", "Hela")) == 1
+    # without a kommun column every row counts
+    alone = changes.drop(columns="kommun")
+    pd.testing.assert_frame_equal(
+        plotting._marked_rows(alone, "A", "x", "total", "Hela"),
+        _marked_the_long_way(alone, "A", "x", "total", "Hela"),
+    )

@@ -37,7 +37,9 @@ MAX_ROWS = 1_048_576
 MAX_TEXT = 32_767
 #: zlib-ng level of the zip entries. ``tabeller.xlsx`` holds some 10 MB of XML: zlib-ng's
 #: level 4 deflates it in about half the CPU of stdlib zlib's level 5 (used before) into
-#: slightly fewer bytes (table in ``docs/performance.md``); the cells are the same.
+#: slightly fewer bytes (table in ``docs/performance.md``); the cells are the same. Like
+#: any deflate library, zlib-ng promises the same bytes only for one version (pinned) on
+#: one kind of processor.
 COMPRESS_LEVEL = 4
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -517,6 +517,48 @@ def _series_by_pandas(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _marked_rows(
+    changes: pd.DataFrame, kommun: str | None, indicator: str, group_var: str, group: str
+) -> pd.DataFrame:
+    """The changes one trend series marks: the kommun's (:func:`_same_kommun`) significant
+    changes from the year before of ``indicator``, ``group_var``, ``group``.
+
+    One selection by the conditions combined as arrays: the same rows as selecting the
+    kommun and then the rest with pandas' ``&``, at about half the cost (each pandas
+    comparison and ``&`` of a report's 2 000 changes costs some 0,2 ms).
+    """
+    keep = (
+        _is(changes["indicator"], indicator)
+        & _is(changes["group_var"], group_var)
+        & _is_text(changes["group"], group)
+        & _is(changes["comparison"], Comparison.PREVIOUS_YEAR)
+        & _flags(changes["significant"])
+    )
+    if kommun is not None and "kommun" in changes.columns:
+        keep &= _is(changes["kommun"], kommun)
+    return changes[keep]
+
+
+def _is(column: pd.Series, value: object) -> np.ndarray:
+    """Where ``column == value`` holds, as selecting by it takes rows (missing: not)."""
+    return (column == value).to_numpy(dtype=bool, na_value=False)
+
+
+def _is_text(column: pd.Series, text: str) -> np.ndarray:
+    """Where ``column.astype("string") == text`` holds (missing: not); a column of texts
+    is compared as it is, since turning it into strings changes only its missing values."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return _is(column, text)
+    return _is(column.astype("string"), text)
+
+
+def _flags(column: pd.Series) -> np.ndarray:
+    """``column.astype("boolean").fillna(False)`` as an array; a bool column as it is."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "b":
+        return column.to_numpy()
+    return column.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
 def _groups_in_order(rows: pd.DataFrame) -> list[str]:
     col = rows["group"]
     if isinstance(col.dtype, pd.CategoricalDtype):
@@ -582,14 +624,7 @@ def _draw_trend(
     )
 
     if changes is not None and not changes.empty:
-        sig = _same_kommun(changes, kommun)
-        sig = sig[
-            (sig["indicator"] == indicator)
-            & (sig["group_var"] == group_var)
-            & (sig["group"].astype("string") == str(group))
-            & (sig["comparison"] == Comparison.PREVIOUS_YEAR)
-            & sig["significant"].astype("boolean").fillna(False)
-        ]
+        sig = _marked_rows(changes, kommun, indicator, group_var, str(group))
         if not sig.empty:
             diff = (
                 sig["change"].astype(float)
