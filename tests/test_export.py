@@ -1324,6 +1324,51 @@ def test_pdf_streams_compressed_once_give_matplotlibs_bytes(tmp_path: Path, monk
     assert kept == [own, own]
 
 
+def test_pdf_streams_deflated_at_end_give_matplotlibs_bytes(tmp_path: Path, monkeypatch) -> None:
+    """Page streams deflated in one call when they end (the chart's own file and the
+    book page) are the bytes matplotlib's piece-by-piece compressor writes; and the
+    streams of a report's PDF are deflated so."""
+    import contextlib
+
+    ended: list[int] = []
+
+    class Counted(_export._DeflatedAtEnd):
+        __slots__ = ()
+
+        def flush(self) -> bytes:
+            ended.append(len(self._pieces))
+            return super().flush()
+
+    monkeypatch.setattr(_export, "_DeflatedAtEnd", Counted)
+    at_end = _book_with_page(tmp_path / "at_end")
+    assert ended and max(ended) > 100  # a page's drawing came in many pieces
+    ended.clear()
+    monkeypatch.setattr(_export, "_pdf_streams_deflated_at_end", contextlib.nullcontext)
+    assert _book_with_page(tmp_path / "matplotlib") == at_end
+    assert ended == []
+
+
+@pytest.mark.parametrize("level", [1, 3, 6, 9])
+def test_deflated_at_end_equals_deflating_piece_by_piece(level: int) -> None:
+    """Deflate's output does not depend on how its input was split: one call over the
+    pieces gives the piecewise compressor's bytes, for pieces of any size (and pieces
+    given as bytearray or memoryview are kept as their bytes at the time)."""
+    rng = np.random.default_rng(level)
+    text = b" ".join(b"%d %d m %d %d l S" % tuple(rng.integers(0, 999, 4)) for _ in range(4000))
+    piecewise = zlib.compressobj(level)
+    at_end = _export._DeflatedAtEnd(level)
+    out, at = [], 0
+    while at < len(text):
+        n = int(rng.choice([1, 2, 7, 40, 300, 5000]))
+        piece = bytearray(text[at : at + n])
+        out.append(piecewise.compress(piece))
+        assert at_end.compress(memoryview(piece) if n % 2 else piece) == b""
+        piece[:] = b"x" * len(piece)  # the writer reuses its buffer
+        at += n
+    out.append(piecewise.flush())
+    assert at_end.flush() == b"".join(out)
+
+
 def test_recorded_codes_only_for_glyphs_recorded_already() -> None:
     """A text's codes are read from the tracker only when every glyph is recorded: a
     text with one glyph new gets None (it must be recorded, taking a new code)."""
