@@ -1573,7 +1573,9 @@ def test_campaign_spans_match_a_grouping():
 def _series_the_long_way(
     estimates: pd.DataFrame, indicator: str, group_var: str, group: str
 ) -> pd.DataFrame:
-    """``plotting._series`` as it was before it was built from arrays."""
+    """``plotting._series`` as it was before it was built from arrays: the rows selected
+    by comparing every group as text, the series made from them by pandas
+    (``_series_by_pandas``, the old code, which repeated years still take)."""
     rows = estimates[
         (estimates["indicator"] == indicator)
         & (estimates["group_var"] == group_var)
@@ -1581,18 +1583,7 @@ def _series_the_long_way(
     ]
     if rows.empty:
         raise ValueError(f"no estimates of indicator {indicator!r}, {group_var}={group!r}")
-    cols = ["estimate", "ci_low", "ci_high"]
-    rows = rows.assign(year=rows["year"].astype(int)).sort_values("year")
-    out = rows.set_index("year")[cols].astype(float)
-    if "suppressed" in rows.columns:
-        out["suppressed"] = rows.set_index("year")["suppressed"].astype("boolean").fillna(False)
-    else:
-        out["suppressed"] = False
-    years = np.arange(out.index.min(), out.index.max() + 1)
-    out = out.reindex(years)
-    out["suppressed"] = out["suppressed"].astype("boolean").fillna(False).astype(bool)
-    out.index.name = "year"
-    return out
+    return plotting._series_by_pandas(rows)
 
 
 def _assert_same_series(found: pd.DataFrame, expected: pd.DataFrame) -> None:
