@@ -345,3 +345,39 @@ def test_collecting_rarely_raises_the_youngest_threshold_and_puts_it_back():
         assert gc.get_threshold()[0] == 1234
         raise RuntimeError("ritningen misslyckades")
     assert gc.get_threshold() == before
+
+
+def test_frozen_for_workers_tells_without_walking_the_frozen_heap(monkeypatch):
+    """``report --alla`` freezes its parent's heap for its workers through
+    ``frozen_for_workers``; a report inside (a worker's, one per kommun) then learns that
+    the heap is frozen without ``gc.get_freeze_count`` (which walks every frozen object)
+    and leaves the freeze alone. Whether the heap is frozen reads the same as
+    ``gc.get_freeze_count() > 0`` before, inside both blocks, under a bare ``gc.freeze``
+    and after."""
+    import gc
+
+    from trygghet_analys import _gc
+
+    own = gc.get_freeze_count
+    assert _gc._frozen() is (own() > 0) is False
+    with _gc.frozen_while_running():
+        assert _gc._frozen() is (own() > 0) is True
+    with _gc.frozen_for_workers():
+        frozen = own()
+        assert _gc._frozen() is (frozen > 0) is True
+
+        def walked() -> int:
+            raise AssertionError("gc.get_freeze_count walked the frozen heap")
+
+        monkeypatch.setattr(gc, "get_freeze_count", walked)
+        with _gc.frozen_while_running():
+            pass
+        monkeypatch.setattr(gc, "get_freeze_count", own)
+        assert own() == frozen
+    assert _gc._frozen() is (own() > 0) is False
+    gc.freeze()
+    try:
+        assert _gc._frozen() is (own() > 0) is True
+    finally:
+        gc.unfreeze()
+    assert own() == 0

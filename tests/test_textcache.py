@@ -284,3 +284,108 @@ def test_text_layout_is_kept_per_renderer_dpi() -> None:
     plain = text._get_layout(RendererAgg(400, 300, 200))[0].bounds
     assert sizes[0] == sizes[2] != sizes[1] == plain
     plt.close(fig)
+
+
+#: Texts measured both ways: every character a report draws, spaces, ligatures (``fi``,
+#: ``ffi``), a last character that is a ligature's, one and two letters, kerned pairs,
+#: characters DejaVu lacks (a fallback font or a missing glyph), and an empty text.
+_MEASURED = [
+    *[chr(c) for c in range(32, 127)],
+    *"åäöÅÄÖéü–—−…\xa0\u202f·•°±×≤≥€‰",
+    "",
+    "  ",
+    "fi",
+    "office ffi",
+    "AV Wa Tå To",
+    "29\xa0% av invånarna i Älmhult −0,5 … (95 % konfidensintervall 25\xa0%–33\xa0%)",
+    "中文 och ☃",
+]
+
+
+def _random_texts(rng, n: int) -> list[str]:
+    chars = [c for c in _MEASURED[:-7] if c]
+    return ["".join(rng.choice(chars, size=rng.integers(1, 90))) for _ in range(n)]
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+@pytest.mark.parametrize("weight", ["normal", "bold"])
+@pytest.mark.parametrize("style", ["normal", "italic"])
+@pytest.mark.parametrize("hinting", ["NO_HINTING", "FORCE_AUTOHINT", "DEFAULT", "NO_AUTOHINT"])
+def test_text_extent_from_shaping_is_set_texts(rng, weight, style, hinting) -> None:
+    """``_extent_of`` gives ``set_text``'s width, height and descent, or None; never
+    another answer, and an answer for almost every text."""
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+    from matplotlib.ft2font import LoadFlags
+
+    flags = LoadFlags[hinting]
+    font = get_font(findfont(FontProperties(family="DejaVu Sans", weight=weight, style=style)))
+    texts = _MEASURED + _random_texts(rng, 25)
+    answered = 0
+    with textcache.shared_text_layout():
+        for size, dpi in ((6.5, 72), (10.5, 72), (17, 100), (10, 100), (100, 72)):
+            font.set_size(size, dpi)
+            for s in texts:
+                items = font._layout(s, flags, features=None, language=None)
+                extent = textcache._extent_of(font, items, flags)
+                font.set_text(s, 0.0, flags=flags)
+                own = (*font.get_width_height(), font.get_descent())
+                if extent is not None:
+                    answered += 1
+                    assert extent == own, (s, size, dpi)
+    assert answered > 0.95 * 5 * len(texts)
+
+
+def _renderers() -> list:
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_pdf import PdfFile, RendererPdf
+    from matplotlib.textpath import text_to_path
+
+    return [
+        RendererAgg(400, 300, 100),
+        RendererAgg(400, 300, 200),
+        RendererPdf(PdfFile(io.BytesIO()), 72, 300, 400),
+        text_to_path,
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+def test_renderers_measure_texts_as_matplotlib(rng) -> None:
+    """The Agg, PDF and text-path measurements inside the block equal matplotlib's own
+    for plain texts in several faces and sizes, mathtext, and an empty text."""
+    from matplotlib.font_manager import FontProperties
+
+    props = [
+        FontProperties(family="DejaVu Sans", size=size, weight=weight, style=style)
+        for size, weight, style in ((10.5, "normal", "normal"), (7, "bold", "italic"))
+    ]
+    texts = [(s, False) for s in _MEASURED + _random_texts(rng, 10)]
+    texts += [(r"$\alpha_1$ och text", True), ("", False)]
+
+    def measured() -> list:
+        with plotting.use_style():
+            return [
+                renderer.get_text_width_height_descent(s, prop, ismath)
+                for renderer in _renderers()
+                for prop in props
+                for s, ismath in texts
+            ]
+
+    plain = measured()
+    with textcache.shared_text_layout():
+        first, again = measured(), measured()
+    assert first == again == plain
+
+
+def test_text_measuring_is_put_back() -> None:
+    from matplotlib.backends._backend_pdf_ps import RendererPDFPSBase
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.textpath import TextToPath
+
+    owners = (RendererPDFPSBase, RendererAgg, TextToPath)
+    own = [owner.get_text_width_height_descent for owner in owners]
+    with textcache.shared_text_layout():
+        assert all(
+            owner.get_text_width_height_descent is not f
+            for owner, f in zip(owners, own, strict=True)
+        )
+    assert [owner.get_text_width_height_descent for owner in owners] == own

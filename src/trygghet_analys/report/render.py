@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .._gc import collecting_rarely, frozen_while_running
+from .._gc import collecting_rarely, frozen_for_workers, frozen_while_running
 from ..config import DataFolder, KommunConfig, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
@@ -1127,10 +1127,11 @@ def run_all(
     done: dict[str, Path] = {}
     # the parent's objects (the tables above all) out of the workers' garbage collection, so
     # that its pages stay shared with the workers instead of being copied on first touch
-    gc.collect()
-    gc.freeze()
     try:
-        with Progress(len(jobs), "Rapporter", "kommuner", enabled=progress) as bar:
+        with (
+            frozen_for_workers(),
+            Progress(len(jobs), "Rapporter", "kommuner", enabled=progress) as bar,
+        ):
             if workers == 1:
                 results = (_one_kommun(job) for job in jobs)
                 for name, final, error in results:
@@ -1151,7 +1152,6 @@ def run_all(
                         done[name] = Path(final)
                         bar.step(name)
     finally:
-        gc.unfreeze()
         charts.release()
     _say(f"Klart: {len(done)} rapporter i {out} ({fmt_number(time.perf_counter() - started, 1)} s)")
     return [done[k.name] for k in kommuner]

@@ -419,6 +419,133 @@ def _window_extent(extent: Callable) -> Callable:
     return window_extent
 
 
+#: Each glyph's control box (26.6, at the origin) per font, size, load flags and glyph,
+#: and each character's advance alone per font, size, load flags and character:
+#: what :func:`_extent_of` adds up.
+_glyph_boxes: dict[tuple, tuple[int, int, int, int]] = {}
+_advances: dict[tuple, int] = {}
+
+
+def _extent_of(font: object, items: list, flags: object) -> tuple[int, int, int] | None:
+    """``font.set_text(s, 0.0, flags=flags)``'s width, height and descent (26.6, as
+    ``get_width_height`` and ``get_descent`` give them) from the shaping of ``s``
+    (``items``, ``FT2Font._layout`` with the same flags) and each glyph's box; None
+    when that cannot be known so (no size set in the block, no glyphs, a glyph from a
+    fallback font, or a last glyph that is not its character's own, as a ligature).
+
+    matplotlib (3.11) shapes the text in ``set_text`` and loads every glyph, once more
+    for each text it measures, although the renderer that measured the text shapes it
+    again when it draws it (kept by :func:`_laying_out`). ``set_text`` places each glyph
+    at its pen position from the shaping, takes the union of the glyphs' control boxes
+    moved there (whole 26.6 units, so exactly), and ends at the last glyph's position
+    plus that glyph's advance: the width of the last character alone
+    (``tests/test_textcache.py`` compares with ``set_text`` on every character and
+    random texts, hinted and not, four faces, several sizes)."""
+    size = _sizes.get(font)
+    if size is None or not items:
+        return None
+    x_min = y_min = 32000
+    x_max = y_max = -32000
+    for item in items:
+        if item.ft_object is not font:
+            return None
+        key = (font, size, flags, item.glyph_index)
+        box = _glyph_boxes.get(key)
+        if box is None:
+            if len(_glyph_boxes) >= MAX_GLYPHS:
+                _glyph_boxes.clear()
+            box = _glyph_boxes[key] = tuple(font.load_glyph(item.glyph_index, flags).bbox)
+        x = round(item.x * 64)
+        y = round(item.y * 64)
+        x_min = min(x_min, box[0] + x)
+        y_min = min(y_min, box[1] + y)
+        x_max = max(x_max, box[2] + x)
+        y_max = max(y_max, box[3] + y)
+    last = items[-1]
+    char = last.char
+    if len(char) != 1 or font.get_char_index(ord(char)) != last.glyph_index:
+        return None
+    key = (font, size, flags, char)
+    advance = _advances.get(key)
+    if advance is None:
+        if len(_advances) >= MAX_GLYPHS:
+            _advances.clear()
+        font.set_text(char, 0.0, flags=flags)
+        advance = _advances[key] = font.get_width_height()[0]
+    if x_min > x_max:
+        y_min = y_max = 0
+    return round(last.x * 64) + advance, y_max - y_min, -y_min
+
+
+def _pdf_extent(measure: Callable) -> Callable:
+    """``RendererPDFPSBase.get_text_width_height_descent`` (``measure``, matplotlib's
+    own) of a plain TrueType text from its shaping (:func:`_extent_of`), shaped as the
+    PDF renderer shapes it to draw it; mathtext, TeX, AFM fonts and what
+    :func:`_extent_of` cannot answer go to ``measure``."""
+    import matplotlib as mpl
+    from matplotlib.ft2font import LoadFlags
+
+    def measured(self: object, s: str, prop: object, ismath: object) -> tuple:
+        if ismath or mpl.rcParams[self._use_afm_rc_name]:
+            return measure(self, s, prop, ismath)
+        font = self._get_font_ttf(prop)
+        flags = LoadFlags.NO_HINTING
+        extent = _extent_of(font, font._layout(s, flags, features=None, language=None), flags)
+        if extent is None:
+            return measure(self, s, prop, ismath)
+        w, h, d = extent
+        scale = 1 / 64
+        return w * scale, h * scale, d * scale
+
+    measured.__wrapped__ = measure
+    return measured
+
+
+def _agg_extent(measure: Callable) -> Callable:
+    """``RendererAgg.get_text_width_height_descent`` (``measure``, matplotlib's own) of
+    a plain text from its shaping (:func:`_extent_of`), shaped with the hinting the Agg
+    renderer draws it with; mathtext, TeX and what :func:`_extent_of` cannot answer go
+    to ``measure``."""
+    from matplotlib.backends import backend_agg
+
+    def measured(self: object, s: str, prop: object, ismath: object) -> tuple:
+        if ismath or ismath not in (True, False):
+            return measure(self, s, prop, ismath)
+        font = self._prepare_font(prop)
+        flags = backend_agg.get_hinting_flag()
+        extent = _extent_of(font, font._layout(s, flags=flags, features=None, language=None), flags)
+        if extent is None:
+            return measure(self, s, prop, ismath)
+        w, h, d = extent
+        return w / 64.0, h / 64.0, d / 64.0
+
+    measured.__wrapped__ = measure
+    return measured
+
+
+def _path_extent(measure: Callable) -> Callable:
+    """``TextToPath.get_text_width_height_descent`` (``measure``, matplotlib's own; the
+    SVG renderer measures with it) of a plain text from its shaping
+    (:func:`_extent_of`), shaped as the text's path is; mathtext, TeX and what
+    :func:`_extent_of` cannot answer go to ``measure``."""
+    from matplotlib.ft2font import LoadFlags
+
+    def measured(self: object, s: str, prop: object, ismath: object) -> tuple:
+        if ismath:
+            return measure(self, s, prop, ismath)
+        scale = prop.get_size_in_points() / self.FONT_SCALE
+        font = self._get_font(prop)
+        flags = LoadFlags.NO_HINTING
+        extent = _extent_of(font, font._layout(s, flags, features=None, language=None), flags)
+        if extent is None:
+            return measure(self, s, prop, ismath)
+        w, h, d = extent
+        return w / 64.0 * scale, h / 64.0 * scale, d / 64.0 * scale
+
+    measured.__wrapped__ = measure
+    return measured
+
+
 _glyph_bitmaps: dict[tuple, tuple[object, int, int]] = {}
 
 
@@ -530,8 +657,10 @@ def shared_text_layout() -> Iterator[None]:
     """
     import matplotlib.text as mtext
     from matplotlib import font_manager
+    from matplotlib.backends._backend_pdf_ps import RendererPDFPSBase
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.ft2font import FT2Font
+    from matplotlib.textpath import TextToPath
 
     if getattr(_installed, "on", False):
         yield
@@ -543,6 +672,14 @@ def shared_text_layout() -> Iterator[None]:
     window_extent = mtext.Text.get_window_extent
     agg_glyphs = RendererAgg._draw_text_glyphs_and_boxes
     RendererAgg._draw_text_glyphs_and_boxes = _agg_glyphs_kept(agg_glyphs)
+    extents = (
+        RendererPDFPSBase.get_text_width_height_descent,
+        RendererAgg.get_text_width_height_descent,
+        TextToPath.get_text_width_height_descent,
+    )
+    RendererPDFPSBase.get_text_width_height_descent = _pdf_extent(extents[0])
+    RendererAgg.get_text_width_height_descent = _agg_extent(extents[1])
+    TextToPath.get_text_width_height_descent = _path_extent(extents[2])
     mtext._get_text_metrics_function = _text_metrics_function
     # on the one FontManager, which the text layout and every back end ask
     manager._find_fonts_by_props = _fonts_kept(manager._find_fonts_by_props)
@@ -562,5 +699,10 @@ def shared_text_layout() -> Iterator[None]:
         mtext.Text._get_layout = text_layout
         mtext.Text.get_window_extent = window_extent
         RendererAgg._draw_text_glyphs_and_boxes = agg_glyphs
+        (
+            RendererPDFPSBase.get_text_width_height_descent,
+            RendererAgg.get_text_width_height_descent,
+            TextToPath.get_text_width_height_descent,
+        ) = extents
         _sizes.clear()
         _installed.on = False
