@@ -1381,3 +1381,25 @@ def test_activities_from_the_cache_are_the_table_as_read(data, tmp_path):
             pipeline._CACHE.reset(token)
         store.finish()
         pd.testing.assert_frame_equal(table, load_activities(path), check_index_type=True)
+
+
+def test_kept_csv_texts_as_views_equal_the_copies(tmp_path):
+    """The texts read as views of the cache file (``views=True``, what the csv writer
+    takes) hold the bytes of the copies, and texts kept as views are written again as
+    the same bytes when their file is written afresh."""
+    from trygghet_analys.files.cache import BuildCache
+
+    store = BuildCache(tmp_path / ".cache")
+    texts = {"a": b"x;1,5\n" * 1000, "b": b"", "c": "Åstorp;2025;ö\n".encode()}
+    store.put_texts("t", texts)
+    store.finish()
+    views = BuildCache(tmp_path / ".cache").texts("t", views=True)
+    copies = BuildCache(tmp_path / ".cache").texts("t")
+    assert all(isinstance(v, memoryview) for v in views.values())
+    assert {k: bytes(v) for k, v in views.items()} == copies == texts
+    store = BuildCache(tmp_path / ".cache")
+    kept = store.texts("t", views=True)
+    store.put_texts("t", {"c": kept["c"], "d": b"ny\n"})  # "a" gone: the file written afresh
+    store.finish()
+    assert len(list((tmp_path / ".cache" / "texts").glob("t-*.bin"))) == 1
+    assert BuildCache(tmp_path / ".cache").texts("t") == {"c": texts["c"], "d": b"ny\n"}

@@ -1625,7 +1625,7 @@ def _write_csv_from_blocks(table: pd.DataFrame, path: Path, name: str, store: Bu
         store.key(fixed, rows_digest(rows[a:b]))
         for a, b in zip(bounds[:-1], bounds[1:], strict=True)
     ]
-    kept = store.texts(name)
+    kept = store.texts(name, views=True)
     blocks = dict.fromkeys(keys)
     for key in blocks:
         blocks[key] = kept.get(key)
@@ -1651,7 +1651,11 @@ def _write_csv_from_blocks(table: pd.DataFrame, path: Path, name: str, store: Bu
             for key, a, b in todo:
                 blocks[key] = _swedish_csv_text(table.iloc[a:b], header=False).encode("utf-8")
     head = _swedish_csv_text(table.iloc[0:0], header=True).encode("utf-8-sig")
-    Path(path).write_bytes(head + b"".join(blocks[key] for key in keys))
+    # written block by block: the kept blocks are views of the cache file's bytes, not
+    # copies, and the file's 86 MB (the findings of a region) are not joined in memory
+    with open(path, "wb") as fh:
+        fh.write(head)
+        fh.writelines(blocks[key] for key in keys)
     if set(blocks) != set(kept):
         store.put_texts(name, blocks)
 

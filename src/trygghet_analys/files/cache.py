@@ -310,17 +310,21 @@ class BuildCache:
         self.used.setdefault(kind, set()).add(key)
         self._pending.append((kind, key, {n: t.copy(deep=_DEEP) for n, t in tables.items()}))
 
-    def texts(self, name: str) -> dict[str, bytes]:
+    def texts(self, name: str, *, views: bool = False) -> dict[str, bytes | memoryview]:
         """The rendered texts kept under ``name`` (``texts/<name>``): key → bytes; empty when
-        absent or damaged (a file whose length or SHA-256 is not its index's is not used)."""
+        absent or damaged (a file whose length or SHA-256 is not its index's is not used).
+
+        ``views``: each text a ``memoryview`` of the file's bytes instead of a copy, for a
+        caller that only writes the texts out again (the csv files: 95 MB of a region's
+        findings, copied out block by block every build)."""
         try:
-            texts, self._text_index[name] = _read_texts(self.folder / "texts", name)
+            texts, self._text_index[name] = _read_texts(self.folder / "texts", name, views=views)
         except (OSError, ValueError, KeyError, TypeError):
             self._text_index.pop(name, None)
             return {}
         return texts
 
-    def put_texts(self, name: str, texts: dict[str, bytes]) -> None:
+    def put_texts(self, name: str, texts: Mapping[str, bytes | memoryview]) -> None:
         """Replace the texts kept under ``name`` (written by :meth:`finish`, like tables)."""
         self._texts[name] = dict(texts)
 
@@ -488,22 +492,24 @@ def _write_pack(
             path.unlink(missing_ok=True)
 
 
-def _read_texts(folder: Path, name: str) -> tuple[dict[str, bytes], dict]:
-    """The texts of ``name`` (key → bytes) and their index: ``<name>.json`` gives each
-    file's size and SHA-256 and each key's file and span."""
+def _read_texts(
+    folder: Path, name: str, *, views: bool = False
+) -> tuple[dict[str, bytes | memoryview], dict]:
+    """The texts of ``name`` (key → bytes, or ``views`` of the file's bytes) and their
+    index: ``<name>.json`` gives each file's size and SHA-256 and each key's file and span."""
     index = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
     data = {}
     for file, meta in index["files"].items():
         blob = (folder / file).read_bytes()
         if len(blob) != meta["size"] or hashlib.sha256(blob).hexdigest() != meta["sha256"]:
             raise ValueError(f"{file}: not the bytes its index describes")
-        data[file] = blob
+        data[file] = memoryview(blob) if views else blob
     texts = {key: data[file][start:stop] for key, (file, start, stop) in index["entries"].items()}
     return texts, index
 
 
 def _write_texts(
-    folder: Path, name: str, texts: dict[str, bytes], *, old: dict | None = None
+    folder: Path, name: str, texts: Mapping[str, bytes | memoryview], *, old: dict | None = None
 ) -> None:
     """Write the texts of ``name``: the new ones into a new file, then the index, then
     remove files no longer listed; a build stopped half-way leaves the old texts readable
