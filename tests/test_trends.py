@@ -269,3 +269,82 @@ def test_mann_kendall_pairs_and_median_equal_the_merge_bit_for_bit(keys):
         assert np.array_equal(a, b, equal_nan=True)
         assert np.array_equal(np.signbit(a), np.signbit(b))
     assert got["slope"].isna().sum() > 0 and (got["n_years"] % 2 == 0).any()
+
+
+def _random_estimates(seed: int) -> pd.DataFrame:
+    """Estimates of several kommuner (non-ASCII names), indicators and groups over years
+    with gaps, suppressed rows and missing estimates, not in table order."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for kommun in ["Åstorp", "Malmö", "K"]:
+        for indicator in ["problemindex", "oro_vald", "otrygghet_ute_sent"]:
+            for group_var, group in [("total", "Hela kommunen"), ("sex", "Kvinna"), ("sex", "Man")]:
+                years = np.sort(
+                    rng.choice(np.arange(2008, 2024), size=rng.integers(1, 12), replace=False)
+                )
+                for y in years:
+                    suppressed = bool(rng.random() < 0.1)
+                    estimate = np.nan if suppressed or rng.random() < 0.05 else rng.random()
+                    rows.append(
+                        (kommun, int(y), indicator, group_var, group, estimate, 0.02, suppressed)
+                    )
+    cols = ["kommun", "year", "indicator", "group_var", "group", "estimate", "se", "suppressed"]
+    table = pd.DataFrame(rows, columns=cols).astype(
+        {c: "str" for c in ["kommun", "indicator", "group_var", "group"]}
+    )
+    return table.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("base", [None, 2012, "mapping"])
+def test_change_pairs_by_position_equal_the_merge(monkeypatch, seed, base):
+    """The pairs found from row positions (:func:`_pairs_by_position`) give the table of
+    the grouped shift and merge (:func:`_pairs_by_merge`): rows, order, values, types,
+    with breaks and a base year per kommun (one without)."""
+    from trygghet_analys.stats import trends
+
+    est = _random_estimates(seed)
+    breaks = pd.DataFrame(
+        {
+            "kommun": ["Malmö", "K"],
+            "variable": ["problem_klotter", "oro_vald"],
+            "year": [2015, 2019],
+        }
+    )
+    base_year = {"Åstorp": 2012, "Malmö": 2010, "K": None} if base == "mapping" else base
+    by_position = trends._pairs_by_position
+    made = []
+    monkeypatch.setattr(
+        trends, "_pairs_by_position", lambda *a: made.append(by_position(*a)) or made[-1]
+    )
+    got = compare_estimates(est, breaks=breaks, base_year=base_year)
+    assert made[0] is not None  # the positions' way, not the merge's
+    monkeypatch.setattr(trends, "_pairs_by_position", lambda est, is_base: None)
+    want = compare_estimates(est, breaks=breaks, base_year=base_year)
+    assert len(got) > 0
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    import pyarrow as pa
+
+    assert pa.Table.from_pandas(got).equals(pa.Table.from_pandas(want), check_metadata=True)
+
+
+@pytest.mark.parametrize(
+    "case", ["one row", "two rows", "no base year", "twice the base year", "no key"]
+)
+def test_change_pairs_by_position_edge_cases(monkeypatch, case):
+    """One row (no pair), two rows, a base year without estimates, a series with its base
+    year twice and a missing series key (both left to the merge): the merge's table."""
+    from trygghet_analys.stats import trends
+
+    est = _estimates([2012, 2013], [0.3, 0.4])
+    if case == "one row":
+        est = est.iloc[:1]
+    elif case == "twice the base year":
+        est = pd.concat([est, est.iloc[:1]], ignore_index=True)
+    elif case == "no key":
+        est = pd.concat([est, est.assign(group=None)], ignore_index=True)
+    base_year = 2000 if case == "no base year" else 2012
+    got = compare_estimates(est, base_year=base_year)
+    monkeypatch.setattr(trends, "_pairs_by_position", lambda est, is_base: None)
+    want = compare_estimates(est, base_year=base_year)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
