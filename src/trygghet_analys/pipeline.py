@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._gc import frozen_while_running
+from ._memory import build_memory
 from .commitments import followup as _commitments
 from .config import DataFolder, KommunConfig, base_year
 from .errors import ConfigError, DataError, ProblemLog
@@ -1769,7 +1770,9 @@ def build(
     token = _CACHE.set(store)
     memo_token = _MEMO.set({})  # what the run read once (kommuner, codebooks), also for the receipt
     try:
-        with frozen_while_running():  # the imports: 1,2–1,7 → 0,7–0,8 s CPU, a new year
+        # the imports out of the collector's passes: 1,2–1,7 → 0,7–0,8 s CPU, a new year;
+        # freed buffers used again: kernel time 2,4–3,5 → 1,5–2,0 s (docs/performance.md)
+        with frozen_while_running(), build_memory():
             return _build(folder, store, receipt)
     finally:
         _CACHE.reset(token)
