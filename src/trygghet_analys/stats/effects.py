@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from ._dist import norm_ppf, norm_sf
 
 __all__ = ["DID_COLUMNS", "did_effect", "other_areas"]
 
@@ -257,14 +258,14 @@ def did_effect(
     a_post, o_post, d_post, v_post, t_post = mean_var(post)
     effect = d_post - d_pre
     se = float(np.sqrt(v_pre + v_post))
-    zq = stats.norm.ppf(1 - alpha / 2)
-    p_value = float(2 * stats.norm.sf(abs(effect) / se)) if se > 0 else np.nan
+    zq = norm_ppf(1 - alpha / 2)
+    p_value = float(2 * norm_sf(abs(effect) / se)) if se > 0 else np.nan
     slope, slope_se = _slope(
         pre.index.to_numpy(dtype=float),
         (pre["estimate_a"] - pre["estimate_o"]).to_numpy(),
         (pre["se_a"] ** 2 + pre["se_o"] ** 2).to_numpy(),
     )
-    parallel_p = float(2 * stats.norm.sf(abs(slope) / slope_se)) if slope_se > 0 else np.nan
+    parallel_p = float(2 * norm_sf(abs(slope) / slope_se)) if slope_se > 0 else np.nan
     return pd.DataFrame(
         [
             {

@@ -25,13 +25,10 @@ import numpy as np
 import pandas as pd
 
 from .._docstrings import shared_doc
-from .._lazy import lazy
 from ..errors import DataError
 from ..vocabulary import standard_text
+from ._dist import beta_ppf, t_ppf
 from .disclosure import DEFAULT_MIN_N, suppress_small
-
-# scipy.stats on first use: a report imports this module but computes nothing with it
-stats = lazy("scipy.stats")
 
 __all__ = [
     "CROSS_SEP",
@@ -132,16 +129,15 @@ def korn_graubard_ci(
             ok = (r > 1) & (d > 0)
             adj = np.where(
                 ok,
-                stats.t.ppf(alpha / 2, np.where(ok, r - 1, 1))
-                / stats.t.ppf(alpha / 2, np.where(ok, d, 1)),
+                t_ppf(alpha / 2, np.where(ok, r - 1, 1)) / t_ppf(alpha / 2, np.where(ok, d, 1)),
                 np.nan,
             )
             n_eff = n_eff * adj**2
         edge = (p == 0) | (p == 1)
         n_eff = np.where(edge, nn, n_eff)
         x = n_eff * p
-        lo = stats.beta.ppf(alpha / 2, x, n_eff - x + 1)
-        hi = stats.beta.ppf(1 - alpha / 2, x + 1, n_eff - x)
+        lo = beta_ppf(alpha / 2, x, n_eff - x + 1)
+        hi = beta_ppf(1 - alpha / 2, x + 1, n_eff - x)
         lo = np.where(p == 0, 0.0, lo)
         hi = np.where(p == 1, 1.0, hi)
         census = ~edge & (s == 0) & np.isfinite(p)
@@ -235,7 +231,7 @@ def _estimate_core(
     se = np.where(n > 0, np.sqrt(var), np.nan)
 
     with np.errstate(invalid="ignore"):
-        tq = np.where(group_df > 0, stats.t.ppf(0.975, np.maximum(group_df, 1)), np.nan)
+        tq = np.where(group_df > 0, t_ppf(0.975, np.maximum(group_df, 1)), np.nan)
     if kind == "proportion":
         lo, hi = _logit_ci(est, se, tq)
     else:
@@ -725,7 +721,7 @@ def _poststrat_core(
         )
     scale = np.where((f < _CENSUS_TOL) | lonely, 0.0, scale)
     se = np.where(n > 0, np.sqrt(ss @ scale), np.nan)
-    tq = stats.t.ppf(0.975, df) if df > 0 else np.nan
+    tq = t_ppf(0.975, df) if df > 0 else np.nan
     if kind == "proportion":
         lo, hi = _logit_ci(est, se, np.full(n_groups, tq))
     else:

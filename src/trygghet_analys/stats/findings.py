@@ -26,6 +26,7 @@ import pandas as pd
 from .._lazy import lazy
 from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
 from ..vocabulary import Comparison, Source, substance_name
+from ._dist import bh_adjust, norm_ppf
 from ._values import row_tuples
 from .estimation import TOTAL_GROUP
 from .trends import _segments, _usable, mann_kendall
@@ -159,7 +160,7 @@ def adjust_q_values(findings: pd.DataFrame) -> pd.DataFrame:
         idx = np.asarray(idx)
         tested = idx[~np.isnan(p[idx])]
         if len(tested):
-            q[tested] = stats.false_discovery_control(p[tested], method="bh")
+            q[tested] = bh_adjust(p[tested])
     out["q_value"] = q
     out["significant"] = np.where(np.isnan(q), False, q < ALPHA).astype(bool)
     return out
@@ -258,7 +259,7 @@ def _change_rows(changes: pd.DataFrame, base_year: int | None) -> pd.DataFrame:
     pair = c["kommun"].astype(str) + c["indicator"] + c["group_var"] + c["group"].astype(str)
     pair = pair + c["year_from"].astype(str) + "-" + c["year_to"].astype(str)
     c = c[~(pair.duplicated(keep="first") & (c["comparison"] == Comparison.BASE_YEAR))]
-    half = float(stats.norm.ppf(0.975)) * c["se_change"]
+    half = float(norm_ppf(0.975)) * c["se_change"]
     return _survey_rows(
         c,
         year=c["year_to"],
@@ -400,7 +401,7 @@ def _theil_sen_ci(
 
     ny = counts.astype(float)
     sigsq = (ny * (ny - 1) * (2 * ny + 5) - tie_term(x) - tie_term(y)) / 18.0
-    z = stats.norm.ppf(0.025)
+    z = norm_ppf(0.025)
     with np.errstate(invalid="ignore"):
         sigma = np.sqrt(sigsq)
         ru = np.minimum(np.round((nt - z * sigma) / 2.0), nt - 1)

@@ -13,12 +13,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._lazy import lazy
 from ..vocabulary import Comparison
+from ._dist import norm_sf
 from ._values import per_value
-
-# scipy.stats on first use: a report imports this module but computes nothing with it
-stats = lazy("scipy.stats")
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -104,7 +101,7 @@ def change_test(
     se = np.sqrt(s1**2 + s2**2)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, (e2 - e1) / se, np.nan)
-    p = 2 * stats.norm.sf(np.abs(z))
+    p = 2 * norm_sf(np.abs(z))
     significant = np.where(np.isnan(p), False, p < alpha)
     return z, p, significant
 
@@ -402,7 +399,7 @@ def mann_kendall(
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var_s > 0, (s - np.sign(s)) / np.sqrt(var_s), np.nan)
         tau = np.where(t0 - tie_pairs > 0, s / np.sqrt(t0 * (t0 - tie_pairs)), np.nan)
-    p = 2 * stats.norm.sf(np.abs(z))
+    p = 2 * norm_sf(np.abs(z))
     out = keys.to_frame(index=False)
     out.columns = by
     grp = d.groupby("_sid")[time]

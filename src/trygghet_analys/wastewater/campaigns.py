@@ -13,9 +13,15 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
+from .._lazy import lazy
 from ..schemas import DETECTABLE_COLUMNS, wastewater_dtypes
+from ..stats._dist import t_ppf, t_sf
+
+# scipy.stats (the noncentral t) and scipy.optimize on first use: only the power of a
+# campaign comparison needs them, and a build that adds a survey year computes none
+stats = lazy("scipy.stats")
+optimize = lazy("scipy.optimize")
 
 __all__ = [
     "CAMPAIGN_CHANGE_COLUMNS",
@@ -300,8 +306,8 @@ def campaign_change(
             if se > 0:
                 t = diff / se
                 df = (v1 + v2) ** 2 / (v1**2 / (len(a) - 1) + v2**2 / (len(b) - 1))
-                p = 2 * stats.t.sf(abs(t), df)
-                q = stats.t.ppf(1 - alpha / 2, df)
+                p = 2 * t_sf(abs(t), df)
+                q = t_ppf(1 - alpha / 2, df)
                 lo, hi = np.expm1(diff - q * se), np.expm1(diff + q * se)
         row.update(
             change=float(np.expm1(diff)),
@@ -414,7 +420,7 @@ def detectable_change(
         raise ValueError(f"cv_between_campaigns must be positive, got {cv_between_campaigns!r}")
     sd = float(np.sqrt(np.log1p(cv_between_campaigns**2)))
     df = 2 * n - 2
-    q = stats.t.ppf(1 - alpha / 2, df)
+    q = t_ppf(1 - alpha / 2, df)
 
     def miss(ncp: float) -> float:
         # the far tail is ~0; scipy returns NaN there for a large ncp

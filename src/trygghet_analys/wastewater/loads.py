@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from ..errors import DataError
 from ..formatting import file_name
@@ -30,6 +29,7 @@ from ..schemas import (
     processed_schemas,
     wastewater_dtypes,
 )
+from ..stats._dist import t_ppf
 from ..vocabulary import load_backcalculation_factors, load_sample_flags, load_substances
 from .days import campaign_means
 
@@ -352,7 +352,7 @@ def campaign_statistics(loads: pd.DataFrame) -> pd.DataFrame:
     out = means.merge(extra, on=keys, how="left")
     out = out[out["n_days"] > 0]  # a campaign whose every day is excluded has no mean
     n = out["n_days"].astype(float)
-    half = scipy_stats.t.ppf(0.975, n - 1) * out["_sd"] / np.sqrt(n)
+    half = t_ppf(0.975, n - 1) * out["_sd"] / np.sqrt(n)
     half = half.where(n >= 2)
     out["daily_mean_low"] = out["daily_mean"] - half
     out["daily_mean_high"] = out["daily_mean"] + half
