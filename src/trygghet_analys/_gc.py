@@ -38,13 +38,8 @@ def frozen_while_running() -> Iterator[None]:
     if _frozen():
         yield
         return
-    gc.freeze()
-    _FROZEN["here"] = True
-    try:
+    with _frozen_here():
         yield
-    finally:
-        _FROZEN["here"] = False
-        gc.unfreeze()
 
 
 @contextlib.contextmanager
@@ -54,6 +49,14 @@ def frozen_for_workers() -> Iterator[None]:
     their pages stay shared with the workers instead of being copied on first touch;
     thawed when it ends."""
     gc.collect()
+    with _frozen_here():
+        yield
+
+
+@contextlib.contextmanager
+def _frozen_here() -> Iterator[None]:
+    """:func:`gc.freeze` for the block, recorded in ``_FROZEN`` (which a forked worker
+    inherits); thawed after it, also on an error."""
     gc.freeze()
     _FROZEN["here"] = True
     try:

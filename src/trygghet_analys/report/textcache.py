@@ -477,6 +477,12 @@ def _extent_of(font: object, items: list, flags: object) -> tuple[int, int, int]
     return round(last.x * 64) + advance, y_max - y_min, -y_min
 
 
+def _shaped_extent(font: object, s: str, flags: object) -> tuple[int, int, int] | None:
+    """:func:`_extent_of` ``s`` shaped by ``font`` with ``flags`` (no features, no
+    language: as each renderer shapes a plain text to draw it)."""
+    return _extent_of(font, font._layout(s, flags, features=None, language=None), flags)
+
+
 def _pdf_extent(measure: Callable) -> Callable:
     """``RendererPDFPSBase.get_text_width_height_descent`` (``measure``, matplotlib's
     own) of a plain TrueType text from its shaping (:func:`_extent_of`), shaped as the
@@ -490,7 +496,7 @@ def _pdf_extent(measure: Callable) -> Callable:
             return measure(self, s, prop, ismath)
         font = self._get_font_ttf(prop)
         flags = LoadFlags.NO_HINTING
-        extent = _extent_of(font, font._layout(s, flags, features=None, language=None), flags)
+        extent = _shaped_extent(font, s, flags)
         if extent is None:
             return measure(self, s, prop, ismath)
         w, h, d = extent
@@ -513,7 +519,7 @@ def _agg_extent(measure: Callable) -> Callable:
             return measure(self, s, prop, ismath)
         font = self._prepare_font(prop)
         flags = backend_agg.get_hinting_flag()
-        extent = _extent_of(font, font._layout(s, flags=flags, features=None, language=None), flags)
+        extent = _shaped_extent(font, s, flags)
         if extent is None:
             return measure(self, s, prop, ismath)
         w, h, d = extent
@@ -536,7 +542,7 @@ def _path_extent(measure: Callable) -> Callable:
         scale = prop.get_size_in_points() / self.FONT_SCALE
         font = self._get_font(prop)
         flags = LoadFlags.NO_HINTING
-        extent = _extent_of(font, font._layout(s, flags, features=None, language=None), flags)
+        extent = _shaped_extent(font, s, flags)
         if extent is None:
             return measure(self, s, prop, ismath)
         w, h, d = extent
