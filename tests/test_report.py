@@ -605,8 +605,10 @@ def test_chart_book_summary_page_says_exempeldata_exactly_when_synthetic(
 
 
 def test_the_report_path_imports_scipy_only_when_a_statistic_is_computed() -> None:
-    """scipy.stats (about half a second) is imported at the first statistic, not by the
-    modules a report imports for their constants (``trygghet_analys._lazy``)."""
+    """scipy.stats (about half a second) is imported at the first statistic that needs
+    it, not by the modules a report imports for their constants (``trygghet_analys._lazy``);
+    the q-values a build computes need only ``scipy.special`` (``stats/_dist.py``), the
+    noncentral *t* of a campaign's detectable change needs ``scipy.stats``."""
     import subprocess
 
     code = (
@@ -618,11 +620,14 @@ def test_the_report_path_imports_scipy_only_when_a_statistic_is_computed() -> No
         "import pandas as pd\n"
         "adjust_q_values(pd.DataFrame({'p_value': [0.01, 0.04], 'kommun': 'A', 'year': 2025}))\n"
         "print('scipy.stats' in sys.modules)\n"
+        "from trygghet_analys.wastewater.campaigns import detectable_change\n"
+        "detectable_change(2, 0.3, 3)\n"
+        "print('scipy.stats' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert out == ["False", "True"]
+    assert out == ["False", "False", "True"]
 
 
 def test_detectable_sentence_reads_the_latest_row_up_to_the_report_year():

@@ -1654,7 +1654,7 @@ def _write_csv_from_blocks(table: pd.DataFrame, path: Path, name: str, store: Bu
     head = _swedish_csv_text(table.iloc[0:0], header=True).encode("utf-8-sig")
     # written block by block: the kept blocks are views of the cache file's bytes, not
     # copies, and the file's 86 MB (the findings of a region) are not joined in memory
-    with open(path, "wb") as fh:
+    with open(path, "wb") as fh:  # not raw: writes processed/<name>.csv
         fh.write(head)
         fh.writelines(blocks[key] for key in keys)
     if set(blocks) != set(kept):
