@@ -47,7 +47,16 @@ from ..files import export as _export
 from ..formatting import fmt_number, fmt_percent
 from ..stats._values import row_tuples
 from ..vocabulary import Comparison, Source, column_headers
-from . import chartfacts, charts, markercache, pages, plotting, tableformat, textcache
+from . import (
+    chartfacts,
+    charts,
+    markercache,
+    pages,
+    plotting,
+    shapestore,
+    tableformat,
+    textcache,
+)
 
 __all__ = [
     "EXTRA_WRITERS",
@@ -1005,7 +1014,7 @@ def _render(
         # extents, kept across every drawing
         with (
             _export.deterministic(),
-            textcache.shared_text_layout(),
+            textcache.shared_text_layout(_shape_store(folder)),
             markercache.shared_marker_extents(),
         ):
             _say(f"Ritar diagram för {year} ...")
@@ -1048,6 +1057,12 @@ def _render(
     pool.shutdown(wait=True)
     _say(f"Klart: {final} ({fmt_number(time.perf_counter() - started, 1)} s)")
     return final
+
+
+def _shape_store(folder: DataFolder) -> Path:
+    """Where the report keeps text shapings between runs (:mod:`.shapestore`): beside the
+    build's cache, never in ``raw/``."""
+    return folder.processed / ".cache" / "formning"
 
 
 def _one_kommun(job: dict) -> tuple[str, str | None, str | None]:
@@ -1119,6 +1134,7 @@ def run_all(
     # Shared by every forked worker: the tables, imports, templates, fonts and style sheet.
     charts.preload(folder.root)
     _share_before_fork()
+    shapestore.load(_shape_store(folder))  # read once, shared by the workers
     jobs = [
         {"year": year, "data": folder.root, "out": out, "kommun": name, "notebooks": notebooks}
         for name in largest_first([k.name for k in kommuner], charts.preloaded_rows())

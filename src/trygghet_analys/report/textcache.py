@@ -36,6 +36,9 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from . import shapestore
 
 __all__ = ["shared_text_layout"]
 
@@ -271,7 +274,9 @@ def _laying_out(layout: Callable) -> Callable:
     size, text, load flags, font features and language. Shaping is the costliest step
     of drawing a text (HarfBuzz sets the font up anew for each call); the Agg, SVG and
     PDF back ends all shape through it, and a report draws the same texts many times.
-    A font whose size was set before the block is shaped anew."""
+    A font whose size was set before the block is shaped anew. A shaping not made yet
+    in this process is looked for in the data folder's store (:mod:`.shapestore`,
+    shapings of earlier runs) before HarfBuzz is asked."""
 
     def shaped(font: object, string: str, *args: object, **kwargs: object) -> list:
         size = _sizes.get(font)
@@ -290,8 +295,13 @@ def _laying_out(layout: Callable) -> Callable:
             pass
         if len(_layouts) >= MAX_ENTRIES:
             _layouts.clear()
+        stored = shapestore.lookup(font, size, string, args, kwargs)
+        if stored is not None:
+            _layouts[key] = stored
+            return list(stored)
         items = layout(font, string, *args, **kwargs)
         _layouts[key] = tuple(items)
+        shapestore.remember(font, size, string, args, kwargs, items)
         return items
 
     return shaped
@@ -654,12 +664,19 @@ def _agg_glyphs_kept(draw: Callable) -> Callable:
 
 
 @contextlib.contextmanager
-def shared_text_layout() -> Iterator[None]:
+def shared_text_layout(store: Path | None = None) -> Iterator[None]:
     """Keep text metrics, font lookups and font tables across renderers and drawings.
 
     Swaps names in ``matplotlib.text``, two ``FT2Font`` methods and the Agg renderer's
     glyph drawing for the time of the block (nested blocks leave the outer one in
     place) and puts matplotlib's own back on exit.
+
+    Parameters
+    ----------
+    store
+        A folder of shapings kept between processes (:mod:`.shapestore`): read as the
+        block starts (once per process), and what the block shaped anew written there
+        as it ends; None keeps shapings for this process only.
     """
     import matplotlib.text as mtext
     from matplotlib import font_manager
@@ -677,6 +694,9 @@ def shared_text_layout() -> Iterator[None]:
     text_layout = mtext.Text._get_layout
     window_extent = mtext.Text.get_window_extent
     agg_glyphs = RendererAgg._draw_text_glyphs_and_boxes
+    shapestore.load(store)
+    build_font = font_manager._get_font
+    font_manager._get_font = shapestore.track_fonts(build_font)
     RendererAgg._draw_text_glyphs_and_boxes = _agg_glyphs_kept(agg_glyphs)
     extents = (
         RendererPDFPSBase.get_text_width_height_descent,
@@ -710,5 +730,7 @@ def shared_text_layout() -> Iterator[None]:
             RendererAgg.get_text_width_height_descent,
             TextToPath.get_text_width_height_descent,
         ) = extents
+        font_manager._get_font = build_font
         _sizes.clear()
         _installed.on = False
+        shapestore.save()

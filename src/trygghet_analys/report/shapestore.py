@@ -1,0 +1,332 @@
+"""Text shapings kept on disk between report processes, in ``processed/.cache/formning/``.
+
+Shaping a text (HarfBuzz through ``FT2Font._layout``: its glyphs and their positions)
+costs about 0,4 ms, because HarfBuzz sets the font up anew for every call.
+:mod:`.textcache` keeps each shaping for the rest of the process, but a lone
+``trygghet-analys report`` starts with nothing kept and shapes some 980 texts (0,43 s
+CPU of a one-kommun report, measured 2026-12-02), the same texts as the run before.
+This module keeps those shapings in the data folder's cache between runs.
+
+A shaping depends on the font (its files, their sizes and modification times, the
+fallback fonts, the kerning factor and the Last Resort switch: all that matplotlib's
+``_get_font`` builds a font from), the size set on it, the text, the load flags, the
+font features and the language; and on the code that shapes: matplotlib's version,
+FreeType's version and the ``ft2font`` extension itself (its size and modification
+time stand for the HarfBuzz and libraqm built into it). The first group is each
+entry's key; the second names the files (:func:`environment`), so a file written by
+another matplotlib is never read. A file that cannot be read or does not have the
+expected shape is ignored (and a later run writes its own). Files are written under a
+temporary name and renamed, each run writes only what it shaped anew (a segment), and
+a run that reads more than :data:`MAX_SEGMENTS` segments writes them as one.
+
+Only shapings whose glyphs all come from the font itself are kept (a glyph from a
+fallback font names another ``FT2Font``), and a kept shaping is given back as items
+with the same fields, values and types as matplotlib's own ``LayoutItem``
+(``tests/test_textcache.py`` compares them; the report's files are byte for byte the
+same with and without the store, ``tests/test_report.py``).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import secrets
+import threading
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["ShapedItem", "environment", "load", "lookup", "remember", "save", "track_fonts"]
+
+#: Bump when the files' layout changes.
+_LAYOUT = "1"
+
+#: Segments read before a run writes them as one file.
+MAX_SEGMENTS = 8
+
+#: Entries kept at most; a store beyond starts anew (a region report keeps some 10 000).
+MAX_ENTRIES = 200_000
+
+
+class ShapedItem:
+    """A kept shaping's glyph, with the fields of matplotlib's ``LayoutItem`` that the
+    back ends and :mod:`.textcache` read."""
+
+    __slots__ = ("ft_object", "char", "glyph_index", "x", "y", "prev_kern")
+
+    def __init__(
+        self, ft_object: object, char: str, glyph_index: int, x: float, y: float, prev_kern: float
+    ) -> None:
+        self.ft_object = ft_object
+        self.char = char
+        self.glyph_index = glyph_index
+        self.x = x
+        self.y = y
+        self.prev_kern = prev_kern
+
+
+#: The types of an item's numbers, as stored (matplotlib 3.11): glyph index, x, y and
+#: the kerning before it.
+_NUMBERS = ("glyph_index", "x", "y", "prev_kern")
+_TYPES = (int, float, float, float)
+
+_lock = threading.Lock()
+#: The folder read, the entries read from it (font → key → glyphs as stored), the
+#: segment files read, and the entries shaped since the last write.
+_state: dict[str, object] = {"folder": None, "kept": {}, "segments": [], "fresh": {}}
+#: Each font (an ``FT2Font``) → its key in the store, from the call that built it.
+_font_keys: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_stats: dict[tuple, str] = {}
+
+
+def environment() -> str:
+    """The code that shapes, as the start of every file name: matplotlib's and
+    FreeType's versions and the ``ft2font`` extension's size and modification time."""
+    import hashlib
+
+    import matplotlib
+    from matplotlib import ft2font
+
+    st = os.stat(ft2font.__file__)
+    text = json.dumps(
+        [_LAYOUT, matplotlib.__version__, ft2font.__freetype_version__, st.st_size, st.st_mtime_ns]
+    )
+    return "v" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _font_key(paths: tuple, kerning_factor: object, last_resort: object) -> str:
+    """A font's key: its files (path, face, size, modification time) in fallback order,
+    the kerning factor and the Last Resort switch."""
+    key = (paths, kerning_factor, last_resort)
+    found = _stats.get(key)
+    if found is None:
+        files = []
+        for path, face in paths:
+            st = os.stat(path)
+            files.append([os.fsdecode(path), face, st.st_size, st.st_mtime_ns])
+        found = _stats[key] = json.dumps([files, kerning_factor, bool(last_resort)])
+    return found
+
+
+def track_fonts(get_font: Callable) -> Callable:
+    """matplotlib's ``font_manager._get_font`` (``get_font``) noting each font's key
+    (:func:`_font_key`) as it is asked for, so that a font's shapings can be stored."""
+
+    def noted(paths: tuple, *, _kerning_factor: object, enable_last_resort: object, **kw: object):
+        font = get_font(
+            paths, _kerning_factor=_kerning_factor, enable_last_resort=enable_last_resort, **kw
+        )
+        if font not in _font_keys:
+            try:
+                _font_keys[font] = _font_key(paths, _kerning_factor, enable_last_resort)
+            except (OSError, TypeError, ValueError):
+                pass
+        return font
+
+    noted.__wrapped__ = get_font
+    noted.cache_clear = get_font.cache_clear
+    noted.cache_info = get_font.cache_info
+    return noted
+
+
+def _plain(value: object) -> object:
+    """``value`` as JSON that tells its types apart (a flag by its class and value); a
+    TypeError for anything else."""
+    if value is None or type(value) in (str, int, bool):
+        return value
+    if type(value) is float:
+        return ["f", repr(value)]
+    if isinstance(value, enum.Enum):
+        return ["e", type(value).__name__, _plain(value.value)]
+    if isinstance(value, list | tuple):
+        return ["t" if isinstance(value, tuple) else "l", *map(_plain, value)]
+    raise TypeError(type(value).__name__)
+
+
+def _entry_key(size: object, string: str, args: tuple, kwargs: dict) -> str:
+    return json.dumps(
+        [_plain(size), string, _plain(args), _plain(sorted(kwargs.items()))], ensure_ascii=False
+    )
+
+
+def lookup(
+    font: object, size: object, string: str, args: tuple, kwargs: dict
+) -> tuple[ShapedItem, ...] | None:
+    """The kept shaping of ``string`` by ``font`` (with its size and ``_layout``'s other
+    arguments), or None."""
+    font_key = _font_keys.get(font)
+    kept = _state["kept"].get(font_key) if font_key is not None else None
+    if not kept:
+        return None
+    try:
+        stored = kept.get(_entry_key(size, string, args, kwargs))
+    except TypeError:
+        return None
+    if stored is None:
+        return None
+    return _items(font, string, stored)
+
+
+def _items(font: object, string: str, stored: object) -> tuple[ShapedItem, ...] | None:
+    """A stored shaping as items, or None when it is not of the stored shape.
+
+    Stored is ``[chars, numbers]``: ``numbers`` each glyph's index, x, y and kerning
+    as text (``repr``, which ``float`` reads back exactly), ``chars`` each glyph's
+    characters, or None when they are the text's characters one by one (almost always;
+    a ligature such as ``fi`` is one glyph of two). The numbers are text so that
+    reading a file parses one string per entry, and only the entries a report asks for
+    are taken apart (a region's store holds some 10 000)."""
+    if type(stored) is not list or len(stored) != 2 or type(stored[1]) is not str:
+        return None
+    chars, numbers = stored
+    numbers = numbers.split()
+    n, rest = divmod(len(numbers), len(_TYPES))
+    if chars is None:
+        chars = string
+    elif type(chars) is not list or not all(type(c) is str for c in chars):
+        return None
+    if rest or len(chars) != n:
+        return None
+    try:
+        return tuple(
+            ShapedItem(
+                font,
+                char,
+                int(numbers[4 * i]),
+                float(numbers[4 * i + 1]),
+                float(numbers[4 * i + 2]),
+                float(numbers[4 * i + 3]),
+            )
+            for i, char in enumerate(chars)
+        )
+    except ValueError:
+        return None
+
+
+def _stored(font: object, string: str, items: object) -> list | None:
+    """``items`` as stored (:func:`_items`), or None when a glyph is not the font's own
+    or a field is not of matplotlib's type."""
+    chars = []
+    numbers = []
+    for item in items:
+        values = [getattr(item, name) for name in _NUMBERS]
+        if (
+            item.ft_object is not font
+            or type(item.char) is not str
+            or any(type(v) is not t for v, t in zip(values, _TYPES, strict=True))
+        ):
+            return None
+        chars.append(item.char)
+        numbers.extend(map(repr, values))
+    return [None if chars == list(string) else chars, " ".join(numbers)]
+
+
+def remember(font: object, size: object, string: str, args: tuple, kwargs: dict, items) -> None:
+    """Keep a new shaping for the next write, if it can be kept (every glyph from the
+    font itself, a font whose key is known, arguments of known types)."""
+    font_key = _font_keys.get(font)
+    if font_key is None or _state["folder"] is None:
+        return
+    stored = _stored(font, string, items)
+    if stored is None:
+        return
+    try:
+        key = _entry_key(size, string, args, kwargs)
+    except TypeError:
+        return
+    with _lock:
+        _state["fresh"].setdefault(font_key, {})[key] = stored
+
+
+def _read(path: Path) -> dict[str, dict[str, list]] | None:
+    """A segment's entries, or None when it cannot be read or is not a segment of the
+    expected shape (then it is removed, so that no later run reads it again)."""
+    try:
+        with open(path, encoding="utf-8") as fh:  # not raw: the report's own cache
+            doc = json.load(fh)
+    except OSError:
+        return None
+    except ValueError:
+        doc = None
+    fonts = doc.get("fonts") if type(doc) is dict and doc.get("layout") == _LAYOUT else None
+    if type(fonts) is not dict or not all(type(v) is dict for v in fonts.values()):
+        _remove(path)
+        return None
+    return fonts
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _segments(folder: Path) -> list[Path]:
+    """This environment's segments in ``folder``, oldest first (a newer entry wins)."""
+    prefix = environment() + "-"
+    found = []
+    try:
+        for path in folder.iterdir():
+            if path.name.startswith(prefix) and path.name.endswith(".json"):
+                found.append((path.stat().st_mtime_ns, path.name, path))
+    except OSError:
+        return []
+    return [path for *_, path in sorted(found)]
+
+
+def load(folder: Path | None) -> None:
+    """Read the store in ``folder`` (once per process and folder; None: keep nothing),
+    and write its segments as one when there are more than :data:`MAX_SEGMENTS`."""
+    if folder is None:
+        _state.update(folder=None, kept={}, segments=[], fresh={})
+        return
+    folder = Path(folder)
+    if _state["folder"] == folder:
+        return
+    kept: dict[str, dict[str, list]] = {}
+    read: list[Path] = []
+    for path in _segments(folder):
+        fonts = _read(path)
+        if fonts is None:
+            continue
+        read.append(path)
+        for font_key, entries in fonts.items():
+            kept.setdefault(font_key, {}).update(entries)
+    if sum(map(len, kept.values())) > MAX_ENTRIES:
+        kept = {}
+    _state.update(folder=folder, kept=kept, segments=read, fresh={})
+    if len(read) > MAX_SEGMENTS and _write(folder, kept):
+        for path in read:
+            _remove(path)
+
+
+def _write(folder: Path, fonts: dict[str, dict[str, list]]) -> bool:
+    """A segment of ``fonts`` in ``folder``, written under a temporary name and renamed;
+    False when it could not be written (a read-only data folder: the store is a cache)."""
+    name = f"{environment()}-{os.getpid()}-{secrets.token_hex(6)}.json"
+    tmp = folder / f".tmp-{name}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:  # the report's own cache
+            json.dump({"layout": _LAYOUT, "fonts": fonts}, fh, ensure_ascii=False)
+        os.replace(tmp, folder / name)
+    except OSError:
+        _remove(tmp)
+        return False
+    return True
+
+
+def save() -> None:
+    """Write the shapings made since the last write as a segment, and keep them as read
+    (a ``report --alla`` worker writes after each kommun)."""
+    with _lock:
+        fresh = _state["fresh"]
+        _state["fresh"] = {}
+    folder = _state["folder"]
+    if not fresh or folder is None:
+        return
+    _write(folder, fresh)
+    for font_key, entries in fresh.items():
+        _state["kept"].setdefault(font_key, {}).update(entries)
