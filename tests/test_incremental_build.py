@@ -1403,3 +1403,114 @@ def test_kept_csv_texts_as_views_equal_the_copies(tmp_path):
     store.finish()
     assert len(list((tmp_path / ".cache" / "texts").glob("t-*.bin"))) == 1
     assert BuildCache(tmp_path / ".cache").texts("t") == {"c": texts["c"], "d": b"ny\n"}
+
+
+def _write_with_noted_keys(table, path, store, keys):
+    """``_write_csv_from_blocks`` in a run whose stage noted ``keys`` for ``table``."""
+    token = pipeline._MEMO.set({})
+    try:
+        if keys is not None:
+            pipeline._note_year_keys(table, keys)
+        pipeline._write_csv_from_blocks(table, path, "t", store)
+    finally:
+        pipeline._MEMO.reset(token)
+
+
+def _noted(table):
+    """A made-up key per kommun and year of ``table``."""
+    pairs = zip(table["kommun"], table["year"], strict=True)
+    return {(k, int(y)): f"key-{k}-{y}" for k, y in pairs}
+
+
+@pytest.mark.parametrize(
+    "shape", ["varied", "one-row", "all-nan", "non-ascii", "a-block-twice", "object-column"]
+)
+def test_csv_blocks_keyed_by_noted_keys_equal_a_whole_write(tmp_path, monkeypatch, shape):
+    """Blocks keyed by the keys a stage noted (:func:`pipeline._block_digests`) give the
+    bytes of a whole write, on the first write and from the kept texts; a block whose
+    noted key changed is rendered again, an unchanged one is not. A table the noted keys
+    cannot stand for (a kommun and year in two runs, an ``object`` column) is keyed by
+    its rows, with the same bytes."""
+    import numpy as np
+
+    from trygghet_analys.files.cache import BuildCache
+
+    table = _csv_table()
+    if shape == "one-row":
+        table = table.iloc[:1].reset_index(drop=True)
+    elif shape == "all-nan":
+        table = table.assign(x=np.nan, text=pd.Series([None] * len(table), dtype="str"))
+    elif shape == "non-ascii":
+        table = table.assign(kommun=table["kommun"].map({"A": "Åre", "B": "Öckerö", "C": "Ö"}))
+        table["kommun"] = table["kommun"].astype("str")
+        table["text"] = ["Går inte ut av oro", "16–24 år", "ä;ö", "€"] * 3
+    elif shape == "a-block-twice":  # A 2024 in two runs
+        table = pd.concat([table, table.iloc[:1]], ignore_index=True)
+    elif shape == "object-column":
+        table = table.assign(mixed=pd.Series([1, 2.5, "x", None] * 3, dtype=object))
+    keyed = shape not in {"a-block-twice", "object-column"}
+    keys = _noted(table)
+    pipeline.write_swedish_csv(table, tmp_path / "whole.csv")
+    whole = (tmp_path / "whole.csv").read_bytes()
+
+    store = BuildCache(tmp_path / ".cache")
+    hashed = []
+    real = pipeline.row_hashes
+    monkeypatch.setattr(pipeline, "row_hashes", lambda t: hashed.append(len(t)) or real(t))
+    _write_with_noted_keys(table, tmp_path / "a.csv", store, keys)
+    store.finish()
+    assert (tmp_path / "a.csv").read_bytes() == whole
+    assert hashed == ([] if keyed else [len(table)])  # noted keys: no row hashed
+
+    # from the kept texts, one block's key changed (its rows the same): only it rendered
+    calls = _record_csv_renders(monkeypatch)
+    first = (table["kommun"].iloc[0], int(table["year"].iloc[0]))
+    _write_with_noted_keys(
+        table, tmp_path / "b.csv", BuildCache(tmp_path / ".cache"), {**keys, first: "changed"}
+    )
+    assert (tmp_path / "b.csv").read_bytes() == whole
+    blocks = table.groupby(["kommun", "year"], sort=False).size()
+    rendered = sorted(c for c in calls if c)
+    assert rendered == ([int(blocks[first])] if keyed else [])
+
+
+def test_noted_keys_stand_for_a_changed_table_only_when_noted_for_it():
+    """A table's noted keys belong to that table object: a copy, or a table made again
+    with other values, is keyed by its rows (hashed), never by keys noted for another."""
+    table = _csv_table()
+    token = pipeline._MEMO.set({})
+    try:
+        pipeline._note_year_keys(table, _noted(table))
+        blocks = [("A", 2024), ("B", 2025)]
+        got = pipeline._block_digests(table, blocks, lambda: ["hashed"] * 2)
+        assert got != ["hashed"] * 2 and len(set(got)) == 2
+        changed = table.copy()
+        assert pipeline._block_digests(changed, blocks, lambda: ["hashed"] * 2) == ["hashed"] * 2
+        # a block without a noted key: every block keyed by its rows
+        assert (
+            pipeline._block_digests(table, [*blocks, ("D", 2024)], lambda: ["h"] * 3) == ["h"] * 3
+        )
+        # another layout, the same keys: other digests
+        retyped = table.astype({"n": "float64"})
+        pipeline._note_year_keys(retyped, _noted(table))
+        assert pipeline._block_digests(retyped, blocks, lambda: []) != got
+    finally:
+        pipeline._MEMO.reset(token)
+    assert pipeline._block_digests(table, [("A", 2024)], lambda: ["hashed"]) == ["hashed"]
+
+
+def test_a_new_year_hashes_no_finding_and_equals_a_full_build(data, tmp_path, monkeypatch):
+    """In a new year's build the findings and underlag are keyed (underlag, csv blocks,
+    drafts aside) by the findings cache's and underlag cache's per-year keys instead of
+    hashing their rows; the files are those of a build from scratch."""
+    from trygghet_analys.files.cache import row_hashes
+
+    _build_last_year(data, tmp_path)
+    hashed: list[list[str]] = []
+    monkeypatch.setattr(
+        pipeline, "row_hashes", lambda t: hashed.append(list(t.columns)) or row_hashes(t)
+    )
+    pipeline.build(data)
+    assert [c for c in hashed if "sentence" in c and "q_value" in c and "source" in c] == []
+    monkeypatch.undo()
+    _equals_a_build_without_cache(data)
