@@ -1557,3 +1557,52 @@ def test_a_pack_without_float_dictionaries_gives_back_the_tables_put(tmp_path, r
             for i in range(meta.num_columns)
         }
         assert not encoded["x"] and encoded["kommun"] and encoded["year"]
+
+
+@pytest.mark.parametrize(
+    "years",
+    [
+        [2005, 2006, 2007, 2008],  # every year: the table itself
+        [2005, 2006, 2007],  # the latest dropped: a slice
+        [2006, 2007, 2008],  # the first dropped
+        [2006],  # one year in the middle
+        [2005, 2008],  # a gap: a filter
+        [],  # none
+        [1999],  # a year the table lacks
+    ],
+)
+@pytest.mark.parametrize("shape", ["in-order", "one-row", "unordered", "nan"])
+def test_rows_of_years_equal_a_filter(years, shape):
+    """``_rows_of_years`` (the table itself, a slice of a run of rows, or a filter) gives
+    exactly the rows, index and types of the plain filter ``table[table.year.isin(years)]``."""
+    import numpy as np
+
+    table = pd.DataFrame(
+        {
+            "year": np.repeat([2005, 2006, 2007, 2008], 3),
+            "kommun": pd.Series(["Åre", "Öckerö", "Malmö"] * 4, dtype="str"),
+            "value": [0.1, np.nan, -0.0] * 4,
+        }
+    )
+    if shape == "one-row":
+        table = table.iloc[3:4]
+    elif shape == "unordered":
+        table = table.iloc[[4, 0, 9, 5, 1, 10]]
+    elif shape == "nan":
+        table = table.assign(value=np.nan)
+    got = pipeline._rows_of_years(table, years)
+    want = table[table["year"].isin(years)]
+    pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3])
+def test_stored_keys_equal_the_rows_read_one_by_one(rows):
+    keys = pd.DataFrame(
+        {
+            "year": pd.Series([2024, 2005, 2025][:rows], dtype="int64"),
+            "key": pd.Series(["a" * 40, "b" * 40, "ö"][:rows], dtype="str"),
+        }
+    )
+    want = {int(y): str(k) for y, k in keys.itertuples(index=False)}
+    got = pipeline._stored_keys(keys)
+    assert got == want and all(type(y) is int and type(k) is str for y, k in got.items())
