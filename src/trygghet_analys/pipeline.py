@@ -1415,8 +1415,9 @@ def _rows_of_years(table: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     at = np.flatnonzero(keep)
     if len(at) and at[-1] - at[0] + 1 == len(at):
         # one run of rows, a slice and no copy: the stored rows come in year order, and a
-        # new year's build drops at most the latest stored years, whose key changed (a
-        # wastewater campaign's year after the last survey: 0,1 s CPU of a take per kommun)
+        # new year's build drops only the latest stored years, whose keys changed (the
+        # findings' latest year; the drafts of the years under the register in force,
+        # whose follow-up is new): a take of every column per kommun cost 0,06–0,08 s CPU
         return table.iloc[int(at[0]) : int(at[-1]) + 1]
     return table[keep]
 
