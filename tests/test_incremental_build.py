@@ -1514,3 +1514,46 @@ def test_a_new_year_hashes_no_finding_and_equals_a_full_build(data, tmp_path, mo
     assert [c for c in hashed if "sentence" in c and "q_value" in c and "source" in c] == []
     monkeypatch.undo()
     _equals_a_build_without_cache(data)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 9])
+def test_a_pack_without_float_dictionaries_gives_back_the_tables_put(tmp_path, rows):
+    """The cache's packs are written with dictionaries for all but the float columns
+    (``dictionary_columns``): every table comes back as put (floats with NaN, -0.0 and
+    extremes, non-ASCII texts, nullable integers, an ordered categorical)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from trygghet_analys.files.cache import BuildCache
+
+    def table(i: int) -> pd.DataFrame:
+        x = np.array([0.1 + 0.2, np.nan, -0.0, 1e308, 5e-324, 2.5, -1.0, 7.0, 1e-9])[:rows]
+        return pd.DataFrame(
+            {
+                "kommun": pd.Series((["Åre", "Ö", None] * 3)[:rows], dtype="str"),
+                "year": np.arange(rows, dtype="int64") + 2000 + i,
+                "x": x + i,
+                "n": pd.array(([1, None, 3] * 3)[:rows], dtype="Int64"),
+                "ok": np.arange(rows) % 2 == 0,
+                "sex": pd.Categorical(
+                    (["Man", None, "Kvinna"] * 3)[:rows], categories=["Kvinna", "Man"], ordered=True
+                ),
+            }
+        )
+
+    store = BuildCache(tmp_path / ".cache")
+    for i in range(2):
+        store.put("k", f"e{i}", {"rows": table(i)})
+    store.finish()
+    store = BuildCache(tmp_path / ".cache")
+    for i in range(2):
+        got = store.get("k", f"e{i}")["rows"]
+        pd.testing.assert_frame_equal(got, table(i), check_categorical=rows > 0)
+    if rows:
+        (pack,) = (tmp_path / ".cache" / "k").glob("*.parquet")
+        meta = pq.ParquetFile(pack).metadata.row_group(0)
+        encoded = {
+            meta.column(i).path_in_schema: meta.column(i).dictionary_page_offset is not None
+            for i in range(meta.num_columns)
+        }
+        assert not encoded["x"] and encoded["kommun"] and encoded["year"]

@@ -89,3 +89,65 @@ def test_several_kommuner_are_concatenated(region_data_dir):
         assert tables[name]["kommun"].nunique() == 3, name
     counts = tables["survey_responses"].groupby("kommun")["year"].nunique()
     assert (counts == 21).all()
+
+
+def _varied_table(rows: int) -> pd.DataFrame:
+    """Every kind of column a processed table holds: texts (non-ASCII, missing), years,
+    counts, nullable integers, floats (NaN, -0.0, tiny and huge), bools, an ordered
+    categorical."""
+    import numpy as np
+
+    rng = np.random.default_rng(16)
+    floats = rng.normal(size=rows)
+    floats[::5] = np.nan
+    if rows > 1:
+        floats[1] = -0.0
+    if rows > 3:
+        floats[3] = 1e-300
+    return pd.DataFrame(
+        {
+            "kommun": pd.Series(["Åre", "Öckerö", None, "Malmö"] * rows, dtype="str")[:rows],
+            "year": np.arange(rows, dtype="int64") % 7 + 2005,
+            "group": pd.Series(["16–24", "Går inte ut av oro"] * rows, dtype="str")[:rows],
+            "estimate": floats,
+            "se": np.round(np.abs(floats), 2),
+            "n": rng.integers(0, 500, size=rows),
+            "compare_year": pd.array([2010, None] * rows, dtype="Int64")[:rows],
+            "significant": (np.arange(rows) % 3 == 0),
+            "sex": pd.Categorical(
+                (["Kvinna", "Man", None] * rows)[:rows], categories=["Kvinna", "Man"], ordered=True
+            ),
+        }
+    )
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 5000])
+def test_parquet_without_float_dictionaries_reads_back_the_same_values(tmp_path, rows):
+    """``write_parquet`` leaves the float columns out of the dictionary encoding: the
+    table read back equals the table and the same table written the default way
+    (dictionary for every column) read back; only the floats lost their dictionary."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from trygghet_analys.pipeline import write_parquet
+
+    table = _varied_table(rows)
+    write_parquet(table, tmp_path / "t.parquet")
+    arrow = pa.Table.from_pandas(table, preserve_index=False).combine_chunks()
+    pq.write_table(arrow, tmp_path / "default.parquet", compression="zstd")
+    got = pd.read_parquet(tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "default.parquet"))
+    if rows:  # an empty categorical comes back without its categories either way
+        pd.testing.assert_frame_equal(got, table)
+    assert pq.read_table(tmp_path / "t.parquet").equals(pq.read_table(tmp_path / "default.parquet"))
+    if rows:
+        meta = pq.ParquetFile(tmp_path / "t.parquet").metadata.row_group(0)
+        dictionary = {
+            meta.column(i).path_in_schema: meta.column(i).dictionary_page_offset is not None
+            for i in range(meta.num_columns)
+        }
+        assert not dictionary["estimate"] and not dictionary["se"]
+        assert dictionary["kommun"] and dictionary["year"] and dictionary["sex"]
+    # the same bytes every time
+    write_parquet(table, tmp_path / "again.parquet")
+    assert (tmp_path / "again.parquet").read_bytes() == (tmp_path / "t.parquet").read_bytes()

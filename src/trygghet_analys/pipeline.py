@@ -34,6 +34,7 @@ from .files._io import atomic_replace_files
 from .files._open import list_raw, raw_exists
 from .files.cache import (
     BuildCache,
+    dictionary_columns,
     file_digest,
     frame_digest,
     row_hashes,
@@ -1665,11 +1666,19 @@ def write_parquet(table: pd.DataFrame, path: Path) -> None:
     The pandas index is dropped and no creation metadata differs between runs
     (pyarrow writes no timestamps); compression is zstd, statistics on; every column is
     written as one chunk, so how the table was assembled does not show in the bytes.
+    Float columns are written without a dictionary
+    (:func:`~trygghet_analys.files.cache.dictionary_columns`).
     """
     # one chunk per column: a table concatenated from parts (e.g. cached and new report
     # years) would otherwise be paged differently from the same table computed at once
     arrow = pa.Table.from_pandas(table, preserve_index=False).combine_chunks()
-    pq.write_table(arrow, path, compression="zstd", write_statistics=True)
+    pq.write_table(
+        arrow,
+        path,
+        compression="zstd",
+        write_statistics=True,
+        use_dictionary=dictionary_columns(arrow.schema),
+    )
 
 
 def write_swedish_csv(table: pd.DataFrame, path: Path) -> None:
