@@ -101,28 +101,39 @@ def test_a_stored_shaping_is_harfbuzzs_own(tmp_path: Path, rng) -> None:
 
 
 _DRAW = """
-import hashlib, sys
+import contextlib, hashlib, sys
 from pathlib import Path
+from fontTools import subset
 from matplotlib.ft2font import FT2Font
-from trygghet_analys.report import textcache
+from trygghet_analys.files import export
+from trygghet_analys.report import shapestore, textcache
 sys.path.insert(0, {tests!r})
 from test_textcache import _figure, _files
-calls = []
+calls, subsets = [], []
 own = FT2Font._layout
 def counted(self, *a, **k):
     calls.append(1)
     return own(self, *a, **k)
 FT2Font._layout = counted
+own_subset = subset.Subsetter.subset
+def subset_counted(self, *a, **k):
+    subsets.append(1)
+    return own_subset(self, *a, **k)
+subset.Subsetter.subset = subset_counted
 store = {store!r}
-with textcache.shared_text_layout(Path(store) if store else None):
+with (
+    export._lean_pdf_fonts(),
+    textcache.shared_text_layout(Path(store) if store else None),
+    shapestore.stored_font_subsets() if store else contextlib.nullcontext(),
+):
     files = []
     for dpi, family in ((100, "sans-serif"), (200, "sans-serif")):
         files += _files(_figure(dpi, family))
-print(len(calls), hashlib.sha256(b"".join(files)).hexdigest())
+print(len(calls), len(subsets), hashlib.sha256(b"".join(files)).hexdigest())
 """
 
 
-def _draw_in_new_process(store: Path | None) -> tuple[int, str]:
+def _draw_in_new_process(store: Path | None) -> tuple[int, int, str]:
     script = _DRAW.format(tests=str(Path(__file__).parent), store=str(store) if store else "")
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script)],
@@ -130,20 +141,22 @@ def _draw_in_new_process(store: Path | None) -> tuple[int, str]:
         text=True,
         check=True,
     )
-    calls, digest = done.stdout.split()
-    return int(calls), digest
+    calls, subsets, digest = done.stdout.split()
+    return int(calls), int(subsets), digest
 
 
 def test_a_new_process_with_the_store_draws_the_same_files(tmp_path: Path) -> None:
-    """The same figures (PNG, SVG, PDF) drawn in three new processes: without a store,
-    writing one, and reading it (where HarfBuzz is hardly asked any more)."""
+    """The same figures (PNG, SVG, PDF with the report's font subsets) drawn in three
+    new processes: without a store, writing one, and reading it (where HarfBuzz is
+    hardly asked any more, and fontTools makes no subset)."""
     store = tmp_path / "formning"
-    plain_calls, plain = _draw_in_new_process(None)
-    first_calls, first = _draw_in_new_process(store)
-    again_calls, again = _draw_in_new_process(store)
+    plain_calls, plain_subsets, plain = _draw_in_new_process(None)
+    first_calls, first_subsets, first = _draw_in_new_process(store)
+    again_calls, again_subsets, again = _draw_in_new_process(store)
     assert plain == first == again
     assert first_calls == plain_calls > 50
     assert again_calls < plain_calls / 10  # mathtext and the missing glyphs shape anew
+    assert first_subsets == plain_subsets > 0 and again_subsets == 0
     assert len(list(store.iterdir())) == 1  # nothing new shaped: nothing written
 
 
@@ -395,3 +408,68 @@ def test_another_version_of_the_program_is_another_environment(tmp_path, monkeyp
         monkeypatch.undo()
         shapestore.environment.cache_clear()
     assert shapestore.environment() == before
+
+
+def _subset_args() -> tuple[str, int, frozenset[int]]:
+    from trygghet_analys.files import export
+
+    path = _font().fname
+    return path, 0, export._subset_glyphs(path, 0, [36, 37, 166])
+
+
+def test_a_stored_font_subset_is_fonttools_own(tmp_path: Path) -> None:
+    from trygghet_analys.files import export
+
+    args = _subset_args()
+    made = export._subset_bytes.__wrapped__(*args)
+    shapestore.load(tmp_path)
+    assert shapestore._subset_kept(lambda *a: made, *args) == made
+    shapestore.save()
+    shapestore.load(None)
+    shapestore.load(tmp_path)
+
+    def refused(*a: object) -> None:
+        raise AssertionError("made anew")
+
+    assert shapestore._subset_kept(refused, *args) == made
+    other = (args[0], args[1], args[2] | {0, 1})  # another glyph set: made
+    assert shapestore._subset_kept(lambda *a: (b"x", ()), *other) == (b"x", ())
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        ["!!!!", [[0, 0]]],
+        ["", [[0, 0]]],
+        ["AAAA", [[1, 0], [0, 1]]],  # not sorted
+        ["AAAA", [[0, 0.0]]],
+        ["AAAA", [[0]]],
+        ["AAAA", None],
+        [None, []],
+        "AAAA",
+    ],
+)
+def test_a_subset_of_the_wrong_shape_is_made_anew(tmp_path: Path, wrong) -> None:
+    args = _subset_args()
+    shapestore.load(tmp_path)
+    shapestore._subset_kept(lambda *a: (b"\0\0\0", ((0, 0),)), *args)
+    shapestore.save()
+    path = next(tmp_path.iterdir())
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    (entries,) = doc["subsets"].values()
+    (name,) = entries
+    entries[name] = wrong
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    shapestore.load(None)
+    shapestore.load(tmp_path)
+    assert shapestore._subset_kept(lambda *a: (b"anew", ()), *args) == (b"anew", ())
+
+
+def test_stored_font_subsets_puts_the_export_back() -> None:
+    from trygghet_analys.files import export
+
+    own = export._subset_bytes
+    with shapestore.stored_font_subsets():
+        assert export._subset_bytes is not own
+        assert export._subset_bytes.__wrapped__ is own
+    assert export._subset_bytes is own

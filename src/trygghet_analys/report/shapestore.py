@@ -10,7 +10,8 @@ CPU of a one-kommun report, measured 2026-12-02), the same texts as the run befo
 This module keeps those shapings in the data folder's cache between runs, and likewise
 the Agg glyph bitmaps that FreeType renders for the PNG files and the facts (some 3 800
 per report, 0,12 s CPU; :func:`glyph`, keyed as :func:`.textcache._agg_glyphs_kept`
-keys them in the process, the font by its key here).
+keys them in the process, the font by its key here), and the PDF font subsets that
+fontTools makes (:func:`stored_font_subsets`, three per report, 0,15 s CPU).
 
 A shaping depends on the font (its files, their sizes and modification times, the
 fallback fonts, the kerning factor and the Last Resort switch: all that matplotlib's
@@ -37,6 +38,7 @@ the same).
 from __future__ import annotations
 
 import base64
+import contextlib
 import enum
 import functools
 import json
@@ -45,7 +47,7 @@ import secrets
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 __all__ = [
@@ -63,9 +65,9 @@ __all__ = [
 #: Bump when the files' layout changes.
 _LAYOUT = "2"
 
-#: What a segment keeps, per font: shapings (:func:`lookup`) and Agg glyph bitmaps
-#: (:func:`glyph`).
-_KINDS = ("shapings", "glyphs")
+#: What a segment keeps, per font: shapings (:func:`lookup`), Agg glyph bitmaps
+#: (:func:`glyph`) and the PDF font subsets (:func:`stored_font_subsets`).
+_KINDS = ("shapings", "glyphs", "subsets")
 
 #: Segments read before a run writes them as one file.
 MAX_SEGMENTS = 8
@@ -120,11 +122,14 @@ def environment() -> str:
     import matplotlib
     from matplotlib import ft2font
 
+    from ..files import export
     from . import textcache
 
     st = os.stat(ft2font.__file__)
-    h = hashlib.sha256()
-    for source in (__file__, textcache.__file__):
+    import fontTools
+
+    h = hashlib.sha256(fontTools.version.encode())
+    for source in (__file__, textcache.__file__, export.__file__):
         with open(source, "rb") as fh:  # not raw: the package's own source
             h.update(fh.read())
     text = json.dumps(
@@ -206,8 +211,12 @@ def lookup(
 
 def _kept(kind: str, font: object, key: Callable[[], str]) -> object:
     """The stored value of ``kind`` for ``font`` under ``key()``, or None."""
-    font_key = _font_keys.get(font)
-    kept = _state["kept"].get(kind, {}).get(font_key) if font_key is not None else None
+    return _kept_under(kind, _font_keys.get(font), key)
+
+
+def _kept_under(kind: str, group: str | None, key: Callable[[], str]) -> object:
+    """The stored value of ``kind`` in ``group`` (a font's key) under ``key()``, or None."""
+    kept = _state["kept"].get(kind, {}).get(group) if group is not None else None
     if not kept:
         return None
     try:
@@ -219,15 +228,19 @@ def _kept(kind: str, font: object, key: Callable[[], str]) -> object:
 def _keep(kind: str, font: object, key: Callable[[], str], value: object) -> None:
     """Keep ``value`` of ``kind`` for ``font`` for the next write, when the font's key
     is known and the key can be made."""
-    font_key = _font_keys.get(font)
-    if font_key is None or _state["folder"] is None:
+    _keep_under(kind, _font_keys.get(font), key, value)
+
+
+def _keep_under(kind: str, group: str | None, key: Callable[[], str], value: object) -> None:
+    """Keep ``value`` of ``kind`` in ``group`` for the next write (:func:`_kept_under`)."""
+    if group is None or _state["folder"] is None:
         return
     try:
         made = key()
     except TypeError:
         return
     with _lock:
-        _state["fresh"].setdefault(kind, {}).setdefault(font_key, {})[made] = value
+        _state["fresh"].setdefault(kind, {}).setdefault(group, {})[made] = value
 
 
 def _items(font: object, string: str, stored: object) -> tuple[ShapedItem, ...] | None:
@@ -442,3 +455,74 @@ def save() -> None:
         return
     _write(folder, fresh)
     _merge(_state["kept"], fresh)
+
+
+def _subset_kept(
+    make: Callable, path: str, face_index: int, glyphs: frozenset[int]
+) -> tuple[bytes, tuple]:
+    """``make(path, face_index, glyphs)`` (the export's ``_subset_bytes``) from the store
+    when kept there, else made and kept; per font file (path, size, modification time),
+    face and glyph set."""
+    try:
+        st = os.stat(path)
+        group = json.dumps([os.fsdecode(path), st.st_size, st.st_mtime_ns])
+    except (OSError, TypeError, ValueError):
+        return make(path, face_index, glyphs)
+
+    def key() -> str:
+        return json.dumps([face_index, sorted(glyphs)])
+
+    stored = _kept_under("subsets", group, key)
+    found = _subset_of(stored)
+    if found is not None:
+        return found
+    data, index_map = made = make(path, face_index, glyphs)
+    value = [base64.b64encode(data).decode("ascii"), [list(pair) for pair in index_map]]
+    _keep_under("subsets", group, key, value)
+    return made
+
+
+def _subset_of(stored: object) -> tuple[bytes, tuple] | None:
+    """A stored subset as ``_subset_bytes`` gives it (the font's bytes and its glyph
+    index map as sorted pairs), or None when it is not of the stored shape."""
+    if type(stored) is not list or len(stored) != 2 or type(stored[0]) is not str:
+        return None
+    text, pairs = stored
+    if type(pairs) is not list or not all(
+        type(p) is list and len(p) == 2 and type(p[0]) is int and type(p[1]) is int for p in pairs
+    ):
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
+    index_map = tuple((a, b) for a, b in pairs)
+    if not data or list(index_map) != sorted(index_map):
+        return None
+    return data, index_map
+
+
+@contextlib.contextmanager
+def stored_font_subsets() -> Iterator[None]:
+    """PDF font subsets (:func:`trygghet_analys.files.export._subset_bytes`, some 50 ms
+    each with fontTools, three per report) taken from the store while the block runs,
+    and those made anew kept for the next write; the export's own function is back on
+    exit."""
+    from ..files import export
+
+    own = export._subset_bytes
+    made: dict[tuple, tuple[bytes, tuple]] = {}
+
+    def kept(path: str, face_index: int, glyphs: frozenset[int]) -> tuple[bytes, tuple]:
+        key = (path, face_index, glyphs)
+        found = made.get(key)
+        if found is None:
+            found = made[key] = _subset_kept(own, path, face_index, glyphs)
+        return found
+
+    kept.__wrapped__ = own
+    export._subset_bytes = kept
+    try:
+        yield
+    finally:
+        export._subset_bytes = own
