@@ -1015,6 +1015,7 @@ def _render(
         with (
             _export.deterministic(),
             textcache.shared_text_layout(_shape_store(folder)),
+            shapestore.stored_font_subsets(),
             markercache.shared_marker_extents(),
         ):
             _say(f"Ritar diagram för {year} ...")

@@ -596,6 +596,25 @@ def _rendered(
     return (buffer, bitmap.left, bitmap.top), (0, 0), (*key, *whole)
 
 
+def _stored_glyph(key: tuple, whole: tuple[int, int]) -> tuple[object, tuple[int, int], tuple]:
+    """A glyph not rendered in this process, from the data folder's store
+    (:mod:`.shapestore`, bitmaps of earlier runs), as :func:`_rendered` gives it: the
+    bitmap and corner (None when not stored), the whole pixels to add, and its key in
+    the table, where it is put. Looked for under both of :func:`_rendered`'s keys."""
+    font = key[0]
+    found = shapestore.glyph(font, key[1:])
+    if found is None:
+        exact = (*key, *whole)
+        found = shapestore.glyph(font, exact[1:])
+        if found is None:
+            return None, (0, 0), key
+        key, whole = exact, (0, 0)
+    if len(_glyph_bitmaps) >= MAX_GLYPHS:
+        _glyph_bitmaps.clear()
+    _glyph_bitmaps[key] = found
+    return found, whole, key
+
+
 def _agg_glyphs_kept(draw: Callable) -> Callable:
     """``RendererAgg._draw_text_glyphs_and_boxes`` rendering each glyph bitmap once.
 
@@ -606,7 +625,8 @@ def _agg_glyphs_kept(draw: Callable) -> Callable:
     the position's fraction of a pixel (26.6 fixed point: the last six bits), the glyph,
     the load flags and the render mode; the whole pixels of the position only move the
     bitmap (``left``, ``top``), so the bitmap and its corner relative to those pixels
-    are kept and reused (:func:`_rendered`). The glyphs are painted with the same calls and arguments as matplotlib's, and a font
+    are kept and reused (:func:`_rendered`), and looked for in the data folder's store
+    (:func:`_stored_glyph`) before FreeType renders them. The glyphs are painted with the same calls and arguments as matplotlib's, and a font
     drawn from the table is left with the size and transform that matplotlib's loop
     would leave it with; the boxes (math rules) are drawn by matplotlib's own code.
     """
@@ -636,7 +656,10 @@ def _agg_glyphs_kept(draw: Callable) -> Callable:
             found = _glyph_bitmaps.get(key)
             if found is None:
                 found = _glyph_bitmaps.get((*key, *whole))
-                whole = (0, 0)
+                if found is None:
+                    found, whole, key = _stored_glyph(key, whole)
+                else:
+                    whole = (0, 0)
             kept = found is not None
             if found is None:
                 found, whole, key = _rendered(font, size, dpi, matrix, delta, key)
@@ -646,6 +669,7 @@ def _agg_glyphs_kept(draw: Callable) -> Callable:
                 if len(_glyph_bitmaps) >= MAX_GLYPHS:
                     _glyph_bitmaps.clear()
                 _glyph_bitmaps[key] = found
+                shapestore.remember_glyph(key[0], key[1:], found)
             buffer, left, top = found
             left, top = left + whole[0], top + whole[1]
             last.pop(font, None)
