@@ -1217,6 +1217,162 @@ def test_a_register_read_back_from_json_equals_the_register(sample_data_dir):
             assert [c.activities for c in back.commitments] == [c.activities for c in r.commitments]
 
 
+# --- parsed codebooks kept in the build cache (texts ``parsed_codebooks``) -------------------
+def _record_codebook_reads(monkeypatch) -> list[str]:
+    """The codebooks ``build`` reads from their YAML (``load_codebook``), by kommun folder."""
+    reads: list[str] = []
+    real = pipeline.load_codebook
+
+    def recording(path, **kwargs):
+        reads.append(Path(path).parent.parent.name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_codebook", recording)
+    return reads
+
+
+def test_codebooks_come_from_the_cache_until_the_codebook_changes(data, monkeypatch):
+    """An unchanged build reads no codebook from YAML; a changed codebook is read again, and
+    the tables equal a build without cache either way."""
+    reads = _record_codebook_reads(monkeypatch)
+    pipeline.build(data)
+    assert len(reads) == 1
+    before = _tables(data / "processed")
+    reads.clear()
+    pipeline.build(data)
+    assert reads == []
+    assert _tables(data / "processed") == before
+    book = data / "raw" / "trygghetsmatning" / "kodbok.yml"
+    book.write_text(book.read_text(encoding="utf-8") + "\n# en kommentar\n", encoding="utf-8")
+    pipeline.build(data)
+    assert len(reads) == 1
+    reads.clear()
+    pipeline.build(data)
+    assert reads == []
+    monkeypatch.undo()
+    assert _equals_a_build_without_cache(data) == before
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["index", "not json", "not a codebook", "unknown class", "unknown field", "other path"],
+)
+def test_a_damaged_or_stale_parsed_codebook_is_read_again(data, monkeypatch, damage):
+    """A text that is not a codebook (or one of another file) is never used: the codebook
+    is read from its YAML again and the tables are those of the first build."""
+    from trygghet_analys.files import cache as cache_module
+
+    pipeline.build(data)
+    before = _tables(data / "processed")
+    texts = data / "processed" / ".cache" / "texts"
+    if damage == "index":
+        (texts / "parsed_codebooks.json").write_text("{not json", encoding="utf-8")
+    else:
+        kept = pipeline.BuildCache(data / "processed" / ".cache").texts("parsed_codebooks")
+        assert len(kept) == 1
+        (key,) = kept
+        doc = json.loads(kept[key])
+        if damage == "not json":
+            text = b"{not json"
+        elif damage == "not a codebook":
+            text = json.dumps({"dict": []}).encode()
+        elif damage == "unknown class":
+            text = json.dumps({"class": "Path", "fields": {}}).encode()
+        elif damage == "unknown field":
+            doc["fields"]["extra"] = 1
+            text = json.dumps(doc).encode()
+        else:
+            doc["fields"]["path"] = {"path": "/någon/annan/kodbok.yml"}
+            text = json.dumps(doc).encode()
+        cache_module._write_texts(texts, "parsed_codebooks", {key: text})
+    reads = _record_codebook_reads(monkeypatch)
+    pipeline.build(data)
+    assert len(reads) == 1
+    assert _tables(data / "processed") == before
+    reads.clear()
+    pipeline.build(data)
+    # an unreadable index is written again whole; a text kept under its key with bytes
+    # matching the index (only a damaged program writes one) stays, and is read again
+    assert reads == ([] if damage == "index" else ["raw"])
+    assert _tables(data / "processed") == before
+
+
+def test_a_cached_codebook_equals_the_one_read_and_areas_are_part_of_its_key(
+    sample_data_dir, tmp_path, monkeypatch
+):
+    from trygghet_analys.config import load_kommuner
+    from trygghet_analys.files.cache import BuildCache
+    from trygghet_analys.files.codebook import load_codebook
+
+    path = sample_data_dir / "raw" / "trygghetsmatning" / "kodbok.yml"
+    (kommun,) = load_kommuner(sample_data_dir / "raw")
+    areas = kommun.strata
+    store = BuildCache(tmp_path / "cache")
+    first = pipeline._cached_codebook(store, {}, path, areas)
+    store.finish()
+    reads = _record_codebook_reads(monkeypatch)
+    again = BuildCache(tmp_path / "cache")
+    memo: dict = {}
+    kept = pipeline._cached_codebook(again, memo, path, areas)
+    assert reads == []
+    expected = load_codebook(path, areas=areas)
+    assert kept == expected == first
+    assert repr(kept) == repr(expected)
+    assert [layout.answers for layout in kept.layouts] == [
+        layout.answers for layout in expected.layouts
+    ]
+    pipeline._cached_codebook(again, memo, path, (*areas, "Nytt område"))  # read again
+    assert len(reads) == 1
+
+
+def test_a_codebook_read_back_from_json_equals_the_codebook(sample_data_dir, region_data_dir):
+    """Every codebook of the sample and region data, and one with every kind of value a
+    codebook holds (non-ASCII, None, empty containers, a new question, rules with lists):
+    read back equal, with the same ``repr`` and the same types of values."""
+    import dataclasses
+
+    from trygghet_analys.files.codebook import codebook_from_json, codebook_to_json, load_codebook
+    from trygghet_analys.survey.codebook import ColumnSpec, SeriesBreak
+
+    books = [
+        load_codebook(p)
+        for folder in (sample_data_dir, region_data_dir)
+        for p in sorted((folder / "raw").rglob("kodbok.yml"))
+    ]
+    assert len(books) >= 4
+    book = books[0]
+    layout = dataclasses.replace(
+        book.layouts[0],
+        name="Enkät 2024 – ny leverantör",
+        years=frozenset({2031, 2024, 2030}),
+        columns=(*book.layouts[0].columns, ColumnSpec("Fråga ÅÄÖ", "ny_fråga", 2024, None)),
+        answers={**book.layouts[0].answers, "ny_fråga": {"1": "Ja", "2": None, "": "Vet ej"}},
+        ignore=(),
+        age_bands={"16–24 år": "16–24", "okänd": None},
+        breaks=(SeriesBreak("ny_fråga", 2030, "Ny ordalydelse – ”trygg”"),),
+        no_break={"oro_vald": "samma fråga"},
+    )
+    books.append(
+        dataclasses.replace(
+            book,
+            path=Path("/data/Malmö kommun/kodbok.yml"),
+            variables={**book.variables, "ny_fråga": ("Ja", "Nej", "Vet ej")},
+            rules={"summeringsrad": {"ord": ["Totalt", "Summa å"]}, "tom_rad": {}},
+            layouts=(layout,),
+        )
+    )
+    for b in books:
+        back = codebook_from_json(codebook_to_json(b))
+        assert back == b
+        assert repr(back) == repr(b)
+        for mine, theirs in zip(back.layouts, b.layouts, strict=True):
+            assert type(mine.years) is frozenset
+            assert mine.answers == theirs.answers and mine.no_break == theirs.no_break
+            assert mine.age_bands == theirs.age_bands
+        assert back.variables == b.variables and back.rules == b.rules
+        assert type(back.path) is type(b.path)
+
+
 def test_a_runs_row_hashes_are_kept_per_table_and_a_changed_table_is_hashed_again():
     """``_row_hashes`` gives a table of the run the hashes made the first time, and any
     other table — a changed copy, the same values in a new object — its own, so a changed
