@@ -1162,17 +1162,24 @@ def _record_register_reads(monkeypatch) -> list[str]:
     return reads
 
 
-def test_registers_come_from_the_cache_until_a_register_file_changes(data, monkeypatch):
-    """An unchanged build parses no register; a changed register file is parsed again (that
-    one only) and its change reaches the tables, which equal a build without cache."""
-    reads = _record_register_reads(monkeypatch)
+def _built_twice(data: Path, reads: list[str], n: int) -> dict[str, bytes]:
+    """Two builds: the first reads ``n`` files (``reads``), the second none and writes the
+    same tables, which it returns."""
     pipeline.build(data)
-    assert len(reads) == 4
+    assert len(reads) == n
     before = _tables(data / "processed")
     reads.clear()
     pipeline.build(data)
     assert reads == []
     assert _tables(data / "processed") == before
+    return before
+
+
+def test_registers_come_from_the_cache_until_a_register_file_changes(data, monkeypatch):
+    """An unchanged build parses no register; a changed register file is parsed again (that
+    one only) and its change reaches the tables, which equal a build without cache."""
+    reads = _record_register_reads(monkeypatch)
+    before = _built_twice(data, reads, 4)
     _change_a_commitment_text(data)
     changed = sorted((data / "raw" / "medborgarloften").glob("20*.yml"))[-1].name
     pipeline.build(data)
@@ -1235,13 +1242,7 @@ def test_codebooks_come_from_the_cache_until_the_codebook_changes(data, monkeypa
     """An unchanged build reads no codebook from YAML; a changed codebook is read again, and
     the tables equal a build without cache either way."""
     reads = _record_codebook_reads(monkeypatch)
-    pipeline.build(data)
-    assert len(reads) == 1
-    before = _tables(data / "processed")
-    reads.clear()
-    pipeline.build(data)
-    assert reads == []
-    assert _tables(data / "processed") == before
+    before = _built_twice(data, reads, 1)
     book = data / "raw" / "trygghetsmatning" / "kodbok.yml"
     book.write_text(book.read_text(encoding="utf-8") + "\n# en kommentar\n", encoding="utf-8")
     pipeline.build(data)
@@ -1262,8 +1263,8 @@ def test_a_damaged_or_stale_parsed_codebook_is_read_again(data, monkeypatch, dam
     is read from its YAML again and the tables are those of the first build."""
     from trygghet_analys.files import cache as cache_module
 
-    pipeline.build(data)
-    before = _tables(data / "processed")
+    reads = _record_codebook_reads(monkeypatch)
+    before = _built_twice(data, reads, 1)
     texts = data / "processed" / ".cache" / "texts"
     if damage == "index":
         (texts / "parsed_codebooks.json").write_text("{not json", encoding="utf-8")
@@ -1285,7 +1286,6 @@ def test_a_damaged_or_stale_parsed_codebook_is_read_again(data, monkeypatch, dam
             doc["fields"]["path"] = {"path": "/någon/annan/kodbok.yml"}
             text = json.dumps(doc).encode()
         cache_module._write_texts(texts, "parsed_codebooks", {key: text})
-    reads = _record_codebook_reads(monkeypatch)
     pipeline.build(data)
     assert len(reads) == 1
     assert _tables(data / "processed") == before
