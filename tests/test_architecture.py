@@ -283,6 +283,7 @@ REPORT_MAY_IMPORT = {
     "trygghet_analys.files.registers",
     "trygghet_analys.files.registers.dump_register",
     "trygghet_analys.files._io",
+    "trygghet_analys.files._io.atomic_write_text",  # the formning store's segments
 }
 
 

@@ -70,6 +70,23 @@ def read_text_any(path: Path) -> tuple[str, str]:
     raise DataError("en textfil i UTF-8 eller CP1252", file=path)
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: into a temporary file beside it, renamed over it.
+
+    A reader sees the old file or the new one, never half of one; the temporary file is
+    removed when the write fails (the error is raised).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def atomic_replace_files(target: Path, writers: Mapping[str, Callable[[Path], None]]) -> list[Path]:
     """Write every file into a temporary folder, then move each into ``target``.
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
-import tempfile
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -29,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ._io import atomic_write_text
 from ._open import open_raw
 
 __all__ = [
@@ -359,7 +358,7 @@ class BuildCache:
         self._texts.clear()
         doc = {"program": code_version(), "kommuner": self.manifest}
         text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-        _replace_text(self.folder / "manifest.json", text)
+        atomic_write_text(self.folder / "manifest.json", text)
 
 
 def table_layout(table: pd.DataFrame) -> str:
@@ -490,7 +489,7 @@ def _write_pack(
         for key, table in members:
             index["entries"].setdefault(key, {})[name] = [file, start, start + len(table)]
             start += len(table)
-    _replace_text(folder / "pack.json", json.dumps(index))
+    atomic_write_text(folder / "pack.json", json.dumps(index))
     for path in folder.iterdir():  # older packs and any file of an earlier cache layout
         if path.name != "pack.json" and path.name not in index["files"]:
             path.unlink(missing_ok=True)
@@ -560,19 +559,7 @@ def _write_texts(
         data = b"".join(texts[key] for key in new)
         (folder / file).write_bytes(data)
         index["files"][file] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    _replace_text(folder / f"{name}.json", json.dumps(index))
+    atomic_write_text(folder / f"{name}.json", json.dumps(index))
     for path in folder.glob(f"{name}-*.bin"):
         if path.name not in index["files"]:
             path.unlink(missing_ok=True)
-
-
-def _replace_text(path: Path, text: str) -> None:
-    """Write a text file atomically (a temporary file renamed over it)."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

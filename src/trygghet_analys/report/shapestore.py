@@ -428,18 +428,16 @@ def _merge(into: dict, kinds: dict) -> None:
 
 
 def _write(folder: Path, kinds: dict[str, dict[str, dict[str, object]]]) -> bool:
-    """A segment of ``kinds`` in ``folder``, written under a temporary name and renamed;
-    False when it could not be written (a read-only data folder: the store is a cache)."""
+    """A segment of ``kinds`` in ``folder``, written atomically under a new name; False
+    when it could not be written (a read-only data folder: the store is a cache)."""
+    from ..files._io import atomic_write_text
+
+    doc = {"layout": _LAYOUT, **{kind: kinds.get(kind, {}) for kind in _KINDS}}
     name = f"{environment()}-{os.getpid()}-{secrets.token_hex(6)}.json"
-    tmp = folder / f".tmp-{name}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:  # the report's own cache
-            doc = {"layout": _LAYOUT, **{kind: kinds.get(kind, {}) for kind in _KINDS}}
-            json.dump(doc, fh, ensure_ascii=False)
-        os.replace(tmp, folder / name)
+        atomic_write_text(folder / name, json.dumps(doc, ensure_ascii=False))
     except OSError:
-        _remove(tmp)
         return False
     return True
 
