@@ -53,6 +53,23 @@ def frozen_for_workers() -> Iterator[None]:
         yield
 
 
+def collect_and_keep_survivors() -> None:
+    """A full collection, then what survived it frozen (:func:`gc.freeze`): for a
+    ``report --alla`` worker between two kommuner.
+
+    What a worker keeps from one kommun to the next (the shapings and glyphs of
+    :mod:`~trygghet_analys.report.shapestore`, matplotlib's font caches) grows by some
+    10 000 objects per kommun, and every full collection walked all of them again: 33 ms
+    after the first kommun, 94 ms after the eighth, 0,14 s per kommun over a region
+    (docs/performance.md, issue 16). Frozen, they are walked no more. Only what survived
+    a full collection is frozen, so no kommun's cycles are kept; what is frozen stays for
+    the worker's life (a worker ends with its pool), or until the pool's parent thaws its
+    heap when it runs the kommuner itself (:func:`frozen_for_workers`).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 @contextlib.contextmanager
 def _frozen_here() -> Iterator[None]:
     """:func:`gc.freeze` for the block, recorded in ``_FROZEN`` (which a forked worker

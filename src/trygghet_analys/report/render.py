@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
-import gc
 import os
 import shutil
 import sys
@@ -40,7 +39,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .._gc import collecting_rarely, frozen_for_workers, frozen_while_running
+from .._gc import (
+    collect_and_keep_survivors,
+    collecting_rarely,
+    frozen_for_workers,
+    frozen_while_running,
+)
 from ..config import DataFolder, KommunConfig, repo_root
 from ..errors import ConfigError, TrygghetError
 from ..files import export as _export
@@ -1075,8 +1079,9 @@ def _one_kommun(job: dict) -> tuple[str, str | None, str | None]:
     finally:
         plt.close("all")
         # the kommun's figures and their reference cycles freed before the next kommun,
-        # so that a worker's memory stays as after its first (``collecting_rarely``)
-        gc.collect()
+        # so that a worker's memory stays as after its first (``collecting_rarely``), and
+        # what the worker keeps for the next kommun out of the later collections
+        collect_and_keep_survivors()
     return job["kommun"], str(final), None
 
 
