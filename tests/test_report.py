@@ -456,6 +456,15 @@ def test_stale_processed_is_detected(fake_data: Path) -> None:
     for p in folder.processed.iterdir():
         os.utime(p, (new, new))
     assert not report.is_stale(folder)
+    # an EUDA file fetched into external/ after the build is read by the next build
+    folder.external.mkdir(exist_ok=True)
+    euda = folder.external / "ww2025-all-data.csv"
+    euda.write_text("x\n", encoding="utf-8")
+    newer = time.time() + 200
+    os.utime(euda, (newer, newer))
+    assert report.is_stale(folder)
+    euda.unlink()
+    assert not report.is_stale(folder)
     (folder.processed / "survey_responses.parquet").unlink()
     assert report.is_stale(folder)
 

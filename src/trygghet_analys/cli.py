@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--alla",
         action="store_true",
-        help="en rapport per kommun i datamappen, till UT/<kommun>/<år>/ (en processpool)",
+        help="en rapport per kommun i datamappen, till UT/<kommunmapp>/<år>/ (en processpool)",
     )
     r.add_argument(
         "--notebooks",

@@ -135,7 +135,8 @@ _REQUIRED_TABLES = ("survey_responses", "survey_estimates", "survey_changes", "u
 
 
 def is_stale(folder: DataFolder) -> bool:
-    """True when a processed table is missing or older than any file in ``raw/``.
+    """True when a processed table is missing or older than any file in ``raw/`` or in
+    ``external/`` (the EUDA file fetched after the last build is read by ``build``).
 
     Parameters
     ----------
@@ -152,7 +153,8 @@ def is_stale(folder: DataFolder) -> bool:
     if not set(_REQUIRED_TABLES) <= names:
         return True
     oldest = min(p.stat().st_mtime for p in processed)
-    return _newest(folder.raw) > oldest
+    inputs = [folder.raw] + ([folder.external] if folder.external.is_dir() else [])
+    return max(_newest(f) for f in inputs) > oldest
 
 
 # --------------------------------------------------------------------------- summary
