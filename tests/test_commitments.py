@@ -612,6 +612,24 @@ def test_render_underlag_html(register_file, world, activities, found, synthetic
     assert "<script" not in page and "http" not in page and ">nan<" not in page
     for sentence in found["sentence"]:
         assert sentence in text
+    # each commitment's outcome and who answers for it, as a reader says them
+    firsts = fu.drop_duplicates("commitment_id")
+    for r in firsts.itertuples():
+        want = (
+            {"förbättrad": "förbättrat", "försämrad": "försämrat"}.get(
+                r.commitment_status, "ingen säkerställd förändring"
+            )
+            if r.commitment_status != "otillräckligt underlag"
+            else "otillräckligt underlag"
+        )
+        who = {"kommun": "kommunen", "polis": "polisen", "båda": "kommun och polis"}
+        assert f"Utfall: {want}. Ansvar: {who[r.responsible]}." in text
+    assert "Utfall: oförändrad" not in text and "Ansvar: båda" not in text
+    assert "Effektskattning: Effektskattning" not in text
+    cells = [c for c in parser.text if c.strip()]
+    assert "oförändrad" not in cells  # an indicator without a significant change says so
+    if (fu["status"] == "oförändrad").any():
+        assert "ingen säkerställd förändring" in cells
 
 
 # ----------------------------------------------------------------------------- sample data

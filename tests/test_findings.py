@@ -529,3 +529,62 @@ def test_activity_rows_follow_the_years_in_order_whatever_the_row_order():
     only = F.activity_findings(yearly, kommun="K", base_year=2021, years=[2023])
     assert only["to_year"].tolist() == [2023, 2023]
     assert only["value_from"].tolist() == [13.0, 0.0]
+
+
+# --------------------------------------------------------------------------- effect verdicts
+def _effect_row(*, significant: bool, parallel_ok: bool, change: float = -0.125):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        source="enkät", comparison="effekt", indicator="otrygghet_ute_sent",
+        group="Tätorten", commitment_id="SY3", from_year=2019, pre_to=2021,
+        post_from=2022, to_year=2025, change_area=-0.152, change_others=-0.027,
+        change=change, ci_low=change - 0.06, ci_high=change + 0.06,
+        value_from=0.3, value_to=0.2, significant=significant, parallel_ok=parallel_ok,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("significant", "parallel_ok", "direction"),
+    [(True, True, "bättre"), (True, False, "oförändrad"), (False, True, "oförändrad"),
+     (False, False, "oförändrad")],
+)  # fmt: skip
+def test_an_effect_gets_a_verdict_only_when_significant_and_parallel_before(
+    significant, parallel_ok, direction
+):
+    # the rule: a difference-in-differences is read as the area's change only when the
+    # area and the other areas moved in parallel before the commitment
+    r = _effect_row(significant=significant, parallel_ok=parallel_ok)
+    r.direction = F._direction(r, higher_is_worse=True)
+    assert r.direction == direction
+    s = F._effect_sentence(r, {})
+    assert F.claims_significance(s) is significant  # q decides "säkerställd", as everywhere
+    assert ("en förbättring i området" in s) is (direction == "bättre")
+    if direction == "oförändrad":
+        assert not any(w in s for w in _MOVES)
+    assert (" olika" in s) is (not parallel_ok)  # the failed check is always told
+    assert "inget bevis för att löftet var orsaken" in s
+    if significant and not parallel_ok:
+        assert "går inte att läsa som en förändring i området efter löftet" in s
+
+
+def test_an_effect_with_a_failed_check_and_a_missing_check_get_no_verdict():
+    r = _effect_row(significant=True, parallel_ok=False)
+    assert F._direction(r, higher_is_worse=True) == "oförändrad"
+    r.parallel_ok = float("nan")  # a row of the concatenated table without the check
+    assert F._direction(r, higher_is_worse=True) == "oförändrad"
+    r.parallel_ok = np.bool_(True)
+    assert F._direction(r, higher_is_worse=True) == "bättre"
+    assert F._direction(r, higher_is_worse=False) == "sämre"
+
+
+def test_the_effect_sentence_gives_its_three_amounts_with_one_decimal():
+    r = _effect_row(significant=True, parallel_ok=True)
+    r.direction = "bättre"
+    s = F._effect_sentence(r, {})
+    # −15,2 − (−2,7) = −12,5: the reader can do the sum
+    assert "ändrades med −15,2 procentenheter" in s
+    assert "övriga områden med −2,7 procentenheter" in s
+    assert "Skillnaden är −12,5 procentenheter" in s
+    assert F._effect_amount(0.0004, "proportion") == "0,0 procentenheter"
+    assert F._effect_amount(0.125, "proportion") == "+12,5 procentenheter"

@@ -359,7 +359,11 @@ def test_summary_findings_have_numbers(fake_data: Path) -> None:
         assert any(f.startswith(f"{area}: ") for f in findings)
     lines = [f for f in findings if "Löfte " in f]
     assert len(lines) == tables.followup["commitment_id"].nunique() > 0
-    assert all("genomförande " in f and "; utfall " in f for f in lines)
+    assert all("genomförande: " in f and "; utfall: " in f for f in lines)
+    # an outcome without a significant change reads as such, never as "oförändrad"
+    shown = {"förbättrat", "försämrat", "ingen säkerställd förändring", "otillräckligt underlag"}
+    assert all(f.rsplit("; utfall: ", 1)[1].split(".")[0] in shown for f in lines)
+    assert not any("utfall: oförändrad" in f for f in lines)
     # each commitment told once, under its own focus area, in follow-up order
     first = tables.followup.drop_duplicates("commitment_id")
     for area in ("Samverkan", "Synlighet", "Trygghet"):

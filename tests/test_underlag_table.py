@@ -276,3 +276,24 @@ def test_draft_notices_say_the_latest_year_of_each_kommun_only():
         "Utkastet till medborgarlöftet 2026 för B kunde inte tas fram: saknas"
     ]
     assert pipeline.draft_notices({}) == []
+
+
+@pytest.mark.parametrize(
+    ("unit", "change", "significant", "text"),
+    [
+        ("andel", -0.01, False, "−1 procentenhet (inte säkerställd)"),
+        ("andel", 0.012, True, "+1 procentenhet (statistiskt säkerställd)"),
+        ("andel", 0.02, False, "+2 procentenheter (inte säkerställd)"),
+        ("andel", 0.004, False, "0 procentenheter (inte säkerställd)"),
+        ("antal", 2.0, float("nan"), "+2"),
+        ("timmar", -5.0, float("nan"), "−5 timmar"),
+    ],
+)
+def test_underlag_changes_read_as_swedish(unit, change, significant, text):
+    from types import SimpleNamespace
+
+    from trygghet_analys.report import underlag
+
+    r = SimpleNamespace(unit=unit, change_base=change, significant_base=significant)
+    assert underlag._followup_change(r) == text
+    assert underlag._followup_value(2.0, "antal", 2025) == "2 (2025)"

@@ -61,6 +61,7 @@ from . import (
     tableformat,
     textcache,
 )
+from .underlag import outcome_shown
 
 __all__ = [
     "EXTRA_WRITERS",
@@ -219,9 +220,9 @@ def _commitment_lines(tables: charts.Tables) -> dict[str, list[str]]:
     for r in row_tuples(firsts):
         text = textwrap.shorten(str(r.text), 90, placeholder=" …")
         line = (
-            f"Löfte {r.commitment_id} ({text}): genomförande {r.implementation}"
+            f"Löfte {r.commitment_id} ({text}): genomförande: {r.implementation}"
             + (f" ({r.activities_delivered})" if r.activities_delivered else "")
-            + f"; utfall {r.commitment_status}."
+            + f"; utfall: {outcome_shown(str(r.commitment_status))}."
         )
         if isinstance(r.effect, str) and r.effect:
             line += f" {r.effect}"

@@ -10,7 +10,35 @@ from ..stats.findings import chance_text, policy_text
 from ..vocabulary import Source, medicine_note
 from . import pages
 
-__all__ = ["render_underlag_html"]
+__all__ = ["RESPONSIBLE_SHOWN", "outcome_shown", "render_underlag_html"]
+
+#: How a commitment's outcome (``commitment_status``) reads in a sentence: "oförändrad"
+#: in the table means that no change is statistically established, not that the values
+#: stood still ("utfall: ingen säkerställd förändring").
+_OUTCOME_SHOWN = {
+    "förbättrad": "förbättrat",
+    "försämrad": "försämrat",
+    "oförändrad": "ingen säkerställd förändring",
+}
+
+#: An indicator's status in the follow-up tables: as the table has it, but "oförändrad"
+#: (no statistically established change) said so.
+_STATUS_SHOWN = {"oförändrad": "ingen säkerställd förändring"}
+
+#: Who is responsible (the register's ``ansvar``), as a reader says it.
+RESPONSIBLE_SHOWN = {"kommun": "kommunen", "polis": "polisen", "båda": "kommun och polis"}
+
+
+def outcome_shown(status: str) -> str:
+    """A commitment's outcome word as prose (``"oförändrad"`` → ``"ingen säkerställd
+    förändring"``); other words (``"otillräckligt underlag"``) as they are.
+
+    Examples
+    --------
+    >>> outcome_shown("oförändrad"), outcome_shown("förbättrad")
+    ('ingen säkerställd förändring', 'förbättrat')
+    """
+    return _OUTCOME_SHOWN.get(status, status)
 
 
 #: Findings listed in the underlag before "och N till".
@@ -116,7 +144,11 @@ def render_underlag_html(
                     ("td", "num", _followup_value(r.latest_value, r.unit, r.latest_year)),
                     ("td", "num", _followup_change(r)),
                     ("td", "", "" if pd.isna(r.trend) else str(r.trend)),
-                    ("td", f"status-{str(r.status).replace(' ', '-')}", str(r.status)),
+                    (
+                        "td",
+                        f"status-{str(r.status).replace(' ', '-')}",
+                        _STATUS_SHOWN.get(str(r.status), str(r.status)),
+                    ),
                 ]
             )
         commitments.append(
@@ -125,8 +157,10 @@ def render_underlag_html(
                 "focus_area": str(first["focus_area"]),
                 "text": str(first["text"]),
                 "implementation": str(first["implementation"]),
-                "status": str(first["commitment_status"]),
-                "responsible": str(first["responsible"]),
+                "status": outcome_shown(str(first["commitment_status"])),
+                "responsible": RESPONSIBLE_SHOWN.get(
+                    str(first["responsible"]), str(first["responsible"])
+                ),
                 "delivered": str(first["activities_delivered"] or ""),
                 "effect": effect if isinstance(effect, str) else "",
                 "table": None
@@ -198,19 +232,31 @@ def _followup_value(value: float, unit: str, year: object) -> str:
     elif unit == "mg/dag/1000 inv":
         text = f"{fmt_number(value, 1)} mg/dag/1000 inv"
     else:
-        text = f"{fmt_number(value, 0)} {unit}"
+        text = _count(fmt_number(value, 0), unit)
     return f"{text} ({int(year)})" if year is not None and not pd.isna(year) else text
+
+
+def _count(number: str, unit: str) -> str:
+    """A count with its unit, but a bare number for the unit "antal" ("2", not "2 antal").
+
+    Examples
+    --------
+    >>> _count("2", "antal"), _count("250", "timmar")
+    ('2', '250 timmar')
+    """
+    return number if unit == "antal" or not unit else f"{number} {unit}"
 
 
 def _followup_change(r) -> str:
     if pd.isna(r.change_base):
         return "–"
     if r.unit == "andel":
-        text = f"{_signed(100 * r.change_base, 0)} procentenheter"
+        points = _signed(100 * r.change_base, 0)
+        text = f"{points} {'procentenhet' if points in ('+1', '−1') else 'procentenheter'}"
     elif r.unit in ("index 0–6", "mg/dag/1000 inv"):
         text = _signed(r.change_base, 1)
     else:  # activity counts: complete, no sampling error
-        return f"{_signed(r.change_base, 0)} {r.unit}"
+        return _count(_signed(r.change_base, 0), str(r.unit))
     sig = r.significant_base
     if pd.isna(sig):
         return text

@@ -665,27 +665,45 @@ def _effect_sentence(r, info: Mapping[str, dict]) -> str:
     pre_to, post_from = int(r.pre_to), int(r.post_from)
     pre = f"{r.from_year}–{pre_to}" if pre_to != r.from_year else str(r.from_year)
     post = f"{post_from}–{r.to_year}" if post_from != r.to_year else str(r.to_year)
+    # one decimal for all three amounts, so that the two changes visibly give the third
     lead = (
         f"Effektskattning för löfte {r.commitment_id}: {subject[0].lower()}{subject[1:]} "
-        f"i {r.group} ändrades med {_amount(r.change_area, kind)} från {pre} till {post}, "
-        f"i kommunens övriga områden med {_amount(r.change_others, kind)}. Skillnaden är "
-        f"{_amount(r.change, kind)} (95 % konfidensintervall "
+        f"i {r.group} ändrades med {_effect_amount(r.change_area, kind)} från {pre} till "
+        f"{post}, i kommunens övriga områden med {_effect_amount(r.change_others, kind)}. "
+        f"Skillnaden är {_effect_amount(r.change, kind)} (95 % konfidensintervall "
         f"{_interval(r.ci_low, r.ci_high, kind)})"
     )
-    if r.direction == "oförändrad":
-        lead += ", inte statistiskt säkerställd."
-    else:
-        lead += f", statistiskt säkerställd: {_verdict(r.direction)} i området."
-    parallel = (
-        " Före löftet följde området och de övriga områdena varandra."
-        if r.parallel_ok
-        else " Före löftet utvecklades området och de övriga områdena olika, så "
-        "skattningen är osäker."
-    )
+    if not r.significant:
+        parallel = (
+            " Före löftet följde området och de övriga områdena varandra."
+            if r.parallel_ok
+            else " Före löftet utvecklades området och de övriga områdena olika."
+        )
+        return (
+            lead + ", inte statistiskt säkerställd." + parallel + " Det är ett samband i tid "
+            "och plats, inget bevis för att löftet var orsaken."
+        )
+    if not r.parallel_ok:  # no verdict: the comparison's assumption failed (_direction)
+        return (
+            lead + ", statistiskt säkerställd, men området och de övriga områdena "
+            "utvecklades olika redan före löftet. Skillnaden kan vara en fortsättning av "
+            "den utvecklingen och går inte att läsa som en förändring i området efter "
+            "löftet; den är inget bevis för att löftet var orsaken."
+        )
     return (
-        lead + parallel + " Det är ett samband i tid och plats, inget bevis för att "
-        "löftet var orsaken."
+        lead + f", statistiskt säkerställd: {_verdict(r.direction)} i området. Före löftet "
+        "följde området och de övriga områdena varandra. Det är ett samband i tid och "
+        "plats, inget bevis för att löftet var orsaken."
     )
+
+
+def _effect_amount(change: float, kind: str) -> str:
+    """A signed change with one decimal ("+12,5 procentenheter", "−0,12 enheter")."""
+    if kind != "proportion":
+        return _amount(change, kind)
+    text = fmt_number(100 * change, 1)
+    sign = "+" if change > 0 and text != "0,0" else ""
+    return f"{sign}{text} procentenheter"
 
 
 # --------------------------------------------------------------------------- activities
@@ -1096,6 +1114,12 @@ def build_findings_of(
     return {k: found[k] if k in found else _no_findings() for k in names} | found
 
 
+def _parallel(r) -> bool:
+    """Whether an ``effekt`` row's parallel-trend check passed (a missing value: no)."""
+    value = getattr(r, "parallel_ok", False)
+    return bool(value) if isinstance(value, (bool, np.bool_)) else False
+
+
 def _no_findings() -> pd.DataFrame:
     """The findings table of a kommun without findings (every column, no rows)."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS})
@@ -1103,6 +1127,11 @@ def _no_findings() -> pd.DataFrame:
 
 def _direction(r, higher_is_worse: bool) -> str:
     if r.source == Source.ACTIVITY:
+        return "oförändrad"
+    if r.comparison == Comparison.EFFECT and not _parallel(r):
+        # a difference-in-differences is read as a change in the area only when the area
+        # and the other areas moved in parallel before the commitment; otherwise the
+        # difference may continue what was already there: no verdict, whatever its q
         return "oförändrad"
     if r.comparison == Comparison.TREND and r.source == Source.SURVEY:
         ends = r.value_to - r.value_from
