@@ -588,3 +588,19 @@ def test_the_effect_sentence_gives_its_three_amounts_with_one_decimal():
     assert "Skillnaden är −12,5 procentenheter" in s
     assert F._effect_amount(0.0004, "proportion") == "0,0 procentenheter"
     assert F._effect_amount(0.125, "proportion") == "+12,5 procentenheter"
+
+
+@pytest.mark.parametrize("reliable", [True, False])
+def test_an_unreliable_end_point_is_told_with_its_real_reason(reliable):
+    from types import SimpleNamespace
+
+    r = SimpleNamespace(
+        indicator="otrygghet_ute_sent", comparison="föregående år", group_var="total",
+        group="total", from_year=2024, to_year=2025, value_from=0.03, value_to=0.12,
+        change=0.09, ci_low=0.036, ci_high=0.141, significant=True, direction="sämre",
+        reliable=reliable,
+    )  # fmt: skip
+    s = F._survey_sentence(r, {}, None)
+    assert (F.UNRELIABLE_NOTE in s) is (not reliable)
+    # the NCHS rules flag wide intervals for small shares as well as few answers
+    assert "för få svar eller har ett intervall som är brett" in F.UNRELIABLE_NOTE

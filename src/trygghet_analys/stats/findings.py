@@ -799,13 +799,23 @@ def _by_year(g: pd.DataFrame) -> dict | pd.Series:
 
 
 # --------------------------------------------------------------------------- sentences
+#: Told after a comparison whose end-point estimate fails the NCHS presentation standards
+#: (:func:`~trygghet_analys.stats.reliability.nchs_reliable`): too few effective
+#: respondents, or a Korn–Graubard interval too wide for the share, which for a small
+#: share happens with hundreds of answers.
+UNRELIABLE_NOTE = (
+    "En av skattningarna är osäker: den bygger på för få svar eller har ett intervall "
+    "som är brett i förhållande till andelen."
+)
+
+
 def _survey_sentence(r, info: Mapping[str, dict], base_year: int | None) -> str:
     meta = info.get(r.indicator, {})
     kind = "mean" if meta.get("kind") == "mean" else "proportion"
     subject = SUBJECTS.get(r.indicator, f"Indikatorn ”{meta.get('label', r.indicator)}”")
     where = where_phrase(r.group_var, r.group)
     v1, v2 = value_pair(r.value_from, r.value_to, kind)
-    flag = "" if r.reliable else " Skattningen är osäker (för få svar för en säker siffra)."
+    flag = "" if r.reliable else f" {UNRELIABLE_NOTE}"
     if r.comparison == Comparison.TREND:
         label = (
             f"under löftesperioden {r.from_year}–{r.to_year}"
