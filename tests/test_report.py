@@ -382,7 +382,9 @@ def summary_coverage(findings: pd.DataFrame, summary: list[str], year: int) -> t
     sig = findings[(findings["year"] == year) & findings["significant"]]
     text = " ".join(summary)
     shown = sum(s in text for s in sig["sentence"])
-    counted = sum(int(n) for n in re.findall(r"Och (\d+) till, se underlaget", text))
+    counted = sum(
+        int(n) for n in re.findall(r"Och (\d+) till i tabeller\.xlsx, bladet Fynd\.", text)
+    )
     return len(sig), shown + counted
 
 

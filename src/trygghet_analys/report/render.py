@@ -175,7 +175,7 @@ def _total(tables: charts.Tables, indicator: str, year: int) -> pd.Series | None
     return rows.iloc[0]
 
 
-#: Significant findings shown per focus area before "och N till, se underlaget".
+#: Significant findings shown per focus area before "Och N till i tabeller.xlsx, bladet Fynd".
 SUMMARY_PER_AREA = 3
 #: Survey indicators told together with the wastewater, under "Narkotika".
 DRUG_INDICATORS = ("problem_narkotikahandel", "problem_narkotikapaverkade")
@@ -204,7 +204,8 @@ def _listed(f: pd.DataFrame, cap: int | None) -> tuple[list[str], int]:
 
 
 def _more(n: int) -> str:
-    return f" Och {n} till, se underlaget." if n else ""
+    # the underlag lists what got worse only; every finding is in the xlsx
+    return f" Och {n} till i tabeller.xlsx, bladet Fynd." if n else ""
 
 
 def _commitment_lines(tables: charts.Tables) -> dict[str, list[str]]:
@@ -245,7 +246,7 @@ def summary_findings(tables: charts.Tables, year: int) -> list[str]:
     list of str
         The headline level of otrygghet; per focus area (Samverkan, Synlighet,
         Trygghet) what changed — the strongest statistically supported findings, the
-        others counted ("Och 4 till, se underlaget") — and how each commitment went
+        others counted ("Och 4 till i tabeller.xlsx, bladet Fynd") — and how each commitment went
         (genomförande and utfall, with its effect estimate); drugs from the survey and
         the wastewater together; how many comparisons were tested and how many chance
         alone would give; the comparison policy; the response rate. Every sentence about
