@@ -14,6 +14,7 @@ __all__ = [
     "fmt_percent",
     "fmt_signed_points",
     "fmt_value",
+    "points_unit",
     "value_pair",
     "where_phrase",
 ]
@@ -70,6 +71,17 @@ def fmt_signed_points(diff: float, decimals: int = 0, unit: str = " procentenhet
     shown = fmt_number(100 * diff, decimals)
     sign = "+" if diff > 0 and shown.strip("0,") else ""
     return f"{sign}{shown}{unit}"
+
+
+def points_unit(shown: str) -> str:
+    """The word after a number of percentage points as printed: singular after one.
+
+    Examples
+    --------
+    >>> points_unit("−1"), points_unit("+1"), points_unit("2"), points_unit("1,0")
+    ('procentenhet', 'procentenhet', 'procentenheter', 'procentenheter')
+    """
+    return "procentenhet" if shown.lstrip("+−-") == "1" else "procentenheter"
 
 
 def fmt_value(value: float, kind: str, decimals: int | None = None) -> str:

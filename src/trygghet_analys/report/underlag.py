@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..formatting import fmt_number, fmt_percent, fmt_value
+from ..formatting import fmt_number, fmt_percent, fmt_signed_points, fmt_value, points_unit
 from ..stats._values import row_tuples
 from ..stats.findings import chance_text, policy_text
 from ..vocabulary import Source, medicine_note
 from . import pages
 
-__all__ = ["RESPONSIBLE_SHOWN", "outcome_shown", "render_underlag_html"]
+__all__ = ["outcome_shown", "render_underlag_html"]
 
 #: How a commitment's outcome (``commitment_status``) reads in a sentence: "oförändrad"
 #: in the table means that no change is statistically established, not that the values
@@ -23,10 +23,10 @@ _OUTCOME_SHOWN = {
 
 #: An indicator's status in the follow-up tables: as the table has it, but "oförändrad"
 #: (no statistically established change) said so.
-_STATUS_SHOWN = {"oförändrad": "ingen säkerställd förändring"}
+_STATUS_SHOWN = {"oförändrad": _OUTCOME_SHOWN["oförändrad"]}
 
 #: Who is responsible (the register's ``ansvar``), as a reader says it.
-RESPONSIBLE_SHOWN = {"kommun": "kommunen", "polis": "polisen", "båda": "kommun och polis"}
+_RESPONSIBLE_SHOWN = {"kommun": "kommunen", "polis": "polisen", "båda": "kommun och polis"}
 
 
 def outcome_shown(status: str) -> str:
@@ -158,7 +158,7 @@ def render_underlag_html(
                 "text": str(first["text"]),
                 "implementation": str(first["implementation"]),
                 "status": outcome_shown(str(first["commitment_status"])),
-                "responsible": RESPONSIBLE_SHOWN.get(
+                "responsible": _RESPONSIBLE_SHOWN.get(
                     str(first["responsible"]), str(first["responsible"])
                 ),
                 "delivered": str(first["activities_delivered"] or ""),
@@ -251,8 +251,8 @@ def _followup_change(r) -> str:
     if pd.isna(r.change_base):
         return "–"
     if r.unit == "andel":
-        points = _signed(100 * r.change_base, 0)
-        text = f"{points} {'procentenhet' if points in ('+1', '−1') else 'procentenheter'}"
+        points = fmt_signed_points(r.change_base, 0, unit="")
+        text = f"{points} {points_unit(points)}"
     elif r.unit in ("index 0–6", "mg/dag/1000 inv"):
         text = _signed(r.change_base, 1)
     else:  # activity counts: complete, no sampling error

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import lazy
-from ..formatting import fmt_number, fmt_value, value_pair, where_phrase
+from ..formatting import (
+    fmt_number,
+    fmt_signed_points,
+    fmt_value,
+    points_unit,
+    value_pair,
+    where_phrase,
+)
 from ..vocabulary import Comparison, Source, substance_name
 from ._dist import bh_adjust, norm_ppf
 from ._values import row_tuples
@@ -220,8 +227,7 @@ def _amount(change: float, kind: str) -> str:
     if kind == "proportion":
         digits = 0 if round(abs(100 * change)) >= 1 else 1
         text = fmt_number(100 * change, digits)
-        unit = "procentenhet" if text in ("1", "−1") else "procentenheter"
-        return f"{sign}{text} {unit}"
+        return f"{sign}{text} {points_unit(text)}"
     if kind == "mean":
         return f"{sign}{fmt_number(change, 2)} enheter"
     return f"{sign}{fmt_number(change, 0)}"
@@ -699,11 +705,7 @@ def _effect_sentence(r, info: Mapping[str, dict]) -> str:
 
 def _effect_amount(change: float, kind: str) -> str:
     """A signed change with one decimal ("+12,5 procentenheter", "−0,12 enheter")."""
-    if kind != "proportion":
-        return _amount(change, kind)
-    text = fmt_number(100 * change, 1)
-    sign = "+" if change > 0 and text != "0,0" else ""
-    return f"{sign}{text} procentenheter"
+    return fmt_signed_points(change, 1) if kind == "proportion" else _amount(change, kind)
 
 
 # --------------------------------------------------------------------------- activities
